@@ -1,0 +1,24 @@
+"""change_requests tables (filled in by that feature's issue)
+
+Revision ID: 0004_change_requests
+Revises: 0003_demos
+"""
+from alembic import op  # noqa: F401
+import sqlalchemy as sa  # noqa: F401
+from sqlalchemy import Text  # noqa: F401
+from sqlalchemy.dialects import postgresql  # noqa: F401
+
+import storage.types  # noqa: F401
+
+revision = "0004_change_requests"
+down_revision = "0003_demos"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

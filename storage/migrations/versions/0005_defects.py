@@ -1,0 +1,24 @@
+"""defects tables (filled in by that feature's issue)
+
+Revision ID: 0005_defects
+Revises: 0004_change_requests
+"""
+from alembic import op  # noqa: F401
+import sqlalchemy as sa  # noqa: F401
+from sqlalchemy import Text  # noqa: F401
+from sqlalchemy.dialects import postgresql  # noqa: F401
+
+import storage.types  # noqa: F401
+
+revision = "0005_defects"
+down_revision = "0004_change_requests"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

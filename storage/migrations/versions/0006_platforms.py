@@ -1,0 +1,24 @@
+"""platforms tables (filled in by that feature's issue)
+
+Revision ID: 0006_platforms
+Revises: 0005_defects
+"""
+from alembic import op  # noqa: F401
+import sqlalchemy as sa  # noqa: F401
+from sqlalchemy import Text  # noqa: F401
+from sqlalchemy.dialects import postgresql  # noqa: F401
+
+import storage.types  # noqa: F401
+
+revision = "0006_platforms"
+down_revision = "0005_defects"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

@@ -1,0 +1,31 @@
+"""All models, imported here so Base.metadata knows every table (Alembic compares against it)."""
+from storage.models import change_requests, defects, demos, platforms, standups  # noqa: F401
+from storage.models.base import Base
+from storage.models.core import (
+    Absence,
+    AuditEntry,
+    ChannelBinding,
+    Engagement,
+    Identity,
+    Membership,
+    MessageRef,
+    OutboxMessage,
+    Person,
+    ProcessedEvent,
+    Timer,
+)
+
+__all__ = [
+    "Absence",
+    "AuditEntry",
+    "Base",
+    "ChannelBinding",
+    "Engagement",
+    "Identity",
+    "Membership",
+    "MessageRef",
+    "OutboxMessage",
+    "Person",
+    "ProcessedEvent",
+    "Timer",
+]
