@@ -1,4 +1,4 @@
-"""Tables of the platforms feature (added by its issue)."""
+"""Tables of the slack feature (added by its issue)."""
 from __future__ import annotations
 
 from storage.models.base import Base  # noqa: F401

@@ -1,6 +1,6 @@
-"""platforms tables (filled in by that feature's issue)
+"""slack tables (filled in by that feature's issue)
 
-Revision ID: 0006_platforms
+Revision ID: 0006_slack
 Revises: 0005_defects
 """
 from alembic import op  # noqa: F401
@@ -10,7 +10,7 @@ from sqlalchemy.dialects import postgresql  # noqa: F401
 
 import storage.types  # noqa: F401
 
-revision = "0006_platforms"
+revision = "0006_slack"
 down_revision = "0005_defects"
 branch_labels = None
 depends_on = None
