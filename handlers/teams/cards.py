@@ -1,0 +1,431 @@
+"""Neutral Card / Form (bot/messages.py) → Adaptive Card 1.5 JSON for Microsoft Teams.
+
+Pure functions: no I/O, no botbuilder import. Every piece of text goes through `render_text`, which
+escapes markdown link / HTML / mention syntax in what the domain gives us (it may contain user input),
+and turns the domain's inline tokens into their Teams form:
+
+- time tokens → `{{DATE(2027-01-04T08:00:00Z, SHORT)}} {{TIME(2027-01-04T08:00:00Z)}}`, which Teams renders
+  in the reader's own time zone;
+- person tokens → `<at>Name</at>` plus a mention entity when the person has a Teams identity (`people`
+  maps person id → (teams user id, name)), else the plain name.
+
+Buttons are `Action.Execute` (verb = action id) with an `Action.Submit` fallback carrying the same data, so
+a click arrives either as an `adaptiveCard/action` invoke or as a message activity with `value`.
+"""
+from __future__ import annotations
+
+import base64
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Mapping
+
+from bot.messages import Button, Card, Form, Input
+from bot.text import TOKEN_RE, parse_token
+
+SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+VERSION = "1.5"
+CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+# Key under which our routing data travels in Action.Execute / Action.Submit data.
+DATA_KEY = "_cadence"
+FORM_VERB = "cadence.form"
+# Suffix of the Input.Time that accompanies the Input.Date of a `datetime` input.
+TIME_SUFFIX = "__time"
+# Images larger than this (base64 characters) are not inlined in the card (Teams caps a card near 28 KB);
+# they are sent as a separate image attachment on the same message.
+INLINE_IMAGE_LIMIT = 20_000
+
+_TONE_COLOR = {"good": "Good", "warning": "Warning", "danger": "Attention", "info": "Default"}
+_TONE_STYLE = {"good": "good", "warning": "warning", "danger": "attention", "info": "emphasis"}
+_BUTTON_STYLE = {"primary": "positive", "danger": "destructive", "default": "default"}
+
+# Characters that could form a markdown link, an autolink, raw HTML or a mention in a TextBlock.
+_ESCAPE_RE = re.compile(r"([\\\[\]<>])")
+
+
+def escape(text: str) -> str:
+    """Make untrusted text inert in an Adaptive Card TextBlock: no `[x](url)` links, no `<at>` mentions,
+    no HTML/autolinks, no `{{DATE()}}` template functions. Emphasis (`*`, `_`) is left alone."""
+    text = _ESCAPE_RE.sub(r"\\\1", text)
+    # A word joiner between braces keeps `{{DATE(...)}}` from being evaluated as a text function.
+    return text.replace("{{", "{\u2060{").replace("}}", "}\u2060}")
+
+
+@dataclass
+class Mentions:
+    """Mention entities collected while rendering one card (`msteams.entities`)."""
+
+    entities: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, user_id: str, name: str) -> str:
+        text = f"<at>{name}</at>"
+        if not any(e["mentioned"]["id"] == user_id for e in self.entities):
+            self.entities.append({"type": "mention", "text": text, "mentioned": {"id": user_id, "name": name}})
+        return text
+
+
+def _iso(ts: str) -> str:
+    return datetime.fromtimestamp(int(ts), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def render_text(text: str, people: Mapping[int, tuple[str, str]] | None = None,
+                mentions: Mentions | None = None) -> str:
+    """Escape `text` and render its inline tokens for Teams."""
+    people = people or {}
+    out: list[str] = []
+    pos = 0
+    for m in TOKEN_RE.finditer(text or ""):
+        out.append(escape(text[pos:m.start()]))
+        pos = m.end()
+        kind = m.group(1)
+        value, extra = parse_token(kind, m.group(2))
+        if kind in ("time", "date"):
+            try:
+                iso = _iso(value)
+            except (TypeError, ValueError, OverflowError):
+                out.append(escape(value))
+                continue
+            style = extra or ("date" if kind == "date" else "datetime")
+            if style == "date":
+                out.append(f"{{{{DATE({iso}, SHORT)}}}}")
+            elif style == "time":
+                out.append(f"{{{{TIME({iso})}}}}")
+            else:
+                out.append(f"{{{{DATE({iso}, SHORT)}}}} {{{{TIME({iso})}}}}")
+        elif kind == "person":
+            try:
+                who = people.get(int(value))
+            except ValueError:
+                who = None
+            name = _mention_name(extra or value)
+            if who and mentions is not None:
+                user_id, known_name = who
+                out.append(mentions.add(user_id, _mention_name(known_name or name)))
+            else:
+                out.append(escape(extra or value))
+        else:  # pragma: no cover - TOKEN_RE only knows the kinds above
+            out.append(escape(extra or value))
+    out.append(escape((text or "")[pos:]))
+    return "".join(out)
+
+
+def _mention_name(name: str) -> str:
+    # Inside <at>…</at>: no angle brackets, no markdown link brackets.
+    return re.sub(r"[<>\[\]\\{}]", "", name).strip() or "someone"
+
+
+def person_ids(text: str) -> set[int]:
+    """Person ids referenced by tokens in `text` (to look up their Teams identities before rendering)."""
+    ids: set[int] = set()
+    for m in TOKEN_RE.finditer(text or ""):
+        if m.group(1) == "person":
+            value, _ = parse_token("person", m.group(2))
+            if value.isdigit():
+                ids.add(int(value))
+    return ids
+
+
+def card_person_ids(card: Card | Form) -> set[int]:
+    ids: set[int] = set()
+    if isinstance(card, Form):
+        ids |= person_ids(card.title) | person_ids(card.text)
+        for i in card.inputs:
+            ids |= person_ids(i.label) | person_ids(i.hint or "")
+        return ids
+    for t in (card.title, card.text, card.footer):
+        ids |= person_ids(t)
+    for f in card.fields:
+        ids |= person_ids(f.label) | person_ids(f.value)
+    for s in card.sections:
+        ids |= card_person_ids(s)
+    return ids
+
+
+def _text_block(text: str, **props: Any) -> dict[str, Any]:
+    return {"type": "TextBlock", "text": text, "wrap": True, **props}
+
+
+def _action_data(button: Button) -> dict[str, Any]:
+    return {DATA_KEY: {"t": "action", "id": button.action_id}, "value": button.value}
+
+
+def render_button(button: Button) -> dict[str, Any]:
+    data = _action_data(button)
+    style = _BUTTON_STYLE.get(button.style, "default")
+    action: dict[str, Any] = {
+        "type": "Action.Execute",
+        "title": button.label,
+        "verb": button.action_id,
+        "data": data,
+        "fallback": {"type": "Action.Submit", "title": button.label, "data": data},
+    }
+    if style != "default":
+        action["style"] = style
+        action["fallback"]["style"] = style
+    return action
+
+
+def _body(card: Card, people: Mapping[int, tuple[str, str]], mentions: Mentions, top: bool) -> list[dict[str, Any]]:
+    body: list[dict[str, Any]] = []
+    if card.title:
+        body.append(_text_block(render_text(card.title, people, mentions), size="Medium" if top else "Default",
+                                weight="Bolder", color=_TONE_COLOR.get(card.tone, "Default")))
+    if card.text:
+        body.append(_text_block(render_text(card.text, people, mentions)))
+    facts: list[dict[str, str]] = []
+    for f in card.fields:
+        label = render_text(f.label, people, mentions)
+        value = render_text(f.value, people, mentions) or "—"
+        if f.short and "{{" not in value and "\n" not in value:
+            facts.append({"title": label, "value": value})
+        else:
+            if facts:
+                body.append({"type": "FactSet", "facts": facts})
+                facts = []
+            body.append(_text_block(f"**{label}**", spacing="Small"))
+            body.append(_text_block(value, spacing="None"))
+    if facts:
+        body.append({"type": "FactSet", "facts": facts})
+    if card.image_url and card.image_url.startswith(("https://", "data:image/")):
+        body.append({"type": "Image", "url": card.image_url, "altText": card.title or "image"})
+    for a in card.attachments:
+        if a.mime.startswith("image/") and len(a.content_b64) <= INLINE_IMAGE_LIMIT:
+            body.append({"type": "Image", "url": f"data:{a.mime};base64,{a.content_b64}",
+                         "altText": a.title or a.filename})
+        elif a.mime.startswith("image/"):
+            body.append(_text_block(f"📎 {escape(a.title or a.filename)} (image below)", isSubtle=True,
+                                    size="Small"))
+        else:
+            body.append(_text_block(_file_note(a.filename, a.content_b64, a.title), isSubtle=True, size="Small"))
+    for s in card.sections:
+        inner = _body(s, people, mentions, top=False)
+        if s.buttons:
+            inner.append({"type": "ActionSet", "actions": [render_button(b) for b in s.buttons]})
+        if inner:
+            body.append({"type": "Container", "separator": True, "spacing": "Medium", "items": inner})
+    if top and card.footer:
+        body.append(_text_block(render_text(card.footer, people, mentions), isSubtle=True, size="Small"))
+    return body
+
+
+def _file_note(filename: str, content_b64: str, title: str | None) -> str:
+    try:
+        size = len(base64.b64decode(content_b64, validate=False))
+    except (ValueError, TypeError):
+        size = 0
+    kb = max(1, round(size / 1024)) if size else 0
+    label = escape(title or filename)
+    return (f"📎 {label} ({escape(filename)}, {kb} KB) — Teams cannot receive this file from the bot; "
+            "open it from Slack or the console, or run the export command there.")
+
+
+def render_card(card: Card, people: Mapping[int, tuple[str, str]] | None = None) -> dict[str, Any]:
+    """An Adaptive Card (the attachment content) for a neutral Card."""
+    people = people or {}
+    mentions = Mentions()
+    body = _body(card, people, mentions, top=True)
+    if card.tone in ("good", "warning", "danger"):
+        body = [{"type": "Container", "style": _TONE_STYLE[card.tone], "bleed": True, "items": body}]
+    content: dict[str, Any] = {
+        "type": "AdaptiveCard",
+        "$schema": SCHEMA,
+        "version": VERSION,
+        "body": body or [_text_block(" ")],
+        "msteams": {"width": "Full"},
+    }
+    if card.buttons:
+        content["actions"] = [render_button(b) for b in card.buttons]
+    if mentions.entities:
+        content["msteams"]["entities"] = mentions.entities
+    return content
+
+
+def large_images(card: Card) -> list[dict[str, str]]:
+    """Image attachments too large to inline in the card: sent as message attachments (data URLs)."""
+    return [
+        {"contentType": a.mime, "contentUrl": f"data:{a.mime};base64,{a.content_b64}", "name": a.filename}
+        for a in card.attachments
+        if a.mime.startswith("image/") and len(a.content_b64) > INLINE_IMAGE_LIMIT
+    ]
+
+
+def _input(inp: Input, people: Mapping[int, tuple[str, str]], mentions: Mentions,
+           values: Mapping[str, str] | None) -> list[dict[str, Any]]:
+    label = render_text(inp.label, people, mentions)
+    initial = (values or {}).get(inp.id, inp.initial)
+    common: dict[str, Any] = {"id": inp.id, "label": label, "isRequired": bool(inp.required)}
+    if inp.required:
+        common["errorMessage"] = f"{inp.label} is required."
+    elements: list[dict[str, Any]] = []
+    if inp.kind in ("text", "multiline"):
+        el = {"type": "Input.Text", **common}
+        if inp.kind == "multiline":
+            el["isMultiline"] = True
+        if inp.max_length:
+            el["maxLength"] = int(inp.max_length)
+        if inp.placeholder:
+            el["placeholder"] = inp.placeholder
+        if initial:
+            el["value"] = str(initial)
+        elements.append(el)
+    elif inp.kind == "select":
+        el = {"type": "Input.ChoiceSet", "style": "compact", **common,
+              "choices": [{"title": o.label, "value": o.value} for o in inp.options]}
+        if initial:
+            el["value"] = str(initial)
+        if inp.placeholder:
+            el["placeholder"] = inp.placeholder
+        elements.append(el)
+    elif inp.kind == "date":
+        el = {"type": "Input.Date", **common}
+        if initial:
+            el["value"] = str(initial)[:10]
+        elements.append(el)
+    elif inp.kind == "number":
+        el = {"type": "Input.Number", **common}
+        if initial not in (None, ""):
+            try:
+                el["value"] = float(initial) if "." in str(initial) else int(initial)
+            except ValueError:
+                pass
+        if inp.placeholder:
+            el["placeholder"] = inp.placeholder
+        elements.append(el)
+    elif inp.kind == "datetime":
+        date_part, time_part = _split_datetime(initial)
+        d = {"type": "Input.Date", **common}
+        if date_part:
+            d["value"] = date_part
+        t = {"type": "Input.Time", "id": inp.id + TIME_SUFFIX, "isRequired": bool(inp.required)}
+        if inp.required:
+            t["errorMessage"] = f"{inp.label}: the time is required."
+        if time_part:
+            t["value"] = time_part
+        elements.append({"type": "ColumnSet", "columns": [
+            {"type": "Column", "width": "stretch", "items": [d]},
+            {"type": "Column", "width": "stretch", "items": [{**t, "label": "Time"}]},
+        ]})
+    else:  # unknown kind: a plain text input is the safe fallback
+        elements.append({"type": "Input.Text", **common, **({"value": str(initial)} if initial else {})})
+    if inp.hint:
+        elements.append(_text_block(render_text(inp.hint, people, mentions), isSubtle=True, size="Small",
+                                    spacing="None"))
+    return elements
+
+
+def _split_datetime(value: str | None) -> tuple[str, str]:
+    if not value:
+        return "", ""
+    value = str(value).strip().replace("T", " ")
+    date_part, _, time_part = value.partition(" ")
+    return date_part[:10], time_part[:5]
+
+
+def render_form(form: Form, people: Mapping[int, tuple[str, str]] | None = None,
+                errors: Mapping[str, str] | None = None, values: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """An Adaptive Card with inputs for a neutral Form; `errors` (input id → message) are shown under
+    their inputs and `values` (what was submitted) are kept."""
+    people = people or {}
+    errors = errors or {}
+    mentions = Mentions()
+    body: list[dict[str, Any]] = []
+    if form.title:
+        body.append(_text_block(render_text(form.title, people, mentions), size="Medium", weight="Bolder"))
+    if form.text:
+        body.append(_text_block(render_text(form.text, people, mentions)))
+    known = {i.id for i in form.inputs}
+    general = [msg for key, msg in errors.items() if key not in known]
+    if errors:
+        body.append(_text_block("⚠️ " + escape("Please correct the highlighted fields."
+                                                if not general else " ".join(general)),
+                                color="Attention", weight="Bolder"))
+    for inp in form.inputs:
+        body.extend(_input(inp, people, mentions, values))
+        if inp.id in errors:
+            body.append(_text_block("⚠️ " + escape(errors[inp.id]), color="Attention", size="Small",
+                                    spacing="None"))
+    data = {DATA_KEY: {"t": "form", "id": form.form_id, "state": form.state, "title": form.title[:150]}}
+    content: dict[str, Any] = {
+        "type": "AdaptiveCard",
+        "$schema": SCHEMA,
+        "version": VERSION,
+        "body": body,
+        "actions": [{
+            "type": "Action.Execute",
+            "title": form.submit_label,
+            "verb": FORM_VERB,
+            "data": data,
+            "associatedInputs": "auto",
+            "style": "positive",
+            "fallback": {"type": "Action.Submit", "title": form.submit_label, "data": data, "style": "positive"},
+        }],
+        "msteams": {"width": "Full"},
+    }
+    if mentions.entities:
+        content["msteams"]["entities"] = mentions.entities
+    return content
+
+
+@dataclass
+class Submission:
+    """What a click or a form submit carried, whichever way it arrived."""
+
+    kind: str  # "action" | "form"
+    id: str  # action id or form id
+    value: str = ""
+    values: dict[str, str] = field(default_factory=dict)
+    state: dict[str, Any] = field(default_factory=dict)
+    title: str = ""
+
+
+def parse_submission(data: Any, verb: str | None = None) -> Submission | None:
+    """Read Action.Execute data (`verb` given) or Action.Submit `activity.value`. None if not ours."""
+    if not isinstance(data, dict):
+        return None
+    meta = data.get(DATA_KEY)
+    if not isinstance(meta, dict):
+        # An Action.Execute from a card we did not render with routing data: the verb is the action id.
+        if verb and verb != FORM_VERB:
+            return Submission(kind="action", id=verb, value=str(data.get("value", "")))
+        return None
+    kind = meta.get("t")
+    ident = str(meta.get("id") or verb or "")
+    if kind == "action" and ident:
+        return Submission(kind="action", id=ident, value=str(data.get("value", "") or ""))
+    if kind == "form" and ident:
+        state = meta.get("state") if isinstance(meta.get("state"), dict) else {}
+        raw = {k: v for k, v in data.items() if k != DATA_KEY}
+        return Submission(kind="form", id=ident, values=combine_inputs(raw), state=state,
+                          title=str(meta.get("title") or ""))
+    return None
+
+
+def combine_inputs(raw: Mapping[str, Any]) -> dict[str, str]:
+    """Input values as strings; a `datetime` input's date and time parts become `YYYY-MM-DD HH:MM`."""
+    values: dict[str, str] = {}
+    for key, value in raw.items():
+        if key.endswith(TIME_SUFFIX):
+            continue
+        text = "" if value is None else str(value)
+        if isinstance(value, float) and value.is_integer():
+            text = str(int(value))
+        tkey = key + TIME_SUFFIX
+        if tkey in raw and raw[tkey]:
+            text = f"{text} {raw[tkey]}".strip()
+        values[key] = text
+    return values
+
+
+def attachment(content: dict[str, Any]) -> dict[str, Any]:
+    """The message attachment wrapping an Adaptive Card."""
+    return {"contentType": CONTENT_TYPE, "content": content}
+
+
+def invoke_card_response(content: dict[str, Any]) -> dict[str, Any]:
+    """Body of an `adaptiveCard/action` invoke response that replaces the card for the person who clicked."""
+    return {"statusCode": 200, "type": CONTENT_TYPE, "value": content}
+
+
+def invoke_message_response(text: str) -> dict[str, Any]:
+    """Body of an `adaptiveCard/action` invoke response that shows a short message and keeps the card."""
+    return {"statusCode": 200, "type": "application/vnd.microsoft.activity.message", "value": text}
