@@ -88,7 +88,7 @@ def holiday_name(country: str, day: date) -> str | None:
 def check_country(country: str) -> str:
     """Validate a country code ("DE", "IN", "US-CA"); returns it upper-cased or raises ValueError."""
     country = country.strip().upper()
-    _holiday_dates(country, 2000)
+    _holiday_dates(country, 2030)
     return country
 
 
@@ -108,13 +108,16 @@ class BusinessHours:
     country: str | None = None
 
     def __post_init__(self) -> None:
-        ZoneInfo(self.tz)  # raises for an unknown zone
+        try:
+            ZoneInfo(self.tz)
+        except (KeyError, ValueError) as exc:  # ZoneInfoNotFoundError is a KeyError
+            raise ValueError(f"Unknown time zone {self.tz!r}.") from exc
         if not self.weekdays or not set(self.weekdays) <= set(range(7)):
             raise ValueError("business hours need at least one weekday (0=Mon … 6=Sun)")
         if self.start == self.end:
             raise ValueError("business hours need a window longer than zero")
         if self.country:
-            _holiday_dates(self.country.upper(), 2000)
+            _holiday_dates(self.country.upper(), 2030)
 
     @property
     def zone(self) -> ZoneInfo:
