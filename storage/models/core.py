@@ -63,10 +63,15 @@ class Person(Base):
     work_days: Mapped[list[int]] = mapped_column(JSONType, default=lambda: [0, 1, 2, 3, 4])
     country: Mapped[str | None] = mapped_column(String(8))
     delegate_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    # The engagement a DM command applies to when the person belongs to several (/cadence use KEY).
+    default_engagement_id: Mapped[int | None] = mapped_column(ForeignKey("engagements.id", use_alter=True))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
-    identities: Mapped[list["Identity"]] = relationship(back_populates="person")
-    absences: Mapped[list["Absence"]] = relationship(back_populates="person", order_by="Absence.start")
+    # Loaded with the person (async sessions cannot lazy-load): rules like away_reason() need them.
+    identities: Mapped[list["Identity"]] = relationship(back_populates="person", lazy="selectin")
+    absences: Mapped[list["Absence"]] = relationship(
+        back_populates="person", order_by="Absence.start", lazy="selectin", cascade="all, delete-orphan"
+    )
 
 
 class Identity(Base):
@@ -104,7 +109,7 @@ class Membership(Base):
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     engagement: Mapped[Engagement] = relationship(back_populates="memberships")
-    person: Mapped[Person] = relationship()
+    person: Mapped[Person] = relationship(lazy="selectin")
 
 
 class Absence(Base):

@@ -1,0 +1,298 @@
+"""The Cadence core: turns what people do on any front end into domain calls inside one transaction,
+and runs the background work (timers, outbox delivery) that APScheduler wakes up."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from datetime import datetime, timedelta, timezone
+from typing import Any, Awaitable, Callable
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot import help as help_text
+from bot.clock import Clock
+from bot.commands.grammar import parse
+from bot.context import Actor, Ctx, Place
+from bot.delivery import Messenger
+from bot.engagements import binding_for, engagement_for_dm
+from bot.errors import UserError
+from bot.messages import Card, Reply
+from bot.outbox import Outbox
+from bot.people import membership_of, person_for_actor
+from bot.registry import Registry
+from bot.text import InputTooLong
+from bot.timers import TimerService
+from storage.models import Engagement, Person, ProcessedEvent
+
+log = logging.getLogger("cadence.core")
+
+
+class _RollBack(Exception):
+    """Leave the transaction without committing, answering with `reply` (form validation errors)."""
+
+    def __init__(self, reply: Reply) -> None:
+        super().__init__("rollback")
+        self.reply = reply
+
+
+class Cadence:
+    def __init__(self, *, engine: AsyncEngine, session_factory: async_sessionmaker[AsyncSession], clock: Clock,
+                 registry: Registry, sweep_seconds: float = 30.0) -> None:
+        self.engine = engine
+        self.session_factory = session_factory
+        self.clock = clock
+        self.registry = registry
+        self.is_postgres = engine.dialect.name == "postgresql"
+        self.messengers: dict[str, Messenger] = {}
+        self.timers = TimerService(self)
+        self.outbox = Outbox(self)
+        self.sweep_seconds = sweep_seconds
+        self._scheduler: AsyncIOScheduler | None = None
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task | None = None
+        self._tick_lock = asyncio.Lock()
+        self._stopping = False
+        self._next_wake: datetime | None = None
+
+    # -- entry points for front ends ---------------------------------------------------------------
+    async def handle_command(self, actor: Actor, place: Place, text: str) -> Reply:
+        """A command typed on any front end (`/cr new …`, `cr new …`, `help`)."""
+        try:
+            parsed = parse(text)
+        except InputTooLong as exc:
+            return Reply.refuse(str(exc))
+        if parsed.cmd is None:
+            return Reply.refuse(help_text.unknown(parsed.rest, parsed.suggestion))
+        if parsed.cmd == "help":
+            return Reply(private=[help_text.overview(self.registry, parsed.sub)])
+        if parsed.is_help:
+            return Reply(private=[help_text.for_command(self.registry, parsed.cmd)])
+        spec = self.registry.commands.get((parsed.cmd, parsed.sub)) if parsed.sub else None
+        if spec is not None:
+            sub, args = parsed.sub, parsed.rest
+        else:
+            spec = self.registry.commands.get((parsed.cmd, None))
+            sub, args = parsed.sub, parsed.args
+            if spec is None:
+                if parsed.sub is None:
+                    return Reply(private=[help_text.for_command(self.registry, parsed.cmd)])
+                return Reply.refuse(help_text.unknown_sub(self.registry, parsed.cmd, parsed.sub))
+        return await self.run(actor, place, spec.handler, cmd=parsed.cmd, sub=sub, args=args)
+
+    async def handle_action(self, actor: Actor, place: Place, action_id: str, value: str,
+                            message_ref: dict[str, Any] | None = None) -> Reply:
+        """A button click."""
+        handler = self.registry.actions.get(action_id)
+        if handler is None:
+            return Reply.refuse("That button is no longer in use. Nothing was changed.")
+        value = str(value or "")[:2000]
+        return await self.run(actor, place, lambda ctx: handler(ctx, value))
+
+    async def handle_form(self, actor: Actor, place: Place, form_id: str, values: dict[str, Any],
+                          state: dict[str, Any] | None = None) -> Reply:
+        """A submitted form. Per-field errors come back in Reply.errors and nothing is saved."""
+        handler = self.registry.forms.get(form_id)
+        if handler is None:
+            return Reply.refuse("That form is no longer in use. Nothing was changed.")
+        clean_values = {str(k)[:100]: ("" if v is None else str(v)) for k, v in (values or {}).items()}
+        return await self.run(actor, place, lambda ctx: handler(ctx, clean_values, dict(state or {})))
+
+    async def handle_dm(self, actor: Actor, place: Place, text: str) -> Reply | None:
+        """Plain text in a DM with the bot: a command, or an answer a feature is waiting for."""
+        stripped = (text or "").strip()
+        first = stripped.lstrip("/").split(" ", 1)[0].lower()
+        if stripped.startswith("/") or first in ("help", *self.registry_commands()):
+            return await self.handle_command(actor, place, stripped)
+
+        async def listen(ctx: Ctx) -> Reply | None:
+            for listener in self.registry.dm_listeners:
+                reply = await listener(ctx, stripped)
+                if reply is not None:
+                    return reply
+            return None
+
+        reply = await self.run(actor, place, listen)
+        if reply is None:
+            return Reply.refuse(help_text.unknown(stripped, None))
+        return reply
+
+    def registry_commands(self) -> tuple[str, ...]:
+        from bot.registry import COMMANDS
+
+        return COMMANDS
+
+    async def home(self, actor: Actor) -> list[Card]:
+        """A person's home view (Slack App Home): what each feature has for them."""
+        async with self.session_factory() as session:
+            async with session.begin():
+                person, _ = await person_for_actor(session, actor, self.clock.now())
+                cards: list[Card] = []
+                for section in self.registry.home_sections:
+                    cards.extend(await section(session, self, person) or [])
+                return cards
+
+    async def seen_event(self, source: str, key: str) -> bool:
+        """True if this inbound event was already applied; records it otherwise (idempotency)."""
+        async with self.session_factory() as session:
+            try:
+                async with session.begin():
+                    session.add(ProcessedEvent(source=source, event_key=f"{source}:{key}"[:255], at=self.clock.now()))
+                return False
+            except IntegrityError:
+                return True
+
+    async def run(self, actor: Actor, place: Place, fn: Callable[[Ctx], Awaitable[Any]], *, cmd: str | None = None,
+                  sub: str | None = None, args: str = "") -> Any:
+        """Run `fn(ctx)` in one transaction; UserError and form errors roll everything back."""
+        now = self.clock.now()
+        try:
+            async with self.session_factory() as session:
+                async with session.begin():
+                    ctx = await self._context(session, actor, place, now)
+                    ctx.cmd, ctx.sub, ctx.args = cmd, sub, args
+                    reply = await fn(ctx)
+                    if isinstance(reply, Reply):
+                        if reply.errors:
+                            raise _RollBack(reply)
+                        for card in reply.public:
+                            await self.outbox.post_place(session, place, card,
+                                                         engagement_id=ctx.engagement.id if ctx.engagement else None)
+                        reply.public = []
+                    return reply
+        except _RollBack as rb:
+            return rb.reply
+        except UserError as exc:
+            if exc.field:
+                return Reply(errors={exc.field: exc.message})
+            return Reply.refuse(exc.message)
+        except InputTooLong as exc:
+            return Reply.refuse(str(exc))
+        except Exception:
+            ref = uuid.uuid4().hex[:8]
+            log.exception("unexpected error handling %s %s (ref %s)", cmd, sub, ref)
+            return Reply.refuse(f"Something went wrong on our side and nothing was changed (ref {ref}). "
+                                "Please try again; if it keeps happening, tell your Cadence admin.")
+
+    async def _context(self, session: AsyncSession, actor: Actor, place: Place, now: datetime) -> Ctx:
+        person, tz_changed = await person_for_actor(session, actor, now)
+        engagement: Engagement | None = None
+        if place.is_dm:
+            engagement = await engagement_for_dm(session, person)
+            if place.conversation_ref:
+                for ident in person.identities:
+                    if ident.platform == actor.platform and ident.user_id == actor.user_id:
+                        ident.conversation_ref = place.conversation_ref
+                        ident.dm_channel_id = place.channel_id
+        else:
+            binding = await binding_for(session, place.platform, place.workspace_id, place.channel_id)
+            if binding is not None:
+                engagement = await session.get(Engagement, binding.engagement_id)
+                if place.conversation_ref and binding.conversation_ref != place.conversation_ref:
+                    binding.conversation_ref = place.conversation_ref
+        membership = await membership_of(session, engagement, person) if engagement else None
+        ctx = Ctx(session=session, core=self, now=now, actor=actor, place=place, person=person,
+                  engagement=engagement, membership=membership)
+        if tz_changed:
+            await self.emit(session, "person_tz_changed", person=person)
+        return ctx
+
+    async def emit(self, session: AsyncSession, event: str, **kwargs: Any) -> None:
+        for hook in self.registry.hooks.get(event, []):
+            await hook(session, self, **kwargs)
+
+    # -- background work ---------------------------------------------------------------------------
+    async def tick(self) -> tuple[int, int]:
+        """Fire due timers and deliver due messages until there is nothing left to do now."""
+        async with self._tick_lock:
+            fired_total = sent_total = 0
+            for _ in range(1000):
+                fired = await self.timers.run_due()
+                sent = await self.outbox.deliver_due() if self.messengers else 0
+                fired_total += fired
+                sent_total += sent
+                if not fired and not sent:
+                    break
+            return fired_total, sent_total
+
+    async def drain(self) -> tuple[int, int]:
+        """Tests and the virtual clock: do everything due at the clock's current time."""
+        return await self.tick()
+
+    def note_due(self, due_at: datetime) -> None:
+        """A timer was scheduled: wake earlier if it is due before the planned wake-up."""
+        if self._scheduler is None:
+            return
+        if self._next_wake is None or due_at < self._next_wake:
+            self._arm(due_at)
+
+    def note_outbox(self) -> None:
+        if self._scheduler is not None:
+            self._wake.set()
+
+    def _arm(self, when: datetime) -> None:
+        self._next_wake = when
+        if self._scheduler is not None:
+            run_at = max(when, self.clock.now())
+            self._scheduler.add_job(self._wake.set, DateTrigger(run_date=run_at), id="cadence-next-due",
+                                    replace_existing=True, misfire_grace_time=None, coalesce=True)
+
+    async def start(self) -> None:
+        """Start background work: overdue timers fire at once; APScheduler wakes us for the rest."""
+        self._stopping = False
+        self._scheduler = AsyncIOScheduler(timezone=timezone.utc)
+        self._scheduler.add_job(self._wake.set, IntervalTrigger(seconds=self.sweep_seconds), id="cadence-sweep",
+                                misfire_grace_time=None, coalesce=True)
+        self._scheduler.start()
+        self._task = asyncio.create_task(self._loop(), name="cadence-background")
+
+    async def stop(self) -> None:
+        """Graceful: no new timers are taken; in-flight work finishes."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(self._task, timeout=30)
+            except asyncio.TimeoutError:
+                self._task.cancel()
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+            self._scheduler = None
+
+    async def _loop(self) -> None:
+        while not self._stopping:
+            try:
+                await self.tick()
+                await self._plan_next_wake()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("background tick failed; retrying after a pause")
+                await asyncio.sleep(1)
+            if self._stopping:
+                break
+            await self._wake.wait()
+            self._wake.clear()
+
+    async def _plan_next_wake(self) -> None:
+        candidates = [t for t in (await self.timers.next_due(), await self.outbox.next_attempt()) if t]
+        for until in self.outbox.paused_until.values():
+            if until > self.clock.now():
+                candidates.append(until)
+        if candidates:
+            self._arm(min(candidates))
+        else:
+            self._next_wake = None
+
+
+def default_registry() -> Registry:
+    """A registry with every feature registered."""
+    from bot.features import register_all
+
+    registry = Registry()
+    register_all(registry)
+    return registry

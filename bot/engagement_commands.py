@@ -1,0 +1,317 @@
+"""`/cadence …`: set up an engagement, bind channels, roles, your zone, work days, absences, settings."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import select
+
+from bot import audit
+from bot.context import Ctx
+from bot.dates import parse_range
+from bot.engagements import bind, by_key, validate_key
+from bot.errors import UserError
+from bot.messages import Card, Field, Reply
+from bot.people import DAY_NAMES, ROLES, ensure_membership, memberships, role_label, zone
+from bot.registry import Registry
+from bot.text import MAX_TITLE, clean, when
+from bot.zones import resolve_zone
+from storage.models import Absence, Engagement, Membership, Person
+
+ADMIN_ROLES = ("client_sponsor", "client_pm", "vendor_pm")
+
+
+async def setup(ctx: Ctx) -> Reply:
+    """/cadence setup KEY Name — create an engagement and make this channel its home (or bind this
+    channel as another home of an existing engagement: mirrored posts)."""
+    if ctx.place.is_dm:
+        raise UserError("Run `/cadence setup` in the channel that should be the engagement's home.")
+    key_text, _, name_text = ctx.args.partition(" ")
+    if not key_text:
+        raise UserError("Usage: `/cadence setup KEY Engagement name`, e.g. `/cadence setup ACME Acme web shop`.")
+    key = validate_key(key_text)
+    engagement = await by_key(ctx.session, key)
+    created = engagement is None
+    if created:
+        name = clean(name_text, limit=MAX_TITLE, what="The engagement name", multiline=False) or key
+        engagement = Engagement(key=key, name=name, home_tz=ctx.person.tz or "UTC", support_tz=ctx.person.tz or "UTC",
+                                settings={}, created_at=ctx.now, created_by_id=ctx.person.id, contingency_pct=15.0,
+                                iteration_days=14)
+        ctx.session.add(engagement)
+        await ctx.session.flush()
+    elif ctx.engagement is not None and ctx.engagement.id == engagement.id:
+        return Reply.say(f"This channel is already the home of {engagement.key} ({engagement.name}).")
+    else:
+        membership = await ensure_membership(ctx.session, engagement, ctx.person, ctx.now)
+        if not set(membership.roles).intersection(ADMIN_ROLES) and engagement.created_by_id != ctx.person.id:
+            raise UserError(f"{engagement.key} already exists; only its sponsor or PMs can add another home channel.")
+    await bind(ctx.session, engagement, platform=ctx.place.platform, workspace_id=ctx.place.workspace_id,
+               channel_id=ctx.place.channel_id, channel_name=ctx.place.channel_name,
+               conversation_ref=ctx.place.conversation_ref, purpose="home", now=ctx.now)
+    await ensure_membership(ctx.session, engagement, ctx.person, ctx.now)
+    ctx.engagement = engagement
+    await audit.record(ctx.session, now=ctx.now, engagement_id=engagement.id, entity_type="engagement",
+                       entity_id=engagement.id, action="created" if created else "home_added", actor=ctx.person,
+                       data={"platform": ctx.place.platform, "channel": ctx.place.channel_id})
+    if created:
+        await ctx.core.emit(ctx.session, "engagement_created", engagement=engagement)
+    text = (f"{engagement.key} — {engagement.name} now lives in this channel. Home zone: {engagement.home_tz}.\n"
+            "Next: give people their roles with `/cadence role @name client_pm` (roles: "
+            + ", ".join(ROLES) + ").")
+    return Reply(public=[Card(title="Engagement set up" if created else "Channel added", text=text, tone="good")])
+
+
+async def role(ctx: Ctx) -> Reply:
+    """/cadence role @user role[,role] | -role"""
+    eng = ctx.require_engagement()
+    parts = ctx.args.split()
+    if len(parts) < 2:
+        raise UserError("Usage: `/cadence role @name client_pm` (add) or `/cadence role @name -client_pm` (remove).")
+    is_admin = bool(ctx.roles.intersection(ADMIN_ROLES)) or eng.created_by_id == ctx.person.id
+    if not is_admin:
+        raise UserError("Only the client sponsor, a PM or whoever set up the engagement can change roles.")
+    target = await ctx.resolve_person(parts[0])
+    changes = [r.strip().lower() for r in " ".join(parts[1:]).replace(",", " ").split()]
+    membership = await ensure_membership(ctx.session, eng, target, ctx.now)
+    roles = list(membership.roles or [])
+    for change in changes:
+        name = change.lstrip("+-")
+        if name not in ROLES:
+            raise UserError(f"“{name}” is not a role. Roles: {', '.join(ROLES)}.")
+        if change.startswith("-"):
+            roles = [r for r in roles if r != name]
+        elif name not in roles:
+            roles.append(name)
+    before = list(membership.roles or [])
+    membership.roles = roles
+    await audit.record(ctx.session, now=ctx.now, engagement_id=eng.id, entity_type="membership",
+                       entity_id=membership.id, action="roles_changed", actor=ctx.person,
+                       data={"person_id": target.id, "before": before, "after": roles})
+    await ctx.core.emit(ctx.session, "membership_changed", engagement=eng, person=target)
+    shown = ", ".join(role_label(r) for r in roles) or "no role"
+    return Reply(public=[Card(text=f"{target.display_name}: {shown} in {eng.key}.")])
+
+
+async def members(ctx: Ctx) -> Reply:
+    eng = ctx.require_engagement()
+    rows = []
+    for m in await memberships(ctx.session, eng):
+        p = await ctx.session.get(Person, m.person_id)
+        rows.append(Field(p.display_name, f"{', '.join(role_label(r) for r in m.roles) or 'no role'} · {p.tz}"))
+    return Reply(private=[Card(title=f"{eng.key} members", fields=rows or [Field("Members", "none yet")])])
+
+
+async def tz(ctx: Ctx) -> Reply:
+    """/cadence tz Asia/Kolkata | city | auto"""
+    arg = ctx.args.strip()
+    if not arg:
+        return Reply.say(f"Your time zone is {ctx.person.tz} ({'set by you' if ctx.person.tz_source == 'user' else 'from your profile'}).")
+    if arg.lower() == "auto":
+        ctx.person.tz_source = "platform"
+        return Reply.say("I'll follow the time zone of your chat profile again.")
+    name = resolve_zone(arg)
+    changed = name != ctx.person.tz
+    ctx.person.tz = name
+    ctx.person.tz_source = "user"
+    if changed:
+        await ctx.core.emit(ctx.session, "person_tz_changed", person=ctx.person)
+    local = ctx.now.astimezone(zone(ctx.person))
+    return Reply.say(f"Your time zone is now {name} (it is {local:%H:%M} there).")
+
+
+async def workdays(ctx: Ctx) -> Reply:
+    """/cadence workdays mon-fri | sun-thu | mon,tue,thu"""
+    arg = ctx.args.strip().lower()
+    if not arg:
+        return Reply.say("Your work days: " + ", ".join(DAY_NAMES[d] for d in ctx.person.work_days))
+    days: set[int] = set()
+    for part in arg.replace(" ", ",").split(","):
+        if not part:
+            continue
+        if "-" in part:
+            a, _, b = part.partition("-")
+            if a[:3] not in DAY_NAMES or b[:3] not in DAY_NAMES:
+                raise UserError(f"“{part}” is not a day range. Use e.g. `mon-fri` or `sun-thu`.")
+            i, j = DAY_NAMES.index(a[:3]), DAY_NAMES.index(b[:3])
+            k = i
+            while True:
+                days.add(k)
+                if k == j:
+                    break
+                k = (k + 1) % 7
+        elif part[:3] in DAY_NAMES:
+            days.add(DAY_NAMES.index(part[:3]))
+        else:
+            raise UserError(f"“{part}” is not a day. Use mon, tue, wed, thu, fri, sat, sun.")
+    ctx.person.work_days = sorted(days)
+    await ctx.core.emit(ctx.session, "absence_changed", person=ctx.person)
+    return Reply.say("Your work days: " + ", ".join(DAY_NAMES[d] for d in sorted(days)))
+
+
+async def country(ctx: Ctx) -> Reply:
+    """/cadence country IN — whose public holidays skip your prompts."""
+    import holidays
+
+    code = ctx.args.strip().upper()
+    if not code:
+        return Reply.say(f"Your holiday calendar: {ctx.person.country or 'none'}.")
+    if code in ("NONE", "-"):
+        ctx.person.country = None
+    else:
+        if code not in holidays.list_supported_countries():
+            raise UserError(f"“{code}” is not a country code I have holidays for; use two letters like `IN` or `DE`.")
+        ctx.person.country = code
+    await ctx.core.emit(ctx.session, "absence_changed", person=ctx.person)
+    return Reply.say(f"Your holiday calendar: {ctx.person.country or 'none'}.")
+
+
+async def ooo(ctx: Ctx) -> Reply:
+    """/cadence ooo dec 24 to jan 2 | list | clear"""
+    arg = ctx.args.strip()
+    if not arg or arg.lower() == "list":
+        rows = [f"{a.start:%a %d %b %Y} – {a.end:%a %d %b %Y}" for a in ctx.person.absences
+                if a.end >= ctx.now.astimezone(zone(ctx.person)).date()]
+        return Reply.say("Your absences:\n" + ("\n".join(rows) if rows else "none planned"))
+    if arg.lower() == "clear":
+        today = ctx.now.astimezone(zone(ctx.person)).date()
+        for a in list(ctx.person.absences):
+            if a.end >= today:
+                ctx.person.absences.remove(a)
+        await ctx.core.emit(ctx.session, "absence_changed", person=ctx.person)
+        return Reply.say("Your upcoming absences are cleared.")
+    start, end = parse_range(clean(arg, limit=200, what="The date range"), now=ctx.now, tz=zone(ctx.person))
+    today = ctx.now.astimezone(zone(ctx.person)).date()
+    if end < today:
+        raise UserError(f"That range ({start:%d %b %Y} – {end:%d %b %Y}) is in the past.")
+    ctx.person.absences.append(Absence(start=start, end=end, created_at=ctx.now))
+    await ctx.session.flush()
+    await ctx.core.emit(ctx.session, "absence_changed", person=ctx.person)
+    return Reply.say(f"Out of office {start:%a %d %b %Y} – {end:%a %d %b %Y}. Prompts skip those days.")
+
+
+async def whoami(ctx: Ctx) -> Reply:
+    fields = [Field("Name", ctx.person.display_name), Field("Time zone", f"{ctx.person.tz} ({ctx.person.tz_source})"),
+              Field("Work days", ", ".join(DAY_NAMES[d] for d in ctx.person.work_days)),
+              Field("Holidays", ctx.person.country or "none"),
+              Field("Platform id", f"{ctx.actor.platform}:{ctx.actor.user_id}")]
+    if ctx.engagement:
+        fields.append(Field("Engagement", f"{ctx.engagement.key} — {ctx.engagement.name}"))
+        fields.append(Field("Roles", ", ".join(role_label(r) for r in ctx.roles) or "none"))
+    return Reply(private=[Card(title="You", fields=fields, footer="Now: " + when(ctx.now))])
+
+
+SETTINGS = {
+    "name": "engagement name",
+    "home_tz": "home time zone (client's)",
+    "support_tz": "vendor support zone (business-hours clocks)",
+    "support_country": "vendor's holiday calendar",
+    "client_country": "client's holiday calendar",
+    "budget": "budget",
+    "contingency": "contingency, % of budget",
+    "warranty_end": "warranty end date",
+    "iteration_days": "iteration length in days",
+}
+
+
+def _settings_card(eng: Engagement) -> Card:
+    return Card(title=f"{eng.key} settings", fields=[
+        Field("name", eng.name), Field("home_tz", eng.home_tz), Field("support_tz", eng.support_tz),
+        Field("support_country", eng.support_country or "none"), Field("client_country", eng.client_country or "none"),
+        Field("budget", f"{eng.budget:,.2f}" if eng.budget is not None else "not set"),
+        Field("contingency", f"{eng.contingency_pct:g} %"),
+        Field("warranty_end", eng.warranty_end.isoformat() if eng.warranty_end else "not set"),
+        Field("iteration_days", str(eng.iteration_days)),
+    ], footer="Change one with `/cadence settings <name> <value>`.")
+
+
+async def settings(ctx: Ctx) -> Reply:
+    """/cadence settings [name value]"""
+    eng = ctx.require_engagement()
+    name, _, value = ctx.args.strip().partition(" ")
+    if not name:
+        return Reply(private=[_settings_card(eng)])
+    name = name.lower()
+    if name not in SETTINGS:
+        raise UserError(f"No setting “{name}”. Settings: {', '.join(SETTINGS)}.")
+    ctx.require_role(*ADMIN_ROLES)
+    value = clean(value, limit=MAX_TITLE, what="The value", multiline=False)
+    if not value:
+        raise UserError(f"Give a value for {name}.")
+    before = str(getattr(eng, "contingency_pct" if name == "contingency" else name, ""))
+    if name in ("home_tz", "support_tz"):
+        setattr(eng, name, resolve_zone(value))
+    elif name in ("support_country", "client_country"):
+        setattr(eng, name, None if value.lower() == "none" else value.upper()[:8])
+    elif name == "budget":
+        try:
+            eng.budget = Decimal(value.replace(",", ""))
+        except InvalidOperation:
+            raise UserError("The budget must be a number, e.g. `120000`.") from None
+    elif name == "contingency":
+        try:
+            pct = float(value.rstrip("%"))
+        except ValueError:
+            raise UserError("The contingency is a percentage, e.g. `15`.") from None
+        if not 0 <= pct <= 100:
+            raise UserError("The contingency is a percentage between 0 and 100.")
+        eng.contingency_pct = pct
+    elif name == "warranty_end":
+        try:
+            eng.warranty_end = date.fromisoformat(value)
+        except ValueError:
+            raise UserError("Give the warranty end as YYYY-MM-DD.") from None
+    elif name == "iteration_days":
+        if not value.isdigit() or not 1 <= int(value) <= 90:
+            raise UserError("The iteration length is a number of days between 1 and 90.")
+        eng.iteration_days = int(value)
+    else:
+        eng.name = value
+    await audit.record(ctx.session, now=ctx.now, engagement_id=eng.id, entity_type="engagement", entity_id=eng.id,
+                       action="setting_changed", actor=ctx.person, data={"setting": name, "before": before,
+                                                                          "after": value})
+    await ctx.core.emit(ctx.session, "engagement_settings_changed", engagement=eng, feature="engagement")
+    return Reply(private=[_settings_card(eng)])
+
+
+async def escalation(ctx: Ctx) -> Reply:
+    """/cadence escalation KEY — make this channel the escalation channel of engagement KEY."""
+    key = ctx.args.strip()
+    eng = await by_key(ctx.session, key) if key else ctx.engagement
+    if eng is None:
+        raise UserError("Usage: `/cadence escalation KEY` in the channel that should receive escalations.")
+    m = await ctx.session.scalar(select(Membership).where(Membership.engagement_id == eng.id,
+                                                          Membership.person_id == ctx.person.id))
+    if m is None or not set(m.roles).intersection(ADMIN_ROLES):
+        raise UserError("Only the client sponsor or a PM can choose the escalation channel.")
+    await bind(ctx.session, eng, platform=ctx.place.platform, workspace_id=ctx.place.workspace_id,
+               channel_id=ctx.place.channel_id, channel_name=ctx.place.channel_name,
+               conversation_ref=ctx.place.conversation_ref, purpose="escalation", now=ctx.now)
+    return Reply(public=[Card(text=f"Escalations of {eng.key} will be posted here.")])
+
+
+async def use(ctx: Ctx) -> Reply:
+    """/cadence use KEY — which engagement your DMs apply to."""
+    eng = await by_key(ctx.session, ctx.args.strip()) if ctx.args.strip() else None
+    if eng is None:
+        raise UserError("Usage: `/cadence use KEY`.")
+    m = await ctx.session.scalar(select(Membership).where(Membership.engagement_id == eng.id,
+                                                          Membership.person_id == ctx.person.id))
+    if m is None:
+        raise UserError(f"You are not a member of {eng.key}.")
+    ctx.person.default_engagement_id = eng.id
+    return Reply.say(f"Your direct messages now apply to {eng.key}.")
+
+
+def register(registry: Registry) -> None:
+    add = registry.add_command
+    add("cadence", "setup", setup, usage="/cadence setup KEY Name", summary="make this channel an engagement's home")
+    add("cadence", "role", role, usage="/cadence role @name role", summary="give (or `-role` take) a role")
+    add("cadence", "members", members, usage="/cadence members", summary="who is in this engagement")
+    add("cadence", "tz", tz, usage="/cadence tz Asia/Kolkata", summary="set your time zone (a zone or a city; `auto`)")
+    add("cadence", "workdays", workdays, usage="/cadence workdays mon-fri", summary="your work days")
+    add("cadence", "country", country, usage="/cadence country IN", summary="your public-holiday calendar")
+    add("cadence", "ooo", ooo, usage="/cadence ooo dec 24 to jan 2", summary="out of office (`list`, `clear`)")
+    add("cadence", "whoami", whoami, usage="/cadence whoami", summary="what Cadence knows about you")
+    add("cadence", "settings", settings, usage="/cadence settings [name value]", summary="engagement settings")
+    add("cadence", "escalation", escalation, usage="/cadence escalation KEY", summary="make this the escalation channel")
+    add("cadence", "use", use, usage="/cadence use KEY", summary="which engagement your DMs apply to")

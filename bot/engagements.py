@@ -1,0 +1,116 @@
+"""Engagements: creation, channel bindings, and per-feature settings with their defaults."""
+from __future__ import annotations
+
+import copy
+import re
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.errors import UserError
+from storage.models import ChannelBinding, Engagement, Membership, Person
+
+KEY_RE = re.compile(r"^[A-Z][A-Z0-9]{1,9}$")
+
+# Defaults of every engagement setting, one key per feature. A feature owns its own key;
+# stored settings only hold what an engagement changed.
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "report": {"weekday": 0, "time": "09:00", "enabled": True},
+    # Standups (bot/standups/config.py explains each value).
+    "standup": {
+        "enabled": True, "roles": ["vendor_pm", "vendor_lead", "developer", "qa"], "days": [0, 1, 2, 3, 4],
+        "prompt_time": "09:30", "questions": ["What did you finish since the last standup?",
+                                              "What will you do next?", "Anything blocking you?"],
+        "blocker_question": 3, "reminder_minutes": 60, "digest_time": "10:00", "digest_zone": None,
+        "digest_channel": "home",
+    },
+}
+
+
+def feature_settings(engagement: Engagement, feature: str) -> dict[str, Any]:
+    """The feature's settings: defaults overlaid with what the engagement changed."""
+    merged = copy.deepcopy(DEFAULTS.get(feature, {}))
+    merged.update(copy.deepcopy((engagement.settings or {}).get(feature, {})))
+    return merged
+
+
+def update_feature_settings(engagement: Engagement, feature: str, changes: dict[str, Any]) -> dict[str, Any]:
+    """Store changes to a feature's settings (a new dict, so SQLAlchemy sees the JSON change)."""
+    settings = copy.deepcopy(engagement.settings or {})
+    current = settings.get(feature, {})
+    current.update(changes)
+    settings[feature] = current
+    engagement.settings = settings
+    return feature_settings(engagement, feature)
+
+
+async def by_key(session: AsyncSession, key: str) -> Engagement | None:
+    return await session.scalar(select(Engagement).where(Engagement.key == key.upper()))
+
+
+async def binding_for(session: AsyncSession, platform: str, workspace_id: str, channel_id: str) -> ChannelBinding | None:
+    """The binding of a conversation (home first, then escalation/digest bindings)."""
+    rows = list(await session.scalars(
+        select(ChannelBinding).where(
+            ChannelBinding.platform == platform,
+            ChannelBinding.workspace_id == workspace_id,
+            ChannelBinding.channel_id == channel_id,
+        )
+    ))
+    rows.sort(key=lambda b: 0 if b.purpose == "home" else 1)
+    return rows[0] if rows else None
+
+
+async def bindings(session: AsyncSession, engagement: Engagement, purpose: str = "home") -> list[ChannelBinding]:
+    return list(await session.scalars(
+        select(ChannelBinding).where(
+            ChannelBinding.engagement_id == engagement.id, ChannelBinding.purpose == purpose
+        ).order_by(ChannelBinding.id)
+    ))
+
+
+async def engagement_for_dm(session: AsyncSession, person: Person) -> Engagement | None:
+    """In a DM: the person's chosen engagement, else their only one, else the most recently joined."""
+    if person.default_engagement_id:
+        eng = await session.get(Engagement, person.default_engagement_id)
+        if eng is not None:
+            return eng
+    m = await session.scalar(
+        select(Membership).where(Membership.person_id == person.id).order_by(Membership.joined_at.desc(),
+                                                                            Membership.id.desc())
+    )
+    return await session.get(Engagement, m.engagement_id) if m else None
+
+
+async def bind(session: AsyncSession, engagement: Engagement, *, platform: str, workspace_id: str,
+               channel_id: str, channel_name: str | None, conversation_ref: dict | None, purpose: str,
+               now: datetime) -> ChannelBinding:
+    existing = await session.scalar(
+        select(ChannelBinding).where(
+            ChannelBinding.platform == platform, ChannelBinding.workspace_id == workspace_id,
+            ChannelBinding.channel_id == channel_id, ChannelBinding.purpose == purpose,
+        )
+    )
+    if existing is not None:
+        if existing.engagement_id != engagement.id:
+            other = await session.get(Engagement, existing.engagement_id)
+            raise UserError(f"This channel is already the {purpose} channel of {other.key} ({other.name}).")
+        existing.conversation_ref = conversation_ref or existing.conversation_ref
+        existing.failed_reason = None
+        return existing
+    b = ChannelBinding(
+        engagement_id=engagement.id, platform=platform, workspace_id=workspace_id, channel_id=channel_id,
+        channel_name=channel_name, purpose=purpose, conversation_ref=conversation_ref, created_at=now,
+    )
+    session.add(b)
+    await session.flush()
+    return b
+
+
+def validate_key(key: str) -> str:
+    key = key.strip().upper()
+    if not KEY_RE.match(key):
+        raise UserError("An engagement key is 2–10 letters or digits starting with a letter, e.g. `ACME`.")
+    return key

@@ -1,0 +1,15 @@
+"""The features Cadence runs. Each module has `register(registry)`."""
+from __future__ import annotations
+
+import importlib
+
+from bot.registry import Registry
+
+FEATURES = [
+    "bot.engagement_commands",
+]
+
+
+def register_all(registry: Registry) -> None:
+    for name in FEATURES:
+        importlib.import_module(name).register(registry)

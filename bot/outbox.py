@@ -1,0 +1,309 @@
+"""Every outgoing message goes through the outbox: enqueued in the same transaction as the change it
+announces, then delivered by a worker that keeps order per conversation, retries with exponential
+backoff, honours Retry-After, and records permanent failures instead of retrying forever.
+
+Delivery is at-least-once only where a platform's answer was lost (a process killed between the
+platform accepting a message and us recording it); otherwise once."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from bot.delivery import Outgoing, PermanentFailure, RetryLater
+from bot.messages import Card
+from storage.models import ChannelBinding, Engagement, Identity, MessageRef, OutboxMessage, Person
+
+if TYPE_CHECKING:
+    from bot.context import Place
+    from bot.core import Cadence
+
+log = logging.getLogger("cadence.outbox")
+
+LEASE = timedelta(seconds=120)
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+MAX_BACKOFF = 600.0
+
+
+def backoff_seconds(attempts: int) -> float:
+    """Exponential backoff with jitter: ~1 s, 2 s, 4 s … capped at 10 minutes."""
+    base = min(2.0 ** max(attempts - 1, 0), MAX_BACKOFF)
+    return base * (0.8 + 0.4 * random.random())
+
+
+class Outbox:
+    def __init__(self, core: "Cadence") -> None:
+        self.core = core
+        self.paused_until: dict[str, datetime] = {}  # per platform, after a 429 with Retry-After
+        self.concurrency = 8
+        self.batch_size = 100
+
+    # -- enqueue (inside the caller's transaction) ------------------------------------------------
+    async def _add(self, session: AsyncSession, *, platform: str, conversation_key: str, op: str,
+                   address: dict[str, Any], card: Card, ref_key: str | None,
+                   engagement_id: int | None) -> OutboxMessage:
+        now = self.core.clock.now()
+        msg = OutboxMessage(
+            platform=platform, conversation_key=conversation_key, op=op, address=address,
+            payload=card.to_dict(), ref_key=ref_key, engagement_id=engagement_id, status="pending",
+            attempts=0, next_attempt_at=now, created_at=now,
+        )
+        session.add(msg)
+        await session.flush()
+        self.core.note_outbox()
+        return msg
+
+    @staticmethod
+    def _binding_address(b: ChannelBinding) -> dict[str, Any]:
+        return {"workspace_id": b.workspace_id, "channel_id": b.channel_id,
+                "conversation_ref": b.conversation_ref, "engagement_id": b.engagement_id}
+
+    async def post_home(self, session: AsyncSession, engagement: Engagement, card: Card, *,
+                        ref_key: str | None = None, purpose: str = "home") -> list[OutboxMessage]:
+        """Post to every binding of `purpose` (mirrored on each platform); falls back to home."""
+        from bot.engagements import bindings
+
+        targets = await bindings(session, engagement, purpose)
+        if not targets and purpose != "home":
+            targets = await bindings(session, engagement, "home")
+        out = []
+        for b in targets:
+            if b.failed_reason:
+                continue
+            out.append(await self._add(
+                session, platform=b.platform, conversation_key=f"{b.platform}:{b.workspace_id}:{b.channel_id}",
+                op="post", address=self._binding_address(b), card=card, ref_key=ref_key,
+                engagement_id=engagement.id,
+            ))
+        if not out:
+            log.warning("engagement %s has no reachable %s channel; message kept undelivered", engagement.key, purpose)
+        return out
+
+    async def post_place(self, session: AsyncSession, place: "Place", card: Card, *, ref_key: str | None = None,
+                         engagement_id: int | None = None) -> OutboxMessage:
+        address = {"workspace_id": place.workspace_id, "channel_id": place.channel_id,
+                   "conversation_ref": place.conversation_ref, "is_dm": place.is_dm}
+        return await self._add(session, platform=place.platform, conversation_key=place.conversation_key,
+                               op="post", address=address, card=card, ref_key=ref_key, engagement_id=engagement_id)
+
+    async def dm(self, session: AsyncSession, person: Person, card: Card, *, ref_key: str | None = None,
+                 engagement_id: int | None = None) -> list[OutboxMessage]:
+        """A direct message, to the identity the person used last (one DM, not one per platform)."""
+        identities = sorted(
+            (i for i in person.identities if not i.unreachable_reason),
+            key=lambda i: (i.last_seen_at or EPOCH, i.id),
+            reverse=True,
+        )
+        if not identities:
+            log.warning("person %s has no reachable identity; DM not sent", person.id)
+            return []
+        ident = identities[0]
+        address = {"workspace_id": ident.workspace_id, "user_id": ident.user_id, "person_id": person.id,
+                   "dm_channel_id": ident.dm_channel_id, "conversation_ref": ident.conversation_ref}
+        msg = await self._add(session, platform=ident.platform,
+                              conversation_key=f"{ident.platform}:{ident.workspace_id}:dm:{ident.user_id}",
+                              op="dm", address=address, card=card, ref_key=ref_key, engagement_id=engagement_id)
+        return [msg]
+
+    async def ephemeral(self, session: AsyncSession, place: "Place", person: Person, card: Card) -> OutboxMessage | None:
+        ident = next((i for i in person.identities if i.platform == place.platform
+                      and i.workspace_id == place.workspace_id), None)
+        if ident is None:
+            return None
+        address = {"workspace_id": place.workspace_id, "channel_id": place.channel_id, "user_id": ident.user_id,
+                   "conversation_ref": place.conversation_ref}
+        return await self._add(session, platform=place.platform, conversation_key=place.conversation_key,
+                               op="ephemeral", address=address, card=card, ref_key=None, engagement_id=None)
+
+    async def update(self, session: AsyncSession, ref_key: str, card: Card) -> list[OutboxMessage]:
+        """Edit in place every message posted under `ref_key` (including ones not delivered yet)."""
+        places: dict[tuple[str, str], tuple[str, dict, int | None]] = {}
+        for ref in await session.scalars(select(MessageRef).where(MessageRef.ref_key == ref_key)):
+            places[(ref.platform, ref.channel_id)] = (
+                f"{ref.platform}:{ref.workspace_id}:{ref.channel_id}" if not ref.address.get("dm_key")
+                else ref.address["dm_key"],
+                {**ref.address, "workspace_id": ref.workspace_id, "channel_id": ref.channel_id},
+                None,
+            )
+        pending = await session.scalars(
+            select(OutboxMessage).where(OutboxMessage.ref_key == ref_key, OutboxMessage.op.in_(("post", "dm")),
+                                        OutboxMessage.status.in_(("pending", "sending")))
+        )
+        for msg in pending:
+            places.setdefault((msg.platform, msg.conversation_key),
+                              (msg.conversation_key, dict(msg.address), msg.engagement_id))
+        out = []
+        for (platform, _), (conversation_key, address, engagement_id) in places.items():
+            out.append(await self._add(session, platform=platform, conversation_key=conversation_key, op="update",
+                                       address=address, card=card, ref_key=ref_key, engagement_id=engagement_id))
+        return out
+
+    # -- delivery ---------------------------------------------------------------------------------
+    async def deliver_due(self) -> int:
+        """Deliver what is due now, head of each conversation first; returns how many were sent."""
+        total = 0
+        while True:
+            batch = await self._claim()
+            if not batch:
+                return total
+            sem = asyncio.Semaphore(self.concurrency)
+
+            async def one(msg: OutboxMessage) -> int:
+                async with sem:
+                    return await self._deliver(msg)
+
+            results = await asyncio.gather(*(one(m) for m in batch))
+            sent = sum(results)
+            total += sent
+            if sent == 0:
+                return total
+
+    async def _claim(self) -> list[OutboxMessage]:
+        now = self.core.clock.now()
+        platforms = [p for p in self.core.messengers if self.paused_until.get(p, now) <= now]
+        if not platforms:
+            return []
+        earlier = aliased(OutboxMessage)
+        blocked = exists().where(
+            earlier.conversation_key == OutboxMessage.conversation_key,
+            earlier.id < OutboxMessage.id,
+            or_(earlier.status == "pending", and_(earlier.status == "sending", earlier.lease_until > now)),
+        )
+        q = (
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.platform.in_(platforms),
+                or_(
+                    and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
+                    and_(OutboxMessage.status == "sending", OutboxMessage.lease_until <= now),
+                ),
+                ~blocked,
+            )
+            .order_by(OutboxMessage.id)
+            .limit(self.batch_size)
+        )
+        async with self.core.session_factory() as session:
+            async with session.begin():
+                if self.core.is_postgres:
+                    q = q.with_for_update(skip_locked=True, of=OutboxMessage)
+                rows = list(await session.scalars(q))
+                for msg in rows:
+                    msg.status = "sending"
+                    msg.lease_until = now + LEASE
+                    msg.attempts = (msg.attempts or 0) + 1
+        return rows
+
+    async def _deliver(self, msg: OutboxMessage) -> int:
+        messenger = self.core.messengers.get(msg.platform)
+        card = Card.from_dict(msg.payload)
+        message_id = None
+        address = dict(msg.address)
+        try:
+            if msg.op == "update":
+                message_id = await self._resolve_ref(msg)
+                if message_id is None:
+                    # The original never arrived (failed for good): post the new state instead.
+                    op = "dm" if address.get("user_id") and not address.get("channel_id") else "post"
+                else:
+                    op = "update"
+            else:
+                op = msg.op
+            sent = await messenger.send(Outgoing(op=op, address=address, card=card, message_id=message_id,
+                                                 ref_key=msg.ref_key, outbox_id=msg.id))
+        except RetryLater as exc:
+            await self._retry(msg, exc.reason, exc.retry_after)
+            return 0
+        except PermanentFailure as exc:
+            await self._fail(msg, exc.reason)
+            return 0
+        except Exception as exc:  # unknown errors are treated as passing
+            log.exception("outbox %s: unexpected error", msg.id)
+            await self._retry(msg, f"{type(exc).__name__}: {exc}", None)
+            return 0
+        await self._mark_sent(msg, sent.message_id or message_id, sent.channel_id)
+        return 1
+
+    async def _resolve_ref(self, msg: OutboxMessage) -> str | None:
+        async with self.core.session_factory() as session:
+            channel = msg.address.get("channel_id")
+            q = select(MessageRef).where(MessageRef.ref_key == msg.ref_key, MessageRef.platform == msg.platform)
+            if channel:
+                q = q.where(MessageRef.channel_id == channel)
+            else:
+                q = q.where(MessageRef.address["dm_key"].as_string() == msg.conversation_key)
+            ref = await session.scalar(q.order_by(MessageRef.id.desc()).limit(1))
+            if ref is not None:
+                msg.address = {**msg.address, "channel_id": ref.channel_id}
+                return ref.message_id
+            return None
+
+    async def _mark_sent(self, msg: OutboxMessage, message_id: str | None, channel_id: str | None) -> None:
+        now = self.core.clock.now()
+        async with self.core.session_factory() as session:
+            async with session.begin():
+                row = await session.get(OutboxMessage, msg.id)
+                row.status = "sent"
+                row.sent_at = now
+                row.platform_message_id = message_id
+                row.lease_until = None
+                channel = channel_id or msg.address.get("channel_id")
+                if msg.op == "dm" and channel:
+                    person_id = msg.address.get("person_id")
+                    ident = await session.scalar(select(Identity).where(
+                        Identity.platform == msg.platform, Identity.workspace_id == msg.address.get("workspace_id", ""),
+                        Identity.user_id == msg.address.get("user_id")))
+                    if ident is not None and person_id and ident.dm_channel_id != channel:
+                        ident.dm_channel_id = channel
+                if msg.ref_key and message_id and channel and msg.op in ("post", "dm"):
+                    ref = await session.scalar(select(MessageRef).where(
+                        MessageRef.ref_key == msg.ref_key, MessageRef.platform == msg.platform,
+                        MessageRef.channel_id == channel))
+                    address = {k: v for k, v in msg.address.items() if k in ("conversation_ref", "user_id",
+                                                                               "person_id")}
+                    if msg.op == "dm":
+                        address["dm_key"] = msg.conversation_key
+                    if ref is None:
+                        session.add(MessageRef(ref_key=msg.ref_key, platform=msg.platform,
+                                               workspace_id=msg.address.get("workspace_id", ""), channel_id=channel,
+                                               message_id=message_id, address=address, updated_at=now))
+                    else:
+                        ref.message_id = message_id
+                        ref.updated_at = now
+
+    async def _retry(self, msg: OutboxMessage, reason: str, retry_after: float | None) -> None:
+        now = self.core.clock.now()
+        delay = max(retry_after or 0.0, backoff_seconds(msg.attempts))
+        if retry_after:
+            self.paused_until[msg.platform] = now + timedelta(seconds=retry_after)
+        log.warning("outbox %s to %s: %s; retry in %.1f s (attempt %s)", msg.id, msg.platform, reason, delay,
+                    msg.attempts)
+        async with self.core.session_factory() as session:
+            async with session.begin():
+                row = await session.get(OutboxMessage, msg.id)
+                row.status = "pending"
+                row.lease_until = None
+                row.last_error = reason[:2000]
+                row.next_attempt_at = now + timedelta(seconds=delay)
+
+    async def _fail(self, msg: OutboxMessage, reason: str) -> None:
+        log.error("outbox %s to %s failed for good: %s", msg.id, msg.platform, reason)
+        async with self.core.session_factory() as session:
+            async with session.begin():
+                row = await session.get(OutboxMessage, msg.id)
+                row.status = "failed"
+                row.lease_until = None
+                row.last_error = reason[:2000]
+                await self.core.emit(session, "delivery_failed", message=row)
+
+    async def next_attempt(self) -> datetime | None:
+        async with self.core.session_factory() as session:
+            return await session.scalar(
+                select(OutboxMessage.next_attempt_at).where(OutboxMessage.status == "pending")
+                .order_by(OutboxMessage.next_attempt_at).limit(1)
+            )

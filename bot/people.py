@@ -1,0 +1,195 @@
+"""People, their platform identities, memberships, zones, work days and absences."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from functools import lru_cache
+from typing import TYPE_CHECKING, Iterable
+from zoneinfo import ZoneInfo
+
+import holidays
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.commands.grammar import MENTION_RE
+from bot.errors import UserError
+from bot.text import clean
+from bot.zones import zone_or_utc
+from storage.models import Absence, Engagement, Identity, Membership, Person
+
+if TYPE_CHECKING:
+    from bot.context import Actor, Ctx
+
+ROLES = ("client_sponsor", "client_pm", "client_member", "vendor_pm", "vendor_lead", "developer", "qa")
+CLIENT_ROLES = frozenset({"client_sponsor", "client_pm", "client_member"})
+VENDOR_ROLES = frozenset({"vendor_pm", "vendor_lead", "developer", "qa"})
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def zone(person: Person) -> ZoneInfo:
+    return zone_or_utc(person.tz)
+
+
+def local_date(person: Person, instant: datetime) -> date:
+    return instant.astimezone(zone(person)).date()
+
+
+def is_workday(person: Person, day: date) -> bool:
+    return day.weekday() in (person.work_days or [0, 1, 2, 3, 4])
+
+
+@lru_cache(maxsize=512)
+def _holidays(country: str, year: int) -> dict[date, str]:
+    try:
+        return dict(holidays.country_holidays(country.upper(), years=year))
+    except (NotImplementedError, KeyError):
+        return {}
+
+
+def holiday_name(country: str | None, day: date) -> str | None:
+    if not country:
+        return None
+    return _holidays(country, day.year).get(day)
+
+
+def away_reason(person: Person, day: date) -> str | None:
+    """Why `person` is away on their local `day`: "holiday: …", "out of office", or None.
+    Needs `person.absences` loaded (selectinload) or accessed inside a session."""
+    name = holiday_name(person.country, day)
+    if name:
+        return f"holiday: {name}"
+    for absence in person.absences:
+        if absence.start <= day <= absence.end:
+            return "out of office"
+    return None
+
+
+async def load_absences(session: AsyncSession, person: Person) -> list[Absence]:
+    rows = await session.scalars(select(Absence).where(Absence.person_id == person.id).order_by(Absence.start))
+    return list(rows)
+
+
+async def memberships(session: AsyncSession, engagement: Engagement) -> list[Membership]:
+    rows = await session.scalars(
+        select(Membership).where(Membership.engagement_id == engagement.id).order_by(Membership.id)
+    )
+    return list(rows)
+
+
+async def members_with_roles(session: AsyncSession, engagement: Engagement, roles: Iterable[str]) -> list[Person]:
+    wanted = set(roles)
+    out = []
+    for m in await memberships(session, engagement):
+        if wanted.intersection(m.roles or []):
+            out.append(await session.get(Person, m.person_id))
+    return out
+
+
+async def membership_of(session: AsyncSession, engagement: Engagement, person: Person) -> Membership | None:
+    return await session.scalar(
+        select(Membership).where(Membership.engagement_id == engagement.id, Membership.person_id == person.id)
+    )
+
+
+async def ensure_membership(session: AsyncSession, engagement: Engagement, person: Person,
+                            now: datetime) -> Membership:
+    m = await membership_of(session, engagement, person)
+    if m is None:
+        m = Membership(engagement_id=engagement.id, person_id=person.id, roles=[], joined_at=now)
+        session.add(m)
+        await session.flush()
+    return m
+
+
+async def identity_for(session: AsyncSession, platform: str, workspace_id: str, user_id: str) -> Identity | None:
+    return await session.scalar(
+        select(Identity).where(
+            Identity.platform == platform, Identity.workspace_id == workspace_id, Identity.user_id == user_id
+        )
+    )
+
+
+async def person_for_actor(session: AsyncSession, actor: "Actor", now: datetime) -> tuple[Person, bool]:
+    """The Person behind `actor`, created on first sight. Returns (person, tz_changed)."""
+    ident = await identity_for(session, actor.platform, actor.workspace_id, actor.user_id)
+    tz_changed = False
+    if ident is None:
+        person = Person(
+            display_name=clean(actor.display_name or actor.handle or actor.user_id, limit=200, multiline=False)
+            or actor.user_id,
+            tz=actor.tz if actor.tz and zone_or_utc(actor.tz).key == actor.tz else "UTC",
+            tz_source="platform",
+            work_days=[0, 1, 2, 3, 4],
+            created_at=now,
+        )
+        session.add(person)
+        await session.flush()
+        ident = Identity(
+            person_id=person.id, platform=actor.platform, workspace_id=actor.workspace_id,
+            user_id=actor.user_id, handle=actor.handle or actor.display_name, last_seen_at=now,
+        )
+        session.add(ident)
+        await session.flush()
+        return person, False
+    person = await session.get(Person, ident.person_id)
+    ident.last_seen_at = now
+    if actor.handle and ident.handle != actor.handle:
+        ident.handle = actor.handle
+    if actor.display_name and person.display_name == actor.user_id:
+        person.display_name = clean(actor.display_name, limit=200, multiline=False) or person.display_name
+    # A zone set by the person (/cadence tz) wins over the platform's until they clear it.
+    if actor.tz and person.tz_source == "platform" and actor.tz != person.tz and zone_or_utc(actor.tz).key == actor.tz:
+        person.tz = actor.tz
+        tz_changed = True
+    return person, tz_changed
+
+
+async def person_by_platform_id(session: AsyncSession, platform: str, workspace_id: str, user_id: str,
+                                name: str | None, now: datetime) -> Person:
+    """The person with that platform id, created (zone unknown yet) if nobody has it."""
+    from bot.context import Actor
+
+    person, _ = await person_for_actor(session, Actor(platform, workspace_id, user_id, display_name=name), now)
+    return person
+
+
+async def resolve_reference(session: AsyncSession, ctx: "Ctx", token: str) -> Person:
+    """`<@U123|name>`, `<@U123>`, `@name` or a display name → a Person (of the engagement when named)."""
+    token = token.strip()
+    m = MENTION_RE.fullmatch(token)
+    if m and m.group(1):
+        return await person_by_platform_id(session, ctx.place.platform, ctx.place.workspace_id, m.group(1),
+                                           m.group(2), ctx.now)
+    name = (m.group(3) if m else token).lstrip("@").strip()
+    if not name:
+        raise UserError("Name a person, e.g. `@alice`.")
+    lowered = name.lower()
+    q = (
+        select(Person)
+        .join(Identity, Identity.person_id == Person.id)
+        .where(or_(func.lower(Identity.handle) == lowered, func.lower(Person.display_name) == lowered,
+                   func.lower(Identity.user_id) == lowered))
+        .distinct()
+    )
+    if ctx.engagement is not None:
+        q = q.join(Membership, Membership.person_id == Person.id).where(
+            Membership.engagement_id == ctx.engagement.id
+        )
+    found = list(await session.scalars(q))
+    if not found and ctx.engagement is not None:
+        # Not a member yet: anyone known on this platform and workspace.
+        found = list(await session.scalars(
+            select(Person).join(Identity, Identity.person_id == Person.id).where(
+                Identity.platform == ctx.place.platform, Identity.workspace_id == ctx.place.workspace_id,
+                or_(func.lower(Identity.handle) == lowered, func.lower(Person.display_name) == lowered,
+                    func.lower(Identity.user_id) == lowered),
+            ).distinct()
+        ))
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise UserError(f"I don't know anyone called “{name}” here. Mention them as @name.")
+    raise UserError(f"More than one person is called “{name}”; mention the one you mean.")
+
+
+def role_label(role: str) -> str:
+    return role.replace("_", " ")

@@ -1,0 +1,161 @@
+"""Prompt and reminder timers. Each participant has at most one pending prompt per engagement: the
+next slot of their PromptRule, keyed by (engagement, person, local date) so a day is never prompted
+twice. Firing one materialises the next."""
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import people
+from bot.context import TimerCtx
+from bot.standups import cards
+from bot.standups.config import is_participant, settings
+from bot.standups.entries import open_entry
+from storage.models import Engagement, Membership, Person, Timer
+from storage.models.standups import StandupEntry
+
+log = logging.getLogger("cadence.standups")
+
+PROMPT = "standup.prompt"
+REMINDER = "standup.reminder"
+
+
+def prompt_prefix(engagement_id: int, person_id: int) -> str:
+    return f"{PROMPT}:{engagement_id}:{person_id}:"
+
+
+def prompt_key(engagement_id: int, person_id: int, day: date) -> str:
+    return f"{prompt_prefix(engagement_id, person_id)}{day.isoformat()}"
+
+
+def reminder_key(engagement_id: int, person_id: int, day: date) -> str:
+    return f"{REMINDER}:{engagement_id}:{person_id}:{day.isoformat()}"
+
+
+async def plan_person(session: AsyncSession, core, engagement: Engagement, person: Person,  # noqa: ANN001
+                      now: datetime, *, fired_key: str | None = None) -> tuple[date, datetime] | None:
+    """Make the person's one pending prompt in this engagement the right one (or none if they do not
+    take part). An overdue prompt still pending is kept; a day already prompted is never chosen."""
+    from bot.standups.digest import plan_digest
+
+    prefix = prompt_prefix(engagement.id, person.id)
+    pending = {t.key: t for t in await session.scalars(
+        select(Timer).where(Timer.key.startswith(prefix, autoescape=True), Timer.status == "pending")
+    ) if t.key != fired_key}
+    chosen: tuple[date, datetime] | None = None
+    if await is_participant(session, engagement, person):
+        rule = settings(engagement).rule_for(person)
+        today = now.astimezone(rule.zone).date()
+        for day, instant in rule.slots(today - timedelta(days=1), today + timedelta(days=400)):
+            key = prompt_key(engagement.id, person.id, day)
+            if key == fired_key:
+                continue
+            if instant <= now and key not in pending:
+                continue  # a past slot never scheduled: not sent retroactively
+            existing = pending.get(key) or await core.timers.get(session, key)
+            if existing is not None and existing.status not in ("pending", "cancelled"):
+                continue  # that day was already prompted
+            chosen = (day, instant)
+            break
+    keep = prompt_key(engagement.id, person.id, chosen[0]) if chosen else None
+    for key in pending:
+        if key != keep:
+            await core.timers.cancel(session, key)
+    if chosen is not None:
+        day, instant = chosen
+        await core.timers.schedule(session, kind=PROMPT, due_at=instant, key=keep, engagement_id=engagement.id,
+                                   payload={"engagement_id": engagement.id, "person_id": person.id,
+                                            "day": day.isoformat()})
+        await plan_digest(session, core, engagement, day, now)
+    return chosen
+
+
+async def plan_engagement(session: AsyncSession, core, engagement: Engagement, now: datetime) -> None:  # noqa: ANN001
+    """Re-plan every member's next prompt (after a settings change)."""
+    for m in await people.memberships(session, engagement):
+        person = m.person or await session.get(Person, m.person_id)
+        await plan_person(session, core, engagement, person, now)
+
+
+async def plan_for_person_everywhere(session: AsyncSession, core, person: Person, now: datetime) -> None:  # noqa: ANN001
+    """After a zone, work-day or absence change: re-plan the person in each of their engagements."""
+    for m in await session.scalars(select(Membership).where(Membership.person_id == person.id)):
+        engagement = await session.get(Engagement, m.engagement_id)
+        if engagement is not None:
+            await plan_person(session, core, engagement, person, now)
+
+
+async def on_prompt(tctx: TimerCtx) -> None:
+    """A prompt is due: DM the first question (unless already answered), set the reminder, plan the
+    next prompt."""
+    session, core, now = tctx.session, tctx.core, tctx.now
+    p = tctx.payload
+    engagement = await session.get(Engagement, p["engagement_id"])
+    person = await session.get(Person, p["person_id"])
+    if engagement is None or person is None:
+        return
+    day = date.fromisoformat(p["day"])
+    conf = settings(engagement)
+    rule = conf.rule_for(person)
+    reason = None
+    if not await is_participant(session, engagement, person):
+        reason = "not a participant any more"
+    elif not rule.is_prompt_day(day):
+        reason = people.away_reason(person, day) or "not a standup day"
+    elif now.astimezone(rule.zone).date() > day:
+        reason = f"{tctx.lateness} late: the day is over"
+    if reason is None:
+        await _prompt(session, core, engagement, person, day, conf, now)
+    else:
+        log.info("standup prompt %s skipped: %s", tctx.timer.key, reason)
+    await plan_person(session, core, engagement, person, now, fired_key=tctx.timer.key)
+
+
+async def _prompt(session: AsyncSession, core, engagement: Engagement, person: Person, day: date,  # noqa: ANN001
+                  conf, now: datetime) -> None:  # noqa: ANN001
+    entry = await open_entry(session, engagement, person, day, conf, now)
+    entry.expected = True
+    entry.prompted_at = now
+    if entry.status == "answered":
+        return  # answered early: nothing to ask
+    # An earlier day left unfinished no longer catches this person's replies.
+    for old in await session.scalars(select(StandupEntry).where(
+            StandupEntry.engagement_id == engagement.id, StandupEntry.person_id == person.id,
+            StandupEntry.status == "answering", StandupEntry.day < day)):
+        old.status = "open"
+    entry.status = "answering"
+    entry.position = next((i for i, a in enumerate(entry.answers or []) if not a), 0)
+    if entry.position >= len(entry.questions):
+        entry.position = 0
+    await core.outbox.dm(session, person, cards.prompt_card(engagement, entry), engagement_id=engagement.id)
+    if conf.reminder > timedelta(0):
+        await core.timers.schedule(session, kind=REMINDER, due_at=now + conf.reminder,
+                                   key=reminder_key(engagement.id, person.id, day), engagement_id=engagement.id,
+                                   payload={"engagement_id": engagement.id, "person_id": person.id,
+                                            "day": day.isoformat()})
+
+
+async def on_reminder(tctx: TimerCtx) -> None:
+    """One reminder to someone who has not answered yet; nothing if they have."""
+    session, core = tctx.session, tctx.core
+    p = tctx.payload
+    engagement = await session.get(Engagement, p["engagement_id"])
+    person = await session.get(Person, p["person_id"])
+    if engagement is None or person is None:
+        return
+    day = date.fromisoformat(p["day"])
+    entry = await session.scalar(select(StandupEntry).where(
+        StandupEntry.engagement_id == engagement.id, StandupEntry.person_id == person.id, StandupEntry.day == day))
+    if entry is None or entry.status == "answered":
+        return
+    if people.away_reason(person, day) or not await is_participant(session, engagement, person):
+        return
+    if entry.status != "answering":
+        entry.status = "answering"
+    if entry.position >= len(entry.questions):
+        entry.position = 0
+    await core.outbox.dm(session, person, cards.prompt_card(engagement, entry, reminder=True),
+                         engagement_id=engagement.id)

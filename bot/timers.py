@@ -1,0 +1,150 @@
+"""Timers are data: every future action is a row with its due time. A due timer is claimed inside the
+same transaction that runs its handler and marks it done, so its effects commit exactly once — on
+PostgreSQL with FOR UPDATE SKIP LOCKED so replicas share the work, on SQLite under BEGIN IMMEDIATE.
+A crash rolls the transaction back and the timer stays due: it fires after restart, late, once."""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.context import TimerCtx
+from storage.models import Timer
+
+if TYPE_CHECKING:
+    from bot.core import Cadence
+
+log = logging.getLogger("cadence.timers")
+
+MAX_ATTEMPTS = 5
+
+
+def _backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(30 * 2 ** (attempts - 1), 3600))
+
+
+class TimerService:
+    def __init__(self, core: "Cadence") -> None:
+        self.core = core
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
+        self.batch_size = 200
+
+    # -- scheduling (inside the caller's transaction) -------------------------------------------
+    async def schedule(self, session: AsyncSession, *, kind: str, due_at: datetime, payload: dict[str, Any] | None = None,
+                       key: str | None = None, engagement_id: int | None = None) -> Timer:
+        """Create a timer; with a `key`, a pending one is rescheduled and a fired one is left alone."""
+        if due_at.tzinfo is None:
+            raise ValueError("due_at must be zone-aware")
+        if key is not None:
+            existing = await session.scalar(select(Timer).where(Timer.key == key))
+            if existing is not None:
+                if existing.status in ("pending", "cancelled"):
+                    existing.due_at = due_at
+                    existing.payload = payload or {}
+                    existing.status = "pending"
+                    existing.attempts = 0
+                    self.core.note_due(due_at)
+                return existing
+        timer = Timer(kind=kind, key=key, due_at=due_at, payload=payload or {}, status="pending",
+                      engagement_id=engagement_id, attempts=0, created_at=self.core.clock.now())
+        try:
+            async with session.begin_nested():
+                session.add(timer)
+                await session.flush()
+        except IntegrityError:
+            # Another replica created the same key between our look-up and insert: theirs stands.
+            existing = await session.scalar(select(Timer).where(Timer.key == key))
+            if existing is None:
+                raise
+            return existing
+        self.core.note_due(due_at)
+        return timer
+
+    async def cancel(self, session: AsyncSession, key: str) -> bool:
+        result = await session.execute(
+            update(Timer).where(Timer.key == key, Timer.status == "pending").values(status="cancelled")
+        )
+        return result.rowcount > 0
+
+    async def cancel_prefix(self, session: AsyncSession, key_prefix: str) -> int:
+        escaped = key_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        result = await session.execute(
+            update(Timer)
+            .where(Timer.key.like(escaped + "%", escape="\\"), Timer.status == "pending")
+            .values(status="cancelled")
+        )
+        return result.rowcount
+
+    async def get(self, session: AsyncSession, key: str) -> Timer | None:
+        return await session.scalar(select(Timer).where(Timer.key == key))
+
+    async def next_due(self) -> datetime | None:
+        async with self.core.session_factory() as session:
+            return await session.scalar(
+                select(Timer.due_at).where(Timer.status == "pending").order_by(Timer.due_at).limit(1)
+            )
+
+    # -- firing -----------------------------------------------------------------------------------
+    async def run_due(self, limit: int | None = None) -> int:
+        """Fire every due timer (in batches); returns how many fired."""
+        total = 0
+        while True:
+            fired, claimed = await self._run_batch(limit or self.batch_size)
+            total += fired
+            if claimed < (limit or self.batch_size):
+                return total
+
+    async def _run_batch(self, limit: int) -> tuple[int, int]:
+        now = self.core.clock.now()
+        fired = 0
+        async with self.core.session_factory() as session:
+            async with session.begin():
+                q = (
+                    select(Timer)
+                    .where(Timer.status == "pending", Timer.due_at <= now)
+                    .order_by(Timer.due_at, Timer.id)
+                    .limit(limit)
+                )
+                if self.core.is_postgres:
+                    q = q.with_for_update(skip_locked=True)
+                timers = list(await session.scalars(q))
+                for timer in timers:
+                    fired += await self._fire(session, timer, now)
+        return fired, len(timers)
+
+    async def _fire(self, session: AsyncSession, timer: Timer, now: datetime) -> int:
+        handler = self.core.registry.timers.get(timer.kind)
+        lateness = max(now - timer.due_at, timedelta(0))
+        if handler is None:
+            timer.status = "failed"
+            timer.last_error = f"no handler for timer kind {timer.kind!r}"
+            log.error("timer %s: %s", timer.id, timer.last_error)
+            return 0
+        try:
+            async with session.begin_nested():
+                await handler(TimerCtx(session=session, core=self.core, timer=timer, now=now, lateness=lateness))
+        except Exception as exc:  # a failing handler must not block the others
+            timer.attempts = (timer.attempts or 0) + 1
+            timer.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            log.exception("timer %s (%s) failed (attempt %s)", timer.id, timer.kind, timer.attempts)
+            if timer.attempts >= MAX_ATTEMPTS:
+                timer.status = "failed"
+            else:
+                timer.due_at = now + _backoff(timer.attempts)
+            return 0
+        if timer.status == "pending":  # the handler may have rescheduled or cancelled it itself
+            if timer.due_at <= now:
+                timer.status = "done"
+        if timer.status == "done":
+            timer.fired_at = now
+            timer.lateness_seconds = lateness.total_seconds()
+            timer.fired_by = self.worker_id
+            if lateness > timedelta(minutes=1):
+                log.warning("timer %s (%s) fired %.0f s late", timer.id, timer.kind, lateness.total_seconds())
+        return 1
