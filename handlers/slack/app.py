@@ -1,0 +1,224 @@
+"""The Slack front end: one slack-bolt AsyncApp, mounted at `POST /slack/events` on Cadence's aiohttp
+server (commands, interactivity and the Events API on one Request URL, signatures verified by bolt),
+or connected over Socket Mode when an app-level token is configured. Listeners live in commands.py,
+actions.py, views.py and events.py; they parse, call the core and render — nothing else."""
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from typing import Any, Awaitable, Callable
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.app.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import select
+
+from bot.settings import Settings
+from handlers.slack import actions, commands, events, views
+from handlers.slack.home import Home
+from handlers.slack.members import Members
+from handlers.slack.messenger import SlackMessenger
+
+log = logging.getLogger("cadence.slack")
+
+EVENTS_PATH = "/slack/events"
+
+
+class SlackFrontEnd:
+    def __init__(self, core: Any, settings: Settings) -> None:
+        self.core = core
+        self.settings = settings
+        self.members = Members()
+        self.home = Home(self)
+        self.bot_user_id: str | None = None
+        self._dm_channels: dict[tuple[str, str], str] = {}
+        self._inflight = 0
+        self._idle: asyncio.Event | None = None
+        self._tasks: list[asyncio.Task] = []
+        self._socket: Any = None
+        self.oauth = None
+        oauth_settings = None
+        if settings.slack_oauth_enabled:
+            from handlers.slack.oauth import OAuthStores
+
+            self.oauth = OAuthStores(settings)
+            oauth_settings = self.oauth.settings(settings)
+        token = None if self.oauth else settings.slack_bot_token
+        self.client = AsyncWebClient(token=token, base_url=settings.slack_api_url, timeout=10)
+        self.bolt = AsyncApp(
+            client=self.client,
+            signing_secret=settings.slack_signing_secret or "",
+            request_verification_enabled=bool(settings.slack_signing_secret),
+            oauth_settings=oauth_settings,
+            process_before_response=False,  # on a server: ack first, the listener runs on
+            raise_error_for_unhandled_request=False,
+            logger=logging.getLogger("cadence.slack.bolt"),
+        )
+        self.bolt.error(self._on_error)
+        commands.register(self)
+        actions.register(self)
+        views.register(self)
+        events.register(self)
+        self.messenger = SlackMessenger(base_url=settings.slack_api_url, token_for=self.bot_token,
+                                        session_factory=core.session_factory)
+
+    # -- wiring ------------------------------------------------------------------------------------
+    def mount(self, web_app: web.Application) -> None:
+        if self.settings.slack_signing_secret:
+            web_app.router.add_post(EVENTS_PATH, self.handle_http)
+        if self.oauth is not None:
+            from handlers.slack.oauth import INSTALL_PATH, REDIRECT_PATH
+
+            web_app.router.add_get(INSTALL_PATH, self.handle_oauth)
+            web_app.router.add_get(REDIRECT_PATH, self.handle_oauth)
+
+    async def handle_http(self, request: web.Request) -> web.Response:
+        bolt_resp = await self.bolt.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(bolt_resp)
+
+    async def handle_oauth(self, request: web.Request) -> web.Response:
+        flow = self.bolt.oauth_flow
+        bolt_req = await to_bolt_request(request)
+        if request.path == flow.install_path:
+            bolt_resp = await flow.handle_installation(bolt_req)
+        else:
+            bolt_resp = await flow.handle_callback(bolt_req)
+        return await to_aiohttp_response(bolt_resp)
+
+    async def bot_token(self, workspace_id: str) -> str | None:
+        if self.oauth is not None:
+            return await self.oauth.bot_token(workspace_id)
+        return self.settings.slack_bot_token
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Never fails because Slack is unreachable: checks run in the background and retry."""
+        if self.oauth is None:
+            self._tasks.append(asyncio.create_task(self._check_token(), name="slack-auth-test"))
+        if self.settings.slack_socket_mode:
+            self._tasks.append(asyncio.create_task(self._socket_mode(), name="slack-socket-mode"))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            try:
+                await task
+            except (asyncio.CancelledError, Exception):  # noqa: BLE001
+                pass
+        self._tasks.clear()
+        if self._socket is not None:
+            try:
+                await self._socket.close_async()
+            except Exception:  # noqa: BLE001
+                log.debug("slack socket close failed", exc_info=True)
+            self._socket = None
+        await self.wait_idle(timeout=5)
+        if self.oauth is not None:
+            await self.oauth.close()
+
+    async def _check_token(self) -> None:
+        delay = 1.0
+        while True:
+            try:
+                resp = await self.client.auth_test()
+                self.bot_user_id = resp.get("user_id")
+                log.info("slack: connected to workspace %s as %s", resp.get("team"), resp.get("user"))
+                return
+            except Exception as exc:  # noqa: BLE001
+                log.warning("slack: Web API not reachable at %s (%s); retrying in %.0f s",
+                            self.settings.slack_api_url, exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 300)
+
+    async def _socket_mode(self) -> None:
+        from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+        delay = 1.0
+        while True:
+            try:
+                self._socket = AsyncSocketModeHandler(self.bolt, self.settings.slack_app_token, web_client=self.client)
+                await self._socket.connect_async()
+                log.info("slack: Socket Mode connected")
+                return
+            except Exception as exc:  # noqa: BLE001
+                log.warning("slack: Socket Mode connection failed (%s); retrying in %.0f s", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 300)
+
+    # -- helpers for listeners ---------------------------------------------------------------------
+    def tracked(self, fn: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+        """Count listeners still running after their ack (tests wait for them; stop() drains them)."""
+
+        @functools.wraps(fn)
+        async def wrapper(**kwargs: Any) -> None:
+            self._inflight += 1
+            if self._idle is None:
+                self._idle = asyncio.Event()
+            self._idle.clear()
+            try:
+                await fn(**kwargs)
+            finally:
+                self._inflight -= 1
+                if self._inflight == 0:
+                    self._idle.set()
+
+        return wrapper
+
+    @property
+    def busy(self) -> bool:
+        return self._inflight > 0
+
+    async def wait_idle(self, timeout: float = 10.0) -> None:
+        if self._inflight and self._idle is not None:
+            await asyncio.wait_for(self._idle.wait(), timeout=timeout)
+
+    def remember_dm(self, workspace_id: str, user_id: str, channel_id: str) -> None:
+        self._dm_channels[(workspace_id, user_id)] = channel_id
+
+    async def dm_channel(self, client: AsyncWebClient, workspace_id: str, user_id: str) -> str:
+        key = (workspace_id, user_id)
+        if key not in self._dm_channels:
+            try:
+                resp = await client.conversations_open(users=user_id)
+                self._dm_channels[key] = resp["channel"]["id"]
+            except Exception as exc:  # noqa: BLE001
+                log.warning("slack conversations.open %s failed: %s", user_id, exc)
+                return ""
+        return self._dm_channels[key]
+
+    async def known(self, workspace_id: str, user_id: str) -> bool:
+        """Whether this Slack user is already a Cadence person (profile events of others are ignored)."""
+        from storage.models import Identity
+
+        async with self.core.session_factory() as session:
+            found = await session.scalar(select(Identity.id).where(
+                Identity.platform == "slack", Identity.workspace_id == workspace_id, Identity.user_id == user_id))
+        return found is not None
+
+    async def _on_error(self, error: Exception, body: dict[str, Any], respond: Any = None) -> None:
+        log.error("slack listener failed: %s", error, exc_info=error)
+        if respond is not None and body.get("response_url"):
+            try:
+                await respond(response_type="ephemeral", replace_original=False,
+                              text="Something went wrong on our side; nothing was changed. Please try again.")
+            except Exception:  # noqa: BLE001
+                pass
+
+
+def setup(core: Any, settings: Settings, web_app: web.Application) -> SlackFrontEnd | None:
+    """Mount Slack on `web_app` and register its messenger; None (after one log line) when Slack is off."""
+    if not settings.slack_enabled:
+        missing = "SLACK_SIGNING_SECRET" if not settings.slack_signing_secret else "SLACK_BOT_TOKEN"
+        log.info("slack: off (%s not set; set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET, or SLACK_APP_TOKEN "
+                 "for Socket Mode)", missing)
+        return None
+    fe = SlackFrontEnd(core, settings)
+    fe.mount(web_app)
+    core.messengers["slack"] = fe.messenger
+    mode = "Socket Mode" if settings.slack_socket_mode else f"HTTP at {EVENTS_PATH}"
+    auth = "OAuth multi-workspace" if fe.oauth else "single workspace"
+    log.info("slack: on (%s, %s, Web API %s)", mode, auth, settings.slack_api_url)
+    return fe

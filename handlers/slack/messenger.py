@@ -1,0 +1,134 @@
+"""The Slack messenger: how the core's outbox delivers to Slack (see docs/core-api.md, "Messengers").
+
+No slack_sdk retry handlers here: the outbox retries durably, so a 429, a 5xx or a refused connection
+is reported as RetryLater at once (with Slack's Retry-After), and a dead end as PermanentFailure."""
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError, SlackRequestError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.delivery import Outgoing, PermanentFailure, RetryLater, Sent
+from handlers.slack import render
+
+log = logging.getLogger("cadence.slack.messenger")
+
+PERMANENT_ERRORS = frozenset({
+    "channel_not_found", "is_archived", "not_in_channel", "account_inactive", "user_not_found",
+    "invalid_auth", "token_revoked", "not_authed", "team_access_not_granted", "missing_scope",
+    "cannot_dm_bot", "user_disabled", "restricted_action", "ekm_access_denied", "no_permission",
+    "msg_too_long", "invalid_blocks", "invalid_blocks_format", "message_not_found", "cant_update_message",
+    "edit_window_closed", "channel_is_archived", "user_not_in_channel", "not_allowed_token_type",
+    "app_uninstalled", "org_login_required",
+})
+
+TokenLookup = Callable[[str], Awaitable[str | None]]
+
+
+def to_delivery_error(exc: BaseException) -> Exception:
+    """Map a Web API failure onto the outbox's RetryLater / PermanentFailure."""
+    if isinstance(exc, SlackApiError):
+        resp = exc.response
+        status = getattr(resp, "status_code", 0) or 0
+        error = ""
+        try:
+            error = (resp.get("error") or "") if resp is not None else ""
+        except Exception:  # noqa: BLE001 - a non-JSON body
+            error = ""
+        if status == 429 or error == "ratelimited":
+            retry_after = None
+            try:
+                raw = (resp.headers or {}).get("Retry-After") or (resp.headers or {}).get("retry-after")
+                retry_after = float(raw) if raw is not None else None
+            except (TypeError, ValueError):
+                retry_after = None
+            return RetryLater(f"slack rate limited ({error or status})", retry_after=retry_after)
+        if status >= 500:
+            return RetryLater(f"slack HTTP {status} {error}".strip())
+        if error in PERMANENT_ERRORS:
+            return PermanentFailure(f"slack: {error}")
+        if error in ("fatal_error", "internal_error", "service_unavailable", "request_timeout"):
+            return RetryLater(f"slack: {error}")
+        return RetryLater(f"slack: {error or 'HTTP ' + str(status)}")
+    if isinstance(exc, (asyncio.TimeoutError, TimeoutError, aiohttp.ClientError, ConnectionError, OSError,
+                        SlackRequestError)):
+        return RetryLater(f"slack unreachable: {type(exc).__name__}: {exc}")
+    return RetryLater(f"{type(exc).__name__}: {exc}")
+
+
+class SlackMessenger:
+    """`core.messengers["slack"]`: turns an Outgoing into Web API calls."""
+
+    platform = "slack"
+
+    def __init__(self, *, base_url: str, token_for: TokenLookup, session_factory: Any = None,
+                 timeout: int = 15) -> None:
+        self.base_url = base_url
+        self._token_for = token_for
+        self._session_factory = session_factory
+        self._timeout = timeout
+        self._clients: dict[str, AsyncWebClient] = {}
+
+    def client(self, token: str) -> AsyncWebClient:
+        if token not in self._clients:
+            # retry_handlers=[]: no silent in-process retries; the outbox decides.
+            self._clients[token] = AsyncWebClient(token=token, base_url=self.base_url, timeout=self._timeout,
+                                                  retry_handlers=[])
+        return self._clients[token]
+
+    async def send(self, out: Outgoing) -> Sent:
+        try:
+            return await self._send(out)
+        except (RetryLater, PermanentFailure):
+            raise
+        except Exception as exc:  # noqa: BLE001 - every failure is classified
+            raise to_delivery_error(exc) from exc
+
+    async def _send(self, out: Outgoing) -> Sent:
+        address = out.address or {}
+        workspace = address.get("workspace_id", "")
+        token = await self._token_for(workspace)
+        if not token:
+            raise PermanentFailure(f"Cadence is not installed in Slack workspace {workspace or '?'}")
+        client = self.client(token)
+        mentions = await render.load_mentions(self._session_factory, workspace, [out.card])
+        body = render.message(out.card, mentions)
+        if out.op == "update":
+            channel = address["channel_id"]
+            resp = await client.chat_update(channel=channel, ts=out.message_id, **body)
+            return Sent(message_id=resp.get("ts") or out.message_id, channel_id=resp.get("channel") or channel)
+        if out.op == "ephemeral":
+            channel = address["channel_id"]
+            resp = await client.chat_postEphemeral(channel=channel, user=address["user_id"], **body)
+            return Sent(message_id=resp.get("message_ts"), channel_id=channel)
+        if out.op == "dm":
+            channel = address.get("dm_channel_id")
+            if not channel:
+                opened = await client.conversations_open(users=address["user_id"])
+                channel = opened["channel"]["id"]
+        elif out.op == "post":
+            channel = address["channel_id"]
+        else:
+            raise PermanentFailure(f"unknown outbox op {out.op!r}")
+        resp = await client.chat_postMessage(channel=channel, unfurl_links=False, unfurl_media=False, **body)
+        sent = Sent(message_id=resp.get("ts"), channel_id=resp.get("channel") or channel)
+        if out.card.attachments:
+            await self._upload(client, sent, out)
+        return sent
+
+    async def _upload(self, client: AsyncWebClient, sent: Sent, out: Outgoing) -> None:
+        """Attachments go into the message's thread (files.getUploadURLExternal → upload →
+        files.completeUploadExternal). The message itself is already delivered, so a failure here is
+        logged rather than retried: retrying would post the message twice."""
+        uploads = [{"content": base64.b64decode(a.content_b64), "filename": a.filename,
+                    "title": a.title or a.filename} for a in out.card.attachments]
+        try:
+            await client.files_upload_v2(file_uploads=uploads, channel=sent.channel_id, thread_ts=sent.message_id)
+        except Exception as exc:  # noqa: BLE001
+            log.warning("slack: attachments of outbox message %s not uploaded: %s", out.outbox_id, exc)
