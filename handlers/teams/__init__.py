@@ -1,0 +1,59 @@
+"""Microsoft Teams front end (botbuilder). Everything Teams-specific lives in this package, so moving to
+the Microsoft 365 Agents SDK later touches only this folder.
+
+    adapter.py    botbuilder CloudAdapter built from settings (JWT validation when credentials are set)
+    routes.py     POST /api/messages
+    bot.py        the turn handler: text commands, card clicks, form submissions, installs
+    cards.py      neutral Card / Form → Adaptive Card 1.5
+    messenger.py  proactive delivery for the outbox (posts, DMs, updates)
+    store.py      Teams users' Bot Framework ids and service URLs
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from bot.settings import Settings
+
+log = logging.getLogger("cadence.teams")
+
+
+class TeamsFrontEnd:
+    """What `app.py` starts and stops. The route is mounted and the messenger registered by `setup()`."""
+
+    def __init__(self, adapter: Any, bot: Any, messenger: Any, authenticated: bool) -> None:
+        self.adapter = adapter
+        self.bot = bot
+        self.messenger = messenger
+        self.authenticated = authenticated
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+
+def setup(core: Any, settings: Settings, web_app: web.Application) -> TeamsFrontEnd:
+    """Mount `POST /api/messages`, register the Teams messenger in `core.messengers`. Teams is never off:
+    without credentials it runs unauthenticated (local testing only) and says so loudly."""
+    from handlers.teams.adapter import build_adapter
+    from handlers.teams.bot import TeamsBot
+    from handlers.teams.messenger import TeamsMessenger
+    from handlers.teams.routes import mount
+
+    adapter, config = build_adapter(settings)
+    bot = TeamsBot(core, config.APP_ID)
+    messenger = TeamsMessenger(core, adapter, config.APP_ID)
+    mount(web_app, adapter, bot)
+    core.messengers[messenger.platform] = messenger
+    if config.authenticated:
+        log.info("Teams: on at POST /api/messages (app id %s, %s); requests must carry a Bot Framework token.",
+                 config.APP_ID, config.APP_TYPE)
+    else:
+        log.warning("Teams: WARNING — MICROSOFT_APP_ID/MICROSOFT_APP_PASSWORD are not set: POST /api/messages "
+                    "accepts UNAUTHENTICATED requests and replies to any serviceUrl. Local testing only; never "
+                    "expose this endpoint publicly.")
+    return TeamsFrontEnd(adapter, bot, messenger, config.authenticated)

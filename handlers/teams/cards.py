@@ -344,7 +344,9 @@ def render_form(form: Form, people: Mapping[int, tuple[str, str]] | None = None,
         if inp.id in errors:
             body.append(_text_block("⚠️ " + escape(errors[inp.id]), color="Attention", size="Small",
                                     spacing="None"))
-    data = {DATA_KEY: {"t": "form", "id": form.form_id, "state": form.state, "title": form.title[:150]}}
+    # The form itself travels with the submission so it can be shown again with per-field errors.
+    data = {DATA_KEY: {"t": "form", "id": form.form_id, "state": form.state, "title": form.title[:150],
+                       "form": form.to_dict()}}
     content: dict[str, Any] = {
         "type": "AdaptiveCard",
         "$schema": SCHEMA,
@@ -376,6 +378,7 @@ class Submission:
     values: dict[str, str] = field(default_factory=dict)
     state: dict[str, Any] = field(default_factory=dict)
     title: str = ""
+    form: Form | None = None
 
 
 def parse_submission(data: Any, verb: str | None = None) -> Submission | None:
@@ -395,8 +398,15 @@ def parse_submission(data: Any, verb: str | None = None) -> Submission | None:
     if kind == "form" and ident:
         state = meta.get("state") if isinstance(meta.get("state"), dict) else {}
         raw = {k: v for k, v in data.items() if k != DATA_KEY}
+        form = None
+        if isinstance(meta.get("form"), dict):
+            try:
+                form = Form.from_dict(meta["form"])
+                form.state = state
+            except (TypeError, KeyError, ValueError):
+                form = None
         return Submission(kind="form", id=ident, values=combine_inputs(raw), state=state,
-                          title=str(meta.get("title") or ""))
+                          title=str(meta.get("title") or ""), form=form)
     return None
 
 
