@@ -1,0 +1,66 @@
+"""A blocker in the digest becomes a defect or a change request with one click: the button opens that
+feature's intake form, pre-filled with the blocker and linked back to the standup answer."""
+from __future__ import annotations
+
+from bot.context import Ctx
+from bot.errors import UserError
+from bot.messages import Form, Input, Option, Reply
+from bot.text import MAX_TEXT, MAX_TITLE, truncate
+from storage.models import Engagement, Person
+from storage.models.standups import StandupEntry
+
+
+def intake_form(kind: str, entry: StandupEntry, engagement: Engagement, author: Person) -> Form:
+    """The defect ("defect.new") or change request ("cr.new") intake form for a blocker.
+    The one place to adjust when those features change their forms."""
+    title = truncate(" ".join((entry.blocker or "").split()), MAX_TITLE)
+    description = truncate(
+        f"{entry.blocker}\n\nRaised as a blocker by {author.display_name} in the {engagement.key} standup of "
+        f"{entry.day:%a %d %b %Y}.", MAX_TEXT)
+    state = {"from_standup_answer": entry.id, "engagement_id": engagement.id}
+    if kind == "defect":
+        return Form(
+            form_id="defect.new", title="File a defect", submit_label="File",
+            inputs=[
+                Input("title", "Title", initial=title, max_length=MAX_TITLE),
+                Input("severity", "Severity", kind="select", initial="S3", options=[
+                    Option("S1 — system down", "S1"), Option("S2 — core function broken", "S2"),
+                    Option("S3 — impaired, workaround exists", "S3"), Option("S4 — cosmetic or minor", "S4")]),
+                Input("description", "Description", kind="multiline", initial=description, max_length=MAX_TEXT),
+            ],
+            state=state, text="From a standup blocker.",
+        )
+    return Form(
+        form_id="cr.new", title="New change request", submit_label="Submit",
+        inputs=[
+            Input("title", "Title", initial=title, max_length=MAX_TITLE),
+            Input("description", "Description", kind="multiline", initial=description, max_length=MAX_TEXT),
+            Input("business_reason", "Business reason", kind="multiline", required=False, max_length=MAX_TEXT),
+        ],
+        state=state, text="From a standup blocker.",
+    )
+
+
+async def _blocker(ctx: Ctx, value: str) -> tuple[StandupEntry, Engagement, Person]:
+    try:
+        entry = await ctx.session.get(StandupEntry, int(value))
+    except (TypeError, ValueError):
+        entry = None
+    if entry is None or not entry.blocker:
+        raise UserError("That blocker no longer exists.")
+    engagement = await ctx.session.get(Engagement, entry.engagement_id)
+    if ctx.engagement is not None and ctx.engagement.id != engagement.id:
+        raise UserError("That blocker belongs to another engagement.")
+    if ctx.membership is None or ctx.membership.engagement_id != engagement.id:
+        raise UserError(f"Only members of {engagement.key} can do that.")
+    return entry, engagement, await ctx.session.get(Person, entry.person_id)
+
+
+async def to_defect(ctx: Ctx, value: str) -> Reply:
+    entry, engagement, author = await _blocker(ctx, value)
+    return Reply(form=intake_form("defect", entry, engagement, author))
+
+
+async def to_change_request(ctx: Ctx, value: str) -> Reply:
+    entry, engagement, author = await _blocker(ctx, value)
+    return Reply(form=intake_form("cr", entry, engagement, author))
