@@ -111,6 +111,7 @@ class SlackApiStandIn:
         app = web.Application(client_max_size=50 * 1024 * 1024)
         app.router.add_route("*", "/api/{method}", self._handle)
         app.router.add_post("/upload/{file_id}", self._upload)
+        app.router.add_post("/respond/{rid}", self._respond)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", port)
@@ -223,6 +224,29 @@ class SlackApiStandIn:
                                dict(request.headers), response={"ok": True}, at=time.monotonic()))
         self._changed.set()
         return web.Response(text="OK - " + str(len(self.uploads[file_id])))
+
+    def response_url(self, rid: str) -> str:
+        """A response_url (as Slack puts in command and click payloads) that lands here."""
+        return f"http://127.0.0.1:{self.port}/respond/{rid}"
+
+    async def _respond(self, request: web.Request) -> web.Response:
+        body = await self._body(request)
+        call = Call("respond", {**body, "rid": request.match_info["rid"]}, dict(request.headers),
+                    response={"ok": True}, at=time.monotonic())
+        self.calls.append(call)
+        self._changed.set()
+        fault = next((f for f in self.faults if f.applies("respond", time.monotonic())), None)
+        if fault is not None:
+            if fault.remaining is not None:
+                fault.remaining -= 1
+            call.status, call.response = fault.status, {"ok": False}
+            return web.Response(status=fault.status, text="failed")
+        if body.get("replace_original") in (True, "true"):
+            for msgs in self.messages.values():
+                for msg in msgs:
+                    if msg.get("response_url_id") == request.match_info["rid"]:
+                        msg.update(text=body.get("text", ""), blocks=_loads(body.get("blocks")), edited=True)
+        return web.Response(text="ok")
 
     def _next_ts(self) -> str:
         return f"{1_800_000_000 + next(self._ts)}.000100"

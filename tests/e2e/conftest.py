@@ -1,0 +1,31 @@
+"""Fixtures of the end-to-end tests: the Slack Web API stand-in and the harness around the real app."""
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.probe_feature import Probe
+from tests.e2e.slack_harness import SlackHarness
+from tests.standins.slack_api import SlackApiStandIn
+
+
+@pytest.fixture
+async def slack_api():
+    api = await SlackApiStandIn().start()
+    yield api
+    await api.stop()
+
+
+@pytest.fixture
+def probe(core) -> Probe:  # noqa: ANN001
+    """The test-only probe feature, registered on this test's core."""
+    p = Probe()
+    p.register(core.registry)
+    return p
+
+
+@pytest.fixture
+async def slack(core, slack_api, probe):  # noqa: ANN001
+    """The real web app (app.build_web_app) with Slack on, driven over HTTP; Web API → stand-in."""
+    harness = await SlackHarness(core, slack_api).start()
+    yield harness
+    await harness.stop()

