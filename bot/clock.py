@@ -1,4 +1,4 @@
-"""Clocks. All domain code asks an injected clock for the time; nothing calls datetime.now() bare."""
+"""Clocks. All domain code asks an injected clock for the time; nothing reads the wall clock directly."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone

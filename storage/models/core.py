@@ -64,7 +64,8 @@ class Person(Base):
     country: Mapped[str | None] = mapped_column(String(8))
     delegate_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     # The engagement a DM command applies to when the person belongs to several (/cadence use KEY).
-    default_engagement_id: Mapped[int | None] = mapped_column(ForeignKey("engagements.id", use_alter=True))
+    # (No foreign key: people and engagements would reference each other, which SQLite cannot alter in.)
+    default_engagement_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     # Loaded with the person (async sessions cannot lazy-load): rules like away_reason() need them.

@@ -43,7 +43,6 @@ def upgrade() -> None:
     sa.Column('delegate_id', sa.Integer(), nullable=True),
     sa.Column('default_engagement_id', sa.Integer(), nullable=True),
     sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['default_engagement_id'], ['engagements.id'], name=op.f('fk_people_default_engagement_id_engagements'), use_alter=True),
     sa.ForeignKeyConstraint(['delegate_id'], ['people.id'], name=op.f('fk_people_delegate_id_people')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_people'))
     )

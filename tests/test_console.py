@@ -1,0 +1,85 @@
+"""The console, driven the way a person would: a real process, lines typed on its standard input."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_app(args: list[str], stdin: str = "", env: dict | None = None, timeout: int = 120) -> str:
+    proc = subprocess.run([sys.executable, "app.py", *args], input=stdin, capture_output=True, text=True,
+                          cwd=ROOT, timeout=timeout, env={**os.environ, **(env or {})})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc.stdout
+
+
+def test_console_session_with_virtual_clock(tmp_path):
+    script = "\n".join([
+        "as alice Europe/London",
+        "/cadence setup ACME Acme web shop",
+        "as priya Asia/Kolkata",
+        "/cadence whoami",
+        "as alice",
+        "/cadence role @priya developer",
+        "/cadence members",
+        "/cadense whoami",
+        "now",
+        "advance 3h",
+        "quit",
+    ]) + "\n"
+    out = run_app(["console", "--virtual-clock", "--database-url", f"sqlite:///{tmp_path / 'c.db'}"], script)
+    assert "Engagement set up" in out
+    assert "Priya: developer in ACME." in out
+    assert "Did you mean `/cadence`?" in out
+    assert "Asia/Kolkata" in out
+    assert "⏱" in out
+
+
+def test_demo_prints_a_transcript():
+    out = run_app(["demo"], timeout=300)
+    assert "Cadence demo" in out and "Engagement set up" in out
+
+
+def test_db_upgrade_command(tmp_path):
+    url = f"sqlite:///{tmp_path / 'u.db'}"
+    run_app(["db", "upgrade"], env={"DATABASE_URL": url})
+    import sqlite3
+
+    names = {r[0] for r in sqlite3.connect(tmp_path / "u.db").execute("select name from sqlite_master")}
+    assert {"timers", "outbox", "engagements"} <= names
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_answers_healthz_without_any_platform_credentials(tmp_path):
+    port = _free_port()
+    env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1", "DATABASE_URL": f"sqlite:///{tmp_path / 's.db'}"}
+    for k in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "MICROSOFT_APP_ID"):
+        env.pop(k, None)
+    proc = subprocess.Popen([sys.executable, "app.py", "serve"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        body = None
+        while time.monotonic() < deadline:
+            try:
+                body = urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).read().decode()
+                break
+            except OSError:
+                time.sleep(0.3)
+        assert body is not None and '"ok": true' in body
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=40)
+    assert proc.returncode == 0, out[-3000:]
+    assert "shutting down" in out
