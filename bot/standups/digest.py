@@ -104,10 +104,10 @@ async def build_digest(session: AsyncSession, engagement: Engagement, day: date,
         if e is not None and e.status == "answered":
             continue
         reason = people.away_reason(p, day)
-        if reason:
+        if reason and day.weekday() in conf.rule_for(p).days:
             away.append((p, reason))
-        elif day.weekday() in conf.rule_for(p).days or (e is not None and e.expected):
-            missing.append((p, "started, not finished" if e is not None and any(e.answers or []) else ""))
+        elif e is not None and e.expected:  # prompted that day, no answer
+            missing.append((p, "started, not finished" if any(e.answers or []) else ""))
     if not answered and not missing and not force:
         return None
     names = {p.id: p.display_name for p in await _people(session, [e.person_id for e in answered])}

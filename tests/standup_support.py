@@ -1,0 +1,53 @@
+"""Shared helpers of the standup tests (not fixtures: plain functions)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from storage.models import Timer
+from storage.models.standups import StandupEntry
+from tests.helpers import sent
+
+
+async def timers(core, prefix: str, status: str | None = None) -> list[Timer]:
+    async with core.session_factory() as session:
+        q = select(Timer).where(Timer.key.startswith(prefix, autoescape=True)).order_by(Timer.due_at)
+        if status:
+            q = q.where(Timer.status == status)
+        return list(await session.scalars(q))
+
+
+async def entries(core) -> list[StandupEntry]:
+    async with core.session_factory() as session:
+        return list(await session.scalars(select(StandupEntry).order_by(StandupEntry.day, StandupEntry.id)))
+
+
+def dms_to(core, user_id: str) -> list:
+    return [d for d in sent(core) if d.op == "dm" and d.address.get("user_id") == user_id]
+
+
+def prompts_to(core, user_id: str) -> list:
+    return [d for d in dms_to(core, user_id) if d.card.title.startswith("Standup ·")
+            and "Reminder" not in d.card.text]
+
+
+def reminders_to(core, user_id: str) -> list:
+    return [d for d in dms_to(core, user_id) if "Reminder" in d.card.text]
+
+
+def digests(core) -> list:
+    return [d for d in sent(core) if d.card.title.startswith("Standup digest")]
+
+
+async def goto(core, when: datetime) -> None:
+    """Move the clock to `when` and do what became due on the way, hour by hour (timers fire on time)."""
+    from datetime import timedelta
+
+    while core.clock.now() < when:
+        step = min(timedelta(minutes=15), when - core.clock.now())
+        due = await core.timers.next_due()
+        if due is not None and core.clock.now() < due < core.clock.now() + step:
+            step = due - core.clock.now()
+        core.clock.advance(step)
+        await core.drain()
