@@ -11,6 +11,7 @@ See tests/e2e/README.md for the whole API."""
 from __future__ import annotations
 
 import asyncio
+import copy
 import itertools
 import json
 import time
@@ -238,8 +239,9 @@ class SlackHarness:
 
     # -- what the bot sent -----------------------------------------------------------------------
     def posts(self, channel: str = HOME) -> list[dict[str, Any]]:
-        """Messages in `channel` as they stand now (updates applied)."""
-        return self.api.messages.get(channel, [])
+        """Messages in `channel` as they stand now (updates applied); copies, so a test can keep an old
+        rendering (e.g. to click a button again after the message changed)."""
+        return copy.deepcopy(self.api.messages.get(channel, []))
 
     def private_calls(self, who: str) -> list[Call]:
         uid = self.uid(who)

@@ -16,7 +16,7 @@ async def test_help_in_personal_chat_unauthenticated(teams):
     assert r.status == 200
     assert len(r.replies) == 1
     assert r.replies[0].conversation_id == "a:dm-asha"
-    assert "cadence" in r.text.lower() and "setup" in r.text
+    assert "/cadence" in r.text and "/cr" in r.text
     card = r.replies[0].cards()[0]
     assert card["type"] == "AdaptiveCard" and card["version"] == "1.5"
 
@@ -54,7 +54,7 @@ async def test_help_in_channel_after_mention(teams):
     r = await teams.say(asha, "help", where=general)
     assert r.status == 200
     assert r.replies and r.replies[0].conversation_id == general.id
-    assert "setup" in r.text
+    assert "/cadence" in r.text
 
 
 async def test_group_chat_commands_work(teams):
