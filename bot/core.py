@@ -23,7 +23,7 @@ from bot.engagements import binding_for, engagement_for_dm
 from bot.errors import UserError
 from bot.messages import Card, Reply
 from bot.outbox import Outbox
-from bot.people import membership_of, person_for_actor
+from bot.people import identity_for, membership_of, person_for_actor
 from bot.registry import Registry
 from bot.text import InputTooLong
 from bot.timers import TimerService
@@ -184,10 +184,11 @@ class Cadence:
         if place.is_dm:
             engagement = await engagement_for_dm(session, person)
             if place.conversation_ref:
-                for ident in person.identities:
-                    if ident.platform == actor.platform and ident.user_id == actor.user_id:
-                        ident.conversation_ref = place.conversation_ref
-                        ident.dm_channel_id = place.channel_id
+                # Query, not person.identities: a lazy load fails under asyncio (MissingGreenlet).
+                ident = await identity_for(session, actor.platform, actor.workspace_id, actor.user_id)
+                if ident is not None:
+                    ident.conversation_ref = place.conversation_ref
+                    ident.dm_channel_id = place.channel_id
         else:
             binding = await binding_for(session, place.platform, place.workspace_id, place.channel_id)
             if binding is not None:
