@@ -18,6 +18,8 @@ KEY_RE = re.compile(r"^[A-Z][A-Z0-9]{1,9}$")
 # stored settings only hold what an engagement changed.
 DEFAULTS: dict[str, dict[str, Any]] = {
     "report": {"weekday": 0, "time": "09:00", "enabled": True},
+    "demo": {"reminder_minutes": [1440, 60], "agenda_hours_before": 24, "duration_minutes": 60,
+             "default_title": "Sprint demo", "stale_check": True},
     # Standups (bot/standups/config.py explains each value).
     "standup": {
         "enabled": True, "roles": ["vendor_pm", "vendor_lead", "developer", "qa"], "days": [0, 1, 2, 3, 4],

@@ -53,7 +53,7 @@ class DemoOccurrence(Base):
     original_start: Mapped[datetime] = mapped_column(UTCDateTime())  # the iCalendar RECURRENCE-ID
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    status: Mapped[str] = mapped_column(String(16), default="scheduled")  # scheduled | cancelled | ended
+    status: Mapped[str] = mapped_column(String(16), default="scheduled")  # scheduled | cancelled | ended | replaced
     version: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
