@@ -20,6 +20,7 @@ REJECT = "zzprobe.reject"
 class Probe:
     items: dict[int, dict] = field(default_factory=dict)
     submissions: list[dict] = field(default_factory=list)
+    dm_texts: list[str] = field(default_factory=list)
 
     def register(self, registry: Registry) -> None:
         registry.add_command("cadence", "zzprobe", self.open_form, usage="/cadence zzprobe", summary="test form")
@@ -32,6 +33,14 @@ class Probe:
                          buttons=[Button("Approve", APPROVE, "1", "primary")])]
 
         registry.add_home_section(home)
+
+        async def dm(ctx, text):  # noqa: ANN001, ANN202 - plain DM text (like a standup answer)
+            if not text.startswith("zz"):
+                return None
+            self.dm_texts.append(text)
+            return Reply.say(f"Noted: {text}")
+
+        registry.add_dm_listener(dm)
 
     async def open_form(self, ctx: Ctx) -> Reply:
         return Reply(form=Form(FORM, "Probe request", [
