@@ -103,10 +103,10 @@ class Cadence:
         return await self.run(actor, place, lambda ctx: handler(ctx, clean_values, dict(state or {})))
 
     async def handle_dm(self, actor: Actor, place: Place, text: str) -> Reply | None:
-        """Plain text in a DM with the bot: a command, or an answer a feature is waiting for."""
+        """Plain text in a DM with the bot: an answer a feature is waiting for (a standup question),
+        else a command (`cr list`, `help`). A leading slash always means a command."""
         stripped = (text or "").strip()
-        first = stripped.lstrip("/").split(" ", 1)[0].lower()
-        if stripped.startswith("/") or first in ("help", *self.registry_commands()):
+        if stripped.startswith("/"):
             return await self.handle_command(actor, place, stripped)
 
         async def listen(ctx: Ctx) -> Reply | None:
@@ -116,15 +116,10 @@ class Cadence:
                     return reply
             return None
 
-        reply = await self.run(actor, place, listen)
-        if reply is None:
-            return Reply.refuse(help_text.unknown(stripped, None))
-        return reply
-
-    def registry_commands(self) -> tuple[str, ...]:
-        from bot.registry import COMMANDS
-
-        return COMMANDS
+        reply = await self.run(actor, place, listen) if self.registry.dm_listeners else None
+        if reply is not None:
+            return reply
+        return await self.handle_command(actor, place, stripped)
 
     async def home(self, actor: Actor) -> list[Card]:
         """A person's home view (Slack App Home): what each feature has for them."""
