@@ -28,6 +28,15 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "blocker_question": 3, "reminder_minutes": 60, "digest_time": "10:00", "digest_zone": None,
         "digest_channel": "home",
     },
+    # Defects (bot/defects/sla.py explains each value): S1–S4 targets per clock and calendar ("24x7" or
+    # "business"); business hours in the engagement's support_tz, skipping support_country's holidays.
+    "defect": {
+        "hours": {"start": "09:00", "end": "18:00", "days": [0, 1, 2, 3, 4]}, "warn_pct": 75,
+        "s1": {"response": "1h", "resolution": "24h", "calendar": "24x7"},
+        "s2": {"response": "4h", "resolution": "48h", "calendar": "24x7"},
+        "s3": {"response": "8h", "resolution": "5d", "calendar": "business"},
+        "s4": {"response": "2d", "resolution": "15d", "calendar": "business"},
+    },
 }
 
 
