@@ -37,6 +37,14 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "s3": {"response": "8h", "resolution": "5d", "calendar": "business"},
         "s4": {"response": "2d", "resolution": "15d", "calendar": "business"},
     },
+    # Change requests (bot/change_requests/service.py explains each value): approver groups with a rule
+    # (all | any | n_of_m with "n"), whether both sides must approve, reminders, escalation, contingency.
+    "cr": {
+        "groups": {"client": {"roles": ["client_sponsor", "client_pm"], "rule": "all"},
+                   "vendor": {"roles": ["vendor_pm"], "rule": "any"}},
+        "both_sides_required": True, "reminder_time": "10:00", "escalate_after_workdays": 3,
+        "contingency_warn_pct": 80, "currency": "",
+    },
 }
 
 

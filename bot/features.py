@@ -9,6 +9,7 @@ FEATURES = [
     "bot.engagement_commands",
     "bot.standups",
     "bot.demos",
+    "bot.change_requests.commands",
     "bot.defects.commands",
 ]
 

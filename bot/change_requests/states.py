@@ -118,3 +118,18 @@ def check(state: str, action: str, *, ref: str = "This request") -> State:
 def allowed_actions(state: str) -> list[str]:
     current = State(state)
     return [a for a, t in TRANSITIONS.items() if current in t.sources]
+
+
+def who_may(action: str) -> str | frozenset[str]:
+    return TRANSITIONS[action].who
+
+
+def role_allows(action: str, roles: set[str], *, is_requester: bool) -> bool:
+    """Whether someone with `roles` may take `action` (approver steps are decided by the policy,
+    system steps by Cadence alone)."""
+    who = TRANSITIONS[action].who
+    if who == REQUESTER:
+        return is_requester
+    if isinstance(who, frozenset):
+        return bool(who & roles)
+    return False
