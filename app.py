@@ -12,6 +12,7 @@ import asyncio
 import logging
 import signal
 import sys
+from datetime import timedelta
 
 from aiohttp import web
 
@@ -54,6 +55,7 @@ async def serve(settings: Settings) -> None:
     from bot.bootstrap import create_core
 
     core = await create_core(settings.database_url, sweep_seconds=settings.sweep_seconds)
+    core.outbox.lease = timedelta(seconds=settings.outbox_lease_seconds)
     app = build_web_app(core, settings)
     runner = web.AppRunner(app, handle_signals=False)
     await runner.setup()

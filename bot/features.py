@@ -7,6 +7,8 @@ from bot.registry import Registry
 
 FEATURES = [
     "bot.engagement_commands",
+    "bot.notices",
+    "bot.delivery_failures",
     "bot.standups",
     "bot.demos",
     "bot.change_requests.commands",

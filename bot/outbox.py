@@ -43,6 +43,7 @@ class Outbox:
         self.paused_until: dict[str, datetime] = {}  # per platform, after a 429 with Retry-After
         self.concurrency = 8
         self.batch_size = 100
+        self.lease = LEASE  # how long a claimed message is ours before another worker may take it over
 
     # -- enqueue (inside the caller's transaction) ------------------------------------------------
     async def _add(self, session: AsyncSession, *, platform: str, conversation_key: str, op: str,
@@ -195,7 +196,7 @@ class Outbox:
                 rows = list(await session.scalars(q))
                 for msg in rows:
                     msg.status = "sending"
-                    msg.lease_until = now + LEASE
+                    msg.lease_until = now + self.lease
                     msg.attempts = (msg.attempts or 0) + 1
         return rows
 

@@ -22,6 +22,7 @@ class Settings:
     microsoft_app_tenant_id: str | None = None
     microsoft_app_type: str | None = None
     sweep_seconds: float = 30.0
+    outbox_lease_seconds: float = 120.0
     log_level: str = "INFO"
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -75,5 +76,6 @@ def load_settings(env: dict[str, str] | None = None, dotenv: str | Path | None =
         microsoft_app_tenant_id=_get(env, "MICROSOFT_APP_TENANT_ID"),
         microsoft_app_type=_get(env, "MICROSOFT_APP_TYPE"),
         sweep_seconds=float(_get(env, "CADENCE_SWEEP_SECONDS") or 30),
+        outbox_lease_seconds=float(_get(env, "CADENCE_OUTBOX_LEASE_SECONDS") or 120),
         log_level=_get(env, "LOG_LEVEL") or "INFO",
     )
