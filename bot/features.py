@@ -7,6 +7,7 @@ from bot.registry import Registry
 
 FEATURES = [
     "bot.engagement_commands",
+    "bot.linking",
     "bot.notices",
     "bot.delivery_failures",
     "bot.standups",
