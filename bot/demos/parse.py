@@ -248,7 +248,15 @@ def _maybe_local(naive: datetime | None, zone: tzinfo | None) -> datetime | None
     return naive.replace(tzinfo=zone)
 
 
+_DAY_ABBR = re.compile(r"\b(mon|tues?|weds?|thu|thur|thurs|fri|sat|sun)\b\.?", re.I)
+_DAY_FULL = {"mon": "monday", "tue": "tuesday", "tues": "tuesday", "wed": "wednesday", "weds": "wednesday",
+             "thu": "thursday", "thur": "thursday", "thurs": "thursday", "fri": "friday", "sat": "saturday",
+             "sun": "sunday"}
+
+
 def _dateparse(text: str, base_local: datetime, order: str | None) -> tuple[datetime | None, str | None]:
+    # dateparser reads "next thu" but not "next wed"/"next sat": give it full day names.
+    text = _DAY_ABBR.sub(lambda m: _DAY_FULL[m.group(1).lower()], text)
     settings = {
         "RELATIVE_BASE": base_local.replace(tzinfo=None),
         "PREFER_DATES_FROM": "future",
