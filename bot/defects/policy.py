@@ -42,13 +42,13 @@ async def policy_command(ctx: Ctx) -> Reply:
     if not words:
         return Reply(private=[policy_card(ctx)])
     ctx.require_role(*st.POLICY_ROLES)
-    settings = {k: v for k, v in (engagement.settings or {}).get(FEATURE, {}).items()}
     head = words[0].lower()
     before = feature_settings(engagement, FEATURE)
     sev = parse_severity(head)
     try:
         if sev and len(words) >= 3:
-            settings = validate_change(settings, sev, words[1].lower(), " ".join(words[2:]))
+            settings = validate_change(engagement_policy(engagement).data, sev, words[1].lower(),
+                                       " ".join(words[2:]))
             changes = {sev: settings[sev]}
             what = f"{label(sev)} {words[1].lower()}"
         elif head == "hours" and len(words) == 2 and "-" in words[1]:
