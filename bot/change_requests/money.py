@@ -15,7 +15,10 @@ def parse_amount(text: str | None, *, what: str = "The amount", maximum: Decimal
     raw = (text or "").strip()
     if not raw:
         raise ValueError(f"{what} is required.")
-    t = re.sub(r"[A-Za-z$€£¥₹\s_']", "", raw)
+    t = re.sub(r"^[A-Za-z]{3}\s*|\s*[A-Za-z]{3}$", "", raw)  # a currency code before or after
+    t = re.sub(r"[$€£¥₹\s_']", "", t)
+    if re.search(r"[^0-9.,\-+]", t):
+        raise ValueError(f"{what} “{raw}” is not a number (e.g. 12500 or 12,500.50).")
     if re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d+)?", t):
         t = t.replace(",", "")
     elif re.fullmatch(r"\d+,\d{1,2}", t):  # decimal comma
