@@ -14,6 +14,7 @@ FEATURES = [
     "bot.demos",
     "bot.change_requests.commands",
     "bot.defects.commands",
+    "bot.reports",
 ]
 
 

@@ -91,8 +91,10 @@ class ConsoleSession:
         for i, (action_id, value) in enumerate(numbering, start=1):
             body = body.replace(f"[{i}] ", f"[{offset + i}] ", 1) if offset else body
             self.buttons.append((action_id, value, place, d))
-        for a in card.attachments:
-            self.out(f"{head} attachment {a.filename} kept in the outbox record")
+        files = list(getattr(d, "files", None) or [])
+        for i, a in enumerate(card.attachments):
+            where = f"written to {files[i]}" if i < len(files) else "kept in the outbox record"
+            self.out(f"{head} attachment {a.filename} {where}")
         self.out(f"{head} Cadence:\n{body}")
 
     def show_reply(self, reply: Reply | None) -> None:
