@@ -200,3 +200,15 @@ async def test_connector_unreachable_is_retried(teams):
     await teams.advance(minutes=2)
     rows = await outbox_rows(teams)
     assert rows[-1].status == "pending" and "unreachable" in (rows[-1].last_error or "")
+
+
+async def test_update_of_a_dm_sent_through_a_created_conversation(teams):
+    await home_in_general(teams)
+    dev = teams.user("dev")
+    await teams.say(dev, "cadence whoami", where=teams.channel("general"))
+    await schedule(teams, "zzteams.dm", name="Dev", title="Prompt v1", ref_key="prompt:dev")
+    await teams.advance(minutes=2)
+    await schedule(teams, "zzteams.update", ref_key="prompt:dev", title="Prompt v2 (answered)")
+    await teams.advance(minutes=2)
+    updates = teams.connector.updates("a:1on1-29:dev")
+    assert len(updates) == 1 and "Prompt v2" in updates[0].text_dump()
