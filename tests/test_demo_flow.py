@@ -30,6 +30,11 @@ async def schedule(core, who, text):
     return reply, confirmed
 
 
+def flat(card) -> str:
+    """A card's text including its sections (the weekly report puts flags in a section)."""
+    return "\n".join([card.plain(), *(flat(s) for s in card.sections)])
+
+
 def posts(core, needle):
     return [d for d in sent(core) if needle in d.text and d.op in ("post", "dm")]
 
@@ -234,6 +239,19 @@ async def test_stale_demo_flag_and_weekly_check(core):
         assert await stale_demo_flag(s, eng, now) is None
         flag = await stale_demo_flag(s, eng, datetime(2027, 1, 21, 9, tzinfo=UTC))
         assert flag and "last demo was 15 days ago" in flag
-    # The weekly timer posts the flag on Mondays 09:00 home time once it applies.
-    await advance(core, days=19)
-    assert posts(core, "No recent demo")
+    # Mondays 09:00 home time: the flag reaches the channel once — in the weekly report when that
+    # runs, else in the demo feature's own weekly post.
+    clock = core.clock
+    clock.set(datetime(2027, 1, 18, 9, 30, tzinfo=UTC))  # 12 days since the demo: fine
+    await core.drain()
+    assert not [d for d in sent(core) if "last demo was" in flat(d.card)]
+    clock.set(datetime(2027, 1, 25, 9, 30, tzinfo=UTC))  # 19 days
+    await core.drain()
+    flagged = [d for d in sent(core) if "last demo was" in flat(d.card)]
+    assert len(flagged) == 1 and not posts(core, "No recent demo")
+    r = await run(core, people["alice"], "/cadence report off")
+    assert not any(c.tone == "warning" for c in r.private), reply_text(r)
+    clock.set(datetime(2027, 2, 1, 9, 30, tzinfo=UTC))
+    await core.drain()
+    own = posts(core, "No recent demo")
+    assert len(own) == 1 and "last demo was 26 days ago" in own[0].text

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from bot.context import TimerCtx
 from bot.demos import cards, service
+from bot.engagements import feature_settings
 from bot.messages import Button, Card, Field
 from bot.people import VENDOR_ROLES, members_with_roles
 from bot.text import when
@@ -131,7 +132,11 @@ async def stale_check(tctx: TimerCtx) -> None:
     if engagement is None:
         tctx.timer.status = "cancelled"
         return
-    if service.settings(engagement).get("stale_check", True):
+    # The weekly health report (bot.reports) carries the same flag; post it here only when that
+    # report is not running for this engagement, so nobody reads it twice.
+    report_on = ("report.weekly" in tctx.core.registry.timers
+                 and bool(feature_settings(engagement, "report").get("enabled", True)))
+    if service.settings(engagement).get("stale_check", True) and not report_on:
         flag = await service.stale_demo_flag(tctx.session, engagement, tctx.now)
         if flag:
             await tctx.core.outbox.post_home(
