@@ -41,13 +41,24 @@ def digests(core) -> list:
 
 
 async def goto(core, when: datetime) -> None:
-    """Move the clock to `when` and do what became due on the way, hour by hour (timers fire on time)."""
-    from datetime import timedelta
-
-    while core.clock.now() < when:
-        step = min(timedelta(minutes=15), when - core.clock.now())
+    """Move the clock to `when`, stopping at each timer's due time on the way (timers fire on time)."""
+    while True:
         due = await core.timers.next_due()
-        if due is not None and core.clock.now() < due < core.clock.now() + step:
-            step = due - core.clock.now()
-        core.clock.advance(step)
+        if due is None or due > when:
+            core.clock.set(max(when, core.clock.now()))
+            await core.drain()
+            return
+        core.clock.set(max(due, core.clock.now()))
         await core.drain()
+
+
+def record_times(core) -> list[tuple[datetime, object]]:
+    """Record (clock time, delivered) for every console delivery from now on."""
+    log: list[tuple[datetime, object]] = []
+    core.messengers["console"].on_deliver = lambda d: log.append((core.clock.now(), d))
+    return log
+
+
+def prompt_times(log, user_id: str) -> list[datetime]:
+    return [t for t, d in log if d.op == "dm" and d.address.get("user_id") == user_id
+            and d.card.title.startswith("Standup ·") and "Reminder" not in d.card.text]

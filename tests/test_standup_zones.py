@@ -1,0 +1,177 @@
+"""Prompts through the real timer service on the controlled clock: odd offsets, DST switch weeks, a
+holiday, an out-of-office range, a zone change mid-week, and a multi-week run in many zones."""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.helpers import make_engagement, run
+from tests.standup_support import digests, goto, prompt_times, record_times, reminders_to, timers
+
+UTC = timezone.utc
+
+
+def at(*args) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+def local(instants, zone: str) -> list[str]:
+    return [i.astimezone(ZoneInfo(zone)).strftime("%a %d %b %H:%M") for i in instants]
+
+
+async def test_odd_offsets_and_auckland_summer(sqlite_core):
+    core = sqlite_core
+    people = await make_engagement(core, members={
+        "alice": ("Europe/London", ["client_sponsor"]),
+        "ravi": ("Asia/Kolkata", ["developer"]),  # +5:30
+        "dev": ("Asia/Kathmandu", ["developer"]),  # +5:45
+        "quinn": ("America/St_Johns", ["qa"]),  # −3:30
+        "kiri": ("Pacific/Auckland", ["developer"]),  # +13 in January
+    })
+    await run(core, people["alice"], "/standup config reminder 0")
+    log = record_times(core)
+    await goto(core, at(2027, 1, 9, 0, 0))  # Mon 08:00 UTC → Sat
+    for name, zone, first in [("ravi", "Asia/Kolkata", "Tue 05 Jan 09:30"),
+                              ("dev", "Asia/Kathmandu", "Tue 05 Jan 09:30"),
+                              ("quinn", "America/St_Johns", "Mon 04 Jan 09:30"),
+                              ("kiri", "Pacific/Auckland", "Tue 05 Jan 09:30")]:
+        got = local(prompt_times(log, name), zone)
+        assert got[0] == first, (name, got)
+        assert all(s.endswith("09:30") for s in got), (name, got)
+        days = [s[:10] for s in got]
+        assert len(days) == len(set(days)), (name, got)  # never twice a day
+    # Auckland's Friday 09:30 is Thursday 20:30 UTC; its Saturday is not prompted.
+    assert local(prompt_times(log, "kiri"), "Pacific/Auckland")[-1] == "Fri 08 Jan 09:30"
+    assert prompt_times(log, "kiri")[-1] == at(2027, 1, 7, 20, 30)
+    assert len(prompt_times(log, "quinn")) == 5
+
+
+async def test_dst_switch_weeks_new_york_and_berlin(sqlite_core):
+    core = sqlite_core
+    core.clock.set(at(2027, 3, 10, 0, 0))  # Wednesday before the US switch (Sun 14 Mar) and the EU one (Sun 28 Mar)
+    people = await make_engagement(core, members={
+        "alice": ("Europe/London", ["client_sponsor"]),
+        "nora": ("America/New_York", ["developer"]),
+        "bert": ("Europe/Berlin", ["developer"]),
+    })
+    await run(core, people["alice"], "/standup config reminder 0")
+    log = record_times(core)
+    await goto(core, at(2027, 4, 1, 0, 0))
+    nora = prompt_times(log, "nora")
+    bert = prompt_times(log, "bert")
+    assert len(nora) == 16 and len(bert) == 16  # Wed 10 – Wed 31 March: none lost, none doubled
+    assert set(s[-5:] for s in local(nora, "America/New_York")) == {"09:30"}
+    assert set(s[-5:] for s in local(bert, "Europe/Berlin")) == {"09:30"}
+    utc_nora = Counter(i.strftime("%H:%M") for i in nora)
+    assert utc_nora == {"14:30": 3, "13:30": 13}  # EST before 14 March, EDT after
+    utc_bert = Counter(i.strftime("%H:%M") for i in bert)
+    assert utc_bert == {"08:30": 13, "07:30": 3}  # CET before 28 March, CEST after
+
+
+async def test_holiday_and_out_of_office(sqlite_core):
+    core = sqlite_core
+    core.clock.set(at(2027, 1, 25, 0, 0))  # Monday; Tuesday 26 January is Republic Day in India
+    people = await make_engagement(core, members={
+        "alice": ("Europe/London", ["client_sponsor"]),
+        "ravi": ("Asia/Kolkata", ["developer"]),
+        "olga": ("Europe/Berlin", ["developer"]),
+    })
+    await run(core, people["ravi"], "/cadence country IN")
+    await run(core, people["alice"], "/standup config reminder 0")
+    r = await run(core, people["olga"], "/cadence ooo jan 27 to jan 28")
+    assert "Out of office" in r.private[0].text
+    log = record_times(core)
+    await goto(core, at(2027, 1, 30, 0, 0))
+    assert [s[:10] for s in local(prompt_times(log, "ravi"), "Asia/Kolkata")] == [
+        "Mon 25 Jan", "Wed 27 Jan", "Thu 28 Jan", "Fri 29 Jan"]
+    assert [s[:10] for s in local(prompt_times(log, "olga"), "Europe/Berlin")] == [
+        "Mon 25 Jan", "Tue 26 Jan", "Fri 29 Jan"]
+    by_day = {d.card.title.split(" · ")[-1]: d.card for d in digests(core)}
+    away_tue = next(s for s in by_day["Tue 26 Jan 2027"].sections if s.title == "Away")
+    assert "Ravi" in away_tue.text and "holiday" in away_tue.text and "Republic Day" in away_tue.text
+    away_wed = next(s for s in by_day["Wed 27 Jan 2027"].sections if s.title == "Away")
+    assert "Olga" in away_wed.text and "out of office" in away_wed.text
+    # An absence entered after the prompt was planned still skips it (the pending one is moved).
+    await run(core, people["ravi"], "/cadence ooo feb 1")
+    log.clear()
+    await goto(core, at(2027, 2, 2, 12, 0))
+    assert [s[:10] for s in local(prompt_times(log, "ravi"), "Asia/Kolkata")] == ["Tue 02 Feb"]
+
+
+async def test_zone_change_mid_week(core):
+    people = await make_engagement(core, members={
+        "alice": ("Europe/London", ["client_sponsor"]),
+        "vik": ("Asia/Kolkata", ["developer"]),
+    })
+    log = record_times(core)
+    await goto(core, at(2027, 1, 6, 12, 0))  # Wednesday afternoon; Tue + Wed prompted in Kolkata
+    assert local(prompt_times(log, "vik"), "Asia/Kolkata") == ["Tue 05 Jan 09:30", "Wed 06 Jan 09:30"]
+    r = await run(core, people["vik"], "/cadence tz America/New_York")
+    assert "America/New_York" in r.private[0].text
+    pending = await timers(core, "standup.prompt:", "pending")
+    assert [t.due_at for t in pending] == [at(2027, 1, 7, 14, 30)]  # Wednesday was prompted already
+    await goto(core, at(2027, 1, 9, 0, 0))
+    ny = local(prompt_times(log, "vik")[2:], "America/New_York")
+    # Wednesday was already prompted (in Kolkata): not again. Thursday and Friday at 09:30 New York.
+    assert ny == ["Thu 07 Jan 09:30", "Fri 08 Jan 09:30"]
+
+
+async def test_zone_change_before_todays_prompt_moves_it(sqlite_core):
+    core = sqlite_core
+    people = await make_engagement(core, members={
+        "alice": ("Europe/London", ["client_sponsor"]),
+        "bert": ("Europe/Berlin", ["developer"]),
+    })
+    log = record_times(core)
+    await goto(core, at(2027, 1, 5, 7, 0))  # Tuesday 08:00 in Berlin; Tuesday's prompt is at 08:30 UTC
+    await run(core, people["bert"], "/cadence tz America/New_York")
+    await goto(core, at(2027, 1, 6, 0, 0))
+    tuesday = [t for t in prompt_times(log, "bert") if t >= at(2027, 1, 5)]
+    assert tuesday == [at(2027, 1, 5, 14, 30)]  # Tuesday once, at 09:30 New York
+
+
+@pytest.mark.parametrize("start,end", [
+    (at(2027, 3, 15, 0, 0), at(2027, 3, 17, 0, 0)),  # default suite: two days after the US switch
+    pytest.param(at(2027, 3, 7, 0, 0), at(2027, 3, 27, 12, 0), marks=pytest.mark.slow),  # three weeks
+])
+async def test_days_in_many_zones_through_the_timer_service(sqlite_core, start, end):
+    """A shorter version of the year simulation through the real timers, reminders and digests:
+    ten zones from −11 to +14, around the March DST switches."""
+    core = sqlite_core
+    core.clock.set(start)
+    zones = {
+        "alice": ("Europe/London", ["client_sponsor"]),
+        "pago": ("Pacific/Pago_Pago", ["developer"]),  # −11
+        "nora": ("America/New_York", ["developer"]),
+        "quinn": ("America/St_Johns", ["qa"]),
+        "bert": ("Europe/Berlin", ["developer"]),
+        "tara": ("Asia/Tehran", ["developer"]),  # +3:30
+        "ravi": ("Asia/Kolkata", ["developer"]),
+        "dev": ("Asia/Kathmandu", ["developer"]),
+        "lord": ("Australia/Lord_Howe", ["developer"]),  # half-hour DST shift, ends in April
+        "chat": ("Pacific/Chatham", ["developer"]),  # +13:45
+        "kiri": ("Pacific/Kiritimati", ["developer"]),  # +14
+    }
+    await make_engagement(core, members=zones)
+    log = record_times(core)
+    await goto(core, end)
+    for name, (zone, _) in zones.items():
+        if name == "alice":
+            continue
+        got = prompt_times(log, name)
+        days = [i.astimezone(ZoneInfo(zone)).date() for i in got]
+        assert len(days) == len(set(days)), name
+        assert all(d.weekday() < 5 for d in days), name
+        assert all(i.astimezone(ZoneInfo(zone)).strftime("%H:%M") == "09:30" for i in got), name
+        first, last = days[0], days[-1]
+        want = [first + timedelta(n) for n in range((last - first).days + 1) if (first + timedelta(n)).weekday() < 5]
+        assert days == want, name  # none missed in between
+        assert first <= (start + timedelta(days=2)).date() and last >= (end - timedelta(days=2)).date(), name
+        # Nobody answered: exactly one reminder per prompt (the last one may still be pending).
+        assert len(got) - 1 <= len(reminders_to(core, name)) <= len(got), name
+    titles = [d.card.title for d in digests(core)]
+    assert len(titles) == len(set(titles))
+    assert len(titles) >= (end - start).days * 5 // 7 - 1
