@@ -89,10 +89,10 @@ async def change_requests(session: AsyncSession, engagement: Engagement, start: 
                           end: datetime) -> dict[str, str] | None:
     """Requests filed in the range or with a recorded step in it, and the steps in the range."""
     try:
-        from bot.change_requests import export as cr_export
+        from bot.change_requests.export import build as build_cr_csv
     except ImportError:
         return None
-    requests_csv, steps_csv = await cr_export.build(session, engagement)
+    requests_csv, steps_csv = await build_cr_csv(session, engagement)
     s_header, steps = _rows(steps_csv)
     steps = [s for s in steps if (at := _when(s.get("at_utc"))) is not None and start <= at < end]
     touched = {s["request"] for s in steps}
@@ -109,10 +109,10 @@ async def defects(session: AsyncSession, engagement: Engagement, start: datetime
     """Defects that were live at some point of the range: filed before its end, not closed before
     its start."""
     try:
-        from bot.defects import export as defect_export
+        from bot.defects.export import export_csv
     except ImportError:
         return None
-    header, rows = _rows(await defect_export.export_csv(session, engagement, now))
+    header, rows = _rows(await export_csv(session, engagement, now))
     kept = []
     for r in rows:
         filed, closed = _when(r.get("filed_at_utc")), _when(r.get("closed_at_utc"))

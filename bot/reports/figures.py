@@ -179,8 +179,9 @@ class ChangeRequestFigures:
 async def change_request_figures(session: AsyncSession, engagement: Engagement,
                                  period: Period) -> ChangeRequestFigures | None:
     try:
-        from bot.change_requests import service as cr_service
         from bot.change_requests.cards import ref as cr_ref
+        from bot.change_requests.service import contingency
+        from bot.change_requests.service import settings as cr_settings
         from bot.change_requests.states import State
         from storage.models.change_requests import ChangeRequest
     except ImportError:
@@ -190,7 +191,7 @@ async def change_request_figures(session: AsyncSession, engagement: Engagement,
     by_state = {s.value: 0 for s in State}
     for cr in crs:
         by_state[cr.state] = by_state.get(cr.state, 0) + 1
-    cont = await cr_service.contingency(session, engagement)
+    cont = await contingency(session, engagement)
     waiting = [
         WaitingApproval(cr_ref(engagement, cr), cr.title, cr.pending_since, (period.end - cr.pending_since).days)
         for cr in crs
@@ -202,7 +203,7 @@ async def change_request_figures(session: AsyncSession, engagement: Engagement,
     return ChangeRequestFigures(
         by_state=by_state, filed=sum(1 for cr in crs if period.start <= cr.created_at < period.end),
         approved=approved, approved_cost=cont.committed, contingency_fund=cont.fund,
-        contingency_left=cont.remaining, currency=cr_service.settings(engagement).get("currency") or "",
+        contingency_left=cont.remaining, currency=cr_settings(engagement).get("currency") or "",
         waiting=waiting)
 
 
