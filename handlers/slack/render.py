@@ -50,7 +50,8 @@ def _fallback_time(epoch: int, style: str) -> str:
 
 
 def mrkdwn(text: str, mentions: Mentions | None = None) -> str:
-    """Escape `text`, then render our tokens: times as `<!date^…>`, people as `<@U…>` or their name."""
+    """Escape `text`, then render our tokens: times as `<!date^…>`, people as `<@U…>` or their name.
+    (Token bodies are escaped with the rest, so their fallback text is safe as it stands.)"""
     mentions = mentions or {}
 
     def _token(m: re.Match[str]) -> str:
@@ -60,17 +61,17 @@ def mrkdwn(text: str, mentions: Mentions | None = None) -> str:
             try:
                 epoch = int(value)
             except ValueError:
-                return escape(extra or value)
+                return extra or value
             style = extra if extra in DATE_FORMATS else "datetime"
-            fallback = _fallback_time(epoch, style).replace("|", "/")
+            fallback = _fallback_time(epoch, style)
             return f"<!date^{epoch}^{DATE_FORMATS[style]}|{fallback}>"
         if kind == "person":
             try:
                 slack_id = mentions.get(int(value))
             except ValueError:
                 slack_id = None
-            return f"<@{slack_id}>" if slack_id else escape(extra or value)
-        return escape(extra or value)
+            return f"<@{slack_id}>" if slack_id else (extra or value)
+        return extra or value
 
     return TOKEN_RE.sub(_token, escape(text))
 
