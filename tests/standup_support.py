@@ -62,3 +62,19 @@ def record_times(core) -> list[tuple[datetime, object]]:
 def prompt_times(log, user_id: str) -> list[datetime]:
     return [t for t, d in log if d.op == "dm" and d.address.get("user_id") == user_id
             and d.card.title.startswith("Standup ·") and "Reminder" not in d.card.text]
+
+
+def card_text(card) -> str:
+    """A card's text with its sections (Card.plain() leaves sections out)."""
+    from bot.text import strip_tokens
+
+    parts = [card.plain()] + [card_text(s) for s in card.sections]
+    if card.footer:
+        parts.append(strip_tokens(card.footer))
+    return "\n".join(p for p in parts if p)
+
+
+def all_text(reply) -> str:
+    cards = [*reply.private, *reply.public] + ([reply.update] if reply.update else [])
+    parts = [card_text(c) for c in cards] + ([reply.form.title] if reply.form else []) + list(reply.errors.values())
+    return "\n".join(parts)

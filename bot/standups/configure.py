@@ -5,10 +5,10 @@ from typing import Any
 
 from bot import audit
 from bot.context import Ctx
-from bot.engagements import bind, feature_settings, update_feature_settings
+from bot.engagements import bind, by_key, feature_settings, update_feature_settings
 from bot.errors import UserError
 from bot.messages import Card, Field, Form, Input, Option, Reply
-from bot.people import ensure_membership
+from bot.people import ensure_membership, membership_of
 from bot.standups.config import FEATURE, MAX_QUESTION_LEN, MAX_QUESTIONS, settings
 from bot.standups.prompts import plan_engagement, plan_person
 from bot.standups.schedule import format_days, format_hhmm, parse_days, parse_hhmm
@@ -24,7 +24,7 @@ USAGE = (
     "• `config days mon-fri` — standup days\n"
     "• `config reminder 60` — minutes before the one reminder (0 = none)\n"
     "• `config digest 10:00 [Europe/Berlin]` — digest time (and zone; default the home zone)\n"
-    "• `config channel here` / `config channel home` — where the digest goes\n"
+    "• `config channel here KEY` (in that channel) / `config channel home` — where the digest goes\n"
     "• `config question add Any risks?` · `question remove 2` · `question move 3 1` · `question blocker 3`\n"
     "• `config show`"
 )
@@ -78,8 +78,15 @@ def _number(text: str, what: str, lo: int, hi: int) -> int:
 
 
 async def config(ctx: Ctx) -> Reply:
-    eng = ctx.require_engagement()
     words = ctx.args.split()
+    if ctx.engagement is None and len(words) == 3 and words[0].lower() == "channel":
+        # `/standup config channel here KEY` in a channel not bound to the engagement yet.
+        ctx.engagement = await by_key(ctx.session, words[2])
+        if ctx.engagement is None:
+            raise UserError(f"There is no engagement with the key “{words[2]}”.")
+        ctx.membership = await membership_of(ctx.session, ctx.engagement, ctx.person)
+        words = words[:2]
+    eng = ctx.require_engagement()
     if not words:
         _may_configure(ctx)
         return Reply(form=config_form(ctx))
@@ -122,7 +129,7 @@ async def _channel(ctx: Ctx, where: str) -> Reply:
     if where == "home":
         return await _save(ctx, {"digest_channel": "home"})
     if where != "here" or ctx.place.is_dm:
-        raise UserError("Run `/standup config channel here` in the channel that should receive the digest "
+        raise UserError("Run `/standup config channel here KEY` in the channel that should receive the digest "
                         "(or `channel home` for the home channel).")
     await bind(ctx.session, eng, platform=ctx.place.platform, workspace_id=ctx.place.workspace_id,
                channel_id=ctx.place.channel_id, channel_name=ctx.place.channel_name,
