@@ -51,7 +51,8 @@ def _standups(f: Figures) -> Card:
         return Card(title="Standups", text=NOT_INSTALLED)
     fields = [Field(p.name, f"{p.answered}/{p.expected} ({pct(p.pct)})") for p in s.people]
     text = (f"Participation {pct(s.pct)}: {s.answered} of {s.expected} prompted standups answered.\n"
-            f"Blockers raised {s.blockers_raised}, closed {s.blockers_closed}; open now {s.blockers_open}.")
+            if s.expected else "No standup was prompted in this period.\n")
+    text += f"Blockers raised {s.blockers_raised}, closed {s.blockers_closed}; open now {s.blockers_open}."
     return Card(title="Standups", text=text, fields=fields or [Field("Participants", "none yet")],
                 tone="warning" if s.blockers_open else "info")
 
