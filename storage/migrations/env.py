@@ -21,6 +21,10 @@ def _run(connection: Connection) -> None:
         compare_type=True,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Replicas starting together on a fresh database would race to create the schema: one at a
+            # time (the lock is released when this transaction ends; the next one then finds it done).
+            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7291003)")
         context.run_migrations()
 
 
