@@ -65,6 +65,17 @@ def test_explicit_zone_wins_over_speaker(text, zone, offset):
     assert u.start.hour in (10, 15)
 
 
+@pytest.mark.parametrize("text, zone", [
+    ("tomorrow 10:00 berlin", "Europe/Berlin"),
+    ("3pm new york time", "America/New_York"),
+    ("every thursday 15:00 Kolkata", "Asia/Kolkata"),
+    ("next thu 3pm st johns", "America/St_Johns"),
+])
+def test_a_city_at_the_end_names_the_zone(text, zone):
+    u = read(text, "UTC")
+    assert u.zone == zone and u.explicit_zone and zone in u.note
+
+
 def test_est_in_summer_means_new_york_local_time():
     u = read("jul 8 3pm EST", "UTC")
     assert u.start.utcoffset() == timedelta(hours=-4)  # EDT: what people mean by "EST" in July
@@ -114,6 +125,7 @@ def test_recurrence_with_zone_and_until():
     ("every thursday", "At what time"),
     ("every 3 thursday", "Every 3 what"),
     ("", "Tell me when"),
+    ("every 2 weeks", "which day"),
 ])
 def test_refusals_say_why(text, why):
     with pytest.raises(WhenRefused) as exc:

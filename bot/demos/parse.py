@@ -176,6 +176,8 @@ def extract_zone(text: str) -> tuple[str, str | None, str]:
         return m.group(0)
 
     rest = _WORD_RE.sub(_abbr, rest)
+    if not found:
+        rest = _city_suffix(rest, found)
     zones = {z for z, _ in found}
     if len(zones) > 1:
         raise WhenRefused(f"I found more than one time zone ({', '.join(sorted(zones))}); give just one.")
@@ -183,6 +185,27 @@ def extract_zone(text: str) -> tuple[str, str | None, str]:
     if not found:
         return rest, None, ""
     return rest, found[0][0], found[0][1]
+
+
+def _city_suffix(text: str, found: list[tuple[str, str]]) -> str:
+    """A city at the end ("tomorrow 10:00 Berlin", "3pm new york time") names the zone, when it is
+    one zone's city and nothing else."""
+    from bot.zones import _by_city
+
+    words = text.split()
+    if words and words[-1].lower() == "time":
+        words = words[:-1]
+    for n in (3, 2, 1):
+        if len(words) <= n:
+            continue
+        city = " ".join(words[-n:]).lower().replace(".", "").replace("'", "")
+        if len(city) < 4:
+            continue
+        matches = _by_city().get(city, [])
+        if len(matches) == 1:
+            found.append((matches[0], f"{' '.join(words[-n:])} read as {matches[0]}"))
+            return " ".join(words[:-n])
+    return text
 
 
 def _normalise(text: str) -> str:
@@ -386,6 +409,8 @@ def _parse_recurring(raw: str, rest: str, rec: re.Match[str], *, now: datetime, 
     if day_word is None:
         # "every 2 weeks next thu 3pm" / "every 2 weeks from next thu 3pm": the first date gives the day.
         first_text = " ".join(x for x in (tail, start_text) if x)
+        if not first_text:
+            raise WhenRefused("On which day and at what time? E.g. `every 2 weeks on thursday 15:00`.")
         first = _parse_single(first_text, now=now, zone=zone, zone_name=zone_name)
         weekday = first.weekday()
         clock = first.time().replace(tzinfo=None)
