@@ -255,3 +255,19 @@ async def test_stale_demo_flag_and_weekly_check(core):
     await core.drain()
     own = posts(core, "No recent demo")
     assert len(own) == 1 and "last demo was 26 days ago" in own[0].text
+
+
+async def test_settings_change_replans_reminders(core):
+    people = await make_engagement(core)
+    r = await run(core, people["carol"], "/demo settings")
+    assert "1 day before, 1 h before" in reply_text(r)
+    await schedule(core, people["carol"], "tomorrow 15:00 | Demo A")  # Tue 20:00 UTC
+    r = await run(core, people["dev"], "/demo settings reminders 2h")
+    assert "Only client sponsor" in reply_text(r)
+    r = await run(core, people["carol"], "/demo settings reminders 2h,15m")
+    assert "2 h before, 15 min before" in reply_text(r)
+    await advance(core, hours=35)  # Tue 19:00 UTC: 1 h before — no longer a reminder time
+    assert not posts(core, "Demo tomorrow") and not posts(core, "Demo in 1 hour")
+    assert len(posts(core, "Demo in 2 hours: Demo A")) == 1
+    await advance(core, minutes=45)
+    assert len(posts(core, "Demo in 15 minutes: Demo A")) == 1

@@ -367,6 +367,90 @@ async def history(ctx: Ctx) -> Reply:
     return Reply(private=[await outcome.history_card(ctx, engagement)])
 
 
+SETTINGS_ADMINS = ("client_sponsor", "client_pm", "vendor_pm")
+
+
+def _minutes(token: str) -> int:
+    """'24h', '1h30', '90m', '2d', '60' (minutes) → minutes."""
+    import re
+
+    m = re.fullmatch(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)(?:m|min)?)?", token.strip().lower())
+    if not m or not any(m.groups()):
+        raise UserError(f"“{clean(token, limit=20, multiline=False)}” is not a duration; write `24h`, `1h`, `90m` or `2d`.")
+    d, h, mins = (int(x or 0) for x in m.groups())
+    return d * 1440 + h * 60 + mins
+
+
+def _before(minutes: int) -> str:
+    days, rest = divmod(minutes, 1440)
+    parts = ([f"{days} day{'s' if days != 1 else ''}"] if days else []) + ([cards.duration_label(rest)] if rest else [])
+    return " ".join(parts) + " before"
+
+
+def _settings_card(engagement: Engagement) -> Card:
+    s = service.settings(engagement)
+    return Card(title=f"{engagement.key} demo settings", fields=[
+        Field("reminders", ", ".join(_before(m) for m in s["reminder_minutes"]) or "none"),
+        Field("agenda", f"asked {s['agenda_hours_before']} h before"),
+        Field("duration", cards.duration_label(s["duration_minutes"])),
+        Field("title", s.get("default_title") or "Sprint demo"),
+        Field("stale", "on" if s.get("stale_check", True) else "off"),
+    ], footer="Change one: `/demo settings reminders 24h,1h` · `agenda 24` · `duration 45` · "
+              "`title Sprint review` · `stale on|off`.")
+
+
+async def settings_cmd(ctx: Ctx) -> Reply:
+    from bot.engagements import update_feature_settings
+
+    engagement = ctx.require_engagement()
+    name, _, rest = ctx.args.strip().partition(" ")
+    if not name:
+        return Reply(private=[_settings_card(engagement)])
+    ctx.require_role(*SETTINGS_ADMINS)
+    name, rest = name.lower(), rest.strip()
+    if name in ("reminders", "reminder"):
+        tokens = [t for t in rest.replace(",", " ").split() if t]
+        if not tokens:
+            raise UserError("Usage: `/demo settings reminders 24h,1h` (or `none`).")
+        values = [] if tokens == ["none"] else sorted({_minutes(t) for t in tokens}, reverse=True)
+        if any(not 1 <= v <= 14 * 1440 for v in values) or len(values) > 5:
+            raise UserError("Up to five reminders, each between 1 minute and 14 days before the demo.")
+        changes = {"reminder_minutes": values}
+    elif name == "agenda":
+        try:
+            hours = int(rest)
+        except ValueError:
+            raise UserError("Usage: `/demo settings agenda 24` (hours before the demo).") from None
+        if not 1 <= hours <= 168:
+            raise UserError("Ask for the agenda 1 to 168 hours before the demo.")
+        changes = {"agenda_hours_before": hours}
+    elif name == "duration":
+        minutes = _minutes(rest or "x")
+        if not 5 <= minutes <= service.MAX_DURATION:
+            raise UserError(f"A demo lasts 5 to {service.MAX_DURATION} minutes.")
+        changes = {"duration_minutes": minutes}
+    elif name == "title":
+        changes = {"default_title": clean(rest, limit=MAX_TITLE, what="The title", multiline=False) or "Sprint demo"}
+    elif name == "stale":
+        if rest.lower() not in ("on", "off"):
+            raise UserError("Usage: `/demo settings stale on|off`.")
+        changes = {"stale_check": rest.lower() == "on"}
+    else:
+        raise UserError("Settings: `reminders`, `agenda`, `duration`, `title`, `stale`. `/demo settings` shows them.")
+    update_feature_settings(engagement, "demo", changes)
+    await ctx.core.emit(ctx.session, "engagement_settings_changed", engagement=engagement, feature="demo")
+    from bot import audit
+
+    await audit.record(ctx.session, now=ctx.now, engagement_id=engagement.id, entity_type="engagement",
+                       entity_id=engagement.id, action="demo_settings_changed", actor=ctx.person, data=changes)
+    return Reply(private=[_settings_card(engagement)])
+
+
+async def _on_settings_changed(session, core, engagement, feature=None, **_: object) -> None:  # noqa: ANN001
+    if feature == "demo":
+        await service.replan_upcoming(session, core, engagement, core.clock.now())
+
+
 async def _on_engagement_created(session, core, engagement, **_: object) -> None:  # noqa: ANN001
     await service.ensure_stale_timer(session, core, engagement, core.clock.now())
 
@@ -388,6 +472,8 @@ def register(registry: Registry) -> None:
     add("demo", "outcome", outcome_cmd, usage="/demo outcome <id> accepted|remarks <text>|rejected <reasons>",
         summary="client side: record the outcome of the demo that just took place")
     add("demo", "history", history, usage="/demo history", summary="the acceptance record: every demo and its outcome")
+    add("demo", "settings", settings_cmd, usage="/demo settings [name value]",
+        summary="reminder offsets, agenda request, default duration and title, weekly check")
     registry.add_action("demo.confirm", on_confirm)
     registry.add_action("demo.discard", on_discard)
     registry.add_action("demo.agenda_open", on_agenda_open)
@@ -400,3 +486,4 @@ def register(registry: Registry) -> None:
     registry.add_timer(service.ENDED, reminders.ended)
     registry.add_timer(service.STALE, reminders.stale_check)
     registry.add_hook("engagement_created", _on_engagement_created)
+    registry.add_hook("engagement_settings_changed", _on_settings_changed)

@@ -158,6 +158,17 @@ async def plan_timers(session: AsyncSession, core: "Cadence", engagement: Engage
                                payload=payload, engagement_id=engagement.id)
 
 
+async def replan_upcoming(session: AsyncSession, core: "Cadence", engagement: Engagement, now: datetime) -> int:
+    """Settings changed: re-plan the pending timers of every upcoming occurrence (fired ones stay fired)."""
+    upcoming = list(await session.scalars(
+        select(DemoOccurrence).where(DemoOccurrence.engagement_id == engagement.id,
+                                     DemoOccurrence.status == "scheduled", DemoOccurrence.starts_at > now)))
+    for occ in upcoming:
+        await core.timers.cancel_prefix(session, f"{_prefix(occ)}v{occ.version}:")
+        await plan_timers(session, core, engagement, occ, now)
+    return len(upcoming)
+
+
 async def drop_timers(session: AsyncSession, core: "Cadence", occ: DemoOccurrence) -> None:
     await core.timers.cancel_prefix(session, _prefix(occ))
 
