@@ -56,7 +56,6 @@ class SlackFrontEnd:
             raise_error_for_unhandled_request=False,
             logger=logging.getLogger("cadence.slack.bolt"),
         )
-        self.bolt.error(self._on_error)
         commands.register(self)
         actions.register(self)
         views.register(self)
@@ -160,6 +159,9 @@ class SlackFrontEnd:
             self._idle.clear()
             try:
                 await fn(**kwargs)
+            except Exception:  # noqa: BLE001 - handled here, so bolt never turns an acked request into an error
+                log.exception("slack listener %s failed", fn.__name__)
+                await self._failed(kwargs)
             finally:
                 self._inflight -= 1
                 if self._inflight == 0:
@@ -198,14 +200,27 @@ class SlackFrontEnd:
                 Identity.platform == "slack", Identity.workspace_id == workspace_id, Identity.user_id == user_id))
         return found is not None
 
-    async def _on_error(self, error: Exception, body: dict[str, Any], respond: Any = None) -> None:
-        log.error("slack listener failed: %s", error, exc_info=error)
-        if respond is not None and body.get("response_url"):
-            try:
-                await respond(response_type="ephemeral", replace_original=False,
-                              text="Something went wrong on our side; nothing was changed. Please try again.")
-            except Exception:  # noqa: BLE001
-                pass
+    async def _failed(self, kwargs: dict[str, Any]) -> None:
+        """A listener raised: acknowledge if it had not, and tell the person — never a stack trace."""
+        payload = kwargs.get("body") or kwargs.get("command") or {}
+        ack = kwargs.get("ack")
+        try:
+            if ack is not None and getattr(ack, "response", None) is None:
+                if payload.get("type") == "view_submission":
+                    inputs = [b.get("block_id") for b in (payload.get("view") or {}).get("blocks", [])
+                              if b.get("type") == "input"]
+                    if inputs:
+                        await ack(response_action="errors", errors={inputs[0]: FAILURE})
+                        return
+                await ack()
+            respond = kwargs.get("respond")
+            if respond is not None and payload.get("response_url"):
+                await respond(response_type="ephemeral", replace_original=False, text=FAILURE)
+        except Exception:  # noqa: BLE001
+            log.debug("slack: could not report a failure", exc_info=True)
+
+
+FAILURE = "Something went wrong on our side and nothing was changed. Please try again."
 
 
 def setup(core: Any, settings: Settings, web_app: web.Application) -> SlackFrontEnd | None:

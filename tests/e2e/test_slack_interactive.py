@@ -119,3 +119,26 @@ async def test_ack_comes_before_slow_work(slack, probe, monkeypatch):
     assert r.status == 200 and slack.last_ack_seconds < 3
     await slack.settle()
     assert "/cadence" in slack.last_private("alice")
+
+
+async def test_an_unexpected_failure_is_told_without_a_stack_trace(slack, monkeypatch):
+    async def boom(*a, **kw):  # noqa: ANN002, ANN003, ANN202
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr(slack.core, "handle_command", boom)
+    r = await slack.command("alice", "/cadence help")
+    assert r.status == 200
+    said = slack.last_private("alice")
+    assert "Something went wrong" in said and "database on fire" not in said
+
+
+async def test_an_unexpected_failure_in_a_form_is_shown_in_the_modal(slack, probe, monkeypatch):
+    await slack.command("victor", "/cadence zzprobe")
+
+    async def boom(*a, **kw):  # noqa: ANN002, ANN003, ANN202
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr(slack.core, "handle_form", boom)
+    r = await slack.submit("victor", slack.opened_view(), {"title": "x", "priority": "low"})
+    assert r.json()["response_action"] == "errors"
+    assert "Something went wrong" in r.json()["errors"]["title"]
