@@ -9,6 +9,7 @@ from sqlalchemy import Text
 from sqlalchemy.dialects import postgresql
 
 import storage.types
+from storage.migrations.helpers import drop_append_only, make_append_only
 
 revision = "0004_change_requests"
 down_revision = "0003_demos"
@@ -68,9 +69,12 @@ def upgrade() -> None:
     sa.UniqueConstraint('request_id', 'approver_id', 'round', name=op.f('uq_change_request_decisions_request_id_approver_id_round'))
     )
     op.create_index(op.f('ix_change_request_decisions_request_id'), 'change_request_decisions', ['request_id'], unique=False)
+    # A decision is never edited or removed (a new round adds new rows).
+    make_append_only('change_request_decisions')
 
 
 def downgrade() -> None:
+    drop_append_only('change_request_decisions')
     op.drop_index(op.f('ix_change_request_decisions_request_id'), table_name='change_request_decisions')
     op.drop_table('change_request_decisions')
     op.drop_index(op.f('ix_change_requests_requester_id'), table_name='change_requests')
