@@ -22,7 +22,8 @@ from botbuilder.schema import Activity, ActivityTypes, Attachment, ConversationR
 from bot.context import Actor, Place
 from bot.messages import Card, Form, Reply
 from handlers.teams import cards, store
-from handlers.teams.adapter import TURN_REPLY_RETRIES, tune_connector
+from bot.people import identity_for, person_for_actor
+from handlers.teams.adapter import TURN_REPLY_RETRIES, connector_client, tune_connector
 
 log = logging.getLogger("cadence.teams")
 
@@ -126,7 +127,7 @@ class TeamsBot:
     async def _on_message(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
         actor, place = actor_of(activity), place_of(activity)
-        text = await self._command_text(activity)
+        text = await self._command_text(turn_context)
         if place.is_dm:
             reply = await self.core.handle_dm(actor, place, text)
         else:
@@ -134,8 +135,9 @@ class TeamsBot:
         if reply is not None:
             await self._render_reply(turn_context, reply, tenant=actor.workspace_id)
 
-    async def _command_text(self, activity: Activity) -> str:
+    async def _command_text(self, turn_context: TurnContext) -> str:
         """The text without the bot's @mention; other people's mentions become `@handle`."""
+        activity = turn_context.activity
         text = activity.text or ""
         bot_id = activity.recipient.id if activity.recipient else None
         others: dict[str, str] = {}
@@ -149,7 +151,7 @@ class TeamsBot:
                 if mention_text:
                     text = text.replace(mention_text, " ")
             elif mention_text:
-                others[mention_text] = await self._mention_handle(activity, mentioned)
+                others[mention_text] = await self._mention_handle(turn_context, mentioned)
         for mention_text, handle in others.items():
             text = text.replace(mention_text, f" @{handle} ")
         # Any other <at>…</at> (the bot's name without an entity): dropped at the start, else its name kept.
@@ -161,18 +163,47 @@ class TeamsBot:
         text = html.unescape(_TAG_RE.sub(" ", text))
         return " ".join(text.split()) if "\n" not in text else text.strip()
 
-    async def _mention_handle(self, activity: Activity, mentioned: dict[str, Any]) -> str:
+    async def _mention_handle(self, turn_context: TurnContext, mentioned: dict[str, Any]) -> str:
+        """The handle the core knows a mentioned person by. Someone Cadence has never seen is looked up in
+        the conversation's member list (for their Entra object id) and remembered, as Slack mentions are."""
+        activity = turn_context.activity
         tenant = tenant_of(activity)
         name = mentioned.get("name") or ""
+        bf_id = mentioned.get("id") or ""
         async with self.core.session_factory() as session:
-            known = await store.user_by_bf_id(session, tenant, mentioned.get("id") or "")
+            known = await store.user_by_bf_id(session, tenant, bf_id)
             if known is None and mentioned.get("aadObjectId"):
                 known = await store.user(session, tenant, mentioned["aadObjectId"])
             if known is not None:
                 handle = await store.handle_of(session, tenant, known.user_id)
                 if handle:
                     return handle
-        return handle_for(name) or "someone"
+        member = await self._member(turn_context, bf_id) if bf_id else None
+        aad = getattr(member, "aad_object_id", None) or mentioned.get("aadObjectId")
+        name = getattr(member, "name", None) or name
+        handle = handle_for(name) or "someone"
+        if aad:
+            async with self.core.session_factory() as session:
+                async with session.begin():
+                    now = self.core.clock.now()
+                    await person_for_actor(session, Actor(PLATFORM, tenant, aad, display_name=name, handle=handle),
+                                           now)
+                    ident = await identity_for(session, PLATFORM, tenant, aad)
+                    if ident is not None and ident.handle:
+                        handle = ident.handle
+                    await store.remember_user(session, tenant_id=tenant, user_id=aad, bf_id=bf_id, name=name,
+                                              service_url=activity.service_url, now=now)
+        return handle
+
+    @staticmethod
+    async def _member(turn_context: TurnContext, bf_id: str):  # noqa: ANN205
+        client = connector_client(turn_context)
+        conversation_id = channel_id_of(turn_context.activity.conversation.id)
+        try:
+            return await client.conversations.get_conversation_member(conversation_id, bf_id)
+        except Exception:  # not available (permissions, old channel): fall back to the name
+            log.info("could not look up Teams member %s", bf_id, exc_info=True)
+            return None
 
     # -- clicks and forms -------------------------------------------------------------------------
     async def _on_submit(self, turn_context: TurnContext) -> None:

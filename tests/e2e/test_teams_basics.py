@@ -150,3 +150,23 @@ async def test_bad_requests_are_refused_cleanly(teams):
         assert resp.status == 415
     r = await teams.post({"text": "no type"})
     assert r.status == 400
+
+
+async def test_mentioning_someone_never_seen_looks_them_up_and_gives_the_role(teams):
+    asha = teams.user("asha")
+    general = teams.channel("general")
+    await teams.say(asha, "cadence setup ACME Acme", where=general)
+    teams.connector.members[general.id] = [{"id": "29:sam", "name": "Sam Lee", "aadObjectId": "aad-sam"}]
+    r = await teams.say(asha, "cadence role <at>Sam Lee</at> client_pm", where=general,
+                        entities=[{"type": "mention", "text": "<at>Sam Lee</at>",
+                                   "mentioned": {"id": "29:sam", "name": "Sam Lee"}}])
+    assert r.status == 200
+    await teams.drain()
+    assert any("Sam Lee: client pm in ACME" in t for t in teams.connector.texts(general.id)), r.text
+    async with teams.core.session_factory() as s:
+        ident = await s.scalar(select(Identity).where(Identity.user_id == "aad-sam"))
+        assert ident is not None and ident.handle == "Sam.Lee"
+    # when Sam writes later, he is the same person
+    sam = teams.user("sam", name="Sam Lee")
+    r = await teams.say(sam, "cadence whoami")
+    assert "client pm" in r.text

@@ -235,5 +235,14 @@ class BotConnectorStandIn:
             self.messages.get(call.conversation_id or "", {}).pop(call.activity_id or "", None)
             return web.Response(status=200)
         if call.kind == "members":
-            return web.json_response(self.members.get(call.conversation_id or "", []))
+            members = self.members.get(call.conversation_id or "", [])
+            member_id = call.path.rstrip("/").split("/members", 1)[1].strip("/")
+            if not member_id:
+                return web.json_response(members)
+            found = next((m for m in members if m.get("id") == unquote(member_id)), None)
+            if found is None:
+                call.status = 404
+                return web.json_response({"error": {"code": "MemberNotFoundInConversation", "message": "not found"}},
+                                         status=404)
+            return web.json_response(found)
         return web.json_response({})
