@@ -105,3 +105,40 @@ async def test_a_standup_day(sqlite_core):
                if d.op == "update" and d.card.title.startswith("Standup digest")]
     assert len(updates) == 1 and "late" in updates[0].text.lower()
     assert updates[0].message_id == posted[1].message_id
+
+
+async def test_blocker_becomes_a_defect_and_a_change_request(sqlite_core):
+    """The buttons open the defect and CR features' own intake forms, pre-filled and linked back."""
+    core = sqlite_core
+    people = await make_engagement(core)
+    await goto(core, at(2027, 1, 4, 13, 0))
+    for text in ("Tests", "More tests", "Sandbox API keys missing"):
+        await say_dm(core, people["quinn"], text)
+    await goto(core, at(2027, 1, 5, 10, 0))
+    blocker = digests(core)[0].card.sections[0]
+    entry_id = blocker.buttons[0].value
+    r = await click(core, people["victor"], TO_DEFECT, entry_id)
+    values = {i.id: i.initial or "" for i in r.form.inputs}
+    values["severity"] = "S2"
+    r = await submit(core, people["victor"], "defect.new", values, r.form.state)
+    assert not r.errors, r.errors
+    r = await click(core, people["carol"], TO_CR, entry_id)
+    assert r.form.form_id == "cr.new"
+    values = {i.id: i.initial or "" for i in r.form.inputs}
+    assert "Sandbox API keys missing" in values["title"] and "Quinn" in values["description"]
+    r = await submit(core, people["carol"], "cr.new", {**values, "business_reason": "Unblock QA"}, r.form.state)
+    assert not r.errors, r.errors
+    await core.drain()
+    from storage.models.change_requests import ChangeRequest
+    from storage.models.defects import Defect
+    from sqlalchemy import select
+
+    async with core.session_factory() as s:
+        d = await s.scalar(select(Defect))
+        cr = await s.scalar(select(ChangeRequest))
+    assert d.source_standup_answer_id == int(entry_id) and d.title == "Sandbox API keys missing"
+    assert cr.from_standup_answer_id == int(entry_id)
+    # Someone outside the engagement cannot use the buttons.
+    from tests.helpers import actor
+    r = await click(core, actor("mallory"), TO_DEFECT, entry_id)
+    assert "Only members" in reply_text(r) or "not bound" in reply_text(r)

@@ -4,41 +4,38 @@ from __future__ import annotations
 
 from bot.context import Ctx
 from bot.errors import UserError
-from bot.messages import Form, Input, Option, Reply
+from bot.messages import Form, Input, Reply
 from bot.text import MAX_TEXT, MAX_TITLE, truncate
 from storage.models import Engagement, Person
 from storage.models.standups import StandupEntry
 
 
 def intake_form(kind: str, entry: StandupEntry, engagement: Engagement, author: Person) -> Form:
-    """The defect ("defect.new") or change request ("cr.new") intake form for a blocker.
+    """The defect ("defect.new") or change request ("cr.new") intake form for a blocker, built by those
+    features' own form builders, pre-filled, with {"from_standup_answer": id} in its state.
     The one place to adjust when those features change their forms."""
     title = truncate(" ".join((entry.blocker or "").split()), MAX_TITLE)
     description = truncate(
         f"{entry.blocker}\n\nRaised as a blocker by {author.display_name} in the {engagement.key} standup of "
-        f"{entry.day:%a %d %b %Y}.", MAX_TEXT)
-    state = {"from_standup_answer": entry.id, "engagement_id": engagement.id}
+        f"{entry.day:%a %d %b %Y}.", 1500)
+    state = {"from_standup_answer": entry.id}
     if kind == "defect":
-        return Form(
-            form_id="defect.new", title="File a defect", submit_label="File",
-            inputs=[
-                Input("title", "Title", initial=title, max_length=MAX_TITLE),
-                Input("severity", "Severity", kind="select", initial="S3", options=[
-                    Option("S1 — system down", "S1"), Option("S2 — core function broken", "S2"),
-                    Option("S3 — impaired, workaround exists", "S3"), Option("S4 — cosmetic or minor", "S4")]),
-                Input("description", "Description", kind="multiline", initial=description, max_length=MAX_TEXT),
-            ],
-            state=state, text="From a standup blocker.",
-        )
-    return Form(
-        form_id="cr.new", title="New change request", submit_label="Submit",
-        inputs=[
-            Input("title", "Title", initial=title, max_length=MAX_TITLE),
-            Input("description", "Description", kind="multiline", initial=description, max_length=MAX_TEXT),
-            Input("business_reason", "Business reason", kind="multiline", required=False, max_length=MAX_TEXT),
-        ],
-        state=state, text="From a standup blocker.",
-    )
+        try:
+            from bot.defects.cards import new_form as defect_form
+        except ImportError:  # the defects feature is not installed: a minimal form with the same id
+            return _fallback("defect.new", "File a defect", title, description, state)
+        return defect_form(initial={"title": title, "actual": description}, state=state)
+    try:
+        from bot.change_requests.forms import new_form as cr_form
+    except ImportError:
+        return _fallback("cr.new", "New change request", title, description, state)
+    return cr_form(title=title, description=description, state=state)
+
+
+def _fallback(form_id: str, heading: str, title: str, description: str, state: dict) -> Form:
+    return Form(form_id=form_id, title=heading, state=state, text="From a standup blocker.", inputs=[
+        Input("title", "Title", initial=title, max_length=MAX_TITLE),
+        Input("description", "Description", kind="multiline", initial=description, max_length=MAX_TEXT)])
 
 
 async def _blocker(ctx: Ctx, value: str) -> tuple[StandupEntry, Engagement, Person]:
