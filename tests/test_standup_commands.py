@@ -194,3 +194,19 @@ async def test_unknown_subcommand_and_skip_words(sqlite_core):
     assert "recorded" in all_text(r)
     e = next(e for e in await entries(core) if e.status == "answered")
     assert e.answers[:2] == [None, None] and e.blocker and "<!channel>" in e.blocker
+
+
+async def test_home_section_and_its_button(sqlite_core):
+    from bot.standups.home import ANSWER_TODAY
+    from tests.helpers import click
+
+    core = sqlite_core
+    people = await make_engagement(core)
+    cards = await core.home(people["quinn"])
+    mine = [c for c in cards if c.title == "Standup · ACME"]
+    assert len(mine) == 1 and "not answered today" in mine[0].text
+    r = await click(core, people["quinn"], ANSWER_TODAY, mine[0].buttons[0].value)
+    assert r.form and r.form.form_id == "standup.answer"
+    r = await click(core, people["quinn"], ANSWER_TODAY, "999")
+    assert "not a member" in reply_text(r)
+    assert not [c for c in await core.home(people["alice"]) if c.title == "Standup · ACME"]

@@ -109,3 +109,17 @@ async def edit(ctx: Ctx) -> Reply:
         raise UserError(f"The digest for {rows[0].day:%a %d %b} is already posted; answers can no longer be "
                         "changed. Type `/standup` to answer a new day.")
     raise UserError("You have no standup answers to change yet. Type `/standup` to answer today's.")
+
+
+async def answer_today_button(ctx: Ctx, value: str) -> Reply:
+    """The "Answer today's standup" button (App Home): value = engagement id."""
+    from bot.people import membership_of
+
+    try:
+        engagement = await ctx.session.get(Engagement, int(value))
+    except (TypeError, ValueError):
+        engagement = None
+    if engagement is None or await membership_of(ctx.session, engagement, ctx.person) is None:
+        raise UserError("You are not a member of that engagement.")
+    ctx.engagement = engagement
+    return await answer_today(ctx)

@@ -9,7 +9,7 @@ from bot.context import Ctx
 from bot.errors import UserError
 from bot.messages import Card, Field, Reply
 from bot.registry import Registry
-from bot.standups import answers, blockers, configure, digest, prompts
+from bot.standups import answers, blockers, configure, digest, home, prompts
 from bot.standups.config import participants, settings
 from bot.standups.entries import close_blockers
 from bot.standups.report import PERIODS, build_report
@@ -95,6 +95,8 @@ def register(registry: Registry) -> None:
     add("standup", "unblock", unblock, usage="/standup unblock", summary="close your open blockers")
     add("standup", "schedule", schedule, usage="/standup schedule", summary="who takes part and their next prompt")
     registry.add_action(answers.cards.OPEN_FORM, answers.open_form)
+    registry.add_action(home.ANSWER_TODAY, answers.answer_today_button)
+    registry.add_home_section(home.home_section)
     registry.add_action(digest.TO_DEFECT, blockers.to_defect)
     registry.add_action(digest.TO_CR, blockers.to_change_request)
     registry.add_form(answers.cards.FORM_ID, answers.submit_form)
