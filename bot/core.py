@@ -207,6 +207,8 @@ class Cadence:
         async with self._tick_lock:
             fired_total = sent_total = 0
             for _ in range(1000):
+                if self._stopping:  # SIGTERM: finish what is in hand, take nothing new
+                    break
                 fired = await self.timers.run_due()
                 sent = await self.outbox.deliver_due() if self.messengers else 0
                 fired_total += fired

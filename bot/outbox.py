@@ -162,7 +162,7 @@ class Outbox:
             results = await asyncio.gather(*(one(m) for m in batch))
             sent = sum(results)
             total += sent
-            if sent == 0:
+            if sent == 0 or self.core._stopping:
                 return total
 
     async def _claim(self) -> list[OutboxMessage]:

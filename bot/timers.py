@@ -97,7 +97,7 @@ class TimerService:
         while True:
             fired, claimed = await self._run_batch(limit or self.batch_size)
             total += fired
-            if claimed < (limit or self.batch_size):
+            if claimed < (limit or self.batch_size) or self.core._stopping:
                 return total
 
     async def _run_batch(self, limit: int) -> tuple[int, int]:
