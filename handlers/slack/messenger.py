@@ -100,7 +100,7 @@ class SlackMessenger:
         mentions = await render.load_mentions(self._session_factory, workspace, [out.card])
         body = render.message(out.card, mentions)
         if out.op == "update":
-            channel = address["channel_id"]
+            channel = await self._channel(client, address)
             resp = await client.chat_update(channel=channel, ts=out.message_id, **body)
             return Sent(message_id=resp.get("ts") or out.message_id, channel_id=resp.get("channel") or channel)
         if out.op == "ephemeral":
@@ -108,12 +108,9 @@ class SlackMessenger:
             resp = await client.chat_postEphemeral(channel=channel, user=address["user_id"], **body)
             return Sent(message_id=resp.get("message_ts"), channel_id=channel)
         if out.op == "dm":
-            channel = address.get("dm_channel_id")
-            if not channel:
-                opened = await client.conversations_open(users=address["user_id"])
-                channel = opened["channel"]["id"]
+            channel = await self._channel(client, {**address, "channel_id": None})
         elif out.op == "post":
-            channel = address["channel_id"]
+            channel = await self._channel(client, address)
         else:
             raise PermanentFailure(f"unknown outbox op {out.op!r}")
         resp = await client.chat_postMessage(channel=channel, unfurl_links=False, unfurl_media=False, **body)
@@ -121,6 +118,17 @@ class SlackMessenger:
         if out.card.attachments:
             await self._upload(client, sent, out)
         return sent
+
+    @staticmethod
+    async def _channel(client: AsyncWebClient, address: dict[str, Any]) -> str:
+        """The conversation to use: the channel, else the person's IM channel (opened if unknown)."""
+        channel = address.get("channel_id") or address.get("dm_channel_id")
+        if channel:
+            return channel
+        if not address.get("user_id"):
+            raise PermanentFailure("no channel and no user to send to")
+        opened = await client.conversations_open(users=address["user_id"])
+        return opened["channel"]["id"]
 
     async def _upload(self, client: AsyncWebClient, sent: Sent, out: Outgoing) -> None:
         """Attachments go into the message's thread (files.getUploadURLExternal → upload →
