@@ -123,6 +123,8 @@ async def merge_people(ctx: Ctx, survivor: Person, merged: Person) -> list[str]:
     if getattr(survivor, "default_engagement_id", None) is None and getattr(merged, "default_engagement_id", None):
         survivor.default_engagement_id = merged.default_engagement_id
     await session.flush()
+    # Features whose rows point at people (requesters, answers, assignees) may re-point them.
+    await ctx.core.emit(session, "person_merged", survivor=survivor, merged=merged)
     if tz_changed:
         await ctx.core.emit(session, "person_tz_changed", person=survivor)
     for engagement_id in dict.fromkeys(changed):
