@@ -93,6 +93,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=getattr(logging, settings.log_level.upper(), logging.INFO),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     command = args.command or "serve"
+    if command in ("console", "demo"):
+        # A person is reading: keep library chatter (Alembic's migration log) out of the transcript.
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+        logging.getLogger().setLevel(logging.WARNING)
     if command == "serve":
         asyncio.run(serve(settings))
         return 0

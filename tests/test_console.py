@@ -44,6 +44,18 @@ def test_console_session_with_virtual_clock(tmp_path):
 def test_demo_prints_a_transcript():
     out = run_app(["demo"], timeout=300)
     assert "Cadence demo" in out and "Engagement set up" in out
+    # A day of standups across zones, digest with the blocker on top.
+    assert "Standup digest" in out and "Blocker — @Dev" in out
+    assert "answered 09:45 +0545 their time" in out  # Kathmandu, +5:45
+    # The demo scheduled, reminded 24 h and 1 h before, accepted.
+    assert "Demo tomorrow: Sprint 4 demo" in out and "Demo in 1 hour: Sprint 4 demo" in out
+    assert "Recorded: Accepted for ACME-DEMO-1" in out
+    # The change request: the requester cannot approve; both sides approve.
+    assert "can't approve or reject it" in out and "ACME-CR-1 is approved" in out
+    # S1 acknowledged in time, S2 warned then breached.
+    assert "acknowledged" in out and "(met)" in out
+    assert "75 % of the response time used" in out and "response target breached" in out
+    assert "Traceback" not in out and "went wrong" not in out
 
 
 def test_db_upgrade_command(tmp_path):

@@ -25,7 +25,7 @@ def render_text(text: str, viewer_tz: ZoneInfo, names: Callable[[int], str] | No
 
 
 def render_card(card: Card, viewer_tz: ZoneInfo, *, numbering: list | None = None, indent: str = "") -> str:
-    """`numbering` collects (action_id, value) of each button so `click N` can press it."""
+    """`numbering` collects (action_id, value, label) of each button so `click N` can press it."""
     lines: list[str] = []
     head = render_text(card.title, viewer_tz) if card.title else ""
     if head:
@@ -33,14 +33,15 @@ def render_card(card: Card, viewer_tz: ZoneInfo, *, numbering: list | None = Non
     if card.text:
         lines.extend(indent + "  " + line for line in render_text(card.text, viewer_tz).splitlines())
     for f in card.fields:
-        lines.append(f"{indent}  {render_text(f.label, viewer_tz)}: {render_text(f.value, viewer_tz)}")
+        value = render_text(f.value, viewer_tz).replace("\n", "\n" + indent + "    ")
+        lines.append(f"{indent}  {render_text(f.label, viewer_tz)}: {value}")
     for section in card.sections:
         lines.append(render_card(section, viewer_tz, numbering=numbering, indent=indent + "  "))
     if card.buttons:
         labels = []
         for b in card.buttons:
             if numbering is not None:
-                numbering.append((b.action_id, b.value))
+                numbering.append((b.action_id, b.value, b.label))
                 labels.append(f"[{len(numbering)}] {b.label}")
             else:
                 labels.append(f"[{b.label}]")

@@ -18,6 +18,7 @@ from handlers.console.render import render_card, render_form
 
 WORKSPACE = "local"
 DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)\s*(d|h|m|s|days?|hours?|minutes?|mins?|seconds?)", re.IGNORECASE)
+WEEKDAY_RE = re.compile(r"\b(mon|tue|wed|thu|fri|sat|sun)", re.IGNORECASE)
 UNITS = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
 
 
@@ -40,7 +41,7 @@ class ConsoleSession:
     users: dict[str, ConsoleUser] = field(default_factory=dict)
     user: str = "alice"
     channel: str = "general"  # or "dm"
-    buttons: list[tuple[str, str, Place, Delivered | None]] = field(default_factory=list)
+    buttons: list[tuple[str, str, Place, Delivered | None, str, str]] = field(default_factory=list)
     pending_form: tuple[Form, Place] | None = None
 
     def __post_init__(self) -> None:
@@ -84,13 +85,14 @@ class ConsoleSession:
         self._print_card(head, d.card, viewer, place, d)
 
     def _print_card(self, head: str, card, viewer: str, place: Place, d: Delivered | None = None) -> None:  # noqa: ANN001
-        numbering: list[tuple[str, str]] = []
+        numbering: list[tuple[str, str, str]] = []
         body = render_card(card, self._zone(viewer), numbering=numbering)
         # Renumber buttons globally so `click N` is unique in the whole transcript.
         offset = len(self.buttons)
-        for i, (action_id, value) in enumerate(numbering, start=1):
+        for i, (action_id, value, label) in reversed(list(enumerate(numbering, start=1))):
             body = body.replace(f"[{i}] ", f"[{offset + i}] ", 1) if offset else body
-            self.buttons.append((action_id, value, place, d))
+        for action_id, value, label in numbering:
+            self.buttons.append((action_id, value, place, d, label, viewer))
         files = list(getattr(d, "files", None) or [])
         for i, a in enumerate(card.attachments):
             where = f"written to {files[i]}" if i < len(files) else "kept in the outbox record"
@@ -176,6 +178,10 @@ class ConsoleSession:
                 self.out(f"  ✗ I couldn't read “{rest[3:]}” as a time.")
                 return True
             target = parsed.replace(tzinfo=self._zone())
+            # "mon 14:00" on a Monday morning means today, not next week (dateparser jumps a week).
+            if WEEKDAY_RE.search(rest):
+                while target - timedelta(days=7) > now:
+                    target -= timedelta(days=7)
             if target <= now:
                 self.out("  ✗ That is not in the future.")
                 return True
@@ -200,13 +206,28 @@ class ConsoleSession:
         self.out(f"  ⏱ {target.astimezone(self._zone()):%a %d %b %Y %H:%M %Z}")
         return True
 
+    def _find_button(self, rest: str):  # noqa: ANN202
+        """`click 3` presses button 3; `click approve` presses the newest button so labelled that the
+        current person can see (their DMs and channels)."""
+        rest = rest.strip()
+        if rest.isdigit():
+            n = int(rest)
+            return self.buttons[n - 1] if 1 <= n <= len(self.buttons) else None
+        wanted = rest.lower()
+        visible = [b for b in reversed(self.buttons)
+                   if not b[2].is_dm or b[2].channel_id == f"dm:{self.user}"]
+        for match in (lambda label: label == wanted, lambda label: label.startswith(wanted)):
+            for button in visible:
+                if match(button[4].lower()):
+                    return button
+        return None
+
     async def _click(self, rest: str) -> bool:
-        try:
-            n = int(rest.strip())
-            action_id, value, place, delivered = self.buttons[n - 1]
-        except (ValueError, IndexError):
-            self.out(f"  ✗ No button {rest.strip() or '?'}; buttons are numbered in [brackets].")
+        found = self._find_button(rest)
+        if found is None:
+            self.out(f"  ✗ No button “{rest.strip() or '?'}”; buttons are numbered in [brackets].")
             return True
+        action_id, value, place, delivered, _label, _viewer = found
         reply = await self.core.handle_action(self.me.actor, place, action_id, value,
                                               {"message_id": delivered.message_id} if delivered else None)
         if reply is not None and reply.update is not None and delivered is not None:
