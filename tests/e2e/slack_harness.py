@@ -202,6 +202,8 @@ class SlackHarness:
             v: dict[str, Any] = {"type": el["type"]}
             if el["type"] == "static_select":
                 opt = next((o for o in el["options"] if o["value"] == raw), None)
+                assert raw is None or opt is not None, \
+                    f"{raw!r} is not an option of {block['block_id']}: {[o['value'] for o in el['options']]}"
                 v["selected_option"] = opt
             elif el["type"] == "datepicker":
                 v["selected_date"] = raw
