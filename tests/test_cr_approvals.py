@@ -293,3 +293,31 @@ async def test_question_list_and_show(core):
     assert "List which?" in said(r)
     r = await run(core, people["dev"], "/cr show 1")
     assert "question" in said(r) and "History" in said(r)
+
+
+async def test_role_changes_while_a_request_waits(core):
+    members = {**DEFAULT_MEMBERS, "cathy": ("Europe/Paris", ["client_member"])}
+    people = await make_engagement(core, members=members)
+    cr = await pending_cr(core, people, requester="dev")  # client side: all of alice and carol
+    await click(core, people["alice"], "cr.approve", str(cr.id))
+    await click(core, people["victor"], "cr.approve", str(cr.id))
+    # A new client PM must approve too, and is asked.
+    await run(core, people["alice"], "/cadence role @cathy client_pm")
+    await core.drain()
+    assert dms_to(core, "cathy", "Your decision is needed on ACME-CR-1")
+    await click(core, people["cathy"], "cr.approve", str(cr.id))
+    assert (await get(core, cr.id)).state == "pending_approval"
+    # Carol stops being an approver: everyone left has approved, so the request is approved, on record.
+    await run(core, people["alice"], "/cadence role @carol -client_pm")
+    cr = await get(core, cr.id)
+    assert cr.state == "approved"
+    last = (await steps(core, cr.id))[-1]
+    assert last.to_state == "approved" and last.actor_label == "Cadence" and "role change of Carol" in last.comment
+
+
+async def test_home_view_lists_what_waits_for_me(core):
+    people = await make_engagement(core)
+    await pending_cr(core, people)
+    cards = await core.home(people["alice"])
+    assert any("Waiting for your decision: ACME-CR-1" in c.title for c in cards)
+    assert not [c for c in await core.home(people["dev"]) if "ACME-CR" in c.title]

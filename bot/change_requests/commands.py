@@ -496,6 +496,30 @@ async def on_settings_changed(session, core, *, engagement: Engagement, feature:
         await service.refresh_open_cards(session, core, engagement, core.clock.now())
 
 
+async def on_membership_changed(session, core, *, engagement: Engagement, person: Person) -> None:  # noqa: ANN001
+    await service.membership_changed(session, core, engagement=engagement, person=person, now=core.clock.now())
+
+
+async def home_section(session, core, person: Person) -> list[Card]:  # noqa: ANN001
+    """Slack App Home: the change requests waiting for this person's decision (at most five)."""
+    rows = await session.scalars(select(ChangeRequest).where(
+        ChangeRequest.state == State.PENDING_APPROVAL.value).order_by(ChangeRequest.pending_since))
+    cards: list[Card] = []
+    for cr in rows:
+        eng = await session.get(Engagement, cr.engagement_id)
+        if await service.roles_of(session, eng, person) is None:
+            continue
+        t = await service.tally_of(session, cr, eng)
+        if person.id not in t.waiting_for():
+            continue
+        c = await service.card(session, cr, eng, core.clock.now())
+        c.title = f"Waiting for your decision: {c.title}"
+        cards.append(c)
+        if len(cards) == 5:
+            break
+    return cards
+
+
 def register(registry: Registry) -> None:
     add = registry.add_command
     add("cr", "new", cmd_new, usage="/cr new [title]", summary="file a change request (opens the form)")
@@ -526,3 +550,5 @@ def register(registry: Registry) -> None:
     registry.add_timer(reminders.REMIND, reminders.on_remind)
     registry.add_timer(reminders.ESCALATE, reminders.on_escalate)
     registry.add_hook("engagement_settings_changed", on_settings_changed)
+    registry.add_hook("membership_changed", on_membership_changed)
+    registry.add_home_section(home_section)

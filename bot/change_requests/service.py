@@ -542,7 +542,7 @@ async def decide(session: AsyncSession, core: "Cadence", *, request_id: int, cli
 
 
 async def finish(session: AsyncSession, core: "Cadence", *, cr: ChangeRequest, engagement: Engagement, action: str,
-                 actor: Person, now: datetime, comment: str | None, on_behalf_of: Person | None) -> None:
+                 actor: Person | None, now: datetime, comment: str | None, on_behalf_of: Person | None) -> None:
     """The round's outcome: approved (cost drawn from the contingency) or rejected."""
     r = ref(engagement, cr)
     cont_before = None
@@ -551,7 +551,7 @@ async def finish(session: AsyncSession, core: "Cadence", *, cr: ChangeRequest, e
         await session.execute(select(Engagement.id).where(Engagement.id == engagement.id).with_for_update())
         cont_before = await contingency(session, engagement, exclude=cr.id)
     await transition(session, cr=cr, engagement=engagement, action=action, actor=actor, now=now,
-                     comment=comment if action == "reject" else None, on_behalf_of=on_behalf_of,
+                     comment=comment if action == "reject" or actor is None else None, on_behalf_of=on_behalf_of,
                      data={"round": cr.round, "cost": _plain(cr.cost)})
     cr.decided_at = now
     if action == "reject":
@@ -611,3 +611,28 @@ async def deliver(session: AsyncSession, core: "Cadence", *, cr: ChangeRequest, 
                      comment=comment)
     await refresh_card(session, core, cr, engagement, now)
     return f"{ref(engagement, cr)} is delivered."
+
+
+async def membership_changed(session: AsyncSession, core: "Cadence", *, engagement: Engagement, person: Person,
+                             now: datetime) -> None:
+    """Roles changed: a new approver of a waiting request is asked (and reminded); a request whose
+    remaining approvers have all approved is approved (recorded as reached after the change)."""
+    pending = list(await session.scalars(select(ChangeRequest.id).where(
+        ChangeRequest.engagement_id == engagement.id, ChangeRequest.state == State.PENDING_APPROVAL.value)))
+    for cr_id in pending:
+        cr = await load(session, cr_id, lock=True)
+        if cr is None or cr.state != State.PENDING_APPROVAL:
+            continue
+        t = await tally_of(session, cr, engagement)
+        if t.approved:
+            await finish(session, core, cr=cr, engagement=engagement, action="approve", actor=None, now=now,
+                         comment=f"quorum reached after a role change of {person.display_name}", on_behalf_of=None)
+            continue
+        decided = {d.approver_id for d in await round_decisions(session, cr)}
+        if person.id in t.approvers() and person.id not in decided:
+            c = await card(session, cr, engagement, now)
+            await core.outbox.dm(session, person, Card(text=f"Your decision is needed on {ref(engagement, cr)}.",
+                                                       tone="warning"), engagement_id=engagement.id)
+            await core.outbox.dm(session, person, c, ref_key=ref_key(cr), engagement_id=engagement.id)
+            await reminders.schedule_round(session, core, cr=cr, engagement=engagement, approvers=[person], now=now)
+        await refresh_card(session, core, cr, engagement, now)
