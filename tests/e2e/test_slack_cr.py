@@ -90,3 +90,15 @@ async def test_reject_asks_for_a_reason(slack):
     r = await slack.submit("alice", view, {"reason": "Out of scope for phase 1"})
     assert r.text == ""
     assert "rejected" in json.dumps(card_of(slack, "ACME-CR-1")["blocks"]).lower()
+
+
+async def test_app_home_lists_my_pending_approvals(slack):
+    await engagement(slack)
+    await slack.command("carol", "/cr new")
+    await slack.submit("carol", slack.opened_view(), SCOPE)
+    await slack.click("victor", card_of(slack, "ACME-CR-1"), "Assess impact")
+    await slack.submit("victor", slack.opened_view(), ESTIMATE)
+    await slack.open_home("alice")
+    view = slack.api.last("views.publish")
+    assert view.body["user_id"] == "UALICE"
+    assert "ACME-CR-1" in json.dumps(view.view()["blocks"])
