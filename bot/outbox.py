@@ -96,8 +96,10 @@ class Outbox:
     async def dm(self, session: AsyncSession, person: Person, card: Card, *, ref_key: str | None = None,
                  engagement_id: int | None = None) -> list[OutboxMessage]:
         """A direct message, to the identity the person used last (one DM, not one per platform)."""
+        # Queried, not person.identities: an async session cannot lazy-load a collection.
+        all_identities = await session.scalars(select(Identity).where(Identity.person_id == person.id))
         identities = sorted(
-            (i for i in person.identities if not i.unreachable_reason),
+            (i for i in all_identities if not i.unreachable_reason),
             key=lambda i: (i.last_seen_at or EPOCH, i.id),
             reverse=True,
         )
@@ -113,8 +115,9 @@ class Outbox:
         return [msg]
 
     async def ephemeral(self, session: AsyncSession, place: "Place", person: Person, card: Card) -> OutboxMessage | None:
-        ident = next((i for i in person.identities if i.platform == place.platform
-                      and i.workspace_id == place.workspace_id), None)
+        ident = await session.scalar(select(Identity).where(
+            Identity.person_id == person.id, Identity.platform == place.platform,
+            Identity.workspace_id == place.workspace_id))
         if ident is None:
             return None
         address = {"workspace_id": place.workspace_id, "channel_id": place.channel_id, "user_id": ident.user_id,

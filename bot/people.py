@@ -120,14 +120,12 @@ async def person_for_actor(session: AsyncSession, actor: "Actor", now: datetime)
             tz_source="platform",
             work_days=[0, 1, 2, 3, 4],
             created_at=now,
+            # Built through the relationships so both collections are loaded (no lazy load later).
+            identities=[Identity(platform=actor.platform, workspace_id=actor.workspace_id, user_id=actor.user_id,
+                                 handle=actor.handle or actor.display_name, last_seen_at=now)],
+            absences=[],
         )
         session.add(person)
-        await session.flush()
-        ident = Identity(
-            person_id=person.id, platform=actor.platform, workspace_id=actor.workspace_id,
-            user_id=actor.user_id, handle=actor.handle or actor.display_name, last_seen_at=now,
-        )
-        session.add(ident)
         await session.flush()
         return person, False
     person = await session.get(Person, ident.person_id)
