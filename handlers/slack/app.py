@@ -114,7 +114,10 @@ class SlackFrontEnd:
             except Exception:  # noqa: BLE001
                 log.debug("slack socket close failed", exc_info=True)
             self._socket = None
-        await self.wait_idle(timeout=5)
+        try:
+            await self.wait_idle(timeout=5)
+        except asyncio.TimeoutError:
+            log.warning("slack: stopping with %s listener(s) still running", self._inflight)
         if self.oauth is not None:
             await self.oauth.close()
 

@@ -15,7 +15,7 @@ from storage.models.slack import BOTS_TABLE, INSTALLATIONS_TABLE, OAUTH_STATES_T
 
 BOT_SCOPES = [
     "commands", "chat:write", "chat:write.public", "im:write", "im:history", "users:read",
-    "channels:read", "groups:read", "files:write", "app_mentions:read",
+    "channels:read", "groups:read", "files:write", "app_mentions:read", "im:read",
 ]
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"

@@ -272,12 +272,13 @@ def _initial_epoch(value: str) -> int | None:
 def _element(inp: Input) -> dict[str, Any]:
     el: dict[str, Any]
     initial = inp.initial if inp.initial not in (None, "") else None
-    if inp.kind in ("text", "multiline"):
+    if inp.kind in ("text", "multiline") or (inp.kind == "select" and not inp.options):
         el = {"type": "plain_text_input", "multiline": inp.kind == "multiline"}
+        limit = min(inp.max_length or 3000, 3000)
         if inp.max_length:
-            el["max_length"] = min(inp.max_length, 3000)
+            el["max_length"] = limit
         if initial is not None:
-            el["initial_value"] = str(initial)[:3000]
+            el["initial_value"] = str(initial)[:limit]  # Slack refuses a view whose initial value is too long
     elif inp.kind == "select":
         options = [{"text": {"type": "plain_text", "text": truncate(plain(o.label), 75)}, "value": o.value[:150]}
                    for o in inp.options[:100]]
@@ -295,7 +296,11 @@ def _element(inp: Input) -> dict[str, Any]:
     elif inp.kind == "number":
         el = {"type": "number_input", "is_decimal_allowed": True}
         if initial is not None:
-            el["initial_value"] = str(initial)
+            try:
+                float(str(initial).replace(",", ""))
+                el["initial_value"] = str(initial).replace(",", "")
+            except ValueError:
+                pass  # Slack refuses a view whose number input starts with a non-number
     elif inp.kind == "datetime":
         el = {"type": "datetimepicker"}
         epoch = _initial_epoch(str(initial)) if initial is not None else None

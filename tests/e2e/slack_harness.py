@@ -63,11 +63,11 @@ class SlackHarness:
         return Settings(**values)
 
     async def start(self, **settings: Any) -> "SlackHarness":
-        from app import build_web_app
+        from app import FRONTENDS, build_web_app
         from handlers.slack import SlackFrontEnd
 
         self.web_app = build_web_app(self.core, self.settings(**settings))
-        self.frontend = next(f for f in self.web_app["frontends"] if isinstance(f, SlackFrontEnd))
+        self.frontend = next(f for f in self.web_app[FRONTENDS] if isinstance(f, SlackFrontEnd))
         self._runner = web.AppRunner(self.web_app, access_log=None)
         await self._runner.setup()  # runs on_startup: the front end starts
         site = web.TCPSite(self._runner, "127.0.0.1", 0)

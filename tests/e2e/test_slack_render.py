@@ -72,3 +72,16 @@ def test_modal_bounds_and_metadata():
 def test_form_errors_map_to_blocks_and_are_never_lost():
     assert render.form_errors(["title", "hours"], {"hours": "a number", "other": "bad state"}) == {
         "hours": "a number", "title": "bad state"}
+
+
+def test_initial_values_slack_would_refuse_are_left_out_or_bounded():
+    form = Form("f", "F", [
+        Input("t", "T", max_length=10, initial="x" * 50),
+        Input("n", "N", kind="number", initial="6,000"),
+        Input("m", "M", kind="number", initial="lots"),
+        Input("s", "S", kind="select", options=[]),
+    ])
+    t, n, m, sel = [b["element"] for b in render.modal(form, {"f": "f"})["blocks"]]
+    assert t["initial_value"] == "x" * 10
+    assert n["initial_value"] == "6000" and "initial_value" not in m
+    assert sel["type"] == "plain_text_input"
