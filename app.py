@@ -20,15 +20,18 @@ from bot.settings import Settings, load_settings
 
 log = logging.getLogger("cadence")
 
+CORE = web.AppKey("core", object)
+FRONTENDS = web.AppKey("frontends", list)
+
 
 def build_web_app(core, settings: Settings) -> web.Application:  # noqa: ANN001
     """The aiohttp application with every front end whose credentials are present."""
     app = web.Application(client_max_size=1024 * 1024)
-    app["core"] = core
-    app["frontends"] = []
+    app[CORE] = core
+    app[FRONTENDS] = []
 
     async def healthz(_request: web.Request) -> web.Response:
-        return web.json_response({"ok": True, "frontends": [type(f).__name__ for f in app["frontends"]]})
+        return web.json_response({"ok": True, "frontends": [type(f).__name__ for f in app[FRONTENDS]]})
 
     app.router.add_get("/healthz", healthz)
     from handlers import slack, teams
@@ -36,14 +39,14 @@ def build_web_app(core, settings: Settings) -> web.Application:  # noqa: ANN001
     for module in (slack, teams):
         frontend = module.setup(core, settings, app)
         if frontend is not None:
-            app["frontends"].append(frontend)
+            app[FRONTENDS].append(frontend)
 
     async def on_startup(_app: web.Application) -> None:
-        for frontend in app["frontends"]:
+        for frontend in app[FRONTENDS]:
             await frontend.start()
 
     async def on_cleanup(_app: web.Application) -> None:
-        for frontend in app["frontends"]:
+        for frontend in app[FRONTENDS]:
             await frontend.stop()
 
     app.on_startup.append(on_startup)
