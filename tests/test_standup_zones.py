@@ -2,7 +2,6 @@
 holiday, an out-of-office range, a zone change mid-week, and a multi-week run in many zones."""
 from __future__ import annotations
 
-from collections import Counter
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -33,7 +32,7 @@ async def test_odd_offsets_and_auckland_summer(sqlite_core):
     })
     await run(core, people["alice"], "/standup config reminder 0")
     log = record_times(core)
-    await goto(core, at(2027, 1, 9, 0, 0))  # Mon 08:00 UTC → Sat
+    await goto(core, at(2027, 1, 6, 14, 0))  # Mon 08:00 UTC → Wed 14:00 UTC
     for name, zone, first in [("ravi", "Asia/Kolkata", "Tue 05 Jan 09:30"),
                               ("dev", "Asia/Kathmandu", "Tue 05 Jan 09:30"),
                               ("quinn", "America/St_Johns", "Mon 04 Jan 09:30"),
@@ -43,32 +42,36 @@ async def test_odd_offsets_and_auckland_summer(sqlite_core):
         assert all(s.endswith("09:30") for s in got), (name, got)
         days = [s[:10] for s in got]
         assert len(days) == len(set(days)), (name, got)  # never twice a day
-    # Auckland's Friday 09:30 is Thursday 20:30 UTC; its Saturday is not prompted.
-    assert local(prompt_times(log, "kiri"), "Pacific/Auckland")[-1] == "Fri 08 Jan 09:30"
-    assert prompt_times(log, "kiri")[-1] == at(2027, 1, 7, 20, 30)
-    assert len(prompt_times(log, "quinn")) == 5
+    # Auckland's Wednesday 09:30 is Tuesday 20:30 UTC (+13 in January).
+    assert prompt_times(log, "kiri") == [at(2027, 1, 4, 20, 30), at(2027, 1, 5, 20, 30)]
+    assert prompt_times(log, "quinn") == [at(2027, 1, 4, 13, 0), at(2027, 1, 5, 13, 0), at(2027, 1, 6, 13, 0)]
+    assert prompt_times(log, "dev")[0] == at(2027, 1, 5, 3, 45)
 
 
 async def test_dst_switch_weeks_new_york_and_berlin(sqlite_core):
+    """Thursday to Tuesday across each switch (US: Sun 14 March 2027, EU: Sun 28 March 2027)."""
     core = sqlite_core
-    core.clock.set(at(2027, 3, 10, 0, 0))  # Wednesday before the US switch (Sun 14 Mar) and the EU one (Sun 28 Mar)
+    core.clock.set(at(2027, 3, 11, 0, 0))
     people = await make_engagement(core, members={
         "alice": ("Europe/London", ["client_sponsor"]),
         "nora": ("America/New_York", ["developer"]),
-        "bert": ("Europe/Berlin", ["developer"]),
+        "bert": ("Europe/Berlin", ["client_member"]),  # joins for the EU switch
     })
     await run(core, people["alice"], "/standup config reminder 0")
     log = record_times(core)
-    await goto(core, at(2027, 4, 1, 0, 0))
-    nora = prompt_times(log, "nora")
-    bert = prompt_times(log, "bert")
-    assert len(nora) == 16 and len(bert) == 16  # Wed 10 – Wed 31 March: none lost, none doubled
-    assert set(s[-5:] for s in local(nora, "America/New_York")) == {"09:30"}
-    assert set(s[-5:] for s in local(bert, "Europe/Berlin")) == {"09:30"}
-    utc_nora = Counter(i.strftime("%H:%M") for i in nora)
-    assert utc_nora == {"14:30": 3, "13:30": 13}  # EST before 14 March, EDT after
-    utc_bert = Counter(i.strftime("%H:%M") for i in bert)
-    assert utc_bert == {"08:30": 13, "07:30": 3}  # CET before 28 March, CEST after
+    await goto(core, at(2027, 3, 16, 20, 0))
+    # 09:30 EST = 14:30 UTC before the switch; 09:30 EDT = 13:30 UTC after.
+    assert prompt_times(log, "nora") == [at(2027, 3, 11, 14, 30), at(2027, 3, 12, 14, 30),
+                                         at(2027, 3, 15, 13, 30), at(2027, 3, 16, 13, 30)]
+    await run(core, people["nora"], "/standup leave")
+    core.clock.set(at(2027, 3, 25, 0, 0))  # skip ahead (nobody has a pending prompt)
+    await run(core, people["bert"], "/standup join")
+    await goto(core, at(2027, 3, 30, 20, 0))
+    # 09:30 CET = 08:30 UTC before the switch; 09:30 CEST = 07:30 UTC after.
+    assert prompt_times(log, "bert") == [at(2027, 3, 25, 8, 30), at(2027, 3, 26, 8, 30),
+                                         at(2027, 3, 29, 7, 30), at(2027, 3, 30, 7, 30)]
+    assert local(prompt_times(log, "bert"), "Europe/Berlin")[-1] == "Tue 30 Mar 09:30"
+    assert len(prompt_times(log, "nora")) == 4
 
 
 async def test_holiday_and_out_of_office(sqlite_core):
@@ -101,7 +104,8 @@ async def test_holiday_and_out_of_office(sqlite_core):
     assert [s[:10] for s in local(prompt_times(log, "ravi"), "Asia/Kolkata")] == ["Tue 02 Feb"]
 
 
-async def test_zone_change_mid_week(core):
+async def test_zone_change_mid_week(sqlite_core):
+    core = sqlite_core
     people = await make_engagement(core, members={
         "alice": ("Europe/London", ["client_sponsor"]),
         "vik": ("Asia/Kolkata", ["developer"]),
@@ -134,7 +138,7 @@ async def test_zone_change_before_todays_prompt_moves_it(sqlite_core):
 
 
 @pytest.mark.parametrize("start,end", [
-    (at(2027, 3, 15, 0, 0), at(2027, 3, 17, 0, 0)),  # default suite: two days after the US switch
+    (at(2027, 3, 15, 0, 0), at(2027, 3, 16, 12, 0)),  # default suite: a day and a half after the US switch
     pytest.param(at(2027, 3, 7, 0, 0), at(2027, 3, 27, 12, 0), marks=pytest.mark.slow),  # three weeks
 ])
 async def test_days_in_many_zones_through_the_timer_service(sqlite_core, start, end):
