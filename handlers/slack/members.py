@@ -2,6 +2,7 @@
 refreshed by `user_change` events (the Actor's `tz`; `/cadence tz` overrides it in the core)."""
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass
@@ -30,9 +31,11 @@ def member_from_user(user: dict[str, Any]) -> Member:
 class Members:
     """A small TTL cache of users.info answers; a failed lookup is not cached for long."""
 
-    def __init__(self, ttl_seconds: float = 6 * 3600, negative_ttl_seconds: float = 60) -> None:
+    def __init__(self, ttl_seconds: float = 6 * 3600, negative_ttl_seconds: float = 60,
+                 timeout_seconds: float = 2.0) -> None:
         self.ttl = ttl_seconds
         self.negative_ttl = negative_ttl_seconds
+        self.timeout = timeout_seconds  # a modal's trigger_id lives 3 s: never wait long for a profile
         self._cache: dict[tuple[str, str], tuple[float, Member | None]] = {}
 
     def remember(self, workspace_id: str, user: dict[str, Any]) -> Member:
@@ -48,7 +51,7 @@ class Members:
         if hit and hit[0] > time.monotonic():
             return hit[1]
         try:
-            resp = await client.users_info(user=user_id)
+            resp = await asyncio.wait_for(client.users_info(user=user_id), timeout=self.timeout)
             return self.remember(workspace_id, resp["user"])
         except Exception as exc:  # noqa: BLE001 - the zone is a nicety; never block a command on it
             log.warning("slack users.info %s failed: %s", user_id, exc)
