@@ -42,6 +42,9 @@ async def test_profile_change_updates_the_zone_unless_set_by_the_person(slack, c
                                                        "tz": "America/Chicago", "profile": {}}})
     async with core.session_factory() as s:
         assert (await s.scalar(select(Person.tz))) == "Asia/Tokyo"
+    await slack.command("victor", "/cadence tz auto")  # back to the profile's zone (cached from the event)
+    await slack.command("victor", "/cadence tz")
+    assert "America/Chicago" in slack.last_private("victor")
 
 
 async def test_profile_change_of_a_stranger_creates_nobody(slack, core):
