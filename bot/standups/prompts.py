@@ -36,7 +36,8 @@ def reminder_key(engagement_id: int, person_id: int, day: date) -> str:
 
 
 async def plan_person(session: AsyncSession, core, engagement: Engagement, person: Person,  # noqa: ANN001
-                      now: datetime, *, fired_key: str | None = None) -> tuple[date, datetime] | None:
+                      now: datetime, *, fired_key: str | None = None,
+                      plan_digests: bool = True) -> tuple[date, datetime] | None:
     """Make the person's one pending prompt in this engagement the right one (or none if they do not
     take part). An overdue prompt still pending is kept; a day already prompted is never chosen."""
     from bot.standups.digest import plan_digest
@@ -69,15 +70,23 @@ async def plan_person(session: AsyncSession, core, engagement: Engagement, perso
         await core.timers.schedule(session, kind=PROMPT, due_at=instant, key=keep, engagement_id=engagement.id,
                                    payload={"engagement_id": engagement.id, "person_id": person.id,
                                             "day": day.isoformat()})
-        await plan_digest(session, core, engagement, day, now)
+        if plan_digests:
+            await plan_digest(session, core, engagement, day, now)
     return chosen
 
 
 async def plan_engagement(session: AsyncSession, core, engagement: Engagement, now: datetime) -> None:  # noqa: ANN001
-    """Re-plan every member's next prompt (after a settings change)."""
+    """Re-plan every member's next prompt (after a settings change), then the digests of those days."""
+    from bot.standups.digest import plan_digest
+
+    days = set()
     for m in await people.memberships(session, engagement):
         person = m.person or await session.get(Person, m.person_id)
-        await plan_person(session, core, engagement, person, now)
+        chosen = await plan_person(session, core, engagement, person, now, plan_digests=False)
+        if chosen is not None:
+            days.add(chosen[0])
+    for day in sorted(days):
+        await plan_digest(session, core, engagement, day, now)
 
 
 async def plan_for_person_everywhere(session: AsyncSession, core, person: Person, now: datetime) -> None:  # noqa: ANN001
