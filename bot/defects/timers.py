@@ -99,12 +99,12 @@ def notice_card(defect: Defect, engagement: Engagement, clock_name: str, kind: s
     rid = ref(engagement, defect)
     what = "First response" if clock_name == "response" else "Resolution"
     if kind == WARN:
-        title = f"⚠ {rid} ({label(defect.severity)}): {clock.pct} % of the {clock_name} time used"
+        title = f"{rid} ({label(defect.severity)}): {clock.pct} % of the {clock_name} time used"
         text = (f"{what} is due {when(due)} — {time_left_text(clock.remaining)} left "
                 f"(target {clock.target_text}).")
         tone = "warning"
     else:
-        title = f"⛔ {rid} ({label(defect.severity)}): {clock_name} target breached"
+        title = f"{rid} ({label(defect.severity)}): {clock_name} target breached"
         text = f"{what} was due {when(due)} (target {clock.target_text}) and has not happened."
         tone = "danger"
         if lateness and lateness >= timedelta(minutes=1):
@@ -133,7 +133,7 @@ async def page_s1(session: AsyncSession, core: "Cadence", defect: Defect, engage
 
     response, resolution = clocks(defect, now)
     card = Card(
-        title=f"🚨 S1 filed: {ref(engagement, defect)} — {defect.title}",
+        title=f"S1 filed: {ref(engagement, defect)} — {defect.title}",
         text=(f"System down, no workaround. First response due {when(response.due_at)}, "
               f"resolution due {when(resolution.due_at)}." if response.due_at and resolution.due_at else
               "System down, no workaround."),
