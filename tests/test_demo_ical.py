@@ -92,3 +92,26 @@ def test_demo_tables_match_migration(db_url):
     finally:
         engine.dispose()
     assert diff == []
+
+
+async def test_invite_for_uid_serves_the_current_invite(core):
+    from sqlalchemy import select
+
+    from bot.demos.service import invite_for_uid
+    from storage.models.demos import Demo
+    from tests.helpers import click, make_engagement, run
+
+    people = await make_engagement(core)
+    r = await run(core, people["carol"], "/demo schedule every other thursday at 3pm | Sprint demo")
+    await click(core, people["carol"], "demo.confirm", r.private[0].buttons[0].value)
+    async with core.session_factory() as s:
+        uid = (await s.scalar(select(Demo))).uid
+        name, ics = await invite_for_uid(s, uid, core.clock.now())
+        assert name == "acme-demo-1.ics"
+        cal, (ev,) = events(ics)
+        assert str(cal["method"]) == "REQUEST" and str(ev["uid"]) == uid
+        assert await invite_for_uid(s, "nope", core.clock.now()) is None
+    await run(core, people["carol"], "/demo cancel 1 all")
+    async with core.session_factory() as s:
+        _, ics = await invite_for_uid(s, uid, core.clock.now())
+        assert str(Calendar.from_ical(ics)["method"]) == "CANCEL"

@@ -219,6 +219,18 @@ def ics_filename(engagement: Engagement, demo: Demo) -> str:
     return f"{cards.demo_ref(engagement, demo).lower()}.ics"
 
 
+async def invite_for_uid(session: AsyncSession, uid: str, now: datetime) -> tuple[str, bytes] | None:
+    """(filename, current .ics) of the demo with this UID — for a link where files cannot be sent
+    (Teams): the UID is random, so it works as the link's secret. None if unknown."""
+    demo = await session.scalar(select(Demo).where(Demo.uid == uid))
+    if demo is None:
+        return None
+    engagement = await session.get(Engagement, demo.engagement_id)
+    event = await ics_demo(session, engagement, demo)
+    ics = ical.cancel(event, now) if demo.status == "cancelled" else ical.request(event, now)
+    return ics_filename(engagement, demo), ics
+
+
 # -- create / move / cancel --------------------------------------------------------------------------
 async def create(session: AsyncSession, core: "Cadence", *, engagement: Engagement, person: Person, draft: Draft,
                  now: datetime) -> tuple[Demo, DemoOccurrence, bool]:
@@ -226,6 +238,8 @@ async def create(session: AsyncSession, core: "Cadence", *, engagement: Engageme
     same draft finds the first demo instead of making a duplicate."""
     if draft.key:
         existing = await session.scalar(select(Demo).where(Demo.draft_key == draft.key))
+        if existing is not None and existing.engagement_id != engagement.id:
+            raise UserError("That confirmation is not valid here. Nothing was changed.")
         if existing is not None:
             occ = await upcoming_occurrence(session, existing, now) or await session.scalar(
                 select(DemoOccurrence).where(DemoOccurrence.demo_id == existing.id).order_by(DemoOccurrence.id))
