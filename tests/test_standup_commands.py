@@ -220,3 +220,19 @@ async def test_home_section_and_its_button(sqlite_core):
     r = await click(core, people["quinn"], ANSWER_TODAY, "999")
     assert "not a member" in reply_text(r)
     assert not [c for c in await core.home(people["alice"]) if c.title == "Standup · ACME"]
+
+
+async def test_commands_still_work_while_a_question_waits(sqlite_core):
+    core = sqlite_core
+    people = await make_engagement(core, members=SMALL)
+    await goto(core, at(2027, 1, 4, 13, 0))
+    r = await say_dm(core, people["quinn"], "Demo prep for Thursday")  # an answer, not `/demo prep`
+    assert "What will you do next" in reply_text(r)
+    r = await say_dm(core, people["quinn"], "standup schedule")  # a command
+    assert "Standup schedule" in reply_text(r)
+    r = await say_dm(core, people["quinn"], "help")
+    assert "What will you do next" not in reply_text(r)
+    r = await say_dm(core, people["quinn"], "Cr review with the client")
+    assert "blocking" in reply_text(r)
+    e = next(e for e in await entries(core) if e.status == "answering")
+    assert e.answers[:2] == ["Demo prep for Thursday", "Cr review with the client"]

@@ -20,6 +20,8 @@ from storage.models.standups import StandupEntry
 
 async def on_dm(ctx: Ctx, text: str) -> Reply | None:
     """A plain message in the DM answers the current question of the person's open standup."""
+    if _looks_like_command(ctx, text):
+        return None
     waiting = await answering_entries(ctx.session, ctx.person)
     if not waiting:
         return None
@@ -39,6 +41,21 @@ async def on_dm(ctx: Ctx, text: str) -> Reply | None:
         other = await ctx.session.get(Engagement, nxt.engagement_id)
         reply.private.append(cards.prompt_card(other, nxt))
     return reply
+
+
+def _looks_like_command(ctx: Ctx, text: str) -> bool:
+    """`help`, a bare command word, or a command word followed by one of its sub-commands (`cr list`,
+    `standup edit`) is a command even while a question waits; "Demo prep" stays an answer."""
+    from bot.registry import COMMANDS
+
+    words = text.strip().lower().split()
+    if not words:
+        return False
+    if words[0] == "help":
+        return len(words) == 1
+    if words[0] not in COMMANDS:
+        return False
+    return len(words) == 1 or (words[0], words[1]) in ctx.core.registry.commands
 
 
 async def _own_entry(ctx: Ctx, entry_id: str | int) -> tuple[StandupEntry, Engagement]:
