@@ -60,6 +60,13 @@ def breach_marks(defect: Defect, clocks: tuple[Clock, Clock]) -> list[str]:
     return marks
 
 
+def warning_marks(defect: Defect, clocks: tuple[Clock, Clock]) -> list[str]:
+    """A clock that was warned about and still runs, not yet breached."""
+    return [f"⚠ {clock.name}: warned at {when(getattr(defect, f'{clock.name}_warned_at'), 'time')}"
+            for clock in clocks
+            if clock.running and not clock.breached and getattr(defect, f"{clock.name}_warned_at")]
+
+
 async def defect_card(session: AsyncSession, engagement: Engagement, defect: Defect, now: datetime,
                       with_buttons: bool = True, live: bool = False) -> Card:
     """The filing card: posted in the home channel and edited in place on every change."""
@@ -72,6 +79,9 @@ async def defect_card(session: AsyncSession, engagement: Engagement, defect: Def
         lines.append(f"Out of warranty (filed after the warranty ended {engagement.warranty_end:%Y-%m-%d}).")
     if marks:
         lines.append(" · ".join(marks))
+    warned = warning_marks(defect, cl)
+    if warned:
+        lines.append(" · ".join(warned))
     pause = open_pause(defect)
     if pause is not None and pause.kind == "waiting":
         lines.append(f"Waiting on client: {truncate(pause.reason or '', 300)}")
@@ -100,7 +110,7 @@ async def defect_card(session: AsyncSession, engagement: Engagement, defect: Def
             buttons.append(Button("Change severity", "defect.severity", str(defect.id)))
     footer = "From a standup blocker · " if defect.source_standup_answer_id else ""
     footer += f"{engagement.key} · /defect show {ref(engagement, defect)}"
-    tone = "danger" if marks else ("good" if defect.state in (st.RESOLVED, st.CLOSED) else TONE[defect.severity])
+    tone = "danger" if marks else "warning" if warned else ("good" if defect.state in (st.RESOLVED, st.CLOSED) else TONE[defect.severity])
     return Card(title=f"{ref(engagement, defect)} · {label(defect.severity)} · {truncate(defect.title, 150)}",
                 text="\n".join(lines), fields=fields, buttons=buttons, footer=footer, tone=tone)
 

@@ -231,26 +231,30 @@ async def list_command(ctx: Ctx) -> Reply:
             or any(c.breached for c in service.clocks(d, ctx.now)))]
     if not rows:
         return Reply.say(f"No {flt} defects in {engagement.key}.")
-    sections = [Card(title=list_line(engagement, d, ctx.now), text=d.title) for d in rows[:50]]
+    sections = [list_section(engagement, d, ctx.now) for d in rows[:50]]
     more = f" (first 50 of {len(rows)})" if len(rows) > 50 else ""
     return Reply(private=[Card(title=f"{engagement.key} defects — {flt}{more}", sections=sections)])
 
 
-def list_line(engagement: Engagement, defect: Defect, now) -> str:  # noqa: ANN001
+def list_section(engagement: Engagement, defect: Defect, now) -> Card:  # noqa: ANN001
+    """One defect in a list: id, severity, state in the title (no tokens there: some platforms show titles
+    as plain text); its title and running clock with the time left below."""
     from bot.defects.cards import clock_text
 
     response, resolution = service.clocks(defect, now)
-    parts = [service.ref(engagement, defect), label(defect.severity), st.LABEL[defect.state]]
-    if response.running:
-        parts.append("response " + clock_text(response, now, live=True))
-    elif defect.state in st.ACTIVE:
-        parts.append("resolution " + clock_text(resolution, now, live=True))
-    if (response.breached or resolution.breached or defect.response_breached_at
-            or defect.resolution_breached_at) and "BREACHED" not in " ".join(parts):
-        parts.append("⛔ breached")
+    head = [service.ref(engagement, defect), label(defect.severity), st.LABEL[defect.state]]
+    breached = bool(response.breached or resolution.breached or defect.response_breached_at
+                    or defect.resolution_breached_at)
+    if breached:
+        head.append("⛔ breached")
     if defect.out_of_warranty:
-        parts.append("out of warranty")
-    return " · ".join(parts)
+        head.append("out of warranty")
+    lines = [truncate(defect.title, 150)]
+    if response.running:
+        lines.append("Response " + clock_text(response, now, live=True))
+    elif defect.state in st.ACTIVE:
+        lines.append("Resolution " + clock_text(resolution, now, live=True))
+    return Card(title=" · ".join(head), text="\n".join(lines), tone="danger" if breached else "info")
 
 
 # --------------------------------------------------------------------------- buttons and their forms

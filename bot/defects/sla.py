@@ -13,6 +13,7 @@ original filing time in the new severity's calendar, with the pause time already
 from __future__ import annotations
 
 import copy
+import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -39,6 +40,17 @@ DEFAULT_POLICY: dict[str, Any] = {
 
 _UNIT = {"d": "d", "day": "d", "days": "d", "h": "h", "hr": "h", "hrs": "h", "hour": "h", "hours": "h",
          "m": "m", "min": "m", "mins": "m", "minute": "m", "minutes": "m"}
+log = logging.getLogger("cadence.defects")
+
+
+def _zone_ok(tz: str) -> bool:
+    try:
+        BusinessHours(tz=tz)
+        return True
+    except ValueError:
+        return False
+
+
 _PART = re.compile(r"(\d+)\s*([a-z]+)")
 
 
@@ -118,13 +130,16 @@ class Policy:
 
     def business_hours(self) -> BusinessHours:
         hours = self.data.get("hours", {})
-        return BusinessHours(
-            tz=self.tz,
-            start=_hhmm(hours.get("start", "09:00")),
-            end=_hhmm(hours.get("end", "18:00")),
-            weekdays=frozenset(hours.get("days", [0, 1, 2, 3, 4])),
-            country=self.country,
-        )
+        kwargs = dict(start=_hhmm(hours.get("start", "09:00")), end=_hhmm(hours.get("end", "18:00")),
+                      weekdays=frozenset(hours.get("days", [0, 1, 2, 3, 4])))
+        try:
+            return BusinessHours(tz=self.tz, country=self.country, **kwargs)
+        except ValueError:
+            # A zone or holiday calendar this installation no longer knows: keep the clock running on
+            # what is known (UTC / no holidays) rather than failing every command; logged loudly.
+            log.error("defect policy: unusable support zone %r or country %r; falling back", self.tz, self.country)
+            tz = self.tz if _zone_ok(self.tz) else "UTC"
+            return BusinessHours(tz=tz, country=None, **kwargs)
 
     def calendar(self, severity: str) -> Calendar:
         kind = self.data[severity].get("calendar", CAL_24X7)

@@ -92,7 +92,7 @@ def _late_text(lateness: timedelta) -> str:
 
 
 def notice_card(defect: Defect, engagement: Engagement, clock_name: str, kind: str, due: datetime,
-                now: datetime, lateness: timedelta | None = None) -> Card:
+                now: datetime, lateness: timedelta | None = None, assignee: Person | None = None) -> Card:
     from bot.defects.service import clocks, ref, time_left_text
 
     clock = next(c for c in clocks(defect, now) if c.name == clock_name)
@@ -110,8 +110,8 @@ def notice_card(defect: Defect, engagement: Engagement, clock_name: str, kind: s
         if lateness and lateness >= timedelta(minutes=1):
             text += (f"\nThis notice is {_late_text(lateness)} late: Cadence was not running at the deadline.")
     fields = [Field("Defect", defect.title, short=False), Field("State", st.LABEL[defect.state])]
-    if defect.assignee_id:
-        fields.append(Field("Assignee", mention(defect.assignee_id, "assignee")))
+    if assignee is not None:
+        fields.append(Field("Assignee", mention(assignee.id, assignee.display_name)))
     else:
         fields.append(Field("Assignee", "nobody yet"))
     buttons = []
@@ -179,12 +179,13 @@ async def on_timer(tctx: TimerCtx) -> None:
         tctx.timer.due_at = target_at  # the deadline moved later: fire then instead
         tctx.core.note_due(target_at)
         return
+    assignee = await tctx.session.get(Person, defect.assignee_id) if defect.assignee_id else None
     if kind == WARN:
         if getattr(defect, warned_attr) is not None or (clock.due_at is not None and clock.due_at <= now):
             return  # already warned, or the breach notice is due and says more
         setattr(defect, warned_attr, now)
         await _notify(tctx.session, tctx.core, defect, engagement,
-                      notice_card(defect, engagement, clock_name, WARN, clock.due_at, now))
+                      notice_card(defect, engagement, clock_name, WARN, clock.due_at, now, assignee=assignee))
         await audit.record(tctx.session, now=now, engagement_id=engagement.id, entity_type="defect",
                            entity_id=defect.id, action=f"{clock_name}_warning",
                            data={"due_at": clock.due_at.isoformat(), "pct": clock.pct,
@@ -193,7 +194,8 @@ async def on_timer(tctx: TimerCtx) -> None:
         setattr(defect, breached_attr, clock.due_at)
         lateness = max(now - clock.due_at, timedelta(0))
         await _notify(tctx.session, tctx.core, defect, engagement,
-                      notice_card(defect, engagement, clock_name, BREACH, clock.due_at, now, lateness))
+                      notice_card(defect, engagement, clock_name, BREACH, clock.due_at, now, lateness,
+                                  assignee=assignee))
         await audit.record(tctx.session, now=now, engagement_id=engagement.id, entity_type="defect",
                            entity_id=defect.id, action=f"{clock_name}_breach",
                            data={"due_at": clock.due_at.isoformat(), "severity": defect.severity,
