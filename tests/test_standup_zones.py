@@ -184,3 +184,24 @@ async def test_days_in_many_zones_through_the_timer_service(sqlite_core, start, 
     titles = [d.card.title for d in digests(core)]
     assert len(titles) == len(set(titles))
     assert len(titles) >= (end - start).days * 5 // 7 - 1
+
+
+async def test_flipping_across_the_date_line_never_prompts_a_day_twice(sqlite_core):
+    """Auckland (+13) ↔ Honolulu (−10) every 12 hours: the same local date is never prompted twice,
+    and no work day that stays reachable is lost."""
+    core = sqlite_core
+    people = await make_engagement(core, members={
+        "alice": ("Europe/London", ["client_sponsor"]),
+        "flo": ("Pacific/Auckland", ["developer"]),
+    })
+    await run(core, people["alice"], "/standup config reminder 0")
+    log = record_times(core)
+    zones = ["Pacific/Honolulu", "Pacific/Auckland"]
+    for step in range(6):
+        await goto(core, at(2027, 1, 4, 12, 0) + timedelta(hours=12 * step))
+        await run(core, people["flo"], f"/cadence tz {zones[step % 2]}")
+    await goto(core, at(2027, 1, 8, 0, 0))
+    titles = [d.card.title for t, d in log if d.op == "dm" and d.card.title.startswith("Standup ·")]
+    assert len(titles) == len(set(titles)) and len(titles) >= 3
+    keys = [t.key for t in await timers(core, "standup.prompt:", "done")]
+    assert len(keys) == len(set(keys))
