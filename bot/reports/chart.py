@@ -87,6 +87,8 @@ def render_png(data: ChartData) -> bytes:
         for xi, v in zip(x, data.participation_pct):
             if v is None:
                 right.text(xi, 2, "–", ha="center", fontsize=7, color="#777777")
+            else:
+                right.text(xi, v + 2, f"{v:.0f}%", ha="center", fontsize=7)
     else:
         right.text(0.5, 0.5, "standups not installed", ha="center", va="center", transform=right.transAxes)
     right.set_ylim(0, 105)
