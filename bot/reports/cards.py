@@ -73,8 +73,8 @@ def _change_requests(f: Figures) -> Card:
     else:
         share = (f" ({float(c.contingency_left / c.contingency_fund * 100):.0f} %)"
                  if c.contingency_fund else "")
-        fields.append(Field("Contingency left",
-                            f"{money(c.contingency_left, c.currency)} of {money(c.contingency_fund, c.currency)}{share}"))
+        left, fund = money(c.contingency_left, c.currency), money(c.contingency_fund, c.currency)
+        fields.append(Field("Contingency left", f"{left} of {fund}{share}"))
     return Card(title="Change requests", fields=fields, tone="warning" if c.waiting else "info")
 
 
@@ -152,9 +152,10 @@ def home_card(f: Figures) -> Card:
                             f"{c.by_state.get('pending_approval', 0)} pending approval · {left}"))
     if f.defects is not None:
         d = f.defects
-        fields.append(Field("Defects", f"{sum(d['open_by_severity'].values())} open "
-                                       f"(S1 {d['open_by_severity'].get('s1', 0)}) · response {pct(d['response']['pct'])}"
-                                       f" · resolution {pct(d['resolution']['pct'])}"))
+        opened = d["open_by_severity"]
+        fields.append(Field("Defects", f"{sum(opened.values())} open (S1 {opened.get('s1', 0)}) · "
+                                       f"response {pct(d['response']['pct'])} · "
+                                       f"resolution {pct(d['resolution']['pct'])}"))
         fields.append(Field("MTTA / MTTR", f"{duration(d['mtta'])} / {duration(d['mttr'])}"))
     if f.demos is not None:
         m = f.demos

@@ -20,8 +20,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.zones import zone_or_utc
 from storage.models import Engagement, Person
 
-MAX_DAYS = 366 * 3
-
 
 @dataclass
 class Bundle:
