@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.slack_harness import HOME
 
 COMMANDS = ["standup", "demo", "cr", "defect", "cadence"]
 

@@ -1,7 +1,6 @@
 """User text echoed by the bot is escaped: nobody can make Cadence ping @channel or forge a link."""
 from __future__ import annotations
 
-import json
 
 
 def parsed_texts(message: dict) -> str:
