@@ -1,8 +1,7 @@
-"""Slash commands over signed HTTP: help of each command, set-up binding the channel, escaping."""
+"""Slash commands over signed HTTP: the help of each command (ephemeral), friendly corrections."""
 from __future__ import annotations
 
 import pytest
-
 
 COMMANDS = ["standup", "demo", "cr", "defect", "cadence"]
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 
-
 def parsed_texts(message: dict) -> str:
     """Every text Slack parses for mentions and links: the message text and mrkdwn objects.
     (plain_text objects, e.g. headers and button labels, never ping or link.)"""
