@@ -142,3 +142,26 @@ async def test_blocker_becomes_a_defect_and_a_change_request(sqlite_core):
     from tests.helpers import actor
     r = await click(core, actor("mallory"), TO_DEFECT, entry_id)
     assert "Only members" in reply_text(r) or "not bound" in reply_text(r)
+
+
+async def test_a_big_team_digest_fits_in_one_slack_message(sqlite_core):
+    """Fourteen answers and three blockers still fit Slack's 50 blocks, blockers first, nobody cut off."""
+    from handlers.slack.render import MAX_BLOCKS, card_blocks
+
+    core = sqlite_core
+    members = {"alice": ("Europe/London", ["client_sponsor"])}
+    members.update({f"dev{i:02d}": ("Asia/Kolkata", ["developer"]) for i in range(14)})
+    people = await make_engagement(core, members=members)
+    await goto(core, at(2027, 1, 5, 4, 0))
+    for i in range(14):
+        who = people[f"dev{i:02d}"]
+        await say_dm(core, who, f"Task {i} done")
+        await say_dm(core, who, f"Task {i + 1}")
+        await say_dm(core, who, f"Blocked on ticket {i}" if i < 3 else "none")
+    await goto(core, at(2027, 1, 5, 10, 0))
+    card = digests(core)[-1].card
+    blocks = card_blocks(card)
+    assert len(blocks) <= MAX_BLOCKS, len(blocks)
+    text = "\n".join(s.text + s.title for s in card.sections)
+    assert all(f"Task {i} done" in text for i in range(14))
+    assert [s.title.startswith("Blocker") for s in card.sections[:3]] == [True] * 3

@@ -82,6 +82,24 @@ async def refresh_digest(session: AsyncSession, core, engagement: Engagement, di
         digest.updated_at = now
 
 
+# Beyond this many answers each person's answers become one block of text (Slack allows 50 blocks).
+COMPACT_AFTER = 6
+
+
+def _answers_section(e: StandupEntry, name: str, *, compact: bool) -> Card:
+    late = " · late" if e.late else ""
+    stamp = f"answered {_local_time(e)} · {when(e.answered_at, 'time')}{late}"
+    title = f"{mention(e.person_id, name)}{' (late)' if e.late else ''}"
+    tone = "warning" if e.late else "info"
+    pairs = list(zip(e.questions, e.answers or []))
+    if compact:
+        lines = [f"{title} — {stamp}"] + [f"{i + 1}. {truncate(a, 600) if a else '—'}" for i, (_, a) in
+                                          enumerate(pairs)]
+        return Card(text="\n".join(lines), tone=tone)
+    fields = [Field(q, truncate(a, 1500) if a else "—", short=False) for q, a in pairs]
+    return Card(title=title, fields=fields, footer=stamp, tone=tone)
+
+
 def _local_time(entry: StandupEntry) -> str:
     zone = zone_or_utc(entry.answer_tz)
     local = entry.answered_at.astimezone(zone)
@@ -125,15 +143,7 @@ async def build_digest(session: AsyncSession, engagement: Engagement, day: date,
                          Button("Turn into change request", TO_CR, str(e.id))],
             ))
     for e in answered:
-        fields = [Field(q, truncate(a, 1500) if a else "—", short=False)
-                  for q, a in zip(e.questions, e.answers or [])]
-        late = " · late" if e.late else ""
-        sections.append(Card(
-            title=f"{mention(e.person_id, names.get(e.person_id, '?'))}{' (late)' if e.late else ''}",
-            fields=fields,
-            footer=f"answered {_local_time(e)} · {when(e.answered_at, 'time')}{late}",
-            tone="warning" if e.late else "info",
-        ))
+        sections.append(_answers_section(e, names.get(e.person_id, "?"), compact=len(answered) > COMPACT_AFTER))
     if missing:
         sections.append(Card(title="Missing", text=", ".join(
             mention(p.id, p.display_name) + (f" ({note})" if note else "") for p, note in missing)))
@@ -152,9 +162,12 @@ async def build_digest(session: AsyncSession, engagement: Engagement, day: date,
     late = sum(1 for e in answered if e.late)
     if late:
         summary.append(f"{late} late")
+    text = " · ".join(summary)
+    if len(answered) > COMPACT_AFTER:
+        text += "\n" + "  ".join(f"{i + 1}. {q}" for i, q in enumerate(settings(engagement).questions))
     return Card(
         title=f"Standup digest · {engagement.name} · {day:%a %d %b %Y}",
-        text=" · ".join(summary),
+        text=text,
         sections=sections,
         tone="danger" if blockers else "good",
         footer=f"Updated {when(now, 'datetime')}" if late else "",
