@@ -24,7 +24,7 @@ def png_size(data: bytes) -> tuple[int, int]:
 
 async def test_figures_of_a_seeded_week_match_hand_computed_values(core, tmp_path):
     core.messengers["console"].files_dir = tmp_path
-    await seed(core)
+    people = await seed(core)
     async with core.session_factory() as s:
         eng = await engagement(core)
         eng = await s.get(type(eng), eng.id)
@@ -39,6 +39,10 @@ async def test_figures_of_a_seeded_week_match_hand_computed_values(core, tmp_pat
     assert by_name == {"Victor": (5, 5), "Lena": (5, 5), "Dev": (3, 5), "Quinn": (0, 4)}
     assert (f.standups.answered, f.standups.expected, f.standups.pct) == (13, 19, 68.4)
     assert (f.standups.blockers_raised, f.standups.blockers_closed, f.standups.blockers_open) == (1, 1, 0)
+    # The same count as the standups' own report.
+    from tests.helpers import reply_text, run
+
+    assert "13 of 19 prompted standups answered" in reply_text(await run(core, people["victor"], "/standup report"))
 
     # Change requests: one approved (6,000 drawn from the 15,000 contingency), one waiting since Monday.
     c = f.change_requests
