@@ -86,3 +86,25 @@ async def test_standup_day_on_slack(slack, core):
     dump = json.dumps(digests[0]["blocks"])
     assert "Reviews" in dump and "(late)" in dump
     assert slack.api.last("chat.update").body["ts"] == digest["ts"]
+
+
+async def test_standup_settings_modal_on_slack(slack, core):
+    slack.user("alice", tz="Europe/London")
+    await slack.command("alice", "/cadence setup ACME Acme portal")
+    await slack.command("alice", "/standup config")
+    view = slack.opened_view()
+    kinds = {b["block_id"]: b["element"]["type"] for b in view["blocks"] if b["type"] == "input"}
+    assert kinds["questions"] == "plain_text_input" and kinds["digest_channel"] == "static_select"
+    r = await slack.submit("alice", view, {"prompt_time": "25:99", "days": "mon-fri", "questions": "Done?",
+                                           "blocker_question": "0", "reminder_minutes": "30",
+                                           "digest_time": "10:00", "digest_zone": "Europe/London",
+                                           "digest_channel": "home"})
+    assert r.json()["response_action"] == "errors" and "prompt_time" in r.json()["errors"]
+    r = await slack.submit("alice", view, {"prompt_time": "08:45", "days": "mon-thu",
+                                           "questions": "Done?\nNext?\nBlocked?", "blocker_question": "3",
+                                           "reminder_minutes": "30", "digest_time": "11:00",
+                                           "digest_zone": "Europe/Berlin", "digest_channel": "home"})
+    assert r.status == 200 and r.text == ""
+    await slack.command("alice", "/standup config show")
+    shown = slack.last_private("alice")
+    assert "08:45" in shown and "11:00 Europe/Berlin" in shown and "Mon, Tue, Wed, Thu" in shown
