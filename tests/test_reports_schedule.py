@@ -106,3 +106,20 @@ async def test_schedule_change_off_on_and_permissions(sqlite_core, clock):
     await core.drain()
     r = await run(core, people["alice"], "/cadence report schedule wed 09:00")
     assert [(t.key, t.due_at) for t in await pending(core)] == [("report.weekly:1:2027-W02", at(2027, 1, 13, 3, 30))]
+
+
+async def test_a_late_report_covers_its_week_and_says_it_is_late(sqlite_core, clock, make_core, db_url):
+    core = sqlite_core
+    await make_engagement(core)  # Mon 4 Jan 08:00 UTC: the report is due 09:00 London
+    await core.engine.dispose()
+    clock.set(at(2027, 1, 4, 12, 0))  # the bot was down; it comes back three hours late
+    again = await make_core(db_url)
+    await again.drain()
+    (report,) = [d for d in again.messengers["console"].log if "health report" in d.card.title]
+    assert "Sent 3 h 00 min late" in report.card.footer
+    assert "Next weekly report" in report.card.footer
+    # The period ends at the scheduled time, not when it went out.
+    from bot.text import when
+
+    assert when(at(2027, 1, 4, 9, 0), "date") in report.card.text
+    assert [t.due_at for t in await pending(again)] == [at(2027, 1, 11, 9, 0)]
