@@ -14,7 +14,7 @@ from bot.errors import UserError
 from bot.messages import Button, Card, Field, Form, Input, Reply
 from bot.people import VENDOR_ROLES, role_label
 from bot.registry import Registry
-from bot.text import MAX_TEXT, MAX_TITLE, clean, when
+from bot.text import MAX_TEXT, MAX_TITLE, InputTooLong, clean, when
 from storage.models import Engagement
 from storage.models.demos import Demo, DemoAgendaItem, DemoOccurrence
 
@@ -140,7 +140,7 @@ async def on_new_form(ctx: Ctx, values: dict[str, str], state: dict) -> Reply:
         errors["when"] = "Tell me when, e.g. `next thu 3pm`."
     try:
         title = _title(values.get("title"), engagement)
-    except Exception as exc:  # InputTooLong
+    except InputTooLong as exc:
         errors["title"] = str(exc)
         title = ""
     if errors:

@@ -3,6 +3,7 @@ the stale-demo check. Callers pass the session (a transaction is open) and the i
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import datetime, time, timedelta, timezone
@@ -17,7 +18,8 @@ from bot.demos.parse import zone_of
 from bot.demos.recurrence import next_occurrence, validate_rule
 from bot.engagements import feature_settings
 from bot.errors import UserError
-from bot.text import MAX_TITLE, clean
+from bot.messages import Card
+from bot.text import MAX_TITLE, clean, truncate
 from storage.models import Engagement, Person
 from storage.models.demos import Demo, DemoOccurrence
 
@@ -96,14 +98,11 @@ def new_draft_key() -> str:
 # -- look-ups -----------------------------------------------------------------------------------------
 async def get_demo(session: AsyncSession, engagement: Engagement, ref: str) -> Demo:
     """`3`, `#3` or `ACME-DEMO-3` → the demo; UserError otherwise."""
-    import re
-
     text = (ref or "").strip()
     m = re.fullmatch(r"(?:#|(?P<key>[A-Za-z][A-Za-z0-9]*)-DEMO-)?(?P<n>\d{1,9})", text, re.I)
     if not m:
-        raise UserError(f"“{clean(text, limit=40, multiline=False)}” is not a demo id; use the number from "
-                        "`/demo list`, e.g. `3` or `{engagement.key}-DEMO-3`.".replace("{engagement.key}",
-                                                                                        engagement.key))
+        raise UserError(f"“{truncate(clean(text, multiline=False), 40)}” is not a demo id; use the number from "
+                        f"`/demo list`, e.g. `3` or `{engagement.key}-DEMO-3`.")
     if m.group("key") and m.group("key").upper() != engagement.key:
         raise UserError(f"That demo belongs to {m.group('key').upper()}, not {engagement.key}.")
     demo = await session.scalar(
@@ -398,8 +397,6 @@ async def cancel(session: AsyncSession, core: "Cadence", *, engagement: Engageme
                        action="cancelled" if whole else "occurrence_cancelled", from_state="scheduled",
                        to_state="cancelled" if whole else "scheduled", actor=person,
                        data={"occurrence": None if whole else upcoming.id, "sequence": demo.sequence})
-    from bot.messages import Card
-
     card = Card(title=f"Demo cancelled: {demo.title}", text=f"{summary} (by {person.display_name})", tone="warning",
                 footer="The attached cancellation removes it from your calendar.")
     card.attachments.append(ical.attachment(ics, filename=ics_filename(engagement, demo), title="Cancellation"))
