@@ -179,6 +179,9 @@ async def test_report_unblock_and_streaks(sqlite_core):
     assert "Last month" in all_text(r)
     r = await run(core, people["alice"], "/standup report year")
     assert "Usage" in all_text(r)
+    from tests.helpers import actor
+    r = await run(core, actor("mallory"), "/standup report")
+    assert "Only members" in all_text(r)
     # An explicit unblock.
     await goto(core, at(2027, 1, 11, 13, 0))
     await say_dm(core, people["quinn"], "x")

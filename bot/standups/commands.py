@@ -28,8 +28,15 @@ async def standup(ctx: Ctx) -> Reply:
     return await answers.answer_today(ctx)
 
 
-async def report(ctx: Ctx) -> Reply:
+def _member(ctx: Ctx):  # noqa: ANN202
     eng = ctx.require_engagement()
+    if ctx.membership is None:
+        raise UserError(f"Only members of {eng.key} can see that.")
+    return eng
+
+
+async def report(ctx: Ctx) -> Reply:
+    eng = _member(ctx)
     period = (ctx.args.strip().lower() or "week").removeprefix("last ")
     if period not in PERIODS:
         raise UserError("Usage: `/standup report` (last week) or `/standup report month`.")
@@ -46,7 +53,7 @@ async def unblock(ctx: Ctx) -> Reply:
 
 async def schedule(ctx: Ctx) -> Reply:
     """`/standup schedule`: who takes part and when each one's next prompt is."""
-    eng = ctx.require_engagement()
+    eng = _member(ctx)
     rows = []
     for p in await participants(ctx.session, eng):
         t = await ctx.session.scalar(
