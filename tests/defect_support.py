@@ -13,6 +13,10 @@ from tests.helpers import make_engagement, reply_text, run
 async def engagement(core, *, support_tz: str = "UTC", country: str | None = None,
                      warranty_end: date | None = None, escalation: bool = True):
     people = await make_engagement(core)
+    # Standups and the weekly report are other features' business; off here so long clock jumps stay
+    # quick and quiet.
+    await run(core, people["victor"], "/standup config off")
+    await run(core, people["alice"], "/cadence report off")
     async with core.session_factory() as s, s.begin():
         eng = await s.scalar(select(Engagement).where(Engagement.key == "ACME"))
         eng.support_tz, eng.support_country, eng.warranty_end = support_tz, country, warranty_end

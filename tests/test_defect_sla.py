@@ -229,3 +229,25 @@ async def test_concurrent_acknowledges_on_postgres(pg_core, clock):
         assert sum("Acknowledged ACME-D" in t for t in texts) == 1, texts
         assert sum("already been acknowledged" in t for t in texts) == 1, texts
     assert await audit_actions(core, "ack") == 3
+
+
+async def test_business_hours_timers_across_easter_and_dst_to_the_minute(core, clock):
+    """Berlin desk with German holidays. S3 filed Thu 25 Mar 2027 17:00 CET: 1 business hour that day,
+    then Good Friday, the weekend (clocks go forward), Easter Monday. 75 % of 8 h = 6 h → Tue 14:00 CEST
+    (12:00 UTC); the deadline is Tue 16:00 CEST (14:00 UTC)."""
+    people = await engagement(core, support_tz="Europe/Berlin", country="DE")
+    clock.set(datetime(2027, 3, 25, 16, tzinfo=UTC))
+    await core.drain()
+    await run(core, people["carol"], "/defect s3 Invoices show the wrong VAT")
+    d = await defect(core)
+    assert d.response_due_at == datetime(2027, 3, 30, 14, tzinfo=UTC)
+    n = len(sent(core))
+    clock.set(datetime(2027, 3, 30, 11, 59, tzinfo=UTC))
+    await core.drain()
+    assert notices(core, n, "%") == []
+    await advance(core, minutes=1)
+    assert len(notices(core, n, "% of the response time used")) == 3
+    await advance(core, minutes=119)
+    assert notices(core, n, "breached") == []
+    await advance(core, minutes=1)
+    assert len(notices(core, n, "response target breached")) == 3
