@@ -88,3 +88,21 @@ async def test_ids_and_unknowns(core):
     for text, why in [("/demo cancel 9", "no demo ACME-DEMO-9"), ("/demo cancel xyz", "not a demo id"),
                       ("/demo cancel OTHER-DEMO-1", "belongs to OTHER"), ("/demo move 1", "Usage")]:
         assert why in reply_text(await run(core, people["carol"], text)), text
+
+
+async def test_home_shows_next_demos_and_what_they_wait_for(core):
+    people = await make_engagement(core)
+    r = await run(core, people["carol"], "/demo schedule tomorrow 10:00 | Demo A")
+    await click(core, people["carol"], "demo.confirm", r.private[0].buttons[0].value)
+    cards = await core.home(people["victor"])
+    demo_cards = [c for c in cards if c.title == "Demos · ACME"]
+    assert demo_cards and "ACME-DEMO-1 · Demo A" in demo_cards[0].text
+    assert [b.action_id for b in demo_cards[0].buttons] == ["demo.agenda_open"]
+    await advance(core, days=2)
+    cards = await core.home(people["alice"])
+    section = [s for c in cards if c.title == "Demos · ACME" for s in c.sections]
+    assert section and "Outcome needed" in section[0].title
+    value = next(b.value for b in section[0].buttons if b.value.endswith(":accepted"))
+    await click(core, people["alice"], "demo.outcome", value)
+    cards = await core.home(people["alice"])
+    assert not [c for c in cards if c.title == "Demos · ACME"]

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from bot.context import Ctx
-from bot.demos import cards, outcome, reminders, service
+from bot.demos import cards, home, outcome, reminders, service
 from bot.demos.parse import Understood, WhenRefused, fmt_local, parse_when, split_when_title, zone_of
 from bot.demos.recurrence import describe, occurrences, with_weekday
 from bot.errors import UserError
@@ -485,5 +485,6 @@ def register(registry: Registry) -> None:
     registry.add_timer(service.AGENDA, reminders.ask_agenda)
     registry.add_timer(service.ENDED, reminders.ended)
     registry.add_timer(service.STALE, reminders.stale_check)
+    registry.add_home_section(home.home_section)
     registry.add_hook("engagement_created", _on_engagement_created)
     registry.add_hook("engagement_settings_changed", _on_settings_changed)
