@@ -80,8 +80,8 @@ def approvals_section(v: View) -> Card | None:
     lines = []
     for g in v.tally.groups:
         need = g.group.describe(len(g.eligible))
-        status = "✔ quorum reached" if g.met else ("not required" if not g.required else "waiting")
-        lines.append(f"*{g.group.name.capitalize()} side* ({need} needed; {status})")
+        status = "✔ quorum reached" if g.met else ("optional" if not g.required else "waiting")
+        lines.append(f"*{g.group.name.capitalize()} side* — {need} must approve ({status})")
         for pid in g.eligible:
             d = by_approver.get(pid)
             if d is not None:

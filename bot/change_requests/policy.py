@@ -39,11 +39,14 @@ class Group:
         return eligible  # all
 
     def describe(self, eligible: int | None = None) -> str:
+        """"all 2", "1 of 1", "any one", "2 of 3" — read before "must approve"."""
         if self.rule == "any":
             return "any one"
         if self.rule == "n_of_m":
             return f"{self.n} of {eligible}" if eligible is not None else f"{self.n} of them"
-        return f"all {eligible}" if eligible is not None else "all"
+        if eligible is None:
+            return "all"
+        return f"all {eligible}" if eligible > 1 else f"{eligible} of {eligible}"
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"roles": list(self.roles), "rule": self.rule}

@@ -80,6 +80,12 @@ async def load(session: AsyncSession, request_id: int, *, lock: bool = False) ->
     return await session.scalar(q)
 
 
+async def lock_engagement(session: AsyncSession, engagement_id: int) -> None:
+    """Lock the engagement's row until the transaction ends (a no-op on SQLite, where writers queue).
+    Lock order everywhere: engagement, then request."""
+    await session.execute(select(Engagement.id).where(Engagement.id == engagement_id).with_for_update())
+
+
 async def find(session: AsyncSession, engagement: Engagement, token: str, *, lock: bool = False) -> ChangeRequest:
     """`ACME-CR-7`, `CR-7`, `#7` or `7` in `engagement`; UserError if there is no such request."""
     raw = (token or "").strip()
@@ -247,7 +253,7 @@ async def create(session: AsyncSession, core: "Cadence", *, engagement: Engageme
                  wanted_by: date | None, from_standup_answer_id: int | None = None) -> ChangeRequest:
     """File a new request (state submitted), post its card in the home channel, tell the vendor PM."""
     # Numbers are per engagement: lock the engagement row so two filings never take the same one.
-    await session.execute(select(Engagement.id).where(Engagement.id == engagement.id).with_for_update())
+    await lock_engagement(session, engagement.id)
     number = (await session.scalar(
         select(func.max(ChangeRequest.number)).where(ChangeRequest.engagement_id == engagement.id)
     ) or 0) + 1
@@ -313,10 +319,9 @@ async def edit_scope(session: AsyncSession, core: "Cadence", *, cr: ChangeReques
     await note(session, cr=cr, engagement=engagement, action="edit_scope", actor=actor, now=now,
                data={"changes": diff, "round": cr.round})
     msg = f"Scope of {r} updated ({', '.join(k.replace('_', ' ') for k in diff)})."
-    if cr.state == State.PENDING_APPROVAL:
-        if await reset_if_approved(session, core, cr=cr, engagement=engagement, actor=actor, now=now,
-                                   why="scope changed"):
-            msg += " Earlier approvals no longer count; the approvers are asked again."
+    if cr.state == State.PENDING_APPROVAL and await reset_if_approved(
+            session, core, cr=cr, engagement=engagement, actor=actor, now=now, why="scope changed"):
+        return msg + " Earlier approvals no longer count; the approvers are asked again."
     await refresh_card(session, core, cr, engagement, now)
     return msg
 
@@ -341,7 +346,7 @@ async def assess(session: AsyncSession, core: "Cadence", *, cr: ChangeRequest, e
         msg = f"Estimate of {r} revised."
         if await reset_if_approved(session, core, cr=cr, engagement=engagement, actor=actor, now=now,
                                    why="estimate revised"):
-            msg += " Earlier approvals no longer count; the approvers are asked again."
+            return msg + " Earlier approvals no longer count; the approvers are asked again."
         await refresh_card(session, core, cr, engagement, now)
         return msg
     require_step("assess", cr, engagement, roles, actor)
@@ -351,7 +356,6 @@ async def assess(session: AsyncSession, core: "Cadence", *, cr: ChangeRequest, e
     await transition(session, cr=cr, engagement=engagement, action="assess", actor=actor, now=now,
                      data={"estimate": {k: _plain(v) for k, v in estimate.items()}})
     t = await start_approval(session, core, cr=cr, engagement=engagement, now=now)
-    await refresh_card(session, core, cr, engagement, now)
     msg = f"{r} assessed and sent for approval."
     if t.problems:
         msg += " ⚠️ " + " ".join(t.problems)
@@ -393,10 +397,10 @@ async def reset_if_approved(session: AsyncSession, core: "Cadence", *, cr: Chang
 
 async def ask_approvers(session: AsyncSession, core: "Cadence", *, cr: ChangeRequest, engagement: Engagement,
                         now: datetime, again: bool, why: str = "") -> Tally:
-    """DM the request's card to each approver (and to the delegate of one who is away), and schedule
-    their daily reminders and the escalation."""
+    """Edit the card in place, then DM it to each approver (and to the delegate of one who is away),
+    and schedule their daily reminders and the escalation."""
     t = await tally_of(session, cr, engagement)
-    c = await card(session, cr, engagement, now)
+    c = await refresh_card(session, core, cr, engagement, now)
     r = ref(engagement, cr)
     holders = [await session.get(Person, pid) for pid in t.approvers()]
     for p in holders:
@@ -474,10 +478,13 @@ async def decide(session: AsyncSession, core: "Cadence", *, request_id: int, cli
     delegate they are). Harmless when repeated or when the request is already decided.
     Returns what to tell the clicker; raises UserError to refuse."""
     assert decision in ("approve", "reject")
-    # Lock the request: concurrent decisions on it queue here, and each sees the others' rows.
-    cr = await load(session, request_id, lock=True)
+    cr = await load(session, request_id)
     if cr is None:
         raise UserError("That change request no longer exists. Nothing changed.")
+    # Lock the engagement, then the request (always in that order, as role changes do): concurrent
+    # decisions queue here, and each sees the others' rows.
+    await lock_engagement(session, cr.engagement_id)
+    cr = await load(session, request_id, lock=True)
     engagement = await session.get(Engagement, cr.engagement_id)
     r = ref(engagement, cr)
     if cr.state != State.PENDING_APPROVAL:
@@ -547,8 +554,8 @@ async def finish(session: AsyncSession, core: "Cadence", *, cr: ChangeRequest, e
     r = ref(engagement, cr)
     cont_before = None
     if action == "approve":
-        # Serialise approvals per engagement so the contingency figures and the 80 % warning are exact.
-        await session.execute(select(Engagement.id).where(Engagement.id == engagement.id).with_for_update())
+        # Approvals are serialised per engagement, so the contingency figures and the 80 % warning are exact.
+        await lock_engagement(session, engagement.id)
         cont_before = await contingency(session, engagement, exclude=cr.id)
     await transition(session, cr=cr, engagement=engagement, action=action, actor=actor, now=now,
                      comment=comment if action == "reject" or actor is None else None, on_behalf_of=on_behalf_of,
@@ -617,6 +624,7 @@ async def membership_changed(session: AsyncSession, core: "Cadence", *, engageme
                              now: datetime) -> None:
     """Roles changed: a new approver of a waiting request is asked (and reminded); a request whose
     remaining approvers have all approved is approved (recorded as reached after the change)."""
+    await lock_engagement(session, engagement.id)
     pending = list(await session.scalars(select(ChangeRequest.id).where(
         ChangeRequest.engagement_id == engagement.id, ChangeRequest.state == State.PENDING_APPROVAL.value)))
     for cr_id in pending:
@@ -629,10 +637,9 @@ async def membership_changed(session: AsyncSession, core: "Cadence", *, engageme
                          comment=f"quorum reached after a role change of {person.display_name}", on_behalf_of=None)
             continue
         decided = {d.approver_id for d in await round_decisions(session, cr)}
+        c = await refresh_card(session, core, cr, engagement, now)
         if person.id in t.approvers() and person.id not in decided:
-            c = await card(session, cr, engagement, now)
             await core.outbox.dm(session, person, Card(text=f"Your decision is needed on {ref(engagement, cr)}.",
                                                        tone="warning"), engagement_id=engagement.id)
             await core.outbox.dm(session, person, c, ref_key=ref_key(cr), engagement_id=engagement.id)
             await reminders.schedule_round(session, core, cr=cr, engagement=engagement, approvers=[person], now=now)
-        await refresh_card(session, core, cr, engagement, now)
