@@ -97,11 +97,30 @@ async def test_form_filing_validation_and_standup_link(core, clock):
               "expected": "10 s", "actual": "5 min", "affected_users": "finance", "attachment": "javascript:alert(1)"}
     r = await submit(core, people["carol"], "defect.new", values)
     assert "attachment" in r.errors
+    # Opened from a standup blocker: the form is the standup feature's pre-filled copy of ours.
+    from bot.standups.blockers import intake_form
+    from storage.models import Engagement, Person
+    from storage.models.standups import StandupEntry
+
+    async with core.session_factory() as s, s.begin():
+        eng = await s.scalar(select(Engagement).where(Engagement.key == "ACME"))
+        dev = await s.scalar(select(Person).where(Person.display_name == "Dev"))
+        entry = StandupEntry(engagement_id=eng.id, person_id=dev.id, day=date(2027, 1, 4),
+                             questions=["q1", "q2", "Anything blocking you?"], blocker_index=2,
+                             answers=["a", "b", "Export takes 5 minutes"], status="answered",
+                             updated_at=clock.now())
+        s.add(entry)
+        await s.flush()
+        form = intake_form("defect", entry, eng, dev)
+    assert form.form_id == "defect.new" and form.state == {"from_standup_answer": entry.id}
     r = await submit(core, people["carol"], "defect.new", {**values, "attachment": "https://files.example/har"},
-                     {"from_standup_answer": 42})
+                     form.state)
     assert "Filed ACME-D-1 (S3)" in reply_text(r)
     d = await defect(core)
-    assert d.source_standup_answer_id == 42 and d.attachment_url == "https://files.example/har"
+    assert d.source_standup_answer_id == entry.id and d.attachment_url == "https://files.example/har"
+    # A tampered state naming an answer that is not this engagement's is not linked.
+    await submit(core, people["carol"], "defect.new", {**values, "attachment": ""}, {"from_standup_answer": 999})
+    assert (await defect(core, 2)).source_standup_answer_id is None
     # S3 is business hours in UTC: filed Mon 08:00 → the clock starts 09:00; 8 business hours → 17:00.
     assert d.response_due_at == clock.now().replace(hour=17)
 
@@ -136,6 +155,10 @@ async def test_list_show_assign_export_and_warranty(core, clock):
     assert rows[1]["out_of_warranty"] == "yes" and rows[1]["assignee"] == "Lena"
     r = await run(core, people["carol"], "/defect show ACME-D-9")
     assert "no defect ACME-D-9" in all_text(r)
+    r = await run(core, people["carol"], "/defect s5 Too severe")
+    assert "Severity must be S1, S2, S3 or S4" in all_text(r)
+    r = await run(core, people["carol"], "/defect Login page is slow")
+    assert r.form and r.form.form_id == "defect.new" and r.form.inputs[0].initial == "Login page is slow"
     r = await run(core, people["carol"], "/defect frobnicate")
     assert "I don't know" in all_text(r)
 

@@ -85,6 +85,8 @@ async def file_quick(ctx: Ctx) -> Reply:
     severity, title = split_severity(text)
     title = clean(title, limit=MAX_TITLE, what="The title", multiline=False)
     if severity is None:
+        if re.match(r"(?i)^(s|p|sev|severity|level|lvl|l)\s?\d+\b", text):
+            return Reply.refuse("Severity must be S1, S2, S3 or S4 (also sev1, p1, critical, level 1 …).")
         if len(text.split()) == 1:
             return Reply.refuse(f"I don't know `/defect {truncate(text, 30)}`. File with `/defect s1 <title>` "
                                 f"(or sev1, p1, critical, level 1 …), or see `/defect help`.")
@@ -107,6 +109,23 @@ async def open_form(ctx: Ctx) -> Reply:
     if title:
         initial["title"] = clean(title, limit=MAX_TITLE, multiline=False)
     return Reply(form=cards.new_form(initial=initial))
+
+
+async def _standup_answer(ctx: Ctx, engagement: Engagement, raw: Any) -> int | None:
+    """The standup answer a blocker-turned-defect came from — only if it exists in this engagement
+    (form state comes back from the client and could be tampered with)."""
+    try:
+        answer_id = int(raw) if raw not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+    if answer_id is None:
+        return None
+    try:
+        from storage.models.standups import StandupEntry
+    except ImportError:  # the standups feature is not installed
+        return None
+    entry = await ctx.session.get(StandupEntry, answer_id)
+    return answer_id if entry is not None and entry.engagement_id == engagement.id else None
 
 
 async def submit_new(ctx: Ctx, values: dict[str, str], state: dict[str, Any]) -> Reply:
@@ -134,11 +153,7 @@ async def submit_new(ctx: Ctx, values: dict[str, str], state: dict[str, Any]) ->
     details["attachment_url"] = link
     if errors:
         return Reply(errors=errors)
-    source = state.get("from_standup_answer")
-    try:
-        source_id = int(source) if source not in (None, "") else None
-    except (TypeError, ValueError):
-        source_id = None
+    source_id = await _standup_answer(ctx, engagement, state.get("from_standup_answer"))
     defect = await service.file(ctx.session, ctx.core, engagement=engagement, reporter=ctx.person, title=title,
                                 severity=severity, now=ctx.now, details=details, source_standup_answer_id=source_id)
     return Reply.say(f"Filed {service.ref(engagement, defect)} ({label(severity)}). The card is in the channel.",
