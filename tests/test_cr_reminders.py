@@ -87,3 +87,15 @@ async def test_work_days_away_and_delegate(core):
     assert len(reminders(core, "victor")) == 3
     await goto(core, at(2027, 1, 10, 5, 0))  # Sunday 10:30 in Kolkata
     assert len(reminders(core, "victor")) == 4
+
+
+async def test_zone_change_replans_reminders_and_card_shows_absence(core):
+    people = await make_engagement(core)
+    cr = await pending_cr(core, people)
+    await run(core, people["alice"], "/cadence tz Asia/Tokyo")
+    due = sorted(t.due_at for t in await timers(core, f"cr.remind:{cr.id}:"))
+    assert due == [at(2027, 1, 5, 1, 0), at(2027, 1, 5, 4, 30)]  # Alice: Tuesday 10:00 in Tokyo; Victor as before
+    await run(core, people["alice"], "/cadence ooo today")
+    await core.drain()
+    from tests.cr_support import card_text, updates
+    assert "Alice (out of office)" in card_text(updates(core, "ACME-CR-1")[-1].card)

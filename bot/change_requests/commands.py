@@ -500,6 +500,10 @@ async def on_membership_changed(session, core, *, engagement: Engagement, person
     await service.membership_changed(session, core, engagement=engagement, person=person, now=core.clock.now())
 
 
+async def on_person_changed(session, core, *, person: Person) -> None:  # noqa: ANN001
+    await service.person_changed(session, core, person=person, now=core.clock.now())
+
+
 async def home_section(session, core, person: Person) -> list[Card]:  # noqa: ANN001
     """Slack App Home: the change requests waiting for this person's decision (at most five)."""
     rows = await session.scalars(select(ChangeRequest).where(
@@ -551,4 +555,6 @@ def register(registry: Registry) -> None:
     registry.add_timer(reminders.ESCALATE, reminders.on_escalate)
     registry.add_hook("engagement_settings_changed", on_settings_changed)
     registry.add_hook("membership_changed", on_membership_changed)
+    registry.add_hook("person_tz_changed", on_person_changed)
+    registry.add_hook("absence_changed", on_person_changed)
     registry.add_home_section(home_section)

@@ -39,6 +39,10 @@ def _hhmm(text: str) -> time:
         return time(10, 0)
 
 
+def reminder_time(cr_settings: dict) -> time:
+    return _hhmm(cr_settings.get("reminder_time", "10:00"))
+
+
 def next_reminder(person: Person, after: datetime, at: time) -> tuple[datetime, date]:
     """The approver's next work day after `after`'s local date, at `at` local time (UTC, local date)."""
     tz = zone(person)

@@ -643,3 +643,24 @@ async def membership_changed(session: AsyncSession, core: "Cadence", *, engageme
                                                        tone="warning"), engagement_id=engagement.id)
             await core.outbox.dm(session, person, c, ref_key=ref_key(cr), engagement_id=engagement.id)
             await reminders.schedule_round(session, core, cr=cr, engagement=engagement, approvers=[person], now=now)
+
+
+async def person_changed(session: AsyncSession, core: "Cadence", *, person: Person, now: datetime) -> None:
+    """An approver's zone or absences changed: their reminders are re-planned at their new local 10:00,
+    and the cards of requests waiting for them show whether they are away."""
+    engagement_ids = [eid for eid in await session.scalars(
+        select(ChangeRequest.engagement_id).where(ChangeRequest.state == State.PENDING_APPROVAL.value).distinct())]
+    for eid in engagement_ids:
+        engagement = await session.get(Engagement, eid)
+        if await roles_of(session, engagement, person) is None:
+            continue
+        rows = list(await session.scalars(select(ChangeRequest).where(
+            ChangeRequest.engagement_id == eid, ChangeRequest.state == State.PENDING_APPROVAL.value)))
+        for cr in rows:
+            t = await tally_of(session, cr, engagement)
+            if person.id not in t.waiting_for():
+                continue
+            await reminders.cancel_for(session, core, cr, person.id)
+            at = reminders.reminder_time(settings(engagement))
+            await reminders.schedule_reminder(session, core, cr=cr, person=person, now=now, at=at)
+            await refresh_card(session, core, cr, engagement, now)
