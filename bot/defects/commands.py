@@ -199,6 +199,15 @@ async def assign_command(ctx: Ctx) -> Reply:
     return Reply.say(f"{service.ref(engagement, defect)} is assigned to {assignee.display_name}.", tone="good")
 
 
+HISTORY_WORDS = {
+    "filed": "filed", "ack": "acknowledged", "start": "started work", "wait": "waiting on client",
+    "resolve": "resolved", "close": "closed", "reopen": "reopened", "assigned": "assigned",
+    "severity_changed": "changed severity", "s1_paged": "paged the vendor PM and lead",
+    "response_warning": "warning: response time 75 % used", "resolution_warning": "warning: resolution time 75 % used",
+    "response_breach": "response target breached", "resolution_breach": "resolution target breached",
+}
+
+
 async def show_command(ctx: Ctx) -> Reply:
     from bot.audit import history
 
@@ -208,9 +217,13 @@ async def show_command(ctx: Ctx) -> Reply:
     entries = await history(ctx.session, entity_type=service.ENTITY, entity_id=defect.id)
     lines = []
     for e in entries[-20:]:
-        move = f" {e.from_state} → {e.to_state}" if e.from_state and e.to_state and e.from_state != e.to_state else ""
+        move = (f" ({st.LABEL.get(e.from_state, e.from_state)} → {st.LABEL.get(e.to_state, e.to_state)})"
+                if e.from_state and e.to_state and e.from_state != e.to_state else "")
         note = f" — {truncate(e.comment, 200)}" if e.comment and e.action != "filed" else ""
-        lines.append(f"{when(e.at)} {e.actor_label}: {e.action.replace('_', ' ')}{move}{note}")
+        if e.action == "severity_changed":
+            note = f" {label(e.data.get('from', '?'))} → {label(e.data.get('to', '?'))}{note}"
+        lines.append(f"{when(e.at)} {e.actor_label}: {HISTORY_WORDS.get(e.action, e.action.replace('_', ' '))}"
+                     f"{move}{note}")
     if lines:
         card.sections.append(Card(title="History", text="\n".join(lines)))
     pauses = [p for p in defect.pauses if p.kind == "waiting"]
