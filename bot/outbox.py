@@ -207,10 +207,11 @@ class Outbox:
         messenger = self.core.messengers.get(msg.platform)
         card = Card.from_dict(msg.payload)
         message_id = None
-        address = dict(msg.address)
         try:
             if msg.op == "update":
-                message_id = await self._resolve_ref(msg)
+                message_id = await self._resolve_ref(msg)  # also fills in the channel it landed in
+            address = dict(msg.address)
+            if msg.op == "update":
                 if message_id is None:
                     # The original never arrived (failed for good): post the new state instead.
                     op = "dm" if address.get("user_id") and not address.get("channel_id") else "post"
