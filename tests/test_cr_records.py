@@ -117,3 +117,23 @@ async def test_contingency_drawn_and_warned_at_80_percent(core):
     await core.drain()
     assert "committed 16,000.50 of 15,000.00" in card_text(updates(core, "ACME-CR-4")[-1].card)
     assert dms_to(core, "carol", "was approved")
+
+
+async def test_cr_settings(core):
+    people = await make_engagement(core)
+    r = await run(core, people["carol"], "/cr settings currency EUR")
+    assert "Only the client sponsor or the vendor PM" in said(r)
+    r = await run(core, people["alice"], "/cr settings currency eur")
+    assert "EUR — shown before amounts" in said(r)
+    for bad in ("reminder 25:00", "escalate 0", "warn 101", "currency 12", "colour blue"):
+        r = await run(core, people["victor"], f"/cr settings {bad}")
+        assert r.private[0].tone == "warning", bad
+    await run(core, people["victor"], "/cr settings reminder 9:30")
+    await run(core, people["alice"], "/cadence settings budget 100000")
+    cr = await pending_cr(core, people, cost="6000")
+    assert "Cost: EUR 6,000.00" in card_text(updates(core, "ACME-CR-1")[-1].card)
+    from tests.cr_support import timers
+    due = sorted(t.due_at.isoformat() for t in await timers(core, f"cr.remind:{cr.id}:"))
+    assert due == ["2027-01-05T04:00:00+00:00", "2027-01-05T09:30:00+00:00"]  # 09:30 in Kolkata and London
+    r = await run(core, people["dev"], "/cr settings")
+    assert "09:30" in said(r)

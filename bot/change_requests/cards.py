@@ -81,7 +81,7 @@ def approvals_section(v: View) -> Card | None:
     for g in v.tally.groups:
         need = g.group.describe(len(g.eligible))
         status = "✔ quorum reached" if g.met else ("optional" if not g.required else "waiting")
-        lines.append(f"*{g.group.name.capitalize()} side* — {need} must approve ({status})")
+        lines.append(f"{g.group.name.capitalize()} side — {need} must approve ({status})")
         for pid in g.eligible:
             d = by_approver.get(pid)
             if d is not None:

@@ -2,6 +2,8 @@
 answer. Rules live in service.py; nothing here trusts a button value or form state beyond an id."""
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from bot import audit
@@ -342,7 +344,7 @@ async def cmd_list(ctx: Ctx) -> Reply:
                 p = await ctx.session.get(Person, pid)
                 names.append(p.display_name)
             extra = f" — waiting for {', '.join(names)}" if names else ""
-        lines.append(f"*{ref(eng, cr)}* · {truncate(cr.title, 80)} — {label(cr.state)} "
+        lines.append(f"{ref(eng, cr)} · {truncate(cr.title, 80)} — {label(cr.state)} "
                      f"({cr.priority}){extra}")
     title = {"open": "Open change requests", "mine": "Your change requests",
              "pending-me": "Change requests waiting for your decision", "all": "All change requests"}[which]
@@ -451,6 +453,61 @@ async def cmd_policy(ctx: Ctx) -> Reply:
     return Reply(private=[await _policy_card(ctx, eng)])
 
 
+# -- settings ---------------------------------------------------------------------------------------
+
+CR_SETTINGS = {
+    "currency": ("currency", "shown before amounts, e.g. `EUR` (`none` for no symbol)"),
+    "reminder": ("reminder_time", "approvers' local reminder time, e.g. `10:00`"),
+    "escalate": ("escalate_after_workdays", "work days without a decision before escalation, e.g. `3`"),
+    "warn": ("contingency_warn_pct", "warn when this % of the contingency is committed, e.g. `80`"),
+}
+
+
+def _settings_card(eng: Engagement) -> Card:
+    s = service.settings(eng)
+    fields = [Field(name, f"{s[key] if s[key] not in ('', None) else 'none'} — {what}", short=False)
+              for name, (key, what) in CR_SETTINGS.items()]
+    return Card(title=f"{eng.key} change-request settings", fields=fields,
+                footer="Change one with `/cr settings <name> <value>`; the approval rule is `/cr policy`.")
+
+
+async def cmd_settings(ctx: Ctx) -> Reply:
+    """/cr settings [currency EUR | reminder 10:00 | escalate 3 | warn 80]"""
+    eng = ctx.require_engagement()
+    name, _, value = ctx.args.strip().partition(" ")
+    if not name:
+        return Reply(private=[_settings_card(eng)])
+    name, value = name.lower(), clean(value, limit=20, what="The value", multiline=False)
+    if name not in CR_SETTINGS:
+        raise UserError(f"No setting “{truncate(name, 20)}”. Settings: {', '.join(CR_SETTINGS)}.")
+    if not ctx.roles & {"client_sponsor", "vendor_pm"}:
+        raise UserError("Only the client sponsor or the vendor PM can change change-request settings.")
+    key = CR_SETTINGS[name][0]
+    if name == "currency":
+        if value.lower() == "none":
+            new: object = ""
+        elif 1 <= len(value) <= 8 and all(ch.isalpha() or ch in "$€£¥₹" for ch in value):
+            new = value.upper() if value.isalpha() else value
+        else:
+            raise UserError("A currency is a code like `EUR` or a symbol like `€` (or `none`).")
+    elif name == "reminder":
+        if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", value):
+            raise UserError("Give the reminder time as HH:MM, e.g. `10:00`.")
+        new = value.zfill(5)
+    else:
+        low, high = (1, 30) if name == "escalate" else (1, 100)
+        if not value.isdigit() or not low <= int(value) <= high:
+            raise UserError(f"Give a whole number from {low} to {high}.")
+        new = int(value)
+    before = service.settings(eng).get(key)
+    update_feature_settings(eng, "cr", {key: new})
+    await audit.record(ctx.session, now=ctx.now, engagement_id=eng.id, entity_type="engagement", entity_id=eng.id,
+                       action="cr_setting_changed", actor=ctx.person,
+                       data={"setting": key, "before": before, "after": new})
+    await ctx.core.emit(ctx.session, "engagement_settings_changed", engagement=eng, feature="cr")
+    return Reply(private=[_settings_card(eng)])
+
+
 # -- delegation -------------------------------------------------------------------------------------
 
 async def cmd_delegate(ctx: Ctx) -> Reply:
@@ -492,7 +549,7 @@ async def cmd_delegate(ctx: Ctx) -> Reply:
 
 async def on_settings_changed(session, core, *, engagement: Engagement, feature: str) -> None:  # noqa: ANN001
     """Budget or contingency changed: the open requests' cards show the new figures."""
-    if feature in ("engagement", "budget", "contingency"):
+    if feature in ("engagement", "budget", "contingency", "cr"):
         await service.refresh_open_cards(session, core, engagement, core.clock.now())
 
 
@@ -540,6 +597,8 @@ def register(registry: Registry) -> None:
     add("cr", "export", cmd_export, usage="/cr export", summary="CSV of every request and transition")
     add("cr", "policy", cmd_policy, usage="/cr policy [client any | vendor 2of3 | both off]",
         summary="show or change who must approve")
+    add("cr", "settings", cmd_settings, usage="/cr settings [currency EUR | reminder 10:00 | escalate 3 | warn 80]",
+        summary="show or change reminders, escalation, contingency warning, currency")
     add("cadence", "delegate", cmd_delegate, usage="/cadence delegate @name | off",
         summary="who decides your change requests while you are away")
     registry.add_action("cr.approve", act_approve)
