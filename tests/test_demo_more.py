@@ -106,3 +106,16 @@ async def test_home_shows_next_demos_and_what_they_wait_for(core):
     await click(core, people["alice"], "demo.outcome", value)
     cards = await core.home(people["alice"])
     assert not [c for c in cards if c.title == "Demos · ACME"]
+
+
+async def test_late_agenda_item_edits_the_posted_reminder(core):
+    people = await make_engagement(core)
+    r = await run(core, people["carol"], "/demo schedule tomorrow 15:00 | Demo A")  # Tue 20:00 UTC
+    await click(core, people["carol"], "demo.confirm", r.private[0].buttons[0].value)
+    await advance(core, hours=35)  # the 1 h reminder is out
+    assert [d for d in sent(core) if "Demo in 1 hour" in d.text and "Nobody has sent" in d.text]
+    r = await run(core, people["lena"], "/demo agenda 1 Search filters")
+    assert "added to the reminder already posted" in reply_text(r)
+    await core.drain()
+    edits = [d for d in sent(core) if d.op == "update" and "Demo in 1 hour" in d.text]
+    assert edits and "Lena: Search filters" in edits[-1].text

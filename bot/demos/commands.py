@@ -295,6 +295,9 @@ async def _save_agenda(ctx: Ctx, occ: DemoOccurrence, text: str) -> Reply:
                                        updated_at=ctx.now))
     else:
         item.text, item.updated_at = text, ctx.now
+    if await reminders.refresh_last_reminder(ctx.session, ctx.core, engagement, demo, occ):
+        return Reply.say(f"Thanks — “{text}” is added to the reminder already posted for "
+                         f"{cards.demo_ref(engagement, demo)} ({when(occ.starts_at)}).", tone="good")
     return Reply.say(f"Thanks — “{text}” goes into the reminder before {cards.demo_ref(engagement, demo)} "
                      f"({when(occ.starts_at)}).", tone="good")
 

@@ -47,6 +47,33 @@ async def agenda_lines(session, occ: DemoOccurrence) -> list[str]:  # noqa: ANN0
     return [f"• {person.display_name}: {item.text}" for item, person in rows]
 
 
+def remind_ref(occ: DemoOccurrence, minutes: int) -> str:
+    return f"demo:occ:{occ.id}:v{occ.version}:remind:{minutes}"
+
+
+async def reminder_card(session, engagement: Engagement, demo: Demo, occ: DemoOccurrence,  # noqa: ANN001
+                        minutes: int, *, late_minutes: int = 0) -> Card:
+    offsets = service.settings(engagement)["reminder_minutes"] or [minutes]
+    is_last = minutes <= min(offsets)
+    zones = await cards.member_zones(session, engagement)
+    fields = [
+        Field("Demo", f"{cards.demo_ref(engagement, demo)} · {demo.title}", short=False),
+        Field("Starts (your time)", when(occ.starts_at), short=False),
+        Field("Time zones", cards.zone_lines(occ.starts_at, zones, home=engagement.home_tz), short=False),
+    ]
+    agenda = await agenda_lines(session, occ)
+    if agenda:
+        fields.append(Field("Agenda", "\n".join(agenda), short=False))
+    elif is_last:
+        fields.append(Field("Agenda", "Nobody has sent an agenda item.", short=False))
+    return Card(
+        title=f"Demo {lead_label(minutes)}: {demo.title}",
+        text=f"{demo.title} starts {when(occ.starts_at)}.",
+        fields=fields,
+        footer=f"This reminder is {late_minutes} min late (Cadence was unavailable)." if late_minutes else "",
+    )
+
+
 async def remind(tctx: TimerCtx) -> None:
     live = await _live(tctx)
     if live is None:
@@ -55,29 +82,26 @@ async def remind(tctx: TimerCtx) -> None:
     if tctx.now >= occ.starts_at:
         return  # Cadence was down past the start: a reminder now would only confuse.
     minutes = int(tctx.payload.get("minutes") or 60)
-    offsets = service.settings(engagement)["reminder_minutes"] or [minutes]
-    is_last = minutes <= min(offsets)
-    zones = await cards.member_zones(tctx.session, engagement)
-    fields = [
-        Field("Demo", f"{cards.demo_ref(engagement, demo)} · {demo.title}", short=False),
-        Field("Starts (your time)", when(occ.starts_at), short=False),
-        Field("Time zones", cards.zone_lines(occ.starts_at, zones, home=engagement.home_tz), short=False),
-    ]
-    agenda = await agenda_lines(tctx.session, occ)
-    if agenda:
-        fields.append(Field("Agenda", "\n".join(agenda), short=False))
-    elif is_last:
-        fields.append(Field("Agenda", "Nobody has sent an agenda item.", short=False))
     late = tctx.lateness > timedelta(minutes=5)
-    card = Card(
-        title=f"Demo {lead_label(minutes)}: {demo.title}",
-        text=f"{demo.title} starts {when(occ.starts_at)}.",
-        fields=fields,
-        footer=(f"This reminder is {int(tctx.lateness.total_seconds() // 60)} min late (Cadence was unavailable)."
-                if late else ""),
-    )
-    await tctx.core.outbox.post_home(tctx.session, engagement, card,
-                                     ref_key=f"demo:occ:{occ.id}:v{occ.version}:remind:{minutes}")
+    card = await reminder_card(tctx.session, engagement, demo, occ, minutes,
+                               late_minutes=int(tctx.lateness.total_seconds() // 60) if late else 0)
+    await tctx.core.outbox.post_home(tctx.session, engagement, card, ref_key=remind_ref(occ, minutes))
+
+
+async def refresh_last_reminder(session, core, engagement: Engagement, demo: Demo,  # noqa: ANN001
+                                occ: DemoOccurrence) -> bool:
+    """An agenda item arrived after the last reminder was posted: edit that reminder to include it."""
+    offsets = service.settings(engagement)["reminder_minutes"]
+    if not offsets:
+        return False
+    last = min(offsets)
+    timer = await core.timers.get(session, f"demo:{occ.id}:v{occ.version}:remind:{last}")
+    if timer is None or timer.status != "done":
+        return False
+    await session.flush()
+    card = await reminder_card(session, engagement, demo, occ, last)
+    await core.outbox.update(session, remind_ref(occ, last), card)
+    return True
 
 
 async def ask_agenda(tctx: TimerCtx) -> None:
