@@ -119,3 +119,22 @@ async def test_late_agenda_item_edits_the_posted_reminder(core):
     await core.drain()
     edits = [d for d in sent(core) if d.op == "update" and "Demo in 1 hour" in d.text]
     assert edits and "Lena: Search filters" in edits[-1].text
+
+
+async def test_concurrent_confirms(core):
+    import asyncio
+
+    from sqlalchemy import func
+
+    people = await make_engagement(core)
+    a = await run(core, people["carol"], "/demo schedule tomorrow 10:00 | Demo A")
+    b = await run(core, people["victor"], "/demo schedule tomorrow 11:00 | Demo B")
+    va, vb = a.private[0].buttons[0].value, b.private[0].buttons[0].value
+    results = await asyncio.gather(
+        click(core, people["carol"], "demo.confirm", va), click(core, people["carol"], "demo.confirm", va),
+        click(core, people["victor"], "demo.confirm", vb))
+    titles = sorted(r.update.title for r in results if r.update is not None)
+    assert titles[0] == "Already scheduled" and len(titles) == 3, [reply_text(r) for r in results]
+    async with core.session_factory() as s:
+        assert await s.scalar(select(func.count()).select_from(Demo)) == 2
+        assert sorted(await s.scalars(select(Demo.number))) == [1, 2]

@@ -10,6 +10,7 @@ from datetime import datetime, time, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit
@@ -247,16 +248,27 @@ async def create(session: AsyncSession, core: "Cadence", *, engagement: Engageme
     if start <= now:
         raise UserError("That time has passed since I asked; nothing was saved. Please schedule it again.")
     s = settings(engagement)
-    number = (await session.scalar(select(func.max(Demo.number)).where(Demo.engagement_id == engagement.id)) or 0) + 1
-    demo = Demo(
-        engagement_id=engagement.id, number=number,
-        title=draft.title or s.get("default_title") or "Sprint demo", tz=draft.tz, start_at=start,
-        duration_minutes=int(draft.duration or s["duration_minutes"]), rrule=draft.rrule, status="scheduled",
-        uid=f"{uuid.uuid4()}@cadence", sequence=0, exdates=[], draft_key=draft.key, created_by_id=person.id,
-        created_at=now, updated_at=now,
-    )
-    session.add(demo)
-    await session.flush()
+    for attempt in range(3):
+        number = (await session.scalar(select(func.max(Demo.number))
+                                       .where(Demo.engagement_id == engagement.id)) or 0) + 1
+        demo = Demo(
+            engagement_id=engagement.id, number=number,
+            title=draft.title or s.get("default_title") or "Sprint demo", tz=draft.tz, start_at=start,
+            duration_minutes=int(draft.duration or s["duration_minutes"]), rrule=draft.rrule, status="scheduled",
+            uid=f"{uuid.uuid4()}@cadence", sequence=0, exdates=[], draft_key=draft.key, created_by_id=person.id,
+            created_at=now, updated_at=now,
+        )
+        try:
+            async with session.begin_nested():
+                session.add(demo)
+                await session.flush()
+            break
+        except IntegrityError:
+            # A concurrent Confirm of the same draft (draft_key), or another demo took the number.
+            if draft.key and await session.scalar(select(Demo.id).where(Demo.draft_key == draft.key)):
+                return await create(session, core, engagement=engagement, person=person, draft=draft, now=now)
+            if attempt == 2:
+                raise UserError("Several demos were being scheduled at once; nothing was saved. Please confirm again.")
     occ = await add_occurrence(session, core, engagement, demo, start, now)
     await audit.record(session, now=now, engagement_id=engagement.id, entity_type="demo", entity_id=demo.id,
                        action="scheduled", to_state="scheduled", actor=person,
