@@ -251,3 +251,24 @@ async def test_business_hours_timers_across_easter_and_dst_to_the_minute(core, c
     assert notices(core, n, "breached") == []
     await advance(core, minutes=1)
     assert len(notices(core, n, "response target breached")) == 3
+
+
+async def test_a_timer_does_not_wait_for_a_defect_being_changed_on_postgres(pg_core, clock):
+    """A due timer whose defect row is locked by someone's change tries again seconds later (no
+    lock-order deadlock between the timer batch and a person's transaction), then fires once."""
+    from storage.models.defects import Defect
+
+    core = pg_core
+    people = await engagement(core)
+    await run(core, people["carol"], "/defect s1 Site down")
+    await core.drain()
+    n = len(sent(core))
+    d = await defect(core)
+    clock.advance(minutes=45)
+    async with core.session_factory() as s, s.begin():
+        await s.execute(select(Defect).where(Defect.id == d.id).with_for_update())
+        await core.drain()  # the warning timer is due, its defect is locked: not sent, moved on
+    assert notices(core, n, "%") == []
+    await advance(core, seconds=5)
+    assert len(notices(core, n, "% of the response time used")) == 3
+    assert await audit_actions(core, "response_warning") == 1

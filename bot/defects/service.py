@@ -77,11 +77,13 @@ def is_out_of_warranty(engagement: Engagement, filed_at: datetime) -> bool:
     return filed_at.astimezone(zone).date() > engagement.warranty_end
 
 
-async def get(session: AsyncSession, *, defect_id: int, lock: bool = False) -> Defect | None:
-    """One defect by database id (locked FOR UPDATE when `lock`, fresh from the database)."""
+async def get(session: AsyncSession, *, defect_id: int, lock: bool = False,
+              skip_locked: bool = False) -> Defect | None:
+    """One defect by database id (locked FOR UPDATE when `lock`, fresh from the database).
+    With `skip_locked`, None when another transaction holds the row."""
     q = select(Defect).where(Defect.id == defect_id).execution_options(populate_existing=True)
     if lock:
-        q = q.with_for_update()
+        q = q.with_for_update(skip_locked=skip_locked)
     return await session.scalar(q)
 
 

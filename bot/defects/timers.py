@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from bot.core import Cadence
 
 KIND = "defect.sla"
+RETRY_BUSY = timedelta(seconds=5)
 WARN, BREACH = "warn", "breach"
 
 
@@ -158,8 +160,16 @@ async def on_timer(tctx: TimerCtx) -> None:
     clock_name, kind = payload.get("clock"), payload.get("kind")
     if clock_name not in CLOCKS or kind not in (WARN, BREACH):
         return
-    defect = await get(tctx.session, defect_id=int(payload.get("defect_id", 0)), lock=True)
-    if defect is None or defect.state == st.CLOSED:
+    defect_id = int(payload.get("defect_id", 0))
+    # Never wait for a defect a person is changing right now: this transaction already holds timer
+    # rows that their change may need (a lock-order deadlock). Try again a few seconds later.
+    defect = await get(tctx.session, defect_id=defect_id, lock=True, skip_locked=True)
+    if defect is None:
+        if await tctx.session.scalar(select(Defect.id).where(Defect.id == defect_id)) is not None:
+            tctx.timer.due_at = tctx.now + RETRY_BUSY
+            tctx.core.note_due(tctx.timer.due_at)
+        return
+    if defect.state == st.CLOSED:
         return
     if int(payload.get("generation", -1)) != (defect.timer_generation or 0):
         return  # superseded by a severity change
