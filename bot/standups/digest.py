@@ -54,6 +54,24 @@ async def plan_digest(session: AsyncSession, core, engagement: Engagement, day: 
     return due
 
 
+async def extend_digest(session: AsyncSession, core, engagement: Engagement, day: date,  # noqa: ANN001
+                        prompt_at: datetime, now: datetime) -> None:
+    """A prompt of `day` was planned at `prompt_at`: make sure the digest comes after it (and its
+    reminder). Cheap — no pass over every participant — unless the digest has no timer yet."""
+    existing = await core.timers.get(session, digest_key(engagement.id, day))
+    if existing is None:
+        await plan_digest(session, core, engagement, day, now)
+        return
+    if existing.status != "pending":
+        return
+    conf = settings(engagement)
+    due = digest_instant(day, latest_prompt=prompt_at, at=conf.digest_time, zone=conf.digest_zone, days=conf.days,
+                         grace=conf.reminder)
+    if due > existing.due_at:
+        await core.timers.schedule(session, kind=DIGEST, due_at=due, key=existing.key, engagement_id=engagement.id,
+                                   payload=existing.payload)
+
+
 async def on_digest(tctx: TimerCtx) -> None:
     session, core, now = tctx.session, tctx.core, tctx.now
     engagement = await session.get(Engagement, tctx.payload["engagement_id"])

@@ -37,10 +37,12 @@ def reminder_key(engagement_id: int, person_id: int, day: date) -> str:
 
 async def plan_person(session: AsyncSession, core, engagement: Engagement, person: Person,  # noqa: ANN001
                       now: datetime, *, fired_key: str | None = None,
-                      plan_digests: bool = True) -> tuple[date, datetime] | None:
+                      digests: str = "replan") -> tuple[date, datetime] | None:
     """Make the person's one pending prompt in this engagement the right one (or none if they do not
-    take part). An overdue prompt still pending is kept; a day already prompted is never chosen."""
-    from bot.standups.digest import plan_digest
+    take part). An overdue prompt still pending is kept; a day already prompted is never chosen.
+    `digests`: "replan" that day's digest (something changed: a full pass over the participants),
+    "extend" only move it later if this prompt needs that (a prompt fired: nothing else changed), "none"."""
+    from bot.standups.digest import extend_digest, plan_digest
 
     prefix = prompt_prefix(engagement.id, person.id)
     pending = {t.key: t for t in await session.scalars(
@@ -70,8 +72,10 @@ async def plan_person(session: AsyncSession, core, engagement: Engagement, perso
         await core.timers.schedule(session, kind=PROMPT, due_at=instant, key=keep, engagement_id=engagement.id,
                                    payload={"engagement_id": engagement.id, "person_id": person.id,
                                             "day": day.isoformat()})
-        if plan_digests:
+        if digests == "replan":
             await plan_digest(session, core, engagement, day, now)
+        elif digests == "extend":
+            await extend_digest(session, core, engagement, day, instant, now)
     return chosen
 
 
@@ -82,7 +86,7 @@ async def plan_engagement(session: AsyncSession, core, engagement: Engagement, n
     days = set()
     for m in await people.memberships(session, engagement):
         person = m.person or await session.get(Person, m.person_id)
-        chosen = await plan_person(session, core, engagement, person, now, plan_digests=False)
+        chosen = await plan_person(session, core, engagement, person, now, digests="none")
         if chosen is not None:
             days.add(chosen[0])
     for day in sorted(days):
@@ -120,7 +124,7 @@ async def on_prompt(tctx: TimerCtx) -> None:
         await _prompt(session, core, engagement, person, day, conf, now)
     else:
         log.info("standup prompt %s skipped: %s", tctx.timer.key, reason)
-    await plan_person(session, core, engagement, person, now, fired_key=tctx.timer.key)
+    await plan_person(session, core, engagement, person, now, fired_key=tctx.timer.key, digests="extend")
 
 
 async def _prompt(session: AsyncSession, core, engagement: Engagement, person: Person, day: date,  # noqa: ANN001
