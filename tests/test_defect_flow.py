@@ -174,3 +174,16 @@ async def test_outsider_cannot_act(core):
     assert "not a member" in reply_text(r)
     r = await run(core, mallory, "/defect s1 spam")
     assert "not a member" in reply_text(r)
+
+
+async def test_home_section_lists_my_open_defects(core):
+    people = await engagement(core)
+    await run(core, people["carol"], "/defect s3 Typo")
+    await run(core, people["carol"], "/defect s1 Down")
+    await run(core, people["dev"], "/defect assign 1 me")
+    cards = await core.home(people["dev"])
+    titles = [c.title for c in cards]
+    assert any(t.startswith("Assigned to you: ACME-D-1") for t in titles)
+    cards = await core.home(people["carol"])
+    mine = [c.title for c in cards if "ACME-D" in c.title]
+    assert mine[0].startswith("You reported: ACME-D-2") and mine[1].startswith("You reported: ACME-D-1")

@@ -345,6 +345,24 @@ async def severity_submit(ctx: Ctx, values: dict[str, str], state: dict[str, Any
     return Reply.say(f"{service.ref(engagement, defect)} is now {label(sev)} (was {label(old)}).", tone="good")
 
 
+async def home_section(session, core, person) -> list[Card]:  # noqa: ANN001
+    """Slack App Home: open defects assigned to this person, then ones they reported (at most five),
+    most urgent first, with their running clock."""
+    rows = list(await session.scalars(
+        select(Defect).where(Defect.state.in_(st.ACTIVE),
+                             or_(Defect.assignee_id == person.id, Defect.reporter_id == person.id))
+        .order_by(Defect.severity, Defect.filed_at)))
+    rows.sort(key=lambda d: (d.assignee_id != person.id, d.severity, d.filed_at))
+    now = core.clock.now()
+    cards: list[Card] = []
+    for d in rows[:5]:
+        engagement = await session.get(Engagement, d.engagement_id)
+        card = list_section(engagement, d, now)
+        card.title = ("Assigned to you: " if d.assignee_id == person.id else "You reported: ") + card.title
+        cards.append(card)
+    return cards
+
+
 # --------------------------------------------------------------------------- help and registration
 
 USAGE = [
@@ -405,3 +423,4 @@ def register(registry: Registry) -> None:
     registry.add_form("defect.reopen", _reason_submit("reopen"))
     registry.add_form("defect.severity", severity_submit)
     registry.add_timer(timers.KIND, timers.on_timer)
+    registry.add_home_section(home_section)
