@@ -187,3 +187,21 @@ async def test_home_section_lists_my_open_defects(core):
     cards = await core.home(people["carol"])
     mine = [c.title for c in cards if "ACME-D" in c.title]
     assert mine[0].startswith("You reported: ACME-D-2") and mine[1].startswith("You reported: ACME-D-1")
+
+
+async def test_change_severity_button_form_and_permissions(core, clock):
+    people = await engagement(core)
+    await run(core, people["carol"], "/defect s3 Slow report")
+    d = await defect(core)
+    r = await click(core, people["dev"], "defect.severity", str(d.id))
+    assert "Only the reporter" in reply_text(r)
+    r = await click(core, people["victor"], "defect.severity", str(d.id))
+    assert r.form and r.form.form_id == "defect.severity" and r.form.inputs[0].initial == "s3"
+    r = await submit(core, people["victor"], "defect.severity", {"severity": "s3", "reason": ""}, r.form.state)
+    assert set(r.errors) == {"severity", "reason"}
+    r = await submit(core, people["victor"], "defect.severity", {"severity": "s2", "reason": "core flow"},
+                     {"defect_id": d.id})
+    assert "now S2 (was S3)" in reply_text(r)
+    r = await run(core, people["carol"], "/defect severity 1 s1")
+    assert "Say why" in reply_text(r)
+    assert (await defect(core)).severity == "s2"

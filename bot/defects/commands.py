@@ -181,6 +181,9 @@ async def severity_command(ctx: Ctx) -> Reply:
     sev, reason = split_severity(rest)
     if sev is None:
         raise UserError(f"Give the new severity: `/defect severity {service.ref(engagement, defect)} s2 <why>`.")
+    if not reason.strip():
+        raise UserError("Say why (a severity change moves contractual deadlines): "
+                        f"`/defect severity {service.ref(engagement, defect)} {sev} <why>`.")
     old = defect.severity
     await service.change_severity(ctx.session, ctx.core, defect=defect, engagement=engagement, severity=sev,
                                   actor=ctx.person, roles=roles, now=ctx.now, reason=_reason(reason) or None)
