@@ -141,8 +141,11 @@ async def _make_core(url: str, clock: ManualClock):
     from bot.bootstrap import create_core
     from handlers.console.messenger import ConsoleMessenger
 
+    import tempfile
+
     core = await create_core(url, clock=clock, migrate=False)
-    core.messengers["console"] = ConsoleMessenger()
+    # Attachments (charts, invites, exports) go to a temporary folder, not the working tree.
+    core.messengers["console"] = ConsoleMessenger(files_dir=tempfile.mkdtemp(prefix="cadence-files-"))
     return core
 
 
