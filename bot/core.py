@@ -25,7 +25,7 @@ from bot.messages import Card, Reply
 from bot.outbox import Outbox
 from bot.people import identity_for, membership_of, person_for_actor
 from bot.registry import Registry
-from bot.text import InputTooLong
+from bot.text import InputTooLong, clean
 from bot.timers import TimerService
 from storage.models import Engagement, Person, ProcessedEvent
 
@@ -99,7 +99,9 @@ class Cadence:
         handler = self.registry.forms.get(form_id)
         if handler is None:
             return Reply.refuse("That form is no longer in use. Nothing was changed.")
-        clean_values = {str(k)[:100]: ("" if v is None else str(v)) for k, v in (values or {}).items()}
+        # Every front end's values are cleaned here once (control characters, forged tokens);
+        # each feature still bounds lengths with its own message.
+        clean_values = {str(k)[:100]: clean("" if v is None else str(v)) for k, v in (values or {}).items()}
         return await self.run(actor, place, lambda ctx: handler(ctx, clean_values, dict(state or {})))
 
     async def handle_dm(self, actor: Actor, place: Place, text: str) -> Reply | None:
@@ -217,6 +219,30 @@ class Cadence:
                     break
             return fired_total, sent_total
 
+    async def _pipelined_tick(self) -> None:
+        """The server's pass: fire due timers and deliver messages at the same time, so the first messages
+        of a large batch of due timers go out while later timers are still firing (measured in
+        bench/timer_lateness.py). drain() stays sequential for tests."""
+        async with self._tick_lock:
+            firing_done = asyncio.Event()
+
+            async def fire() -> None:
+                try:
+                    while not self._stopping and await self.timers.run_due():
+                        pass
+                finally:
+                    firing_done.set()
+
+            async def deliver() -> None:
+                while self.messengers and not self._stopping:
+                    if not await self.outbox.deliver_due():
+                        if firing_done.is_set():
+                            return
+                        await asyncio.sleep(0.02)
+
+            await asyncio.gather(fire(), deliver())
+        await self.tick()  # whatever became due meanwhile, the usual way
+
     async def drain(self) -> tuple[int, int]:
         """Tests and the virtual clock: do everything due at the clock's current time."""
         return await self.tick()
@@ -264,7 +290,7 @@ class Cadence:
     async def _loop(self) -> None:
         while not self._stopping:
             try:
-                await self.tick()
+                await self._pipelined_tick()
                 await self._plan_next_wake()
             except asyncio.CancelledError:
                 raise

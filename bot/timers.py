@@ -33,7 +33,7 @@ class TimerService:
     def __init__(self, core: "Cadence") -> None:
         self.core = core
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
-        self.batch_size = 200
+        self.batch_size = 50  # small batches commit (and hand their messages to delivery) sooner
 
     # -- scheduling (inside the caller's transaction) -------------------------------------------
     async def schedule(self, session: AsyncSession, *, kind: str, due_at: datetime, payload: dict[str, Any] | None = None,

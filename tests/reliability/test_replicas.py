@@ -76,7 +76,7 @@ async def scenario(tmp_path, *, n: int, channels: int, replicas: int = 3, kill_a
                   "frozen": killed_frozen, "posts": Counter(p["title"] for p in posts), "api": api, "reps": reps}
         for r in reps:
             r.signal(signal.SIGTERM)
-        result["exit_codes"] = [await r.wait_exit(timeout=40) for r in reps]
+        result["exit_codes"] = [await r.wait_exit(timeout=90) for r in reps]
         return result
     finally:
         for r in reps:

@@ -1,0 +1,47 @@
+"""The floor for bench/teams_ack.py: a bare botbuilder bot (CloudAdapter, no app id: unauthenticated, as
+Cadence runs in the benchmark) that answers every message with one reply to the activity's serviceUrl.
+
+    python bench/bare_teams_bot.py PORT
+"""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+
+from aiohttp import web
+from botbuilder.core import ActivityHandler, TurnContext
+from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+
+
+@dataclass(frozen=True)
+class Config:
+    APP_ID: str = ""
+    APP_PASSWORD: str = ""
+    APP_TYPE: str = "MultiTenant"
+    APP_TENANTID: str = ""
+
+
+class EchoBot(ActivityHandler):
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        await turn_context.send_activity("ok")
+
+
+def main() -> None:
+    port = int(sys.argv[1])
+    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(Config()))
+    bot = EchoBot()
+
+    async def messages(request: web.Request) -> web.Response:
+        return await adapter.process(request, bot)
+
+    async def healthz(_request: web.Request) -> web.Response:
+        return web.json_response({"ok": True})
+
+    app = web.Application()
+    app.router.add_post("/api/messages", messages)
+    app.router.add_get("/healthz", healthz)
+    web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
+
+
+if __name__ == "__main__":
+    main()
