@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from sqlalchemy import select
+
 from bot.standups.digest import TO_CR, TO_DEFECT
 from tests.helpers import click, make_engagement, reply_text, run, say_dm, submit
 from tests.standup_support import digests, entries, goto, prompts_to, reminders_to, timers
@@ -146,22 +148,35 @@ async def test_blocker_becomes_a_defect_and_a_change_request(sqlite_core):
 
 async def test_a_big_team_digest_fits_in_one_slack_message(sqlite_core):
     """Fourteen answers and three blockers still fit Slack's 50 blocks, blockers first, nobody cut off."""
+    from datetime import date
+
+    from bot.standups.digest import build_digest
     from handlers.slack.render import MAX_BLOCKS, card_blocks
+    from storage.models import Engagement, Membership, Person
+    from storage.models.standups import StandupEntry
 
     core = sqlite_core
-    members = {"alice": ("Europe/London", ["client_sponsor"])}
-    members.update({f"dev{i:02d}": ("Asia/Kolkata", ["developer"]) for i in range(14)})
-    people = await make_engagement(core, members=members)
-    await goto(core, at(2027, 1, 5, 4, 0))
-    for i in range(14):
-        who = people[f"dev{i:02d}"]
-        await say_dm(core, who, f"Task {i} done")
-        await say_dm(core, who, f"Task {i + 1}")
-        await say_dm(core, who, f"Blocked on ticket {i}" if i < 3 else "none")
-    await goto(core, at(2027, 1, 5, 10, 0))
-    card = digests(core)[-1].card
+    await make_engagement(core, members={"alice": ("Europe/London", ["client_sponsor"])})
+    now, day = at(2027, 1, 5, 10, 0), date(2027, 1, 5)
+    questions = ["Done?", "Next?", "Blocked?"]
+    async with core.session_factory() as session, session.begin():
+        eng = await session.scalar(select(Engagement))
+        for i in range(14):
+            p = Person(display_name=f"Dev{i:02d}", tz="Asia/Kolkata", work_days=[0, 1, 2, 3, 4], created_at=now)
+            session.add(p)
+            await session.flush()
+            session.add(Membership(engagement_id=eng.id, person_id=p.id, roles=["developer"], joined_at=now))
+            blocker = f"Blocked on ticket {i}" if i < 3 else None
+            session.add(StandupEntry(
+                engagement_id=eng.id, person_id=p.id, day=day, questions=questions, blocker_index=2,
+                answers=[f"Task {i} done", f"Task {i + 1}", blocker or "none"], position=3, status="answered",
+                expected=True, prompted_at=now, answered_at=now, updated_at=now, answer_tz="Asia/Kolkata",
+                late=False, blocker=blocker, extra={}))
+        await session.flush()
+        card = await build_digest(session, eng, day, now)
     blocks = card_blocks(card)
     assert len(blocks) <= MAX_BLOCKS, len(blocks)
     text = "\n".join(s.text + s.title for s in card.sections)
     assert all(f"Task {i} done" in text for i in range(14))
     assert [s.title.startswith("Blocker") for s in card.sections[:3]] == [True] * 3
+    assert "1. Done?" in card.text  # the legend of the compact layout

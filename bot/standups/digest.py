@@ -182,7 +182,7 @@ async def build_digest(session: AsyncSession, engagement: Engagement, day: date,
         summary.append(f"{late} late")
     text = " · ".join(summary)
     if len(answered) > COMPACT_AFTER:
-        text += "\n" + "  ".join(f"{i + 1}. {q}" for i, q in enumerate(settings(engagement).questions))
+        text += "\n" + "  ".join(f"{i + 1}. {q}" for i, q in enumerate(answered[0].questions))
     return Card(
         title=f"Standup digest · {engagement.name} · {day:%a %d %b %Y}",
         text=text,
