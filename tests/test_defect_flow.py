@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bot.defects.severity import split_severity
 from storage.models import AuditEntry
-from tests.defect_support import all_text, defect, engagement, notices
+from tests.defect_support import all_text, defect, engagement
 from tests.helpers import click, place, reply_text, run, sent, submit
 
 

@@ -11,7 +11,7 @@ from bot.defects import cards, service
 from bot.defects import states as st
 from bot.defects.severity import SEVERITIES, label, parse_severity, split_severity
 from bot.errors import UserError
-from bot.messages import Card, Field, Reply
+from bot.messages import Card, Reply
 from bot.registry import Registry
 from bot.text import MAX_TEXT, MAX_TITLE, clean, truncate, when
 from storage.models import Engagement

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any, Iterable, Sequence
 
-from bot.defects.calendar import ZERO, AroundTheClock, BusinessHours, Calendar, check_country
+from bot.defects.calendar import ZERO, AroundTheClock, BusinessHours, Calendar
 from bot.defects.severity import SEVERITIES
 
 RESPONSE = "response"
