@@ -104,37 +104,32 @@ async def test_holiday_and_out_of_office(sqlite_core):
     assert [s[:10] for s in local(prompt_times(log, "ravi"), "Asia/Kolkata")] == ["Tue 02 Feb"]
 
 
-async def test_zone_change_mid_week(sqlite_core):
+async def test_zone_changes_mid_week(sqlite_core):
+    """Vik moves from Kolkata to New York on Wednesday afternoon (already prompted that day); Bert
+    moves from Berlin to New York on Tuesday morning before his prompt (it moves with him)."""
     core = sqlite_core
     people = await make_engagement(core, members={
         "alice": ("Europe/London", ["client_sponsor"]),
         "vik": ("Asia/Kolkata", ["developer"]),
+        "bert": ("Europe/Berlin", ["developer"]),
     })
+    await run(core, people["alice"], "/standup config reminder 0")
     log = record_times(core)
+    await goto(core, at(2027, 1, 5, 7, 0))  # Tuesday 08:00 in Berlin; Bert's prompt would be 08:30 UTC
+    await run(core, people["bert"], "/cadence tz America/New_York")
     await goto(core, at(2027, 1, 6, 12, 0))  # Wednesday afternoon; Tue + Wed prompted in Kolkata
     assert local(prompt_times(log, "vik"), "Asia/Kolkata") == ["Tue 05 Jan 09:30", "Wed 06 Jan 09:30"]
     r = await run(core, people["vik"], "/cadence tz America/New_York")
     assert "America/New_York" in r.private[0].text
     pending = await timers(core, "standup.prompt:", "pending")
-    assert [t.due_at for t in pending] == [at(2027, 1, 7, 14, 30)]  # Wednesday was prompted already
+    # Wednesday was prompted already (in Kolkata): Vik's next is Thursday 09:30 New York.
+    assert sorted(t.due_at for t in pending) == [at(2027, 1, 6, 14, 30), at(2027, 1, 7, 14, 30)]
     await goto(core, at(2027, 1, 9, 0, 0))
-    ny = local(prompt_times(log, "vik")[2:], "America/New_York")
-    # Wednesday was already prompted (in Kolkata): not again. Thursday and Friday at 09:30 New York.
-    assert ny == ["Thu 07 Jan 09:30", "Fri 08 Jan 09:30"]
-
-
-async def test_zone_change_before_todays_prompt_moves_it(sqlite_core):
-    core = sqlite_core
-    people = await make_engagement(core, members={
-        "alice": ("Europe/London", ["client_sponsor"]),
-        "bert": ("Europe/Berlin", ["developer"]),
-    })
-    log = record_times(core)
-    await goto(core, at(2027, 1, 5, 7, 0))  # Tuesday 08:00 in Berlin; Tuesday's prompt is at 08:30 UTC
-    await run(core, people["bert"], "/cadence tz America/New_York")
-    await goto(core, at(2027, 1, 6, 0, 0))
-    tuesday = [t for t in prompt_times(log, "bert") if t >= at(2027, 1, 5)]
-    assert tuesday == [at(2027, 1, 5, 14, 30)]  # Tuesday once, at 09:30 New York
+    assert local(prompt_times(log, "vik")[2:], "America/New_York") == ["Thu 07 Jan 09:30", "Fri 08 Jan 09:30"]
+    bert = [t for t in prompt_times(log, "bert") if t >= at(2027, 1, 5)]
+    assert bert[0] == at(2027, 1, 5, 14, 30)  # Tuesday once, at 09:30 New York
+    assert local(bert, "America/New_York") == [f"{d} 09:30" for d in (
+        "Tue 05 Jan", "Wed 06 Jan", "Thu 07 Jan", "Fri 08 Jan")]
 
 
 ZONES = {
