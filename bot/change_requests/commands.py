@@ -547,17 +547,19 @@ async def cmd_delegate(ctx: Ctx) -> Reply:
 
 # -- wiring -----------------------------------------------------------------------------------------
 
-async def on_settings_changed(session, core, *, engagement: Engagement, feature: str) -> None:  # noqa: ANN001
+async def on_settings_changed(session, core, *, engagement: Engagement, feature: str | None = None,  # noqa: ANN001
+                              **_: object) -> None:
     """Budget or contingency changed: the open requests' cards show the new figures."""
-    if feature in ("engagement", "budget", "contingency", "cr"):
+    if feature in (None, "engagement", "budget", "contingency", "cr"):
         await service.refresh_open_cards(session, core, engagement, core.clock.now())
 
 
-async def on_membership_changed(session, core, *, engagement: Engagement, person: Person) -> None:  # noqa: ANN001
+async def on_membership_changed(session, core, *, engagement: Engagement, person: Person,  # noqa: ANN001
+                                **_: object) -> None:
     await service.membership_changed(session, core, engagement=engagement, person=person, now=core.clock.now())
 
 
-async def on_person_changed(session, core, *, person: Person) -> None:  # noqa: ANN001
+async def on_person_changed(session, core, *, person: Person, **_: object) -> None:  # noqa: ANN001
     await service.person_changed(session, core, person=person, now=core.clock.now())
 
 
