@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -153,7 +154,12 @@ class Timer(Base):
     """A future action. The database is the truth; APScheduler only wakes the process."""
 
     __tablename__ = "timers"
-    __table_args__ = (Index("ix_timers_status_due", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_timers_status_due", "status", "due_at"),
+        # Key-prefix look-ups (cancel_prefix, a person's pending prompts) as index range scans on
+        # PostgreSQL, whatever the database collation (migration 0009_perf).
+        Index("ix_timers_key_prefix", "key", postgresql_ops={"key": "varchar_pattern_ops"}),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(64))
@@ -171,6 +177,9 @@ class Timer(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
+UNSENT = "status IN ('pending', 'sending')"
+
+
 class OutboxMessage(Base):
     """One outgoing platform call. Delivered in id order per conversation, retried, never dropped."""
 
@@ -178,6 +187,11 @@ class OutboxMessage(Base):
     __table_args__ = (
         Index("ix_outbox_status_next", "status", "next_attempt_at"),
         Index("ix_outbox_conversation", "conversation_key", "status", "id"),
+        # The delivery claim looks only at unsent rows: partial indexes keep it independent of the
+        # history of sent messages (migration 0009_perf; bench/timer_lateness.py, docs/benchmarks.md).
+        Index("ix_outbox_unsent", "id", postgresql_where=text(UNSENT), sqlite_where=text(UNSENT)),
+        Index("ix_outbox_unsent_conversation", "conversation_key", "id", postgresql_where=text(UNSENT),
+              sqlite_where=text(UNSENT)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
