@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import people
+from bot.engagements import DEFAULTS as ENGAGEMENT_DEFAULTS
 from bot.engagements import feature_settings
 from bot.standups.schedule import PromptRule, parse_hhmm
 from bot.zones import zone_or_utc
@@ -17,27 +18,13 @@ from storage.models import Engagement, Membership, Person
 
 FEATURE = "standup"
 
-DEFAULT_QUESTIONS = [
-    "What did you finish since the last standup?",
-    "What will you do next?",
-    "Anything blocking you?",
-]
-
-# The same values as bot/engagements.py DEFAULTS["standup"] (kept here too as a fallback).
-DEFAULTS: dict[str, Any] = {
-    "enabled": True,
-    # Members with one of these roles take part unless they /standup leave; others may /standup join.
-    "roles": ["vendor_pm", "vendor_lead", "developer", "qa"],
-    "days": [0, 1, 2, 3, 4],
-    "prompt_time": "09:30",
-    "questions": list(DEFAULT_QUESTIONS),
-    # 1-based number of the question that asks about blockers (0 = none).
-    "blocker_question": 3,
-    "reminder_minutes": 60,
-    "digest_time": "10:00",
-    "digest_zone": None,  # None = the engagement's home zone
-    "digest_channel": "home",  # "home" or "digest" (a channel bound with /standup config channel here)
-}
+# The defaults live in bot/engagements.py DEFAULTS["standup"] (this feature's key there):
+# enabled; roles that take part unless they /standup leave (others may /standup join); days (Mon=0);
+# prompt_time (each participant's local time); questions; blocker_question (1-based, 0 = none);
+# reminder_minutes (0 = none); digest_time; digest_zone (None = the engagement's home zone);
+# digest_channel ("home", or "digest": a channel bound with /standup config channel here KEY).
+DEFAULTS: dict[str, Any] = ENGAGEMENT_DEFAULTS[FEATURE]
+DEFAULT_QUESTIONS: list[str] = DEFAULTS["questions"]
 
 MAX_QUESTIONS = 10
 MAX_QUESTION_LEN = 200
@@ -69,7 +56,7 @@ class StandupSettings:
 
 
 def settings(engagement: Engagement) -> StandupSettings:
-    raw = {**DEFAULTS, **feature_settings(engagement, FEATURE)}
+    raw = feature_settings(engagement, FEATURE)
     questions = tuple(str(q) for q in (raw.get("questions") or DEFAULT_QUESTIONS))
     blocker = int(raw.get("blocker_question") or 0)
     return StandupSettings(
