@@ -33,7 +33,7 @@ async def closed_loop(url: str, make: Callable[[int], tuple[bytes, dict[str, str
         started = time.perf_counter()
         await asyncio.gather(*(client() for _ in range(concurrency)))
         wall = time.perf_counter() - started
-    ok = statuses.get(200, 0)
+    ok = sum(n for status, n in statuses.items() if 200 <= status < 300)
     return {"p50": percentile(latencies, 50) * 1000, "p95": percentile(latencies, 95) * 1000,
             "p99": percentile(latencies, 99) * 1000, "rps": len(latencies) / wall, "ok": ok,
             "failed": len(latencies) - ok}
