@@ -19,6 +19,9 @@ SQL_CALLS = {"text", "execute", "exec_driver_sql", "scalar", "scalars", "exec_sq
 def _dynamic_string(node: ast.AST) -> bool:
     """An f-string, a `%`/`+` concatenation involving a string, or a .format() call."""
     if isinstance(node, ast.JoinedStr):
+        first = node.values[0] if node.values else None
+        if isinstance(first, ast.Constant) and str(first.value).startswith("PRAGMA "):
+            return False  # a PRAGMA takes no bound parameters; its value must be checked against a list
         return any(isinstance(v, ast.FormattedValue) for v in node.values)
     if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mod, ast.Add)):
         return any(isinstance(side, (ast.Constant, ast.JoinedStr)) and isinstance(getattr(side, "value", ""), str)
