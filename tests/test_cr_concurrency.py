@@ -85,3 +85,21 @@ async def test_concurrent_clicks_on_sqlite_are_serialised(sqlite_core, slow_deci
     )
     assert sum("You approved" in said(r) for r in results) == 2
     assert len(await decisions(core, cr.id)) == 2 and (await get(core, cr.id)).state == "approved"
+
+
+@pytest.mark.postgres
+async def test_concurrent_filings_get_distinct_numbers(pg_core, pg_url, make_core):
+    from bot.change_requests import forms
+    from tests.cr_support import SCOPE
+    from tests.helpers import submit
+
+    people = await make_engagement(pg_core)
+    replica = await make_core(pg_url)
+    try:
+        results = await asyncio.gather(*[
+            submit(pg_core if i % 2 else replica, people[name], forms.NEW, {**SCOPE, "title": f"Change {i}"}, {})
+            for i, name in enumerate(["carol", "dev", "alice", "quinn", "victor", "lena"])])
+        refs = sorted(said(r).split("Filed ")[1].split(" ")[0] for r in results)
+        assert refs == sorted(f"ACME-CR-{n}" for n in range(1, 7))
+    finally:
+        await replica.engine.dispose()
