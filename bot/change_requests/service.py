@@ -30,7 +30,7 @@ from bot.change_requests.states import (
 from bot.engagements import feature_settings
 from bot.errors import UserError
 from bot.messages import Button, Card
-from bot.people import away_reason, local_date, memberships
+from bot.people import away_reason, local_date, membership_of, memberships
 from bot.text import person as mention
 from bot.text import when
 from storage.models import Engagement, Person
@@ -243,7 +243,8 @@ def require_step(action: str, cr: ChangeRequest, engagement: Engagement, roles: 
 
 async def roles_of(session: AsyncSession, engagement: Engagement, person: Person) -> set[str] | None:
     """The person's roles in `engagement`, or None if they are not a member."""
-    return {pid: set(r) for pid, r in (await member_roles(session, engagement)).items()}.get(person.id)
+    m = await membership_of(session, engagement, person)
+    return None if m is None else set(m.roles or [])
 
 
 # -- intake -----------------------------------------------------------------------------------------
