@@ -272,3 +272,13 @@ async def test_a_timer_does_not_wait_for_a_defect_being_changed_on_postgres(pg_c
     await advance(core, seconds=5)
     assert len(notices(core, n, "% of the response time used")) == 3
     assert await audit_actions(core, "response_warning") == 1
+
+
+async def test_concurrent_filings_get_distinct_numbers_on_postgres(pg_core, clock):
+    core = pg_core
+    people = await engagement(core)
+    replies = await asyncio.gather(*(run(core, people[who], f"/defect s3 Parallel {i}")
+                                     for i, who in enumerate(("carol", "alice", "dev", "victor"))))
+    assert all("Filed ACME-D-" in reply_text(r) for r in replies), [reply_text(r) for r in replies]
+    numbers = sorted(reply_text(r).split("ACME-D-")[1].split(" ")[0] for r in replies)
+    assert numbers == ["1", "2", "3", "4"]
