@@ -69,7 +69,8 @@ SCRIPT: list[tuple[str | None, str]] = [
     ("demo", "as carol"),
     ("demo", "click accepted"),
     ("demo", "/demo history"),
-    ("cr", "# A change request: filed by Carol, assessed by the vendor, approved by both sides"),
+    ("cr", "# A change request: filed by Carol, assessed by the vendor; Carol cannot approve her own request,"),
+    ("cr", "# Alice approves for the client side and Victor for the vendor side"),
     ("cr", "as carol"),
     ("cr", "/cr new Single sign-on"),
     ("cr", "fill title=Single sign-on; description=Log in with the corporate IdP; business_reason=Security policy; "
