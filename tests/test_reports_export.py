@@ -48,7 +48,7 @@ async def test_export_report_on_demand_and_home_on_the_seeded_week(sqlite_core, 
     assert [row["id"] for row in files["change_requests.csv"]] == ["ACME-CR-1", "ACME-CR-2"]
     assert [(row["id"], row["severity"]) for row in files["defects.csv"]] == [("ACME-D-1", "S2"), ("ACME-D-2", "S1")]
     assert [(row["demo"], row["starts_at_utc"], row["outcome"], row["remarks"]) for row in files["demo_outcomes.csv"]] \
-        == [("ACME-DEMO-1", "2027-01-07T15:00+00:00", "Accepted with remarks", "Fix the totals rounding")]
+        == [("ACME-DEMO-1", "2027-01-07T15:00:00+00:00", "Accepted with remarks", "Fix the totals rounding")]
     history = files["change_request_history.csv"]
     assert history and all("2027-01-04" <= row["at_utc"][:10] <= "2027-01-10" for row in history)
     answers = files["standup_answers.csv"]

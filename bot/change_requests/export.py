@@ -2,9 +2,9 @@
 decisions, resets, escalations) from the append-only audit record."""
 from __future__ import annotations
 
+from bot.csvfile import to_csv
+
 import base64
-import csv
-import io
 import json
 from datetime import datetime
 
@@ -24,27 +24,6 @@ REQUEST_COLUMNS = [
     "from_standup_answer",
 ]
 STEP_COLUMNS = ["request", "at_utc", "action", "from_state", "to_state", "by", "on_behalf_of", "comment", "data"]
-
-
-def safe(value: object) -> str:
-    """A cell as text; text that a spreadsheet would run as a formula is prefixed with a quote."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    text = str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
-
-
-def _csv(header: list[str], rows: list[list[object]]) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(header)
-    for row in rows:
-        w.writerow([safe(v) for v in row])
-    return buf.getvalue()
 
 
 async def build(session: AsyncSession, engagement: Engagement) -> tuple[str, str]:
@@ -89,7 +68,7 @@ async def build(session: AsyncSession, engagement: Engagement) -> tuple[str, str
             e.to_state, e.actor_label, name(e.on_behalf_of_id), e.comment,
             json.dumps(e.data or {}, sort_keys=True, default=str),
         ])
-    return _csv(REQUEST_COLUMNS, rows), _csv(STEP_COLUMNS, step_rows)
+    return to_csv(REQUEST_COLUMNS, rows), to_csv(STEP_COLUMNS, step_rows)
 
 
 def attachments(engagement: Engagement, requests_csv: str, steps_csv: str, now: datetime) -> list[Attachment]:

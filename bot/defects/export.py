@@ -1,6 +1,8 @@
 """`/defect export`: every defect of the engagement as CSV (a card attachment, text/csv)."""
 from __future__ import annotations
 
+from bot.csvfile import cell
+
 import base64
 import csv
 import io
@@ -24,14 +26,6 @@ COLUMNS = [
     "response_breached_at_utc", "resolution_breached_at_utc", "out_of_warranty", "environment",
     "affected_users", "attachment_url",
 ]
-
-
-def _cell(value: object) -> str:
-    """Spreadsheet-safe text: no formula injection (=, +, -, @ at the start)."""
-    text = "" if value is None else str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        text = "'" + text
-    return text
 
 
 def _iso(dt: datetime | None) -> str:
@@ -58,7 +52,7 @@ async def export_csv(session: AsyncSession, engagement: Engagement, now: datetim
             return "yes" if clock.stopped_at else ""
 
         policy = service.policy_of(d)
-        writer.writerow([_cell(v) for v in (
+        writer.writerow([cell(v) for v in (
             service.ref(engagement, d), d.title, label(d.severity), d.state, names.get(d.reporter_id, ""),
             names.get(d.assignee_id, ""), _iso(d.filed_at), _iso(d.acknowledged_at), _iso(d.resolved_at),
             _iso(d.closed_at), policy.describe_target(d.severity, "response"), _iso(response.due_at),

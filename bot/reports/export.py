@@ -8,6 +8,8 @@ bundle's README.txt instead of failing the export. Times are UTC (ISO 8601); the
 whole days in the engagement's home zone."""
 from __future__ import annotations
 
+from bot.csvfile import to_csv
+
 import csv
 import io
 import zipfile
@@ -27,27 +29,6 @@ class Bundle:
     content: bytes
     counts: dict[str, int] = field(default_factory=dict)  # CSV name -> data rows
     missing: list[str] = field(default_factory=list)  # features not installed
-
-
-def cell(value: object) -> str:
-    """A CSV cell as text; text a spreadsheet would run as a formula gets a leading quote."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).isoformat(timespec="minutes")
-    text = str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
-
-
-def to_csv(header: list[str], rows: list[list[object]]) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(header)
-    for row in rows:
-        w.writerow([cell(v) for v in row])
-    return buf.getvalue()
 
 
 def _rows(text: str) -> tuple[list[str], list[dict[str, str]]]:

@@ -1,0 +1,32 @@
+"""CSV for exports (change orders, SLA reviews, hand-over): one place for the spreadsheet-safety rule."""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime, timezone
+from typing import Iterable
+
+# A cell starting with one of these is run as a formula by spreadsheets (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell(value: object) -> str:
+    """A value as CSV text: datetimes in UTC ISO form, formula-like text prefixed with a quote."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc).isoformat(timespec="seconds")
+    text = str(value)
+    if text[:1] in FORMULA_STARTS:
+        return "'" + text
+    return text
+
+
+def to_csv(header: list[str], rows: Iterable[Iterable[object]]) -> str:
+    """A CSV document (RFC 4180 line endings) with a header row."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([cell(v) for v in row])
+    return buf.getvalue()
