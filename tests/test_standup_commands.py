@@ -173,7 +173,7 @@ async def test_report_unblock_and_streaks(sqlite_core):
     text = all_text(r)
     assert "Quinn: 100% · 4/4 days · streak 4 (best 4)" in text
     assert "Dev: 0% · 0/3 days · streak 0 (best 0)" in text
-    assert "Blockers raised: 1" in text and "Waiting for VPN access — open 2d 0h, closed" in text
+    assert "Blockers raised: 1" in text and "Waiting for VPN access — open 2 d 0 h, closed" in text
     r = await run(core, people["alice"], "/standup report month")
     assert "Last month" in all_text(r)
     r = await run(core, people["alice"], "/standup report year")
@@ -190,7 +190,7 @@ async def test_report_unblock_and_streaks(sqlite_core):
     r = await run(core, people["quinn"], "/standup unblock")
     assert "no open blockers" in all_text(r)
     r = await run(core, people["alice"], "/standup report")
-    assert "Blockers raised: 2" in all_text(r) and "Prod database locked — open 0m, closed" in all_text(r)
+    assert "Blockers raised: 2" in all_text(r) and "Prod database locked — open 0 min, closed" in all_text(r)
 
 
 async def test_unknown_subcommand_and_skip_words(sqlite_core):

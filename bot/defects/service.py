@@ -16,6 +16,7 @@ from bot.defects.severity import SEVERITIES, label
 from bot.defects.sla import Clock, Policy, resolution_clock, response_clock
 from bot.engagements import feature_settings
 from bot.errors import UserError
+from bot.text import duration
 from storage.models import Engagement, Membership, Person
 from storage.models.defects import Defect, DefectPause
 
@@ -293,12 +294,4 @@ async def assign(session: AsyncSession, core: "Cadence", *, defect: Defect, enga
 
 def time_left_text(delta: timedelta) -> str:
     """"2 h 05 min", "3 d 4 h", "-45 min" (overdue)."""
-    sign = "-" if delta < timedelta(0) else ""
-    minutes = int(abs(delta).total_seconds() // 60)
-    days, rest = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    if days:
-        return f"{sign}{days} d {hours} h"
-    if hours:
-        return f"{sign}{hours} h {mins:02d} min"
-    return f"{sign}{mins} min"
+    return duration(delta)

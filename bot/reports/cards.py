@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from bot.messages import Attachment, Card, Field
 from bot.reports.figures import Figures
+from bot.text import duration as text_duration
 from bot.text import when
 
 STATE_LABELS = {
@@ -26,16 +27,7 @@ def pct(value: float | None) -> str:
 
 def duration(delta: timedelta | None) -> str:
     """"45 min", "2 h 05 min", "3 d 4 h"; "—" when there is nothing to average."""
-    if delta is None:
-        return "—"
-    minutes = int(delta.total_seconds() // 60)
-    days, rest = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    if days:
-        return f"{days} d {hours} h"
-    if hours:
-        return f"{hours} h {mins:02d} min"
-    return f"{mins} min"
+    return "—" if delta is None else text_duration(delta)
 
 
 def money(amount: Decimal | None, currency: str = "") -> str:

@@ -11,23 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.messages import Card, Field
 from bot.standups.config import participants
 from bot.text import person as mention
-from bot.text import truncate
+from bot.text import duration, truncate
 from bot.zones import zone_or_utc
 from storage.models import Engagement, Person
 from storage.models.standups import StandupEntry
 
 PERIODS = {"week": 7, "month": 30}
-
-
-def duration(delta: timedelta) -> str:
-    minutes = int(delta.total_seconds() // 60)
-    days, rest = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours}h"
-    if hours:
-        return f"{hours}h {mins:02d}m"
-    return f"{mins}m"
 
 
 def streaks(days: list[tuple[date, bool]]) -> tuple[int, int]:
