@@ -11,7 +11,7 @@ from typing import Any, Awaitable, Callable
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot import help as help_text
@@ -169,6 +169,10 @@ class Cadence:
             return Reply.refuse(exc.message)
         except InputTooLong as exc:
             return Reply.refuse(str(exc))
+        except (OverflowError, DataError):
+            # A number no column can hold (an id beyond 64 bits in a tampered button or form): bad input,
+            # refused like any other. The transaction rolled back; nothing changed.
+            return Reply.refuse("That id or number is out of range. Nothing was changed.")
         except Exception:
             ref = uuid.uuid4().hex[:8]
             log.exception("unexpected error handling %s %s (ref %s)", cmd, sub, ref)

@@ -2,10 +2,12 @@
 open a form / answer privately."""
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import TYPE_CHECKING, Any
 
 from bot.context import Place
+from handlers.slack.ack import ack_after
 from handlers.slack.render import decode_action_id
 from handlers.slack.reply import Origin, show
 
@@ -15,7 +17,12 @@ if TYPE_CHECKING:
 
 def register(fe: "SlackFrontEnd") -> None:
     async def on_action(ack, body, action, client, respond) -> None:  # noqa: ANN001 - bolt injects by name
-        await ack()
+        started = asyncio.get_running_loop().time()
+        # Ack once the click is committed (or at the budget): an acked click is never lost.
+        reply, origin = await ack_after(ack, _click(body, action, client, respond), started=started)
+        await show(fe, origin, reply)
+
+    async def _click(body, action, client, respond):  # noqa: ANN001, ANN202
         team = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id", "")
         user = body.get("user") or {}
         actor = await fe.members.actor(client, team, user["id"], handle=user.get("username"))
@@ -36,6 +43,6 @@ def register(fe: "SlackFrontEnd") -> None:
         origin = Origin(actor=actor, place=place, client=client, respond=respond if body.get("response_url") else None,
                         trigger_id=body.get("trigger_id"), message_channel=channel, message_ts=message_ts,
                         message_is_ephemeral=bool(container.get("is_ephemeral")), from_home=from_home)
-        await show(fe, origin, reply)
+        return reply, origin
 
     fe.bolt.action(re.compile(r".+"))(fe.tracked(on_action))

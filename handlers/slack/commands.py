@@ -3,7 +3,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import asyncio
+
 from bot.context import Place
+from handlers.slack.ack import ack_after
 from handlers.slack.reply import Origin, show
 
 if TYPE_CHECKING:
@@ -21,12 +24,18 @@ def place_of_command(command: dict[str, Any]) -> Place:
 
 def register(fe: "SlackFrontEnd") -> None:
     async def on_command(ack, command, client, respond) -> None:  # noqa: ANN001 - bolt injects by name
-        await ack()
+        started = asyncio.get_running_loop().time()
         team = command.get("team_id", "")
-        actor = await fe.members.actor(client, team, command["user_id"], handle=command.get("user_name"))
         place = place_of_command(command)
-        # The text arrives escaped (should_escape): <@U123|name>, <#C123|name>; the core understands it.
-        reply = await fe.core.handle_command(actor, place, f"{command['command']} {command.get('text') or ''}")
+
+        async def run() -> tuple:
+            actor = await fe.members.actor(client, team, command["user_id"], handle=command.get("user_name"))
+            # The text arrives escaped (should_escape): <@U123|name>, <#C123|name>; the core understands it.
+            text = f"{command['command']} {command.get('text') or ''}"
+            return actor, await fe.core.handle_command(actor, place, text)
+
+        # Ack once the command is committed (or at the budget), so an ack never covers lost work.
+        actor, reply = await ack_after(ack, run(), started=started)
         origin = Origin(actor=actor, place=place, client=client, respond=respond,
                         trigger_id=command.get("trigger_id"))
         await show(fe, origin, reply)

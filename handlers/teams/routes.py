@@ -6,6 +6,7 @@ import json
 import logging
 from typing import Any
 
+import jwt
 from aiohttp import web
 from botbuilder.core import serializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter
@@ -37,7 +38,7 @@ def make_handler(adapter: CloudAdapter, bot: TeamsBot):  # noqa: ANN201
         auth_header = request.headers.get("Authorization", "")
         try:
             invoke_response = await adapter.process_activity(auth_header, activity, bot.on_turn)
-        except PermissionError:
+        except (PermissionError, jwt.PyJWTError):  # missing, forged or malformed token: not the caller's turn
             log.warning("Teams: refused an unauthenticated request (%s from %s)", activity.type, request.remote)
             return web.json_response({"error": "unauthorized"}, status=401)
         except Exception:

@@ -178,10 +178,6 @@ OUT_OF_RANGE = ["9223372036854775808", "-9223372036854775809", "9999999999999999
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason="every feature does session.get(Model, int(value)) on button values and "
-                   "form state: an id beyond 64 bits raises OverflowError (SQLite) / DataError (PostgreSQL) and "
-                   "the user gets the generic 'Something went wrong' (nothing changes). Reported to the feature "
-                   "owners; one fix for all would be the core treating OverflowError/DataError as a refusal.")
 def test_ids_beyond_64_bits_are_refused_not_crashed(world):
     crashed = []
     for action_id in sorted(world.core.registry.actions):
