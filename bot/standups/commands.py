@@ -2,6 +2,8 @@
 listener and the hooks that keep each participant's next prompt right."""
 from __future__ import annotations
 
+from bot.timers import key_starts_with
+
 from sqlalchemy import select
 
 from bot import people
@@ -58,7 +60,7 @@ async def schedule(ctx: Ctx) -> Reply:
     for p in await participants(ctx.session, eng):
         t = await ctx.session.scalar(
             select(Timer.due_at).where(
-                Timer.key.startswith(prompts.prompt_prefix(eng.id, p.id), autoescape=True),
+                key_starts_with(ctx.session, prompts.prompt_prefix(eng.id, p.id)),
                 Timer.status == "pending").order_by(Timer.due_at).limit(1))
         zone = people.zone(p)
         if t is None:

@@ -1,6 +1,8 @@
 """A person's standup at a glance, for their home view (Slack App Home)."""
 from __future__ import annotations
 
+from bot.timers import key_starts_with
+
 from datetime import datetime
 
 from sqlalchemy import select
@@ -29,7 +31,7 @@ async def home_section(session: AsyncSession, core, person: Person) -> list[Card
             StandupEntry.engagement_id == engagement.id, StandupEntry.person_id == person.id,
             StandupEntry.day == today))
         due = await session.scalar(select(Timer.due_at).where(
-            Timer.key.startswith(prompt_prefix(engagement.id, person.id), autoescape=True),
+            key_starts_with(session, prompt_prefix(engagement.id, person.id)),
             Timer.status == "pending").order_by(Timer.due_at).limit(1))
         status = "answered today ✓" if entry is not None and entry.status == "answered" else "not answered today"
         nxt = f" · next prompt {when(due)}" if due else ""

@@ -3,6 +3,8 @@ next slot of their PromptRule, keyed by (engagement, person, local date) so a da
 twice. Firing one materialises the next."""
 from __future__ import annotations
 
+from bot.timers import key_starts_with
+
 import logging
 from datetime import date, datetime, timedelta
 
@@ -46,7 +48,7 @@ async def plan_person(session: AsyncSession, core, engagement: Engagement, perso
 
     prefix = prompt_prefix(engagement.id, person.id)
     pending = {t.key: t for t in await session.scalars(
-        select(Timer).where(Timer.key.startswith(prefix, autoescape=True), Timer.status == "pending")
+        select(Timer).where(key_starts_with(session, prefix), Timer.status == "pending")
     ) if t.key != fired_key}
     chosen: tuple[date, datetime] | None = None
     if await is_participant(session, engagement, person):
