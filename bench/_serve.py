@@ -36,3 +36,21 @@ def rss_mb(pid: int) -> tuple[float, float]:
         elif line.startswith("VmHWM:"):
             peak = int(line.split()[1]) / 1024
     return cur, peak
+
+
+async def stop_and_report_errors(rep, show: int = 3) -> list[str]:  # noqa: ANN001 - a tests.reliability Replica
+    """SIGTERM the serve process, wait for it, and print the ERROR lines of its log (a figure of each run)."""
+    import signal
+
+    from _common import emit
+
+    rep.signal(signal.SIGTERM)
+    try:
+        await rep.wait_exit(60)
+    except AssertionError:
+        pass
+    errors = [line for line in rep.log().splitlines() if " ERROR " in line]
+    emit("errors_logged", len(errors))
+    for line in errors[:show]:
+        print("  " + line[:300])
+    return errors

@@ -7,7 +7,6 @@ answers slash commands (/defect list, /cadence members, /defect report) over sig
 from __future__ import annotations
 
 import asyncio
-import signal
 import tempfile
 import time
 from datetime import datetime, timedelta, timezone
@@ -25,7 +24,7 @@ from _common import (
     seed_notices,
     seed_people,
 )
-from _serve import command_body, rss_mb, signed
+from _serve import stop_and_report_errors, command_body, rss_mb, signed
 
 from tests.reliability.cluster import ClusterSlackApi, Replica, wait_healthy
 
@@ -71,15 +70,7 @@ async def main() -> None:
             emit("rss_target", "under 200 MB: " + ("met" if peak < 200 else "MISSED"))
             emit("slack_responds", len(api.calls_to("respond")))
         finally:
-            rep.signal(signal.SIGTERM)
-            try:
-                await rep.wait_exit(60)
-            except AssertionError:
-                pass
-            errors = [line for line in rep.log().splitlines() if " ERROR " in line]
-            emit("errors_logged", len(errors))
-            for line in errors[:5]:
-                print("  " + line[:300])
+            errors = await stop_and_report_errors(rep, show=5)
             if errors:
                 print(f"  full log: {rep.log_path}")
             rep.close()

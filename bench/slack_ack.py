@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 
 from _common import ROOT, Database, emit, parser, run, seed_defects, seed_engagements, seed_people
 from _load import closed_loop, report
-from _serve import command_body, signed
+from _serve import stop_and_report_errors, command_body, signed
 
 from tests.reliability.cluster import SIGNING_SECRET, ClusterSlackApi, Replica, free_port, wait_healthy
 from tests.standins.slack_api import WORKSPACE_ID
@@ -101,15 +101,7 @@ async def main() -> None:
                     emit(f"{kind}_c{c}_throughput_ratio", rps["cadence"] / rps["bare"])
             emit("slack_responds", len(api.calls_to("respond")))
         finally:
-            rep.signal(signal.SIGTERM)
-            try:
-                await rep.wait_exit(60)
-            except AssertionError:
-                pass
-            errors = [line for line in rep.log().splitlines() if " ERROR " in line]
-            emit("errors_logged", len(errors))
-            for line in errors[:3]:
-                print("  " + line[:300])
+            await stop_and_report_errors(rep, show=3)
             rep.close()
             bare.close()
             await api.stop()

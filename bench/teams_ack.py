@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from _common import ROOT, Database, emit, parser, run
+from _serve import stop_and_report_errors
 from _load import closed_loop, report
 from slack_ack import _wait_up
 
@@ -89,15 +90,7 @@ async def main() -> None:
                     emit(f"{kind}_c{c}_throughput_ratio", rps["cadence"] / rps["bare"])
             emit("connector_calls", len(connector.calls))
         finally:
-            rep.signal(signal.SIGTERM)
-            try:
-                await rep.wait_exit(60)
-            except AssertionError:
-                pass
-            errors = [line for line in rep.log().splitlines() if " ERROR " in line]
-            emit("errors_logged", len(errors))
-            for line in errors[:3]:
-                print("  " + line[:300])
+            await stop_and_report_errors(rep, show=3)
             rep.close()
             bare.send_signal(signal.SIGTERM)
             bare.wait(10)
