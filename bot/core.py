@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -27,7 +27,7 @@ from bot.people import identity_for, membership_of, person_for_actor
 from bot.registry import Registry
 from bot.text import InputTooLong, clean
 from bot.timers import TimerService
-from storage.models import Engagement, Person, ProcessedEvent
+from storage.models import Engagement, ProcessedEvent
 
 log = logging.getLogger("cadence.core")
 

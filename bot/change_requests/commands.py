@@ -189,7 +189,7 @@ async def form_reject(ctx: Ctx, values: dict[str, str], state: dict) -> Reply:
     cr_id = forms.request_id(state)
     cr = await service.load(ctx.session, cr_id)
     if cr is not None and str(state.get("round", cr.round)) != str(cr.round) and cr.state == State.PENDING_APPROVAL:
-        raise UserError(f"The request changed since you opened this form (a new approval round started). "
+        raise UserError("The request changed since you opened this form (a new approval round started). "
                         "Please look at it again. Nothing changed.")
     msg = await service.decide(ctx.session, ctx.core, request_id=cr_id, clicker=ctx.person, decision="reject",
                                now=ctx.now, comment=reason)

@@ -83,7 +83,7 @@ def question_form(cr: ChangeRequest, ref: str) -> Form:
     return Form(form_id=QUESTION, title=f"Question on {ref}"[:24], inputs=[
         Input("question", "Your question", kind="multiline", max_length=MAX_TEXT),
     ], submit_label="Ask", state={"request_id": cr.id},
-        text=f"Posted in the engagement's channel and sent to the requester and the vendor PM.")
+        text="Posted in the engagement's channel and sent to the requester and the vendor PM.")
 
 
 def text_value(values: dict[str, str], key: str, label: str, errors: dict[str, str], *, limit: int,
