@@ -25,7 +25,7 @@ from bot.messages import Card, Reply
 from bot.outbox import Outbox
 from bot.people import identity_for, membership_of, person_for_actor
 from bot.registry import Registry
-from bot.text import InputTooLong, clean
+from bot.text import MAX_COMMAND, InputTooLong, clean
 from bot.timers import TimerService
 from storage.models import Engagement, ProcessedEvent
 
@@ -107,7 +107,11 @@ class Cadence:
     async def handle_dm(self, actor: Actor, place: Place, text: str) -> Reply | None:
         """Plain text in a DM with the bot: an answer a feature is waiting for (a standup question),
         else a command (`cr list`, `help`). A leading slash always means a command."""
-        stripped = (text or "").strip()
+        # Cleaned here once for every front end (control characters, forged tokens).
+        try:
+            stripped = clean(text or "", limit=MAX_COMMAND, what="The message")
+        except InputTooLong as exc:
+            return Reply.refuse(str(exc))
         if stripped.startswith("/"):
             return await self.handle_command(actor, place, stripped)
 

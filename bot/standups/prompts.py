@@ -103,16 +103,24 @@ async def plan_for_person_everywhere(session: AsyncSession, core, person: Person
             await plan_person(session, core, engagement, person, now)
 
 
+async def _subject(tctx: TimerCtx) -> tuple[Engagement, Person, date] | None:
+    """The engagement, person and standup date a prompt or reminder timer is about (None if gone)."""
+    p = tctx.payload
+    engagement = await tctx.session.get(Engagement, p["engagement_id"])
+    person = await tctx.session.get(Person, p["person_id"])
+    if engagement is None or person is None:
+        return None
+    return engagement, person, date.fromisoformat(p["day"])
+
+
 async def on_prompt(tctx: TimerCtx) -> None:
     """A prompt is due: DM the first question (unless already answered), set the reminder, plan the
     next prompt."""
     session, core, now = tctx.session, tctx.core, tctx.now
-    p = tctx.payload
-    engagement = await session.get(Engagement, p["engagement_id"])
-    person = await session.get(Person, p["person_id"])
-    if engagement is None or person is None:
+    loaded = await _subject(tctx)
+    if loaded is None:
         return
-    day = date.fromisoformat(p["day"])
+    engagement, person, day = loaded
     conf = settings(engagement)
     rule = conf.rule_for(person)
     reason = None
@@ -156,12 +164,10 @@ async def _prompt(session: AsyncSession, core, engagement: Engagement, person: P
 async def on_reminder(tctx: TimerCtx) -> None:
     """One reminder to someone who has not answered yet; nothing if they have."""
     session, core = tctx.session, tctx.core
-    p = tctx.payload
-    engagement = await session.get(Engagement, p["engagement_id"])
-    person = await session.get(Person, p["person_id"])
-    if engagement is None or person is None:
+    loaded = await _subject(tctx)
+    if loaded is None:
         return
-    day = date.fromisoformat(p["day"])
+    engagement, person, day = loaded
     entry = await session.scalar(select(StandupEntry).where(
         StandupEntry.engagement_id == engagement.id, StandupEntry.person_id == person.id, StandupEntry.day == day))
     if entry is None or entry.status == "answered":

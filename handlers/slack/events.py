@@ -8,7 +8,6 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from bot.context import Actor, Place
-from bot.text import clean
 from handlers.slack.reply import Origin, show
 
 if TYPE_CHECKING:
@@ -66,7 +65,7 @@ def register(fe: "SlackFrontEnd") -> None:
         fe.remember_dm(team, event["user"], event["channel"])
         actor = await fe.members.actor(client, team, event["user"])
         place = Place(platform="slack", workspace_id=team, channel_id=event["channel"], is_dm=True)
-        reply = await fe.core.handle_dm(actor, place, clean(event.get("text") or ""))
+        reply = await fe.core.handle_dm(actor, place, event.get("text") or "")
         await show(fe, Origin(actor=actor, place=place, client=client), reply)
 
     async def on_mention(event, body, client) -> None:  # noqa: ANN001
@@ -76,7 +75,7 @@ def register(fe: "SlackFrontEnd") -> None:
         actor = await fe.members.actor(client, team, event["user"])
         channel = event.get("channel", "")
         place = Place(platform="slack", workspace_id=team, channel_id=channel, is_dm=channel.startswith("D"))
-        text = LEADING_MENTION.sub("", clean(event.get("text") or ""), count=1)
+        text = LEADING_MENTION.sub("", event.get("text") or "", count=1)
         reply = await fe.core.handle_command(actor, place, text)
         await show(fe, Origin(actor=actor, place=place, client=client), reply)
 

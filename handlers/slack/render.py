@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.messages import Card, Form, Input
-from bot.text import TOKEN_RE, clean, parse_token, truncate
+from bot.text import TOKEN_RE, parse_token, truncate
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000
@@ -364,7 +364,7 @@ def submitted_values(view: dict[str, Any]) -> dict[str, str]:
                 out = v.get("selected_time") or ""
             else:
                 out = v.get("value") or ""
-            values[block_id] = clean(str(out))  # no control characters, no forged inline tokens
+            values[block_id] = str(out)  # the core cleans every form value
     return values
 
 
