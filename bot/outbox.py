@@ -12,11 +12,11 @@ import random
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from bot.delivery import Outgoing, PermanentFailure, RetryLater
+from bot.delivery import Outgoing, PermanentFailure, RetryLater, Sent
 from bot.messages import Card
 from storage.models import ChannelBinding, Engagement, Identity, MessageRef, OutboxMessage, Person
 
@@ -55,8 +55,9 @@ class Outbox:
             payload=card.to_dict(), ref_key=ref_key, engagement_id=engagement_id, status="pending",
             attempts=0, next_attempt_at=now, created_at=now,
         )
+        # No flush here: the rows of a transaction go to the database together at commit (one
+        # multi-row INSERT for a batch of timers), or earlier by autoflush when a query needs them.
         session.add(msg)
-        await session.flush()
         self.core.note_outbox()
         return msg
 
@@ -157,10 +158,15 @@ class Outbox:
             if not batch:
                 return total
             sem = asyncio.Semaphore(self.concurrency)
+            marker = _GroupMarker(self)
 
             async def one(msg: OutboxMessage) -> int:
                 async with sem:
-                    return await self._deliver(msg)
+                    sent = await self._deliver(msg)
+                if sent is None:
+                    return 0
+                await marker.mark(msg, sent)
+                return 1
 
             results = await asyncio.gather(*(one(m) for m in batch))
             sent = sum(results)
@@ -203,12 +209,13 @@ class Outbox:
                     msg.attempts = (msg.attempts or 0) + 1
         return rows
 
-    async def _deliver(self, msg: OutboxMessage) -> int:
+    async def _deliver(self, msg: OutboxMessage) -> Sent | None:
+        """Send one claimed message; None if it was put back (retry) or failed for good."""
         until = self.paused_until.get(msg.platform)
         if until is not None and until > self.core.clock.now():
             # Another send of this batch was just told to slow down: do not spend this one on a 429.
             await self._retry(msg, "waiting out the platform's Retry-After", None, resume_at=until)
-            return 0
+            return None
         messenger = self.core.messengers.get(msg.platform)
         card = Card.from_dict(msg.payload)
         message_id = None
@@ -228,16 +235,15 @@ class Outbox:
                                                  ref_key=msg.ref_key, outbox_id=msg.id))
         except RetryLater as exc:
             await self._retry(msg, exc.reason, exc.retry_after)
-            return 0
+            return None
         except PermanentFailure as exc:
             await self._fail(msg, exc.reason)
-            return 0
+            return None
         except Exception as exc:  # unknown errors are treated as passing
             log.exception("outbox %s: unexpected error", msg.id)
             await self._retry(msg, f"{type(exc).__name__}: {exc}", None)
-            return 0
-        await self._mark_sent(msg, sent.message_id or message_id, sent.channel_id)
-        return 1
+            return None
+        return Sent(message_id=sent.message_id or message_id, channel_id=sent.channel_id)
 
     async def _resolve_ref(self, msg: OutboxMessage) -> str | None:
         async with self.core.session_factory() as session:
@@ -253,38 +259,48 @@ class Outbox:
                 return ref.message_id
             return None
 
-    async def _mark_sent(self, msg: OutboxMessage, message_id: str | None, channel_id: str | None) -> None:
+    async def _mark_sent(self, sent: list[tuple[OutboxMessage, Sent]]) -> None:
+        """Record deliveries in one transaction: plain posts in one bulk UPDATE, and for DMs and messages
+        that may be edited later, where they landed."""
         now = self.core.clock.now()
         async with self.core.session_factory() as session:
             async with session.begin():
-                row = await session.get(OutboxMessage, msg.id)
-                row.status = "sent"
-                row.sent_at = now
-                row.platform_message_id = message_id
-                row.lease_until = None
-                channel = channel_id or msg.address.get("channel_id")
-                if msg.op == "dm" and channel:
-                    person_id = msg.address.get("person_id")
-                    ident = await session.scalar(select(Identity).where(
-                        Identity.platform == msg.platform, Identity.workspace_id == msg.address.get("workspace_id", ""),
-                        Identity.user_id == msg.address.get("user_id")))
-                    if ident is not None and person_id and ident.dm_channel_id != channel:
-                        ident.dm_channel_id = channel
-                if msg.ref_key and message_id and channel and msg.op in ("post", "dm"):
-                    ref = await session.scalar(select(MessageRef).where(
-                        MessageRef.ref_key == msg.ref_key, MessageRef.platform == msg.platform,
-                        MessageRef.channel_id == channel))
-                    address = {k: v for k, v in msg.address.items() if k in ("conversation_ref", "user_id",
-                                                                               "person_id")}
-                    if msg.op == "dm":
-                        address["dm_key"] = msg.conversation_key
-                    if ref is None:
-                        session.add(MessageRef(ref_key=msg.ref_key, platform=msg.platform,
-                                               workspace_id=msg.address.get("workspace_id", ""), channel_id=channel,
-                                               message_id=message_id, address=address, updated_at=now))
-                    else:
-                        ref.message_id = message_id
-                        ref.updated_at = now
+                await session.execute(update(OutboxMessage), [
+                    {"id": msg.id, "status": "sent", "sent_at": now, "platform_message_id": s.message_id,
+                     "lease_until": None} for msg, s in sent])
+                for msg, s in sent:
+                    channel = s.channel_id or msg.address.get("channel_id")
+                    if msg.op == "dm" and channel:
+                        await self._remember_dm_channel(session, msg, channel)
+                    if msg.ref_key and s.message_id and channel and msg.op in ("post", "dm"):
+                        await self._remember_ref(session, msg, s.message_id, channel, now)
+
+    @staticmethod
+    async def _remember_dm_channel(session: AsyncSession, msg: OutboxMessage, channel: str) -> None:
+        person_id = msg.address.get("person_id")
+        ident = await session.scalar(select(Identity).where(
+            Identity.platform == msg.platform, Identity.workspace_id == msg.address.get("workspace_id", ""),
+            Identity.user_id == msg.address.get("user_id")))
+        if ident is not None and person_id and ident.dm_channel_id != channel:
+            ident.dm_channel_id = channel
+
+    @staticmethod
+    async def _remember_ref(session: AsyncSession, msg: OutboxMessage, message_id: str, channel: str,
+                            now: datetime) -> None:
+        """Where a message under `ref_key` landed, so a later `update` edits it in place."""
+        ref = await session.scalar(select(MessageRef).where(
+            MessageRef.ref_key == msg.ref_key, MessageRef.platform == msg.platform,
+            MessageRef.channel_id == channel))
+        address = {k: v for k, v in msg.address.items() if k in ("conversation_ref", "user_id", "person_id")}
+        if msg.op == "dm":
+            address["dm_key"] = msg.conversation_key
+        if ref is None:
+            session.add(MessageRef(ref_key=msg.ref_key, platform=msg.platform,
+                                   workspace_id=msg.address.get("workspace_id", ""), channel_id=channel,
+                                   message_id=message_id, address=address, updated_at=now))
+        else:
+            ref.message_id = message_id
+            ref.updated_at = now
 
     async def _retry(self, msg: OutboxMessage, reason: str, retry_after: float | None, *,
                      resume_at: datetime | None = None) -> None:
@@ -328,3 +344,40 @@ class Outbox:
                 select(OutboxMessage.next_attempt_at).where(OutboxMessage.status == "pending")
                 .order_by(OutboxMessage.next_attempt_at).limit(1)
             )
+
+
+class _GroupMarker:
+    """Group commit of "sent": a delivery waits until its row is marked, and while one commit is in
+    flight the deliveries finishing meanwhile gather for the next. Commits stay few under load (one per
+    message cost more than the send itself; bench/timer_lateness.py) and a crash can re-send only what
+    had no commit yet — as before, at-least-once only where our record of the answer was lost."""
+
+    def __init__(self, outbox: Outbox) -> None:
+        self.outbox = outbox
+        self.pending: list[tuple[OutboxMessage, Sent, asyncio.Future[None]]] = []
+        self.flushing = False
+
+    async def mark(self, msg: OutboxMessage, sent: Sent) -> None:
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.pending.append((msg, sent, done))
+        if not self.flushing:
+            self.flushing = True
+            try:
+                while self.pending:
+                    items, self.pending = self.pending, []
+                    try:
+                        await self.outbox._mark_sent([(m, s) for m, s, _ in items])
+                    except asyncio.CancelledError:
+                        for *_, fut in items + self.pending:  # nobody is left to commit them
+                            fut.cancel()
+                        self.pending = []
+                        raise
+                    except Exception as exc:  # these stay "sending" until their lease ends, then go again
+                        for *_, fut in items:
+                            fut.set_exception(exc)
+                    else:
+                        for *_, fut in items:
+                            fut.set_result(None)
+            finally:
+                self.flushing = False
+        await done

@@ -38,6 +38,15 @@ def key_starts_with(session: AsyncSession, prefix: str):  # noqa: ANN201 - a SQL
     return Timer.key.startswith(prefix, autoescape=True)
 
 
+class _BatchNeedsCare(Exception):
+    """A handler failed in a batch fired without savepoints: roll back and fire it one by one."""
+
+    def __init__(self, timer_id: int, error: Exception) -> None:
+        super().__init__(f"timer {timer_id} failed")
+        self.timer_id = timer_id
+        self.error = error
+
+
 class TimerService:
     def __init__(self, core: "Cadence") -> None:
         self.core = core
@@ -108,7 +117,19 @@ class TimerService:
                 return total
 
     async def _run_batch(self, limit: int) -> tuple[int, int]:
+        """Claim up to `limit` due timers and fire them in one transaction.
+
+        Every handler of the batch runs straight in that transaction (no savepoint each: 1,000 due timers
+        were 2,000 extra round trips). If any handler raises, the whole batch rolls back and is fired
+        again one savepoint per timer, so one failing handler still cannot block or undo the others."""
         now = self.core.clock.now()
+        try:
+            return await self._claim_and_fire(limit, now, careful=None)
+        except _BatchNeedsCare as failure:
+            return await self._claim_and_fire(limit, now, careful=failure)
+
+    async def _claim_and_fire(self, limit: int, now: datetime, *,
+                              careful: _BatchNeedsCare | None) -> tuple[int, int]:
         fired = 0
         async with self.core.session_factory() as session:
             async with session.begin():
@@ -121,9 +142,42 @@ class TimerService:
                 if self.core.is_postgres:
                     q = q.with_for_update(skip_locked=True)
                 timers = list(await session.scalars(q))
+                await self._prefetch(session, timers)
                 for timer in timers:
-                    fired += await self._fire(session, timer, now)
+                    if careful is None:
+                        fired += await self._fire_straight(session, timer, now)
+                    elif timer.id == careful.timer_id:
+                        # Its handler already ran (and failed) for this attempt: count it, do not re-run.
+                        self._failed(timer, now, careful.error)
+                    else:
+                        fired += await self._fire(session, timer, now)
         return fired, len(timers)
+
+    @staticmethod
+    async def _prefetch(session: AsyncSession, timers: list[Timer]) -> None:
+        """Load the batch's engagements and their bindings in two queries, not two per timer: handlers
+        then find them in the session (session.get answers from its identity map)."""
+        from bot.engagements import prefetch_bindings
+        from storage.models import Engagement
+
+        ids = {t.engagement_id for t in timers if t.engagement_id}
+        if len(ids) > 1:
+            # Held in session.info: the identity map keeps only weak references.
+            session.info["cadence.prefetched_engagements"] = list(
+                await session.scalars(select(Engagement).where(Engagement.id.in_(sorted(ids)))))
+            await prefetch_bindings(session, ids)
+
+    async def _fire_straight(self, session: AsyncSession, timer: Timer, now: datetime) -> int:
+        handler = self.core.registry.timers.get(timer.kind)
+        if handler is None:
+            return await self._fire(session, timer, now)  # records the failure; no handler to run
+        lateness = max(now - timer.due_at, timedelta(0))
+        try:
+            await handler(TimerCtx(session=session, core=self.core, timer=timer, now=now, lateness=lateness))
+        except Exception as exc:
+            log.debug("timer %s (%s) failed in a batch; the batch runs again one by one", timer.id, timer.kind)
+            raise _BatchNeedsCare(timer.id, exc) from exc
+        return self._done(timer, now, lateness)
 
     async def _fire(self, session: AsyncSession, timer: Timer, now: datetime) -> int:
         handler = self.core.registry.timers.get(timer.kind)
@@ -137,14 +191,22 @@ class TimerService:
             async with session.begin_nested():
                 await handler(TimerCtx(session=session, core=self.core, timer=timer, now=now, lateness=lateness))
         except Exception as exc:  # a failing handler must not block the others
-            timer.attempts = (timer.attempts or 0) + 1
-            timer.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            log.exception("timer %s (%s) failed (attempt %s)", timer.id, timer.kind, timer.attempts)
-            if timer.attempts >= MAX_ATTEMPTS:
-                timer.status = "failed"
-            else:
-                timer.due_at = now + _backoff(timer.attempts)
+            self._failed(timer, now, exc)
             return 0
+        return self._done(timer, now, lateness)
+
+    @staticmethod
+    def _failed(timer: Timer, now: datetime, exc: Exception) -> None:
+        """One attempt used: retry after a backoff, or give up after MAX_ATTEMPTS."""
+        timer.attempts = (timer.attempts or 0) + 1
+        timer.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        log.error("timer %s (%s) failed (attempt %s)", timer.id, timer.kind, timer.attempts, exc_info=exc)
+        if timer.attempts >= MAX_ATTEMPTS:
+            timer.status = "failed"
+        else:
+            timer.due_at = now + _backoff(timer.attempts)
+
+    def _done(self, timer: Timer, now: datetime, lateness: timedelta) -> int:
         if timer.status == "pending":  # the handler may have rescheduled or cancelled it itself
             if timer.due_at <= now:
                 timer.status = "done"

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from bot.settings import Settings
 from handlers.slack import actions, commands, events, views
 from handlers.slack.home import Home
+from handlers.slack.intake import Intake
 from handlers.slack.members import Members
 from handlers.slack.messenger import SlackMessenger
 
@@ -56,6 +57,7 @@ class SlackFrontEnd:
             raise_error_for_unhandled_request=False,
             logger=logging.getLogger("cadence.slack.bolt"),
         )
+        self.intake = Intake(self)
         commands.register(self)
         actions.register(self)
         views.register(self)
@@ -98,6 +100,7 @@ class SlackFrontEnd:
             self._tasks.append(asyncio.create_task(self._check_token(), name="slack-auth-test"))
         if self.settings.slack_socket_mode:
             self._tasks.append(asyncio.create_task(self._socket_mode(), name="slack-socket-mode"))
+        await self.intake.start()
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -118,8 +121,10 @@ class SlackFrontEnd:
             await self.wait_idle(timeout=5)
         except asyncio.TimeoutError:
             log.warning("slack: stopping with %s listener(s) still running", self._inflight)
+        await self.intake.stop()
         if self.oauth is not None:
             await self.oauth.close()
+        await self.messenger.close()
 
     async def _check_token(self) -> None:
         delay = 1.0
@@ -156,21 +161,28 @@ class SlackFrontEnd:
 
         @functools.wraps(fn)
         async def wrapper(**kwargs: Any) -> None:
-            self._inflight += 1
-            if self._idle is None:
-                self._idle = asyncio.Event()
-            self._idle.clear()
+            self.work_started()
             try:
                 await fn(**kwargs)
             except Exception:  # noqa: BLE001 - handled here, so bolt never turns an acked request into an error
                 log.exception("slack listener %s failed", fn.__name__)
                 await self._failed(kwargs)
             finally:
-                self._inflight -= 1
-                if self._inflight == 0:
-                    self._idle.set()
+                self.work_finished()
 
         return wrapper
+
+    def work_started(self) -> None:
+        """One more listener or inbox request in flight (tests wait for none; stop() drains them)."""
+        self._inflight += 1
+        if self._idle is None:
+            self._idle = asyncio.Event()
+        self._idle.clear()
+
+    def work_finished(self) -> None:
+        self._inflight -= 1
+        if self._inflight == 0 and self._idle is not None:
+            self._idle.set()
 
     @property
     def busy(self) -> bool:

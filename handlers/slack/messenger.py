@@ -74,13 +74,25 @@ class SlackMessenger:
         self._session_factory = session_factory
         self._timeout = timeout
         self._clients: dict[str, AsyncWebClient] = {}
+        self._http: aiohttp.ClientSession | None = None
 
     def client(self, token: str) -> AsyncWebClient:
+        if self._http is None or self._http.closed:
+            # One pooled HTTP session for every call: without it slack_sdk opens (and closes) a new session,
+            # so a new connection, per call — a third of the cost of a delivery (bench/timer_lateness.py).
+            self._http = aiohttp.ClientSession()
+            self._clients.clear()
         if token not in self._clients:
             # retry_handlers=[]: no silent in-process retries; the outbox decides.
             self._clients[token] = AsyncWebClient(token=token, base_url=self.base_url, timeout=self._timeout,
-                                                  retry_handlers=[])
+                                                  retry_handlers=[], session=self._http)
         return self._clients[token]
+
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
+        self._clients.clear()
 
     async def send(self, out: Outgoing) -> Sent:
         try:
