@@ -14,6 +14,7 @@ from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 
 from bot.settings import Settings
+from handlers.teams import msrest_retry_codes
 
 log = logging.getLogger("cadence.teams")
 
@@ -49,6 +50,7 @@ class BotConfig:
 
 def build_adapter(settings: Settings) -> tuple[CloudAdapter, BotConfig]:
     """A CloudAdapter for `settings`, and the config it was built from (app id for proactive sends)."""
+    msrest_retry_codes.apply()
     config = BotConfig.from_settings(settings)
     if config.APP_ID and not config.APP_PASSWORD and config.APP_TYPE.lower() != "userassignedmsi":
         log.warning("Teams: MICROSOFT_APP_ID is set without MICROSOFT_APP_PASSWORD; outbound calls will fail "

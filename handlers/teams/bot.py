@@ -92,6 +92,7 @@ class TeamsBot:
     def __init__(self, core: Any, app_id: str = "") -> None:
         self.core = core
         self.app_id = app_id
+        self.known_senders = store.KnownSenders()
 
     # -- dispatch ---------------------------------------------------------------------------------
     async def on_turn(self, turn_context: TurnContext) -> None:
@@ -193,6 +194,7 @@ class TeamsBot:
                         handle = ident.handle
                     await store.remember_user(session, tenant_id=tenant, user_id=aad, bf_id=bf_id, name=name,
                                               service_url=activity.service_url, now=now)
+            self.known_senders.forget(tenant, aad)  # stored other values than a turn of theirs would
         return handle
 
     @staticmethod
@@ -309,11 +311,15 @@ class TeamsBot:
         if sender is None or not sender.id or (activity.recipient and sender.id == activity.recipient.id):
             return
         actor = actor_of(activity)
+        seen = (actor.workspace_id, actor.user_id, sender.id, sender.name, activity.service_url)
+        if self.known_senders.is_current(*seen):
+            return
         async with self.core.session_factory() as session:
             async with session.begin():
                 await store.remember_user(session, tenant_id=actor.workspace_id, user_id=actor.user_id,
                                           bf_id=sender.id, name=sender.name, service_url=activity.service_url,
                                           now=self.core.clock.now())
+        self.known_senders.note(*seen)
 
     # -- sending ----------------------------------------------------------------------------------
     async def _render_reply(self, turn_context: TurnContext, reply: Reply, *, tenant: str,

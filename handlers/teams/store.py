@@ -3,6 +3,8 @@ users (teams_users), and the 1:1 conversation reference it creates for someone w
 Everything else (people, identities, bindings) belongs to the core."""
 from __future__ import annotations
 
+import time
+from collections import OrderedDict
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +15,37 @@ from storage.models import ChannelBinding, Identity, Person
 from storage.models.teams import TeamsUser
 
 PLATFORM = "teams"
+
+
+class KnownSenders:
+    """What `remember_user` last stored for each Teams user, in this process. A turn from someone whose Bot
+    Framework id, name and service URL are what we stored skips the database: one transaction fewer per
+    turn (on SQLite every transaction takes the single write lock, even one that only reads). Entries
+    expire after `ttl` seconds, so a row another replica changed is looked at again soon; the worst a stale
+    entry does is delay the refresh of a name or service URL by that long. Bounded: least recently used out.
+    """
+
+    def __init__(self, ttl: float = 300.0, size: int = 10_000) -> None:
+        self.ttl = ttl
+        self.size = size
+        self._seen: OrderedDict[tuple[str, str], tuple[tuple[str, str | None, str | None], float]] = OrderedDict()
+
+    def is_current(self, tenant_id: str, user_id: str, bf_id: str, name: str | None, service_url: str | None) -> bool:
+        entry = self._seen.get((tenant_id, user_id))
+        if entry is None or entry[0] != (bf_id, name, service_url) or time.monotonic() - entry[1] > self.ttl:
+            return False
+        self._seen.move_to_end((tenant_id, user_id))
+        return True
+
+    def note(self, tenant_id: str, user_id: str, bf_id: str, name: str | None, service_url: str | None) -> None:
+        """Call after the transaction that stored these values committed."""
+        self._seen[(tenant_id, user_id)] = ((bf_id, name, service_url), time.monotonic())
+        self._seen.move_to_end((tenant_id, user_id))
+        while len(self._seen) > self.size:
+            self._seen.popitem(last=False)
+
+    def forget(self, tenant_id: str, user_id: str) -> None:
+        self._seen.pop((tenant_id, user_id), None)
 
 
 async def remember_user(session: AsyncSession, *, tenant_id: str, user_id: str, bf_id: str, name: str | None,
