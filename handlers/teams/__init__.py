@@ -2,6 +2,7 @@
 the Microsoft 365 Agents SDK later touches only this folder.
 
     adapter.py    botbuilder CloudAdapter built from settings (JWT validation when credentials are set)
+    replies.py    a turn's replies, sent over one pooled aiohttp session
     routes.py     POST /api/messages
     bot.py        the turn handler: text commands, card clicks, form submissions, installs
     cards.py      neutral Card / Form → Adaptive Card 1.5
@@ -34,7 +35,9 @@ class TeamsFrontEnd:
         return None
 
     async def stop(self) -> None:
-        return None
+        replies = getattr(self.adapter, "replies", None)
+        if replies is not None:
+            await replies.close()
 
 
 def setup(core: Any, settings: Settings, web_app: web.Application) -> TeamsFrontEnd:

@@ -12,9 +12,11 @@ from dataclasses import dataclass
 
 from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.schema import Activity, ActivityTypes, ResourceResponse
 
 from bot.settings import Settings
 from handlers.teams import msrest_retry_codes
+from handlers.teams.replies import ReplySender
 
 log = logging.getLogger("cadence.teams")
 
@@ -48,6 +50,30 @@ class BotConfig:
         return bool(self.APP_ID)
 
 
+class CadenceCloudAdapter(CloudAdapter):
+    """botbuilder's CloudAdapter, except that the messages a turn sends (`turn_context.send_activity`) go
+    through `ReplySender` (one pooled aiohttp session) instead of msrest (see replies.py). Invoke
+    responses, delays and traces are left to botbuilder."""
+
+    _LEFT_TO_BOTBUILDER = (ActivityTypes.invoke_response, "delay", ActivityTypes.trace)
+
+    def __init__(self, auth: ConfigurationBotFrameworkAuthentication) -> None:
+        super().__init__(auth)
+        self.replies = ReplySender(retries=TURN_REPLY_RETRIES, timeout=OUTBOUND_TIMEOUT_SECONDS)
+
+    async def send_activities(self, context: TurnContext, activities: list[Activity]) -> list[ResourceResponse]:
+        responses: list[ResourceResponse] = []
+        for activity in activities:
+            if activity.type in self._LEFT_TO_BOTBUILDER:
+                responses.extend(await super().send_activities(context, [activity]))
+                continue
+            activity.id = None
+            config = getattr(connector_client(context), "config", None)
+            responses.append(await self.replies.send(activity, credentials=getattr(config, "credentials", None),
+                                                     user_agent=getattr(config, "user_agent", None)))
+        return responses
+
+
 def build_adapter(settings: Settings) -> tuple[CloudAdapter, BotConfig]:
     """A CloudAdapter for `settings`, and the config it was built from (app id for proactive sends)."""
     msrest_retry_codes.apply()
@@ -57,7 +83,7 @@ def build_adapter(settings: Settings) -> tuple[CloudAdapter, BotConfig]:
                     "to get a token (inbound requests are still authenticated).")
     if config.APP_TYPE.lower() == "singletenant" and not config.APP_TENANTID:
         log.warning("Teams: MICROSOFT_APP_TYPE=SingleTenant needs MICROSOFT_APP_TENANT_ID.")
-    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(config))
+    adapter = CadenceCloudAdapter(ConfigurationBotFrameworkAuthentication(config))
     return adapter, config
 
 
