@@ -22,6 +22,7 @@ from botbuilder.schema import Activity, ActivityTypes, Attachment, ConversationR
 from bot.context import Actor, Place
 from bot.messages import Card, Form, Reply
 from handlers.teams import cards, store
+from handlers.teams.db_gate import DatabaseGate
 from bot.people import identity_for, person_for_actor
 from handlers.teams.adapter import TURN_REPLY_RETRIES, connector_client, tune_connector
 
@@ -93,6 +94,7 @@ class TeamsBot:
         self.core = core
         self.app_id = app_id
         self.known_senders = store.KnownSenders()
+        self.db_turn = DatabaseGate(serialise=core.engine.dialect.name == "sqlite")
 
     # -- dispatch ---------------------------------------------------------------------------------
     async def on_turn(self, turn_context: TurnContext) -> None:
@@ -102,10 +104,13 @@ class TeamsBot:
             if activity.type == ActivityTypes.invoke:
                 await self._on_invoke(turn_context)
                 return
-            await self._remember_sender(activity)
+            async with self.db_turn():
+                await self._remember_sender(activity)
+                seen = (activity.type == ActivityTypes.message and bool(activity.id)
+                        and await self.core.seen_event(PLATFORM, f"{activity.conversation.id}:{activity.id}"))
+            if seen:
+                return
             if activity.type == ActivityTypes.message:
-                if activity.id and await self.core.seen_event(PLATFORM, f"{activity.conversation.id}:{activity.id}"):
-                    return
                 if activity.value is not None and not (activity.text or "").strip():
                     await self._on_submit(turn_context)
                 else:
@@ -129,10 +134,11 @@ class TeamsBot:
         activity = turn_context.activity
         actor, place = actor_of(activity), place_of(activity)
         text = await self._command_text(turn_context)
-        if place.is_dm:
-            reply = await self.core.handle_dm(actor, place, text)
-        else:
-            reply = await self.core.handle_command(actor, place, text)
+        async with self.db_turn():
+            if place.is_dm:
+                reply = await self.core.handle_dm(actor, place, text)
+            else:
+                reply = await self.core.handle_command(actor, place, text)
         if reply is not None:
             await self._render_reply(turn_context, reply, tenant=actor.workspace_id)
 
@@ -228,7 +234,8 @@ class TeamsBot:
         if activity.name != "adaptiveCard/action":
             await self._invoke_reply(turn_context, None, status=200)
             return
-        await self._remember_sender(activity)
+        async with self.db_turn():
+            await self._remember_sender(activity)
         value = activity.value if isinstance(activity.value, dict) else {}
         action = value.get("action") if isinstance(value.get("action"), dict) else {}
         sub = cards.parse_submission(action.get("data") or {}, action.get("verb"))
@@ -253,11 +260,12 @@ class TeamsBot:
         await self._render_reply(turn_context, reply, tenant=actor.workspace_id, skip_update=True)
 
     async def _dispatch(self, actor: Actor, place: Place, sub: cards.Submission, activity: Activity) -> Reply:
-        if sub.kind == "form":
-            return await self.core.handle_form(actor, place, sub.id, sub.values, sub.state)
-        message_ref = {"conversation_id": activity.conversation.id if activity.conversation else None,
-                       "activity_id": activity.reply_to_id}
-        return await self.core.handle_action(actor, place, sub.id, sub.value, message_ref)
+        async with self.db_turn():
+            if sub.kind == "form":
+                return await self.core.handle_form(actor, place, sub.id, sub.values, sub.state)
+            message_ref = {"conversation_id": activity.conversation.id if activity.conversation else None,
+                           "activity_id": activity.reply_to_id}
+            return await self.core.handle_action(actor, place, sub.id, sub.value, message_ref)
 
     @staticmethod
     def _replacement(reply: Reply, sub: cards.Submission, actor: Actor) -> Card | Form | None:
