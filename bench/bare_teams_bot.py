@@ -1,12 +1,17 @@
 """The floor for bench/teams_ack.py: a bare botbuilder bot (CloudAdapter, no app id: unauthenticated, as
 Cadence runs in the benchmark) that answers every message with one reply to the activity's serviceUrl.
 
-    python bench/bare_teams_bot.py PORT
+    python bench/bare_teams_bot.py PORT [--tuned]
+
+`--tuned` gives the bare bot the two transport fixes Cadence's Teams front end makes to botbuilder
+(handlers/teams/msrest_retry_codes.py and the pooled reply session of handlers/teams/replies.py), so the
+benchmark can also show Cadence's own overhead, not only what it saves on botbuilder's.
 """
 from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 from aiohttp import web
 from botbuilder.core import ActivityHandler, TurnContext
@@ -28,7 +33,15 @@ class EchoBot(ActivityHandler):
 
 def main() -> None:
     port = int(sys.argv[1])
-    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(Config()))
+    if "--tuned" in sys.argv[2:]:
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+        from handlers.teams import msrest_retry_codes
+        from handlers.teams.adapter import CadenceCloudAdapter
+
+        msrest_retry_codes.apply()
+        adapter = CadenceCloudAdapter(ConfigurationBotFrameworkAuthentication(Config()))
+    else:
+        adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(Config()))
     bot = EchoBot()
 
     async def messages(request: web.Request) -> web.Response:

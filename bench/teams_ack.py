@@ -2,9 +2,13 @@
 chat, `defect list` in a bound channel) at 1, 10 and 50 concurrent clients, p50/p95/p99 and requests per
 second — Cadence (`python app.py serve`, Teams unauthenticated as for local testing) side by side with a
 bare botbuilder bot that only replies (bench/bare_teams_bot.py), same run, same connector stand-in.
-A Teams turn replies inside the request (to the serviceUrl), so this latency includes that reply.
+A Teams turn replies inside the request (to the serviceUrl), on both, so this latency includes that reply.
 
-    python bench/teams_ack.py --db sqlite|postgres [--scale 10] [--requests 300]
+Two floors: `bare` is stock botbuilder (the target: Cadence at least half its throughput);
+`bare_tuned` is the same bot with the transport fixes Cadence makes to botbuilder (msrest's retry-policy
+cost, replies over a pooled session), so `…_vs_tuned_ratio` shows Cadence's own overhead alone.
+
+    python bench/teams_ack.py --db sqlite|postgres [--scale 10] [--requests 300] [--no-tuned]
 """
 from __future__ import annotations
 
@@ -48,6 +52,7 @@ def activity(service_url: str, user: int, text: str, *, channel: bool) -> dict:
 async def main() -> None:
     p = parser(__doc__)
     p.add_argument("--requests", type=int, default=300)
+    p.add_argument("--no-tuned", action="store_true", help="skip the tuned bare bot (a shorter run)")
     args = p.parse_args()
     total = max(args.requests // args.scale, 20)
     emit("db", args.db)
@@ -57,14 +62,19 @@ async def main() -> None:
         api = await ClusterSlackApi().start()
         rep = Replica(0, db.url, api.base_url, Path(tempfile.mkdtemp(prefix="cadence-bench-")),
                       SLACK_BOT_TOKEN="", SLACK_SIGNING_SECRET="")
-        bare_port = free_port()
-        bare = subprocess.Popen([sys.executable, str(ROOT / "bench" / "bare_teams_bot.py"), str(bare_port)], cwd=ROOT)
-        bare_url = f"http://127.0.0.1:{bare_port}"
+        floors = {"bare": []} if args.no_tuned else {"bare": [], "bare_tuned": ["--tuned"]}
+        bare_procs, bare_urls = [], {}
+        for name, extra in floors.items():
+            port = free_port()
+            bare_procs.append(subprocess.Popen([sys.executable, str(ROOT / "bench" / "bare_teams_bot.py"), str(port),
+                                                *extra], cwd=ROOT))
+            bare_urls[name] = f"http://127.0.0.1:{port}"
         headers = {"Content-Type": "application/json"}
         try:
             rep.start()
             await wait_healthy([rep], timeout=120)
-            await _wait_up(bare_url)
+            for url in bare_urls.values():
+                await _wait_up(url)
             # An engagement bound to the bench channel, set up the way a user would.
             for url in (rep.url,):
                 await closed_loop(url + "/api/messages", lambda i: (json.dumps(activity(
@@ -77,23 +87,27 @@ async def main() -> None:
             def channel(i: int):  # noqa: ANN202
                 return json.dumps(activity(connector.service_url, 0, "defect list", channel=True)).encode(), headers
 
-            for target in (rep.url, bare_url):
+            targets = {**bare_urls, "cadence": rep.url}
+            for target in targets.values():
                 await closed_loop(target + "/api/messages", dm, concurrency=5, total=60)
             for kind, make in (("dm_whoami", dm), ("channel_defect_list", channel)):
                 for c in (1, 10, 50):
                     rps = {}
-                    for name, url in (("bare", bare_url), ("cadence", rep.url)):
+                    for name, url in targets.items():
                         r = await closed_loop(url + "/api/messages", make, concurrency=c, total=total)
                         report(f"{kind}_c{c}_{name}", r)
                         rps[name] = r["rps"]
                         await asyncio.sleep(0.5)
                     emit(f"{kind}_c{c}_throughput_ratio", rps["cadence"] / rps["bare"])
+                    if "bare_tuned" in rps:
+                        emit(f"{kind}_c{c}_vs_tuned_ratio", rps["cadence"] / rps["bare_tuned"])
             emit("connector_calls", len(connector.calls))
         finally:
             await stop_and_report_errors(rep, show=3)
             rep.close()
-            bare.send_signal(signal.SIGTERM)
-            bare.wait(10)
+            for proc in bare_procs:
+                proc.send_signal(signal.SIGTERM)
+                proc.wait(10)
             await connector.stop()
             await api.stop()
 
