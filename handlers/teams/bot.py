@@ -177,7 +177,7 @@ class TeamsBot:
         tenant = tenant_of(activity)
         name = mentioned.get("name") or ""
         bf_id = mentioned.get("id") or ""
-        async with self.core.session_factory() as session:
+        async with self.db_turn(), self.core.session_factory() as session:
             known = await store.user_by_bf_id(session, tenant, bf_id)
             if known is None and mentioned.get("aadObjectId"):
                 known = await store.user(session, tenant, mentioned["aadObjectId"])
@@ -190,7 +190,7 @@ class TeamsBot:
         name = getattr(member, "name", None) or name
         handle = handle_for(name) or "someone"
         if aad:
-            async with self.core.session_factory() as session:
+            async with self.db_turn(), self.core.session_factory() as session:
                 async with session.begin():
                     now = self.core.clock.now()
                     await person_for_actor(session, Actor(PLATFORM, tenant, aad, display_name=name, handle=handle),
@@ -281,8 +281,11 @@ class TeamsBot:
 
     async def _render(self, item: Card | Form, tenant: str, *, reply: Reply | None = None,
                       sub: cards.Submission | None = None) -> dict[str, Any]:
-        async with self.core.session_factory() as session:
-            people = await store.people_for(session, cards.card_person_ids(item), tenant)
+        person_ids = cards.card_person_ids(item)
+        people: dict[int, tuple[str, str]] = {}
+        if person_ids:
+            async with self.db_turn(), self.core.session_factory() as session:
+                people = await store.people_for(session, person_ids, tenant)
         if isinstance(item, Form):
             errors = reply.errors if reply is not None else None
             values = sub.values if sub is not None and errors else None
@@ -304,7 +307,8 @@ class TeamsBot:
             async def remember(ctx):  # noqa: ANN001, ANN202 - the core stores place.conversation_ref
                 return None
 
-            await self.core.run(actor, place, remember)
+            async with self.db_turn():
+                await self.core.run(actor, place, remember)
         if installed and activity.type == ActivityTypes.conversation_update:
             where = "here" if place.is_dm else "in this conversation"
             hint = ("Type `help` to see what I can do." if place.is_dm else

@@ -32,7 +32,7 @@ class KnownSenders:
 
     def is_current(self, tenant_id: str, user_id: str, bf_id: str, name: str | None, service_url: str | None) -> bool:
         entry = self._seen.get((tenant_id, user_id))
-        if entry is None or entry[0] != (bf_id, name, service_url) or time.monotonic() - entry[1] > self.ttl:
+        if entry is None or entry[0] != (bf_id, name, service_url) or time.monotonic() - entry[1] >= self.ttl:
             return False
         self._seen.move_to_end((tenant_id, user_id))
         return True
