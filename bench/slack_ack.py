@@ -1,9 +1,12 @@
 """Slack ack latency and throughput over real HTTP with signed requests: slash commands and button clicks
 at 1, 10 and 50 concurrent clients, p50/p95/p99 and requests per second — Cadence (`python app.py serve`,
-which also does the real work after each ack) side by side with a bare slack-bolt AsyncApp that only acks
-(bench/bare_slack_app.py), in the same run, against the same Slack stand-in.
+which also does the real work of each request) side by side with a bare slack-bolt AsyncApp that only acks
+(bench/bare_slack_app.py), in the same run, against the same Slack stand-in. For Cadence also: how many
+requests were answered (response_url or chat.update, after the work), the answered rate from the first
+request to the last answer, and how long after the last ack the last answer came.
 
     python bench/slack_ack.py --db sqlite|postgres [--scale 10] [--requests 400]
+                              [--kinds command,click] [--clients 1,10,50] [--profile FILE]
 """
 from __future__ import annotations
 
@@ -56,6 +59,9 @@ class BareApp:
 async def main() -> None:
     p = parser(__doc__)
     p.add_argument("--requests", type=int, default=400, help="requests per kind and concurrency level")
+    p.add_argument("--kinds", default="command,click", help="which kinds to run (comma-separated)")
+    p.add_argument("--clients", default="1,10,50", help="concurrency levels (comma-separated)")
+    p.add_argument("--profile", metavar="FILE", help="sample the serve process with py-spy (collapsed stacks)")
     args = p.parse_args()
     total = max(args.requests // args.scale, 20)
     emit("db", args.db)
@@ -85,26 +91,58 @@ async def main() -> None:
                 body = click_body(user, channel, i, api.response_url(f"{user}.k{i}"))
                 return body.encode(), signed(body)
 
+            def answers() -> list:
+                return [call for call in api.calls if call.method in ("respond", "chat.update")]
+
             # Warm both up (bolt's auth.test, first-sight users, connection pools).
             for target in (rep.url, bare.url):
                 await closed_loop(target + "/slack/events", command, concurrency=5, total=60)
             await asyncio.sleep(2)
+            spy = None
+            if args.profile:
+                spy = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--format", "raw",
+                                        "--rate", "250", "-o", args.profile, "--pid", str(rep.proc.pid)],
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            kinds = args.kinds.split(",")
             for kind, make in (("command", command), ("click", click)):
-                for c in (1, 10, 50):
+                if kind not in kinds:
+                    continue
+                for c in (int(n) for n in args.clients.split(",")):
                     rps = {}
                     for name, url in (("bare", bare.url), ("cadence", rep.url)):
+                        before, started = len(answers()), time.monotonic()
                         r = await closed_loop(url + "/slack/events", make, concurrency=c, total=total)
                         report(f"{kind}_c{c}_{name}", r)
                         rps[name] = r["rps"]
                         if name == "cadence":
-                            await asyncio.sleep(1.5)  # let its after-ack work finish before the next run
+                            # Every request is answered (response_url or chat.update) once its work is done;
+                            # the next run starts only when all are, so runs do not overlap.
+                            done = await _answered(answers, before, total)
+                            emit(f"{kind}_c{c}_cadence_answered", len(done))
+                            if done:
+                                last = max(call.at for call in done)
+                                emit(f"{kind}_c{c}_cadence_answered_rps", len(done) / (last - started), "req/s")
+                                emit(f"{kind}_c{c}_cadence_last_answer_after_last_ack",
+                                     max(0.0, last - started - total / r["rps"]) * 1000, "ms")
+                            await asyncio.sleep(0.5)
                     emit(f"{kind}_c{c}_throughput_ratio", rps["cadence"] / rps["bare"])
             emit("slack_responds", len(api.calls_to("respond")))
+            if spy is not None:
+                spy.send_signal(signal.SIGINT)
+                spy.wait(30)
         finally:
             await stop_and_report_errors(rep, show=3)
             rep.close()
             bare.close()
             await api.stop()
+
+
+async def _answered(answers, before: int, total: int, timeout: float = 60) -> list:  # noqa: ANN001
+    """The answers to one run, once all `total` arrived (or what came within `timeout`)."""
+    deadline = time.monotonic() + timeout
+    while len(answers()) - before < total and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    return answers()[before:]
 
 
 async def _wait_up(url: str, timeout: float = 60) -> None:

@@ -31,6 +31,9 @@ from storage.models import Engagement, ProcessedEvent
 
 log = logging.getLogger("cadence.core")
 
+# A front end's step inside the work's own transaction (see Cadence.run).
+Within = Callable[[AsyncSession], Awaitable[bool]]
+
 
 class _RollBack(Exception):
     """Leave the transaction without committing, answering with `reply` (form validation errors)."""
@@ -60,8 +63,8 @@ class Cadence:
         self._next_wake: datetime | None = None
 
     # -- entry points for front ends ---------------------------------------------------------------
-    async def handle_command(self, actor: Actor, place: Place, text: str) -> Reply:
-        """A command typed on any front end (`/cr new …`, `cr new …`, `help`)."""
+    async def handle_command(self, actor: Actor, place: Place, text: str, *, within: Within | None = None) -> Reply:
+        """A command typed on any front end (`/cr new …`, `cr new …`, `help`). `within`: see `run`."""
         try:
             parsed = parse(text)
         except InputTooLong as exc:
@@ -82,16 +85,16 @@ class Cadence:
                 if parsed.sub is None:
                     return Reply(private=[help_text.for_command(self.registry, parsed.cmd)])
                 return Reply.refuse(help_text.unknown_sub(self.registry, parsed.cmd, parsed.sub))
-        return await self.run(actor, place, spec.handler, cmd=parsed.cmd, sub=sub, args=args)
+        return await self.run(actor, place, spec.handler, cmd=parsed.cmd, sub=sub, args=args, within=within)
 
     async def handle_action(self, actor: Actor, place: Place, action_id: str, value: str,
-                            message_ref: dict[str, Any] | None = None) -> Reply:
-        """A button click."""
+                            message_ref: dict[str, Any] | None = None, *, within: Within | None = None) -> Reply:
+        """A button click. `within`: see `run`."""
         handler = self.registry.actions.get(action_id)
         if handler is None:
             return Reply.refuse("That button is no longer in use. Nothing was changed.")
         value = str(value or "")[:2000]
-        return await self.run(actor, place, lambda ctx: handler(ctx, value))
+        return await self.run(actor, place, lambda ctx: handler(ctx, value), within=within)
 
     async def handle_form(self, actor: Actor, place: Place, form_id: str, values: dict[str, Any],
                           state: dict[str, Any] | None = None) -> Reply:
@@ -148,12 +151,16 @@ class Cadence:
                 return True
 
     async def run(self, actor: Actor, place: Place, fn: Callable[[Ctx], Awaitable[Any]], *, cmd: str | None = None,
-                  sub: str | None = None, args: str = "") -> Any:
-        """Run `fn(ctx)` in one transaction; UserError and form errors roll everything back."""
+                  sub: str | None = None, args: str = "", within: Within | None = None) -> Any:
+        """Run `fn(ctx)` in one transaction; UserError and form errors roll everything back.
+        `within(session)`, if given, runs first in that transaction (a front end's inbox claims its row
+        there, so the claim commits with the work); when it returns False nothing runs and None is returned."""
         now = self.clock.now()
         try:
             async with self.session_factory() as session:
                 async with session.begin():
+                    if within is not None and not await within(session):
+                        return None
                     ctx = await self._context(session, actor, place, now)
                     ctx.cmd, ctx.sub, ctx.args = cmd, sub, args
                     reply = await fn(ctx)

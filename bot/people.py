@@ -1,7 +1,7 @@
 """People, their platform identities, memberships, zones, work days and absences."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Iterable
 from zoneinfo import ZoneInfo
@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 import holidays
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import noload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.commands.grammar import MENTION_RE
 from bot.errors import UserError
@@ -23,6 +25,9 @@ ROLES = ("client_sponsor", "client_pm", "client_member", "vendor_pm", "vendor_le
 CLIENT_ROLES = frozenset({"client_sponsor", "client_pm", "client_member"})
 VENDOR_ROLES = frozenset({"vendor_pm", "vendor_lead", "developer", "qa"})
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# last_seen_at picks the identity a DM goes to (the platform used last); finer than this is not needed,
+# and skipping the write keeps a read-only command (whoami, lists) a read-only transaction.
+LAST_SEEN_RESOLUTION = timedelta(seconds=60)
 
 
 def zone(person: Person) -> ZoneInfo:
@@ -85,9 +90,15 @@ async def members_with_roles(session: AsyncSession, engagement: Engagement, role
 
 
 async def membership_of(session: AsyncSession, engagement: Engagement, person: Person) -> Membership | None:
-    return await session.scalar(
+    # The person is in hand: attach it rather than let the selectin relationship load it (and its
+    # identities and absences) again — four queries on every command.
+    m = await session.scalar(
         select(Membership).where(Membership.engagement_id == engagement.id, Membership.person_id == person.id)
+        .options(noload(Membership.person))
     )
+    if m is not None and "person" not in m.__dict__:
+        set_committed_value(m, "person", person)
+    return m
 
 
 async def ensure_membership(session: AsyncSession, engagement: Engagement, person: Person,
@@ -129,7 +140,8 @@ async def person_for_actor(session: AsyncSession, actor: "Actor", now: datetime)
         await session.flush()
         return person, False
     person = await session.get(Person, ident.person_id)
-    ident.last_seen_at = now
+    if ident.last_seen_at is None or not (now - LAST_SEEN_RESOLUTION < ident.last_seen_at <= now):
+        ident.last_seen_at = now
     if actor.handle and ident.handle != actor.handle:
         ident.handle = actor.handle
     if actor.display_name and person.display_name == actor.user_id:

@@ -21,6 +21,7 @@ from handlers.slack.home import Home
 from handlers.slack.intake import Intake
 from handlers.slack.members import Members
 from handlers.slack.messenger import SlackMessenger
+from handlers.slack.respond import SessionHolder
 
 log = logging.getLogger("cadence.slack")
 
@@ -57,6 +58,7 @@ class SlackFrontEnd:
             raise_error_for_unhandled_request=False,
             logger=logging.getLogger("cadence.slack.bolt"),
         )
+        self.responses = SessionHolder()  # response_url answers, on kept-alive connections
         self.intake = Intake(self)
         commands.register(self)
         actions.register(self)
@@ -122,6 +124,7 @@ class SlackFrontEnd:
         except asyncio.TimeoutError:
             log.warning("slack: stopping with %s listener(s) still running", self._inflight)
         await self.intake.stop()
+        await self.responses.close()
         if self.oauth is not None:
             await self.oauth.close()
         await self.messenger.close()
@@ -228,8 +231,8 @@ class SlackFrontEnd:
                         await ack(response_action="errors", errors={inputs[0]: FAILURE})
                         return
                 await ack()
-            respond = kwargs.get("respond")
-            if respond is not None and payload.get("response_url"):
+            respond = self.responses.respond(payload.get("response_url"))
+            if respond is not None:
                 await respond(response_type="ephemeral", replace_original=False, text=FAILURE)
         except Exception:  # noqa: BLE001
             log.debug("slack: could not report a failure", exc_info=True)

@@ -1,13 +1,14 @@
-"""Slash commands: ack at once, then parse → core.handle_command → render."""
+"""Slash commands: parse → core.handle_command → render. When they are acknowledged, and how they run
+under load, is intake.py's business."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import asyncio
-
 from bot.context import Place
-from handlers.slack.ack import ack_after
-from handlers.slack.reply import Origin, show
+from bot.core import Within
+from bot.messages import Reply
+from handlers.slack.intake import Request
+from handlers.slack.reply import Origin
 
 if TYPE_CHECKING:
     from handlers.slack.app import SlackFrontEnd
@@ -22,23 +23,24 @@ def place_of_command(command: dict[str, Any]) -> Place:
                  channel_name=None if is_dm else command.get("channel_name"))
 
 
+async def run_command(fe: "SlackFrontEnd", request: Request, within: Within | None) -> tuple[Reply | None, Origin]:
+    command, client = request.payload, request.client
+    place = place_of_command(command)
+    actor = await fe.members.actor(client, request.workspace_id, command["user_id"], handle=command.get("user_name"))
+    # The text arrives escaped (should_escape): <@U123|name>, <#C123|name>; the core understands it.
+    text = f"{command['command']} {command.get('text') or ''}"
+    async with fe.intake.turn():
+        reply = await fe.core.handle_command(actor, place, text, within=within)
+    return reply, Origin(actor=actor, place=place, client=client, respond=request.respond,
+                         trigger_id=command.get("trigger_id"))
+
+
 def register(fe: "SlackFrontEnd") -> None:
-    async def on_command(ack, command, client, respond) -> None:  # noqa: ANN001 - bolt injects by name
-        started = asyncio.get_running_loop().time()
-        team = command.get("team_id", "")
-        place = place_of_command(command)
+    async def on_command(ack, command, client) -> None:  # noqa: ANN001 - bolt injects by name
+        await fe.intake.receive(ack, Request(kind="command", workspace_id=command.get("team_id", ""),
+                                             payload=command, client=client,
+                                             respond=fe.responses.respond(command.get("response_url"))))
 
-        async def run() -> tuple:
-            actor = await fe.members.actor(client, team, command["user_id"], handle=command.get("user_name"))
-            # The text arrives escaped (should_escape): <@U123|name>, <#C123|name>; the core understands it.
-            text = f"{command['command']} {command.get('text') or ''}"
-            return actor, await fe.core.handle_command(actor, place, text)
-
-        # Ack once the command is committed (or at the budget), so an ack never covers lost work.
-        actor, reply = await ack_after(ack, run(), started=started)
-        origin = Origin(actor=actor, place=place, client=client, respond=respond,
-                        trigger_id=command.get("trigger_id"))
-        await show(fe, origin, reply)
-
+    fe.intake.handles("command", run_command)
     for name in COMMANDS:
         fe.bolt.command(name)(fe.tracked(on_command))

@@ -26,7 +26,7 @@ class Origin:
     actor: Actor
     place: Place
     client: AsyncWebClient
-    respond: Any = None  # bolt's AsyncRespond (response_url), if the payload had one
+    respond: Any = None  # answers through the response_url (respond.py), if the payload had one
     trigger_id: str | None = None
     message_channel: str | None = None  # the clicked message, if any
     message_ts: str | None = None

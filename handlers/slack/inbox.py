@@ -1,0 +1,115 @@
+"""The durable Slack inbox (table `slack_inbox`): record a verified command or click before its ack,
+claim it inside the transaction that runs it, list what a crash left behind.
+
+Requests that arrive together are written with one INSERT and one commit (group commit): while one batch
+is being committed, the next arrivals gather for the following one. On SQLite, where every commit waits
+for the disk and for the single writer, that is what keeps acks fast under a burst."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from storage.models.slack_inbox import SlackInboxItem
+
+log = logging.getLogger("cadence.slack.inbox")
+
+
+class Inbox:
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession], engine: AsyncEngine, clock: Clock,
+                 *, turns: asyncio.Lock | None = None) -> None:
+        self.session_factory = session_factory
+        self.engine = engine
+        self.clock = clock
+        self.turns = turns  # SQLite: taken in turn with the inbox work (intake.py)
+        self._waiting: list[tuple[dict[str, Any], asyncio.Future[int]]] = []
+        self._writer: asyncio.Task | None = None
+        # The writer keeps one connection: a pool checkout pings the server first (three round trips on
+        # asyncpg), and on PostgreSQL the batch is one autocommitted statement — one round trip in all.
+        self._conn: AsyncConnection | None = None
+
+    async def record(self, kind: str, workspace_id: str, payload: dict[str, Any]) -> int:
+        """Store one request durably; returns its row id once committed (shared with its batch)."""
+        row = {"kind": kind, "workspace_id": workspace_id[:32], "payload": payload, "received_at": self.clock.now()}
+        done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._waiting.append((row, done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_batches(), name="slack-inbox-writer")
+        return await done
+
+    async def _write_batches(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            try:
+                if self.turns is None:
+                    ids = await self._insert([row for row, _ in batch])
+                else:
+                    async with self.turns:
+                        ids = await self._insert([row for row, _ in batch])
+            except Exception as exc:  # noqa: BLE001 - every waiter gets the error: none of them is acked
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+                continue
+            for (_, done), row_id in zip(batch, ids):
+                if not done.done():
+                    done.set_result(row_id)
+
+    async def _insert(self, rows: list[dict[str, Any]]) -> list[int]:
+        statement = insert(SlackInboxItem).returning(SlackInboxItem.id, sort_by_parameter_order=True)
+        for attempt in (1, 2):
+            try:
+                conn = await self._connection()
+                async with conn.begin():  # SQLite: BEGIN IMMEDIATE … COMMIT; PostgreSQL: autocommit
+                    return list((await conn.execute(statement, rows)).scalars())
+            except DBAPIError as exc:
+                await self.close()
+                if attempt == 2 or not exc.connection_invalidated:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _connection(self) -> AsyncConnection:
+        if self._conn is None or self._conn.closed or self._conn.invalidated:
+            conn = await self.engine.connect()
+            if self.engine.dialect.name == "postgresql":
+                conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            self._conn = conn
+        return self._conn
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            try:
+                await self._conn.close()
+            except Exception:  # noqa: BLE001 - a broken connection is dropped either way
+                log.debug("slack inbox: closing the writer's connection failed", exc_info=True)
+            self._conn = None
+
+    @staticmethod
+    async def claim(session: AsyncSession, row_id: int) -> bool:
+        """Inside the work's transaction: take the row (delete it). False if another process already ran
+        it; on PostgreSQL a concurrent claim waits for this transaction and then finds nothing."""
+        result = await session.execute(delete(SlackInboxItem).where(SlackInboxItem.id == row_id))
+        return result.rowcount == 1
+
+    async def done(self, row_id: int) -> None:
+        """Drop the row after work that did not commit (a refusal changes nothing; running it again
+        would only refuse again)."""
+        async with self.session_factory() as session:
+            async with session.begin():
+                await session.execute(delete(SlackInboxItem).where(SlackInboxItem.id == row_id))
+
+    async def left_over(self, *, received_before: datetime, limit: int = 500) -> list[SlackInboxItem]:
+        """Rows older than `received_before`, oldest first: work a stopped or crashed process left."""
+        async with self.session_factory() as session:
+            rows = await session.scalars(select(SlackInboxItem).where(SlackInboxItem.received_at < received_before)
+                                         .order_by(SlackInboxItem.id).limit(limit))
+            return list(rows)
+
+    def stale_before(self, age: timedelta) -> datetime:
+        return self.clock.now() - age
