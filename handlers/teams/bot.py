@@ -23,6 +23,7 @@ from bot.context import Actor, Place
 from bot.messages import Card, Form, Reply
 from handlers.teams import cards, store
 from handlers.teams.db_gate import DatabaseGate
+from handlers.teams.replies import ReplyFailed
 from bot.people import identity_for, person_for_actor
 from handlers.teams.adapter import TURN_REPLY_RETRIES, connector_client, tune_connector
 
@@ -343,10 +344,33 @@ class TeamsBot:
             items.append(reply.form)
         if reply.errors and not skip_update:
             items.append(Card(text="\n".join(f"• {msg}" for msg in reply.errors.values()), tone="warning"))
-        for item in items:
+        for n, item in enumerate(items):
             content = await self._render(item, tenant)
             extra = cards.large_images(item) if isinstance(item, Card) else []
-            await turn_context.send_activity(card_activity(content, extra))
+            try:
+                await turn_context.send_activity(card_activity(content, extra))
+            except ReplyFailed as exc:
+                if not exc.retryable:
+                    raise
+                await self._reply_later(turn_context, items[n:], exc)
+                return
+
+    async def _reply_later(self, turn_context: TurnContext, items: list[Card | Form], exc: ReplyFailed) -> None:
+        """The connector did not take a reply (after its retries): the turn's work is committed, so hand the
+        rest of the answer to the outbox, which retries with backoff, in order, and records a permanent
+        failure. It arrives as a new message in the conversation (in a channel: a new thread), not as a
+        threaded reply. A form cannot wait in the outbox (it is a card with inputs): the user is told to
+        ask again instead."""
+        place = place_of(turn_context.activity)
+        later = [item if isinstance(item, Card) else
+                 Card(text="The form could not be shown just now; please run the command again.", tone="warning")
+                 for item in items]
+        async with self.db_turn(), self.core.session_factory() as session:
+            async with session.begin():
+                for card in later:
+                    await self.core.outbox.post_place(session, place, card)
+        log.warning("Teams reply to %s not delivered in the turn (%s); %d message(s) left to the outbox",
+                    place.channel_id, exc, len(later))
 
     async def _send_card(self, turn_context: TurnContext, card: Card) -> None:
         await turn_context.send_activity(card_activity(cards.render_card(card)))

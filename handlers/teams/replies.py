@@ -34,6 +34,11 @@ class ReplyFailed(Exception):
         super().__init__(f"Teams connector: {detail}")
         self.status = status
 
+    @property
+    def retryable(self) -> bool:
+        """Worth delivering later (connector unreachable, overloaded, failing); not a refusal (403, 404)."""
+        return self.status is None or _retryable(self.status)
+
 
 def _retryable(status: int) -> bool:
     return status in (408, 429) or (status >= 500 and status not in _NOT_RETRIED_5XX)

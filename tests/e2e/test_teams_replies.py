@@ -86,3 +86,15 @@ async def test_reply_sender_gives_up_after_its_retries() -> None:
     finally:
         await sender.close()
         await connector.stop()
+
+
+async def test_a_reply_the_connector_will_not_take_now_is_left_to_the_outbox(teams) -> None:  # noqa: ANN001
+    asha = teams.user("asha")
+    teams.connector.fail_next(3, status=503)  # the first try and both retries of the turn
+    r = await teams.say(asha, "cadence whoami")
+    assert r.status == 200
+    assert [c.status for c in r.calls if c.kind == "reply"] == [503, 503, 503]
+    assert not any("went wrong" in c.text_dump() for c in r.calls)
+    await teams.drain()
+    delivered = [c for c in teams.connector.sent("a:dm-asha") if c.kind == "send"]
+    assert len(delivered) == 1 and "Asha" in delivered[0].text_dump()
