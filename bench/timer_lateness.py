@@ -49,6 +49,7 @@ async def main() -> None:
             took = await api.wait_received(n_due, timeout=1800)
             lateness = sorted(c.at + offset - due_ts for c in api.calls
                               if c.method == "chat.postMessage" and c.response.get("ok"))
+            emit("lateness_first", lateness[0], "s")
             emit("lateness_median", median(lateness), "s")
             emit("lateness_p95", percentile(lateness, 95), "s")
             emit("lateness_p99", percentile(lateness, 99), "s")
@@ -62,6 +63,7 @@ async def main() -> None:
             async with engine.connect() as conn:
                 fired = [x for x in (await conn.scalars(select(Timer.lateness_seconds)
                                                         .where(Timer.status == "done"))).all() if x is not None]
+            emit("fire_lateness_first", min(fired), "s")
             emit("fire_lateness_median", median(fired), "s")
             emit("fire_lateness_p99", percentile(fired, 99), "s")
             span = (lateness[-1] - lateness[0]) if len(lateness) > 1 else took

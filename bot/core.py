@@ -3,6 +3,7 @@ and runs the background work (timers, outbox delivery) that APScheduler wakes up
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from datetime import datetime, timezone
@@ -61,6 +62,10 @@ class Cadence:
         self._tick_lock = asyncio.Lock()
         self._stopping = False
         self._next_wake: datetime | None = None
+        # SQLite takes one writer at a time, and a writer that finds it busy polls with growing sleeps:
+        # back-to-back timer batches starved the delivery claim for up to 0.6 s. The background writers
+        # (timer batches, delivery claims and records) therefore queue here, first come first served.
+        self._background_writer = contextlib.nullcontext() if self.is_postgres else asyncio.Lock()
 
     # -- entry points for front ends ---------------------------------------------------------------
     async def handle_command(self, actor: Actor, place: Place, text: str, *, within: Within | None = None) -> Reply:
@@ -219,6 +224,10 @@ class Cadence:
             await hook(session, self, **kwargs)
 
     # -- background work ---------------------------------------------------------------------------
+    def background_writer(self) -> contextlib.AbstractAsyncContextManager:
+        """Hold around a background write transaction (see `_background_writer`)."""
+        return self._background_writer
+
     async def tick(self) -> tuple[int, int]:
         """Fire due timers and deliver due messages until there is nothing left to do now."""
         async with self._tick_lock:
@@ -234,29 +243,36 @@ class Cadence:
                     break
             return fired_total, sent_total
 
-    async def _pipelined_tick(self) -> None:
+    async def _pipelined_tick(self) -> int:
         """The server's pass: fire due timers and deliver messages at the same time, so the first messages
         of a large batch of due timers go out while later timers are still firing (measured in
-        bench/timer_lateness.py). drain() stays sequential for tests."""
+        bench/timer_lateness.py). drain() stays sequential for tests. Returns how much it did (timers
+        fired + messages sent); the loop runs it again until that is nothing."""
         async with self._tick_lock:
             firing_done = asyncio.Event()
+            done = {"fired": 0, "sent": 0}
 
             async def fire() -> None:
                 try:
-                    while not self._stopping and await self.timers.run_due():
-                        pass
+                    while not self._stopping:
+                        fired = await self.timers.run_due()
+                        done["fired"] += fired
+                        if not fired:
+                            break
                 finally:
                     firing_done.set()
 
             async def deliver() -> None:
                 while self.messengers and not self._stopping:
-                    if not await self.outbox.deliver_due():
+                    sent = await self.outbox.deliver_due()
+                    done["sent"] += sent
+                    if not sent:
                         if firing_done.is_set():
                             return
                         await asyncio.sleep(0.02)
 
             await asyncio.gather(fire(), deliver())
-        await self.tick()  # whatever became due meanwhile, the usual way
+            return done["fired"] + done["sent"]
 
     async def drain(self) -> tuple[int, int]:
         """Tests and the virtual clock: do everything due at the clock's current time."""
@@ -273,18 +289,24 @@ class Cadence:
         if self._scheduler is not None:
             self._wake.set()
 
+    async def _wake_up(self) -> None:
+        """APScheduler's job. A coroutine on purpose: APScheduler runs a plain function in a worker thread,
+        and asyncio.Event.set() from another thread does not wake the loop, so a due timer waited for the
+        next unrelated event (up to a sweep interval; bench/timer_lateness.py)."""
+        self._wake.set()
+
     def _arm(self, when: datetime) -> None:
         self._next_wake = when
         if self._scheduler is not None:
             run_at = max(when, self.clock.now())
-            self._scheduler.add_job(self._wake.set, DateTrigger(run_date=run_at), id="cadence-next-due",
+            self._scheduler.add_job(self._wake_up, DateTrigger(run_date=run_at), id="cadence-next-due",
                                     replace_existing=True, misfire_grace_time=None, coalesce=True)
 
     async def start(self) -> None:
         """Start background work: overdue timers fire at once; APScheduler wakes us for the rest."""
         self._stopping = False
         self._scheduler = AsyncIOScheduler(timezone=timezone.utc)
-        self._scheduler.add_job(self._wake.set, IntervalTrigger(seconds=self.sweep_seconds), id="cadence-sweep",
+        self._scheduler.add_job(self._wake_up, IntervalTrigger(seconds=self.sweep_seconds), id="cadence-sweep",
                                 misfire_grace_time=None, coalesce=True)
         self._scheduler.start()
         self._task = asyncio.create_task(self._loop(), name="cadence-background")
@@ -305,7 +327,10 @@ class Cadence:
     async def _loop(self) -> None:
         while not self._stopping:
             try:
-                await self._pipelined_tick()
+                # Again while there was work: a timer that fell due during a pass (or just after an early
+                # wake-up) goes through the pipelined pass too, not a fire-everything-then-deliver one.
+                while await self._pipelined_tick() and not self._stopping:
+                    pass
                 await self._plan_next_wake()
             except asyncio.CancelledError:
                 raise

@@ -51,7 +51,8 @@ class TimerService:
     def __init__(self, core: "Cadence") -> None:
         self.core = core
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
-        self.batch_size = 50  # small batches commit (and hand their messages to delivery) sooner
+        self.batch_size = 200  # the most timers fired in one transaction
+        self.first_batch = 25  # a burst starts with a batch this small (see run_due)
 
     # -- scheduling (inside the caller's transaction) -------------------------------------------
     async def schedule(self, session: AsyncSession, *, kind: str, due_at: datetime, payload: dict[str, Any] | None = None,
@@ -108,13 +109,19 @@ class TimerService:
 
     # -- firing -----------------------------------------------------------------------------------
     async def run_due(self, limit: int | None = None) -> int:
-        """Fire every due timer (in batches); returns how many fired."""
+        """Fire every due timer (in batches); returns how many fired.
+
+        The first batch is small and each next one twice as large, up to `batch_size`: the first messages
+        of a burst leave soon (delivery starts when a batch commits), and the rest go in fewer, larger
+        transactions."""
         total = 0
+        size = min(limit or self.batch_size, self.first_batch)
         while True:
-            fired, claimed = await self._run_batch(limit or self.batch_size)
+            fired, claimed = await self._run_batch(size)
             total += fired
-            if claimed < (limit or self.batch_size) or self.core._stopping:
+            if claimed < size or self.core._stopping:
                 return total
+            size = min(size * 2, limit or self.batch_size)
 
     async def _run_batch(self, limit: int) -> tuple[int, int]:
         """Claim up to `limit` due timers and fire them in one transaction.
@@ -131,7 +138,7 @@ class TimerService:
     async def _claim_and_fire(self, limit: int, now: datetime, *,
                               careful: _BatchNeedsCare | None) -> tuple[int, int]:
         fired = 0
-        async with self.core.session_factory() as session:
+        async with self.core.background_writer(), self.core.session_factory() as session:
             async with session.begin():
                 q = (
                     select(Timer)
