@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 from types import SimpleNamespace
 from typing import Any
 from urllib.parse import quote
 
 import aiohttp
+import certifi
 from botbuilder.schema import Activity, ResourceResponse
 
 log = logging.getLogger("cadence.teams")
@@ -68,8 +70,10 @@ class ReplySender:
 
     def _session(self) -> aiohttp.ClientSession:
         if self._http is None or self._http.closed:
-            # trust_env: honour HTTPS_PROXY & co. as `requests` did.
-            self._http = aiohttp.ClientSession(timeout=self.timeout, trust_env=True)
+            # As `requests` did: HTTPS_PROXY & co. honoured (trust_env), certificates checked against certifi's
+            # CA bundle (not only the system's).
+            connector = aiohttp.TCPConnector(ssl=ssl.create_default_context(cafile=certifi.where()))
+            self._http = aiohttp.ClientSession(timeout=self.timeout, trust_env=True, connector=connector)
         return self._http
 
     async def close(self) -> None:
