@@ -84,6 +84,17 @@ async def serve(settings: Settings) -> None:
     await core.engine.dispose()
 
 
+def run_server(main_coro) -> None:  # noqa: ANN001 - a coroutine
+    """Run the server on uvloop where it is installed (libuv's event loop: about a fifth less CPU per
+    delivered message than asyncio's own, bench/timer_lateness.py), else on asyncio's."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main_coro)
+        return
+    uvloop.run(main_coro)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="app.py", description="Cadence chat bot")
     sub = parser.add_subparsers(dest="command")
@@ -107,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger("alembic").setLevel(logging.WARNING)
         logging.getLogger().setLevel(logging.WARNING)
     if command == "serve":
-        asyncio.run(serve(settings))
+        run_server(serve(settings))
         return 0
     if command == "db":
         from storage import migrate

@@ -6,6 +6,7 @@ process delivers them to a Slack stand-in. Lateness = when the stand-in received
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import tempfile
 import time
@@ -15,6 +16,12 @@ from pathlib import Path
 from _common import Database, emit, median, parser, percentile, run, seed_engagements, seed_future_timers, seed_notices
 
 from tests.reliability.cluster import ClusterSlackApi, Replica, wait_healthy
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def main() -> None:
@@ -46,7 +53,12 @@ async def main() -> None:
             due = datetime.now(timezone.utc) + timedelta(seconds=3)
             due_ts = due.timestamp()
             await seed_notices(engine, targets, n_due, due)
+            cpu_before = sum(_cpu_seconds(r.proc.pid) for r in reps)
             took = await api.wait_received(n_due, timeout=1800)
+            # CPU the serve process(es) spent on the burst: steadier than wall time on a shared machine.
+            cpu = sum(_cpu_seconds(r.proc.pid) for r in reps) - cpu_before
+            emit("serve_cpu_seconds", cpu, "s")
+            emit("serve_cpu_per_message", cpu / n_due * 1000, "ms")
             lateness = sorted(c.at + offset - due_ts for c in api.calls
                               if c.method == "chat.postMessage" and c.response.get("ok"))
             emit("lateness_first", lateness[0], "s")

@@ -40,7 +40,7 @@ class Outbox:
     def __init__(self, core: "Cadence") -> None:
         self.core = core
         self.paused_until: dict[str, datetime] = {}  # per platform, after a 429 with Retry-After
-        self.concurrency = 32
+        self.concurrency = 16  # sends in flight at once; a 429 pauses them all (paused_until)
         self.batch_size = 100
         self.lease = LEASE  # how long a claimed message is ours before another worker may take it over
 
