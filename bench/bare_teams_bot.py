@@ -3,7 +3,7 @@ Cadence runs in the benchmark) that answers every message with one reply to the 
 
     python bench/bare_teams_bot.py PORT [--tuned]
 
-`--tuned` gives the bare bot the two transport fixes Cadence's Teams front end makes to botbuilder
+It runs on the same event loop as `python app.py serve` (uvloop where installed). `--tuned` gives the bare bot the two transport fixes Cadence's Teams front end makes to botbuilder
 (handlers/teams/msrest_retry_codes.py and the pooled reply session of handlers/teams/replies.py), so the
 benchmark can also show Cadence's own overhead, not only what it saves on botbuilder's.
 """
@@ -53,7 +53,17 @@ def main() -> None:
     app = web.Application()
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
-    web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
+    web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None, loop=_event_loop())
+
+
+def _event_loop():  # noqa: ANN202
+    """The loop Cadence's serve process runs on (app.run_server: uvloop where installed), so both sides of
+    the comparison pay the same for their event loop."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop()
 
 
 if __name__ == "__main__":

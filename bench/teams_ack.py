@@ -13,6 +13,7 @@ cost, replies over a pooled session), so `…_vs_tuned_ratio` shows Cadence's ow
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 import signal
 import subprocess
@@ -57,6 +58,7 @@ async def main() -> None:
     total = max(args.requests // args.scale, 20)
     emit("db", args.db)
     emit("requests_per_run", total)
+    emit("event_loop", "uvloop" if importlib.util.find_spec("uvloop") else "asyncio")  # both bots, as app.py
     async with Database(args.db, args.keep) as db:
         connector = await BotConnectorStandIn().start()
         api = await ClusterSlackApi().start()
