@@ -61,7 +61,7 @@ async def main() -> None:
     p.add_argument("--requests", type=int, default=400, help="requests per kind and concurrency level")
     p.add_argument("--kinds", default="command,click", help="which kinds to run (comma-separated)")
     p.add_argument("--clients", default="1,10,50", help="concurrency levels (comma-separated)")
-    p.add_argument("--profile", metavar="FILE", help="sample the serve process with py-spy (collapsed stacks)")
+    p.add_argument("--profile", metavar="FILE", help="sample the serve process with py-spy during each Cadence run (collapsed stacks, FILE.<run>)")
     args = p.parse_args()
     total = max(args.requests // args.scale, 20)
     emit("db", args.db)
@@ -98,11 +98,6 @@ async def main() -> None:
             for target in (rep.url, bare.url):
                 await closed_loop(target + "/slack/events", command, concurrency=5, total=60)
             await asyncio.sleep(2)
-            spy = None
-            if args.profile:
-                spy = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--format", "raw",
-                                        "--rate", "250", "-o", args.profile, "--pid", str(rep.proc.pid)],
-                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             kinds = args.kinds.split(",")
             for kind, make in (("command", command), ("click", click)):
                 if kind not in kinds:
@@ -111,7 +106,12 @@ async def main() -> None:
                     rps = {}
                     for name, url in (("bare", bare.url), ("cadence", rep.url)):
                         before, started = len(answers()), time.monotonic()
+                        spy = _profile(rep, f"{args.profile}.{kind}_c{c}") if args.profile and name == "cadence" \
+                            else None
                         r = await closed_loop(url + "/slack/events", make, concurrency=c, total=total)
+                        if spy is not None:  # the acks only, not the work that follows them
+                            spy.send_signal(signal.SIGINT)
+                            spy.wait(30)
                         report(f"{kind}_c{c}_{name}", r)
                         rps[name] = r["rps"]
                         if name == "cadence":
@@ -127,14 +127,19 @@ async def main() -> None:
                             await asyncio.sleep(0.5)
                     emit(f"{kind}_c{c}_throughput_ratio", rps["cadence"] / rps["bare"])
             emit("slack_responds", len(api.calls_to("respond")))
-            if spy is not None:
-                spy.send_signal(signal.SIGINT)
-                spy.wait(30)
         finally:
             await stop_and_report_errors(rep, show=3)
             rep.close()
             bare.close()
             await api.stop()
+
+
+def _profile(rep: Replica, path: str) -> subprocess.Popen:
+    """py-spy sampling the serve process into `path` (collapsed stacks) until it gets SIGINT."""
+    spy = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--format", "raw", "--rate", "500",
+                            "-o", path, "--pid", str(rep.proc.pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)  # attaching takes a moment
+    return spy
 
 
 async def _answered(answers, before: int, total: int, timeout: float = 60) -> list:  # noqa: ANN001

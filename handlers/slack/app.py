@@ -78,8 +78,9 @@ class SlackFrontEnd:
             web_app.router.add_get(REDIRECT_PATH, self.handle_oauth)
 
     async def handle_http(self, request: web.Request) -> web.Response:
-        bolt_resp = await self.bolt.async_dispatch(await to_bolt_request(request))
-        return await to_aiohttp_response(bolt_resp)
+        with self.intake.acking():  # acks first: inbox workers hold back while requests wait for theirs
+            bolt_resp = await self.bolt.async_dispatch(await to_bolt_request(request))
+            return await to_aiohttp_response(bolt_resp)
 
     async def handle_oauth(self, request: web.Request) -> web.Response:
         flow = self.bolt.oauth_flow

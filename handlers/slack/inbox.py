@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -33,6 +35,8 @@ class Inbox:
         # The writer keeps one connection: a pool checkout pings the server first (three round trips on
         # asyncpg), and on PostgreSQL the batch is one autocommitted statement — one round trip in all.
         self._conn: AsyncConnection | None = None
+        database = engine.url.database if engine.dialect.name == "sqlite" else None
+        self._sqlite = SqliteBatches(engine, database) if database and database != ":memory:" else None
 
     async def record(self, kind: str, workspace_id: str, payload: dict[str, Any]) -> int:
         """Store one request durably; returns its row id once committed (shared with its batch)."""
@@ -62,6 +66,8 @@ class Inbox:
                     done.set_result(row_id)
 
     async def _insert(self, rows: list[dict[str, Any]]) -> list[int]:
+        if self._sqlite is not None:
+            return await self._sqlite.insert(rows)
         statement = insert(SlackInboxItem).returning(SlackInboxItem.id, sort_by_parameter_order=True)
         for attempt in (1, 2):
             try:
@@ -83,6 +89,8 @@ class Inbox:
         return self._conn
 
     async def close(self) -> None:
+        if self._sqlite is not None:
+            await self._sqlite.close()
         if self._conn is not None:
             try:
                 await self._conn.close()
@@ -113,3 +121,59 @@ class Inbox:
 
     def stale_before(self, age: timedelta) -> datetime:
         return self.clock.now() - age
+
+
+class SqliteBatches:
+    """SQLite: a batch written in one hand-off to a thread of its own, on its own sqlite3 connection.
+
+    Through aiosqlite, BEGIN, INSERT, fetching the ids and COMMIT are eight hand-offs to its thread, and each
+    resumes only on a later turn of the busy event loop: 4 ms for a batch of eight under a burst. Here the
+    whole transaction runs in the thread (sqlite3 releases the GIL while it works) and the loop is woken once.
+    Values are converted by the columns' own SQLAlchemy types, so the rows read back as if the ORM wrote them."""
+
+    SQL = "INSERT INTO slack_inbox (kind, workspace_id, payload, received_at) VALUES (?, ?, ?, ?)"
+    COLUMNS = ("kind", "workspace_id", "payload", "received_at")
+
+    def __init__(self, engine: AsyncEngine, database: str) -> None:
+        self.engine = engine
+        self.database = database
+        columns = SlackInboxItem.__table__.c
+        dialect = engine.dialect
+        self._convert = [columns[name].type.dialect_impl(dialect).bind_processor(dialect) or (lambda v: v)
+                         for name in self.COLUMNS]
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="slack-inbox-sqlite")
+        self._db: sqlite3.Connection | None = None  # created and used in that thread only
+        self._synchronous: int | None = None
+
+    async def insert(self, rows: list[dict[str, Any]]) -> list[int]:
+        if self._synchronous is None:  # the same durability as the engine's own commits (FULL unless told)
+            async with self.engine.connect() as conn:
+                self._synchronous = int(await conn.scalar(text("PRAGMA synchronous")))
+        params = [tuple(convert(row[name]) for convert, name in zip(self._convert, self.COLUMNS)) for row in rows]
+        return await asyncio.get_running_loop().run_in_executor(self._thread, self._write, params)
+
+    def _write(self, params: list[tuple[Any, ...]]) -> list[int]:
+        if self._db is None:
+            db = sqlite3.connect(self.database, timeout=30, isolation_level=None)
+            db.execute("PRAGMA busy_timeout=30000")
+            db.execute(f"PRAGMA synchronous={self._synchronous}")
+            self._db = db
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            ids = [db.execute(self.SQL, values).lastrowid for values in params]
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return ids
+
+    async def close(self) -> None:
+        def _close() -> None:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+        await asyncio.get_running_loop().run_in_executor(self._thread, _close)
+        self._thread.shutdown(wait=False)
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="slack-inbox-sqlite")

@@ -19,7 +19,7 @@ import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Iterator
 
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import event
@@ -44,10 +44,10 @@ SQLITE_WORKERS = 1
 # A row older than this that no worker here knows about was left by another process: run it.
 STALE_AFTER = timedelta(seconds=60)
 SWEEP_SECONDS = 30.0
-# Acks first: a worker starts its next request only when no request is waiting for its ack, or after this
-# long at the latest (so work always progresses). One process shares one CPU between acks and work, and
-# Slack gives an ack 3 seconds; the answer after it is not held to that.
-ACKS_FIRST_SECONDS = 0.05
+# Acks first: the workers start their next request only when no request is waiting for its ack, or, while
+# acks keep coming, one request per this interval (so work always progresses). One process shares one CPU
+# between acks and work, and Slack gives an ack 3 seconds; the answer after it is not held to that.
+ACKS_FIRST_SECONDS = 0.1
 
 
 @dataclass
@@ -78,6 +78,7 @@ class Intake:
         self._running = 0
         self._receiving = 0  # requests not acknowledged yet
         self._acked_all = asyncio.Event()
+        self._gate = asyncio.Lock()  # the workers pass "acks first" one at a time
         self._known: set[int] = set()  # rows queued or running here
         self._workers: list[asyncio.Task] = []
         self._sweeper: asyncio.Task | None = None
@@ -102,16 +103,25 @@ class Intake:
                 self._running -= 1
             await show(self.fe, origin, reply)
             return
+        try:
+            with self.acking():
+                request.row_id = await self.inbox.record(request.kind, request.workspace_id, request.payload)
+                await ack()
+        finally:
+            if request.row_id is not None:  # recorded: it runs, even if the ack itself failed
+                self._enqueue(request)
+
+    @contextlib.contextmanager
+    def acking(self) -> Iterator[None]:
+        """Marks a request on its way to its ack (the whole HTTP request, from app.py): workers wait."""
         self._receiving += 1
         self._acked_all.clear()
         try:
-            request.row_id = await self.inbox.record(request.kind, request.workspace_id, request.payload)
-            await ack()
+            yield
         finally:
             self._receiving -= 1
             if not self._receiving:
                 self._acked_all.set()
-        self._enqueue(request)
 
     def _enqueue(self, request: Request) -> None:
         assert request.row_id is not None
@@ -130,12 +140,13 @@ class Intake:
     async def _worker(self) -> None:
         while True:
             request = await self._queue.get()
-            if self._receiving:
-                try:
-                    await asyncio.wait_for(self._acked_all.wait(), ACKS_FIRST_SECONDS)
-                except asyncio.TimeoutError:
-                    pass
-            self._running += 1
+            self._running += 1  # not idle from here: a new arrival goes to the inbox, behind this one
+            async with self._gate:
+                if self._receiving:
+                    try:
+                        await asyncio.wait_for(self._acked_all.wait(), ACKS_FIRST_SECONDS)
+                    except asyncio.TimeoutError:
+                        pass
             try:
                 await self._run_recorded(request)
             except Exception:  # noqa: BLE001 - one bad request never stops the worker
@@ -166,7 +177,7 @@ class Intake:
 
                 await request.respond(response_type="ephemeral", replace_original=False, text=FAILURE)
             raise
-        if not committed:  # a refusal rolled back, the claim with it; the core never got as far; or a duplicate
+        if not committed:  # a refusal rolled back (the claim with it), or no transaction ran (help)
             await self.inbox.done(row_id)
         await show(self.fe, origin, reply)
 

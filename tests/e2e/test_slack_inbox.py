@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, insert, select
 
 from handlers.slack.commands import run_command
@@ -162,3 +163,20 @@ async def test_a_failed_inbox_write_is_not_acknowledged_as_received(slack, monke
     assert "Something went wrong" in slack.last_private("alice")
     assert await _count(slack.core, SlackInboxItem) == 0
 
+
+
+async def test_a_failure_outside_the_core_drops_the_row_and_tells_the_person(slack):
+    intake = slack.frontend.intake
+
+    async def broken(fe, request, within):  # noqa: ANN001, ANN202
+        raise KeyError("user_id")
+
+    intake.handles("command", broken)
+    payload = _command_payload(slack, "bob", "/cadence whoami", 1)
+    row_id = await intake.inbox.record("command", WORKSPACE_ID, payload)
+    request = Request(kind="command", workspace_id=WORKSPACE_ID, payload=payload, client=slack.frontend.client,
+                      respond=slack.frontend.responses.respond(payload["response_url"]), row_id=row_id)
+    with pytest.raises(KeyError):
+        await intake._run_recorded(request)
+    assert "Something went wrong" in slack.last_private("bob")
+    assert await _count(slack.core, SlackInboxItem) == 0, "a request that cannot run would fail at every start"
