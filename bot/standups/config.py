@@ -98,9 +98,11 @@ async def participants(session: AsyncSession, engagement: Engagement) -> list[Pe
     return out
 
 
-async def is_participant(session: AsyncSession, engagement: Engagement, person: Person) -> bool:
+async def is_participant(session: AsyncSession, engagement: Engagement, person: Person,
+                         membership: Membership | None = None) -> bool:
+    """`membership`: the person's membership of `engagement`, if the caller has it (saves a query)."""
     conf = settings(engagement)
     if not conf.enabled:
         return False
-    m = await people.membership_of(session, engagement, person)
+    m = membership if membership is not None else await people.membership_of(session, engagement, person)
     return m is not None and takes_part(m, conf)

@@ -6,9 +6,9 @@ from __future__ import annotations
 from bot.timers import key_starts_with
 
 import logging
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import people
@@ -38,8 +38,8 @@ def reminder_key(engagement_id: int, person_id: int, day: date) -> str:
 
 
 async def plan_person(session: AsyncSession, core, engagement: Engagement, person: Person,  # noqa: ANN001
-                      now: datetime, *, fired_key: str | None = None,
-                      digests: str = "replan") -> tuple[date, datetime] | None:
+                      now: datetime, *, fired_key: str | None = None, digests: str = "replan",
+                      membership: Membership | None = None) -> tuple[date, datetime] | None:
     """Make the person's one pending prompt in this engagement the right one (or none if they do not
     take part). An overdue prompt still pending is kept; a day already prompted is never chosen.
     `digests`: "replan" that day's digest (something changed: a full pass over the participants),
@@ -47,11 +47,15 @@ async def plan_person(session: AsyncSession, core, engagement: Engagement, perso
     from bot.standups.digest import extend_digest, plan_digest
 
     prefix = prompt_prefix(engagement.id, person.id)
-    pending = {t.key: t for t in await session.scalars(
-        select(Timer).where(key_starts_with(session, prefix), Timer.status == "pending")
-    ) if t.key != fired_key}
+    # In one query: every pending prompt (to keep or cancel) and every prompt from two days ago on, fired
+    # or not, so a day already prompted is never chosen again. Keys end in the ISO date, so they sort by
+    # day, and two days before today in UTC is before yesterday in every zone (the first slot looked at).
+    since = prefix + (now.astimezone(timezone.utc).date() - timedelta(days=2)).isoformat()
+    known = {t.key: t for t in await session.scalars(
+        select(Timer).where(key_starts_with(session, prefix), or_(Timer.status == "pending", Timer.key >= since)))}
+    pending = {k: t for k, t in known.items() if t.status == "pending" and k != fired_key}
     chosen: tuple[date, datetime] | None = None
-    if await is_participant(session, engagement, person):
+    if await is_participant(session, engagement, person, membership):
         rule = settings(engagement).rule_for(person)
         today = now.astimezone(rule.zone).date()
         for day, instant in rule.slots(today - timedelta(days=1), today + timedelta(days=400)):
@@ -60,7 +64,7 @@ async def plan_person(session: AsyncSession, core, engagement: Engagement, perso
                 continue
             if instant <= now and key not in pending:
                 continue  # a past slot never scheduled: not sent retroactively
-            existing = pending.get(key) or await core.timers.get(session, key)
+            existing = known.get(key) if key >= since else await core.timers.get(session, key)
             if existing is not None and existing.status not in ("pending", "cancelled"):
                 continue  # that day was already prompted
             chosen = (day, instant)
@@ -73,7 +77,8 @@ async def plan_person(session: AsyncSession, core, engagement: Engagement, perso
         day, instant = chosen
         await core.timers.schedule(session, kind=PROMPT, due_at=instant, key=keep, engagement_id=engagement.id,
                                    payload={"engagement_id": engagement.id, "person_id": person.id,
-                                            "day": day.isoformat()})
+                                            "day": day.isoformat()},
+                                   existing=known.get(keep) if keep >= since else await core.timers.get(session, keep))
         if digests == "replan":
             await plan_digest(session, core, engagement, day, now)
         elif digests == "extend":
@@ -88,7 +93,7 @@ async def plan_engagement(session: AsyncSession, core, engagement: Engagement, n
     days = set()
     for m in await people.memberships(session, engagement):
         person = m.person or await session.get(Person, m.person_id)
-        chosen = await plan_person(session, core, engagement, person, now, digests="none")
+        chosen = await plan_person(session, core, engagement, person, now, digests="none", membership=m)
         if chosen is not None:
             days.add(chosen[0])
     for day in sorted(days):
