@@ -112,10 +112,13 @@ class Inbox:
             async with session.begin():
                 await session.execute(delete(SlackInboxItem).where(SlackInboxItem.id == row_id))
 
-    async def left_over(self, *, received_before: datetime, limit: int = 500) -> list[SlackInboxItem]:
-        """Rows older than `received_before`, oldest first: work a stopped or crashed process left."""
+    async def left_over(self, *, received_before: datetime, after_id: int = 0,
+                        limit: int = 500) -> list[SlackInboxItem]:
+        """Rows older than `received_before`, oldest first, a page at a time: work a stopped or crashed
+        process left."""
         async with self.session_factory() as session:
-            rows = await session.scalars(select(SlackInboxItem).where(SlackInboxItem.received_at < received_before)
+            rows = await session.scalars(select(SlackInboxItem).where(SlackInboxItem.received_at < received_before,
+                                                                      SlackInboxItem.id > after_id)
                                          .order_by(SlackInboxItem.id).limit(limit))
             return list(rows)
 

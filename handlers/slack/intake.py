@@ -214,9 +214,12 @@ class Intake:
         cutoff = self.inbox.clock.now()  # at start-up: everything received before this process started
         while True:
             try:
-                for row in await self.inbox.left_over(received_before=cutoff):
-                    if row.id not in self._known:
-                        self._enqueue(await self._rebuild(row))
+                after = 0
+                while page := await self.inbox.left_over(received_before=cutoff, after_id=after):
+                    for row in page:
+                        if row.id not in self._known:
+                            self._enqueue(await self._rebuild(row))
+                    after = page[-1].id
             except Exception as exc:  # noqa: BLE001 - the database may be down for a while; try again later
                 log.warning("slack inbox: sweep failed (%s); retrying in %.0f s", exc, SWEEP_SECONDS)
             await asyncio.sleep(SWEEP_SECONDS)
