@@ -102,26 +102,35 @@ class Cadence:
         return await self.run(actor, place, lambda ctx: handler(ctx, value), within=within)
 
     async def handle_form(self, actor: Actor, place: Place, form_id: str, values: dict[str, Any],
-                          state: dict[str, Any] | None = None) -> Reply:
-        """A submitted form. Per-field errors come back in Reply.errors and nothing is saved."""
+                          state: dict[str, Any] | None = None, *, within: Within | None = None) -> Reply:
+        """A submitted form. Per-field errors come back in Reply.errors and nothing is saved. `within`: see
+        `run`."""
         handler = self.registry.forms.get(form_id)
         if handler is None:
             return Reply.refuse("That form is no longer in use. Nothing was changed.")
         # Every front end's values are cleaned here once (control characters, forged tokens);
         # each feature still bounds lengths with its own message.
         clean_values = {str(k)[:100]: clean("" if v is None else str(v)) for k, v in (values or {}).items()}
-        return await self.run(actor, place, lambda ctx: handler(ctx, clean_values, dict(state or {})))
+        return await self.run(actor, place, lambda ctx: handler(ctx, clean_values, dict(state or {})),
+                              within=within)
 
-    async def handle_dm(self, actor: Actor, place: Place, text: str) -> Reply | None:
+    async def handle_dm(self, actor: Actor, place: Place, text: str, *, within: Within | None = None) -> Reply | None:
         """Plain text in a DM with the bot: an answer a feature is waiting for (a standup question),
-        else a command (`cr list`, `help`). A leading slash always means a command."""
+        else a command (`cr list`, `help`). A leading slash always means a command. `within`: see `run`
+        (it runs in the first transaction; when it returns False nothing runs and None is returned)."""
         # Cleaned here once for every front end (control characters, forged tokens).
         try:
             stripped = clean(text or "", limit=MAX_COMMAND, what="The message")
         except InputTooLong as exc:
             return Reply.refuse(str(exc))
-        if stripped.startswith("/"):
-            return await self.handle_command(actor, place, stripped)
+        if stripped.startswith("/") or not self.registry.dm_listeners:
+            return await self.handle_command(actor, place, stripped, within=within)
+        claimed = True
+
+        async def claim(session: AsyncSession) -> bool:
+            nonlocal claimed
+            claimed = await within(session)
+            return claimed
 
         async def listen(ctx: Ctx) -> Reply | None:
             for listener in self.registry.dm_listeners:
@@ -130,8 +139,8 @@ class Cadence:
                     return reply
             return None
 
-        reply = await self.run(actor, place, listen) if self.registry.dm_listeners else None
-        if reply is not None:
+        reply = await self.run(actor, place, listen, within=claim if within is not None else None)
+        if reply is not None or not claimed:
             return reply
         return await self.handle_command(actor, place, stripped)
 
@@ -145,15 +154,33 @@ class Cadence:
                     cards.extend(await section(session, self, person) or [])
                 return cards
 
+    def claim_event(self, source: str, key: str) -> Within:
+        """`seen_event` as a `within` step: the event is recorded in the work's own transaction (one
+        transaction fewer per event; a refusal rolls the record back with everything else). False if it
+        was already applied."""
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        insert = postgresql.insert if self.is_postgres else sqlite.insert
+
+        async def claim(session: AsyncSession) -> bool:
+            row = self._event_row(source, key)
+            result = await session.execute(insert(ProcessedEvent).values(**row).on_conflict_do_nothing())
+            return result.rowcount == 1
+
+        return claim
+
     async def seen_event(self, source: str, key: str) -> bool:
         """True if this inbound event was already applied; records it otherwise (idempotency)."""
         async with self.session_factory() as session:
             try:
                 async with session.begin():
-                    session.add(ProcessedEvent(source=source, event_key=f"{source}:{key}"[:255], at=self.clock.now()))
+                    session.add(ProcessedEvent(**self._event_row(source, key)))
                 return False
             except IntegrityError:
                 return True
+
+    def _event_row(self, source: str, key: str) -> dict[str, Any]:
+        return {"source": source, "event_key": f"{source}:{key}"[:255], "at": self.clock.now()}
 
     async def run(self, actor: Actor, place: Place, fn: Callable[[Ctx], Awaitable[Any]], *, cmd: str | None = None,
                   sub: str | None = None, args: str = "", within: Within | None = None) -> Any:

@@ -107,10 +107,6 @@ class TeamsBot:
                 return
             async with self.db_turn():
                 await self._remember_sender(activity)
-                seen = (activity.type == ActivityTypes.message and bool(activity.id)
-                        and await self.core.seen_event(PLATFORM, f"{activity.conversation.id}:{activity.id}"))
-            if seen:
-                return
             if activity.type == ActivityTypes.message:
                 if activity.value is not None and not (activity.text or "").strip():
                     await self._on_submit(turn_context)
@@ -135,11 +131,12 @@ class TeamsBot:
         activity = turn_context.activity
         actor, place = actor_of(activity), place_of(activity)
         text = await self._command_text(turn_context)
+        once = self._once(activity)
         async with self.db_turn():
             if place.is_dm:
-                reply = await self.core.handle_dm(actor, place, text)
+                reply = await self.core.handle_dm(actor, place, text, within=once)
             else:
-                reply = await self.core.handle_command(actor, place, text)
+                reply = await self.core.handle_command(actor, place, text, within=once)
         if reply is not None:
             await self._render_reply(turn_context, reply, tenant=actor.workspace_id)
 
@@ -223,6 +220,8 @@ class TeamsBot:
             return
         actor, place = actor_of(activity), place_of(activity)
         reply = await self._dispatch(actor, place, sub, activity)
+        if reply is None:  # delivered before and already applied
+            return
         card_id = activity.reply_to_id
         replacement = self._replacement(reply, sub, actor)
         if replacement is not None and card_id:
@@ -260,13 +259,23 @@ class TeamsBot:
         await self._invoke_reply(turn_context, body)
         await self._render_reply(turn_context, reply, tenant=actor.workspace_id, skip_update=True)
 
+    def _once(self, activity: Activity):  # noqa: ANN202 - a core `within` step, or None
+        """A message activity is applied once (Teams may deliver one again when it thinks the bot did not
+        answer): its id is recorded in the transaction that does its work (`core.claim_event`), and a
+        second delivery finds it and does nothing. A refused command rolls the record back with the rest,
+        so a second delivery of it is refused again."""
+        if activity.type != ActivityTypes.message or not activity.id:
+            return None
+        return self.core.claim_event(PLATFORM, f"{activity.conversation.id}:{activity.id}")
+
     async def _dispatch(self, actor: Actor, place: Place, sub: cards.Submission, activity: Activity) -> Reply:
+        once = self._once(activity)
         async with self.db_turn():
             if sub.kind == "form":
-                return await self.core.handle_form(actor, place, sub.id, sub.values, sub.state)
+                return await self.core.handle_form(actor, place, sub.id, sub.values, sub.state, within=once)
             message_ref = {"conversation_id": activity.conversation.id if activity.conversation else None,
                            "activity_id": activity.reply_to_id}
-            return await self.core.handle_action(actor, place, sub.id, sub.value, message_ref)
+            return await self.core.handle_action(actor, place, sub.id, sub.value, message_ref, within=once)
 
     @staticmethod
     def _replacement(reply: Reply, sub: cards.Submission, actor: Actor) -> Card | Form | None:
