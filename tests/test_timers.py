@@ -123,6 +123,33 @@ async def test_handler_effects_roll_back_with_the_failure(core):
         assert await s.scalar(select(Timer).where(Timer.key == "side-effect")) is None
 
 
+async def test_one_failing_handler_in_a_batch_neither_blocks_nor_undoes_the_others(core):
+    """A batch fires without savepoints; when one handler fails, the batch is fired again one savepoint per
+    timer: the others take effect exactly once, the failing one uses one attempt and nothing else."""
+    reg = Registry()
+
+    async def note(tctx) -> None:  # noqa: ANN001 - each timer leaves one row behind: its effect
+        if tctx.payload.get("fail"):
+            raise RuntimeError("bad one")
+        await tctx.core.timers.schedule(tctx.session, kind="test.effect", due_at=tctx.now + timedelta(days=9),
+                                        key=f"effect:{tctx.timer.key}")
+
+    reg.add_timer("test.note", note)
+    reg.add_timer("test.effect", note)
+    core.registry = reg
+    for i in range(30):
+        await schedule(core, f"n{i}", START, kind="test.note", payload={"fail": i == 12})
+    await core.drain()
+    async with core.session_factory() as s:
+        effects = list(await s.scalars(select(Timer.key).where(Timer.kind == "test.effect")))
+        bad = await s.scalar(select(Timer).where(Timer.key == "n12"))
+        done = await s.scalar(select(func.count()).select_from(Timer).where(Timer.kind == "test.note",
+                                                                              Timer.status == "done"))
+    assert sorted(effects) == sorted(f"effect:n{i}" for i in range(30) if i != 12)
+    assert done == 29
+    assert bad.status == "pending" and bad.attempts == 1 and "bad one" in bad.last_error
+
+
 async def test_unknown_kind_is_marked_failed_not_retried_forever(core):
     core.registry = Registry()
     await schedule(core, "orphan", START, kind="nobody.handles")
