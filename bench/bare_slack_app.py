@@ -1,5 +1,6 @@
 """The floor for bench/slack_ack.py: a bare slack-bolt AsyncApp on aiohttp that verifies signatures and
-only acks every slash command and button click. Run by the benchmark as a subprocess:
+only acks every slash command and button click, on the same event loop as `python app.py serve` (uvloop
+where installed). Run by the benchmark as a subprocess:
 
     python bench/bare_slack_app.py PORT SLACK_API_URL SIGNING_SECRET
 """
@@ -35,7 +36,17 @@ def main() -> None:
     app = web.Application()
     app.router.add_post("/slack/events", handle)
     app.router.add_get("/healthz", healthz)
-    web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
+    web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None, loop=_event_loop())
+
+
+def _event_loop():  # noqa: ANN202
+    """The loop Cadence's serve process runs on (app.run_server: uvloop where installed), so both sides of
+    the comparison pay the same for their event loop."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop()
 
 
 if __name__ == "__main__":

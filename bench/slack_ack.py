@@ -11,6 +11,7 @@ request to the last answer, and how long after the last ack the last answer came
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 import signal
 import subprocess
@@ -66,6 +67,7 @@ async def main() -> None:
     total = max(args.requests // args.scale, 20)
     emit("db", args.db)
     emit("requests_per_run", total)
+    emit("event_loop", "uvloop" if importlib.util.find_spec("uvloop") else "asyncio")  # both apps, as app.py
     async with Database(args.db, args.keep) as db:
         engine = db.engine()
         targets = await seed_engagements(engine, 1)
