@@ -183,14 +183,16 @@ class Outbox:
                 ids = list(await session.scalars(self._claimable_heads(platforms, now)))
                 if not ids:
                     return []
-                q = select(OutboxMessage).where(OutboxMessage.id.in_(ids), self._claimable(OutboxMessage, now))
+                mine = select(OutboxMessage.id).where(OutboxMessage.id.in_(ids), self._claimable(OutboxMessage, now))
                 if self.core.is_postgres:
-                    q = q.with_for_update(skip_locked=True)  # another replica's claim is skipped, not waited on
-                rows = sorted(await session.scalars(q), key=lambda m: m.id)
-                for msg in rows:
-                    msg.status = "sending"
-                    msg.lease_until = now + self.lease
-                    msg.attempts = (msg.attempts or 0) + 1
+                    mine = mine.with_for_update(skip_locked=True)  # another replica's claim is skipped, not waited on
+                # One UPDATE … RETURNING: the claimed rows come back as they now are.
+                claim = (update(OutboxMessage).where(OutboxMessage.id.in_(mine))
+                         .values(status="sending", lease_until=now + self.lease,
+                                 attempts=func.coalesce(OutboxMessage.attempts, 0) + 1)
+                         .returning(OutboxMessage)
+                         .execution_options(synchronize_session=False))
+                rows = sorted(await session.scalars(claim), key=lambda m: m.id)
         return rows
 
     @staticmethod
