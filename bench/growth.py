@@ -13,7 +13,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 FIGURES = {
-    "timer_lateness": ["pending_timers", "due_in_same_second", "lateness_median", "lateness_p99", "throughput"],
+    "timer_lateness": ["pending_timers", "due_in_same_second", "lateness_median", "lateness_p99", "throughput",
+                       "serve_cpu_per_message"],
     "memory": ["members", "pending_timers", "open_defects", "rss_peak"],
     "restart": ["pending_timers", "start_to_healthz_median"],
     "standup_fanout": ["members", "schedule_planning_seconds", "prompts_due_in_window", "total_seconds_from_window_start",
