@@ -178,7 +178,7 @@ class Outbox:
         platforms = [p for p in self.core.messengers if self.paused_until.get(p, now) <= now]
         if not platforms:
             return []
-        async with self.core.background_writer(), self.core.session_factory() as session:
+        async with self.core.writer_turn(), self.core.session_factory() as session:
             async with session.begin():
                 ids = list(await session.scalars(self._claimable_heads(platforms, now)))
                 if not ids:
@@ -270,7 +270,7 @@ class Outbox:
         """Record deliveries in one transaction: plain posts in one bulk UPDATE, and for DMs and messages
         that may be edited later, where they landed."""
         now = self.core.clock.now()
-        async with self.core.background_writer(), self.core.session_factory() as session:
+        async with self.core.writer_turn(), self.core.session_factory() as session:
             async with session.begin():
                 await session.execute(update(OutboxMessage), [
                     {"id": msg.id, "status": "sent", "sent_at": now, "platform_message_id": s.message_id,
@@ -325,7 +325,7 @@ class Outbox:
         if resume_at is None:
             log.warning("outbox %s to %s: %s; retry in %.1f s (attempt %s)", msg.id, msg.platform, reason, delay,
                         msg.attempts)
-        async with self.core.background_writer(), self.core.session_factory() as session:
+        async with self.core.writer_turn(), self.core.session_factory() as session:
             async with session.begin():
                 row = await session.get(OutboxMessage, msg.id)
                 row.status = "pending"
@@ -337,7 +337,7 @@ class Outbox:
 
     async def _fail(self, msg: OutboxMessage, reason: str) -> None:
         log.error("outbox %s to %s failed for good: %s", msg.id, msg.platform, reason)
-        async with self.core.background_writer(), self.core.session_factory() as session:
+        async with self.core.writer_turn(), self.core.session_factory() as session:
             async with session.begin():
                 row = await session.get(OutboxMessage, msg.id)
                 row.status = "failed"

@@ -9,7 +9,7 @@ from handlers.teams.store import KnownSenders
 
 
 async def test_the_gate_serialises_in_arrival_order() -> None:
-    gate = DatabaseGate(serialise=True)
+    gate = DatabaseGate(asyncio.Lock())
     inside, order = 0, []
 
     async def turn(n: int) -> None:
@@ -26,7 +26,7 @@ async def test_the_gate_serialises_in_arrival_order() -> None:
 
 
 async def test_an_open_gate_lets_turns_overlap() -> None:
-    gate = DatabaseGate(serialise=False)
+    gate = DatabaseGate(None)
     inside, most = 0, 0
 
     async def turn() -> None:

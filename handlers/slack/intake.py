@@ -70,7 +70,7 @@ class Intake:
     def __init__(self, fe: "SlackFrontEnd", *, workers: int | None = None) -> None:
         self.fe = fe
         sqlite = fe.core.engine.dialect.name == "sqlite"
-        self._turns = asyncio.Lock() if sqlite else None
+        self._turns = fe.core.sqlite_turns  # the process's one SQLite writer queue (None on PostgreSQL)
         self.inbox = Inbox(fe.core.session_factory, fe.core.engine, fe.core.clock, turns=self._turns)
         self.workers = workers or (SQLITE_WORKERS if sqlite else WORKERS)
         self._work: dict[str, Work] = {}

@@ -95,7 +95,7 @@ class TeamsBot:
         self.core = core
         self.app_id = app_id
         self.known_senders = store.KnownSenders()
-        self.db_turn = DatabaseGate(serialise=core.engine.dialect.name == "sqlite")
+        self.db_turn = DatabaseGate(core.sqlite_turns)
 
     # -- dispatch ---------------------------------------------------------------------------------
     async def on_turn(self, turn_context: TurnContext) -> None:

@@ -8,8 +8,8 @@ the naps left the processor idle. Queuing the turns on an asyncio lock (FIFO in 
 database to the next turn the moment the previous one is done with it.
 
 Only the database part of a turn is held (the idempotency record, the sender's row, the core's work);
-rendering and the reply to the connector run outside it. PostgreSQL needs none of this: no gate there.
-Other writers of the same process (timers, outbox, Slack) still meet SQLite's busy handler.
+rendering and the reply to the connector run outside it. The lock is the core's `sqlite_turns`, shared
+with the process's other writers (timers, outbox, Slack). PostgreSQL needs none of this: no gate there.
 """
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ from typing import AsyncIterator
 
 
 class DatabaseGate:
-    def __init__(self, *, serialise: bool) -> None:
-        self._lock = asyncio.Lock() if serialise else None
+    def __init__(self, lock: asyncio.Lock | None) -> None:
+        self._lock = lock  # None: the gate is open
 
     @contextlib.asynccontextmanager
     async def __call__(self) -> AsyncIterator[None]:
