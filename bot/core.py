@@ -66,7 +66,8 @@ class Cadence:
         # (1, 2, 5 … 100 ms naps, first come not first served): back-to-back timer batches starved the
         # delivery claim for up to 0.6 s, Teams turns reached a 1.6 s p99 at a 60 ms median. So the
         # process's own writers take turns on this one lock instead, in arrival order: timer batches, the
-        # outbox's claims and records, Slack's inbox and its work, Teams turns. None on PostgreSQL.
+        # outbox's claims and records, Teams turns. (Slack's inbox keeps a queue of its own, so that its
+        # acks never wait behind a timer batch: handlers/slack/intake.py.) None on PostgreSQL.
         # Not re-entrant: hold it only around a transaction, never around a call that may take it again.
         self.sqlite_turns: asyncio.Lock | None = None if self.is_postgres else asyncio.Lock()
 

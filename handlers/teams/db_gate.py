@@ -9,7 +9,7 @@ database to the next turn the moment the previous one is done with it.
 
 Only the database part of a turn is held (the idempotency record, the sender's row, the core's work);
 rendering and the reply to the connector run outside it. The lock is the core's `sqlite_turns`, shared
-with the process's other writers (timers, outbox, Slack). PostgreSQL needs none of this: no gate there.
+with the timers and the outbox (Slack's inbox keeps its own). PostgreSQL needs none of this: no gate there.
 """
 from __future__ import annotations
 
