@@ -12,7 +12,7 @@ import random
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery import Outgoing, PermanentFailure, RetryLater, Sent
@@ -28,6 +28,7 @@ log = logging.getLogger("cadence.outbox")
 LEASE = timedelta(seconds=120)
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 MAX_BACKOFF = 600.0
+_QUEUED = "cadence.outbox_queued"  # session.info: rows waiting for insert_queued (see queue_rows)
 
 
 def backoff_seconds(attempts: int) -> float:
@@ -49,16 +50,35 @@ class Outbox:
                    address: dict[str, Any], card: Card, ref_key: str | None,
                    engagement_id: int | None) -> OutboxMessage:
         now = self.core.clock.now()
-        msg = OutboxMessage(
-            platform=platform, conversation_key=conversation_key, op=op, address=address,
-            payload=card.to_dict(), ref_key=ref_key, engagement_id=engagement_id, status="pending",
-            attempts=0, next_attempt_at=now, created_at=now,
-        )
-        # No flush here: the rows of a transaction go to the database together at commit (one
-        # multi-row INSERT for a batch of timers), or earlier by autoflush when a query needs them.
-        session.add(msg)
+        row = dict(platform=platform, conversation_key=conversation_key, op=op, address=address,
+                   payload=card.to_dict(), ref_key=ref_key, engagement_id=engagement_id, status="pending",
+                   attempts=0, next_attempt_at=now, created_at=now)
         self.core.note_outbox()
+        queued = session.info.get(_QUEUED)
+        if queued is not None:  # inside queue_rows(): inserted together by insert_queued()
+            queued.append(row)
+            return OutboxMessage(**row)  # not in the session: what was queued, for the caller to look at
+        # No flush here: the rows of a transaction go to the database at commit, or earlier by autoflush
+        # when a query needs them.
+        msg = OutboxMessage(**row)
+        session.add(msg)
         return msg
+
+    @staticmethod
+    def queue_rows(session: AsyncSession) -> None:
+        """From now on this session's new messages wait in a list and go in with one INSERT, run by
+        `insert_queued` (the caller's duty, before its commit). For a batch of timers: the ORM inserts
+        one row per statement on SQLite (it has no way there to match generated ids to a multi-row
+        INSERT), 1,000 statements for 1,000 due notices (bench/timer_lateness.py). Only where nothing
+        rolls back to a savepoint: a message queued inside one would outlive its rollback."""
+        session.info[_QUEUED] = []
+
+    @staticmethod
+    async def insert_queued(session: AsyncSession) -> None:
+        queued = session.info.get(_QUEUED)
+        if queued:
+            session.info[_QUEUED] = []
+            await session.execute(insert(OutboxMessage), queued)
 
     @staticmethod
     def _binding_address(b: ChannelBinding) -> dict[str, Any]:
@@ -127,6 +147,7 @@ class Outbox:
 
     async def update(self, session: AsyncSession, ref_key: str, card: Card) -> list[OutboxMessage]:
         """Edit in place every message posted under `ref_key` (including ones not delivered yet)."""
+        await self.insert_queued(session)  # the query below must see messages queued in this transaction
         places: dict[tuple[str, str], tuple[str, dict, int | None]] = {}
         for ref in await session.scalars(select(MessageRef).where(MessageRef.ref_key == ref_key)):
             places[(ref.platform, ref.channel_id)] = (

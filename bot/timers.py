@@ -162,6 +162,8 @@ class TimerService:
                     q = q.with_for_update(skip_locked=True)
                 timers = list(await session.scalars(q))
                 await self._prefetch(session, timers)
+                if careful is None:  # no savepoints in this pass: the outbox may insert its rows together
+                    self.core.outbox.queue_rows(session)
                 for timer in timers:
                     if careful is None:
                         fired += await self._fire_straight(session, timer, now)
@@ -170,6 +172,7 @@ class TimerService:
                         self._failed(timer, now, careful.error)
                     else:
                         fired += await self._fire(session, timer, now)
+                await self.core.outbox.insert_queued(session)
         return fired, len(timers)
 
     @staticmethod

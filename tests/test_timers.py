@@ -150,6 +150,36 @@ async def test_one_failing_handler_in_a_batch_neither_blocks_nor_undoes_the_othe
     assert bad.status == "pending" and bad.attempts == 1 and "bad one" in bad.last_error
 
 
+async def test_a_message_queued_earlier_in_a_batch_is_seen_by_a_later_update(core):
+    """In a batch the outbox inserts its rows together at the end; an `update` of a message posted by an
+    earlier timer of the same batch must still find it (and edit it, not forget it)."""
+    from bot.context import Place
+    from bot.messages import Card
+    from storage.models import OutboxMessage
+
+    reg = Registry()
+    where = Place(platform="console", workspace_id="w", channel_id="c-queue")
+
+    async def post(tctx) -> None:  # noqa: ANN001
+        await tctx.core.outbox.post_place(tctx.session, where, Card(title="v1"), ref_key="same-batch")
+
+    async def edit(tctx) -> None:  # noqa: ANN001
+        await tctx.core.outbox.update(tctx.session, "same-batch", Card(title="v2"))
+
+    reg.add_timer("test.post", post)
+    reg.add_timer("test.edit", edit)
+    core.registry = reg
+    await schedule(core, "p", START, kind="test.post")
+    await schedule(core, "e", START + timedelta(seconds=1), kind="test.edit")
+    core.clock.advance(seconds=2)
+    fired = await core.timers.run_due()  # both in one batch, without delivering in between
+    assert fired == 2
+    async with core.session_factory() as s:
+        ops = [(m.op, m.payload["title"]) for m in await s.scalars(
+            select(OutboxMessage).where(OutboxMessage.ref_key == "same-batch").order_by(OutboxMessage.id))]
+    assert ops == [("post", "v1"), ("update", "v2")]
+
+
 async def test_unknown_kind_is_marked_failed_not_retried_forever(core):
     core.registry = Registry()
     await schedule(core, "orphan", START, kind="nobody.handles")
