@@ -14,6 +14,8 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from _loop import event_loop
+
 
 def main() -> None:
     port, api_url, secret = int(sys.argv[1]), sys.argv[2], sys.argv[3]
@@ -36,17 +38,7 @@ def main() -> None:
     app = web.Application()
     app.router.add_post("/slack/events", handle)
     app.router.add_get("/healthz", healthz)
-    web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None, loop=_event_loop())
-
-
-def _event_loop():  # noqa: ANN202
-    """The loop Cadence's serve process runs on (app.run_server: uvloop where installed), so both sides of
-    the comparison pay the same for their event loop."""
-    try:
-        import uvloop
-    except ImportError:
-        return None
-    return uvloop.new_event_loop()
+    web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None, loop=event_loop())
 
 
 if __name__ == "__main__":

@@ -17,6 +17,8 @@ from aiohttp import web
 from botbuilder.core import ActivityHandler, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 
+from _loop import event_loop
+
 
 @dataclass(frozen=True)
 class Config:
@@ -53,17 +55,7 @@ def main() -> None:
     app = web.Application()
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
-    web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None, loop=_event_loop())
-
-
-def _event_loop():  # noqa: ANN202
-    """The loop Cadence's serve process runs on (app.run_server: uvloop where installed), so both sides of
-    the comparison pay the same for their event loop."""
-    try:
-        import uvloop
-    except ImportError:
-        return None
-    return uvloop.new_event_loop()
+    web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None, loop=event_loop())
 
 
 if __name__ == "__main__":
