@@ -322,8 +322,8 @@ class Cadence:
 
     async def _wake_up(self) -> None:
         """APScheduler's job. A coroutine on purpose: APScheduler runs a plain function in a worker thread,
-        and asyncio.Event.set() from another thread does not wake the loop, so a due timer waited for the
-        next unrelated event (up to a sweep interval; bench/timer_lateness.py)."""
+        and asyncio.Event is not thread-safe; set() from there only worked because the executor's completion
+        happens to wake the loop. As a coroutine it runs on the loop itself (tests/test_wakeup.py)."""
         self._wake.set()
 
     def _arm(self, when: datetime) -> None:
