@@ -58,14 +58,14 @@ class SlackFrontEnd:
             raise_error_for_unhandled_request=False,
             logger=logging.getLogger("cadence.slack.bolt"),
         )
-        self.responses = SessionHolder()  # response_url answers, on kept-alive connections
+        self.responses = SessionHolder()  # one pooled HTTP session: response_url answers and Web API calls
         self.intake = Intake(self)
         commands.register(self)
         actions.register(self)
         views.register(self)
         events.register(self)
         self.messenger = SlackMessenger(base_url=settings.slack_api_url, token_for=self.bot_token,
-                                        session_factory=core.session_factory)
+                                        session_factory=core.session_factory, http=self.responses)
 
     # -- wiring ------------------------------------------------------------------------------------
     def mount(self, web_app: web.Application) -> None:

@@ -16,6 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.delivery import Outgoing, PermanentFailure, RetryLater, Sent
 from handlers.slack import render
+from handlers.slack.respond import SessionHolder
 
 log = logging.getLogger("cadence.slack.messenger")
 
@@ -68,31 +69,32 @@ class SlackMessenger:
     platform = "slack"
 
     def __init__(self, *, base_url: str, token_for: TokenLookup, session_factory: Any = None,
-                 timeout: int = 15) -> None:
+                 timeout: int = 15, http: SessionHolder | None = None) -> None:
         self.base_url = base_url
         self._token_for = token_for
         self._session_factory = session_factory
         self._timeout = timeout
         self._clients: dict[str, AsyncWebClient] = {}
-        self._http: aiohttp.ClientSession | None = None
+        # One pooled HTTP session for every call (the front end's, shared with response_url answers):
+        # without it slack_sdk opens (and closes) a new session, so a new connection, per call — a third
+        # of the cost of a delivery (bench/timer_lateness.py).
+        self._http = http if http is not None else SessionHolder()
+        self._own_http = http is None
 
     def client(self, token: str) -> AsyncWebClient:
-        if self._http is None or self._http.closed:
-            # One pooled HTTP session for every call: without it slack_sdk opens (and closes) a new session,
-            # so a new connection, per call — a third of the cost of a delivery (bench/timer_lateness.py).
-            self._http = aiohttp.ClientSession()
-            self._clients.clear()
-        if token not in self._clients:
+        session = self._http()
+        client = self._clients.get(token)
+        if client is None or client.session is not session:  # first use, or the session was reopened
             # retry_handlers=[]: no silent in-process retries; the outbox decides.
-            self._clients[token] = AsyncWebClient(token=token, base_url=self.base_url, timeout=self._timeout,
-                                                  retry_handlers=[], session=self._http)
-        return self._clients[token]
+            client = AsyncWebClient(token=token, base_url=self.base_url, timeout=self._timeout,
+                                    retry_handlers=[], session=session)
+            self._clients[token] = client
+        return client
 
     async def close(self) -> None:
-        if self._http is not None:
-            await self._http.close()
-            self._http = None
         self._clients.clear()
+        if self._own_http:
+            await self._http.close()
 
     async def send(self, out: Outgoing) -> Sent:
         try:

@@ -63,11 +63,13 @@ async def test_permanent_errors_are_not_retried(slack, core):
 
 
 @pytest.fixture
-async def messenger(slack_api):  # noqa: ANN001, ANN201
+async def messenger(slack_api):  # noqa: ANN001, ANN201 - a generator fixture
     async def token(_workspace: str) -> str:
         return BOT_TOKEN
 
-    return SlackMessenger(base_url=slack_api.base_url, token_for=token)
+    m = SlackMessenger(base_url=slack_api.base_url, token_for=token)
+    yield m
+    await m.close()
 
 
 def post(card: Card | None = None, op: str = "post", **address) -> Outgoing:  # noqa: ANN003
@@ -100,8 +102,11 @@ async def test_unreachable_api_is_retry_later(slack_api):
         return BOT_TOKEN
 
     messenger = SlackMessenger(base_url=f"http://127.0.0.1:{port}/api/", token_for=token)
-    with pytest.raises(RetryLater, match="unreachable"):
-        await messenger.send(post())
+    try:
+        with pytest.raises(RetryLater, match="unreachable"):
+            await messenger.send(post())
+    finally:
+        await messenger.close()
 
 
 async def test_dm_update_ephemeral_ops(slack_api, messenger):

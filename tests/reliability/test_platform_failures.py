@@ -85,6 +85,8 @@ async def test_outage_of_every_kind_then_recovery_delivers_everything_once_in_or
         assert outbox == {"sent": n}
         assert retried > 0
     finally:
+        if "slack" in core.messengers:
+            await core.messengers["slack"].close()
         await api.stop()
 
 
@@ -129,4 +131,6 @@ async def test_archived_channel_recorded_and_admins_told_once_over_slack(core):
             binding = await s.scalar(select(ChannelBinding).where(ChannelBinding.channel_id == "C0GONE"))
             assert binding.failed_reason == "slack: is_archived"
     finally:
+        if "slack" in core.messengers:
+            await core.messengers["slack"].close()
         await api.stop()
