@@ -9,7 +9,6 @@ time compared with what the rate allows.
 from __future__ import annotations
 
 import asyncio
-import signal
 import tempfile
 import time
 from collections import Counter, deque
@@ -19,6 +18,7 @@ from pathlib import Path
 from _common import Database, emit, parser, run, seed_engagements, seed_people, zones_in_use
 from aiohttp import web
 
+from _serve import stop_and_report_errors
 from tests.reliability.cluster import ClusterSlackApi, Replica, wait_healthy
 
 
@@ -134,11 +134,7 @@ async def main() -> None:
             emit("rate_allows_seconds", floor, "s")
             emit("total_over_floor", total / floor)
         finally:
-            rep.signal(signal.SIGTERM)
-            try:
-                await rep.wait_exit(60)
-            except AssertionError:
-                pass
+            await stop_and_report_errors(rep)
             rep.close()
             await api.stop()
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import tempfile
 import time
 from datetime import datetime, timedelta, timezone
@@ -15,6 +14,7 @@ from pathlib import Path
 
 from _common import Database, emit, median, parser, percentile, run, seed_engagements, seed_future_timers, seed_notices
 
+from _serve import stop_and_report_errors
 from tests.reliability.cluster import ClusterSlackApi, Replica, wait_healthy
 
 
@@ -82,12 +82,7 @@ async def main() -> None:
             emit("throughput", n_due / max(span, 1e-9), "msg/s")
         finally:
             for r in reps:
-                r.signal(signal.SIGTERM)
-            for r in reps:
-                try:
-                    await r.wait_exit(30)
-                except AssertionError:
-                    pass
+                await stop_and_report_errors(r)
                 r.close()
             await api.stop()
 
