@@ -19,6 +19,7 @@ from bot.settings import Settings
 from handlers.slack import actions, commands, events, views
 from handlers.slack.home import Home
 from handlers.slack.intake import Intake
+from handlers.slack.library_logs import library_logger
 from handlers.slack.members import Members
 from handlers.slack.messenger import SlackMessenger
 from handlers.slack.respond import SessionHolder
@@ -48,7 +49,8 @@ class SlackFrontEnd:
             self.oauth = OAuthStores(settings)
             oauth_settings = self.oauth.settings(settings)
         token = None if self.oauth else settings.slack_bot_token
-        self.client = AsyncWebClient(token=token, base_url=settings.slack_api_url, timeout=10)
+        self.client = AsyncWebClient(token=token, base_url=settings.slack_api_url, timeout=10,
+                                    logger=library_logger("cadence.slack.web"))
         self.bolt = AsyncApp(
             client=self.client,
             signing_secret=settings.slack_signing_secret or "",
@@ -56,7 +58,7 @@ class SlackFrontEnd:
             oauth_settings=oauth_settings,
             process_before_response=False,  # on a server: ack first, the listener runs on
             raise_error_for_unhandled_request=False,
-            logger=logging.getLogger("cadence.slack.bolt"),
+            logger=library_logger("cadence.slack.bolt"),
         )
         self.responses = SessionHolder()  # one pooled HTTP session: response_url answers and Web API calls
         self.intake = Intake(self)

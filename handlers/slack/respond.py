@@ -12,6 +12,8 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.webhook import WebhookResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from handlers.slack.library_logs import library_logger
+
 
 class PooledRespond(AsyncRespond):
     def __init__(self, *, response_url: str | None, session: Callable[[], aiohttp.ClientSession]) -> None:
@@ -23,7 +25,8 @@ class PooledRespond(AsyncRespond):
             raise ValueError("respond is unsupported here as there is no response_url")
         fields = dict(text) if isinstance(text, dict) else {"text": text, **kwargs}
         message = {key: value for key, value in fields.items() if value is not None}  # as bolt builds it
-        return await AsyncWebhookClient(url=self.response_url, session=self._session()).send_dict(message)
+        return await AsyncWebhookClient(url=self.response_url, session=self._session(),
+                                        logger=library_logger("cadence.slack.web")).send_dict(message)
 
 
 class SessionHolder:
