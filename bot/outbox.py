@@ -9,10 +9,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from dataclasses import dataclass, fields
+from types import SimpleNamespace
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery import Outgoing, PermanentFailure, RetryLater, Sent
@@ -37,6 +39,34 @@ def backoff_seconds(attempts: int) -> float:
     return base * (0.8 + 0.4 * random.random())
 
 
+class QueuedMessage(SimpleNamespace):
+    """A message queued by `Outbox.queue_rows`: the values of its row-to-be, `id` None until inserted."""
+
+
+@dataclass
+class ClaimedMessage:
+    """A message claimed for delivery: the columns a delivery reads (and `address`, which it may complete)."""
+
+    id: int
+    platform: str
+    conversation_key: str
+    op: str
+    address: dict[str, Any]
+    payload: dict[str, Any]
+    ref_key: str | None
+    engagement_id: int | None
+    attempts: int
+
+
+_CLAIMED_FIELDS = [f.name for f in fields(ClaimedMessage)]
+
+# Records deliveries: a Core statement on the table, one parameter set per message (executemany), without
+# the ORM's bulk-update layer.
+_MARK_SENT = (update(OutboxMessage.__table__).where(OutboxMessage.__table__.c.id == bindparam("message_id"))
+              .values(status="sent", sent_at=bindparam("sent_at"), lease_until=None,
+                      platform_message_id=bindparam("platform_message_id")))
+
+
 class Outbox:
     def __init__(self, core: "Cadence") -> None:
         self.core = core
@@ -48,7 +78,7 @@ class Outbox:
     # -- enqueue (inside the caller's transaction) ------------------------------------------------
     async def _add(self, session: AsyncSession, *, platform: str, conversation_key: str, op: str,
                    address: dict[str, Any], card: Card, ref_key: str | None,
-                   engagement_id: int | None) -> OutboxMessage:
+                   engagement_id: int | None) -> OutboxMessage | QueuedMessage:
         now = self.core.clock.now()
         row = dict(platform=platform, conversation_key=conversation_key, op=op, address=address,
                    payload=card.to_dict(), ref_key=ref_key, engagement_id=engagement_id, status="pending",
@@ -57,7 +87,9 @@ class Outbox:
         queued = session.info.get(_QUEUED)
         if queued is not None:  # inside queue_rows(): inserted together by insert_queued()
             queued.append(row)
-            return OutboxMessage(**row)  # not in the session: what was queued, for the caller to look at
+            # What was queued, for the caller to look at; not an ORM object, which cost more to build (16 µs)
+            # than the rest of queueing it.
+            return QueuedMessage(id=None, **row)
         # No flush here: the rows of a transaction go to the database at commit, or earlier by autoflush
         # when a query needs them.
         msg = OutboxMessage(**row)
@@ -78,15 +110,17 @@ class Outbox:
         queued = session.info.get(_QUEUED)
         if queued:
             session.info[_QUEUED] = []
-            await session.execute(insert(OutboxMessage), queued)
+            # The table, not the ORM entity: a plain executemany, without the ORM's bulk-insert layer
+            # (half the cost of queueing a message, bench/timer_lateness.py).
+            await session.execute(insert(OutboxMessage.__table__), queued)
 
     @staticmethod
     def _binding_address(b: ChannelBinding) -> dict[str, Any]:
         return {"workspace_id": b.workspace_id, "channel_id": b.channel_id,
                 "conversation_ref": b.conversation_ref, "engagement_id": b.engagement_id}
 
-    async def post_home(self, session: AsyncSession, engagement: Engagement, card: Card, *,
-                        ref_key: str | None = None, purpose: str = "home") -> list[OutboxMessage]:
+    async def post_home(self, session: AsyncSession, engagement: Engagement, card: Card, *, ref_key: str | None = None,
+                        purpose: str = "home") -> list[OutboxMessage | QueuedMessage]:
         """Post to every binding of `purpose` (mirrored on each platform); falls back to home."""
         from bot.engagements import bindings
 
@@ -107,14 +141,14 @@ class Outbox:
         return out
 
     async def post_place(self, session: AsyncSession, place: "Place", card: Card, *, ref_key: str | None = None,
-                         engagement_id: int | None = None) -> OutboxMessage:
+                         engagement_id: int | None = None) -> OutboxMessage | QueuedMessage:
         address = {"workspace_id": place.workspace_id, "channel_id": place.channel_id,
                    "conversation_ref": place.conversation_ref, "is_dm": place.is_dm}
         return await self._add(session, platform=place.platform, conversation_key=place.conversation_key,
                                op="post", address=address, card=card, ref_key=ref_key, engagement_id=engagement_id)
 
     async def dm(self, session: AsyncSession, person: Person, card: Card, *, ref_key: str | None = None,
-                 engagement_id: int | None = None) -> list[OutboxMessage]:
+                 engagement_id: int | None = None) -> list[OutboxMessage | QueuedMessage]:
         """A direct message, to the identity the person used last (one DM, not one per platform)."""
         # Queried, not person.identities: an async session cannot lazy-load a collection.
         all_identities = await session.scalars(select(Identity).where(Identity.person_id == person.id))
@@ -134,7 +168,8 @@ class Outbox:
                               op="dm", address=address, card=card, ref_key=ref_key, engagement_id=engagement_id)
         return [msg]
 
-    async def ephemeral(self, session: AsyncSession, place: "Place", person: Person, card: Card) -> OutboxMessage | None:
+    async def ephemeral(self, session: AsyncSession, place: "Place", person: Person,
+                        card: Card) -> OutboxMessage | QueuedMessage | None:
         ident = await session.scalar(select(Identity).where(
             Identity.person_id == person.id, Identity.platform == place.platform,
             Identity.workspace_id == place.workspace_id))
@@ -145,7 +180,8 @@ class Outbox:
         return await self._add(session, platform=place.platform, conversation_key=place.conversation_key,
                                op="ephemeral", address=address, card=card, ref_key=None, engagement_id=None)
 
-    async def update(self, session: AsyncSession, ref_key: str, card: Card) -> list[OutboxMessage]:
+    async def update(self, session: AsyncSession, ref_key: str,
+                     card: Card) -> list[OutboxMessage | QueuedMessage]:
         """Edit in place every message posted under `ref_key` (including ones not delivered yet)."""
         await self.insert_queued(session)  # the query below must see messages queued in this transaction
         places: dict[tuple[str, str], tuple[str, dict, int | None]] = {}
@@ -180,7 +216,7 @@ class Outbox:
             sem = asyncio.Semaphore(self.concurrency)
             marker = _GroupMarker(self)
 
-            async def one(msg: OutboxMessage) -> int:
+            async def one(msg: ClaimedMessage) -> int:
                 async with sem:
                     sent = await self._deliver(msg)
                 if sent is None:
@@ -194,26 +230,28 @@ class Outbox:
             if sent == 0 or self.core._stopping:
                 return total
 
-    async def _claim(self) -> list[OutboxMessage]:
+    async def _claim(self) -> list[ClaimedMessage]:
         now = self.core.clock.now()
         platforms = [p for p in self.core.messengers if self.paused_until.get(p, now) <= now]
         if not platforms:
             return []
         async with self.core.writer_turn(), self.core.session_factory() as session:
             async with session.begin():
-                ids = list(await session.scalars(self._claimable_heads(platforms, now)))
+                ids = await self._claimable_heads(session, platforms, now)
                 if not ids:
                     return []
-                mine = select(OutboxMessage.id).where(OutboxMessage.id.in_(ids), self._claimable(OutboxMessage, now))
+                t = OutboxMessage.__table__
+                mine = select(t.c.id).where(t.c.id.in_(ids), self._claimable(t.c, now))
                 if self.core.is_postgres:
                     mine = mine.with_for_update(skip_locked=True)  # another replica's claim is skipped, not waited on
-                # One UPDATE … RETURNING: the claimed rows come back as they now are.
-                claim = (update(OutboxMessage).where(OutboxMessage.id.in_(mine))
+                # One UPDATE … RETURNING: the claimed rows come back as they now are, as plain rows (ORM objects
+                # cost a third more to claim and nothing here needs one).
+                claim = (update(t).where(t.c.id.in_(mine))
                          .values(status="sending", lease_until=now + self.lease,
-                                 attempts=func.coalesce(OutboxMessage.attempts, 0) + 1)
-                         .returning(OutboxMessage)
-                         .execution_options(synchronize_session=False))
-                rows = sorted(await session.scalars(claim), key=lambda m: m.id)
+                                 attempts=func.coalesce(t.c.attempts, 0) + 1)
+                         .returning(*(t.c[name] for name in _CLAIMED_FIELDS)))
+                rows = sorted((ClaimedMessage(**row._mapping) for row in await session.execute(claim)),
+                              key=lambda m: m.id)
         return rows
 
     @staticmethod
@@ -222,12 +260,34 @@ class Outbox:
         return or_(and_(t.status == "pending", t.next_attempt_at <= now),
                    and_(t.status == "sending", t.lease_until <= now))
 
-    def _claimable_heads(self, platforms: list[str], now: datetime):  # noqa: ANN202 - a SELECT
+    async def _claimable_heads(self, session: AsyncSession, platforms: list[str], now: datetime) -> list[int]:
         """Ids of the messages that may go now: the head (earliest unsent message) of each conversation, so
-        every conversation keeps its order, if it is claimable. One pass over the unsent rows (a partial
-        index) with a window function. It is its own query, and the rows are then locked by id, because a
-        NOT EXISTS or IN (subquery) form was planned by PostgreSQL as a nested loop over every unsent row
-        while a burst was still unanalysed: 217 ms a claim with 1,000 pending (bench/timer_lateness.py)."""
+        every conversation keeps its order, if it is claimable. Each database gets the form it plans well;
+        the rows are then locked and claimed by id (_claim)."""
+        if self.core.is_postgres:
+            return list(await session.scalars(self._heads_by_window(platforms, now)))
+        # SQLite: the window form sorts every unsent row on each claim (4 ms a claim with 1,000 unsent, a
+        # quarter of what delivering cost, bench/timer_lateness.py). These walk the due rows in index order
+        # and stop at the batch size, testing each against its conversation's index. Expired leases (a
+        # worker died mid-send) are a separate, usually empty, look-up: an OR of the two made SQLite gather
+        # every unsent row first.
+        t = OutboxMessage.__table__
+        earlier = OutboxMessage.__table__.alias("earlier")
+        not_head = (select(earlier.c.id).where(earlier.c.conversation_key == t.c.conversation_key,
+                                               earlier.c.id < t.c.id, earlier.c.status.in_(("pending", "sending")))
+                    .exists())
+        expired = list(await session.scalars(
+            select(t.c.id).where(t.c.status == "sending", t.c.lease_until <= now, t.c.platform.in_(platforms),
+                                 ~not_head).limit(self.batch_size)))
+        due = list(await session.scalars(
+            select(t.c.id).where(t.c.status == "pending", t.c.next_attempt_at <= now, t.c.platform.in_(platforms),
+                                 ~not_head).order_by(t.c.next_attempt_at).limit(self.batch_size - len(expired))))
+        return expired + due
+
+    def _heads_by_window(self, platforms: list[str], now: datetime):  # noqa: ANN202 - a SELECT
+        """PostgreSQL's form: one pass over the unsent rows (a partial index) with a window function. A NOT
+        EXISTS or IN (subquery) form was planned by PostgreSQL as a nested loop over every unsent row while
+        a burst was still unanalysed: 217 ms a claim with 1,000 pending (bench/timer_lateness.py)."""
         first = func.row_number().over(partition_by=OutboxMessage.conversation_key,
                                        order_by=OutboxMessage.id).label("n")
         unsent = (select(OutboxMessage.id, OutboxMessage.platform, OutboxMessage.status,
@@ -237,7 +297,7 @@ class Outbox:
                 .where(unsent.c.n == 1, unsent.c.platform.in_(platforms), self._claimable(unsent.c, now))
                 .order_by(unsent.c.id).limit(self.batch_size))
 
-    async def _deliver(self, msg: OutboxMessage) -> Sent | None:
+    async def _deliver(self, msg: ClaimedMessage) -> Sent | None:
         """Send one claimed message; None if it was put back (retry) or failed for good."""
         until = self.paused_until.get(msg.platform)
         if until is not None and until > self.core.clock.now():
@@ -273,7 +333,7 @@ class Outbox:
             return None
         return Sent(message_id=sent.message_id or message_id, channel_id=sent.channel_id)
 
-    async def _resolve_ref(self, msg: OutboxMessage) -> str | None:
+    async def _resolve_ref(self, msg: ClaimedMessage) -> str | None:
         async with self.core.session_factory() as session:
             channel = msg.address.get("channel_id")
             q = select(MessageRef).where(MessageRef.ref_key == msg.ref_key, MessageRef.platform == msg.platform)
@@ -287,15 +347,14 @@ class Outbox:
                 return ref.message_id
             return None
 
-    async def _mark_sent(self, sent: list[tuple[OutboxMessage, Sent]]) -> None:
+    async def _mark_sent(self, sent: list[tuple[ClaimedMessage, Sent]]) -> None:
         """Record deliveries in one transaction: plain posts in one bulk UPDATE, and for DMs and messages
         that may be edited later, where they landed."""
         now = self.core.clock.now()
         async with self.core.writer_turn(), self.core.session_factory() as session:
             async with session.begin():
-                await session.execute(update(OutboxMessage), [
-                    {"id": msg.id, "status": "sent", "sent_at": now, "platform_message_id": s.message_id,
-                     "lease_until": None} for msg, s in sent])
+                await session.execute(_MARK_SENT, [
+                    {"message_id": msg.id, "sent_at": now, "platform_message_id": s.message_id} for msg, s in sent])
                 for msg, s in sent:
                     channel = s.channel_id or msg.address.get("channel_id")
                     if msg.op == "dm" and channel:
@@ -304,7 +363,7 @@ class Outbox:
                         await self._remember_ref(session, msg, s.message_id, channel, now)
 
     @staticmethod
-    async def _remember_dm_channel(session: AsyncSession, msg: OutboxMessage, channel: str) -> None:
+    async def _remember_dm_channel(session: AsyncSession, msg: ClaimedMessage, channel: str) -> None:
         person_id = msg.address.get("person_id")
         ident = await session.scalar(select(Identity).where(
             Identity.platform == msg.platform, Identity.workspace_id == msg.address.get("workspace_id", ""),
@@ -313,7 +372,7 @@ class Outbox:
             ident.dm_channel_id = channel
 
     @staticmethod
-    async def _remember_ref(session: AsyncSession, msg: OutboxMessage, message_id: str, channel: str,
+    async def _remember_ref(session: AsyncSession, msg: ClaimedMessage, message_id: str, channel: str,
                             now: datetime) -> None:
         """Where a message under `ref_key` landed, so a later `update` edits it in place."""
         ref = await session.scalar(select(MessageRef).where(
@@ -330,7 +389,7 @@ class Outbox:
             ref.message_id = message_id
             ref.updated_at = now
 
-    async def _retry(self, msg: OutboxMessage, reason: str, retry_after: float | None, *,
+    async def _retry(self, msg: ClaimedMessage, reason: str, retry_after: float | None, *,
                      resume_at: datetime | None = None) -> None:
         """Back to pending. A rate limit (Retry-After) is the platform saying *when*: the message goes again
         right then, not after an exponential backoff (exponential backoff on every 429 made
@@ -356,7 +415,7 @@ class Outbox:
                 if resume_at is not None:
                     row.attempts = max((row.attempts or 1) - 1, 0)  # never sent: not an attempt
 
-    async def _fail(self, msg: OutboxMessage, reason: str) -> None:
+    async def _fail(self, msg: ClaimedMessage, reason: str) -> None:
         log.error("outbox %s to %s failed for good: %s", msg.id, msg.platform, reason)
         async with self.core.writer_turn(), self.core.session_factory() as session:
             async with session.begin():
@@ -382,10 +441,10 @@ class _GroupMarker:
 
     def __init__(self, outbox: Outbox) -> None:
         self.outbox = outbox
-        self.pending: list[tuple[OutboxMessage, Sent, asyncio.Future[None]]] = []
+        self.pending: list[tuple[ClaimedMessage, Sent, asyncio.Future[None]]] = []
         self.flushing = False
 
-    async def mark(self, msg: OutboxMessage, sent: Sent) -> None:
+    async def mark(self, msg: ClaimedMessage, sent: Sent) -> None:
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.pending.append((msg, sent, done))
         if not self.flushing:

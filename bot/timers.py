@@ -10,10 +10,11 @@ import socket
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.context import TimerCtx
 from storage.models import Timer
@@ -38,6 +39,12 @@ def key_starts_with(session: AsyncSession, prefix: str):  # noqa: ANN201 - a SQL
     if session.bind is not None and session.bind.dialect.name == "sqlite":
         return and_(Timer.key >= prefix, Timer.key < prefix + "\U0010ffff")
     return Timer.key.startswith(prefix, autoescape=True)
+
+
+# Marks a batch's fired timers done: a Core statement on the table, run with one parameter set per timer.
+_MARK_DONE = (update(Timer.__table__).where(Timer.__table__.c.id == bindparam("timer_id"))
+              .values(status=bindparam("status"), fired_at=bindparam("fired_at"),
+                      lateness_seconds=bindparam("lateness_seconds"), fired_by=bindparam("fired_by")))
 
 
 class _BatchNeedsCare(Exception):
@@ -162,17 +169,21 @@ class TimerService:
                     q = q.with_for_update(skip_locked=True)
                 timers = list(await session.scalars(q))
                 await self._prefetch(session, timers)
-                if careful is None:  # no savepoints in this pass: the outbox may insert its rows together
+                marks: list[dict[str, Any]] | None = None
+                if careful is None:  # no savepoints in this pass: rows may be written together at the end
                     self.core.outbox.queue_rows(session)
+                    marks = []
                 for timer in timers:
                     if careful is None:
-                        fired += await self._fire_straight(session, timer, now)
+                        fired += await self._fire_straight(session, timer, now, marks)
                     elif timer.id == careful.timer_id:
                         # Its handler already ran (and failed) for this attempt: count it, do not re-run.
                         self._failed(timer, now, careful.error)
                     else:
                         fired += await self._fire(session, timer, now)
                 await self.core.outbox.insert_queued(session)
+                if marks:
+                    await session.execute(_MARK_DONE, marks)
         return fired, len(timers)
 
     @staticmethod
@@ -189,7 +200,8 @@ class TimerService:
                 await session.scalars(select(Engagement).where(Engagement.id.in_(sorted(ids)))))
             await prefetch_bindings(session, ids)
 
-    async def _fire_straight(self, session: AsyncSession, timer: Timer, now: datetime) -> int:
+    async def _fire_straight(self, session: AsyncSession, timer: Timer, now: datetime,
+                             marks: list[dict[str, Any]]) -> int:
         handler = self.core.registry.timers.get(timer.kind)
         if handler is None:
             return await self._fire(session, timer, now)  # records the failure; no handler to run
@@ -199,7 +211,7 @@ class TimerService:
         except Exception as exc:
             log.debug("timer %s (%s) failed in a batch; the batch runs again one by one", timer.id, timer.kind)
             raise _BatchNeedsCare(timer.id, exc) from exc
-        return self._done(timer, now, lateness)
+        return self._done(timer, now, lateness, marks)
 
     async def _fire(self, session: AsyncSession, timer: Timer, now: datetime) -> int:
         handler = self.core.registry.timers.get(timer.kind)
@@ -228,14 +240,21 @@ class TimerService:
         else:
             timer.due_at = now + _backoff(timer.attempts)
 
-    def _done(self, timer: Timer, now: datetime, lateness: timedelta) -> int:
-        if timer.status == "pending":  # the handler may have rescheduled or cancelled it itself
-            if timer.due_at <= now:
-                timer.status = "done"
-        if timer.status == "done":
-            timer.fired_at = now
-            timer.lateness_seconds = lateness.total_seconds()
-            timer.fired_by = self.worker_id
+    def _done(self, timer: Timer, now: datetime, lateness: timedelta,
+              marks: list[dict[str, Any]] | None = None) -> int:
+        """Mark a fired timer done, unless its handler rescheduled or cancelled it. With `marks`, the row is
+        written later by one executemany UPDATE for the whole batch (_MARK_DONE) and the object only shows
+        the new values: through the unit of work, marking 1,000 timers cost as much as their handlers."""
+        if timer.status == "done" or (timer.status == "pending" and timer.due_at <= now):
+            values = {"status": "done", "fired_at": now, "lateness_seconds": lateness.total_seconds(),
+                      "fired_by": self.worker_id}
+            for name, value in values.items():
+                if marks is None:
+                    setattr(timer, name, value)
+                else:
+                    set_committed_value(timer, name, value)
+            if marks is not None:
+                marks.append({"timer_id": timer.id, **values})
             if lateness > timedelta(minutes=1):
                 log.warning("timer %s (%s) fired %.0f s late", timer.id, timer.kind, lateness.total_seconds())
         return 1

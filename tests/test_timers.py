@@ -207,3 +207,29 @@ async def test_three_replicas_fire_each_timer_exactly_once(pg_url, clock, make_c
         assert sum(by.values()) == 600
     for c in cores:
         await c.engine.dispose()
+
+
+async def test_a_batch_marks_its_fired_timers_done_and_leaves_a_rescheduled_one_pending(core):
+    """Timers fired in one batch are marked done by one statement at its end (bot/timers.py, _MARK_DONE);
+    one whose handler moved it to later stays pending, and the session saw the same as the database."""
+    seen: dict[str, str] = {}
+    reg = Registry()
+
+    async def handler(tctx) -> None:  # noqa: ANN001
+        if tctx.timer.key == "again":
+            tctx.timer.due_at = tctx.now + timedelta(hours=1)
+        seen[tctx.timer.key] = tctx.timer.status
+
+    reg.add_timer("test.ping", handler)
+    core.registry = reg
+    for key in ("a", "b", "again"):
+        await schedule(core, key, START - timedelta(seconds=30))
+    assert await core.timers.run_due() == 3
+    assert seen == {"a": "pending", "b": "pending", "again": "pending"}
+    async with core.session_factory() as s:
+        rows = {t.key: t for t in await s.scalars(select(Timer))}
+    for key in ("a", "b"):
+        assert (rows[key].status, rows[key].fired_at, rows[key].lateness_seconds) == ("done", START, 30.0)
+        assert rows[key].fired_by == core.timers.worker_id
+    assert (rows["again"].status, rows["again"].due_at, rows["again"].fired_at) == \
+        ("pending", START + timedelta(hours=1), None)
