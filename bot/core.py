@@ -354,6 +354,10 @@ class Cadence:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
+        try:
+            await self.outbox.release_born()
+        except Exception:  # noqa: BLE001 - the database may be gone; their lease runs out instead
+            log.exception("could not put back undelivered messages at shutdown; they go after their lease")
 
     async def _loop(self) -> None:
         while not self._stopping:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections import deque
 from dataclasses import dataclass, fields
 from types import SimpleNamespace
 from datetime import datetime, timedelta, timezone
@@ -31,6 +32,7 @@ LEASE = timedelta(seconds=120)
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 MAX_BACKOFF = 600.0
 _QUEUED = "cadence.outbox_queued"  # session.info: rows waiting for insert_queued (see queue_rows)
+_BORN = "cadence.outbox_born"  # session.info: messages claimed as they were inserted (see insert_queued)
 
 
 def backoff_seconds(attempts: int) -> float:
@@ -74,6 +76,7 @@ class Outbox:
         self.concurrency = 16  # sends in flight at once; a 429 pauses them all (paused_until)
         self.batch_size = 100
         self.lease = LEASE  # how long a claimed message is ours before another worker may take it over
+        self._born: deque[ClaimedMessage] = deque()  # claimed at birth, committed, not yet sent (hand_over)
 
     # -- enqueue (inside the caller's transaction) ------------------------------------------------
     async def _add(self, session: AsyncSession, *, platform: str, conversation_key: str, op: str,
@@ -82,7 +85,7 @@ class Outbox:
         now = self.core.clock.now()
         row = dict(platform=platform, conversation_key=conversation_key, op=op, address=address,
                    payload=card.to_dict(), ref_key=ref_key, engagement_id=engagement_id, status="pending",
-                   attempts=0, next_attempt_at=now, created_at=now)
+                   attempts=0, next_attempt_at=now, created_at=now, lease_until=None)
         self.core.note_outbox()
         queued = session.info.get(_QUEUED)
         if queued is not None:  # inside queue_rows(): inserted together by insert_queued()
@@ -105,14 +108,77 @@ class Outbox:
         rolls back to a savepoint: a message queued inside one would outlive its rollback."""
         session.info[_QUEUED] = []
 
-    @staticmethod
-    async def insert_queued(session: AsyncSession) -> None:
+    async def insert_queued(self, session: AsyncSession, *, claim: bool = False) -> None:
+        """Insert the queued rows: the table, not the ORM entity, so a plain executemany without the ORM's
+        bulk-insert layer (half the cost of queueing a message, bench/timer_lateness.py).
+
+        `claim`: the messages that can go at once are inserted already claimed by this process (status
+        "sending" under the usual lease) and, once the caller has committed and called `hand_over`,
+        delivered straight from memory. For a timer batch this saves the delivery claim (finding the heads,
+        claiming them, reading them back): a sixth of what a message cost on SQLite. Only a message that
+        heads its conversation is claimed so; a crash before it is sent leaves it to the lease, as any claim.
+
+        SQLite only. There the look-up of a conversation's unsent messages and the insert run under the one
+        write lock, so no other writer can slip a message into that conversation in between. On PostgreSQL
+        two replicas' batches could each find a conversation empty and send their messages side by side,
+        out of order; there the regular claim, which sees every committed message, keeps the order."""
         queued = session.info.get(_QUEUED)
-        if queued:
-            session.info[_QUEUED] = []
-            # The table, not the ORM entity: a plain executemany, without the ORM's bulk-insert layer
-            # (half the cost of queueing a message, bench/timer_lateness.py).
-            await session.execute(insert(OutboxMessage.__table__), queued)
+        if not queued:
+            return
+        session.info[_QUEUED] = []
+        table = OutboxMessage.__table__
+        heads = await self._heads_among(session, queued) if claim and not self.core.is_postgres else []
+        if not heads:
+            await session.execute(insert(table), queued)
+            return
+        now = self.core.clock.now()
+        for row in heads:
+            row.update(status="sending", lease_until=now + self.lease, attempts=1)
+        # The ids come back unordered (asking for them in order made SQLAlchemy insert one row per statement on
+        # SQLite); a claimed row is the only one of its conversation here, so its key finds its id.
+        inserted = await session.execute(insert(table).returning(table.c.id, table.c.conversation_key, table.c.status),
+                                         queued)
+        ids = {key: row_id for row_id, key, status in inserted if status == "sending"}
+        born = session.info.setdefault(_BORN, [])
+        for row in heads:
+            born.append(ClaimedMessage(**{name: row[name] for name in _CLAIMED_FIELDS if name != "id"},
+                                       id=ids[row["conversation_key"]]))
+
+    async def _heads_among(self, session: AsyncSession, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The rows that will head their conversation: the first of the batch in a conversation with no
+        unsent message, for a platform this process delivers to and is not pausing."""
+        now = self.core.clock.now()
+        first: dict[str, dict[str, Any]] = {}
+        for row in rows:
+            if row["platform"] in self.core.messengers and self.paused_until.get(row["platform"], now) <= now:
+                first.setdefault(row["conversation_key"], row)
+        if not first:
+            return []
+        t = OutboxMessage.__table__
+        busy = set(await session.scalars(select(t.c.conversation_key).distinct().where(
+            t.c.conversation_key.in_(list(first)), t.c.status.in_(("pending", "sending")))))
+        return [row for key, row in first.items() if key not in busy]
+
+    def hand_over(self, session: AsyncSession) -> None:
+        """After the commit of a transaction that ran `insert_queued(claim=True)`: its claimed messages
+        join the delivery queue in memory."""
+        born = session.info.pop(_BORN, None)
+        if born:
+            self._born.extend(born)
+            self.core.note_outbox()
+
+    async def release_born(self) -> None:
+        """At shutdown: messages claimed at birth and not sent go back to pending for whoever runs next,
+        instead of waiting out their lease."""
+        if not self._born:
+            return
+        ids = [m.id for m in self._born]
+        self._born.clear()
+        t = OutboxMessage.__table__
+        async with self.core.writer_turn(), self.core.session_factory() as session:
+            async with session.begin():
+                await session.execute(update(t).where(t.c.id.in_(ids), t.c.status == "sending")
+                                      .values(status="pending", lease_until=None, attempts=t.c.attempts - 1))
 
     @staticmethod
     def _binding_address(b: ChannelBinding) -> dict[str, Any]:
@@ -210,7 +276,7 @@ class Outbox:
         """Deliver what is due now, head of each conversation first; returns how many were sent."""
         total = 0
         while True:
-            batch = await self._claim()
+            batch = self._take_born() or await self._claim()
             if not batch:
                 return total
             sem = asyncio.Semaphore(self.concurrency)
@@ -229,6 +295,9 @@ class Outbox:
             total += sent
             if sent == 0 or self.core._stopping:
                 return total
+
+    def _take_born(self) -> list[ClaimedMessage]:
+        return [self._born.popleft() for _ in range(min(len(self._born), self.batch_size))]
 
     async def _claim(self) -> list[ClaimedMessage]:
         now = self.core.clock.now()

@@ -181,9 +181,10 @@ class TimerService:
                         self._failed(timer, now, careful.error)
                     else:
                         fired += await self._fire(session, timer, now)
-                await self.core.outbox.insert_queued(session)
+                await self.core.outbox.insert_queued(session, claim=careful is None)
                 if marks:
                     await session.execute(_MARK_DONE, marks)
+            self.core.outbox.hand_over(session)  # committed: what it claimed at birth goes out now
         return fired, len(timers)
 
     @staticmethod
