@@ -22,6 +22,12 @@ async def _notices(core, *titles: str, due_in: timedelta = timedelta(minutes=1))
             await notices.schedule(s, core, eng, due_at=core.clock.now() + due_in, title=title)
 
 
+async def _engagement_delivering_to(core, messenger: FlakyMessenger) -> FlakyMessenger:  # noqa: ANN001
+    await make_engagement(core)
+    core.messengers["console"] = messenger
+    return messenger
+
+
 async def _rows(core) -> list[OutboxMessage]:  # noqa: ANN001
     async with core.session_factory() as s:
         return list(await s.scalars(select(OutboxMessage).where(OutboxMessage.payload["title"].as_string()
@@ -30,9 +36,7 @@ async def _rows(core) -> list[OutboxMessage]:  # noqa: ANN001
 
 async def test_a_fired_notice_is_claimed_at_birth_and_sent_once(sqlite_core):
     core = sqlite_core
-    await make_engagement(core)
-    m = FlakyMessenger()
-    core.messengers["console"] = m
+    m = await _engagement_delivering_to(core, FlakyMessenger())
     await _notices(core, "NOTICE-1")
     core.clock.advance(minutes=1)
     assert await core.timers.run_due() == 1
@@ -49,9 +53,7 @@ async def test_a_fired_notice_is_claimed_at_birth_and_sent_once(sqlite_core):
 
 async def test_only_the_head_of_a_conversation_is_claimed_at_birth_and_order_is_kept(sqlite_core):
     core = sqlite_core
-    await make_engagement(core)
-    m = FlakyMessenger(fail=1)
-    core.messengers["console"] = m
+    m = await _engagement_delivering_to(core, FlakyMessenger(fail=1))
     async with core.session_factory() as s, s.begin():  # an earlier message in the channel, failing once
         await core.outbox.post_place(s, place("general"), Card(title="NOTICE-0 earlier"))
     await core.drain()
@@ -114,9 +116,7 @@ async def test_a_graceful_stop_puts_unsent_claimed_messages_back(db_url, clock, 
 
 async def test_on_postgresql_a_fired_notice_takes_the_regular_claim(pg_core):
     core = pg_core
-    await make_engagement(core)
-    m = FlakyMessenger()
-    core.messengers["console"] = m
+    m = await _engagement_delivering_to(core, FlakyMessenger())
     await _notices(core, "NOTICE-1")
     core.clock.advance(minutes=1)
     await core.timers.run_due()
