@@ -31,6 +31,7 @@ log = logging.getLogger("cadence.outbox")
 LEASE = timedelta(seconds=120)
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 MAX_BACKOFF = 600.0
+UNSENT = ("pending", "sending")  # not delivered yet: a conversation's later messages wait behind these
 _QUEUED = "cadence.outbox_queued"  # session.info: rows waiting for insert_queued (see queue_rows)
 _BORN = "cadence.outbox_born"  # session.info: messages claimed as they were inserted (see insert_queued)
 
@@ -156,7 +157,7 @@ class Outbox:
             return []
         t = OutboxMessage.__table__
         busy = set(await session.scalars(select(t.c.conversation_key).distinct().where(
-            t.c.conversation_key.in_(list(first)), t.c.status.in_(("pending", "sending")))))
+            t.c.conversation_key.in_(list(first)), t.c.status.in_(UNSENT))))
         return [row for key, row in first.items() if key not in busy]
 
     def hand_over(self, session: AsyncSession) -> None:
@@ -260,7 +261,7 @@ class Outbox:
             )
         pending = await session.scalars(
             select(OutboxMessage).where(OutboxMessage.ref_key == ref_key, OutboxMessage.op.in_(("post", "dm")),
-                                        OutboxMessage.status.in_(("pending", "sending")))
+                                        OutboxMessage.status.in_(UNSENT))
         )
         for msg in pending:
             places.setdefault((msg.platform, msg.conversation_key),
@@ -343,7 +344,7 @@ class Outbox:
         t = OutboxMessage.__table__
         earlier = OutboxMessage.__table__.alias("earlier")
         not_head = (select(earlier.c.id).where(earlier.c.conversation_key == t.c.conversation_key,
-                                               earlier.c.id < t.c.id, earlier.c.status.in_(("pending", "sending")))
+                                               earlier.c.id < t.c.id, earlier.c.status.in_(UNSENT))
                     .exists())
         expired = list(await session.scalars(
             select(t.c.id).where(t.c.status == "sending", t.c.lease_until <= now, t.c.platform.in_(platforms),
@@ -361,7 +362,7 @@ class Outbox:
                                        order_by=OutboxMessage.id).label("n")
         unsent = (select(OutboxMessage.id, OutboxMessage.platform, OutboxMessage.status,
                          OutboxMessage.next_attempt_at, OutboxMessage.lease_until, first)
-                  .where(OutboxMessage.status.in_(("pending", "sending"))).subquery())
+                  .where(OutboxMessage.status.in_(UNSENT)).subquery())
         return (select(unsent.c.id)
                 .where(unsent.c.n == 1, unsent.c.platform.in_(platforms), self._claimable(unsent.c, now))
                 .order_by(unsent.c.id).limit(self.batch_size))
