@@ -1,10 +1,11 @@
 """Cadence: wire settings, storage, the core, its scheduler and the front ends, and run them.
 
-    python app.py [serve]          the HTTP server: /slack/events, /api/messages, /healthz
-    python app.py console [--virtual-clock] [--as NAME]   a local session, no account needed
-    python app.py demo             a scripted short engagement on a virtual clock, printed
-    python app.py db upgrade|current|downgrade REV
+python app.py [serve]          the HTTP server: /slack/events, /api/messages, /healthz
+python app.py console [--virtual-clock] [--as NAME]   a local session, no account needed
+python app.py demo             a scripted short engagement on a virtual clock, printed
+python app.py db upgrade|current|downgrade REV
 """
+
 from __future__ import annotations
 
 import argparse
@@ -115,8 +116,10 @@ def main(argv: list[str] | None = None) -> int:
     db.add_argument("revision", nargs="?", default=None)
     args = parser.parse_args(argv)
     settings = load_settings()
-    logging.basicConfig(level=getattr(logging, settings.log_level.upper(), logging.INFO),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=getattr(logging, settings.log_level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     command = args.command or "serve"
     if command in ("console", "demo"):
         # A person is reading: keep library chatter (Alembic's migration log) out of the transcript.
@@ -138,8 +141,9 @@ def main(argv: list[str] | None = None) -> int:
     if command == "console":
         from handlers.console.repl import run_console
 
-        return asyncio.run(run_console(args.database_url or settings.database_url, virtual=args.virtual_clock,
-                                       user=args.user))
+        return asyncio.run(
+            run_console(args.database_url or settings.database_url, virtual=args.virtual_clock, user=args.user)
+        )
     if command == "demo":
         from handlers.console.demo import run_demo
 

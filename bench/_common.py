@@ -1,5 +1,6 @@
 """Shared plumbing for the benchmarks: --db / --scale options, a fresh database of either kind, bulk seeding
 (core insert executemany), percentiles, and plain `name: value` output lines that bench/growth.py parses."""
+
 from __future__ import annotations
 
 import argparse
@@ -9,7 +10,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,16 +26,29 @@ from tests.reliability.cluster import (  # noqa: E402
     sqlite_database,
 )
 
-__all__ = ["parser", "Database", "emit", "percentile", "seed_engagements", "seed_notices", "seed_people",
-           "seed_defects", "seed_future_timers", "ROOT"]
+__all__ = [
+    "ROOT",
+    "Database",
+    "emit",
+    "parser",
+    "percentile",
+    "seed_defects",
+    "seed_engagements",
+    "seed_future_timers",
+    "seed_notices",
+    "seed_people",
+]
 
 
 def parser(description: str) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=description)
-    p.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite",
-                   help="database to run on (postgres: $CADENCE_TEST_PG, a fresh database is created)")
-    p.add_argument("--scale", type=int, default=1,
-                   help="divide the load by this (10, 100, 1000 for the growth table)")
+    p.add_argument(
+        "--db",
+        choices=["sqlite", "postgres"],
+        default="sqlite",
+        help="database to run on (postgres: $CADENCE_TEST_PG, a fresh database is created)",
+    )
+    p.add_argument("--scale", type=int, default=1, help="divide the load by this (10, 100, 1000 for the growth table)")
     p.add_argument("--keep", action="store_true", help="keep the database afterwards")
     return p
 
@@ -69,7 +83,7 @@ class Database:
         self._tmp: tempfile.TemporaryDirectory | None = None
         self._engine = None
 
-    async def __aenter__(self) -> "Database":
+    async def __aenter__(self) -> Database:
         if self.kind == "postgres":
             self.url = await fresh_pg_database("cadence_bench")
         else:
@@ -77,7 +91,7 @@ class Database:
             self.url = await sqlite_database(Path(self._tmp.name) / "cadence.db")
         return self
 
-    def engine(self):  # noqa: ANN201
+    def engine(self):
         if self._engine is None:
             from storage.db import create_engine
 
@@ -116,29 +130,61 @@ def zones_in_use() -> list[str]:
     return ZONES_IN_USE
 
 
-async def seed_people(engine: Any, targets: list[tuple[int, str]], n: int, *, platform: str = "slack",
-                      workspace: str = "T0CADENCE", roles: list[str] | None = None, chunk: int = 5000) -> list[int]:
+async def seed_people(
+    engine: Any,
+    targets: list[tuple[int, str]],
+    n: int,
+    *,
+    platform: str = "slack",
+    workspace: str = "T0CADENCE",
+    roles: list[str] | None = None,
+    chunk: int = 5000,
+) -> list[int]:
     """`n` people (spread over every zone) with a Slack identity and a membership in one of `targets`."""
     from sqlalchemy import insert, select
 
     from storage.models import Identity, Membership, Person
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     zones = zones_in_use()
     async with engine.begin() as conn:
         base = (await conn.scalar(select(Person.id).order_by(Person.id.desc()).limit(1))) or 0
-        people = [{"display_name": f"Member {base + i + 1}", "tz": zones[i % len(zones)], "tz_source": "platform",
-                   "work_days": [0, 1, 2, 3, 4], "created_at": now} for i in range(n)]
+        people = [
+            {
+                "display_name": f"Member {base + i + 1}",
+                "tz": zones[i % len(zones)],
+                "tz_source": "platform",
+                "work_days": [0, 1, 2, 3, 4],
+                "created_at": now,
+            }
+            for i in range(n)
+        ]
         for k in range(0, n, chunk):
-            await conn.execute(insert(Person), people[k:k + chunk])
+            await conn.execute(insert(Person), people[k : k + chunk])
         ids = list((await conn.scalars(select(Person.id).where(Person.id > base).order_by(Person.id))).all())
-        idents = [{"person_id": pid, "platform": platform, "workspace_id": workspace, "user_id": f"UM{pid:07d}",
-                   "handle": f"member{pid}", "last_seen_at": now} for pid in ids]
-        members = [{"engagement_id": targets[i % len(targets)][0], "person_id": pid,
-                    "roles": roles or ["developer"], "joined_at": now} for i, pid in enumerate(ids)]
+        idents = [
+            {
+                "person_id": pid,
+                "platform": platform,
+                "workspace_id": workspace,
+                "user_id": f"UM{pid:07d}",
+                "handle": f"member{pid}",
+                "last_seen_at": now,
+            }
+            for pid in ids
+        ]
+        members = [
+            {
+                "engagement_id": targets[i % len(targets)][0],
+                "person_id": pid,
+                "roles": roles or ["developer"],
+                "joined_at": now,
+            }
+            for i, pid in enumerate(ids)
+        ]
         for k in range(0, n, chunk):
-            await conn.execute(insert(Identity), idents[k:k + chunk])
-            await conn.execute(insert(Membership), members[k:k + chunk])
+            await conn.execute(insert(Identity), idents[k : k + chunk])
+            await conn.execute(insert(Membership), members[k : k + chunk])
     return ids
 
 
@@ -148,33 +194,47 @@ async def seed_defects(engine: Any, targets: list[tuple[int, str]], n: int, repo
 
     from storage.models.defects import Defect
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     sev = ["s1", "s2", "s3", "s4"]
     rows = []
     for i in range(n):
         eid = targets[i % len(targets)][0]
-        rows.append({"engagement_id": eid, "number": i // len(targets) + 1, "title": f"Defect {i}",
-                     "severity": sev[i % 4], "state": "open", "reporter_id": reporter_ids[i % len(reporter_ids)],
-                     "filed_at": now, "policy": {}, "out_of_warranty": False, "reopen_count": 0,
-                     "response_due_at": now + timedelta(hours=4 + i % 48),
-                     "resolution_due_at": now + timedelta(days=2 + i % 10), "timer_generation": 0,
-                     "created_at": now, "updated_at": now})
+        rows.append(
+            {
+                "engagement_id": eid,
+                "number": i // len(targets) + 1,
+                "title": f"Defect {i}",
+                "severity": sev[i % 4],
+                "state": "open",
+                "reporter_id": reporter_ids[i % len(reporter_ids)],
+                "filed_at": now,
+                "policy": {},
+                "out_of_warranty": False,
+                "reopen_count": 0,
+                "response_due_at": now + timedelta(hours=4 + i % 48),
+                "resolution_due_at": now + timedelta(days=2 + i % 10),
+                "timer_generation": 0,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
     async with engine.begin() as conn:
         for k in range(0, n, 5000):
-            await conn.execute(insert(Defect), rows[k:k + 5000])
+            await conn.execute(insert(Defect), rows[k : k + 5000])
 
 
-async def seed_future_timers(engine: Any, targets: list[tuple[int, str]], n: int, *, days: int = 30,
-                             start: int = 1_000_000) -> None:
+async def seed_future_timers(
+    engine: Any, targets: list[tuple[int, str]], n: int, *, days: int = 30, start: int = 1_000_000
+) -> None:
     """`n` notice timers pending over the next `days` (the standing load a busy deployment carries)."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     step = timedelta(days=days) / max(n, 1)
     dues = [now + timedelta(hours=1) + step * i for i in range(n)]
     for k in range(0, n, 20000):
-        await seed_notices(engine, targets, min(20000, n - k), dues[k:k + 20000], start=start + k)
+        await seed_notices(engine, targets, min(20000, n - k), dues[k : k + 20000], start=start + k)
 
 
-def run(main) -> None:  # noqa: ANN001
+def run(main) -> None:
     started = time.monotonic()
     asyncio.run(main())
     emit("bench_wall_seconds", time.monotonic() - started, "s")

@@ -1,5 +1,6 @@
 """The event loop the bare comparison apps run on: the one Cadence's serve process uses (app.run_server:
 uvloop where installed), so both sides of a comparison pay the same for their event loop."""
+
 from __future__ import annotations
 
 import asyncio

@@ -1,4 +1,5 @@
 """Driving a `python app.py serve` process from a benchmark: signed Slack requests, RSS, timings."""
+
 from __future__ import annotations
 
 import time
@@ -15,16 +16,38 @@ _verifier = SignatureVerifier(SIGNING_SECRET)
 
 def signed(body: str, content_type: str = "application/x-www-form-urlencoded") -> dict[str, str]:
     ts = str(int(time.time()))
-    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": _verifier.generate_signature(timestamp=ts, body=body),
-            "Content-Type": content_type}
+    return {
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": _verifier.generate_signature(timestamp=ts, body=body),
+        "Content-Type": content_type,
+    }
 
 
-def command_body(text: str, *, command: str = "/cadence", user: str = "UM0000001", channel: str = "C000001",
-                 n: int = 0, response_url: str = "http://127.0.0.1:9/respond/x") -> str:
-    return urlencode({"token": "legacy", "team_id": WORKSPACE_ID, "team_domain": "bench", "channel_id": channel,
-                      "channel_name": "bench", "user_id": user, "user_name": user.lower(), "command": command,
-                      "text": text, "api_app_id": "A0CADENCE", "response_url": response_url,
-                      "trigger_id": f"trig.{n}"})
+def command_body(
+    text: str,
+    *,
+    command: str = "/cadence",
+    user: str = "UM0000001",
+    channel: str = "C000001",
+    n: int = 0,
+    response_url: str = "http://127.0.0.1:9/respond/x",
+) -> str:
+    return urlencode(
+        {
+            "token": "legacy",
+            "team_id": WORKSPACE_ID,
+            "team_domain": "bench",
+            "channel_id": channel,
+            "channel_name": "bench",
+            "user_id": user,
+            "user_name": user.lower(),
+            "command": command,
+            "text": text,
+            "api_app_id": "A0CADENCE",
+            "response_url": response_url,
+            "trigger_id": f"trig.{n}",
+        }
+    )
 
 
 def rss_mb(pid: int) -> tuple[float, float]:
@@ -38,7 +61,7 @@ def rss_mb(pid: int) -> tuple[float, float]:
     return cur, peak
 
 
-async def stop_and_report_errors(rep, show: int = 3) -> list[str]:  # noqa: ANN001 - a tests.reliability Replica
+async def stop_and_report_errors(rep, show: int = 3) -> list[str]:
     """SIGTERM the serve process, wait for it, and print the ERROR lines of its log (a figure of each run)."""
     import signal
 

@@ -4,25 +4,28 @@ where installed). Run by the benchmark as a subprocess:
 
     python bench/bare_slack_app.py PORT SLACK_API_URL SIGNING_SECRET
 """
+
 from __future__ import annotations
 
 import re
 import sys
 
+from _loop import event_loop
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from _loop import event_loop
-
 
 def main() -> None:
     port, api_url, secret = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-    bolt = AsyncApp(client=AsyncWebClient(token="xoxb-bare-app", base_url=api_url), signing_secret=secret,
-                    process_before_response=False)
+    bolt = AsyncApp(
+        client=AsyncWebClient(token="xoxb-bare-app", base_url=api_url),
+        signing_secret=secret,
+        process_before_response=False,
+    )
 
-    async def just_ack(ack) -> None:  # noqa: ANN001
+    async def just_ack(ack) -> None:
         await ack()
 
     for name in ("/standup", "/demo", "/cr", "/defect", "/cadence"):

@@ -7,17 +7,17 @@ It runs on the same event loop as `python app.py serve` (uvloop where installed)
 (handlers/teams/msrest_retry_codes.py and the pooled reply session of handlers/teams/replies.py), so the
 benchmark can also show Cadence's own overhead, not only what it saves on botbuilder's.
 """
+
 from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from _loop import event_loop
 from aiohttp import web
 from botbuilder.core import ActivityHandler, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
-
-from _loop import event_loop
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ unit rises with the load grows worse than linearly.
 
     python bench/growth.py --db sqlite|postgres [--full] [--only timer_lateness,memory,restart,standup_fanout]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -13,18 +14,34 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 FIGURES = {
-    "timer_lateness": ["pending_timers", "due_in_same_second", "lateness_median", "lateness_p99", "throughput",
-                       "serve_cpu_per_message"],
+    "timer_lateness": [
+        "pending_timers",
+        "due_in_same_second",
+        "lateness_median",
+        "lateness_p99",
+        "throughput",
+        "serve_cpu_per_message",
+    ],
     "memory": ["members", "pending_timers", "open_defects", "rss_peak"],
     "restart": ["pending_timers", "start_to_healthz_median"],
-    "standup_fanout": ["members", "schedule_planning_seconds", "prompts_due_in_window", "total_seconds_from_window_start",
-                       "rate_allows_seconds", "duplicates"],
+    "standup_fanout": [
+        "members",
+        "schedule_planning_seconds",
+        "prompts_due_in_window",
+        "total_seconds_from_window_start",
+        "rate_allows_seconds",
+        "duplicates",
+    ],
 }
 
 
 def run(bench: str, db: str, scale: int) -> dict[str, str]:
-    out = subprocess.run([sys.executable, str(HERE / f"{bench}.py"), "--db", db, "--scale", str(scale)],
-                         capture_output=True, text=True, timeout=3600)
+    out = subprocess.run(
+        [sys.executable, str(HERE / f"{bench}.py"), "--db", db, "--scale", str(scale)],
+        capture_output=True,
+        text=True,
+        timeout=3600,
+    )
     figures = {}
     for line in out.stdout.splitlines():
         name, sep, value = line.partition(": ")

@@ -4,12 +4,13 @@ answers slash commands (/defect list, /cadence members, /defect report) over sig
 
     python bench/memory.py --db sqlite|postgres [--scale 10]
 """
+
 from __future__ import annotations
 
 import asyncio
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -24,7 +25,7 @@ from _common import (
     seed_notices,
     seed_people,
 )
-from _serve import stop_and_report_errors, command_body, rss_mb, signed
+from _serve import command_body, rss_mb, signed, stop_and_report_errors
 
 from tests.reliability.cluster import ClusterSlackApi, Replica, wait_healthy
 
@@ -47,19 +48,26 @@ async def main() -> None:
         await seed_defects(engine, targets, defects, people)
         emit("seed_seconds", time.monotonic() - t, "s")
         api = await ClusterSlackApi().start()
-        rep = Replica(0, db.url, api.base_url, Path(tempfile.mkdtemp(prefix="cadence-bench-")),
-                      CADENCE_SWEEP_SECONDS="1")
+        rep = Replica(
+            0, db.url, api.base_url, Path(tempfile.mkdtemp(prefix="cadence-bench-")), CADENCE_SWEEP_SECONDS="1"
+        )
         try:
             rep.start()
             await wait_healthy([rep], timeout=120)
             emit("rss_after_start", rss_mb(rep.proc.pid)[0], "MB")
-            await seed_notices(engine, targets, due, datetime.now(timezone.utc) + timedelta(seconds=1))
+            await seed_notices(engine, targets, due, datetime.now(UTC) + timedelta(seconds=1))
             async with aiohttp.ClientSession() as http:
-                for i, (eid, channel) in enumerate(targets[:50] * 2):
+                for i, (_eid, channel) in enumerate(targets[:50] * 2):
                     user = f"UM{people[i % len(people)]:07d}"
                     for command, text in (("/defect", "list"), ("/cadence", "members"), ("/defect", "report")):
-                        body = command_body(text, command=command, user=user, channel=channel, n=i,
-                                            response_url=api.response_url(f"{user}.{i}"))
+                        body = command_body(
+                            text,
+                            command=command,
+                            user=user,
+                            channel=channel,
+                            n=i,
+                            response_url=api.response_url(f"{user}.{i}"),
+                        )
                         async with http.post(rep.url + "/slack/events", data=body.encode(), headers=signed(body)) as r:
                             assert r.status == 200, r.status
             await api.wait_received(due, timeout=1200)

@@ -4,6 +4,7 @@ floor any restart pays on this machine.
 
     python bench/restart.py --db sqlite|postgres [--scale 10] [--runs 3]
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -27,8 +28,11 @@ async def main() -> None:
     emit("db", args.db)
     emit("pending_timers", n)
     t = time.monotonic()
-    subprocess.run([sys.executable, "-c", "import app, handlers.slack, handlers.teams, bot.core; "
-                    "bot.core.default_registry()"], cwd=ROOT, check=True)
+    subprocess.run(
+        [sys.executable, "-c", "import app, handlers.slack, handlers.teams, bot.core; bot.core.default_registry()"],
+        cwd=ROOT,
+        check=True,
+    )
     emit("import_seconds", time.monotonic() - t, "s")
     async with Database(args.db, args.keep) as db:
         engine = db.engine()

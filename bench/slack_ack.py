@@ -8,6 +8,7 @@ request to the last answer, and how long after the last ack the last answer came
     python bench/slack_ack.py --db sqlite|postgres [--scale 10] [--requests 400]
                               [--kinds command,click] [--clients 1,10,50] [--profile FILE]
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -23,21 +24,40 @@ from urllib.parse import urlencode
 
 from _common import ROOT, Database, emit, parser, run, seed_defects, seed_engagements, seed_people
 from _load import closed_loop, report
-from _serve import stop_and_report_errors, command_body, signed
+from _serve import command_body, signed, stop_and_report_errors
 
 from tests.reliability.cluster import SIGNING_SECRET, ClusterSlackApi, Replica, free_port, wait_healthy
 from tests.standins.slack_api import WORKSPACE_ID
 
 
 def click_body(user: str, channel: str, n: int, response_url: str) -> str:
-    payload = {"type": "block_actions", "user": {"id": user, "username": user.lower(), "team_id": WORKSPACE_ID},
-               "api_app_id": "A0CADENCE", "token": "legacy", "team": {"id": WORKSPACE_ID, "domain": "bench"},
-               "trigger_id": f"trig.click.{n}", "container": {"type": "message", "message_ts": "1800000001.000100",
-                                                              "channel_id": channel, "is_ephemeral": False},
-               "channel": {"id": channel, "name": "bench"}, "response_url": response_url,
-               "message": {"type": "message", "ts": "1800000001.000100", "text": "", "blocks": []},
-               "actions": [{"type": "button", "action_id": "defect.ack~0", "block_id": "b", "value": "1",
-                            "text": {"type": "plain_text", "text": "Acknowledge"}, "action_ts": f"{time.time():.6f}"}]}
+    payload = {
+        "type": "block_actions",
+        "user": {"id": user, "username": user.lower(), "team_id": WORKSPACE_ID},
+        "api_app_id": "A0CADENCE",
+        "token": "legacy",
+        "team": {"id": WORKSPACE_ID, "domain": "bench"},
+        "trigger_id": f"trig.click.{n}",
+        "container": {
+            "type": "message",
+            "message_ts": "1800000001.000100",
+            "channel_id": channel,
+            "is_ephemeral": False,
+        },
+        "channel": {"id": channel, "name": "bench"},
+        "response_url": response_url,
+        "message": {"type": "message", "ts": "1800000001.000100", "text": "", "blocks": []},
+        "actions": [
+            {
+                "type": "button",
+                "action_id": "defect.ack~0",
+                "block_id": "b",
+                "value": "1",
+                "text": {"type": "plain_text", "text": "Acknowledge"},
+                "action_ts": f"{time.time():.6f}",
+            }
+        ],
+    }
     return urlencode({"payload": json.dumps(payload)})
 
 
@@ -45,8 +65,10 @@ class BareApp:
     def __init__(self, api_url: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.proc = subprocess.Popen([sys.executable, str(ROOT / "bench" / "bare_slack_app.py"), str(self.port),
-                                      api_url, SIGNING_SECRET], cwd=ROOT)
+        self.proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "bench" / "bare_slack_app.py"), str(self.port), api_url, SIGNING_SECRET],
+            cwd=ROOT,
+        )
         self.index = "bare"
 
     def close(self) -> None:
@@ -62,7 +84,11 @@ async def main() -> None:
     p.add_argument("--requests", type=int, default=400, help="requests per kind and concurrency level")
     p.add_argument("--kinds", default="command,click", help="which kinds to run (comma-separated)")
     p.add_argument("--clients", default="1,10,50", help="concurrency levels (comma-separated)")
-    p.add_argument("--profile", metavar="FILE", help="sample the serve process with py-spy during each Cadence run (collapsed stacks, FILE.<run>)")
+    p.add_argument(
+        "--profile",
+        metavar="FILE",
+        help="sample the serve process with py-spy during each Cadence run (collapsed stacks, FILE.<run>)",
+    )
     args = p.parse_args()
     total = max(args.requests // args.scale, 20)
     emit("db", args.db)
@@ -84,8 +110,14 @@ async def main() -> None:
             users = [f"UM{pid:07d}" for pid in people]
 
             def command(i: int) -> tuple[bytes, dict[str, str]]:
-                body = command_body("whoami", command="/cadence", user=users[i % len(users)], channel=channel, n=i,
-                                    response_url=api.response_url(f"{users[i % len(users)]}.c{i}"))
+                body = command_body(
+                    "whoami",
+                    command="/cadence",
+                    user=users[i % len(users)],
+                    channel=channel,
+                    n=i,
+                    response_url=api.response_url(f"{users[i % len(users)]}.c{i}"),
+                )
                 return body.encode(), signed(body)
 
             def click(i: int) -> tuple[bytes, dict[str, str]]:
@@ -108,8 +140,9 @@ async def main() -> None:
                     rps = {}
                     for name, url in (("bare", bare.url), ("cadence", rep.url)):
                         before, started = len(answers()), time.monotonic()
-                        spy = _profile(rep, f"{args.profile}.{kind}_c{c}") if args.profile and name == "cadence" \
-                            else None
+                        spy = (
+                            _profile(rep, f"{args.profile}.{kind}_c{c}") if args.profile and name == "cadence" else None
+                        )
                         r = await closed_loop(url + "/slack/events", make, concurrency=c, total=total)
                         if spy is not None:  # the acks only, not the work that follows them
                             spy.send_signal(signal.SIGINT)
@@ -124,8 +157,11 @@ async def main() -> None:
                             if done:
                                 last = max(call.at for call in done)
                                 emit(f"{kind}_c{c}_cadence_answered_rps", len(done) / (last - started), "req/s")
-                                emit(f"{kind}_c{c}_cadence_last_answer_after_last_ack",
-                                     max(0.0, last - started - total / r["rps"]) * 1000, "ms")
+                                emit(
+                                    f"{kind}_c{c}_cadence_last_answer_after_last_ack",
+                                    max(0.0, last - started - total / r["rps"]) * 1000,
+                                    "ms",
+                                )
                             await asyncio.sleep(0.5)
                     emit(f"{kind}_c{c}_throughput_ratio", rps["cadence"] / rps["bare"])
             emit("slack_responds", len(api.calls_to("respond")))
@@ -138,13 +174,27 @@ async def main() -> None:
 
 def _profile(rep: Replica, path: str) -> subprocess.Popen:
     """py-spy sampling the serve process into `path` (collapsed stacks) until it gets SIGINT."""
-    spy = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--format", "raw", "--rate", "500",
-                            "-o", path, "--pid", str(rep.proc.pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    spy = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "py-spy"),
+            "record",
+            "--format",
+            "raw",
+            "--rate",
+            "500",
+            "-o",
+            path,
+            "--pid",
+            str(rep.proc.pid),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     time.sleep(0.5)  # attaching takes a moment
     return spy
 
 
-async def _answered(answers, before: int, total: int, timeout: float = 60) -> list:  # noqa: ANN001
+async def _answered(answers, before: int, total: int, timeout: float = 60) -> list:
     """The answers to one run, once all `total` arrived (or what came within `timeout`)."""
     deadline = time.monotonic() + timeout
     while len(answers()) - before < total and time.monotonic() < deadline:

@@ -6,19 +6,20 @@ time compared with what the rate allows.
 
     python bench/standup_fanout.py --db sqlite|postgres [--scale 10] [--rate 20]
 """
+
 from __future__ import annotations
 
 import asyncio
 import tempfile
 import time
 from collections import Counter, deque
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from _common import Database, emit, parser, run, seed_engagements, seed_people, zones_in_use
+from _serve import stop_and_report_errors
 from aiohttp import web
 
-from _serve import stop_and_report_errors
 from tests.reliability.cluster import ClusterSlackApi, Replica, wait_healthy
 
 
@@ -38,8 +39,9 @@ class RateLimitedSlack(ClusterSlackApi):
                 self.window.popleft()
             if len(self.window) >= self.rate:
                 self.limited += 1
-                return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
-                                         headers={"Retry-After": "1"})
+                return web.json_response(
+                    {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"}
+                )
             self.window.append(now)
         return await super()._handle(request)
 
@@ -63,7 +65,7 @@ async def main() -> None:
         await seed_people(engine, targets, members, roles=["developer"])
         from bot.bootstrap import create_core
         from bot.standups.prompts import plan_engagement
-        from bot.standups.schedule import PromptRule, time as clock_time  # noqa: F401
+        from bot.standups.schedule import PromptRule  # noqa: F401
         from storage.models import Engagement, Timer
 
         core = await create_core(db.url, migrate=False)
@@ -72,7 +74,7 @@ async def main() -> None:
 
         from bot.standups.schedule import local_instant
 
-        day = datetime.now(timezone.utc).date() + timedelta(days=1)
+        day = datetime.now(UTC).date() + timedelta(days=1)
         zones = [ZoneInfo(z) for z in zones_in_use()]
         from datetime import time as dtime
 
@@ -81,7 +83,7 @@ async def main() -> None:
         emit("schedule_arithmetic_seconds", time.perf_counter() - t, "s")
         emit("distinct_prompt_instants", len(set(instants)))
         # 2. The feature's real planning: next prompt timer per member + digests, in the database.
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         t = time.perf_counter()
         from sqlalchemy import select
 
@@ -92,33 +94,47 @@ async def main() -> None:
                 await plan_engagement(s, core, await s.get(Engagement, eid), now)
         emit("schedule_planning_seconds", time.perf_counter() - t, "s")
         async with core.session_factory() as s:
-            planned = await s.scalar(select(__import__("sqlalchemy").func.count()).select_from(Timer)
-                                     .where(Timer.kind == "standup.prompt"))
+            planned = await s.scalar(
+                select(__import__("sqlalchemy").func.count()).select_from(Timer).where(Timer.kind == "standup.prompt")
+            )
         emit("prompt_timers_planned", planned)
         # 3. Bring `due` prompts into one window starting shortly, spread evenly.
         from sqlalchemy import update
 
-        start = datetime.now(timezone.utc) + timedelta(seconds=20)
+        start = datetime.now(UTC) + timedelta(seconds=20)
         async with core.session_factory() as s, s.begin():
-            chosen = list((await s.scalars(select(Timer.id).where(Timer.kind == "standup.prompt")
-                                           .order_by(Timer.id).limit(due))).all())
+            chosen = list(
+                (
+                    await s.scalars(
+                        select(Timer.id).where(Timer.kind == "standup.prompt").order_by(Timer.id).limit(due)
+                    )
+                ).all()
+            )
             for i, tid in enumerate(chosen):
-                await s.execute(update(Timer).where(Timer.id == tid)
-                                .values(due_at=start + timedelta(seconds=window * i / max(due, 1))))
+                await s.execute(
+                    update(Timer)
+                    .where(Timer.id == tid)
+                    .values(due_at=start + timedelta(seconds=window * i / max(due, 1)))
+                )
         await core.engine.dispose()
         api = RateLimitedSlack(args.rate)
         await api.start()
-        rep = Replica(0, db.url, api.base_url, Path(tempfile.mkdtemp(prefix="cadence-bench-")),
-                      CADENCE_SWEEP_SECONDS="1")
+        rep = Replica(
+            0, db.url, api.base_url, Path(tempfile.mkdtemp(prefix="cadence-bench-")), CADENCE_SWEEP_SECONDS="1"
+        )
         try:
             rep.start()
             await wait_healthy([rep], timeout=120)
-            wait = (start - datetime.now(timezone.utc)).total_seconds()
+            wait = (start - datetime.now(UTC)).total_seconds()
             if wait < 0:
                 emit("warning", f"replica became healthy {-wait:.1f} s after the window opened")
             deadline = time.monotonic() + 3600
             while True:
-                ok = [c for c in api.calls_to("chat.postMessage", ok_only=True) if c.body.get("channel", "").startswith("D")]
+                ok = [
+                    c
+                    for c in api.calls_to("chat.postMessage", ok_only=True)
+                    if c.body.get("channel", "").startswith("D")
+                ]
                 if len(ok) >= due or time.monotonic() > deadline:
                     break
                 await asyncio.sleep(0.2)

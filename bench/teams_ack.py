@@ -10,6 +10,7 @@ cost, replies over a pooled session), so `…_vs_tuned_ratio` shows Cadence's ow
 
     python bench/teams_ack.py --db sqlite|postgres [--scale 10] [--requests 300] [--no-tuned]
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -20,12 +21,12 @@ import subprocess
 import sys
 import tempfile
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from _common import ROOT, Database, emit, parser, run
-from _serve import stop_and_report_errors
 from _load import closed_loop, report
+from _serve import stop_and_report_errors
 from slack_ack import _wait_up
 
 from tests.reliability.cluster import ClusterSlackApi, Replica, free_port, wait_healthy
@@ -35,19 +36,33 @@ TENANT, BOT_ID = "tenant-bench", "28:cadence-bot"
 
 
 def activity(service_url: str, user: int, text: str, *, channel: bool) -> dict:
-    conv = ({"id": "19:bench@thread.tacv2", "conversationType": "channel", "tenantId": TENANT, "isGroup": True}
-            if channel else {"id": f"a:dm-u{user}", "conversationType": "personal", "tenantId": TENANT})
+    conv = (
+        {"id": "19:bench@thread.tacv2", "conversationType": "channel", "tenantId": TENANT, "isGroup": True}
+        if channel
+        else {"id": f"a:dm-u{user}", "conversationType": "personal", "tenantId": TENANT}
+    )
     data = {"tenant": {"id": TENANT}}
     if channel:
         data.update(team={"id": "19:team@thread.tacv2", "name": "Bench"}, channel={"id": conv["id"], "name": "bench"})
         text = f"<at>Cadence</at> {text}"
-    return {"type": "message", "id": f"act-{uuid.uuid4().hex}", "channelId": "msteams", "serviceUrl": service_url,
-            "timestamp": datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"),
-            "from": {"id": f"29:u{user}", "name": f"User {user}", "aadObjectId": f"aad-u{user}"},
-            "recipient": {"id": BOT_ID, "name": "Cadence"}, "conversation": conv, "channelData": data,
-            "text": text, "textFormat": "plain", "locale": "en-US", "localTimezone": "Europe/Berlin",
-            "entities": [{"type": "mention", "text": "<at>Cadence</at>", "mentioned": {"id": BOT_ID, "name": "Cadence"}}]
-            if channel else []}
+    return {
+        "type": "message",
+        "id": f"act-{uuid.uuid4().hex}",
+        "channelId": "msteams",
+        "serviceUrl": service_url,
+        "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        "from": {"id": f"29:u{user}", "name": f"User {user}", "aadObjectId": f"aad-u{user}"},
+        "recipient": {"id": BOT_ID, "name": "Cadence"},
+        "conversation": conv,
+        "channelData": data,
+        "text": text,
+        "textFormat": "plain",
+        "locale": "en-US",
+        "localTimezone": "Europe/Berlin",
+        "entities": [{"type": "mention", "text": "<at>Cadence</at>", "mentioned": {"id": BOT_ID, "name": "Cadence"}}]
+        if channel
+        else [],
+    }
 
 
 async def main() -> None:
@@ -62,14 +77,23 @@ async def main() -> None:
     async with Database(args.db, args.keep) as db:
         connector = await BotConnectorStandIn().start()
         api = await ClusterSlackApi().start()
-        rep = Replica(0, db.url, api.base_url, Path(tempfile.mkdtemp(prefix="cadence-bench-")),
-                      SLACK_BOT_TOKEN="", SLACK_SIGNING_SECRET="")
+        rep = Replica(
+            0,
+            db.url,
+            api.base_url,
+            Path(tempfile.mkdtemp(prefix="cadence-bench-")),
+            SLACK_BOT_TOKEN="",
+            SLACK_SIGNING_SECRET="",
+        )
         floors = {"bare": []} if args.no_tuned else {"bare": [], "bare_tuned": ["--tuned"]}
         bare_procs, bare_urls = [], {}
         for name, extra in floors.items():
             port = free_port()
-            bare_procs.append(subprocess.Popen([sys.executable, str(ROOT / "bench" / "bare_teams_bot.py"), str(port),
-                                                *extra], cwd=ROOT))
+            bare_procs.append(
+                subprocess.Popen(
+                    [sys.executable, str(ROOT / "bench" / "bare_teams_bot.py"), str(port), *extra], cwd=ROOT
+                )
+            )
             bare_urls[name] = f"http://127.0.0.1:{port}"
         headers = {"Content-Type": "application/json"}
         try:
@@ -79,14 +103,24 @@ async def main() -> None:
                 await _wait_up(url)
             # An engagement bound to the bench channel, set up the way a user would.
             for url in (rep.url,):
-                await closed_loop(url + "/api/messages", lambda i: (json.dumps(activity(
-                    connector.service_url, 0, "cadence setup BENCH Bench project", channel=True)).encode(), headers),
-                    concurrency=1, total=1)
+                await closed_loop(
+                    url + "/api/messages",
+                    lambda i: (
+                        json.dumps(
+                            activity(connector.service_url, 0, "cadence setup BENCH Bench project", channel=True)
+                        ).encode(),
+                        headers,
+                    ),
+                    concurrency=1,
+                    total=1,
+                )
 
-            def dm(i: int):  # noqa: ANN202
-                return json.dumps(activity(connector.service_url, i % 50, "cadence whoami", channel=False)).encode(), headers
+            def dm(i: int):
+                return json.dumps(
+                    activity(connector.service_url, i % 50, "cadence whoami", channel=False)
+                ).encode(), headers
 
-            def channel(i: int):  # noqa: ANN202
+            def channel(i: int):
                 return json.dumps(activity(connector.service_url, 0, "defect list", channel=True)).encode(), headers
 
             targets = {**bare_urls, "cadence": rep.url}

@@ -3,18 +3,18 @@ process delivers them to a Slack stand-in. Lateness = when the stand-in received
 
     python bench/timer_lateness.py --db sqlite|postgres [--scale 10] [--replicas 1] [--channels N]
 """
+
 from __future__ import annotations
 
-import asyncio
 import os
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from _common import Database, emit, median, parser, percentile, run, seed_engagements, seed_future_timers, seed_notices
-
 from _serve import stop_and_report_errors
+
 from tests.reliability.cluster import ClusterSlackApi, Replica, wait_healthy
 
 
@@ -50,7 +50,7 @@ async def main() -> None:
             for r in reps:
                 r.start()
             await wait_healthy(reps, timeout=120)
-            due = datetime.now(timezone.utc) + timedelta(seconds=3)
+            due = datetime.now(UTC) + timedelta(seconds=3)
             due_ts = due.timestamp()
             await seed_notices(engine, targets, n_due, due)
             cpu_before = sum(_cpu_seconds(r.proc.pid) for r in reps)
@@ -59,8 +59,9 @@ async def main() -> None:
             cpu = sum(_cpu_seconds(r.proc.pid) for r in reps) - cpu_before
             emit("serve_cpu_seconds", cpu, "s")
             emit("serve_cpu_per_message", cpu / n_due * 1000, "ms")
-            lateness = sorted(c.at + offset - due_ts for c in api.calls
-                              if c.method == "chat.postMessage" and c.response.get("ok"))
+            lateness = sorted(
+                c.at + offset - due_ts for c in api.calls if c.method == "chat.postMessage" and c.response.get("ok")
+            )
             emit("lateness_first", lateness[0], "s")
             emit("lateness_median", median(lateness), "s")
             emit("lateness_p95", percentile(lateness, 95), "s")
@@ -73,8 +74,11 @@ async def main() -> None:
             from storage.models import Timer
 
             async with engine.connect() as conn:
-                fired = [x for x in (await conn.scalars(select(Timer.lateness_seconds)
-                                                        .where(Timer.status == "done"))).all() if x is not None]
+                fired = [
+                    x
+                    for x in (await conn.scalars(select(Timer.lateness_seconds).where(Timer.status == "done"))).all()
+                    if x is not None
+                ]
             emit("fire_lateness_first", min(fired), "s")
             emit("fire_lateness_median", median(fired), "s")
             emit("fire_lateness_p99", percentile(fired, 99), "s")

@@ -1,4 +1,5 @@
 """The append-only record of decisions and transitions (the database refuses edits)."""
+
 from __future__ import annotations
 
 from datetime import datetime

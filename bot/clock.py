@@ -1,10 +1,11 @@
 """Clocks. All domain code asks an injected clock for the time; nothing reads the wall clock directly."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-UTC = timezone.utc
+UTC = UTC
 
 
 class Clock(Protocol):

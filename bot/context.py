@@ -1,4 +1,5 @@
 """What a handler gets: who acted, where, in which engagement, inside one database transaction."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -46,13 +47,13 @@ class Place:
 @dataclass
 class Ctx:
     session: AsyncSession
-    core: "Cadence"
+    core: Cadence
     now: datetime
     actor: Actor
     place: Place
-    person: "Person"
-    engagement: "Engagement | None" = None
-    membership: "Membership | None" = None
+    person: Person
+    engagement: Engagement | None = None
+    membership: Membership | None = None
     cmd: str | None = None
     sub: str | None = None
     args: str = ""
@@ -67,7 +68,7 @@ class Ctx:
 
         return zone(self.person)
 
-    def require_engagement(self) -> "Engagement":
+    def require_engagement(self) -> Engagement:
         if self.engagement is None:
             raise UserError(
                 "This conversation is not bound to an engagement yet. "
@@ -83,7 +84,7 @@ class Ctx:
                 f"your roles here: {', '.join(sorted(self.roles)) or 'none'}."
             )
 
-    async def resolve_person(self, token: str) -> "Person":
+    async def resolve_person(self, token: str) -> Person:
         from bot.people import resolve_reference
 
         return await resolve_reference(self.session, self, token)
@@ -92,8 +93,8 @@ class Ctx:
 @dataclass
 class TimerCtx:
     session: AsyncSession
-    core: "Cadence"
-    timer: "Timer"
+    core: Cadence
+    timer: Timer
     now: datetime
     lateness: timedelta
 

@@ -1,13 +1,15 @@
 """The Cadence core: turns what people do on any front end into domain calls inside one transaction,
 and runs the background work (timers, outbox delivery) that APScheduler wakes up."""
+
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
 import uuid
-from datetime import datetime, timezone
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
@@ -45,8 +47,15 @@ class _RollBack(Exception):
 
 
 class Cadence:
-    def __init__(self, *, engine: AsyncEngine, session_factory: async_sessionmaker[AsyncSession], clock: Clock,
-                 registry: Registry, sweep_seconds: float = 30.0) -> None:
+    def __init__(
+        self,
+        *,
+        engine: AsyncEngine,
+        session_factory: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        registry: Registry,
+        sweep_seconds: float = 30.0,
+    ) -> None:
         self.engine = engine
         self.session_factory = session_factory
         self.clock = clock
@@ -96,8 +105,16 @@ class Cadence:
                 return Reply.refuse(help_text.unknown_sub(self.registry, parsed.cmd, parsed.sub))
         return await self.run(actor, place, spec.handler, cmd=parsed.cmd, sub=sub, args=args, within=within)
 
-    async def handle_action(self, actor: Actor, place: Place, action_id: str, value: str,
-                            message_ref: dict[str, Any] | None = None, *, within: Within | None = None) -> Reply:
+    async def handle_action(
+        self,
+        actor: Actor,
+        place: Place,
+        action_id: str,
+        value: str,
+        message_ref: dict[str, Any] | None = None,
+        *,
+        within: Within | None = None,
+    ) -> Reply:
         """A button click. `within`: see `run`."""
         handler = self.registry.actions.get(action_id)
         if handler is None:
@@ -105,8 +122,16 @@ class Cadence:
         value = str(value or "")[:2000]
         return await self.run(actor, place, lambda ctx: handler(ctx, value), within=within)
 
-    async def handle_form(self, actor: Actor, place: Place, form_id: str, values: dict[str, Any],
-                          state: dict[str, Any] | None = None, *, within: Within | None = None) -> Reply:
+    async def handle_form(
+        self,
+        actor: Actor,
+        place: Place,
+        form_id: str,
+        values: dict[str, Any],
+        state: dict[str, Any] | None = None,
+        *,
+        within: Within | None = None,
+    ) -> Reply:
         """A submitted form. Per-field errors come back in Reply.errors and nothing is saved. `within`: see
         `run`."""
         handler = self.registry.forms.get(form_id)
@@ -115,8 +140,7 @@ class Cadence:
         # Every front end's values are cleaned here once (control characters, forged tokens);
         # each feature still bounds lengths with its own message.
         clean_values = {str(k)[:100]: clean("" if v is None else str(v)) for k, v in (values or {}).items()}
-        return await self.run(actor, place, lambda ctx: handler(ctx, clean_values, dict(state or {})),
-                              within=within)
+        return await self.run(actor, place, lambda ctx: handler(ctx, clean_values, dict(state or {})), within=within)
 
     async def handle_dm(self, actor: Actor, place: Place, text: str, *, within: Within | None = None) -> Reply | None:
         """Plain text in a DM with the bot: an answer a feature is waiting for (a standup question),
@@ -150,13 +174,12 @@ class Cadence:
 
     async def home(self, actor: Actor) -> list[Card]:
         """A person's home view (Slack App Home): what each feature has for them."""
-        async with self.session_factory() as session:
-            async with session.begin():
-                person, _ = await person_for_actor(session, actor, self.clock.now())
-                cards: list[Card] = []
-                for section in self.registry.home_sections:
-                    cards.extend(await section(session, self, person) or [])
-                return cards
+        async with self.session_factory() as session, session.begin():
+            person, _ = await person_for_actor(session, actor, self.clock.now())
+            cards: list[Card] = []
+            for section in self.registry.home_sections:
+                cards.extend(await section(session, self, person) or [])
+            return cards
 
     def claim_event(self, source: str, key: str) -> Within:
         """`seen_event` as a `within` step: the event is recorded in the work's own transaction (one
@@ -186,28 +209,37 @@ class Cadence:
     def _event_row(self, source: str, key: str) -> dict[str, Any]:
         return {"source": source, "event_key": f"{source}:{key}"[:255], "at": self.clock.now()}
 
-    async def run(self, actor: Actor, place: Place, fn: Callable[[Ctx], Awaitable[Any]], *, cmd: str | None = None,
-                  sub: str | None = None, args: str = "", within: Within | None = None) -> Any:
+    async def run(
+        self,
+        actor: Actor,
+        place: Place,
+        fn: Callable[[Ctx], Awaitable[Any]],
+        *,
+        cmd: str | None = None,
+        sub: str | None = None,
+        args: str = "",
+        within: Within | None = None,
+    ) -> Any:
         """Run `fn(ctx)` in one transaction; UserError and form errors roll everything back.
         `within(session)`, if given, runs first in that transaction (a front end's inbox claims its row
         there, so the claim commits with the work); when it returns False nothing runs and None is returned."""
         now = self.clock.now()
         try:
-            async with self.session_factory() as session:
-                async with session.begin():
-                    if within is not None and not await within(session):
-                        return None
-                    ctx = await self._context(session, actor, place, now)
-                    ctx.cmd, ctx.sub, ctx.args = cmd, sub, args
-                    reply = await fn(ctx)
-                    if isinstance(reply, Reply):
-                        if reply.errors:
-                            raise _RollBack(reply)
-                        for card in reply.public:
-                            await self.outbox.post_place(session, place, card,
-                                                         engagement_id=ctx.engagement.id if ctx.engagement else None)
-                        reply.public = []
-                    return reply
+            async with self.session_factory() as session, session.begin():
+                if within is not None and not await within(session):
+                    return None
+                ctx = await self._context(session, actor, place, now)
+                ctx.cmd, ctx.sub, ctx.args = cmd, sub, args
+                reply = await fn(ctx)
+                if isinstance(reply, Reply):
+                    if reply.errors:
+                        raise _RollBack(reply)
+                    for card in reply.public:
+                        await self.outbox.post_place(
+                            session, place, card, engagement_id=ctx.engagement.id if ctx.engagement else None
+                        )
+                    reply.public = []
+                return reply
         except _RollBack as rb:
             return rb.reply
         except UserError as exc:
@@ -223,8 +255,10 @@ class Cadence:
         except Exception:
             ref = uuid.uuid4().hex[:8]
             log.exception("unexpected error handling %s %s (ref %s)", cmd, sub, ref)
-            return Reply.refuse(f"Something went wrong on our side and nothing was changed (ref {ref}). "
-                                "Please try again; if it keeps happening, tell your Cadence admin.")
+            return Reply.refuse(
+                f"Something went wrong on our side and nothing was changed (ref {ref}). "
+                "Please try again; if it keeps happening, tell your Cadence admin."
+            )
 
     async def _context(self, session: AsyncSession, actor: Actor, place: Place, now: datetime) -> Ctx:
         person, tz_changed = await person_for_actor(session, actor, now)
@@ -244,8 +278,16 @@ class Cadence:
                 if place.conversation_ref and binding.conversation_ref != place.conversation_ref:
                     binding.conversation_ref = place.conversation_ref
         membership = await membership_of(session, engagement, person) if engagement else None
-        ctx = Ctx(session=session, core=self, now=now, actor=actor, place=place, person=person,
-                  engagement=engagement, membership=membership)
+        ctx = Ctx(
+            session=session,
+            core=self,
+            now=now,
+            actor=actor,
+            place=place,
+            person=person,
+            engagement=engagement,
+            membership=membership,
+        )
         if tz_changed:
             await self.emit(session, "person_tz_changed", person=person)
         return ctx
@@ -330,15 +372,26 @@ class Cadence:
         self._next_wake = when
         if self._scheduler is not None:
             run_at = max(when, self.clock.now())
-            self._scheduler.add_job(self._wake_up, DateTrigger(run_date=run_at), id="cadence-next-due",
-                                    replace_existing=True, misfire_grace_time=None, coalesce=True)
+            self._scheduler.add_job(
+                self._wake_up,
+                DateTrigger(run_date=run_at),
+                id="cadence-next-due",
+                replace_existing=True,
+                misfire_grace_time=None,
+                coalesce=True,
+            )
 
     async def start(self) -> None:
         """Start background work: overdue timers fire at once; APScheduler wakes us for the rest."""
         self._stopping = False
-        self._scheduler = AsyncIOScheduler(timezone=timezone.utc)
-        self._scheduler.add_job(self._wake_up, IntervalTrigger(seconds=self.sweep_seconds), id="cadence-sweep",
-                                misfire_grace_time=None, coalesce=True)
+        self._scheduler = AsyncIOScheduler(timezone=UTC)
+        self._scheduler.add_job(
+            self._wake_up,
+            IntervalTrigger(seconds=self.sweep_seconds),
+            id="cadence-sweep",
+            misfire_grace_time=None,
+            coalesce=True,
+        )
         self._scheduler.start()
         self._task = asyncio.create_task(self._loop(), name="cadence-background")
 
@@ -349,14 +402,14 @@ class Cadence:
         if self._task is not None:
             try:
                 await asyncio.wait_for(self._task, timeout=30)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 self._task.cancel()
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
         try:
             await self.outbox.release_born()
-        except Exception:  # noqa: BLE001 - the database may be gone; their lease runs out instead
+        except Exception:
             log.exception("could not put back undelivered messages at shutdown; they go after their lease")
 
     async def _loop(self) -> None:

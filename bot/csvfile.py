@@ -1,10 +1,11 @@
 """CSV for exports (change orders, SLA reviews, hand-over): one place for the spreadsheet-safety rule."""
+
 from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timezone
-from typing import Iterable
+from collections.abc import Iterable
+from datetime import UTC, datetime
 
 # A cell starting with one of these is run as a formula by spreadsheets (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -15,7 +16,7 @@ def cell(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).isoformat(timespec="seconds")
+        return value.astimezone(UTC).isoformat(timespec="seconds")
     text = str(value)
     if text[:1] in FORMULA_STARTS:
         return "'" + text

@@ -1,4 +1,5 @@
 """Plain-language calendar dates ("dec 24", "tomorrow", "2027-01-10") in a person's own zone."""
+
 from __future__ import annotations
 
 import re
@@ -20,8 +21,13 @@ def parse_date(text: str, *, now: datetime, tz: ZoneInfo, prefer: str = "future"
     base = now.astimezone(tz).replace(tzinfo=None)
     parsed = dateparser.parse(
         raw,
-        settings={"RELATIVE_BASE": base, "PREFER_DATES_FROM": prefer, "PREFER_DAY_OF_MONTH": "first",
-                  "RETURN_AS_TIMEZONE_AWARE": False, "DATE_ORDER": "YMD" if re.match(r"^\d{4}", raw) else "DMY"},
+        settings={
+            "RELATIVE_BASE": base,
+            "PREFER_DATES_FROM": prefer,
+            "PREFER_DAY_OF_MONTH": "first",
+            "RETURN_AS_TIMEZONE_AWARE": False,
+            "DATE_ORDER": "YMD" if re.match(r"^\d{4}", raw) else "DMY",
+        },
         languages=["en"],
     )
     if parsed is None:
@@ -30,7 +36,7 @@ def parse_date(text: str, *, now: datetime, tz: ZoneInfo, prefer: str = "future"
 
 
 def parse_range(text: str, *, now: datetime, tz: ZoneInfo) -> tuple[date, date]:
-    """"dec 24 to jan 2" → (2026-12-24, 2027-01-02); a single date is a one-day range."""
+    """ "dec 24 to jan 2" → (2026-12-24, 2027-01-02); a single date is a one-day range."""
     parts = RANGE_SPLIT.split(text.strip(), maxsplit=1)
     start = parse_date(parts[0], now=now, tz=tz)
     end = parse_date(parts[1], now=now, tz=tz) if len(parts) > 1 else start

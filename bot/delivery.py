@@ -1,4 +1,5 @@
 """The seam between the outbox and a platform: what a messenger receives and may raise."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

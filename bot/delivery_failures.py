@@ -2,6 +2,7 @@
 deactivated. The failure is recorded once on the binding or identity (so nothing more is queued for it),
 and the engagement's admins (client sponsor and vendor PM) get one direct message saying what broke
 and how to fix it — not one per undelivered message, and not one per replica."""
+
 from __future__ import annotations
 
 import logging
@@ -30,16 +31,24 @@ async def _mark_bindings(session: AsyncSession, msg: OutboxMessage) -> list[Chan
     channel = address.get("channel_id")
     if not channel:
         return []
-    rows = list(await session.scalars(select(ChannelBinding).where(
-        ChannelBinding.platform == msg.platform,
-        ChannelBinding.workspace_id == (address.get("workspace_id") or ""),
-        ChannelBinding.channel_id == channel)))
+    rows = list(
+        await session.scalars(
+            select(ChannelBinding).where(
+                ChannelBinding.platform == msg.platform,
+                ChannelBinding.workspace_id == (address.get("workspace_id") or ""),
+                ChannelBinding.channel_id == channel,
+            )
+        )
+    )
     newly = []
     for b in rows:
         # A conditional UPDATE: of two replicas failing on the same channel, only one sees rowcount 1.
         result = await session.execute(
-            update(ChannelBinding).where(ChannelBinding.id == b.id, ChannelBinding.failed_reason.is_(None))
-            .values(failed_reason=_reason(msg)).execution_options(synchronize_session=False))
+            update(ChannelBinding)
+            .where(ChannelBinding.id == b.id, ChannelBinding.failed_reason.is_(None))
+            .values(failed_reason=_reason(msg))
+            .execution_options(synchronize_session=False)
+        )
         if result.rowcount:
             newly.append(b)
     return newly
@@ -50,19 +59,27 @@ async def _mark_identity(session: AsyncSession, msg: OutboxMessage) -> Identity 
     user_id = address.get("user_id")
     if not user_id:
         return None
-    ident = await session.scalar(select(Identity).where(
-        Identity.platform == msg.platform, Identity.workspace_id == (address.get("workspace_id") or ""),
-        Identity.user_id == user_id))
+    ident = await session.scalar(
+        select(Identity).where(
+            Identity.platform == msg.platform,
+            Identity.workspace_id == (address.get("workspace_id") or ""),
+            Identity.user_id == user_id,
+        )
+    )
     if ident is None:
         return None
     result = await session.execute(
-        update(Identity).where(Identity.id == ident.id, Identity.unreachable_reason.is_(None))
-        .values(unreachable_reason=_reason(msg)).execution_options(synchronize_session=False))
+        update(Identity)
+        .where(Identity.id == ident.id, Identity.unreachable_reason.is_(None))
+        .values(unreachable_reason=_reason(msg))
+        .execution_options(synchronize_session=False)
+    )
     return ident if result.rowcount else None
 
 
-async def _tell_admins(session: AsyncSession, core: Any, engagement: Engagement, card: Card,
-                       skip_person_id: int | None = None) -> None:
+async def _tell_admins(
+    session: AsyncSession, core: Any, engagement: Engagement, card: Card, skip_person_id: int | None = None
+) -> None:
     for admin in await members_with_roles(session, engagement, ADMIN_ROLES):
         if admin is None or admin.id == skip_person_id:
             continue
@@ -78,14 +95,27 @@ async def on_delivery_failed(session: AsyncSession, core: Any, message: OutboxMe
             if engagement is None:
                 continue
             where = binding.channel_name or binding.channel_id
-            log.warning("engagement %s: %s channel %s unreachable (%s); admins told", engagement.key,
-                        binding.platform, binding.channel_id, _reason(message))
-            await _tell_admins(session, core, engagement, Card(
-                title=f"{engagement.key}: Cadence can no longer post in {where}",
-                text=(f"Posting to the {binding.purpose} channel {where} on {binding.platform} failed for good "
-                      f"({_reason(message)}). Posts meant for it are kept undelivered. Invite Cadence back or "
-                      f"run `/cadence setup {engagement.key}` in the channel that should replace it."),
-                tone="danger"))
+            log.warning(
+                "engagement %s: %s channel %s unreachable (%s); admins told",
+                engagement.key,
+                binding.platform,
+                binding.channel_id,
+                _reason(message),
+            )
+            await _tell_admins(
+                session,
+                core,
+                engagement,
+                Card(
+                    title=f"{engagement.key}: Cadence can no longer post in {where}",
+                    text=(
+                        f"Posting to the {binding.purpose} channel {where} on {binding.platform} failed for good "
+                        f"({_reason(message)}). Posts meant for it are kept undelivered. Invite Cadence back or "
+                        f"run `/cadence setup {engagement.key}` in the channel that should replace it."
+                    ),
+                    tone="danger",
+                ),
+            )
         return
     if message.op in ("dm", "post", "update"):
         ident = await _mark_identity(session, message)
@@ -96,12 +126,21 @@ async def on_delivery_failed(session: AsyncSession, core: Any, message: OutboxMe
         log.warning("%s user %s unreachable (%s)", ident.platform, ident.user_id, _reason(message))
         if engagement is None or person is None:
             return
-        await _tell_admins(session, core, engagement, Card(
-            title=f"{engagement.key}: Cadence cannot reach {person.display_name}",
-            text=(f"Direct messages to {person.display_name} on {ident.platform} fail for good "
-                  f"({_reason(message)}), so their prompts and reminders are not arriving. If they left, remove "
-                  f"them with `/cadence role`; if not, ask them to open a conversation with Cadence."),
-            tone="warning"), skip_person_id=person.id)
+        await _tell_admins(
+            session,
+            core,
+            engagement,
+            Card(
+                title=f"{engagement.key}: Cadence cannot reach {person.display_name}",
+                text=(
+                    f"Direct messages to {person.display_name} on {ident.platform} fail for good "
+                    f"({_reason(message)}), so their prompts and reminders are not arriving. If they left, remove "
+                    f"them with `/cadence role`; if not, ask them to open a conversation with Cadence."
+                ),
+                tone="warning",
+            ),
+            skip_person_id=person.id,
+        )
 
 
 def register(registry: Registry) -> None:

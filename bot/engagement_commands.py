@@ -1,4 +1,5 @@
 """`/cadence …`: set up an engagement, bind channels, roles, your zone, work days, absences, settings."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -34,9 +35,17 @@ async def setup(ctx: Ctx) -> Reply:
     created = engagement is None
     if created:
         name = clean(name_text, limit=MAX_TITLE, what="The engagement name", multiline=False) or key
-        engagement = Engagement(key=key, name=name, home_tz=ctx.person.tz or "UTC", support_tz=ctx.person.tz or "UTC",
-                                settings={}, created_at=ctx.now, created_by_id=ctx.person.id, contingency_pct=15.0,
-                                iteration_days=14)
+        engagement = Engagement(
+            key=key,
+            name=name,
+            home_tz=ctx.person.tz or "UTC",
+            support_tz=ctx.person.tz or "UTC",
+            settings={},
+            created_at=ctx.now,
+            created_by_id=ctx.person.id,
+            contingency_pct=15.0,
+            iteration_days=14,
+        )
         ctx.session.add(engagement)
         await ctx.session.flush()
     elif ctx.engagement is not None and ctx.engagement.id == engagement.id:
@@ -45,19 +54,35 @@ async def setup(ctx: Ctx) -> Reply:
         membership = await ensure_membership(ctx.session, engagement, ctx.person, ctx.now)
         if not set(membership.roles).intersection(ADMIN_ROLES) and engagement.created_by_id != ctx.person.id:
             raise UserError(f"{engagement.key} already exists; only its sponsor or PMs can add another home channel.")
-    await bind(ctx.session, engagement, platform=ctx.place.platform, workspace_id=ctx.place.workspace_id,
-               channel_id=ctx.place.channel_id, channel_name=ctx.place.channel_name,
-               conversation_ref=ctx.place.conversation_ref, purpose="home", now=ctx.now)
+    await bind(
+        ctx.session,
+        engagement,
+        platform=ctx.place.platform,
+        workspace_id=ctx.place.workspace_id,
+        channel_id=ctx.place.channel_id,
+        channel_name=ctx.place.channel_name,
+        conversation_ref=ctx.place.conversation_ref,
+        purpose="home",
+        now=ctx.now,
+    )
     await ensure_membership(ctx.session, engagement, ctx.person, ctx.now)
     ctx.engagement = engagement
-    await audit.record(ctx.session, now=ctx.now, engagement_id=engagement.id, entity_type="engagement",
-                       entity_id=engagement.id, action="created" if created else "home_added", actor=ctx.person,
-                       data={"platform": ctx.place.platform, "channel": ctx.place.channel_id})
+    await audit.record(
+        ctx.session,
+        now=ctx.now,
+        engagement_id=engagement.id,
+        entity_type="engagement",
+        entity_id=engagement.id,
+        action="created" if created else "home_added",
+        actor=ctx.person,
+        data={"platform": ctx.place.platform, "channel": ctx.place.channel_id},
+    )
     if created:
         await ctx.core.emit(ctx.session, "engagement_created", engagement=engagement)
-    text = (f"{engagement.key} — {engagement.name} now lives in this channel. Home zone: {engagement.home_tz}.\n"
-            "Next: give people their roles with `/cadence role @name client_pm` (roles: "
-            + ", ".join(ROLES) + ").")
+    text = (
+        f"{engagement.key} — {engagement.name} now lives in this channel. Home zone: {engagement.home_tz}.\n"
+        "Next: give people their roles with `/cadence role @name client_pm` (roles: " + ", ".join(ROLES) + ")."
+    )
     return Reply(public=[Card(title="Engagement set up" if created else "Channel added", text=text, tone="good")])
 
 
@@ -84,9 +109,16 @@ async def role(ctx: Ctx) -> Reply:
             roles.append(name)
     before = list(membership.roles or [])
     membership.roles = roles
-    await audit.record(ctx.session, now=ctx.now, engagement_id=eng.id, entity_type="membership",
-                       entity_id=membership.id, action="roles_changed", actor=ctx.person,
-                       data={"person_id": target.id, "before": before, "after": roles})
+    await audit.record(
+        ctx.session,
+        now=ctx.now,
+        engagement_id=eng.id,
+        entity_type="membership",
+        entity_id=membership.id,
+        action="roles_changed",
+        actor=ctx.person,
+        data={"person_id": target.id, "before": before, "after": roles},
+    )
     await ctx.core.emit(ctx.session, "membership_changed", engagement=eng, person=target)
     shown = ", ".join(role_label(r) for r in roles) or "no role"
     return Reply(public=[Card(text=f"{target.display_name}: {shown} in {eng.key}.")])
@@ -105,7 +137,9 @@ async def tz(ctx: Ctx) -> Reply:
     """/cadence tz Asia/Kolkata | city | auto"""
     arg = ctx.args.strip()
     if not arg:
-        return Reply.say(f"Your time zone is {ctx.person.tz} ({'set by you' if ctx.person.tz_source == 'user' else 'from your profile'}).")
+        return Reply.say(
+            f"Your time zone is {ctx.person.tz} ({'set by you' if ctx.person.tz_source == 'user' else 'from your profile'})."
+        )
     if arg.lower() == "auto":
         ctx.person.tz_source = "platform"
         return Reply.say("I'll follow the time zone of your chat profile again.")
@@ -169,8 +203,11 @@ async def ooo(ctx: Ctx) -> Reply:
     """/cadence ooo dec 24 to jan 2 | list | clear"""
     arg = ctx.args.strip()
     if not arg or arg.lower() == "list":
-        rows = [f"{a.start:%a %d %b %Y} – {a.end:%a %d %b %Y}" for a in ctx.person.absences
-                if a.end >= ctx.now.astimezone(zone(ctx.person)).date()]
+        rows = [
+            f"{a.start:%a %d %b %Y} – {a.end:%a %d %b %Y}"
+            for a in ctx.person.absences
+            if a.end >= ctx.now.astimezone(zone(ctx.person)).date()
+        ]
         return Reply.say("Your absences:\n" + ("\n".join(rows) if rows else "none planned"))
     if arg.lower() == "clear":
         today = ctx.now.astimezone(zone(ctx.person)).date()
@@ -190,10 +227,13 @@ async def ooo(ctx: Ctx) -> Reply:
 
 
 async def whoami(ctx: Ctx) -> Reply:
-    fields = [Field("Name", ctx.person.display_name), Field("Time zone", f"{ctx.person.tz} ({ctx.person.tz_source})"),
-              Field("Work days", ", ".join(DAY_NAMES[d] for d in ctx.person.work_days)),
-              Field("Holidays", ctx.person.country or "none"),
-              Field("Platform id", f"{ctx.actor.platform}:{ctx.actor.user_id}")]
+    fields = [
+        Field("Name", ctx.person.display_name),
+        Field("Time zone", f"{ctx.person.tz} ({ctx.person.tz_source})"),
+        Field("Work days", ", ".join(DAY_NAMES[d] for d in ctx.person.work_days)),
+        Field("Holidays", ctx.person.country or "none"),
+        Field("Platform id", f"{ctx.actor.platform}:{ctx.actor.user_id}"),
+    ]
     if ctx.engagement:
         fields.append(Field("Engagement", f"{ctx.engagement.key} — {ctx.engagement.name}"))
         fields.append(Field("Roles", ", ".join(role_label(r) for r in ctx.roles) or "none"))
@@ -214,14 +254,21 @@ SETTINGS = {
 
 
 def _settings_card(eng: Engagement) -> Card:
-    return Card(title=f"{eng.key} settings", fields=[
-        Field("name", eng.name), Field("home_tz", eng.home_tz), Field("support_tz", eng.support_tz),
-        Field("support_country", eng.support_country or "none"), Field("client_country", eng.client_country or "none"),
-        Field("budget", f"{eng.budget:,.2f}" if eng.budget is not None else "not set"),
-        Field("contingency", f"{eng.contingency_pct:g} %"),
-        Field("warranty_end", eng.warranty_end.isoformat() if eng.warranty_end else "not set"),
-        Field("iteration_days", str(eng.iteration_days)),
-    ], footer="Change one with `/cadence settings <name> <value>`.")
+    return Card(
+        title=f"{eng.key} settings",
+        fields=[
+            Field("name", eng.name),
+            Field("home_tz", eng.home_tz),
+            Field("support_tz", eng.support_tz),
+            Field("support_country", eng.support_country or "none"),
+            Field("client_country", eng.client_country or "none"),
+            Field("budget", f"{eng.budget:,.2f}" if eng.budget is not None else "not set"),
+            Field("contingency", f"{eng.contingency_pct:g} %"),
+            Field("warranty_end", eng.warranty_end.isoformat() if eng.warranty_end else "not set"),
+            Field("iteration_days", str(eng.iteration_days)),
+        ],
+        footer="Change one with `/cadence settings <name> <value>`.",
+    )
 
 
 async def settings(ctx: Ctx) -> Reply:
@@ -266,9 +313,16 @@ async def settings(ctx: Ctx) -> Reply:
         eng.iteration_days = int(value)
     else:
         eng.name = value
-    await audit.record(ctx.session, now=ctx.now, engagement_id=eng.id, entity_type="engagement", entity_id=eng.id,
-                       action="setting_changed", actor=ctx.person, data={"setting": name, "before": before,
-                                                                          "after": value})
+    await audit.record(
+        ctx.session,
+        now=ctx.now,
+        engagement_id=eng.id,
+        entity_type="engagement",
+        entity_id=eng.id,
+        action="setting_changed",
+        actor=ctx.person,
+        data={"setting": name, "before": before, "after": value},
+    )
     await ctx.core.emit(ctx.session, "engagement_settings_changed", engagement=eng, feature="engagement")
     return Reply(private=[_settings_card(eng)])
 
@@ -279,13 +333,22 @@ async def escalation(ctx: Ctx) -> Reply:
     eng = await by_key(ctx.session, key) if key else ctx.engagement
     if eng is None:
         raise UserError("Usage: `/cadence escalation KEY` in the channel that should receive escalations.")
-    m = await ctx.session.scalar(select(Membership).where(Membership.engagement_id == eng.id,
-                                                          Membership.person_id == ctx.person.id))
+    m = await ctx.session.scalar(
+        select(Membership).where(Membership.engagement_id == eng.id, Membership.person_id == ctx.person.id)
+    )
     if m is None or not set(m.roles).intersection(ADMIN_ROLES):
         raise UserError("Only the client sponsor or a PM can choose the escalation channel.")
-    await bind(ctx.session, eng, platform=ctx.place.platform, workspace_id=ctx.place.workspace_id,
-               channel_id=ctx.place.channel_id, channel_name=ctx.place.channel_name,
-               conversation_ref=ctx.place.conversation_ref, purpose="escalation", now=ctx.now)
+    await bind(
+        ctx.session,
+        eng,
+        platform=ctx.place.platform,
+        workspace_id=ctx.place.workspace_id,
+        channel_id=ctx.place.channel_id,
+        channel_name=ctx.place.channel_name,
+        conversation_ref=ctx.place.conversation_ref,
+        purpose="escalation",
+        now=ctx.now,
+    )
     return Reply(public=[Card(text=f"Escalations of {eng.key} will be posted here.")])
 
 
@@ -294,8 +357,9 @@ async def use(ctx: Ctx) -> Reply:
     eng = await by_key(ctx.session, ctx.args.strip()) if ctx.args.strip() else None
     if eng is None:
         raise UserError("Usage: `/cadence use KEY`.")
-    m = await ctx.session.scalar(select(Membership).where(Membership.engagement_id == eng.id,
-                                                          Membership.person_id == ctx.person.id))
+    m = await ctx.session.scalar(
+        select(Membership).where(Membership.engagement_id == eng.id, Membership.person_id == ctx.person.id)
+    )
     if m is None:
         raise UserError(f"You are not a member of {eng.key}.")
     ctx.person.default_engagement_id = eng.id
@@ -313,5 +377,7 @@ def register(registry: Registry) -> None:
     add("cadence", "ooo", ooo, usage="/cadence ooo dec 24 to jan 2", summary="out of office (`list`, `clear`)")
     add("cadence", "whoami", whoami, usage="/cadence whoami", summary="what Cadence knows about you")
     add("cadence", "settings", settings, usage="/cadence settings [name value]", summary="engagement settings")
-    add("cadence", "escalation", escalation, usage="/cadence escalation KEY", summary="make this the escalation channel")
+    add(
+        "cadence", "escalation", escalation, usage="/cadence escalation KEY", summary="make this the escalation channel"
+    )
     add("cadence", "use", use, usage="/cadence use KEY", summary="which engagement your DMs apply to")

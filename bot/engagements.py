@@ -1,10 +1,12 @@
 """Engagements: creation, channel bindings, and per-feature settings with their defaults."""
+
 from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,20 +20,35 @@ KEY_RE = re.compile(r"^[A-Z][A-Z0-9]{1,9}$")
 # stored settings only hold what an engagement changed.
 DEFAULTS: dict[str, dict[str, Any]] = {
     "report": {"weekday": 0, "time": "09:00", "enabled": True},
-    "demo": {"reminder_minutes": [1440, 60], "agenda_hours_before": 24, "duration_minutes": 60,
-             "default_title": "Sprint demo", "stale_check": True},
+    "demo": {
+        "reminder_minutes": [1440, 60],
+        "agenda_hours_before": 24,
+        "duration_minutes": 60,
+        "default_title": "Sprint demo",
+        "stale_check": True,
+    },
     # Standups (bot/standups/config.py explains each value).
     "standup": {
-        "enabled": True, "roles": ["vendor_pm", "vendor_lead", "developer", "qa"], "days": [0, 1, 2, 3, 4],
-        "prompt_time": "09:30", "questions": ["What did you finish since the last standup?",
-                                              "What will you do next?", "Anything blocking you?"],
-        "blocker_question": 3, "reminder_minutes": 60, "digest_time": "10:00", "digest_zone": None,
+        "enabled": True,
+        "roles": ["vendor_pm", "vendor_lead", "developer", "qa"],
+        "days": [0, 1, 2, 3, 4],
+        "prompt_time": "09:30",
+        "questions": [
+            "What did you finish since the last standup?",
+            "What will you do next?",
+            "Anything blocking you?",
+        ],
+        "blocker_question": 3,
+        "reminder_minutes": 60,
+        "digest_time": "10:00",
+        "digest_zone": None,
         "digest_channel": "home",
     },
     # Defects (bot/defects/sla.py explains each value): S1–S4 targets per clock and calendar ("24x7" or
     # "business"); business hours in the engagement's support_tz, skipping support_country's holidays.
     "defect": {
-        "hours": {"start": "09:00", "end": "18:00", "days": [0, 1, 2, 3, 4]}, "warn_pct": 75,
+        "hours": {"start": "09:00", "end": "18:00", "days": [0, 1, 2, 3, 4]},
+        "warn_pct": 75,
         "s1": {"response": "1h", "resolution": "24h", "calendar": "24x7"},
         "s2": {"response": "4h", "resolution": "48h", "calendar": "24x7"},
         "s3": {"response": "8h", "resolution": "5d", "calendar": "business"},
@@ -40,10 +57,15 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     # Change requests (bot/change_requests/service.py explains each value): approver groups with a rule
     # (all | any | n_of_m with "n"), whether both sides must approve, reminders, escalation, contingency.
     "cr": {
-        "groups": {"client": {"roles": ["client_sponsor", "client_pm"], "rule": "all"},
-                   "vendor": {"roles": ["vendor_pm"], "rule": "any"}},
-        "both_sides_required": True, "reminder_time": "10:00", "escalate_after_workdays": 3,
-        "contingency_warn_pct": 80, "currency": "",
+        "groups": {
+            "client": {"roles": ["client_sponsor", "client_pm"], "rule": "all"},
+            "vendor": {"roles": ["vendor_pm"], "rule": "any"},
+        },
+        "both_sides_required": True,
+        "reminder_time": "10:00",
+        "escalate_after_workdays": 3,
+        "contingency_warn_pct": 80,
+        "currency": "",
     },
 }
 
@@ -69,15 +91,19 @@ async def by_key(session: AsyncSession, key: str) -> Engagement | None:
     return await session.scalar(select(Engagement).where(Engagement.key == key.upper()))
 
 
-async def binding_for(session: AsyncSession, platform: str, workspace_id: str, channel_id: str) -> ChannelBinding | None:
+async def binding_for(
+    session: AsyncSession, platform: str, workspace_id: str, channel_id: str
+) -> ChannelBinding | None:
     """The binding of a conversation (home first, then escalation/digest bindings)."""
-    rows = list(await session.scalars(
-        select(ChannelBinding).where(
-            ChannelBinding.platform == platform,
-            ChannelBinding.workspace_id == workspace_id,
-            ChannelBinding.channel_id == channel_id,
+    rows = list(
+        await session.scalars(
+            select(ChannelBinding).where(
+                ChannelBinding.platform == platform,
+                ChannelBinding.workspace_id == workspace_id,
+                ChannelBinding.channel_id == channel_id,
+            )
         )
-    ))
+    )
     rows.sort(key=lambda b: 0 if b.purpose == "home" else 1)
     return rows[0] if rows else None
 
@@ -96,7 +122,8 @@ async def prefetch_bindings(session: AsyncSession, engagement_ids: Iterable[int]
     for eid in ids:
         cache[eid] = []
     for b in await session.scalars(
-            select(ChannelBinding).where(ChannelBinding.engagement_id.in_(ids)).order_by(ChannelBinding.id)):
+        select(ChannelBinding).where(ChannelBinding.engagement_id.in_(ids)).order_by(ChannelBinding.id)
+    ):
         cache[b.engagement_id].append(b)
 
 
@@ -104,11 +131,13 @@ async def bindings(session: AsyncSession, engagement: Engagement, purpose: str =
     cached = session.info.get(_PREFETCHED, {}).get(engagement.id)
     if cached is not None:  # the rows themselves: changes to them in this session are seen
         return [b for b in cached if b.purpose == purpose]
-    return list(await session.scalars(
-        select(ChannelBinding).where(
-            ChannelBinding.engagement_id == engagement.id, ChannelBinding.purpose == purpose
-        ).order_by(ChannelBinding.id)
-    ))
+    return list(
+        await session.scalars(
+            select(ChannelBinding)
+            .where(ChannelBinding.engagement_id == engagement.id, ChannelBinding.purpose == purpose)
+            .order_by(ChannelBinding.id)
+        )
+    )
 
 
 async def engagement_for_dm(session: AsyncSession, person: Person) -> Engagement | None:
@@ -118,19 +147,31 @@ async def engagement_for_dm(session: AsyncSession, person: Person) -> Engagement
         if eng is not None:
             return eng
     m = await session.scalar(
-        select(Membership).where(Membership.person_id == person.id).order_by(Membership.joined_at.desc(),
-                                                                            Membership.id.desc())
+        select(Membership)
+        .where(Membership.person_id == person.id)
+        .order_by(Membership.joined_at.desc(), Membership.id.desc())
     )
     return await session.get(Engagement, m.engagement_id) if m else None
 
 
-async def bind(session: AsyncSession, engagement: Engagement, *, platform: str, workspace_id: str,
-               channel_id: str, channel_name: str | None, conversation_ref: dict | None, purpose: str,
-               now: datetime) -> ChannelBinding:
+async def bind(
+    session: AsyncSession,
+    engagement: Engagement,
+    *,
+    platform: str,
+    workspace_id: str,
+    channel_id: str,
+    channel_name: str | None,
+    conversation_ref: dict | None,
+    purpose: str,
+    now: datetime,
+) -> ChannelBinding:
     existing = await session.scalar(
         select(ChannelBinding).where(
-            ChannelBinding.platform == platform, ChannelBinding.workspace_id == workspace_id,
-            ChannelBinding.channel_id == channel_id, ChannelBinding.purpose == purpose,
+            ChannelBinding.platform == platform,
+            ChannelBinding.workspace_id == workspace_id,
+            ChannelBinding.channel_id == channel_id,
+            ChannelBinding.purpose == purpose,
         )
     )
     if existing is not None:
@@ -141,8 +182,14 @@ async def bind(session: AsyncSession, engagement: Engagement, *, platform: str, 
         existing.failed_reason = None
         return existing
     b = ChannelBinding(
-        engagement_id=engagement.id, platform=platform, workspace_id=workspace_id, channel_id=channel_id,
-        channel_name=channel_name, purpose=purpose, conversation_ref=conversation_ref, created_at=now,
+        engagement_id=engagement.id,
+        platform=platform,
+        workspace_id=workspace_id,
+        channel_id=channel_id,
+        channel_name=channel_name,
+        purpose=purpose,
+        conversation_ref=conversation_ref,
+        created_at=now,
     )
     session.add(b)
     await session.flush()

@@ -1,4 +1,5 @@
 """The features Cadence runs. Each module has `register(registry)`."""
+
 from __future__ import annotations
 
 import importlib

@@ -1,4 +1,5 @@
 """Help texts, built from what features registered, and friendly corrections."""
+
 from __future__ import annotations
 
 import difflib

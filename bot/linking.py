@@ -5,6 +5,7 @@ person. `/cadence link` (in a direct message) gives a one-time code; `/cadence l
 other platform joins the two: the identities, memberships (roles merged), absences and settings of one
 person move to the other. Only a hash of the code is stored; it expires after 15 minutes and works once.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -52,15 +53,22 @@ async def _issue(ctx: Ctx) -> Reply:
         raise UserError("Ask me for a link code in a direct message: whoever sees the code can join your identities.")
     await ctx.session.execute(delete(LinkCode).where(LinkCode.person_id == ctx.person.id))
     code = new_code()
-    ctx.session.add(LinkCode(code_hash=code_hash(code), person_id=ctx.person.id, created_at=ctx.now,
-                             expires_at=ctx.now + CODE_TTL))
+    ctx.session.add(
+        LinkCode(code_hash=code_hash(code), person_id=ctx.person.id, created_at=ctx.now, expires_at=ctx.now + CODE_TTL)
+    )
     minutes = int(CODE_TTL.total_seconds() // 60)
-    return Reply(private=[Card(
-        title="Link your identities",
-        text=(f"Your one-time code: {code}\n"
-              f"On your other platform, send `/cadence link {code}` to Cadence (in Teams: `cadence link {code}`) "
-              f"within {minutes} minutes. Keep it to yourself."),
-    )])
+    return Reply(
+        private=[
+            Card(
+                title="Link your identities",
+                text=(
+                    f"Your one-time code: {code}\n"
+                    f"On your other platform, send `/cadence link {code}` to Cadence (in Teams: `cadence link {code}`) "
+                    f"within {minutes} minutes. Keep it to yourself."
+                ),
+            )
+        ]
+    )
 
 
 async def _redeem(ctx: Ctx, code: str) -> Reply:
@@ -70,8 +78,10 @@ async def _redeem(ctx: Ctx, code: str) -> Reply:
     if row is None or row.expires_at <= ctx.now:
         if row is not None:
             await ctx.session.delete(row)
-        raise UserError("That link code is unknown or has expired. Get a new one with `/cadence link` (in a direct "
-                        "message) on your other platform.")
+        raise UserError(
+            "That link code is unknown or has expired. Get a new one with `/cadence link` (in a direct "
+            "message) on your other platform."
+        )
     other = await ctx.session.get(Person, row.person_id)
     await ctx.session.delete(row)
     if other is None or other.id == ctx.person.id:
@@ -79,12 +89,22 @@ async def _redeem(ctx: Ctx, code: str) -> Reply:
     # The older person stays (their history points at them); the newer one's identities join it.
     survivor, merged = (other, ctx.person) if other.id < ctx.person.id else (ctx.person, other)
     platforms = await merge_people(ctx, survivor, merged)
-    await audit.record(ctx.session, now=ctx.now, engagement_id=None, entity_type="person", entity_id=survivor.id,
-                       action="identities_linked", actor=survivor,
-                       data={"merged_person_id": merged.id, "identities": platforms})
+    await audit.record(
+        ctx.session,
+        now=ctx.now,
+        engagement_id=None,
+        entity_type="person",
+        entity_id=survivor.id,
+        action="identities_linked",
+        actor=survivor,
+        data={"merged_person_id": merged.id, "identities": platforms},
+    )
     ctx.person = survivor
-    return Reply.say(f"Linked. You are one person on {', '.join(sorted(set(p.split(':')[0] for p in platforms)))}: "
-                     "your roles, time zone and absences are shared.", tone="good")
+    return Reply.say(
+        f"Linked. You are one person on {', '.join(sorted({p.split(':')[0] for p in platforms}))}: "
+        "your roles, time zone and absences are shared.",
+        tone="good",
+    )
 
 
 async def merge_people(ctx: Ctx, survivor: Person, merged: Person) -> list[str]:
@@ -94,8 +114,9 @@ async def merge_people(ctx: Ctx, survivor: Person, merged: Person) -> list[str]:
     identities = list(await session.scalars(select(Identity).where(Identity.person_id.in_((survivor.id, merged.id)))))
     for ident in identities:
         ident.person_id = survivor.id
-    kept = {m.engagement_id: m for m in await session.scalars(
-        select(Membership).where(Membership.person_id == survivor.id))}
+    kept = {
+        m.engagement_id: m for m in await session.scalars(select(Membership).where(Membership.person_id == survivor.id))
+    }
     changed: list[int] = []
     for m in list(await session.scalars(select(Membership).where(Membership.person_id == merged.id))):
         mine = kept.get(m.engagement_id)
@@ -135,5 +156,10 @@ async def merge_people(ctx: Ctx, survivor: Person, merged: Person) -> list[str]:
 
 
 def register(registry: Registry) -> None:
-    registry.add_command("cadence", "link", link, usage="/cadence link [CODE]",
-                         summary="link your Slack, Teams and console identities (a one-time code)")
+    registry.add_command(
+        "cadence",
+        "link",
+        link,
+        usage="/cadence link [CODE]",
+        summary="link your Slack, Teams and console identities (a one-time code)",
+    )

@@ -1,5 +1,6 @@
 """The neutral message model. The domain speaks in Cards and Forms; each front end renders them into
 Block Kit, Adaptive Cards or console text. Nothing here knows a platform."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -59,7 +60,7 @@ class Card:
     text: str = ""
     fields: list[Field] = field(default_factory=list)
     buttons: list[Button] = field(default_factory=list)
-    sections: list["Card"] = field(default_factory=list)
+    sections: list[Card] = field(default_factory=list)
     footer: str = ""
     tone: str = "info"
     attachments: list[Attachment] = field(default_factory=list)
@@ -68,13 +69,20 @@ class Card:
     def to_dict(self) -> dict[str, Any]:
         # By hand, not dataclasses.asdict (a deep copy through every value): every outgoing message is
         # stored as this dict, and asdict was a tenth of the cost of firing a timer (bench/timer_lateness.py).
-        return {"title": self.title, "text": self.text, "fields": [dict(vars(f)) for f in self.fields],
-                "buttons": [dict(vars(b)) for b in self.buttons], "sections": [s.to_dict() for s in self.sections],
-                "footer": self.footer, "tone": self.tone, "attachments": [dict(vars(a)) for a in self.attachments],
-                "image_url": self.image_url}
+        return {
+            "title": self.title,
+            "text": self.text,
+            "fields": [dict(vars(f)) for f in self.fields],
+            "buttons": [dict(vars(b)) for b in self.buttons],
+            "sections": [s.to_dict() for s in self.sections],
+            "footer": self.footer,
+            "tone": self.tone,
+            "attachments": [dict(vars(a)) for a in self.attachments],
+            "image_url": self.image_url,
+        }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Card":
+    def from_dict(cls, data: dict[str, Any]) -> Card:
         data = dict(data)
         data["fields"] = [Field(**f) for f in data.get("fields", [])]
         data["buttons"] = [Button(**b) for b in data.get("buttons", [])]
@@ -108,7 +116,7 @@ class Form:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Form":
+    def from_dict(cls, data: dict[str, Any]) -> Form:
         data = dict(data)
         data["inputs"] = [
             Input(**{**i, "options": [Option(**o) for o in i.get("options", [])]}) for i in data["inputs"]
@@ -135,9 +143,9 @@ class Reply:
     errors: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def say(cls, text: str, title: str = "", tone: str = "info") -> "Reply":
+    def say(cls, text: str, title: str = "", tone: str = "info") -> Reply:
         return cls(private=[Card(title=title, text=text, tone=tone)])
 
     @classmethod
-    def refuse(cls, text: str) -> "Reply":
+    def refuse(cls, text: str) -> Reply:
         return cls(private=[Card(text=text, tone="warning")])

@@ -2,6 +2,7 @@
 
 The smallest real promise Cadence keeps — "tell the channel X at time T" — used by operators and by the
 reliability tests and benchmarks (every notice must arrive exactly once, whatever the replicas do)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -18,13 +19,28 @@ from storage.models import Engagement, Timer
 KIND = "cadence.notice"
 
 
-async def schedule(session: AsyncSession, core: Any, engagement: Engagement, *, due_at: datetime, title: str,
-                   text: str = "", key: str | None = None) -> Timer:
+async def schedule(
+    session: AsyncSession,
+    core: Any,
+    engagement: Engagement,
+    *,
+    due_at: datetime,
+    title: str,
+    text: str = "",
+    key: str | None = None,
+) -> Timer:
     """Post `title`/`text` to the engagement's home at `due_at` (once, even with several replicas)."""
     return await core.timers.schedule(
-        session, kind=KIND, due_at=due_at, key=key, engagement_id=engagement.id,
-        payload={"engagement_id": engagement.id, "title": clean(title, limit=200, what="A notice title"),
-                 "text": clean(text, limit=3000, what="A notice text")},
+        session,
+        kind=KIND,
+        due_at=due_at,
+        key=key,
+        engagement_id=engagement.id,
+        payload={
+            "engagement_id": engagement.id,
+            "title": clean(title, limit=200, what="A notice title"),
+            "text": clean(text, limit=3000, what="A notice text"),
+        },
     )
 
 

@@ -4,6 +4,7 @@ backoff, honours Retry-After, and records permanent failures instead of retrying
 
 Delivery is at-least-once only where a platform's answer was lost (a process killed between the
 platform accepting a message and us recording it); otherwise once."""
+
 from __future__ import annotations
 
 import asyncio
@@ -11,8 +12,8 @@ import logging
 import random
 from collections import deque
 from dataclasses import dataclass, fields
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
-from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, bindparam, func, insert, or_, select, update
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("cadence.outbox")
 
 LEASE = timedelta(seconds=120)
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_BACKOFF = 600.0
 UNSENT = ("pending", "sending")  # not delivered yet: a conversation's later messages wait behind these
 _QUEUED = "cadence.outbox_queued"  # session.info: rows waiting for insert_queued (see queue_rows)
@@ -65,13 +66,20 @@ _CLAIMED_FIELDS = [f.name for f in fields(ClaimedMessage)]
 
 # Records deliveries: a Core statement on the table, one parameter set per message (executemany), without
 # the ORM's bulk-update layer.
-_MARK_SENT = (update(OutboxMessage.__table__).where(OutboxMessage.__table__.c.id == bindparam("message_id"))
-              .values(status="sent", sent_at=bindparam("sent_at"), lease_until=None,
-                      platform_message_id=bindparam("platform_message_id")))
+_MARK_SENT = (
+    update(OutboxMessage.__table__)
+    .where(OutboxMessage.__table__.c.id == bindparam("message_id"))
+    .values(
+        status="sent",
+        sent_at=bindparam("sent_at"),
+        lease_until=None,
+        platform_message_id=bindparam("platform_message_id"),
+    )
+)
 
 
 class Outbox:
-    def __init__(self, core: "Cadence") -> None:
+    def __init__(self, core: Cadence) -> None:
         self.core = core
         self.paused_until: dict[str, datetime] = {}  # per platform, after a 429 with Retry-After
         self.concurrency = 16  # sends in flight at once; a 429 pauses them all (paused_until)
@@ -80,13 +88,33 @@ class Outbox:
         self._born: deque[ClaimedMessage] = deque()  # claimed at birth, committed, not yet sent (hand_over)
 
     # -- enqueue (inside the caller's transaction) ------------------------------------------------
-    async def _add(self, session: AsyncSession, *, platform: str, conversation_key: str, op: str,
-                   address: dict[str, Any], card: Card, ref_key: str | None,
-                   engagement_id: int | None) -> OutboxMessage | QueuedMessage:
+    async def _add(
+        self,
+        session: AsyncSession,
+        *,
+        platform: str,
+        conversation_key: str,
+        op: str,
+        address: dict[str, Any],
+        card: Card,
+        ref_key: str | None,
+        engagement_id: int | None,
+    ) -> OutboxMessage | QueuedMessage:
         now = self.core.clock.now()
-        row = dict(platform=platform, conversation_key=conversation_key, op=op, address=address,
-                   payload=card.to_dict(), ref_key=ref_key, engagement_id=engagement_id, status="pending",
-                   attempts=0, next_attempt_at=now, created_at=now, lease_until=None)
+        row = {
+            "platform": platform,
+            "conversation_key": conversation_key,
+            "op": op,
+            "address": address,
+            "payload": card.to_dict(),
+            "ref_key": ref_key,
+            "engagement_id": engagement_id,
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+            "lease_until": None,
+        }
         self.core.note_outbox()
         queued = session.info.get(_QUEUED)
         if queued is not None:  # inside queue_rows(): inserted together by insert_queued()
@@ -137,13 +165,17 @@ class Outbox:
             row.update(status="sending", lease_until=now + self.lease, attempts=1)
         # The ids come back unordered (asking for them in order made SQLAlchemy insert one row per statement on
         # SQLite); a claimed row is the only one of its conversation here, so its key finds its id.
-        inserted = await session.execute(insert(table).returning(table.c.id, table.c.conversation_key, table.c.status),
-                                         queued)
+        inserted = await session.execute(
+            insert(table).returning(table.c.id, table.c.conversation_key, table.c.status), queued
+        )
         ids = {key: row_id for row_id, key, status in inserted if status == "sending"}
         born = session.info.setdefault(_BORN, [])
         for row in heads:
-            born.append(ClaimedMessage(**{name: row[name] for name in _CLAIMED_FIELDS if name != "id"},
-                                       id=ids[row["conversation_key"]]))
+            born.append(
+                ClaimedMessage(
+                    **{name: row[name] for name in _CLAIMED_FIELDS if name != "id"}, id=ids[row["conversation_key"]]
+                )
+            )
 
     async def _heads_among(self, session: AsyncSession, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The rows that will head their conversation: the first of the batch in a conversation with no
@@ -156,8 +188,13 @@ class Outbox:
         if not first:
             return []
         t = OutboxMessage.__table__
-        busy = set(await session.scalars(select(t.c.conversation_key).distinct().where(
-            t.c.conversation_key.in_(list(first)), t.c.status.in_(UNSENT))))
+        busy = set(
+            await session.scalars(
+                select(t.c.conversation_key)
+                .distinct()
+                .where(t.c.conversation_key.in_(list(first)), t.c.status.in_(UNSENT))
+            )
+        )
         return [row for key, row in first.items() if key not in busy]
 
     def hand_over(self, session: AsyncSession) -> None:
@@ -176,18 +213,31 @@ class Outbox:
         ids = [m.id for m in self._born]
         self._born.clear()
         t = OutboxMessage.__table__
-        async with self.core.writer_turn(), self.core.session_factory() as session:
-            async with session.begin():
-                await session.execute(update(t).where(t.c.id.in_(ids), t.c.status == "sending")
-                                      .values(status="pending", lease_until=None, attempts=t.c.attempts - 1))
+        async with self.core.writer_turn(), self.core.session_factory() as session, session.begin():
+            await session.execute(
+                update(t)
+                .where(t.c.id.in_(ids), t.c.status == "sending")
+                .values(status="pending", lease_until=None, attempts=t.c.attempts - 1)
+            )
 
     @staticmethod
     def _binding_address(b: ChannelBinding) -> dict[str, Any]:
-        return {"workspace_id": b.workspace_id, "channel_id": b.channel_id,
-                "conversation_ref": b.conversation_ref, "engagement_id": b.engagement_id}
+        return {
+            "workspace_id": b.workspace_id,
+            "channel_id": b.channel_id,
+            "conversation_ref": b.conversation_ref,
+            "engagement_id": b.engagement_id,
+        }
 
-    async def post_home(self, session: AsyncSession, engagement: Engagement, card: Card, *, ref_key: str | None = None,
-                        purpose: str = "home") -> list[OutboxMessage | QueuedMessage]:
+    async def post_home(
+        self,
+        session: AsyncSession,
+        engagement: Engagement,
+        card: Card,
+        *,
+        ref_key: str | None = None,
+        purpose: str = "home",
+    ) -> list[OutboxMessage | QueuedMessage]:
         """Post to every binding of `purpose` (mirrored on each platform); falls back to home."""
         from bot.engagements import bindings
 
@@ -198,24 +248,57 @@ class Outbox:
         for b in targets:
             if b.failed_reason:
                 continue
-            out.append(await self._add(
-                session, platform=b.platform, conversation_key=f"{b.platform}:{b.workspace_id}:{b.channel_id}",
-                op="post", address=self._binding_address(b), card=card, ref_key=ref_key,
-                engagement_id=engagement.id,
-            ))
+            out.append(
+                await self._add(
+                    session,
+                    platform=b.platform,
+                    conversation_key=f"{b.platform}:{b.workspace_id}:{b.channel_id}",
+                    op="post",
+                    address=self._binding_address(b),
+                    card=card,
+                    ref_key=ref_key,
+                    engagement_id=engagement.id,
+                )
+            )
         if not out:
             log.warning("engagement %s has no reachable %s channel; message kept undelivered", engagement.key, purpose)
         return out
 
-    async def post_place(self, session: AsyncSession, place: "Place", card: Card, *, ref_key: str | None = None,
-                         engagement_id: int | None = None) -> OutboxMessage | QueuedMessage:
-        address = {"workspace_id": place.workspace_id, "channel_id": place.channel_id,
-                   "conversation_ref": place.conversation_ref, "is_dm": place.is_dm}
-        return await self._add(session, platform=place.platform, conversation_key=place.conversation_key,
-                               op="post", address=address, card=card, ref_key=ref_key, engagement_id=engagement_id)
+    async def post_place(
+        self,
+        session: AsyncSession,
+        place: Place,
+        card: Card,
+        *,
+        ref_key: str | None = None,
+        engagement_id: int | None = None,
+    ) -> OutboxMessage | QueuedMessage:
+        address = {
+            "workspace_id": place.workspace_id,
+            "channel_id": place.channel_id,
+            "conversation_ref": place.conversation_ref,
+            "is_dm": place.is_dm,
+        }
+        return await self._add(
+            session,
+            platform=place.platform,
+            conversation_key=place.conversation_key,
+            op="post",
+            address=address,
+            card=card,
+            ref_key=ref_key,
+            engagement_id=engagement_id,
+        )
 
-    async def dm(self, session: AsyncSession, person: Person, card: Card, *, ref_key: str | None = None,
-                 engagement_id: int | None = None) -> list[OutboxMessage | QueuedMessage]:
+    async def dm(
+        self,
+        session: AsyncSession,
+        person: Person,
+        card: Card,
+        *,
+        ref_key: str | None = None,
+        engagement_id: int | None = None,
+    ) -> list[OutboxMessage | QueuedMessage]:
         """A direct message, to the identity the person used last (one DM, not one per platform)."""
         # Queried, not person.identities: an async session cannot lazy-load a collection.
         all_identities = await session.scalars(select(Identity).where(Identity.person_id == person.id))
@@ -228,48 +311,89 @@ class Outbox:
             log.warning("person %s has no reachable identity; DM not sent", person.id)
             return []
         ident = identities[0]
-        address = {"workspace_id": ident.workspace_id, "user_id": ident.user_id, "person_id": person.id,
-                   "dm_channel_id": ident.dm_channel_id, "conversation_ref": ident.conversation_ref}
-        msg = await self._add(session, platform=ident.platform,
-                              conversation_key=f"{ident.platform}:{ident.workspace_id}:dm:{ident.user_id}",
-                              op="dm", address=address, card=card, ref_key=ref_key, engagement_id=engagement_id)
+        address = {
+            "workspace_id": ident.workspace_id,
+            "user_id": ident.user_id,
+            "person_id": person.id,
+            "dm_channel_id": ident.dm_channel_id,
+            "conversation_ref": ident.conversation_ref,
+        }
+        msg = await self._add(
+            session,
+            platform=ident.platform,
+            conversation_key=f"{ident.platform}:{ident.workspace_id}:dm:{ident.user_id}",
+            op="dm",
+            address=address,
+            card=card,
+            ref_key=ref_key,
+            engagement_id=engagement_id,
+        )
         return [msg]
 
-    async def ephemeral(self, session: AsyncSession, place: "Place", person: Person,
-                        card: Card) -> OutboxMessage | QueuedMessage | None:
-        ident = await session.scalar(select(Identity).where(
-            Identity.person_id == person.id, Identity.platform == place.platform,
-            Identity.workspace_id == place.workspace_id))
+    async def ephemeral(
+        self, session: AsyncSession, place: Place, person: Person, card: Card
+    ) -> OutboxMessage | QueuedMessage | None:
+        ident = await session.scalar(
+            select(Identity).where(
+                Identity.person_id == person.id,
+                Identity.platform == place.platform,
+                Identity.workspace_id == place.workspace_id,
+            )
+        )
         if ident is None:
             return None
-        address = {"workspace_id": place.workspace_id, "channel_id": place.channel_id, "user_id": ident.user_id,
-                   "conversation_ref": place.conversation_ref}
-        return await self._add(session, platform=place.platform, conversation_key=place.conversation_key,
-                               op="ephemeral", address=address, card=card, ref_key=None, engagement_id=None)
+        address = {
+            "workspace_id": place.workspace_id,
+            "channel_id": place.channel_id,
+            "user_id": ident.user_id,
+            "conversation_ref": place.conversation_ref,
+        }
+        return await self._add(
+            session,
+            platform=place.platform,
+            conversation_key=place.conversation_key,
+            op="ephemeral",
+            address=address,
+            card=card,
+            ref_key=None,
+            engagement_id=None,
+        )
 
-    async def update(self, session: AsyncSession, ref_key: str,
-                     card: Card) -> list[OutboxMessage | QueuedMessage]:
+    async def update(self, session: AsyncSession, ref_key: str, card: Card) -> list[OutboxMessage | QueuedMessage]:
         """Edit in place every message posted under `ref_key` (including ones not delivered yet)."""
         await self.insert_queued(session)  # the query below must see messages queued in this transaction
         places: dict[tuple[str, str], tuple[str, dict, int | None]] = {}
         for ref in await session.scalars(select(MessageRef).where(MessageRef.ref_key == ref_key)):
             places[(ref.platform, ref.channel_id)] = (
-                f"{ref.platform}:{ref.workspace_id}:{ref.channel_id}" if not ref.address.get("dm_key")
+                f"{ref.platform}:{ref.workspace_id}:{ref.channel_id}"
+                if not ref.address.get("dm_key")
                 else ref.address["dm_key"],
                 {**ref.address, "workspace_id": ref.workspace_id, "channel_id": ref.channel_id},
                 None,
             )
         pending = await session.scalars(
-            select(OutboxMessage).where(OutboxMessage.ref_key == ref_key, OutboxMessage.op.in_(("post", "dm")),
-                                        OutboxMessage.status.in_(UNSENT))
+            select(OutboxMessage).where(
+                OutboxMessage.ref_key == ref_key, OutboxMessage.op.in_(("post", "dm")), OutboxMessage.status.in_(UNSENT)
+            )
         )
         for msg in pending:
-            places.setdefault((msg.platform, msg.conversation_key),
-                              (msg.conversation_key, dict(msg.address), msg.engagement_id))
+            places.setdefault(
+                (msg.platform, msg.conversation_key), (msg.conversation_key, dict(msg.address), msg.engagement_id)
+            )
         out = []
         for (platform, _), (conversation_key, address, engagement_id) in places.items():
-            out.append(await self._add(session, platform=platform, conversation_key=conversation_key, op="update",
-                                       address=address, card=card, ref_key=ref_key, engagement_id=engagement_id))
+            out.append(
+                await self._add(
+                    session,
+                    platform=platform,
+                    conversation_key=conversation_key,
+                    op="update",
+                    address=address,
+                    card=card,
+                    ref_key=ref_key,
+                    engagement_id=engagement_id,
+                )
+            )
         return out
 
     # -- delivery ---------------------------------------------------------------------------------
@@ -305,30 +429,31 @@ class Outbox:
         platforms = [p for p in self.core.messengers if self.paused_until.get(p, now) <= now]
         if not platforms:
             return []
-        async with self.core.writer_turn(), self.core.session_factory() as session:
-            async with session.begin():
-                ids = await self._claimable_heads(session, platforms, now)
-                if not ids:
-                    return []
-                t = OutboxMessage.__table__
-                mine = select(t.c.id).where(t.c.id.in_(ids), self._claimable(t.c, now))
-                if self.core.is_postgres:
-                    mine = mine.with_for_update(skip_locked=True)  # another replica's claim is skipped, not waited on
-                # One UPDATE … RETURNING: the claimed rows come back as they now are, as plain rows (ORM objects
-                # cost a third more to claim and nothing here needs one).
-                claim = (update(t).where(t.c.id.in_(mine))
-                         .values(status="sending", lease_until=now + self.lease,
-                                 attempts=func.coalesce(t.c.attempts, 0) + 1)
-                         .returning(*(t.c[name] for name in _CLAIMED_FIELDS)))
-                rows = sorted((ClaimedMessage(**row._mapping) for row in await session.execute(claim)),
-                              key=lambda m: m.id)
+        async with self.core.writer_turn(), self.core.session_factory() as session, session.begin():
+            ids = await self._claimable_heads(session, platforms, now)
+            if not ids:
+                return []
+            t = OutboxMessage.__table__
+            mine = select(t.c.id).where(t.c.id.in_(ids), self._claimable(t.c, now))
+            if self.core.is_postgres:
+                mine = mine.with_for_update(skip_locked=True)  # another replica's claim is skipped, not waited on
+            # One UPDATE … RETURNING: the claimed rows come back as they now are, as plain rows (ORM objects
+            # cost a third more to claim and nothing here needs one).
+            claim = (
+                update(t)
+                .where(t.c.id.in_(mine))
+                .values(status="sending", lease_until=now + self.lease, attempts=func.coalesce(t.c.attempts, 0) + 1)
+                .returning(*(t.c[name] for name in _CLAIMED_FIELDS))
+            )
+            rows = sorted((ClaimedMessage(**row._mapping) for row in await session.execute(claim)), key=lambda m: m.id)
         return rows
 
     @staticmethod
     def _claimable(t: Any, now: datetime):  # noqa: ANN205 - a SQL condition
         """Due now: pending and due, or sending under a lease that ran out (its worker died)."""
-        return or_(and_(t.status == "pending", t.next_attempt_at <= now),
-                   and_(t.status == "sending", t.lease_until <= now))
+        return or_(
+            and_(t.status == "pending", t.next_attempt_at <= now), and_(t.status == "sending", t.lease_until <= now)
+        )
 
     async def _claimable_heads(self, session: AsyncSession, platforms: list[str], now: datetime) -> list[int]:
         """Ids of the messages that may go now: the head (earliest unsent message) of each conversation, so
@@ -343,29 +468,55 @@ class Outbox:
         # every unsent row first.
         t = OutboxMessage.__table__
         earlier = OutboxMessage.__table__.alias("earlier")
-        not_head = (select(earlier.c.id).where(earlier.c.conversation_key == t.c.conversation_key,
-                                               earlier.c.id < t.c.id, earlier.c.status.in_(UNSENT))
-                    .exists())
-        expired = list(await session.scalars(
-            select(t.c.id).where(t.c.status == "sending", t.c.lease_until <= now, t.c.platform.in_(platforms),
-                                 ~not_head).limit(self.batch_size)))
-        due = list(await session.scalars(
-            select(t.c.id).where(t.c.status == "pending", t.c.next_attempt_at <= now, t.c.platform.in_(platforms),
-                                 ~not_head).order_by(t.c.next_attempt_at).limit(self.batch_size - len(expired))))
+        not_head = (
+            select(earlier.c.id)
+            .where(
+                earlier.c.conversation_key == t.c.conversation_key, earlier.c.id < t.c.id, earlier.c.status.in_(UNSENT)
+            )
+            .exists()
+        )
+        expired = list(
+            await session.scalars(
+                select(t.c.id)
+                .where(t.c.status == "sending", t.c.lease_until <= now, t.c.platform.in_(platforms), ~not_head)
+                .limit(self.batch_size)
+            )
+        )
+        due = list(
+            await session.scalars(
+                select(t.c.id)
+                .where(t.c.status == "pending", t.c.next_attempt_at <= now, t.c.platform.in_(platforms), ~not_head)
+                .order_by(t.c.next_attempt_at)
+                .limit(self.batch_size - len(expired))
+            )
+        )
         return expired + due
 
     def _heads_by_window(self, platforms: list[str], now: datetime):  # noqa: ANN202 - a SELECT
         """PostgreSQL's form: one pass over the unsent rows (a partial index) with a window function. A NOT
         EXISTS or IN (subquery) form was planned by PostgreSQL as a nested loop over every unsent row while
         a burst was still unanalysed: 217 ms a claim with 1,000 pending (bench/timer_lateness.py)."""
-        first = func.row_number().over(partition_by=OutboxMessage.conversation_key,
-                                       order_by=OutboxMessage.id).label("n")
-        unsent = (select(OutboxMessage.id, OutboxMessage.platform, OutboxMessage.status,
-                         OutboxMessage.next_attempt_at, OutboxMessage.lease_until, first)
-                  .where(OutboxMessage.status.in_(UNSENT)).subquery())
-        return (select(unsent.c.id)
-                .where(unsent.c.n == 1, unsent.c.platform.in_(platforms), self._claimable(unsent.c, now))
-                .order_by(unsent.c.id).limit(self.batch_size))
+        first = (
+            func.row_number().over(partition_by=OutboxMessage.conversation_key, order_by=OutboxMessage.id).label("n")
+        )
+        unsent = (
+            select(
+                OutboxMessage.id,
+                OutboxMessage.platform,
+                OutboxMessage.status,
+                OutboxMessage.next_attempt_at,
+                OutboxMessage.lease_until,
+                first,
+            )
+            .where(OutboxMessage.status.in_(UNSENT))
+            .subquery()
+        )
+        return (
+            select(unsent.c.id)
+            .where(unsent.c.n == 1, unsent.c.platform.in_(platforms), self._claimable(unsent.c, now))
+            .order_by(unsent.c.id)
+            .limit(self.batch_size)
+        )
 
     async def _deliver(self, msg: ClaimedMessage) -> Sent | None:
         """Send one claimed message; None if it was put back (retry) or failed for good."""
@@ -389,8 +540,11 @@ class Outbox:
                     op = "update"
             else:
                 op = msg.op
-            sent = await messenger.send(Outgoing(op=op, address=address, card=card, message_id=message_id,
-                                                 ref_key=msg.ref_key, outbox_id=msg.id))
+            sent = await messenger.send(
+                Outgoing(
+                    op=op, address=address, card=card, message_id=message_id, ref_key=msg.ref_key, outbox_id=msg.id
+                )
+            )
         except RetryLater as exc:
             await self._retry(msg, exc.reason, exc.retry_after)
             return None
@@ -421,46 +575,63 @@ class Outbox:
         """Record deliveries in one transaction: plain posts in one bulk UPDATE, and for DMs and messages
         that may be edited later, where they landed."""
         now = self.core.clock.now()
-        async with self.core.writer_turn(), self.core.session_factory() as session:
-            async with session.begin():
-                await session.execute(_MARK_SENT, [
-                    {"message_id": msg.id, "sent_at": now, "platform_message_id": s.message_id} for msg, s in sent])
-                for msg, s in sent:
-                    channel = s.channel_id or msg.address.get("channel_id")
-                    if msg.op == "dm" and channel:
-                        await self._remember_dm_channel(session, msg, channel)
-                    if msg.ref_key and s.message_id and channel and msg.op in ("post", "dm"):
-                        await self._remember_ref(session, msg, s.message_id, channel, now)
+        async with self.core.writer_turn(), self.core.session_factory() as session, session.begin():
+            await session.execute(
+                _MARK_SENT,
+                [{"message_id": msg.id, "sent_at": now, "platform_message_id": s.message_id} for msg, s in sent],
+            )
+            for msg, s in sent:
+                channel = s.channel_id or msg.address.get("channel_id")
+                if msg.op == "dm" and channel:
+                    await self._remember_dm_channel(session, msg, channel)
+                if msg.ref_key and s.message_id and channel and msg.op in ("post", "dm"):
+                    await self._remember_ref(session, msg, s.message_id, channel, now)
 
     @staticmethod
     async def _remember_dm_channel(session: AsyncSession, msg: ClaimedMessage, channel: str) -> None:
         person_id = msg.address.get("person_id")
-        ident = await session.scalar(select(Identity).where(
-            Identity.platform == msg.platform, Identity.workspace_id == msg.address.get("workspace_id", ""),
-            Identity.user_id == msg.address.get("user_id")))
+        ident = await session.scalar(
+            select(Identity).where(
+                Identity.platform == msg.platform,
+                Identity.workspace_id == msg.address.get("workspace_id", ""),
+                Identity.user_id == msg.address.get("user_id"),
+            )
+        )
         if ident is not None and person_id and ident.dm_channel_id != channel:
             ident.dm_channel_id = channel
 
     @staticmethod
-    async def _remember_ref(session: AsyncSession, msg: ClaimedMessage, message_id: str, channel: str,
-                            now: datetime) -> None:
+    async def _remember_ref(
+        session: AsyncSession, msg: ClaimedMessage, message_id: str, channel: str, now: datetime
+    ) -> None:
         """Where a message under `ref_key` landed, so a later `update` edits it in place."""
-        ref = await session.scalar(select(MessageRef).where(
-            MessageRef.ref_key == msg.ref_key, MessageRef.platform == msg.platform,
-            MessageRef.channel_id == channel))
+        ref = await session.scalar(
+            select(MessageRef).where(
+                MessageRef.ref_key == msg.ref_key, MessageRef.platform == msg.platform, MessageRef.channel_id == channel
+            )
+        )
         address = {k: v for k, v in msg.address.items() if k in ("conversation_ref", "user_id", "person_id")}
         if msg.op == "dm":
             address["dm_key"] = msg.conversation_key
         if ref is None:
-            session.add(MessageRef(ref_key=msg.ref_key, platform=msg.platform,
-                                   workspace_id=msg.address.get("workspace_id", ""), channel_id=channel,
-                                   message_id=message_id, address=address, updated_at=now))
+            session.add(
+                MessageRef(
+                    ref_key=msg.ref_key,
+                    platform=msg.platform,
+                    workspace_id=msg.address.get("workspace_id", ""),
+                    channel_id=channel,
+                    message_id=message_id,
+                    address=address,
+                    updated_at=now,
+                )
+            )
         else:
             ref.message_id = message_id
             ref.updated_at = now
 
-    async def _retry(self, msg: ClaimedMessage, reason: str, retry_after: float | None, *,
-                     resume_at: datetime | None = None) -> None:
+    async def _retry(
+        self, msg: ClaimedMessage, reason: str, retry_after: float | None, *, resume_at: datetime | None = None
+    ) -> None:
         """Back to pending. A rate limit (Retry-After) is the platform saying *when*: the message goes again
         right then, not after an exponential backoff (exponential backoff on every 429 made
         a 2,000-prompt fan-out take 2.6 times what the rate allows; bench/standup_fanout.py)."""
@@ -473,33 +644,34 @@ class Outbox:
         else:
             delay = backoff_seconds(msg.attempts)
         if resume_at is None:
-            log.warning("outbox %s to %s: %s; retry in %.1f s (attempt %s)", msg.id, msg.platform, reason, delay,
-                        msg.attempts)
-        async with self.core.writer_turn(), self.core.session_factory() as session:
-            async with session.begin():
-                row = await session.get(OutboxMessage, msg.id)
-                row.status = "pending"
-                row.lease_until = None
-                row.last_error = reason[:2000]
-                row.next_attempt_at = now + timedelta(seconds=delay)
-                if resume_at is not None:
-                    row.attempts = max((row.attempts or 1) - 1, 0)  # never sent: not an attempt
+            log.warning(
+                "outbox %s to %s: %s; retry in %.1f s (attempt %s)", msg.id, msg.platform, reason, delay, msg.attempts
+            )
+        async with self.core.writer_turn(), self.core.session_factory() as session, session.begin():
+            row = await session.get(OutboxMessage, msg.id)
+            row.status = "pending"
+            row.lease_until = None
+            row.last_error = reason[:2000]
+            row.next_attempt_at = now + timedelta(seconds=delay)
+            if resume_at is not None:
+                row.attempts = max((row.attempts or 1) - 1, 0)  # never sent: not an attempt
 
     async def _fail(self, msg: ClaimedMessage, reason: str) -> None:
         log.error("outbox %s to %s failed for good: %s", msg.id, msg.platform, reason)
-        async with self.core.writer_turn(), self.core.session_factory() as session:
-            async with session.begin():
-                row = await session.get(OutboxMessage, msg.id)
-                row.status = "failed"
-                row.lease_until = None
-                row.last_error = reason[:2000]
-                await self.core.emit(session, "delivery_failed", message=row)
+        async with self.core.writer_turn(), self.core.session_factory() as session, session.begin():
+            row = await session.get(OutboxMessage, msg.id)
+            row.status = "failed"
+            row.lease_until = None
+            row.last_error = reason[:2000]
+            await self.core.emit(session, "delivery_failed", message=row)
 
     async def next_attempt(self) -> datetime | None:
         async with self.core.session_factory() as session:
             return await session.scalar(
-                select(OutboxMessage.next_attempt_at).where(OutboxMessage.status == "pending")
-                .order_by(OutboxMessage.next_attempt_at).limit(1)
+                select(OutboxMessage.next_attempt_at)
+                .where(OutboxMessage.status == "pending")
+                .order_by(OutboxMessage.next_attempt_at)
+                .limit(1)
             )
 
 

@@ -1,9 +1,11 @@
 """People, their platform identities, memberships, zones, work days and absences."""
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -93,7 +95,8 @@ async def membership_of(session: AsyncSession, engagement: Engagement, person: P
     # The person is in hand: attach it rather than let the selectin relationship load it (and its
     # identities and absences) again — four queries on every command.
     m = await session.scalar(
-        select(Membership).where(Membership.engagement_id == engagement.id, Membership.person_id == person.id)
+        select(Membership)
+        .where(Membership.engagement_id == engagement.id, Membership.person_id == person.id)
         .options(noload(Membership.person))
     )
     if m is not None and "person" not in m.__dict__:
@@ -101,8 +104,7 @@ async def membership_of(session: AsyncSession, engagement: Engagement, person: P
     return m
 
 
-async def ensure_membership(session: AsyncSession, engagement: Engagement, person: Person,
-                            now: datetime) -> Membership:
+async def ensure_membership(session: AsyncSession, engagement: Engagement, person: Person, now: datetime) -> Membership:
     m = await membership_of(session, engagement, person)
     if m is None:
         m = Membership(engagement_id=engagement.id, person_id=person.id, roles=[], joined_at=now)
@@ -119,7 +121,7 @@ async def identity_for(session: AsyncSession, platform: str, workspace_id: str, 
     )
 
 
-async def person_for_actor(session: AsyncSession, actor: "Actor", now: datetime) -> tuple[Person, bool]:
+async def person_for_actor(session: AsyncSession, actor: Actor, now: datetime) -> tuple[Person, bool]:
     """The Person behind `actor`, created on first sight. Returns (person, tz_changed)."""
     ident = await identity_for(session, actor.platform, actor.workspace_id, actor.user_id)
     tz_changed = False
@@ -132,8 +134,15 @@ async def person_for_actor(session: AsyncSession, actor: "Actor", now: datetime)
             work_days=[0, 1, 2, 3, 4],
             created_at=now,
             # Built through the relationships so both collections are loaded (no lazy load later).
-            identities=[Identity(platform=actor.platform, workspace_id=actor.workspace_id, user_id=actor.user_id,
-                                 handle=actor.handle or actor.display_name, last_seen_at=now)],
+            identities=[
+                Identity(
+                    platform=actor.platform,
+                    workspace_id=actor.workspace_id,
+                    user_id=actor.user_id,
+                    handle=actor.handle or actor.display_name,
+                    last_seen_at=now,
+                )
+            ],
             absences=[],
         )
         session.add(person)
@@ -153,8 +162,9 @@ async def person_for_actor(session: AsyncSession, actor: "Actor", now: datetime)
     return person, tz_changed
 
 
-async def person_by_platform_id(session: AsyncSession, platform: str, workspace_id: str, user_id: str,
-                                name: str | None, now: datetime) -> Person:
+async def person_by_platform_id(
+    session: AsyncSession, platform: str, workspace_id: str, user_id: str, name: str | None, now: datetime
+) -> Person:
     """The person with that platform id, created (zone unknown yet) if nobody has it."""
     from bot.context import Actor
 
@@ -162,13 +172,14 @@ async def person_by_platform_id(session: AsyncSession, platform: str, workspace_
     return person
 
 
-async def resolve_reference(session: AsyncSession, ctx: "Ctx", token: str) -> Person:
+async def resolve_reference(session: AsyncSession, ctx: Ctx, token: str) -> Person:
     """`<@U123|name>`, `<@U123>`, `@name` or a display name → a Person (of the engagement when named)."""
     token = token.strip()
     m = MENTION_RE.fullmatch(token)
     if m and m.group(1):
-        return await person_by_platform_id(session, ctx.place.platform, ctx.place.workspace_id, m.group(1),
-                                           m.group(2), ctx.now)
+        return await person_by_platform_id(
+            session, ctx.place.platform, ctx.place.workspace_id, m.group(1), m.group(2), ctx.now
+        )
     name = (m.group(3) if m else token).lstrip("@").strip()
     if not name:
         raise UserError("Name a person, e.g. `@alice`.")
@@ -176,24 +187,36 @@ async def resolve_reference(session: AsyncSession, ctx: "Ctx", token: str) -> Pe
     q = (
         select(Person)
         .join(Identity, Identity.person_id == Person.id)
-        .where(or_(func.lower(Identity.handle) == lowered, func.lower(Person.display_name) == lowered,
-                   func.lower(Identity.user_id) == lowered))
+        .where(
+            or_(
+                func.lower(Identity.handle) == lowered,
+                func.lower(Person.display_name) == lowered,
+                func.lower(Identity.user_id) == lowered,
+            )
+        )
         .distinct()
     )
     if ctx.engagement is not None:
-        q = q.join(Membership, Membership.person_id == Person.id).where(
-            Membership.engagement_id == ctx.engagement.id
-        )
+        q = q.join(Membership, Membership.person_id == Person.id).where(Membership.engagement_id == ctx.engagement.id)
     found = list(await session.scalars(q))
     if not found and ctx.engagement is not None:
         # Not a member yet: anyone known on this platform and workspace.
-        found = list(await session.scalars(
-            select(Person).join(Identity, Identity.person_id == Person.id).where(
-                Identity.platform == ctx.place.platform, Identity.workspace_id == ctx.place.workspace_id,
-                or_(func.lower(Identity.handle) == lowered, func.lower(Person.display_name) == lowered,
-                    func.lower(Identity.user_id) == lowered),
-            ).distinct()
-        ))
+        found = list(
+            await session.scalars(
+                select(Person)
+                .join(Identity, Identity.person_id == Person.id)
+                .where(
+                    Identity.platform == ctx.place.platform,
+                    Identity.workspace_id == ctx.place.workspace_id,
+                    or_(
+                        func.lower(Identity.handle) == lowered,
+                        func.lower(Person.display_name) == lowered,
+                        func.lower(Identity.user_id) == lowered,
+                    ),
+                )
+                .distinct()
+            )
+        )
     if len(found) == 1:
         return found[0]
     if not found:

@@ -1,10 +1,12 @@
 """Where features plug in: commands, button actions, form submissions, timer kinds, DM listeners, hooks.
 The core and the front ends never need to change when a feature adds one of these."""
+
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 COMMANDS = ("standup", "demo", "cr", "defect", "cadence")
 
@@ -30,8 +32,9 @@ class Registry:
         self.hooks: dict[str, list[Callable[..., Awaitable[None]]]] = defaultdict(list)
         self.home_sections: list[Callable[..., Awaitable[Any]]] = []
 
-    def add_command(self, cmd: str, sub: str | None, handler: CommandHandler, *, usage: str = "",
-                    summary: str = "") -> None:
+    def add_command(
+        self, cmd: str, sub: str | None, handler: CommandHandler, *, usage: str = "", summary: str = ""
+    ) -> None:
         if cmd not in COMMANDS:
             raise ValueError(f"unknown command {cmd!r}")
         key = (cmd, sub.lower() if sub else None)

@@ -1,4 +1,5 @@
 """Settings read from environment variables (and an optional .env file)."""
+
 from __future__ import annotations
 
 import os

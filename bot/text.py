@@ -4,6 +4,7 @@ tokens (a time, a person) that each renderer turns into its platform's form.
 Tokens are delimited by Unicode private-use characters, which `clean()` strips from user input,
 so a user cannot forge a token (or a mention) by typing one.
 """
+
 from __future__ import annotations
 
 import re

@@ -2,6 +2,7 @@
 same transaction that runs its handler and marks it done, so its effects commit exactly once — on
 PostgreSQL with FOR UPDATE SKIP LOCKED so replicas share the work, on SQLite under BEGIN IMMEDIATE.
 A crash rolls the transaction back and the timer stays due: it fires after restart, late, once."""
+
 from __future__ import annotations
 
 import logging
@@ -42,9 +43,16 @@ def key_starts_with(session: AsyncSession, prefix: str):  # noqa: ANN201 - a SQL
 
 
 # Marks a batch's fired timers done: a Core statement on the table, run with one parameter set per timer.
-_MARK_DONE = (update(Timer.__table__).where(Timer.__table__.c.id == bindparam("timer_id"))
-              .values(status=bindparam("status"), fired_at=bindparam("fired_at"),
-                      lateness_seconds=bindparam("lateness_seconds"), fired_by=bindparam("fired_by")))
+_MARK_DONE = (
+    update(Timer.__table__)
+    .where(Timer.__table__.c.id == bindparam("timer_id"))
+    .values(
+        status=bindparam("status"),
+        fired_at=bindparam("fired_at"),
+        lateness_seconds=bindparam("lateness_seconds"),
+        fired_by=bindparam("fired_by"),
+    )
+)
 
 
 class _BatchNeedsCare(Exception):
@@ -57,16 +65,24 @@ class _BatchNeedsCare(Exception):
 
 
 class TimerService:
-    def __init__(self, core: "Cadence") -> None:
+    def __init__(self, core: Cadence) -> None:
         self.core = core
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
         self.batch_size = 200  # the most timers fired in one transaction
         self.first_batch = 25  # a burst starts with a batch this small (see run_due)
 
     # -- scheduling (inside the caller's transaction) -------------------------------------------
-    async def schedule(self, session: AsyncSession, *, kind: str, due_at: datetime, payload: dict[str, Any] | None = None,
-                       key: str | None = None, engagement_id: int | None = None,
-                       existing: Timer | None | object = _UNKNOWN) -> Timer:
+    async def schedule(
+        self,
+        session: AsyncSession,
+        *,
+        kind: str,
+        due_at: datetime,
+        payload: dict[str, Any] | None = None,
+        key: str | None = None,
+        engagement_id: int | None = None,
+        existing: Timer | object | None = _UNKNOWN,
+    ) -> Timer:
         """Create a timer; with a `key`, a pending one is rescheduled and a fired one is left alone.
         `existing`: the caller already loaded the timer under `key` (None: there is none), which saves the
         look-up when planning many at once."""
@@ -83,8 +99,16 @@ class TimerService:
                     existing.attempts = 0
                     self.core.note_due(due_at)
                 return existing
-        values = dict(kind=kind, key=key, due_at=due_at, payload=payload or {}, status="pending",
-                      engagement_id=engagement_id, attempts=0, created_at=self.core.clock.now())
+        values = {
+            "kind": kind,
+            "key": key,
+            "due_at": due_at,
+            "payload": payload or {},
+            "status": "pending",
+            "engagement_id": engagement_id,
+            "attempts": 0,
+            "created_at": self.core.clock.now(),
+        }
         if key is None:
             timer = Timer(**values)
             session.add(timer)
@@ -112,7 +136,8 @@ class TimerService:
 
     async def cancel_prefix(self, session: AsyncSession, key_prefix: str) -> int:
         result = await session.execute(
-            update(Timer).where(key_starts_with(session, key_prefix), Timer.status == "pending")
+            update(Timer)
+            .where(key_starts_with(session, key_prefix), Timer.status == "pending")
             .values(status="cancelled")
         )
         return result.rowcount
@@ -154,8 +179,7 @@ class TimerService:
         except _BatchNeedsCare as failure:
             return await self._claim_and_fire(limit, now, careful=failure)
 
-    async def _claim_and_fire(self, limit: int, now: datetime, *,
-                              careful: _BatchNeedsCare | None) -> tuple[int, int]:
+    async def _claim_and_fire(self, limit: int, now: datetime, *, careful: _BatchNeedsCare | None) -> tuple[int, int]:
         fired = 0
         async with self.core.writer_turn(), self.core.session_factory() as session:
             async with session.begin():
@@ -198,11 +222,13 @@ class TimerService:
         if len(ids) > 1:
             # Held in session.info: the identity map keeps only weak references.
             session.info["cadence.prefetched_engagements"] = list(
-                await session.scalars(select(Engagement).where(Engagement.id.in_(sorted(ids)))))
+                await session.scalars(select(Engagement).where(Engagement.id.in_(sorted(ids))))
+            )
             await prefetch_bindings(session, ids)
 
-    async def _fire_straight(self, session: AsyncSession, timer: Timer, now: datetime,
-                             marks: list[dict[str, Any]]) -> int:
+    async def _fire_straight(
+        self, session: AsyncSession, timer: Timer, now: datetime, marks: list[dict[str, Any]]
+    ) -> int:
         handler = self.core.registry.timers.get(timer.kind)
         if handler is None:
             return await self._fire(session, timer, now)  # records the failure; no handler to run
@@ -241,14 +267,17 @@ class TimerService:
         else:
             timer.due_at = now + _backoff(timer.attempts)
 
-    def _done(self, timer: Timer, now: datetime, lateness: timedelta,
-              marks: list[dict[str, Any]] | None = None) -> int:
+    def _done(self, timer: Timer, now: datetime, lateness: timedelta, marks: list[dict[str, Any]] | None = None) -> int:
         """Mark a fired timer done, unless its handler rescheduled or cancelled it. With `marks`, the row is
         written later by one executemany UPDATE for the whole batch (_MARK_DONE) and the object only shows
         the new values: through the unit of work, marking 1,000 timers cost as much as their handlers."""
         if timer.status == "done" or (timer.status == "pending" and timer.due_at <= now):
-            values = {"status": "done", "fired_at": now, "lateness_seconds": lateness.total_seconds(),
-                      "fired_by": self.worker_id}
+            values = {
+                "status": "done",
+                "fired_at": now,
+                "lateness_seconds": lateness.total_seconds(),
+                "fired_by": self.worker_id,
+            }
             for name, value in values.items():
                 if marks is None:
                     setattr(timer, name, value)

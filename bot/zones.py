@@ -1,4 +1,5 @@
 """Time zones: names and cities people type, resolved to IANA zones."""
+
 from __future__ import annotations
 
 from functools import lru_cache

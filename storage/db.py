@@ -1,8 +1,9 @@
 """Engines and sessions. One async engine per process; the URL users write is normalised to a driver."""
+
 from __future__ import annotations
 
 from sqlalchemy import event
-from sqlalchemy.engine import make_url, URL
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 

@@ -1,4 +1,5 @@
 """Alembic, driven from code: `upgrade(url)` brings any database to the newest schema."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -3,12 +3,13 @@
 PostgreSQL tests skip with a clear reason when no server answers on $CADENCE_TEST_PG
 (default postgresql://postgres@127.0.0.1:5432/test). In CI, CADENCE_REQUIRE_POSTGRES=1 turns that
 skip into a failure, so the PostgreSQL half cannot silently not run."""
+
 from __future__ import annotations
 
 import asyncio
 import os
 import shutil
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from bot.clock import ManualClock
 from storage.migrate import upgrade
 
 PG_ADMIN_URL = os.environ.get("CADENCE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
-START = datetime(2027, 1, 4, 8, 0, tzinfo=timezone.utc)  # a Monday
+START = datetime(2027, 1, 4, 8, 0, tzinfo=UTC)  # a Monday
 
 
 def _pg_reachable() -> str | None:
@@ -31,7 +32,7 @@ def _pg_reachable() -> str | None:
     try:
         asyncio.run(probe())
         return None
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return f"PostgreSQL not reachable at {PG_ADMIN_URL}: {type(exc).__name__}: {exc}"
 
 
@@ -107,8 +108,12 @@ async def _truncate(url: str) -> None:
 
     conn = await asyncpg.connect(url.replace("postgresql://", "postgres://"))
     try:
-        tables = [r["tablename"] for r in await conn.fetch(
-            "SELECT tablename FROM pg_tables WHERE schemaname='public' AND tablename <> 'alembic_version'")]
+        tables = [
+            r["tablename"]
+            for r in await conn.fetch(
+                "SELECT tablename FROM pg_tables WHERE schemaname='public' AND tablename <> 'alembic_version'"
+            )
+        ]
         if tables:
             await conn.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
     finally:
@@ -138,10 +143,10 @@ def clock() -> ManualClock:
 
 
 async def _make_core(url: str, clock: ManualClock):
+    import tempfile
+
     from bot.bootstrap import create_core
     from handlers.console.messenger import ConsoleMessenger
-
-    import tempfile
 
     # NORMAL: safe against a crash of the process (WAL), not a power cut; commits 100× cheaper.
     core = await create_core(url, clock=clock, migrate=False, sqlite_synchronous="NORMAL")

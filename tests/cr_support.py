@@ -1,4 +1,5 @@
 """Helpers for the change-request tests: file, assess, look at rows, decisions and the audit record."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -10,8 +11,13 @@ from storage.models import AuditEntry, Timer
 from storage.models.change_requests import ChangeRequest, ChangeRequestDecision
 from tests.helpers import click, reply_text, run, sent, submit
 
-SCOPE = {"title": "Single sign-on", "description": "Log in with the corporate IdP (SAML).",
-         "business_reason": "Security audit finding 12", "priority": "high", "wanted_by": "march 3"}
+SCOPE = {
+    "title": "Single sign-on",
+    "description": "Log in with the corporate IdP (SAML).",
+    "business_reason": "Security audit finding 12",
+    "priority": "high",
+    "wanted_by": "march 3",
+}
 ESTIMATE = {"effort_hours": "40", "cost": "6,000", "schedule_impact_days": "5", "risk": "medium", "notes": ""}
 
 
@@ -53,15 +59,24 @@ async def get(core, cr_id: int) -> ChangeRequest:
 
 async def decisions(core, cr_id: int) -> list[ChangeRequestDecision]:
     async with core.session_factory() as s:
-        return list(await s.scalars(select(ChangeRequestDecision).where(ChangeRequestDecision.request_id == cr_id)
-                                    .order_by(ChangeRequestDecision.id)))
+        return list(
+            await s.scalars(
+                select(ChangeRequestDecision)
+                .where(ChangeRequestDecision.request_id == cr_id)
+                .order_by(ChangeRequestDecision.id)
+            )
+        )
 
 
 async def steps(core, cr_id: int) -> list[AuditEntry]:
     async with core.session_factory() as s:
-        return list(await s.scalars(select(AuditEntry).where(AuditEntry.entity_type == "change_request",
-                                                             AuditEntry.entity_id == cr_id)
-                                    .order_by(AuditEntry.id)))
+        return list(
+            await s.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.entity_type == "change_request", AuditEntry.entity_id == cr_id)
+                .order_by(AuditEntry.id)
+            )
+        )
 
 
 async def transitions(core, cr_id: int) -> list[tuple[str | None, str | None]]:

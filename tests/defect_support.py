@@ -1,4 +1,5 @@
 """Shared set-up for the defect tests: an engagement with a vendor support calendar."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -10,8 +11,14 @@ from storage.models.defects import Defect
 from tests.helpers import make_engagement, reply_text, run
 
 
-async def engagement(core, *, support_tz: str = "UTC", country: str | None = None,
-                     warranty_end: date | None = None, escalation: bool = True):
+async def engagement(
+    core,
+    *,
+    support_tz: str = "UTC",
+    country: str | None = None,
+    warranty_end: date | None = None,
+    escalation: bool = True,
+):
     people = await make_engagement(core)
     # Standups and the weekly report are other features' business; off here so long clock jumps stay
     # quick and quiet.

@@ -1,4 +1,5 @@
 """Helpers that make tests read like transcripts."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -9,8 +10,14 @@ from bot.messages import Reply
 
 
 def actor(name: str, tz: str | None = "UTC", *, platform: str = "console", workspace: str = "local") -> Actor:
-    return Actor(platform=platform, workspace_id=workspace, user_id=name.lower(), display_name=name.capitalize(),
-                 tz=tz, handle=name.lower())
+    return Actor(
+        platform=platform,
+        workspace_id=workspace,
+        user_id=name.lower(),
+        display_name=name.capitalize(),
+        tz=tz,
+        handle=name.lower(),
+    )
 
 
 def place(channel: str = "general", *, platform: str = "console", workspace: str = "local") -> Place:
@@ -29,8 +36,14 @@ async def click(core, who: Actor, action_id: str, value: str = "", where: Place 
     return await core.handle_action(who, where or place(), action_id, value)
 
 
-async def submit(core, who: Actor, form_id: str, values: dict[str, Any], state: dict[str, Any] | None = None,
-                 where: Place | None = None) -> Reply:
+async def submit(
+    core,
+    who: Actor,
+    form_id: str,
+    values: dict[str, Any],
+    state: dict[str, Any] | None = None,
+    where: Place | None = None,
+) -> Reply:
     return await core.handle_form(who, where or place(), form_id, values, state or {})
 
 
@@ -73,8 +86,9 @@ DEFAULT_MEMBERS = {
 }
 
 
-async def make_engagement(core, key: str = "ACME", *, channel: str = "general",
-                          members: dict[str, tuple[str, list[str]]] | None = None) -> dict[str, Actor]:
+async def make_engagement(
+    core, key: str = "ACME", *, channel: str = "general", members: dict[str, tuple[str, list[str]]] | None = None
+) -> dict[str, Actor]:
     """Set up engagement `key` in `channel` (by alice) and give every member their roles.
     Returns the actors by name."""
     members = members or DEFAULT_MEMBERS

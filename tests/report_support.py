@@ -13,9 +13,10 @@ Timeline (UTC = London, the home zone, in January 2027):
 - Standups: victor and lena answer every prompt; dev answers Tue–Thu; quinn never answers; lena's
   Tuesday answer raises a blocker, her Wednesday answer ("none") closes it.
 """
+
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 
@@ -24,7 +25,7 @@ from tests.cr_support import assess, file_cr
 from tests.helpers import click, make_engagement, reply_text, run, say_dm
 from tests.standup_support import prompts_to
 
-UTC = timezone.utc
+UTC = UTC
 REPORT_AT = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)  # Monday 09:00 London
 
 
@@ -36,8 +37,10 @@ def at(*args: int) -> datetime:
 DONE = ["Finished the work", "More of it", "none"]
 PLAN: dict[str, dict[date, list[str]]] = {
     "victor": {date(2027, 1, d): DONE for d in (5, 6, 7, 8, 11)},
-    "lena": {**{date(2027, 1, d): DONE for d in (6, 7, 8, 11)},
-             date(2027, 1, 5): ["Code review", "Deploy", "Waiting for VPN access"]},
+    "lena": {
+        **{date(2027, 1, d): DONE for d in (6, 7, 8, 11)},
+        date(2027, 1, 5): ["Code review", "Deploy", "Waiting for VPN access"],
+    },
     "dev": {date(2027, 1, d): DONE for d in (5, 6, 7)},
     "quinn": {},
 }
@@ -46,9 +49,9 @@ PLAN: dict[str, dict[date, list[str]]] = {
 class Walker:
     """Moves the clock from due timer to due timer, answering standup prompts as PLAN says."""
 
-    def __init__(self, core, people) -> None:  # noqa: ANN001
+    def __init__(self, core, people) -> None:
         self.core, self.people = core, people
-        self.seen = {name: 0 for name in PLAN}
+        self.seen = dict.fromkeys(PLAN, 0)
 
     async def until(self, when: datetime) -> None:
         core = self.core
@@ -67,7 +70,7 @@ class Walker:
 
         for name, plan in PLAN.items():
             prompts = prompts_to(self.core, name)
-            for _ in prompts[self.seen[name]:]:
+            for _ in prompts[self.seen[name] :]:
                 async with self.core.session_factory() as s:
                     from storage.models import Identity, Person
 
@@ -78,7 +81,7 @@ class Walker:
             self.seen[name] = len(prompts)
 
 
-async def seed(core, until: datetime = REPORT_AT):  # noqa: ANN001
+async def seed(core, until: datetime = REPORT_AT):
     """The engagement above, with the clock moved to `until` (the weekly report fires on the way)."""
     people = await make_engagement(core)
     walker = Walker(core, people)
@@ -116,6 +119,6 @@ async def seed(core, until: datetime = REPORT_AT):  # noqa: ANN001
     return people
 
 
-async def engagement(core) -> Engagement:  # noqa: ANN001
+async def engagement(core) -> Engagement:
     async with core.session_factory() as s:
         return await s.scalar(select(Engagement).where(Engagement.key == "ACME"))

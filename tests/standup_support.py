@@ -1,4 +1,5 @@
 """Shared helpers of the standup tests (not fixtures: plain functions)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -28,8 +29,7 @@ def dms_to(core, user_id: str) -> list:
 
 
 def prompts_to(core, user_id: str) -> list:
-    return [d for d in dms_to(core, user_id) if d.card.title.startswith("Standup ·")
-            and "Reminder" not in d.card.text]
+    return [d for d in dms_to(core, user_id) if d.card.title.startswith("Standup ·") and "Reminder" not in d.card.text]
 
 
 def reminders_to(core, user_id: str) -> list:
@@ -60,8 +60,14 @@ def record_times(core) -> list[tuple[datetime, object]]:
 
 
 def prompt_times(log, user_id: str) -> list[datetime]:
-    return [t for t, d in log if d.op == "dm" and d.address.get("user_id") == user_id
-            and d.card.title.startswith("Standup ·") and "Reminder" not in d.card.text]
+    return [
+        t
+        for t, d in log
+        if d.op == "dm"
+        and d.address.get("user_id") == user_id
+        and d.card.title.startswith("Standup ·")
+        and "Reminder" not in d.card.text
+    ]
 
 
 def card_text(card) -> str:

@@ -1,4 +1,5 @@
 """The console, driven the way a person would: a real process, lines typed on its standard input."""
+
 from __future__ import annotations
 
 import os
@@ -13,26 +14,38 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def run_app(args: list[str], stdin: str = "", env: dict | None = None, timeout: int = 120) -> str:
-    proc = subprocess.run([sys.executable, "app.py", *args], input=stdin, capture_output=True, text=True,
-                          cwd=ROOT, timeout=timeout, env={**os.environ, **(env or {})})
+    proc = subprocess.run(
+        [sys.executable, "app.py", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return proc.stdout
 
 
 def test_console_session_with_virtual_clock(tmp_path):
-    script = "\n".join([
-        "as alice Europe/London",
-        "/cadence setup ACME Acme web shop",
-        "as priya Asia/Kolkata",
-        "/cadence whoami",
-        "as alice",
-        "/cadence role @priya developer",
-        "/cadence members",
-        "/cadense whoami",
-        "now",
-        "advance 3h",
-        "quit",
-    ]) + "\n"
+    script = (
+        "\n".join(
+            [
+                "as alice Europe/London",
+                "/cadence setup ACME Acme web shop",
+                "as priya Asia/Kolkata",
+                "/cadence whoami",
+                "as alice",
+                "/cadence role @priya developer",
+                "/cadence members",
+                "/cadense whoami",
+                "now",
+                "advance 3h",
+                "quit",
+            ]
+        )
+        + "\n"
+    )
     out = run_app(["console", "--virtual-clock", "--database-url", f"sqlite:///{tmp_path / 'c.db'}"], script)
     assert "Engagement set up" in out
     assert "Priya: developer in ACME." in out
@@ -78,8 +91,14 @@ def test_serve_answers_healthz_without_any_platform_credentials(tmp_path):
     env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1", "DATABASE_URL": f"sqlite:///{tmp_path / 's.db'}"}
     for k in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "MICROSOFT_APP_ID"):
         env.pop(k, None)
-    proc = subprocess.Popen([sys.executable, "app.py", "serve"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "app.py", "serve"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 60
         body = None

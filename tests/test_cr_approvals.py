@@ -1,11 +1,23 @@
 """Who may decide, and what a click does: self-approval, non-approvers, double clicks, decided requests,
 rejection with a reason, withdrawal, quorum rules through the policy command, re-approval after a
 scope or estimate change, delegation while an approver is away."""
+
 from __future__ import annotations
 
 from bot.change_requests import forms
-from tests.cr_support import (assess, card_text, decisions, dms_to, file_cr, get, pending_cr, said, steps,
-                              transitions, updates)
+from tests.cr_support import (
+    assess,
+    card_text,
+    decisions,
+    dms_to,
+    file_cr,
+    get,
+    pending_cr,
+    said,
+    steps,
+    transitions,
+    updates,
+)
 from tests.helpers import DEFAULT_MEMBERS, click, make_engagement, run, sent, submit
 
 
@@ -33,6 +45,7 @@ async def test_non_approver_clicks_are_refused_privately(core):
         assert r.form is None and "Only approvers" in said(r)
     # Someone who is not even a member, and a forged id.
     from tests.helpers import actor
+
     r = await click(core, actor("mallory"), "cr.approve", str(cr.id))
     assert "not a member of ACME" in said(r)
     r = await click(core, people["alice"], "cr.approve", "99999")
@@ -81,7 +94,7 @@ async def test_one_rejection_rejects_with_a_reason(core):
     await core.drain()
     cr = await get(core, cr.id)
     assert cr.state == "rejected" and cr.decision_comment == "Out of budget this quarter"
-    reject = [e for e in await steps(core, cr.id) if e.to_state == "rejected"][0]
+    reject = next(e for e in await steps(core, cr.id) if e.to_state == "rejected")
     assert reject.comment == "Out of budget this quarter" and reject.actor_label == "Alice"
     text = card_text(updates(core, "ACME-CR-1")[-1].card)
     assert "Out of budget this quarter" in text and "Alice rejected" in text and "Victor approved" in text
@@ -155,7 +168,9 @@ async def test_two_of_three_client_approvers_and_policy_permissions(core):
     assert "client side decides" in said(r)
     async with core.session_factory() as s:
         from sqlalchemy import select
+
         from storage.models import AuditEntry
+
         changes = list(await s.scalars(select(AuditEntry).where(AuditEntry.action == "cr_policy_changed")))
     assert len(changes) == 2
 
@@ -233,9 +248,13 @@ async def test_estimate_revision_resets_only_after_an_approval(core):
     # Nobody but the vendor side may assess; numbers are checked.
     r = await click(core, people["carol"], "cr.assess", str(cr.id))
     assert r.form is None and "Only the vendor PM or vendor lead" in said(r)
-    r = await submit(core, people["victor"], forms.ASSESS,
-                     {"effort_hours": "-1", "cost": "lots", "schedule_impact_days": "1.5", "risk": "extreme"},
-                     {"request_id": cr.id})
+    r = await submit(
+        core,
+        people["victor"],
+        forms.ASSESS,
+        {"effort_hours": "-1", "cost": "lots", "schedule_impact_days": "1.5", "risk": "extreme"},
+        {"request_id": cr.id},
+    )
     assert set(r.errors) == {"effort_hours", "cost", "schedule_impact_days", "risk"}
 
 
@@ -277,8 +296,7 @@ async def test_question_list_and_show(core):
     cr = await pending_cr(core, people)
     r = await click(core, people["alice"], "cr.question", str(cr.id))
     assert r.form.form_id == forms.QUESTION
-    r = await submit(core, people["alice"], forms.QUESTION, {"question": "Does it cover the mobile app?"},
-                     r.form.state)
+    r = await submit(core, people["alice"], forms.QUESTION, {"question": "Does it cover the mobile app?"}, r.form.state)
     await core.drain()
     assert dms_to(core, "carol", "Does it cover the mobile app?") and dms_to(core, "victor", "mobile app")
     assert [d for d in sent(core) if d.op == "post" and "Does it cover" in d.text]

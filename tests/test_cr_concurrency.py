@@ -1,6 +1,7 @@
 """Clicks at the same moment on PostgreSQL: two approvers at once both count (no lost approval), one
 approver's double click records one decision. Two cores on one database stand for two replicas; a
 pause inside the decision widens the window so the clicks really overlap."""
+
 from __future__ import annotations
 
 import asyncio
@@ -42,11 +43,12 @@ async def test_two_approvers_at_once_both_count(pg_core, pg_url, make_core, slow
             assert all("You approved" in t for t in texts), texts
             assert sum("Quorum reached" in t for t in texts) == 1, texts
             rows = await decisions(pg_core, cr.id)
-            assert sorted(d.approver_id for d in rows) == sorted(set(d.approver_id for d in rows))
+            assert sorted(d.approver_id for d in rows) == sorted({d.approver_id for d in rows})
             assert len(rows) == 4
             assert (await get(pg_core, cr.id)).state == "approved"
             assert [t for t in await transitions(pg_core, cr.id) if t[1] == "approved"] == [
-                ("pending_approval", "approved")]
+                ("pending_approval", "approved")
+            ]
     finally:
         await replica.engine.dispose()
 
@@ -57,8 +59,9 @@ async def test_double_click_at_once_records_one_decision(pg_core, pg_url, make_c
     replica = await make_core(pg_url)
     try:
         cr = await pending_cr(pg_core, people)
-        results = await asyncio.gather(*[
-            click(pg_core if i % 2 else replica, people["alice"], "cr.approve", str(cr.id)) for i in range(4)])
+        results = await asyncio.gather(
+            *[click(pg_core if i % 2 else replica, people["alice"], "cr.approve", str(cr.id)) for i in range(4)]
+        )
         texts = [said(r) for r in results]
         assert sum("You approved ACME-CR-1" in t for t in texts) == 1, texts
         assert sum("already" in t and "Nothing changed" in t for t in texts) == 3, texts
@@ -96,9 +99,12 @@ async def test_concurrent_filings_get_distinct_numbers(pg_core, pg_url, make_cor
     people = await make_engagement(pg_core)
     replica = await make_core(pg_url)
     try:
-        results = await asyncio.gather(*[
-            submit(pg_core if i % 2 else replica, people[name], forms.NEW, {**SCOPE, "title": f"Change {i}"}, {})
-            for i, name in enumerate(["carol", "dev", "alice", "quinn", "victor", "lena"])])
+        results = await asyncio.gather(
+            *[
+                submit(pg_core if i % 2 else replica, people[name], forms.NEW, {**SCOPE, "title": f"Change {i}"}, {})
+                for i, name in enumerate(["carol", "dev", "alice", "quinn", "victor", "lena"])
+            ]
+        )
         refs = sorted(said(r).split("Filed ")[1].split(" ")[0] for r in results)
         assert refs == sorted(f"ACME-CR-{n}" for n in range(1, 7))
     finally:

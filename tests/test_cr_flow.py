@@ -1,10 +1,10 @@
 """A change request end to end on the console: intake, assessment, two-sided approval, scheduling,
 delivery; the card edited in place at every step; every transition in the audit record."""
+
 from __future__ import annotations
 
 from bot.change_requests import forms
-from tests.cr_support import (SCOPE, assess, decisions, dms_to, file_cr, get, posts, said, steps, transitions,
-                              updates)
+from tests.cr_support import SCOPE, assess, decisions, dms_to, file_cr, get, posts, said, steps, transitions, updates
 from tests.helpers import click, make_engagement, reply_text, run, submit
 
 
@@ -45,8 +45,13 @@ async def test_full_flow(core):
     assert "delivered" in reply_text(r)
     assert (await get(core, cr.id)).state == "delivered"
     assert await transitions(core, cr.id) == [
-        (None, "submitted"), ("submitted", "assessed"), ("assessed", "pending_approval"),
-        ("pending_approval", "approved"), ("approved", "scheduled"), ("scheduled", "delivered")]
+        (None, "submitted"),
+        ("submitted", "assessed"),
+        ("assessed", "pending_approval"),
+        ("pending_approval", "approved"),
+        ("approved", "scheduled"),
+        ("scheduled", "delivered"),
+    ]
     entries = await steps(core, cr.id)
     assert [e.action for e in entries if e.action in ("approve",) and e.from_state == e.to_state] == ["approve"] * 2
     assert {e.actor_label for e in entries if e.action == "deliver"} == {"Lena"}
@@ -70,8 +75,7 @@ async def test_intake_validation(sqlite_core):
     r = await run(core, people["carol"], "/cr list all")
     assert "None." in reply_text(r)
     # Empty wanted-by is allowed; a standup blocker links back.
-    r = await submit(core, people["carol"], forms.NEW, {**SCOPE, "wanted_by": ""},
-                     {"from_standup_answer": 42})
+    r = await submit(core, people["carol"], forms.NEW, {**SCOPE, "wanted_by": ""}, {"from_standup_answer": 42})
     assert "Filed ACME-CR-1" in reply_text(r)
     r = await run(core, people["carol"], "/cr show ACME-CR-1")
     assert "standup blocker (answer #42)" in said(r)

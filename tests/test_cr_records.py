@@ -1,6 +1,7 @@
 """The record that contracts rely on: the audit log and the decisions cannot be edited or deleted
 (the database refuses), the CSV export holds every request and every step, and the contingency is
 drawn exactly, with a warning when 80 % is committed."""
+
 from __future__ import annotations
 
 import base64
@@ -30,9 +31,8 @@ async def test_records_cannot_be_edited_or_deleted(core, table):
     column = "comment" if table == "audit_log" else "decision"
     for statement in (f"UPDATE {table} SET {column} = 'reject'", f"DELETE FROM {table}"):
         with pytest.raises(DBAPIError, match="append-only"):
-            async with core.session_factory() as s:
-                async with s.begin():
-                    await s.execute(text(statement))
+            async with core.session_factory() as s, s.begin():
+                await s.execute(text(statement))
     assert len(await steps(core, cr.id)) >= 6
 
 
@@ -43,7 +43,7 @@ async def test_csv_export(core):
     cr2 = await pending_cr(core, people, requester="dev")
     r = await click(core, people["carol"], "cr.reject", str(cr2.id))
     await submit(core, people["carol"], r.form.form_id, {"reason": 'Too costly, "for now"\nmaybe Q3'}, r.form.state)
-    await file_cr(core, people["dev"], title="=HYPERLINK(\"http://x\")", wanted_by="")
+    await file_cr(core, people["dev"], title='=HYPERLINK("http://x")', wanted_by="")
 
     r = await run(core, people["dev"], "/cr export")
     assert not r.public  # posted through the outbox, in the channel where it was asked
@@ -59,22 +59,27 @@ async def test_csv_export(core):
 
     requests = rows(files["ACME-change-requests"])
     assert [(x["id"], x["state"]) for x in requests] == [
-        ("ACME-CR-1", "approved"), ("ACME-CR-2", "rejected"), ("ACME-CR-3", "submitted")]
+        ("ACME-CR-1", "approved"),
+        ("ACME-CR-2", "rejected"),
+        ("ACME-CR-3", "submitted"),
+    ]
     first = requests[0]
     assert first["cost"] == "6000.00" and first["effort_hours"] == "40.00" and first["requested_by"] == "Carol"
     assert first["wanted_by"] == "2027-03-03" and first["requested_at_utc"] == "2027-01-04T08:00:00+00:00"
     assert "Alice: approve at 2027-01-04T08:00:00+00:00" in first["decisions_this_round"]
     assert requests[1]["decision_comment"] == 'Too costly, "for now"\nmaybe Q3'
-    assert requests[2]["title"] == "'=HYPERLINK(\"http://x\")"  # no formula in a spreadsheet
+    assert requests[2]["title"] == '\'=HYPERLINK("http://x")'  # no formula in a spreadsheet
 
     history = rows(files["ACME-change-request-history"])
     cr1_steps = [(h["action"], h["from_state"], h["to_state"], h["by"]) for h in history if h["request"] == "ACME-CR-1"]
     assert cr1_steps == [
-        ("submit", "", "submitted", "Carol"), ("assess", "submitted", "assessed", "Victor"),
+        ("submit", "", "submitted", "Carol"),
+        ("assess", "submitted", "assessed", "Victor"),
         ("request_approval", "assessed", "pending_approval", "Cadence"),
         ("approve", "pending_approval", "pending_approval", "Alice"),
         ("approve", "pending_approval", "pending_approval", "Victor"),
-        ("approve", "pending_approval", "approved", "Victor")]
+        ("approve", "pending_approval", "approved", "Victor"),
+    ]
     rejected = [h for h in history if h["request"] == "ACME-CR-2" and h["to_state"] == "rejected"]
     assert rejected[0]["comment"] == 'Too costly, "for now"\nmaybe Q3' and rejected[0]["by"] == "Carol"
     assert len(history) == len([e for i in (cr1.id, cr2.id, cr2.id + 1) for e in await steps(core, i)])
@@ -95,7 +100,8 @@ async def test_contingency_drawn_and_warned_at_80_percent(core):
     assert not posts(core, "contingency is committed")
     cr2 = await pending_cr(core, people, cost="7000")
     assert "committed 6,000.00 of 15,000.00 (40 %); remaining 9,000.00" in card_text(
-        updates(core, "ACME-CR-2")[-1].card)
+        updates(core, "ACME-CR-2")[-1].card
+    )
     cr3 = await pending_cr(core, people, cost="3000.50")
     await _approve(core, people, cr2)  # 13 000 of 15 000: crosses 80 %
     [warning] = posts(core, "contingency is committed")
@@ -133,6 +139,7 @@ async def test_cr_settings(core):
     cr = await pending_cr(core, people, cost="6000")
     assert "Cost: EUR 6,000.00" in card_text(updates(core, "ACME-CR-1")[-1].card)
     from tests.cr_support import timers
+
     due = sorted(t.due_at.isoformat() for t in await timers(core, f"cr.remind:{cr.id}:"))
     assert due == ["2027-01-05T04:00:00+00:00", "2027-01-05T09:30:00+00:00"]  # 09:30 in Kolkata and London
     r = await run(core, people["dev"], "/cr settings")

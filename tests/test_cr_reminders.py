@@ -1,13 +1,14 @@
 """Reminders at each approver's local 10:00 on their work days, escalation after 3 work days (once),
 delegates reminded while an approver is away, nothing left running after a decision."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from tests.cr_support import dms_to, pending_cr, posts, steps, timers
 from tests.helpers import DEFAULT_MEMBERS, click, make_engagement, run
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def at(*args) -> datetime:
@@ -98,4 +99,5 @@ async def test_zone_change_replans_reminders_and_card_shows_absence(core):
     await run(core, people["alice"], "/cadence ooo today")
     await core.drain()
     from tests.cr_support import card_text, updates
+
     assert "Alice (out of office)" in card_text(updates(core, "ACME-CR-1")[-1].card)

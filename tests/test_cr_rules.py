@@ -1,4 +1,5 @@
 """The pure rules of change requests: the state table, quorum rules, money and contingency."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -73,17 +74,29 @@ def test_who_may():
 
 # -- quorum -----------------------------------------------------------------------------------------
 
-MEMBERS = {1: ["client_sponsor"], 2: ["client_pm"], 3: ["client_pm"], 4: ["vendor_pm"], 5: ["developer"],
-           6: ["vendor_pm"]}
+MEMBERS = {
+    1: ["client_sponsor"],
+    2: ["client_pm"],
+    3: ["client_pm"],
+    4: ["vendor_pm"],
+    5: ["developer"],
+    6: ["vendor_pm"],
+}
 
 
 def pol(client="all", vendor="any", n_client=None, n_vendor=None, both=True) -> Policy:
     def g(roles, rule, n):
         return {"roles": roles, "rule": rule, **({"n": n} if n else {})}
 
-    return Policy.from_dict({"groups": {"client": g(["client_sponsor", "client_pm"], client, n_client),
-                                        "vendor": g(["vendor_pm"], vendor, n_vendor)},
-                             "both_sides_required": both})
+    return Policy.from_dict(
+        {
+            "groups": {
+                "client": g(["client_sponsor", "client_pm"], client, n_client),
+                "vendor": g(["vendor_pm"], vendor, n_vendor),
+            },
+            "both_sides_required": both,
+        }
+    )
 
 
 def test_all_rule_needs_every_client_approver_and_the_vendor():
@@ -143,9 +156,13 @@ def test_parse_rule():
             parse_rule(bad)
 
 
-@given(decisions=st.dictionaries(st.sampled_from(list(MEMBERS)), st.sampled_from(["approve", "reject"])),
-       requester=st.sampled_from(list(MEMBERS)), rule=st.sampled_from(["all", "any", "n_of_m"]),
-       n=st.integers(1, 3), both=st.booleans())
+@given(
+    decisions=st.dictionaries(st.sampled_from(list(MEMBERS)), st.sampled_from(["approve", "reject"])),
+    requester=st.sampled_from(list(MEMBERS)),
+    rule=st.sampled_from(["all", "any", "n_of_m"]),
+    n=st.integers(1, 3),
+    both=st.booleans(),
+)
 def test_quorum_invariants(decisions, requester, rule, n, both):
     p = pol(client=rule, n_client=n if rule == "n_of_m" else None, both=both)
     t = tally(p, MEMBERS, requester, decisions)
@@ -159,6 +176,7 @@ def test_quorum_invariants(decisions, requester, rule, n, both):
 
 
 # -- money ------------------------------------------------------------------------------------------
+
 
 def test_amounts_are_exact_decimals():
     assert parse_amount("12,500") == Decimal("12500.00")

@@ -1,7 +1,8 @@
 """Business-hours arithmetic: exact to the minute across weekends, holidays, nights and DST."""
+
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -10,7 +11,7 @@ from hypothesis import strategies as st
 
 from bot.defects.calendar import AroundTheClock, BusinessHours
 
-UTC = timezone.utc
+UTC = UTC
 BERLIN = ZoneInfo("Europe/Berlin")
 NY = ZoneInfo("America/New_York")
 H = timedelta(hours=1)

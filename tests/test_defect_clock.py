@@ -1,7 +1,8 @@
 """Pure SLA clock computation: pauses, severity changes, stops — no database."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -10,7 +11,7 @@ from bot.defects.calendar import AroundTheClock, BusinessHours
 from bot.defects.severity import parse_severity, split_severity
 from bot.defects.sla import Policy, elapsed_at, instant_at, parse_duration, resolution_clock, response_clock
 
-UTC = timezone.utc
+UTC = UTC
 H = timedelta(hours=1)
 T0 = datetime(2027, 1, 4, 8, tzinfo=UTC)  # Monday
 
@@ -64,8 +65,19 @@ def test_policy_targets_and_durations():
 
 
 def test_severity_aliases():
-    for text, sev in {"S1": "s1", "sev1": "s1", "SEV-2": "s2", "p1": "s1", "P3": "s3", "critical": "s1",
-                      "Level 1": "s1", "level 2": "s2", "s 1": "s1", "severity 4": "s4", "minor": "s4"}.items():
+    for text, sev in {
+        "S1": "s1",
+        "sev1": "s1",
+        "SEV-2": "s2",
+        "p1": "s1",
+        "P3": "s3",
+        "critical": "s1",
+        "Level 1": "s1",
+        "level 2": "s2",
+        "s 1": "s1",
+        "severity 4": "s4",
+        "minor": "s4",
+    }.items():
         assert parse_severity(text) == sev, text
     assert parse_severity("s5") is None and parse_severity("banana") is None
     assert split_severity("Level 1: Checkout down") == ("s1", "Checkout down")
@@ -76,8 +88,7 @@ pause_lists = st.lists(st.tuples(st.integers(0, 24 * 60 * 20), st.integers(1, 24
 
 
 @settings(max_examples=150, deadline=None)
-@given(pauses=pause_lists, minutes=st.integers(1, 60 * 24 * 10),
-       business=st.booleans())
+@given(pauses=pause_lists, minutes=st.integers(1, 60 * 24 * 10), business=st.booleans())
 def test_due_instant_and_elapsed_agree_with_pauses(pauses, minutes, business):
     cal = BusinessHours(tz="Europe/Berlin", country="DE") if business else AroundTheClock()
     intervals, cursor = [], T0

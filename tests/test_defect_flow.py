@@ -1,4 +1,5 @@
 """Filing, the lifecycle, who may act, list/show/assign/export on the controlled clock."""
+
 from __future__ import annotations
 
 import base64
@@ -75,12 +76,21 @@ async def test_lifecycle_buttons_and_permissions(core, clock):
     d = await defect(core)
     assert d.state == "closed" and d.reopen_count == 1
     async with core.session_factory() as s:
-        trail = [(e.action, e.from_state, e.to_state) for e in await s.scalars(
-            select(AuditEntry).where(AuditEntry.entity_type == "defect").order_by(AuditEntry.id))]
+        trail = [
+            (e.action, e.from_state, e.to_state)
+            for e in await s.scalars(
+                select(AuditEntry).where(AuditEntry.entity_type == "defect").order_by(AuditEntry.id)
+            )
+        ]
     assert trail == [
-        ("filed", None, "open"), ("ack", "open", "acknowledged"), ("wait", "acknowledged", "waiting_on_client"),
-        ("start", "waiting_on_client", "in_progress"), ("resolve", "in_progress", "resolved"),
-        ("reopen", "resolved", "reopened"), ("resolve", "reopened", "resolved"), ("close", "resolved", "closed"),
+        ("filed", None, "open"),
+        ("ack", "open", "acknowledged"),
+        ("wait", "acknowledged", "waiting_on_client"),
+        ("start", "waiting_on_client", "in_progress"),
+        ("resolve", "in_progress", "resolved"),
+        ("reopen", "resolved", "reopened"),
+        ("resolve", "reopened", "resolved"),
+        ("close", "resolved", "closed"),
     ]
     await core.drain()
     # The card was edited in place; the closed card has no buttons left.
@@ -93,8 +103,16 @@ async def test_form_filing_validation_and_standup_link(core, clock):
     people = await engagement(core)
     r = await run(core, people["carol"], "/defect new")
     assert r.form and r.form.form_id == "defect.new"
-    values = {"title": "Export is slow", "severity": "s3", "environment": "prod", "steps": "1. export",
-              "expected": "10 s", "actual": "5 min", "affected_users": "finance", "attachment": "javascript:alert(1)"}
+    values = {
+        "title": "Export is slow",
+        "severity": "s3",
+        "environment": "prod",
+        "steps": "1. export",
+        "expected": "10 s",
+        "actual": "5 min",
+        "affected_users": "finance",
+        "attachment": "javascript:alert(1)",
+    }
     r = await submit(core, people["carol"], "defect.new", values)
     assert "attachment" in r.errors
     # Opened from a standup blocker: the form is the standup feature's pre-filled copy of ours.
@@ -105,16 +123,23 @@ async def test_form_filing_validation_and_standup_link(core, clock):
     async with core.session_factory() as s, s.begin():
         eng = await s.scalar(select(Engagement).where(Engagement.key == "ACME"))
         dev = await s.scalar(select(Person).where(Person.display_name == "Dev"))
-        entry = StandupEntry(engagement_id=eng.id, person_id=dev.id, day=date(2027, 1, 4),
-                             questions=["q1", "q2", "Anything blocking you?"], blocker_index=2,
-                             answers=["a", "b", "Export takes 5 minutes"], status="answered",
-                             updated_at=clock.now())
+        entry = StandupEntry(
+            engagement_id=eng.id,
+            person_id=dev.id,
+            day=date(2027, 1, 4),
+            questions=["q1", "q2", "Anything blocking you?"],
+            blocker_index=2,
+            answers=["a", "b", "Export takes 5 minutes"],
+            status="answered",
+            updated_at=clock.now(),
+        )
         s.add(entry)
         await s.flush()
         form = intake_form("defect", entry, eng, dev)
     assert form.form_id == "defect.new" and form.state == {"from_standup_answer": entry.id}
-    r = await submit(core, people["carol"], "defect.new", {**values, "attachment": "https://files.example/har"},
-                     form.state)
+    r = await submit(
+        core, people["carol"], "defect.new", {**values, "attachment": "https://files.example/har"}, form.state
+    )
     assert "Filed ACME-D-1 (S3)" in reply_text(r)
     d = await defect(core)
     assert d.source_standup_answer_id == entry.id and d.attachment_url == "https://files.example/har"
@@ -199,8 +224,9 @@ async def test_change_severity_button_form_and_permissions(core, clock):
     assert r.form and r.form.form_id == "defect.severity" and r.form.inputs[0].initial == "s3"
     r = await submit(core, people["victor"], "defect.severity", {"severity": "s3", "reason": ""}, r.form.state)
     assert set(r.errors) == {"severity", "reason"}
-    r = await submit(core, people["victor"], "defect.severity", {"severity": "s2", "reason": "core flow"},
-                     {"defect_id": d.id})
+    r = await submit(
+        core, people["victor"], "defect.severity", {"severity": "s2", "reason": "core flow"}, {"defect_id": d.id}
+    )
     assert "now S2 (was S3)" in reply_text(r)
     r = await run(core, people["carol"], "/defect severity 1 s1")
     assert "Say why" in reply_text(r)

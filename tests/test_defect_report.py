@@ -1,7 +1,8 @@
 """SLA report figures against hand-computed values; the policy command."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -10,7 +11,7 @@ from storage.models import Engagement
 from tests.defect_support import all_text, defect, engagement
 from tests.helpers import click, reply_text, run
 
-UTC = timezone.utc
+UTC = UTC
 H = timedelta(hours=1)
 
 
@@ -72,7 +73,9 @@ async def test_report_figures(core, clock):
     # D4: S4 response is 2 business days = 18 business hours; 5 have run since Tue 09:00.
     assert open_["ACME-D-4"]["clock"] == "response" and open_["ACME-D-4"]["time_left"] == 13 * H
     assert [(b["ref"], b["clock"], b["at"]) for b in stats["breaches"]] == [
-        ("ACME-D-2", "response", at(4, 12)), ("ACME-D-3", "resolution", at(5, 10))]
+        ("ACME-D-2", "response", at(4, 12)),
+        ("ACME-D-3", "resolution", at(5, 10)),
+    ]
     assert stats["out_of_warranty"] == ["ACME-D-4"]
     # A window that only sees D3's resolution (after its breach was already known) and nothing else.
     assert late["resolution"] == {"met": 0, "missed": 0, "pct": None}

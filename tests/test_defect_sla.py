@@ -1,9 +1,10 @@
 """SLA clocks and timers on the controlled clock: pause/resume, severity changes, reopen, warnings and
 breaches exactly once and never after a stop, a restart while a timer is due, concurrent acknowledges."""
+
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -13,7 +14,7 @@ from storage.models import AuditEntry, Timer
 from tests.defect_support import defect, engagement, notices
 from tests.helpers import advance, click, reply_text, run, sent
 
-UTC = timezone.utc
+UTC = UTC
 H = timedelta(hours=1)
 
 
@@ -70,8 +71,9 @@ async def test_nothing_fires_after_resolve(core, clock):
         await advance(core, hours=1)
     assert notices(core, n, "%") == [] and notices(core, n, "breached") == []
     async with core.session_factory() as s:
-        pending = await s.scalar(select(func.count()).select_from(Timer).where(
-            Timer.kind == "defect.sla", Timer.status == "pending"))
+        pending = await s.scalar(
+            select(func.count()).select_from(Timer).where(Timer.kind == "defect.sla", Timer.status == "pending")
+        )
     assert pending == 0
 
 
@@ -140,8 +142,9 @@ async def test_severity_up_then_down(core, clock):
     await core.drain()
     assert notices(core, n2, "response") == []
     async with core.session_factory() as s:
-        change = await s.scalar(select(AuditEntry).where(AuditEntry.action == "severity_changed")
-                                .order_by(AuditEntry.id))
+        change = await s.scalar(
+            select(AuditEntry).where(AuditEntry.action == "severity_changed").order_by(AuditEntry.id)
+        )
     assert change.data["from"] == "s3" and change.data["to"] == "s1" and change.comment == "whole team blocked"
 
 
@@ -223,8 +226,9 @@ async def test_concurrent_acknowledges_on_postgres(pg_core, clock):
         await run(core, people["carol"], f"/defect s2 Race {i}")
     for number in (1, 2, 3):
         d = await defect(core, number)
-        replies = await asyncio.gather(click(core, people["dev"], "defect.ack", str(d.id)),
-                                       click(core, people["lena"], "defect.ack", str(d.id)))
+        replies = await asyncio.gather(
+            click(core, people["dev"], "defect.ack", str(d.id)), click(core, people["lena"], "defect.ack", str(d.id))
+        )
         texts = sorted(reply_text(r) for r in replies)
         assert sum("Acknowledged ACME-D" in t for t in texts) == 1, texts
         assert sum("already been acknowledged" in t for t in texts) == 1, texts
@@ -277,8 +281,12 @@ async def test_a_timer_does_not_wait_for_a_defect_being_changed_on_postgres(pg_c
 async def test_concurrent_filings_get_distinct_numbers_on_postgres(pg_core, clock):
     core = pg_core
     people = await engagement(core)
-    replies = await asyncio.gather(*(run(core, people[who], f"/defect s3 Parallel {i}")
-                                     for i, who in enumerate(("carol", "alice", "dev", "victor"))))
+    replies = await asyncio.gather(
+        *(
+            run(core, people[who], f"/defect s3 Parallel {i}")
+            for i, who in enumerate(("carol", "alice", "dev", "victor"))
+        )
+    )
     assert all("Filed ACME-D-" in reply_text(r) for r in replies), [reply_text(r) for r in replies]
     numbers = sorted(reply_text(r).split("ACME-D-")[1].split(" ")[0] for r in replies)
     assert numbers == ["1", "2", "3", "4"]

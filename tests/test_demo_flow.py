@@ -1,9 +1,10 @@
 """Demo flow on the controlled clock: schedule → confirm → announcement with invite → agenda →
 reminders → outcome; move and cancel; restart between scheduling and reminder."""
+
 from __future__ import annotations
 
 import base64
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from icalendar import Calendar
 from sqlalchemy import func, select
@@ -13,7 +14,7 @@ from storage.models import AuditEntry, Engagement, Timer
 from storage.models.demos import Demo, DemoOutcome
 from tests.helpers import advance, click, dm, make_engagement, reply_text, run, sent, submit
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def confirm_button(reply):
@@ -60,9 +61,14 @@ async def test_schedule_shows_understanding_and_saves_nothing_until_confirmed(co
 
 async def test_refusals_save_nothing(core):
     people = await make_engagement(core)
-    for text, why in [("yesterday 3pm", "past"), ("on the 5th 3pm", "no month"), ("03/04 3pm", "could be"),
-                      ("banana", "no time of day"), ("3pm IST", "ambiguous"), ("mar 14 2:30am America/New_York",
-                                                                                    "does not exist")]:
+    for text, why in [
+        ("yesterday 3pm", "past"),
+        ("on the 5th 3pm", "no month"),
+        ("03/04 3pm", "could be"),
+        ("banana", "no time of day"),
+        ("3pm IST", "ambiguous"),
+        ("mar 14 2:30am America/New_York", "does not exist"),
+    ]:
         reply = await run(core, people["carol"], f"/demo schedule {text}")
         assert reply.private and reply.private[0].tone == "warning", text
         assert why in reply_text(reply), (text, reply_text(reply))
@@ -92,8 +98,14 @@ async def test_announcement_invite_reminders_agenda_outcome(core):
     button = asks[0].card.buttons[0]
     form = await click(core, people["victor"], button.action_id, button.value, where=dm(people["victor"]))
     assert form.form is not None
-    r = await submit(core, people["victor"], "demo.agenda", {"text": "New checkout flow"}, form.form.state,
-                     where=dm(people["victor"]))
+    r = await submit(
+        core,
+        people["victor"],
+        "demo.agenda",
+        {"text": "New checkout flow"},
+        form.form.state,
+        where=dm(people["victor"]),
+    )
     assert "New checkout flow" in reply_text(r)
     r = await run(core, people["dev"], "/demo agenda 1 Search filters")
     assert "Search filters" in reply_text(r)
@@ -200,8 +212,12 @@ async def test_tampered_confirmation_is_refused(core):
     people = await make_engagement(core)
     r = await click(core, people["carol"], "demo.confirm", '{"op":"new","start":"garbage","tz":"UTC"}')
     assert "not valid" in reply_text(r)
-    r = await click(core, people["carol"], "demo.confirm",
-                    '{"op":"new","start":"2027-01-05T15:00:00+00:00","tz":"UTC","rrule":"FREQ=SECONDLY"}')
+    r = await click(
+        core,
+        people["carol"],
+        "demo.confirm",
+        '{"op":"new","start":"2027-01-05T15:00:00+00:00","tz":"UTC","rrule":"FREQ=SECONDLY"}',
+    )
     assert "not valid" in reply_text(r)
     assert await count(core, Demo) == 0
 
@@ -220,8 +236,14 @@ async def test_restart_between_scheduling_and_reminder_fires_once(db_url, clock,
     reminders = [d for c in (a, b) for d in sent(c) if "Demo tomorrow: Demo A" in d.text]
     assert len(reminders) == 1
     async with a.session_factory() as s:
-        assert await s.scalar(select(func.count()).select_from(Timer).where(
-            Timer.key.like("demo:%remind:1440"), Timer.status == "done")) == 1
+        assert (
+            await s.scalar(
+                select(func.count())
+                .select_from(Timer)
+                .where(Timer.key.like("demo:%remind:1440"), Timer.status == "done")
+            )
+            == 1
+        )
     await a.engine.dispose()
     await b.engine.dispose()
 

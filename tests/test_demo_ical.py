@@ -1,20 +1,28 @@
 """The .ics invites, parsed back with icalendar; and the demo tables match migration 0003."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar
 
 from bot.demos.ical import IcsDemo, Override, attachment, cancel, request
 
-UTC = timezone.utc
+UTC = UTC
 NOW = datetime(2027, 1, 4, 8, tzinfo=UTC)
 
 
 def demo(**kw) -> IcsDemo:
-    base = dict(uid="abc@cadence", sequence=0, title="Sprint demo (Acme)", description="ACME-DEMO-1",
-                start=datetime(2027, 1, 7, 20, tzinfo=UTC), duration=timedelta(minutes=45), zone="America/New_York")
+    base = {
+        "uid": "abc@cadence",
+        "sequence": 0,
+        "title": "Sprint demo (Acme)",
+        "description": "ACME-DEMO-1",
+        "start": datetime(2027, 1, 7, 20, tzinfo=UTC),
+        "duration": timedelta(minutes=45),
+        "zone": "America/New_York",
+    }
     base.update(kw)
     return IcsDemo(**base)
 
@@ -36,11 +44,19 @@ def test_single_demo_request():
 
 
 def test_series_with_exception_and_moved_occurrence():
-    d = demo(rrule="FREQ=WEEKLY;INTERVAL=2;BYDAY=TH", sequence=3,
-             exdates=[datetime(2027, 1, 21, 20, tzinfo=UTC)],
-             overrides=[Override(datetime(2027, 2, 4, 20, tzinfo=UTC), datetime(2027, 2, 5, 20, tzinfo=UTC),
-                                 datetime(2027, 2, 5, 21, tzinfo=UTC))])
-    cal, (master, moved) = events(request(d, NOW))
+    d = demo(
+        rrule="FREQ=WEEKLY;INTERVAL=2;BYDAY=TH",
+        sequence=3,
+        exdates=[datetime(2027, 1, 21, 20, tzinfo=UTC)],
+        overrides=[
+            Override(
+                datetime(2027, 2, 4, 20, tzinfo=UTC),
+                datetime(2027, 2, 5, 20, tzinfo=UTC),
+                datetime(2027, 2, 5, 21, tzinfo=UTC),
+            )
+        ],
+    )
+    _cal, (master, moved) = events(request(d, NOW))
     assert master["rrule"].to_ical() == b"FREQ=WEEKLY;INTERVAL=2;BYDAY=TH"
     assert master["exdate"].dts[0].dt == datetime(2027, 1, 21, 15, tzinfo=ZoneInfo("America/New_York"))
     assert str(moved["uid"]) == str(master["uid"]) and int(moved["sequence"]) == 3
@@ -51,8 +67,11 @@ def test_series_with_exception_and_moved_occurrence():
 def test_cancellations():
     cal, (ev,) = events(cancel(demo(sequence=1), NOW))
     assert str(cal["method"]) == "CANCEL" and str(ev["status"]) == "CANCELLED" and int(ev["sequence"]) == 1
-    occ = Override(datetime(2027, 1, 21, 20, tzinfo=UTC), datetime(2027, 1, 21, 20, tzinfo=UTC),
-                   datetime(2027, 1, 21, 21, tzinfo=UTC))
+    occ = Override(
+        datetime(2027, 1, 21, 20, tzinfo=UTC),
+        datetime(2027, 1, 21, 20, tzinfo=UTC),
+        datetime(2027, 1, 21, 21, tzinfo=UTC),
+    )
     cal, (ev,) = events(cancel(demo(rrule="FREQ=WEEKLY;INTERVAL=2;BYDAY=TH", sequence=2), NOW, occ))
     assert ev.decoded("recurrence-id") == datetime(2027, 1, 21, 15, tzinfo=ZoneInfo("America/New_York"))
 
@@ -83,12 +102,14 @@ def test_demo_tables_match_migration(db_url):
     engine = create_engine(db_url)
     try:
         with engine.connect() as conn:
-            ctx = MigrationContext.configure(conn, opts={
-                "compare_type": True,
-                "include_name": lambda name, type_, parent: type_ != "table" or name in mine,
-            })
-            diff = [d for d in compare_metadata(ctx, Base.metadata)
-                    if any(t in repr(d) for t in mine)]
+            ctx = MigrationContext.configure(
+                conn,
+                opts={
+                    "compare_type": True,
+                    "include_name": lambda name, type_, parent: type_ != "table" or name in mine,
+                },
+            )
+            diff = [d for d in compare_metadata(ctx, Base.metadata) if any(t in repr(d) for t in mine)]
     finally:
         engine.dispose()
     assert diff == []

@@ -1,7 +1,8 @@
 """Forms, DMs, series moves and the text outcome command."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -9,7 +10,7 @@ from sqlalchemy import select
 from storage.models.demos import Demo, DemoOccurrence, DemoOutcome
 from tests.helpers import advance, click, dm, make_engagement, reply_text, run, sent, submit
 
-UTC = timezone.utc
+UTC = UTC
 NY = ZoneInfo("America/New_York")
 
 
@@ -17,14 +18,15 @@ async def test_form_refuses_per_field_then_confirms(core):
     people = await make_engagement(core)
     r = await run(core, people["carol"], "/demo new")
     assert r.form is not None and r.form.form_id == "demo.new"
-    bad = await submit(core, people["carol"], "demo.new", {"title": "Review", "when": "on the 5th 3pm",
-                                                           "duration": "lots"})
+    bad = await submit(
+        core, people["carol"], "demo.new", {"title": "Review", "when": "on the 5th 3pm", "duration": "lots"}
+    )
     assert set(bad.errors) == {"duration"}
-    bad = await submit(core, people["carol"], "demo.new", {"title": "Review", "when": "on the 5th 3pm",
-                                                           "duration": "45"})
+    bad = await submit(
+        core, people["carol"], "demo.new", {"title": "Review", "when": "on the 5th 3pm", "duration": "45"}
+    )
     assert "no month" in bad.errors["when"]
-    ok = await submit(core, people["carol"], "demo.new", {"title": "Review", "when": "tomorrow 9am",
-                                                          "duration": "45"})
+    ok = await submit(core, people["carol"], "demo.new", {"title": "Review", "when": "tomorrow 9am", "duration": "45"})
     assert not ok.errors and "Duration: 45 min" in reply_text(ok)
     await click(core, people["carol"], "demo.confirm", ok.private[0].buttons[0].value)
     async with core.session_factory() as s:
@@ -34,7 +36,9 @@ async def test_form_refuses_per_field_then_confirms(core):
 
 async def test_schedule_from_a_dm_announces_in_the_home_channel(core):
     people = await make_engagement(core)
-    r = await run(core, people["victor"], "/demo schedule next thu 3pm Europe/Berlin | Sprint 5", where=dm(people["victor"]))
+    r = await run(
+        core, people["victor"], "/demo schedule next thu 3pm Europe/Berlin | Sprint 5", where=dm(people["victor"])
+    )
     assert "Thu 7 Jan 2027 15:00 Europe/Berlin" in reply_text(r)
     assert "Thu 7 Jan 2027 19:30 Asia/Kolkata" in reply_text(r)  # Victor's own zone
     await click(core, people["victor"], "demo.confirm", r.private[0].buttons[0].value, where=dm(people["victor"]))
@@ -85,8 +89,12 @@ async def test_outcome_by_command(core):
 
 async def test_ids_and_unknowns(core):
     people = await make_engagement(core)
-    for text, why in [("/demo cancel 9", "no demo ACME-DEMO-9"), ("/demo cancel xyz", "not a demo id"),
-                      ("/demo cancel OTHER-DEMO-1", "belongs to OTHER"), ("/demo move 1", "Usage")]:
+    for text, why in [
+        ("/demo cancel 9", "no demo ACME-DEMO-9"),
+        ("/demo cancel xyz", "not a demo id"),
+        ("/demo cancel OTHER-DEMO-1", "belongs to OTHER"),
+        ("/demo move 1", "Usage"),
+    ]:
         assert why in reply_text(await run(core, people["carol"], text)), text
 
 
@@ -131,8 +139,10 @@ async def test_concurrent_confirms(core):
     b = await run(core, people["victor"], "/demo schedule tomorrow 11:00 | Demo B")
     va, vb = a.private[0].buttons[0].value, b.private[0].buttons[0].value
     results = await asyncio.gather(
-        click(core, people["carol"], "demo.confirm", va), click(core, people["carol"], "demo.confirm", va),
-        click(core, people["victor"], "demo.confirm", vb))
+        click(core, people["carol"], "demo.confirm", va),
+        click(core, people["carol"], "demo.confirm", va),
+        click(core, people["victor"], "demo.confirm", vb),
+    )
     titles = sorted(r.update.title for r in results if r.update is not None)
     assert titles[0] == "Already scheduled" and len(titles) == 3, [reply_text(r) for r in results]
     async with core.session_factory() as s:

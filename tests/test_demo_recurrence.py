@@ -1,9 +1,10 @@
 """Weekly series across DST changes: 15:00 local on both sides, in the pure expansion and through
 the bot (occurrences materialised one after another, reminders at the right UTC instant)."""
+
 from __future__ import annotations
 
 import base64
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar
@@ -15,7 +16,7 @@ from storage.models.demos import DemoOccurrence
 from tests.helpers import advance, click, make_engagement, reply_text, run, sent
 
 NY = ZoneInfo("America/New_York")
-UTC = timezone.utc
+UTC = UTC
 
 
 def test_spring_forward_keeps_local_time():

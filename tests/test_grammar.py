@@ -1,4 +1,5 @@
 """The shared command grammar and help, including hostile input."""
+
 from __future__ import annotations
 
 import pytest
@@ -10,15 +11,18 @@ from bot.text import InputTooLong, clean, person, when
 from tests.helpers import actor, make_engagement, reply_text, run
 
 
-@pytest.mark.parametrize("text,cmd,sub,rest", [
-    ("/cr new Add SSO", "cr", "new", "Add SSO"),
-    ("cr new Add SSO", "cr", "new", "Add SSO"),
-    ("  /DEFECT  s1   Login down ", "defect", "s1", "Login down"),
-    ("/standup", "standup", None, ""),
-    ("help", "help", None, ""),
-    ("", "help", None, ""),
-    ("/cadence role <@U123|bob> qa", "cadence", "role", "<@U123|bob> qa"),
-])
+@pytest.mark.parametrize(
+    "text,cmd,sub,rest",
+    [
+        ("/cr new Add SSO", "cr", "new", "Add SSO"),
+        ("cr new Add SSO", "cr", "new", "Add SSO"),
+        ("  /DEFECT  s1   Login down ", "defect", "s1", "Login down"),
+        ("/standup", "standup", None, ""),
+        ("help", "help", None, ""),
+        ("", "help", None, ""),
+        ("/cadence role <@U123|bob> qa", "cadence", "role", "<@U123|bob> qa"),
+    ],
+)
 def test_parse(text, cmd, sub, rest):
     p = parse(text)
     assert (p.cmd, p.sub, p.rest) == (cmd, sub, rest)
@@ -59,11 +63,28 @@ async def test_help_and_corrections(sqlite_core):
     assert "Did you mean `/cadence`" in reply_text(r)
 
 
-@pytest.mark.parametrize("text", [
-    "", " ", "/", "//", "x" * 10_000, "<!channel> ping", "<!here|here>", "*bold* _it_ `code`",
-    "<script>alert(1)</script>", "🙂" * 500, "\x00\x01\x02", "cr new \u202e\u2066", "/cadence setup",
-    "/cadence setup !!!", "/cadence role", "/cadence tz Mars/Olympus", "/cadence ooo yesterday to blah",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        " ",
+        "/",
+        "//",
+        "x" * 10_000,
+        "<!channel> ping",
+        "<!here|here>",
+        "*bold* _it_ `code`",
+        "<script>alert(1)</script>",
+        "🙂" * 500,
+        "\x00\x01\x02",
+        "cr new \u202e\u2066",
+        "/cadence setup",
+        "/cadence setup !!!",
+        "/cadence role",
+        "/cadence tz Mars/Olympus",
+        "/cadence ooo yesterday to blah",
+    ],
+)
 async def test_hostile_input_gets_an_answer_and_changes_nothing(sqlite_core, text):
     core = sqlite_core
     r = await run(core, actor("mallory"), text)

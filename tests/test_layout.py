@@ -1,4 +1,5 @@
 """The domain stays platform-neutral, and nothing uses naive time."""
+
 from __future__ import annotations
 
 import re

@@ -1,16 +1,23 @@
 """The neutral message model survives its stored form unchanged (every outgoing message is stored as
 Card.to_dict() in the outbox and rebuilt with Card.from_dict() to be delivered)."""
+
 from dataclasses import asdict
 
 from bot.messages import Attachment, Button, Card, Field
 
 
 def full_card() -> Card:
-    return Card(title="CR-7 approved", text="by *both* sides", fields=[Field("Cost", "3 days"), Field("Risk", "low", False)],
-                buttons=[Button("Open", "cr.open", "7", "primary")],
-                sections=[Card(title="History", fields=[Field("a", "b")], buttons=[Button("x", "y")])],
-                footer="audit #12", tone="good", attachments=[Attachment("cr.csv", "YSxi", "text/csv", "CR export")],
-                image_url="https://example.test/chart.png")
+    return Card(
+        title="CR-7 approved",
+        text="by *both* sides",
+        fields=[Field("Cost", "3 days"), Field("Risk", "low", False)],
+        buttons=[Button("Open", "cr.open", "7", "primary")],
+        sections=[Card(title="History", fields=[Field("a", "b")], buttons=[Button("x", "y")])],
+        footer="audit #12",
+        tone="good",
+        attachments=[Attachment("cr.csv", "YSxi", "text/csv", "CR export")],
+        image_url="https://example.test/chart.png",
+    )
 
 
 def test_to_dict_holds_every_field_of_the_dataclasses():

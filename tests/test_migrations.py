@@ -1,6 +1,8 @@
 """Alembic owns the schema: upgrade from empty on both databases, and models match migrations."""
+
 from __future__ import annotations
 
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -18,7 +20,8 @@ async def _diff(url: str) -> list:
     engine = create_engine(url)
     try:
         async with engine.connect() as conn:
-            def compare(sync_conn):  # noqa: ANN001
+
+            def compare(sync_conn):
                 mc = MigrationContext.configure(sync_conn, opts={"compare_type": False})
                 return compare_metadata(mc, Base.metadata)
 
@@ -52,7 +55,7 @@ async def test_downgrade_to_empty_and_up_again_on_sqlite(tmp_path: Path):
 
 
 async def test_audit_log_is_append_only_in_the_database(any_db_url):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from storage.models import AuditEntry
 
@@ -61,8 +64,16 @@ async def test_audit_log_is_append_only_in_the_database(any_db_url):
 
     sf = session_factory(engine)
     async with sf() as s, s.begin():
-        s.add(AuditEntry(entity_type="x", entity_id=1, action="made", actor_label="t", data={},
-                         at=datetime(2027, 1, 1, tzinfo=timezone.utc)))
+        s.add(
+            AuditEntry(
+                entity_type="x",
+                entity_id=1,
+                action="made",
+                actor_label="t",
+                data={},
+                at=datetime(2027, 1, 1, tzinfo=UTC),
+            )
+        )
     with pytest.raises(Exception, match="append-only"):
         async with sf() as s, s.begin():
             await s.execute(sa.update(AuditEntry).values(comment="edited"))

@@ -1,4 +1,5 @@
 """Delivery: retries with backoff, Retry-After, order per conversation, permanent failures, in-place updates."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -31,7 +32,7 @@ class FlakyMessenger:
         return Sent(message_id=f"m{len(self.delivered)}", channel_id=out.address.get("channel_id"))
 
 
-async def post(core, text: str, channel: str = "general", ref_key: str | None = None):  # noqa: ANN001
+async def post(core, text: str, channel: str = "general", ref_key: str | None = None):
     async with core.session_factory() as s, s.begin():
         return await core.outbox.post_place(s, place(channel), Card(text=text), ref_key=ref_key)
 
@@ -72,7 +73,7 @@ async def test_permanent_failure_is_recorded_once_and_does_not_block(core):
     core.messengers["console"] = m
     seen = []
 
-    async def on_fail(session, core_, message) -> None:  # noqa: ANN001
+    async def on_fail(session, core_, message) -> None:
         seen.append(message.last_error)
 
     core.registry.add_hook("delivery_failed", on_fail)
@@ -152,6 +153,8 @@ async def test_claimed_messages_are_recorded_as_sent_with_where_they_landed(core
     await core.drain()
     async with core.session_factory() as s:
         rows = list(await s.scalars(select(OutboxMessage).where(OutboxMessage.id.in_([x.id for x in msgs]))))
-    assert sorted((r.status, r.attempts, r.lease_until, r.sent_at == core.clock.now()) for r in rows) == \
-        [("sent", 1, None, True)] * 5
+    assert (
+        sorted((r.status, r.attempts, r.lease_until, r.sent_at == core.clock.now()) for r in rows)
+        == [("sent", 1, None, True)] * 5
+    )
     assert sorted(r.platform_message_id for r in rows) == [f"m{i}" for i in range(1, 6)]

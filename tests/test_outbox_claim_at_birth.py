@@ -1,6 +1,7 @@
 """On SQLite, messages a timer batch creates are claimed as they are inserted and delivered from memory
 (bot/outbox.py, insert_queued(claim=True) and hand_over): once, in order, and never lost. On PostgreSQL
 they take the regular claim."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -15,23 +16,28 @@ from tests.helpers import make_engagement, place
 from tests.test_outbox import FlakyMessenger
 
 
-async def _notices(core, *titles: str, due_in: timedelta = timedelta(minutes=1)) -> None:  # noqa: ANN001
+async def _notices(core, *titles: str, due_in: timedelta = timedelta(minutes=1)) -> None:
     async with core.session_factory() as s, s.begin():
         eng = await by_key(s, "ACME")
         for title in titles:
             await notices.schedule(s, core, eng, due_at=core.clock.now() + due_in, title=title)
 
 
-async def _engagement_delivering_to(core, messenger: FlakyMessenger) -> FlakyMessenger:  # noqa: ANN001
+async def _engagement_delivering_to(core, messenger: FlakyMessenger) -> FlakyMessenger:
     await make_engagement(core)
     core.messengers["console"] = messenger
     return messenger
 
 
-async def _rows(core) -> list[OutboxMessage]:  # noqa: ANN001
+async def _rows(core) -> list[OutboxMessage]:
     async with core.session_factory() as s:
-        return list(await s.scalars(select(OutboxMessage).where(OutboxMessage.payload["title"].as_string()
-                                                                .like("NOTICE-%")).order_by(OutboxMessage.id)))
+        return list(
+            await s.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.payload["title"].as_string().like("NOTICE-%"))
+                .order_by(OutboxMessage.id)
+            )
+        )
 
 
 async def test_a_fired_notice_is_claimed_at_birth_and_sent_once(sqlite_core):
@@ -42,8 +48,9 @@ async def test_a_fired_notice_is_claimed_at_birth_and_sent_once(sqlite_core):
     assert await core.timers.run_due() == 1
     rows = await _rows(core)
     # Committed already claimed: no other worker may take it while its lease runs.
-    assert [(r.status, r.attempts, r.lease_until) for r in rows] == \
-        [("sending", 1, core.clock.now() + core.outbox.lease)]
+    assert [(r.status, r.attempts, r.lease_until) for r in rows] == [
+        ("sending", 1, core.clock.now() + core.outbox.lease)
+    ]
     assert await core.outbox.deliver_due() == 1
     assert [o.card.title for o in m.delivered] == ["NOTICE-1"]
     assert [(r.status, r.attempts, r.lease_until) for r in await _rows(core)] == [("sent", 1, None)]

@@ -1,5 +1,6 @@
 """The health report on a seeded engagement (tests/report_support.py): figures match hand-computed
 values, the chart is a valid PNG of sensible size, the weekly report is posted once a week."""
+
 from __future__ import annotations
 
 import base64
@@ -13,7 +14,7 @@ from tests.helpers import sent
 from tests.report_support import REPORT_AT, at, engagement, seed
 
 
-def reports_posted(core):  # noqa: ANN001
+def reports_posted(core):
     return [d for d in sent(core) if d.op == "post" and d.card.title.startswith("ACME health report")]
 
 
@@ -48,8 +49,11 @@ async def test_figures_of_a_seeded_week_match_hand_computed_values(core, tmp_pat
     c = f.change_requests
     assert {k: v for k, v in c.by_state.items() if v} == {"approved": 1, "pending_approval": 1}
     assert (c.filed, c.approved) == (2, 1)
-    assert (c.approved_cost, c.contingency_fund, c.contingency_left) == (Decimal("6000.00"), Decimal("15000.00"),
-                                                                          Decimal("9000.00"))
+    assert (c.approved_cost, c.contingency_fund, c.contingency_left) == (
+        Decimal("6000.00"),
+        Decimal("15000.00"),
+        Decimal("9000.00"),
+    )
     assert [(w.ref, w.days) for w in c.waiting] == [("ACME-CR-2", 6)]
 
     # Defects: D-1 met both targets; D-2 missed both. MTTA (1 h + 2 h) / 2; MTTR 2 h (D-1 only).
@@ -60,20 +64,25 @@ async def test_figures_of_a_seeded_week_match_hand_computed_values(core, tmp_pat
     assert d["mtta"] == timedelta(hours=1, minutes=30) and d["mttr"] == timedelta(hours=2)
     assert d["open_by_severity"] == {"s1": 1, "s2": 0, "s3": 0, "s4": 0}
     assert [(b["ref"], b["clock"], b["at"]) for b in d["breaches"]] == [
-        ("ACME-D-2", "response", at(2027, 1, 4, 13, 0)), ("ACME-D-2", "resolution", at(2027, 1, 5, 12, 0))]
+        ("ACME-D-2", "response", at(2027, 1, 4, 13, 0)),
+        ("ACME-D-2", "resolution", at(2027, 1, 5, 12, 0)),
+    ]
 
     # Demos: Thursday's accepted with remarks; the next of the series two weeks later.
     m = f.demos
-    assert (m.last_at, m.last_outcome, m.last_remarks) == (at(2027, 1, 7, 15, 0), "accepted_with_remarks",
-                                                           "Fix the totals rounding")
+    assert (m.last_at, m.last_outcome, m.last_remarks) == (
+        at(2027, 1, 7, 15, 0),
+        "accepted_with_remarks",
+        "Fix the totals rounding",
+    )
     assert m.next_at == at(2027, 1, 21, 15, 0) and m.stale_flag is None
 
-    assert f.flags == ["ACME-CR-2 has waited 6 days for approval.",
-                       "2 SLA breaches in the last week: ACME-D-2."]
+    assert f.flags == ["ACME-CR-2 has waited 6 days for approval.", "2 SLA breaches in the last week: ACME-D-2."]
 
     # Trends, oldest week first: only the last week had defects; D-2 open at its end.
-    assert [(w.response_pct, w.resolution_pct, w.open_at_end) for w in f.defect_weeks] == \
-        [(None, None, 0)] * 7 + [(50.0, 50.0, 1)]
+    assert [(w.response_pct, w.resolution_pct, w.open_at_end) for w in f.defect_weeks] == [(None, None, 0)] * 7 + [
+        (50.0, 50.0, 1)
+    ]
     # The week before: only Quinn's Monday 4 Jan was prompted (St John's), unanswered.
     assert f.participation_weeks == [None] * 6 + [0.0, 68.4]
 
@@ -113,6 +122,5 @@ async def test_weekly_report_posted_with_its_chart(sqlite_core, tmp_path):
 
         from storage.models import Timer
 
-        pending = list(await s.scalars(select(Timer).where(Timer.kind == "report.weekly",
-                                                            Timer.status == "pending")))
+        pending = list(await s.scalars(select(Timer).where(Timer.kind == "report.weekly", Timer.status == "pending")))
     assert [(t.key, t.due_at) for t in pending] == [("report.weekly:1:2027-W03", at(2027, 1, 18, 9, 0))]

@@ -1,5 +1,6 @@
 """The console, as a real process: the report's chart and the export's zip are written to files
 under ./reports and their paths printed."""
+
 from __future__ import annotations
 
 import os
@@ -13,16 +14,34 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_console_writes_report_chart_and_export_zip(tmp_path):
-    script = "\n".join([
-        "as alice Europe/London",
-        "/cadence setup ACME Acme web shop",
-        "/cadence report",
-        "/cadence export",
-        "quit",
-    ]) + "\n"
-    proc = subprocess.run([sys.executable, str(ROOT / "app.py"), "console", "--virtual-clock", "--database-url",
-                           f"sqlite:///{tmp_path / 'c.db'}"], input=script, capture_output=True, text=True,
-                          cwd=tmp_path, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    script = (
+        "\n".join(
+            [
+                "as alice Europe/London",
+                "/cadence setup ACME Acme web shop",
+                "/cadence report",
+                "/cadence export",
+                "quit",
+            ]
+        )
+        + "\n"
+    )
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "app.py"),
+            "console",
+            "--virtual-clock",
+            "--database-url",
+            f"sqlite:///{tmp_path / 'c.db'}",
+        ],
+        input=script,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = proc.stdout
     assert "ACME health report — last week" in out

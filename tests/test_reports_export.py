@@ -1,5 +1,6 @@
 """`/cadence export`, `/cadence report` on demand, the App Home section, and the report without some
 features installed."""
+
 from __future__ import annotations
 
 import base64
@@ -7,17 +8,17 @@ import csv
 import io
 import sys
 import zipfile
-from datetime import datetime, timezone
+from datetime import UTC
 
 from bot.reports import figures
 from bot.reports.chart import chart_data, render_png
 from tests.helpers import make_engagement, place, reply_text, run, sent
-from tests.report_support import REPORT_AT, at, seed
+from tests.report_support import seed
 
-UTC = timezone.utc
+UTC = UTC
 
 
-def unzip(delivered) -> dict[str, list[dict[str, str]] | str]:  # noqa: ANN001
+def unzip(delivered) -> dict[str, list[dict[str, str]] | str]:
     (att,) = delivered.card.attachments
     assert att.mime == "application/zip"
     zf = zipfile.ZipFile(io.BytesIO(base64.b64decode(att.content_b64)))
@@ -28,7 +29,7 @@ def unzip(delivered) -> dict[str, list[dict[str, str]] | str]:  # noqa: ANN001
     return out
 
 
-def latest_dm(core, user: str):  # noqa: ANN001
+def latest_dm(core, user: str):
     return [d for d in sent(core) if d.op == "dm" and d.address.get("user_id") == user][-1]
 
 
@@ -43,19 +44,29 @@ async def test_export_report_on_demand_and_home_on_the_seeded_week(sqlite_core, 
     await core.drain()
     d = latest_dm(core, "alice")
     files = unzip(d)
-    assert sorted(files) == ["README.txt", "change_request_history.csv", "change_requests.csv", "defects.csv",
-                             "demo_outcomes.csv", "standup_answers.csv"]
+    assert sorted(files) == [
+        "README.txt",
+        "change_request_history.csv",
+        "change_requests.csv",
+        "defects.csv",
+        "demo_outcomes.csv",
+        "standup_answers.csv",
+    ]
     assert [row["id"] for row in files["change_requests.csv"]] == ["ACME-CR-1", "ACME-CR-2"]
     assert [(row["id"], row["severity"]) for row in files["defects.csv"]] == [("ACME-D-1", "S2"), ("ACME-D-2", "S1")]
-    assert [(row["demo"], row["starts_at_utc"], row["outcome"], row["remarks"]) for row in files["demo_outcomes.csv"]] \
-        == [("ACME-DEMO-1", "2027-01-07T15:00:00+00:00", "Accepted with remarks", "Fix the totals rounding")]
+    assert [
+        (row["demo"], row["starts_at_utc"], row["outcome"], row["remarks"]) for row in files["demo_outcomes.csv"]
+    ] == [("ACME-DEMO-1", "2027-01-07T15:00:00+00:00", "Accepted with remarks", "Fix the totals rounding")]
     history = files["change_request_history.csv"]
     assert history and all("2027-01-04" <= row["at_utc"][:10] <= "2027-01-10" for row in history)
     answers = files["standup_answers.csv"]
     # Quinn's Monday (St John's) and Tue–Fri of four participants, three questions each.
     assert len(answers) == 17 * 3
-    assert {row["answer"] for row in answers if row["person"] == "Lena" and row["date"] == "2027-01-05"} == \
-        {"Code review", "Deploy", "Waiting for VPN access"}
+    assert {row["answer"] for row in answers if row["person"] == "Lena" and row["date"] == "2027-01-05"} == {
+        "Code review",
+        "Deploy",
+        "Waiting for VPN access",
+    }
     assert [row["blocker"] for row in answers if row["blocker"]] == ["Waiting for VPN access"]
     assert "Range: 2027-01-04 to 2027-01-10 (whole days in Europe/London)" in files["README.txt"]
     # The console wrote the zip to a file and says where.
@@ -109,8 +120,14 @@ async def test_report_and_export_without_some_features(sqlite_core, monkeypatch,
     core = sqlite_core
     core.messengers["console"].files_dir = tmp_path
     people = await make_engagement(core)
-    for name in ("bot.defects.report", "bot.defects.export", "storage.models.defects",
-                 "bot.change_requests.service", "bot.change_requests.export", "storage.models.change_requests"):
+    for name in (
+        "bot.defects.report",
+        "bot.defects.export",
+        "storage.models.defects",
+        "bot.change_requests.service",
+        "bot.change_requests.export",
+        "storage.models.change_requests",
+    ):
         monkeypatch.setitem(sys.modules, name, None)
     async with core.session_factory() as s:
         from sqlalchemy import select

@@ -1,8 +1,9 @@
 """The weekly report's schedule: Monday 09:00 in the home zone across a DST change, settings changes,
 off/on, who may change it; and the pure slot arithmetic."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from types import SimpleNamespace
 
 from sqlalchemy import select
@@ -11,7 +12,7 @@ from bot.reports import schedule
 from storage.models import Timer
 from tests.helpers import make_engagement, reply_text, run, sent
 
-UTC = timezone.utc
+UTC = UTC
 NY_ONLY = {"alice": ("America/New_York", ["client_sponsor"])}
 
 
@@ -19,11 +20,11 @@ def at(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)
 
 
-def eng(tz: str, **report) -> SimpleNamespace:  # noqa: ANN003
+def eng(tz: str, **report) -> SimpleNamespace:
     return SimpleNamespace(id=7, home_tz=tz, settings={"report": report} if report else {})
 
 
-async def walk(core, until: datetime, log: list) -> None:  # noqa: ANN001
+async def walk(core, until: datetime, log: list) -> None:
     """Timer to timer up to `until`, noting when each report is delivered."""
     core.messengers["console"].on_deliver = lambda d: log.append((core.clock.now(), d))
     while True:
@@ -39,7 +40,7 @@ def report_times(log: list) -> list[datetime]:
     return [t for t, d in log if d.op == "post" and "health report" in d.card.title]
 
 
-async def pending(core) -> list[Timer]:  # noqa: ANN001
+async def pending(core) -> list[Timer]:
     async with core.session_factory() as s:
         return list(await s.scalars(select(Timer).where(Timer.kind == schedule.KIND, Timer.status == "pending")))
 
@@ -68,12 +69,20 @@ async def test_weekly_report_fires_once_a_week_at_nine_new_york_across_dst(sqlit
     log: list = []
     await walk(core, at(2027, 3, 30), log)
     # 09:00 EST = 14:00 UTC before Sun 14 Mar; 09:00 EDT = 13:00 UTC after.
-    assert report_times(log) == [at(2027, 3, 1, 14, 0), at(2027, 3, 8, 14, 0), at(2027, 3, 15, 13, 0),
-                                 at(2027, 3, 22, 13, 0), at(2027, 3, 29, 13, 0)]
+    assert report_times(log) == [
+        at(2027, 3, 1, 14, 0),
+        at(2027, 3, 8, 14, 0),
+        at(2027, 3, 15, 13, 0),
+        at(2027, 3, 22, 13, 0),
+        at(2027, 3, 29, 13, 0),
+    ]
     assert [(t.key, t.due_at) for t in await pending(core)] == [("report.weekly:1:2027-W14", at(2027, 4, 5, 13, 0))]
     async with core.session_factory() as s:
-        done = list(await s.scalars(select(Timer.key).where(Timer.kind == schedule.KIND, Timer.status == "done")
-                                    .order_by(Timer.due_at)))
+        done = list(
+            await s.scalars(
+                select(Timer.key).where(Timer.kind == schedule.KIND, Timer.status == "done").order_by(Timer.due_at)
+            )
+        )
     assert done == [f"report.weekly:1:2027-W{w:02d}" for w in (9, 10, 11, 12, 13)]
 
 

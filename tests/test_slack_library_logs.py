@@ -1,4 +1,5 @@
 """The loggers handed to slack_sdk / slack-bolt carry an explicit level (handlers/slack/library_logs.py)."""
+
 from __future__ import annotations
 
 import logging

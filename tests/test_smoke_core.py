@@ -1,4 +1,4 @@
-from tests.helpers import make_engagement, place, reply_text, run, sent
+from tests.helpers import make_engagement, reply_text, run, sent
 
 
 async def test_setup_and_roles(core):

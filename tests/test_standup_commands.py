@@ -1,8 +1,9 @@
 """`/standup` commands: early answers, edit until the digest, join/leave, config (form and one-liners),
 report, unblock, and friendly refusals."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
@@ -10,7 +11,7 @@ from storage.models import AuditEntry
 from tests.helpers import make_engagement, reply_text, run, say_dm, submit
 from tests.standup_support import all_text, digests, entries, goto, prompts_to, timers
 
-UTC = timezone.utc
+UTC = UTC
 SMALL = {  # a smaller team where the whole one is not needed (fewer timers: a faster test)
     "alice": ("Europe/London", ["client_sponsor"]),
     "lena": ("Asia/Kolkata", ["vendor_lead"]),
@@ -28,9 +29,10 @@ async def test_early_answer_then_no_prompt_and_edit_until_digest(sqlite_core):
     # Monday 08:00 UTC = 13:30 in Kolkata: Victor's Monday was never prompted; /standup answers Monday now.
     r = await run(core, people["quinn"], "/standup")  # 04:30 in St John's: answers Quinn's Monday early
     assert r.form is not None and r.form.form_id == "standup.answer"
-    assert [i.label for i in r.form.inputs][0].startswith("What did you finish")
-    r = await submit(core, people["quinn"], "standup.answer", {"q0": "Tests", "q1": "More tests", "q2": ""},
-                     r.form.state)
+    assert next(i.label for i in r.form.inputs).startswith("What did you finish")
+    r = await submit(
+        core, people["quinn"], "standup.answer", {"q0": "Tests", "q1": "More tests", "q2": ""}, r.form.state
+    )
     assert "recorded" in reply_text(r)
     await goto(core, at(2027, 1, 4, 13, 30))
     assert not prompts_to(core, "quinn")  # already answered: no prompt at 09:30
@@ -39,16 +41,20 @@ async def test_early_answer_then_no_prompt_and_edit_until_digest(sqlite_core):
 
     r = await run(core, people["quinn"], "/standup edit")
     assert r.form and r.form.inputs[0].initial == "Tests"
-    r = await submit(core, people["quinn"], "standup.answer",
-                     {"q0": "Tests", "q1": "More tests", "q2": "Blocked by staging"}, r.form.state)
+    r = await submit(
+        core,
+        people["quinn"],
+        "standup.answer",
+        {"q0": "Tests", "q1": "More tests", "q2": "Blocked by staging"},
+        r.form.state,
+    )
     assert "Updated" in reply_text(r)
     r = await run(core, people["quinn"], "/standup")  # answered already: the edit form again
-    assert r.form and "Save" == r.form.submit_label
+    assert r.form and r.form.submit_label == "Save"
 
     await goto(core, at(2027, 1, 5, 10, 0))  # Monday's digest
     assert digests(core) and "Blocked by staging" in digests(core)[0].card.sections[0].text
-    r = await submit(core, people["quinn"], "standup.answer", {"q0": "x", "q1": "y", "q2": "z"},
-                     {"entry_id": mon.id})
+    r = await submit(core, people["quinn"], "standup.answer", {"q0": "x", "q1": "y", "q2": "z"}, {"entry_id": mon.id})
     assert "already posted" in reply_text(r)
     # Someone else's entry cannot be answered by tampering with the form state.
     r = await submit(core, people["lena"], "standup.answer", {"q0": "x"}, {"entry_id": mon.id})
@@ -107,9 +113,14 @@ async def test_config_one_liners(sqlite_core):
     assert "Sun" in reply_text(r)
     r = await run(core, people["lena"], "/standup config reminder 30")
     assert "after 30 min" in reply_text(r)
-    for bad, says in [("prompt 25:00", "not a time"), ("days funday", "not a list of days"),
-                      ("digest 10:00 Mars/Olympus", "time zone"), ("reminder soon", "number"),
-                      ("question remove 9", "number"), ("colour blue", "don't know the setting")]:
+    for bad, says in [
+        ("prompt 25:00", "not a time"),
+        ("days funday", "not a list of days"),
+        ("digest 10:00 Mars/Olympus", "time zone"),
+        ("reminder soon", "number"),
+        ("question remove 9", "number"),
+        ("colour blue", "don't know the setting"),
+    ]:
         r = await run(core, people["lena"], f"/standup config {bad}")
         assert says in reply_text(r), (bad, reply_text(r))
     async with core.session_factory() as session:
@@ -132,8 +143,13 @@ async def test_config_form(sqlite_core):
     bad = {**values, "prompt_time": "nine", "questions": "", "blocker_question": "7"}
     r = await submit(core, people["alice"], "standup.config", bad, form.state)
     assert set(r.errors) >= {"prompt_time", "questions"}
-    good = {**values, "prompt_time": "10:00", "questions": "Done?\nNext?\nBlocked?\nMood?", "blocker_question": "3",
-            "digest_channel": "home"}
+    good = {
+        **values,
+        "prompt_time": "10:00",
+        "questions": "Done?\nNext?\nBlocked?\nMood?",
+        "blocker_question": "3",
+        "digest_channel": "home",
+    }
     r = await submit(core, people["alice"], "standup.config", good, form.state)
     assert not r.errors and "10:00" in reply_text(r) and "4. Mood?" in reply_text(r)
     r = await submit(core, people["dev"], "standup.config", good, form.state)
@@ -156,11 +172,14 @@ async def test_digest_channel_here(sqlite_core):
 
 async def test_report_unblock_and_streaks(sqlite_core):
     core = sqlite_core
-    people = await make_engagement(core, members={
-        "alice": ("Europe/London", ["client_sponsor"]),
-        "dev": ("Asia/Kathmandu", ["developer"]),
-        "quinn": ("America/St_Johns", ["qa"]),
-    })
+    people = await make_engagement(
+        core,
+        members={
+            "alice": ("Europe/London", ["client_sponsor"]),
+            "dev": ("Asia/Kathmandu", ["developer"]),
+            "quinn": ("America/St_Johns", ["qa"]),
+        },
+    )
     await run(core, people["alice"], "/standup config reminder 0")
     # Quinn answers every day; a blocker raised on Tuesday, repeated Wednesday, gone on Thursday.
     answers = {4: "none", 5: "Waiting for VPN access", 6: "Waiting for VPN access", 7: "none"}
@@ -179,12 +198,14 @@ async def test_report_unblock_and_streaks(sqlite_core):
     r = await run(core, people["alice"], "/standup report year")
     assert "Usage" in all_text(r)
     from tests.helpers import actor
+
     r = await run(core, actor("mallory"), "/standup report")
     assert "Only members" in all_text(r)
     # A new blocker through an edit, closed explicitly.
     r = await run(core, people["quinn"], "/standup edit")
-    await submit(core, people["quinn"], "standup.answer", {"q0": "x", "q1": "y", "q2": "Prod database locked"},
-                 r.form.state)
+    await submit(
+        core, people["quinn"], "standup.answer", {"q0": "x", "q1": "y", "q2": "Prod database locked"}, r.form.state
+    )
     r = await run(core, people["quinn"], "/standup unblock")
     assert "Closed 1 blocker" in all_text(r)
     r = await run(core, people["quinn"], "/standup unblock")

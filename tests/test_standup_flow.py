@@ -1,8 +1,9 @@
 """The standup day end to end on the console front end: prompt, answers in the DM and in the form,
 one reminder, the digest with blockers first, a late answer updating it, blockers to defect/CR."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
@@ -10,7 +11,7 @@ from bot.standups.digest import TO_CR, TO_DEFECT
 from tests.helpers import click, make_engagement, reply_text, run, say_dm, submit
 from tests.standup_support import digests, entries, goto, prompts_to, reminders_to, timers
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def at(*args) -> datetime:
@@ -24,8 +25,12 @@ async def test_a_standup_day(sqlite_core):
     pending = await timers(core, "standup.prompt:", "pending")
     assert {t.key.split(":")[2] for t in pending} and len(pending) == 4
     due = {t.payload["person_id"]: t.due_at for t in pending}
-    assert sorted(due.values()) == [at(2027, 1, 4, 13, 0), at(2027, 1, 5, 3, 45), at(2027, 1, 5, 4, 0),
-                                    at(2027, 1, 5, 4, 0)]
+    assert sorted(due.values()) == [
+        at(2027, 1, 4, 13, 0),
+        at(2027, 1, 5, 3, 45),
+        at(2027, 1, 5, 4, 0),
+        at(2027, 1, 5, 4, 0),
+    ]
 
     # Monday 09:30 in St John's (−3:30) = 13:00 UTC.
     await goto(core, at(2027, 1, 4, 13, 0))
@@ -46,8 +51,13 @@ async def test_a_standup_day(sqlite_core):
     form_button = victor_prompt.card.buttons[0]
     r = await click(core, people["victor"], form_button.action_id, form_button.value)
     assert r.form is not None and r.form.form_id == "standup.answer"
-    r = await submit(core, people["victor"], r.form.form_id,
-                     {"q0": "Sprint planning", "q1": "Estimates for CR-3", "q2": "none"}, r.form.state)
+    r = await submit(
+        core,
+        people["victor"],
+        r.form.form_id,
+        {"q0": "Sprint planning", "q1": "Estimates for CR-3", "q2": "none"},
+        r.form.state,
+    )
     assert "recorded" in reply_text(r)
     await say_dm(core, people["lena"], "skip")
     await say_dm(core, people["lena"], "Code review")
@@ -96,15 +106,18 @@ async def test_a_standup_day(sqlite_core):
     # dev answers late: the digest is updated in place, marked late.
     r = await run(core, people["dev"], "/standup edit")
     assert "no standup answers" in reply_text(r)
-    dev_entry = next(e for e in await entries(core) if e.person_id and e.day.isoformat() == "2027-01-05"
-                     and e.status != "answered")
+    dev_entry = next(
+        e for e in await entries(core) if e.person_id and e.day.isoformat() == "2027-01-05" and e.status != "answered"
+    )
     r = await click(core, people["dev"], "standup.open_form", str(dev_entry.id))
-    r = await submit(core, people["dev"], "standup.answer", {"q0": "API", "q1": "More API", "q2": "none"},
-                     r.form.state)
+    r = await submit(core, people["dev"], "standup.answer", {"q0": "API", "q1": "More API", "q2": "none"}, r.form.state)
     assert "late" in reply_text(r)
     await core.drain()
-    updates = [d for d in __import__("tests.helpers", fromlist=["sent"]).sent(core)
-               if d.op == "update" and d.card.title.startswith("Standup digest")]
+    updates = [
+        d
+        for d in __import__("tests.helpers", fromlist=["sent"]).sent(core)
+        if d.op == "update" and d.card.title.startswith("Standup digest")
+    ]
     assert len(updates) == 1 and "late" in updates[0].text.lower()
     assert updates[0].message_id == posted[1].message_id
 
@@ -131,9 +144,10 @@ async def test_blocker_becomes_a_defect_and_a_change_request(sqlite_core):
     r = await submit(core, people["carol"], "cr.new", {**values, "business_reason": "Unblock QA"}, r.form.state)
     assert not r.errors, r.errors
     await core.drain()
+    from sqlalchemy import select
+
     from storage.models.change_requests import ChangeRequest
     from storage.models.defects import Defect
-    from sqlalchemy import select
 
     async with core.session_factory() as s:
         d = await s.scalar(select(Defect))
@@ -142,6 +156,7 @@ async def test_blocker_becomes_a_defect_and_a_change_request(sqlite_core):
     assert cr.from_standup_answer_id == int(entry_id)
     # Someone outside the engagement cannot use the buttons.
     from tests.helpers import actor
+
     r = await click(core, actor("mallory"), TO_DEFECT, entry_id)
     assert "Only members" in reply_text(r) or "not bound" in reply_text(r)
 
@@ -167,11 +182,26 @@ async def test_a_big_team_digest_fits_in_one_slack_message(sqlite_core):
             await session.flush()
             session.add(Membership(engagement_id=eng.id, person_id=p.id, roles=["developer"], joined_at=now))
             blocker = f"Blocked on ticket {i}" if i < 3 else None
-            session.add(StandupEntry(
-                engagement_id=eng.id, person_id=p.id, day=day, questions=questions, blocker_index=2,
-                answers=[f"Task {i} done", f"Task {i + 1}", blocker or "none"], position=3, status="answered",
-                expected=True, prompted_at=now, answered_at=now, updated_at=now, answer_tz="Asia/Kolkata",
-                late=False, blocker=blocker, extra={}))
+            session.add(
+                StandupEntry(
+                    engagement_id=eng.id,
+                    person_id=p.id,
+                    day=day,
+                    questions=questions,
+                    blocker_index=2,
+                    answers=[f"Task {i} done", f"Task {i + 1}", blocker or "none"],
+                    position=3,
+                    status="answered",
+                    expected=True,
+                    prompted_at=now,
+                    answered_at=now,
+                    updated_at=now,
+                    answer_tz="Asia/Kolkata",
+                    late=False,
+                    blocker=blocker,
+                    extra={},
+                )
+            )
         await session.flush()
         card = await build_digest(session, eng, day, now)
     blocks = card_blocks(card)

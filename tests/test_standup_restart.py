@@ -1,14 +1,15 @@
 """A restart between the prompt and the digest (a second Cadence on the same database): nothing
 lost, nothing doubled — and two replicas draining at once still fire each standup timer once."""
+
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from tests.helpers import make_engagement, say_dm
 from tests.standup_support import digests, entries, goto, prompts_to, reminders_to, timers
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def at(*args) -> datetime:

@@ -1,10 +1,11 @@
 """The pure prompt schedule: every zone in use, every day of 2027, DST switches, odd offsets."""
+
 from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from datetime import date, datetime, time, timedelta, timezone
-from functools import lru_cache
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from zoneinfo import ZoneInfo, available_timezones
@@ -16,10 +17,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.standups.schedule import (
-    PromptRule, digest_instant, format_days, is_wall_time, local_instant, parse_days, parse_hhmm,
+    PromptRule,
+    digest_instant,
+    format_days,
+    is_wall_time,
+    local_instant,
+    parse_days,
+    parse_hhmm,
 )
 
-UTC = timezone.utc
+UTC = UTC
 AT = time(9, 30)
 WEEKDAYS = frozenset(range(5))
 YEAR_START, YEAR_END = date(2027, 1, 1), date(2027, 12, 31)
@@ -62,7 +69,7 @@ def zones_in_use() -> list[tuple[str, str | None]]:
     return sorted(out)
 
 
-@lru_cache(maxsize=None)
+@cache
 def holiday_dates(country: str | None) -> frozenset[date]:
     if not country:
         return frozenset()
@@ -74,8 +81,7 @@ def holiday_dates(country: str | None) -> frozenset[date]:
 
 def rule_for(zone: str, country: str | None) -> PromptRule:
     days_off = holiday_dates(country)
-    return PromptRule(zone=ZoneInfo(zone), at=AT, days=WEEKDAYS,
-                      skip=lambda d: "holiday" if d in days_off else None)
+    return PromptRule(zone=ZoneInfo(zone), at=AT, days=WEEKDAYS, skip=lambda d: "holiday" if d in days_off else None)
 
 
 def test_year_2027_in_every_zone_in_use():
@@ -113,10 +119,26 @@ def test_year_2027_in_every_zone_in_use():
 def test_year_2027_agrees_with_apscheduler_crontrigger():
     """An independent oracle: APScheduler's CronTrigger (mon–fri 09:30 in the zone), minus holidays."""
     tab = _zone_tab()
-    sample = [(z, tab.get(z)) for z in {
-        "America/New_York", "Europe/Berlin", "Asia/Kolkata", "Asia/Kathmandu", "America/St_Johns",
-        "Pacific/Auckland", "Australia/Lord_Howe", "Pacific/Chatham", "America/Santiago", "Asia/Tehran",
-        "Africa/Casablanca", "Pacific/Kiritimati", "Pacific/Pago_Pago", "Europe/London", "Asia/Gaza"}]
+    sample = [
+        (z, tab.get(z))
+        for z in {
+            "America/New_York",
+            "Europe/Berlin",
+            "Asia/Kolkata",
+            "Asia/Kathmandu",
+            "America/St_Johns",
+            "Pacific/Auckland",
+            "Australia/Lord_Howe",
+            "Pacific/Chatham",
+            "America/Santiago",
+            "Asia/Tehran",
+            "Africa/Casablanca",
+            "Pacific/Kiritimati",
+            "Pacific/Pago_Pago",
+            "Europe/London",
+            "Asia/Gaza",
+        }
+    ]
     for name, country in sample:
         zone = ZoneInfo(name)
         trigger = CronTrigger(day_of_week="mon-fri", hour=9, minute=30, timezone=zone)
@@ -130,29 +152,35 @@ def test_year_2027_agrees_with_apscheduler_crontrigger():
         assert ours == cron, name
 
 
-@pytest.mark.parametrize("zone,day,utc_hm", [
-    ("Asia/Kolkata", date(2027, 3, 3), (4, 0)),  # +5:30
-    ("Asia/Kathmandu", date(2027, 3, 3), (3, 45)),  # +5:45
-    ("America/St_Johns", date(2027, 1, 6), (13, 0)),  # −3:30
-    ("America/St_Johns", date(2027, 7, 6), (12, 0)),  # −2:30 in summer
-    ("Pacific/Auckland", date(2027, 1, 6), (20, 30)),  # +13 in (southern) summer: the day before in UTC
-    ("Pacific/Auckland", date(2027, 7, 6), (21, 30)),  # +12 in winter
-])
+@pytest.mark.parametrize(
+    "zone,day,utc_hm",
+    [
+        ("Asia/Kolkata", date(2027, 3, 3), (4, 0)),  # +5:30
+        ("Asia/Kathmandu", date(2027, 3, 3), (3, 45)),  # +5:45
+        ("America/St_Johns", date(2027, 1, 6), (13, 0)),  # −3:30
+        ("America/St_Johns", date(2027, 7, 6), (12, 0)),  # −2:30 in summer
+        ("Pacific/Auckland", date(2027, 1, 6), (20, 30)),  # +13 in (southern) summer: the day before in UTC
+        ("Pacific/Auckland", date(2027, 7, 6), (21, 30)),  # +12 in winter
+    ],
+)
 def test_odd_offsets(zone, day, utc_hm):
     instant = local_instant(day, AT, ZoneInfo(zone))
     expected_day = day - timedelta(days=1) if zone == "Pacific/Auckland" else day
     assert (instant.date(), instant.hour, instant.minute) == (expected_day, *utc_hm)
 
 
-@pytest.mark.parametrize("zone,monday,before,after", [
-    # US switch: Sun 14 Mar 2027 — 09:30 EST = 14:30 UTC before, 09:30 EDT = 13:30 UTC after.
-    ("America/New_York", date(2027, 3, 8), (14, 30), (13, 30)),
-    # EU switch: Sun 28 Mar 2027 — 09:30 CET = 08:30 UTC before, 09:30 CEST = 07:30 UTC after.
-    ("Europe/Berlin", date(2027, 3, 22), (8, 30), (7, 30)),
-    # And back in autumn: EU Sun 31 Oct, US Sun 7 Nov 2027.
-    ("Europe/Berlin", date(2027, 10, 25), (7, 30), (8, 30)),
-    ("America/New_York", date(2027, 11, 1), (13, 30), (14, 30)),
-])
+@pytest.mark.parametrize(
+    "zone,monday,before,after",
+    [
+        # US switch: Sun 14 Mar 2027 — 09:30 EST = 14:30 UTC before, 09:30 EDT = 13:30 UTC after.
+        ("America/New_York", date(2027, 3, 8), (14, 30), (13, 30)),
+        # EU switch: Sun 28 Mar 2027 — 09:30 CET = 08:30 UTC before, 09:30 CEST = 07:30 UTC after.
+        ("Europe/Berlin", date(2027, 3, 22), (8, 30), (7, 30)),
+        # And back in autumn: EU Sun 31 Oct, US Sun 7 Nov 2027.
+        ("Europe/Berlin", date(2027, 10, 25), (7, 30), (8, 30)),
+        ("America/New_York", date(2027, 11, 1), (13, 30), (14, 30)),
+    ],
+)
 def test_dst_switch_weeks_keep_0930_local(zone, monday, before, after):
     rule = PromptRule(zone=ZoneInfo(zone), at=AT, days=WEEKDAYS)
     slots = list(rule.slots(monday, monday + timedelta(days=13)))
@@ -176,14 +204,16 @@ def test_nonexistent_and_ambiguous_wall_times():
 @given(
     zone=st.sampled_from(sorted(available_timezones())),
     start=st.dates(min_value=date(2026, 1, 1), max_value=date(2030, 12, 31)),
-    hour=st.integers(0, 23), minute=st.sampled_from([0, 15, 30, 45, 59]),
+    hour=st.integers(0, 23),
+    minute=st.sampled_from([0, 15, 30, 45, 59]),
     days=st.sets(st.integers(0, 6), min_size=1),
 )
 def test_any_zone_any_time_one_prompt_per_day(zone, start, hour, minute, days):
     rule = PromptRule(zone=ZoneInfo(zone), at=time(hour, minute), days=frozenset(days))
     slots = list(rule.slots(start, start + timedelta(days=40)))
-    assert [d for d, _ in slots] == [start + timedelta(n) for n in range(41)
-                                     if (start + timedelta(n)).weekday() in days]
+    assert [d for d, _ in slots] == [
+        start + timedelta(n) for n in range(41) if (start + timedelta(n)).weekday() in days
+    ]
     instants = [i for _, i in slots]
     assert instants == sorted(instants) and len(set(instants)) == len(instants)
     for d, instant in slots:
@@ -194,17 +224,25 @@ def test_digest_is_the_following_client_morning():
     berlin, ny = ZoneInfo("Europe/Berlin"), ZoneInfo("America/New_York")
     tue = date(2027, 1, 5)
     # Team in Kolkata (prompted 04:00 UTC), client in New York: the same day, 10:00 New York.
-    d = digest_instant(tue, latest_prompt=local_instant(tue, AT, ZoneInfo("Asia/Kolkata")), at=time(10),
-                       zone=ny, days=WEEKDAYS, grace=timedelta(hours=1))
+    d = digest_instant(
+        tue,
+        latest_prompt=local_instant(tue, AT, ZoneInfo("Asia/Kolkata")),
+        at=time(10),
+        zone=ny,
+        days=WEEKDAYS,
+        grace=timedelta(hours=1),
+    )
     assert d.astimezone(ny).strftime("%a %H:%M") == "Tue 10:00"
     # Team in New York, client in Berlin: the next Berlin morning.
-    d = digest_instant(tue, latest_prompt=local_instant(tue, AT, ny), at=time(10), zone=berlin, days=WEEKDAYS,
-                       grace=timedelta(hours=1))
+    d = digest_instant(
+        tue, latest_prompt=local_instant(tue, AT, ny), at=time(10), zone=berlin, days=WEEKDAYS, grace=timedelta(hours=1)
+    )
     assert d.astimezone(berlin).strftime("%a %H:%M") == "Wed 10:00"
     # Friday's digest for a Berlin client skips the weekend.
     fri = date(2027, 1, 8)
-    d = digest_instant(fri, latest_prompt=local_instant(fri, AT, ny), at=time(10), zone=berlin, days=WEEKDAYS,
-                       grace=timedelta(hours=1))
+    d = digest_instant(
+        fri, latest_prompt=local_instant(fri, AT, ny), at=time(10), zone=berlin, days=WEEKDAYS, grace=timedelta(hours=1)
+    )
     assert d.astimezone(berlin).strftime("%a %d %H:%M") == "Mon 11 10:00"
 
 

@@ -1,8 +1,9 @@
 """Prompts through the real timer service on the controlled clock: odd offsets, DST switch weeks, a
 holiday, an out-of-office range, a zone change mid-week, and a multi-week run in many zones."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from tests.helpers import make_engagement, run
 from tests.standup_support import digests, goto, prompt_times, record_times, reminders_to, timers
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def at(*args) -> datetime:
@@ -23,20 +24,25 @@ def local(instants, zone: str) -> list[str]:
 
 async def test_odd_offsets_and_auckland_summer(sqlite_core):
     core = sqlite_core
-    people = await make_engagement(core, members={
-        "alice": ("Europe/London", ["client_sponsor"]),
-        "ravi": ("Asia/Kolkata", ["developer"]),  # +5:30
-        "dev": ("Asia/Kathmandu", ["developer"]),  # +5:45
-        "quinn": ("America/St_Johns", ["qa"]),  # −3:30
-        "kiri": ("Pacific/Auckland", ["developer"]),  # +13 in January
-    })
+    people = await make_engagement(
+        core,
+        members={
+            "alice": ("Europe/London", ["client_sponsor"]),
+            "ravi": ("Asia/Kolkata", ["developer"]),  # +5:30
+            "dev": ("Asia/Kathmandu", ["developer"]),  # +5:45
+            "quinn": ("America/St_Johns", ["qa"]),  # −3:30
+            "kiri": ("Pacific/Auckland", ["developer"]),  # +13 in January
+        },
+    )
     await run(core, people["alice"], "/standup config reminder 0")
     log = record_times(core)
     await goto(core, at(2027, 1, 6, 14, 0))  # Mon 08:00 UTC → Wed 14:00 UTC
-    for name, zone, first in [("ravi", "Asia/Kolkata", "Tue 05 Jan 09:30"),
-                              ("dev", "Asia/Kathmandu", "Tue 05 Jan 09:30"),
-                              ("quinn", "America/St_Johns", "Mon 04 Jan 09:30"),
-                              ("kiri", "Pacific/Auckland", "Tue 05 Jan 09:30")]:
+    for name, zone, first in [
+        ("ravi", "Asia/Kolkata", "Tue 05 Jan 09:30"),
+        ("dev", "Asia/Kathmandu", "Tue 05 Jan 09:30"),
+        ("quinn", "America/St_Johns", "Mon 04 Jan 09:30"),
+        ("kiri", "Pacific/Auckland", "Tue 05 Jan 09:30"),
+    ]:
         got = local(prompt_times(log, name), zone)
         assert got[0] == first, (name, got)
         assert all(s.endswith("09:30") for s in got), (name, got)
@@ -52,24 +58,35 @@ async def test_dst_switch_weeks_new_york_and_berlin(sqlite_core):
     """Thursday to Tuesday across each switch (US: Sun 14 March 2027, EU: Sun 28 March 2027)."""
     core = sqlite_core
     core.clock.set(at(2027, 3, 11, 0, 0))
-    people = await make_engagement(core, members={
-        "alice": ("Europe/London", ["client_sponsor"]),
-        "nora": ("America/New_York", ["developer"]),
-        "bert": ("Europe/Berlin", ["client_member"]),  # joins for the EU switch
-    })
+    people = await make_engagement(
+        core,
+        members={
+            "alice": ("Europe/London", ["client_sponsor"]),
+            "nora": ("America/New_York", ["developer"]),
+            "bert": ("Europe/Berlin", ["client_member"]),  # joins for the EU switch
+        },
+    )
     await run(core, people["alice"], "/standup config reminder 0")
     log = record_times(core)
     await goto(core, at(2027, 3, 16, 20, 0))
     # 09:30 EST = 14:30 UTC before the switch; 09:30 EDT = 13:30 UTC after.
-    assert prompt_times(log, "nora") == [at(2027, 3, 11, 14, 30), at(2027, 3, 12, 14, 30),
-                                         at(2027, 3, 15, 13, 30), at(2027, 3, 16, 13, 30)]
+    assert prompt_times(log, "nora") == [
+        at(2027, 3, 11, 14, 30),
+        at(2027, 3, 12, 14, 30),
+        at(2027, 3, 15, 13, 30),
+        at(2027, 3, 16, 13, 30),
+    ]
     await run(core, people["nora"], "/standup leave")
     core.clock.set(at(2027, 3, 25, 0, 0))  # skip ahead (nobody has a pending prompt)
     await run(core, people["bert"], "/standup join")
     await goto(core, at(2027, 3, 30, 20, 0))
     # 09:30 CET = 08:30 UTC before the switch; 09:30 CEST = 07:30 UTC after.
-    assert prompt_times(log, "bert") == [at(2027, 3, 25, 8, 30), at(2027, 3, 26, 8, 30),
-                                         at(2027, 3, 29, 7, 30), at(2027, 3, 30, 7, 30)]
+    assert prompt_times(log, "bert") == [
+        at(2027, 3, 25, 8, 30),
+        at(2027, 3, 26, 8, 30),
+        at(2027, 3, 29, 7, 30),
+        at(2027, 3, 30, 7, 30),
+    ]
     assert local(prompt_times(log, "bert"), "Europe/Berlin")[-1] == "Tue 30 Mar 09:30"
     assert len(prompt_times(log, "nora")) == 4
 
@@ -77,11 +94,14 @@ async def test_dst_switch_weeks_new_york_and_berlin(sqlite_core):
 async def test_holiday_and_out_of_office(sqlite_core):
     core = sqlite_core
     core.clock.set(at(2027, 1, 25, 0, 0))  # Monday; Tuesday 26 January is Republic Day in India
-    people = await make_engagement(core, members={
-        "alice": ("Europe/London", ["client_sponsor"]),
-        "ravi": ("Asia/Kolkata", ["developer"]),
-        "olga": ("Europe/Berlin", ["developer"]),
-    })
+    people = await make_engagement(
+        core,
+        members={
+            "alice": ("Europe/London", ["client_sponsor"]),
+            "ravi": ("Asia/Kolkata", ["developer"]),
+            "olga": ("Europe/Berlin", ["developer"]),
+        },
+    )
     await run(core, people["ravi"], "/cadence country IN")
     await run(core, people["alice"], "/standup config reminder 0")
     r = await run(core, people["olga"], "/cadence ooo jan 27 to jan 28")
@@ -89,9 +109,16 @@ async def test_holiday_and_out_of_office(sqlite_core):
     log = record_times(core)
     await goto(core, at(2027, 1, 30, 0, 0))
     assert [s[:10] for s in local(prompt_times(log, "ravi"), "Asia/Kolkata")] == [
-        "Mon 25 Jan", "Wed 27 Jan", "Thu 28 Jan", "Fri 29 Jan"]
+        "Mon 25 Jan",
+        "Wed 27 Jan",
+        "Thu 28 Jan",
+        "Fri 29 Jan",
+    ]
     assert [s[:10] for s in local(prompt_times(log, "olga"), "Europe/Berlin")] == [
-        "Mon 25 Jan", "Tue 26 Jan", "Fri 29 Jan"]
+        "Mon 25 Jan",
+        "Tue 26 Jan",
+        "Fri 29 Jan",
+    ]
     by_day = {d.card.title.split(" · ")[-1]: d.card for d in digests(core)}
     away_tue = next(s for s in by_day["Tue 26 Jan 2027"].sections if s.title == "Away")
     assert "Ravi" in away_tue.text and "holiday" in away_tue.text and "Republic Day" in away_tue.text
@@ -108,11 +135,14 @@ async def test_zone_changes_mid_week(sqlite_core):
     """Vik moves from Kolkata to New York on Wednesday afternoon (already prompted that day); Bert
     moves from Berlin to New York on Tuesday morning before his prompt (it moves with him)."""
     core = sqlite_core
-    people = await make_engagement(core, members={
-        "alice": ("Europe/London", ["client_sponsor"]),
-        "vik": ("Asia/Kolkata", ["developer"]),
-        "bert": ("Europe/Berlin", ["developer"]),
-    })
+    people = await make_engagement(
+        core,
+        members={
+            "alice": ("Europe/London", ["client_sponsor"]),
+            "vik": ("Asia/Kolkata", ["developer"]),
+            "bert": ("Europe/Berlin", ["developer"]),
+        },
+    )
     await run(core, people["alice"], "/standup config reminder 0")
     log = record_times(core)
     await goto(core, at(2027, 1, 5, 7, 0))  # Tuesday 08:00 in Berlin; Bert's prompt would be 08:30 UTC
@@ -128,8 +158,9 @@ async def test_zone_changes_mid_week(sqlite_core):
     assert local(prompt_times(log, "vik")[2:], "America/New_York") == ["Thu 07 Jan 09:30", "Fri 08 Jan 09:30"]
     bert = [t for t in prompt_times(log, "bert") if t >= at(2027, 1, 5)]
     assert bert[0] == at(2027, 1, 5, 14, 30)  # Tuesday once, at 09:30 New York
-    assert local(bert, "America/New_York") == [f"{d} 09:30" for d in (
-        "Tue 05 Jan", "Wed 06 Jan", "Thu 07 Jan", "Fri 08 Jan")]
+    assert local(bert, "America/New_York") == [
+        f"{d} 09:30" for d in ("Tue 05 Jan", "Wed 06 Jan", "Thu 07 Jan", "Fri 08 Jan")
+    ]
 
 
 ZONES = {
@@ -150,10 +181,13 @@ MORE_ZONES = {
 }
 
 
-@pytest.mark.parametrize("start,end,zones", [
-    (at(2027, 3, 15, 0, 0), at(2027, 3, 16, 12, 0), ZONES),  # default suite: a day and a half, six zones
-    pytest.param(at(2027, 3, 7, 0, 0), at(2027, 3, 27, 12, 0), MORE_ZONES, marks=pytest.mark.slow),  # three weeks
-])
+@pytest.mark.parametrize(
+    "start,end,zones",
+    [
+        (at(2027, 3, 15, 0, 0), at(2027, 3, 16, 12, 0), ZONES),  # default suite: a day and a half, six zones
+        pytest.param(at(2027, 3, 7, 0, 0), at(2027, 3, 27, 12, 0), MORE_ZONES, marks=pytest.mark.slow),  # three weeks
+    ],
+)
 async def test_days_in_many_zones_through_the_timer_service(sqlite_core, start, end, zones):
     """A shorter version of the year simulation through the real timers, reminders and digests:
     zones from −11 to +14, around the March DST switches."""
@@ -185,10 +219,13 @@ async def test_flipping_across_the_date_line_never_prompts_a_day_twice(sqlite_co
     """Auckland (+13) ↔ Honolulu (−10) every 12 hours: the same local date is never prompted twice,
     and no work day that stays reachable is lost."""
     core = sqlite_core
-    people = await make_engagement(core, members={
-        "alice": ("Europe/London", ["client_sponsor"]),
-        "flo": ("Pacific/Auckland", ["developer"]),
-    })
+    people = await make_engagement(
+        core,
+        members={
+            "alice": ("Europe/London", ["client_sponsor"]),
+            "flo": ("Pacific/Auckland", ["developer"]),
+        },
+    )
     await run(core, people["alice"], "/standup config reminder 0")
     log = record_times(core)
     zones = ["Pacific/Honolulu", "Pacific/Auckland"]

@@ -1,5 +1,6 @@
 """handlers/teams/db_gate.py: on SQLite, Teams turns take the database one at a time, first come first served;
 elsewhere the gate is open."""
+
 from __future__ import annotations
 
 import asyncio

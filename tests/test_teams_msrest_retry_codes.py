@@ -1,5 +1,6 @@
 """handlers/teams/msrest_retry_codes.py only makes msrest's retry policy cheap to build; the codes it
 retries stay exactly the same."""
+
 from __future__ import annotations
 
 import time

@@ -1,4 +1,5 @@
 """The timer service: claim once, overdue fires at start-up, reschedule, cancel, replicas."""
+
 from __future__ import annotations
 
 import asyncio
@@ -15,7 +16,7 @@ def counting_registry(fired: list, kind: str = "test.ping", fail_times: int = 0)
     reg = Registry()
     failures = {"left": fail_times}
 
-    async def handler(tctx) -> None:  # noqa: ANN001
+    async def handler(tctx) -> None:
         if failures["left"] > 0:
             failures["left"] -= 1
             raise RuntimeError("boom")
@@ -25,7 +26,7 @@ def counting_registry(fired: list, kind: str = "test.ping", fail_times: int = 0)
     return reg
 
 
-async def schedule(core, key: str | None, due, kind: str = "test.ping", payload=None):  # noqa: ANN001
+async def schedule(core, key: str | None, due, kind: str = "test.ping", payload=None):
     async with core.session_factory() as s, s.begin():
         return await core.timers.schedule(s, kind=kind, due_at=due, key=key, payload=payload or {})
 
@@ -85,7 +86,7 @@ async def test_overdue_timers_fire_after_restart_late_once(any_db_url, clock, ma
     await second.drain()
     await second.drain()
     assert len(fired) == 1
-    key, _, lateness = fired[0]
+    _key, _, lateness = fired[0]
     assert lateness == timedelta(hours=1, minutes=50)
     async with second.session_factory() as s:
         t = await s.scalar(select(Timer).where(Timer.key == "while-down"))
@@ -111,7 +112,7 @@ async def test_handler_effects_roll_back_with_the_failure(core):
     """A handler that fails half-way leaves nothing behind (its savepoint rolls back)."""
     reg = Registry()
 
-    async def half(tctx) -> None:  # noqa: ANN001
+    async def half(tctx) -> None:
         await tctx.core.timers.schedule(tctx.session, kind="test.ping", due_at=tctx.now, key="side-effect")
         raise RuntimeError("after a write")
 
@@ -128,11 +129,12 @@ async def test_one_failing_handler_in_a_batch_neither_blocks_nor_undoes_the_othe
     timer: the others take effect exactly once, the failing one uses one attempt and nothing else."""
     reg = Registry()
 
-    async def note(tctx) -> None:  # noqa: ANN001 - each timer leaves one row behind: its effect
+    async def note(tctx) -> None:
         if tctx.payload.get("fail"):
             raise RuntimeError("bad one")
-        await tctx.core.timers.schedule(tctx.session, kind="test.effect", due_at=tctx.now + timedelta(days=9),
-                                        key=f"effect:{tctx.timer.key}")
+        await tctx.core.timers.schedule(
+            tctx.session, kind="test.effect", due_at=tctx.now + timedelta(days=9), key=f"effect:{tctx.timer.key}"
+        )
 
     reg.add_timer("test.note", note)
     reg.add_timer("test.effect", note)
@@ -143,8 +145,9 @@ async def test_one_failing_handler_in_a_batch_neither_blocks_nor_undoes_the_othe
     async with core.session_factory() as s:
         effects = list(await s.scalars(select(Timer.key).where(Timer.kind == "test.effect")))
         bad = await s.scalar(select(Timer).where(Timer.key == "n12"))
-        done = await s.scalar(select(func.count()).select_from(Timer).where(Timer.kind == "test.note",
-                                                                              Timer.status == "done"))
+        done = await s.scalar(
+            select(func.count()).select_from(Timer).where(Timer.kind == "test.note", Timer.status == "done")
+        )
     assert sorted(effects) == sorted(f"effect:n{i}" for i in range(30) if i != 12)
     assert done == 29
     assert bad.status == "pending" and bad.attempts == 1 and "bad one" in bad.last_error
@@ -160,10 +163,10 @@ async def test_a_message_queued_earlier_in_a_batch_is_seen_by_a_later_update(cor
     reg = Registry()
     where = Place(platform="console", workspace_id="w", channel_id="c-queue")
 
-    async def post(tctx) -> None:  # noqa: ANN001
+    async def post(tctx) -> None:
         await tctx.core.outbox.post_place(tctx.session, where, Card(title="v1"), ref_key="same-batch")
 
-    async def edit(tctx) -> None:  # noqa: ANN001
+    async def edit(tctx) -> None:
         await tctx.core.outbox.update(tctx.session, "same-batch", Card(title="v2"))
 
     reg.add_timer("test.post", post)
@@ -175,8 +178,12 @@ async def test_a_message_queued_earlier_in_a_batch_is_seen_by_a_later_update(cor
     fired = await core.timers.run_due()  # both in one batch, without delivering in between
     assert fired == 2
     async with core.session_factory() as s:
-        ops = [(m.op, m.payload["title"]) for m in await s.scalars(
-            select(OutboxMessage).where(OutboxMessage.ref_key == "same-batch").order_by(OutboxMessage.id))]
+        ops = [
+            (m.op, m.payload["title"])
+            for m in await s.scalars(
+                select(OutboxMessage).where(OutboxMessage.ref_key == "same-batch").order_by(OutboxMessage.id)
+            )
+        ]
     assert ops == [("post", "v1"), ("update", "v2")]
 
 
@@ -215,7 +222,7 @@ async def test_a_batch_marks_its_fired_timers_done_and_leaves_a_rescheduled_one_
     seen: dict[str, str] = {}
     reg = Registry()
 
-    async def handler(tctx) -> None:  # noqa: ANN001
+    async def handler(tctx) -> None:
         if tctx.timer.key == "again":
             tctx.timer.due_at = tctx.now + timedelta(hours=1)
         seen[tctx.timer.key] = tctx.timer.status
@@ -231,5 +238,8 @@ async def test_a_batch_marks_its_fired_timers_done_and_leaves_a_rescheduled_one_
     for key in ("a", "b"):
         assert (rows[key].status, rows[key].fired_at, rows[key].lateness_seconds) == ("done", START, 30.0)
         assert rows[key].fired_by == core.timers.worker_id
-    assert (rows["again"].status, rows["again"].due_at, rows["again"].fired_at) == \
-        ("pending", START + timedelta(hours=1), None)
+    assert (rows["again"].status, rows["again"].due_at, rows["again"].fired_at) == (
+        "pending",
+        START + timedelta(hours=1),
+        None,
+    )

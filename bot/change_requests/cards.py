@@ -1,4 +1,5 @@
 """What a change request looks like: the neutral Card shown in the home channel and in approvers' DMs."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -103,17 +104,21 @@ def contingency_field(v: View) -> Field:
         return Field("Contingency", "no budget set (`/cadence settings budget …`)", short=False)
     pct = c.ratio()
     share = f" ({pct * 100:.0f} %)" if pct is not None else ""
-    return Field("Contingency",
-                 f"committed {fmt(c.committed, v.currency)} of {fmt(c.fund, v.currency)}{share}; "
-                 f"remaining {fmt(c.remaining, v.currency)}", short=False)
+    return Field(
+        "Contingency",
+        f"committed {fmt(c.committed, v.currency)} of {fmt(c.fund, v.currency)}{share}; "
+        f"remaining {fmt(c.remaining, v.currency)}",
+        short=False,
+    )
 
 
 def build(v: View) -> Card:
     """The request's card. Buttons only while they can do something; the server re-checks every click."""
     cr, state = v.cr, State(v.cr.state)
     fields = [
-        Field("State", label(state) + (f" (round {cr.round})" if state == State.PENDING_APPROVAL and cr.round > 1
-                                       else "")),
+        Field(
+            "State", label(state) + (f" (round {cr.round})" if state == State.PENDING_APPROVAL and cr.round > 1 else "")
+        ),
         Field("Priority", cr.priority.capitalize()),
         Field("Requested by", f"{v.who(cr.requester_id)} — {when(cr.created_at)}"),
         Field("Wanted by", day(cr.wanted_by)),
@@ -124,8 +129,9 @@ def build(v: View) -> Card:
         fields += [
             Field("Effort", fmt_hours(cr.effort_hours)),
             Field("Cost", fmt(cr.cost, v.currency)),
-            Field("Schedule impact", f"{cr.schedule_impact_days} day(s)" if cr.schedule_impact_days is not None
-                  else "—"),
+            Field(
+                "Schedule impact", f"{cr.schedule_impact_days} day(s)" if cr.schedule_impact_days is not None else "—"
+            ),
             Field("Risk", (cr.risk or "—").capitalize()),
             Field("Assessed by", f"{v.who(cr.assessed_by_id)} — {when(cr.assessed_at)}", short=False),
         ]
@@ -139,16 +145,23 @@ def build(v: View) -> Card:
     if state in (State.SUBMITTED, State.ASSESSED, State.PENDING_APPROVAL) and cr.cost is not None:
         over = v.contingency.would_exceed(cr.cost)
         if over is not None:
-            sections.append(Card(
-                text=f"⚠️ Approving this request would exceed the contingency by {fmt(over, v.currency)} "
-                     f"(remaining {fmt(v.contingency.remaining, v.currency)}, cost {fmt(cr.cost, v.currency)}).",
-                tone="danger"))
+            sections.append(
+                Card(
+                    text=f"⚠️ Approving this request would exceed the contingency by {fmt(over, v.currency)} "
+                    f"(remaining {fmt(v.contingency.remaining, v.currency)}, cost {fmt(cr.cost, v.currency)}).",
+                    tone="danger",
+                )
+            )
     approvals = approvals_section(v)
     if approvals is not None:
         sections.append(approvals)
     if state in (State.REJECTED, State.WITHDRAWN) and cr.decision_comment:
-        sections.append(Card(text=f"{label(state)} — {when(cr.decided_at) if cr.decided_at else ''} — "
-                                  f"“{truncate(cr.decision_comment, 500)}”"))
+        sections.append(
+            Card(
+                text=f"{label(state)} — {when(cr.decided_at) if cr.decided_at else ''} — "
+                f"“{truncate(cr.decision_comment, 500)}”"
+            )
+        )
     if cr.from_standup_answer_id:
         sections.append(Card(text=f"Raised from a standup blocker (answer #{cr.from_standup_answer_id})."))
 
@@ -157,8 +170,7 @@ def build(v: View) -> Card:
     if state == State.SUBMITTED:
         buttons.append(Button("Assess impact", "cr.assess", value, "primary"))
     if state == State.PENDING_APPROVAL:
-        buttons += [Button("Approve", "cr.approve", value, "primary"),
-                    Button("Reject", "cr.reject", value, "danger")]
+        buttons += [Button("Approve", "cr.approve", value, "primary"), Button("Reject", "cr.reject", value, "danger")]
     if state in (State.SUBMITTED, State.ASSESSED, State.PENDING_APPROVAL):
         buttons.append(Button("Ask a question", "cr.question", value))
 

@@ -1,5 +1,6 @@
 """`/cr …` commands, the request's buttons and forms, and `/cadence delegate`: parse, call the service,
 answer. Rules live in service.py; nothing here trusts a button value or form state beyond an id."""
+
 from __future__ import annotations
 
 import re
@@ -16,7 +17,7 @@ from bot.dates import parse_date
 from bot.engagements import update_feature_settings
 from bot.errors import UserError
 from bot.messages import Card, Field, Reply
-from bot.people import ROLES, ensure_membership, local_date, away_reason
+from bot.people import ROLES, away_reason, ensure_membership, local_date
 from bot.registry import Registry
 from bot.text import MAX_TEXT, MAX_TITLE, clean, truncate, when
 from bot.text import person as mention
@@ -27,6 +28,7 @@ LIST_FILTERS = ("open", "mine", "pending-me", "all")
 
 
 # -- helpers ----------------------------------------------------------------------------------------
+
 
 def _split_id(args: str, usage: str) -> tuple[str, str]:
     token, _, rest = (args or "").strip().partition(" ")
@@ -58,6 +60,7 @@ def _comment(text: str, what: str = "The comment") -> str | None:
 
 
 # -- intake -----------------------------------------------------------------------------------------
+
 
 async def cmd_new(ctx: Ctx) -> Reply:
     """/cr new [title] — open the intake form."""
@@ -91,10 +94,20 @@ async def form_new(ctx: Ctx, values: dict[str, str], state: dict) -> Reply:
         answer_id = int(answer_id) if answer_id not in (None, "") else None
     except (TypeError, ValueError):
         answer_id = None
-    cr = await service.create(ctx.session, ctx.core, engagement=eng, requester=ctx.person, now=ctx.now,
-                              from_standup_answer_id=answer_id, **data)
-    return Reply.say(f"Filed {ref(eng, cr)} “{cr.title}”. The vendor will add an impact estimate; "
-                     f"then the approvers decide. Follow it with `/cr show {ref(eng, cr)}`.", tone="good")
+    cr = await service.create(
+        ctx.session,
+        ctx.core,
+        engagement=eng,
+        requester=ctx.person,
+        now=ctx.now,
+        from_standup_answer_id=answer_id,
+        **data,
+    )
+    return Reply.say(
+        f"Filed {ref(eng, cr)} “{cr.title}”. The vendor will add an impact estimate; "
+        f"then the approvers decide. Follow it with `/cr show {ref(eng, cr)}`.",
+        tone="good",
+    )
 
 
 async def cmd_edit(ctx: Ctx) -> Reply:
@@ -114,18 +127,22 @@ async def form_edit(ctx: Ctx, values: dict[str, str], state: dict) -> Reply:
     data, errors = forms.scope_values(values, now=ctx.now, tz=ctx.tz)
     if errors:
         return Reply(errors=errors)
-    msg = await service.edit_scope(ctx.session, ctx.core, cr=cr, engagement=eng, actor=ctx.person, roles=roles,
-                                   now=ctx.now, changes=data)
+    msg = await service.edit_scope(
+        ctx.session, ctx.core, cr=cr, engagement=eng, actor=ctx.person, roles=roles, now=ctx.now, changes=data
+    )
     return Reply.say(msg)
 
 
 # -- assessment -------------------------------------------------------------------------------------
 
+
 async def _assess_form(ctx: Ctx, cr: ChangeRequest, eng: Engagement) -> Reply:
     roles = await _roles(ctx, eng)
     if not roles & {"vendor_pm", "vendor_lead"}:
-        raise UserError(f"Only the vendor PM or vendor lead can assess {ref(eng, cr)}; "
-                        f"your roles here: {', '.join(sorted(roles)) or 'none'}.")
+        raise UserError(
+            f"Only the vendor PM or vendor lead can assess {ref(eng, cr)}; "
+            f"your roles here: {', '.join(sorted(roles)) or 'none'}."
+        )
     if cr.state not in (State.SUBMITTED, State.PENDING_APPROVAL):
         raise UserError(f"{ref(eng, cr)} is {label(cr.state).lower()}; its estimate can no longer change.")
     return Reply(form=forms.assess_form(cr, ref(eng, cr)))
@@ -152,25 +169,31 @@ async def form_assess(ctx: Ctx, values: dict[str, str], state: dict) -> Reply:
         raise UserError("That change request no longer exists. Nothing changed.")
     eng = await ctx.session.get(Engagement, cr.engagement_id)
     roles = await _roles(ctx, eng)
-    msg = await service.assess(ctx.session, ctx.core, cr=cr, engagement=eng, actor=ctx.person, roles=roles,
-                               now=ctx.now, estimate=estimate)
+    msg = await service.assess(
+        ctx.session, ctx.core, cr=cr, engagement=eng, actor=ctx.person, roles=roles, now=ctx.now, estimate=estimate
+    )
     return Reply.say(msg)
 
 
 # -- decisions --------------------------------------------------------------------------------------
 
+
 async def act_approve(ctx: Ctx, value: str) -> Reply:
     cr, _ = await _by_value(ctx, value)
-    msg = await service.decide(ctx.session, ctx.core, request_id=cr.id, clicker=ctx.person, decision="approve",
-                               now=ctx.now)
+    msg = await service.decide(
+        ctx.session, ctx.core, request_id=cr.id, clicker=ctx.person, decision="approve", now=ctx.now
+    )
     return Reply.say(msg)
 
 
 async def _reject_form(ctx: Ctx, cr: ChangeRequest, eng: Engagement) -> Reply:
     if cr.state != State.PENDING_APPROVAL:
         # Same harmless answer as a click on a decided request.
-        return Reply.say(await service.decide(ctx.session, ctx.core, request_id=cr.id, clicker=ctx.person,
-                                              decision="reject", now=ctx.now, comment="-"))
+        return Reply.say(
+            await service.decide(
+                ctx.session, ctx.core, request_id=cr.id, clicker=ctx.person, decision="reject", now=ctx.now, comment="-"
+            )
+        )
     seats, why_not = await service.seats_for(ctx.session, cr=cr, engagement=eng, clicker=ctx.person, now=ctx.now)
     if not seats:
         raise UserError(why_not)
@@ -189,10 +212,13 @@ async def form_reject(ctx: Ctx, values: dict[str, str], state: dict) -> Reply:
     cr_id = forms.request_id(state)
     cr = await service.load(ctx.session, cr_id)
     if cr is not None and str(state.get("round", cr.round)) != str(cr.round) and cr.state == State.PENDING_APPROVAL:
-        raise UserError("The request changed since you opened this form (a new approval round started). "
-                        "Please look at it again. Nothing changed.")
-    msg = await service.decide(ctx.session, ctx.core, request_id=cr_id, clicker=ctx.person, decision="reject",
-                               now=ctx.now, comment=reason)
+        raise UserError(
+            "The request changed since you opened this form (a new approval round started). "
+            "Please look at it again. Nothing changed."
+        )
+    msg = await service.decide(
+        ctx.session, ctx.core, request_id=cr_id, clicker=ctx.person, decision="reject", now=ctx.now, comment=reason
+    )
     return Reply.say(msg)
 
 
@@ -201,8 +227,15 @@ async def cmd_approve(ctx: Ctx) -> Reply:
     eng = ctx.require_engagement()
     token, rest = _split_id(ctx.args, "/cr approve ACME-CR-7 [comment]")
     cr = await service.find(ctx.session, eng, token)
-    msg = await service.decide(ctx.session, ctx.core, request_id=cr.id, clicker=ctx.person, decision="approve",
-                               now=ctx.now, comment=_comment(rest))
+    msg = await service.decide(
+        ctx.session,
+        ctx.core,
+        request_id=cr.id,
+        clicker=ctx.person,
+        decision="approve",
+        now=ctx.now,
+        comment=_comment(rest),
+    )
     return Reply.say(msg)
 
 
@@ -214,8 +247,9 @@ async def cmd_reject(ctx: Ctx) -> Reply:
     reason = _comment(rest, "The reason")
     if not reason:
         return await _reject_form(ctx, cr, eng)
-    msg = await service.decide(ctx.session, ctx.core, request_id=cr.id, clicker=ctx.person, decision="reject",
-                               now=ctx.now, comment=reason)
+    msg = await service.decide(
+        ctx.session, ctx.core, request_id=cr.id, clicker=ctx.person, decision="reject", now=ctx.now, comment=reason
+    )
     return Reply.say(msg)
 
 
@@ -235,11 +269,14 @@ async def form_question(ctx: Ctx, values: dict[str, str], state: dict) -> Reply:
     eng = await ctx.session.get(Engagement, cr.engagement_id)
     await _roles(ctx, eng)
     r = ref(eng, cr)
-    await service.note(ctx.session, cr=cr, engagement=eng, action="question", actor=ctx.person, now=ctx.now,
-                       comment=question)
-    c = Card(title=f"Question on {r} · {truncate(cr.title, 80)}",
-             text=f"{mention(ctx.person.id, ctx.person.display_name)} asks: “{question}”",
-             footer="Answer in this channel or thread.")
+    await service.note(
+        ctx.session, cr=cr, engagement=eng, action="question", actor=ctx.person, now=ctx.now, comment=question
+    )
+    c = Card(
+        title=f"Question on {r} · {truncate(cr.title, 80)}",
+        text=f"{mention(ctx.person.id, ctx.person.display_name)} asks: “{question}”",
+        footer="Answer in this channel or thread.",
+    )
     await ctx.core.outbox.post_home(ctx.session, eng, c)
     notify = {cr.requester_id}
     members = await service.member_roles(ctx.session, eng)
@@ -255,14 +292,25 @@ async def form_question(ctx: Ctx, values: dict[str, str], state: dict) -> Reply:
 
 # -- other steps ------------------------------------------------------------------------------------
 
+
 async def cmd_withdraw(ctx: Ctx) -> Reply:
     """/cr withdraw <id> [comment]"""
     eng = ctx.require_engagement()
     token, rest = _split_id(ctx.args, "/cr withdraw ACME-CR-7 [why]")
     cr = await service.find(ctx.session, eng, token, lock=True)
     roles = await _roles(ctx, eng)
-    return Reply.say(await service.withdraw(ctx.session, ctx.core, cr=cr, engagement=eng, actor=ctx.person,
-                                            roles=roles, now=ctx.now, comment=_comment(rest)))
+    return Reply.say(
+        await service.withdraw(
+            ctx.session,
+            ctx.core,
+            cr=cr,
+            engagement=eng,
+            actor=ctx.person,
+            roles=roles,
+            now=ctx.now,
+            comment=_comment(rest),
+        )
+    )
 
 
 async def cmd_schedule(ctx: Ctx) -> Reply:
@@ -274,8 +322,19 @@ async def cmd_schedule(ctx: Ctx) -> Reply:
     day = None
     if rest:
         day = parse_date(clean(rest, limit=100, what="The date", multiline=False), now=ctx.now, tz=ctx.tz)
-    return Reply.say(await service.schedule(ctx.session, ctx.core, cr=cr, engagement=eng, actor=ctx.person,
-                                            roles=roles, now=ctx.now, scheduled_for=day, comment=None))
+    return Reply.say(
+        await service.schedule(
+            ctx.session,
+            ctx.core,
+            cr=cr,
+            engagement=eng,
+            actor=ctx.person,
+            roles=roles,
+            now=ctx.now,
+            scheduled_for=day,
+            comment=None,
+        )
+    )
 
 
 async def cmd_deliver(ctx: Ctx) -> Reply:
@@ -284,11 +343,22 @@ async def cmd_deliver(ctx: Ctx) -> Reply:
     token, rest = _split_id(ctx.args, "/cr deliver ACME-CR-7 [comment]")
     cr = await service.find(ctx.session, eng, token, lock=True)
     roles = await _roles(ctx, eng)
-    return Reply.say(await service.deliver(ctx.session, ctx.core, cr=cr, engagement=eng, actor=ctx.person,
-                                           roles=roles, now=ctx.now, comment=_comment(rest)))
+    return Reply.say(
+        await service.deliver(
+            ctx.session,
+            ctx.core,
+            cr=cr,
+            engagement=eng,
+            actor=ctx.person,
+            roles=roles,
+            now=ctx.now,
+            comment=_comment(rest),
+        )
+    )
 
 
 # -- reading ----------------------------------------------------------------------------------------
+
 
 async def cmd_show(ctx: Ctx) -> Reply:
     """/cr show <id> — the request, its approvals and its full history."""
@@ -297,8 +367,12 @@ async def cmd_show(ctx: Ctx) -> Reply:
     cr = await service.find(ctx.session, eng, token)
     v = await service.view(ctx.session, cr, eng, ctx.now)
     entries = await audit.history(ctx.session, entity_type=service.ENTITY, entity_id=cr.id)
-    v.people.update(await service.people(ctx.session, {e.actor_id for e in entries if e.actor_id}
-                                         | {e.on_behalf_of_id for e in entries if e.on_behalf_of_id}))
+    v.people.update(
+        await service.people(
+            ctx.session,
+            {e.actor_id for e in entries if e.actor_id} | {e.on_behalf_of_id for e in entries if e.on_behalf_of_id},
+        )
+    )
     from bot.change_requests.cards import build
 
     return Reply(private=[build(v), history_card(v, entries)])
@@ -344,13 +418,16 @@ async def cmd_list(ctx: Ctx) -> Reply:
                 p = await ctx.session.get(Person, pid)
                 names.append(p.display_name)
             extra = f" — waiting for {', '.join(names)}" if names else ""
-        lines.append(f"{ref(eng, cr)} · {truncate(cr.title, 80)} — {label(cr.state)} "
-                     f"({cr.priority}){extra}")
-    title = {"open": "Open change requests", "mine": "Your change requests",
-             "pending-me": "Change requests waiting for your decision", "all": "All change requests"}[which]
+        lines.append(f"{ref(eng, cr)} · {truncate(cr.title, 80)} — {label(cr.state)} ({cr.priority}){extra}")
+    title = {
+        "open": "Open change requests",
+        "mine": "Your change requests",
+        "pending-me": "Change requests waiting for your decision",
+        "all": "All change requests",
+    }[which]
     if len(lines) > 50:
         more = len(lines) - 50
-        lines = lines[:50] + [f"… and {more} more (`/cr export` has them all)."]
+        lines = [*lines[:50], f"… and {more} more (`/cr export` has them all)."]
     return Reply(private=[Card(title=f"{title} — {eng.key}", text="\n".join(lines) or "None.")])
 
 
@@ -360,14 +437,16 @@ async def cmd_export(ctx: Ctx) -> Reply:
     await _roles(ctx, eng)
     requests_csv, steps_csv = await export.build(ctx.session, eng)
     count = max(requests_csv.count("\r\n") - 1, 0)
-    c = Card(title=f"{eng.key} change requests — export",
-             text=f"{count} change request(s) and every recorded step, as of {when(ctx.now)}. "
-                  "Times in the files are UTC.",
-             attachments=export.attachments(eng, requests_csv, steps_csv, ctx.now))
+    c = Card(
+        title=f"{eng.key} change requests — export",
+        text=f"{count} change request(s) and every recorded step, as of {when(ctx.now)}. Times in the files are UTC.",
+        attachments=export.attachments(eng, requests_csv, steps_csv, ctx.now),
+    )
     return Reply(public=[c])
 
 
 # -- policy -----------------------------------------------------------------------------------------
+
 
 async def _policy_card(ctx: Ctx, eng: Engagement) -> Card:
     pol = service.current_policy(eng)
@@ -379,15 +458,31 @@ async def _policy_card(ctx: Ctx, eng: Engagement) -> Card:
         for pid in holders:
             p = await ctx.session.get(Person, pid)
             names.append(p.display_name)
-        fields.append(Field(f"{g.name.capitalize()} side",
-                            f"{', '.join(r.replace('_', ' ') for r in g.roles)} — {g.describe(len(holders))} must "
-                            f"approve ({', '.join(names) or 'nobody has these roles yet'})", short=False))
-    fields.append(Field("Both sides required", "yes" if pol.both_sides_required else
-                        "no (the client side decides; vendor decisions are recorded, a rejection still rejects)",
-                        short=False))
-    return Card(title=f"{eng.key} approval policy", fields=fields, footer=(
-        "The requester never counts as an approver of their own request. Change with `/cr policy client any`, "
-        "`/cr policy vendor 2of3`, `/cr policy both off`, `/cr policy client roles client_sponsor client_pm`."))
+        fields.append(
+            Field(
+                f"{g.name.capitalize()} side",
+                f"{', '.join(r.replace('_', ' ') for r in g.roles)} — {g.describe(len(holders))} must "
+                f"approve ({', '.join(names) or 'nobody has these roles yet'})",
+                short=False,
+            )
+        )
+    fields.append(
+        Field(
+            "Both sides required",
+            "yes"
+            if pol.both_sides_required
+            else "no (the client side decides; vendor decisions are recorded, a rejection still rejects)",
+            short=False,
+        )
+    )
+    return Card(
+        title=f"{eng.key} approval policy",
+        fields=fields,
+        footer=(
+            "The requester never counts as an approver of their own request. Change with `/cr policy client any`, "
+            "`/cr policy vendor 2of3`, `/cr policy both off`, `/cr policy client roles client_sponsor client_pm`."
+        ),
+    )
 
 
 async def cmd_policy(ctx: Ctx) -> Reply:
@@ -410,8 +505,10 @@ async def cmd_policy(ctx: Ctx) -> Reply:
     elif side in SIDES:
         owner = "client_sponsor" if side == "client" else "vendor_pm"
         if owner not in roles:
-            raise UserError(f"Only the {owner.replace('_', ' ')} can change the {side} side's approval rule; "
-                            f"your roles here: {', '.join(sorted(roles)) or 'none'}.")
+            raise UserError(
+                f"Only the {owner.replace('_', ' ')} can change the {side} side's approval rule; "
+                f"your roles here: {', '.join(sorted(roles)) or 'none'}."
+            )
         if not rest:
             raise UserError(f"Usage: `/cr policy {side} all|any|2of3` or `/cr policy {side} roles role …`.")
         group = groups.get(side, {"roles": [], "rule": "all"})
@@ -435,21 +532,34 @@ async def cmd_policy(ctx: Ctx) -> Reply:
         groups[side] = group
         changes = {"groups": groups}
     else:
-        raise UserError("Usage: `/cr policy`, `/cr policy client any`, `/cr policy vendor 2of3`, "
-                        "`/cr policy both off`.")
+        raise UserError(
+            "Usage: `/cr policy`, `/cr policy client any`, `/cr policy vendor 2of3`, `/cr policy both off`."
+        )
     before = {"groups": s["groups"], "both_sides_required": s["both_sides_required"]}
     update_feature_settings(eng, "cr", changes)
     try:
         service.current_policy(eng)
     except PolicyError as exc:
         raise UserError(str(exc)) from None
-    await audit.record(ctx.session, now=ctx.now, engagement_id=eng.id, entity_type="engagement", entity_id=eng.id,
-                       action="cr_policy_changed", actor=ctx.person,
-                       data={"before": before, "change": changes})
+    await audit.record(
+        ctx.session,
+        now=ctx.now,
+        engagement_id=eng.id,
+        entity_type="engagement",
+        entity_id=eng.id,
+        action="cr_policy_changed",
+        actor=ctx.person,
+        data={"before": before, "change": changes},
+    )
     await ctx.core.emit(ctx.session, "engagement_settings_changed", engagement=eng, feature="cr")
-    await ctx.core.outbox.post_home(ctx.session, eng, Card(
-        text=f"{mention(ctx.person.id, ctx.person.display_name)} changed the change-request approval policy "
-             f"({what}). Requests already waiting keep the rule of their current round."))
+    await ctx.core.outbox.post_home(
+        ctx.session,
+        eng,
+        Card(
+            text=f"{mention(ctx.person.id, ctx.person.display_name)} changed the change-request approval policy "
+            f"({what}). Requests already waiting keep the rule of their current round."
+        ),
+    )
     return Reply(private=[await _policy_card(ctx, eng)])
 
 
@@ -465,10 +575,15 @@ CR_SETTINGS = {
 
 def _settings_card(eng: Engagement) -> Card:
     s = service.settings(eng)
-    fields = [Field(name, f"{s[key] if s[key] not in ('', None) else 'none'} — {what}", short=False)
-              for name, (key, what) in CR_SETTINGS.items()]
-    return Card(title=f"{eng.key} change-request settings", fields=fields,
-                footer="Change one with `/cr settings <name> <value>`; the approval rule is `/cr policy`.")
+    fields = [
+        Field(name, f"{s[key] if s[key] not in ('', None) else 'none'} — {what}", short=False)
+        for name, (key, what) in CR_SETTINGS.items()
+    ]
+    return Card(
+        title=f"{eng.key} change-request settings",
+        fields=fields,
+        footer="Change one with `/cr settings <name> <value>`; the approval rule is `/cr policy`.",
+    )
 
 
 async def cmd_settings(ctx: Ctx) -> Reply:
@@ -501,14 +616,22 @@ async def cmd_settings(ctx: Ctx) -> Reply:
         new = int(value)
     before = service.settings(eng).get(key)
     update_feature_settings(eng, "cr", {key: new})
-    await audit.record(ctx.session, now=ctx.now, engagement_id=eng.id, entity_type="engagement", entity_id=eng.id,
-                       action="cr_setting_changed", actor=ctx.person,
-                       data={"setting": key, "before": before, "after": new})
+    await audit.record(
+        ctx.session,
+        now=ctx.now,
+        engagement_id=eng.id,
+        entity_type="engagement",
+        entity_id=eng.id,
+        action="cr_setting_changed",
+        actor=ctx.person,
+        data={"setting": key, "before": before, "after": new},
+    )
     await ctx.core.emit(ctx.session, "engagement_settings_changed", engagement=eng, feature="cr")
     return Reply(private=[_settings_card(eng)])
 
 
 # -- delegation -------------------------------------------------------------------------------------
+
 
 async def cmd_delegate(ctx: Ctx) -> Reply:
     """/cadence delegate @user | off — who decides for you while you are away."""
@@ -517,8 +640,10 @@ async def cmd_delegate(ctx: Ctx) -> Reply:
     if not arg:
         if me.delegate_id:
             d = await ctx.session.get(Person, me.delegate_id)
-            return Reply.say(f"Your delegate is {d.display_name}: while you are out of office they can approve or "
-                             "reject change requests on your behalf. `/cadence delegate off` removes them.")
+            return Reply.say(
+                f"Your delegate is {d.display_name}: while you are out of office they can approve or "
+                "reject change requests on your behalf. `/cadence delegate off` removes them."
+            )
         return Reply.say("You have no delegate. `/cadence delegate @name` names one.")
     before = me.delegate_id
     if arg.lower() in ("off", "none", "clear", "remove"):
@@ -532,30 +657,57 @@ async def cmd_delegate(ctx: Ctx) -> Reply:
         if ctx.engagement is not None and await service.roles_of(ctx.session, ctx.engagement, delegate) is None:
             raise UserError(f"{delegate.display_name} is not a member of {ctx.engagement.key}.")
         me.delegate_id = delegate.id
-        msg = (f"{delegate.display_name} is your delegate: while you are out of office (`/cadence ooo`) they can "
-               "approve or reject change requests on your behalf, recorded as on behalf of you.")
-    await audit.record(ctx.session, now=ctx.now, engagement_id=ctx.engagement.id if ctx.engagement else None,
-                       entity_type="person", entity_id=me.id, action="delegate_set", actor=me,
-                       data={"before": before, "after": me.delegate_id})
+        msg = (
+            f"{delegate.display_name} is your delegate: while you are out of office (`/cadence ooo`) they can "
+            "approve or reject change requests on your behalf, recorded as on behalf of you."
+        )
+    await audit.record(
+        ctx.session,
+        now=ctx.now,
+        engagement_id=ctx.engagement.id if ctx.engagement else None,
+        entity_type="person",
+        entity_id=me.id,
+        action="delegate_set",
+        actor=me,
+        data={"before": before, "after": me.delegate_id},
+    )
     if delegate is not None:
-        await ctx.core.outbox.dm(ctx.session, delegate, Card(
-            text=f"{mention(me.id, me.display_name)} named you their delegate: while they are out of office you "
-                 "can approve or reject change requests on their behalf."),
-            engagement_id=ctx.engagement.id if ctx.engagement else None)
+        await ctx.core.outbox.dm(
+            ctx.session,
+            delegate,
+            Card(
+                text=f"{mention(me.id, me.display_name)} named you their delegate: while they are out of office you "
+                "can approve or reject change requests on their behalf."
+            ),
+            engagement_id=ctx.engagement.id if ctx.engagement else None,
+        )
     return Reply.say(msg)
 
 
 # -- wiring -----------------------------------------------------------------------------------------
 
-async def on_settings_changed(session, core, *, engagement: Engagement, feature: str | None = None,  # noqa: ANN001
-                              **_: object) -> None:
+
+async def on_settings_changed(
+    session,
+    core,
+    *,
+    engagement: Engagement,
+    feature: str | None = None,
+    **_: object,
+) -> None:
     """Budget or contingency changed: the open requests' cards show the new figures."""
     if feature in (None, "engagement", "budget", "contingency", "cr"):
         await service.refresh_open_cards(session, core, engagement, core.clock.now())
 
 
-async def on_membership_changed(session, core, *, engagement: Engagement, person: Person,  # noqa: ANN001
-                                **_: object) -> None:
+async def on_membership_changed(
+    session,
+    core,
+    *,
+    engagement: Engagement,
+    person: Person,
+    **_: object,
+) -> None:
     await service.membership_changed(session, core, engagement=engagement, person=person, now=core.clock.now())
 
 
@@ -565,8 +717,11 @@ async def on_person_changed(session, core, *, person: Person, **_: object) -> No
 
 async def home_section(session, core, person: Person) -> list[Card]:  # noqa: ANN001
     """Slack App Home: the change requests waiting for this person's decision (at most five)."""
-    rows = await session.scalars(select(ChangeRequest).where(
-        ChangeRequest.state == State.PENDING_APPROVAL.value).order_by(ChangeRequest.pending_since))
+    rows = await session.scalars(
+        select(ChangeRequest)
+        .where(ChangeRequest.state == State.PENDING_APPROVAL.value)
+        .order_by(ChangeRequest.pending_since)
+    )
     cards: list[Card] = []
     for cr in rows:
         eng = await session.get(Engagement, cr.engagement_id)
@@ -592,17 +747,37 @@ def register(registry: Registry) -> None:
     add("cr", "assess", cmd_assess, usage="/cr assess ACME-CR-7", summary="vendor: add or revise the estimate")
     add("cr", "approve", cmd_approve, usage="/cr approve ACME-CR-7 [comment]", summary="approver: approve")
     add("cr", "reject", cmd_reject, usage="/cr reject ACME-CR-7 reason", summary="approver: reject (reason)")
-    add("cr", "withdraw", cmd_withdraw, usage="/cr withdraw ACME-CR-7 [why]",
-        summary="requester: withdraw before a decision")
+    add(
+        "cr",
+        "withdraw",
+        cmd_withdraw,
+        usage="/cr withdraw ACME-CR-7 [why]",
+        summary="requester: withdraw before a decision",
+    )
     add("cr", "schedule", cmd_schedule, usage="/cr schedule ACME-CR-7 [date]", summary="vendor: schedule it")
     add("cr", "deliver", cmd_deliver, usage="/cr deliver ACME-CR-7 [comment]", summary="vendor: mark delivered")
     add("cr", "export", cmd_export, usage="/cr export", summary="CSV of every request and transition")
-    add("cr", "policy", cmd_policy, usage="/cr policy [client any | vendor 2of3 | both off]",
-        summary="show or change who must approve")
-    add("cr", "settings", cmd_settings, usage="/cr settings [currency EUR | reminder 10:00 | escalate 3 | warn 80]",
-        summary="show or change reminders, escalation, contingency warning, currency")
-    add("cadence", "delegate", cmd_delegate, usage="/cadence delegate @name | off",
-        summary="who decides your change requests while you are away")
+    add(
+        "cr",
+        "policy",
+        cmd_policy,
+        usage="/cr policy [client any | vendor 2of3 | both off]",
+        summary="show or change who must approve",
+    )
+    add(
+        "cr",
+        "settings",
+        cmd_settings,
+        usage="/cr settings [currency EUR | reminder 10:00 | escalate 3 | warn 80]",
+        summary="show or change reminders, escalation, contingency warning, currency",
+    )
+    add(
+        "cadence",
+        "delegate",
+        cmd_delegate,
+        usage="/cadence delegate @name | off",
+        summary="who decides your change requests while you are away",
+    )
     registry.add_action("cr.approve", act_approve)
     registry.add_action("cr.reject", act_reject)
     registry.add_action("cr.question", act_question)

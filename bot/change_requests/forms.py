@@ -1,5 +1,6 @@
 """The change-request forms (intake, scope edit, assessment, rejection, question) and the validation of
 what comes back: every value is untrusted; problems come back per field."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -27,67 +28,137 @@ def _opts(values: tuple[str, ...]) -> list[Option]:
     return [Option(v.capitalize(), v) for v in values]
 
 
-def scope_inputs(*, title: str = "", description: str = "", business_reason: str = "", priority: str = "medium",
-                 wanted_by: str = "") -> list[Input]:
+def scope_inputs(
+    *, title: str = "", description: str = "", business_reason: str = "", priority: str = "medium", wanted_by: str = ""
+) -> list[Input]:
     return [
         Input("title", "Title", initial=title or None, max_length=MAX_TITLE, placeholder="Add single sign-on"),
-        Input("description", "Description", kind="multiline", initial=description or None, max_length=MAX_TEXT,
-              placeholder="What should change, exactly?"),
-        Input("business_reason", "Business reason", kind="multiline", initial=business_reason or None,
-              max_length=MAX_TEXT, placeholder="Why the business needs it"),
+        Input(
+            "description",
+            "Description",
+            kind="multiline",
+            initial=description or None,
+            max_length=MAX_TEXT,
+            placeholder="What should change, exactly?",
+        ),
+        Input(
+            "business_reason",
+            "Business reason",
+            kind="multiline",
+            initial=business_reason or None,
+            max_length=MAX_TEXT,
+            placeholder="Why the business needs it",
+        ),
         Input("priority", "Priority", kind="select", initial=priority, options=_opts(PRIORITIES)),
-        Input("wanted_by", "Wanted by", required=False, initial=wanted_by or None, max_length=100,
-              placeholder="e.g. end of next month, March 3, in 2 weeks",
-              hint="Plain language, read in your own time zone. Leave empty if there is no date."),
+        Input(
+            "wanted_by",
+            "Wanted by",
+            required=False,
+            initial=wanted_by or None,
+            max_length=100,
+            placeholder="e.g. end of next month, March 3, in 2 weeks",
+            hint="Plain language, read in your own time zone. Leave empty if there is no date.",
+        ),
     ]
 
 
 def new_form(*, title: str = "", state: dict[str, Any] | None = None, description: str = "") -> Form:
-    return Form(form_id=NEW, title="New change request", inputs=scope_inputs(title=title, description=description),
-                submit_label="Submit", state=dict(state or {}),
-                text="The vendor will add an impact estimate; then the approvers decide.")
+    return Form(
+        form_id=NEW,
+        title="New change request",
+        inputs=scope_inputs(title=title, description=description),
+        submit_label="Submit",
+        state=dict(state or {}),
+        text="The vendor will add an impact estimate; then the approvers decide.",
+    )
 
 
 def edit_form(cr: ChangeRequest, ref: str) -> Form:
-    return Form(form_id=EDIT, title=f"Edit {ref}"[:24], inputs=scope_inputs(
-        title=cr.title, description=cr.description, business_reason=cr.business_reason, priority=cr.priority,
-        wanted_by=cr.wanted_by.isoformat() if cr.wanted_by else ""), submit_label="Save",
+    return Form(
+        form_id=EDIT,
+        title=f"Edit {ref}"[:24],
+        inputs=scope_inputs(
+            title=cr.title,
+            description=cr.description,
+            business_reason=cr.business_reason,
+            priority=cr.priority,
+            wanted_by=cr.wanted_by.isoformat() if cr.wanted_by else "",
+        ),
+        submit_label="Save",
         state={"request_id": cr.id},
-        text="Changing the scope after an approval resets the approvals; the approvers are asked again.")
+        text="Changing the scope after an approval resets the approvals; the approvers are asked again.",
+    )
 
 
 def assess_form(cr: ChangeRequest, ref: str) -> Form:
     def init(v: Any) -> str | None:
         return None if v is None else str(v)
 
-    return Form(form_id=ASSESS, title=f"Assess {ref}"[:24], inputs=[
-        Input("effort_hours", "Effort (hours)", kind="number", initial=init(cr.effort_hours), placeholder="40"),
-        Input("cost", "Cost", kind="number", initial=init(cr.cost), placeholder="6000"),
-        Input("schedule_impact_days", "Schedule impact (days)", kind="number", initial=init(cr.schedule_impact_days),
-              placeholder="0"),
-        Input("risk", "Risk", kind="select", initial=cr.risk or "medium", options=_opts(RISKS)),
-        Input("notes", "Notes", kind="multiline", required=False, initial=cr.assessment_notes or None,
-              max_length=MAX_TEXT),
-    ], submit_label="Save estimate", state={"request_id": cr.id},
-        text=f"{ref} “{cr.title}”. Saving sends it for approval; a revised estimate resets earlier approvals.")
+    return Form(
+        form_id=ASSESS,
+        title=f"Assess {ref}"[:24],
+        inputs=[
+            Input("effort_hours", "Effort (hours)", kind="number", initial=init(cr.effort_hours), placeholder="40"),
+            Input("cost", "Cost", kind="number", initial=init(cr.cost), placeholder="6000"),
+            Input(
+                "schedule_impact_days",
+                "Schedule impact (days)",
+                kind="number",
+                initial=init(cr.schedule_impact_days),
+                placeholder="0",
+            ),
+            Input("risk", "Risk", kind="select", initial=cr.risk or "medium", options=_opts(RISKS)),
+            Input(
+                "notes",
+                "Notes",
+                kind="multiline",
+                required=False,
+                initial=cr.assessment_notes or None,
+                max_length=MAX_TEXT,
+            ),
+        ],
+        submit_label="Save estimate",
+        state={"request_id": cr.id},
+        text=f"{ref} “{cr.title}”. Saving sends it for approval; a revised estimate resets earlier approvals.",
+    )
 
 
 def reject_form(cr: ChangeRequest, ref: str) -> Form:
-    return Form(form_id=REJECT, title=f"Reject {ref}"[:24], inputs=[
-        Input("reason", "Reason", kind="multiline", max_length=MAX_TEXT, placeholder="Why is it rejected?"),
-    ], submit_label="Reject", state={"request_id": cr.id, "round": cr.round},
-        text=f"Rejecting {ref} “{cr.title}” ends it: one rejection by an approver rejects the request.")
+    return Form(
+        form_id=REJECT,
+        title=f"Reject {ref}"[:24],
+        inputs=[
+            Input("reason", "Reason", kind="multiline", max_length=MAX_TEXT, placeholder="Why is it rejected?"),
+        ],
+        submit_label="Reject",
+        state={"request_id": cr.id, "round": cr.round},
+        text=f"Rejecting {ref} “{cr.title}” ends it: one rejection by an approver rejects the request.",
+    )
 
 
 def question_form(cr: ChangeRequest, ref: str) -> Form:
-    return Form(form_id=QUESTION, title=f"Question on {ref}"[:24], inputs=[
-        Input("question", "Your question", kind="multiline", max_length=MAX_TEXT),
-    ], submit_label="Ask", state={"request_id": cr.id},
-        text="Posted in the engagement's channel and sent to the requester and the vendor PM.")
+    return Form(
+        form_id=QUESTION,
+        title=f"Question on {ref}"[:24],
+        inputs=[
+            Input("question", "Your question", kind="multiline", max_length=MAX_TEXT),
+        ],
+        submit_label="Ask",
+        state={"request_id": cr.id},
+        text="Posted in the engagement's channel and sent to the requester and the vendor PM.",
+    )
 
 
-def text_value(values: dict[str, str], key: str, label: str, errors: dict[str, str], *, limit: int,
-               required: bool = True, multiline: bool = True) -> str:
+def text_value(
+    values: dict[str, str],
+    key: str,
+    label: str,
+    errors: dict[str, str],
+    *,
+    limit: int,
+    required: bool = True,
+    multiline: bool = True,
+) -> str:
     try:
         value = clean(values.get(key), limit=limit, what=label, multiline=multiline)
     except InputTooLong as exc:
@@ -109,8 +180,9 @@ def wanted_by_value(raw: str, *, now: datetime, tz: ZoneInfo, errors: dict[str, 
         return None
     today = now.astimezone(tz).date()
     if day < today:
-        errors["wanted_by"] = (f"“{raw[:60]}” is in the past: I read it as {day:%a %d %b %Y} "
-                               f"(today is {today:%a %d %b %Y} in {tz.key}).")
+        errors["wanted_by"] = (
+            f"“{raw[:60]}” is in the past: I read it as {day:%a %d %b %Y} (today is {today:%a %d %b %Y} in {tz.key})."
+        )
         return None
     return day
 
@@ -135,7 +207,7 @@ def estimate_values(values: dict[str, str]) -> tuple[dict[str, Any], dict[str, s
     """Validated estimate: effort (hours), cost (exact decimal), schedule impact (days), risk, notes."""
     errors: dict[str, str] = {}
     out: dict[str, Any] = {}
-    for key, label, parser in (
+    for key, _label, parser in (
         ("effort_hours", "Effort", lambda v: parse_amount(v, what="Effort", maximum=MAX_HOURS)),
         ("cost", "Cost", lambda v: parse_amount(v, what="Cost")),
         ("schedule_impact_days", "Schedule impact", lambda v: parse_days(v)),

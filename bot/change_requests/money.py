@@ -1,4 +1,5 @@
 """Money and the contingency fund, in exact decimals (never floats)."""
+
 from __future__ import annotations
 
 import re
@@ -11,7 +12,7 @@ MAX_HOURS = Decimal("99999999.99")  # Numeric(10, 2)
 
 
 def parse_amount(text: str | None, *, what: str = "The amount", maximum: Decimal = MAX_AMOUNT) -> Decimal:
-    """"12,500", "$12 500.50", "12500 EUR" → Decimal("12500.00"). ValueError with a clear message."""
+    """ "12,500", "$12 500.50", "12500 EUR" → Decimal("12500.00"). ValueError with a clear message."""
     raw = (text or "").strip()
     if not raw:
         raise ValueError(f"{what} is required.")
@@ -68,7 +69,7 @@ class Contingency:
     committed: Decimal
 
     @classmethod
-    def of(cls, budget: Decimal | None, pct: float | Decimal | None, committed: Decimal) -> "Contingency":
+    def of(cls, budget: Decimal | None, pct: float | Decimal | None, committed: Decimal) -> Contingency:
         if budget is None:
             return cls(fund=None, committed=committed)
         pct_d = Decimal(str(pct if pct is not None else 15))

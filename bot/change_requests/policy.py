@@ -1,10 +1,12 @@
 """Approval policy and quorum rules, pure: who must approve, how many, and whether a request is
 approved, rejected, still waiting, or cannot reach its quorum at all."""
+
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 RULES = ("all", "any", "n_of_m")
 SIDES = ("client", "vendor")
@@ -39,7 +41,7 @@ class Group:
         return eligible  # all
 
     def describe(self, eligible: int | None = None) -> str:
-        """"all 2", "1 of 1", "any one", "2 of 3" — read before "must approve"."""
+        """ "all 2", "1 of 1", "any one", "2 of 3" — read before "must approve"."""
         if self.rule == "any":
             return "any one"
         if self.rule == "n_of_m":
@@ -61,7 +63,7 @@ class Policy:
     both_sides_required: bool = True
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any] | None) -> "Policy":
+    def from_dict(cls, data: Mapping[str, Any] | None) -> Policy:
         data = dict(data or DEFAULT_POLICY)
         raw_groups = data.get("groups") or DEFAULT_POLICY["groups"]
         groups = []
@@ -72,13 +74,13 @@ class Policy:
             n = g.get("n")
             if rule == "n_of_m" and (not isinstance(n, int) or n < 1):
                 raise PolicyError(f"The {name} side's rule needs a number of approvals (1 or more).")
-            groups.append(Group(name=name, roles=tuple(g.get("roles", ())), rule=rule,
-                                n=n if rule == "n_of_m" else None))
+            groups.append(
+                Group(name=name, roles=tuple(g.get("roles", ())), rule=rule, n=n if rule == "n_of_m" else None)
+            )
         return cls(groups=tuple(groups), both_sides_required=bool(data.get("both_sides_required", True)))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"groups": {g.name: g.to_dict() for g in self.groups},
-                "both_sides_required": self.both_sides_required}
+        return {"groups": {g.name: g.to_dict() for g in self.groups}, "both_sides_required": self.both_sides_required}
 
     def group(self, name: str) -> Group:
         for g in self.groups:
@@ -99,7 +101,7 @@ class Policy:
 
 
 def parse_rule(text: str) -> tuple[str, int | None]:
-    """"all", "any", "2of3", "2 of 3", "2" → (rule, n)."""
+    """ "all", "any", "2of3", "2 of 3", "2" → (rule, n)."""
     t = " ".join(text.lower().split())
     if t in ("all", "every", "everyone", "unanimous"):
         return "all", None
@@ -148,11 +150,15 @@ class GroupTally:
         roles = ", ".join(r.replace("_", " ") for r in self.group.roles)
         besides = " besides the requester" if self.requester_excluded else ""
         if not self.eligible:
-            return (f"The {side} side can't reach its quorum: nobody{besides} has the role {roles}. "
-                    f"Add an approver or change the policy (`/cr policy`).")
-        return (f"The {side} side can't reach its quorum: it needs {self.needed} approvals and only "
-                f"{len(self.eligible)} approver(s){besides} can give one. Add an approver or change the "
-                f"policy (e.g. `/cr policy {side} any`).")
+            return (
+                f"The {side} side can't reach its quorum: nobody{besides} has the role {roles}. "
+                f"Add an approver or change the policy (`/cr policy`)."
+            )
+        return (
+            f"The {side} side can't reach its quorum: it needs {self.needed} approvals and only "
+            f"{len(self.eligible)} approver(s){besides} can give one. Add an approver or change the "
+            f"policy (e.g. `/cr policy {side} any`)."
+        )
 
 
 @dataclass
@@ -187,8 +193,9 @@ class Tally:
         return out
 
 
-def tally(policy: Policy, members: Mapping[int, Iterable[str]], requester_id: int,
-          decisions: Mapping[int, str]) -> Tally:
+def tally(
+    policy: Policy, members: Mapping[int, Iterable[str]], requester_id: int, decisions: Mapping[int, str]
+) -> Tally:
     """Count `decisions` ({person_id: "approve"|"reject"}) against `policy`, given the engagement's
     members and their roles ({person_id: roles}). The requester never counts as an approver."""
     required = {g.name for g in policy.required()}
@@ -196,8 +203,9 @@ def tally(policy: Policy, members: Mapping[int, Iterable[str]], requester_id: in
     for g in policy.groups:
         holders = [pid for pid, roles in members.items() if set(roles) & set(g.roles)]
         eligible = [pid for pid in holders if pid != requester_id]
-        gt = GroupTally(group=g, required=g.name in required, eligible=eligible,
-                        requester_excluded=requester_id in holders)
+        gt = GroupTally(
+            group=g, required=g.name in required, eligible=eligible, requester_excluded=requester_id in holders
+        )
         for pid in eligible:
             d = decisions.get(pid)
             if d == "approve":

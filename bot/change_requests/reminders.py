@@ -1,6 +1,7 @@
 """Reminders and escalation for requests waiting for approval. Timers are rows keyed per
 request/approver/local date (reminders) and per request/round (escalation), so a duplicate is
 impossible; nothing expires silently: reminders go on daily until a decision."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
@@ -16,8 +17,9 @@ from storage.models import Engagement, Person
 from storage.models.change_requests import ChangeRequest
 
 if TYPE_CHECKING:
-    from bot.core import Cadence
     from sqlalchemy.ext.asyncio import AsyncSession
+
+    from bot.core import Cadence
 
 REMIND = "cr.remind"
 ESCALATE = "cr.escalate"
@@ -67,15 +69,29 @@ def add_workdays(start: datetime, n: int, *, tz_name: str, country: str | None) 
     return datetime.combine(day, local.timetz().replace(tzinfo=None), tzinfo=tz).astimezone(start.tzinfo)
 
 
-async def schedule_reminder(session: "AsyncSession", core: "Cadence", *, cr: ChangeRequest, person: Person,
-                            now: datetime, at: time) -> None:
+async def schedule_reminder(
+    session: AsyncSession, core: Cadence, *, cr: ChangeRequest, person: Person, now: datetime, at: time
+) -> None:
     due, day = next_reminder(person, now, at)
-    await core.timers.schedule(session, kind=REMIND, due_at=due, key=remind_key(cr.id, person.id, day),
-                               payload={"request_id": cr.id, "person_id": person.id}, engagement_id=cr.engagement_id)
+    await core.timers.schedule(
+        session,
+        kind=REMIND,
+        due_at=due,
+        key=remind_key(cr.id, person.id, day),
+        payload={"request_id": cr.id, "person_id": person.id},
+        engagement_id=cr.engagement_id,
+    )
 
 
-async def schedule_round(session: "AsyncSession", core: "Cadence", *, cr: ChangeRequest, engagement: Engagement,
-                         approvers: list[Person], now: datetime) -> None:
+async def schedule_round(
+    session: AsyncSession,
+    core: Cadence,
+    *,
+    cr: ChangeRequest,
+    engagement: Engagement,
+    approvers: list[Person],
+    now: datetime,
+) -> None:
     """Daily reminders for each approver, and the escalation of this round."""
     from bot.change_requests.service import settings
 
@@ -85,24 +101,32 @@ async def schedule_round(session: "AsyncSession", core: "Cadence", *, cr: Change
         await schedule_reminder(session, core, cr=cr, person=p, now=now, at=at)
     days = int(s.get("escalate_after_workdays") or 3)
     due = add_workdays(cr.pending_since or now, days, tz_name=engagement.home_tz, country=engagement.client_country)
-    await core.timers.schedule(session, kind=ESCALATE, due_at=due, key=escalate_key(cr.id, cr.round),
-                               payload={"request_id": cr.id, "round": cr.round, "workdays": days},
-                               engagement_id=engagement.id)
+    await core.timers.schedule(
+        session,
+        kind=ESCALATE,
+        due_at=due,
+        key=escalate_key(cr.id, cr.round),
+        payload={"request_id": cr.id, "round": cr.round, "workdays": days},
+        engagement_id=engagement.id,
+    )
 
 
-async def cancel_for(session: "AsyncSession", core: "Cadence", cr: ChangeRequest, person_id: int) -> None:
+async def cancel_for(session: AsyncSession, core: Cadence, cr: ChangeRequest, person_id: int) -> None:
     await core.timers.cancel_prefix(session, f"{REMIND}:{cr.id}:{person_id}:")
 
 
-async def cancel_all(session: "AsyncSession", core: "Cadence", cr: ChangeRequest) -> None:
+async def cancel_all(session: AsyncSession, core: Cadence, cr: ChangeRequest) -> None:
     await core.timers.cancel_prefix(session, f"{REMIND}:{cr.id}:")
     await core.timers.cancel_prefix(session, f"{ESCALATE}:{cr.id}:")
 
 
 def _buttons(cr: ChangeRequest) -> list[Button]:
     v = str(cr.id)
-    return [Button("Approve", "cr.approve", v, "primary"), Button("Reject", "cr.reject", v, "danger"),
-            Button("Ask a question", "cr.question", v)]
+    return [
+        Button("Approve", "cr.approve", v, "primary"),
+        Button("Reject", "cr.reject", v, "danger"),
+        Button("Ask a question", "cr.question", v),
+    ]
 
 
 async def on_remind(tctx: TimerCtx) -> None:
@@ -128,18 +152,32 @@ async def on_remind(tctx: TimerCtx) -> None:
     if not is_workday(person, today):
         pass  # a reminder moved onto a day off (zone or work days changed): skip it, plan the next
     elif reason is None:
-        await core.outbox.dm(session, person, Card(
-            title=f"Reminder: {r} · {cr.title}",
-            text=f"This change request needs your decision ({since}).",
-            buttons=_buttons(cr), tone="warning"), engagement_id=engagement.id)
+        await core.outbox.dm(
+            session,
+            person,
+            Card(
+                title=f"Reminder: {r} · {cr.title}",
+                text=f"This change request needs your decision ({since}).",
+                buttons=_buttons(cr),
+                tone="warning",
+            ),
+            engagement_id=engagement.id,
+        )
     elif person.delegate_id:
         delegate = await session.get(Person, person.delegate_id)
         if delegate is not None and delegate.id != cr.requester_id:
-            await core.outbox.dm(session, delegate, Card(
-                title=f"Reminder: {r} · {cr.title}",
-                text=f"{mention(person.id, person.display_name)} is away ({reason}); as their delegate you can "
-                     f"decide on their behalf ({since}).",
-                buttons=_buttons(cr), tone="warning"), engagement_id=engagement.id)
+            await core.outbox.dm(
+                session,
+                delegate,
+                Card(
+                    title=f"Reminder: {r} · {cr.title}",
+                    text=f"{mention(person.id, person.display_name)} is away ({reason}); as their delegate you can "
+                    f"decide on their behalf ({since}).",
+                    buttons=_buttons(cr),
+                    tone="warning",
+                ),
+                engagement_id=engagement.id,
+            )
     at = _hhmm(service.settings(engagement).get("reminder_time", "10:00"))
     await schedule_reminder(session, core, cr=cr, person=person, now=max(now, tctx.timer.due_at), at=at)
 
@@ -162,12 +200,13 @@ async def on_escalate(tctx: TimerCtx) -> None:
     waiting = [await session.get(Person, pid) for pid in t.waiting_for()]
     days = int(tctx.payload.get("workdays") or 3)
     names = ", ".join(mention(p.id, p.display_name) for p in waiting) or "nobody who can decide"
-    text = (f"{r} “{cr.title}” has waited {days} work days for a decision (since {when(cr.pending_since)}). "
-            f"Waiting for: {names}.")
+    text = (
+        f"{r} “{cr.title}” has waited {days} work days for a decision (since {when(cr.pending_since)}). "
+        f"Waiting for: {names}."
+    )
     if t.problems:
         text += "\n⚠️ " + " ".join(t.problems)
-    c = Card(title=f"Escalation: {r} waits for approval", text=text,
-             buttons=_buttons(cr), tone="danger")
+    c = Card(title=f"Escalation: {r} waits for approval", text=text, buttons=_buttons(cr), tone="danger")
     seen = set()
     for p in await members_with_roles(session, engagement, ["vendor_pm", "client_sponsor"]):
         if p.id not in seen:
@@ -176,7 +215,21 @@ async def on_escalate(tctx: TimerCtx) -> None:
     await core.outbox.post_home(session, engagement, c)
     if await bindings(session, engagement, "escalation"):
         await core.outbox.post_home(session, engagement, c, purpose="escalation")
-    await audit.record(session, now=now, engagement_id=engagement.id, entity_type=service.ENTITY, entity_id=cr.id,
-                       action="escalate", from_state=cr.state, to_state=cr.state, actor=None,
-                       data={"ref": r, "round": cr.round, "workdays": days,
-                             "waiting_for": [p.id for p in waiting], "notified": sorted(seen)})
+    await audit.record(
+        session,
+        now=now,
+        engagement_id=engagement.id,
+        entity_type=service.ENTITY,
+        entity_id=cr.id,
+        action="escalate",
+        from_state=cr.state,
+        to_state=cr.state,
+        actor=None,
+        data={
+            "ref": r,
+            "round": cr.round,
+            "workdays": days,
+            "waiting_for": [p.id for p in waiting],
+            "notified": sorted(seen),
+        },
+    )

@@ -1,9 +1,10 @@
 """The change-request state machine: the one table of who may move a request from where to where.
 
-    submitted ──assess──▶ assessed ──(automatic)──▶ pending_approval ──▶ approved ──schedule──▶ scheduled ──deliver──▶ delivered
-        │                     │                          │        └──▶ rejected (reason required)
-        └──────────── withdraw (requester, before a decision) ──▶ withdrawn
+submitted ──assess──▶ assessed ──(automatic)──▶ pending_approval ──▶ approved ──schedule──▶ scheduled ──deliver──▶ delivered
+    │                     │                          │        └──▶ rejected (reason required)
+    └──────────── withdraw (requester, before a decision) ──▶ withdrawn
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -42,13 +43,25 @@ TRANSITIONS: dict[str, Transition] = {
     t.action: t
     for t in (
         Transition("assess", frozenset({State.SUBMITTED}), State.ASSESSED, VENDOR, verb="assessed"),
-        Transition("request_approval", frozenset({State.ASSESSED}), State.PENDING_APPROVAL, SYSTEM,
-                   verb="sent for approval"),
+        Transition(
+            "request_approval", frozenset({State.ASSESSED}), State.PENDING_APPROVAL, SYSTEM, verb="sent for approval"
+        ),
         Transition("approve", frozenset({State.PENDING_APPROVAL}), State.APPROVED, APPROVERS, verb="approved"),
-        Transition("reject", frozenset({State.PENDING_APPROVAL}), State.REJECTED, APPROVERS,
-                   comment_required=True, verb="rejected"),
-        Transition("withdraw", frozenset({State.SUBMITTED, State.ASSESSED, State.PENDING_APPROVAL}),
-                   State.WITHDRAWN, REQUESTER, verb="withdrawn"),
+        Transition(
+            "reject",
+            frozenset({State.PENDING_APPROVAL}),
+            State.REJECTED,
+            APPROVERS,
+            comment_required=True,
+            verb="rejected",
+        ),
+        Transition(
+            "withdraw",
+            frozenset({State.SUBMITTED, State.ASSESSED, State.PENDING_APPROVAL}),
+            State.WITHDRAWN,
+            REQUESTER,
+            verb="withdrawn",
+        ),
         Transition("schedule", frozenset({State.APPROVED}), State.SCHEDULED, VENDOR, verb="scheduled"),
         Transition("deliver", frozenset({State.SCHEDULED}), State.DELIVERED, VENDOR, verb="delivered"),
     )

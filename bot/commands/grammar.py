@@ -1,4 +1,5 @@
 """The one command grammar shared by every front end: `/cr new Add SSO`, `cr new …`, `defect s1 …`, `help`."""
+
 from __future__ import annotations
 
 import difflib

@@ -12,15 +12,17 @@ Windows are computed per local date in the calendar's zone and converted to UTC 
 switch, a weekend, a holiday or a night between two windows is handled by construction; all
 arithmetic is on aware UTC instants (exact to the microsecond).
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Iterator, Protocol
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
-UTC = timezone.utc
+UTC = UTC
 ZERO = timedelta(0)
 # A calendar without a single business day in this many days is refused (e.g. no work days at all).
 _MAX_DAYS = 3 * 366

@@ -1,4 +1,5 @@
 """`/defect …` commands, the card buttons and the forms. Parse, check, call the service, answer."""
+
 from __future__ import annotations
 
 import re
@@ -22,6 +23,7 @@ LIST_FILTERS = ("open", "mine", "breached", "all", "closed", "resolved", *SEVERI
 
 
 # --------------------------------------------------------------------------- helpers
+
 
 def _member(ctx: Ctx) -> Engagement:
     engagement = ctx.require_engagement()
@@ -63,18 +65,35 @@ def _reason(text: str | None, what: str = "The reason") -> str:
     return clean(text, limit=1500, what=what)
 
 
-DONE = {"ack": "Acknowledged", "start": "Work started on", "wait": "Waiting on the client for", "resolve": "Resolved",
-        "close": "Closed", "reopen": "Reopened"}
+DONE = {
+    "ack": "Acknowledged",
+    "start": "Work started on",
+    "wait": "Waiting on the client for",
+    "resolve": "Resolved",
+    "close": "Closed",
+    "reopen": "Reopened",
+}
 
 
-async def _do(ctx: Ctx, defect: Defect, engagement: Engagement, roles: set[str], action: str,
-              comment: str | None = None) -> Reply:
-    await service.transition(ctx.session, ctx.core, defect=defect, engagement=engagement, action=action,
-                             actor=ctx.person, roles=roles, now=ctx.now, comment=comment)
+async def _do(
+    ctx: Ctx, defect: Defect, engagement: Engagement, roles: set[str], action: str, comment: str | None = None
+) -> Reply:
+    await service.transition(
+        ctx.session,
+        ctx.core,
+        defect=defect,
+        engagement=engagement,
+        action=action,
+        actor=ctx.person,
+        roles=roles,
+        now=ctx.now,
+        comment=comment,
+    )
     return Reply.say(f"{DONE[action]} {service.ref(engagement, defect)}.", tone="good")
 
 
 # --------------------------------------------------------------------------- filing
+
 
 async def file_quick(ctx: Ctx) -> Reply:
     """`/defect s1 <title>` (catch-all): a severity alias and a title file at once."""
@@ -88,16 +107,22 @@ async def file_quick(ctx: Ctx) -> Reply:
         if re.match(r"(?i)^(s|p|sev|severity|level|lvl|l)\s?\d+\b", text):
             return Reply.refuse("Severity must be S1, S2, S3 or S4 (also sev1, p1, critical, level 1 …).")
         if len(text.split()) == 1:
-            return Reply.refuse(f"I don't know `/defect {truncate(text, 30)}`. File with `/defect s1 <title>` "
-                                f"(or sev1, p1, critical, level 1 …), or see `/defect help`.")
-        return Reply(form=cards.new_form(initial={"title": title}),
-                     private=[Card(text="Which severity? Pick one in the form (or type `/defect s2 <title>`).")])
+            return Reply.refuse(
+                f"I don't know `/defect {truncate(text, 30)}`. File with `/defect s1 <title>` "
+                f"(or sev1, p1, critical, level 1 …), or see `/defect help`."
+            )
+        return Reply(
+            form=cards.new_form(initial={"title": title}),
+            private=[Card(text="Which severity? Pick one in the form (or type `/defect s2 <title>`).")],
+        )
     if not title:
         return Reply(form=cards.new_form(initial={"severity": severity}))
-    defect = await service.file(ctx.session, ctx.core, engagement=engagement, reporter=ctx.person, title=title,
-                                severity=severity, now=ctx.now)
-    return Reply.say(f"Filed {service.ref(engagement, defect)} ({label(severity)}). The card is in the channel.",
-                     tone="good")
+    defect = await service.file(
+        ctx.session, ctx.core, engagement=engagement, reporter=ctx.person, title=title, severity=severity, now=ctx.now
+    )
+    return Reply.say(
+        f"Filed {service.ref(engagement, defect)} ({label(severity)}). The card is in the channel.", tone="good"
+    )
 
 
 async def open_form(ctx: Ctx) -> Reply:
@@ -141,8 +166,13 @@ async def submit_new(ctx: Ctx, values: dict[str, str], state: dict[str, Any]) ->
     if severity is None:
         errors["severity"] = "Pick S1, S2, S3 or S4."
     details: dict[str, str] = {}
-    for key, limit in (("environment", 200), ("steps", MAX_TEXT), ("expected", 1500), ("actual", 1500),
-                       ("affected_users", 200)):
+    for key, limit in (
+        ("environment", 200),
+        ("steps", MAX_TEXT),
+        ("expected", 1500),
+        ("actual", 1500),
+        ("affected_users", 200),
+    ):
         value = clean(values.get(key), multiline=key in ("steps", "expected", "actual"))
         if len(value) > limit:
             errors[key] = f"At most {limit} characters."
@@ -154,13 +184,24 @@ async def submit_new(ctx: Ctx, values: dict[str, str], state: dict[str, Any]) ->
     if errors:
         return Reply(errors=errors)
     source_id = await _standup_answer(ctx, engagement, state.get("from_standup_answer"))
-    defect = await service.file(ctx.session, ctx.core, engagement=engagement, reporter=ctx.person, title=title,
-                                severity=severity, now=ctx.now, details=details, source_standup_answer_id=source_id)
-    return Reply.say(f"Filed {service.ref(engagement, defect)} ({label(severity)}). The card is in the channel.",
-                     tone="good")
+    defect = await service.file(
+        ctx.session,
+        ctx.core,
+        engagement=engagement,
+        reporter=ctx.person,
+        title=title,
+        severity=severity,
+        now=ctx.now,
+        details=details,
+        source_standup_answer_id=source_id,
+    )
+    return Reply.say(
+        f"Filed {service.ref(engagement, defect)} ({label(severity)}). The card is in the channel.", tone="good"
+    )
 
 
 # --------------------------------------------------------------------------- lifecycle commands
+
 
 def _lifecycle_command(action: str):  # noqa: ANN202
     async def handler(ctx: Ctx) -> Reply:
@@ -182,13 +223,27 @@ async def severity_command(ctx: Ctx) -> Reply:
     if sev is None:
         raise UserError(f"Give the new severity: `/defect severity {service.ref(engagement, defect)} s2 <why>`.")
     if not reason.strip():
-        raise UserError("Say why (a severity change moves contractual deadlines): "
-                        f"`/defect severity {service.ref(engagement, defect)} {sev} <why>`.")
+        raise UserError(
+            "Say why (a severity change moves contractual deadlines): "
+            f"`/defect severity {service.ref(engagement, defect)} {sev} <why>`."
+        )
     old = defect.severity
-    await service.change_severity(ctx.session, ctx.core, defect=defect, engagement=engagement, severity=sev,
-                                  actor=ctx.person, roles=roles, now=ctx.now, reason=_reason(reason) or None)
-    return Reply.say(f"{service.ref(engagement, defect)} is now {label(sev)} (was {label(old)}); "
-                     "deadlines recomputed from the filing time.", tone="good")
+    await service.change_severity(
+        ctx.session,
+        ctx.core,
+        defect=defect,
+        engagement=engagement,
+        severity=sev,
+        actor=ctx.person,
+        roles=roles,
+        now=ctx.now,
+        reason=_reason(reason) or None,
+    )
+    return Reply.say(
+        f"{service.ref(engagement, defect)} is now {label(sev)} (was {label(old)}); "
+        "deadlines recomputed from the filing time.",
+        tone="good",
+    )
 
 
 async def assign_command(ctx: Ctx) -> Reply:
@@ -197,17 +252,34 @@ async def assign_command(ctx: Ctx) -> Reply:
     if not rest:
         raise UserError(f"Whom to? `/defect assign {service.ref(engagement, defect)} @name`.")
     assignee = ctx.person if rest.strip().lower() in ("me", "myself") else await ctx.resolve_person(rest.split()[0])
-    await service.assign(ctx.session, ctx.core, defect=defect, engagement=engagement, assignee=assignee,
-                         actor=ctx.person, roles=roles, now=ctx.now)
+    await service.assign(
+        ctx.session,
+        ctx.core,
+        defect=defect,
+        engagement=engagement,
+        assignee=assignee,
+        actor=ctx.person,
+        roles=roles,
+        now=ctx.now,
+    )
     return Reply.say(f"{service.ref(engagement, defect)} is assigned to {assignee.display_name}.", tone="good")
 
 
 HISTORY_WORDS = {
-    "filed": "filed", "ack": "acknowledged", "start": "started work", "wait": "waiting on client",
-    "resolve": "resolved", "close": "closed", "reopen": "reopened", "assigned": "assigned",
-    "severity_changed": "changed severity", "s1_paged": "paged the vendor PM and lead",
-    "response_warning": "warning: response time 75 % used", "resolution_warning": "warning: resolution time 75 % used",
-    "response_breach": "response target breached", "resolution_breach": "resolution target breached",
+    "filed": "filed",
+    "ack": "acknowledged",
+    "start": "started work",
+    "wait": "waiting on client",
+    "resolve": "resolved",
+    "close": "closed",
+    "reopen": "reopened",
+    "assigned": "assigned",
+    "severity_changed": "changed severity",
+    "s1_paged": "paged the vendor PM and lead",
+    "response_warning": "warning: response time 75 % used",
+    "resolution_warning": "warning: resolution time 75 % used",
+    "response_breach": "response target breached",
+    "resolution_breach": "resolution target breached",
 }
 
 
@@ -220,20 +292,30 @@ async def show_command(ctx: Ctx) -> Reply:
     entries = await history(ctx.session, entity_type=service.ENTITY, entity_id=defect.id)
     lines = []
     for e in entries[-20:]:
-        move = (f" ({st.LABEL.get(e.from_state, e.from_state)} → {st.LABEL.get(e.to_state, e.to_state)})"
-                if e.from_state and e.to_state and e.from_state != e.to_state else "")
+        move = (
+            f" ({st.LABEL.get(e.from_state, e.from_state)} → {st.LABEL.get(e.to_state, e.to_state)})"
+            if e.from_state and e.to_state and e.from_state != e.to_state
+            else ""
+        )
         note = f" — {truncate(e.comment, 200)}" if e.comment and e.action != "filed" else ""
         if e.action == "severity_changed":
             note = f" {label(e.data.get('from', '?'))} → {label(e.data.get('to', '?'))}{note}"
-        lines.append(f"{when(e.at)} {e.actor_label}: {HISTORY_WORDS.get(e.action, e.action.replace('_', ' '))}"
-                     f"{move}{note}")
+        lines.append(
+            f"{when(e.at)} {e.actor_label}: {HISTORY_WORDS.get(e.action, e.action.replace('_', ' '))}{move}{note}"
+        )
     if lines:
         card.sections.append(Card(title="History", text="\n".join(lines)))
     pauses = [p for p in defect.pauses if p.kind == "waiting"]
     if pauses:
-        card.sections.append(Card(title="Waiting on client", text="\n".join(
-            f"{when(p.started_at)} → {when(p.ended_at) if p.ended_at else 'now'}: {truncate(p.reason or '', 200)}"
-            for p in pauses)))
+        card.sections.append(
+            Card(
+                title="Waiting on client",
+                text="\n".join(
+                    f"{when(p.started_at)} → {when(p.ended_at) if p.ended_at else 'now'}: {truncate(p.reason or '', 200)}"
+                    for p in pauses
+                ),
+            )
+        )
     return Reply(private=[card])
 
 
@@ -257,9 +339,16 @@ async def list_command(ctx: Ctx) -> Reply:
         q = q.where(Defect.state == st.RESOLVED)
     rows = list(await ctx.session.scalars(q.order_by(Defect.severity, Defect.number)))
     if flt == "breached":
-        rows = [d for d in rows if d.state != st.CLOSED and (
-            d.response_breached_at or d.resolution_breached_at
-            or any(c.breached for c in service.clocks(d, ctx.now)))]
+        rows = [
+            d
+            for d in rows
+            if d.state != st.CLOSED
+            and (
+                d.response_breached_at
+                or d.resolution_breached_at
+                or any(c.breached for c in service.clocks(d, ctx.now))
+            )
+        ]
     if not rows:
         return Reply.say(f"No {flt} defects in {engagement.key}.")
     sections = [list_section(engagement, d, ctx.now) for d in rows[:50]]
@@ -274,8 +363,9 @@ def list_section(engagement: Engagement, defect: Defect, now) -> Card:  # noqa: 
 
     response, resolution = service.clocks(defect, now)
     head = [service.ref(engagement, defect), label(defect.severity), st.LABEL[defect.state]]
-    breached = bool(response.breached or resolution.breached or defect.response_breached_at
-                    or defect.resolution_breached_at)
+    breached = bool(
+        response.breached or resolution.breached or defect.response_breached_at or defect.resolution_breached_at
+    )
     if breached:
         head.append("⛔ breached")
     if defect.out_of_warranty:
@@ -290,21 +380,39 @@ def list_section(engagement: Engagement, defect: Defect, now) -> Card:  # noqa: 
 
 # --------------------------------------------------------------------------- buttons and their forms
 
+
 def _button(action: str):  # noqa: ANN202
     async def handler(ctx: Ctx, value: str) -> Reply:
         defect, engagement, roles = await _locked(ctx, value)
         t = service.check_transition(action, defect, ctx.person, roles)
         rid = service.ref(engagement, defect)
         if action == "wait":
-            return Reply(form=cards.reason_form("defect.wait", f"{rid}: waiting on client",
-                                                "What are you waiting for from the client?", defect.id,
-                                                text="The resolution clock pauses until work resumes."))
+            return Reply(
+                form=cards.reason_form(
+                    "defect.wait",
+                    f"{rid}: waiting on client",
+                    "What are you waiting for from the client?",
+                    defect.id,
+                    text="The resolution clock pauses until work resumes.",
+                )
+            )
         if action == "reopen":
-            return Reply(form=cards.reason_form("defect.reopen", f"Reopen {rid}", "What is still wrong?", defect.id,
-                                                submit="Reopen", text="The resolution clock runs again."))
+            return Reply(
+                form=cards.reason_form(
+                    "defect.reopen",
+                    f"Reopen {rid}",
+                    "What is still wrong?",
+                    defect.id,
+                    submit="Reopen",
+                    text="The resolution clock runs again.",
+                )
+            )
         if action == "resolve":
-            return Reply(form=cards.reason_form("defect.resolve", f"Resolve {rid}", "Resolution note", defect.id,
-                                                required=False, submit="Resolve"))
+            return Reply(
+                form=cards.reason_form(
+                    "defect.resolve", f"Resolve {rid}", "Resolution note", defect.id, required=False, submit="Resolve"
+                )
+            )
         assert t is not None
         return await _do(ctx, defect, engagement, roles, action)
 
@@ -343,18 +451,30 @@ async def severity_submit(ctx: Ctx, values: dict[str, str], state: dict[str, Any
     if errors:
         return Reply(errors=errors)
     old = defect.severity
-    await service.change_severity(ctx.session, ctx.core, defect=defect, engagement=engagement, severity=sev,
-                                  actor=ctx.person, roles=roles, now=ctx.now, reason=reason)
+    await service.change_severity(
+        ctx.session,
+        ctx.core,
+        defect=defect,
+        engagement=engagement,
+        severity=sev,
+        actor=ctx.person,
+        roles=roles,
+        now=ctx.now,
+        reason=reason,
+    )
     return Reply.say(f"{service.ref(engagement, defect)} is now {label(sev)} (was {label(old)}).", tone="good")
 
 
 async def home_section(session, core, person) -> list[Card]:  # noqa: ANN001
     """Slack App Home: open defects assigned to this person, then ones they reported (at most five),
     most urgent first, with their running clock."""
-    rows = list(await session.scalars(
-        select(Defect).where(Defect.state.in_(st.ACTIVE),
-                             or_(Defect.assignee_id == person.id, Defect.reporter_id == person.id))
-        .order_by(Defect.severity, Defect.filed_at)))
+    rows = list(
+        await session.scalars(
+            select(Defect)
+            .where(Defect.state.in_(st.ACTIVE), or_(Defect.assignee_id == person.id, Defect.reporter_id == person.id))
+            .order_by(Defect.severity, Defect.filed_at)
+        )
+    )
     rows.sort(key=lambda d: (d.assignee_id != person.id, d.severity, d.filed_at))
     now = core.clock.now()
     cards: list[Card] = []
@@ -385,22 +505,33 @@ USAGE = [
 
 
 def help_card() -> Card:
-    return Card(title="/defect — defects and SLA timers",
-                text="\n".join(f"`/defect {u}` — {s}" for u, s in USAGE))
+    return Card(title="/defect — defects and SLA timers", text="\n".join(f"`/defect {u}` — {s}" for u, s in USAGE))
 
 
 def register(registry: Registry) -> None:
     from bot.defects import export, policy, report, timers
 
-    registry.add_command("defect", None, file_quick, usage="/defect s1 <title>",
-                         summary="File a defect at once (severity S1–S4, sev1, p1, critical, level 1 …)")
+    registry.add_command(
+        "defect",
+        None,
+        file_quick,
+        usage="/defect s1 <title>",
+        summary="File a defect at once (severity S1–S4, sev1, p1, critical, level 1 …)",
+    )
     registry.add_command("defect", "new", open_form, usage="/defect new", summary="Open the defect form")
-    registry.add_command("defect", "list", list_command, usage="/defect list [open|mine|s1|breached|all]",
-                         summary="List defects")
-    registry.add_command("defect", "show", show_command, usage="/defect show <id>",
-                         summary="A defect with its clocks and history")
-    registry.add_command("defect", "assign", assign_command, usage="/defect assign <id> @user",
-                         summary="Assign a defect to a vendor team member")
+    registry.add_command(
+        "defect", "list", list_command, usage="/defect list [open|mine|s1|breached|all]", summary="List defects"
+    )
+    registry.add_command(
+        "defect", "show", show_command, usage="/defect show <id>", summary="A defect with its clocks and history"
+    )
+    registry.add_command(
+        "defect",
+        "assign",
+        assign_command,
+        usage="/defect assign <id> @user",
+        summary="Assign a defect to a vendor team member",
+    )
     for action, usage, summary in (
         ("ack", "/defect ack <id>", "Acknowledge (stops the response clock)"),
         ("start", "/defect start <id>", "Start (or resume) work"),
@@ -411,14 +542,26 @@ def register(registry: Registry) -> None:
     ):
         registry.add_command("defect", action, _lifecycle_command(action), usage=usage, summary=summary)
         registry.add_action(f"defect.{action}", _button(action))
-    registry.add_command("defect", "severity", severity_command, usage="/defect severity <id> s2 <reason>",
-                         summary="Change the severity (deadlines recomputed from the filing time)")
-    registry.add_command("defect", "report", report.report_command, usage="/defect report [week|month]",
-                         summary="SLA report")
-    registry.add_command("defect", "export", export.export_command, usage="/defect export",
-                         summary="All defects as CSV")
-    registry.add_command("defect", "policy", policy.policy_command,
-                         usage="/defect policy [s3 response 6h]", summary="Show or change the SLA policy")
+    registry.add_command(
+        "defect",
+        "severity",
+        severity_command,
+        usage="/defect severity <id> s2 <reason>",
+        summary="Change the severity (deadlines recomputed from the filing time)",
+    )
+    registry.add_command(
+        "defect", "report", report.report_command, usage="/defect report [week|month]", summary="SLA report"
+    )
+    registry.add_command(
+        "defect", "export", export.export_command, usage="/defect export", summary="All defects as CSV"
+    )
+    registry.add_command(
+        "defect",
+        "policy",
+        policy.policy_command,
+        usage="/defect policy [s3 response 6h]",
+        summary="Show or change the SLA policy",
+    )
     registry.add_action("defect.severity", severity_button)
     registry.add_form("defect.new", submit_new)
     registry.add_form("defect.wait", _reason_submit("wait"))

@@ -1,7 +1,6 @@
 """`/defect export`: every defect of the engagement as CSV (a card attachment, text/csv)."""
-from __future__ import annotations
 
-from bot.csvfile import cell
+from __future__ import annotations
 
 import base64
 import csv
@@ -12,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Ctx
+from bot.csvfile import cell
 from bot.defects import service
 from bot.defects.severity import label
 from bot.errors import UserError
@@ -20,11 +20,30 @@ from storage.models import Engagement, Person
 from storage.models.defects import Defect
 
 COLUMNS = [
-    "id", "title", "severity", "state", "reporter", "assignee", "filed_at_utc", "acknowledged_at_utc",
-    "resolved_at_utc", "closed_at_utc", "response_target", "response_due_utc", "response_met",
-    "resolution_target", "resolution_due_utc", "resolution_met", "resolution_paused_hours", "reopened",
-    "response_breached_at_utc", "resolution_breached_at_utc", "out_of_warranty", "environment",
-    "affected_users", "attachment_url",
+    "id",
+    "title",
+    "severity",
+    "state",
+    "reporter",
+    "assignee",
+    "filed_at_utc",
+    "acknowledged_at_utc",
+    "resolved_at_utc",
+    "closed_at_utc",
+    "response_target",
+    "response_due_utc",
+    "response_met",
+    "resolution_target",
+    "resolution_due_utc",
+    "resolution_met",
+    "resolution_paused_hours",
+    "reopened",
+    "response_breached_at_utc",
+    "resolution_breached_at_utc",
+    "out_of_warranty",
+    "environment",
+    "affected_users",
+    "attachment_url",
 ]
 
 
@@ -33,8 +52,9 @@ def _iso(dt: datetime | None) -> str:
 
 
 async def export_csv(session: AsyncSession, engagement: Engagement, now: datetime) -> str:
-    rows = list(await session.scalars(select(Defect).where(Defect.engagement_id == engagement.id)
-                                      .order_by(Defect.number)))
+    rows = list(
+        await session.scalars(select(Defect).where(Defect.engagement_id == engagement.id).order_by(Defect.number))
+    )
     names: dict[int, str] = {}
     for pid in {i for d in rows for i in (d.reporter_id, d.assignee_id) if i}:
         p = await session.get(Person, pid)
@@ -52,15 +72,37 @@ async def export_csv(session: AsyncSession, engagement: Engagement, now: datetim
             return "yes" if clock.stopped_at else ""
 
         policy = service.policy_of(d)
-        writer.writerow([cell(v) for v in (
-            service.ref(engagement, d), d.title, label(d.severity), d.state, names.get(d.reporter_id, ""),
-            names.get(d.assignee_id, ""), _iso(d.filed_at), _iso(d.acknowledged_at), _iso(d.resolved_at),
-            _iso(d.closed_at), policy.describe_target(d.severity, "response"), _iso(response.due_at),
-            met(response), policy.describe_target(d.severity, "resolution"), _iso(resolution.due_at),
-            met(resolution), f"{paused / 3600:.2f}", d.reopen_count or 0, _iso(d.response_breached_at),
-            _iso(d.resolution_breached_at), "yes" if d.out_of_warranty else "no", d.environment or "",
-            d.affected_users or "", d.attachment_url or "",
-        )])
+        writer.writerow(
+            [
+                cell(v)
+                for v in (
+                    service.ref(engagement, d),
+                    d.title,
+                    label(d.severity),
+                    d.state,
+                    names.get(d.reporter_id, ""),
+                    names.get(d.assignee_id, ""),
+                    _iso(d.filed_at),
+                    _iso(d.acknowledged_at),
+                    _iso(d.resolved_at),
+                    _iso(d.closed_at),
+                    policy.describe_target(d.severity, "response"),
+                    _iso(response.due_at),
+                    met(response),
+                    policy.describe_target(d.severity, "resolution"),
+                    _iso(resolution.due_at),
+                    met(resolution),
+                    f"{paused / 3600:.2f}",
+                    d.reopen_count or 0,
+                    _iso(d.response_breached_at),
+                    _iso(d.resolution_breached_at),
+                    "yes" if d.out_of_warranty else "no",
+                    d.environment or "",
+                    d.affected_users or "",
+                    d.attachment_url or "",
+                )
+            ]
+        )
     return out.getvalue()
 
 
@@ -71,8 +113,19 @@ async def export_command(ctx: Ctx) -> Reply:
     text = await export_csv(ctx.session, engagement, ctx.now)
     count = text.count("\r\n") - 1
     name = f"{engagement.key}-defects-{ctx.now:%Y%m%d}.csv"
-    return Reply(private=[Card(
-        title=f"{engagement.key} defects export", text=f"{count} defect(s), times in UTC.",
-        attachments=[Attachment(filename=name, content_b64=base64.b64encode(text.encode("utf-8")).decode("ascii"),
-                                mime="text/csv", title=name)],
-    )])
+    return Reply(
+        private=[
+            Card(
+                title=f"{engagement.key} defects export",
+                text=f"{count} defect(s), times in UTC.",
+                attachments=[
+                    Attachment(
+                        filename=name,
+                        content_b64=base64.b64encode(text.encode("utf-8")).decode("ascii"),
+                        mime="text/csv",
+                        title=name,
+                    )
+                ],
+            )
+        ]
+    )

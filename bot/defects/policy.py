@@ -1,5 +1,6 @@
 """`/defect policy`: show the engagement's SLA policy, or change one value (vendor PM / client sponsor).
 Changes apply to defects filed afterwards (each defect keeps the policy it was filed under)."""
+
 from __future__ import annotations
 
 from bot import audit
@@ -14,9 +15,11 @@ from bot.errors import UserError
 from bot.messages import Card, Field, Reply
 from bot.zones import resolve_zone
 
-HELP = ("`/defect policy s3 response 6h` · `/defect policy s2 resolution 2d` · `/defect policy s3 calendar 24x7` · "
-        "`/defect policy hours 08:00-17:00` · `/defect policy zone Europe/Berlin` · `/defect policy country DE` · "
-        "`/defect policy warn 80`")
+HELP = (
+    "`/defect policy s3 response 6h` · `/defect policy s2 resolution 2d` · `/defect policy s3 calendar 24x7` · "
+    "`/defect policy hours 08:00-17:00` · `/defect policy zone Europe/Berlin` · `/defect policy country DE` · "
+    "`/defect policy warn 80`"
+)
 
 
 def policy_card(ctx: Ctx) -> Card:
@@ -27,13 +30,21 @@ def policy_card(ctx: Ctx) -> Card:
     for sev in SEVERITIES:
         entry = policy.data[sev]
         cal = "business hours" if entry.get("calendar") == CAL_BUSINESS else "24×7"
-        fields.append(Field(f"{label(sev)} — {MEANING[sev]}",
-                            f"response {entry['response']} · resolution {entry['resolution']} · {cal}", short=False))
+        fields.append(
+            Field(
+                f"{label(sev)} — {MEANING[sev]}",
+                f"response {entry['response']} · resolution {entry['resolution']} · {cal}",
+                short=False,
+            )
+        )
     fields.append(Field("Business hours", hours.describe(), short=False))
     fields.append(Field("Warning at", f"{policy.warn_pct} % of a target"))
-    return Card(title=f"{engagement.key} SLA policy", fields=fields,
-                text="Business days are one business-hours window long. Changes apply to defects filed afterwards.",
-                footer=HELP)
+    return Card(
+        title=f"{engagement.key} SLA policy",
+        fields=fields,
+        text="Business days are one business-hours window long. Changes apply to defects filed afterwards.",
+        footer=HELP,
+    )
 
 
 async def policy_command(ctx: Ctx) -> Reply:
@@ -47,8 +58,7 @@ async def policy_command(ctx: Ctx) -> Reply:
     sev = parse_severity(head)
     try:
         if sev and len(words) >= 3:
-            settings = validate_change(engagement_policy(engagement).data, sev, words[1].lower(),
-                                       " ".join(words[2:]))
+            settings = validate_change(engagement_policy(engagement).data, sev, words[1].lower(), " ".join(words[2:]))
             changes = {sev: settings[sev]}
             what = f"{label(sev)} {words[1].lower()}"
         elif head == "hours" and len(words) == 2 and "-" in words[1]:
@@ -68,29 +78,52 @@ async def policy_command(ctx: Ctx) -> Reply:
             tz = resolve_zone(" ".join(words[1:]))
             old = engagement.support_tz
             engagement.support_tz = tz
-            await audit.record(ctx.session, now=ctx.now, engagement_id=engagement.id, entity_type="engagement",
-                               entity_id=engagement.id, action="defect_policy_changed", actor=ctx.person,
-                               data={"support_tz": {"from": old, "to": tz}})
+            await audit.record(
+                ctx.session,
+                now=ctx.now,
+                engagement_id=engagement.id,
+                entity_type="engagement",
+                entity_id=engagement.id,
+                action="defect_policy_changed",
+                actor=ctx.person,
+                data={"support_tz": {"from": old, "to": tz}},
+            )
             await ctx.core.emit(ctx.session, "engagement_settings_changed", engagement=engagement, feature=FEATURE)
             return Reply(private=[Card(text=f"Support zone is now {tz}.", tone="good"), policy_card(ctx)])
         elif head == "country" and len(words) == 2:
             country = None if words[1].lower() in ("none", "-") else check_country(words[1])
             old = engagement.support_country
             engagement.support_country = country
-            await audit.record(ctx.session, now=ctx.now, engagement_id=engagement.id, entity_type="engagement",
-                               entity_id=engagement.id, action="defect_policy_changed", actor=ctx.person,
-                               data={"support_country": {"from": old, "to": country}})
+            await audit.record(
+                ctx.session,
+                now=ctx.now,
+                engagement_id=engagement.id,
+                entity_type="engagement",
+                entity_id=engagement.id,
+                action="defect_policy_changed",
+                actor=ctx.person,
+                data={"support_country": {"from": old, "to": country}},
+            )
             await ctx.core.emit(ctx.session, "engagement_settings_changed", engagement=engagement, feature=FEATURE)
-            return Reply(private=[Card(text=f"Support holidays are now {country or 'none'}.", tone="good"),
-                                  policy_card(ctx)])
+            return Reply(
+                private=[Card(text=f"Support holidays are now {country or 'none'}.", tone="good"), policy_card(ctx)]
+            )
         else:
             raise ValueError(f"I didn't understand that. {HELP}")
     except ValueError as exc:
         raise UserError(str(exc)) from None
     update_feature_settings(engagement, FEATURE, changes)
-    await audit.record(ctx.session, now=ctx.now, engagement_id=engagement.id, entity_type="engagement",
-                       entity_id=engagement.id, action="defect_policy_changed", actor=ctx.person,
-                       data={"changes": changes, "before": {k: before.get(k) for k in changes}})
+    await audit.record(
+        ctx.session,
+        now=ctx.now,
+        engagement_id=engagement.id,
+        entity_type="engagement",
+        entity_id=engagement.id,
+        action="defect_policy_changed",
+        actor=ctx.person,
+        data={"changes": changes, "before": {k: before.get(k) for k in changes}},
+    )
     await ctx.core.emit(ctx.session, "engagement_settings_changed", engagement=engagement, feature=FEATURE)
-    return Reply(private=[Card(text=f"Changed {what}. Defects filed from now on use it.", tone="good"),
-                          policy_card(ctx)])
+    return Reply(
+        private=[Card(text=f"Changed {what}. Defects filed from now on use it.", tone="good"), policy_card(ctx)]
+    )

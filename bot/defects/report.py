@@ -9,6 +9,7 @@ Definitions (docs/defects.md):
   period; MTTR = mean wall-clock time from filing to resolution, over defects resolved in the period
   (and not reopened since).
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -45,15 +46,26 @@ def _outcome(defect: Defect, clock, now: datetime) -> tuple[str, datetime] | Non
 async def defect_stats(session: AsyncSession, engagement: Engagement, start: datetime, end: datetime) -> dict[str, Any]:
     """SLA figures of `engagement` for [start, end): open defects (as of `end`) by severity with time
     left, response/resolution compliance, MTTA, MTTR, breaches, out-of-warranty defects."""
-    defects = list(await session.scalars(
-        select(Defect).where(Defect.engagement_id == engagement.id, Defect.filed_at < end).order_by(Defect.number)
-    ))
+    defects = list(
+        await session.scalars(
+            select(Defect).where(Defect.engagement_id == engagement.id, Defect.filed_at < end).order_by(Defect.number)
+        )
+    )
     result: dict[str, Any] = {
-        "engagement": engagement.key, "start": start, "end": end,
-        "filed": 0, "open_by_severity": {s: 0 for s in SEVERITIES}, "open": [],
-        "response": {"met": 0, "missed": 0, "pct": None}, "resolution": {"met": 0, "missed": 0, "pct": None},
-        "mtta": None, "mttr": None, "mtta_seconds": None, "mttr_seconds": None,
-        "breaches": [], "out_of_warranty": [],
+        "engagement": engagement.key,
+        "start": start,
+        "end": end,
+        "filed": 0,
+        "open_by_severity": dict.fromkeys(SEVERITIES, 0),
+        "open": [],
+        "response": {"met": 0, "missed": 0, "pct": None},
+        "resolution": {"met": 0, "missed": 0, "pct": None},
+        "mtta": None,
+        "mttr": None,
+        "mtta_seconds": None,
+        "mttr_seconds": None,
+        "breaches": [],
+        "out_of_warranty": [],
     }
     ack_times: list[timedelta] = []
     fix_times: list[timedelta] = []
@@ -67,22 +79,40 @@ async def defect_stats(session: AsyncSession, engagement: Engagement, start: dat
         if d.state in st.ACTIVE:
             result["open_by_severity"][d.severity] += 1
             running = response if response.running else resolution
-            result["open"].append({
-                "ref": rid, "id": d.id, "title": d.title, "severity": d.severity, "state": d.state,
-                "clock": running.name, "due_at": running.due_at, "time_left": running.remaining,
-                "paused": running.paused, "breached": bool(response.breached or resolution.breached
-                                                           or d.response_breached_at or d.resolution_breached_at),
-                "out_of_warranty": d.out_of_warranty,
-            })
+            result["open"].append(
+                {
+                    "ref": rid,
+                    "id": d.id,
+                    "title": d.title,
+                    "severity": d.severity,
+                    "state": d.state,
+                    "clock": running.name,
+                    "due_at": running.due_at,
+                    "time_left": running.remaining,
+                    "paused": running.paused,
+                    "breached": bool(
+                        response.breached or resolution.breached or d.response_breached_at or d.resolution_breached_at
+                    ),
+                    "out_of_warranty": d.out_of_warranty,
+                }
+            )
         for clock in (response, resolution):
             outcome = _outcome(d, clock, end)
             if outcome is None or not (start <= outcome[1] < end):
                 continue
             result[clock.name][outcome[0]] += 1
             if outcome[0] == "missed":
-                result["breaches"].append({"ref": rid, "id": d.id, "title": d.title, "severity": d.severity,
-                                           "clock": clock.name, "at": outcome[1],
-                                           "out_of_warranty": d.out_of_warranty})
+                result["breaches"].append(
+                    {
+                        "ref": rid,
+                        "id": d.id,
+                        "title": d.title,
+                        "severity": d.severity,
+                        "clock": clock.name,
+                        "at": outcome[1],
+                        "out_of_warranty": d.out_of_warranty,
+                    }
+                )
         if d.acknowledged_at is not None and start <= d.acknowledged_at < end:
             ack_times.append(d.acknowledged_at - d.filed_at)
         if d.resolved_at is not None and start <= d.resolved_at < end:
@@ -127,20 +157,34 @@ def report_card(stats: dict[str, Any], period_word: str) -> Card:
         lines = []
         for o in stats["open"]:
             left = ("paused, " if o["paused"] else "") + (
-                "⛔ breached" if o["breached"] and o["time_left"] <= timedelta(0)
-                else f"{service.time_left_text(o['time_left'])} left")
+                "⛔ breached"
+                if o["breached"] and o["time_left"] <= timedelta(0)
+                else f"{service.time_left_text(o['time_left'])} left"
+            )
             oow = " · out of warranty" if o["out_of_warranty"] else ""
             mark = " · ⛔" if o["breached"] and "breached" not in left else ""
             lines.append(f"{o['ref']} {label(o['severity'])} {o['title'][:80]} — {o['clock']} {left}{mark}{oow}")
         sections.append(Card(title="Open defects", text="\n".join(lines)))
     if stats["breaches"]:
-        sections.append(Card(title="Breaches", tone="danger", text="\n".join(
-            f"{b['ref']} {label(b['severity'])} {b['clock']} target missed {when(b['at'])}"
-            + (" · out of warranty" if b["out_of_warranty"] else "") for b in stats["breaches"])))
+        sections.append(
+            Card(
+                title="Breaches",
+                tone="danger",
+                text="\n".join(
+                    f"{b['ref']} {label(b['severity'])} {b['clock']} target missed {when(b['at'])}"
+                    + (" · out of warranty" if b["out_of_warranty"] else "")
+                    for b in stats["breaches"]
+                ),
+            )
+        )
     if stats["out_of_warranty"]:
         sections.append(Card(title="Filed after the warranty end", text=", ".join(stats["out_of_warranty"])))
-    return Card(title=f"{stats['engagement']} defect SLA report — last {period_word}", fields=fields,
-                sections=sections, tone="danger" if stats["breaches"] else "info")
+    return Card(
+        title=f"{stats['engagement']} defect SLA report — last {period_word}",
+        fields=fields,
+        sections=sections,
+        tone="danger" if stats["breaches"] else "info",
+    )
 
 
 async def report_command(ctx: Ctx) -> Reply:

@@ -1,6 +1,7 @@
 """The defect service: filing, transitions, severity changes, assignment. Every rule lives here once;
 commands, buttons and forms call these functions. Each change is recorded in the audit log, the
 SLA timers are re-synchronised and the filing card is updated in place."""
+
 from __future__ import annotations
 
 import re
@@ -30,6 +31,7 @@ REF_RE = re.compile(r"^(?:([A-Za-z][A-Za-z0-9]{1,9})-)?(?:D-?)?#?(\d{1,9})$", re
 
 # --------------------------------------------------------------------------- reading
 
+
 def ref(engagement: Engagement, defect: Defect) -> str:
     """The defect's id as people write it: ACME-D-12."""
     return f"{engagement.key}-D-{defect.number}"
@@ -41,8 +43,9 @@ def ref_key(defect: Defect) -> str:
 
 
 def engagement_policy(engagement: Engagement) -> Policy:
-    return Policy.from_settings(feature_settings(engagement, FEATURE), engagement.support_tz or "UTC",
-                                engagement.support_country)
+    return Policy.from_settings(
+        feature_settings(engagement, FEATURE), engagement.support_tz or "UTC", engagement.support_country
+    )
 
 
 def policy_of(defect: Defect) -> Policy:
@@ -78,8 +81,7 @@ def is_out_of_warranty(engagement: Engagement, filed_at: datetime) -> bool:
     return filed_at.astimezone(zone).date() > engagement.warranty_end
 
 
-async def get(session: AsyncSession, *, defect_id: int, lock: bool = False,
-              skip_locked: bool = False) -> Defect | None:
+async def get(session: AsyncSession, *, defect_id: int, lock: bool = False, skip_locked: bool = False) -> Defect | None:
     """One defect by database id (locked FOR UPDATE when `lock`, fresh from the database).
     With `skip_locked`, None when another transaction holds the row."""
     q = select(Defect).where(Defect.id == defect_id).execution_options(populate_existing=True)
@@ -95,8 +97,11 @@ async def find(session: AsyncSession, *, engagement: Engagement, text: str, lock
         raise UserError(f"“{(text or '').strip()[:40]}” is not a defect id; write it like {engagement.key}-D-12.")
     if m.group(1) and m.group(1).upper() != engagement.key:
         raise UserError(f"{text.strip()} belongs to another engagement; this channel is {engagement.key}.")
-    q = (select(Defect).where(Defect.engagement_id == engagement.id, Defect.number == int(m.group(2)))
-         .execution_options(populate_existing=True))
+    q = (
+        select(Defect)
+        .where(Defect.engagement_id == engagement.id, Defect.number == int(m.group(2)))
+        .execution_options(populate_existing=True)
+    )
     if lock:
         q = q.with_for_update()
     defect = await session.scalar(q)
@@ -106,12 +111,14 @@ async def find(session: AsyncSession, *, engagement: Engagement, text: str, lock
 
 
 async def roles_in(session: AsyncSession, engagement_id: int, person: Person) -> set[str]:
-    m = await session.scalar(select(Membership).where(Membership.engagement_id == engagement_id,
-                                                      Membership.person_id == person.id))
+    m = await session.scalar(
+        select(Membership).where(Membership.engagement_id == engagement_id, Membership.person_id == person.id)
+    )
     return set(m.roles or []) if m else set()
 
 
 # --------------------------------------------------------------------------- permissions
+
 
 def check_transition(action: str, defect: Defect, person: Person, roles: set[str]) -> st.Transition:
     """The transition, or UserError saying why it is not legal or not theirs to make."""
@@ -135,6 +142,7 @@ def check_severity_change(defect: Defect, person: Person, roles: set[str]) -> No
 
 # --------------------------------------------------------------------------- writing
 
+
 async def _next_number(session: AsyncSession, engagement: Engagement) -> int:
     # Lock the engagement row so two filings at once cannot take the same number.
     await session.execute(select(Engagement.id).where(Engagement.id == engagement.id).with_for_update())
@@ -142,46 +150,78 @@ async def _next_number(session: AsyncSession, engagement: Engagement) -> int:
     return (current or 0) + 1
 
 
-async def file(session: AsyncSession, core: "Cadence", *, engagement: Engagement, reporter: Person, title: str,
-               severity: str, now: datetime, details: dict[str, Any] | None = None,
-               source_standup_answer_id: int | None = None) -> Defect:
+async def file(
+    session: AsyncSession,
+    core: Cadence,
+    *,
+    engagement: Engagement,
+    reporter: Person,
+    title: str,
+    severity: str,
+    now: datetime,
+    details: dict[str, Any] | None = None,
+    source_standup_answer_id: int | None = None,
+) -> Defect:
     """File a defect: its clocks start now; the card goes to the home channel; S1 pages the vendor."""
     if severity not in SEVERITIES:
         raise UserError("Severity must be S1, S2, S3 or S4.")
     details = details or {}
     policy = engagement_policy(engagement)
     defect = Defect(
-        engagement_id=engagement.id, number=await _next_number(session, engagement), title=title,
-        severity=severity, state=st.OPEN, reporter_id=reporter.id, filed_at=now,
-        environment=details.get("environment") or None, steps=details.get("steps") or None,
-        expected=details.get("expected") or None, actual=details.get("actual") or None,
-        affected_users=details.get("affected_users") or None, attachment_url=details.get("attachment_url") or None,
-        source_standup_answer_id=source_standup_answer_id, policy=policy.snapshot(),
-        out_of_warranty=is_out_of_warranty(engagement, now), reopen_count=0, timer_generation=0,
-        created_at=now, updated_at=now,
+        engagement_id=engagement.id,
+        number=await _next_number(session, engagement),
+        title=title,
+        severity=severity,
+        state=st.OPEN,
+        reporter_id=reporter.id,
+        filed_at=now,
+        environment=details.get("environment") or None,
+        steps=details.get("steps") or None,
+        expected=details.get("expected") or None,
+        actual=details.get("actual") or None,
+        affected_users=details.get("affected_users") or None,
+        attachment_url=details.get("attachment_url") or None,
+        source_standup_answer_id=source_standup_answer_id,
+        policy=policy.snapshot(),
+        out_of_warranty=is_out_of_warranty(engagement, now),
+        reopen_count=0,
+        timer_generation=0,
+        created_at=now,
+        updated_at=now,
     )
     session.add(defect)
     await session.flush()
     await session.refresh(defect, ["pauses"])
-    await audit.record(session, now=now, engagement_id=engagement.id, entity_type=ENTITY, entity_id=defect.id,
-                       action="filed", to_state=st.OPEN, actor=reporter, comment=title,
-                       data={"severity": severity, "ref": ref(engagement, defect),
-                             "out_of_warranty": defect.out_of_warranty,
-                             **({"from_standup_answer": source_standup_answer_id}
-                                if source_standup_answer_id else {})})
+    await audit.record(
+        session,
+        now=now,
+        engagement_id=engagement.id,
+        entity_type=ENTITY,
+        entity_id=defect.id,
+        action="filed",
+        to_state=st.OPEN,
+        actor=reporter,
+        comment=title,
+        data={
+            "severity": severity,
+            "ref": ref(engagement, defect),
+            "out_of_warranty": defect.out_of_warranty,
+            **({"from_standup_answer": source_standup_answer_id} if source_standup_answer_id else {}),
+        },
+    )
     from bot.defects import cards, timers
 
     await timers.sync(session, core, defect, engagement, now)
-    await core.outbox.post_home(session, engagement, await cards.defect_card(session, engagement, defect, now),
-                                ref_key=ref_key(defect))
+    await core.outbox.post_home(
+        session, engagement, await cards.defect_card(session, engagement, defect, now), ref_key=ref_key(defect)
+    )
     if severity == "s1":
         await timers.page_s1(session, core, defect, engagement, now)
     await core.emit(session, "defect_filed", defect=defect, engagement=engagement)
     return defect
 
 
-async def refresh(session: AsyncSession, core: "Cadence", defect: Defect, engagement: Engagement,
-                  now: datetime) -> None:
+async def refresh(session: AsyncSession, core: Cadence, defect: Defect, engagement: Engagement, now: datetime) -> None:
     """After any change: caches, breach marks, timers, and the card in place."""
     from bot.defects import cards, timers
 
@@ -192,14 +232,24 @@ async def refresh(session: AsyncSession, core: "Cadence", defect: Defect, engage
     await core.outbox.update(session, ref_key(defect), await cards.defect_card(session, engagement, defect, now))
 
 
-async def transition(session: AsyncSession, core: "Cadence", *, defect: Defect, engagement: Engagement,
-                     action: str, actor: Person, roles: set[str], now: datetime,
-                     comment: str | None = None) -> st.Transition:
+async def transition(
+    session: AsyncSession,
+    core: Cadence,
+    *,
+    defect: Defect,
+    engagement: Engagement,
+    action: str,
+    actor: Person,
+    roles: set[str],
+    now: datetime,
+    comment: str | None = None,
+) -> st.Transition:
     """Move a (locked) defect along the lifecycle, or UserError with the reason it can't."""
     t = check_transition(action, defect, actor, roles)
     if t.needs_reason and not (comment or "").strip():
-        raise UserError(f"Say why ({'what you are waiting for' if action == 'wait' else 'what is still wrong'}).",
-                        field="reason")
+        raise UserError(
+            f"Say why ({'what you are waiting for' if action == 'wait' else 'what is still wrong'}).", field="reason"
+        )
     pause = open_pause(defect)
     data: dict[str, Any] = {}
     if action == "ack" and defect.acknowledged_at is None:
@@ -211,12 +261,14 @@ async def transition(session: AsyncSession, core: "Cadence", *, defect: Defect, 
         pause.ended_at, pause.ended_by_id = now, actor.id
         data["paused_for_seconds"] = (now - pause.started_at).total_seconds()
     if action == "wait":
-        session.add(DefectPause(defect_id=defect.id, kind="waiting", reason=comment, started_at=now,
-                                started_by_id=actor.id))
+        session.add(
+            DefectPause(defect_id=defect.id, kind="waiting", reason=comment, started_at=now, started_by_id=actor.id)
+        )
     elif action == "resolve":
         defect.resolved_at = now
-        session.add(DefectPause(defect_id=defect.id, kind="resolved", reason=comment, started_at=now,
-                                started_by_id=actor.id))
+        session.add(
+            DefectPause(defect_id=defect.id, kind="resolved", reason=comment, started_at=now, started_by_id=actor.id)
+        )
     elif action == "reopen":
         defect.reopen_count = (defect.reopen_count or 0) + 1
         defect.resolved_at = None
@@ -227,21 +279,40 @@ async def transition(session: AsyncSession, core: "Cadence", *, defect: Defect, 
         await session.refresh(defect, ["pauses"])
         _, resolution = clocks(defect, now)
         data["resolution_met"] = not resolution.breached
-    if (defect.assignee_id is None and action in ("ack", "start") and st.VENDOR in st.side_of(roles)):
+    if defect.assignee_id is None and action in ("ack", "start") and st.VENDOR in st.side_of(roles):
         defect.assignee_id = actor.id  # whoever takes it on owns it until reassigned
         data["assigned_to"] = actor.id
     source = defect.state
     defect.state = t.target
-    await audit.record(session, now=now, engagement_id=engagement.id, entity_type=ENTITY, entity_id=defect.id,
-                       action=action, from_state=source, to_state=t.target, actor=actor, comment=comment or None,
-                       data=data)
+    await audit.record(
+        session,
+        now=now,
+        engagement_id=engagement.id,
+        entity_type=ENTITY,
+        entity_id=defect.id,
+        action=action,
+        from_state=source,
+        to_state=t.target,
+        actor=actor,
+        comment=comment or None,
+        data=data,
+    )
     await refresh(session, core, defect, engagement, now)
     return t
 
 
-async def change_severity(session: AsyncSession, core: "Cadence", *, defect: Defect, engagement: Engagement,
-                          severity: str, actor: Person, roles: set[str], now: datetime,
-                          reason: str | None = None) -> None:
+async def change_severity(
+    session: AsyncSession,
+    core: Cadence,
+    *,
+    defect: Defect,
+    engagement: Engagement,
+    severity: str,
+    actor: Person,
+    roles: set[str],
+    now: datetime,
+    reason: str | None = None,
+) -> None:
     """New severity: both targets recomputed from the original filing time; pauses kept; recorded."""
     check_severity_change(defect, actor, roles)
     if severity not in SEVERITIES:
@@ -255,15 +326,26 @@ async def change_severity(session: AsyncSession, core: "Cadence", *, defect: Def
     # Deadlines moved: a new timer generation, and a warning not yet due may be given again.
     defect.timer_generation = (defect.timer_generation or 0) + 1
     await core.timers.cancel_prefix(session, f"defect:{defect.id}:")
-    for b, a in zip(before, after):
+    for _b, a in zip(before, after, strict=False):
         if a.warn_at is not None and a.warn_at > now and a.running:
             setattr(defect, f"{a.name}_warned_at", None)
     await audit.record(
-        session, now=now, engagement_id=engagement.id, entity_type=ENTITY, entity_id=defect.id,
-        action="severity_changed", from_state=defect.state, to_state=defect.state, actor=actor, comment=reason or None,
-        data={"from": old, "to": severity,
-              **{f"{c.name}_due_before": c.due_at.isoformat() if c.due_at else None for c in before},
-              **{f"{c.name}_due_after": c.due_at.isoformat() if c.due_at else None for c in after}},
+        session,
+        now=now,
+        engagement_id=engagement.id,
+        entity_type=ENTITY,
+        entity_id=defect.id,
+        action="severity_changed",
+        from_state=defect.state,
+        to_state=defect.state,
+        actor=actor,
+        comment=reason or None,
+        data={
+            "from": old,
+            "to": severity,
+            **{f"{c.name}_due_before": c.due_at.isoformat() if c.due_at else None for c in before},
+            **{f"{c.name}_due_after": c.due_at.isoformat() if c.due_at else None for c in after},
+        },
     )
     await refresh(session, core, defect, engagement, now)
     if severity == "s1" and old != "s1":
@@ -272,8 +354,17 @@ async def change_severity(session: AsyncSession, core: "Cadence", *, defect: Def
         await timers.page_s1(session, core, defect, engagement, now)
 
 
-async def assign(session: AsyncSession, core: "Cadence", *, defect: Defect, engagement: Engagement,
-                 assignee: Person, actor: Person, roles: set[str], now: datetime) -> None:
+async def assign(
+    session: AsyncSession,
+    core: Cadence,
+    *,
+    defect: Defect,
+    engagement: Engagement,
+    assignee: Person,
+    actor: Person,
+    roles: set[str],
+    now: datetime,
+) -> None:
     """Give a defect to a vendor-side member (vendor PM/lead for anyone; vendor members for themselves)."""
     if defect.state == st.CLOSED:
         raise UserError("It is closed.")
@@ -286,12 +377,21 @@ async def assign(session: AsyncSession, core: "Cadence", *, defect: Defect, enga
         raise UserError(f"It is already assigned to {assignee.display_name}.")
     previous = defect.assignee_id
     defect.assignee_id = assignee.id
-    await audit.record(session, now=now, engagement_id=engagement.id, entity_type=ENTITY, entity_id=defect.id,
-                       action="assigned", from_state=defect.state, to_state=defect.state, actor=actor,
-                       data={"from": previous, "to": assignee.id})
+    await audit.record(
+        session,
+        now=now,
+        engagement_id=engagement.id,
+        entity_type=ENTITY,
+        entity_id=defect.id,
+        action="assigned",
+        from_state=defect.state,
+        to_state=defect.state,
+        actor=actor,
+        data={"from": previous, "to": assignee.id},
+    )
     await refresh(session, core, defect, engagement, now)
 
 
 def time_left_text(delta: timedelta) -> str:
-    """"2 h 05 min", "3 d 4 h", "-45 min" (overdue)."""
+    """ "2 h 05 min", "3 d 4 h", "-45 min" (overdue)."""
     return duration(delta)

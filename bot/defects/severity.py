@@ -1,4 +1,5 @@
 """Severities S1–S4 and the one table of words people use for them."""
+
 from __future__ import annotations
 
 import re
@@ -20,8 +21,19 @@ for _n, _words in {
     3: ("medium", "moderate", "normal", "sev3", "p3", "level 3", "l3", "fault 3"),
     4: ("minor", "low", "cosmetic", "trivial", "sev4", "p4", "level 4", "l4", "fault 4"),
 }.items():
-    for _w in (f"s{_n}", f"s {_n}", f"sev {_n}", f"severity {_n}", f"severity{_n}", f"p {_n}", f"level{_n}",
-               f"lvl {_n}", f"lvl{_n}", str(_n), *_words):
+    for _w in (
+        f"s{_n}",
+        f"s {_n}",
+        f"sev {_n}",
+        f"severity {_n}",
+        f"severity{_n}",
+        f"p {_n}",
+        f"level{_n}",
+        f"lvl {_n}",
+        f"lvl{_n}",
+        str(_n),
+        *_words,
+    ):
         ALIASES[_w] = f"s{_n}"
 
 _LONGEST = max(len(k.split()) for k in ALIASES)
@@ -32,7 +44,7 @@ def _norm(text: str) -> str:
 
 
 def parse_severity(text: str) -> str | None:
-    """"sev1", "P1", "Level 1", "critical", "s 1" → "s1"; None when it is not a severity."""
+    """ "sev1", "P1", "Level 1", "critical", "s 1" → "s1"; None when it is not a severity."""
     return ALIASES.get(_norm(text))
 
 

@@ -10,14 +10,16 @@ Targets come from the policy (per severity: response, resolution, calendar 24×7
 Because pauses are kept as intervals of real time, a severity change recomputes both targets from the
 original filing time in the new severity's calendar, with the pause time already accrued kept.
 """
+
 from __future__ import annotations
 
 import copy
 import logging
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from bot.defects.calendar import ZERO, AroundTheClock, BusinessHours, Calendar
 from bot.defects.severity import SEVERITIES
@@ -38,8 +40,21 @@ DEFAULT_POLICY: dict[str, Any] = {
     "s4": {"response": "2d", "resolution": "15d", "calendar": CAL_BUSINESS},
 }
 
-_UNIT = {"d": "d", "day": "d", "days": "d", "h": "h", "hr": "h", "hrs": "h", "hour": "h", "hours": "h",
-         "m": "m", "min": "m", "mins": "m", "minute": "m", "minutes": "m"}
+_UNIT = {
+    "d": "d",
+    "day": "d",
+    "days": "d",
+    "h": "h",
+    "hr": "h",
+    "hrs": "h",
+    "hour": "h",
+    "hours": "h",
+    "m": "m",
+    "min": "m",
+    "mins": "m",
+    "minute": "m",
+    "minutes": "m",
+}
 log = logging.getLogger("cadence.defects")
 
 
@@ -63,7 +78,7 @@ def parse_duration(text: str) -> str:
         raise ValueError("Give a duration such as 4h, 90m or 2d.")
     pos, days, hours, minutes = 0, 0, 0, 0
     for m in _PART.finditer(t):
-        if t[pos:m.start()].strip():
+        if t[pos : m.start()].strip():
             break
         unit = _UNIT.get(m.group(2))
         if unit is None:
@@ -105,7 +120,7 @@ class Policy:
     country: str | None = None
 
     @classmethod
-    def from_settings(cls, settings: dict[str, Any] | None, tz: str, country: str | None) -> "Policy":
+    def from_settings(cls, settings: dict[str, Any] | None, tz: str, country: str | None) -> Policy:
         merged = copy.deepcopy(DEFAULT_POLICY)
         for key, value in (settings or {}).items():
             if isinstance(value, dict) and isinstance(merged.get(key), dict):
@@ -119,7 +134,7 @@ class Policy:
         return {**copy.deepcopy(self.data), "tz": self.tz, "country": self.country}
 
     @classmethod
-    def from_snapshot(cls, snap: dict[str, Any]) -> "Policy":
+    def from_snapshot(cls, snap: dict[str, Any]) -> Policy:
         snap = dict(snap)
         tz, country = snap.pop("tz", "UTC"), snap.pop("country", None)
         return cls.from_settings(snap, tz, country)
@@ -130,8 +145,11 @@ class Policy:
 
     def business_hours(self) -> BusinessHours:
         hours = self.data.get("hours", {})
-        kwargs = dict(start=_hhmm(hours.get("start", "09:00")), end=_hhmm(hours.get("end", "18:00")),
-                      weekdays=frozenset(hours.get("days", [0, 1, 2, 3, 4])))
+        kwargs = {
+            "start": _hhmm(hours.get("start", "09:00")),
+            "end": _hhmm(hours.get("end", "18:00")),
+            "weekdays": frozenset(hours.get("days", [0, 1, 2, 3, 4])),
+        }
         try:
             return BusinessHours(tz=self.tz, country=self.country, **kwargs)
         except ValueError:
@@ -257,8 +275,9 @@ def warn_amount(target: timedelta, pct: int) -> timedelta:
     return timedelta(microseconds=target // timedelta(microseconds=1) * pct // 100)
 
 
-def response_clock(policy: Policy, severity: str, filed_at: datetime, acknowledged_at: datetime | None,
-                   now: datetime) -> Clock:
+def response_clock(
+    policy: Policy, severity: str, filed_at: datetime, acknowledged_at: datetime | None, now: datetime
+) -> Clock:
     cal = policy.calendar(severity)
     target = policy.target(severity, RESPONSE)
     due = cal.add(filed_at, target)
@@ -266,14 +285,25 @@ def response_clock(policy: Policy, severity: str, filed_at: datetime, acknowledg
     until = min(now, stop) if stop else now
     elapsed = cal.elapsed(filed_at, until)
     return Clock(
-        name=RESPONSE, target=target, target_text=policy.describe_target(severity, RESPONSE), elapsed=elapsed,
-        due_at=due, warn_at=cal.add(filed_at, warn_amount(target, policy.warn_pct)), stopped_at=stop,
-        paused=False, breached=stop > due if stop else now >= due,
+        name=RESPONSE,
+        target=target,
+        target_text=policy.describe_target(severity, RESPONSE),
+        elapsed=elapsed,
+        due_at=due,
+        warn_at=cal.add(filed_at, warn_amount(target, policy.warn_pct)),
+        stopped_at=stop,
+        paused=False,
+        breached=stop > due if stop else now >= due,
     )
 
 
-def resolution_clock(policy: Policy, severity: str, filed_at: datetime, pauses: Sequence[tuple[datetime, datetime | None, str]],
-                     now: datetime) -> Clock:
+def resolution_clock(
+    policy: Policy,
+    severity: str,
+    filed_at: datetime,
+    pauses: Sequence[tuple[datetime, datetime | None, str]],
+    now: datetime,
+) -> Clock:
     """`pauses`: (start, end or None, kind) with kind "waiting" (paused) or "resolved" (stopped)."""
     cal = policy.calendar(severity)
     target = policy.target(severity, RESOLUTION)
@@ -284,8 +314,13 @@ def resolution_clock(policy: Policy, severity: str, filed_at: datetime, pauses: 
     elapsed = elapsed_at(cal, filed_at, intervals, now)
     stopped_at = open_pause[0] if open_pause and open_pause[1] == "resolved" else None
     return Clock(
-        name=RESOLUTION, target=target, target_text=policy.describe_target(severity, RESOLUTION), elapsed=elapsed,
-        due_at=due, warn_at=warn, stopped_at=stopped_at,
+        name=RESOLUTION,
+        target=target,
+        target_text=policy.describe_target(severity, RESOLUTION),
+        elapsed=elapsed,
+        due_at=due,
+        warn_at=warn,
+        stopped_at=stopped_at,
         paused=bool(open_pause and open_pause[1] == "waiting"),
         breached=elapsed > target or (open_pause is None and elapsed >= target),
     )

@@ -9,6 +9,7 @@
 Clocks: acknowledge stops the response clock; waiting_on_client pauses the resolution clock (a reason
 is required); resolve stops it; reopen starts it again from where it stopped.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -82,8 +83,14 @@ VERB = {
     "reopen": "reopen",
 }
 # Already-there answers: the action's target state, for "it's already acknowledged".
-DONE_WORD = {"ack": "acknowledged", "start": "in progress", "wait": "waiting on the client",
-             "resolve": "resolved", "close": "closed", "reopen": "reopened"}
+DONE_WORD = {
+    "ack": "acknowledged",
+    "start": "in progress",
+    "wait": "waiting on the client",
+    "resolve": "resolved",
+    "close": "closed",
+    "reopen": "reopened",
+}
 
 
 def find(action: str, source: str) -> Transition | None:

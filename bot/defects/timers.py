@@ -6,6 +6,7 @@ while it is paused or stopped. A severity change bumps the generation so a new s
 collides with a fired timer. The handler re-checks the clock when it fires, so a stale timer is
 harmless: nothing is sent after the clock stopped, while it is paused, or twice (the defect's
 `*_warned_at` / `*_breached_at` marks)."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -38,8 +39,7 @@ def timer_key(defect: Defect, clock: str, kind: str) -> str:
     return f"defect:{defect.id}:{clock}:{kind}:g{defect.timer_generation or 0}"
 
 
-async def sync(session: AsyncSession, core: "Cadence", defect: Defect, engagement: Engagement,
-               now: datetime) -> None:
+async def sync(session: AsyncSession, core: Cadence, defect: Defect, engagement: Engagement, now: datetime) -> None:
     """Bring the defect's breach marks, cached deadlines and pending timers in line with its clocks."""
     from bot.defects.service import clocks
 
@@ -57,9 +57,19 @@ async def sync(session: AsyncSession, core: "Cadence", defect: Defect, engagemen
             if kind == WARN and defect_breach_done(defect, name):
                 done = True
             if active and due is not None and not done:
-                await core.timers.schedule(session, kind=KIND, due_at=due, key=key, engagement_id=engagement.id,
-                                           payload={"defect_id": defect.id, "clock": name, "kind": kind,
-                                                    "generation": defect.timer_generation or 0})
+                await core.timers.schedule(
+                    session,
+                    kind=KIND,
+                    due_at=due,
+                    key=key,
+                    engagement_id=engagement.id,
+                    payload={
+                        "defect_id": defect.id,
+                        "clock": name,
+                        "kind": kind,
+                        "generation": defect.timer_generation or 0,
+                    },
+                )
             else:
                 await core.timers.cancel(session, key)
 
@@ -93,8 +103,16 @@ def _late_text(lateness: timedelta) -> str:
     return time_left_text(lateness)
 
 
-def notice_card(defect: Defect, engagement: Engagement, clock_name: str, kind: str, due: datetime,
-                now: datetime, lateness: timedelta | None = None, assignee: Person | None = None) -> Card:
+def notice_card(
+    defect: Defect,
+    engagement: Engagement,
+    clock_name: str,
+    kind: str,
+    due: datetime,
+    now: datetime,
+    lateness: timedelta | None = None,
+    assignee: Person | None = None,
+) -> Card:
     from bot.defects.service import clocks, ref, time_left_text
 
     clock = next(c for c in clocks(defect, now) if c.name == clock_name)
@@ -102,15 +120,14 @@ def notice_card(defect: Defect, engagement: Engagement, clock_name: str, kind: s
     what = "First response" if clock_name == "response" else "Resolution"
     if kind == WARN:
         title = f"{rid} ({label(defect.severity)}): {clock.pct} % of the {clock_name} time used"
-        text = (f"{what} is due {when(due)} — {time_left_text(clock.remaining)} left "
-                f"(target {clock.target_text}).")
+        text = f"{what} is due {when(due)} — {time_left_text(clock.remaining)} left (target {clock.target_text})."
         tone = "warning"
     else:
         title = f"{rid} ({label(defect.severity)}): {clock_name} target breached"
         text = f"{what} was due {when(due)} (target {clock.target_text}) and has not happened."
         tone = "danger"
         if lateness and lateness >= timedelta(minutes=1):
-            text += (f"\nThis notice is {_late_text(lateness)} late: Cadence was not running at the deadline.")
+            text += f"\nThis notice is {_late_text(lateness)} late: Cadence was not running at the deadline."
     fields = [Field("Defect", defect.title, short=False), Field("State", st.LABEL[defect.state])]
     if assignee is not None:
         fields.append(Field("Assignee", mention(assignee.id, assignee.display_name)))
@@ -122,23 +139,25 @@ def notice_card(defect: Defect, engagement: Engagement, clock_name: str, kind: s
     return Card(title=title, text=text, fields=fields, buttons=buttons, tone=tone)
 
 
-async def _notify(session: AsyncSession, core: "Cadence", defect: Defect, engagement: Engagement, card: Card) -> None:
+async def _notify(session: AsyncSession, core: Cadence, defect: Defect, engagement: Engagement, card: Card) -> None:
     for person in await recipients(session, defect, engagement):
         await core.outbox.dm(session, person, card, engagement_id=engagement.id)
     await core.outbox.post_home(session, engagement, card, purpose="escalation")
 
 
-async def page_s1(session: AsyncSession, core: "Cadence", defect: Defect, engagement: Engagement,
-                  now: datetime) -> None:
+async def page_s1(session: AsyncSession, core: Cadence, defect: Defect, engagement: Engagement, now: datetime) -> None:
     """An S1 pages the vendor PM and lead by DM at once."""
     from bot.defects.service import clocks, ref
 
     response, resolution = clocks(defect, now)
     card = Card(
         title=f"S1 filed: {ref(engagement, defect)} — {defect.title}",
-        text=(f"System down, no workaround. First response due {when(response.due_at)}, "
-              f"resolution due {when(resolution.due_at)}." if response.due_at and resolution.due_at else
-              "System down, no workaround."),
+        text=(
+            f"System down, no workaround. First response due {when(response.due_at)}, "
+            f"resolution due {when(resolution.due_at)}."
+            if response.due_at and resolution.due_at
+            else "System down, no workaround."
+        ),
         buttons=[Button("Acknowledge", "defect.ack", str(defect.id), "primary")] if defect.state == st.OPEN else [],
         tone="danger",
     )
@@ -147,8 +166,15 @@ async def page_s1(session: AsyncSession, core: "Cadence", defect: Defect, engage
         if person.id not in seen:
             seen.add(person.id)
             await core.outbox.dm(session, person, card, engagement_id=engagement.id)
-    await audit.record(session, now=now, engagement_id=engagement.id, entity_type="defect", entity_id=defect.id,
-                       action="s1_paged", data={"people": sorted(seen)})
+    await audit.record(
+        session,
+        now=now,
+        engagement_id=engagement.id,
+        entity_type="defect",
+        entity_id=defect.id,
+        action="s1_paged",
+        data={"people": sorted(seen)},
+    )
 
 
 async def on_timer(tctx: TimerCtx) -> None:
@@ -194,23 +220,51 @@ async def on_timer(tctx: TimerCtx) -> None:
         if getattr(defect, warned_attr) is not None or (clock.due_at is not None and clock.due_at <= now):
             return  # already warned, or the breach notice is due and says more
         setattr(defect, warned_attr, now)
-        await _notify(tctx.session, tctx.core, defect, engagement,
-                      notice_card(defect, engagement, clock_name, WARN, clock.due_at, now, assignee=assignee))
-        await audit.record(tctx.session, now=now, engagement_id=engagement.id, entity_type="defect",
-                           entity_id=defect.id, action=f"{clock_name}_warning",
-                           data={"due_at": clock.due_at.isoformat(), "pct": clock.pct,
-                                 "lateness_seconds": tctx.lateness.total_seconds()})
+        await _notify(
+            tctx.session,
+            tctx.core,
+            defect,
+            engagement,
+            notice_card(defect, engagement, clock_name, WARN, clock.due_at, now, assignee=assignee),
+        )
+        await audit.record(
+            tctx.session,
+            now=now,
+            engagement_id=engagement.id,
+            entity_type="defect",
+            entity_id=defect.id,
+            action=f"{clock_name}_warning",
+            data={
+                "due_at": clock.due_at.isoformat(),
+                "pct": clock.pct,
+                "lateness_seconds": tctx.lateness.total_seconds(),
+            },
+        )
     else:
         setattr(defect, breached_attr, clock.due_at)
         lateness = max(now - clock.due_at, timedelta(0))
-        await _notify(tctx.session, tctx.core, defect, engagement,
-                      notice_card(defect, engagement, clock_name, BREACH, clock.due_at, now, lateness,
-                                  assignee=assignee))
-        await audit.record(tctx.session, now=now, engagement_id=engagement.id, entity_type="defect",
-                           entity_id=defect.id, action=f"{clock_name}_breach",
-                           data={"due_at": clock.due_at.isoformat(), "severity": defect.severity,
-                                 "lateness_seconds": lateness.total_seconds()})
+        await _notify(
+            tctx.session,
+            tctx.core,
+            defect,
+            engagement,
+            notice_card(defect, engagement, clock_name, BREACH, clock.due_at, now, lateness, assignee=assignee),
+        )
+        await audit.record(
+            tctx.session,
+            now=now,
+            engagement_id=engagement.id,
+            entity_type="defect",
+            entity_id=defect.id,
+            action=f"{clock_name}_breach",
+            data={
+                "due_at": clock.due_at.isoformat(),
+                "severity": defect.severity,
+                "lateness_seconds": lateness.total_seconds(),
+            },
+        )
     defect.updated_at = now
     await tctx.session.flush()
-    await tctx.core.outbox.update(tctx.session, ref_key(defect),
-                                  await cards.defect_card(tctx.session, engagement, defect, now))
+    await tctx.core.outbox.update(
+        tctx.session, ref_key(defect), await cards.defect_card(tctx.session, engagement, defect, now)
+    )

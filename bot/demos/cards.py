@@ -1,4 +1,5 @@
 """How demos read: times in several zones, ids, and the cards the feature posts."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -55,8 +56,10 @@ async def member_zones(session: AsyncSession, engagement: Engagement) -> list[st
     """The engagement's home zone first, then each distinct zone of its members."""
     zones = [engagement.home_tz or "UTC"]
     rows = await session.scalars(
-        select(Person.tz).join(Membership, Membership.person_id == Person.id)
-        .where(Membership.engagement_id == engagement.id).order_by(Membership.id)
+        select(Person.tz)
+        .join(Membership, Membership.person_id == Person.id)
+        .where(Membership.engagement_id == engagement.id)
+        .order_by(Membership.id)
     )
     for tz in rows:
         if tz and tz not in zones:
@@ -88,8 +91,16 @@ def outcome_buttons(occ: DemoOccurrence) -> list[Button]:
     ]
 
 
-def announcement(*, engagement: Engagement, demo: Demo, occ: DemoOccurrence, zones: list[str], title: str,
-                 text: str, tone: str = "info") -> Card:
+def announcement(
+    *,
+    engagement: Engagement,
+    demo: Demo,
+    occ: DemoOccurrence,
+    zones: list[str],
+    title: str,
+    text: str,
+    tone: str = "info",
+) -> Card:
     fields = [
         Field("Demo", f"{demo_ref(engagement, demo)} · {demo.title}", short=False),
         Field("When (your time)", when(occ.starts_at), short=False),
@@ -99,5 +110,10 @@ def announcement(*, engagement: Engagement, demo: Demo, occ: DemoOccurrence, zon
         local = occ.starts_at.astimezone(zone_of(demo.tz))
         fields.append(Field("Repeats", f"{describe(demo.rrule)} at {local:%H:%M} {demo.tz}", short=False))
     fields.append(Field("Time zones", zone_lines(occ.starts_at, zones, home=engagement.home_tz), short=False))
-    return Card(title=title, text=text, fields=fields, tone=tone,
-                footer="Add the attached invite to your calendar. `/demo list` shows what is planned.")
+    return Card(
+        title=title,
+        text=text,
+        fields=fields,
+        tone=tone,
+        footer="Add the attached invite to your calendar. `/demo list` shows what is planned.",
+    )

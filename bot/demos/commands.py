@@ -1,5 +1,6 @@
 """`/demo …`: schedule (with a confirmation), list, move, cancel, agenda, outcome, history; the
 buttons and forms behind them. Handlers parse, call the service, and answer with neutral cards."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -19,9 +20,11 @@ from storage.models import Engagement
 from storage.models.demos import Demo, DemoAgendaItem, DemoOccurrence
 
 MANAGERS = ("client_sponsor", "client_pm", "vendor_pm", "vendor_lead")
-EXAMPLES = ("Examples: `/demo schedule next thu 3pm | Sprint 4 demo`, "
-            "`/demo schedule \"Sprint 4 demo\" tomorrow 10:00 Europe/Berlin`, "
-            "`/demo schedule every other thursday at 15:00 | Sprint demo`.")
+EXAMPLES = (
+    "Examples: `/demo schedule next thu 3pm | Sprint 4 demo`, "
+    '`/demo schedule "Sprint 4 demo" tomorrow 10:00 Europe/Berlin`, '
+    "`/demo schedule every other thursday at 15:00 | Sprint demo`."
+)
 
 
 # -- helpers --------------------------------------------------------------------------------------------
@@ -35,8 +38,10 @@ def _member(ctx: Ctx) -> Engagement:
 def _may_manage(ctx: Ctx, demo: Demo) -> None:
     if demo.created_by_id == ctx.person.id or ctx.roles.intersection(MANAGERS):
         return
-    raise UserError("Only whoever scheduled this demo, the client sponsor or PM, or the vendor PM or lead can "
-                    "change it. Nothing was changed.")
+    raise UserError(
+        "Only whoever scheduled this demo, the client sponsor or PM, or the vendor PM or lead can "
+        "change it. Nothing was changed."
+    )
 
 
 def _read_when(ctx: Ctx, text: str) -> Understood:
@@ -56,52 +61,83 @@ def understood_fields(ctx: Ctx, engagement: Engagement, u: Understood) -> list[F
     start = u.start
     fields = [Field("When", cards.fmt_in(start, u.zone, offset=True), short=False)]
     fields.append(Field("Your time", cards.fmt_in(start, ctx.person.tz or "UTC", offset=True), short=False))
-    fields.append(Field("Engagement time", cards.fmt_in(start, engagement.home_tz or "UTC", offset=True),
-                        short=False))
+    fields.append(Field("Engagement time", cards.fmt_in(start, engagement.home_tz or "UTC", offset=True), short=False))
     if u.rrule:
-        nxt = [o for o in occurrences(u.rrule, start, u.zone, limit=4)][1:]
+        nxt = list(occurrences(u.rrule, start, u.zone, limit=4))[1:]
         following = ", ".join(f"{o:%a} {o.day} {o:%b} {o:%H:%M}" for o in nxt)
-        fields.append(Field("Repeats", f"{describe(u.rrule)}, at {start.astimezone(zone_of(u.zone)):%H:%M} {u.zone} "
-                            f"(kept across daylight-saving changes); then {following}", short=False))
+        fields.append(
+            Field(
+                "Repeats",
+                f"{describe(u.rrule)}, at {start.astimezone(zone_of(u.zone)):%H:%M} {u.zone} "
+                f"(kept across daylight-saving changes); then {following}",
+                short=False,
+            )
+        )
     if u.note:
         fields.append(Field("Note", u.note, short=False))
     return fields
 
 
 def confirm_card(title: str, text: str, fields: list[Field], draft: service.Draft) -> Card:
-    return Card(title=title, text=text, fields=fields, buttons=[
-        Button("Confirm", "demo.confirm", draft.to_value(), "primary"),
-        Button("Cancel", "demo.discard", "", "default"),
-    ], footer="Nothing is saved until you confirm.")
+    return Card(
+        title=title,
+        text=text,
+        fields=fields,
+        buttons=[
+            Button("Confirm", "demo.confirm", draft.to_value(), "primary"),
+            Button("Cancel", "demo.discard", "", "default"),
+        ],
+        footer="Nothing is saved until you confirm.",
+    )
 
 
-def _schedule_reply(ctx: Ctx, engagement: Engagement, when_text: str, title_text: str | None,
-                    duration: int | None = None) -> Reply:
+def _schedule_reply(
+    ctx: Ctx, engagement: Engagement, when_text: str, title_text: str | None, duration: int | None = None
+) -> Reply:
     u = _read_when(ctx, when_text)
     title = _title(title_text, engagement)
     duration = duration or service.settings(engagement)["duration_minutes"]
-    draft = service.Draft(op="new", start=u.start.isoformat(), tz=u.zone, rrule=u.rrule, title=title,
-                          duration=duration, key=service.new_draft_key(), eng=engagement.id)
-    fields = [Field("Title", title, short=False), *understood_fields(ctx, engagement, u),
-              Field("Duration", cards.duration_label(duration))]
-    text = (f"Here is how I read “{clean(u.text, limit=200, multiline=False)}”"
-            f"{' (in your zone, ' + (ctx.person.tz or 'UTC') + ')' if not u.explicit_zone else ''}. "
-            f"Confirm to save it and announce it with a calendar invite in {engagement.key}'s channel.")
+    draft = service.Draft(
+        op="new",
+        start=u.start.isoformat(),
+        tz=u.zone,
+        rrule=u.rrule,
+        title=title,
+        duration=duration,
+        key=service.new_draft_key(),
+        eng=engagement.id,
+    )
+    fields = [
+        Field("Title", title, short=False),
+        *understood_fields(ctx, engagement, u),
+        Field("Duration", cards.duration_label(duration)),
+    ]
+    text = (
+        f"Here is how I read “{clean(u.text, limit=200, multiline=False)}”"
+        f"{' (in your zone, ' + (ctx.person.tz or 'UTC') + ')' if not u.explicit_zone else ''}. "
+        f"Confirm to save it and announce it with a calendar invite in {engagement.key}'s channel."
+    )
     return Reply(private=[confirm_card(f"Schedule this demo? ({fmt_local(u.start)} {u.zone})", text, fields, draft)])
 
 
 def new_form(engagement: Engagement, *, when_text: str = "", title: str = "") -> Form:
     s = service.settings(engagement)
     return Form(
-        form_id="demo.new", title="Schedule a demo", submit_label="Check",
+        form_id="demo.new",
+        title="Schedule a demo",
+        submit_label="Check",
         text="Times are read in your zone unless you name one. I'll show how I understood it before saving.",
         inputs=[
             Input("title", "Title", initial=title or s.get("default_title") or "Sprint demo", max_length=MAX_TITLE),
-            Input("when", "When", initial=when_text or None, max_length=200,
-                  placeholder="next thu 3pm · tomorrow 10:00 Europe/Berlin · every other thursday at 15:00",
-                  hint="One time, or a weekly series (`every 2 weeks on thursday 15:00`)."),
-            Input("duration", "Duration (minutes)", kind="number", initial=str(s["duration_minutes"]),
-                  required=False),
+            Input(
+                "when",
+                "When",
+                initial=when_text or None,
+                max_length=200,
+                placeholder="next thu 3pm · tomorrow 10:00 Europe/Berlin · every other thursday at 15:00",
+                hint="One time, or a weekly series (`every 2 weeks on thursday 15:00`).",
+            ),
+            Input("duration", "Duration (minutes)", kind="number", initial=str(s["duration_minutes"]), required=False),
         ],
     )
 
@@ -157,27 +193,37 @@ async def on_confirm(ctx: Ctx, value: str) -> Reply:
     if draft.eng is not None and draft.eng != engagement.id:
         raise UserError("That confirmation belongs to another engagement; nothing was changed.")
     if draft.op == "new":
-        demo, occ, created = await service.create(ctx.session, ctx.core, engagement=engagement, person=ctx.person,
-                                                  draft=draft, now=ctx.now)
+        demo, occ, created = await service.create(
+            ctx.session, ctx.core, engagement=engagement, person=ctx.person, draft=draft, now=ctx.now
+        )
         ref = cards.demo_ref(engagement, demo)
         if not created:
-            return Reply(update=Card(title="Already scheduled", text=f"{ref} · {demo.title} was saved already.",
-                                     tone="info"))
-        return Reply(update=Card(
-            title=f"Scheduled {ref}: {demo.title}",
-            text=f"{cards.schedule_text(demo, occ.starts_at)} — {when(occ.starts_at)} your time. "
-                 "Announced in the home channel with a calendar invite; reminders will follow.",
-            tone="good"))
+            return Reply(
+                update=Card(title="Already scheduled", text=f"{ref} · {demo.title} was saved already.", tone="info")
+            )
+        return Reply(
+            update=Card(
+                title=f"Scheduled {ref}: {demo.title}",
+                text=f"{cards.schedule_text(demo, occ.starts_at)} — {when(occ.starts_at)} your time. "
+                "Announced in the home channel with a calendar invite; reminders will follow.",
+                tone="good",
+            )
+        )
     demo = await ctx.session.get(Demo, draft.demo)
     if demo is None or demo.engagement_id != engagement.id:
         raise UserError("That demo no longer exists here. Nothing was changed.")
     _may_manage(ctx, demo)
-    demo, occ = await service.move(ctx.session, ctx.core, engagement=engagement, person=ctx.person, draft=draft,
-                                   now=ctx.now)
-    return Reply(update=Card(
-        title=f"Moved {cards.demo_ref(engagement, demo)}",
-        text=f"Now {cards.schedule_text(demo, occ.starts_at)} — {when(occ.starts_at)} your time. "
-             "The updated invite is in the home channel.", tone="good"))
+    demo, occ = await service.move(
+        ctx.session, ctx.core, engagement=engagement, person=ctx.person, draft=draft, now=ctx.now
+    )
+    return Reply(
+        update=Card(
+            title=f"Moved {cards.demo_ref(engagement, demo)}",
+            text=f"Now {cards.schedule_text(demo, occ.starts_at)} — {when(occ.starts_at)} your time. "
+            "The updated invite is in the home channel.",
+            tone="good",
+        )
+    )
 
 
 async def on_discard(ctx: Ctx, value: str) -> Reply:
@@ -198,23 +244,37 @@ def _demo_line(engagement: Engagement, demo: Demo, occ: DemoOccurrence | None) -
 
 async def list_(ctx: Ctx) -> Reply:
     engagement = ctx.require_engagement()
-    demos = list(await ctx.session.scalars(
-        select(Demo).where(Demo.engagement_id == engagement.id, Demo.status == "scheduled").order_by(Demo.number)
-    ))
+    demos = list(
+        await ctx.session.scalars(
+            select(Demo).where(Demo.engagement_id == engagement.id, Demo.status == "scheduled").order_by(Demo.number)
+        )
+    )
     rows = []
     for demo in demos:
         occ = await ctx.session.scalar(
-            select(DemoOccurrence).where(DemoOccurrence.demo_id == demo.id, DemoOccurrence.status == "scheduled",
-                                         DemoOccurrence.ends_at > ctx.now)
-            .order_by(DemoOccurrence.starts_at).limit(1))
+            select(DemoOccurrence)
+            .where(
+                DemoOccurrence.demo_id == demo.id,
+                DemoOccurrence.status == "scheduled",
+                DemoOccurrence.ends_at > ctx.now,
+            )
+            .order_by(DemoOccurrence.starts_at)
+            .limit(1)
+        )
         rows.append((occ.starts_at if occ else datetime.max.replace(tzinfo=ctx.now.tzinfo), demo, occ))
     rows.sort(key=lambda r: r[0])
     if not rows:
         return Reply.say(f"No demos planned for {engagement.key}. {EXAMPLES}", title="Demos")
     text = "\n".join(_demo_line(engagement, d, o) for _, d, o in rows)
-    return Reply(private=[Card(title=f"Demos — {engagement.key}", text=text,
-                               footer="`/demo move <id> <when>` · `/demo cancel <id> [all]` · "
-                                      "`/demo agenda <id> <text>`")])
+    return Reply(
+        private=[
+            Card(
+                title=f"Demos — {engagement.key}",
+                text=text,
+                footer="`/demo move <id> <when>` · `/demo cancel <id> [all]` · `/demo agenda <id> <text>`",
+            )
+        ]
+    )
 
 
 async def cancel(ctx: Ctx) -> Reply:
@@ -224,8 +284,9 @@ async def cancel(ctx: Ctx) -> Reply:
         raise UserError("Usage: `/demo cancel <id>` (the next occurrence) or `/demo cancel <id> all` (the series).")
     demo = await service.get_demo(ctx.session, engagement, parts[0])
     _may_manage(ctx, demo)
-    summary, _ = await service.cancel(ctx.session, ctx.core, engagement=engagement, person=ctx.person, demo=demo,
-                                      whole=len(parts) == 2, now=ctx.now)
+    summary, _ = await service.cancel(
+        ctx.session, ctx.core, engagement=engagement, person=ctx.person, demo=demo, whole=len(parts) == 2, now=ctx.now
+    )
     return Reply.say(summary + " The home channel has been told, with a calendar cancellation.", tone="good")
 
 
@@ -237,8 +298,10 @@ async def move(ctx: Ctx) -> Reply:
     if head.lower() in ("all", "series"):
         whole, rest = True, tail
     if not ref or not rest.strip():
-        raise UserError("Usage: `/demo move <id> <when>` (the next occurrence), `/demo move <id> all <when>` "
-                        "(the series from then on), or `/demo move <id> every thursday 16:00` (a new rhythm).")
+        raise UserError(
+            "Usage: `/demo move <id> <when>` (the next occurrence), `/demo move <id> all <when>` "
+            "(the series from then on), or `/demo move <id> every thursday 16:00` (a new rhythm)."
+        )
     demo = await service.get_demo(ctx.session, engagement, ref)
     _may_manage(ctx, demo)
     if demo.status != "scheduled":
@@ -249,23 +312,43 @@ async def move(ctx: Ctx) -> Reply:
     if u.rrule or whole:
         if not demo.rrule and u.rrule is None:
             whole = False
-        rule = u.rrule or (with_weekday(demo.rrule, u.start.astimezone(zone_of(u.zone)).weekday())
-                           if demo.rrule else None)
+        rule = u.rrule or (
+            with_weekday(demo.rrule, u.start.astimezone(zone_of(u.zone)).weekday()) if demo.rrule else None
+        )
     if not (u.rrule or whole):
         occ = await service.upcoming_occurrence(ctx.session, demo, ctx.now)
         if occ is None:
             raise UserError(f"{cards.demo_ref(engagement, demo)} has no upcoming occurrence to move.")
         occ_id = occ.id
-    draft = service.Draft(op="move", start=u.start.isoformat(), tz=u.zone, rrule=rule, demo=demo.id, occ=occ_id,
-                          seq=demo.sequence, eng=engagement.id)
-    fields = [Field("Demo", f"{cards.demo_ref(engagement, demo)} · {demo.title}", short=False),
-              *understood_fields(ctx, engagement, Understood(text=u.text, start=u.start, zone=u.zone,
-                                                             explicit_zone=u.explicit_zone, rrule=rule,
-                                                             note=u.note))]
+    draft = service.Draft(
+        op="move",
+        start=u.start.isoformat(),
+        tz=u.zone,
+        rrule=rule,
+        demo=demo.id,
+        occ=occ_id,
+        seq=demo.sequence,
+        eng=engagement.id,
+    )
+    fields = [
+        Field("Demo", f"{cards.demo_ref(engagement, demo)} · {demo.title}", short=False),
+        *understood_fields(
+            ctx,
+            engagement,
+            Understood(text=u.text, start=u.start, zone=u.zone, explicit_zone=u.explicit_zone, rrule=rule, note=u.note),
+        ),
+    ]
     what = "the whole series from then on" if occ_id is None else "the next occurrence"
-    return Reply(private=[confirm_card(f"Move {cards.demo_ref(engagement, demo)}?",
-                                       f"This moves {what}. Confirm to save it and send the updated invite.",
-                                       fields, draft)])
+    return Reply(
+        private=[
+            confirm_card(
+                f"Move {cards.demo_ref(engagement, demo)}?",
+                f"This moves {what}. Confirm to save it and send the updated invite.",
+                fields,
+                draft,
+            )
+        ]
+    )
 
 
 async def _agenda_target(ctx: Ctx, occ: DemoOccurrence) -> tuple[Engagement, Demo]:
@@ -276,8 +359,11 @@ async def _agenda_target(ctx: Ctx, occ: DemoOccurrence) -> tuple[Engagement, Dem
     membership = await membership_of(ctx.session, engagement, ctx.person)
     roles = set(membership.roles or []) if membership else set()
     if not roles & VENDOR_ROLES:
-        raise UserError("The agenda comes from the vendor side (" + ", ".join(role_label(r) for r in sorted(VENDOR_ROLES))
-                        + "). Nothing was changed.")
+        raise UserError(
+            "The agenda comes from the vendor side ("
+            + ", ".join(role_label(r) for r in sorted(VENDOR_ROLES))
+            + "). Nothing was changed."
+        )
     if occ.status != "scheduled" or occ.starts_at <= ctx.now:
         raise UserError("That demo is not upcoming any more; nothing was changed.")
     return engagement, demo
@@ -288,18 +374,27 @@ async def _save_agenda(ctx: Ctx, occ: DemoOccurrence, text: str) -> Reply:
     text = clean(text, limit=MAX_TEXT, what="Your agenda item")
     if not text:
         raise UserError("Tell me what you will show, e.g. `/demo agenda 3 the new checkout flow`.", field="text")
-    item = await ctx.session.scalar(select(DemoAgendaItem).where(DemoAgendaItem.occurrence_id == occ.id,
-                                                                DemoAgendaItem.person_id == ctx.person.id))
+    item = await ctx.session.scalar(
+        select(DemoAgendaItem).where(DemoAgendaItem.occurrence_id == occ.id, DemoAgendaItem.person_id == ctx.person.id)
+    )
     if item is None:
-        ctx.session.add(DemoAgendaItem(occurrence_id=occ.id, person_id=ctx.person.id, text=text, created_at=ctx.now,
-                                       updated_at=ctx.now))
+        ctx.session.add(
+            DemoAgendaItem(
+                occurrence_id=occ.id, person_id=ctx.person.id, text=text, created_at=ctx.now, updated_at=ctx.now
+            )
+        )
     else:
         item.text, item.updated_at = text, ctx.now
     if await reminders.refresh_last_reminder(ctx.session, ctx.core, engagement, demo, occ):
-        return Reply.say(f"Thanks — “{text}” is added to the reminder already posted for "
-                         f"{cards.demo_ref(engagement, demo)} ({when(occ.starts_at)}).", tone="good")
-    return Reply.say(f"Thanks — “{text}” goes into the reminder before {cards.demo_ref(engagement, demo)} "
-                     f"({when(occ.starts_at)}).", tone="good")
+        return Reply.say(
+            f"Thanks — “{text}” is added to the reminder already posted for "
+            f"{cards.demo_ref(engagement, demo)} ({when(occ.starts_at)}).",
+            tone="good",
+        )
+    return Reply.say(
+        f"Thanks — “{text}” goes into the reminder before {cards.demo_ref(engagement, demo)} ({when(occ.starts_at)}).",
+        tone="good",
+    )
 
 
 async def agenda(ctx: Ctx) -> Reply:
@@ -322,13 +417,27 @@ async def on_agenda_open(ctx: Ctx, value: str) -> Reply:
     if occ is None:
         raise UserError("I can't find that demo any more.")
     engagement, demo = await _agenda_target(ctx, occ)
-    existing = await ctx.session.scalar(select(DemoAgendaItem).where(DemoAgendaItem.occurrence_id == occ.id,
-                                                                    DemoAgendaItem.person_id == ctx.person.id))
-    return Reply(form=Form(form_id="demo.agenda", title="What will you show?",
-                           text=f"{cards.demo_ref(engagement, demo)} · {demo.title}",
-                           inputs=[Input("text", "What you will show", kind="multiline", max_length=MAX_TEXT,
-                                         initial=existing.text if existing else None)],
-                           submit_label="Save", state={"occ": occ.id}))
+    existing = await ctx.session.scalar(
+        select(DemoAgendaItem).where(DemoAgendaItem.occurrence_id == occ.id, DemoAgendaItem.person_id == ctx.person.id)
+    )
+    return Reply(
+        form=Form(
+            form_id="demo.agenda",
+            title="What will you show?",
+            text=f"{cards.demo_ref(engagement, demo)} · {demo.title}",
+            inputs=[
+                Input(
+                    "text",
+                    "What you will show",
+                    kind="multiline",
+                    max_length=MAX_TEXT,
+                    initial=existing.text if existing else None,
+                )
+            ],
+            submit_label="Save",
+            state={"occ": occ.id},
+        )
+    )
 
 
 async def on_agenda_form(ctx: Ctx, values: dict[str, str], state: dict) -> Reply:
@@ -345,17 +454,32 @@ async def outcome_cmd(ctx: Ctx) -> Reply:
     """/demo outcome <id> accepted | remarks <text> | rejected <reasons> — the most recent occurrence that took place."""
     engagement = ctx.require_engagement()
     parts = ctx.args.strip().split(" ", 2)
-    kinds = {"accepted": "accepted", "accept": "accepted", "remarks": "accepted_with_remarks",
-             "accepted_with_remarks": "accepted_with_remarks", "not_accepted": "not_accepted",
-             "rejected": "not_accepted", "reject": "not_accepted", "not": "not_accepted"}
+    kinds = {
+        "accepted": "accepted",
+        "accept": "accepted",
+        "remarks": "accepted_with_remarks",
+        "accepted_with_remarks": "accepted_with_remarks",
+        "not_accepted": "not_accepted",
+        "rejected": "not_accepted",
+        "reject": "not_accepted",
+        "not": "not_accepted",
+    }
     if len(parts) < 2 or parts[1].lower() not in kinds:
-        raise UserError("Usage: `/demo outcome <id> accepted`, `/demo outcome <id> remarks <text>` or "
-                        "`/demo outcome <id> rejected <reasons>`.")
+        raise UserError(
+            "Usage: `/demo outcome <id> accepted`, `/demo outcome <id> remarks <text>` or "
+            "`/demo outcome <id> rejected <reasons>`."
+        )
     demo = await service.get_demo(ctx.session, engagement, parts[0])
     occ = await ctx.session.scalar(
-        select(DemoOccurrence).where(DemoOccurrence.demo_id == demo.id, DemoOccurrence.starts_at <= ctx.now,
-                                     DemoOccurrence.status.in_(("scheduled", "ended")))
-        .order_by(DemoOccurrence.starts_at.desc()).limit(1))
+        select(DemoOccurrence)
+        .where(
+            DemoOccurrence.demo_id == demo.id,
+            DemoOccurrence.starts_at <= ctx.now,
+            DemoOccurrence.status.in_(("scheduled", "ended")),
+        )
+        .order_by(DemoOccurrence.starts_at.desc())
+        .limit(1)
+    )
     if occ is None:
         raise UserError(f"{cards.demo_ref(engagement, demo)} has not taken place yet.")
     kind = kinds[parts[1].lower()]
@@ -379,7 +503,9 @@ def _minutes(token: str) -> int:
 
     m = re.fullmatch(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)(?:m|min)?)?", token.strip().lower())
     if not m or not any(m.groups()):
-        raise UserError(f"“{clean(token, limit=20, multiline=False)}” is not a duration; write `24h`, `1h`, `90m` or `2d`.")
+        raise UserError(
+            f"“{clean(token, limit=20, multiline=False)}” is not a duration; write `24h`, `1h`, `90m` or `2d`."
+        )
     d, h, mins = (int(x or 0) for x in m.groups())
     return d * 1440 + h * 60 + mins
 
@@ -392,14 +518,18 @@ def _before(minutes: int) -> str:
 
 def _settings_card(engagement: Engagement) -> Card:
     s = service.settings(engagement)
-    return Card(title=f"{engagement.key} demo settings", fields=[
-        Field("reminders", ", ".join(_before(m) for m in s["reminder_minutes"]) or "none"),
-        Field("agenda", f"asked {s['agenda_hours_before']} h before"),
-        Field("duration", cards.duration_label(s["duration_minutes"])),
-        Field("title", s.get("default_title") or "Sprint demo"),
-        Field("stale", "on" if s.get("stale_check", True) else "off"),
-    ], footer="Change one: `/demo settings reminders 24h,1h` · `agenda 24` · `duration 45` · "
-              "`title Sprint review` · `stale on|off`.")
+    return Card(
+        title=f"{engagement.key} demo settings",
+        fields=[
+            Field("reminders", ", ".join(_before(m) for m in s["reminder_minutes"]) or "none"),
+            Field("agenda", f"asked {s['agenda_hours_before']} h before"),
+            Field("duration", cards.duration_label(s["duration_minutes"])),
+            Field("title", s.get("default_title") or "Sprint demo"),
+            Field("stale", "on" if s.get("stale_check", True) else "off"),
+        ],
+        footer="Change one: `/demo settings reminders 24h,1h` · `agenda 24` · `duration 45` · "
+        "`title Sprint review` · `stale on|off`.",
+    )
 
 
 async def settings_cmd(ctx: Ctx) -> Reply:
@@ -444,8 +574,16 @@ async def settings_cmd(ctx: Ctx) -> Reply:
     await ctx.core.emit(ctx.session, "engagement_settings_changed", engagement=engagement, feature="demo")
     from bot import audit
 
-    await audit.record(ctx.session, now=ctx.now, engagement_id=engagement.id, entity_type="engagement",
-                       entity_id=engagement.id, action="demo_settings_changed", actor=ctx.person, data=changes)
+    await audit.record(
+        ctx.session,
+        now=ctx.now,
+        engagement_id=engagement.id,
+        entity_type="engagement",
+        entity_id=engagement.id,
+        action="demo_settings_changed",
+        actor=ctx.person,
+        data=changes,
+    )
     return Reply(private=[_settings_card(engagement)])
 
 
@@ -460,23 +598,53 @@ async def _on_engagement_created(session, core, engagement, **_: object) -> None
 
 def register(registry: Registry) -> None:
     add = registry.add_command
-    add("demo", "schedule", schedule, usage="/demo schedule <when> | <title>",
-        summary="plan a demo: `next thu 3pm | Sprint 4 demo`, `\"Sprint 4 demo\" tomorrow 10:00 Europe/Berlin`, "
-                "`every other thursday at 15:00`. Text left of `|` (or outside quotes) is the time, read in your "
-                "zone unless you name one; I show how I read it and ask you to confirm.")
+    add(
+        "demo",
+        "schedule",
+        schedule,
+        usage="/demo schedule <when> | <title>",
+        summary='plan a demo: `next thu 3pm | Sprint 4 demo`, `"Sprint 4 demo" tomorrow 10:00 Europe/Berlin`, '
+        "`every other thursday at 15:00`. Text left of `|` (or outside quotes) is the time, read in your "
+        "zone unless you name one; I show how I read it and ask you to confirm.",
+    )
     add("demo", "new", new, usage="/demo new", summary="the same in a form")
     add("demo", "list", list_, usage="/demo list", summary="upcoming demos with their ids")
-    add("demo", "move", move, usage="/demo move <id> [all] <when>",
-        summary="move the next occurrence (or, with `all` or `every …`, the series); reminders and invite follow")
-    add("demo", "cancel", cancel, usage="/demo cancel <id> [all]",
-        summary="cancel the next occurrence, or the whole series with `all`")
-    add("demo", "agenda", agenda, usage="/demo agenda <id> <text>",
-        summary="vendor side: what you will show (goes into the 1-hour reminder)")
-    add("demo", "outcome", outcome_cmd, usage="/demo outcome <id> accepted|remarks <text>|rejected <reasons>",
-        summary="client side: record the outcome of the demo that just took place")
+    add(
+        "demo",
+        "move",
+        move,
+        usage="/demo move <id> [all] <when>",
+        summary="move the next occurrence (or, with `all` or `every …`, the series); reminders and invite follow",
+    )
+    add(
+        "demo",
+        "cancel",
+        cancel,
+        usage="/demo cancel <id> [all]",
+        summary="cancel the next occurrence, or the whole series with `all`",
+    )
+    add(
+        "demo",
+        "agenda",
+        agenda,
+        usage="/demo agenda <id> <text>",
+        summary="vendor side: what you will show (goes into the 1-hour reminder)",
+    )
+    add(
+        "demo",
+        "outcome",
+        outcome_cmd,
+        usage="/demo outcome <id> accepted|remarks <text>|rejected <reasons>",
+        summary="client side: record the outcome of the demo that just took place",
+    )
     add("demo", "history", history, usage="/demo history", summary="the acceptance record: every demo and its outcome")
-    add("demo", "settings", settings_cmd, usage="/demo settings [name value]",
-        summary="reminder offsets, agenda request, default duration and title, weekly check")
+    add(
+        "demo",
+        "settings",
+        settings_cmd,
+        usage="/demo settings [name value]",
+        summary="reminder offsets, agenda request, default duration and title, weekly check",
+    )
     registry.add_action("demo.confirm", on_confirm)
     registry.add_action("demo.discard", on_discard)
     registry.add_action("demo.agenda_open", on_agenda_open)

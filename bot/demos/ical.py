@@ -7,11 +7,12 @@
 - METHOD:REQUEST for an invite or an update, METHOD:CANCEL for a cancellation (with RECURRENCE-ID
   when only one occurrence of a series is cancelled).
 """
+
 from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vRecur
@@ -48,14 +49,22 @@ def _local(dt: datetime, zone: str) -> datetime:
     tz = zone_of(zone)
     if isinstance(tz, ZoneInfo) and tz.key != "UTC":
         return dt.astimezone(tz)
-    return dt.astimezone(timezone.utc)
+    return dt.astimezone(UTC)
 
 
-def _event(demo: IcsDemo, now: datetime, *, start: datetime, end: datetime, recurrence_id: datetime | None,
-           cancelled: bool = False, master: bool = False) -> Event:
+def _event(
+    demo: IcsDemo,
+    now: datetime,
+    *,
+    start: datetime,
+    end: datetime,
+    recurrence_id: datetime | None,
+    cancelled: bool = False,
+    master: bool = False,
+) -> Event:
     ev = Event()
     ev.add("uid", demo.uid)
-    ev.add("dtstamp", now.astimezone(timezone.utc))
+    ev.add("dtstamp", now.astimezone(UTC))
     ev.add("sequence", demo.sequence)
     ev.add("summary", demo.title)
     if demo.description:
@@ -92,8 +101,9 @@ def _finish(cal: Calendar, demo: IcsDemo) -> bytes:
 def request(demo: IcsDemo, now: datetime) -> bytes:
     """The full invite (or its update): the demo, its series rule, exceptions and moved occurrences."""
     cal = _calendar("REQUEST", demo)
-    cal.add_component(_event(demo, now, start=demo.start, end=demo.start + demo.duration, recurrence_id=None,
-                             master=True))
+    cal.add_component(
+        _event(demo, now, start=demo.start, end=demo.start + demo.duration, recurrence_id=None, master=True)
+    )
     if demo.rrule:
         for o in demo.overrides:
             cal.add_component(_event(demo, now, start=o.start, end=o.end, recurrence_id=o.original_start))
@@ -104,14 +114,32 @@ def cancel(demo: IcsDemo, now: datetime, occurrence: Override | None = None) -> 
     """A cancellation: the whole demo/series, or (for a series) one occurrence."""
     cal = _calendar("CANCEL", demo)
     if occurrence is not None and demo.rrule:
-        cal.add_component(_event(demo, now, start=occurrence.start, end=occurrence.end,
-                                 recurrence_id=occurrence.original_start, cancelled=True))
+        cal.add_component(
+            _event(
+                demo,
+                now,
+                start=occurrence.start,
+                end=occurrence.end,
+                recurrence_id=occurrence.original_start,
+                cancelled=True,
+            )
+        )
     else:
-        cal.add_component(_event(demo, now, start=demo.start, end=demo.start + demo.duration,
-                                 recurrence_id=None, cancelled=True, master=True))
+        cal.add_component(
+            _event(
+                demo,
+                now,
+                start=demo.start,
+                end=demo.start + demo.duration,
+                recurrence_id=None,
+                cancelled=True,
+                master=True,
+            )
+        )
     return _finish(cal, demo)
 
 
 def attachment(ics: bytes, *, filename: str, title: str) -> Attachment:
-    return Attachment(filename=filename, content_b64=base64.b64encode(ics).decode("ascii"),
-                      mime="text/calendar", title=title)
+    return Attachment(
+        filename=filename, content_b64=base64.b64encode(ics).decode("ascii"), mime="text/calendar", title=title
+    )

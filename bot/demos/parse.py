@@ -16,11 +16,12 @@ Rules (also in docs/demos.md):
   "every 2 weeks on thursday 15:00", "biweekly on thu 3pm", optionally "starting jan 14" /
   "from next thu" and "until mar 31"; stored as an RFC 5545 RRULE ("FREQ=WEEKLY;INTERVAL=2;BYDAY=TH").
 """
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -35,18 +36,42 @@ RRULE_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 # Abbreviations read as the civil time of the region (EST in July means New York time, i.e. EDT):
 # people write "EST" for "Eastern time" all year round. The confirmation shows the real offset.
 ABBREVIATIONS: dict[str, str] = {
-    "utc": "UTC", "gmt": "UTC", "z": "UTC",
-    "et": "America/New_York", "est": "America/New_York", "edt": "America/New_York",
-    "ct": "America/Chicago", "cst": "America/Chicago", "cdt": "America/Chicago",
-    "mt": "America/Denver", "mst": "America/Denver", "mdt": "America/Denver",
-    "pt": "America/Los_Angeles", "pst": "America/Los_Angeles", "pdt": "America/Los_Angeles",
-    "nst": "America/St_Johns", "ndt": "America/St_Johns",
-    "bst": "Europe/London", "wet": "Europe/Lisbon", "west": "Europe/Lisbon",
-    "cet": "Europe/Berlin", "cest": "Europe/Berlin", "eet": "Europe/Helsinki", "eest": "Europe/Helsinki",
-    "msk": "Europe/Moscow", "npt": "Asia/Kathmandu", "pkt": "Asia/Karachi", "sgt": "Asia/Singapore",
-    "jst": "Asia/Tokyo", "kst": "Asia/Seoul", "hkt": "Asia/Hong_Kong",
-    "aest": "Australia/Sydney", "aedt": "Australia/Sydney", "awst": "Australia/Perth",
-    "nzst": "Pacific/Auckland", "nzdt": "Pacific/Auckland",
+    "utc": "UTC",
+    "gmt": "UTC",
+    "z": "UTC",
+    "et": "America/New_York",
+    "est": "America/New_York",
+    "edt": "America/New_York",
+    "ct": "America/Chicago",
+    "cst": "America/Chicago",
+    "cdt": "America/Chicago",
+    "mt": "America/Denver",
+    "mst": "America/Denver",
+    "mdt": "America/Denver",
+    "pt": "America/Los_Angeles",
+    "pst": "America/Los_Angeles",
+    "pdt": "America/Los_Angeles",
+    "nst": "America/St_Johns",
+    "ndt": "America/St_Johns",
+    "bst": "Europe/London",
+    "wet": "Europe/Lisbon",
+    "west": "Europe/Lisbon",
+    "cet": "Europe/Berlin",
+    "cest": "Europe/Berlin",
+    "eet": "Europe/Helsinki",
+    "eest": "Europe/Helsinki",
+    "msk": "Europe/Moscow",
+    "npt": "Asia/Kathmandu",
+    "pkt": "Asia/Karachi",
+    "sgt": "Asia/Singapore",
+    "jst": "Asia/Tokyo",
+    "kst": "Asia/Seoul",
+    "hkt": "Asia/Hong_Kong",
+    "aest": "Australia/Sydney",
+    "aedt": "Australia/Sydney",
+    "awst": "Australia/Perth",
+    "nzst": "Pacific/Auckland",
+    "nzdt": "Pacific/Auckland",
 }
 AMBIGUOUS_ABBREVIATIONS: dict[str, str] = {
     "ist": "India (Asia/Kolkata), Ireland (Europe/Dublin) or Israel (Asia/Jerusalem)",
@@ -63,14 +88,24 @@ _TIME_RE = re.compile(
 _RELATIVE_RE = re.compile(r"^\s*in\s+(?:an?|\d+)\s+(?:minutes?|mins?|hours?|hrs?)\s*$", re.I)
 _NUMERIC_DATE_RE = re.compile(r"(?<![\d:/.-])(\d{1,2})([/.])(\d{1,2})(?:\2(\d{2,4}))?(?![\d:/])")
 _ISO_DATE_RE = re.compile(r"\b\d{4}-\d{2}-\d{2}")
-_MONTH_RE = re.compile(
-    r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\b", re.I
-)
+_MONTH_RE = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\b", re.I)
 _ORDINAL_DAY_RE = re.compile(r"\b(?:the\s+)?(\d{1,2})(?:st|nd|rd|th)\b|\bthe\s+(\d{1,2})\b", re.I)
 _WEEKDAY_WORD = r"(?:mon|tue|tues|wed|weds|thu|thur|thurs|fri|sat|sun)(?:day|nesday|rsday|urday|sday)?s?"
 _WEEKDAY_RE = re.compile(rf"\b{_WEEKDAY_WORD}\b", re.I)
-_NUMBERS = {"other": 2, "second": 2, "2nd": 2, "two": 2, "third": 3, "3rd": 3, "three": 3,
-            "fourth": 4, "4th": 4, "four": 4, "five": 5, "six": 6}
+_NUMBERS = {
+    "other": 2,
+    "second": 2,
+    "2nd": 2,
+    "two": 2,
+    "third": 3,
+    "3rd": 3,
+    "three": 3,
+    "fourth": 4,
+    "4th": 4,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+}
 _RECUR_RE = re.compile(
     rf"""^\s*(?:
         (?P<every>every|each)\s+
@@ -82,7 +117,9 @@ _RECUR_RE = re.compile(
     re.I | re.X,
 )
 _OTHER_FREQ_RE = re.compile(r"\b(daily|monthly|yearly|annually|every\s+(?:\d+\s+)?(?:days?|months?|years?))\b", re.I)
-_START_RE = re.compile(r"\b(?:starting|start|from|beginning)\b(?:\s+on)?\s+(?P<date>.+?)(?=\s+\buntil\b|\s+\btill\b|$)", re.I)
+_START_RE = re.compile(
+    r"\b(?:starting|start|from|beginning)\b(?:\s+on)?\s+(?P<date>.+?)(?=\s+\buntil\b|\s+\btill\b|$)", re.I
+)
 _UNTIL_RE = re.compile(r"\b(?:until|till)\s+(?P<date>.+)$", re.I)
 
 
@@ -218,7 +255,7 @@ def _localize(naive: datetime, zone: tzinfo, zone_name: str) -> datetime:
     first = naive.replace(tzinfo=zone, fold=0)
     second = naive.replace(tzinfo=zone, fold=1)
     if first.utcoffset() != second.utcoffset():
-        roundtrip = first.astimezone(timezone.utc).astimezone(zone).replace(tzinfo=None)
+        roundtrip = first.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
         if roundtrip != naive:
             raise WhenRefused(
                 f"{naive:%H:%M} on {naive:%a %-d %b %Y} does not exist in {zone_name}: "
@@ -261,7 +298,8 @@ def _check_day_of_month_only(text: str, base_local: datetime) -> None:
         raise WhenRefused(
             f"“{m.group(0).strip()}” has no month, so I can't be sure which one you mean. "
             f"Add it, e.g. `{day} {(guess or base_local):%b} 15:00`.",
-            understood=_maybe_local(guess, base_local.tzinfo), zone=base_local.tzinfo and str(base_local.tzinfo),
+            understood=_maybe_local(guess, base_local.tzinfo),
+            zone=base_local.tzinfo and str(base_local.tzinfo),
         )
 
 
@@ -272,9 +310,19 @@ def _maybe_local(naive: datetime | None, zone: tzinfo | None) -> datetime | None
 
 
 _DAY_ABBR = re.compile(r"\b(mon|tues?|weds?|thu|thur|thurs|fri|sat|sun)\b\.?", re.I)
-_DAY_FULL = {"mon": "monday", "tue": "tuesday", "tues": "tuesday", "wed": "wednesday", "weds": "wednesday",
-             "thu": "thursday", "thur": "thursday", "thurs": "thursday", "fri": "friday", "sat": "saturday",
-             "sun": "sunday"}
+_DAY_FULL = {
+    "mon": "monday",
+    "tue": "tuesday",
+    "tues": "tuesday",
+    "wed": "wednesday",
+    "weds": "wednesday",
+    "thu": "thursday",
+    "thur": "thursday",
+    "thurs": "thursday",
+    "fri": "friday",
+    "sat": "saturday",
+    "sun": "sunday",
+}
 
 
 def _dateparse(text: str, base_local: datetime, order: str | None) -> tuple[datetime | None, str | None]:
@@ -331,12 +379,15 @@ def parse_when(text: str, *, now: datetime, speaker_tz: str) -> Understood:
     zone = zone_of(zone_name)
     rest = re.sub(r"^(?:on|at)\s+", "", rest.strip(), flags=re.I)
     if _OTHER_FREQ_RE.search(rest):
-        raise WhenRefused("Demos repeat by weeks: `every thursday 15:00`, `every 2 weeks on thu 3pm`, "
-                          "`every 4 weeks on monday 10:00`.")
+        raise WhenRefused(
+            "Demos repeat by weeks: `every thursday 15:00`, `every 2 weeks on thu 3pm`, "
+            "`every 4 weeks on monday 10:00`."
+        )
     rec = _RECUR_RE.match(rest)
     if rec and (rec.group("every") or rec.group("adverb")):
-        return _parse_recurring(raw, rest, rec, now=now, zone=zone, zone_name=zone_name,
-                                explicit=explicit is not None, note=note)
+        return _parse_recurring(
+            raw, rest, rec, now=now, zone=zone, zone_name=zone_name, explicit=explicit is not None, note=note
+        )
     start = _parse_single(rest, now=now, zone=zone, zone_name=zone_name)
     return Understood(text=raw, start=start, zone=zone_name, explicit_zone=explicit is not None, note=note)
 
@@ -373,8 +424,9 @@ def _check_range(start: datetime, now: datetime, zone_name: str) -> None:
         raise WhenRefused("That is more than a year ahead; is the year right?", understood=start, zone=zone_name)
 
 
-def _parse_recurring(raw: str, rest: str, rec: re.Match[str], *, now: datetime, zone: tzinfo, zone_name: str,
-                     explicit: bool, note: str) -> Understood:
+def _parse_recurring(
+    raw: str, rest: str, rec: re.Match[str], *, now: datetime, zone: tzinfo, zone_name: str, explicit: bool, note: str
+) -> Understood:
     n_word = (rec.group("n") or "").lower()
     adverb = (rec.group("adverb") or "").lower()
     if adverb:
@@ -388,7 +440,7 @@ def _parse_recurring(raw: str, rest: str, rec: re.Match[str], *, now: datetime, 
     if rec.group("every") and n_word.isdigit() and not rec.group("unit"):
         raise WhenRefused(f"Every {n_word} what? Say `every {n_word} weeks on thursday 15:00`.")
     day_word = rec.group("day") or rec.group("day2")
-    tail = rest[rec.end():].strip()
+    tail = rest[rec.end() :].strip()
     until = None
     m_until = _UNTIL_RE.search(tail)
     if m_until:
@@ -443,9 +495,10 @@ def _parse_recurring(raw: str, rest: str, rec: re.Match[str], *, now: datetime, 
         raise WhenRefused("The last date is before the first demo.", understood=first_dt, zone=zone_name)
     rule = f"FREQ=WEEKLY;INTERVAL={interval};BYDAY={RRULE_DAYS[weekday]}"
     if until is not None:
-        rule += f";UNTIL={until.astimezone(timezone.utc):%Y%m%dT%H%M%SZ}"
-    return Understood(text=raw, start=first_dt, zone=zone_name, explicit_zone=explicit, rrule=rule,
-                      until=until, note=note)
+        rule += f";UNTIL={until.astimezone(UTC):%Y%m%dT%H%M%SZ}"
+    return Understood(
+        text=raw, start=first_dt, zone=zone_name, explicit_zone=explicit, rrule=rule, until=until, note=note
+    )
 
 
 def split_when_title(args: str) -> tuple[str, str | None]:

@@ -1,11 +1,12 @@
 """Weekly demo series: RFC 5545 RRULEs expanded in the demo's own zone, so 15:00 stays 15:00 local
 across DST changes (dateutil's rrule runs on the naive local wall time; each occurrence then gets
 its zone, and is normalised through UTC if a DST change skipped its wall time)."""
+
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 
 from dateutil.rrule import rrulestr
 
@@ -27,26 +28,33 @@ def _split_until(rule: str) -> tuple[str, datetime | None]:
     m = re.search(r";UNTIL=(\d{8}T\d{6})Z", rule)
     if not m:
         return rule, None
-    until = datetime.strptime(m.group(1), "%Y%m%dT%H%M%S").replace(tzinfo=timezone.utc)
+    until = datetime.strptime(m.group(1), "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
     return rule.replace(m.group(0), ""), until
 
 
-def occurrences(rule: str, dtstart: datetime, zone_name: str, *, after: datetime | None = None,
-                limit: int = 500, exclude: Iterable[datetime] = ()) -> Iterator[datetime]:
+def occurrences(
+    rule: str,
+    dtstart: datetime,
+    zone_name: str,
+    *,
+    after: datetime | None = None,
+    limit: int = 500,
+    exclude: Iterable[datetime] = (),
+) -> Iterator[datetime]:
     """Occurrences of `rule` from `dtstart` (aware), each aware in `zone_name`, strictly after `after`."""
     zone = zone_of(zone_name)
     bare, until = _split_until(validate_rule(rule))
     local_start = dtstart.astimezone(zone).replace(tzinfo=None)
-    skip = {e.astimezone(timezone.utc) for e in exclude}
+    skip = {e.astimezone(UTC) for e in exclude}
     produced = 0
     for naive in rrulestr(bare, dtstart=local_start):
         # fold=0 for a repeated wall time; a skipped one is normalised to the real instant.
-        occ = naive.replace(tzinfo=zone).astimezone(timezone.utc).astimezone(zone)
+        occ = naive.replace(tzinfo=zone).astimezone(UTC).astimezone(zone)
         if until is not None and occ > until:
             return
         if after is not None and occ <= after:
             continue
-        if occ.astimezone(timezone.utc) in skip:
+        if occ.astimezone(UTC) in skip:
             continue
         yield occ
         produced += 1
@@ -54,8 +62,9 @@ def occurrences(rule: str, dtstart: datetime, zone_name: str, *, after: datetime
             return
 
 
-def next_occurrence(rule: str, dtstart: datetime, zone_name: str, after: datetime,
-                    exclude: Iterable[datetime] = ()) -> datetime | None:
+def next_occurrence(
+    rule: str, dtstart: datetime, zone_name: str, after: datetime, exclude: Iterable[datetime] = ()
+) -> datetime | None:
     return next(occurrences(rule, dtstart, zone_name, after=after, limit=1, exclude=exclude), None)
 
 
@@ -75,4 +84,3 @@ def describe(rule: str) -> str:
 def with_weekday(rule: str, weekday: int) -> str:
     """The same rule on another weekday (a series moved to a new day)."""
     return re.sub(r"BYDAY=\w\w", f"BYDAY={RRULE_DAYS[weekday]}", rule)
-

@@ -1,5 +1,6 @@
 """Timer handlers: reminders before a demo, the agenda request, the outcome request after it, and
 the weekly stale-demo check. Each re-checks the occurrence: a cancelled or moved one never fires."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -41,8 +42,10 @@ def lead_label(minutes: int) -> str:
 
 async def agenda_lines(session, occ: DemoOccurrence) -> list[str]:  # noqa: ANN001
     rows = await session.execute(
-        select(DemoAgendaItem, Person).join(Person, Person.id == DemoAgendaItem.person_id)
-        .where(DemoAgendaItem.occurrence_id == occ.id).order_by(DemoAgendaItem.created_at, DemoAgendaItem.id)
+        select(DemoAgendaItem, Person)
+        .join(Person, Person.id == DemoAgendaItem.person_id)
+        .where(DemoAgendaItem.occurrence_id == occ.id)
+        .order_by(DemoAgendaItem.created_at, DemoAgendaItem.id)
     )
     return [f"• {person.display_name}: {item.text}" for item, person in rows]
 
@@ -51,8 +54,15 @@ def remind_ref(occ: DemoOccurrence, minutes: int) -> str:
     return f"demo:occ:{occ.id}:v{occ.version}:remind:{minutes}"
 
 
-async def reminder_card(session, engagement: Engagement, demo: Demo, occ: DemoOccurrence,  # noqa: ANN001
-                        minutes: int, *, late_minutes: int = 0) -> Card:
+async def reminder_card(
+    session,
+    engagement: Engagement,
+    demo: Demo,
+    occ: DemoOccurrence,
+    minutes: int,
+    *,
+    late_minutes: int = 0,
+) -> Card:
     offsets = service.settings(engagement)["reminder_minutes"] or [minutes]
     is_last = minutes <= min(offsets)
     zones = await cards.member_zones(session, engagement)
@@ -83,13 +93,24 @@ async def remind(tctx: TimerCtx) -> None:
         return  # Cadence was down past the start: a reminder now would only confuse.
     minutes = int(tctx.payload.get("minutes") or 60)
     late = tctx.lateness > timedelta(minutes=5)
-    card = await reminder_card(tctx.session, engagement, demo, occ, minutes,
-                               late_minutes=int(tctx.lateness.total_seconds() // 60) if late else 0)
+    card = await reminder_card(
+        tctx.session,
+        engagement,
+        demo,
+        occ,
+        minutes,
+        late_minutes=int(tctx.lateness.total_seconds() // 60) if late else 0,
+    )
     await tctx.core.outbox.post_home(tctx.session, engagement, card, ref_key=remind_ref(occ, minutes))
 
 
-async def refresh_last_reminder(session, core, engagement: Engagement, demo: Demo,  # noqa: ANN001
-                                occ: DemoOccurrence) -> bool:
+async def refresh_last_reminder(
+    session,
+    core,
+    engagement: Engagement,
+    demo: Demo,
+    occ: DemoOccurrence,
+) -> bool:
     """An agenda item arrived after the last reminder was posted: edit that reminder to include it."""
     offsets = service.settings(engagement)["reminder_minutes"]
     if not offsets:
@@ -113,21 +134,26 @@ async def ask_agenda(tctx: TimerCtx) -> None:
     for person in await members_with_roles(tctx.session, engagement, VENDOR_ROLES):
         card = Card(
             title=f"What will you show at the demo? ({engagement.key})",
-            text=(f"{ref} · {demo.title} starts {when(occ.starts_at)}. Tell the client what you will show; "
-                  "your answer goes into the 1-hour reminder in the home channel."),
+            text=(
+                f"{ref} · {demo.title} starts {when(occ.starts_at)}. Tell the client what you will show; "
+                "your answer goes into the 1-hour reminder in the home channel."
+            ),
             buttons=[Button("Add what I'll show", "demo.agenda_open", str(occ.id), "primary")],
             footer=f"Or type `/demo agenda {demo.number} <what you will show>`.",
         )
-        await tctx.core.outbox.dm(tctx.session, person, card, ref_key=f"demo:occ:{occ.id}:agenda:{person.id}",
-                                  engagement_id=engagement.id)
+        await tctx.core.outbox.dm(
+            tctx.session, person, card, ref_key=f"demo:occ:{occ.id}:agenda:{person.id}", engagement_id=engagement.id
+        )
 
 
 def outcome_request(engagement: Engagement, demo: Demo, occ: DemoOccurrence) -> Card:
     return Card(
         title=f"How did the demo go? {demo.title}",
-        text=(f"{cards.demo_ref(engagement, demo)} ({when(occ.starts_at)}) has ended. Client side, please record "
-              "the outcome: accepted, accepted with remarks, or not accepted (with reasons). It becomes part of "
-              "the acceptance record (`/demo history`)."),
+        text=(
+            f"{cards.demo_ref(engagement, demo)} ({when(occ.starts_at)}) has ended. Client side, please record "
+            "the outcome: accepted, accepted with remarks, or not accepted (with reasons). It becomes part of "
+            "the acceptance record (`/demo history`)."
+        ),
         buttons=cards.outcome_buttons(occ),
     )
 
@@ -139,11 +165,13 @@ async def ended(tctx: TimerCtx) -> None:
     engagement, demo, occ = live
     occ.status = "ended"
     occ.updated_at = tctx.now
-    await tctx.core.outbox.post_home(tctx.session, engagement, outcome_request(engagement, demo, occ),
-                                     ref_key=f"demo:occ:{occ.id}:outcome")
+    await tctx.core.outbox.post_home(
+        tctx.session, engagement, outcome_request(engagement, demo, occ), ref_key=f"demo:occ:{occ.id}:outcome"
+    )
     if demo.rrule:
-        nxt = await service.materialise_next(tctx.session, tctx.core, engagement, demo, after=occ.original_start,
-                                             now=tctx.now)
+        nxt = await service.materialise_next(
+            tctx.session, tctx.core, engagement, demo, after=occ.original_start, now=tctx.now
+        )
         if nxt is None:
             demo.status = "ended"
     else:
@@ -158,15 +186,21 @@ async def stale_check(tctx: TimerCtx) -> None:
         return
     # The weekly health report (bot.reports) carries the same flag; post it here only when that
     # report is not running for this engagement, so nobody reads it twice.
-    report_on = ("report.weekly" in tctx.core.registry.timers
-                 and bool(feature_settings(engagement, "report").get("enabled", True)))
+    report_on = "report.weekly" in tctx.core.registry.timers and bool(
+        feature_settings(engagement, "report").get("enabled", True)
+    )
     if service.settings(engagement).get("stale_check", True) and not report_on:
         flag = await service.stale_demo_flag(tctx.session, engagement, tctx.now)
         if flag:
             await tctx.core.outbox.post_home(
-                tctx.session, engagement,
-                Card(title="No recent demo", text=flag, tone="warning",
-                     footer="Iterations end in a demo of working software, not a status report."),
+                tctx.session,
+                engagement,
+                Card(
+                    title="No recent demo",
+                    text=flag,
+                    tone="warning",
+                    footer="Iterations end in a demo of working software, not a status report.",
+                ),
                 ref_key=f"demo:stale:{engagement.id}:{tctx.now:%Y-%m-%d}",
             )
     # The same row waits for next week (it stays pending because its due time moves ahead).

@@ -1,12 +1,13 @@
 """Demo operations: create, move, cancel; occurrences and the timers that follow them; invites;
 the stale-demo check. Callers pass the session (a transaction is open) and the injected `now`."""
+
 from __future__ import annotations
 
 import json
 import re
 import uuid
 from dataclasses import asdict, dataclass
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
@@ -35,8 +36,7 @@ def settings(engagement: Engagement) -> dict[str, Any]:
     """The engagement's demo settings, sanitised (they are editable data)."""
     s = feature_settings(engagement, "demo")
     try:
-        offsets = sorted({int(m) for m in s.get("reminder_minutes") or [] if 0 < int(m) <= 14 * 24 * 60},
-                         reverse=True)
+        offsets = sorted({int(m) for m in s.get("reminder_minutes") or [] if 0 < int(m) <= 14 * 24 * 60}, reverse=True)
     except (TypeError, ValueError):
         offsets = [1440, 60]
     s["reminder_minutes"] = offsets
@@ -68,10 +68,10 @@ class Draft:
 
     @property
     def start_at(self) -> datetime:
-        return datetime.fromisoformat(self.start).astimezone(timezone.utc)
+        return datetime.fromisoformat(self.start).astimezone(UTC)
 
     @classmethod
-    def from_value(cls, value: str) -> "Draft":
+    def from_value(cls, value: str) -> Draft:
         """Parse and re-check a button value (a client can tamper with it)."""
         try:
             data = json.loads(value)
@@ -102,8 +102,10 @@ async def get_demo(session: AsyncSession, engagement: Engagement, ref: str) -> D
     text = (ref or "").strip()
     m = re.fullmatch(r"(?:#|(?P<key>[A-Za-z][A-Za-z0-9]*)-DEMO-)?(?P<n>\d{1,9})", text, re.I)
     if not m:
-        raise UserError(f"“{truncate(clean(text, multiline=False), 40)}” is not a demo id; use the number from "
-                        f"`/demo list`, e.g. `3` or `{engagement.key}-DEMO-3`.")
+        raise UserError(
+            f"“{truncate(clean(text, multiline=False), 40)}” is not a demo id; use the number from "
+            f"`/demo list`, e.g. `3` or `{engagement.key}-DEMO-3`."
+        )
     if m.group("key") and m.group("key").upper() != engagement.key:
         raise UserError(f"That demo belongs to {m.group('key').upper()}, not {engagement.key}.")
     demo = await session.scalar(
@@ -117,18 +119,20 @@ async def get_demo(session: AsyncSession, engagement: Engagement, ref: str) -> D
 async def upcoming_occurrence(session: AsyncSession, demo: Demo, now: datetime) -> DemoOccurrence | None:
     return await session.scalar(
         select(DemoOccurrence)
-        .where(DemoOccurrence.demo_id == demo.id, DemoOccurrence.status == "scheduled",
-               DemoOccurrence.starts_at > now)
+        .where(DemoOccurrence.demo_id == demo.id, DemoOccurrence.status == "scheduled", DemoOccurrence.starts_at > now)
         .order_by(DemoOccurrence.starts_at)
         .limit(1)
     )
 
 
 async def scheduled_occurrences(session: AsyncSession, demo: Demo) -> list[DemoOccurrence]:
-    return list(await session.scalars(
-        select(DemoOccurrence).where(DemoOccurrence.demo_id == demo.id, DemoOccurrence.status == "scheduled")
-        .order_by(DemoOccurrence.starts_at)
-    ))
+    return list(
+        await session.scalars(
+            select(DemoOccurrence)
+            .where(DemoOccurrence.demo_id == demo.id, DemoOccurrence.status == "scheduled")
+            .order_by(DemoOccurrence.starts_at)
+        )
+    )
 
 
 # -- occurrences and their timers ------------------------------------------------------------------
@@ -136,8 +140,9 @@ def _prefix(occ: DemoOccurrence) -> str:
     return f"demo:{occ.id}:"
 
 
-async def plan_timers(session: AsyncSession, core: "Cadence", engagement: Engagement, occ: DemoOccurrence,
-                      now: datetime) -> None:
+async def plan_timers(
+    session: AsyncSession, core: Cadence, engagement: Engagement, occ: DemoOccurrence, now: datetime
+) -> None:
     """Reminders, the agenda request and the outcome request of one occurrence (past ones skipped)."""
     s = settings(engagement)
     prefix = f"{_prefix(occ)}v{occ.version}:"
@@ -145,48 +150,72 @@ async def plan_timers(session: AsyncSession, core: "Cadence", engagement: Engage
     for minutes in s["reminder_minutes"]:
         due = occ.starts_at - timedelta(minutes=minutes)
         if due > now:
-            await core.timers.schedule(session, kind=REMIND, due_at=due, key=f"{prefix}remind:{minutes}",
-                                       payload={**payload, "minutes": minutes}, engagement_id=engagement.id)
+            await core.timers.schedule(
+                session,
+                kind=REMIND,
+                due_at=due,
+                key=f"{prefix}remind:{minutes}",
+                payload={**payload, "minutes": minutes},
+                engagement_id=engagement.id,
+            )
     # Ask for the agenda the day before; a demo planned at short notice is asked at once, if there
     # is still time for answers to reach the last reminder.
     last = min(s["reminder_minutes"] or [60])
     agenda_due = max(occ.starts_at - timedelta(hours=s["agenda_hours_before"]), now)
     if agenda_due < occ.starts_at - timedelta(minutes=last + 15):
-        await core.timers.schedule(session, kind=AGENDA, due_at=agenda_due, key=f"{prefix}agenda",
-                                   payload=payload, engagement_id=engagement.id)
-    await core.timers.schedule(session, kind=ENDED, due_at=occ.ends_at, key=f"{prefix}ended",
-                               payload=payload, engagement_id=engagement.id)
+        await core.timers.schedule(
+            session, kind=AGENDA, due_at=agenda_due, key=f"{prefix}agenda", payload=payload, engagement_id=engagement.id
+        )
+    await core.timers.schedule(
+        session, kind=ENDED, due_at=occ.ends_at, key=f"{prefix}ended", payload=payload, engagement_id=engagement.id
+    )
 
 
-async def replan_upcoming(session: AsyncSession, core: "Cadence", engagement: Engagement, now: datetime) -> int:
+async def replan_upcoming(session: AsyncSession, core: Cadence, engagement: Engagement, now: datetime) -> int:
     """Settings changed: re-plan the pending timers of every upcoming occurrence (fired ones stay fired)."""
-    upcoming = list(await session.scalars(
-        select(DemoOccurrence).where(DemoOccurrence.engagement_id == engagement.id,
-                                     DemoOccurrence.status == "scheduled", DemoOccurrence.starts_at > now)))
+    upcoming = list(
+        await session.scalars(
+            select(DemoOccurrence).where(
+                DemoOccurrence.engagement_id == engagement.id,
+                DemoOccurrence.status == "scheduled",
+                DemoOccurrence.starts_at > now,
+            )
+        )
+    )
     for occ in upcoming:
         await core.timers.cancel_prefix(session, f"{_prefix(occ)}v{occ.version}:")
         await plan_timers(session, core, engagement, occ, now)
     return len(upcoming)
 
 
-async def drop_timers(session: AsyncSession, core: "Cadence", occ: DemoOccurrence) -> None:
+async def drop_timers(session: AsyncSession, core: Cadence, occ: DemoOccurrence) -> None:
     await core.timers.cancel_prefix(session, _prefix(occ))
 
 
-async def add_occurrence(session: AsyncSession, core: "Cadence", engagement: Engagement, demo: Demo,
-                         start: datetime, now: datetime) -> DemoOccurrence:
-    start = start.astimezone(timezone.utc)
-    occ = DemoOccurrence(demo_id=demo.id, engagement_id=engagement.id, original_start=start, starts_at=start,
-                         ends_at=start + timedelta(minutes=demo.duration_minutes), status="scheduled", version=0,
-                         created_at=now, updated_at=now)
+async def add_occurrence(
+    session: AsyncSession, core: Cadence, engagement: Engagement, demo: Demo, start: datetime, now: datetime
+) -> DemoOccurrence:
+    start = start.astimezone(UTC)
+    occ = DemoOccurrence(
+        demo_id=demo.id,
+        engagement_id=engagement.id,
+        original_start=start,
+        starts_at=start,
+        ends_at=start + timedelta(minutes=demo.duration_minutes),
+        status="scheduled",
+        version=0,
+        created_at=now,
+        updated_at=now,
+    )
     session.add(occ)
     await session.flush()
     await plan_timers(session, core, engagement, occ, now)
     return occ
 
 
-async def materialise_next(session: AsyncSession, core: "Cadence", engagement: Engagement, demo: Demo, *,
-                           after: datetime, now: datetime) -> DemoOccurrence | None:
+async def materialise_next(
+    session: AsyncSession, core: Cadence, engagement: Engagement, demo: Demo, *, after: datetime, now: datetime
+) -> DemoOccurrence | None:
     """For a series: the next occurrence after `after` that has no row yet (and is not excluded)."""
     if not demo.rrule or demo.status != "scheduled":
         return None
@@ -202,16 +231,25 @@ async def materialise_next(session: AsyncSession, core: "Cadence", engagement: E
 async def ics_demo(session: AsyncSession, engagement: Engagement, demo: Demo) -> ical.IcsDemo:
     overrides = [
         ical.Override(o.original_start, o.starts_at, o.ends_at)
-        for o in await session.scalars(select(DemoOccurrence).where(DemoOccurrence.demo_id == demo.id,
-                                                                     DemoOccurrence.status != "cancelled"))
+        for o in await session.scalars(
+            select(DemoOccurrence).where(DemoOccurrence.demo_id == demo.id, DemoOccurrence.status != "cancelled")
+        )
         if o.starts_at != o.original_start
     ]
     return ical.IcsDemo(
-        uid=demo.uid, sequence=demo.sequence, title=f"{demo.title} ({engagement.name})",
-        description=(f"{cards.demo_ref(engagement, demo)} — {engagement.name}. Reminders, agenda and the outcome "
-                     "are in the engagement's home channel."),
-        start=demo.start_at, duration=timedelta(minutes=demo.duration_minutes), zone=demo.tz, rrule=demo.rrule,
-        exdates=[datetime.fromisoformat(x) for x in demo.exdates or []], overrides=overrides,
+        uid=demo.uid,
+        sequence=demo.sequence,
+        title=f"{demo.title} ({engagement.name})",
+        description=(
+            f"{cards.demo_ref(engagement, demo)} — {engagement.name}. Reminders, agenda and the outcome "
+            "are in the engagement's home channel."
+        ),
+        start=demo.start_at,
+        duration=timedelta(minutes=demo.duration_minutes),
+        zone=demo.tz,
+        rrule=demo.rrule,
+        exdates=[datetime.fromisoformat(x) for x in demo.exdates or []],
+        overrides=overrides,
     )
 
 
@@ -232,8 +270,9 @@ async def invite_for_uid(session: AsyncSession, uid: str, now: datetime) -> tupl
 
 
 # -- create / move / cancel --------------------------------------------------------------------------
-async def create(session: AsyncSession, core: "Cadence", *, engagement: Engagement, person: Person, draft: Draft,
-                 now: datetime) -> tuple[Demo, DemoOccurrence, bool]:
+async def create(
+    session: AsyncSession, core: Cadence, *, engagement: Engagement, person: Person, draft: Draft, now: datetime
+) -> tuple[Demo, DemoOccurrence, bool]:
     """Save a confirmed draft; returns (demo, first occurrence, created). A second Confirm of the
     same draft finds the first demo instead of making a duplicate."""
     if draft.key:
@@ -242,21 +281,33 @@ async def create(session: AsyncSession, core: "Cadence", *, engagement: Engageme
             raise UserError("That confirmation is not valid here. Nothing was changed.")
         if existing is not None:
             occ = await upcoming_occurrence(session, existing, now) or await session.scalar(
-                select(DemoOccurrence).where(DemoOccurrence.demo_id == existing.id).order_by(DemoOccurrence.id))
+                select(DemoOccurrence).where(DemoOccurrence.demo_id == existing.id).order_by(DemoOccurrence.id)
+            )
             return existing, occ, False
     start = draft.start_at
     if start <= now:
         raise UserError("That time has passed since I asked; nothing was saved. Please schedule it again.")
     s = settings(engagement)
     for attempt in range(3):
-        number = (await session.scalar(select(func.max(Demo.number))
-                                       .where(Demo.engagement_id == engagement.id)) or 0) + 1
+        number = (
+            await session.scalar(select(func.max(Demo.number)).where(Demo.engagement_id == engagement.id)) or 0
+        ) + 1
         demo = Demo(
-            engagement_id=engagement.id, number=number,
-            title=draft.title or s.get("default_title") or "Sprint demo", tz=draft.tz, start_at=start,
-            duration_minutes=int(draft.duration or s["duration_minutes"]), rrule=draft.rrule, status="scheduled",
-            uid=f"{uuid.uuid4()}@cadence", sequence=0, exdates=[], draft_key=draft.key, created_by_id=person.id,
-            created_at=now, updated_at=now,
+            engagement_id=engagement.id,
+            number=number,
+            title=draft.title or s.get("default_title") or "Sprint demo",
+            tz=draft.tz,
+            start_at=start,
+            duration_minutes=int(draft.duration or s["duration_minutes"]),
+            rrule=draft.rrule,
+            status="scheduled",
+            uid=f"{uuid.uuid4()}@cadence",
+            sequence=0,
+            exdates=[],
+            draft_key=draft.key,
+            created_by_id=person.id,
+            created_at=now,
+            updated_at=now,
         )
         try:
             async with session.begin_nested():
@@ -270,23 +321,36 @@ async def create(session: AsyncSession, core: "Cadence", *, engagement: Engageme
             if attempt == 2:
                 raise UserError("Several demos were being scheduled at once; nothing was saved. Please confirm again.")
     occ = await add_occurrence(session, core, engagement, demo, start, now)
-    await audit.record(session, now=now, engagement_id=engagement.id, entity_type="demo", entity_id=demo.id,
-                       action="scheduled", to_state="scheduled", actor=person,
-                       data={"number": number, "title": demo.title, "start": start.isoformat(), "tz": demo.tz,
-                             "rrule": demo.rrule})
+    await audit.record(
+        session,
+        now=now,
+        engagement_id=engagement.id,
+        entity_type="demo",
+        entity_id=demo.id,
+        action="scheduled",
+        to_state="scheduled",
+        actor=person,
+        data={"number": number, "title": demo.title, "start": start.isoformat(), "tz": demo.tz, "rrule": demo.rrule},
+    )
     await ensure_stale_timer(session, core, engagement, now)
     zones = await cards.member_zones(session, engagement)
-    card = cards.announcement(engagement=engagement, demo=demo, occ=occ, zones=zones,
-                              title=f"Demo scheduled: {demo.title}",
-                              text=f"Scheduled by {person.display_name}: {cards.schedule_text(demo, start)}.")
+    card = cards.announcement(
+        engagement=engagement,
+        demo=demo,
+        occ=occ,
+        zones=zones,
+        title=f"Demo scheduled: {demo.title}",
+        text=f"Scheduled by {person.display_name}: {cards.schedule_text(demo, start)}.",
+    )
     ics = ical.request(await ics_demo(session, engagement, demo), now)
     card.attachments.append(ical.attachment(ics, filename=ics_filename(engagement, demo), title="Calendar invite"))
     await core.outbox.post_home(session, engagement, card, ref_key=f"demo:{demo.id}:announce")
     return demo, occ, True
 
 
-async def move(session: AsyncSession, core: "Cadence", *, engagement: Engagement, person: Person, draft: Draft,
-               now: datetime) -> tuple[Demo, DemoOccurrence | None]:
+async def move(
+    session: AsyncSession, core: Cadence, *, engagement: Engagement, person: Person, draft: Draft, now: datetime
+) -> tuple[Demo, DemoOccurrence | None]:
     """Apply a confirmed move: one occurrence (draft.occ) or the whole series (draft.occ None)."""
     demo = await session.get(Demo, draft.demo)
     if demo is None or demo.engagement_id != engagement.id:
@@ -294,8 +358,10 @@ async def move(session: AsyncSession, core: "Cadence", *, engagement: Engagement
     if demo.status != "scheduled":
         raise UserError(f"{cards.demo_ref(engagement, demo)} is {demo.status}; nothing was changed.")
     if draft.seq is not None and draft.seq != demo.sequence:
-        raise UserError(f"{cards.demo_ref(engagement, demo)} changed since I asked. Nothing was changed; "
-                        "please run `/demo move` again.")
+        raise UserError(
+            f"{cards.demo_ref(engagement, demo)} changed since I asked. Nothing was changed; "
+            "please run `/demo move` again."
+        )
     start = draft.start_at
     if start <= now:
         raise UserError("That time has passed since I asked; nothing was changed.")
@@ -332,16 +398,36 @@ async def move(session: AsyncSession, core: "Cadence", *, engagement: Engagement
         occ = await _add_replacing(session, core, engagement, demo, start, now)
     demo.sequence += 1
     demo.updated_at = now
-    await audit.record(session, now=now, engagement_id=engagement.id, entity_type="demo", entity_id=demo.id,
-                       action="moved", actor=person,
-                       data={"occurrence": draft.occ, "from": old_text, "to": start.isoformat(), "tz": demo.tz,
-                             "rrule": demo.rrule, "sequence": demo.sequence})
+    await audit.record(
+        session,
+        now=now,
+        engagement_id=engagement.id,
+        entity_type="demo",
+        entity_id=demo.id,
+        action="moved",
+        actor=person,
+        data={
+            "occurrence": draft.occ,
+            "from": old_text,
+            "to": start.isoformat(),
+            "tz": demo.tz,
+            "rrule": demo.rrule,
+            "sequence": demo.sequence,
+        },
+    )
     zones = await cards.member_zones(session, engagement)
     what = "The series now runs" if draft.occ is None else "This occurrence is now"
     card = cards.announcement(
-        engagement=engagement, demo=demo, occ=occ, zones=zones, title=f"Demo moved: {demo.title}",
-        text=(f"Moved by {person.display_name}" + (f" (was {old_text})" if old_text else "")
-              + f". {what}: {cards.schedule_text(demo, occ.starts_at)}. The updated invite is attached."),
+        engagement=engagement,
+        demo=demo,
+        occ=occ,
+        zones=zones,
+        title=f"Demo moved: {demo.title}",
+        text=(
+            f"Moved by {person.display_name}"
+            + (f" (was {old_text})" if old_text else "")
+            + f". {what}: {cards.schedule_text(demo, occ.starts_at)}. The updated invite is attached."
+        ),
         tone="warning",
     )
     ics = ical.request(await ics_demo(session, engagement, demo), now)
@@ -350,12 +436,14 @@ async def move(session: AsyncSession, core: "Cadence", *, engagement: Engagement
     return demo, occ
 
 
-async def _add_replacing(session: AsyncSession, core: "Cadence", engagement: Engagement, demo: Demo,
-                         start: datetime, now: datetime) -> DemoOccurrence:
+async def _add_replacing(
+    session: AsyncSession, core: Cadence, engagement: Engagement, demo: Demo, start: datetime, now: datetime
+) -> DemoOccurrence:
     """A new first occurrence of a re-planned series (a replaced row with the same start is reused)."""
-    start = start.astimezone(timezone.utc)
-    row = await session.scalar(select(DemoOccurrence).where(DemoOccurrence.demo_id == demo.id,
-                                                            DemoOccurrence.original_start == start))
+    start = start.astimezone(UTC)
+    row = await session.scalar(
+        select(DemoOccurrence).where(DemoOccurrence.demo_id == demo.id, DemoOccurrence.original_start == start)
+    )
     if row is None:
         return await add_occurrence(session, core, engagement, demo, start, now)
     row.status, row.starts_at = "scheduled", start
@@ -366,8 +454,16 @@ async def _add_replacing(session: AsyncSession, core: "Cadence", engagement: Eng
     return row
 
 
-async def cancel(session: AsyncSession, core: "Cadence", *, engagement: Engagement, person: Person, demo: Demo,
-                 whole: bool, now: datetime) -> tuple[str, DemoOccurrence | None]:
+async def cancel(
+    session: AsyncSession,
+    core: Cadence,
+    *,
+    engagement: Engagement,
+    person: Person,
+    demo: Demo,
+    whole: bool,
+    now: datetime,
+) -> tuple[str, DemoOccurrence | None]:
     """Cancel the next occurrence (a series continues) or the whole demo. Returns (summary, next occ)."""
     if demo.status != "scheduled":
         raise UserError(f"{cards.demo_ref(engagement, demo)} is already {demo.status}.")
@@ -376,7 +472,9 @@ async def cancel(session: AsyncSession, core: "Cadence", *, engagement: Engageme
     if not demo.rrule:
         whole = True
     if not whole and upcoming is None:
-        raise UserError(f"{ref} has no upcoming occurrence to cancel; `/demo cancel {demo.number} all` ends the series.")
+        raise UserError(
+            f"{ref} has no upcoming occurrence to cancel; `/demo cancel {demo.number} all` ends the series."
+        )
     nxt = None
     ics_event = await ics_demo(session, engagement, demo)
     if whole:
@@ -401,16 +499,30 @@ async def cancel(session: AsyncSession, core: "Cadence", *, engagement: Engageme
         ics = ical.cancel(ics_event, now, ical.Override(upcoming.original_start, upcoming.starts_at, upcoming.ends_at))
         await session.flush()
         nxt = await materialise_next(session, core, engagement, demo, after=upcoming.original_start, now=now)
-        summary = (f"{ref} ({demo.title}) on {cards.fmt_in(upcoming.starts_at, demo.tz)} is cancelled; "
-                   + (f"the series continues {cards.fmt_in(nxt.starts_at, demo.tz)}." if nxt
-                      else "there are no later occurrences."))
+        summary = f"{ref} ({demo.title}) on {cards.fmt_in(upcoming.starts_at, demo.tz)} is cancelled; " + (
+            f"the series continues {cards.fmt_in(nxt.starts_at, demo.tz)}."
+            if nxt
+            else "there are no later occurrences."
+        )
     demo.updated_at = now
-    await audit.record(session, now=now, engagement_id=engagement.id, entity_type="demo", entity_id=demo.id,
-                       action="cancelled" if whole else "occurrence_cancelled", from_state="scheduled",
-                       to_state="cancelled" if whole else "scheduled", actor=person,
-                       data={"occurrence": None if whole else upcoming.id, "sequence": demo.sequence})
-    card = Card(title=f"Demo cancelled: {demo.title}", text=f"{summary} (by {person.display_name})", tone="warning",
-                footer="The attached cancellation removes it from your calendar.")
+    await audit.record(
+        session,
+        now=now,
+        engagement_id=engagement.id,
+        entity_type="demo",
+        entity_id=demo.id,
+        action="cancelled" if whole else "occurrence_cancelled",
+        from_state="scheduled",
+        to_state="cancelled" if whole else "scheduled",
+        actor=person,
+        data={"occurrence": None if whole else upcoming.id, "sequence": demo.sequence},
+    )
+    card = Card(
+        title=f"Demo cancelled: {demo.title}",
+        text=f"{summary} (by {person.display_name})",
+        tone="warning",
+        footer="The attached cancellation removes it from your calendar.",
+    )
     card.attachments.append(ical.attachment(ics, filename=ics_filename(engagement, demo), title="Cancellation"))
     await core.outbox.post_home(session, engagement, card, ref_key=f"demo:{demo.id}:cancel:{demo.sequence}")
     return summary, nxt
@@ -420,7 +532,8 @@ async def cancel(session: AsyncSession, core: "Cadence", *, engagement: Engageme
 async def last_demo_start(session: AsyncSession, engagement: Engagement, now: datetime) -> datetime | None:
     return await session.scalar(
         select(func.max(DemoOccurrence.starts_at)).where(
-            DemoOccurrence.engagement_id == engagement.id, DemoOccurrence.starts_at <= now,
+            DemoOccurrence.engagement_id == engagement.id,
+            DemoOccurrence.starts_at <= now,
             DemoOccurrence.status.in_(("scheduled", "ended")),
         )
     )
@@ -435,13 +548,17 @@ async def stale_demo_flag(session: AsyncSession, engagement: Engagement, now: da
         since = engagement.created_at
         if since is None or now - since <= timedelta(days=days):
             return None
-        return (f"{engagement.key} has had no demo since it started {(now - since).days} days ago "
-                f"(iteration length: {days} days). Schedule one with `/demo schedule`.")
+        return (
+            f"{engagement.key} has had no demo since it started {(now - since).days} days ago "
+            f"(iteration length: {days} days). Schedule one with `/demo schedule`."
+        )
     if now - last <= timedelta(days=days):
         return None
     local = last.astimezone(zone_of(engagement.home_tz or "UTC"))
-    return (f"{engagement.key}'s last demo was {(now - last).days} days ago ({local:%a} {local.day} {local:%b %Y}), "
-            f"longer than its {days}-day iteration. Schedule one with `/demo schedule`.")
+    return (
+        f"{engagement.key}'s last demo was {(now - last).days} days ago ({local:%a} {local.day} {local:%b %Y}), "
+        f"longer than its {days}-day iteration. Schedule one with `/demo schedule`."
+    )
 
 
 def next_weekly_slot(engagement: Engagement, now: datetime) -> datetime:
@@ -459,13 +576,19 @@ def next_weekly_slot(engagement: Engagement, now: datetime) -> datetime:
     candidate = datetime.combine(day, at, tzinfo=zone)
     if candidate <= now:
         candidate = datetime.combine(day + timedelta(days=7), at, tzinfo=zone)
-    return candidate.astimezone(timezone.utc)
+    return candidate.astimezone(UTC)
 
 
-async def ensure_stale_timer(session: AsyncSession, core: "Cadence", engagement: Engagement, now: datetime) -> None:
+async def ensure_stale_timer(session: AsyncSession, core: Cadence, engagement: Engagement, now: datetime) -> None:
     key = f"demo.stale:{engagement.id}"
     existing = await core.timers.get(session, key)
     if existing is not None and existing.status == "pending":
         return
-    await core.timers.schedule(session, kind=STALE, due_at=next_weekly_slot(engagement, now), key=key,
-                               payload={"engagement": engagement.id}, engagement_id=engagement.id)
+    await core.timers.schedule(
+        session,
+        kind=STALE,
+        due_at=next_weekly_slot(engagement, now),
+        key=key,
+        payload={"engagement": engagement.id},
+        engagement_id=engagement.id,
+    )

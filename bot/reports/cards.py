@@ -1,5 +1,6 @@
 """The report as neutral cards: the weekly/on-demand report (with its chart attached) and the App Home
 summary. Names are plain text, not mentions: a weekly post must not ping the whole team."""
+
 from __future__ import annotations
 
 import base64
@@ -12,12 +13,20 @@ from bot.text import duration as text_duration
 from bot.text import when
 
 STATE_LABELS = {
-    "submitted": "Submitted", "assessed": "Assessed", "pending_approval": "Pending approval",
-    "approved": "Approved", "rejected": "Rejected", "withdrawn": "Withdrawn", "scheduled": "Scheduled",
+    "submitted": "Submitted",
+    "assessed": "Assessed",
+    "pending_approval": "Pending approval",
+    "approved": "Approved",
+    "rejected": "Rejected",
+    "withdrawn": "Withdrawn",
+    "scheduled": "Scheduled",
     "delivered": "Delivered",
 }
-OUTCOME_LABELS = {"accepted": "Accepted", "accepted_with_remarks": "Accepted with remarks",
-                  "not_accepted": "Not accepted"}
+OUTCOME_LABELS = {
+    "accepted": "Accepted",
+    "accepted_with_remarks": "Accepted with remarks",
+    "not_accepted": "Not accepted",
+}
 NOT_INSTALLED = "not installed on this Cadence"
 
 
@@ -26,7 +35,7 @@ def pct(value: float | None) -> str:
 
 
 def duration(delta: timedelta | None) -> str:
-    """"45 min", "2 h 05 min", "3 d 4 h"; "—" when there is nothing to average."""
+    """ "45 min", "2 h 05 min", "3 d 4 h"; "—" when there is nothing to average."""
     return "—" if delta is None else text_duration(delta)
 
 
@@ -42,11 +51,18 @@ def _standups(f: Figures) -> Card:
     if s is None:
         return Card(title="Standups", text=NOT_INSTALLED)
     fields = [Field(p.name, f"{p.answered}/{p.expected} ({pct(p.pct)})") for p in s.people]
-    text = (f"Participation {pct(s.pct)}: {s.answered} of {s.expected} prompted standups answered.\n"
-            if s.expected else "No standup was prompted in this period.\n")
+    text = (
+        f"Participation {pct(s.pct)}: {s.answered} of {s.expected} prompted standups answered.\n"
+        if s.expected
+        else "No standup was prompted in this period.\n"
+    )
     text += f"Blockers raised {s.blockers_raised}, closed {s.blockers_closed}; open now {s.blockers_open}."
-    return Card(title="Standups", text=text, fields=fields or [Field("Participants", "none yet")],
-                tone="warning" if s.blockers_open else "info")
+    return Card(
+        title="Standups",
+        text=text,
+        fields=fields or [Field("Participants", "none yet")],
+        tone="warning" if s.blockers_open else "info",
+    )
 
 
 def _change_requests(f: Figures) -> Card:
@@ -63,8 +79,7 @@ def _change_requests(f: Figures) -> Card:
     if c.contingency_fund is None:
         fields.append(Field("Contingency left", "no budget set (`/cadence settings budget …`)"))
     else:
-        share = (f" ({float(c.contingency_left / c.contingency_fund * 100):.0f} %)"
-                 if c.contingency_fund else "")
+        share = f" ({float(c.contingency_left / c.contingency_fund * 100):.0f} %)" if c.contingency_fund else ""
         left, fund = money(c.contingency_left, c.currency), money(c.contingency_fund, c.currency)
         fields.append(Field("Contingency left", f"{left} of {fund}{share}"))
     return Card(title="Change requests", fields=fields, tone="warning" if c.waiting else "info")
@@ -100,15 +115,19 @@ def _demos(f: Figures) -> Card:
     if m.last_at is None:
         last = "none yet"
     else:
-        outcome = OUTCOME_LABELS.get(m.last_outcome, "outcome not recorded yet") if m.last_outcome else \
-            "outcome not recorded yet"
+        outcome = (
+            OUTCOME_LABELS.get(m.last_outcome, "outcome not recorded yet")
+            if m.last_outcome
+            else "outcome not recorded yet"
+        )
         last = f"{m.last_ref} {m.last_title} · {when(m.last_at)} — {outcome}"
         if m.last_remarks:
             last += f": {m.last_remarks[:200]}"
     nxt = f"{m.next_ref} {m.next_title} · {when(m.next_at)}" if m.next_at else "none planned (`/demo schedule`)"
     tone = "danger" if m.last_outcome == "not_accepted" else ("warning" if m.stale_flag else "info")
-    return Card(title="Demos", fields=[Field("Last demo", last, short=False), Field("Next demo", nxt, short=False)],
-                tone=tone)
+    return Card(
+        title="Demos", fields=[Field("Last demo", last, short=False), Field("Next demo", nxt, short=False)], tone=tone
+    )
 
 
 def report_card(f: Figures, png: bytes | None = None, *, footer: str = "") -> Card:
@@ -119,15 +138,29 @@ def report_card(f: Figures, png: bytes | None = None, *, footer: str = "") -> Ca
     sections += [_standups(f), _change_requests(f), _defects(f), _demos(f)]
     card = Card(
         title=f"{eng.key} health report — last {f.period.name}",
-        text=(f"{eng.name}: {when(f.period.start, 'date')} – {when(f.period.end, 'date')}. "
-              + (f"{len(f.flags)} thing{'s' if len(f.flags) != 1 else ''} need{'' if len(f.flags) != 1 else 's'} "
-                 "attention." if f.flags else "Nothing needs attention.")),
-        sections=sections, footer=footer, tone="warning" if f.flags else "good",
+        text=(
+            f"{eng.name}: {when(f.period.start, 'date')} – {when(f.period.end, 'date')}. "
+            + (
+                f"{len(f.flags)} thing{'s' if len(f.flags) != 1 else ''} need{'' if len(f.flags) != 1 else 's'} "
+                "attention."
+                if f.flags
+                else "Nothing needs attention."
+            )
+        ),
+        sections=sections,
+        footer=footer,
+        tone="warning" if f.flags else "good",
     )
     if png:
         name = f"{eng.key}-health-{f.now:%Y%m%d}.png"
-        card.attachments.append(Attachment(filename=name, content_b64=base64.b64encode(png).decode("ascii"),
-                                           mime="image/png", title=f"{eng.key} health, last weeks"))
+        card.attachments.append(
+            Attachment(
+                filename=name,
+                content_b64=base64.b64encode(png).decode("ascii"),
+                mime="image/png",
+                title=f"{eng.key} health, last weeks",
+            )
+        )
     return card
 
 
@@ -138,26 +171,42 @@ def home_card(f: Figures) -> Card:
         fields.append(Field("Standups", f"{pct(f.standups.pct)} answered · {f.standups.blockers_open} blocker(s) open"))
     if f.change_requests is not None:
         c = f.change_requests
-        left = (f"{money(c.contingency_left, c.currency)} contingency left" if c.contingency_fund is not None
-                else "no budget set")
-        fields.append(Field("Change requests",
-                            f"{c.by_state.get('pending_approval', 0)} pending approval · {left}"))
+        left = (
+            f"{money(c.contingency_left, c.currency)} contingency left"
+            if c.contingency_fund is not None
+            else "no budget set"
+        )
+        fields.append(Field("Change requests", f"{c.by_state.get('pending_approval', 0)} pending approval · {left}"))
     if f.defects is not None:
         d = f.defects
         opened = d["open_by_severity"]
-        fields.append(Field("Defects", f"{sum(opened.values())} open (S1 {opened.get('s1', 0)}) · "
-                                       f"response {pct(d['response']['pct'])} · "
-                                       f"resolution {pct(d['resolution']['pct'])}"))
+        fields.append(
+            Field(
+                "Defects",
+                f"{sum(opened.values())} open (S1 {opened.get('s1', 0)}) · "
+                f"response {pct(d['response']['pct'])} · "
+                f"resolution {pct(d['resolution']['pct'])}",
+            )
+        )
         fields.append(Field("MTTA / MTTR", f"{duration(d['mtta'])} / {duration(d['mttr'])}"))
     if f.demos is not None:
         m = f.demos
-        fields.append(Field("Last demo", (f"{when(m.last_at, 'date')} — "
-                                          + (OUTCOME_LABELS.get(m.last_outcome or "", "no outcome yet")))
-                            if m.last_at else "none yet"))
+        fields.append(
+            Field(
+                "Last demo",
+                (f"{when(m.last_at, 'date')} — " + (OUTCOME_LABELS.get(m.last_outcome or "", "no outcome yet")))
+                if m.last_at
+                else "none yet",
+            )
+        )
         fields.append(Field("Next demo", when(m.next_at) if m.next_at else "none planned"))
-    return Card(title=f"{f.engagement.key} — {f.engagement.name} · last {f.period.name}",
-                text="\n".join(f"⚠️ {x}" for x in f.flags), fields=fields,
-                tone="warning" if f.flags else "good", footer="`/cadence report` posts the full report with charts.")
+    return Card(
+        title=f"{f.engagement.key} — {f.engagement.name} · last {f.period.name}",
+        text="\n".join(f"⚠️ {x}" for x in f.flags),
+        fields=fields,
+        tone="warning" if f.flags else "good",
+        footer="`/cadence report` posts the full report with charts.",
+    )
 
 
 def footer_for(next_at: datetime | None, lateness: timedelta | None = None) -> str:

@@ -3,6 +3,7 @@ open defects over the last weeks, and standup participation over the same weeks.
 
 matplotlib's object API on the Agg canvas: no pyplot, no GUI, no global figure state, so it is safe
 to render in a worker thread (`render_async`) while the event loop goes on."""
+
 from __future__ import annotations
 
 import asyncio
@@ -84,7 +85,7 @@ def render_png(data: ChartData) -> bytes:
     if data.participation_pct is not None:
         values = _nan(data.participation_pct)
         right.bar(x, values, color="#2f9e44", width=0.6)
-        for xi, v in zip(x, data.participation_pct):
+        for xi, v in zip(x, data.participation_pct, strict=False):
             if v is None:
                 right.text(xi, 2, "–", ha="center", fontsize=7, color="#777777")
             else:

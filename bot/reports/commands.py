@@ -1,5 +1,6 @@
 """Engagement health: `/cadence report [week|month]`, the weekly report timer, `/cadence report
 schedule|on|off`, `/cadence export [from] [to]`, and the App Home section."""
+
 from __future__ import annotations
 
 import base64
@@ -32,8 +33,9 @@ ADMIN_ROLES = ("client_sponsor", "client_pm", "vendor_pm")
 MAX_EXPORT_DAYS = 366 * 3
 
 
-async def build_report(session: AsyncSession, engagement: Engagement, now: datetime, period: str = "week", *,
-                       footer: str = "") -> Card:
+async def build_report(
+    session: AsyncSession, engagement: Engagement, now: datetime, period: str = "week", *, footer: str = ""
+) -> Card:
     """The report card of `engagement` for the period ending at `now`, its chart attached."""
     f = await figures.gather(session, engagement, now, period)
     png = None
@@ -59,19 +61,27 @@ async def report_command(ctx: Ctx) -> Reply:
     word = words[0] if words else "week"
     if word in figures.PERIODS:
         nxt = await schedule.plan(ctx.session, ctx.core, engagement, ctx.now)
-        card = await build_report(ctx.session, engagement, ctx.now, word,
-                                  footer=f"Asked for by {ctx.person.display_name}. "
-                                  + cards.footer_for(nxt.due_at if nxt else None))
+        card = await build_report(
+            ctx.session,
+            engagement,
+            ctx.now,
+            word,
+            footer=f"Asked for by {ctx.person.display_name}. " + cards.footer_for(nxt.due_at if nxt else None),
+        )
         return Reply(public=[card])
     if word in ("when", "settings"):
         nxt = await schedule.plan(ctx.session, ctx.core, engagement, ctx.now)
-        return Reply.say(schedule.describe(engagement)
-                         + (f" Next: {when(nxt.due_at)}." if nxt else "")
-                         + " Change it with `/cadence report schedule mon 09:00`, `/cadence report off`.")
+        return Reply.say(
+            schedule.describe(engagement)
+            + (f" Next: {when(nxt.due_at)}." if nxt else "")
+            + " Change it with `/cadence report schedule mon 09:00`, `/cadence report off`."
+        )
     if word in ("schedule", "on", "off"):
         return await _change_schedule(ctx, engagement, word, words[1:])
-    raise UserError("Usage: `/cadence report` or `/cadence report month`; "
-                    "`/cadence report schedule mon 09:00`, `/cadence report on|off`, `/cadence report when`.")
+    raise UserError(
+        "Usage: `/cadence report` or `/cadence report month`; "
+        "`/cadence report schedule mon 09:00`, `/cadence report on|off`, `/cadence report when`."
+    )
 
 
 async def _change_schedule(ctx: Ctx, engagement: Engagement, word: str, rest: list[str]) -> Reply:
@@ -98,10 +108,16 @@ async def _change_schedule(ctx: Ctx, engagement: Engagement, word: str, rest: li
                 raise UserError(f"“{token}” is neither a weekday (mon … sun) nor a time (09:00).")
         changes["enabled"] = True
     update_feature_settings(engagement, "report", changes)
-    await audit.record(ctx.session, now=ctx.now, engagement_id=engagement.id, entity_type="engagement",
-                       entity_id=engagement.id, action="setting_changed", actor=ctx.person,
-                       data={"setting": "report", "before": {**before, "time": before["time"].strftime("%H:%M")},
-                             "after": changes})
+    await audit.record(
+        ctx.session,
+        now=ctx.now,
+        engagement_id=engagement.id,
+        entity_type="engagement",
+        entity_id=engagement.id,
+        action="setting_changed",
+        actor=ctx.person,
+        data={"setting": "report", "before": {**before, "time": before["time"].strftime("%H:%M")}, "after": changes},
+    )
     await ctx.core.emit(ctx.session, "engagement_settings_changed", engagement=engagement, feature="report")
     nxt = await schedule.plan(ctx.session, ctx.core, engagement, ctx.now)
     text = schedule.describe(engagement) + (f" Next: {when(nxt.due_at)}." if nxt else "")
@@ -115,13 +131,19 @@ async def on_weekly(tctx: TimerCtx) -> None:
         return
     # The report covers the week up to the scheduled time, even when it goes out late.
     nxt = await schedule.plan(tctx.session, tctx.core, engagement, tctx.timer.due_at, keep=tctx.timer.key)
-    card = await build_report(tctx.session, engagement, tctx.timer.due_at, "week",
-                              footer=cards.footer_for(nxt.due_at if nxt else None, tctx.lateness))
+    card = await build_report(
+        tctx.session,
+        engagement,
+        tctx.timer.due_at,
+        "week",
+        footer=cards.footer_for(nxt.due_at if nxt else None, tctx.lateness),
+    )
     await tctx.core.outbox.post_home(tctx.session, engagement, card, ref_key=f"report:{tctx.timer.key}")
 
 
-async def _plan_hook(session: AsyncSession, core: "Cadence", engagement: Engagement, feature: str = "report",
-                     **_: object) -> None:
+async def _plan_hook(
+    session: AsyncSession, core: Cadence, engagement: Engagement, feature: str = "report", **_: object
+) -> None:
     if feature in ("report", "engagement"):
         await schedule.plan(session, core, engagement, core.clock.now())
 
@@ -159,19 +181,33 @@ async def export_command(ctx: Ctx) -> Reply:
         title=f"{engagement.key} export · {first:%d %b %Y} – {last:%d %b %Y}",
         text=f"Rows: {lines or 'none'}. Times in UTC; README.txt in the zip explains the range."
         + (f" Not installed: {', '.join(bundle.missing)}." if bundle.missing else ""),
-        attachments=[Attachment(filename=bundle.filename, content_b64=base64.b64encode(bundle.content).decode("ascii"),
-                                mime="application/zip", title=f"{engagement.key} export")],
+        attachments=[
+            Attachment(
+                filename=bundle.filename,
+                content_b64=base64.b64encode(bundle.content).decode("ascii"),
+                mime="application/zip",
+                title=f"{engagement.key} export",
+            )
+        ],
     )
     await ctx.core.outbox.dm(ctx.session, ctx.person, card, engagement_id=engagement.id)
-    await audit.record(ctx.session, now=ctx.now, engagement_id=engagement.id, entity_type="engagement",
-                       entity_id=engagement.id, action="exported", actor=ctx.person,
-                       data={"from": first.isoformat(), "to": last.isoformat(), "counts": bundle.counts})
-    return Reply.say(f"The export of {engagement.key} ({first:%d %b %Y} – {last:%d %b %Y}) is on its way to you "
-                     "by direct message.")
+    await audit.record(
+        ctx.session,
+        now=ctx.now,
+        engagement_id=engagement.id,
+        entity_type="engagement",
+        entity_id=engagement.id,
+        action="exported",
+        actor=ctx.person,
+        data={"from": first.isoformat(), "to": last.isoformat(), "counts": bundle.counts},
+    )
+    return Reply.say(
+        f"The export of {engagement.key} ({first:%d %b %Y} – {last:%d %b %Y}) is on its way to you by direct message."
+    )
 
 
 # -- App Home ----------------------------------------------------------------------------------------
-async def home_section(session: AsyncSession, core: "Cadence", person: Person) -> list[Card]:
+async def home_section(session: AsyncSession, core: Cadence, person: Person) -> list[Card]:
     now = core.clock.now()
     out = []
     for engagement in await figures.member_engagements(session, person):
@@ -181,12 +217,22 @@ async def home_section(session: AsyncSession, core: "Cadence", person: Person) -
 
 
 def register(registry: Registry) -> None:
-    registry.add_command("cadence", "report", report_command, usage="/cadence report [week|month]",
-                         summary="the engagement's health report with charts, posted here; "
-                                 "`schedule mon 09:00`, `on`, `off`, `when` set the weekly one")
-    registry.add_command("cadence", "export", export_command, usage="/cadence export [from] [to]",
-                         summary="change requests, defects, demo outcomes and standup answers as CSV files "
-                                 "in a zip, sent to you (default: the last 30 days)")
+    registry.add_command(
+        "cadence",
+        "report",
+        report_command,
+        usage="/cadence report [week|month]",
+        summary="the engagement's health report with charts, posted here; "
+        "`schedule mon 09:00`, `on`, `off`, `when` set the weekly one",
+    )
+    registry.add_command(
+        "cadence",
+        "export",
+        export_command,
+        usage="/cadence export [from] [to]",
+        summary="change requests, defects, demo outcomes and standup answers as CSV files "
+        "in a zip, sent to you (default: the last 30 days)",
+    )
     registry.add_timer(schedule.KIND, on_weekly)
     registry.add_hook("engagement_created", _plan_hook)
     registry.add_hook("engagement_settings_changed", _plan_hook)

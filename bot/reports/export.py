@@ -6,19 +6,19 @@ Each feature's own export is used where it exists (`bot.change_requests.export.b
 export function, so their tables are read here. A feature that is not installed is listed in the
 bundle's README.txt instead of failing the export. Times are UTC (ISO 8601); the range is read as
 whole days in the engagement's home zone."""
-from __future__ import annotations
 
-from bot.csvfile import to_csv
+from __future__ import annotations
 
 import csv
 import io
 import zipfile
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.csvfile import to_csv
 from bot.zones import zone_or_utc
 from storage.models import Engagement, Person
 
@@ -52,20 +52,21 @@ def _when(text: str | None) -> datetime | None:
         dt = datetime.fromisoformat(text.lstrip("'"))
     except ValueError:
         return None
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def bounds(engagement: Engagement, first: date, last: date) -> tuple[datetime, datetime]:
     """[first 00:00, the day after last 00:00) in the home zone, as UTC instants."""
     zone = zone_or_utc(engagement.home_tz)
-    start = datetime.combine(first, time(0), tzinfo=zone).astimezone(timezone.utc)
-    end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=zone).astimezone(timezone.utc)
+    start = datetime.combine(first, time(0), tzinfo=zone).astimezone(UTC)
+    end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
     return start, end
 
 
 # -- change requests -------------------------------------------------------------------------------
-async def change_requests(session: AsyncSession, engagement: Engagement, start: datetime,
-                          end: datetime) -> dict[str, str] | None:
+async def change_requests(
+    session: AsyncSession, engagement: Engagement, start: datetime, end: datetime
+) -> dict[str, str] | None:
     """Requests filed in the range or with a recorded step in it, and the steps in the range."""
     try:
         from bot.change_requests.export import build as build_cr_csv
@@ -76,15 +77,21 @@ async def change_requests(session: AsyncSession, engagement: Engagement, start: 
     steps = [s for s in steps if (at := _when(s.get("at_utc"))) is not None and start <= at < end]
     touched = {s["request"] for s in steps}
     r_header, requests = _rows(requests_csv)
-    requests = [r for r in requests if r.get("id") in touched
-                or ((at := _when(r.get("requested_at_utc"))) is not None and start <= at < end)]
-    return {"change_requests.csv": _rewrite(r_header, requests),
-            "change_request_history.csv": _rewrite(s_header, steps)}
+    requests = [
+        r
+        for r in requests
+        if r.get("id") in touched or ((at := _when(r.get("requested_at_utc"))) is not None and start <= at < end)
+    ]
+    return {
+        "change_requests.csv": _rewrite(r_header, requests),
+        "change_request_history.csv": _rewrite(s_header, steps),
+    }
 
 
 # -- defects ---------------------------------------------------------------------------------------
-async def defects(session: AsyncSession, engagement: Engagement, start: datetime, end: datetime,
-                  now: datetime) -> dict[str, str] | None:
+async def defects(
+    session: AsyncSession, engagement: Engagement, start: datetime, end: datetime, now: datetime
+) -> dict[str, str] | None:
     """Defects that were live at some point of the range: filed before its end, not closed before
     its start."""
     try:
@@ -101,55 +108,102 @@ async def defects(session: AsyncSession, engagement: Engagement, start: datetime
 
 
 # -- demos -----------------------------------------------------------------------------------------
-DEMO_COLUMNS = ["demo", "title", "starts_at_utc", "ends_at_utc", "status", "outcome", "remarks", "recorded_by",
-                "recorded_at_utc", "agenda"]
+DEMO_COLUMNS = [
+    "demo",
+    "title",
+    "starts_at_utc",
+    "ends_at_utc",
+    "status",
+    "outcome",
+    "remarks",
+    "recorded_by",
+    "recorded_at_utc",
+    "agenda",
+]
 
 
-async def demo_outcomes(session: AsyncSession, engagement: Engagement, start: datetime,
-                        end: datetime) -> dict[str, str] | None:
+async def demo_outcomes(
+    session: AsyncSession, engagement: Engagement, start: datetime, end: datetime
+) -> dict[str, str] | None:
     """Every demo that took (or was to take) place in the range, with its outcome and agenda."""
     try:
         from bot.demos.cards import OUTCOME_LABELS, demo_ref
         from storage.models.demos import Demo, DemoAgendaItem, DemoOccurrence, DemoOutcome
     except ImportError:
         return None
-    rows = list(await session.execute(
-        select(DemoOccurrence, Demo, DemoOutcome, Person)
-        .join(Demo, Demo.id == DemoOccurrence.demo_id)
-        .outerjoin(DemoOutcome, DemoOutcome.occurrence_id == DemoOccurrence.id)
-        .outerjoin(Person, Person.id == DemoOutcome.recorded_by_id)
-        .where(DemoOccurrence.engagement_id == engagement.id, DemoOccurrence.starts_at >= start,
-               DemoOccurrence.starts_at < end, DemoOccurrence.status != "replaced")
-        .order_by(DemoOccurrence.starts_at, DemoOccurrence.id)))
+    rows = list(
+        await session.execute(
+            select(DemoOccurrence, Demo, DemoOutcome, Person)
+            .join(Demo, Demo.id == DemoOccurrence.demo_id)
+            .outerjoin(DemoOutcome, DemoOutcome.occurrence_id == DemoOccurrence.id)
+            .outerjoin(Person, Person.id == DemoOutcome.recorded_by_id)
+            .where(
+                DemoOccurrence.engagement_id == engagement.id,
+                DemoOccurrence.starts_at >= start,
+                DemoOccurrence.starts_at < end,
+                DemoOccurrence.status != "replaced",
+            )
+            .order_by(DemoOccurrence.starts_at, DemoOccurrence.id)
+        )
+    )
     out = []
     for occ, demo, outcome, who in rows:
-        agenda = list(await session.execute(
-            select(Person.display_name, DemoAgendaItem.text).join(Person, Person.id == DemoAgendaItem.person_id)
-            .where(DemoAgendaItem.occurrence_id == occ.id).order_by(DemoAgendaItem.id)))
-        out.append([demo_ref(engagement, demo), demo.title, occ.starts_at, occ.ends_at, occ.status,
-                    OUTCOME_LABELS.get(outcome.outcome, outcome.outcome) if outcome else "",
-                    outcome.remarks if outcome else "", who.display_name if who else "",
-                    outcome.recorded_at if outcome else None,
-                    " | ".join(f"{name}: {text}" for name, text in agenda)])
+        agenda = list(
+            await session.execute(
+                select(Person.display_name, DemoAgendaItem.text)
+                .join(Person, Person.id == DemoAgendaItem.person_id)
+                .where(DemoAgendaItem.occurrence_id == occ.id)
+                .order_by(DemoAgendaItem.id)
+            )
+        )
+        out.append(
+            [
+                demo_ref(engagement, demo),
+                demo.title,
+                occ.starts_at,
+                occ.ends_at,
+                occ.status,
+                OUTCOME_LABELS.get(outcome.outcome, outcome.outcome) if outcome else "",
+                outcome.remarks if outcome else "",
+                who.display_name if who else "",
+                outcome.recorded_at if outcome else None,
+                " | ".join(f"{name}: {text}" for name, text in agenda),
+            ]
+        )
     return {"demo_outcomes.csv": to_csv(DEMO_COLUMNS, out)}
 
 
 # -- standups --------------------------------------------------------------------------------------
-STANDUP_COLUMNS = ["date", "person", "status", "prompted", "answered_at_utc", "late", "question", "answer",
-                   "blocker", "blocker_closed_at_utc"]
+STANDUP_COLUMNS = [
+    "date",
+    "person",
+    "status",
+    "prompted",
+    "answered_at_utc",
+    "late",
+    "question",
+    "answer",
+    "blocker",
+    "blocker_closed_at_utc",
+]
 
 
-async def standup_answers(session: AsyncSession, engagement: Engagement, first: date,
-                          last: date) -> dict[str, str] | None:
+async def standup_answers(
+    session: AsyncSession, engagement: Engagement, first: date, last: date
+) -> dict[str, str] | None:
     """One row per question answered (or left open) per person and standup date in the range."""
     try:
         from storage.models.standups import StandupEntry
     except ImportError:
         return None
-    rows = list(await session.execute(
-        select(StandupEntry, Person).join(Person, Person.id == StandupEntry.person_id)
-        .where(StandupEntry.engagement_id == engagement.id, StandupEntry.day >= first, StandupEntry.day <= last)
-        .order_by(StandupEntry.day, Person.display_name, StandupEntry.id)))
+    rows = list(
+        await session.execute(
+            select(StandupEntry, Person)
+            .join(Person, Person.id == StandupEntry.person_id)
+            .where(StandupEntry.engagement_id == engagement.id, StandupEntry.day >= first, StandupEntry.day <= last)
+            .order_by(StandupEntry.day, Person.display_name, StandupEntry.id)
+        )
+    )
     out = []
     for e, p in rows:
         questions = list(e.questions or [])
@@ -157,9 +211,20 @@ async def standup_answers(session: AsyncSession, engagement: Engagement, first: 
         for i, q in enumerate(questions or [""]):
             answer = answers[i] if i < len(answers) else None
             is_blocker = e.blocker_index is not None and i == e.blocker_index
-            out.append([e.day.isoformat(), p.display_name, e.status, "yes" if e.expected else "no",
-                        e.answered_at, "yes" if e.late else "no", q, answer or "",
-                        e.blocker if is_blocker else "", e.blocker_closed_at if is_blocker else None])
+            out.append(
+                [
+                    e.day.isoformat(),
+                    p.display_name,
+                    e.status,
+                    "yes" if e.expected else "no",
+                    e.answered_at,
+                    "yes" if e.late else "no",
+                    q,
+                    answer or "",
+                    e.blocker if is_blocker else "",
+                    e.blocker_closed_at if is_blocker else None,
+                ]
+            )
     return {"standup_answers.csv": to_csv(STANDUP_COLUMNS, out)}
 
 
@@ -184,7 +249,7 @@ async def build(session: AsyncSession, engagement: Engagement, first: date, last
         f"Cadence export of {engagement.key} — {engagement.name}",
         f"Range: {first.isoformat()} to {last.isoformat()} (whole days in {engagement.home_tz}),",
         f"       i.e. {start.isoformat()} to {end.isoformat()} UTC.",
-        f"Made: {now.astimezone(timezone.utc).isoformat(timespec='minutes')} UTC. All times in the files are UTC.",
+        f"Made: {now.astimezone(UTC).isoformat(timespec='minutes')} UTC. All times in the files are UTC.",
         "",
         *(f"{name}: {n} row(s)" for name, n in counts.items()),
     ]
@@ -192,7 +257,7 @@ async def build(session: AsyncSession, engagement: Engagement, first: date, last
         readme += ["", "Not installed on this Cadence (no file): " + ", ".join(missing)]
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        stamp = now.astimezone(timezone.utc).timetuple()[:6]
+        stamp = now.astimezone(UTC).timetuple()[:6]
         for name, text in [("README.txt", "\r\n".join(readme) + "\r\n"), *files.items()]:
             info = zipfile.ZipInfo(name, date_time=stamp)
             info.compress_type = zipfile.ZIP_DEFLATED

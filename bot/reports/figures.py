@@ -19,6 +19,7 @@ directly, with the same definitions the feature's own report uses:
 
 Trends ("over the last weeks") are computed from the same data, week by week: nothing is stored.
 """
+
 from __future__ import annotations
 
 import logging
@@ -91,9 +92,13 @@ async def standup_figures(session: AsyncSession, engagement: Engagement, period:
         from storage.models.standups import StandupEntry
     except ImportError:  # the standups feature is not installed
         return None
-    rows = list(await session.scalars(
-        select(StandupEntry).where(StandupEntry.engagement_id == engagement.id).order_by(StandupEntry.day,
-                                                                                           StandupEntry.id)))
+    rows = list(
+        await session.scalars(
+            select(StandupEntry)
+            .where(StandupEntry.engagement_id == engagement.id)
+            .order_by(StandupEntry.day, StandupEntry.id)
+        )
+    )
     in_period = [e for e in rows if period.first_day <= e.day <= period.last_day]
     counts: dict[int, list[int]] = {}
     for e in in_period:
@@ -128,13 +133,19 @@ async def standup_figures(session: AsyncSession, engagement: Engagement, period:
             still_open += 1
         elif period.start <= max(closes) < period.end:
             closed += 1
-    return StandupFigures(people=people, expected=sum(p.expected for p in people),
-                          answered=sum(p.answered for p in people), blockers_raised=raised,
-                          blockers_closed=closed, blockers_open=still_open)
+    return StandupFigures(
+        people=people,
+        expected=sum(p.expected for p in people),
+        answered=sum(p.answered for p in people),
+        blockers_raised=raised,
+        blockers_closed=closed,
+        blockers_open=still_open,
+    )
 
 
-async def participation_by_week(session: AsyncSession, engagement: Engagement, now: datetime,
-                                weeks: int = TREND_WEEKS) -> list[float | None] | None:
+async def participation_by_week(
+    session: AsyncSession, engagement: Engagement, now: datetime, weeks: int = TREND_WEEKS
+) -> list[float | None] | None:
     """Answered / expected standups (%) for each of the last `weeks` 7-day windows, oldest first."""
     try:
         from storage.models.standups import StandupEntry
@@ -142,10 +153,16 @@ async def participation_by_week(session: AsyncSession, engagement: Engagement, n
         return None
     last = now.astimezone(zone_or_utc(engagement.home_tz)).date()
     first = last - timedelta(days=7 * weeks - 1)
-    rows = list(await session.execute(
-        select(StandupEntry.day, StandupEntry.status).where(
-            StandupEntry.engagement_id == engagement.id, StandupEntry.expected.is_(True),
-            StandupEntry.day >= first, StandupEntry.day <= last)))
+    rows = list(
+        await session.execute(
+            select(StandupEntry.day, StandupEntry.status).where(
+                StandupEntry.engagement_id == engagement.id,
+                StandupEntry.expected.is_(True),
+                StandupEntry.day >= first,
+                StandupEntry.day <= last,
+            )
+        )
+    )
     out: list[float | None] = []
     for w in range(weeks):
         lo = first + timedelta(days=7 * w)
@@ -176,8 +193,9 @@ class ChangeRequestFigures:
     waiting: list[WaitingApproval] = field(default_factory=list)
 
 
-async def change_request_figures(session: AsyncSession, engagement: Engagement,
-                                 period: Period) -> ChangeRequestFigures | None:
+async def change_request_figures(
+    session: AsyncSession, engagement: Engagement, period: Period
+) -> ChangeRequestFigures | None:
     try:
         from bot.change_requests.cards import ref as cr_ref
         from bot.change_requests.service import contingency
@@ -186,8 +204,11 @@ async def change_request_figures(session: AsyncSession, engagement: Engagement,
         from storage.models.change_requests import ChangeRequest
     except ImportError:
         return None
-    crs = list(await session.scalars(select(ChangeRequest).where(ChangeRequest.engagement_id == engagement.id)
-                                     .order_by(ChangeRequest.number)))
+    crs = list(
+        await session.scalars(
+            select(ChangeRequest).where(ChangeRequest.engagement_id == engagement.id).order_by(ChangeRequest.number)
+        )
+    )
     by_state = {s.value: 0 for s in State}
     for cr in crs:
         by_state[cr.state] = by_state.get(cr.state, 0) + 1
@@ -195,16 +216,27 @@ async def change_request_figures(session: AsyncSession, engagement: Engagement,
     waiting = [
         WaitingApproval(cr_ref(engagement, cr), cr.title, cr.pending_since, (period.end - cr.pending_since).days)
         for cr in crs
-        if cr.state == State.PENDING_APPROVAL and cr.pending_since is not None
+        if cr.state == State.PENDING_APPROVAL
+        and cr.pending_since is not None
         and period.end - cr.pending_since > APPROVAL_WAIT
     ]
-    approved = sum(1 for cr in crs if cr.decided_at is not None and period.start <= cr.decided_at < period.end
-                   and cr.state in (State.APPROVED, State.SCHEDULED, State.DELIVERED))
+    approved = sum(
+        1
+        for cr in crs
+        if cr.decided_at is not None
+        and period.start <= cr.decided_at < period.end
+        and cr.state in (State.APPROVED, State.SCHEDULED, State.DELIVERED)
+    )
     return ChangeRequestFigures(
-        by_state=by_state, filed=sum(1 for cr in crs if period.start <= cr.created_at < period.end),
-        approved=approved, approved_cost=cont.committed, contingency_fund=cont.fund,
-        contingency_left=cont.remaining, currency=cr_settings(engagement).get("currency") or "",
-        waiting=waiting)
+        by_state=by_state,
+        filed=sum(1 for cr in crs if period.start <= cr.created_at < period.end),
+        approved=approved,
+        approved_cost=cont.committed,
+        contingency_fund=cont.fund,
+        contingency_left=cont.remaining,
+        currency=cr_settings(engagement).get("currency") or "",
+        waiting=waiting,
+    )
 
 
 # -- defects ---------------------------------------------------------------------------------------
@@ -226,8 +258,9 @@ class DefectWeek:
     open_at_end: int
 
 
-async def defects_by_week(session: AsyncSession, engagement: Engagement, now: datetime,
-                          weeks: int = TREND_WEEKS) -> list[DefectWeek] | None:
+async def defects_by_week(
+    session: AsyncSession, engagement: Engagement, now: datetime, weeks: int = TREND_WEEKS
+) -> list[DefectWeek] | None:
     """SLA compliance in each of the last `weeks` 7-day windows ending at `now`, and how many defects
     were open (filed, not resolved or closed) at each window's end — from the defects and the
     intervals they sat resolved, so past weeks are exact even after later changes."""
@@ -242,8 +275,15 @@ async def defects_by_week(session: AsyncSession, engagement: Engagement, now: da
         end = now - timedelta(days=7 * (w - 1))
         start = end - timedelta(days=7)
         stats = await defect_stats(session, engagement, start, end)
-        out.append(DefectWeek(start, end, stats["response"]["pct"], stats["resolution"]["pct"],
-                              sum(1 for d in defects if _open_at(d, end))))
+        out.append(
+            DefectWeek(
+                start,
+                end,
+                stats["response"]["pct"],
+                stats["resolution"]["pct"],
+                sum(1 for d in defects if _open_at(d, end)),
+            )
+        )
     return out
 
 
@@ -278,19 +318,34 @@ async def demo_figures(session: AsyncSession, engagement: Engagement, now: datet
         from storage.models.demos import Demo, DemoOccurrence, DemoOutcome
     except ImportError:
         return None
-    last = (await session.execute(
-        select(DemoOccurrence, Demo, DemoOutcome)
-        .join(Demo, Demo.id == DemoOccurrence.demo_id)
-        .outerjoin(DemoOutcome, DemoOutcome.occurrence_id == DemoOccurrence.id)
-        .where(DemoOccurrence.engagement_id == engagement.id, DemoOccurrence.starts_at <= now,
-               DemoOccurrence.status.in_(("scheduled", "ended")))
-        .order_by(DemoOccurrence.starts_at.desc(), DemoOccurrence.id.desc()).limit(1))).first()
-    nxt = (await session.execute(
-        select(DemoOccurrence, Demo)
-        .join(Demo, Demo.id == DemoOccurrence.demo_id)
-        .where(DemoOccurrence.engagement_id == engagement.id, DemoOccurrence.starts_at > now,
-               DemoOccurrence.status == "scheduled", Demo.status == "scheduled")
-        .order_by(DemoOccurrence.starts_at, DemoOccurrence.id).limit(1))).first()
+    last = (
+        await session.execute(
+            select(DemoOccurrence, Demo, DemoOutcome)
+            .join(Demo, Demo.id == DemoOccurrence.demo_id)
+            .outerjoin(DemoOutcome, DemoOutcome.occurrence_id == DemoOccurrence.id)
+            .where(
+                DemoOccurrence.engagement_id == engagement.id,
+                DemoOccurrence.starts_at <= now,
+                DemoOccurrence.status.in_(("scheduled", "ended")),
+            )
+            .order_by(DemoOccurrence.starts_at.desc(), DemoOccurrence.id.desc())
+            .limit(1)
+        )
+    ).first()
+    nxt = (
+        await session.execute(
+            select(DemoOccurrence, Demo)
+            .join(Demo, Demo.id == DemoOccurrence.demo_id)
+            .where(
+                DemoOccurrence.engagement_id == engagement.id,
+                DemoOccurrence.starts_at > now,
+                DemoOccurrence.status == "scheduled",
+                Demo.status == "scheduled",
+            )
+            .order_by(DemoOccurrence.starts_at, DemoOccurrence.id)
+            .limit(1)
+        )
+    ).first()
     try:
         from bot.demos.service import stale_demo_flag
 
@@ -298,12 +353,16 @@ async def demo_figures(session: AsyncSession, engagement: Engagement, now: datet
     except ImportError:
         flag = None
     return DemoFigures(
-        last_title=last[1].title if last else None, last_ref=demo_ref(engagement, last[1]) if last else None,
+        last_title=last[1].title if last else None,
+        last_ref=demo_ref(engagement, last[1]) if last else None,
         last_at=last[0].starts_at if last else None,
         last_outcome=last[2].outcome if last and last[2] else None,
         last_remarks=last[2].remarks if last and last[2] else None,
-        next_title=nxt[1].title if nxt else None, next_ref=demo_ref(engagement, nxt[1]) if nxt else None,
-        next_at=nxt[0].starts_at if nxt else None, stale_flag=flag)
+        next_title=nxt[1].title if nxt else None,
+        next_ref=demo_ref(engagement, nxt[1]) if nxt else None,
+        next_at=nxt[0].starts_at if nxt else None,
+        stale_flag=flag,
+    )
 
 
 # -- everything --------------------------------------------------------------------------------------
@@ -321,12 +380,15 @@ class Figures:
     flags: list[str] = field(default_factory=list)
 
 
-async def gather(session: AsyncSession, engagement: Engagement, now: datetime, period: str = "week", *,
-                 trends: bool = True) -> Figures:
+async def gather(
+    session: AsyncSession, engagement: Engagement, now: datetime, period: str = "week", *, trends: bool = True
+) -> Figures:
     """Every figure of the report for the `period` ending at `now`."""
     p = period_of(engagement, now, period)
     figures = Figures(
-        engagement=engagement, period=p, now=now,
+        engagement=engagement,
+        period=p,
+        now=now,
         standups=await standup_figures(session, engagement, p),
         change_requests=await change_request_figures(session, engagement, p),
         defects=await defect_figures(session, engagement, p),
@@ -356,13 +418,18 @@ def flags_of(f: Figures) -> list[str]:
 
 async def member_engagements(session: AsyncSession, person: Person) -> list[Engagement]:
     """The engagements `person` belongs to, by key."""
-    return list(await session.scalars(
-        select(Engagement).join(Membership, Membership.engagement_id == Engagement.id)
-        .where(Membership.person_id == person.id).order_by(Engagement.key)))
+    return list(
+        await session.scalars(
+            select(Engagement)
+            .join(Membership, Membership.engagement_id == Engagement.id)
+            .where(Membership.person_id == person.id)
+            .order_by(Engagement.key)
+        )
+    )
 
 
 async def _names(session: AsyncSession, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
     rows = await session.execute(select(Person.id, Person.display_name).where(Person.id.in_(ids)))
-    return {pid: name for pid, name in rows}
+    return dict(rows)

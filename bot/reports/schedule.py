@@ -5,9 +5,10 @@ One timer row per engagement and ISO week, keyed `report.weekly:{engagement id}:
 after each firing the next week's row is materialised, so a duplicate is impossible and a restart
 loses nothing. Re-planned when an engagement is created, when its report settings change and when
 its home zone changes."""
+
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -46,7 +47,7 @@ def next_slot(engagement: Engagement, after: datetime) -> datetime:
     local = after.astimezone(zone)
     day = local.date() + timedelta(days=(conf["weekday"] - local.weekday()) % 7)
     for _ in range(3):
-        candidate = datetime.combine(day, conf["time"], tzinfo=zone).astimezone(timezone.utc)
+        candidate = datetime.combine(day, conf["time"], tzinfo=zone).astimezone(UTC)
         if candidate > after:
             return candidate
         day += timedelta(days=7)
@@ -62,13 +63,17 @@ def prefix(engagement: Engagement) -> str:
     return f"{KIND}:{engagement.id}:"
 
 
-async def plan(session: AsyncSession, core: "Cadence", engagement: Engagement, after: datetime, *,
-               keep: str | None = None) -> Timer | None:
+async def plan(
+    session: AsyncSession, core: Cadence, engagement: Engagement, after: datetime, *, keep: str | None = None
+) -> Timer | None:
     """Make the next weekly report timer of `engagement` the only pending one (None when reports are
     off). A week whose report already went out is skipped. `keep`: the key of a timer that is firing
     right now (left alone)."""
-    pending = list(await session.scalars(select(Timer).where(
-        Timer.key.startswith(prefix(engagement), autoescape=True), Timer.status == "pending")))
+    pending = list(
+        await session.scalars(
+            select(Timer).where(Timer.key.startswith(prefix(engagement), autoescape=True), Timer.status == "pending")
+        )
+    )
     if not settings(engagement)["enabled"]:
         for t in pending:
             if t.key != keep:
@@ -84,13 +89,16 @@ async def plan(session: AsyncSession, core: "Cadence", engagement: Engagement, a
     for t in pending:
         if t.key not in (key, keep):
             t.status = "cancelled"
-    return await core.timers.schedule(session, kind=KIND, due_at=slot, key=key,
-                                      payload={"engagement": engagement.id}, engagement_id=engagement.id)
+    return await core.timers.schedule(
+        session, kind=KIND, due_at=slot, key=key, payload={"engagement": engagement.id}, engagement_id=engagement.id
+    )
 
 
 def describe(engagement: Engagement) -> str:
     conf = settings(engagement)
     if not conf["enabled"]:
         return "Weekly report: off."
-    return (f"Weekly report: {DAY_NAMES[conf['weekday']].capitalize()} {conf['time']:%H:%M} "
-            f"{engagement.home_tz} (home zone).")
+    return (
+        f"Weekly report: {DAY_NAMES[conf['weekday']].capitalize()} {conf['time']:%H:%M} "
+        f"{engagement.home_tz} (home zone)."
+    )

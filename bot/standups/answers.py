@@ -1,5 +1,6 @@
 """Answering: question by question in the DM, all at once in the form, early with `/standup`, and
 changes with `/standup edit` until the digest is posted."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -11,8 +12,15 @@ from bot.messages import Reply
 from bot.standups import cards
 from bot.standups.config import settings
 from bot.standups.entries import (
-    SKIP_WORDS, answer_current, answering_entries, clean_answer, complete, current_question, digest_of,
-    open_entry, set_answers,
+    SKIP_WORDS,
+    answer_current,
+    answering_entries,
+    clean_answer,
+    complete,
+    current_question,
+    digest_of,
+    open_entry,
+    set_answers,
 )
 from storage.models import Engagement
 from storage.models.standups import StandupEntry
@@ -104,9 +112,13 @@ async def answer_today(ctx: Ctx) -> Reply:
     engagement = ctx.require_engagement()
     conf = settings(engagement)
     day = ctx.now.astimezone(people.zone(ctx.person)).date()
-    existing = await ctx.session.scalar(select(StandupEntry).where(
-        StandupEntry.engagement_id == engagement.id, StandupEntry.person_id == ctx.person.id,
-        StandupEntry.day == day))
+    existing = await ctx.session.scalar(
+        select(StandupEntry).where(
+            StandupEntry.engagement_id == engagement.id,
+            StandupEntry.person_id == ctx.person.id,
+            StandupEntry.day == day,
+        )
+    )
     if existing is not None and existing.status == "answered":
         return await edit(ctx)
     entry = await open_entry(ctx.session, engagement, ctx.person, day, conf, ctx.now)
@@ -116,15 +128,26 @@ async def answer_today(ctx: Ctx) -> Reply:
 async def edit(ctx: Ctx) -> Reply:
     """`/standup edit`: change today's answers (or the latest ones whose digest is not out yet)."""
     engagement = ctx.require_engagement()
-    rows = list(await ctx.session.scalars(select(StandupEntry).where(
-        StandupEntry.engagement_id == engagement.id, StandupEntry.person_id == ctx.person.id,
-        StandupEntry.status == "answered").order_by(StandupEntry.day.desc()).limit(3)))
+    rows = list(
+        await ctx.session.scalars(
+            select(StandupEntry)
+            .where(
+                StandupEntry.engagement_id == engagement.id,
+                StandupEntry.person_id == ctx.person.id,
+                StandupEntry.status == "answered",
+            )
+            .order_by(StandupEntry.day.desc())
+            .limit(3)
+        )
+    )
     for entry in rows:
         if await digest_of(ctx.session, engagement.id, entry.day) is None:
             return Reply(form=cards.answer_form(engagement, entry, edit=True))
     if rows:
-        raise UserError(f"The digest for {rows[0].day:%a %d %b} is already posted; answers can no longer be "
-                        "changed. Type `/standup` to answer a new day.")
+        raise UserError(
+            f"The digest for {rows[0].day:%a %d %b} is already posted; answers can no longer be "
+            "changed. Type `/standup` to answer a new day."
+        )
     raise UserError("You have no standup answers to change yet. Type `/standup` to answer today's.")
 
 

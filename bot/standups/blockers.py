@@ -1,5 +1,6 @@
 """A blocker in the digest becomes a defect or a change request with one click: the button opens that
 feature's intake form, pre-filled with the blocker and linked back to the standup answer."""
+
 from __future__ import annotations
 
 from bot.context import Ctx
@@ -17,7 +18,9 @@ def intake_form(kind: str, entry: StandupEntry, engagement: Engagement, author: 
     title = truncate(" ".join((entry.blocker or "").split()), MAX_TITLE)
     description = truncate(
         f"{entry.blocker}\n\nRaised as a blocker by {author.display_name} in the {engagement.key} standup of "
-        f"{entry.day:%a %d %b %Y}.", 1500)
+        f"{entry.day:%a %d %b %Y}.",
+        1500,
+    )
     state = {"from_standup_answer": entry.id}
     if kind == "defect":
         try:
@@ -33,9 +36,16 @@ def intake_form(kind: str, entry: StandupEntry, engagement: Engagement, author: 
 
 
 def _fallback(form_id: str, heading: str, title: str, description: str, state: dict) -> Form:
-    return Form(form_id=form_id, title=heading, state=state, text="From a standup blocker.", inputs=[
-        Input("title", "Title", initial=title, max_length=MAX_TITLE),
-        Input("description", "Description", kind="multiline", initial=description, max_length=MAX_TEXT)])
+    return Form(
+        form_id=form_id,
+        title=heading,
+        state=state,
+        text="From a standup blocker.",
+        inputs=[
+            Input("title", "Title", initial=title, max_length=MAX_TITLE),
+            Input("description", "Description", kind="multiline", initial=description, max_length=MAX_TEXT),
+        ],
+    )
 
 
 async def _blocker(ctx: Ctx, value: str) -> tuple[StandupEntry, Engagement, Person]:

@@ -1,8 +1,7 @@
 """Wires the standup job into the registry: `/standup …` commands, buttons, forms, timers, the DM
 listener and the hooks that keep each participant's next prompt right."""
-from __future__ import annotations
 
-from bot.timers import key_starts_with
+from __future__ import annotations
 
 from sqlalchemy import select
 
@@ -17,6 +16,7 @@ from bot.standups.entries import close_blockers
 from bot.standups.report import PERIODS, build_report
 from bot.text import person as mention
 from bot.text import when
+from bot.timers import key_starts_with
 from storage.models import Timer
 
 SUBS = ("edit", "join", "leave", "config", "report", "unblock", "schedule")
@@ -25,8 +25,11 @@ SUBS = ("edit", "join", "leave", "config", "report", "unblock", "schedule")
 async def standup(ctx: Ctx) -> Reply:
     """Bare `/standup` answers today's standup; an unknown word gets a short correction."""
     if ctx.sub:
-        raise UserError(f"`/standup {ctx.sub}` is not something I know. Try `/standup` (answer today's), "
-                        + ", ".join(f"`/standup {s}`" for s in SUBS) + ", or `/standup help`.")
+        raise UserError(
+            f"`/standup {ctx.sub}` is not something I know. Try `/standup` (answer today's), "
+            + ", ".join(f"`/standup {s}`" for s in SUBS)
+            + ", or `/standup help`."
+        )
     return await answers.answer_today(ctx)
 
 
@@ -59,19 +62,31 @@ async def schedule(ctx: Ctx) -> Reply:
     rows = []
     for p in await participants(ctx.session, eng):
         t = await ctx.session.scalar(
-            select(Timer.due_at).where(
-                key_starts_with(ctx.session, prompts.prompt_prefix(eng.id, p.id)),
-                Timer.status == "pending").order_by(Timer.due_at).limit(1))
+            select(Timer.due_at)
+            .where(key_starts_with(ctx.session, prompts.prompt_prefix(eng.id, p.id)), Timer.status == "pending")
+            .order_by(Timer.due_at)
+            .limit(1)
+        )
         zone = people.zone(p)
         if t is None:
             rows.append(Field(mention(p.id, p.display_name), f"{zone.key} · no prompt planned"))
         else:
-            rows.append(Field(mention(p.id, p.display_name),
-                              f"{zone.key} · next {t.astimezone(zone):%a %d %b %H:%M} their time ({when(t)})"))
+            rows.append(
+                Field(
+                    mention(p.id, p.display_name),
+                    f"{zone.key} · next {t.astimezone(zone):%a %d %b %H:%M} their time ({when(t)})",
+                )
+            )
     conf = settings(eng)
-    return Reply(private=[Card(title=f"Standup schedule · {eng.key}",
-                               text=f"Prompt at {conf.prompt_time:%H:%M} local time.",
-                               fields=rows or [Field("Participants", "nobody yet — `/standup join`")])])
+    return Reply(
+        private=[
+            Card(
+                title=f"Standup schedule · {eng.key}",
+                text=f"Prompt at {conf.prompt_time:%H:%M} local time.",
+                fields=rows or [Field("Participants", "nobody yet — `/standup join`")],
+            )
+        ]
+    )
 
 
 async def _tz_changed(session, core, person, **_kw) -> None:  # noqa: ANN001
@@ -97,10 +112,16 @@ def register(registry: Registry) -> None:
     add("standup", "edit", answers.edit, usage="/standup edit", summary="change today's answers until the digest")
     add("standup", "join", configure.join, usage="/standup join", summary="take part in the standup")
     add("standup", "leave", configure.leave, usage="/standup leave", summary="stop taking part")
-    add("standup", "config", configure.config, usage="/standup config [prompt 09:30 | digest 10:00 | …]",
-        summary="standup settings (a form, or one-liners: `config help`)")
-    add("standup", "report", report, usage="/standup report [week|month]",
-        summary="participation, blockers and streaks")
+    add(
+        "standup",
+        "config",
+        configure.config,
+        usage="/standup config [prompt 09:30 | digest 10:00 | …]",
+        summary="standup settings (a form, or one-liners: `config help`)",
+    )
+    add(
+        "standup", "report", report, usage="/standup report [week|month]", summary="participation, blockers and streaks"
+    )
     add("standup", "unblock", unblock, usage="/standup unblock", summary="close your open blockers")
     add("standup", "schedule", schedule, usage="/standup schedule", summary="who takes part and their next prompt")
     registry.add_action(answers.cards.OPEN_FORM, answers.open_form)

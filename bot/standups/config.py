@@ -1,5 +1,6 @@
 """Standup settings of an engagement (defaults in bot/engagements.py DEFAULTS["standup"]) and who
 takes part."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -98,8 +99,9 @@ async def participants(session: AsyncSession, engagement: Engagement) -> list[Pe
     return out
 
 
-async def is_participant(session: AsyncSession, engagement: Engagement, person: Person,
-                         membership: Membership | None = None) -> bool:
+async def is_participant(
+    session: AsyncSession, engagement: Engagement, person: Person, membership: Membership | None = None
+) -> bool:
     """`membership`: the person's membership of `engagement`, if the caller has it (saves a query)."""
     conf = settings(engagement)
     if not conf.enabled:

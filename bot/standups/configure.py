@@ -1,4 +1,5 @@
 """`/standup config …`: the form and the one-liners, and `/standup join` / `leave`."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -42,24 +43,37 @@ def settings_card(ctx: Ctx) -> Card:
     conf = settings(eng)
     raw = feature_settings(eng, FEATURE)
     questions = "\n".join(
-        f"{i + 1}. {q}{'  (blockers)' if i == conf.blocker_index else ''}" for i, q in enumerate(conf.questions))
-    return Card(title=f"Standup settings · {eng.key}", fields=[
-        Field("Prompt", f"{format_hhmm(conf.prompt_time)} in each participant's own zone"),
-        Field("Days", format_days(conf.days)),
-        Field("Reminder", f"after {int(conf.reminder.total_seconds() // 60)} min" if conf.reminder else "none"),
-        Field("Digest", f"{format_hhmm(conf.digest_time)} {conf.digest_zone.key}, the following client morning"),
-        Field("Digest channel", "the digest channel" if raw.get("digest_channel") == "digest" else "home channel"),
-        Field("Participants", "roles " + ", ".join(sorted(conf.roles)) + " + whoever `/standup join`s"),
-        Field("Questions", questions or "none", short=False),
-    ], text="" if conf.enabled else "Standups are switched off (`/standup config on`).")
+        f"{i + 1}. {q}{'  (blockers)' if i == conf.blocker_index else ''}" for i, q in enumerate(conf.questions)
+    )
+    return Card(
+        title=f"Standup settings · {eng.key}",
+        fields=[
+            Field("Prompt", f"{format_hhmm(conf.prompt_time)} in each participant's own zone"),
+            Field("Days", format_days(conf.days)),
+            Field("Reminder", f"after {int(conf.reminder.total_seconds() // 60)} min" if conf.reminder else "none"),
+            Field("Digest", f"{format_hhmm(conf.digest_time)} {conf.digest_zone.key}, the following client morning"),
+            Field("Digest channel", "the digest channel" if raw.get("digest_channel") == "digest" else "home channel"),
+            Field("Participants", "roles " + ", ".join(sorted(conf.roles)) + " + whoever `/standup join`s"),
+            Field("Questions", questions or "none", short=False),
+        ],
+        text="" if conf.enabled else "Standups are switched off (`/standup config on`).",
+    )
 
 
 async def _save(ctx: Ctx, changes: dict[str, Any]) -> Reply:
     eng = ctx.require_engagement()
     before = {k: feature_settings(eng, FEATURE).get(k) for k in changes}
     update_feature_settings(eng, FEATURE, changes)
-    await audit.record(ctx.session, now=ctx.now, engagement_id=eng.id, entity_type="engagement", entity_id=eng.id,
-                       action="standup_config_changed", actor=ctx.person, data={"before": before, "after": changes})
+    await audit.record(
+        ctx.session,
+        now=ctx.now,
+        engagement_id=eng.id,
+        entity_type="engagement",
+        entity_id=eng.id,
+        action="standup_config_changed",
+        actor=ctx.person,
+        data={"before": before, "after": changes},
+    )
     await plan_engagement(ctx.session, ctx.core, eng, ctx.now)
     return Reply(private=[settings_card(ctx)])
 
@@ -103,8 +117,9 @@ async def config(ctx: Ctx) -> Reply:
         if what == "days":
             return await _save(ctx, {"days": parse_days(rest)})
         if what == "reminder":
-            return await _save(ctx, {"reminder_minutes": _number(rest.removesuffix("min").strip(), "The reminder delay",
-                                                                 0, 24 * 60)})
+            return await _save(
+                ctx, {"reminder_minutes": _number(rest.removesuffix("min").strip(), "The reminder delay", 0, 24 * 60)}
+            )
         if what == "digest":
             parts = rest.split(maxsplit=1)
             if not parts:
@@ -129,11 +144,21 @@ async def _channel(ctx: Ctx, where: str) -> Reply:
     if where == "home":
         return await _save(ctx, {"digest_channel": "home"})
     if where != "here" or ctx.place.is_dm:
-        raise UserError("Run `/standup config channel here KEY` in the channel that should receive the digest "
-                        "(or `channel home` for the home channel).")
-    await bind(ctx.session, eng, platform=ctx.place.platform, workspace_id=ctx.place.workspace_id,
-               channel_id=ctx.place.channel_id, channel_name=ctx.place.channel_name,
-               conversation_ref=ctx.place.conversation_ref, purpose="digest", now=ctx.now)
+        raise UserError(
+            "Run `/standup config channel here KEY` in the channel that should receive the digest "
+            "(or `channel home` for the home channel)."
+        )
+    await bind(
+        ctx.session,
+        eng,
+        platform=ctx.place.platform,
+        workspace_id=ctx.place.workspace_id,
+        channel_id=ctx.place.channel_id,
+        channel_name=ctx.place.channel_name,
+        conversation_ref=ctx.place.conversation_ref,
+        purpose="digest",
+        now=ctx.now,
+    )
     return await _save(ctx, {"digest_channel": "digest"})
 
 
@@ -176,25 +201,55 @@ def config_form(ctx: Ctx) -> Form:
     conf = settings(eng)
     raw = feature_settings(eng, FEATURE)
     return Form(
-        form_id=CONFIG_FORM, title="Standup settings", submit_label="Save",
+        form_id=CONFIG_FORM,
+        title="Standup settings",
+        submit_label="Save",
         inputs=[
-            Input("prompt_time", "Prompt time (each participant's local time)", initial=format_hhmm(conf.prompt_time),
-                  placeholder="09:30", max_length=8),
-            Input("days", "Standup days", initial=",".join(
-                ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[d] for d in sorted(conf.days)),
-                  placeholder="mon-fri", max_length=40),
-            Input("questions", "Questions, one per line", kind="multiline", initial="\n".join(conf.questions),
-                  max_length=MAX_QUESTIONS * (MAX_QUESTION_LEN + 1)),
-            Input("blocker_question", "Number of the blocker question (0 = none)", kind="number",
-                  initial=str(int(raw.get("blocker_question") or 0))),
-            Input("reminder_minutes", "Reminder after (minutes, 0 = none)", kind="number",
-                  initial=str(int(conf.reminder.total_seconds() // 60))),
+            Input(
+                "prompt_time",
+                "Prompt time (each participant's local time)",
+                initial=format_hhmm(conf.prompt_time),
+                placeholder="09:30",
+                max_length=8,
+            ),
+            Input(
+                "days",
+                "Standup days",
+                initial=",".join(("mon", "tue", "wed", "thu", "fri", "sat", "sun")[d] for d in sorted(conf.days)),
+                placeholder="mon-fri",
+                max_length=40,
+            ),
+            Input(
+                "questions",
+                "Questions, one per line",
+                kind="multiline",
+                initial="\n".join(conf.questions),
+                max_length=MAX_QUESTIONS * (MAX_QUESTION_LEN + 1),
+            ),
+            Input(
+                "blocker_question",
+                "Number of the blocker question (0 = none)",
+                kind="number",
+                initial=str(int(raw.get("blocker_question") or 0)),
+            ),
+            Input(
+                "reminder_minutes",
+                "Reminder after (minutes, 0 = none)",
+                kind="number",
+                initial=str(int(conf.reminder.total_seconds() // 60)),
+            ),
             Input("digest_time", "Digest time", initial=format_hhmm(conf.digest_time), max_length=8),
             Input("digest_zone", "Digest time zone", initial=conf.digest_zone.key, max_length=64),
-            Input("digest_channel", "Post the digest in", kind="select",
-                  initial="digest" if raw.get("digest_channel") == "digest" else "home",
-                  options=[Option("the home channel", "home"),
-                           Option("the digest channel (`/standup config channel here`)", "digest")]),
+            Input(
+                "digest_channel",
+                "Post the digest in",
+                kind="select",
+                initial="digest" if raw.get("digest_channel") == "digest" else "home",
+                options=[
+                    Option("the home channel", "home"),
+                    Option("the digest channel (`/standup config channel here`)", "digest"),
+                ],
+            ),
         ],
         state={"engagement_id": eng.id},
     )
@@ -248,4 +303,3 @@ async def leave(ctx: Ctx) -> Reply:
     m.standup_opt_in = False
     await plan_person(ctx.session, ctx.core, eng, ctx.person, ctx.now)
     return Reply.say(f"You no longer take part in the {eng.key} standup. `/standup join` brings you back.")
-

@@ -1,6 +1,7 @@
 """The digest of one standup date, posted at the digest time in the home (or digest) channel:
 blockers first, then each person's answers, then who is missing and who is away. Late answers
 update it in place."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -28,8 +29,9 @@ def digest_key(engagement_id: int, day: date) -> str:
     return f"{DIGEST}:{engagement_id}:{day.isoformat()}"
 
 
-async def latest_prompt(session: AsyncSession, engagement: Engagement, day: date,
-                        conf: StandupSettings) -> datetime | None:
+async def latest_prompt(
+    session: AsyncSession, engagement: Engagement, day: date, conf: StandupSettings
+) -> datetime | None:
     latest = None
     for person in await participants(session, engagement):
         rule = conf.rule_for(person)
@@ -39,23 +41,40 @@ async def latest_prompt(session: AsyncSession, engagement: Engagement, day: date
     return latest
 
 
-async def plan_digest(session: AsyncSession, core, engagement: Engagement, day: date,  # noqa: ANN001
-                      now: datetime) -> datetime | None:
+async def plan_digest(
+    session: AsyncSession,
+    core,
+    engagement: Engagement,
+    day: date,
+    now: datetime,
+) -> datetime | None:
     """Schedule (or move) the digest of `day`: the first digest time after everyone's prompt and reminder."""
     conf = settings(engagement)
     latest = await latest_prompt(session, engagement, day, conf)
     if latest is None:
         return None
-    due = digest_instant(day, latest_prompt=latest, at=conf.digest_time, zone=conf.digest_zone, days=conf.days,
-                         grace=conf.reminder)
-    await core.timers.schedule(session, kind=DIGEST, due_at=due, key=digest_key(engagement.id, day),
-                               engagement_id=engagement.id,
-                               payload={"engagement_id": engagement.id, "day": day.isoformat()})
+    due = digest_instant(
+        day, latest_prompt=latest, at=conf.digest_time, zone=conf.digest_zone, days=conf.days, grace=conf.reminder
+    )
+    await core.timers.schedule(
+        session,
+        kind=DIGEST,
+        due_at=due,
+        key=digest_key(engagement.id, day),
+        engagement_id=engagement.id,
+        payload={"engagement_id": engagement.id, "day": day.isoformat()},
+    )
     return due
 
 
-async def extend_digest(session: AsyncSession, core, engagement: Engagement, day: date,  # noqa: ANN001
-                        prompt_at: datetime, now: datetime) -> None:
+async def extend_digest(
+    session: AsyncSession,
+    core,
+    engagement: Engagement,
+    day: date,
+    prompt_at: datetime,
+    now: datetime,
+) -> None:
     """A prompt of `day` was planned at `prompt_at`: make sure the digest comes after it (and its
     reminder). Cheap — no pass over every participant — unless the digest has no timer yet."""
     existing = await core.timers.get(session, digest_key(engagement.id, day))
@@ -65,11 +84,13 @@ async def extend_digest(session: AsyncSession, core, engagement: Engagement, day
     if existing.status != "pending":
         return
     conf = settings(engagement)
-    due = digest_instant(day, latest_prompt=prompt_at, at=conf.digest_time, zone=conf.digest_zone, days=conf.days,
-                         grace=conf.reminder)
+    due = digest_instant(
+        day, latest_prompt=prompt_at, at=conf.digest_time, zone=conf.digest_zone, days=conf.days, grace=conf.reminder
+    )
     if due > existing.due_at:
-        await core.timers.schedule(session, kind=DIGEST, due_at=due, key=existing.key, engagement_id=engagement.id,
-                                   payload=existing.payload)
+        await core.timers.schedule(
+            session, kind=DIGEST, due_at=due, key=existing.key, engagement_id=engagement.id, payload=existing.payload
+        )
 
 
 async def on_digest(tctx: TimerCtx) -> None:
@@ -78,8 +99,9 @@ async def on_digest(tctx: TimerCtx) -> None:
     if engagement is None:
         return
     day = date.fromisoformat(tctx.payload["day"])
-    existing = await session.scalar(select(StandupDigest).where(
-        StandupDigest.engagement_id == engagement.id, StandupDigest.day == day))
+    existing = await session.scalar(
+        select(StandupDigest).where(StandupDigest.engagement_id == engagement.id, StandupDigest.day == day)
+    )
     if existing is not None:
         return  # posted already (a duplicate timer cannot exist, but a re-run must not post twice)
     card = await build_digest(session, engagement, day, now)
@@ -87,13 +109,19 @@ async def on_digest(tctx: TimerCtx) -> None:
         return
     key = digest_key(engagement.id, day)
     await core.outbox.post_home(session, engagement, card, ref_key=key, purpose=settings(engagement).digest_purpose)
-    session.add(StandupDigest(engagement_id=engagement.id, day=day, ref_key=key, posted_at=now, updated_at=now,
-                              late_count=0))
+    session.add(
+        StandupDigest(engagement_id=engagement.id, day=day, ref_key=key, posted_at=now, updated_at=now, late_count=0)
+    )
     await session.flush()
 
 
-async def refresh_digest(session: AsyncSession, core, engagement: Engagement, digest: StandupDigest,  # noqa: ANN001
-                         now: datetime) -> None:
+async def refresh_digest(
+    session: AsyncSession,
+    core,
+    engagement: Engagement,
+    digest: StandupDigest,
+    now: datetime,
+) -> None:
     card = await build_digest(session, engagement, digest.day, now, force=True)
     if card is not None:
         await core.outbox.update(session, digest.ref_key, card)
@@ -109,10 +137,11 @@ def _answers_section(e: StandupEntry, name: str, *, compact: bool) -> Card:
     stamp = f"answered {_local_time(e)} · {when(e.answered_at, 'time')}{late}"
     title = f"{mention(e.person_id, name)}{' (late)' if e.late else ''}"
     tone = "warning" if e.late else "info"
-    pairs = list(zip(e.questions, e.answers or []))
+    pairs = list(zip(e.questions, e.answers or [], strict=False))
     if compact:
-        lines = [f"{title} — {stamp}"] + [f"{i + 1}. {truncate(a, 600) if a else '—'}" for i, (_, a) in
-                                          enumerate(pairs)]
+        lines = [f"{title} — {stamp}"] + [
+            f"{i + 1}. {truncate(a, 600) if a else '—'}" for i, (_, a) in enumerate(pairs)
+        ]
         return Card(text="\n".join(lines), tone=tone)
     fields = [Field(q, truncate(a, 1500) if a else "—", short=False) for q, a in pairs]
     return Card(title=title, fields=fields, footer=stamp, tone=tone)
@@ -124,13 +153,19 @@ def _local_time(entry: StandupEntry) -> str:
     return f"{local:%H:%M} {local.tzname()} their time"
 
 
-async def build_digest(session: AsyncSession, engagement: Engagement, day: date, now: datetime, *,
-                       force: bool = False) -> Card | None:
+async def build_digest(
+    session: AsyncSession, engagement: Engagement, day: date, now: datetime, *, force: bool = False
+) -> Card | None:
     """The digest card; None when nobody took part that day (nothing to post)."""
     conf = settings(engagement)
-    entries = {e.person_id: e for e in await session.scalars(
-        select(StandupEntry).where(StandupEntry.engagement_id == engagement.id, StandupEntry.day == day)
-        .order_by(StandupEntry.answered_at, StandupEntry.id))}
+    entries = {
+        e.person_id: e
+        for e in await session.scalars(
+            select(StandupEntry)
+            .where(StandupEntry.engagement_id == engagement.id, StandupEntry.day == day)
+            .order_by(StandupEntry.answered_at, StandupEntry.id)
+        )
+    }
     answered = [e for e in entries.values() if e.status == "answered"]
     answered.sort(key=lambda e: (e.late, e.answered_at))
     missing: list[tuple[Person, str]] = []
@@ -154,20 +189,30 @@ async def build_digest(session: AsyncSession, engagement: Engagement, day: date,
             if e.blocker_of_id:
                 root = await session.get(StandupEntry, e.blocker_of_id)
                 since = f" (open since {root.day:%a %d %b})" if root else ""
-            sections.append(Card(
-                title=f"Blocker — {mention(e.person_id, names.get(e.person_id, '?'))}{since}",
-                text=truncate(e.blocker, 1500), tone="danger",
-                buttons=[Button("Turn into defect", TO_DEFECT, str(e.id)),
-                         Button("Turn into change request", TO_CR, str(e.id))],
-            ))
+            sections.append(
+                Card(
+                    title=f"Blocker — {mention(e.person_id, names.get(e.person_id, '?'))}{since}",
+                    text=truncate(e.blocker, 1500),
+                    tone="danger",
+                    buttons=[
+                        Button("Turn into defect", TO_DEFECT, str(e.id)),
+                        Button("Turn into change request", TO_CR, str(e.id)),
+                    ],
+                )
+            )
     for e in answered:
         sections.append(_answers_section(e, names.get(e.person_id, "?"), compact=len(answered) > COMPACT_AFTER))
     if missing:
-        sections.append(Card(title="Missing", text=", ".join(
-            mention(p.id, p.display_name) + (f" ({note})" if note else "") for p, note in missing)))
+        sections.append(
+            Card(
+                title="Missing",
+                text=", ".join(mention(p.id, p.display_name) + (f" ({note})" if note else "") for p, note in missing),
+            )
+        )
     if away:
-        sections.append(Card(title="Away", text=", ".join(
-            f"{mention(p.id, p.display_name)} ({reason})" for p, reason in away)))
+        sections.append(
+            Card(title="Away", text=", ".join(f"{mention(p.id, p.display_name)} ({reason})" for p, reason in away))
+        )
     blockers = sum(1 for e in answered if e.blocker)
     total = len(answered) + len(missing)
     summary = [f"{len(answered)} of {total} answered"]

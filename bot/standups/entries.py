@@ -1,5 +1,6 @@
 """A person's standup entry for one local date: opening it, answering questions, completing it, and
 the blocker it raises or closes."""
+
 from __future__ import annotations
 
 import re
@@ -32,20 +33,31 @@ def clean_answer(text: str | None) -> str:
 
 async def get_entry(session: AsyncSession, engagement_id: int, person_id: int, day: date) -> StandupEntry | None:
     return await session.scalar(
-        select(StandupEntry).where(StandupEntry.engagement_id == engagement_id,
-                                   StandupEntry.person_id == person_id, StandupEntry.day == day)
+        select(StandupEntry).where(
+            StandupEntry.engagement_id == engagement_id, StandupEntry.person_id == person_id, StandupEntry.day == day
+        )
     )
 
 
-async def open_entry(session: AsyncSession, engagement: Engagement, person: Person, day: date,
-                     conf: StandupSettings, now: datetime) -> StandupEntry:
+async def open_entry(
+    session: AsyncSession, engagement: Engagement, person: Person, day: date, conf: StandupSettings, now: datetime
+) -> StandupEntry:
     """The entry of (engagement, person, day), created with today's questions if there is none."""
     entry = await get_entry(session, engagement.id, person.id, day)
     if entry is None:
         entry = StandupEntry(
-            engagement_id=engagement.id, person_id=person.id, day=day, questions=list(conf.questions),
-            blocker_index=conf.blocker_index, answers=[None] * len(conf.questions), position=0,
-            status="open", expected=False, updated_at=now, late=False, extra={},
+            engagement_id=engagement.id,
+            person_id=person.id,
+            day=day,
+            questions=list(conf.questions),
+            blocker_index=conf.blocker_index,
+            answers=[None] * len(conf.questions),
+            position=0,
+            status="open",
+            expected=False,
+            updated_at=now,
+            late=False,
+            extra={},
         )
         session.add(entry)
         await session.flush()
@@ -80,8 +92,14 @@ async def digest_of(session: AsyncSession, engagement_id: int, day: date) -> Sta
     )
 
 
-async def complete(session: AsyncSession, core, engagement: Engagement, person: Person,  # noqa: ANN001
-                   entry: StandupEntry, now: datetime) -> None:
+async def complete(
+    session: AsyncSession,
+    core,
+    engagement: Engagement,
+    person: Person,
+    entry: StandupEntry,
+    now: datetime,
+) -> None:
     """Mark the entry answered: blocker bookkeeping, no more reminder, and the digest updated in place
     when it was already posted (the answer is then marked late)."""
     from bot.standups.digest import refresh_digest
@@ -107,13 +125,19 @@ async def _apply_blocker(session: AsyncSession, entry: StandupEntry, now: dateti
     """A blocker answer raises a blocker (or repeats an open one); "none" closes the person's open ones."""
     idx = entry.blocker_index
     text = entry.answers[idx] if idx is not None and idx < len(entry.answers or []) else None
-    earlier_open = list(await session.scalars(
-        select(StandupEntry).where(
-            StandupEntry.engagement_id == entry.engagement_id, StandupEntry.person_id == entry.person_id,
-            StandupEntry.day < entry.day, StandupEntry.blocker.is_not(None),
-            StandupEntry.blocker_closed_at.is_(None),
-        ).order_by(StandupEntry.day)
-    ))
+    earlier_open = list(
+        await session.scalars(
+            select(StandupEntry)
+            .where(
+                StandupEntry.engagement_id == entry.engagement_id,
+                StandupEntry.person_id == entry.person_id,
+                StandupEntry.day < entry.day,
+                StandupEntry.blocker.is_not(None),
+                StandupEntry.blocker_closed_at.is_(None),
+            )
+            .order_by(StandupEntry.day)
+        )
+    )
     if not text:
         # Skipped: nothing learned; an earlier blocker stays as it was.
         entry.blocker = None
@@ -135,14 +159,19 @@ def _norm(text: str | None) -> str:
     return " ".join((text or "").lower().split()).rstrip(".!")
 
 
-async def close_blockers(session: AsyncSession, engagement_id: int, person_id: int, now: datetime,
-                         how: str = "explicit") -> int:
-    rows = list(await session.scalars(
-        select(StandupEntry).where(
-            StandupEntry.engagement_id == engagement_id, StandupEntry.person_id == person_id,
-            StandupEntry.blocker.is_not(None), StandupEntry.blocker_closed_at.is_(None),
+async def close_blockers(
+    session: AsyncSession, engagement_id: int, person_id: int, now: datetime, how: str = "explicit"
+) -> int:
+    rows = list(
+        await session.scalars(
+            select(StandupEntry).where(
+                StandupEntry.engagement_id == engagement_id,
+                StandupEntry.person_id == person_id,
+                StandupEntry.blocker.is_not(None),
+                StandupEntry.blocker_closed_at.is_(None),
+            )
         )
-    ))
+    )
     for row in rows:
         row.blocker_closed_at = now
         row.blocker_closed_by = how
@@ -151,7 +180,10 @@ async def close_blockers(session: AsyncSession, engagement_id: int, person_id: i
 
 async def answering_entries(session: AsyncSession, person: Person) -> list[StandupEntry]:
     """Entries waiting for this person's answers in the conversation, oldest prompt first."""
-    return list(await session.scalars(
-        select(StandupEntry).where(StandupEntry.person_id == person.id, StandupEntry.status == "answering")
-        .order_by(StandupEntry.prompted_at, StandupEntry.id)
-    ))
+    return list(
+        await session.scalars(
+            select(StandupEntry)
+            .where(StandupEntry.person_id == person.id, StandupEntry.status == "answering")
+            .order_by(StandupEntry.prompted_at, StandupEntry.id)
+        )
+    )

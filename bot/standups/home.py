@@ -1,7 +1,6 @@
 """A person's standup at a glance, for their home view (Slack App Home)."""
-from __future__ import annotations
 
-from bot.timers import key_starts_with
+from __future__ import annotations
 
 from datetime import datetime
 
@@ -13,6 +12,7 @@ from bot.messages import Button, Card
 from bot.standups.config import is_participant
 from bot.standups.prompts import prompt_prefix
 from bot.text import when
+from bot.timers import key_starts_with
 from storage.models import Engagement, Membership, Person, Timer
 from storage.models.standups import StandupEntry
 
@@ -27,15 +27,32 @@ async def home_section(session: AsyncSession, core, person: Person) -> list[Card
         engagement = await session.get(Engagement, m.engagement_id)
         if engagement is None or not await is_participant(session, engagement, person):
             continue
-        entry = await session.scalar(select(StandupEntry).where(
-            StandupEntry.engagement_id == engagement.id, StandupEntry.person_id == person.id,
-            StandupEntry.day == today))
-        due = await session.scalar(select(Timer.due_at).where(
-            key_starts_with(session, prompt_prefix(engagement.id, person.id)),
-            Timer.status == "pending").order_by(Timer.due_at).limit(1))
+        entry = await session.scalar(
+            select(StandupEntry).where(
+                StandupEntry.engagement_id == engagement.id,
+                StandupEntry.person_id == person.id,
+                StandupEntry.day == today,
+            )
+        )
+        due = await session.scalar(
+            select(Timer.due_at)
+            .where(key_starts_with(session, prompt_prefix(engagement.id, person.id)), Timer.status == "pending")
+            .order_by(Timer.due_at)
+            .limit(1)
+        )
         status = "answered today ✓" if entry is not None and entry.status == "answered" else "not answered today"
         nxt = f" · next prompt {when(due)}" if due else ""
-        cards.append(Card(title=f"Standup · {engagement.key}", text=status + nxt,
-                          buttons=[Button("Answer today's standup" if "not" in status else "Edit today's answers",
-                                          ANSWER_TODAY, str(engagement.id))]))
+        cards.append(
+            Card(
+                title=f"Standup · {engagement.key}",
+                text=status + nxt,
+                buttons=[
+                    Button(
+                        "Answer today's standup" if "not" in status else "Edit today's answers",
+                        ANSWER_TODAY,
+                        str(engagement.id),
+                    )
+                ],
+            )
+        )
     return cards

@@ -1,12 +1,11 @@
 """Prompt and reminder timers. Each participant has at most one pending prompt per engagement: the
 next slot of their PromptRule, keyed by (engagement, person, local date) so a day is never prompted
 twice. Firing one materialises the next."""
+
 from __future__ import annotations
 
-from bot.timers import key_starts_with
-
 import logging
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +15,7 @@ from bot.context import TimerCtx
 from bot.standups import cards
 from bot.standups.config import is_participant, settings
 from bot.standups.entries import open_entry
+from bot.timers import key_starts_with
 from storage.models import Engagement, Membership, Person, Timer
 from storage.models.standups import StandupEntry
 
@@ -37,9 +37,17 @@ def reminder_key(engagement_id: int, person_id: int, day: date) -> str:
     return f"{REMINDER}:{engagement_id}:{person_id}:{day.isoformat()}"
 
 
-async def plan_person(session: AsyncSession, core, engagement: Engagement, person: Person,  # noqa: ANN001
-                      now: datetime, *, fired_key: str | None = None, digests: str = "replan",
-                      membership: Membership | None = None) -> tuple[date, datetime] | None:
+async def plan_person(
+    session: AsyncSession,
+    core,
+    engagement: Engagement,
+    person: Person,
+    now: datetime,
+    *,
+    fired_key: str | None = None,
+    digests: str = "replan",
+    membership: Membership | None = None,
+) -> tuple[date, datetime] | None:
     """Make the person's one pending prompt in this engagement the right one (or none if they do not
     take part). An overdue prompt still pending is kept; a day already prompted is never chosen.
     `digests`: "replan" that day's digest (something changed: a full pass over the participants),
@@ -50,9 +58,13 @@ async def plan_person(session: AsyncSession, core, engagement: Engagement, perso
     # In one query: every pending prompt (to keep or cancel) and every prompt from two days ago on, fired
     # or not, so a day already prompted is never chosen again. Keys end in the ISO date, so they sort by
     # day, and two days before today in UTC is before yesterday in every zone (the first slot looked at).
-    since = prefix + (now.astimezone(timezone.utc).date() - timedelta(days=2)).isoformat()
-    known = {t.key: t for t in await session.scalars(
-        select(Timer).where(key_starts_with(session, prefix), or_(Timer.status == "pending", Timer.key >= since)))}
+    since = prefix + (now.astimezone(UTC).date() - timedelta(days=2)).isoformat()
+    known = {
+        t.key: t
+        for t in await session.scalars(
+            select(Timer).where(key_starts_with(session, prefix), or_(Timer.status == "pending", Timer.key >= since))
+        )
+    }
     pending = {k: t for k, t in known.items() if t.status == "pending" and k != fired_key}
     chosen: tuple[date, datetime] | None = None
     if await is_participant(session, engagement, person, membership):
@@ -75,10 +87,15 @@ async def plan_person(session: AsyncSession, core, engagement: Engagement, perso
             await core.timers.cancel(session, key)
     if chosen is not None:
         day, instant = chosen
-        await core.timers.schedule(session, kind=PROMPT, due_at=instant, key=keep, engagement_id=engagement.id,
-                                   payload={"engagement_id": engagement.id, "person_id": person.id,
-                                            "day": day.isoformat()},
-                                   existing=known.get(keep) if keep >= since else await core.timers.get(session, keep))
+        await core.timers.schedule(
+            session,
+            kind=PROMPT,
+            due_at=instant,
+            key=keep,
+            engagement_id=engagement.id,
+            payload={"engagement_id": engagement.id, "person_id": person.id, "day": day.isoformat()},
+            existing=known.get(keep) if keep >= since else await core.timers.get(session, keep),
+        )
         if digests == "replan":
             await plan_digest(session, core, engagement, day, now)
         elif digests == "extend":
@@ -142,17 +159,29 @@ async def on_prompt(tctx: TimerCtx) -> None:
     await plan_person(session, core, engagement, person, now, fired_key=tctx.timer.key, digests="extend")
 
 
-async def _prompt(session: AsyncSession, core, engagement: Engagement, person: Person, day: date,  # noqa: ANN001
-                  conf, now: datetime) -> None:  # noqa: ANN001
+async def _prompt(
+    session: AsyncSession,
+    core,
+    engagement: Engagement,
+    person: Person,
+    day: date,
+    conf,
+    now: datetime,
+) -> None:
     entry = await open_entry(session, engagement, person, day, conf, now)
     entry.expected = True
     entry.prompted_at = now
     if entry.status == "answered":
         return  # answered early: nothing to ask
     # An earlier day left unfinished no longer catches this person's replies.
-    for old in await session.scalars(select(StandupEntry).where(
-            StandupEntry.engagement_id == engagement.id, StandupEntry.person_id == person.id,
-            StandupEntry.status == "answering", StandupEntry.day < day)):
+    for old in await session.scalars(
+        select(StandupEntry).where(
+            StandupEntry.engagement_id == engagement.id,
+            StandupEntry.person_id == person.id,
+            StandupEntry.status == "answering",
+            StandupEntry.day < day,
+        )
+    ):
         old.status = "open"
     entry.status = "answering"
     entry.position = next((i for i, a in enumerate(entry.answers or []) if not a), 0)
@@ -160,10 +189,14 @@ async def _prompt(session: AsyncSession, core, engagement: Engagement, person: P
         entry.position = 0
     await core.outbox.dm(session, person, cards.prompt_card(engagement, entry), engagement_id=engagement.id)
     if conf.reminder > timedelta(0):
-        await core.timers.schedule(session, kind=REMINDER, due_at=now + conf.reminder,
-                                   key=reminder_key(engagement.id, person.id, day), engagement_id=engagement.id,
-                                   payload={"engagement_id": engagement.id, "person_id": person.id,
-                                            "day": day.isoformat()})
+        await core.timers.schedule(
+            session,
+            kind=REMINDER,
+            due_at=now + conf.reminder,
+            key=reminder_key(engagement.id, person.id, day),
+            engagement_id=engagement.id,
+            payload={"engagement_id": engagement.id, "person_id": person.id, "day": day.isoformat()},
+        )
 
 
 async def on_reminder(tctx: TimerCtx) -> None:
@@ -173,8 +206,11 @@ async def on_reminder(tctx: TimerCtx) -> None:
     if loaded is None:
         return
     engagement, person, day = loaded
-    entry = await session.scalar(select(StandupEntry).where(
-        StandupEntry.engagement_id == engagement.id, StandupEntry.person_id == person.id, StandupEntry.day == day))
+    entry = await session.scalar(
+        select(StandupEntry).where(
+            StandupEntry.engagement_id == engagement.id, StandupEntry.person_id == person.id, StandupEntry.day == day
+        )
+    )
     if entry is None or entry.status == "answered":
         return
     if people.away_reason(person, day) or not await is_participant(session, engagement, person):
@@ -183,5 +219,6 @@ async def on_reminder(tctx: TimerCtx) -> None:
         entry.status = "answering"
     if entry.position >= len(entry.questions):
         entry.position = 0
-    await core.outbox.dm(session, person, cards.prompt_card(engagement, entry, reminder=True),
-                         engagement_id=engagement.id)
+    await core.outbox.dm(
+        session, person, cards.prompt_card(engagement, entry, reminder=True), engagement_id=engagement.id
+    )

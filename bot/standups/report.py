@@ -1,5 +1,6 @@
 """`/standup report [week|month]`: participation per person, blockers and how long they stayed open,
 streaks."""
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -10,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import Card, Field
 from bot.standups.config import participants
-from bot.text import person as mention
 from bot.text import duration, truncate
+from bot.text import person as mention
 from bot.zones import zone_or_utc
 from storage.models import Engagement, Person
 from storage.models.standups import StandupEntry
@@ -32,10 +33,13 @@ async def build_report(session: AsyncSession, engagement: Engagement, period: st
     length = PERIODS[period]
     end = now.astimezone(zone_or_utc(engagement.home_tz)).date()
     start = end - timedelta(days=length - 1)
-    history = list(await session.scalars(
-        select(StandupEntry).where(StandupEntry.engagement_id == engagement.id,
-                                   StandupEntry.day >= start - timedelta(days=366))
-        .order_by(StandupEntry.day, StandupEntry.id)))
+    history = list(
+        await session.scalars(
+            select(StandupEntry)
+            .where(StandupEntry.engagement_id == engagement.id, StandupEntry.day >= start - timedelta(days=366))
+            .order_by(StandupEntry.day, StandupEntry.id)
+        )
+    )
     by_person: dict[int, list[StandupEntry]] = defaultdict(list)
     for e in history:
         by_person[e.person_id].append(e)
@@ -69,14 +73,27 @@ async def build_report(session: AsyncSession, engagement: Engagement, period: st
         if e.blocker and e.blocker_of_id is None and e.answered_at and start <= e.day <= end:
             p = people.get(e.person_id)
             closed = await _closed_at(session, e)
-            state = (f"open {duration(closed - e.answered_at)}, closed" if closed
-                     else f"open for {duration(now - e.answered_at)} and counting")
-            blockers.append(Field(f"{e.day:%a %d %b} · {p.display_name if p else '?'}",
-                                  f"{truncate(e.blocker, 200)} — {state}", short=False))
+            state = (
+                f"open {duration(closed - e.answered_at)}, closed"
+                if closed
+                else f"open for {duration(now - e.answered_at)} and counting"
+            )
+            blockers.append(
+                Field(
+                    f"{e.day:%a %d %b} · {p.display_name if p else '?'}",
+                    f"{truncate(e.blocker, 200)} — {state}",
+                    short=False,
+                )
+            )
     overall = f"{round(100 * total_answered / total_expected)}%" if total_expected else "—"
     sections = [Card(title="Participation", fields=fields or [Field("Participants", "none yet")])]
-    sections.append(Card(title=f"Blockers raised: {len(blockers)}", fields=blockers,
-                         tone="danger" if any("counting" in b.value for b in blockers) else "info"))
+    sections.append(
+        Card(
+            title=f"Blockers raised: {len(blockers)}",
+            fields=blockers,
+            tone="danger" if any("counting" in b.value for b in blockers) else "info",
+        )
+    )
     return Card(
         title=f"Standup report · {engagement.key} · {start:%d %b} – {end:%d %b %Y}",
         text=f"Last {period}: {total_answered} of {total_expected} prompted standups answered ({overall}).",
@@ -88,8 +105,9 @@ async def _closed_at(session: AsyncSession, root: StandupEntry) -> datetime | No
     """A repeated blocker closes with its last repeat."""
     if root.blocker_closed_at is None:
         return None
-    repeats = list(await session.scalars(select(StandupEntry.blocker_closed_at).where(
-        StandupEntry.blocker_of_id == root.id)))
+    repeats = list(
+        await session.scalars(select(StandupEntry.blocker_closed_at).where(StandupEntry.blocker_of_id == root.id))
+    )
     if any(r is None for r in repeats):
         return None
     return max([root.blocker_closed_at, *repeats])

@@ -8,19 +8,20 @@ both sides of a DST switch.
   length of the gap (02:30 on a 02:00→03:00 switch becomes 03:30).
 - A wall time that happens twice (fall back) means its first occurrence.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Callable, Iterable, Iterator
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-UTC = timezone.utc
+UTC = UTC
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def parse_hhmm(text: str) -> time:
-    """"9:30", "09:30", "0930", "9.30" → time(9, 30). Raises ValueError with a readable message."""
+    """ "9:30", "09:30", "0930", "9.30" → time(9, 30). Raises ValueError with a readable message."""
     raw = text.strip().lower().replace(".", ":").replace("h", ":")
     suffix = None
     for s in ("am", "pm"):
@@ -51,7 +52,7 @@ def format_hhmm(t: time) -> str:
 
 
 def parse_days(text: str) -> list[int]:
-    """"mon-fri", "mon,wed,fri", "sun-thu", "weekdays", "every day" → sorted weekday numbers (Mon=0)."""
+    """ "mon-fri", "mon,wed,fri", "sun-thu", "weekdays", "every day" → sorted weekday numbers (Mon=0)."""
     raw = text.strip().lower().replace(" ", "")
     if raw in ("weekdays", "workdays", "mon-fri"):
         return [0, 1, 2, 3, 4]
@@ -129,8 +130,9 @@ class PromptRule:
                 yield day, self.instant(day)
             day += timedelta(days=1)
 
-    def next_slots(self, after: datetime, *, include_from: date | None = None,
-                   horizon_days: int = 400) -> Iterator[tuple[date, datetime]]:
+    def next_slots(
+        self, after: datetime, *, include_from: date | None = None, horizon_days: int = 400
+    ) -> Iterator[tuple[date, datetime]]:
         """Prompt slots in date order, starting with the person's local date of `after`
         (or `include_from`, to let a caller keep an overdue one). Stops after `horizon_days`."""
         start = include_from or after.astimezone(self.zone).date()
@@ -144,8 +146,9 @@ class PromptRule:
         return None
 
 
-def digest_instant(day: date, *, latest_prompt: datetime | None, at: time, zone: ZoneInfo,
-                   days: Iterable[int], grace: timedelta) -> datetime:
+def digest_instant(
+    day: date, *, latest_prompt: datetime | None, at: time, zone: ZoneInfo, days: Iterable[int], grace: timedelta
+) -> datetime:
     """When the digest of standup `day` is posted: the first `at` wall time in `zone`, on a date
     from `day` on that is one of `days`, no earlier than the last participant's prompt of that day
     plus `grace` (the reminder delay) — "the following client morning"."""

@@ -1,17 +1,18 @@
 """`python app.py demo`: a short engagement played on a virtual clock, printed as a transcript.
 
 Each step is what a person would type in the console; features that are not installed are skipped."""
+
 from __future__ import annotations
 
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.bootstrap import create_core
 from bot.clock import ManualClock
 from handlers.console.session import ConsoleSession
 
-START = datetime(2027, 3, 7, 20, 0, tzinfo=timezone.utc)  # Sunday evening before the week the US moves its clocks
+START = datetime(2027, 3, 7, 20, 0, tzinfo=UTC)  # Sunday evening before the week the US moves its clocks
 
 # (feature command needed or None, line typed)
 SCRIPT: list[tuple[str | None, str]] = [
@@ -73,8 +74,11 @@ SCRIPT: list[tuple[str | None, str]] = [
     ("cr", "# Alice approves for the client side and Victor for the vendor side"),
     ("cr", "as carol"),
     ("cr", "/cr new Single sign-on"),
-    ("cr", "fill title=Single sign-on; description=Log in with the corporate IdP; business_reason=Security policy; "
-           "priority=high; wanted_by=in 3 weeks"),
+    (
+        "cr",
+        "fill title=Single sign-on; description=Log in with the corporate IdP; business_reason=Security policy; "
+        "priority=high; wanted_by=in 3 weeks",
+    ),
     ("cr", "as victor"),
     ("cr", "click assess"),
     ("cr", "fill effort_hours=40; cost=6000; schedule_impact_days=5; risk=medium"),
@@ -111,8 +115,7 @@ async def run_demo(database_url: str | None = None, *, out=print) -> int:  # noq
     try:
         out(f"Cadence demo — virtual clock starts {START:%a %d %b %Y %H:%M} UTC\n")
         for needs, line in SCRIPT:
-            if needs and (needs, None) not in core.registry.commands and not any(
-                    c == needs for c in commands):
+            if needs and (needs, None) not in core.registry.commands and not any(c == needs for c in commands):
                 continue
             if line.startswith("#"):
                 out(f"\n{line}")

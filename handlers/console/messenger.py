@@ -3,15 +3,17 @@
 Attachments (a report's chart, an export's zip, an invite) are written to files — in `files_dir`
 (default `./reports`, created on first use) — and their paths recorded on the delivery and appended to
 its text, so the console shows where to open them."""
+
 from __future__ import annotations
 
 import base64
 import binascii
 import itertools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from bot.delivery import Outgoing, PermanentFailure, Sent
 from bot.messages import Card
@@ -69,8 +71,15 @@ class ConsoleMessenger:
         text = out.card.plain()
         if files:
             text += "\n" + "\n".join(f"📎 written to {p}" for p in files)
-        delivered = Delivered(op=out.op, address=dict(out.address), card=out.card, message_id=message_id,
-                              channel_id=channel, text=text, files=files)
+        delivered = Delivered(
+            op=out.op,
+            address=dict(out.address),
+            card=out.card,
+            message_id=message_id,
+            channel_id=channel,
+            text=text,
+            files=files,
+        )
         self.log.append(delivered)
         if self.on_deliver:
             self.on_deliver(delivered)

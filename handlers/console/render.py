@@ -1,8 +1,9 @@
 """Cards and forms as readable text, times in the viewer's zone."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from bot.messages import Card, Form
@@ -15,7 +16,7 @@ TONE = {"good": "✔", "warning": "!", "danger": "‼", "info": "•"}
 def render_text(text: str, viewer_tz: ZoneInfo, names: Callable[[int], str] | None = None) -> str:
     def token(kind: str, value: str, extra: str) -> str:
         if kind == "time":
-            dt = datetime.fromtimestamp(int(value), tz=timezone.utc).astimezone(viewer_tz)
+            dt = datetime.fromtimestamp(int(value), tz=UTC).astimezone(viewer_tz)
             return dt.strftime(STYLE.get(extra or "datetime", STYLE["datetime"]))
         if kind == "person":
             return "@" + (names(int(value)) if names else (extra or value))

@@ -1,9 +1,10 @@
 """`python app.py console`: type commands as a named user in a local workspace."""
+
 from __future__ import annotations
 
 import asyncio
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from bot.bootstrap import create_core
 from bot.clock import ManualClock, SystemClock
@@ -23,7 +24,7 @@ async def _ask(prompt: str) -> str:
 
 
 async def run_console(database_url: str, *, virtual: bool, user: str) -> int:
-    clock = ManualClock(datetime.now(timezone.utc).replace(second=0, microsecond=0)) if virtual else SystemClock()
+    clock = ManualClock(datetime.now(UTC).replace(second=0, microsecond=0)) if virtual else SystemClock()
     core = await create_core(database_url, clock=clock)
     session = ConsoleSession(core=core, virtual=virtual, user=user.lower())
     print(INTRO)
@@ -33,8 +34,11 @@ async def run_console(database_url: str, *, virtual: bool, user: str) -> int:
     try:
         while True:
             try:
-                line = await _ask(f"{session.user}@{'dm' if session.channel == 'dm' else '#' + session.channel}> "
-                                  if interactive else "")
+                line = await _ask(
+                    f"{session.user}@{'dm' if session.channel == 'dm' else '#' + session.channel}> "
+                    if interactive
+                    else ""
+                )
             except EOFError:
                 break
             if not interactive and line:

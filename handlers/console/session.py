@@ -1,11 +1,13 @@
 """A local workspace in a terminal: people with zones, a few channels, DMs with the bot, the same commands
 as Slack and Teams. Used by the interactive console, the scripted demo and tests."""
+
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Callable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import dateparser
@@ -29,8 +31,14 @@ class ConsoleUser:
 
     @property
     def actor(self) -> Actor:
-        return Actor(platform="console", workspace_id=WORKSPACE, user_id=self.name.lower(),
-                     display_name=self.name.capitalize(), tz=self.tz, handle=self.name.lower())
+        return Actor(
+            platform="console",
+            workspace_id=WORKSPACE,
+            user_id=self.name.lower(),
+            display_name=self.name.capitalize(),
+            tz=self.tz,
+            handle=self.name.lower(),
+        )
 
 
 @dataclass
@@ -76,8 +84,9 @@ class ConsoleSession:
         else:
             head = f"[#{d.channel_id}]"
             viewer = self.user
-            place = Place(platform="console", workspace_id=WORKSPACE, channel_id=d.channel_id,
-                          channel_name=d.channel_id)
+            place = Place(
+                platform="console", workspace_id=WORKSPACE, channel_id=d.channel_id, channel_name=d.channel_id
+            )
         if d.op == "update":
             head += " (updated)"
         elif d.op == "ephemeral":
@@ -159,8 +168,11 @@ class ConsoleSession:
             return await self._click(rest)
         if w == "fill":
             return await self._fill(rest, ask)
-        reply = await (self.core.handle_dm(self.me.actor, self.place(), line) if self.channel == "dm"
-                       else self.core.handle_command(self.me.actor, self.place(), line))
+        reply = await (
+            self.core.handle_dm(self.me.actor, self.place(), line)
+            if self.channel == "dm"
+            else self.core.handle_command(self.me.actor, self.place(), line)
+        )
         self.show_reply(reply)
         await self.core.drain()
         return True
@@ -214,8 +226,7 @@ class ConsoleSession:
             n = int(rest)
             return self.buttons[n - 1] if 1 <= n <= len(self.buttons) else None
         wanted = rest.lower()
-        visible = [b for b in reversed(self.buttons)
-                   if not b[2].is_dm or b[2].channel_id == f"dm:{self.user}"]
+        visible = [b for b in reversed(self.buttons) if not b[2].is_dm or b[2].channel_id == f"dm:{self.user}"]
         for match in (lambda label: label == wanted, lambda label: label.startswith(wanted)):
             for button in visible:
                 if match(button[4].lower()):
@@ -228,8 +239,9 @@ class ConsoleSession:
             self.out(f"  ✗ No button “{rest.strip() or '?'}”; buttons are numbered in [brackets].")
             return True
         action_id, value, place, delivered, _label, _viewer = found
-        reply = await self.core.handle_action(self.me.actor, place, action_id, value,
-                                              {"message_id": delivered.message_id} if delivered else None)
+        reply = await self.core.handle_action(
+            self.me.actor, place, action_id, value, {"message_id": delivered.message_id} if delivered else None
+        )
         if reply is not None and reply.update is not None and delivered is not None:
             # The console shows the clicked message again, replaced in place.
             self._print_card(f"[#{place.channel_id}] (updated)", reply.update, self.user, place, delivered)

@@ -4,10 +4,12 @@ An ack tells Slack (and the person) that Cadence has their command or click. If 
 after an early ack, a change request filed that way would be lost. So the core call starts first and the
 ack goes out when it has committed, or when the budget runs out (a slow database), whichever is first;
 the work then carries on after the ack as before."""
+
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Awaitable, Callable, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -15,8 +17,9 @@ T = TypeVar("T")
 ACK_BUDGET_SECONDS = 2.0
 
 
-async def ack_after(ack: Callable[..., Awaitable[Any]], work: Awaitable[T], *, started: float,
-                    budget: float = ACK_BUDGET_SECONDS) -> T:
+async def ack_after(
+    ack: Callable[..., Awaitable[Any]], work: Awaitable[T], *, started: float, budget: float = ACK_BUDGET_SECONDS
+) -> T:
     """Run `work`; ack when it is done or when `budget` seconds since `started` have passed."""
     task = asyncio.ensure_future(work)
     remaining = budget - (asyncio.get_running_loop().time() - started)

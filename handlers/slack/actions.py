@@ -1,5 +1,6 @@
 """Button clicks (block_actions): core.handle_action, then update the message in place / open a form /
 answer privately. When they are acknowledged, and how they run under load, is intake.py's business."""
+
 from __future__ import annotations
 
 import re
@@ -20,7 +21,7 @@ def workspace_of(body: dict[str, Any]) -> str:
     return (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id", "")
 
 
-async def run_click(fe: "SlackFrontEnd", request: Request, within: Within | None) -> tuple[Reply | None, Origin]:
+async def run_click(fe: SlackFrontEnd, request: Request, within: Within | None) -> tuple[Reply | None, Origin]:
     body, client, team = request.payload, request.client, request.workspace_id
     action = (body.get("actions") or [{}])[0]
     user = body.get("user") or {}
@@ -30,27 +31,49 @@ async def run_click(fe: "SlackFrontEnd", request: Request, within: Within | None
     channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
     if channel:
         is_dm = channel.startswith("D")
-        place = Place(platform="slack", workspace_id=team, channel_id=channel, is_dm=is_dm,
-                      channel_name=None if is_dm else (body.get("channel") or {}).get("name"))
+        place = Place(
+            platform="slack",
+            workspace_id=team,
+            channel_id=channel,
+            is_dm=is_dm,
+            channel_name=None if is_dm else (body.get("channel") or {}).get("name"),
+        )
     else:  # App Home (or a modal): the person's DM with the bot is where they are
-        place = Place(platform="slack", workspace_id=team, channel_id=await fe.dm_channel(client, team, user["id"]),
-                      is_dm=True)
+        place = Place(
+            platform="slack", workspace_id=team, channel_id=await fe.dm_channel(client, team, user["id"]), is_dm=True
+        )
     message_ts = container.get("message_ts") or (body.get("message") or {}).get("ts")
     ref = {"channel_id": channel, "message_id": message_ts} if message_ts else None
     async with fe.intake.turn():
-        reply = await fe.core.handle_action(actor, place, decode_action_id(action.get("action_id") or ""),
-                                            action.get("value") or "", ref, within=within)
-    origin = Origin(actor=actor, place=place, client=client,
-                    respond=request.respond,
-                    trigger_id=body.get("trigger_id"), message_channel=channel, message_ts=message_ts,
-                    message_is_ephemeral=bool(container.get("is_ephemeral")), from_home=from_home)
+        reply = await fe.core.handle_action(
+            actor, place, decode_action_id(action.get("action_id") or ""), action.get("value") or "", ref, within=within
+        )
+    origin = Origin(
+        actor=actor,
+        place=place,
+        client=client,
+        respond=request.respond,
+        trigger_id=body.get("trigger_id"),
+        message_channel=channel,
+        message_ts=message_ts,
+        message_is_ephemeral=bool(container.get("is_ephemeral")),
+        from_home=from_home,
+    )
     return reply, origin
 
 
-def register(fe: "SlackFrontEnd") -> None:
+def register(fe: SlackFrontEnd) -> None:
     async def on_action(ack, body, client) -> None:  # noqa: ANN001 - bolt injects by name
-        await fe.intake.receive(ack, Request(kind="action", workspace_id=workspace_of(body), payload=body,
-                                             client=client, respond=fe.responses.respond(body.get("response_url"))))
+        await fe.intake.receive(
+            ack,
+            Request(
+                kind="action",
+                workspace_id=workspace_of(body),
+                payload=body,
+                client=client,
+                respond=fe.responses.respond(body.get("response_url")),
+            ),
+        )
 
     fe.intake.handles("action", run_click)
     fe.bolt.action(re.compile(r".+"))(fe.tracked(on_action))

@@ -2,12 +2,14 @@
 server (commands, interactivity and the Events API on one Request URL, signatures verified by bolt),
 or connected over Socket Mode when an app-level token is configured. Listeners live in commands.py,
 actions.py, views.py and events.py; they parse, call the core and render — nothing else."""
+
 from __future__ import annotations
 
 import asyncio
 import functools
 import logging
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -49,8 +51,9 @@ class SlackFrontEnd:
             self.oauth = OAuthStores(settings)
             oauth_settings = self.oauth.settings(settings)
         token = None if self.oauth else settings.slack_bot_token
-        self.client = AsyncWebClient(token=token, base_url=settings.slack_api_url, timeout=10,
-                                    logger=library_logger("cadence.slack.web"))
+        self.client = AsyncWebClient(
+            token=token, base_url=settings.slack_api_url, timeout=10, logger=library_logger("cadence.slack.web")
+        )
         self.bolt = AsyncApp(
             client=self.client,
             signing_secret=settings.slack_signing_secret or "",
@@ -66,8 +69,12 @@ class SlackFrontEnd:
         actions.register(self)
         views.register(self)
         events.register(self)
-        self.messenger = SlackMessenger(base_url=settings.slack_api_url, token_for=self.bot_token,
-                                        session_factory=core.session_factory, http=self.responses)
+        self.messenger = SlackMessenger(
+            base_url=settings.slack_api_url,
+            token_for=self.bot_token,
+            session_factory=core.session_factory,
+            http=self.responses,
+        )
 
     # -- wiring ------------------------------------------------------------------------------------
     def mount(self, web_app: web.Application) -> None:
@@ -119,12 +126,12 @@ class SlackFrontEnd:
         if self._socket is not None:
             try:
                 await self._socket.close_async()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.debug("slack socket close failed", exc_info=True)
             self._socket = None
         try:
             await self.wait_idle(timeout=5)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             log.warning("slack: stopping with %s listener(s) still running", self._inflight)
         await self.intake.stop()
         await self.responses.close()
@@ -141,8 +148,12 @@ class SlackFrontEnd:
                 log.info("slack: connected to workspace %s as %s", resp.get("team"), resp.get("user"))
                 return
             except Exception as exc:  # noqa: BLE001
-                log.warning("slack: Web API not reachable at %s (%s); retrying in %.0f s",
-                            self.settings.slack_api_url, exc, delay)
+                log.warning(
+                    "slack: Web API not reachable at %s (%s); retrying in %.0f s",
+                    self.settings.slack_api_url,
+                    exc,
+                    delay,
+                )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 300)
 
@@ -170,7 +181,7 @@ class SlackFrontEnd:
             self.work_started()
             try:
                 await fn(**kwargs)
-            except Exception:  # noqa: BLE001 - handled here, so bolt never turns an acked request into an error
+            except Exception:
                 log.exception("slack listener %s failed", fn.__name__)
                 await self._failed(kwargs)
             finally:
@@ -217,8 +228,11 @@ class SlackFrontEnd:
         from storage.models import Identity
 
         async with self.core.session_factory() as session:
-            found = await session.scalar(select(Identity.id).where(
-                Identity.platform == "slack", Identity.workspace_id == workspace_id, Identity.user_id == user_id))
+            found = await session.scalar(
+                select(Identity.id).where(
+                    Identity.platform == "slack", Identity.workspace_id == workspace_id, Identity.user_id == user_id
+                )
+            )
         return found is not None
 
     async def _failed(self, kwargs: dict[str, Any]) -> None:
@@ -228,8 +242,11 @@ class SlackFrontEnd:
         try:
             if ack is not None and getattr(ack, "response", None) is None:
                 if payload.get("type") == "view_submission":
-                    inputs = [b.get("block_id") for b in (payload.get("view") or {}).get("blocks", [])
-                              if b.get("type") == "input"]
+                    inputs = [
+                        b.get("block_id")
+                        for b in (payload.get("view") or {}).get("blocks", [])
+                        if b.get("type") == "input"
+                    ]
                     if inputs:
                         await ack(response_action="errors", errors={inputs[0]: FAILURE})
                         return
@@ -237,7 +254,7 @@ class SlackFrontEnd:
             respond = self.responses.respond(payload.get("response_url"))
             if respond is not None:
                 await respond(response_type="ephemeral", replace_original=False, text=FAILURE)
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.debug("slack: could not report a failure", exc_info=True)
 
 
@@ -248,8 +265,10 @@ def setup(core: Any, settings: Settings, web_app: web.Application) -> SlackFront
     """Mount Slack on `web_app` and register its messenger; None (after one log line) when Slack is off."""
     if not settings.slack_enabled:
         missing = "SLACK_SIGNING_SECRET" if not settings.slack_signing_secret else "SLACK_BOT_TOKEN"
-        log.info("slack: off (%s not set; set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET, or SLACK_APP_TOKEN "
-                 "for Socket Mode)", missing)
+        log.info(
+            "slack: off (%s not set; set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET, or SLACK_APP_TOKEN for Socket Mode)",
+            missing,
+        )
         return None
     fe = SlackFrontEnd(core, settings)
     fe.mount(web_app)

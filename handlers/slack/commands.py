@@ -1,5 +1,6 @@
 """Slash commands: parse → core.handle_command → render. When they are acknowledged, and how they run
 under load, is intake.py's business."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -19,11 +20,16 @@ COMMANDS = ("/standup", "/demo", "/cr", "/defect", "/cadence")
 def place_of_command(command: dict[str, Any]) -> Place:
     channel = command.get("channel_id", "")
     is_dm = command.get("channel_name") == "directmessage" or channel.startswith("D")
-    return Place(platform="slack", workspace_id=command.get("team_id", ""), channel_id=channel, is_dm=is_dm,
-                 channel_name=None if is_dm else command.get("channel_name"))
+    return Place(
+        platform="slack",
+        workspace_id=command.get("team_id", ""),
+        channel_id=channel,
+        is_dm=is_dm,
+        channel_name=None if is_dm else command.get("channel_name"),
+    )
 
 
-async def run_command(fe: "SlackFrontEnd", request: Request, within: Within | None) -> tuple[Reply | None, Origin]:
+async def run_command(fe: SlackFrontEnd, request: Request, within: Within | None) -> tuple[Reply | None, Origin]:
     command, client = request.payload, request.client
     place = place_of_command(command)
     actor = await fe.members.actor(client, request.workspace_id, command["user_id"], handle=command.get("user_name"))
@@ -31,15 +37,23 @@ async def run_command(fe: "SlackFrontEnd", request: Request, within: Within | No
     text = f"{command['command']} {command.get('text') or ''}"
     async with fe.intake.turn():
         reply = await fe.core.handle_command(actor, place, text, within=within)
-    return reply, Origin(actor=actor, place=place, client=client, respond=request.respond,
-                         trigger_id=command.get("trigger_id"))
+    return reply, Origin(
+        actor=actor, place=place, client=client, respond=request.respond, trigger_id=command.get("trigger_id")
+    )
 
 
-def register(fe: "SlackFrontEnd") -> None:
+def register(fe: SlackFrontEnd) -> None:
     async def on_command(ack, command, client) -> None:  # noqa: ANN001 - bolt injects by name
-        await fe.intake.receive(ack, Request(kind="command", workspace_id=command.get("team_id", ""),
-                                             payload=command, client=client,
-                                             respond=fe.responses.respond(command.get("response_url"))))
+        await fe.intake.receive(
+            ack,
+            Request(
+                kind="command",
+                workspace_id=command.get("team_id", ""),
+                payload=command,
+                client=client,
+                respond=fe.responses.respond(command.get("response_url")),
+            ),
+        )
 
     fe.intake.handles("command", run_command)
     for name in COMMANDS:

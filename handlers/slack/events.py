@@ -1,6 +1,7 @@
 """Events API: App Home, profile changes (time zone), DMs with the bot and @mentions.
 Slack redelivers an event it thinks was not acknowledged (`X-Slack-Retry-Num`); each event id is
 applied once (core.seen_event, backed by processed_events)."""
+
 from __future__ import annotations
 
 import logging
@@ -21,7 +22,7 @@ def _team(body: dict[str, Any], event: dict[str, Any]) -> str:
     return body.get("team_id") or event.get("team") or ""
 
 
-def register(fe: "SlackFrontEnd") -> None:
+def register(fe: SlackFrontEnd) -> None:
     async def first_time(body: dict[str, Any]) -> bool:
         event_id = body.get("event_id")
         if not event_id:
@@ -48,8 +49,14 @@ def register(fe: "SlackFrontEnd") -> None:
         member = fe.members.remember(team, user)
         if member.is_bot or not member.tz or not await fe.known(team, user["id"]):
             return
-        actor = Actor(platform="slack", workspace_id=team, user_id=user["id"], display_name=member.name,
-                      tz=member.tz, handle=user.get("name"))
+        actor = Actor(
+            platform="slack",
+            workspace_id=team,
+            user_id=user["id"],
+            display_name=member.name,
+            tz=member.tz,
+            handle=user.get("name"),
+        )
 
         async def nothing(ctx):  # noqa: ANN001, ANN202 - the core updates the zone on sight
             return None

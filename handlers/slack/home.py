@@ -1,6 +1,7 @@
 """App Home: what is waiting for the person (pending approvals, open defects with time left, next
 standup prompt, next demo), built from the features' home sections through `core.home(actor)`.
 Times are date tokens, so Slack shows them in the reader's own zone."""
+
 from __future__ import annotations
 
 import logging
@@ -17,23 +18,25 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("cadence.slack")
 
-EMPTY = Card(title="Cadence", text="Nothing is waiting for you right now.\n"
-             "Try `/cadence help` to see what Cadence can do, or `/cadence setup KEY Name` in a channel "
-             "to start an engagement there.")
+EMPTY = Card(
+    title="Cadence",
+    text="Nothing is waiting for you right now.\n"
+    "Try `/cadence help` to see what Cadence can do, or `/cadence setup KEY Name` in a channel "
+    "to start an engagement there.",
+)
 FOOTER = Card(footer="Times are shown in your own time zone. Set it with `/cadence tz Europe/Berlin`.")
 
 
 class Home:
-    def __init__(self, fe: "SlackFrontEnd") -> None:
+    def __init__(self, fe: SlackFrontEnd) -> None:
         self.fe = fe
 
     async def publish(self, client: AsyncWebClient, actor: Actor) -> None:
         try:
             cards = await self.fe.core.home(actor)
-        except Exception:  # noqa: BLE001 - a broken section must not leave the tab blank
+        except Exception:
             log.exception("slack: building App Home for %s failed", actor.user_id)
-            cards = [Card(text="Part of your home could not be loaded. Please try again in a minute.",
-                          tone="warning")]
+            cards = [Card(text="Part of your home could not be loaded. Please try again in a minute.", tone="warning")]
         cards = [*(cards or [EMPTY]), FOOTER]
         mentions = await render.load_mentions(self.fe.core.session_factory, actor.workspace_id, cards)
         await client.views_publish(user_id=actor.user_id, view=render.home_view(cards, mentions))

@@ -4,6 +4,7 @@ claim it inside the transaction that runs it, list what a crash left behind.
 Requests that arrive together are written with one INSERT and one commit (group commit): while one batch
 is being committed, the next arrivals gather for the following one. On SQLite, where every commit waits
 for the disk and for the single writer, that is what keeps acks fast under a burst."""
+
 from __future__ import annotations
 
 import asyncio
@@ -24,8 +25,14 @@ log = logging.getLogger("cadence.slack.inbox")
 
 
 class Inbox:
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession], engine: AsyncEngine, clock: Clock,
-                 *, turns: asyncio.Lock | None = None) -> None:
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        engine: AsyncEngine,
+        clock: Clock,
+        *,
+        turns: asyncio.Lock | None = None,
+    ) -> None:
         self.session_factory = session_factory
         self.engine = engine
         self.clock = clock
@@ -63,7 +70,7 @@ class Inbox:
                     if not done.done():
                         done.set_exception(exc)
                 continue
-            for (_, done), row_id in zip(batch, ids):
+            for (_, done), row_id in zip(batch, ids, strict=False):
                 if not done.done():
                     done.set_result(row_id)
 
@@ -96,7 +103,7 @@ class Inbox:
         if self._conn is not None:
             try:
                 await self._conn.close()
-            except Exception:  # noqa: BLE001 - a broken connection is dropped either way
+            except Exception:
                 log.debug("slack inbox: closing the writer's connection failed", exc_info=True)
             self._conn = None
 
@@ -110,18 +117,21 @@ class Inbox:
     async def done(self, row_id: int) -> None:
         """Drop the row after work that did not commit (a refusal changes nothing; running it again
         would only refuse again)."""
-        async with self.session_factory() as session:
-            async with session.begin():
-                await session.execute(delete(SlackInboxItem).where(SlackInboxItem.id == row_id))
+        async with self.session_factory() as session, session.begin():
+            await session.execute(delete(SlackInboxItem).where(SlackInboxItem.id == row_id))
 
-    async def left_over(self, *, received_before: datetime, after_id: int = 0,
-                        limit: int = 500) -> list[SlackInboxItem]:
+    async def left_over(
+        self, *, received_before: datetime, after_id: int = 0, limit: int = 500
+    ) -> list[SlackInboxItem]:
         """Rows older than `received_before`, oldest first, a page at a time: work a stopped or crashed
         process left."""
         async with self.session_factory() as session:
-            rows = await session.scalars(select(SlackInboxItem).where(SlackInboxItem.received_at < received_before,
-                                                                      SlackInboxItem.id > after_id)
-                                         .order_by(SlackInboxItem.id).limit(limit))
+            rows = await session.scalars(
+                select(SlackInboxItem)
+                .where(SlackInboxItem.received_at < received_before, SlackInboxItem.id > after_id)
+                .order_by(SlackInboxItem.id)
+                .limit(limit)
+            )
             return list(rows)
 
     def stale_before(self, age: timedelta) -> datetime:
@@ -144,8 +154,9 @@ class SqliteBatches:
         self.database = database
         columns = SlackInboxItem.__table__.c
         dialect = engine.dialect
-        self._convert = [columns[name].type.dialect_impl(dialect).bind_processor(dialect) or (lambda v: v)
-                         for name in self.COLUMNS]
+        self._convert = [
+            columns[name].type.dialect_impl(dialect).bind_processor(dialect) or (lambda v: v) for name in self.COLUMNS
+        ]
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="slack-inbox-sqlite")
         self._db: sqlite3.Connection | None = None  # created and used in that thread only
         self._synchronous: int | None = None
@@ -154,7 +165,7 @@ class SqliteBatches:
         if self._synchronous is None:  # the same durability as the engine's own commits (FULL unless told)
             async with self.engine.connect() as conn:
                 self._synchronous = int(await conn.scalar(text("PRAGMA synchronous")))
-        params = [tuple(convert(row[name]) for convert, name in zip(self._convert, self.COLUMNS)) for row in rows]
+        params = [tuple(convert(row[name]) for convert, name in zip(self._convert, self.COLUMNS, strict=False)) for row in rows]
         return await asyncio.get_running_loop().run_in_executor(self._thread, self._write, params)
 
     def _write(self, params: list[tuple[Any, ...]]) -> list[int]:

@@ -12,14 +12,16 @@ crash could lose. Durable means one of two things:
   for a replica that never comes back). The answer then goes through the request's response_url.
 
 Modal submissions stay synchronous (views.py): their per-field errors travel in the ack itself."""
+
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import event
@@ -68,7 +70,7 @@ Work = Callable[["SlackFrontEnd", Request, "Within | None"], Awaitable[tuple[Rep
 
 
 class Intake:
-    def __init__(self, fe: "SlackFrontEnd", *, workers: int | None = None) -> None:
+    def __init__(self, fe: SlackFrontEnd, *, workers: int | None = None) -> None:
         self.fe = fe
         sqlite = fe.core.engine.dialect.name == "sqlite"
         # Its own queue, not the core's `sqlite_turns`: sharing that one made acks wait behind the outbox's
@@ -101,8 +103,7 @@ class Intake:
         if self.idle:
             self._running += 1  # from here on, later arrivals go to the inbox
             try:
-                reply, origin = await ack_after(ack, self._work[request.kind](self.fe, request, None),
-                                                started=started)
+                reply, origin = await ack_after(ack, self._work[request.kind](self.fe, request, None), started=started)
             finally:
                 self._running -= 1
             await show(self.fe, origin, reply)
@@ -138,8 +139,9 @@ class Intake:
     def _start_workers(self) -> None:
         self._workers = [t for t in self._workers if not t.done()]
         if not self._workers:
-            self._workers = [asyncio.create_task(self._worker(), name=f"slack-inbox-worker-{i}")
-                             for i in range(self.workers)]
+            self._workers = [
+                asyncio.create_task(self._worker(), name=f"slack-inbox-worker-{i}") for i in range(self.workers)
+            ]
 
     async def _worker(self) -> None:
         while True:
@@ -149,11 +151,11 @@ class Intake:
                 if self._receiving:
                     try:
                         await asyncio.wait_for(self._acked_all.wait(), ACKS_FIRST_SECONDS)
-                    except asyncio.TimeoutError:
+                    except TimeoutError:
                         pass
             try:
                 await self._run_recorded(request)
-            except Exception:  # noqa: BLE001 - one bad request never stops the worker
+            except Exception:
                 log.exception("slack inbox: request %s failed", request.row_id)
             finally:
                 self._running -= 1
@@ -233,8 +235,17 @@ class Intake:
         """A request from its inbox row: a Web API client for its workspace, its response_url."""
         client = self.fe.client
         if self.fe.oauth is not None:
-            client = AsyncWebClient(token=await self.fe.bot_token(row.workspace_id),
-                                    base_url=self.fe.settings.slack_api_url, timeout=10,
-                                    logger=library_logger("cadence.slack.web"))
-        return Request(kind=row.kind, workspace_id=row.workspace_id, payload=row.payload, client=client,
-                       respond=self.fe.responses.respond(row.payload.get("response_url")), row_id=row.id)
+            client = AsyncWebClient(
+                token=await self.fe.bot_token(row.workspace_id),
+                base_url=self.fe.settings.slack_api_url,
+                timeout=10,
+                logger=library_logger("cadence.slack.web"),
+            )
+        return Request(
+            kind=row.kind,
+            workspace_id=row.workspace_id,
+            payload=row.payload,
+            client=client,
+            respond=self.fe.responses.respond(row.payload.get("response_url")),
+            row_id=row.id,
+        )

@@ -6,6 +6,7 @@ formatted its whole request and response into debug strings that were then dropp
 delivery cost (bench/timer_lateness.py). The loggers we hand them carry an explicit level instead: the
 level they effectively have when the front end is built (so debug lines are still built, and shown, when
 LOG_LEVEL=DEBUG). A later change to the root logger's level does not reach them."""
+
 from __future__ import annotations
 
 import logging

@@ -1,5 +1,6 @@
 """Who a Slack user is: display name and time zone from `users.info`, cached per workspace and
 refreshed by `user_change` events (the Actor's `tz`; `/cadence tz` overrides it in the core)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -31,8 +32,9 @@ def member_from_user(user: dict[str, Any]) -> Member:
 class Members:
     """A small TTL cache of users.info answers; a failed lookup is not cached for long."""
 
-    def __init__(self, ttl_seconds: float = 6 * 3600, negative_ttl_seconds: float = 60,
-                 timeout_seconds: float = 2.0) -> None:
+    def __init__(
+        self, ttl_seconds: float = 6 * 3600, negative_ttl_seconds: float = 60, timeout_seconds: float = 2.0
+    ) -> None:
         self.ttl = ttl_seconds
         self.negative_ttl = negative_ttl_seconds
         self.timeout = timeout_seconds  # a modal's trigger_id lives 3 s: never wait long for a profile
@@ -58,9 +60,13 @@ class Members:
             self._cache[(workspace_id, user_id)] = (time.monotonic() + self.negative_ttl, None)
             return None
 
-    async def actor(self, client: AsyncWebClient, workspace_id: str, user_id: str,
-                    handle: str | None = None) -> Actor:
+    async def actor(self, client: AsyncWebClient, workspace_id: str, user_id: str, handle: str | None = None) -> Actor:
         member = await self.get(client, workspace_id, user_id)
-        return Actor(platform="slack", workspace_id=workspace_id, user_id=user_id,
-                     display_name=(member.name if member else None) or handle,
-                     tz=member.tz if member else None, handle=handle)
+        return Actor(
+            platform="slack",
+            workspace_id=workspace_id,
+            user_id=user_id,
+            display_name=(member.name if member else None) or handle,
+            tz=member.tz if member else None,
+            handle=handle,
+        )

@@ -2,6 +2,7 @@
 
 No slack_sdk retry handlers here: the outbox retries durably, so a 429, a 5xx or a refused connection
 is reported as RetryLater at once (with Slack's Retry-After), and a dead end as PermanentFailure."""
+
 from __future__ import annotations
 
 import asyncio
@@ -21,14 +22,36 @@ from handlers.slack.respond import SessionHolder
 
 log = logging.getLogger("cadence.slack.messenger")
 
-PERMANENT_ERRORS = frozenset({
-    "channel_not_found", "is_archived", "not_in_channel", "account_inactive", "user_not_found",
-    "invalid_auth", "token_revoked", "not_authed", "team_access_not_granted", "missing_scope",
-    "cannot_dm_bot", "user_disabled", "restricted_action", "ekm_access_denied", "no_permission",
-    "msg_too_long", "invalid_blocks", "invalid_blocks_format", "message_not_found", "cant_update_message",
-    "edit_window_closed", "channel_is_archived", "user_not_in_channel", "not_allowed_token_type",
-    "app_uninstalled", "org_login_required",
-})
+PERMANENT_ERRORS = frozenset(
+    {
+        "channel_not_found",
+        "is_archived",
+        "not_in_channel",
+        "account_inactive",
+        "user_not_found",
+        "invalid_auth",
+        "token_revoked",
+        "not_authed",
+        "team_access_not_granted",
+        "missing_scope",
+        "cannot_dm_bot",
+        "user_disabled",
+        "restricted_action",
+        "ekm_access_denied",
+        "no_permission",
+        "msg_too_long",
+        "invalid_blocks",
+        "invalid_blocks_format",
+        "message_not_found",
+        "cant_update_message",
+        "edit_window_closed",
+        "channel_is_archived",
+        "user_not_in_channel",
+        "not_allowed_token_type",
+        "app_uninstalled",
+        "org_login_required",
+    }
+)
 
 TokenLookup = Callable[[str], Awaitable[str | None]]
 
@@ -58,8 +81,9 @@ def to_delivery_error(exc: BaseException) -> Exception:
         if error in ("fatal_error", "internal_error", "service_unavailable", "request_timeout"):
             return RetryLater(f"slack: {error}")
         return RetryLater(f"slack: {error or 'HTTP ' + str(status)}")
-    if isinstance(exc, (asyncio.TimeoutError, TimeoutError, aiohttp.ClientError, ConnectionError, OSError,
-                        SlackRequestError)):
+    if isinstance(
+        exc, (asyncio.TimeoutError, TimeoutError, aiohttp.ClientError, ConnectionError, OSError, SlackRequestError)
+    ):
         return RetryLater(f"slack unreachable: {type(exc).__name__}: {exc}")
     return RetryLater(f"{type(exc).__name__}: {exc}")
 
@@ -77,8 +101,15 @@ class SlackMessenger:
 
     platform = "slack"
 
-    def __init__(self, *, base_url: str, token_for: TokenLookup, session_factory: Any = None,
-                 timeout: int = 15, http: SessionHolder | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        token_for: TokenLookup,
+        session_factory: Any = None,
+        timeout: int = 15,
+        http: SessionHolder | None = None,
+    ) -> None:
         self.base_url = base_url
         self._token_for = token_for
         self._session_factory = session_factory
@@ -95,8 +126,14 @@ class SlackMessenger:
         client = self._clients.get(token)
         if client is None or client.session is not session:  # first use, or the session was reopened
             # retry_handlers=[]: no silent in-process retries; the outbox decides.
-            client = AsyncWebClient(token=token, base_url=self.base_url, timeout=self._timeout,
-                                    retry_handlers=[], session=session, logger=library_logger("cadence.slack.web"))
+            client = AsyncWebClient(
+                token=token,
+                base_url=self.base_url,
+                timeout=self._timeout,
+                retry_handlers=[],
+                session=session,
+                logger=library_logger("cadence.slack.web"),
+            )
             self._clients[token] = client
         return client
 
@@ -110,7 +147,7 @@ class SlackMessenger:
             return await self._send(out)
         except (RetryLater, PermanentFailure):
             raise
-        except Exception as exc:  # noqa: BLE001 - every failure is classified
+        except Exception as exc:
             raise to_delivery_error(exc) from exc
 
     async def _send(self, out: Outgoing) -> Sent:
@@ -136,8 +173,7 @@ class SlackMessenger:
             channel = await self._channel(client, address)
         else:
             raise PermanentFailure(f"unknown outbox op {out.op!r}")
-        resp = await _call(client, "chat.postMessage", channel=channel, unfurl_links=False, unfurl_media=False,
-                           **body)
+        resp = await _call(client, "chat.postMessage", channel=channel, unfurl_links=False, unfurl_media=False, **body)
         sent = Sent(message_id=resp.get("ts"), channel_id=resp.get("channel") or channel)
         if out.card.attachments:
             await self._upload(client, sent, out)
@@ -158,8 +194,10 @@ class SlackMessenger:
         """Attachments go into the message's thread (files.getUploadURLExternal → upload →
         files.completeUploadExternal). The message itself is already delivered, so a failure here is
         logged rather than retried: retrying would post the message twice."""
-        uploads = [{"content": base64.b64decode(a.content_b64), "filename": a.filename,
-                    "title": a.title or a.filename} for a in out.card.attachments]
+        uploads = [
+            {"content": base64.b64decode(a.content_b64), "filename": a.filename, "title": a.title or a.filename}
+            for a in out.card.attachments
+        ]
         try:
             await client.files_upload_v2(file_uploads=uploads, channel=sent.channel_id, thread_ts=sent.message_id)
         except Exception as exc:  # noqa: BLE001

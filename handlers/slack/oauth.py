@@ -1,6 +1,7 @@
 """Multi-workspace install: slack-bolt's OAuth flow with slack_sdk's SQLAlchemy installation and state
 stores on Cadence's own database (tables from migration 0006_slack; slack_sdk's async stores run on
 the same async drivers as the rest of Cadence: aiosqlite / asyncpg)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -14,8 +15,17 @@ from storage.db import create_engine
 from storage.models.slack import BOTS_TABLE, INSTALLATIONS_TABLE, OAUTH_STATES_TABLE
 
 BOT_SCOPES = [
-    "commands", "chat:write", "chat:write.public", "im:write", "im:history", "users:read",
-    "channels:read", "groups:read", "files:write", "app_mentions:read", "im:read",
+    "commands",
+    "chat:write",
+    "chat:write.public",
+    "im:write",
+    "im:history",
+    "users:read",
+    "channels:read",
+    "groups:read",
+    "files:write",
+    "app_mentions:read",
+    "im:read",
 ]
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
@@ -28,10 +38,14 @@ class OAuthStores:
         assert settings.slack_client_id
         self.engine = create_engine(settings.database_url)
         self.installations = AsyncSQLAlchemyInstallationStore(
-            client_id=settings.slack_client_id, engine=self.engine,
-            bots_table_name=BOTS_TABLE, installations_table_name=INSTALLATIONS_TABLE)
+            client_id=settings.slack_client_id,
+            engine=self.engine,
+            bots_table_name=BOTS_TABLE,
+            installations_table_name=INSTALLATIONS_TABLE,
+        )
         self.states = AsyncSQLAlchemyOAuthStateStore(
-            expiration_seconds=600, engine=self.engine, table_name=OAUTH_STATES_TABLE)
+            expiration_seconds=600, engine=self.engine, table_name=OAUTH_STATES_TABLE
+        )
 
     def settings(self, settings: Settings) -> AsyncOAuthSettings:
         return AsyncOAuthSettings(

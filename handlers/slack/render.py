@@ -4,12 +4,13 @@ Every piece of text is escaped (`&`, `<`, `>`) before the inline tokens of bot/t
 Slack syntax, so user text can never ping `<!channel>` or forge a link; only our own tokens become
 `<!date^…>` or `<@U…>`. Block Kit limits are respected (50 blocks, 3000 characters of section text,
 10 fields, 75 characters of button text, 24 of modal titles)."""
+
 from __future__ import annotations
 
 import json
 import re
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -41,7 +42,7 @@ def escape(text: str) -> str:
 
 
 def _fallback_time(epoch: int, style: str) -> str:
-    dt = datetime.fromtimestamp(epoch, timezone.utc)
+    dt = datetime.fromtimestamp(epoch, UTC)
     if style == "date":
         return dt.strftime("%a %d %b %Y")
     if style == "time":
@@ -123,12 +124,14 @@ async def load_mentions(session_factory: Any, workspace_id: str, cards: Iterable
     async with session_factory() as session:
         rows = await session.execute(
             select(Identity.person_id, Identity.user_id).where(
-                Identity.platform == "slack", Identity.workspace_id == (workspace_id or ""),
-                Identity.person_id.in_(ids)))
-        return {pid: uid for pid, uid in rows.all()}
+                Identity.platform == "slack", Identity.workspace_id == (workspace_id or ""), Identity.person_id.in_(ids)
+            )
+        )
+        return dict(rows.all())
 
 
 # -- cards ------------------------------------------------------------------------------------------
+
 
 def _split(text: str, limit: int) -> list[str]:
     """Split rendered mrkdwn at line breaks into pieces of at most `limit` characters."""
@@ -171,8 +174,9 @@ def card_blocks(card: Card, mentions: Mentions | None = None, *, nested: bool = 
             blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": truncate(title, MAX_SECTION)}})
         else:
             title = TONE_EMOJI.get(card.tone, "") + plain(card.title)
-            blocks.append({"type": "header", "text": {"type": "plain_text", "text": truncate(title, MAX_HEADER),
-                                                       "emoji": True}})
+            blocks.append(
+                {"type": "header", "text": {"type": "plain_text", "text": truncate(title, MAX_HEADER), "emoji": True}}
+            )
     if card.text:
         for piece in _split(mrkdwn(card.text, mentions), MAX_SECTION):
             blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": piece}})
@@ -180,7 +184,7 @@ def card_blocks(card: Card, mentions: Mentions | None = None, *, nested: bool = 
 
     def flush() -> None:
         for i in range(0, len(short), MAX_FIELDS):
-            blocks.append({"type": "section", "fields": short[i:i + MAX_FIELDS]})
+            blocks.append({"type": "section", "fields": short[i : i + MAX_FIELDS]})
         short.clear()
 
     for f in card.fields:
@@ -193,7 +197,9 @@ def card_blocks(card: Card, mentions: Mentions | None = None, *, nested: bool = 
                 blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": piece}})
     flush()
     if card.image_url:
-        blocks.append({"type": "image", "image_url": card.image_url, "alt_text": truncate(plain(card.title) or "image", 2000)})
+        blocks.append(
+            {"type": "image", "image_url": card.image_url, "alt_text": truncate(plain(card.title) or "image", 2000)}
+        )
     if card.buttons:
         elements = []
         for n, b in enumerate(card.buttons):
@@ -207,17 +213,23 @@ def card_blocks(card: Card, mentions: Mentions | None = None, *, nested: bool = 
                 el["style"] = b.style
             elements.append(el)
         for i in range(0, len(elements), MAX_ACTIONS):
-            blocks.append({"type": "actions", "elements": elements[i:i + MAX_ACTIONS]})
+            blocks.append({"type": "actions", "elements": elements[i : i + MAX_ACTIONS]})
     for sub in card.sections:
         blocks.append({"type": "divider"})
         blocks.extend(card_blocks(sub, mentions, nested=True))
     if card.footer:
-        blocks.append({"type": "context", "elements": [
-            {"type": "mrkdwn", "text": truncate(mrkdwn(card.footer, mentions), MAX_SECTION)}]})
+        blocks.append(
+            {
+                "type": "context",
+                "elements": [{"type": "mrkdwn", "text": truncate(mrkdwn(card.footer, mentions), MAX_SECTION)}],
+            }
+        )
     return blocks
 
 
-def blocks_for(cards: Iterable[Card], mentions: Mentions | None = None, *, limit: int = MAX_BLOCKS) -> list[dict[str, Any]]:
+def blocks_for(
+    cards: Iterable[Card], mentions: Mentions | None = None, *, limit: int = MAX_BLOCKS
+) -> list[dict[str, Any]]:
     """Several cards as one message (dividers between), bounded to Slack's block limit.
     Actions blocks get distinct block ids, so the same action id may appear in several of them."""
     blocks: list[dict[str, Any]] = []
@@ -226,8 +238,7 @@ def blocks_for(cards: Iterable[Card], mentions: Mentions | None = None, *, limit
             blocks.append({"type": "divider"})
         blocks.extend(card_blocks(card, mentions))
     if len(blocks) > limit:
-        blocks = blocks[: limit - 1] + [{"type": "context", "elements": [
-            {"type": "mrkdwn", "text": "_…more not shown (message too long)._"}]}]
+        blocks = [*blocks[:limit - 1], {"type": "context", "elements": [{"type": "mrkdwn", "text": "_…more not shown (message too long)._"}]}]
     n = 0
     for b in blocks:
         if b["type"] == "actions":
@@ -256,6 +267,7 @@ def home_view(cards: list[Card], mentions: Mentions | None = None) -> dict[str, 
 
 # -- forms ------------------------------------------------------------------------------------------
 
+
 def _initial_epoch(value: str) -> int | None:
     value = value.strip()
     if value.isdigit():
@@ -265,7 +277,7 @@ def _initial_epoch(value: str) -> int | None:
     except ValueError:
         return None
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
     return int(dt.timestamp())
 
 
@@ -280,8 +292,10 @@ def _element(inp: Input) -> dict[str, Any]:
         if initial is not None:
             el["initial_value"] = str(initial)[:limit]  # Slack refuses a view whose initial value is too long
     elif inp.kind == "select":
-        options = [{"text": {"type": "plain_text", "text": truncate(plain(o.label), 75)}, "value": o.value[:150]}
-                   for o in inp.options[:100]]
+        options = [
+            {"text": {"type": "plain_text", "text": truncate(plain(o.label), 75)}, "value": o.value[:150]}
+            for o in inp.options[:100]
+        ]
         el = {"type": "static_select", "options": options}
         chosen = next((o for o in options if o["value"] == initial), None)
         if chosen:
@@ -359,7 +373,7 @@ def submitted_values(view: dict[str, Any]) -> dict[str, str]:
                 out = v.get("selected_date") or ""
             elif kind == "datetimepicker":
                 epoch = v.get("selected_date_time")
-                out = datetime.fromtimestamp(int(epoch), timezone.utc).isoformat() if epoch else ""
+                out = datetime.fromtimestamp(int(epoch), UTC).isoformat() if epoch else ""
             elif kind == "timepicker":
                 out = v.get("selected_time") or ""
             else:

@@ -1,6 +1,7 @@
 """Showing a neutral Reply on Slack: a form opens as a modal, `update` edits the clicked message,
 `private` cards go to the person alone (ephemeral, or the DM where there is no channel).
 `public` cards never come here: the core has already put them in the outbox."""
+
 from __future__ import annotations
 
 import logging
@@ -38,12 +39,13 @@ def form_metadata(form: Form, place: Place) -> dict[str, Any]:
     return {"f": form.form_id, "s": form.state, "c": place.channel_id, "d": place.is_dm, "n": place.channel_name}
 
 
-async def show(fe: "SlackFrontEnd", origin: Origin, reply: Reply | None) -> None:
+async def show(fe: SlackFrontEnd, origin: Origin, reply: Reply | None) -> None:
     """Render `reply` for the person who acted. The form goes first: a trigger_id lives 3 seconds."""
     if reply is None:
         return
-    mentions = await render.load_mentions(fe.core.session_factory, origin.place.workspace_id,
-                                          [*reply.private, reply.update])
+    mentions = await render.load_mentions(
+        fe.core.session_factory, origin.place.workspace_id, [*reply.private, reply.update]
+    )
     if reply.form is not None:
         await open_form(fe, origin, reply.form, mentions)
     if reply.update is not None:
@@ -52,27 +54,34 @@ async def show(fe: "SlackFrontEnd", origin: Origin, reply: Reply | None) -> None
         await private(origin, reply.private, mentions)
 
 
-async def open_form(fe: "SlackFrontEnd", origin: Origin, form: Form, mentions: render.Mentions) -> None:
+async def open_form(fe: SlackFrontEnd, origin: Origin, form: Form, mentions: render.Mentions) -> None:
     try:
         view = render.modal(form, form_metadata(form, origin.place), mentions)
     except ValueError as exc:
         log.error("slack: form %s cannot be shown: %s", form.form_id, exc)
-        await private(origin, [Card(text="That form could not be opened (too much data). Nothing was changed.",
-                                    tone="warning")], mentions)
+        await private(
+            origin,
+            [Card(text="That form could not be opened (too much data). Nothing was changed.", tone="warning")],
+            mentions,
+        )
         return
     if not origin.trigger_id:
-        await private(origin, [Card(text="That form can only be opened from a command or a button.",
-                                    tone="warning")], mentions)
+        await private(
+            origin, [Card(text="That form can only be opened from a command or a button.", tone="warning")], mentions
+        )
         return
     try:
         await origin.client.views_open(trigger_id=origin.trigger_id, view=view)
     except Exception as exc:  # noqa: BLE001 - tell the person rather than fail silently
         log.warning("slack views.open for %s failed: %s", form.form_id, exc)
-        await private(origin, [Card(text="Slack did not let me open the form in time. Please try again.",
-                                    tone="warning")], mentions)
+        await private(
+            origin,
+            [Card(text="Slack did not let me open the form in time. Please try again.", tone="warning")],
+            mentions,
+        )
 
 
-async def update_clicked(fe: "SlackFrontEnd", origin: Origin, card: Card, mentions: render.Mentions) -> None:
+async def update_clicked(fe: SlackFrontEnd, origin: Origin, card: Card, mentions: render.Mentions) -> None:
     """Replace the clicked message with its new state (App Home: publish the home again)."""
     if origin.from_home:
         await fe.home.publish(origin.client, origin.actor)
@@ -109,7 +118,8 @@ async def private(origin: Origin, cards: list[Card], mentions: render.Mentions) 
         except Exception as exc:  # noqa: BLE001 - e.g. not_in_channel: the DM still reaches them
             log.info("slack chat.postEphemeral failed (%s); sending a DM", exc)
     try:
-        await client.chat_postMessage(channel=place.channel_id if place.is_dm and place.channel_id else user,
-                                      unfurl_links=False, **body)
+        await client.chat_postMessage(
+            channel=place.channel_id if place.is_dm and place.channel_id else user, unfurl_links=False, **body
+        )
     except Exception as exc:  # noqa: BLE001
         log.warning("slack: private reply to %s lost: %s", user, exc)

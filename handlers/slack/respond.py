@@ -3,9 +3,11 @@
 bolt's `respond` builds a new webhook client, hence a new HTTP session and connection, for every answer;
 under a burst of commands that is a good part of the CPU each answer costs. Same calls, same messages,
 kept-alive connections."""
+
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import aiohttp
 from slack_bolt.context.respond.async_respond import AsyncRespond
@@ -25,8 +27,9 @@ class PooledRespond(AsyncRespond):
             raise ValueError("respond is unsupported here as there is no response_url")
         fields = dict(text) if isinstance(text, dict) else {"text": text, **kwargs}
         message = {key: value for key, value in fields.items() if value is not None}  # as bolt builds it
-        return await AsyncWebhookClient(url=self.response_url, session=self._session(),
-                                        logger=library_logger("cadence.slack.web")).send_dict(message)
+        return await AsyncWebhookClient(
+            url=self.response_url, session=self._session(), logger=library_logger("cadence.slack.web")
+        ).send_dict(message)
 
 
 class SessionHolder:

@@ -1,6 +1,7 @@
 """Modal submissions (view_submission): per-field errors go back in the ack
 (`response_action: errors`); otherwise the modal closes (or shows the next form) and the answer
 reaches the person privately."""
+
 from __future__ import annotations
 
 import json
@@ -25,7 +26,7 @@ def _metadata(view: dict[str, Any]) -> dict[str, Any] | None:
     return meta if isinstance(meta, dict) and isinstance(meta.get("f"), str) else None
 
 
-def register(fe: "SlackFrontEnd") -> None:
+def register(fe: SlackFrontEnd) -> None:
     async def on_submit(ack, body, view, client) -> None:  # noqa: ANN001 - bolt injects by name
         meta = _metadata(view)
         if meta is None:
@@ -35,8 +36,13 @@ def register(fe: "SlackFrontEnd") -> None:
         team = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id", "")
         user = body.get("user") or {}
         actor = await fe.members.actor(client, team, user["id"], handle=user.get("username"))
-        place = Place(platform="slack", workspace_id=team, channel_id=meta.get("c") or "",
-                      is_dm=bool(meta.get("d")), channel_name=meta.get("n"))
+        place = Place(
+            platform="slack",
+            workspace_id=team,
+            channel_id=meta.get("c") or "",
+            is_dm=bool(meta.get("d")),
+            channel_name=meta.get("n"),
+        )
         values = render.submitted_values(view)
         state = meta.get("s") if isinstance(meta.get("s"), dict) else {}
         reply = await fe.core.handle_form(actor, place, meta["f"], values, state)

@@ -10,6 +10,7 @@ the Microsoft 365 Agents SDK later touches only this folder.
     store.py      Teams users' Bot Framework ids and service URLs (and which senders are already stored)
     msrest_retry_codes.py  a fix for msrest's per-client retry-policy cost (7–9 ms of CPU per turn)
 """
+
 from __future__ import annotations
 
 import logging
@@ -54,10 +55,15 @@ def setup(core: Any, settings: Settings, web_app: web.Application) -> TeamsFront
     mount(web_app, adapter, bot)
     core.messengers[messenger.platform] = messenger
     if config.authenticated:
-        log.info("Teams: on at POST /api/messages (app id %s, %s); requests must carry a Bot Framework token.",
-                 config.APP_ID, config.APP_TYPE)
+        log.info(
+            "Teams: on at POST /api/messages (app id %s, %s); requests must carry a Bot Framework token.",
+            config.APP_ID,
+            config.APP_TYPE,
+        )
     else:
-        log.warning("Teams: WARNING — MICROSOFT_APP_ID/MICROSOFT_APP_PASSWORD are not set: POST /api/messages "
-                    "accepts UNAUTHENTICATED requests and replies to any serviceUrl. Local testing only; never "
-                    "expose this endpoint publicly.")
+        log.warning(
+            "Teams: WARNING — MICROSOFT_APP_ID/MICROSOFT_APP_PASSWORD are not set: POST /api/messages "
+            "accepts UNAUTHENTICATED requests and replies to any serviceUrl. Local testing only; never "
+            "expose this endpoint publicly."
+        )
     return TeamsFrontEnd(adapter, bot, messenger, config.authenticated)

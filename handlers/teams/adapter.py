@@ -5,6 +5,7 @@ JWT (validated by botbuilder) and outbound calls get an AAD token. Without them 
 unauthenticated activities and calls the activity's `serviceUrl` without a token — for local testing
 against the Bot Framework Emulator or a stand-in only.
 """
+
 from __future__ import annotations
 
 import logging
@@ -36,7 +37,7 @@ class BotConfig:
     APP_TENANTID: str = ""
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "BotConfig":
+    def from_settings(cls, settings: Settings) -> BotConfig:
         app_type = settings.microsoft_app_type or "MultiTenant"
         return cls(
             APP_ID=settings.microsoft_app_id or "",
@@ -69,8 +70,13 @@ class CadenceCloudAdapter(CloudAdapter):
                 continue
             activity.id = None
             config = getattr(connector_client(context), "config", None)
-            responses.append(await self.replies.send(activity, credentials=getattr(config, "credentials", None),
-                                                     user_agent=getattr(config, "user_agent", None)))
+            responses.append(
+                await self.replies.send(
+                    activity,
+                    credentials=getattr(config, "credentials", None),
+                    user_agent=getattr(config, "user_agent", None),
+                )
+            )
         return responses
 
 
@@ -79,8 +85,10 @@ def build_adapter(settings: Settings) -> tuple[CloudAdapter, BotConfig]:
     msrest_retry_codes.apply()
     config = BotConfig.from_settings(settings)
     if config.APP_ID and not config.APP_PASSWORD and config.APP_TYPE.lower() != "userassignedmsi":
-        log.warning("Teams: MICROSOFT_APP_ID is set without MICROSOFT_APP_PASSWORD; outbound calls will fail "
-                    "to get a token (inbound requests are still authenticated).")
+        log.warning(
+            "Teams: MICROSOFT_APP_ID is set without MICROSOFT_APP_PASSWORD; outbound calls will fail "
+            "to get a token (inbound requests are still authenticated)."
+        )
     if config.APP_TYPE.lower() == "singletenant" and not config.APP_TENANTID:
         log.warning("Teams: MICROSOFT_APP_TYPE=SingleTenant needs MICROSOFT_APP_TENANT_ID.")
     adapter = CadenceCloudAdapter(ConfigurationBotFrameworkAuthentication(config))

@@ -9,6 +9,7 @@
 
 No business rule lives here; the core decides, this file only translates.
 """
+
 from __future__ import annotations
 
 import html
@@ -21,18 +22,19 @@ from botbuilder.schema import Activity, ActivityTypes, Attachment, ConversationR
 
 from bot.context import Actor, Place
 from bot.messages import Card, Form, Reply
+from bot.people import identity_for, person_for_actor
 from handlers.teams import cards, store
+from handlers.teams.adapter import TURN_REPLY_RETRIES, connector_client, tune_connector
 from handlers.teams.db_gate import DatabaseGate
 from handlers.teams.replies import ReplyFailed
-from bot.people import identity_for, person_for_actor
-from handlers.teams.adapter import TURN_REPLY_RETRIES, connector_client, tune_connector
 
 log = logging.getLogger("cadence.teams")
 
 PLATFORM = "teams"
 _AT_RE = re.compile(r"<at[^>]*>(.*?)</at>", re.IGNORECASE | re.DOTALL)
-_TAG_RE = re.compile(r"</?(?:p|div|span|br|b|i|u|strong|em|s|strike|pre|code|blockquote|ul|ol|li|h\d)\b[^>]*>",
-                     re.IGNORECASE)
+_TAG_RE = re.compile(
+    r"</?(?:p|div|span|br|b|i|u|strong|em|s|strike|pre|code|blockquote|ul|ol|li|h\d)\b[^>]*>", re.IGNORECASE
+)
 _SLUG_RE = re.compile(r"[^\w.\-]+")
 
 
@@ -62,8 +64,14 @@ def actor_of(activity: Activity) -> Actor:
     sender = activity.from_property
     user_id = (getattr(sender, "aad_object_id", None) or sender.id) if sender else ""
     name = sender.name if sender else None
-    return Actor(platform=PLATFORM, workspace_id=tenant_of(activity), user_id=user_id, display_name=name,
-                 tz=activity.local_timezone or None, handle=handle_for(name))
+    return Actor(
+        platform=PLATFORM,
+        workspace_id=tenant_of(activity),
+        user_id=user_id,
+        display_name=name,
+        tz=activity.local_timezone or None,
+        handle=handle_for(name),
+    )
 
 
 def reference_of(activity: Activity, *, top_level: bool) -> dict[str, Any]:
@@ -83,9 +91,14 @@ def place_of(activity: Activity) -> Place:
     conv_id = conv.id if conv is not None else ""
     data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
     channel_name = (data.get("channel") or {}).get("name") or (conv.name if conv is not None else None)
-    return Place(platform=PLATFORM, workspace_id=tenant_of(activity),
-                 channel_id=conv_id if is_dm else channel_id_of(conv_id), is_dm=is_dm,
-                 channel_name=channel_name, conversation_ref=reference_of(activity, top_level=not is_dm))
+    return Place(
+        platform=PLATFORM,
+        workspace_id=tenant_of(activity),
+        channel_id=conv_id if is_dm else channel_id_of(conv_id),
+        is_dm=is_dm,
+        channel_name=channel_name,
+        conversation_ref=reference_of(activity, top_level=not is_dm),
+    )
 
 
 class TeamsBot:
@@ -117,12 +130,17 @@ class TeamsBot:
         except Exception:
             log.exception("Teams turn failed (%s)", activity.type)
             if activity.type == ActivityTypes.invoke:
-                await self._invoke_reply(turn_context, cards.invoke_message_response(
-                    "Something went wrong on our side and nothing was changed. Please try again."))
+                await self._invoke_reply(
+                    turn_context,
+                    cards.invoke_message_response(
+                        "Something went wrong on our side and nothing was changed. Please try again."
+                    ),
+                )
             else:
                 try:
-                    await self._send_card(turn_context, Card(
-                        text="Something went wrong on our side. Please try again.", tone="warning"))
+                    await self._send_card(
+                        turn_context, Card(text="Something went wrong on our side. Please try again.", tone="warning")
+                    )
                 except Exception:  # the connector itself may be the problem
                     log.exception("could not tell the user about the failure")
 
@@ -163,7 +181,7 @@ class TeamsBot:
         text = text.strip()
         first = _AT_RE.match(text)
         if first:
-            text = text[first.end():]
+            text = text[first.end() :]
         text = _AT_RE.sub(lambda m: m.group(1), text)
         text = html.unescape(_TAG_RE.sub(" ", text))
         return " ".join(text.split()) if "\n" not in text else text.strip()
@@ -188,16 +206,21 @@ class TeamsBot:
         name = getattr(member, "name", None) or name
         handle = handle_for(name) or "someone"
         if aad:
-            async with self.db_turn(), self.core.session_factory() as session:
-                async with session.begin():
-                    now = self.core.clock.now()
-                    await person_for_actor(session, Actor(PLATFORM, tenant, aad, display_name=name, handle=handle),
-                                           now)
-                    ident = await identity_for(session, PLATFORM, tenant, aad)
-                    if ident is not None and ident.handle:
-                        handle = ident.handle
-                    await store.remember_user(session, tenant_id=tenant, user_id=aad, bf_id=bf_id, name=name,
-                                              service_url=activity.service_url, now=now)
+            async with self.db_turn(), self.core.session_factory() as session, session.begin():
+                now = self.core.clock.now()
+                await person_for_actor(session, Actor(PLATFORM, tenant, aad, display_name=name, handle=handle), now)
+                ident = await identity_for(session, PLATFORM, tenant, aad)
+                if ident is not None and ident.handle:
+                    handle = ident.handle
+                await store.remember_user(
+                    session,
+                    tenant_id=tenant,
+                    user_id=aad,
+                    bf_id=bf_id,
+                    name=name,
+                    service_url=activity.service_url,
+                    now=now,
+                )
             self.known_senders.forget(tenant, aad)  # stored other values than a turn of theirs would
         return handle
 
@@ -253,8 +276,11 @@ class TeamsBot:
             if activity.reply_to_id and not reply.errors:
                 await self._update_card(turn_context, activity.reply_to_id, content)
         else:
-            first = reply.private[0].plain() if reply.private else ("Done." if not reply.form else
-                                                                   "Please fill in the form below.")
+            first = (
+                reply.private[0].plain()
+                if reply.private
+                else ("Done." if not reply.form else "Please fill in the form below.")
+            )
             body = cards.invoke_message_response(first[:500])
         await self._invoke_reply(turn_context, body)
         await self._render_reply(turn_context, reply, tenant=actor.workspace_id, skip_update=True)
@@ -273,8 +299,10 @@ class TeamsBot:
         async with self.db_turn():
             if sub.kind == "form":
                 return await self.core.handle_form(actor, place, sub.id, sub.values, sub.state, within=once)
-            message_ref = {"conversation_id": activity.conversation.id if activity.conversation else None,
-                           "activity_id": activity.reply_to_id}
+            message_ref = {
+                "conversation_id": activity.conversation.id if activity.conversation else None,
+                "activity_id": activity.reply_to_id,
+            }
             return await self.core.handle_action(actor, place, sub.id, sub.value, message_ref, within=once)
 
     @staticmethod
@@ -289,8 +317,9 @@ class TeamsBot:
             return Card(title=sub.title or "Form", text=f"Submitted by {who}.", tone="good")
         return None
 
-    async def _render(self, item: Card | Form, tenant: str, *, reply: Reply | None = None,
-                      sub: cards.Submission | None = None) -> dict[str, Any]:
+    async def _render(
+        self, item: Card | Form, tenant: str, *, reply: Reply | None = None, sub: cards.Submission | None = None
+    ) -> dict[str, Any]:
         person_ids = cards.card_person_ids(item)
         people: dict[int, tuple[str, str]] = {}
         if person_ids:
@@ -307,8 +336,9 @@ class TeamsBot:
         activity = turn_context.activity
         bot_id = activity.recipient.id if activity.recipient else None
         added = [m.id for m in activity.members_added or []]
-        installed = (activity.type == ActivityTypes.installation_update and (activity.action or "").startswith("add")) \
-            or (bot_id is not None and bot_id in added)
+        installed = (
+            activity.type == ActivityTypes.installation_update and (activity.action or "").startswith("add")
+        ) or (bot_id is not None and bot_id in added)
         place = place_of(activity)
         if place.is_dm and activity.from_property is not None:
             # Remember the 1:1 conversation so standup prompts and reminders can reach this person.
@@ -321,12 +351,20 @@ class TeamsBot:
                 await self.core.run(actor, place, remember)
         if installed and activity.type == ActivityTypes.conversation_update:
             where = "here" if place.is_dm else "in this conversation"
-            hint = ("Type `help` to see what I can do." if place.is_dm else
-                    "Mention me with a command, e.g. `@Cadence help` or `@Cadence cadence setup KEY Name` "
-                    "to make this the home of an engagement.")
-            await self._send_card(turn_context, Card(title="Hi, I'm Cadence 👋",
-                                                     text=f"I run the cadence of your engagement {where}: standups, "
-                                                          f"demos, change requests and defects. {hint}"))
+            hint = (
+                "Type `help` to see what I can do."
+                if place.is_dm
+                else "Mention me with a command, e.g. `@Cadence help` or `@Cadence cadence setup KEY Name` "
+                "to make this the home of an engagement."
+            )
+            await self._send_card(
+                turn_context,
+                Card(
+                    title="Hi, I'm Cadence 👋",
+                    text=f"I run the cadence of your engagement {where}: standups, "
+                    f"demos, change requests and defects. {hint}",
+                ),
+            )
 
     async def _remember_sender(self, activity: Activity) -> None:
         sender = activity.from_property
@@ -336,16 +374,22 @@ class TeamsBot:
         seen = (actor.workspace_id, actor.user_id, sender.id, sender.name, activity.service_url)
         if self.known_senders.is_current(*seen):
             return
-        async with self.core.session_factory() as session:
-            async with session.begin():
-                await store.remember_user(session, tenant_id=actor.workspace_id, user_id=actor.user_id,
-                                          bf_id=sender.id, name=sender.name, service_url=activity.service_url,
-                                          now=self.core.clock.now())
+        async with self.core.session_factory() as session, session.begin():
+            await store.remember_user(
+                session,
+                tenant_id=actor.workspace_id,
+                user_id=actor.user_id,
+                bf_id=sender.id,
+                name=sender.name,
+                service_url=activity.service_url,
+                now=self.core.clock.now(),
+            )
         self.known_senders.note(*seen)
 
     # -- sending ----------------------------------------------------------------------------------
-    async def _render_reply(self, turn_context: TurnContext, reply: Reply, *, tenant: str,
-                            skip_update: bool = False) -> None:
+    async def _render_reply(
+        self, turn_context: TurnContext, reply: Reply, *, tenant: str, skip_update: bool = False
+    ) -> None:
         items: list[Card | Form] = list(reply.private)
         if reply.update is not None and not skip_update:
             items.append(reply.update)
@@ -371,15 +415,21 @@ class TeamsBot:
         threaded reply. A form cannot wait in the outbox (it is a card with inputs): the user is told to
         ask again instead."""
         place = place_of(turn_context.activity)
-        later = [item if isinstance(item, Card) else
-                 Card(text="The form could not be shown just now; please run the command again.", tone="warning")
-                 for item in items]
-        async with self.db_turn(), self.core.session_factory() as session:
-            async with session.begin():
-                for card in later:
-                    await self.core.outbox.post_place(session, place, card)
-        log.warning("Teams reply to %s not delivered in the turn (%s); %d message(s) left to the outbox",
-                    place.channel_id, exc, len(later))
+        later = [
+            item
+            if isinstance(item, Card)
+            else Card(text="The form could not be shown just now; please run the command again.", tone="warning")
+            for item in items
+        ]
+        async with self.db_turn(), self.core.session_factory() as session, session.begin():
+            for card in later:
+                await self.core.outbox.post_place(session, place, card)
+        log.warning(
+            "Teams reply to %s not delivered in the turn (%s); %d message(s) left to the outbox",
+            place.channel_id,
+            exc,
+            len(later),
+        )
 
     async def _send_card(self, turn_context: TurnContext, card: Card) -> None:
         await turn_context.send_activity(card_activity(cards.render_card(card)))
@@ -394,8 +444,9 @@ class TeamsBot:
 
     @staticmethod
     async def _invoke_reply(turn_context: TurnContext, body: Any, status: int = 200) -> None:
-        await turn_context.send_activity(Activity(type=ActivityTypes.invoke_response,
-                                                  value=InvokeResponse(status=status, body=body)))
+        await turn_context.send_activity(
+            Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=status, body=body))
+        )
 
 
 def card_activity(content: dict[str, Any], extra: list[dict[str, str]] | None = None) -> Activity:

@@ -12,13 +12,15 @@ and turns the domain's inline tokens into their Teams form:
 Buttons are `Action.Execute` (verb = action id) with an `Action.Submit` fallback carrying the same data, so
 a click arrives either as an `adaptiveCard/action` invoke or as a message activity with `value`.
 """
+
 from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Mapping
+from datetime import UTC, datetime
+from typing import Any
 
 from bot.messages import Button, Card, Form, Input
 from bot.text import TOKEN_RE, parse_token
@@ -65,17 +67,18 @@ class Mentions:
 
 
 def _iso(ts: str) -> str:
-    return datetime.fromtimestamp(int(ts), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(int(ts), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def render_text(text: str, people: Mapping[int, tuple[str, str]] | None = None,
-                mentions: Mentions | None = None) -> str:
+def render_text(
+    text: str, people: Mapping[int, tuple[str, str]] | None = None, mentions: Mentions | None = None
+) -> str:
     """Escape `text` and render its inline tokens for Teams."""
     people = people or {}
     out: list[str] = []
     pos = 0
     for m in TOKEN_RE.finditer(text or ""):
-        out.append(escape(text[pos:m.start()]))
+        out.append(escape(text[pos : m.start()]))
         pos = m.end()
         kind = m.group(1)
         value, extra = parse_token(kind, m.group(2))
@@ -168,8 +171,14 @@ def render_button(button: Button) -> dict[str, Any]:
 def _body(card: Card, people: Mapping[int, tuple[str, str]], mentions: Mentions, top: bool) -> list[dict[str, Any]]:
     body: list[dict[str, Any]] = []
     if card.title:
-        body.append(_text_block(render_text(card.title, people, mentions), size="Medium" if top else "Default",
-                                weight="Bolder", color=_TONE_COLOR.get(card.tone, "Default")))
+        body.append(
+            _text_block(
+                render_text(card.title, people, mentions),
+                size="Medium" if top else "Default",
+                weight="Bolder",
+                color=_TONE_COLOR.get(card.tone, "Default"),
+            )
+        )
     if card.text:
         body.append(_text_block(render_text(card.text, people, mentions)))
     facts: list[dict[str, str]] = []
@@ -190,11 +199,11 @@ def _body(card: Card, people: Mapping[int, tuple[str, str]], mentions: Mentions,
         body.append({"type": "Image", "url": card.image_url, "altText": card.title or "image"})
     for a in card.attachments:
         if a.mime.startswith("image/") and len(a.content_b64) <= INLINE_IMAGE_LIMIT:
-            body.append({"type": "Image", "url": f"data:{a.mime};base64,{a.content_b64}",
-                         "altText": a.title or a.filename})
+            body.append(
+                {"type": "Image", "url": f"data:{a.mime};base64,{a.content_b64}", "altText": a.title or a.filename}
+            )
         elif a.mime.startswith("image/"):
-            body.append(_text_block(f"📎 {escape(a.title or a.filename)} (image below)", isSubtle=True,
-                                    size="Small"))
+            body.append(_text_block(f"📎 {escape(a.title or a.filename)} (image below)", isSubtle=True, size="Small"))
         else:
             body.append(_text_block(_file_note(a.filename, a.content_b64, a.title), isSubtle=True, size="Small"))
     for s in card.sections:
@@ -215,8 +224,10 @@ def _file_note(filename: str, content_b64: str, title: str | None) -> str:
         size = 0
     kb = max(1, round(size / 1024)) if size else 0
     label = escape(title or filename)
-    return (f"📎 {label} ({escape(filename)}, {kb} KB) — Teams cannot receive this file from the bot; "
-            "open it from Slack or the console, or run the export command there.")
+    return (
+        f"📎 {label} ({escape(filename)}, {kb} KB) — Teams cannot receive this file from the bot; "
+        "open it from Slack or the console, or run the export command there."
+    )
 
 
 def render_card(card: Card, people: Mapping[int, tuple[str, str]] | None = None) -> dict[str, Any]:
@@ -249,8 +260,9 @@ def large_images(card: Card) -> list[dict[str, str]]:
     ]
 
 
-def _input(inp: Input, people: Mapping[int, tuple[str, str]], mentions: Mentions,
-           values: Mapping[str, str] | None) -> list[dict[str, Any]]:
+def _input(
+    inp: Input, people: Mapping[int, tuple[str, str]], mentions: Mentions, values: Mapping[str, str] | None
+) -> list[dict[str, Any]]:
     label = render_text(inp.label, people, mentions)
     initial = (values or {}).get(inp.id, inp.initial)
     common: dict[str, Any] = {"id": inp.id, "label": label, "isRequired": bool(inp.required)}
@@ -269,8 +281,12 @@ def _input(inp: Input, people: Mapping[int, tuple[str, str]], mentions: Mentions
             el["value"] = str(initial)
         elements.append(el)
     elif inp.kind == "select":
-        el = {"type": "Input.ChoiceSet", "style": "compact", **common,
-              "choices": [{"title": o.label, "value": o.value} for o in inp.options]}
+        el = {
+            "type": "Input.ChoiceSet",
+            "style": "compact",
+            **common,
+            "choices": [{"title": o.label, "value": o.value} for o in inp.options],
+        }
         if initial:
             el["value"] = str(initial)
         if inp.placeholder:
@@ -301,15 +317,21 @@ def _input(inp: Input, people: Mapping[int, tuple[str, str]], mentions: Mentions
             t["errorMessage"] = f"{inp.label}: the time is required."
         if time_part:
             t["value"] = time_part
-        elements.append({"type": "ColumnSet", "columns": [
-            {"type": "Column", "width": "stretch", "items": [d]},
-            {"type": "Column", "width": "stretch", "items": [{**t, "label": "Time"}]},
-        ]})
+        elements.append(
+            {
+                "type": "ColumnSet",
+                "columns": [
+                    {"type": "Column", "width": "stretch", "items": [d]},
+                    {"type": "Column", "width": "stretch", "items": [{**t, "label": "Time"}]},
+                ],
+            }
+        )
     else:  # unknown kind: a plain text input is the safe fallback
         elements.append({"type": "Input.Text", **common, **({"value": str(initial)} if initial else {})})
     if inp.hint:
-        elements.append(_text_block(render_text(inp.hint, people, mentions), isSubtle=True, size="Small",
-                                    spacing="None"))
+        elements.append(
+            _text_block(render_text(inp.hint, people, mentions), isSubtle=True, size="Small", spacing="None")
+        )
     return elements
 
 
@@ -321,8 +343,12 @@ def _split_datetime(value: str | None) -> tuple[str, str]:
     return date_part[:10], time_part[:5]
 
 
-def render_form(form: Form, people: Mapping[int, tuple[str, str]] | None = None,
-                errors: Mapping[str, str] | None = None, values: Mapping[str, str] | None = None) -> dict[str, Any]:
+def render_form(
+    form: Form,
+    people: Mapping[int, tuple[str, str]] | None = None,
+    errors: Mapping[str, str] | None = None,
+    values: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
     """An Adaptive Card with inputs for a neutral Form; `errors` (input id → message) are shown under
     their inputs and `values` (what was submitted) are kept."""
     people = people or {}
@@ -336,31 +362,43 @@ def render_form(form: Form, people: Mapping[int, tuple[str, str]] | None = None,
     known = {i.id for i in form.inputs}
     general = [msg for key, msg in errors.items() if key not in known]
     if errors:
-        body.append(_text_block("⚠️ " + escape("Please correct the highlighted fields."
-                                                if not general else " ".join(general)),
-                                color="Attention", weight="Bolder"))
+        body.append(
+            _text_block(
+                "⚠️ " + escape("Please correct the highlighted fields." if not general else " ".join(general)),
+                color="Attention",
+                weight="Bolder",
+            )
+        )
     for inp in form.inputs:
         body.extend(_input(inp, people, mentions, values))
         if inp.id in errors:
-            body.append(_text_block("⚠️ " + escape(errors[inp.id]), color="Attention", size="Small",
-                                    spacing="None"))
+            body.append(_text_block("⚠️ " + escape(errors[inp.id]), color="Attention", size="Small", spacing="None"))
     # The form itself travels with the submission so it can be shown again with per-field errors.
-    data = {DATA_KEY: {"t": "form", "id": form.form_id, "state": form.state, "title": form.title[:150],
-                       "form": form.to_dict()}}
+    data = {
+        DATA_KEY: {
+            "t": "form",
+            "id": form.form_id,
+            "state": form.state,
+            "title": form.title[:150],
+            "form": form.to_dict(),
+        }
+    }
     content: dict[str, Any] = {
         "type": "AdaptiveCard",
         "$schema": SCHEMA,
         "version": VERSION,
         "body": body,
-        "actions": [{
-            "type": "Action.Execute",
-            "title": form.submit_label,
-            "verb": FORM_VERB,
-            "data": data,
-            "associatedInputs": "auto",
-            "style": "positive",
-            "fallback": {"type": "Action.Submit", "title": form.submit_label, "data": data, "style": "positive"},
-        }],
+        "actions": [
+            {
+                "type": "Action.Execute",
+                "title": form.submit_label,
+                "verb": FORM_VERB,
+                "data": data,
+                "associatedInputs": "auto",
+                "style": "positive",
+                "fallback": {"type": "Action.Submit", "title": form.submit_label, "data": data, "style": "positive"},
+            }
+        ],
         "msteams": {"width": "Full"},
     }
     if mentions.entities:
@@ -405,8 +443,14 @@ def parse_submission(data: Any, verb: str | None = None) -> Submission | None:
                 form.state = state
             except (TypeError, KeyError, ValueError):
                 form = None
-        return Submission(kind="form", id=ident, values=combine_inputs(raw), state=state,
-                          title=str(meta.get("title") or ""), form=form)
+        return Submission(
+            kind="form",
+            id=ident,
+            values=combine_inputs(raw),
+            state=state,
+            title=str(meta.get("title") or ""),
+            form=form,
+        )
     return None
 
 
@@ -420,7 +464,7 @@ def combine_inputs(raw: Mapping[str, Any]) -> dict[str, str]:
         if isinstance(value, float) and value.is_integer():
             text = str(int(value))
         tkey = key + TIME_SUFFIX
-        if tkey in raw and raw[tkey]:
+        if raw.get(tkey):
             text = f"{text} {raw[tkey]}".strip()
         values[key] = text
     return values

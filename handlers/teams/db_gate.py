@@ -11,11 +11,12 @@ Only the database part of a turn is held (the idempotency record, the sender's r
 rendering and the reply to the connector run outside it. The lock is the core's `sqlite_turns`, shared
 with the timers and the outbox (Slack's inbox keeps its own). PostgreSQL needs none of this: no gate there.
 """
+
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 
 class DatabaseGate:

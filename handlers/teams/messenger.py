@@ -1,5 +1,6 @@
 """The Teams messenger: how the outbox delivers to Teams (proactive messages through stored conversation
 references). Maps connector errors to RetryLater / PermanentFailure so the outbox can retry or record."""
+
 from __future__ import annotations
 
 import asyncio
@@ -53,11 +54,13 @@ def classify(exc: BaseException) -> Exception:
             # 401: token trouble on our side or the token service; worth retrying, not dropping.
             return RetryLater(f"Teams connector HTTP {status}", retry_after=retry_after)
         if status == 403:
-            return PermanentFailure("the bot is not allowed in this conversation any more (HTTP 403: removed or "
-                                    "blocked)")
+            return PermanentFailure(
+                "the bot is not allowed in this conversation any more (HTTP 403: removed or blocked)"
+            )
         if status == 404:
-            return PermanentFailure("conversation or message not found (HTTP 404: the bot was removed or the "
-                                    "conversation deleted)")
+            return PermanentFailure(
+                "conversation or message not found (HTTP 404: the bot was removed or the conversation deleted)"
+            )
         return PermanentFailure(f"Teams connector refused the message (HTTP {status})")
     if isinstance(exc, (ClientRequestError, asyncio.TimeoutError, ConnectionError, OSError)):
         return RetryLater(f"Teams connector unreachable: {type(exc).__name__}")
@@ -92,8 +95,10 @@ class TeamsMessenger:
     async def _post(self, out: Outgoing) -> Sent:
         ref = out.address.get("conversation_ref")
         if not ref:
-            raise PermanentFailure("no Teams conversation reference for this channel yet (mention the bot there "
-                                   "once, or run setup there again)")
+            raise PermanentFailure(
+                "no Teams conversation reference for this channel yet (mention the bot there "
+                "once, or run setup there again)"
+            )
         message_id = await self._send_to(ref, await self._activity(out.card, out.address))
         return Sent(message_id=message_id, channel_id=out.address.get("channel_id") or ref["conversation"]["id"])
 
@@ -101,8 +106,9 @@ class TeamsMessenger:
         ref = out.address.get("conversation_ref")
         if not ref and out.address.get("channel_id"):
             async with self.core.session_factory() as session:
-                ref = await store.reference_for_dm_channel(session, out.address.get("workspace_id", ""),
-                                                           out.address["channel_id"])
+                ref = await store.reference_for_dm_channel(
+                    session, out.address.get("workspace_id", ""), out.address["channel_id"]
+                )
         if not ref or not out.message_id:
             raise PermanentFailure("nothing to update: the message's Teams conversation is unknown")
         activity = await self._activity(out.card, out.address)
@@ -113,8 +119,9 @@ class TeamsMessenger:
             activity.id = out.message_id
             TurnContext.apply_conversation_reference(activity, turn_context.activity.relates_to)
             activity.reply_to_id = None
-            await connector_client(turn_context).conversations.update_activity(conversation_id, out.message_id,
-                                                                               activity)
+            await connector_client(turn_context).conversations.update_activity(
+                conversation_id, out.message_id, activity
+            )
 
         await self.adapter.continue_conversation(ConversationReference().deserialize(ref), logic, self.app_id)
         return Sent(message_id=out.message_id, channel_id=out.address.get("channel_id") or conversation_id)
@@ -154,8 +161,9 @@ class TeamsMessenger:
             tune_connector(turn_context, retries=0, timeout=OUTBOUND_TIMEOUT_SECONDS)
             TurnContext.apply_conversation_reference(activity, turn_context.activity.relates_to)
             activity.reply_to_id = None
-            response = await connector_client(turn_context).conversations.send_to_conversation(conversation_id,
-                                                                                               activity)
+            response = await connector_client(turn_context).conversations.send_to_conversation(
+                conversation_id, activity
+            )
             result["id"] = getattr(response, "id", None)
 
         await self.adapter.continue_conversation(ConversationReference().deserialize(ref), logic, self.app_id)
@@ -188,8 +196,9 @@ class TeamsMessenger:
             ref = ConversationReference(
                 channel_id=turn_context.activity.channel_id or "msteams",
                 service_url=service_url,
-                conversation=ConversationAccount(id=conversation.id, conversation_type="personal",
-                                                 tenant_id=tenant or None),
+                conversation=ConversationAccount(
+                    id=conversation.id, conversation_type="personal", tenant_id=tenant or None
+                ),
                 bot=ChannelAccount(id=bot["id"], name=bot.get("name")),
                 user=ChannelAccount(id=member_id, aad_object_id=user_id if user_id != member_id else None),
             )
@@ -197,13 +206,15 @@ class TeamsMessenger:
             result["conversation_id"] = conversation.id
             TurnContext.apply_conversation_reference(activity, ref)
             activity.reply_to_id = None
-            response = await connector_client(turn_context).conversations.send_to_conversation(conversation.id,
-                                                                                               activity)
+            response = await connector_client(turn_context).conversations.send_to_conversation(
+                conversation.id, activity
+            )
             result["id"] = getattr(response, "id", None)
 
         try:
-            await self.adapter.create_conversation(self.app_id, logic, params, channel_id=sample.get("channelId")
-                                                   or "msteams", service_url=service_url)
+            await self.adapter.create_conversation(
+                self.app_id, logic, params, channel_id=sample.get("channelId") or "msteams", service_url=service_url
+            )
         except HttpOperationError as exc:
             if "ref" in result:
                 raise  # created, then the send failed: classified by send()
@@ -214,8 +225,6 @@ class TeamsMessenger:
             raise mapped from exc
         finally:
             if "ref" in result:  # the 1:1 exists now: keep it, even if the send itself must be retried
-                async with self.core.session_factory() as session:
-                    async with session.begin():
-                        await store.save_dm_reference(session, tenant, user_id, result["ref"],
-                                                      result["conversation_id"])
+                async with self.core.session_factory() as session, session.begin():
+                    await store.save_dm_reference(session, tenant, user_id, result["ref"], result["conversation_id"])
         return Sent(message_id=result.get("id"), channel_id=result.get("conversation_id"))

@@ -9,7 +9,9 @@ Turning the class attribute into a frozenset makes that membership test O(1). Th
 of codes, so retries behave exactly as before. msrest is in maintenance; if a release changes this class,
 `apply()` leaves it alone.
 """
+
 from __future__ import annotations
+
 
 def apply() -> None:
     """Idempotent; called when the Teams adapter is built."""

@@ -10,6 +10,7 @@ pooled keep-alive session.
 Only replies inside a turn go this way (`CadenceCloudAdapter.send_activities`). Proactive sends for the
 outbox keep botbuilder's client with msrest retries off, because the outbox owns retries there.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -92,8 +93,11 @@ class ReplySender:
         # Model.serialize, not Serializer.body: body() first re-deserializes and validates the whole model
         # (twice the work, same JSON for a model we built).
         body = activity.serialize()
-        headers = {"Accept": "application/json", "Content-Type": "application/json; charset=utf-8",
-                   "x-ms-conversation-id": conversation_id}
+        headers = {
+            "Accept": "application/json",
+            "Content-Type": "application/json; charset=utf-8",
+            "x-ms-conversation-id": conversation_id,
+        }
         if user_agent:
             headers["User-Agent"] = user_agent
         attempt = 0
@@ -121,7 +125,7 @@ class ReplySender:
                             delay = min(float(retry_after), self.timeout.total or 15)
                         except ValueError:
                             pass
-            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, aiohttp.ClientError) as exc:
                 if attempt >= self.retries:
                     raise ReplyFailed(None, f"unreachable ({type(exc).__name__}: {exc})") from exc
             attempt += 1

@@ -1,5 +1,6 @@
 """`POST /api/messages`, handled by hand rather than with `CloudAdapter.process()`: botbuilder 4.17.1
 serialises an invoke response body twice there, which turns every Action.Execute answer into HTTP 500."""
+
 from __future__ import annotations
 
 import json

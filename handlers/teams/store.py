@@ -1,6 +1,7 @@
 """The little the Teams front end keeps in the database itself: Bot Framework ids and service URLs of Teams
 users (teams_users), and the 1:1 conversation reference it creates for someone who never wrote to the bot.
 Everything else (people, identities, bindings) belongs to the core."""
+
 from __future__ import annotations
 
 import time
@@ -48,14 +49,29 @@ class KnownSenders:
         self._seen.pop((tenant_id, user_id), None)
 
 
-async def remember_user(session: AsyncSession, *, tenant_id: str, user_id: str, bf_id: str, name: str | None,
-                        service_url: str | None, now: datetime) -> None:
+async def remember_user(
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    user_id: str,
+    bf_id: str,
+    name: str | None,
+    service_url: str | None,
+    now: datetime,
+) -> None:
     """Upsert what we know of a Teams user (called for every inbound activity with a sender)."""
-    row = await session.scalar(select(TeamsUser).where(TeamsUser.tenant_id == tenant_id,
-                                                      TeamsUser.user_id == user_id))
+    row = await session.scalar(select(TeamsUser).where(TeamsUser.tenant_id == tenant_id, TeamsUser.user_id == user_id))
     if row is None:
-        session.add(TeamsUser(tenant_id=tenant_id, user_id=user_id, bf_id=bf_id, name=(name or "")[:200] or None,
-                              service_url=(service_url or "")[:500] or None, updated_at=now))
+        session.add(
+            TeamsUser(
+                tenant_id=tenant_id,
+                user_id=user_id,
+                bf_id=bf_id,
+                name=(name or "")[:200] or None,
+                service_url=(service_url or "")[:500] or None,
+                updated_at=now,
+            )
+        )
         return
     changed = (row.bf_id, row.name, row.service_url) != (bf_id, name, service_url)
     if changed:
@@ -70,24 +86,29 @@ async def user_by_bf_id(session: AsyncSession, tenant_id: str, bf_id: str) -> Te
 
 
 async def user(session: AsyncSession, tenant_id: str, user_id: str) -> TeamsUser | None:
-    return await session.scalar(select(TeamsUser).where(TeamsUser.tenant_id == tenant_id,
-                                                       TeamsUser.user_id == user_id))
+    return await session.scalar(select(TeamsUser).where(TeamsUser.tenant_id == tenant_id, TeamsUser.user_id == user_id))
 
 
 async def handle_of(session: AsyncSession, tenant_id: str, user_id: str) -> str | None:
-    ident = await session.scalar(select(Identity).where(Identity.platform == PLATFORM,
-                                                        Identity.workspace_id == tenant_id,
-                                                        Identity.user_id == user_id))
+    ident = await session.scalar(
+        select(Identity).where(
+            Identity.platform == PLATFORM, Identity.workspace_id == tenant_id, Identity.user_id == user_id
+        )
+    )
     return ident.handle if ident is not None else None
 
 
-async def people_for(session: AsyncSession, person_ids: set[int], tenant_id: str | None = None
-                     ) -> dict[int, tuple[str, str]]:
+async def people_for(
+    session: AsyncSession, person_ids: set[int], tenant_id: str | None = None
+) -> dict[int, tuple[str, str]]:
     """person id → (Teams user id, display name) for people with a Teams identity (for @mentions)."""
     if not person_ids:
         return {}
-    q = (select(Identity, Person).join(Person, Person.id == Identity.person_id)
-         .where(Identity.platform == PLATFORM, Identity.person_id.in_(person_ids)))
+    q = (
+        select(Identity, Person)
+        .join(Person, Person.id == Identity.person_id)
+        .where(Identity.platform == PLATFORM, Identity.person_id.in_(person_ids))
+    )
     out: dict[int, tuple[str, str]] = {}
     for ident, person in (await session.execute(q)).all():
         if person.id in out and tenant_id is not None and ident.workspace_id != tenant_id:
@@ -102,13 +123,17 @@ async def service_url_for(session: AsyncSession, tenant_id: str, user_id: str | 
         row = await user(session, tenant_id, user_id)
         if row is not None and row.service_url:
             return row.service_url
-    row = await session.scalar(select(TeamsUser).where(TeamsUser.tenant_id == tenant_id,
-                                                      TeamsUser.service_url.is_not(None))
-                               .order_by(TeamsUser.updated_at.desc()).limit(1))
+    row = await session.scalar(
+        select(TeamsUser)
+        .where(TeamsUser.tenant_id == tenant_id, TeamsUser.service_url.is_not(None))
+        .order_by(TeamsUser.updated_at.desc())
+        .limit(1)
+    )
     if row is not None:
         return row.service_url
-    for binding in await session.scalars(select(ChannelBinding).where(ChannelBinding.platform == PLATFORM,
-                                                                      ChannelBinding.workspace_id == tenant_id)):
+    for binding in await session.scalars(
+        select(ChannelBinding).where(ChannelBinding.platform == PLATFORM, ChannelBinding.workspace_id == tenant_id)
+    ):
         ref = binding.conversation_ref or {}
         if ref.get("serviceUrl"):
             return ref["serviceUrl"]
@@ -117,37 +142,50 @@ async def service_url_for(session: AsyncSession, tenant_id: str, user_id: str | 
 
 async def any_reference(session: AsyncSession, tenant_id: str) -> dict[str, Any] | None:
     """Some stored conversation reference in the tenant (for the bot account and channel id)."""
-    for binding in await session.scalars(select(ChannelBinding).where(ChannelBinding.platform == PLATFORM,
-                                                                      ChannelBinding.workspace_id == tenant_id)):
+    for binding in await session.scalars(
+        select(ChannelBinding).where(ChannelBinding.platform == PLATFORM, ChannelBinding.workspace_id == tenant_id)
+    ):
         if binding.conversation_ref:
             return binding.conversation_ref
-    ident = await session.scalar(select(Identity).where(Identity.platform == PLATFORM,
-                                                        Identity.workspace_id == tenant_id,
-                                                        Identity.conversation_ref.is_not(None)).limit(1))
+    ident = await session.scalar(
+        select(Identity)
+        .where(
+            Identity.platform == PLATFORM, Identity.workspace_id == tenant_id, Identity.conversation_ref.is_not(None)
+        )
+        .limit(1)
+    )
     return ident.conversation_ref if ident is not None else None
 
 
-async def save_dm_reference(session: AsyncSession, tenant_id: str, user_id: str, ref: dict[str, Any],
-                            conversation_id: str) -> None:
-    ident = await session.scalar(select(Identity).where(Identity.platform == PLATFORM,
-                                                        Identity.workspace_id == tenant_id,
-                                                        Identity.user_id == user_id))
+async def save_dm_reference(
+    session: AsyncSession, tenant_id: str, user_id: str, ref: dict[str, Any], conversation_id: str
+) -> None:
+    ident = await session.scalar(
+        select(Identity).where(
+            Identity.platform == PLATFORM, Identity.workspace_id == tenant_id, Identity.user_id == user_id
+        )
+    )
     if ident is not None:
         ident.conversation_ref = ref
         ident.dm_channel_id = conversation_id
         ident.unreachable_reason = None
 
 
-async def reference_for_dm_channel(session: AsyncSession, tenant_id: str, conversation_id: str
-                                   ) -> dict[str, Any] | None:
-    ident = await session.scalar(select(Identity).where(Identity.platform == PLATFORM,
-                                                        Identity.workspace_id == tenant_id,
-                                                        Identity.dm_channel_id == conversation_id))
+async def reference_for_dm_channel(
+    session: AsyncSession, tenant_id: str, conversation_id: str
+) -> dict[str, Any] | None:
+    ident = await session.scalar(
+        select(Identity).where(
+            Identity.platform == PLATFORM, Identity.workspace_id == tenant_id, Identity.dm_channel_id == conversation_id
+        )
+    )
     return ident.conversation_ref if ident is not None else None
 
 
 async def dm_reference(session: AsyncSession, tenant_id: str, user_id: str) -> dict[str, Any] | None:
-    ident = await session.scalar(select(Identity).where(Identity.platform == PLATFORM,
-                                                        Identity.workspace_id == tenant_id,
-                                                        Identity.user_id == user_id))
+    ident = await session.scalar(
+        select(Identity).where(
+            Identity.platform == PLATFORM, Identity.workspace_id == tenant_id, Identity.user_id == user_id
+        )
+    )
     return ident.conversation_ref if ident is not None else None

@@ -1,4 +1,5 @@
 """Helpers for migrations: database-enforced append-only tables."""
+
 from __future__ import annotations
 
 from alembic import op

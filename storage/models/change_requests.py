@@ -2,6 +2,7 @@
 
 Transitions and decisions are also appended to the core `audit_log` (append-only at the database
 level); these tables hold the current state and make a duplicate decision impossible."""
+
 from __future__ import annotations
 
 from datetime import date, datetime

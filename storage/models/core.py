@@ -1,6 +1,7 @@
 """Core tables: engagements, people and their platform identities, memberships, channel bindings,
 timers, the outgoing-message outbox, message references, the append-only audit log and
 processed-event keys (idempotency)."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -46,8 +47,8 @@ class Engagement(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
 
-    memberships: Mapped[list["Membership"]] = relationship(back_populates="engagement")
-    bindings: Mapped[list["ChannelBinding"]] = relationship(back_populates="engagement")
+    memberships: Mapped[list[Membership]] = relationship(back_populates="engagement")
+    bindings: Mapped[list[ChannelBinding]] = relationship(back_populates="engagement")
 
 
 class Person(Base):
@@ -70,8 +71,8 @@ class Person(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     # Loaded with the person (async sessions cannot lazy-load): rules like away_reason() need them.
-    identities: Mapped[list["Identity"]] = relationship(back_populates="person", lazy="selectin")
-    absences: Mapped[list["Absence"]] = relationship(
+    identities: Mapped[list[Identity]] = relationship(back_populates="person", lazy="selectin")
+    absences: Mapped[list[Absence]] = relationship(
         back_populates="person", order_by="Absence.start", lazy="selectin", cascade="all, delete-orphan"
     )
 
@@ -190,8 +191,13 @@ class OutboxMessage(Base):
         # The delivery claim looks only at unsent rows: partial indexes keep it independent of the
         # history of sent messages (migration 0009_perf; bench/timer_lateness.py, docs/benchmarks.md).
         Index("ix_outbox_unsent", "id", postgresql_where=text(UNSENT), sqlite_where=text(UNSENT)),
-        Index("ix_outbox_unsent_conversation", "conversation_key", "id", postgresql_where=text(UNSENT),
-              sqlite_where=text(UNSENT)),
+        Index(
+            "ix_outbox_unsent_conversation",
+            "conversation_key",
+            "id",
+            postgresql_where=text(UNSENT),
+            sqlite_where=text(UNSENT),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,4 +1,5 @@
 """Tables of the defects feature: defects and the pauses of their resolution clocks."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -59,7 +60,7 @@ class Defect(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
-    pauses: Mapped[list["DefectPause"]] = relationship(
+    pauses: Mapped[list[DefectPause]] = relationship(
         back_populates="defect", order_by="DefectPause.started_at", lazy="selectin"
     )
 

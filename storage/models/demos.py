@@ -1,5 +1,6 @@
 """Tables of the demos feature: demos (one-off or a weekly series), their materialised occurrences,
 agenda items from the vendor side, and outcomes recorded by the client side (the acceptance record)."""
+
 from __future__ import annotations
 
 from datetime import datetime

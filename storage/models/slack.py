@@ -1,6 +1,7 @@
 """Tables of the Slack front end: slack_sdk's OAuth installation and state stores
 (`slack_installations`, `slack_bots`, `slack_oauth_states`). The columns are slack_sdk's own, built by
 its table builders so the store's SQL and our migration (0006_slack) always agree."""
+
 from __future__ import annotations
 
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore

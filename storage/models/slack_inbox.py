@@ -3,6 +3,7 @@
 A row exists from the commit that made the request durable (just before Slack got its ack) until the
 transaction that ran the work deletes it; rows left by a crash are run at the next start-up
 (handlers/slack/intake.py)."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,5 +1,6 @@
 """Tables of the standups feature: one entry per (engagement, person, local date) and one digest
 per (engagement, date)."""
+
 from __future__ import annotations
 
 from datetime import date, datetime

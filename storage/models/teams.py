@@ -6,6 +6,7 @@
 - `link_codes`: one-time codes that join a person's identities on two platforms (`/cadence link`). Only a
   hash of the code is stored.
 """
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,10 +1,17 @@
 """Fixtures of the end-to-end tests: the Slack Web API stand-in and the harness around the real app."""
+
 from __future__ import annotations
 
 import pytest
 
 from tests.e2e.probe_feature import Probe
 from tests.e2e.slack_harness import SlackHarness
+
+# The Teams fixtures, re-exported so that every test here can use them without importing them.
+from tests.e2e.teams_fixtures import probe_registry as probe_registry
+from tests.e2e.teams_fixtures import teams as teams
+from tests.e2e.teams_fixtures import teams_auth as teams_auth
+from tests.e2e.teams_fixtures import teams_probe as teams_probe
 from tests.standins.slack_api import SlackApiStandIn
 
 
@@ -16,7 +23,7 @@ async def slack_api():
 
 
 @pytest.fixture
-def probe(core) -> Probe:  # noqa: ANN001
+def probe(core) -> Probe:
     """The test-only probe feature, registered on this test's core."""
     p = Probe()
     p.register(core.registry)
@@ -24,7 +31,7 @@ def probe(core) -> Probe:  # noqa: ANN001
 
 
 @pytest.fixture
-async def slack(core, slack_api, probe):  # noqa: ANN001
+async def slack(core, slack_api, probe):
     """The real web app (app.build_web_app) with Slack on, driven over HTTP; Web API → stand-in."""
     harness = await SlackHarness(core, slack_api).start()
     yield harness

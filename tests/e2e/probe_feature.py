@@ -2,6 +2,7 @@
 approval card with the rules the real features follow (only an approver may click; a second click
 is told it was already decided). It lets the Slack tests exercise every path of the front end
 without depending on the state of the real features."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -28,13 +29,18 @@ class Probe:
         registry.add_action(APPROVE, self.approve)
         registry.add_action(REJECT, self.approve)
 
-        async def home(session, core, person_):  # noqa: ANN001, ANN202
-            return [Card(title="Pending approvals", text=f"PROBE-1 waits for you, due {when(core.clock.now())}",
-                         buttons=[Button("Approve", APPROVE, "1", "primary")])]
+        async def home(session, core, person_):
+            return [
+                Card(
+                    title="Pending approvals",
+                    text=f"PROBE-1 waits for you, due {when(core.clock.now())}",
+                    buttons=[Button("Approve", APPROVE, "1", "primary")],
+                )
+            ]
 
         registry.add_home_section(home)
 
-        async def dm(ctx, text):  # noqa: ANN001, ANN202 - plain DM text (like a standup answer)
+        async def dm(ctx, text):
             if not text.startswith("zz"):
                 return None
             self.dm_texts.append(text)
@@ -43,15 +49,28 @@ class Probe:
         registry.add_dm_listener(dm)
 
     async def open_form(self, ctx: Ctx) -> Reply:
-        return Reply(form=Form(FORM, "Probe request", [
-            Input("title", "Title", max_length=80, placeholder="Short title"),
-            Input("details", "Details", kind="multiline", required=False),
-            Input("priority", "Priority", kind="select", options=[Option("High", "high"), Option("Low", "low")],
-                  initial="low"),
-            Input("wanted", "Wanted by", kind="date", required=False),
-            Input("hours", "Effort (hours)", kind="number", required=False),
-            Input("at", "Meeting", kind="datetime", required=False),
-        ], submit_label="File it", state={"origin": "probe", "n": 7}))
+        return Reply(
+            form=Form(
+                FORM,
+                "Probe request",
+                [
+                    Input("title", "Title", max_length=80, placeholder="Short title"),
+                    Input("details", "Details", kind="multiline", required=False),
+                    Input(
+                        "priority",
+                        "Priority",
+                        kind="select",
+                        options=[Option("High", "high"), Option("Low", "low")],
+                        initial="low",
+                    ),
+                    Input("wanted", "Wanted by", kind="date", required=False),
+                    Input("hours", "Effort (hours)", kind="number", required=False),
+                    Input("at", "Meeting", kind="datetime", required=False),
+                ],
+                submit_label="File it",
+                state={"origin": "probe", "n": 7},
+            )
+        )
 
     async def submitted(self, ctx: Ctx, values: dict[str, str], state: dict) -> Reply:
         errors = {}
@@ -64,10 +83,15 @@ class Probe:
         n = len(self.items) + 1
         self.items[n] = {"decided_by": None, "by_person": ctx.person.id}
         self.submissions.append({"values": values, "state": state, "place": ctx.place})
-        card = Card(title=f"PROBE-{n}: {values['title']}", text=values.get("details", ""),
-                    fields=[Field("Priority", values["priority"]),
-                            Field("Requested by", person(ctx.person.id, ctx.person.display_name))],
-                    buttons=[Button("Approve", APPROVE, str(n), "primary"), Button("Reject", REJECT, str(n), "danger")])
+        card = Card(
+            title=f"PROBE-{n}: {values['title']}",
+            text=values.get("details", ""),
+            fields=[
+                Field("Priority", values["priority"]),
+                Field("Requested by", person(ctx.person.id, ctx.person.display_name)),
+            ],
+            buttons=[Button("Approve", APPROVE, str(n), "primary"), Button("Reject", REJECT, str(n), "danger")],
+        )
         return Reply(private=[Card(text=f"Filed PROBE-{n}.")], public=[card])
 
     async def approve(self, ctx: Ctx, value: str) -> Reply:
@@ -79,6 +103,10 @@ class Probe:
         if item["decided_by"]:
             return Reply.say(f"PROBE-{value} was already approved by {item['decided_by']}.")
         item["decided_by"] = ctx.person.display_name
-        return Reply(update=Card(title=f"PROBE-{value}: approved",
-                                 text=f"Approved by {person(ctx.person.id, ctx.person.display_name)} at {when(ctx.now)}"),
-                     private=[Card(text=f"You approved PROBE-{value}.")])
+        return Reply(
+            update=Card(
+                title=f"PROBE-{value}: approved",
+                text=f"Approved by {person(ctx.person.id, ctx.person.display_name)} at {when(ctx.now)}",
+            ),
+            private=[Card(text=f"You approved PROBE-{value}.")],
+        )

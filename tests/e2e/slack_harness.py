@@ -8,6 +8,7 @@ local stand-in (tests/standins/slack_api.py). Reads like a transcript:
     assert "Only" in slack.last_private("victor")
 
 See tests/e2e/README.md for the whole API."""
+
 from __future__ import annotations
 
 import asyncio
@@ -41,8 +42,9 @@ class HttpResult:
 
 
 class SlackHarness:
-    def __init__(self, core: Any, api: SlackApiStandIn, *, team: str = WORKSPACE_ID,
-                 signing_secret: str = SIGNING_SECRET) -> None:
+    def __init__(
+        self, core: Any, api: SlackApiStandIn, *, team: str = WORKSPACE_ID, signing_secret: str = SIGNING_SECRET
+    ) -> None:
         self.core = core
         self.api = api
         self.team = team
@@ -57,12 +59,16 @@ class SlackHarness:
 
     # -- lifecycle -------------------------------------------------------------------------------
     def settings(self, **overrides: Any) -> Settings:
-        values = dict(slack_bot_token=BOT_TOKEN, slack_signing_secret=self.signing_secret,
-                      slack_api_url=self.api.base_url, database_url="sqlite:///unused.db")
+        values = {
+            "slack_bot_token": BOT_TOKEN,
+            "slack_signing_secret": self.signing_secret,
+            "slack_api_url": self.api.base_url,
+            "database_url": "sqlite:///unused.db",
+        }
         values.update(overrides)
         return Settings(**values)
 
-    async def start(self, **settings: Any) -> "SlackHarness":
+    async def start(self, **settings: Any) -> SlackHarness:
         from app import FRONTENDS, build_web_app
         from handlers.slack import SlackFrontEnd
 
@@ -107,14 +113,27 @@ class SlackHarness:
     # -- raw HTTP --------------------------------------------------------------------------------
     def signed_headers(self, body: str, *, timestamp: int | None = None, content_type: str) -> dict[str, str]:
         ts = str(timestamp if timestamp is not None else int(time.time()))
-        return {"X-Slack-Request-Timestamp": ts,
-                "X-Slack-Signature": self.verifier.generate_signature(timestamp=ts, body=body),
-                "Content-Type": content_type}
+        return {
+            "X-Slack-Request-Timestamp": ts,
+            "X-Slack-Signature": self.verifier.generate_signature(timestamp=ts, body=body),
+            "Content-Type": content_type,
+        }
 
-    async def post(self, body: str, *, content_type: str, headers: dict[str, str] | None = None,
-                   sign: bool = True, timestamp: int | None = None, settle: bool = True) -> HttpResult:
-        hdrs = self.signed_headers(body, timestamp=timestamp, content_type=content_type) if sign \
+    async def post(
+        self,
+        body: str,
+        *,
+        content_type: str,
+        headers: dict[str, str] | None = None,
+        sign: bool = True,
+        timestamp: int | None = None,
+        settle: bool = True,
+    ) -> HttpResult:
+        hdrs = (
+            self.signed_headers(body, timestamp=timestamp, content_type=content_type)
+            if sign
             else {"Content-Type": content_type}
+        )
         hdrs.update(headers or {})
         assert self._session is not None, "harness not started"
         started = time.monotonic()
@@ -138,17 +157,28 @@ class SlackHarness:
             quiet = quiet + 1 if not (fired or sent or self.frontend.busy) else 0
 
     # -- what Slack sends ------------------------------------------------------------------------
-    async def command(self, who: str, line: str, *, channel: str = HOME, channel_name: str = "acme-project",
-                      **kw: Any) -> HttpResult:
+    async def command(
+        self, who: str, line: str, *, channel: str = HOME, channel_name: str = "acme-project", **kw: Any
+    ) -> HttpResult:
         """`/cr new Title` typed by `who` in `channel`."""
         command, _, text = line.partition(" ")
         n = next(self._ids)
         user = self._user(who)
-        form = {"token": "legacy", "team_id": self.team, "team_domain": "cadence-test", "channel_id": channel,
-                "channel_name": "directmessage" if channel.startswith("D") else channel_name,
-                "user_id": user["id"], "user_name": user["username"], "command": command, "text": text,
-                "api_app_id": "A0CADENCE", "is_enterprise_install": "false",
-                "response_url": self.api.response_url(f"{user['id']}.cmd{n}"), "trigger_id": f"trig.cmd.{n}"}
+        form = {
+            "token": "legacy",
+            "team_id": self.team,
+            "team_domain": "cadence-test",
+            "channel_id": channel,
+            "channel_name": "directmessage" if channel.startswith("D") else channel_name,
+            "user_id": user["id"],
+            "user_name": user["username"],
+            "command": command,
+            "text": text,
+            "api_app_id": "A0CADENCE",
+            "is_enterprise_install": "false",
+            "response_url": self.api.response_url(f"{user['id']}.cmd{n}"),
+            "trigger_id": f"trig.cmd.{n}",
+        }
         return await self.post(urlencode(form), content_type="application/x-www-form-urlencoded", **kw)
 
     async def interactive(self, payload: dict[str, Any], **kw: Any) -> HttpResult:
@@ -164,26 +194,55 @@ class SlackHarness:
                         return block, el
         raise AssertionError(f"no button {label!r} in {json.dumps(message.get('blocks'))[:2000]}")
 
-    async def click(self, who: str, message: dict[str, Any], label: str, *, channel: str = HOME,
-                    ephemeral: bool = False, home: bool = False, **kw: Any) -> HttpResult:
+    async def click(
+        self,
+        who: str,
+        message: dict[str, Any],
+        label: str,
+        *,
+        channel: str = HOME,
+        ephemeral: bool = False,
+        home: bool = False,
+        **kw: Any,
+    ) -> HttpResult:
         """`who` clicks the button `label` of `message` (a stand-in message dict, or a published view)."""
         block, el = self.button(message, label)
         n = next(self._ids)
         payload: dict[str, Any] = {
-            "type": "block_actions", "user": self._user(who), "api_app_id": "A0CADENCE", "token": "legacy",
-            "team": {"id": self.team, "domain": "cadence-test"}, "trigger_id": f"trig.click.{n}",
-            "actions": [{"type": "button", "action_id": el["action_id"], "block_id": block.get("block_id", ""),
-                         "text": el["text"], "value": el.get("value", ""), "action_ts": f"{time.time():.6f}"}],
+            "type": "block_actions",
+            "user": self._user(who),
+            "api_app_id": "A0CADENCE",
+            "token": "legacy",
+            "team": {"id": self.team, "domain": "cadence-test"},
+            "trigger_id": f"trig.click.{n}",
+            "actions": [
+                {
+                    "type": "button",
+                    "action_id": el["action_id"],
+                    "block_id": block.get("block_id", ""),
+                    "text": el["text"],
+                    "value": el.get("value", ""),
+                    "action_ts": f"{time.time():.6f}",
+                }
+            ],
         }
         if home:
             payload["container"] = {"type": "view", "view_id": message.get("id", "VHOME")}
             payload["view"] = {"id": message.get("id", "VHOME"), "type": "home", "blocks": message.get("blocks")}
         else:
-            payload["container"] = {"type": "message", "message_ts": message.get("ts", ""), "channel_id": channel,
-                                    "is_ephemeral": ephemeral}
+            payload["container"] = {
+                "type": "message",
+                "message_ts": message.get("ts", ""),
+                "channel_id": channel,
+                "is_ephemeral": ephemeral,
+            }
             payload["channel"] = {"id": channel, "name": "acme-project"}
-            payload["message"] = {"type": "message", "ts": message.get("ts", ""), "blocks": message.get("blocks"),
-                                  "text": message.get("text", "")}
+            payload["message"] = {
+                "type": "message",
+                "ts": message.get("ts", ""),
+                "blocks": message.get("blocks"),
+                "text": message.get("text", ""),
+            }
             payload["response_url"] = self.api.response_url(f"{self.uid(who)}.click{n}")
         return await self.interactive(payload, **kw)
 
@@ -202,8 +261,9 @@ class SlackHarness:
             v: dict[str, Any] = {"type": el["type"]}
             if el["type"] == "static_select":
                 opt = next((o for o in el["options"] if o["value"] == raw), None)
-                assert raw is None or opt is not None, \
+                assert raw is None or opt is not None, (
                     f"{raw!r} is not an option of {block['block_id']}: {[o['value'] for o in el['options']]}"
+                )
                 v["selected_option"] = opt
             elif el["type"] == "datepicker":
                 v["selected_date"] = raw
@@ -214,30 +274,49 @@ class SlackHarness:
             state[block["block_id"]] = {el["action_id"]: v}
         stored = self.api.views.get(view.get("id", ""), view)
         payload = {
-            "type": "view_submission", "team": {"id": self.team, "domain": "cadence-test"}, "user": self._user(who),
-            "api_app_id": "A0CADENCE", "token": "legacy", "trigger_id": f"trig.view.{next(self._ids)}",
+            "type": "view_submission",
+            "team": {"id": self.team, "domain": "cadence-test"},
+            "user": self._user(who),
+            "api_app_id": "A0CADENCE",
+            "token": "legacy",
+            "trigger_id": f"trig.view.{next(self._ids)}",
             "view": {**stored, "state": {"values": state}},
         }
         return await self.interactive(payload, **kw)
 
-    async def event(self, event: dict[str, Any], *, event_id: str | None = None, retry: int | None = None,
-                    **kw: Any) -> HttpResult:
+    async def event(
+        self, event: dict[str, Any], *, event_id: str | None = None, retry: int | None = None, **kw: Any
+    ) -> HttpResult:
         """An Events API callback; `retry=n` adds X-Slack-Retry-Num as Slack does on redelivery."""
-        body = {"token": "legacy", "team_id": self.team, "api_app_id": "A0CADENCE", "type": "event_callback",
-                "event_id": event_id or f"Ev{next(self._ids):08d}", "event_time": int(time.time()),
-                "event": {"event_ts": f"{time.time():.6f}", **event}}
+        body = {
+            "token": "legacy",
+            "team_id": self.team,
+            "api_app_id": "A0CADENCE",
+            "type": "event_callback",
+            "event_id": event_id or f"Ev{next(self._ids):08d}",
+            "event_time": int(time.time()),
+            "event": {"event_ts": f"{time.time():.6f}", **event},
+        }
         headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"} if retry else {}
         return await self.post(json.dumps(body), content_type="application/json", headers=headers, **kw)
 
     async def dm(self, who: str, text: str, **kw: Any) -> HttpResult:
         uid = self._user(who)["id"]
-        return await self.event({"type": "message", "channel_type": "im", "channel": "D" + uid[1:], "user": uid,
-                                 "text": text, "ts": f"{time.time():.6f}"}, **kw)
+        return await self.event(
+            {
+                "type": "message",
+                "channel_type": "im",
+                "channel": "D" + uid[1:],
+                "user": uid,
+                "text": text,
+                "ts": f"{time.time():.6f}",
+            },
+            **kw,
+        )
 
     async def open_home(self, who: str, **kw: Any) -> HttpResult:
         uid = self._user(who)["id"]
-        return await self.event({"type": "app_home_opened", "user": uid, "channel": "D" + uid[1:], "tab": "home"},
-                                **kw)
+        return await self.event({"type": "app_home_opened", "user": uid, "channel": "D" + uid[1:], "tab": "home"}, **kw)
 
     # -- what the bot sent -----------------------------------------------------------------------
     def posts(self, channel: str = HOME) -> list[dict[str, Any]]:
@@ -251,11 +330,11 @@ class SlackHarness:
         for c in self.api.calls:
             if not c.response.get("ok", c.status == 200):
                 continue
-            if c.method == "respond" and c.body.get("response_type") == "ephemeral" and self._for(c, uid):
-                out.append(c)
-            elif c.method == "chat.postEphemeral" and c.body.get("user") == uid:
-                out.append(c)
-            elif c.method == "chat.postMessage" and c.body.get("channel") in (uid, "D" + uid[1:]):
+            if (
+                (c.method == "respond" and c.body.get("response_type") == "ephemeral" and self._for(c, uid))
+                or (c.method == "chat.postEphemeral" and c.body.get("user") == uid)
+                or (c.method == "chat.postMessage" and c.body.get("channel") in (uid, "D" + uid[1:]))
+            ):
                 out.append(c)
         return out
 

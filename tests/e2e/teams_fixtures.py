@@ -1,7 +1,5 @@
-"""Fixtures of the Teams end-to-end tests. Import them explicitly in a test module:
+"""Fixtures of the Teams end-to-end tests; `tests/e2e/conftest.py` makes them available to every test there."""
 
-    from tests.e2e.teams_fixtures import probe_registry, teams, teams_auth  # noqa: F401
-"""
 from __future__ import annotations
 
 import pytest
@@ -17,7 +15,7 @@ def teams_probe() -> Probe:
 
 
 @pytest.fixture
-def probe_registry(teams_probe: Probe):  # noqa: ANN201
+def probe_registry(teams_probe: Probe):
     """Every real feature plus the test-only probe feature (a form with every input kind, an approval card)."""
     registry = default_registry()
     teams_probe.register(registry)
@@ -25,15 +23,20 @@ def probe_registry(teams_probe: Probe):  # noqa: ANN201
 
 
 @pytest.fixture
-async def teams(any_db_url: str, clock, probe_registry):  # noqa: ANN001
+async def teams(any_db_url: str, clock, probe_registry):
     """The real app with Teams unauthenticated (no app id), on SQLite and (when reachable) PostgreSQL."""
     async with TeamsHarness.running(any_db_url, clock, registry=probe_registry) as harness:
         yield harness
 
 
 @pytest.fixture
-async def teams_auth(db_url: str, clock, probe_registry):  # noqa: ANN001
+async def teams_auth(db_url: str, clock, probe_registry):
     """The real app with a Microsoft app id and password configured: JWT validation on."""
-    async with TeamsHarness.running(db_url, clock, registry=probe_registry, app_id="00000000-0000-0000-0000-0000000000aa",
-                                    app_password="not-a-real-secret") as harness:
+    async with TeamsHarness.running(
+        db_url,
+        clock,
+        registry=probe_registry,
+        app_id="00000000-0000-0000-0000-0000000000aa",
+        app_password="not-a-real-secret",
+    ) as harness:
         yield harness

@@ -12,15 +12,17 @@ port, driven with real Bot Framework activities whose `serviceUrl` points at a l
 
 See tests/e2e/README-teams.md.
 """
+
 from __future__ import annotations
 
 import contextlib
 import itertools
 import json
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, AsyncIterator
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -83,13 +85,14 @@ class Result:
 
     def card(self) -> dict[str, Any]:
         """The card an Action.Execute invoke answered with."""
-        assert isinstance(self.body, dict) and self.body.get("type") == "application/vnd.microsoft.card.adaptive", \
+        assert isinstance(self.body, dict) and self.body.get("type") == "application/vnd.microsoft.card.adaptive", (
             self.body
+        )
         return self.body["value"]
 
 
 class TeamsHarness:
-    def __init__(self, core, settings: Settings, connector: BotConnectorStandIn) -> None:  # noqa: ANN001
+    def __init__(self, core, settings: Settings, connector: BotConnectorStandIn) -> None:
         self.core = core
         self.settings = settings
         self.connector = connector
@@ -102,8 +105,9 @@ class TeamsHarness:
     # -- lifecycle --------------------------------------------------------------------------------
     @classmethod
     @contextlib.asynccontextmanager
-    async def running(cls, db_url: str, clock, *, app_id: str | None = None, app_password: str | None = None,
-                      registry=None) -> AsyncIterator["TeamsHarness"]:  # noqa: ANN001
+    async def running(
+        cls, db_url: str, clock, *, app_id: str | None = None, app_password: str | None = None, registry=None
+    ) -> AsyncIterator[TeamsHarness]:
         """The app on a free port, a connector stand-in, a core on `db_url` (already migrated) with `clock`."""
         from bot.bootstrap import create_core
 
@@ -141,10 +145,17 @@ class TeamsHarness:
         return f"http://127.0.0.1:{self.port}/api/messages"
 
     # -- people and places ------------------------------------------------------------------------
-    def user(self, key: str, *, tz: str | None = "UTC", name: str | None = None, aad: bool = True,
-             tenant: str = TENANT) -> TeamsUser:
-        return TeamsUser(key=key, name=name or key.capitalize(), bf_id=f"29:{key}",
-                         aad=f"aad-{key}" if aad else None, tz=tz, tenant=tenant)
+    def user(
+        self, key: str, *, tz: str | None = "UTC", name: str | None = None, aad: bool = True, tenant: str = TENANT
+    ) -> TeamsUser:
+        return TeamsUser(
+            key=key,
+            name=name or key.capitalize(),
+            bf_id=f"29:{key}",
+            aad=f"aad-{key}" if aad else None,
+            tz=tz,
+            tenant=tenant,
+        )
 
     def personal(self, user: TeamsUser) -> Conversation:
         return Conversation(id=f"a:dm-{user.key}", type="personal", tenant=user.tenant)
@@ -187,8 +198,9 @@ class TeamsHarness:
         """POST one activity to /api/messages; the Result holds the connector calls the turn made."""
         assert self._http is not None
         before = len(self.connector.calls)
-        async with self._http.post(self.url, data=json.dumps(activity),
-                                   headers={"Content-Type": "application/json", **(headers or {})}) as resp:
+        async with self._http.post(
+            self.url, data=json.dumps(activity), headers={"Content-Type": "application/json", **(headers or {})}
+        ) as resp:
             raw = await resp.text()
             try:
                 body = json.loads(raw) if raw else None
@@ -196,27 +208,44 @@ class TeamsHarness:
                 body = raw
             return Result(status=resp.status, body=body, calls=self.connector.calls[before:])
 
-    async def say(self, user: TeamsUser, text: str, where: Conversation | None = None, *,
-                  mention: bool | None = None, entities: list[dict[str, Any]] | None = None) -> Result:
+    async def say(
+        self,
+        user: TeamsUser,
+        text: str,
+        where: Conversation | None = None,
+        *,
+        mention: bool | None = None,
+        entities: list[dict[str, Any]] | None = None,
+    ) -> Result:
         """A text message; in a channel or group chat it starts with the bot's @mention (as Teams sends it)."""
         where = where or self.personal(user)
         mention = where.type != "personal" if mention is None else mention
         ents = list(entities or [])
         if mention:
             text = f"<at>{BOT_NAME}</at> {text}"
-            ents.append({"type": "mention", "text": f"<at>{BOT_NAME}</at>",
-                         "mentioned": {"id": BOT_ID, "name": BOT_NAME}})
+            ents.append(
+                {"type": "mention", "text": f"<at>{BOT_NAME}</at>", "mentioned": {"id": BOT_ID, "name": BOT_NAME}}
+            )
         return await self.post(self.activity(user, where, text=text, textFormat="plain", entities=ents))
 
     async def added(self, user: TeamsUser, where: Conversation | None = None) -> Result:
         """conversationUpdate: the bot was added (installed) by `user`."""
         where = where or self.personal(user)
-        return await self.post(self.activity(user, where, type="conversationUpdate",
-                                             membersAdded=[{"id": BOT_ID, "name": BOT_NAME}]))
+        return await self.post(
+            self.activity(user, where, type="conversationUpdate", membersAdded=[{"id": BOT_ID, "name": BOT_NAME}])
+        )
 
-    async def click(self, user: TeamsUser, card: Call | dict[str, Any], title: str, *,
-                    via: str = "execute", inputs: dict[str, Any] | None = None,
-                    where: Conversation | None = None, message_id: str | None = None) -> Result:
+    async def click(
+        self,
+        user: TeamsUser,
+        card: Call | dict[str, Any],
+        title: str,
+        *,
+        via: str = "execute",
+        inputs: dict[str, Any] | None = None,
+        where: Conversation | None = None,
+        message_id: str | None = None,
+    ) -> Result:
         """Press the button `title` of a card the bot sent (a recorded Call, or a card content dict)."""
         if isinstance(card, Call):
             content = card.cards()[0]
@@ -229,10 +258,13 @@ class TeamsHarness:
         data = dict(action.get("data") or {})
         data.update(inputs or {})
         if via == "execute":
-            value = {"action": {"type": "Action.Execute", "verb": action.get("verb"), "data": data},
-                     "trigger": "manual"}
-            activity = self.activity(user, where, type="invoke", name="adaptiveCard/action", value=value,
-                                     replyToId=message_id)
+            value = {
+                "action": {"type": "Action.Execute", "verb": action.get("verb"), "data": data},
+                "trigger": "manual",
+            }
+            activity = self.activity(
+                user, where, type="invoke", name="adaptiveCard/action", value=value, replyToId=message_id
+            )
         else:
             activity = self.activity(user, where, value=data, replyToId=message_id)
         return await self.post(activity)

@@ -2,30 +2,44 @@
 modal with per-field errors, the vendor's estimate modal, Approve on the channel card by a client
 approver, a non-approver's click refused privately, a double click, the card edited in place, the
 rejection modal, and the CSV export uploaded as files."""
+
 from __future__ import annotations
 
 import json
 
 from tests.e2e.slack_harness import HOME
 
-SCOPE = {"title": "Single sign-on", "description": "Log in with the corporate IdP.",
-         "business_reason": "Audit finding 12", "priority": "high", "wanted_by": "march 3"}
+SCOPE = {
+    "title": "Single sign-on",
+    "description": "Log in with the corporate IdP.",
+    "business_reason": "Audit finding 12",
+    "priority": "high",
+    "wanted_by": "march 3",
+}
 ESTIMATE = {"effort_hours": "40", "cost": "6000", "schedule_impact_days": "5", "risk": "medium", "notes": ""}
 
 
-async def setup(slack):  # noqa: ANN001, ANN201
-    for name, tz in (("alice", "Europe/London"), ("carol", "America/New_York"), ("victor", "Asia/Kolkata"),
-                     ("dev", "Asia/Kathmandu")):
+async def setup(slack):
+    for name, tz in (
+        ("alice", "Europe/London"),
+        ("carol", "America/New_York"),
+        ("victor", "Asia/Kolkata"),
+        ("dev", "Asia/Kathmandu"),
+    ):
         slack.user(name, tz=tz)
     await slack.command("alice", "/cadence setup ACME Acme portal")
     for who in ("carol", "victor", "dev"):
         await slack.command(who, "/cadence whoami")
-    for who, role in (("alice", "client_sponsor"), ("carol", "client_pm"), ("victor", "vendor_pm"),
-                      ("dev", "developer")):
+    for who, role in (
+        ("alice", "client_sponsor"),
+        ("carol", "client_pm"),
+        ("victor", "vendor_pm"),
+        ("dev", "developer"),
+    ):
         await slack.command("alice", f"/cadence role {slack.mention(who)} {role}")
 
 
-def mrkdwn(value) -> list[str]:  # noqa: ANN001
+def mrkdwn(value) -> list[str]:
     """Every mrkdwn text in a message (where Slack would turn <!channel> into a ping)."""
     out = []
     if isinstance(value, dict):
@@ -39,7 +53,7 @@ def mrkdwn(value) -> list[str]:  # noqa: ANN001
     return out
 
 
-def cr_card(slack, ref: str = "ACME-CR-1"):  # noqa: ANN001, ANN201
+def cr_card(slack, ref: str = "ACME-CR-1"):
     found = [m for m in slack.posts(HOME) if ref in json.dumps(m.get("blocks")) and "Requested by" in json.dumps(m)]
     assert len(found) == 1, [m.get("text") for m in slack.posts(HOME)]
     return found[0]
@@ -87,14 +101,20 @@ async def test_change_request_on_slack(slack):
 
     # The vendor PM approves from his DM copy; the channel card is edited in place.
     uid = slack.uid("victor")
-    dm_copies = [m for ch, msgs in slack.api.messages.items() if ch in (uid, "D" + uid[1:]) for m in msgs
-                 if "Requested by" in json.dumps(m)]
+    dm_copies = [
+        m
+        for ch, msgs in slack.api.messages.items()
+        if ch in (uid, "D" + uid[1:])
+        for m in msgs
+        if "Requested by" in json.dumps(m)
+    ]
     assert dm_copies
     await slack.click("victor", dm_copies[-1], "Approve", channel="D" + uid[1:])
     assert "Quorum reached: ACME-CR-1 is approved" in slack.last_private("victor")
     final = cr_card(slack)
-    assert "Approved" in json.dumps(final) and not any(b.get("type") == "actions" for b in final["blocks"]
-                                                      if "Approve" in json.dumps(b))
+    assert "Approved" in json.dumps(final) and not any(
+        b.get("type") == "actions" for b in final["blocks"] if "Approve" in json.dumps(b)
+    )
 
     # A second request is rejected through the modal (a reason is required).
     await slack.command("carol", "/cr new Dark mode")
@@ -107,7 +127,8 @@ async def test_change_request_on_slack(slack):
     assert r.json().get("errors", {}).get("reason")
     await slack.submit("alice", reject_view, {"reason": "Not this quarter"})
     assert "Rejected" in json.dumps(cr_card(slack, "ACME-CR-2")) and "Not this quarter" in json.dumps(
-        cr_card(slack, "ACME-CR-2"))
+        cr_card(slack, "ACME-CR-2")
+    )
 
     # Export: the two CSV files are uploaded to the channel.
     await slack.command("carol", "/cr export")

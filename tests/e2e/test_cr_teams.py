@@ -2,6 +2,7 @@
 has a home on Slack and one on Teams (mirrored), the client approver works on Slack and the vendor
 PM on Teams. The vendor assesses and approves from Adaptive Cards; the client sponsor approves on
 Slack; the card is edited in place on both platforms; a Teams non-approver is refused."""
+
 from __future__ import annotations
 
 import json
@@ -16,12 +17,17 @@ from tests.e2e.teams_harness import TeamsHarness
 from tests.standins.bot_connector import BotConnectorStandIn
 
 CODE_RE = re.compile(r"\b([A-Z2-9]{4}-[A-Z2-9]{4})\b")
-SCOPE = {"title": "Single sign-on", "description": "Log in with the corporate IdP.",
-         "business_reason": "Audit finding 12", "priority": "high", "wanted_by": "in 3 weeks"}
+SCOPE = {
+    "title": "Single sign-on",
+    "description": "Log in with the corporate IdP.",
+    "business_reason": "Audit finding 12",
+    "priority": "high",
+    "wanted_by": "in 3 weeks",
+}
 
 
 @pytest.fixture
-async def teams(slack, core):  # noqa: ANN001
+async def teams(slack, core):
     """Teams activities to the same running app (and core) as the Slack harness."""
     connector = await BotConnectorStandIn().start()
     harness = TeamsHarness(core, Settings(database_url="sqlite:///unused.db"), connector)
@@ -33,20 +39,26 @@ async def teams(slack, core):  # noqa: ANN001
 
 
 def mention(name: str) -> dict:
-    return {"type": "mention", "text": f"<at>{name.capitalize()}</at>",
-            "mentioned": {"id": f"29:{name}", "name": name.capitalize()}}
+    return {
+        "type": "mention",
+        "text": f"<at>{name.capitalize()}</at>",
+        "mentioned": {"id": f"29:{name}", "name": name.capitalize()},
+    }
 
 
-def slack_card(slack, ref: str = "ACME-CR-1"):  # noqa: ANN001, ANN201
+def slack_card(slack, ref: str = "ACME-CR-1"):
     found = [m for m in slack.posts(HOME) if ref in json.dumps(m.get("blocks")) and "Requested by" in json.dumps(m)]
     assert len(found) == 1
     return found[0]
 
 
-def teams_card(teams, conv, ref: str = "ACME-CR-1"):  # noqa: ANN001, ANN201
+def teams_card(teams, conv, ref: str = "ACME-CR-1"):
     """The request's card in a Teams conversation as it stands (its latest update, else the post)."""
-    calls = [c for c in [*teams.connector.sent(conv.id), *teams.connector.updates(conv.id)]
-             if f"{ref} · " in c.text_dump() and "Requested by" in c.text_dump()]
+    calls = [
+        c
+        for c in [*teams.connector.sent(conv.id), *teams.connector.updates(conv.id)]
+        if f"{ref} · " in c.text_dump() and "Requested by" in c.text_dump()
+    ]
     assert calls, teams.connector.texts(conv.id)
     return calls[-1]
 
@@ -71,8 +83,9 @@ async def test_slack_client_approver_and_teams_vendor_approver_on_one_request(sl
     victor, dev = teams.user("victor", tz="Asia/Kolkata"), teams.user("dev", tz="Asia/Kathmandu")
     for name, who, role in (("victor", victor, "vendor_pm"), ("dev", dev, "developer")):
         await teams.say(who, "cadence whoami", where=general)
-        r = await teams.say(alice_t, f"cadence role <at>{name.capitalize()}</at> {role}", where=general,
-                            entities=[mention(name)])
+        r = await teams.say(
+            alice_t, f"cadence role <at>{name.capitalize()}</at> {role}", where=general, entities=[mention(name)]
+        )
         assert r.status == 200
     await teams.drain()
 
@@ -89,8 +102,12 @@ async def test_slack_client_approver_and_teams_vendor_approver_on_one_request(sl
     assert r.status == 200
     form = [c for c in r.replies if "Effort (hours)" in c.text_dump()][-1]  # posted for him to fill in
     assert "Input.Number" in json.dumps(form.cards()[0])
-    r = await teams.click(victor, form, "Save estimate",
-                          inputs={"effort_hours": "40", "cost": "6000", "schedule_impact_days": "5", "risk": "medium"})
+    r = await teams.click(
+        victor,
+        form,
+        "Save estimate",
+        inputs={"effort_hours": "40", "cost": "6000", "schedule_impact_days": "5", "risk": "medium"},
+    )
     assert r.status == 200 and "sent for approval" in r.text, r.text
     await slack.settle()
     await teams.drain()
@@ -106,8 +123,11 @@ async def test_slack_client_approver_and_teams_vendor_approver_on_one_request(sl
     await slack.click("alice", slack_card(slack), "Approve")
     assert "You approved ACME-CR-1" in slack.last_private("alice")
     await teams.drain()
-    dm_calls = [c for c in teams.connector.sent(teams.personal(victor).id) if "Requested by" in c.text_dump()] or \
-        [c for c in teams.connector.sent() if "Requested by" in c.text_dump() and (c.conversation_id or "").startswith("a:")]
+    dm_calls = [c for c in teams.connector.sent(teams.personal(victor).id) if "Requested by" in c.text_dump()] or [
+        c
+        for c in teams.connector.sent()
+        if "Requested by" in c.text_dump() and (c.conversation_id or "").startswith("a:")
+    ]
     assert dm_calls
     r = await teams.click(victor, dm_calls[-1], "Approve")
     assert "Quorum reached: ACME-CR-1 is approved" in r.text, r.text
@@ -123,6 +143,7 @@ async def test_slack_client_approver_and_teams_vendor_approver_on_one_request(sl
     from sqlalchemy import select
 
     from storage.models.change_requests import ChangeRequest, ChangeRequestDecision
+
     async with core.session_factory() as s:
         cr = await s.scalar(select(ChangeRequest))
         rows = list(await s.scalars(select(ChangeRequestDecision)))

@@ -1,6 +1,7 @@
 """Defects through the real Slack front end: quick filing with an alias, the card with local-time
 deadlines and legal buttons, a refused and an allowed click, the filing modal with a refused link, an
 S1 page and an SLA warning by DM, all over signed HTTP against the Slack Web API stand-in."""
+
 from __future__ import annotations
 
 import json
@@ -9,7 +10,7 @@ from datetime import timedelta
 from tests.e2e.slack_harness import HOME
 
 
-async def _engagement(slack):  # noqa: ANN001, ANN202
+async def _engagement(slack):
     await slack.command("alice", "/cadence setup ACME Acme portal")
     for who in ("carol", "victor", "dev"):
         await slack.command(who, "/cadence whoami")
@@ -18,14 +19,15 @@ async def _engagement(slack):  # noqa: ANN001, ANN202
     await slack.settle()
 
 
-def _card(slack, ts: str) -> dict:  # noqa: ANN001
+def _card(slack, ts: str) -> dict:
     """The defect card (as it stands now) among the channel's messages."""
     return next(m for m in slack.posts() if m["ts"] == ts)
 
 
-def _buttons(message: dict) -> list[str]:  # noqa: ANN001
-    return [el["text"]["text"] for b in message.get("blocks") or [] if b.get("type") == "actions"
-            for el in b["elements"]]
+def _buttons(message: dict) -> list[str]:
+    return [
+        el["text"]["text"] for b in message.get("blocks") or [] if b.get("type") == "actions" for el in b["elements"]
+    ]
 
 
 async def test_quick_filing_card_buttons_and_page(slack):

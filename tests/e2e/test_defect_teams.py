@@ -2,33 +2,40 @@
 quick filing by text after the @mention, the Adaptive Card with local-time deadlines and legal buttons,
 a refused and an allowed Action.Execute, the card updated in place, the filing form with a refused
 link, and an S1 page sent proactively to the vendor PM's 1:1 chat."""
+
 from __future__ import annotations
 
-from tests.e2e.teams_fixtures import probe_registry, teams, teams_probe  # noqa: F401
 from tests.e2e.teams_harness import card_text
 
 
 def _mention(name: str) -> list[dict]:
-    return [{"type": "mention", "text": f"<at>{name.capitalize()}</at>",
-             "mentioned": {"id": f"29:{name}", "name": name.capitalize()}}]
+    return [
+        {
+            "type": "mention",
+            "text": f"<at>{name.capitalize()}</at>",
+            "mentioned": {"id": f"29:{name}", "name": name.capitalize()},
+        }
+    ]
 
 
-async def _engagement(teams):  # noqa: ANN001, ANN202
-    asha, dev, victor = (teams.user("asha", tz="Europe/London"), teams.user("dev", tz="Asia/Kolkata"),
-                         teams.user("victor", tz="Asia/Kolkata"))
+async def _engagement(teams):
+    asha, dev, victor = (
+        teams.user("asha", tz="Europe/London"),
+        teams.user("dev", tz="Asia/Kolkata"),
+        teams.user("victor", tz="Asia/Kolkata"),
+    )
     general = teams.channel("general")
     await teams.say(asha, "cadence setup ACME Acme web shop", where=general)
     await teams.added(victor)  # victor installed the bot personally: proactive DMs can reach him
     for user in (dev, victor):
         await teams.say(user, "cadence whoami", where=general)
     for user, role in ((asha, "client_sponsor"), (dev, "developer"), (victor, "vendor_pm")):
-        await teams.say(asha, f"cadence role <at>{user.name}</at> {role}", where=general,
-                        entities=_mention(user.key))
+        await teams.say(asha, f"cadence role <at>{user.name}</at> {role}", where=general, entities=_mention(user.key))
     await teams.drain()
     return asha, dev, victor, general
 
 
-def _defect_card(teams, general, ref: str = "ACME-D-1"):  # noqa: ANN001, ANN202
+def _defect_card(teams, general, ref: str = "ACME-D-1"):
     return [c for c in teams.connector.sent(general.id) if f"{ref} · " in c.text_dump()][-1]
 
 
@@ -66,13 +73,18 @@ async def test_filing_form_refuses_a_bad_link(teams):
     r = await teams.say(asha, "defect new", where=general)
     form_call = r.replies[-1]
     assert "Steps to reproduce" in card_text(form_call.cards()[0])
-    r = await teams.click(asha, form_call, "File", inputs={"title": "Export slow", "severity": "s3",
-                                                            "attachment": "javascript:alert(1)"})
+    r = await teams.click(
+        asha, form_call, "File", inputs={"title": "Export slow", "severity": "s3", "attachment": "javascript:alert(1)"}
+    )
     assert r.status == 200 and "http:// or https://" in str(r.body) + r.text
     await teams.drain()
     assert not [c for c in teams.connector.sent(general.id) if "ACME-D-1 · " in c.text_dump()]
-    r = await teams.click(asha, form_call, "File", inputs={"title": "Export slow", "severity": "s3",
-                                                            "attachment": "https://files.example/har"})
+    r = await teams.click(
+        asha,
+        form_call,
+        "File",
+        inputs={"title": "Export slow", "severity": "s3", "attachment": "https://files.example/har"},
+    )
     assert r.status == 200
     await teams.drain()
     assert "Export slow" in _defect_card(teams, general).text_dump()

@@ -1,6 +1,7 @@
 """Demos through the real Slack front end (signed requests; Web API → stand-in): schedule with a
 confirmation, the announcement with the .ics uploaded, local-time tokens in reminders, the agenda
 and the outcome buttons with their permissions."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -8,8 +9,7 @@ from datetime import timedelta
 from icalendar import Calendar
 
 
-
-async def setup(slack):  # noqa: ANN001, ANN201
+async def setup(slack):
     slack.user("alice", tz="Europe/London")
     slack.user("carol", tz="America/New_York")
     slack.user("victor", tz="Asia/Kolkata")
@@ -21,12 +21,12 @@ async def setup(slack):  # noqa: ANN001, ANN201
     await slack.command("alice", f"/cadence role {slack.mention('victor')} vendor_pm")
 
 
-def last_private_message(slack, who):  # noqa: ANN001, ANN201
+def last_private_message(slack, who):
     call = slack.private_calls(who)[-1]
     return {"blocks": call.body.get("blocks"), "text": call.body.get("text", ""), "ts": call.body.get("ts", "")}
 
 
-async def advance(slack, **delta):  # noqa: ANN001, ANN003
+async def advance(slack, **delta):
     slack.core.clock.advance(timedelta(**delta))
     await slack.settle()
 

@@ -1,17 +1,19 @@
 """Demos through the real Teams front end: schedule with a confirmation card, the announcement with
 the invite, reminders with every member's zone, the agenda request in a 1:1 chat, and the outcome
 buttons (only the client side; a second click is told it is recorded)."""
-from __future__ import annotations
 
-from tests.e2e.teams_fixtures import probe_registry, teams, teams_probe  # noqa: F401
+from __future__ import annotations
 
 
 def mention(name: str) -> dict:
-    return {"type": "mention", "text": f"<at>{name.capitalize()}</at>",
-            "mentioned": {"id": f"29:{name}", "name": name.capitalize()}}
+    return {
+        "type": "mention",
+        "text": f"<at>{name.capitalize()}</at>",
+        "mentioned": {"id": f"29:{name}", "name": name.capitalize()},
+    }
 
 
-async def _engagement(teams):  # noqa: ANN001, ANN202
+async def _engagement(teams):
     asha = teams.user("asha", tz="Europe/London")
     carl = teams.user("carl", tz="America/New_York")
     dev = teams.user("dev", tz="Asia/Kathmandu")
@@ -19,8 +21,9 @@ async def _engagement(teams):  # noqa: ANN001, ANN202
     await teams.say(asha, "cadence setup ACME Acme web shop", where=general)
     for name, who, role in (("asha", asha, "client_sponsor"), ("carl", carl, "client_pm"), ("dev", dev, "developer")):
         await teams.say(who, "cadence whoami", where=general)
-        r = await teams.say(asha, f"cadence role <at>{name.capitalize()}</at> {role}", where=general,
-                            entities=[mention(name)])
+        r = await teams.say(
+            asha, f"cadence role <at>{name.capitalize()}</at> {role}", where=general, entities=[mention(name)]
+        )
         assert r.status == 200
     await teams.drain()
     return asha, carl, dev, general

@@ -2,6 +2,7 @@
 chart goes up with the files.uploadV2 flow (getUploadURLExternal → upload → completeUploadExternal)
 right after its message, on demand and on the weekly schedule; the export zip reaches the person's
 DM the same way; App Home shows the figures."""
+
 from __future__ import annotations
 
 import struct
@@ -12,7 +13,7 @@ from tests.e2e.slack_harness import HOME
 UPLOAD_FLOW = ["files.getUploadURLExternal", "upload", "files.completeUploadExternal"]
 
 
-async def setup(slack):  # noqa: ANN001, ANN201
+async def setup(slack):
     slack.user("alice", tz="Europe/London")
     slack.user("victor", tz="Asia/Kolkata")
     await slack.command("alice", "/cadence setup ACME Acme portal")
@@ -21,7 +22,7 @@ async def setup(slack):  # noqa: ANN001, ANN201
     await slack.command("alice", f"/cadence role {slack.mention('victor')} vendor_pm")
 
 
-def methods_from(slack, start: int) -> list[str]:  # noqa: ANN001
+def methods_from(slack, start: int) -> list[str]:
     return [c.method for c in slack.api.calls[start:] if c.method in ("chat.postMessage", *UPLOAD_FLOW)]
 
 

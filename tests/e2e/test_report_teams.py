@@ -1,15 +1,14 @@
 """The health report through the real Teams front end: `cadence report` in the channel posts the
 report with its chart attached as an image (the PNG is too large to inline in the Adaptive Card, so it
 rides along as an image attachment of the same message); the weekly one arrives on Monday 09:00."""
+
 from __future__ import annotations
 
 import base64
 import struct
 
-from tests.e2e.teams_fixtures import probe_registry, teams, teams_probe  # noqa: F401
 
-
-def images(call) -> list[dict]:  # noqa: ANN001
+def images(call) -> list[dict]:
     return [a for a in call.body.get("attachments") or [] if str(a.get("contentType", "")).startswith("image/")]
 
 

@@ -1,4 +1,5 @@
 """Slash commands over signed HTTP: the help of each command (ephemeral), friendly corrections."""
+
 from __future__ import annotations
 
 import pytest

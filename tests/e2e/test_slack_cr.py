@@ -1,17 +1,23 @@
 """A change request through Slack end to end: intake modal (refused, then valid), the vendor's impact
 modal from the card's button, and the approval buttons — not allowed, own request, allowed, twice."""
+
 from __future__ import annotations
 
 import json
 
 from tests.e2e.slack_harness import HOME
 
-SCOPE = {"title": "Single sign-on", "description": "Log in with the corporate IdP (SAML).",
-         "business_reason": "Security audit finding 12", "priority": "high", "wanted_by": ""}
+SCOPE = {
+    "title": "Single sign-on",
+    "description": "Log in with the corporate IdP (SAML).",
+    "business_reason": "Security audit finding 12",
+    "priority": "high",
+    "wanted_by": "",
+}
 ESTIMATE = {"effort_hours": "40", "cost": "6000", "schedule_impact_days": "5", "risk": "medium", "notes": ""}
 
 
-async def engagement(slack):  # noqa: ANN001, ANN201
+async def engagement(slack):
     slack.user("alice", tz="Europe/London")
     slack.user("carol", tz="America/New_York")
     slack.user("victor", tz="Asia/Kolkata")
@@ -24,11 +30,11 @@ async def engagement(slack):  # noqa: ANN001, ANN201
     await slack.command("alice", f"/cadence role {slack.mention('dev')} developer")
 
 
-def home_updates(slack) -> int:  # noqa: ANN001
+def home_updates(slack) -> int:
     return sum(1 for c in slack.api.calls_to("chat.update", ok_only=True) if c.body.get("channel") == HOME)
 
 
-def card_of(slack, ref: str) -> dict:  # noqa: ANN001
+def card_of(slack, ref: str) -> dict:
     for msg in reversed(slack.posts()):
         if ref in json.dumps(msg["blocks"]):
             return msg

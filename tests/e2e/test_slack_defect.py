@@ -1,5 +1,6 @@
 """A defect through Slack: the filing modal (refused, then valid), Acknowledge by someone not allowed,
 by the vendor (the card updates in place with a date token), twice, and Resolve asking for a note."""
+
 from __future__ import annotations
 
 import json
@@ -7,7 +8,7 @@ import json
 from tests.e2e.test_slack_escaping import parsed_texts
 
 
-async def engagement(slack):  # noqa: ANN001, ANN201
+async def engagement(slack):
     await slack.command("alice", "/cadence setup ACME Acme portal")
     for who in ("carol", "victor"):
         await slack.command(who, "/cadence whoami")
@@ -15,7 +16,7 @@ async def engagement(slack):  # noqa: ANN001, ANN201
     await slack.command("alice", f"/cadence role {slack.mention('victor')} vendor_pm")
 
 
-def card_of(slack, ref: str) -> dict:  # noqa: ANN001
+def card_of(slack, ref: str) -> dict:
     for msg in reversed(slack.posts()):
         if ref in json.dumps(msg["blocks"]):
             return msg
@@ -27,8 +28,9 @@ async def test_defect_modal_and_buttons(slack):
     await slack.command("carol", "/defect new")
     view = slack.opened_view()
     assert view["title"]["text"] == "File a defect"
-    r = await slack.submit("carol", view, {"title": "Checkout fails", "severity": "s2",
-                                           "attachment": "javascript:alert(1)"})
+    r = await slack.submit(
+        "carol", view, {"title": "Checkout fails", "severity": "s2", "attachment": "javascript:alert(1)"}
+    )
     assert r.json()["response_action"] == "errors" and "attachment" in r.json()["errors"]
     r = await slack.submit("carol", view, {"title": "Checkout fails <!channel>", "severity": "s2"})
     assert r.text == ""

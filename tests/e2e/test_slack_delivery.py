@@ -1,5 +1,6 @@
 """Delivery through the outbox to the Slack Web API stand-in: 429 with Retry-After and 5xx are
 retried without losing or duplicating a post; dead ends fail for good; files use the v2 upload flow."""
+
 from __future__ import annotations
 
 import base64
@@ -15,7 +16,7 @@ from storage.models import OutboxMessage
 from tests.e2e.slack_harness import BOT_TOKEN, HOME
 
 
-async def outbox_rows(core):  # noqa: ANN001, ANN201
+async def outbox_rows(core):
     async with core.session_factory() as s:
         return list(await s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
 
@@ -63,7 +64,7 @@ async def test_permanent_errors_are_not_retried(slack, core):
 
 
 @pytest.fixture
-async def messenger(slack_api):  # noqa: ANN001, ANN201 - a generator fixture
+async def messenger(slack_api):
     async def token(_workspace: str) -> str:
         return BOT_TOKEN
 
@@ -72,9 +73,13 @@ async def messenger(slack_api):  # noqa: ANN001, ANN201 - a generator fixture
     await m.close()
 
 
-def post(card: Card | None = None, op: str = "post", **address) -> Outgoing:  # noqa: ANN003
-    return Outgoing(op=op, address={"workspace_id": "T0CADENCE", "channel_id": HOME, **address},
-                    card=card or Card(text="hello"), outbox_id=1)
+def post(card: Card | None = None, op: str = "post", **address) -> Outgoing:
+    return Outgoing(
+        op=op,
+        address={"workspace_id": "T0CADENCE", "channel_id": HOME, **address},
+        card=card or Card(text="hello"),
+        outbox_id=1,
+    )
 
 
 async def test_error_mapping(slack_api, messenger):
@@ -85,8 +90,15 @@ async def test_error_mapping(slack_api, messenger):
     slack_api.fail_next(1, status=500)
     with pytest.raises(RetryLater):
         await messenger.send(post())
-    for error in ("channel_not_found", "is_archived", "not_in_channel", "account_inactive", "user_not_found",
-                  "invalid_auth", "token_revoked"):
+    for error in (
+        "channel_not_found",
+        "is_archived",
+        "not_in_channel",
+        "account_inactive",
+        "user_not_found",
+        "invalid_auth",
+        "token_revoked",
+    ):
         slack_api.fail_next(1, error=error)
         with pytest.raises(PermanentFailure, match=error):
             await messenger.send(post())
@@ -110,25 +122,47 @@ async def test_unreachable_api_is_retry_later(slack_api):
 
 
 async def test_dm_update_ephemeral_ops(slack_api, messenger):
-    sent = await messenger.send(Outgoing(op="dm", address={"workspace_id": "T0CADENCE", "user_id": "UDEV",
-                                                           "person_id": 3}, card=Card(text="prompt"), outbox_id=2))
+    sent = await messenger.send(
+        Outgoing(
+            op="dm",
+            address={"workspace_id": "T0CADENCE", "user_id": "UDEV", "person_id": 3},
+            card=Card(text="prompt"),
+            outbox_id=2,
+        )
+    )
     assert slack_api.last("conversations.open").body["users"] == "UDEV"
     assert sent.channel_id == "DDEV" and slack_api.messages["DDEV"][0]["text"] == "prompt"
-    await messenger.send(Outgoing(op="update", address={"workspace_id": "T0CADENCE", "channel_id": "DDEV"},
-                                  card=Card(text="prompt (answered)"), message_id=sent.message_id, outbox_id=3))
+    await messenger.send(
+        Outgoing(
+            op="update",
+            address={"workspace_id": "T0CADENCE", "channel_id": "DDEV"},
+            card=Card(text="prompt (answered)"),
+            message_id=sent.message_id,
+            outbox_id=3,
+        )
+    )
     assert slack_api.messages["DDEV"][0]["text"] == "prompt (answered)"
     await messenger.send(post(op="ephemeral", user_id="UDEV"))
     assert slack_api.last("chat.postEphemeral").body["user"] == "UDEV"
     # A known IM channel is used directly.
-    await messenger.send(Outgoing(op="dm", address={"workspace_id": "T0CADENCE", "user_id": "UDEV",
-                                                    "dm_channel_id": "DDEV"}, card=Card(text="again"), outbox_id=4))
+    await messenger.send(
+        Outgoing(
+            op="dm",
+            address={"workspace_id": "T0CADENCE", "user_id": "UDEV", "dm_channel_id": "DDEV"},
+            card=Card(text="again"),
+            outbox_id=4,
+        )
+    )
     assert slack_api.count("conversations.open") == 1
 
 
 async def test_attachments_use_the_v2_upload_flow(slack_api, messenger):
     content = b"id,title\n1,Add SSO\n"
-    card = Card(title="Change orders", text="CSV attached",
-                attachments=[Attachment("change-orders.csv", base64.b64encode(content).decode(), "text/csv")])
+    card = Card(
+        title="Change orders",
+        text="CSV attached",
+        attachments=[Attachment("change-orders.csv", base64.b64encode(content).decode(), "text/csv")],
+    )
     sent = await messenger.send(post(card))
     methods = [c.method for c in slack_api.calls]
     assert methods == ["chat.postMessage", "files.getUploadURLExternal", "upload", "files.completeUploadExternal"]

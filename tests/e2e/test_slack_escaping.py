@@ -1,4 +1,5 @@
 """User text echoed by the bot is escaped: nobody can make Cadence ping @channel or forge a link."""
+
 from __future__ import annotations
 
 
@@ -7,7 +8,7 @@ def parsed_texts(message: dict) -> str:
     (plain_text objects, e.g. headers and button labels, never ping or link.)"""
     out = [message.get("text", "")]
 
-    def walk(v) -> None:  # noqa: ANN001
+    def walk(v) -> None:
         if isinstance(v, dict):
             if v.get("type") == "mrkdwn":
                 out.append(v.get("text", ""))
@@ -31,8 +32,11 @@ async def test_channel_ping_in_a_name_is_escaped(slack):
 async def test_modal_text_is_escaped_in_the_posted_card(slack, probe):
     await slack.command("alice", "/cadence setup ACME Acme portal")
     await slack.command("victor", "/cadence zzprobe")
-    await slack.submit("victor", slack.opened_view(), {"title": "<!here> urgent", "priority": "high",
-                                                      "details": "see <@UALICE> and <#C0SECRET|secret>"})
+    await slack.submit(
+        "victor",
+        slack.opened_view(),
+        {"title": "<!here> urgent", "priority": "high", "details": "see <@UALICE> and <#C0SECRET|secret>"},
+    )
     raw = parsed_texts(slack.posts()[-1])
     for forged in ("<!here>", "<@UALICE>", "<#C0SECRET"):
         assert forged not in raw

@@ -1,4 +1,5 @@
 """Events API: App Home, DMs with the bot, @mentions, and redeliveries (X-Slack-Retry-Num)."""
+
 from __future__ import annotations
 
 import json
@@ -57,18 +58,29 @@ async def test_event_redelivery_is_applied_once(slack, probe):
 
 
 async def test_bot_messages_and_edits_are_ignored(slack, probe):
-    await slack.event({"type": "message", "channel_type": "im", "channel": "DDEV", "user": "UDEV",
-                       "subtype": "message_changed", "text": "zz edited"})
-    await slack.event({"type": "message", "channel_type": "im", "channel": "DDEV", "bot_id": "B0OTHER",
-                       "text": "zz from a bot"})
-    await slack.event({"type": "message", "channel_type": "im", "channel": "DDEV", "user": "UBOT0001",
-                       "text": "zz from ourselves"})
+    await slack.event(
+        {
+            "type": "message",
+            "channel_type": "im",
+            "channel": "DDEV",
+            "user": "UDEV",
+            "subtype": "message_changed",
+            "text": "zz edited",
+        }
+    )
+    await slack.event(
+        {"type": "message", "channel_type": "im", "channel": "DDEV", "bot_id": "B0OTHER", "text": "zz from a bot"}
+    )
+    await slack.event(
+        {"type": "message", "channel_type": "im", "channel": "DDEV", "user": "UBOT0001", "text": "zz from ourselves"}
+    )
     assert probe.dm_texts == []
     assert slack.api.count("chat.postMessage") == 0
 
 
 async def test_mention_in_a_channel_runs_a_command(slack):
-    await slack.event({"type": "app_mention", "channel": "C0HOME", "user": "UALICE",
-                       "text": "<@UBOT0001> cadence help"})
+    await slack.event(
+        {"type": "app_mention", "channel": "C0HOME", "user": "UALICE", "text": "<@UBOT0001> cadence help"}
+    )
     call = slack.api.last("chat.postEphemeral")
     assert call.body["user"] == "UALICE" and "/cadence" in call.text_dump()

@@ -1,5 +1,6 @@
 """The Slack inbox (handlers/slack/intake.py): when Cadence is busy, a command or click is acknowledged once
 it is recorded in `slack_inbox`, and run later exactly once — also when the process that acked it is gone."""
+
 from __future__ import annotations
 
 import asyncio
@@ -18,22 +19,31 @@ from tests.e2e.slack_harness import HOME
 from tests.standins.slack_api import WORKSPACE_ID
 
 
-async def _count(core, model) -> int:  # noqa: ANN001
+async def _count(core, model) -> int:
     async with core.session_factory() as session:
         return await session.scalar(select(func.count()).select_from(model))
 
 
-async def _defects(core) -> list[str]:  # noqa: ANN001
+async def _defects(core) -> list[str]:
     async with core.session_factory() as session:
         return sorted(await session.scalars(select(Defect.title)))
 
 
-def _command_payload(slack, who: str, line: str, n: int) -> dict:  # noqa: ANN001
+def _command_payload(slack, who: str, line: str, n: int) -> dict:
     command, _, text = line.partition(" ")
     uid = slack.user(who)
-    return {"token": "legacy", "team_id": WORKSPACE_ID, "channel_id": HOME, "channel_name": "acme-project",
-            "user_id": uid, "user_name": who, "command": command, "text": text,
-            "response_url": slack.api.response_url(f"{uid}.left{n}"), "trigger_id": f"trig.left.{n}"}
+    return {
+        "token": "legacy",
+        "team_id": WORKSPACE_ID,
+        "channel_id": HOME,
+        "channel_name": "acme-project",
+        "user_id": uid,
+        "user_name": who,
+        "command": command,
+        "text": text,
+        "response_url": slack.api.response_url(f"{uid}.left{n}"),
+        "trigger_id": f"trig.left.{n}",
+    }
 
 
 async def test_busy_command_is_acked_once_recorded_and_answered_after(slack):
@@ -42,7 +52,7 @@ async def test_busy_command_is_acked_once_recorded_and_answered_after(slack):
     release = asyncio.Event()
     ran: list[str] = []
 
-    async def held(fe, request, within):  # noqa: ANN001, ANN202 - the command work, held until released
+    async def held(fe, request, within):
         await release.wait()
         ran.append(request.payload["text"])
         return await run_command(fe, request, within)
@@ -55,8 +65,9 @@ async def test_busy_command_is_acked_once_recorded_and_answered_after(slack):
     assert r.status == 200 and not first.done(), "the second command was acked while the first still ran"
     async with slack.core.session_factory() as session:
         rows = list(await session.scalars(select(SlackInboxItem)))
-    assert [(row.kind, row.payload["text"]) for row in rows] == [("command", "s3 Second")], \
+    assert [(row.kind, row.payload["text"]) for row in rows] == [("command", "s3 Second")], (
         "acked before it was durable"
+    )
     assert "token" not in rows[0].payload, "Slack's verification token is not kept"
     assert ran == []
     release.set()
@@ -76,9 +87,18 @@ async def test_rows_left_by_a_stopped_process_run_once_at_start(core, slack_api,
     await first.stop()
     # What a process killed right after its acks leaves behind: two recorded, unrun commands.
     async with core.engine.begin() as conn:
-        await conn.execute(insert(SlackInboxItem), [
-            {"kind": "command", "workspace_id": WORKSPACE_ID, "received_at": clock.now() - timedelta(seconds=5),
-             "payload": _command_payload(first, "alice", f"/defect s3 Left {n}", n)} for n in (1, 2)])
+        await conn.execute(
+            insert(SlackInboxItem),
+            [
+                {
+                    "kind": "command",
+                    "workspace_id": WORKSPACE_ID,
+                    "received_at": clock.now() - timedelta(seconds=5),
+                    "payload": _command_payload(first, "alice", f"/defect s3 Left {n}", n),
+                }
+                for n in (1, 2)
+            ],
+        )
     second = await SlackHarness(core, slack_api).start()
     try:
         await second.settle()
@@ -102,8 +122,14 @@ async def test_a_row_runs_once_even_when_two_workers_take_it(slack):
     row_id = await intake.inbox.record("command", WORKSPACE_ID, payload)
 
     def request() -> Request:
-        return Request(kind="command", workspace_id=WORKSPACE_ID, payload=payload, client=slack.frontend.client,
-                       respond=slack.frontend.responses.respond(payload["response_url"]), row_id=row_id)
+        return Request(
+            kind="command",
+            workspace_id=WORKSPACE_ID,
+            payload=payload,
+            client=slack.frontend.client,
+            respond=slack.frontend.responses.respond(payload["response_url"]),
+            row_id=row_id,
+        )
 
     await asyncio.gather(intake._run_recorded(request()), intake._run_recorded(request()))
     await slack.settle()
@@ -117,10 +143,16 @@ async def test_a_refused_command_from_the_inbox_is_answered_and_dropped(slack):
     intake = slack.frontend.intake
     payload = _command_payload(slack, "bob", "/defect s3 Nowhere", 1)  # no engagement in this channel
     row_id = await intake.inbox.record("command", WORKSPACE_ID, payload)
-    await intake._run_recorded(Request(kind="command", workspace_id=WORKSPACE_ID, payload=payload,
-                                       client=slack.frontend.client,
-                                       respond=slack.frontend.responses.respond(payload["response_url"]),
-                                       row_id=row_id))
+    await intake._run_recorded(
+        Request(
+            kind="command",
+            workspace_id=WORKSPACE_ID,
+            payload=payload,
+            client=slack.frontend.client,
+            respond=slack.frontend.responses.respond(payload["response_url"]),
+            row_id=row_id,
+        )
+    )
     assert "not bound to an engagement" in slack.last_private("bob")
     assert await _count(slack.core, SlackInboxItem) == 0
     assert await _count(slack.core, Engagement) == 0
@@ -131,7 +163,7 @@ async def test_requests_arriving_together_share_one_insert(core, clock, monkeypa
     batches: list[int] = []
     real = inbox._insert
 
-    async def counted(rows):  # noqa: ANN001, ANN202
+    async def counted(rows):
         batches.append(len(rows))
         return await real(rows)
 
@@ -151,7 +183,7 @@ async def test_a_failed_inbox_write_is_not_acknowledged_as_received(slack, monke
     intake = slack.frontend.intake
     intake._running += 1  # pretend work is running: the next command goes to the inbox
 
-    async def down(rows):  # noqa: ANN001, ANN202
+    async def down(rows):
         raise ConnectionError("database unreachable")
 
     monkeypatch.setattr(intake.inbox, "_insert", down)
@@ -165,18 +197,23 @@ async def test_a_failed_inbox_write_is_not_acknowledged_as_received(slack, monke
     assert await _count(slack.core, SlackInboxItem) == 0
 
 
-
 async def test_a_failure_outside_the_core_drops_the_row_and_tells_the_person(slack):
     intake = slack.frontend.intake
 
-    async def broken(fe, request, within):  # noqa: ANN001, ANN202
+    async def broken(fe, request, within):
         raise KeyError("user_id")
 
     intake.handles("command", broken)
     payload = _command_payload(slack, "bob", "/cadence whoami", 1)
     row_id = await intake.inbox.record("command", WORKSPACE_ID, payload)
-    request = Request(kind="command", workspace_id=WORKSPACE_ID, payload=payload, client=slack.frontend.client,
-                      respond=slack.frontend.responses.respond(payload["response_url"]), row_id=row_id)
+    request = Request(
+        kind="command",
+        workspace_id=WORKSPACE_ID,
+        payload=payload,
+        client=slack.frontend.client,
+        respond=slack.frontend.responses.respond(payload["response_url"]),
+        row_id=row_id,
+    )
     with pytest.raises(KeyError):
         await intake._run_recorded(request)
     assert "Something went wrong" in slack.last_private("bob")

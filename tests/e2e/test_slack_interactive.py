@@ -1,5 +1,6 @@
 """Modals and buttons: a form opened as a modal, refused per field, then accepted; a card's buttons
 clicked by someone allowed, someone not allowed, and twice."""
+
 from __future__ import annotations
 
 import json
@@ -7,7 +8,7 @@ import json
 from tests.e2e.slack_harness import HOME
 
 
-async def setup_engagement(slack):  # noqa: ANN001, ANN201
+async def setup_engagement(slack):
     await slack.command("alice", "/cadence setup ACME Acme portal")
     for who in ("carol", "victor"):
         await slack.command(who, "/cadence whoami")
@@ -15,11 +16,21 @@ async def setup_engagement(slack):  # noqa: ANN001, ANN201
     await slack.command("alice", f"/cadence role {slack.mention('victor')} vendor_pm")
 
 
-async def file_probe(slack, title="Add SSO"):  # noqa: ANN001, ANN201
+async def file_probe(slack, title="Add SSO"):
     await slack.command("victor", "/cadence zzprobe")
     view = slack.opened_view()
-    r = await slack.submit("victor", view, {"title": title, "details": "SAML please", "priority": "high",
-                                            "wanted": "2027-02-01", "hours": "12.5", "at": "1800000000"})
+    r = await slack.submit(
+        "victor",
+        view,
+        {
+            "title": title,
+            "details": "SAML please",
+            "priority": "high",
+            "wanted": "2027-02-01",
+            "hours": "12.5",
+            "at": "1800000000",
+        },
+    )
     return r
 
 
@@ -31,8 +42,14 @@ async def test_command_opens_a_modal_with_every_input_kind(slack, probe):
     assert view["type"] == "modal" and view["title"]["text"] == "Probe request"
     assert view["submit"]["text"] == "File it"
     kinds = {b["block_id"]: b["element"]["type"] for b in view["blocks"] if b["type"] == "input"}
-    assert kinds == {"title": "plain_text_input", "details": "plain_text_input", "priority": "static_select",
-                     "wanted": "datepicker", "hours": "number_input", "at": "datetimepicker"}
+    assert kinds == {
+        "title": "plain_text_input",
+        "details": "plain_text_input",
+        "priority": "static_select",
+        "wanted": "datepicker",
+        "hours": "number_input",
+        "at": "datetimepicker",
+    }
     details = next(b for b in view["blocks"] if b.get("block_id") == "details")
     assert details["optional"] is True and details["element"]["multiline"] is True
     meta = json.loads(view["private_metadata"])
@@ -45,17 +62,35 @@ async def test_modal_submit_with_errors_then_valid(slack, probe):
     view = slack.opened_view()
     r = await slack.submit("victor", view, {"title": "bad", "priority": "low", "hours": "lots"})
     assert r.status == 200
-    assert r.json() == {"response_action": "errors", "errors": {
-        "title": "A title cannot be just “bad”.", "hours": "Effort must be a number of hours."}}
+    assert r.json() == {
+        "response_action": "errors",
+        "errors": {"title": "A title cannot be just “bad”.", "hours": "Effort must be a number of hours."},
+    }
     assert probe.submissions == [] and slack.posts()[-1]["text"].startswith("Carol") is False
     posts_before = len(slack.posts())
 
-    r = await slack.submit("victor", view, {"title": "Add SSO", "details": "SAML <please>", "priority": "high",
-                                            "wanted": "2027-02-01", "hours": "12.5", "at": "1800000000"})
+    r = await slack.submit(
+        "victor",
+        view,
+        {
+            "title": "Add SSO",
+            "details": "SAML <please>",
+            "priority": "high",
+            "wanted": "2027-02-01",
+            "hours": "12.5",
+            "at": "1800000000",
+        },
+    )
     assert r.status == 200 and r.text == ""  # plain ack: the modal closes
     sub = probe.submissions[-1]
-    assert sub["values"] == {"title": "Add SSO", "details": "SAML <please>", "priority": "high",
-                             "wanted": "2027-02-01", "hours": "12.5", "at": "2027-01-15T08:00:00+00:00"}
+    assert sub["values"] == {
+        "title": "Add SSO",
+        "details": "SAML <please>",
+        "priority": "high",
+        "wanted": "2027-02-01",
+        "hours": "12.5",
+        "at": "2027-01-15T08:00:00+00:00",
+    }
     assert sub["state"] == {"origin": "probe", "n": 7} and sub["place"].channel_id == HOME
     assert len(slack.posts()) == posts_before + 1
     card = slack.posts()[-1]
@@ -110,7 +145,7 @@ async def test_ack_comes_before_slow_work(slack, probe, monkeypatch):
 
     real = slack.core.handle_command
 
-    async def slow(*a, **kw):  # noqa: ANN002, ANN003, ANN202
+    async def slow(*a, **kw):
         await asyncio.sleep(3.5)
         return await real(*a, **kw)
 
@@ -122,7 +157,7 @@ async def test_ack_comes_before_slow_work(slack, probe, monkeypatch):
 
 
 async def test_an_unexpected_failure_is_told_without_a_stack_trace(slack, monkeypatch):
-    async def boom(*a, **kw):  # noqa: ANN002, ANN003, ANN202
+    async def boom(*a, **kw):
         raise RuntimeError("database on fire")
 
     monkeypatch.setattr(slack.core, "handle_command", boom)
@@ -135,7 +170,7 @@ async def test_an_unexpected_failure_is_told_without_a_stack_trace(slack, monkey
 async def test_an_unexpected_failure_in_a_form_is_shown_in_the_modal(slack, probe, monkeypatch):
     await slack.command("victor", "/cadence zzprobe")
 
-    async def boom(*a, **kw):  # noqa: ANN002, ANN003, ANN202
+    async def boom(*a, **kw):
         raise RuntimeError("database on fire")
 
     monkeypatch.setattr(slack.core, "handle_form", boom)

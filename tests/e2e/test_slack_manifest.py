@@ -1,4 +1,5 @@
 """The Slack app manifest matches what the code handles (read as text: no YAML parser is a dependency)."""
+
 from __future__ import annotations
 
 import re

@@ -1,4 +1,5 @@
 """Engagement set-up from Slack: binding the channel, members, zones from users.info."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -33,13 +34,27 @@ async def test_member_zone_comes_from_the_slack_profile(slack, core):
 async def test_profile_change_updates_the_zone_unless_set_by_the_person(slack, core):
     slack.user("victor", tz="Asia/Kolkata")
     await slack.command("victor", "/cadence tz")
-    await slack.event({"type": "user_change", "user": {"id": "UVICTOR", "team_id": slack.team, "name": "victor",
-                                                       "tz": "Europe/Berlin", "profile": {"display_name": "victor"}}})
+    await slack.event(
+        {
+            "type": "user_change",
+            "user": {
+                "id": "UVICTOR",
+                "team_id": slack.team,
+                "name": "victor",
+                "tz": "Europe/Berlin",
+                "profile": {"display_name": "victor"},
+            },
+        }
+    )
     async with core.session_factory() as s:
         assert (await s.scalar(select(Person.tz))) == "Europe/Berlin"
     await slack.command("victor", "/cadence tz Asia/Tokyo")
-    await slack.event({"type": "user_change", "user": {"id": "UVICTOR", "team_id": slack.team, "name": "victor",
-                                                       "tz": "America/Chicago", "profile": {}}})
+    await slack.event(
+        {
+            "type": "user_change",
+            "user": {"id": "UVICTOR", "team_id": slack.team, "name": "victor", "tz": "America/Chicago", "profile": {}},
+        }
+    )
     async with core.session_factory() as s:
         assert (await s.scalar(select(Person.tz))) == "Asia/Tokyo"
     await slack.command("victor", "/cadence tz auto")  # back to the profile's zone (cached from the event)
@@ -48,8 +63,9 @@ async def test_profile_change_updates_the_zone_unless_set_by_the_person(slack, c
 
 
 async def test_profile_change_of_a_stranger_creates_nobody(slack, core):
-    await slack.event({"type": "user_change", "user": {"id": "USTRANGER", "team_id": slack.team, "name": "x",
-                                                       "tz": "Europe/Berlin"}})
+    await slack.event(
+        {"type": "user_change", "user": {"id": "USTRANGER", "team_id": slack.team, "name": "x", "tz": "Europe/Berlin"}}
+    )
     async with core.session_factory() as s:
         assert (await s.scalar(select(Person.id))) is None
 

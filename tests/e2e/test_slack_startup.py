@@ -1,5 +1,6 @@
 """Start-up: Slack off without credentials; on while the Web API is unreachable (it logs, retries and
 serves /healthz); multi-workspace install through OAuth with the installation stored in our database."""
+
 from __future__ import annotations
 
 import asyncio
@@ -30,7 +31,7 @@ async def test_slack_is_off_without_credentials(core, caplog):
     app = web.Application()
     assert handlers.slack.setup(core, Settings(), app) is None
     assert "slack" not in core.messengers
-    assert [r.message for r in caplog.records if r.name == "cadence.slack"][0].startswith("slack: off")
+    assert next(r.message for r in caplog.records if r.name == "cadence.slack").startswith("slack: off")
     assert not any(r.resource.canonical == "/slack/events" for r in app.router.routes())
 
 
@@ -41,9 +42,8 @@ async def test_starts_and_serves_health_while_the_api_is_unreachable(core, caplo
     api.port = port  # nothing listens there yet
     slack = await SlackHarness(core, api).start()
     try:
-        async with aiohttp.ClientSession() as s:
-            async with s.get(slack.url + "/healthz") as resp:
-                assert resp.status == 200 and "SlackFrontEnd" in await resp.text()
+        async with aiohttp.ClientSession() as s, s.get(slack.url + "/healthz") as resp:
+            assert resp.status == 200 and "SlackFrontEnd" in await resp.text()
         r = await slack.command("alice", "/cadence help")
         assert r.status in (200, 500)  # Slack retries or shows its own error; we did not crash
         for _ in range(100):  # the background token check logs that it will retry
@@ -67,8 +67,9 @@ async def test_starts_and_serves_health_while_the_api_is_unreachable(core, caplo
 async def test_oauth_install_stores_the_workspace_and_its_token_is_used(core, slack_api):
     Probe().register(core.registry)
     db_url = core.engine.url.render_as_string(hide_password=False)
-    slack = await SlackHarness(core, slack_api).start(slack_bot_token=None, slack_client_id="111.222",
-                                                      slack_client_secret="oauth-secret", database_url=db_url)
+    slack = await SlackHarness(core, slack_api).start(
+        slack_bot_token=None, slack_client_id="111.222", slack_client_secret="oauth-secret", database_url=db_url
+    )
     try:
         async with aiohttp.ClientSession() as s:
             async with s.get(slack.url + "/slack/install", allow_redirects=False) as resp:
@@ -79,12 +80,15 @@ async def test_oauth_install_stores_the_workspace_and_its_token_is_used(core, sl
             query = parse_qs(urlparse(link.replace("&amp;", "&")).query)
             assert "commands" in query["scope"][0] and query["client_id"] == ["111.222"]
             state = query["state"][0]
-            async with s.get(slack.url + f"/slack/oauth_redirect?code=c0de&state={state}",
-                             headers={"Cookie": f"slack-app-oauth-state={cookie}"}) as resp:
+            async with s.get(
+                slack.url + f"/slack/oauth_redirect?code=c0de&state={state}",
+                headers={"Cookie": f"slack-app-oauth-state={cookie}"},
+            ) as resp:
                 assert resp.status == 200, await resp.text()
         async with core.engine.connect() as conn:
-            token = (await conn.execute(text("SELECT bot_token FROM slack_bots WHERE team_id = :t"),
-                                        {"t": slack.team})).scalar()
+            token = (
+                await conn.execute(text("SELECT bot_token FROM slack_bots WHERE team_id = :t"), {"t": slack.team})
+            ).scalar()
         assert token == "xoxb-installed-token"
         await slack.command("alice", "/cadence setup ACME Acme portal")
         post = slack_api.last("chat.postMessage")
@@ -101,7 +105,7 @@ async def test_socket_mode_is_used_when_an_app_token_is_set(core, slack_api, mon
     connected = asyncio.Event()
     apps = []
 
-    async def fake_connect(self):  # noqa: ANN001, ANN202
+    async def fake_connect(self):
         apps.append(self.app)
         connected.set()
 

@@ -1,15 +1,16 @@
 """The standup job end to end through the real Slack front end: prompt DMs at 09:30 in each person's
 profile zone, answers in the DM and in a modal, the digest with blockers first in the home channel,
 a blocker turned into a defect form, and a late answer updating the digest in place."""
+
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from tests.e2e.slack_harness import HOME
 from tests.standup_support import goto
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def at(*args) -> datetime:
@@ -47,8 +48,11 @@ async def test_standup_day_on_slack(slack, core):
     assert r.status == 200
     view = slack.opened_view()
     assert view["type"] == "modal"
-    r = await slack.submit("victor", view, {"q0": "Sprint planning", "q1": "Estimates for <!channel> CR-3",
-                                            "q2": "Waiting for the staging database"})
+    r = await slack.submit(
+        "victor",
+        view,
+        {"q0": "Sprint planning", "q1": "Estimates for <!channel> CR-3", "q2": "Waiting for the staging database"},
+    )
     assert r.status == 200 and r.text == ""
 
     # Dev answers in the DM, one message per question.
@@ -95,15 +99,35 @@ async def test_standup_settings_modal_on_slack(slack, core):
     view = slack.opened_view()
     kinds = {b["block_id"]: b["element"]["type"] for b in view["blocks"] if b["type"] == "input"}
     assert kinds["questions"] == "plain_text_input" and kinds["digest_channel"] == "static_select"
-    r = await slack.submit("alice", view, {"prompt_time": "25:99", "days": "mon-fri", "questions": "Done?",
-                                           "blocker_question": "0", "reminder_minutes": "30",
-                                           "digest_time": "10:00", "digest_zone": "Europe/London",
-                                           "digest_channel": "home"})
+    r = await slack.submit(
+        "alice",
+        view,
+        {
+            "prompt_time": "25:99",
+            "days": "mon-fri",
+            "questions": "Done?",
+            "blocker_question": "0",
+            "reminder_minutes": "30",
+            "digest_time": "10:00",
+            "digest_zone": "Europe/London",
+            "digest_channel": "home",
+        },
+    )
     assert r.json()["response_action"] == "errors" and "prompt_time" in r.json()["errors"]
-    r = await slack.submit("alice", view, {"prompt_time": "08:45", "days": "mon-thu",
-                                           "questions": "Done?\nNext?\nBlocked?", "blocker_question": "3",
-                                           "reminder_minutes": "30", "digest_time": "11:00",
-                                           "digest_zone": "Europe/Berlin", "digest_channel": "home"})
+    r = await slack.submit(
+        "alice",
+        view,
+        {
+            "prompt_time": "08:45",
+            "days": "mon-thu",
+            "questions": "Done?\nNext?\nBlocked?",
+            "blocker_question": "3",
+            "reminder_minutes": "30",
+            "digest_time": "11:00",
+            "digest_zone": "Europe/Berlin",
+            "digest_channel": "home",
+        },
+    )
     assert r.status == 200 and r.text == ""
     await slack.command("alice", "/standup config show")
     shown = slack.last_private("alice")

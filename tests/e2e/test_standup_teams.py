@@ -1,15 +1,15 @@
 """The standup job end to end through the real Teams front end: prompts in each person's 1:1 chat at
 09:30 in their zone, answers in the chat and in an Adaptive Card form, the digest in the home
 channel with blockers first, and a blocker turned into a change request form."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from tests.e2e.teams_fixtures import probe_registry, teams, teams_probe  # noqa: F401
 from tests.e2e.teams_harness import card_text, find_action
 from tests.standup_support import goto
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def at(*args) -> datetime:
@@ -17,8 +17,11 @@ def at(*args) -> datetime:
 
 
 def mention(name: str) -> dict:
-    return {"type": "mention", "text": f"<at>{name.capitalize()}</at>",
-            "mentioned": {"id": f"29:{name}", "name": name.capitalize()}}
+    return {
+        "type": "mention",
+        "text": f"<at>{name.capitalize()}</at>",
+        "mentioned": {"id": f"29:{name}", "name": name.capitalize()},
+    }
 
 
 async def test_standup_day_on_teams(teams):
@@ -30,8 +33,7 @@ async def test_standup_day_on_teams(teams):
     for user, role in ((victor, "vendor_pm"), (dev, "developer")):
         await teams.say(user, "cadence whoami", where=general)
         await teams.say(user, "cadence whoami")  # the 1:1 chat with the bot exists
-        await teams.say(asha, f"cadence role <at>{user.name}</at> {role}", where=general,
-                        entities=[mention(user.key)])
+        await teams.say(asha, f"cadence role <at>{user.name}</at> {role}", where=general, entities=[mention(user.key)])
     await teams.drain()
 
     await goto(teams.core, at(2027, 1, 5, 4, 0))  # Tuesday 09:30 in Kathmandu and Kolkata
@@ -54,8 +56,9 @@ async def test_standup_day_on_teams(teams):
     form_call = next(c for c in reversed(r.replies) if c.cards())
     form = form_call.cards()[0]
     assert "What will you do next" in card_text(form)
-    r = await teams.click(dev, form_call, find_action(form, "Send")["title"],
-                          inputs={"q0": "Login API", "q1": "Tests", "q2": "none"})
+    r = await teams.click(
+        dev, form_call, find_action(form, "Send")["title"], inputs={"q0": "Login API", "q1": "Tests", "q2": "none"}
+    )
     assert r.status == 200
     await teams.drain()
 

@@ -1,4 +1,5 @@
 """Teams front end: the endpoint, authentication, text commands, installs, time zones."""
+
 from __future__ import annotations
 
 import logging
@@ -6,7 +7,6 @@ import logging
 from sqlalchemy import func, select
 
 from storage.models import ChannelBinding, Identity, Person
-from tests.e2e.teams_fixtures import probe_registry, teams, teams_auth, teams_probe  # noqa: F401
 from tests.e2e.teams_harness import BOT_ID
 
 
@@ -132,9 +132,12 @@ async def test_time_zone_comes_from_local_timezone_and_tz_command_overrides(team
 async def test_duplicate_delivery_of_an_activity_is_applied_once(teams):
     asha = teams.user("asha")
     general = teams.channel("general")
-    activity = teams.activity(asha, general, text="<at>Cadence</at> cadence setup ACME Acme",
-                              entities=[{"type": "mention", "text": "<at>Cadence</at>",
-                                         "mentioned": {"id": BOT_ID, "name": "Cadence"}}])
+    activity = teams.activity(
+        asha,
+        general,
+        text="<at>Cadence</at> cadence setup ACME Acme",
+        entities=[{"type": "mention", "text": "<at>Cadence</at>", "mentioned": {"id": BOT_ID, "name": "Cadence"}}],
+    )
     first = await teams.post(activity)
     second = await teams.post(activity)
     assert first.status == second.status == 200
@@ -157,9 +160,12 @@ async def test_mentioning_someone_never_seen_looks_them_up_and_gives_the_role(te
     general = teams.channel("general")
     await teams.say(asha, "cadence setup ACME Acme", where=general)
     teams.connector.members[general.id] = [{"id": "29:sam", "name": "Sam Lee", "aadObjectId": "aad-sam"}]
-    r = await teams.say(asha, "cadence role <at>Sam Lee</at> client_pm", where=general,
-                        entities=[{"type": "mention", "text": "<at>Sam Lee</at>",
-                                   "mentioned": {"id": "29:sam", "name": "Sam Lee"}}])
+    r = await teams.say(
+        asha,
+        "cadence role <at>Sam Lee</at> client_pm",
+        where=general,
+        entities=[{"type": "mention", "text": "<at>Sam Lee</at>", "mentioned": {"id": "29:sam", "name": "Sam Lee"}}],
+    )
     assert r.status == 200
     await teams.drain()
     assert any("Sam Lee: client pm in ACME" in t for t in teams.connector.texts(general.id)), r.text

@@ -2,43 +2,60 @@
 
 Uses the test-only probe feature (tests/e2e/probe_feature.py): a form with every input kind and an approval
 card that only a client sponsor may approve."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
 
 from storage.models import OutboxMessage
-from tests.e2e.teams_fixtures import probe_registry, teams, teams_probe  # noqa: F401
 from tests.e2e.teams_harness import card_text, find_action
 
 
-async def _engagement(teams):  # noqa: ANN001, ANN202
+async def _engagement(teams):
     """ACME homed in #general: Asha (client sponsor, set it up) and Dev (developer, mentioned by handle)."""
     asha, dev = teams.user("asha", tz="Europe/London"), teams.user("dev", tz="Asia/Kolkata")
     general = teams.channel("general")
     await teams.say(asha, "cadence setup ACME Acme web shop", where=general)
     await teams.say(dev, "cadence whoami", where=general)
-    r = await teams.say(asha, "cadence role <at>Asha</at> client_sponsor", where=general,
-                        entities=[{"type": "mention", "text": "<at>Asha</at>", "mentioned": {"id": "29:asha", "name": "Asha"}}])
+    r = await teams.say(
+        asha,
+        "cadence role <at>Asha</at> client_sponsor",
+        where=general,
+        entities=[{"type": "mention", "text": "<at>Asha</at>", "mentioned": {"id": "29:asha", "name": "Asha"}}],
+    )
     assert "client sponsor" in (await _drained_text(teams, general)), r.text
-    r = await teams.say(asha, "cadence role <at>Dev</at> developer", where=general,
-                        entities=[{"type": "mention", "text": "<at>Dev</at>", "mentioned": {"id": "29:dev", "name": "Dev"}}])
+    r = await teams.say(
+        asha,
+        "cadence role <at>Dev</at> developer",
+        where=general,
+        entities=[{"type": "mention", "text": "<at>Dev</at>", "mentioned": {"id": "29:dev", "name": "Dev"}}],
+    )
     assert "developer" in (await _drained_text(teams, general)), r.text
     return asha, dev, general
 
 
-async def _drained_text(teams, conv) -> str:  # noqa: ANN001
+async def _drained_text(teams, conv) -> str:
     await teams.drain()
     return "\n".join(teams.connector.texts(conv.id))
 
 
-async def _filed_card(teams, asha, general):  # noqa: ANN001, ANN202
+async def _filed_card(teams, asha, general):
     """Open the probe form, submit it; returns the public PROBE card posted in the channel."""
     r = await teams.say(asha, "cadence zzprobe", where=general)
     form_call = r.replies[-1]
     form = form_call.cards()[0]
-    r = await teams.click(asha, form_call, "File it",
-                          inputs={"title": "Add SSO", "priority": "high", "details": "SAML please",
-                                  "at": "2027-01-06", "at__time": "15:30"})
+    r = await teams.click(
+        asha,
+        form_call,
+        "File it",
+        inputs={
+            "title": "Add SSO",
+            "priority": "high",
+            "details": "SAML please",
+            "at": "2027-01-06",
+            "at__time": "15:30",
+        },
+    )
     assert r.status == 200
     await teams.drain()
     card_call = [c for c in teams.connector.sent(general.id) if "PROBE-1: Add SSO" in c.text_dump()][-1]
@@ -51,7 +68,7 @@ async def test_form_renders_every_input_kind(teams):
     card = r.replies[-1].cards()[0]
     types = {}
 
-    def walk(v):  # noqa: ANN001, ANN202
+    def walk(v):
         if isinstance(v, dict):
             if str(v.get("type", "")).startswith("Input."):
                 types[v["id"]] = v
@@ -179,8 +196,17 @@ async def test_user_text_cannot_inject_links_mentions_or_time_functions(teams, t
 
 async def test_unknown_button_is_refused_politely(teams):
     asha = teams.user("asha")
-    card = {"type": "AdaptiveCard", "actions": [{"type": "Action.Execute", "title": "Old", "verb": "gone.action",
-                                                  "data": {"_cadence": {"t": "action", "id": "gone.action"}}}]}
+    card = {
+        "type": "AdaptiveCard",
+        "actions": [
+            {
+                "type": "Action.Execute",
+                "title": "Old",
+                "verb": "gone.action",
+                "data": {"_cadence": {"t": "action", "id": "gone.action"}},
+            }
+        ],
+    }
     r = await teams.click(asha, card, "Old", where=teams.personal(asha))
     assert r.status == 200
     assert "no longer in use" in r.text

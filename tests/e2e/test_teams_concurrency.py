@@ -1,19 +1,20 @@
 """Many Teams turns at once (as bench/teams_ack.py drives them): each is answered exactly once, none fails —
 on SQLite they queue for the database (handlers/teams/db_gate.py), on PostgreSQL they overlap."""
+
 from __future__ import annotations
 
 import asyncio
 
-from tests.e2e.teams_fixtures import probe_registry, teams, teams_probe  # noqa: F401
 
-
-async def test_concurrent_turns_are_each_answered_once(teams) -> None:  # noqa: ANN001
+async def test_concurrent_turns_are_each_answered_once(teams) -> None:
     general = teams.channel("general")
     asha = teams.user("asha")
     assert (await teams.say(asha, "cadence setup ACME Acme shop", where=general)).status == 200
     people = [teams.user(f"user{n}") for n in range(12)]
-    results = await asyncio.gather(*(teams.say(p, "cadence whoami") for p in people),
-                                   *(teams.say(asha, "defect list", where=general) for _ in range(8)))
+    results = await asyncio.gather(
+        *(teams.say(p, "cadence whoami") for p in people),
+        *(teams.say(asha, "defect list", where=general) for _ in range(8)),
+    )
     assert [r.status for r in results] == [200] * 20
     for p in people:
         [reply] = teams.connector.sent(f"a:dm-{p.key}")

@@ -1,5 +1,6 @@
 """Mixed engagements and identity linking: one person on the console (standing in for Slack) and on Teams,
 an engagement with a home on each, `/cadence link` one-time codes."""
+
 from __future__ import annotations
 
 import re
@@ -10,13 +11,12 @@ from sqlalchemy import func, select
 from handlers.console.messenger import ConsoleMessenger
 from storage.models import Identity, Membership, Person
 from storage.models.teams import LinkCode
-from tests.e2e.teams_fixtures import probe_registry, teams, teams_probe  # noqa: F401
 from tests.helpers import actor, dm, place, reply_text, run
 
 CODE_RE = re.compile(r"\b([A-Z2-9]{4}-[A-Z2-9]{4})\b")
 
 
-async def console_code(teams, who) -> str:  # noqa: ANN001
+async def console_code(teams, who) -> str:
     reply = await teams.core.handle_command(who, dm(who), "/cadence link")
     m = CODE_RE.search(reply_text(reply))
     assert m, reply_text(reply)
@@ -52,10 +52,9 @@ async def test_link_code_joins_console_and_teams_identities_and_merges_roles(tea
     from bot.messages import Card
     from storage.models import Engagement
 
-    async with teams.core.session_factory() as s:
-        async with s.begin():
-            eng = await s.scalar(select(Engagement).where(Engagement.key == "ACME"))
-            await teams.core.outbox.post_home(s, eng, Card(title="Demo tomorrow"))
+    async with teams.core.session_factory() as s, s.begin():
+        eng = await s.scalar(select(Engagement).where(Engagement.key == "ACME"))
+        await teams.core.outbox.post_home(s, eng, Card(title="Demo tomorrow"))
     await teams.drain()
     assert any("Demo tomorrow" in t for t in teams.connector.texts(general.id))
     assert any("Demo tomorrow" in d.text for d in teams.core.messengers["console"].log)
@@ -88,11 +87,14 @@ async def test_memberships_of_both_people_are_merged(teams):
     assert "Linked" in r.text, r.text
     async with teams.core.session_factory() as s:
         person = await s.scalar(select(Person).join(Identity).where(Identity.user_id == "aad-vic"))
-        roles = {m.engagement_id: sorted(m.roles) for m in await s.scalars(
-            select(Membership).where(Membership.person_id == person.id))}
+        roles = {
+            m.engagement_id: sorted(m.roles)
+            for m in await s.scalars(select(Membership).where(Membership.person_id == person.id))
+        }
         assert sorted(roles.values()) == [["developer"], ["qa", "vendor_pm"]]
-        console_ident = await s.scalar(select(Identity).where(Identity.platform == "console",
-                                                              Identity.user_id == "victor"))
+        console_ident = await s.scalar(
+            select(Identity).where(Identity.platform == "console", Identity.user_id == "victor")
+        )
         assert console_ident.person_id == person.id
 
 

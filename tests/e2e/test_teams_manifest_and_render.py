@@ -1,10 +1,11 @@
 """The Teams app package and the Adaptive Card renderer, checked without a server."""
+
 from __future__ import annotations
 
 import base64
 import io
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from PIL import Image
@@ -37,8 +38,11 @@ def test_manifest_is_consistent_and_icons_have_the_required_sizes():
 
 
 def test_time_tokens_become_adaptive_card_date_time_functions():
-    at = datetime(2027, 1, 4, 15, 30, tzinfo=timezone.utc)
-    assert cards.render_text(f"Demo {when(at)}") == "Demo {{DATE(2027-01-04T15:30:00Z, SHORT)}} {{TIME(2027-01-04T15:30:00Z)}}"
+    at = datetime(2027, 1, 4, 15, 30, tzinfo=UTC)
+    assert (
+        cards.render_text(f"Demo {when(at)}")
+        == "Demo {{DATE(2027-01-04T15:30:00Z, SHORT)}} {{TIME(2027-01-04T15:30:00Z)}}"
+    )
     assert cards.render_text(when(at, "date")) == "{{DATE(2027-01-04T15:30:00Z, SHORT)}}"
     assert cards.render_text(when(at, "time")) == "{{TIME(2027-01-04T15:30:00Z)}}"
 
@@ -47,8 +51,9 @@ def test_person_tokens_are_mentions_only_for_people_on_teams():
     mentions = cards.Mentions()
     text = cards.render_text(f"{person(1, 'Asha')} and {person(2, 'Sam')}", {1: ("aad-1", "Asha Rao")}, mentions)
     assert text == "<at>Asha Rao</at> and Sam"
-    assert mentions.entities == [{"type": "mention", "text": "<at>Asha Rao</at>",
-                                  "mentioned": {"id": "aad-1", "name": "Asha Rao"}}]
+    assert mentions.entities == [
+        {"type": "mention", "text": "<at>Asha Rao</at>", "mentioned": {"id": "aad-1", "name": "Asha Rao"}}
+    ]
 
 
 def test_escape_neutralises_links_html_and_template_functions():
@@ -59,12 +64,18 @@ def test_escape_neutralises_links_html_and_template_functions():
 def test_card_layout_tone_fields_buttons_and_attachments():
     png = io.BytesIO()
     Image.new("RGB", (4, 4), (255, 0, 0)).save(png, format="PNG")
-    card = Card(title="ACME-CR-7", text="Needs approval", tone="warning",
-                fields=[Field("Cost", "1,200 EUR"), Field("Description", "Long text", short=False)],
-                buttons=[Button("Approve", "cr.approve", "7", "primary"), Button("Reject", "cr.reject", "7", "danger")],
-                attachments=[Attachment("chart.png", base64.b64encode(png.getvalue()).decode(), "image/png"),
-                             Attachment("crs.csv", base64.b64encode(b"a,b\n1,2\n").decode(), "text/csv")],
-                footer="Cadence")
+    card = Card(
+        title="ACME-CR-7",
+        text="Needs approval",
+        tone="warning",
+        fields=[Field("Cost", "1,200 EUR"), Field("Description", "Long text", short=False)],
+        buttons=[Button("Approve", "cr.approve", "7", "primary"), Button("Reject", "cr.reject", "7", "danger")],
+        attachments=[
+            Attachment("chart.png", base64.b64encode(png.getvalue()).decode(), "image/png"),
+            Attachment("crs.csv", base64.b64encode(b"a,b\n1,2\n").decode(), "text/csv"),
+        ],
+        footer="Cadence",
+    )
     content = cards.render_card(card)
     assert content["body"][0]["style"] == "warning"
     dump = json.dumps(content)
@@ -80,13 +91,21 @@ def test_card_layout_tone_fields_buttons_and_attachments():
 
 
 def test_form_submission_round_trip_with_datetime_and_state():
-    form = Form("cr.new", "New change request",
-                [Input("title", "Title", max_length=150), Input("when", "Wanted by", kind="datetime"),
-                 Input("hours", "Hours", kind="number", required=False)], state={"engagement": 3})
+    form = Form(
+        "cr.new",
+        "New change request",
+        [
+            Input("title", "Title", max_length=150),
+            Input("when", "Wanted by", kind="datetime"),
+            Input("hours", "Hours", kind="number", required=False),
+        ],
+        state={"engagement": 3},
+    )
     content = cards.render_form(form)
     data = content["actions"][0]["data"]
-    sub = cards.parse_submission({**data, "title": "SSO", "when": "2027-02-01", "when__time": "09:00", "hours": 4.0},
-                                 cards.FORM_VERB)
+    sub = cards.parse_submission(
+        {**data, "title": "SSO", "when": "2027-02-01", "when__time": "09:00", "hours": 4.0}, cards.FORM_VERB
+    )
     assert sub.kind == "form" and sub.id == "cr.new" and sub.state == {"engagement": 3}
     assert sub.values == {"title": "SSO", "when": "2027-02-01 09:00", "hours": "4"}
     again = cards.render_form(sub.form, errors={"title": "Too vague."}, values=sub.values)

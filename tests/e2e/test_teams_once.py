@@ -1,5 +1,6 @@
 """A Teams message activity delivered twice is applied once: its id is recorded in the same transaction as
 its work (core.claim_event), so the record and the work commit, or roll back, together."""
+
 from __future__ import annotations
 
 import asyncio
@@ -7,7 +8,6 @@ import asyncio
 from sqlalchemy import func, select
 
 from storage.models import ProcessedEvent
-from tests.e2e.teams_fixtures import probe_registry, teams, teams_probe  # noqa: F401
 from tests.e2e.teams_harness import BOT_ID
 
 
@@ -15,7 +15,7 @@ def _mention() -> list[dict]:
     return [{"type": "mention", "text": "<at>Cadence</at>", "mentioned": {"id": BOT_ID, "name": "Cadence"}}]
 
 
-async def test_a_direct_message_delivered_twice_is_answered_once(teams) -> None:  # noqa: ANN001
+async def test_a_direct_message_delivered_twice_is_answered_once(teams) -> None:
     asha = teams.user("asha")
     activity = teams.activity(asha, teams.personal(asha), text="cadence whoami")
     first = await teams.post(activity)
@@ -24,11 +24,12 @@ async def test_a_direct_message_delivered_twice_is_answered_once(teams) -> None:
     assert len(first.replies) == 1 and second.calls == []
 
 
-async def test_the_same_activity_twice_at_once_is_applied_once(teams) -> None:  # noqa: ANN001
+async def test_the_same_activity_twice_at_once_is_applied_once(teams) -> None:
     asha = teams.user("asha")
     general = teams.channel("general")
-    await teams.post(teams.activity(asha, general, text="<at>Cadence</at> cadence setup ACME Acme shop",
-                                    entities=_mention()))
+    await teams.post(
+        teams.activity(asha, general, text="<at>Cadence</at> cadence setup ACME Acme shop", entities=_mention())
+    )
     activity = teams.activity(asha, general, text="<at>Cadence</at> defect s2 Checkout is slow", entities=_mention())
     results = await asyncio.gather(teams.post(activity), teams.post(activity))
     assert [r.status for r in results] == [200, 200]
@@ -39,7 +40,7 @@ async def test_the_same_activity_twice_at_once_is_applied_once(teams) -> None:  
         assert await s.scalar(select(func.count()).select_from(Defect)) == 1
 
 
-async def test_a_refused_command_leaves_no_record(teams) -> None:  # noqa: ANN001
+async def test_a_refused_command_leaves_no_record(teams) -> None:
     asha = teams.user("asha")
     general = teams.channel("general")  # not bound to an engagement: `defect list` is refused
     activity = teams.activity(asha, general, text="<at>Cadence</at> defect list", entities=_mention())

@@ -1,5 +1,6 @@
 """Teams front end: proactive delivery from the scheduler and the outbox — channel posts, DMs through stored
 and newly created 1:1 conversations, in-place updates, and the connector failing (429, 5xx, 403/404)."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -12,29 +13,31 @@ from bot.delivery import PermanentFailure, RetryLater
 from bot.messages import Card
 from handlers.teams.messenger import NO_DM
 from storage.models import Engagement, Identity, OutboxMessage, Person
-from tests.e2e.teams_fixtures import teams, teams_probe  # noqa: F401
 from tests.e2e.teams_harness import TeamsHarness
 
 
 @pytest.fixture
-def probe_registry(teams_probe):  # noqa: ANN001, ANN201 - overrides the shared one: adds test timers
+def probe_registry(teams_probe):
     from bot.core import default_registry
 
     registry = default_registry()
     teams_probe.register(registry)
 
-    async def post_home(tctx):  # noqa: ANN001, ANN202
+    async def post_home(tctx):
         eng = await tctx.session.scalar(select(Engagement).where(Engagement.key == tctx.payload["key"]))
-        await tctx.core.outbox.post_home(tctx.session, eng, Card(title=tctx.payload["title"]),
-                                         ref_key=tctx.payload.get("ref_key"))
+        await tctx.core.outbox.post_home(
+            tctx.session, eng, Card(title=tctx.payload["title"]), ref_key=tctx.payload.get("ref_key")
+        )
 
-    async def dm(tctx):  # noqa: ANN001, ANN202
-        person = await tctx.session.scalar(select(Person).options(selectinload(Person.identities))
-                                           .where(Person.display_name == tctx.payload["name"]))
-        await tctx.core.outbox.dm(tctx.session, person, Card(title=tctx.payload["title"]),
-                                  ref_key=tctx.payload.get("ref_key"))
+    async def dm(tctx):
+        person = await tctx.session.scalar(
+            select(Person).options(selectinload(Person.identities)).where(Person.display_name == tctx.payload["name"])
+        )
+        await tctx.core.outbox.dm(
+            tctx.session, person, Card(title=tctx.payload["title"]), ref_key=tctx.payload.get("ref_key")
+        )
 
-    async def update(tctx):  # noqa: ANN001, ANN202
+    async def update(tctx):
         await tctx.core.outbox.update(tctx.session, tctx.payload["ref_key"], Card(title=tctx.payload["title"]))
 
     registry.add_timer("zzteams.post_home", post_home)
@@ -43,15 +46,13 @@ def probe_registry(teams_probe):  # noqa: ANN001, ANN201 - overrides the shared 
     return registry
 
 
-async def schedule(teams: TeamsHarness, kind: str, minutes: float = 1, **payload) -> None:  # noqa: ANN003
+async def schedule(teams: TeamsHarness, kind: str, minutes: float = 1, **payload) -> None:
     core = teams.core
-    async with core.session_factory() as s:
-        async with s.begin():
-            await core.timers.schedule(s, kind=kind, due_at=core.clock.now() + timedelta(minutes=minutes),
-                                       payload=payload)
+    async with core.session_factory() as s, s.begin():
+        await core.timers.schedule(s, kind=kind, due_at=core.clock.now() + timedelta(minutes=minutes), payload=payload)
 
 
-async def home_in_general(teams: TeamsHarness):  # noqa: ANN201
+async def home_in_general(teams: TeamsHarness):
     asha = teams.user("asha", tz="Europe/London")
     general = teams.channel("general")
     await teams.say(asha, "cadence setup ACME Acme", where=general)
@@ -167,7 +168,7 @@ async def test_connector_5xx_is_retried_with_backoff_until_it_recovers(teams):
 
 
 async def test_bot_removed_from_channel_is_a_permanent_failure(teams):
-    _, general = await home_in_general(teams)
+    _, _general = await home_in_general(teams)
     teams.connector.fail_next(1, status=403)
     await schedule(teams, "zzteams.post_home", key="ACME", title="Nobody hears this")
     await teams.advance(minutes=2)
@@ -187,15 +188,14 @@ def test_connector_errors_map_to_retry_or_permanent():
 
 
 async def test_connector_unreachable_is_retried(teams):
-    _, general = await home_in_general(teams)
-    async with teams.core.session_factory() as s:
-        async with s.begin():
-            from storage.models import ChannelBinding
+    _, _general = await home_in_general(teams)
+    async with teams.core.session_factory() as s, s.begin():
+        from storage.models import ChannelBinding
 
-            b = await s.scalar(select(ChannelBinding))
-            ref = dict(b.conversation_ref)
-            ref["serviceUrl"] = "http://127.0.0.1:9/"  # nothing listens there
-            b.conversation_ref = ref
+        b = await s.scalar(select(ChannelBinding))
+        ref = dict(b.conversation_ref)
+        ref["serviceUrl"] = "http://127.0.0.1:9/"  # nothing listens there
+        b.conversation_ref = ref
     await schedule(teams, "zzteams.post_home", key="ACME", title="Later")
     await teams.advance(minutes=2)
     rows = await outbox_rows(teams)

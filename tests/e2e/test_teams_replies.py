@@ -1,16 +1,16 @@
 """Replies inside a Teams turn go over Cadence's own pooled aiohttp session (handlers/teams/replies.py), not
 botbuilder's msrest client: same connector call, same body and credentials; retries as msrest did them."""
+
 from __future__ import annotations
 
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationAccount
 from botframework.connector.auth import MicrosoftAppCredentials
 
 from handlers.teams.replies import ReplyFailed, ReplySender
-from tests.e2e.teams_fixtures import probe_registry, teams, teams_probe  # noqa: F401
 from tests.standins.bot_connector import BotConnectorStandIn
 
 
-async def test_a_reply_is_the_connector_call_botbuilder_would_make(teams) -> None:  # noqa: ANN001
+async def test_a_reply_is_the_connector_call_botbuilder_would_make(teams) -> None:
     asha = teams.user("asha")
     r = await teams.say(asha, "cadence whoami")
     assert r.status == 200
@@ -26,7 +26,7 @@ async def test_a_reply_is_the_connector_call_botbuilder_would_make(teams) -> Non
     assert "Authorization" not in reply.headers  # unauthenticated mode: no token, as botbuilder
 
 
-async def test_a_reply_is_retried_after_a_server_error_and_a_429(teams) -> None:  # noqa: ANN001
+async def test_a_reply_is_retried_after_a_server_error_and_a_429(teams) -> None:
     asha = teams.user("asha")
     teams.connector.fail_next(1, status=503)
     teams.connector.fail_next(1, status=429, retry_after=0)
@@ -36,7 +36,7 @@ async def test_a_reply_is_retried_after_a_server_error_and_a_429(teams) -> None:
     assert "whoami" in r.text.lower() or r.replies
 
 
-async def test_a_refused_reply_is_not_retried_and_the_turn_still_answers(teams) -> None:  # noqa: ANN001
+async def test_a_refused_reply_is_not_retried_and_the_turn_still_answers(teams) -> None:
     asha = teams.user("asha")
     teams.connector.fail_next(1, status=403)
     r = await teams.say(asha, "cadence whoami")
@@ -48,9 +48,15 @@ async def test_a_refused_reply_is_not_retried_and_the_turn_still_answers(teams) 
 
 
 async def _activity(connector: BotConnectorStandIn) -> Activity:
-    return Activity(type=ActivityTypes.message, text="hi", service_url=connector.service_url,
-                    conversation=ConversationAccount(id="19:x@thread.tacv2;messageid=7"),
-                    from_property=ChannelAccount(id="28:bot"), recipient=ChannelAccount(id="29:u"), reply_to_id="1:act@x y")
+    return Activity(
+        type=ActivityTypes.message,
+        text="hi",
+        service_url=connector.service_url,
+        conversation=ConversationAccount(id="19:x@thread.tacv2;messageid=7"),
+        from_property=ChannelAccount(id="28:bot"),
+        recipient=ChannelAccount(id="29:u"),
+        reply_to_id="1:act@x y",
+    )
 
 
 async def test_reply_sender_signs_with_botbuilders_credentials_and_quotes_ids() -> None:
@@ -88,7 +94,7 @@ async def test_reply_sender_gives_up_after_its_retries() -> None:
         await connector.stop()
 
 
-async def test_a_reply_the_connector_will_not_take_now_is_left_to_the_outbox(teams) -> None:  # noqa: ANN001
+async def test_a_reply_the_connector_will_not_take_now_is_left_to_the_outbox(teams) -> None:
     asha = teams.user("asha")
     teams.connector.fail_next(3, status=503)  # the first try and both retries of the turn
     r = await teams.say(asha, "cadence whoami")

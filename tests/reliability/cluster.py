@@ -6,6 +6,7 @@ Web API stand-in in the test process, plus fast bulk seeding. Used by tests/reli
     reps = [Replica(i, url, api.base_url, tmp) for i in range(3)]; [r.start() for r in reps]
     await wait_healthy(reps)
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -17,7 +18,7 @@ import subprocess
 import sys
 import time
 from collections import Counter, defaultdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,7 @@ def free_port() -> int:
 
 
 # -- databases ----------------------------------------------------------------------------------------
+
 
 def _asyncpg_url(url: str) -> str:
     return url.replace("postgresql://", "postgres://", 1)
@@ -81,7 +83,7 @@ async def pg_available() -> str | None:
         conn = await asyncpg.connect(_asyncpg_url(PG_ADMIN_URL), timeout=3)
         await conn.close()
         return None
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc}"
 
 
@@ -95,49 +97,94 @@ async def sqlite_database(path: Path) -> str:
 
 # -- seeding (core insert, executemany) -------------------------------------------------------------
 
-async def seed_engagements(engine: Any, n_channels: int, *, platform: str = "slack",
-                           workspace: str = WORKSPACE_ID, now: datetime | None = None) -> list[tuple[int, str]]:
+
+async def seed_engagements(
+    engine: Any, n_channels: int, *, platform: str = "slack", workspace: str = WORKSPACE_ID, now: datetime | None = None
+) -> list[tuple[int, str]]:
     """`n_channels` engagements, each with a home channel binding; returns [(engagement_id, channel_id)]."""
     from sqlalchemy import insert, select
 
     from storage.models import ChannelBinding, Engagement
 
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     async with engine.begin() as conn:
         base = (await conn.scalar(select(Engagement.id).order_by(Engagement.id.desc()).limit(1))) or 0
         keys = [f"R{base + i + 1}" for i in range(n_channels)]
-        await conn.execute(insert(Engagement), [
-            {"key": k, "name": f"Reliability {k}", "home_tz": "UTC", "support_tz": "UTC", "settings": {},
-             "created_at": now, "contingency_pct": 15.0, "iteration_days": 14} for k in keys])
+        await conn.execute(
+            insert(Engagement),
+            [
+                {
+                    "key": k,
+                    "name": f"Reliability {k}",
+                    "home_tz": "UTC",
+                    "support_tz": "UTC",
+                    "settings": {},
+                    "created_at": now,
+                    "contingency_pct": 15.0,
+                    "iteration_days": 14,
+                }
+                for k in keys
+            ],
+        )
         ids = dict((await conn.execute(select(Engagement.key, Engagement.id).where(Engagement.key.in_(keys)))).all())
         out = [(ids[k], f"C{ids[k]:06d}") for k in keys]
-        await conn.execute(insert(ChannelBinding), [
-            {"engagement_id": eid, "platform": platform, "workspace_id": workspace, "channel_id": ch,
-             "channel_name": f"rel-{eid}", "purpose": "home", "created_at": now} for eid, ch in out])
+        await conn.execute(
+            insert(ChannelBinding),
+            [
+                {
+                    "engagement_id": eid,
+                    "platform": platform,
+                    "workspace_id": workspace,
+                    "channel_id": ch,
+                    "channel_name": f"rel-{eid}",
+                    "purpose": "home",
+                    "created_at": now,
+                }
+                for eid, ch in out
+            ],
+        )
     return out
 
 
-async def seed_notices(engine: Any, targets: list[tuple[int, str]], n: int, due_at: datetime | list[datetime], *,
-                       start: int = 0, chunk: int = 5000, now: datetime | None = None) -> None:
+async def seed_notices(
+    engine: Any,
+    targets: list[tuple[int, str]],
+    n: int,
+    due_at: datetime | list[datetime],
+    *,
+    start: int = 0,
+    chunk: int = 5000,
+    now: datetime | None = None,
+) -> None:
     """`n` cadence.notice timers spread round-robin over `targets`; the title carries N#000123."""
     from sqlalchemy import insert
 
     from storage.models import Timer
 
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     rows = []
     for i in range(start, start + n):
         eid, _ = targets[i % len(targets)]
         due = due_at[i - start] if isinstance(due_at, list) else due_at
-        rows.append({"kind": "cadence.notice", "key": f"notice:{i}", "due_at": due, "status": "pending",
-                     "engagement_id": eid, "attempts": 0, "created_at": now,
-                     "payload": {"engagement_id": eid, "title": f"N#{i:06d}", "text": "reliability"}})
+        rows.append(
+            {
+                "kind": "cadence.notice",
+                "key": f"notice:{i}",
+                "due_at": due,
+                "status": "pending",
+                "engagement_id": eid,
+                "attempts": 0,
+                "created_at": now,
+                "payload": {"engagement_id": eid, "title": f"N#{i:06d}", "text": "reliability"},
+            }
+        )
     async with engine.begin() as conn:
         for k in range(0, len(rows), chunk):
-            await conn.execute(insert(Timer), rows[k:k + chunk])
+            await conn.execute(insert(Timer), rows[k : k + chunk])
 
 
 # -- the Slack stand-in, with replica-aware faults ----------------------------------------------------
+
 
 class ClusterSlackApi(SlackApiStandIn):
     """The Slack engineers' stand-in, plus: a per-call delay, freezing the calls of one bot token (they
@@ -154,7 +201,7 @@ class ClusterSlackApi(SlackApiStandIn):
         self._release = asyncio.Event()
         self._port: int | None = None
 
-    async def start(self, port: int = 0) -> "ClusterSlackApi":
+    async def start(self, port: int = 0) -> ClusterSlackApi:
         await super().start(port or self._port or 0)
         self._port = self.port
         return self
@@ -177,12 +224,18 @@ class ClusterSlackApi(SlackApiStandIn):
             hanging = token not in self.frozen_tokens
             if hanging:
                 self.hang_next -= 1
-            call = Call(method, {"token": token}, dict(request.headers), status=599,
-                        response={"ok": False, "error": "hung"}, at=time.monotonic())
+            call = Call(
+                method,
+                {"token": token},
+                dict(request.headers),
+                status=599,
+                response={"ok": False, "error": "hung"},
+                at=time.monotonic(),
+            )
             self.frozen_calls.append(call)
             try:
                 await asyncio.wait_for(self._release.wait(), timeout=self.hang_seconds if hanging else 3600)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             return web.json_response({"ok": False, "error": "internal_error"}, status=500)
         if self.delay:
@@ -223,6 +276,7 @@ class ClusterSlackApi(SlackApiStandIn):
 
 # -- replicas ---------------------------------------------------------------------------------------
 
+
 class Replica:
     """One `python app.py serve` process with its own PORT and bot token, logging to a file."""
 
@@ -233,10 +287,16 @@ class Replica:
         self.log_path = workdir / f"replica{index}.log"
         self.env = {
             **os.environ,
-            "DATABASE_URL": database_url, "PORT": str(self.port), "HOST": "127.0.0.1",
-            "SLACK_BOT_TOKEN": self.token, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "SLACK_API_URL": slack_api_url, "CADENCE_SWEEP_SECONDS": "0.5",
-            "CADENCE_OUTBOX_LEASE_SECONDS": "3", "LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1",
+            "DATABASE_URL": database_url,
+            "PORT": str(self.port),
+            "HOST": "127.0.0.1",
+            "SLACK_BOT_TOKEN": self.token,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": slack_api_url,
+            "CADENCE_SWEEP_SECONDS": "0.5",
+            "CADENCE_OUTBOX_LEASE_SECONDS": "3",
+            "LOG_LEVEL": "WARNING",
+            "PYTHONUNBUFFERED": "1",
             **env,
         }
         self.workdir = workdir
@@ -247,10 +307,15 @@ class Replica:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> "Replica":
+    def start(self) -> Replica:
         self._log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "serve"], cwd=str(self.workdir),
-                                     env=self.env, stdout=self._log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "app.py"), "serve"],
+            cwd=str(self.workdir),
+            env=self.env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
         return self
 
     def signal(self, sig: int) -> None:
@@ -293,7 +358,7 @@ async def wait_healthy(replicas: list[Replica], timeout: float = 60) -> float:
                     async with http.get(r.url + "/healthz", timeout=aiohttp.ClientTimeout(total=1)) as resp:
                         if resp.status == 200:
                             break
-                except (aiohttp.ClientError, asyncio.TimeoutError):
+                except (TimeoutError, aiohttp.ClientError):
                     pass
                 if time.monotonic() - started > timeout:
                     raise AssertionError(f"replica {r.index} not healthy after {timeout} s:\n{r.log()[-3000:]}")
@@ -309,8 +374,13 @@ async def outbox_order(engine: Any) -> dict[str, list[int]]:
 
     seq: dict[str, list[int]] = defaultdict(list)
     async with engine.connect() as conn:
-        rows = (await conn.execute(select(OutboxMessage.address, OutboxMessage.payload)
-                                   .where(OutboxMessage.op == "post").order_by(OutboxMessage.id))).all()
+        rows = (
+            await conn.execute(
+                select(OutboxMessage.address, OutboxMessage.payload)
+                .where(OutboxMessage.op == "post")
+                .order_by(OutboxMessage.id)
+            )
+        ).all()
     for address, payload in rows:
         m = MARK.search(str((payload or {}).get("title", "")))
         if m:

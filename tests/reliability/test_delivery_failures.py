@@ -1,5 +1,6 @@
 """Permanent delivery failures are recorded on the binding / identity and surfaced to the admins once;
 a notice timer posts to the home channel once."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -20,7 +21,7 @@ class DeadEnds:
 
     platform = "console"
 
-    def __init__(self, dead_channels=(), dead_users=()) -> None:  # noqa: ANN001
+    def __init__(self, dead_channels=(), dead_users=()) -> None:
         self.dead_channels = set(dead_channels)
         self.dead_users = set(dead_users)
         self.delivered: list[Outgoing] = []
@@ -43,17 +44,26 @@ async def test_notice_posts_home_once(core):
     core.messengers["console"] = m
     async with core.session_factory() as s, s.begin():
         eng = await by_key(s, "ACME")
-        await notices.schedule(s, core, eng, due_at=START + timedelta(minutes=5), title="Release freeze",
-                               text="from noon", key="notice:freeze")
-        await notices.schedule(s, core, eng, due_at=START + timedelta(minutes=6), title="Release freeze",
-                               text="moved", key="notice:freeze")  # same key: rescheduled, not doubled
+        await notices.schedule(
+            s,
+            core,
+            eng,
+            due_at=START + timedelta(minutes=5),
+            title="Release freeze",
+            text="from noon",
+            key="notice:freeze",
+        )
+        await notices.schedule(
+            s, core, eng, due_at=START + timedelta(minutes=6), title="Release freeze", text="moved", key="notice:freeze"
+        )  # same key: rescheduled, not doubled
     await core.drain()
     assert m.delivered == []
     core.clock.advance(minutes=10)
     await core.drain()
     await core.drain()
     assert [(o.address["channel_id"], o.card.title, o.card.text) for o in m.delivered] == [
-        ("general", "Release freeze", "moved")]
+        ("general", "Release freeze", "moved")
+    ]
 
 
 async def test_archived_channel_is_recorded_and_admins_told_once(core):

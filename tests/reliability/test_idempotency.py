@@ -2,6 +2,7 @@
 behind a load balancer): a Slack event and its retry landing on different replicas, a Teams activity
 delivered to both, and a double click whose two clicks reach different replicas at the same time —
 each changes state once. (Single-process redelivery is covered by the front ends' own e2e tests.)"""
+
 from __future__ import annotations
 
 import asyncio
@@ -58,8 +59,9 @@ async def test_teams_activity_delivered_to_two_replicas_applies_once(pg_url, clo
         async with a.core.session_factory() as s:
             assert await s.scalar(select(func.count()).select_from(Engagement)) == 1
         async with a.core.session_factory() as s:
-            processed = await s.scalar(select(func.count()).select_from(ProcessedEvent)
-                                       .where(ProcessedEvent.source == "teams"))
+            processed = await s.scalar(
+                select(func.count()).select_from(ProcessedEvent).where(ProcessedEvent.source == "teams")
+            )
         assert processed == 1
 
 
@@ -72,13 +74,15 @@ async def test_double_click_reaching_two_replicas_at_once_changes_state_once(pg_
     async with a.session_factory() as s:
         before = await s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.entity_type == "defect"))
     for action in ("defect.ack", "defect.start"):
-        replies = await asyncio.gather(*(core.handle_action(people["victor"], place(), action, "1")
-                                         for core in (a, b, a, b)))
+        replies = await asyncio.gather(
+            *(core.handle_action(people["victor"], place(), action, "1") for core in (a, b, a, b))
+        )
         texts = [reply_text(r) for r in replies]
         assert not any("Something went wrong" in t for t in texts), texts
     async with a.session_factory() as s:
-        entries = list(await s.scalars(select(AuditEntry).where(AuditEntry.entity_type == "defect")
-                                       .order_by(AuditEntry.id)))
+        entries = list(
+            await s.scalars(select(AuditEntry).where(AuditEntry.entity_type == "defect").order_by(AuditEntry.id))
+        )
     new = entries[before:]
     assert len(new) == 2, [(e.action, e.from_state, e.to_state) for e in new]
     assert [e.to_state for e in new] == ["acknowledged", "in_progress"], [(e.action, e.to_state) for e in new]

@@ -1,13 +1,14 @@
 """Process lifecycle for real (`python app.py serve` subprocesses): SIGTERM is graceful (exit 0, what is in
 hand is finished and recorded, nothing new is taken, the rest is done after restart, once); a process
 SIGKILLed right after Slack got its ack has the change in the database; secrets never reach the log."""
+
 from __future__ import annotations
 
 import asyncio
 import json
 import signal
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 import aiohttp
@@ -29,7 +30,7 @@ from tests.reliability.cluster import (
 from tests.standins.slack_api import WORKSPACE_ID
 
 
-async def _status_counts(engine, model) -> dict:  # noqa: ANN001
+async def _status_counts(engine, model) -> dict:
     async with engine.connect() as conn:
         return dict((await conn.execute(select(model.status, func.count()).group_by(model.status))).all())
 
@@ -45,7 +46,7 @@ async def test_sigterm_finishes_in_flight_work_exits_0_and_restart_does_the_rest
     try:
         targets = await seed_engagements(engine, 20)
         n = 200
-        await seed_notices(engine, targets, n, datetime.now(timezone.utc) - timedelta(seconds=1))
+        await seed_notices(engine, targets, n, datetime.now(UTC) - timedelta(seconds=1))
         rep.start()
         await wait_healthy([rep])
         await api.wait_received(10, timeout=60)
@@ -75,15 +76,32 @@ async def test_sigterm_finishes_in_flight_work_exits_0_and_restart_does_the_rest
         await engine.dispose()
 
 
-def signed_command(text: str, command: str = "/cadence", user: str = "UALICE", channel: str = "C0HOME") -> tuple[bytes, dict]:
-    body = urlencode({"token": "legacy", "team_id": WORKSPACE_ID, "team_domain": "t", "channel_id": channel,
-                      "channel_name": "acme", "user_id": user, "user_name": user.lower(), "command": command,
-                      "text": text, "api_app_id": "A0CADENCE", "response_url": "http://127.0.0.1:9/respond/x",
-                      "trigger_id": "trig.1"})
+def signed_command(
+    text: str, command: str = "/cadence", user: str = "UALICE", channel: str = "C0HOME"
+) -> tuple[bytes, dict]:
+    body = urlencode(
+        {
+            "token": "legacy",
+            "team_id": WORKSPACE_ID,
+            "team_domain": "t",
+            "channel_id": channel,
+            "channel_name": "acme",
+            "user_id": user,
+            "user_name": user.lower(),
+            "command": command,
+            "text": text,
+            "api_app_id": "A0CADENCE",
+            "response_url": "http://127.0.0.1:9/respond/x",
+            "trigger_id": "trig.1",
+        }
+    )
     ts = str(int(time.time()))
     sig = SignatureVerifier(SIGNING_SECRET).generate_signature(timestamp=ts, body=body)
-    return body.encode(), {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": sig,
-                           "Content-Type": "application/x-www-form-urlencoded"}
+    return body.encode(), {
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": sig,
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
 
 
 @pytest.mark.slow
@@ -117,10 +135,20 @@ async def test_secrets_never_reach_the_log(tmp_path):
     api = await ClusterSlackApi().start()
     api.users["UALICE"] = {"name": "alice", "tz": "UTC"}
     api.fail_next(1, status=500, retry_after=None)  # a failure gets logged: it must not carry the token either
-    secrets = {"SLACK_SIGNING_SECRET": SIGNING_SECRET, "MICROSOFT_APP_PASSWORD": "ms-app-password-s3cr3t",
-               "SLACK_CLIENT_SECRET": "slack-client-secret-s3cr3t"}
-    rep = Replica(0, url, api.base_url, tmp_path, LOG_LEVEL="DEBUG", MICROSOFT_APP_ID="00000000-aaaa-bbbb-cccc-000000000000",
-                  MICROSOFT_APP_PASSWORD=secrets["MICROSOFT_APP_PASSWORD"])
+    secrets = {
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "MICROSOFT_APP_PASSWORD": "ms-app-password-s3cr3t",
+        "SLACK_CLIENT_SECRET": "slack-client-secret-s3cr3t",
+    }
+    rep = Replica(
+        0,
+        url,
+        api.base_url,
+        tmp_path,
+        LOG_LEVEL="DEBUG",
+        MICROSOFT_APP_ID="00000000-aaaa-bbbb-cccc-000000000000",
+        MICROSOFT_APP_PASSWORD=secrets["MICROSOFT_APP_PASSWORD"],
+    )
     secrets["SLACK_BOT_TOKEN"] = rep.token
     try:
         rep.start()
@@ -132,8 +160,11 @@ async def test_secrets_never_reach_the_log(tmp_path):
             bad = dict(headers, **{"X-Slack-Signature": "v0=" + "0" * 64})
             async with http.post(rep.url + "/slack/events", data=body, headers=bad) as resp:
                 assert resp.status == 401
-            async with http.post(rep.url + "/api/messages", data=json.dumps({"type": "message"}),
-                                 headers={"Content-Type": "application/json", "Authorization": "Bearer forged"}) as resp:
+            async with http.post(
+                rep.url + "/api/messages",
+                data=json.dumps({"type": "message"}),
+                headers={"Content-Type": "application/json", "Authorization": "Bearer forged"},
+            ) as resp:
                 assert resp.status == 401
         deadline = time.monotonic() + 20
         while not api.calls_to("chat.postMessage", ok_only=True) and time.monotonic() < deadline:
@@ -154,18 +185,31 @@ async def test_secrets_never_reach_the_log(tmp_path):
 async def test_teams_malformed_jwt_is_refused_with_401(tmp_path):
     url = await sqlite_database(tmp_path / "cadence.db")
     api = await ClusterSlackApi().start()
-    rep = Replica(0, url, api.base_url, tmp_path, MICROSOFT_APP_ID="00000000-aaaa-bbbb-cccc-000000000000",
-                  MICROSOFT_APP_PASSWORD="pw")
+    rep = Replica(
+        0,
+        url,
+        api.base_url,
+        tmp_path,
+        MICROSOFT_APP_ID="00000000-aaaa-bbbb-cccc-000000000000",
+        MICROSOFT_APP_PASSWORD="pw",
+    )
     try:
         rep.start()
         await wait_healthy([rep])
-        activity = {"type": "message", "text": "cadence setup ACME", "serviceUrl": "http://127.0.0.1:9/",
-                    "channelId": "msteams", "from": {"id": "29:x"}, "conversation": {"id": "19:c"},
-                    "recipient": {"id": "28:bot"}}
+        activity = {
+            "type": "message",
+            "text": "cadence setup ACME",
+            "serviceUrl": "http://127.0.0.1:9/",
+            "channelId": "msteams",
+            "from": {"id": "29:x"},
+            "conversation": {"id": "19:c"},
+            "recipient": {"id": "28:bot"},
+        }
         async with aiohttp.ClientSession() as http:
             for auth in ("", "Bearer forged", "Basic abc"):
-                async with http.post(rep.url + "/api/messages", json=activity,
-                                     headers={"Authorization": auth} if auth else {}) as resp:
+                async with http.post(
+                    rep.url + "/api/messages", json=activity, headers={"Authorization": auth} if auth else {}
+                ) as resp:
                     assert resp.status == 401, (auth, resp.status)
         engine = create_engine(url)
         async with engine.connect() as conn:

@@ -2,6 +2,7 @@
 server gone (connection refused) — then recovering: every message arrives exactly once and in order per
 channel. A channel that is gone for good is recorded and the admins are told once. Real SlackMessenger,
 real HTTP, the Slack engineers' stand-in (extended in cluster.py)."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -19,15 +20,16 @@ from tests.standins.slack_api import WORKSPACE_ID
 TOKEN = "xoxb-reliability"
 
 
-def slack_messenger(core, api: ClusterSlackApi, timeout: float = 0.5) -> SlackMessenger:  # noqa: ANN001
+def slack_messenger(core, api: ClusterSlackApi, timeout: float = 0.5) -> SlackMessenger:
     async def token_for(_workspace: str) -> str:
         return TOKEN
 
-    return SlackMessenger(base_url=api.base_url, token_for=token_for, session_factory=core.session_factory,
-                          timeout=timeout)
+    return SlackMessenger(
+        base_url=api.base_url, token_for=token_for, session_factory=core.session_factory, timeout=timeout
+    )
 
 
-async def enqueue(core, targets, start: int, per_channel: int) -> int:  # noqa: ANN001
+async def enqueue(core, targets, start: int, per_channel: int) -> int:
     """`per_channel` notices to each target, one transaction each (so their order is defined)."""
     n = start
     for _ in range(per_channel):
@@ -78,10 +80,10 @@ async def test_outage_of_every_kind_then_recovery_delivers_everything_once_in_or
         assert statuses[429] == 3 and statuses[500] == 4, statuses
         assert len(api.frozen_calls) == 3  # timed out on our side, never accepted
         async with core.session_factory() as s:
-            outbox = dict((await s.execute(select(OutboxMessage.status, func.count())
-                                           .group_by(OutboxMessage.status))).all())
-            retried = await s.scalar(select(func.count()).select_from(OutboxMessage)
-                                     .where(OutboxMessage.attempts > 1))
+            outbox = dict(
+                (await s.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))).all()
+            )
+            retried = await s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.attempts > 1))
         assert outbox == {"sent": n}
         assert retried > 0
     finally:
@@ -95,7 +97,7 @@ class ArchivingSlackApi(ClusterSlackApi):
 
     archived: set[str] = set()
 
-    def _m_chat_postMessage(self, body):  # noqa: ANN001, ANN202
+    def _m_chat_postMessage(self, body):
         if body.get("channel") in self.archived:
             return {"ok": False, "error": "is_archived"}
         return super()._m_chat_postMessage(body)
@@ -106,8 +108,9 @@ async def test_archived_channel_recorded_and_admins_told_once_over_slack(core):
     try:
         core.messengers["slack"] = slack_messenger(core, api)
         home = place("C0GONE", platform="slack", workspace=WORKSPACE_ID)
-        people = {name: actor(name, "UTC", platform="slack", workspace=WORKSPACE_ID)
-                  for name in ("alice", "victor", "dev")}
+        people = {
+            name: actor(name, "UTC", platform="slack", workspace=WORKSPACE_ID) for name in ("alice", "victor", "dev")
+        }
         await run(core, people["alice"], "/cadence setup ACME Acme portal", home)
         for name, roles in (("alice", "client_sponsor"), ("victor", "vendor_pm"), ("dev", "developer")):
             await run(core, people[name], "/cadence whoami", home)

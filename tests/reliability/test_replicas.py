@@ -1,13 +1,14 @@
 """Scale-out and crash safety for real: three `python app.py serve` processes on one fresh PostgreSQL
 database, a few thousand notice timers due at the same moment, counted from what the Slack stand-in
 received. Short versions run in the default suite; `-m slow` runs the long ones."""
+
 from __future__ import annotations
 
 import asyncio
 import signal
 import time
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -29,8 +30,17 @@ from tests.reliability.cluster import (
 pytestmark = pytest.mark.postgres
 
 
-async def scenario(tmp_path, *, n: int, channels: int, replicas: int = 3, kill_after: int | None = None,
-                   migrate_by_replicas: bool = True, delay: float = 0.0, timeout: float = 120.0) -> dict:
+async def scenario(
+    tmp_path,
+    *,
+    n: int,
+    channels: int,
+    replicas: int = 3,
+    kill_after: int | None = None,
+    migrate_by_replicas: bool = True,
+    delay: float = 0.0,
+    timeout: float = 120.0,
+) -> dict:
     """Run `replicas` serve processes, seed `n` notices due at one moment, optionally freeze and SIGKILL
     replica 0 once `kill_after` notices arrived; return what happened."""
     require_pg()
@@ -45,7 +55,7 @@ async def scenario(tmp_path, *, n: int, channels: int, replicas: int = 3, kill_a
         healthy = await wait_healthy(reps, timeout=90)
         engine = create_engine(url)
         targets = await seed_engagements(engine, channels)
-        due = datetime.now(timezone.utc) + timedelta(seconds=1)
+        due = datetime.now(UTC) + timedelta(seconds=1)
         await seed_notices(engine, targets, n, due)
         started = time.monotonic()
         killed_frozen = 0
@@ -66,14 +76,30 @@ async def scenario(tmp_path, *, n: int, channels: int, replicas: int = 3, kill_a
         await asyncio.sleep(0.5)  # a duplicate, if any, would arrive now
         async with engine.connect() as conn:
             timers = dict((await conn.execute(select(Timer.status, func.count()).group_by(Timer.status))).all())
-            fired_by = dict((await conn.execute(select(Timer.fired_by, func.count()).where(Timer.status == "done")
-                                                .group_by(Timer.fired_by))).all())
-            outbox = dict((await conn.execute(select(OutboxMessage.status, func.count())
-                                              .group_by(OutboxMessage.status))).all())
+            fired_by = dict(
+                (
+                    await conn.execute(
+                        select(Timer.fired_by, func.count()).where(Timer.status == "done").group_by(Timer.fired_by)
+                    )
+                ).all()
+            )
+            outbox = dict(
+                (await conn.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))).all()
+            )
             posts = (await conn.execute(select(OutboxMessage.payload))).scalars().all()
-        result = {"counts": api.counts(), "per_channel": api.per_channel(), "order": await outbox_order(engine),
-                  "timers": timers, "fired_by": fired_by, "outbox": outbox, "elapsed": elapsed,
-                  "frozen": killed_frozen, "posts": Counter(p["title"] for p in posts), "api": api, "reps": reps}
+        result = {
+            "counts": api.counts(),
+            "per_channel": api.per_channel(),
+            "order": await outbox_order(engine),
+            "timers": timers,
+            "fired_by": fired_by,
+            "outbox": outbox,
+            "elapsed": elapsed,
+            "frozen": killed_frozen,
+            "posts": Counter(p["title"] for p in posts),
+            "api": api,
+            "reps": reps,
+        }
         for r in reps:
             r.signal(signal.SIGTERM)
         result["exit_codes"] = [await r.wait_exit(timeout=90) for r in reps]

@@ -2,6 +2,7 @@
 not in the engagement can change nothing whatever ids they put in a button or a form; oversized input is
 refused with a clear message. (Slack signatures: tests/e2e/test_slack_security.py; secrets in logs and
 Teams JWT: test_lifecycle.py.)"""
+
 from __future__ import annotations
 
 import ast
@@ -24,11 +25,15 @@ def _dynamic_string(node: ast.AST) -> bool:
             return False  # a PRAGMA takes no bound parameters; its value must be checked against a list
         return any(isinstance(v, ast.FormattedValue) for v in node.values)
     if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mod, ast.Add)):
-        return any(isinstance(side, (ast.Constant, ast.JoinedStr)) and isinstance(getattr(side, "value", ""), str)
-                   for side in (node.left, node.right)) or _dynamic_string(node.left) or _dynamic_string(node.right)
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format":
-        return True
-    return False
+        return (
+            any(
+                isinstance(side, (ast.Constant, ast.JoinedStr)) and isinstance(getattr(side, "value", ""), str)
+                for side in (node.left, node.right)
+            )
+            or _dynamic_string(node.left)
+            or _dynamic_string(node.right)
+        )
+    return bool(isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format")
 
 
 def sql_built_from_strings(paths: list[Path]) -> list[str]:
@@ -54,10 +59,12 @@ def test_sql_only_through_bound_parameters():
 
 def test_the_scanner_catches_what_it_should(tmp_path):
     bad = tmp_path / "bad.py"
-    bad.write_text('session.execute(text(f"SELECT * FROM t WHERE k = \'{key}\'"))\n'
-                   'conn.exec_driver_sql("DELETE FROM t WHERE id = %s" % ident)\n'
-                   'conn.execute("SELECT " + col)\n'
-                   'session.execute(text("SELECT * FROM t WHERE k = :k"), {"k": key})\n')
+    bad.write_text(
+        "session.execute(text(f\"SELECT * FROM t WHERE k = '{key}'\"))\n"
+        'conn.exec_driver_sql("DELETE FROM t WHERE id = %s" % ident)\n'
+        'conn.execute("SELECT " + col)\n'
+        'session.execute(text("SELECT * FROM t WHERE k = :k"), {"k": key})\n'
+    )
     assert [x.rsplit(":", 1)[1] for x in sql_built_from_strings_abs(bad)] == ["1", "2", "3"]
 
 

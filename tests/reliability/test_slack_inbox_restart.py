@@ -1,6 +1,7 @@
 """A burst of slash commands to a real `python app.py serve`: most are acknowledged from the inbox (Cadence is
 busy), the process is SIGKILLed the instant the last ack arrived, and a new process runs what was left —
 every acknowledged command is done exactly once, and its answer reaches the response_url."""
+
 from __future__ import annotations
 
 import asyncio
@@ -31,17 +32,32 @@ BURST = 40
 
 
 def signed_command(api: ClusterSlackApi, command: str, text: str, n: int) -> tuple[bytes, dict]:
-    body = urlencode({"token": "legacy", "team_id": WORKSPACE_ID, "team_domain": "t", "channel_id": "C0HOME",
-                      "channel_name": "acme", "user_id": "UALICE", "user_name": "alice", "command": command,
-                      "text": text, "api_app_id": "A0CADENCE", "response_url": api.response_url(f"burst{n}"),
-                      "trigger_id": f"trig.{n}"})
+    body = urlencode(
+        {
+            "token": "legacy",
+            "team_id": WORKSPACE_ID,
+            "team_domain": "t",
+            "channel_id": "C0HOME",
+            "channel_name": "acme",
+            "user_id": "UALICE",
+            "user_name": "alice",
+            "command": command,
+            "text": text,
+            "api_app_id": "A0CADENCE",
+            "response_url": api.response_url(f"burst{n}"),
+            "trigger_id": f"trig.{n}",
+        }
+    )
     ts = str(int(time.time()))
     sig = SignatureVerifier(SIGNING_SECRET).generate_signature(timestamp=ts, body=body)
-    return body.encode(), {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": sig,
-                           "Content-Type": "application/x-www-form-urlencoded"}
+    return body.encode(), {
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": sig,
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
 
 
-async def _scalar(engine, statement):  # noqa: ANN001, ANN202
+async def _scalar(engine, statement):
     async with engine.connect() as conn:
         return await conn.scalar(statement)
 

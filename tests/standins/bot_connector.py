@@ -18,6 +18,7 @@ Every call is also recorded in `calls` (including the ones answered with a fault
 Note: msrest (under botbuilder) retries 5xx and 429-with-Retry-After itself before the caller sees an
 error; `fail_next` counts every HTTP request, so set N above its retries to see the failure reach Cadence.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -49,8 +50,11 @@ class Call:
 
     def cards(self) -> list[dict[str, Any]]:
         """Adaptive Card contents attached to this activity."""
-        return [a.get("content") or {} for a in self.body.get("attachments") or []
-                if a.get("contentType") == "application/vnd.microsoft.card.adaptive"]
+        return [
+            a.get("content") or {}
+            for a in self.body.get("attachments") or []
+            if a.get("contentType") == "application/vnd.microsoft.card.adaptive"
+        ]
 
     def text_dump(self) -> str:
         """Every string in the activity (text, card bodies, facts), joined: handy for `in` assertions."""
@@ -106,7 +110,7 @@ class BotConnectorStandIn:
         self._changed = asyncio.Event()
 
     # ---- lifecycle -------------------------------------------------------------------------------------
-    async def start(self) -> "BotConnectorStandIn":
+    async def start(self) -> BotConnectorStandIn:
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._handle)
         self._runner = web.AppRunner(app, access_log=None)
@@ -126,8 +130,15 @@ class BotConnectorStandIn:
         return f"http://{self.host}:{self.port}/"
 
     # ---- faults ---------------------------------------------------------------------------------------
-    def fail_next(self, n: int, *, status: int = 500, retry_after: int | None = None,
-                  paths: tuple[str, ...] = (), methods: tuple[str, ...] = ()) -> None:
+    def fail_next(
+        self,
+        n: int,
+        *,
+        status: int = 500,
+        retry_after: int | None = None,
+        paths: tuple[str, ...] = (),
+        methods: tuple[str, ...] = (),
+    ) -> None:
         """Answer the next `n` matching calls with `status` (and a Retry-After header if given)."""
         self._faults.append(Fault(status, retry_after, n, tuple(paths), tuple(methods)))
 
@@ -137,14 +148,22 @@ class BotConnectorStandIn:
     # ---- queries ----------------------------------------------------------------------------------------
     def sent(self, conversation_id: str | None = None, *, ok_only: bool = True) -> list[Call]:
         """New messages and replies, in order (optionally in one conversation)."""
-        return [c for c in self.calls if c.kind in ("send", "reply")
-                and (conversation_id is None or c.conversation_id == conversation_id)
-                and (not ok_only or c.status < 300)]
+        return [
+            c
+            for c in self.calls
+            if c.kind in ("send", "reply")
+            and (conversation_id is None or c.conversation_id == conversation_id)
+            and (not ok_only or c.status < 300)
+        ]
 
     def updates(self, conversation_id: str | None = None, *, ok_only: bool = True) -> list[Call]:
-        return [c for c in self.calls if c.kind == "update"
-                and (conversation_id is None or c.conversation_id == conversation_id)
-                and (not ok_only or c.status < 300)]
+        return [
+            c
+            for c in self.calls
+            if c.kind == "update"
+            and (conversation_id is None or c.conversation_id == conversation_id)
+            and (not ok_only or c.status < 300)
+        ]
 
     def failed(self) -> list[Call]:
         return [c for c in self.calls if c.status >= 300]
@@ -157,18 +176,20 @@ class BotConnectorStandIn:
     def texts(self, conversation_id: str | None = None) -> list[str]:
         return [c.text_dump() for c in self.sent(conversation_id)]
 
-    async def wait_for(self, predicate, timeout: float = 5.0) -> None:  # noqa: ANN001
+    async def wait_for(self, predicate, timeout: float = 5.0) -> None:
         """Wait until `predicate(self)` is true (the bot answers some things after the HTTP response)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while not predicate(self):
             remaining = deadline - loop.time()
             if remaining <= 0:
-                raise AssertionError(f"timed out waiting; calls so far: {[(c.kind, c.conversation_id, c.status) for c in self.calls]}")
+                raise AssertionError(
+                    f"timed out waiting; calls so far: {[(c.kind, c.conversation_id, c.status) for c in self.calls]}"
+                )
             self._changed.clear()
             try:
                 await asyncio.wait_for(self._changed.wait(), min(remaining, 0.1))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     # ---- the server -----------------------------------------------------------------------------------
@@ -186,12 +207,17 @@ class BotConnectorStandIn:
                 conv = parts[2]
                 if len(parts) >= 4 and parts[3] == "activities":
                     act = parts[4] if len(parts) >= 5 else None
-                    kind = {("POST", False): "send", ("POST", True): "reply", ("PUT", True): "update",
-                            ("DELETE", True): "delete"}.get((request.method, act is not None), "other")
+                    kind = {
+                        ("POST", False): "send",
+                        ("POST", True): "reply",
+                        ("PUT", True): "update",
+                        ("DELETE", True): "delete",
+                    }.get((request.method, act is not None), "other")
                 elif len(parts) >= 4 and parts[3] == "members":
                     kind = "members"
-        call = Call(request.method, request.path, kind, conv, act, body if isinstance(body, dict) else {},
-                    dict(request.headers))
+        call = Call(
+            request.method, request.path, kind, conv, act, body if isinstance(body, dict) else {}, dict(request.headers)
+        )
         self.calls.append(call)
         try:
             for fault in self._faults:
@@ -199,8 +225,11 @@ class BotConnectorStandIn:
                     fault.remaining -= 1
                     call.status = fault.status
                     headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
-                    return web.json_response({"error": {"code": "Faulted", "message": f"stand-in {fault.status}"}},
-                                             status=fault.status, headers=headers)
+                    return web.json_response(
+                        {"error": {"code": "Faulted", "message": f"stand-in {fault.status}"}},
+                        status=fault.status,
+                        headers=headers,
+                    )
             return self._answer(call)
         finally:
             self._changed.set()
@@ -209,8 +238,9 @@ class BotConnectorStandIn:
         if call.kind == "create":
             if self.refuse_create:
                 call.status = self.refuse_create
-                return web.json_response({"error": {"code": "Forbidden", "message": "blocked by tenant"}},
-                                         status=self.refuse_create)
+                return web.json_response(
+                    {"error": {"code": "Forbidden", "message": "blocked by tenant"}}, status=self.refuse_create
+                )
             self.created.append(call.body)
             members = call.body.get("members") or [{}]
             conv_id = f"a:1on1-{members[0].get('id', 'x')}"
@@ -227,8 +257,7 @@ class BotConnectorStandIn:
             box = self.messages.setdefault(call.conversation_id or "", {})
             if call.activity_id not in box:
                 call.status = 404
-                return web.json_response({"error": {"code": "NotFound", "message": "activity not found"}},
-                                         status=404)
+                return web.json_response({"error": {"code": "NotFound", "message": "activity not found"}}, status=404)
             box[call.activity_id] = call.body
             return web.json_response({"id": call.activity_id})
         if call.kind == "delete":
@@ -242,7 +271,8 @@ class BotConnectorStandIn:
             found = next((m for m in members if m.get("id") == unquote(member_id)), None)
             if found is None:
                 call.status = 404
-                return web.json_response({"error": {"code": "MemberNotFoundInConversation", "message": "not found"}},
-                                         status=404)
+                return web.json_response(
+                    {"error": {"code": "MemberNotFoundInConversation", "message": "not found"}}, status=404
+                )
             return web.json_response(found)
         return web.json_response({})

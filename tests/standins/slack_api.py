@@ -11,6 +11,7 @@ and records every call, so end-to-end tests can assert what the bot sent.
 Faults can be limited to some methods (`methods={"chat.postMessage"}`) or to a time window
 (`fail_for(seconds, ...)`). Only the methods below are modelled; anything else answers `{"ok": true}`.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -107,7 +108,7 @@ class SlackApiStandIn:
         self._changed = asyncio.Event()
 
     # -- lifecycle ---------------------------------------------------------------------------
-    async def start(self, port: int = 0) -> "SlackApiStandIn":
+    async def start(self, port: int = 0) -> SlackApiStandIn:
         app = web.Application(client_max_size=50 * 1024 * 1024)
         app.router.add_route("*", "/api/{method}", self._handle)
         app.router.add_post("/upload/{file_id}", self._upload)
@@ -129,14 +130,28 @@ class SlackApiStandIn:
         return f"http://127.0.0.1:{self.port}/api/"
 
     # -- faults ------------------------------------------------------------------------------
-    def fail_next(self, n: int = 1, *, status: int | None = None, error: str | None = None,
-                  retry_after: int | None = None, methods: set[str] | str | None = None) -> None:
+    def fail_next(
+        self,
+        n: int = 1,
+        *,
+        status: int | None = None,
+        error: str | None = None,
+        retry_after: int | None = None,
+        methods: set[str] | str | None = None,
+    ) -> None:
         """The next `n` calls (to `methods`, if given) answer HTTP `status` (default 429 with
         Retry-After when retry_after is given, else 500), or `ok: false, error` when `error` is given."""
         self.faults.append(self._fault(status, error, retry_after, methods, remaining=n))
 
-    def fail_for(self, seconds: float, *, status: int | None = None, error: str | None = None,
-                 retry_after: int | None = None, methods: set[str] | str | None = None) -> None:
+    def fail_for(
+        self,
+        seconds: float,
+        *,
+        status: int | None = None,
+        error: str | None = None,
+        retry_after: int | None = None,
+        methods: set[str] | str | None = None,
+    ) -> None:
         """Every call (to `methods`) during the next `seconds` fails as in `fail_next`."""
         self.faults.append(self._fault(status, error, retry_after, methods, until=time.monotonic() + seconds))
 
@@ -144,7 +159,7 @@ class SlackApiStandIn:
         self.faults.clear()
 
     @staticmethod
-    def _fault(status, error, retry_after, methods, **kw) -> Fault:  # noqa: ANN001
+    def _fault(status, error, retry_after, methods, **kw) -> Fault:
         if isinstance(methods, str):
             methods = {methods}
         if status is None:
@@ -172,11 +187,12 @@ class SlackApiStandIn:
         while self.count(method) < count:
             if time.monotonic() > deadline:
                 raise AssertionError(
-                    f"expected {count} call(s) to {method}; got {[(c.method, c.status) for c in self.calls]}")
+                    f"expected {count} call(s) to {method}; got {[(c.method, c.status) for c in self.calls]}"
+                )
             self._changed.clear()
             try:
                 await asyncio.wait_for(self._changed.wait(), timeout=0.05)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
         return self.calls_to(method, ok_only=True)
 
@@ -204,8 +220,10 @@ class SlackApiStandIn:
                     fault.remaining -= 1
                 headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
                 call.status = fault.status
-                call.response = {"ok": False, "error": fault.error or ("ratelimited" if fault.status == 429
-                                                                         else "internal_error")}
+                call.response = {
+                    "ok": False,
+                    "error": fault.error or ("ratelimited" if fault.status == 429 else "internal_error"),
+                }
                 return web.json_response(call.response, status=fault.status, headers=headers)
             auth = request.headers.get("Authorization", "")
             if method not in ("oauth.v2.access",) and not auth.startswith("Bearer xoxb-"):
@@ -220,8 +238,15 @@ class SlackApiStandIn:
     async def _upload(self, request: web.Request) -> web.Response:
         file_id = request.match_info["file_id"]
         self.uploads[file_id] = await request.read()
-        self.calls.append(Call("upload", {"file_id": file_id, "size": len(self.uploads[file_id])},
-                               dict(request.headers), response={"ok": True}, at=time.monotonic()))
+        self.calls.append(
+            Call(
+                "upload",
+                {"file_id": file_id, "size": len(self.uploads[file_id])},
+                dict(request.headers),
+                response={"ok": True},
+                at=time.monotonic(),
+            )
+        )
         self._changed.set()
         return web.Response(text="OK - " + str(len(self.uploads[file_id])))
 
@@ -231,8 +256,13 @@ class SlackApiStandIn:
 
     async def _respond(self, request: web.Request) -> web.Response:
         body = await self._body(request)
-        call = Call("respond", {**body, "rid": request.match_info["rid"]}, dict(request.headers),
-                    response={"ok": True}, at=time.monotonic())
+        call = Call(
+            "respond",
+            {**body, "rid": request.match_info["rid"]},
+            dict(request.headers),
+            response={"ok": True},
+            at=time.monotonic(),
+        )
         self.calls.append(call)
         self._changed.set()
         fault = next((f for f in self.faults if f.applies("respond", time.monotonic())), None)
@@ -252,8 +282,15 @@ class SlackApiStandIn:
         return f"{1_800_000_000 + next(self._ts)}.000100"
 
     def _m_auth_test(self, body: dict[str, Any]) -> dict[str, Any]:
-        return {"ok": True, "url": "https://cadence-test.slack.com/", "team": "Cadence Test",
-                "user": "cadence", "team_id": self.team_id, "user_id": self.bot_user_id, "bot_id": BOT_ID}
+        return {
+            "ok": True,
+            "url": "https://cadence-test.slack.com/",
+            "team": "Cadence Test",
+            "user": "cadence",
+            "team_id": self.team_id,
+            "user_id": self.bot_user_id,
+            "bot_id": BOT_ID,
+        }
 
     def _m_chat_postMessage(self, body: dict[str, Any]) -> dict[str, Any]:
         channel = body.get("channel", "")
@@ -308,11 +345,24 @@ class SlackApiStandIn:
             info = {"name": uid.lower()}
         tz = info.get("tz", "UTC")
         name = info.get("name", uid.lower())
-        return {"ok": True, "user": {
-            "id": uid, "team_id": self.team_id, "name": name, "real_name": info.get("real_name", name.title()),
-            "tz": tz, "tz_label": tz, "tz_offset": 0, "deleted": False, "is_bot": False,
-            "profile": {"display_name": info.get("display_name", name), "real_name": info.get("real_name", name.title())},
-        }}
+        return {
+            "ok": True,
+            "user": {
+                "id": uid,
+                "team_id": self.team_id,
+                "name": name,
+                "real_name": info.get("real_name", name.title()),
+                "tz": tz,
+                "tz_label": tz,
+                "tz_offset": 0,
+                "deleted": False,
+                "is_bot": False,
+                "profile": {
+                    "display_name": info.get("display_name", name),
+                    "real_name": info.get("real_name", name.title()),
+                },
+            },
+        }
 
     def _m_files_getUploadURLExternal(self, body: dict[str, Any]) -> dict[str, Any]:
         file_id = f"F{next(self._ids):06d}"
@@ -323,10 +373,17 @@ class SlackApiStandIn:
         return {"ok": True, "files": [{"id": f.get("id"), "title": f.get("title")} for f in files]}
 
     def _m_oauth_v2_access(self, body: dict[str, Any]) -> dict[str, Any]:
-        return {"ok": True, "access_token": "xoxb-installed-token", "token_type": "bot",
-                "scope": "commands,chat:write", "bot_user_id": self.bot_user_id, "app_id": "A0CADENCE",
-                "team": {"id": self.team_id, "name": "Cadence Test"}, "enterprise": None,
-                "authed_user": {"id": "U0INSTALLER"}}
+        return {
+            "ok": True,
+            "access_token": "xoxb-installed-token",
+            "token_type": "bot",
+            "scope": "commands,chat:write",
+            "bot_user_id": self.bot_user_id,
+            "app_id": "A0CADENCE",
+            "team": {"id": self.team_id, "name": "Cadence Test"},
+            "enterprise": None,
+            "authed_user": {"id": "U0INSTALLER"},
+        }
 
 
 def _loads(value: Any) -> Any:
