@@ -137,9 +137,8 @@ async def tz(ctx: Ctx) -> Reply:
     """/cadence tz Asia/Kolkata | city | auto"""
     arg = ctx.args.strip()
     if not arg:
-        return Reply.say(
-            f"Your time zone is {ctx.person.tz} ({'set by you' if ctx.person.tz_source == 'user' else 'from your profile'})."
-        )
+        source = "set by you" if ctx.person.tz_source == "user" else "from your profile"
+        return Reply.say(f"Your time zone is {ctx.person.tz} ({source}).")
     if arg.lower() == "auto":
         ctx.person.tz_source = "platform"
         return Reply.say("I'll follow the time zone of your chat profile again.")

@@ -407,7 +407,7 @@ class Outbox:
             sem = asyncio.Semaphore(self.concurrency)
             marker = _GroupMarker(self)
 
-            async def one(msg: ClaimedMessage) -> int:
+            async def one(msg: ClaimedMessage, sem: asyncio.Semaphore, marker: _GroupMarker) -> int:
                 async with sem:
                     sent = await self._deliver(msg)
                 if sent is None:
@@ -415,7 +415,7 @@ class Outbox:
                 await marker.mark(msg, sent)
                 return 1
 
-            results = await asyncio.gather(*(one(m) for m in batch))
+            results = await asyncio.gather(*(one(m, sem, marker) for m in batch))
             sent = sum(results)
             total += sent
             if sent == 0 or self.core._stopping:
@@ -701,7 +701,7 @@ class _GroupMarker:
                             fut.cancel()
                         self.pending = []
                         raise
-                    except Exception as exc:  # these stay "sending" until their lease ends, then go again
+                    except Exception as exc:  # noqa: BLE001 - any failure: these stay "sending" until their lease ends, then go again
                         for *_, fut in items:
                             fut.set_exception(exc)
                     else:

@@ -251,7 +251,7 @@ class TimerService:
         try:
             async with session.begin_nested():
                 await handler(TimerCtx(session=session, core=self.core, timer=timer, now=now, lateness=lateness))
-        except Exception as exc:  # a failing handler must not block the others
+        except Exception as exc:  # noqa: BLE001 - a failing handler, whatever it raised, must not block the others
             self._failed(timer, now, exc)
             return 0
         return self._done(timer, now, lateness)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from sqlalchemy import event
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
 
 
 def async_url(url: str) -> URL:
@@ -41,7 +43,7 @@ def create_engine(url: str, *, sqlite_synchronous: str = "FULL", **kwargs) -> As
         engine = create_async_engine(u, connect_args={"timeout": 30}, **kwargs)
 
         @event.listens_for(engine.sync_engine, "connect")
-        def _sqlite_connect(dbapi_conn, _record):  # noqa: ANN001
+        def _sqlite_connect(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
             dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
             cur = dbapi_conn.cursor()
             if u.database and u.database != ":memory:":
@@ -52,7 +54,7 @@ def create_engine(url: str, *, sqlite_synchronous: str = "FULL", **kwargs) -> As
             cur.close()
 
         @event.listens_for(engine.sync_engine, "begin")
-        def _sqlite_begin(conn):  # noqa: ANN001
+        def _sqlite_begin(conn: Connection) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine

@@ -4,8 +4,10 @@ answer. Rules live in service.py; nothing here trusts a button value or form sta
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit
 from bot.change_requests import export, forms, reminders, service
@@ -23,6 +25,10 @@ from bot.text import MAX_TEXT, MAX_TITLE, clean, truncate, when
 from bot.text import person as mention
 from storage.models import Engagement, Person
 from storage.models.change_requests import ChangeRequest
+
+if TYPE_CHECKING:
+    from bot.core import Cadence
+
 
 LIST_FILTERS = ("open", "mine", "pending-me", "all")
 
@@ -688,8 +694,8 @@ async def cmd_delegate(ctx: Ctx) -> Reply:
 
 
 async def on_settings_changed(
-    session,
-    core,
+    session: AsyncSession,
+    core: Cadence,
     *,
     engagement: Engagement,
     feature: str | None = None,
@@ -701,8 +707,8 @@ async def on_settings_changed(
 
 
 async def on_membership_changed(
-    session,
-    core,
+    session: AsyncSession,
+    core: Cadence,
     *,
     engagement: Engagement,
     person: Person,
@@ -711,11 +717,11 @@ async def on_membership_changed(
     await service.membership_changed(session, core, engagement=engagement, person=person, now=core.clock.now())
 
 
-async def on_person_changed(session, core, *, person: Person, **_: object) -> None:  # noqa: ANN001
+async def on_person_changed(session: AsyncSession, core: Cadence, *, person: Person, **_: object) -> None:
     await service.person_changed(session, core, person=person, now=core.clock.now())
 
 
-async def home_section(session, core, person: Person) -> list[Card]:  # noqa: ANN001
+async def home_section(session: AsyncSession, core: Cadence, person: Person) -> list[Card]:
     """Slack App Home: the change requests waiting for this person's decision (at most five)."""
     rows = await session.scalars(
         select(ChangeRequest)

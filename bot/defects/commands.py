@@ -311,7 +311,8 @@ async def show_command(ctx: Ctx) -> Reply:
             Card(
                 title="Waiting on client",
                 text="\n".join(
-                    f"{when(p.started_at)} → {when(p.ended_at) if p.ended_at else 'now'}: {truncate(p.reason or '', 200)}"
+                    f"{when(p.started_at)} → {when(p.ended_at) if p.ended_at else 'now'}: "
+                    f"{truncate(p.reason or '', 200)}"
                     for p in pauses
                 ),
             )

@@ -4,8 +4,10 @@ buttons and forms behind them. Handlers parse, call the service, and answer with
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Ctx
 from bot.demos import cards, home, outcome, reminders, service
@@ -18,6 +20,9 @@ from bot.registry import Registry
 from bot.text import MAX_TEXT, MAX_TITLE, InputTooLong, clean, when
 from storage.models import Engagement
 from storage.models.demos import Demo, DemoAgendaItem, DemoOccurrence
+
+if TYPE_CHECKING:
+    from bot.core import Cadence
 
 MANAGERS = ("client_sponsor", "client_pm", "vendor_pm", "vendor_lead")
 EXAMPLES = (
@@ -451,7 +456,8 @@ async def on_agenda_form(ctx: Ctx, values: dict[str, str], state: dict) -> Reply
 
 
 async def outcome_cmd(ctx: Ctx) -> Reply:
-    """/demo outcome <id> accepted | remarks <text> | rejected <reasons> — the most recent occurrence that took place."""
+    """/demo outcome <id> accepted | remarks <text> | rejected <reasons>: the most recent occurrence that took
+    place."""
     engagement = ctx.require_engagement()
     parts = ctx.args.strip().split(" ", 2)
     kinds = {
@@ -587,12 +593,14 @@ async def settings_cmd(ctx: Ctx) -> Reply:
     return Reply(private=[_settings_card(engagement)])
 
 
-async def _on_settings_changed(session, core, engagement, feature=None, **_: object) -> None:  # noqa: ANN001
+async def _on_settings_changed(
+    session: AsyncSession, core: Cadence, engagement: Engagement, feature: str | None = None, **_: object
+) -> None:
     if feature == "demo":
         await service.replan_upcoming(session, core, engagement, core.clock.now())
 
 
-async def _on_engagement_created(session, core, engagement, **_: object) -> None:  # noqa: ANN001
+async def _on_engagement_created(session: AsyncSession, core: Cadence, engagement: Engagement, **_: object) -> None:
     await service.ensure_stale_timer(session, core, engagement, core.clock.now())
 
 

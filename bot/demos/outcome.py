@@ -96,7 +96,9 @@ async def record(ctx: Ctx, occ_id: object, outcome: str, remarks: str | None) ->
             ctx.session.add(row)
             await ctx.session.flush()
     except IntegrityError:
-        raise UserError("Someone recorded this demo's outcome a moment ago; recorded outcomes are not changed.")
+        raise UserError(
+            "Someone recorded this demo's outcome a moment ago; recorded outcomes are not changed."
+        ) from None
     await audit.record(
         ctx.session,
         now=ctx.now,

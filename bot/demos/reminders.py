@@ -4,8 +4,10 @@ the weekly stale-demo check. Each re-checks the occurrence: a cancelled or moved
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import TimerCtx
 from bot.demos import cards, service
@@ -15,6 +17,9 @@ from bot.people import VENDOR_ROLES, members_with_roles
 from bot.text import when
 from storage.models import Engagement, Person
 from storage.models.demos import Demo, DemoAgendaItem, DemoOccurrence
+
+if TYPE_CHECKING:
+    from bot.core import Cadence
 
 
 async def _live(tctx: TimerCtx) -> tuple[Engagement, Demo, DemoOccurrence] | None:
@@ -40,7 +45,7 @@ def lead_label(minutes: int) -> str:
     return f"in {minutes} minutes"
 
 
-async def agenda_lines(session, occ: DemoOccurrence) -> list[str]:  # noqa: ANN001
+async def agenda_lines(session: AsyncSession, occ: DemoOccurrence) -> list[str]:
     rows = await session.execute(
         select(DemoAgendaItem, Person)
         .join(Person, Person.id == DemoAgendaItem.person_id)
@@ -55,7 +60,7 @@ def remind_ref(occ: DemoOccurrence, minutes: int) -> str:
 
 
 async def reminder_card(
-    session,
+    session: AsyncSession,
     engagement: Engagement,
     demo: Demo,
     occ: DemoOccurrence,
@@ -105,8 +110,8 @@ async def remind(tctx: TimerCtx) -> None:
 
 
 async def refresh_last_reminder(
-    session,
-    core,
+    session: AsyncSession,
+    core: Cadence,
     engagement: Engagement,
     demo: Demo,
     occ: DemoOccurrence,

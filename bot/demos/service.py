@@ -319,7 +319,9 @@ async def create(
             if draft.key and await session.scalar(select(Demo.id).where(Demo.draft_key == draft.key)):
                 return await create(session, core, engagement=engagement, person=person, draft=draft, now=now)
             if attempt == 2:
-                raise UserError("Several demos were being scheduled at once; nothing was saved. Please confirm again.")
+                raise UserError(
+                    "Several demos were being scheduled at once; nothing was saved. Please confirm again."
+                ) from None
     occ = await add_occurrence(session, core, engagement, demo, start, now)
     await audit.record(
         session,

@@ -5,6 +5,7 @@ update it in place."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +20,9 @@ from bot.text import truncate, when
 from bot.zones import zone_or_utc
 from storage.models import Engagement, Person
 from storage.models.standups import StandupDigest, StandupEntry
+
+if TYPE_CHECKING:
+    from bot.core import Cadence
 
 DIGEST = "standup.digest"
 TO_DEFECT = "standup.blocker_to_defect"
@@ -43,7 +47,7 @@ async def latest_prompt(
 
 async def plan_digest(
     session: AsyncSession,
-    core,
+    core: Cadence,
     engagement: Engagement,
     day: date,
     now: datetime,
@@ -69,7 +73,7 @@ async def plan_digest(
 
 async def extend_digest(
     session: AsyncSession,
-    core,
+    core: Cadence,
     engagement: Engagement,
     day: date,
     prompt_at: datetime,
@@ -117,7 +121,7 @@ async def on_digest(tctx: TimerCtx) -> None:
 
 async def refresh_digest(
     session: AsyncSession,
-    core,
+    core: Cadence,
     engagement: Engagement,
     digest: StandupDigest,
     now: datetime,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +15,9 @@ from bot.standups.config import StandupSettings
 from bot.text import MAX_TEXT, clean
 from storage.models import Engagement, Person
 from storage.models.standups import StandupDigest, StandupEntry
+
+if TYPE_CHECKING:
+    from bot.core import Cadence
 
 NO_BLOCKER = re.compile(
     r"^(no(ne|pe|thing)?|nil|n/?a|-+|no blockers?|nothing blocking( me)?|not blocked|all good|"
@@ -94,7 +98,7 @@ async def digest_of(session: AsyncSession, engagement_id: int, day: date) -> Sta
 
 async def complete(
     session: AsyncSession,
-    core,
+    core: Cadence,
     engagement: Engagement,
     person: Person,
     entry: StandupEntry,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,11 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import people
 from bot.context import TimerCtx
 from bot.standups import cards
-from bot.standups.config import is_participant, settings
+from bot.standups.config import StandupSettings, is_participant, settings
 from bot.standups.entries import open_entry
 from bot.timers import key_starts_with
 from storage.models import Engagement, Membership, Person, Timer
 from storage.models.standups import StandupEntry
+
+if TYPE_CHECKING:
+    from bot.core import Cadence
 
 log = logging.getLogger("cadence.standups")
 
@@ -39,7 +43,7 @@ def reminder_key(engagement_id: int, person_id: int, day: date) -> str:
 
 async def plan_person(
     session: AsyncSession,
-    core,
+    core: Cadence,
     engagement: Engagement,
     person: Person,
     now: datetime,
@@ -103,7 +107,7 @@ async def plan_person(
     return chosen
 
 
-async def plan_engagement(session: AsyncSession, core, engagement: Engagement, now: datetime) -> None:  # noqa: ANN001
+async def plan_engagement(session: AsyncSession, core: Cadence, engagement: Engagement, now: datetime) -> None:
     """Re-plan every member's next prompt (after a settings change), then the digests of those days."""
     from bot.standups.digest import plan_digest
 
@@ -117,7 +121,7 @@ async def plan_engagement(session: AsyncSession, core, engagement: Engagement, n
         await plan_digest(session, core, engagement, day, now)
 
 
-async def plan_for_person_everywhere(session: AsyncSession, core, person: Person, now: datetime) -> None:  # noqa: ANN001
+async def plan_for_person_everywhere(session: AsyncSession, core: Cadence, person: Person, now: datetime) -> None:
     """After a zone, work-day or absence change: re-plan the person in each of their engagements."""
     for m in await session.scalars(select(Membership).where(Membership.person_id == person.id)):
         engagement = await session.get(Engagement, m.engagement_id)
@@ -161,11 +165,11 @@ async def on_prompt(tctx: TimerCtx) -> None:
 
 async def _prompt(
     session: AsyncSession,
-    core,
+    core: Cadence,
     engagement: Engagement,
     person: Person,
     day: date,
-    conf,
+    conf: StandupSettings,
     now: datetime,
 ) -> None:
     entry = await open_entry(session, engagement, person, day, conf, now)

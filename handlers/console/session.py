@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import dateparser
 
 from bot.context import Actor, Place
-from bot.messages import Form, Reply
+from bot.messages import Card, Form, Reply
 from bot.zones import resolve_zone
 from handlers.console.messenger import ConsoleMessenger, Delivered
 from handlers.console.render import render_card, render_form
@@ -93,12 +93,12 @@ class ConsoleSession:
             head += f" (only {d.address.get('user_id')} sees this)"
         self._print_card(head, d.card, viewer, place, d)
 
-    def _print_card(self, head: str, card, viewer: str, place: Place, d: Delivered | None = None) -> None:  # noqa: ANN001
+    def _print_card(self, head: str, card: Card, viewer: str, place: Place, d: Delivered | None = None) -> None:
         numbering: list[tuple[str, str, str]] = []
         body = render_card(card, self._zone(viewer), numbering=numbering)
         # Renumber buttons globally so `click N` is unique in the whole transcript.
         offset = len(self.buttons)
-        for i, (action_id, value, label) in reversed(list(enumerate(numbering, start=1))):
+        for i, _ in reversed(list(enumerate(numbering, start=1))):
             body = body.replace(f"[{i}] ", f"[{offset + i}] ", 1) if offset else body
         for action_id, value, label in numbering:
             self.buttons.append((action_id, value, place, d, label, viewer))
