@@ -14,6 +14,7 @@ from bot.defects.severity import SEVERITIES, label, parse_severity, split_severi
 from bot.errors import UserError
 from bot.messages import Card, Reply
 from bot.registry import Registry
+from bot.rows import get_or_refuse
 from bot.text import MAX_TEXT, MAX_TITLE, clean, truncate, when
 from storage.models import Engagement
 from storage.models.defects import Defect
@@ -46,7 +47,7 @@ async def _locked(ctx: Ctx, value: str) -> tuple[Defect, Engagement, set[str]]:
     defect = await service.get(ctx.session, defect_id=defect_id, lock=True)
     if defect is None:
         raise UserError("That defect no longer exists.")
-    engagement = await ctx.session.get(Engagement, defect.engagement_id)
+    engagement = await get_or_refuse(ctx.session, Engagement, defect.engagement_id)
     roles = await service.roles_in(ctx.session, engagement.id, ctx.person)
     if not roles and defect.reporter_id != ctx.person.id:
         raise UserError(f"You are not a member of {engagement.key}; nothing was changed.")
@@ -181,7 +182,7 @@ async def submit_new(ctx: Ctx, values: dict[str, str], state: dict[str, Any]) ->
     if link and (not URL_RE.match(link) or len(link) > 2000):
         errors["attachment"] = "Give a link starting with http:// or https://."
     details["attachment_url"] = link
-    if errors:
+    if errors or severity is None:  # no severity is one of the errors
         return Reply(errors=errors)
     source_id = await _standup_answer(ctx, engagement, state.get("from_standup_answer"))
     defect = await service.file(
@@ -449,7 +450,7 @@ async def severity_submit(ctx: Ctx, values: dict[str, str], state: dict[str, Any
         errors["severity"] = f"It is already {label(sev)}."
     if not reason:
         errors["reason"] = "Please say why (the change moves contractual deadlines)."
-    if errors:
+    if errors or sev is None:  # no severity is one of the errors
         return Reply(errors=errors)
     old = defect.severity
     await service.change_severity(

@@ -56,7 +56,7 @@ async def export_csv(session: AsyncSession, engagement: Engagement, now: datetim
     rows = list(
         await session.scalars(select(Defect).where(Defect.engagement_id == engagement.id).order_by(Defect.number))
     )
-    names: dict[int, str] = {}
+    names: dict[int | None, str] = {}
     for pid in {i for d in rows for i in (d.reporter_id, d.assignee_id) if i}:
         p = await session.get(Person, pid)
         names[pid] = p.display_name if p else str(pid)

@@ -4,7 +4,7 @@ buttons and forms behind them. Handlers parse, call the service, and answer with
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +17,7 @@ from bot.errors import UserError
 from bot.messages import Button, Card, Field, Form, Input, Reply
 from bot.people import VENDOR_ROLES, role_label
 from bot.registry import Registry
+from bot.rows import get_or_refuse
 from bot.text import MAX_TEXT, MAX_TITLE, InputTooLong, clean, when
 from storage.models import Engagement
 from storage.models.demos import Demo, DemoAgendaItem, DemoOccurrence
@@ -214,10 +215,10 @@ async def on_confirm(ctx: Ctx, value: str) -> Reply:
                 tone="good",
             )
         )
-    demo = await ctx.session.get(Demo, draft.demo)
-    if demo is None or demo.engagement_id != engagement.id:
+    existing = await ctx.session.get(Demo, draft.demo)
+    if existing is None or existing.engagement_id != engagement.id:
         raise UserError("That demo no longer exists here. Nothing was changed.")
-    _may_manage(ctx, demo)
+    _may_manage(ctx, existing)
     demo, occ = await service.move(
         ctx.session, ctx.core, engagement=engagement, person=ctx.person, draft=draft, now=ctx.now
     )
@@ -357,8 +358,8 @@ async def move(ctx: Ctx) -> Reply:
 
 
 async def _agenda_target(ctx: Ctx, occ: DemoOccurrence) -> tuple[Engagement, Demo]:
-    demo = await ctx.session.get(Demo, occ.demo_id)
-    engagement = await ctx.session.get(Engagement, occ.engagement_id)
+    demo = await get_or_refuse(ctx.session, Demo, occ.demo_id)
+    engagement = await get_or_refuse(ctx.session, Engagement, occ.engagement_id)
     from bot.people import membership_of
 
     membership = await membership_of(ctx.session, engagement, ctx.person)
@@ -447,7 +448,7 @@ async def on_agenda_open(ctx: Ctx, value: str) -> Reply:
 
 async def on_agenda_form(ctx: Ctx, values: dict[str, str], state: dict) -> Reply:
     try:
-        occ = await ctx.session.get(DemoOccurrence, int(state.get("occ")))
+        occ = await ctx.session.get(DemoOccurrence, int(str(state.get("occ"))))
     except (TypeError, ValueError):
         occ = None
     if occ is None:
@@ -554,7 +555,7 @@ async def settings_cmd(ctx: Ctx) -> Reply:
         values = [] if tokens == ["none"] else sorted({_minutes(t) for t in tokens}, reverse=True)
         if any(not 1 <= v <= 14 * 1440 for v in values) or len(values) > 5:
             raise UserError("Up to five reminders, each between 1 minute and 14 days before the demo.")
-        changes = {"reminder_minutes": values}
+        changes: dict[str, Any] = {"reminder_minutes": values}
     elif name == "agenda":
         try:
             hours = int(rest)

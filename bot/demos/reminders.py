@@ -14,6 +14,7 @@ from bot.demos import cards, service
 from bot.engagements import feature_settings
 from bot.messages import Button, Card, Field
 from bot.people import VENDOR_ROLES, members_with_roles
+from bot.rows import must_get
 from bot.text import when
 from storage.models import Engagement, Person
 from storage.models.demos import Demo, DemoAgendaItem, DemoOccurrence
@@ -31,7 +32,7 @@ async def _live(tctx: TimerCtx) -> tuple[Engagement, Demo, DemoOccurrence] | Non
     demo = await tctx.session.get(Demo, occ.demo_id)
     if demo is None or demo.status != "scheduled":
         return None
-    engagement = await tctx.session.get(Engagement, occ.engagement_id)
+    engagement = await must_get(tctx.session, Engagement, occ.engagement_id)
     return engagement, demo, occ
 
 

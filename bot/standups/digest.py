@@ -137,8 +137,9 @@ COMPACT_AFTER = 6
 
 
 def _answers_section(e: StandupEntry, name: str, *, compact: bool) -> Card:
+    assert e.answered_at is not None  # only answered entries get a section
     late = " · late" if e.late else ""
-    stamp = f"answered {_local_time(e)} · {when(e.answered_at, 'time')}{late}"
+    stamp = f"answered {_local_time(e, e.answered_at)} · {when(e.answered_at, 'time')}{late}"
     title = f"{mention(e.person_id, name)}{' (late)' if e.late else ''}"
     tone = "warning" if e.late else "info"
     pairs = list(zip(e.questions, e.answers or [], strict=False))
@@ -151,9 +152,9 @@ def _answers_section(e: StandupEntry, name: str, *, compact: bool) -> Card:
     return Card(title=title, fields=fields, footer=stamp, tone=tone)
 
 
-def _local_time(entry: StandupEntry) -> str:
+def _local_time(entry: StandupEntry, answered_at: datetime) -> str:
     zone = zone_or_utc(entry.answer_tz)
-    local = entry.answered_at.astimezone(zone)
+    local = answered_at.astimezone(zone)
     return f"{local:%H:%M} {local.tzname()} their time"
 
 

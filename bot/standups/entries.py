@@ -28,7 +28,7 @@ SKIP_WORDS = ("skip", "pass")
 
 
 def says_no_blocker(text: str | None) -> bool:
-    return bool(text) and bool(NO_BLOCKER.match(text.strip()))
+    return bool(text and NO_BLOCKER.match(text.strip()))
 
 
 def clean_answer(text: str | None) -> str:

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import people
 from bot.context import TimerCtx
+from bot.rows import must_get
 from bot.standups import cards
 from bot.standups.config import StandupSettings, is_participant, settings
 from bot.standups.entries import open_entry
@@ -68,6 +69,7 @@ async def plan_person(
         for t in await session.scalars(
             select(Timer).where(key_starts_with(session, prefix), or_(Timer.status == "pending", Timer.key >= since))
         )
+        if t.key is not None  # (all of them: they start with the prefix)
     }
     pending = {k: t for k, t in known.items() if t.status == "pending" and k != fired_key}
     chosen: tuple[date, datetime] | None = None
@@ -89,7 +91,7 @@ async def plan_person(
     for key in pending:
         if key != keep:
             await core.timers.cancel(session, key)
-    if chosen is not None:
+    if chosen is not None and keep is not None:  # (keep is None only when nothing was chosen)
         day, instant = chosen
         await core.timers.schedule(
             session,
@@ -113,7 +115,7 @@ async def plan_engagement(session: AsyncSession, core: Cadence, engagement: Enga
 
     days = set()
     for m in await people.memberships(session, engagement):
-        person = m.person or await session.get(Person, m.person_id)
+        person = m.person or await must_get(session, Person, m.person_id)
         chosen = await plan_person(session, core, engagement, person, now, digests="none", membership=m)
         if chosen is not None:
             days.add(chosen[0])

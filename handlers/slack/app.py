@@ -93,6 +93,8 @@ class SlackFrontEnd:
 
     async def handle_oauth(self, request: web.Request) -> web.Response:
         flow = self.bolt.oauth_flow
+        if flow is None:  # the OAuth routes are mounted only with OAuth on
+            raise web.HTTPNotFound()
         bolt_req = await to_bolt_request(request)
         if request.path == flow.install_path:
             bolt_resp = await flow.handle_installation(bolt_req)
