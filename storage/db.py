@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
@@ -31,7 +33,7 @@ def is_sqlite(engine_or_url: AsyncEngine | str | URL) -> bool:
     return make_url(str(engine_or_url)).get_backend_name() == "sqlite"
 
 
-def create_engine(url: str, *, sqlite_synchronous: str = "FULL", **kwargs) -> AsyncEngine:  # noqa: ANN003
+def create_engine(url: str, *, sqlite_synchronous: str = "FULL", **kwargs: Any) -> AsyncEngine:
     """An AsyncEngine for `url`. SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE transactions
     (so two writers queue instead of failing on lock upgrade). `sqlite_synchronous` FULL makes every
     commit survive a power cut; NORMAL (still safe against a process crash in WAL mode) is much faster

@@ -39,7 +39,7 @@ async def standup(ctx: Ctx) -> Reply:
     return await answers.answer_today(ctx)
 
 
-def _member(ctx: Ctx):  # noqa: ANN202
+def _member(ctx: Ctx) -> Engagement:
     eng = ctx.require_engagement()
     if ctx.membership is None:
         raise UserError(f"Only members of {eng.key} can see that.")
