@@ -22,6 +22,8 @@ WORKSPACE = "local"
 DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)\s*(d|h|m|s|days?|hours?|minutes?|mins?|seconds?)", re.IGNORECASE)
 WEEKDAY_RE = re.compile(r"\b(mon|tue|wed|thu|fri|sat|sun)", re.IGNORECASE)
 UNITS = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
+# A button shown in the transcript: (action_id, value, where it was shown, its delivery, label, viewer).
+ShownButton = tuple[str, str, Place, Delivered | None, str, str]
 
 
 @dataclass
@@ -49,7 +51,7 @@ class ConsoleSession:
     users: dict[str, ConsoleUser] = field(default_factory=dict)
     user: str = "alice"
     channel: str = "general"  # or "dm"
-    buttons: list[tuple[str, str, Place, Delivered | None, str, str]] = field(default_factory=list)
+    buttons: list[ShownButton] = field(default_factory=list)
     pending_form: tuple[Form, Place] | None = None
 
     def __post_init__(self) -> None:
@@ -218,7 +220,7 @@ class ConsoleSession:
         self.out(f"  ⏱ {target.astimezone(self._zone()):%a %d %b %Y %H:%M %Z}")
         return True
 
-    def _find_button(self, rest: str):  # noqa: ANN202
+    def _find_button(self, rest: str) -> ShownButton | None:
         """`click 3` presses button 3; `click approve` presses the newest button so labelled that the
         current person can see (their DMs and channels)."""
         rest = rest.strip()

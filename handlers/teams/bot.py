@@ -18,9 +18,9 @@ import re
 from typing import Any
 
 from botbuilder.core import InvokeResponse, TurnContext
-from botbuilder.schema import Activity, ActivityTypes, Attachment, ConversationReference
+from botbuilder.schema import Activity, ActivityTypes, Attachment, ChannelAccount, ConversationReference
 
-from bot.context import Actor, Place
+from bot.context import Actor, Ctx, Place
 from bot.messages import Card, Form, Reply
 from bot.people import identity_for, person_for_actor
 from handlers.teams import cards, store
@@ -225,7 +225,7 @@ class TeamsBot:
         return handle
 
     @staticmethod
-    async def _member(turn_context: TurnContext, bf_id: str):  # noqa: ANN205
+    async def _member(turn_context: TurnContext, bf_id: str) -> ChannelAccount | None:
         client = connector_client(turn_context)
         conversation_id = channel_id_of(turn_context.activity.conversation.id)
         try:
@@ -345,7 +345,7 @@ class TeamsBot:
             # Remember the 1:1 conversation so standup prompts and reminders can reach this person.
             actor = actor_of(activity)
 
-            async def remember(ctx):  # noqa: ANN001, ANN202 - the core stores place.conversation_ref
+            async def remember(ctx: Ctx) -> Reply | None:  # the core stores place.conversation_ref
                 return None
 
             async with self.db_turn():
