@@ -14,11 +14,16 @@ import gc
 import logging
 import signal
 import sys
+from collections.abc import Coroutine
 from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from bot.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from bot.core import Cadence
 
 log = logging.getLogger("cadence")
 
@@ -26,7 +31,7 @@ CORE = web.AppKey("core", object)
 FRONTENDS = web.AppKey("frontends", list)
 
 
-def build_web_app(core, settings: Settings) -> web.Application:  # noqa: ANN001
+def build_web_app(core: Cadence, settings: Settings) -> web.Application:
     """The aiohttp application with every front end whose credentials are present."""
     app = web.Application(client_max_size=1024 * 1024)
     app[CORE] = core
@@ -90,7 +95,7 @@ async def serve(settings: Settings) -> None:
     await core.engine.dispose()
 
 
-def run_server(main_coro) -> None:  # noqa: ANN001 - a coroutine
+def run_server(main_coro: Coroutine[Any, Any, None]) -> None:
     """Run the server on uvloop where it is installed (libuv's event loop: about a fifth less CPU per
     delivered message than asyncio's own, bench/timer_lateness.py), else on asyncio's."""
     try:

@@ -3,7 +3,8 @@ Cadence runs in the benchmark) that answers every message with one reply to the 
 
     python bench/bare_teams_bot.py PORT [--tuned]
 
-It runs on the same event loop as `python app.py serve` (uvloop where installed). `--tuned` gives the bare bot the two transport fixes Cadence's Teams front end makes to botbuilder
+It runs on the same event loop as `python app.py serve` (uvloop where installed). `--tuned` gives the bare
+bot the two transport fixes Cadence's Teams front end makes to botbuilder
 (handlers/teams/msrest_retry_codes.py and the pooled reply session of handlers/teams/replies.py), so the
 benchmark can also show Cadence's own overhead, not only what it saves on botbuilder's.
 """

@@ -9,7 +9,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar, overload
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
@@ -31,11 +31,13 @@ from bot.registry import Registry
 from bot.text import MAX_COMMAND, InputTooLong, clean
 from bot.timers import TimerService
 from storage.models import Engagement, ProcessedEvent
+from storage.results import rowcount
 
 log = logging.getLogger("cadence.core")
 
 # A front end's step inside the work's own transaction (see Cadence.run).
 Within = Callable[[AsyncSession], Awaitable[bool]]
+ReplyT = TypeVar("ReplyT", Reply, Reply | None)
 
 
 class _RollBack(Exception):
@@ -67,7 +69,7 @@ class Cadence:
         self.sweep_seconds = sweep_seconds
         self._scheduler: AsyncIOScheduler | None = None
         self._wake = asyncio.Event()
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
         self._tick_lock = asyncio.Lock()
         self._stopping = False
         self._next_wake: datetime | None = None
@@ -81,7 +83,14 @@ class Cadence:
         self.sqlite_turns: asyncio.Lock | None = None if self.is_postgres else asyncio.Lock()
 
     # -- entry points for front ends ---------------------------------------------------------------
-    async def handle_command(self, actor: Actor, place: Place, text: str, *, within: Within | None = None) -> Reply:
+    # With a `within` step each entry point answers None when that step says the work was done before.
+    @overload
+    async def handle_command(self, actor: Actor, place: Place, text: str, *, within: None = None) -> Reply: ...
+    @overload
+    async def handle_command(self, actor: Actor, place: Place, text: str, *, within: Within) -> Reply | None: ...
+    async def handle_command(
+        self, actor: Actor, place: Place, text: str, *, within: Within | None = None
+    ) -> Reply | None:
         """A command typed on any front end (`/cr new …`, `cr new …`, `help`). `within`: see `run`."""
         try:
             parsed = parse(text)
@@ -105,6 +114,28 @@ class Cadence:
                 return Reply.refuse(help_text.unknown_sub(self.registry, parsed.cmd, parsed.sub))
         return await self.run(actor, place, spec.handler, cmd=parsed.cmd, sub=sub, args=args, within=within)
 
+    @overload
+    async def handle_action(
+        self,
+        actor: Actor,
+        place: Place,
+        action_id: str,
+        value: str,
+        message_ref: dict[str, Any] | None = None,
+        *,
+        within: None = None,
+    ) -> Reply: ...
+    @overload
+    async def handle_action(
+        self,
+        actor: Actor,
+        place: Place,
+        action_id: str,
+        value: str,
+        message_ref: dict[str, Any] | None = None,
+        *,
+        within: Within,
+    ) -> Reply | None: ...
     async def handle_action(
         self,
         actor: Actor,
@@ -114,7 +145,7 @@ class Cadence:
         message_ref: dict[str, Any] | None = None,
         *,
         within: Within | None = None,
-    ) -> Reply:
+    ) -> Reply | None:
         """A button click. `within`: see `run`."""
         handler = self.registry.actions.get(action_id)
         if handler is None:
@@ -122,6 +153,28 @@ class Cadence:
         value = str(value or "")[:2000]
         return await self.run(actor, place, lambda ctx: handler(ctx, value), within=within)
 
+    @overload
+    async def handle_form(
+        self,
+        actor: Actor,
+        place: Place,
+        form_id: str,
+        values: dict[str, Any],
+        state: dict[str, Any] | None = None,
+        *,
+        within: None = None,
+    ) -> Reply: ...
+    @overload
+    async def handle_form(
+        self,
+        actor: Actor,
+        place: Place,
+        form_id: str,
+        values: dict[str, Any],
+        state: dict[str, Any] | None = None,
+        *,
+        within: Within,
+    ) -> Reply | None: ...
     async def handle_form(
         self,
         actor: Actor,
@@ -131,7 +184,7 @@ class Cadence:
         state: dict[str, Any] | None = None,
         *,
         within: Within | None = None,
-    ) -> Reply:
+    ) -> Reply | None:
         """A submitted form. Per-field errors come back in Reply.errors and nothing is saved. `within`: see
         `run`."""
         handler = self.registry.forms.get(form_id)
@@ -157,7 +210,7 @@ class Cadence:
 
         async def claim(session: AsyncSession) -> bool:
             nonlocal claimed
-            claimed = await within(session)
+            claimed = within is None or await within(session)
             return claimed
 
         async def listen(ctx: Ctx) -> Reply | None:
@@ -192,7 +245,7 @@ class Cadence:
         async def claim(session: AsyncSession) -> bool:
             row = self._event_row(source, key)
             result = await session.execute(insert(ProcessedEvent).values(**row).on_conflict_do_nothing())
-            return result.rowcount == 1
+            return rowcount(result) == 1
 
         return claim
 
@@ -213,13 +266,13 @@ class Cadence:
         self,
         actor: Actor,
         place: Place,
-        fn: Callable[[Ctx], Awaitable[Any]],
+        fn: Callable[[Ctx], Awaitable[ReplyT]],
         *,
         cmd: str | None = None,
         sub: str | None = None,
         args: str = "",
         within: Within | None = None,
-    ) -> Any:
+    ) -> ReplyT | Reply | None:
         """Run `fn(ctx)` in one transaction; UserError and form errors roll everything back.
         `within(session)`, if given, runs first in that transaction (a front end's inbox claims its row
         there, so the claim commits with the work); when it returns False nothing runs and None is returned."""
@@ -297,7 +350,7 @@ class Cadence:
             await hook(session, self, **kwargs)
 
     # -- background work ---------------------------------------------------------------------------
-    def writer_turn(self) -> contextlib.AbstractAsyncContextManager:
+    def writer_turn(self) -> contextlib.AbstractAsyncContextManager[object]:
         """`async with core.writer_turn():` around a write transaction (see `sqlite_turns`)."""
         return self.sqlite_turns if self.sqlite_turns is not None else contextlib.nullcontext()
 

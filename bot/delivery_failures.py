@@ -15,6 +15,7 @@ from bot.messages import Card
 from bot.people import members_with_roles
 from bot.registry import Registry
 from storage.models import ChannelBinding, Engagement, Identity, OutboxMessage, Person
+from storage.results import rowcount
 
 log = logging.getLogger("cadence.delivery_failures")
 
@@ -49,7 +50,7 @@ async def _mark_bindings(session: AsyncSession, msg: OutboxMessage) -> list[Chan
             .values(failed_reason=_reason(msg))
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount:
+        if rowcount(result):
             newly.append(b)
     return newly
 
@@ -74,7 +75,7 @@ async def _mark_identity(session: AsyncSession, msg: OutboxMessage) -> Identity 
         .values(unreachable_reason=_reason(msg))
         .execution_options(synchronize_session=False)
     )
-    return ident if result.rowcount else None
+    return ident if rowcount(result) else None
 
 
 async def _tell_admins(

@@ -15,6 +15,7 @@ from bot.errors import UserError
 from bot.messages import Card, Field, Reply
 from bot.people import DAY_NAMES, ROLES, ensure_membership, memberships, role_label, zone
 from bot.registry import Registry
+from bot.rows import get_or_refuse
 from bot.text import MAX_TITLE, clean, when
 from bot.zones import resolve_zone
 from storage.models import Absence, Engagement, Membership, Person
@@ -33,7 +34,7 @@ async def setup(ctx: Ctx) -> Reply:
     key = validate_key(key_text)
     engagement = await by_key(ctx.session, key)
     created = engagement is None
-    if created:
+    if engagement is None:
         name = clean(name_text, limit=MAX_TITLE, what="The engagement name", multiline=False) or key
         engagement = Engagement(
             key=key,
@@ -128,7 +129,7 @@ async def members(ctx: Ctx) -> Reply:
     eng = ctx.require_engagement()
     rows = []
     for m in await memberships(ctx.session, eng):
-        p = await ctx.session.get(Person, m.person_id)
+        p = await get_or_refuse(ctx.session, Person, m.person_id)
         rows.append(Field(p.display_name, f"{', '.join(role_label(r) for r in m.roles) or 'no role'} · {p.tz}"))
     return Reply(private=[Card(title=f"{eng.key} members", fields=rows or [Field("Members", "none yet")])])
 
@@ -137,9 +138,8 @@ async def tz(ctx: Ctx) -> Reply:
     """/cadence tz Asia/Kolkata | city | auto"""
     arg = ctx.args.strip()
     if not arg:
-        return Reply.say(
-            f"Your time zone is {ctx.person.tz} ({'set by you' if ctx.person.tz_source == 'user' else 'from your profile'})."
-        )
+        source = "set by you" if ctx.person.tz_source == "user" else "from your profile"
+        return Reply.say(f"Your time zone is {ctx.person.tz} ({source}).")
     if arg.lower() == "auto":
         ctx.person.tz_source = "platform"
         return Reply.say("I'll follow the time zone of your chat profile again.")

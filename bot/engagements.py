@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import UserError
+from bot.rows import must_get
 from storage.models import ChannelBinding, Engagement, Membership, Person
 
 KEY_RE = re.compile(r"^[A-Z][A-Z0-9]{1,9}$")
@@ -176,7 +177,7 @@ async def bind(
     )
     if existing is not None:
         if existing.engagement_id != engagement.id:
-            other = await session.get(Engagement, existing.engagement_id)
+            other = await must_get(session, Engagement, existing.engagement_id)
             raise UserError(f"This channel is already the {purpose} channel of {other.key} ({other.name}).")
         existing.conversation_ref = conversation_ref or existing.conversation_ref
         existing.failed_reason = None

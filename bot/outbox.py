@@ -16,11 +16,12 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery import Outgoing, PermanentFailure, RetryLater, Sent
 from bot.messages import Card
+from bot.rows import must_get
 from storage.models import ChannelBinding, Engagement, Identity, MessageRef, OutboxMessage, Person
 
 if TYPE_CHECKING:
@@ -362,7 +363,7 @@ class Outbox:
     async def update(self, session: AsyncSession, ref_key: str, card: Card) -> list[OutboxMessage | QueuedMessage]:
         """Edit in place every message posted under `ref_key` (including ones not delivered yet)."""
         await self.insert_queued(session)  # the query below must see messages queued in this transaction
-        places: dict[tuple[str, str], tuple[str, dict, int | None]] = {}
+        places: dict[tuple[str, str], tuple[str, dict[str, Any], int | None]] = {}
         for ref in await session.scalars(select(MessageRef).where(MessageRef.ref_key == ref_key)):
             places[(ref.platform, ref.channel_id)] = (
                 f"{ref.platform}:{ref.workspace_id}:{ref.channel_id}"
@@ -407,7 +408,7 @@ class Outbox:
             sem = asyncio.Semaphore(self.concurrency)
             marker = _GroupMarker(self)
 
-            async def one(msg: ClaimedMessage) -> int:
+            async def one(msg: ClaimedMessage, sem: asyncio.Semaphore, marker: _GroupMarker) -> int:
                 async with sem:
                     sent = await self._deliver(msg)
                 if sent is None:
@@ -415,7 +416,7 @@ class Outbox:
                 await marker.mark(msg, sent)
                 return 1
 
-            results = await asyncio.gather(*(one(m) for m in batch))
+            results = await asyncio.gather(*(one(m, sem, marker) for m in batch))
             sent = sum(results)
             total += sent
             if sent == 0 or self.core._stopping:
@@ -449,7 +450,7 @@ class Outbox:
         return rows
 
     @staticmethod
-    def _claimable(t: Any, now: datetime):  # noqa: ANN205 - a SQL condition
+    def _claimable(t: Any, now: datetime) -> ColumnElement[bool]:
         """Due now: pending and due, or sending under a lease that ran out (its worker died)."""
         return or_(
             and_(t.status == "pending", t.next_attempt_at <= now), and_(t.status == "sending", t.lease_until <= now)
@@ -492,7 +493,7 @@ class Outbox:
         )
         return expired + due
 
-    def _heads_by_window(self, platforms: list[str], now: datetime):  # noqa: ANN202 - a SELECT
+    def _heads_by_window(self, platforms: list[str], now: datetime) -> Select[tuple[int]]:
         """PostgreSQL's form: one pass over the unsent rows (a partial index) with a window function. A NOT
         EXISTS or IN (subquery) form was planned by PostgreSQL as a nested loop over every unsent row while
         a burst was still unanalysed: 217 ms a claim with 1,000 pending (bench/timer_lateness.py)."""
@@ -531,6 +532,8 @@ class Outbox:
         try:
             if msg.op == "update":
                 message_id = await self._resolve_ref(msg)  # also fills in the channel it landed in
+            if messenger is None:  # its front end went away since the claim
+                raise RetryLater(f"no {msg.platform} messenger")
             address = dict(msg.address)
             if msg.op == "update":
                 if message_id is None:
@@ -648,7 +651,7 @@ class Outbox:
                 "outbox %s to %s: %s; retry in %.1f s (attempt %s)", msg.id, msg.platform, reason, delay, msg.attempts
             )
         async with self.core.writer_turn(), self.core.session_factory() as session, session.begin():
-            row = await session.get(OutboxMessage, msg.id)
+            row = await must_get(session, OutboxMessage, msg.id)
             row.status = "pending"
             row.lease_until = None
             row.last_error = reason[:2000]
@@ -659,7 +662,7 @@ class Outbox:
     async def _fail(self, msg: ClaimedMessage, reason: str) -> None:
         log.error("outbox %s to %s failed for good: %s", msg.id, msg.platform, reason)
         async with self.core.writer_turn(), self.core.session_factory() as session, session.begin():
-            row = await session.get(OutboxMessage, msg.id)
+            row = await must_get(session, OutboxMessage, msg.id)
             row.status = "failed"
             row.lease_until = None
             row.last_error = reason[:2000]
@@ -701,7 +704,7 @@ class _GroupMarker:
                             fut.cancel()
                         self.pending = []
                         raise
-                    except Exception as exc:  # these stay "sending" until their lease ends, then go again
+                    except Exception as exc:  # noqa: BLE001 - any failure: these stay "sending" until their lease ends, then go again
                         for *_, fut in items:
                             fut.set_exception(exc)
                     else:

@@ -16,6 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.commands.grammar import MENTION_RE
 from bot.errors import UserError
+from bot.rows import must_get
 from bot.text import clean
 from bot.zones import zone_or_utc
 from storage.models import Absence, Engagement, Identity, Membership, Person
@@ -87,7 +88,7 @@ async def members_with_roles(session: AsyncSession, engagement: Engagement, role
     out = []
     for m in await memberships(session, engagement):
         if wanted.intersection(m.roles or []):
-            out.append(await session.get(Person, m.person_id))
+            out.append(await must_get(session, Person, m.person_id))
     return out
 
 
@@ -148,7 +149,7 @@ async def person_for_actor(session: AsyncSession, actor: Actor, now: datetime) -
         session.add(person)
         await session.flush()
         return person, False
-    person = await session.get(Person, ident.person_id)
+    person = await must_get(session, Person, ident.person_id)
     if ident.last_seen_at is None or not (now - LAST_SEEN_RESOLUTION < ident.last_seen_at <= now):
         ident.last_seen_at = now
     if actor.handle and ident.handle != actor.handle:

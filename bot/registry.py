@@ -6,11 +6,26 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from bot.context import Ctx, TimerCtx
+    from bot.core import Cadence
+    from bot.messages import Card, Reply
+    from storage.models import Person
 
 COMMANDS = ("standup", "demo", "cr", "defect", "cadence")
 
-CommandHandler = Callable[..., Awaitable[Any]]
+CommandHandler = Callable[["Ctx"], Awaitable["Reply"]]
+ActionHandler = Callable[["Ctx", str], Awaitable["Reply"]]  # (ctx, the button's value)
+FormHandler = Callable[["Ctx", dict[str, str], dict[str, Any]], Awaitable["Reply"]]  # (ctx, values, state)
+TimerHandler = Callable[["TimerCtx"], Awaitable[None]]
+DmListener = Callable[["Ctx", str], Awaitable["Reply | None"]]  # (ctx, text); None: not for this feature
+# (session, core, **the event's own fields): each event names different ones, so only the shape is fixed.
+Hook = Callable[..., Awaitable[None]]
+HomeSection = Callable[["AsyncSession", "Cadence", "Person"], Awaitable[list["Card"]]]
 
 
 @dataclass
@@ -25,12 +40,12 @@ class CommandSpec:
 class Registry:
     def __init__(self) -> None:
         self.commands: dict[tuple[str, str | None], CommandSpec] = {}
-        self.actions: dict[str, Callable[..., Awaitable[Any]]] = {}
-        self.forms: dict[str, Callable[..., Awaitable[Any]]] = {}
-        self.timers: dict[str, Callable[..., Awaitable[None]]] = {}
-        self.dm_listeners: list[Callable[..., Awaitable[Any]]] = []
-        self.hooks: dict[str, list[Callable[..., Awaitable[None]]]] = defaultdict(list)
-        self.home_sections: list[Callable[..., Awaitable[Any]]] = []
+        self.actions: dict[str, ActionHandler] = {}
+        self.forms: dict[str, FormHandler] = {}
+        self.timers: dict[str, TimerHandler] = {}
+        self.dm_listeners: list[DmListener] = []
+        self.hooks: dict[str, list[Hook]] = defaultdict(list)
+        self.home_sections: list[HomeSection] = []
 
     def add_command(
         self, cmd: str, sub: str | None, handler: CommandHandler, *, usage: str = "", summary: str = ""
@@ -42,28 +57,28 @@ class Registry:
             raise ValueError(f"command {cmd} {sub} registered twice")
         self.commands[key] = CommandSpec(cmd, key[1], handler, usage or f"/{cmd} {sub or ''}".strip(), summary)
 
-    def add_action(self, action_id: str, handler: Callable[..., Awaitable[Any]]) -> None:
+    def add_action(self, action_id: str, handler: ActionHandler) -> None:
         if action_id in self.actions:
             raise ValueError(f"action {action_id} registered twice")
         self.actions[action_id] = handler
 
-    def add_form(self, form_id: str, handler: Callable[..., Awaitable[Any]]) -> None:
+    def add_form(self, form_id: str, handler: FormHandler) -> None:
         if form_id in self.forms:
             raise ValueError(f"form {form_id} registered twice")
         self.forms[form_id] = handler
 
-    def add_timer(self, kind: str, handler: Callable[..., Awaitable[None]]) -> None:
+    def add_timer(self, kind: str, handler: TimerHandler) -> None:
         if kind in self.timers:
             raise ValueError(f"timer kind {kind} registered twice")
         self.timers[kind] = handler
 
-    def add_dm_listener(self, handler: Callable[..., Awaitable[Any]]) -> None:
+    def add_dm_listener(self, handler: DmListener) -> None:
         self.dm_listeners.append(handler)
 
-    def add_hook(self, event: str, handler: Callable[..., Awaitable[None]]) -> None:
+    def add_hook(self, event: str, handler: Hook) -> None:
         self.hooks[event].append(handler)
 
-    def add_home_section(self, handler: Callable[..., Awaitable[Any]]) -> None:
+    def add_home_section(self, handler: HomeSection) -> None:
         """`handler(session, core, person) -> list[Card]`: a section of a person's home (Slack App Home)."""
         self.home_sections.append(handler)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 TOKEN_OPEN = "\ue000"
@@ -63,7 +64,7 @@ def parse_token(kind: str, body: str) -> tuple[str, str]:
     return value, extra
 
 
-def strip_tokens(text: str, render=None) -> str:  # noqa: ANN001
+def strip_tokens(text: str, render: Callable[[str, str, str], str] | None = None) -> str:
     """Replace tokens using `render(kind, value, extra) -> str` (default: the fallback text)."""
 
     def _sub(m: re.Match[str]) -> str:

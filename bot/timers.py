@@ -9,9 +9,10 @@ import logging
 import os
 import socket
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from enum import Enum
+from typing import TYPE_CHECKING, Any, Literal
 
-from sqlalchemy import and_, bindparam, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +20,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.context import TimerCtx
 from storage.models import Timer
+from storage.results import rowcount
 
 if TYPE_CHECKING:
     from bot.core import Cadence
@@ -26,14 +28,17 @@ if TYPE_CHECKING:
 log = logging.getLogger("cadence.timers")
 
 MAX_ATTEMPTS = 5
-_UNKNOWN = object()  # schedule(existing=…) not given
+
+
+class _Unknown(Enum):
+    UNKNOWN = 0  # schedule(existing=…) not given
 
 
 def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(30 * 2 ** (attempts - 1), 3600))
 
 
-def key_starts_with(session: AsyncSession, prefix: str):  # noqa: ANN201 - a SQL expression
+def key_starts_with(session: AsyncSession, prefix: str) -> ColumnElement[bool]:
     """`Timer.key` starts with `prefix`, in the form each database answers from an index: a key range on
     SQLite (binary collation, where LIKE … ESCAPE scans the table), LIKE on PostgreSQL (the
     varchar_pattern_ops index of migration 0009_perf)."""
@@ -81,7 +86,7 @@ class TimerService:
         payload: dict[str, Any] | None = None,
         key: str | None = None,
         engagement_id: int | None = None,
-        existing: Timer | object | None = _UNKNOWN,
+        existing: Timer | Literal[_Unknown.UNKNOWN] | None = _Unknown.UNKNOWN,
     ) -> Timer:
         """Create a timer; with a `key`, a pending one is rescheduled and a fired one is left alone.
         `existing`: the caller already loaded the timer under `key` (None: there is none), which saves the
@@ -89,16 +94,18 @@ class TimerService:
         if due_at.tzinfo is None:
             raise ValueError("due_at must be zone-aware")
         if key is not None:
-            if existing is _UNKNOWN:
-                existing = await session.scalar(select(Timer).where(Timer.key == key))
-            if existing is not None:
-                if existing.status in ("pending", "cancelled"):
-                    existing.due_at = due_at
-                    existing.payload = payload or {}
-                    existing.status = "pending"
-                    existing.attempts = 0
+            if isinstance(existing, _Unknown):
+                found = await session.scalar(select(Timer).where(Timer.key == key))
+            else:
+                found = existing
+            if found is not None:
+                if found.status in ("pending", "cancelled"):
+                    found.due_at = due_at
+                    found.payload = payload or {}
+                    found.status = "pending"
+                    found.attempts = 0
                     self.core.note_due(due_at)
-                return existing
+                return found
         values = {
             "kind": kind,
             "key": key,
@@ -119,12 +126,13 @@ class TimerService:
             # another replica created the same key since our look-up: theirs stands.
             insert_ = pg_insert if self.core.is_postgres else sqlite_insert
             stmt = insert_(Timer).values(**values).on_conflict_do_nothing(index_elements=["key"]).returning(Timer)
-            timer = (await session.scalars(stmt)).first()
-            if timer is None:
-                existing = await session.scalar(select(Timer).where(Timer.key == key))
-                if existing is None:
+            inserted = (await session.scalars(stmt)).first()
+            if inserted is None:
+                theirs = await session.scalar(select(Timer).where(Timer.key == key))
+                if theirs is None:
                     raise RuntimeError(f"timer {key!r} neither inserted nor found")
-                return existing
+                return theirs
+            timer = inserted
         self.core.note_due(due_at)
         return timer
 
@@ -132,7 +140,7 @@ class TimerService:
         result = await session.execute(
             update(Timer).where(Timer.key == key, Timer.status == "pending").values(status="cancelled")
         )
-        return result.rowcount > 0
+        return rowcount(result) > 0
 
     async def cancel_prefix(self, session: AsyncSession, key_prefix: str) -> int:
         result = await session.execute(
@@ -140,7 +148,7 @@ class TimerService:
             .where(key_starts_with(session, key_prefix), Timer.status == "pending")
             .values(status="cancelled")
         )
-        return result.rowcount
+        return rowcount(result)
 
     async def get(self, session: AsyncSession, key: str) -> Timer | None:
         return await session.scalar(select(Timer).where(Timer.key == key))
@@ -198,9 +206,9 @@ class TimerService:
                     self.core.outbox.queue_rows(session)
                     marks = []
                 for timer in timers:
-                    if careful is None:
+                    if marks is not None:  # careful is None
                         fired += await self._fire_straight(session, timer, now, marks)
-                    elif timer.id == careful.timer_id:
+                    elif careful is not None and timer.id == careful.timer_id:
                         # Its handler already ran (and failed) for this attempt: count it, do not re-run.
                         self._failed(timer, now, careful.error)
                     else:
@@ -251,7 +259,7 @@ class TimerService:
         try:
             async with session.begin_nested():
                 await handler(TimerCtx(session=session, core=self.core, timer=timer, now=now, lateness=lateness))
-        except Exception as exc:  # a failing handler must not block the others
+        except Exception as exc:  # noqa: BLE001 - a failing handler, whatever it raised, must not block the others
             self._failed(timer, now, exc)
             return 0
         return self._done(timer, now, lateness)

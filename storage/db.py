@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import event
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
 
 
 def async_url(url: str) -> URL:
@@ -29,7 +33,7 @@ def is_sqlite(engine_or_url: AsyncEngine | str | URL) -> bool:
     return make_url(str(engine_or_url)).get_backend_name() == "sqlite"
 
 
-def create_engine(url: str, *, sqlite_synchronous: str = "FULL", **kwargs) -> AsyncEngine:  # noqa: ANN003
+def create_engine(url: str, *, sqlite_synchronous: str = "FULL", **kwargs: Any) -> AsyncEngine:
     """An AsyncEngine for `url`. SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE transactions
     (so two writers queue instead of failing on lock upgrade). `sqlite_synchronous` FULL makes every
     commit survive a power cut; NORMAL (still safe against a process crash in WAL mode) is much faster
@@ -41,7 +45,7 @@ def create_engine(url: str, *, sqlite_synchronous: str = "FULL", **kwargs) -> As
         engine = create_async_engine(u, connect_args={"timeout": 30}, **kwargs)
 
         @event.listens_for(engine.sync_engine, "connect")
-        def _sqlite_connect(dbapi_conn, _record):  # noqa: ANN001
+        def _sqlite_connect(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
             dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
             cur = dbapi_conn.cursor()
             if u.database and u.database != ":memory:":
@@ -52,7 +56,7 @@ def create_engine(url: str, *, sqlite_synchronous: str = "FULL", **kwargs) -> As
             cur.close()
 
         @event.listens_for(engine.sync_engine, "begin")
-        def _sqlite_begin(conn):  # noqa: ANN001
+        def _sqlite_begin(conn: Connection) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine

@@ -92,7 +92,7 @@ async def test_csv_export(core):
 
 async def test_contingency_drawn_and_warned_at_80_percent(core):
     people = await make_engagement(core)
-    r = await run(core, people["alice"], "/cadence settings budget 100000")  # 15 % contingency: 15 000
+    await run(core, people["alice"], "/cadence settings budget 100000")  # 15 % contingency: 15 000
     cr1 = await pending_cr(core, people, cost="6000")
     text1 = card_text(updates(core, "ACME-CR-1")[-1].card)
     assert "committed 0.00 of 15,000.00 (0 %); remaining 15,000.00" in text1
@@ -118,7 +118,7 @@ async def test_contingency_drawn_and_warned_at_80_percent(core):
     # Rejected or withdrawn requests draw nothing; delivered ones stay drawn.
     await run(core, people["victor"], "/cr schedule 1")
     await run(core, people["victor"], "/cr deliver 1")
-    cr4 = await pending_cr(core, people, cost="100")
+    await pending_cr(core, people, cost="100")
     await run(core, people["carol"], "/cr withdraw 4")
     await core.drain()
     assert "committed 16,000.50 of 15,000.00" in card_text(updates(core, "ACME-CR-4")[-1].card)

@@ -74,7 +74,7 @@ async def test_work_days_away_and_delegate(core):
     await run(core, people["victor"], "/cadence workdays sun-thu")
     await run(core, people["alice"], "/cadence delegate @bob")
     await run(core, people["alice"], "/cadence ooo jan 5 to jan 6")
-    cr = await pending_cr(core, people)
+    await pending_cr(core, people)
     # Alice is here today (away from tomorrow): she is asked, Bob is not.
     assert dms_to(core, "alice", "Your decision is needed") and not dms_to(core, "bob", "ACME-CR-1")
     await goto(core, at(2027, 1, 6, 12, 0))  # Tue, Wed: Alice away

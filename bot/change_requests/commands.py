@@ -4,8 +4,10 @@ answer. Rules live in service.py; nothing here trusts a button value or form sta
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit
 from bot.change_requests import export, forms, reminders, service
@@ -19,10 +21,15 @@ from bot.errors import UserError
 from bot.messages import Card, Field, Reply
 from bot.people import ROLES, away_reason, ensure_membership, local_date
 from bot.registry import Registry
+from bot.rows import get_or_refuse, must_get
 from bot.text import MAX_TEXT, MAX_TITLE, clean, truncate, when
 from bot.text import person as mention
 from storage.models import Engagement, Person
 from storage.models.change_requests import ChangeRequest
+
+if TYPE_CHECKING:
+    from bot.core import Cadence
+
 
 LIST_FILTERS = ("open", "mine", "pending-me", "all")
 
@@ -45,7 +52,7 @@ async def _by_value(ctx: Ctx, value: str) -> tuple[ChangeRequest, Engagement]:
         cr = None
     if cr is None:
         raise UserError("That change request no longer exists. Nothing changed.")
-    return cr, await ctx.session.get(Engagement, cr.engagement_id)
+    return cr, await get_or_refuse(ctx.session, Engagement, cr.engagement_id)
 
 
 async def _roles(ctx: Ctx, engagement: Engagement) -> set[str]:
@@ -122,7 +129,7 @@ async def form_edit(ctx: Ctx, values: dict[str, str], state: dict) -> Reply:
     cr = await service.load(ctx.session, forms.request_id(state), lock=True)
     if cr is None:
         raise UserError("That change request no longer exists. Nothing changed.")
-    eng = await ctx.session.get(Engagement, cr.engagement_id)
+    eng = await get_or_refuse(ctx.session, Engagement, cr.engagement_id)
     roles = await _roles(ctx, eng)
     data, errors = forms.scope_values(values, now=ctx.now, tz=ctx.tz)
     if errors:
@@ -167,7 +174,7 @@ async def form_assess(ctx: Ctx, values: dict[str, str], state: dict) -> Reply:
     cr = await service.load(ctx.session, forms.request_id(state), lock=True)
     if cr is None:
         raise UserError("That change request no longer exists. Nothing changed.")
-    eng = await ctx.session.get(Engagement, cr.engagement_id)
+    eng = await get_or_refuse(ctx.session, Engagement, cr.engagement_id)
     roles = await _roles(ctx, eng)
     msg = await service.assess(
         ctx.session, ctx.core, cr=cr, engagement=eng, actor=ctx.person, roles=roles, now=ctx.now, estimate=estimate
@@ -266,7 +273,7 @@ async def form_question(ctx: Ctx, values: dict[str, str], state: dict) -> Reply:
     cr = await service.load(ctx.session, forms.request_id(state))
     if cr is None:
         raise UserError("That change request no longer exists.")
-    eng = await ctx.session.get(Engagement, cr.engagement_id)
+    eng = await get_or_refuse(ctx.session, Engagement, cr.engagement_id)
     await _roles(ctx, eng)
     r = ref(eng, cr)
     await service.note(
@@ -285,7 +292,7 @@ async def form_question(ctx: Ctx, values: dict[str, str], state: dict) -> Reply:
         notify.add(cr.assessed_by_id)
     notify.discard(ctx.person.id)
     for pid in sorted(notify):
-        p = await ctx.session.get(Person, pid)
+        p = await get_or_refuse(ctx.session, Person, pid)
         await ctx.core.outbox.dm(ctx.session, p, c, engagement_id=eng.id)
     return Reply.say(f"Your question on {r} was posted in the engagement's channel.")
 
@@ -408,14 +415,14 @@ async def cmd_list(ctx: Ctx) -> Reply:
                 principals = [pid for pid in waiting if pid != ctx.person.id]
                 mine = ctx.person.id in waiting
                 for pid in principals:
-                    p = await ctx.session.get(Person, pid)
+                    p = await get_or_refuse(ctx.session, Person, pid)
                     if p.delegate_id == ctx.person.id and away_reason(p, local_date(p, ctx.now)):
                         mine = True
                 if not mine:
                     continue
             names = []
             for pid in waiting:
-                p = await ctx.session.get(Person, pid)
+                p = await get_or_refuse(ctx.session, Person, pid)
                 names.append(p.display_name)
             extra = f" — waiting for {', '.join(names)}" if names else ""
         lines.append(f"{ref(eng, cr)} · {truncate(cr.title, 80)} — {label(cr.state)} ({cr.priority}){extra}")
@@ -456,7 +463,7 @@ async def _policy_card(ctx: Ctx, eng: Engagement) -> Card:
         holders = [pid for pid, rs in members.items() if set(rs) & set(g.roles)]
         names = []
         for pid in holders:
-            p = await ctx.session.get(Person, pid)
+            p = await get_or_refuse(ctx.session, Person, pid)
             names.append(p.display_name)
         fields.append(
             Field(
@@ -500,7 +507,7 @@ async def cmd_policy(ctx: Ctx) -> Reply:
             raise UserError("Only the client sponsor or the vendor PM can change whether both sides must approve.")
         if not rest or rest[0] not in ("on", "off", "yes", "no", "true", "false"):
             raise UserError("Usage: `/cr policy both on` or `/cr policy both off`.")
-        changes = {"both_sides_required": rest[0] in ("on", "yes", "true")}
+        changes: dict[str, Any] = {"both_sides_required": rest[0] in ("on", "yes", "true")}
         what = f"both sides required: {'yes' if changes['both_sides_required'] else 'no'}"
     elif side in SIDES:
         owner = "client_sponsor" if side == "client" else "vendor_pm"
@@ -639,7 +646,7 @@ async def cmd_delegate(ctx: Ctx) -> Reply:
     me = ctx.person
     if not arg:
         if me.delegate_id:
-            d = await ctx.session.get(Person, me.delegate_id)
+            d = await get_or_refuse(ctx.session, Person, me.delegate_id)
             return Reply.say(
                 f"Your delegate is {d.display_name}: while you are out of office they can approve or "
                 "reject change requests on your behalf. `/cadence delegate off` removes them."
@@ -688,8 +695,8 @@ async def cmd_delegate(ctx: Ctx) -> Reply:
 
 
 async def on_settings_changed(
-    session,
-    core,
+    session: AsyncSession,
+    core: Cadence,
     *,
     engagement: Engagement,
     feature: str | None = None,
@@ -701,8 +708,8 @@ async def on_settings_changed(
 
 
 async def on_membership_changed(
-    session,
-    core,
+    session: AsyncSession,
+    core: Cadence,
     *,
     engagement: Engagement,
     person: Person,
@@ -711,11 +718,11 @@ async def on_membership_changed(
     await service.membership_changed(session, core, engagement=engagement, person=person, now=core.clock.now())
 
 
-async def on_person_changed(session, core, *, person: Person, **_: object) -> None:  # noqa: ANN001
+async def on_person_changed(session: AsyncSession, core: Cadence, *, person: Person, **_: object) -> None:
     await service.person_changed(session, core, person=person, now=core.clock.now())
 
 
-async def home_section(session, core, person: Person) -> list[Card]:  # noqa: ANN001
+async def home_section(session: AsyncSession, core: Cadence, person: Person) -> list[Card]:
     """Slack App Home: the change requests waiting for this person's decision (at most five)."""
     rows = await session.scalars(
         select(ChangeRequest)
@@ -724,7 +731,7 @@ async def home_section(session, core, person: Person) -> list[Card]:  # noqa: AN
     )
     cards: list[Card] = []
     for cr in rows:
-        eng = await session.get(Engagement, cr.engagement_id)
+        eng = await must_get(session, Engagement, cr.engagement_id)
         if await service.roles_of(session, eng, person) is None:
             continue
         t = await service.tally_of(session, cr, eng)

@@ -110,10 +110,10 @@ async def build(session: AsyncSession, engagement: Engagement) -> tuple[str, str
         )
     step_rows = []
     for e in steps:
-        cr = by_id.get(e.entity_id)
+        request = by_id.get(e.entity_id) if e.entity_id is not None else None
         step_rows.append(
             [
-                ref(engagement, cr) if cr else (e.data or {}).get("ref", e.entity_id),
+                ref(engagement, request) if request else (e.data or {}).get("ref", e.entity_id),
                 e.at,
                 e.action,
                 e.from_state,

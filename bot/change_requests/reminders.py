@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from bot.context import TimerCtx
 from bot.messages import Button, Card
 from bot.people import away_reason, holiday_name, is_workday, local_date, zone
+from bot.rows import must_get
 from bot.text import person as mention
 from bot.text import when
 from bot.zones import zone_or_utc
@@ -138,7 +139,7 @@ async def on_remind(tctx: TimerCtx) -> None:
     person = await session.get(Person, int(tctx.payload["person_id"]))
     if cr is None or person is None or cr.state != "pending_approval":
         return
-    engagement = await session.get(Engagement, cr.engagement_id)
+    engagement = await must_get(session, Engagement, cr.engagement_id)
     t = await service.tally_of(session, cr, engagement)
     if person.id not in t.approvers():
         return  # no longer an approver of this request
@@ -194,16 +195,14 @@ async def on_escalate(tctx: TimerCtx) -> None:
     cr = await service.load(session, int(tctx.payload["request_id"]))
     if cr is None or cr.state != "pending_approval" or cr.round != int(tctx.payload.get("round", cr.round)):
         return
-    engagement = await session.get(Engagement, cr.engagement_id)
+    engagement = await must_get(session, Engagement, cr.engagement_id)
     r = service.ref(engagement, cr)
     t = await service.tally_of(session, cr, engagement)
-    waiting = [await session.get(Person, pid) for pid in t.waiting_for()]
+    waiting = [await must_get(session, Person, pid) for pid in t.waiting_for()]
     days = int(tctx.payload.get("workdays") or 3)
     names = ", ".join(mention(p.id, p.display_name) for p in waiting) or "nobody who can decide"
-    text = (
-        f"{r} “{cr.title}” has waited {days} work days for a decision (since {when(cr.pending_since)}). "
-        f"Waiting for: {names}."
-    )
+    since = f" (since {when(cr.pending_since)})" if cr.pending_since else ""
+    text = f"{r} “{cr.title}” has waited {days} work days for a decision{since}. Waiting for: {names}."
     if t.problems:
         text += "\n⚠️ " + " ".join(t.problems)
     c = Card(title=f"Escalation: {r} waits for approval", text=text, buttons=_buttons(cr), tone="danger")

@@ -32,6 +32,7 @@ from bot.engagements import feature_settings
 from bot.errors import UserError
 from bot.messages import Button, Card
 from bot.people import away_reason, local_date, membership_of, memberships
+from bot.rows import must_get
 from bot.text import person as mention
 from bot.text import when
 from storage.models import Engagement, Person
@@ -104,6 +105,8 @@ async def find(session: AsyncSession, engagement: Engagement, token: str, *, loc
         raise UserError(f"There is no change request {engagement.key}-CR-{number}.")
     if lock:
         cr = await load(session, cr.id, lock=True)
+        if cr is None:
+            raise UserError(f"There is no change request {engagement.key}-CR-{number}.")
     return cr
 
 
@@ -374,7 +377,7 @@ async def create(
     roles = await member_roles(session, engagement)
     for pid, r in roles.items():
         if "vendor_pm" in r and pid != requester.id:
-            p = await session.get(Person, pid)
+            p = await must_get(session, Person, pid)
             await core.outbox.dm(
                 session,
                 p,
@@ -585,7 +588,7 @@ async def ask_approvers(
     t = await tally_of(session, cr, engagement)
     c = await refresh_card(session, core, cr, engagement, now)
     r = ref(engagement, cr)
-    holders = [await session.get(Person, pid) for pid in t.approvers()]
+    holders = [await must_get(session, Person, pid) for pid in t.approvers()]
     for p in holders:
         intro = (
             f"{r} changed ({why}); your earlier decision no longer counts. Please decide again."
@@ -693,7 +696,9 @@ async def decide(
     # decisions queue here, and each sees the others' rows.
     await lock_engagement(session, cr.engagement_id)
     cr = await load(session, request_id, lock=True)
-    engagement = await session.get(Engagement, cr.engagement_id)
+    if cr is None:
+        raise UserError("That change request no longer exists. Nothing changed.")
+    engagement = await must_get(session, Engagement, cr.engagement_id)
     r = ref(engagement, cr)
     if cr.state != State.PENDING_APPROVAL:
         mine = await session.scalar(
@@ -786,7 +791,7 @@ async def decide(
         )
         msg += f" Quorum reached: {r} is approved."
     else:
-        waiting = [await session.get(Person, pid) for pid in t.waiting_for()]
+        waiting = [await must_get(session, Person, pid) for pid in t.waiting_for()]
         if waiting:
             msg += " Still waiting for " + ", ".join(p.display_name for p in waiting) + "."
         if t.problems:
@@ -830,7 +835,7 @@ async def finish(
         cr.decision_comment = comment
     await reminders.cancel_all(session, core, cr)
     await refresh_card(session, core, cr, engagement, now)
-    requester = await session.get(Person, cr.requester_id)
+    requester = await must_get(session, Person, cr.requester_id)
     outcome = "approved ✅" if action == "approve" else f"rejected ❌ — “{comment}”"
     await core.outbox.dm(
         session,
@@ -982,11 +987,13 @@ async def membership_changed(
 async def person_changed(session: AsyncSession, core: Cadence, *, person: Person, now: datetime) -> None:
     """An approver's zone or absences changed: their reminders are re-planned at their new local 10:00,
     and the cards of requests waiting for them show whether they are away."""
-    engagement_ids = list(await session.scalars(
+    engagement_ids = list(
+        await session.scalars(
             select(ChangeRequest.engagement_id).where(ChangeRequest.state == State.PENDING_APPROVAL.value).distinct()
-        ))
+        )
+    )
     for eid in engagement_ids:
-        engagement = await session.get(Engagement, eid)
+        engagement = await must_get(session, Engagement, eid)
         if await roles_of(session, engagement, person) is None:
             continue
         rows = list(

@@ -1,6 +1,6 @@
 """The change-request state machine: the one table of who may move a request from where to where.
 
-submitted ──assess──▶ assessed ──(automatic)──▶ pending_approval ──▶ approved ──schedule──▶ scheduled ──deliver──▶ delivered
+submitted ──assess──▶ assessed ──(automatic)──▶ pending_approval ──▶ approved ─schedule─▶ scheduled ─deliver─▶ delivered
     │                     │                          │        └──▶ rejected (reason required)
     └──────────── withdraw (requester, before a decision) ──▶ withdrawn
 """

@@ -9,14 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.defects import states as st
 from bot.defects.severity import MEANING, SEVERITIES, label
 from bot.defects.sla import Clock
-from bot.messages import Button, Card, Field, Form, Input, Option
+from bot.messages import Button, ButtonStyle, Card, Field, Form, Input, Option
 from bot.text import person as mention
 from bot.text import truncate, when
 from storage.models import Engagement, Person
 from storage.models.defects import Defect
 
 TONE = {"s1": "danger", "s2": "warning", "s3": "info", "s4": "info"}
-BUTTONS = {
+BUTTONS: dict[str, tuple[str, str, ButtonStyle]] = {
     "ack": ("Acknowledge", "defect.ack", "primary"),
     "start": ("Start work", "defect.start", "default"),
     "wait": ("Waiting on client", "defect.wait", "default"),

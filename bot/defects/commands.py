@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Ctx
 from bot.defects import cards, service
@@ -13,10 +15,14 @@ from bot.defects import states as st
 from bot.defects.severity import SEVERITIES, label, parse_severity, split_severity
 from bot.errors import UserError
 from bot.messages import Card, Reply
-from bot.registry import Registry
+from bot.registry import ActionHandler, CommandHandler, FormHandler, Registry
+from bot.rows import get_or_refuse, must_get
 from bot.text import MAX_TEXT, MAX_TITLE, clean, truncate, when
-from storage.models import Engagement
+from storage.models import Engagement, Person
 from storage.models.defects import Defect
+
+if TYPE_CHECKING:
+    from bot.core import Cadence
 
 URL_RE = re.compile(r"^https?://[^\s<>\"']+$", re.IGNORECASE)
 LIST_FILTERS = ("open", "mine", "breached", "all", "closed", "resolved", *SEVERITIES)
@@ -46,7 +52,7 @@ async def _locked(ctx: Ctx, value: str) -> tuple[Defect, Engagement, set[str]]:
     defect = await service.get(ctx.session, defect_id=defect_id, lock=True)
     if defect is None:
         raise UserError("That defect no longer exists.")
-    engagement = await ctx.session.get(Engagement, defect.engagement_id)
+    engagement = await get_or_refuse(ctx.session, Engagement, defect.engagement_id)
     roles = await service.roles_in(ctx.session, engagement.id, ctx.person)
     if not roles and defect.reporter_id != ctx.person.id:
         raise UserError(f"You are not a member of {engagement.key}; nothing was changed.")
@@ -181,7 +187,7 @@ async def submit_new(ctx: Ctx, values: dict[str, str], state: dict[str, Any]) ->
     if link and (not URL_RE.match(link) or len(link) > 2000):
         errors["attachment"] = "Give a link starting with http:// or https://."
     details["attachment_url"] = link
-    if errors:
+    if errors or severity is None:  # no severity is one of the errors
         return Reply(errors=errors)
     source_id = await _standup_answer(ctx, engagement, state.get("from_standup_answer"))
     defect = await service.file(
@@ -203,7 +209,7 @@ async def submit_new(ctx: Ctx, values: dict[str, str], state: dict[str, Any]) ->
 # --------------------------------------------------------------------------- lifecycle commands
 
 
-def _lifecycle_command(action: str):  # noqa: ANN202
+def _lifecycle_command(action: str) -> CommandHandler:
     async def handler(ctx: Ctx) -> Reply:
         ident, rest = _split(ctx.args)
         defect, engagement, roles = await _by_ref(ctx, ident)
@@ -311,7 +317,8 @@ async def show_command(ctx: Ctx) -> Reply:
             Card(
                 title="Waiting on client",
                 text="\n".join(
-                    f"{when(p.started_at)} → {when(p.ended_at) if p.ended_at else 'now'}: {truncate(p.reason or '', 200)}"
+                    f"{when(p.started_at)} → {when(p.ended_at) if p.ended_at else 'now'}: "
+                    f"{truncate(p.reason or '', 200)}"
                     for p in pauses
                 ),
             )
@@ -356,7 +363,7 @@ async def list_command(ctx: Ctx) -> Reply:
     return Reply(private=[Card(title=f"{engagement.key} defects — {flt}{more}", sections=sections)])
 
 
-def list_section(engagement: Engagement, defect: Defect, now) -> Card:  # noqa: ANN001
+def list_section(engagement: Engagement, defect: Defect, now: datetime) -> Card:
     """One defect in a list: id, severity, state in the title (no tokens there: some platforms show titles
     as plain text); its title and running clock with the time left below."""
     from bot.defects.cards import clock_text
@@ -381,7 +388,7 @@ def list_section(engagement: Engagement, defect: Defect, now) -> Card:  # noqa: 
 # --------------------------------------------------------------------------- buttons and their forms
 
 
-def _button(action: str):  # noqa: ANN202
+def _button(action: str) -> ActionHandler:
     async def handler(ctx: Ctx, value: str) -> Reply:
         defect, engagement, roles = await _locked(ctx, value)
         t = service.check_transition(action, defect, ctx.person, roles)
@@ -419,7 +426,7 @@ def _button(action: str):  # noqa: ANN202
     return handler
 
 
-def _reason_submit(action: str):  # noqa: ANN202
+def _reason_submit(action: str) -> FormHandler:
     async def handler(ctx: Ctx, values: dict[str, str], state: dict[str, Any]) -> Reply:
         defect, engagement, roles = await _locked(ctx, str(state.get("defect_id", "")))
         reason = _reason(values.get("reason"))
@@ -448,7 +455,7 @@ async def severity_submit(ctx: Ctx, values: dict[str, str], state: dict[str, Any
         errors["severity"] = f"It is already {label(sev)}."
     if not reason:
         errors["reason"] = "Please say why (the change moves contractual deadlines)."
-    if errors:
+    if errors or sev is None:  # no severity is one of the errors
         return Reply(errors=errors)
     old = defect.severity
     await service.change_severity(
@@ -465,7 +472,7 @@ async def severity_submit(ctx: Ctx, values: dict[str, str], state: dict[str, Any
     return Reply.say(f"{service.ref(engagement, defect)} is now {label(sev)} (was {label(old)}).", tone="good")
 
 
-async def home_section(session, core, person) -> list[Card]:  # noqa: ANN001
+async def home_section(session: AsyncSession, core: Cadence, person: Person) -> list[Card]:
     """Slack App Home: open defects assigned to this person, then ones they reported (at most five),
     most urgent first, with their running clock."""
     rows = list(
@@ -479,7 +486,7 @@ async def home_section(session, core, person) -> list[Card]:  # noqa: ANN001
     now = core.clock.now()
     cards: list[Card] = []
     for d in rows[:5]:
-        engagement = await session.get(Engagement, d.engagement_id)
+        engagement = await must_get(session, Engagement, d.engagement_id)
         card = list_section(engagement, d, now)
         card.title = ("Assigned to you: " if d.assignee_id == person.id else "You reported: ") + card.title
         cards.append(card)

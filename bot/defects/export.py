@@ -14,6 +14,7 @@ from bot.context import Ctx
 from bot.csvfile import cell
 from bot.defects import service
 from bot.defects.severity import label
+from bot.defects.sla import Clock
 from bot.errors import UserError
 from bot.messages import Attachment, Card, Reply
 from storage.models import Engagement, Person
@@ -55,7 +56,7 @@ async def export_csv(session: AsyncSession, engagement: Engagement, now: datetim
     rows = list(
         await session.scalars(select(Defect).where(Defect.engagement_id == engagement.id).order_by(Defect.number))
     )
-    names: dict[int, str] = {}
+    names: dict[int | None, str] = {}
     for pid in {i for d in rows for i in (d.reporter_id, d.assignee_id) if i}:
         p = await session.get(Person, pid)
         names[pid] = p.display_name if p else str(pid)
@@ -65,11 +66,6 @@ async def export_csv(session: AsyncSession, engagement: Engagement, now: datetim
     for d in rows:
         response, resolution = service.clocks(d, now)
         paused = sum(((p.ended_at or now) - p.started_at).total_seconds() for p in d.pauses if p.kind == "waiting")
-
-        def met(clock) -> str:  # noqa: ANN001
-            if clock.breached or getattr(d, f"{clock.name}_breached_at"):
-                return "no"
-            return "yes" if clock.stopped_at else ""
 
         policy = service.policy_of(d)
         writer.writerow(
@@ -88,10 +84,10 @@ async def export_csv(session: AsyncSession, engagement: Engagement, now: datetim
                     _iso(d.closed_at),
                     policy.describe_target(d.severity, "response"),
                     _iso(response.due_at),
-                    met(response),
+                    _met(d, response),
                     policy.describe_target(d.severity, "resolution"),
                     _iso(resolution.due_at),
-                    met(resolution),
+                    _met(d, resolution),
                     f"{paused / 3600:.2f}",
                     d.reopen_count or 0,
                     _iso(d.response_breached_at),
@@ -104,6 +100,13 @@ async def export_csv(session: AsyncSession, engagement: Engagement, now: datetim
             ]
         )
     return out.getvalue()
+
+
+def _met(defect: Defect, clock: Clock) -> str:
+    """Whether the clock's target was met: "no" once breached, "yes" once stopped in time, else blank."""
+    if clock.breached or getattr(defect, f"{clock.name}_breached_at"):
+        return "no"
+    return "yes" if clock.stopped_at else ""
 
 
 async def export_command(ctx: Ctx) -> Reply:

@@ -92,7 +92,7 @@ async def policy_command(ctx: Ctx) -> Reply:
             return Reply(private=[Card(text=f"Support zone is now {tz}.", tone="good"), policy_card(ctx)])
         elif head == "country" and len(words) == 2:
             country = None if words[1].lower() in ("none", "-") else check_country(words[1])
-            old = engagement.support_country
+            old_country = engagement.support_country
             engagement.support_country = country
             await audit.record(
                 ctx.session,
@@ -102,7 +102,7 @@ async def policy_command(ctx: Ctx) -> Reply:
                 entity_id=engagement.id,
                 action="defect_policy_changed",
                 actor=ctx.person,
-                data={"support_country": {"from": old, "to": country}},
+                data={"support_country": {"from": old_country, "to": country}},
             )
             await ctx.core.emit(ctx.session, "engagement_settings_changed", engagement=engagement, feature=FEATURE)
             return Reply(

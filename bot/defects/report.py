@@ -22,6 +22,7 @@ from bot.context import Ctx
 from bot.defects import service
 from bot.defects import states as st
 from bot.defects.severity import SEVERITIES, label
+from bot.defects.sla import Clock
 from bot.errors import UserError
 from bot.messages import Card, Field, Reply
 from bot.text import when
@@ -31,7 +32,7 @@ from storage.models.defects import Defect
 PERIODS = {"week": timedelta(days=7), "month": timedelta(days=30)}
 
 
-def _outcome(defect: Defect, clock, now: datetime) -> tuple[str, datetime] | None:  # noqa: ANN001
+def _outcome(defect: Defect, clock: Clock, now: datetime) -> tuple[str, datetime] | None:
     """("met"|"missed", when it became known) for one clock at `now`, or None while undecided."""
     mark = getattr(defect, f"{clock.name}_breached_at")
     if mark is not None:

@@ -145,19 +145,16 @@ class Policy:
 
     def business_hours(self) -> BusinessHours:
         hours = self.data.get("hours", {})
-        kwargs = {
-            "start": _hhmm(hours.get("start", "09:00")),
-            "end": _hhmm(hours.get("end", "18:00")),
-            "weekdays": frozenset(hours.get("days", [0, 1, 2, 3, 4])),
-        }
+        start, end = _hhmm(hours.get("start", "09:00")), _hhmm(hours.get("end", "18:00"))
+        weekdays = frozenset(hours.get("days", [0, 1, 2, 3, 4]))
         try:
-            return BusinessHours(tz=self.tz, country=self.country, **kwargs)
+            return BusinessHours(tz=self.tz, country=self.country, start=start, end=end, weekdays=weekdays)
         except ValueError:
             # A zone or holiday calendar this installation no longer knows: keep the clock running on
             # what is known (UTC / no holidays) rather than failing every command; logged loudly.
             log.error("defect policy: unusable support zone %r or country %r; falling back", self.tz, self.country)
             tz = self.tz if _zone_ok(self.tz) else "UTC"
-            return BusinessHours(tz=tz, country=None, **kwargs)
+            return BusinessHours(tz=tz, country=None, start=start, end=end, weekdays=weekdays)
 
     def calendar(self, severity: str) -> Calendar:
         kind = self.data[severity].get("calendar", CAL_24X7)

@@ -22,6 +22,7 @@ from bot.defects.severity import label
 from bot.defects.sla import CLOCKS
 from bot.messages import Button, Card, Field
 from bot.people import members_with_roles
+from bot.rows import must_get
 from bot.text import person as mention
 from bot.text import when
 from storage.models import Engagement, Person
@@ -200,7 +201,7 @@ async def on_timer(tctx: TimerCtx) -> None:
     if int(payload.get("generation", -1)) != (defect.timer_generation or 0):
         return  # superseded by a severity change
     await tctx.session.refresh(defect, ["pauses"])
-    engagement = await tctx.session.get(Engagement, defect.engagement_id)
+    engagement = await must_get(tctx.session, Engagement, defect.engagement_id)
     now = tctx.now
     clock = next(c for c in clocks(defect, now) if c.name == clock_name)
     if not clock.running:
@@ -215,9 +216,12 @@ async def on_timer(tctx: TimerCtx) -> None:
         tctx.timer.due_at = target_at  # the deadline moved later: fire then instead
         tctx.core.note_due(target_at)
         return
+    due_at = clock.due_at
+    if due_at is None:  # only a paused clock has no deadline, and it is not running
+        return
     assignee = await tctx.session.get(Person, defect.assignee_id) if defect.assignee_id else None
     if kind == WARN:
-        if getattr(defect, warned_attr) is not None or (clock.due_at is not None and clock.due_at <= now):
+        if getattr(defect, warned_attr) is not None or due_at <= now:
             return  # already warned, or the breach notice is due and says more
         setattr(defect, warned_attr, now)
         await _notify(
@@ -225,7 +229,7 @@ async def on_timer(tctx: TimerCtx) -> None:
             tctx.core,
             defect,
             engagement,
-            notice_card(defect, engagement, clock_name, WARN, clock.due_at, now, assignee=assignee),
+            notice_card(defect, engagement, clock_name, WARN, due_at, now, assignee=assignee),
         )
         await audit.record(
             tctx.session,
@@ -235,20 +239,20 @@ async def on_timer(tctx: TimerCtx) -> None:
             entity_id=defect.id,
             action=f"{clock_name}_warning",
             data={
-                "due_at": clock.due_at.isoformat(),
+                "due_at": due_at.isoformat(),
                 "pct": clock.pct,
                 "lateness_seconds": tctx.lateness.total_seconds(),
             },
         )
     else:
-        setattr(defect, breached_attr, clock.due_at)
-        lateness = max(now - clock.due_at, timedelta(0))
+        setattr(defect, breached_attr, due_at)
+        lateness = max(now - due_at, timedelta(0))
         await _notify(
             tctx.session,
             tctx.core,
             defect,
             engagement,
-            notice_card(defect, engagement, clock_name, BREACH, clock.due_at, now, lateness, assignee=assignee),
+            notice_card(defect, engagement, clock_name, BREACH, due_at, now, lateness, assignee=assignee),
         )
         await audit.record(
             tctx.session,
@@ -258,7 +262,7 @@ async def on_timer(tctx: TimerCtx) -> None:
             entity_id=defect.id,
             action=f"{clock_name}_breach",
             data={
-                "due_at": clock.due_at.isoformat(),
+                "due_at": due_at.isoformat(),
                 "severity": defect.severity,
                 "lateness_seconds": lateness.total_seconds(),
             },

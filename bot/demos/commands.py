@@ -4,8 +4,10 @@ buttons and forms behind them. Handlers parse, call the service, and answer with
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Ctx
 from bot.demos import cards, home, outcome, reminders, service
@@ -15,9 +17,13 @@ from bot.errors import UserError
 from bot.messages import Button, Card, Field, Form, Input, Reply
 from bot.people import VENDOR_ROLES, role_label
 from bot.registry import Registry
+from bot.rows import get_or_refuse
 from bot.text import MAX_TEXT, MAX_TITLE, InputTooLong, clean, when
 from storage.models import Engagement
 from storage.models.demos import Demo, DemoAgendaItem, DemoOccurrence
+
+if TYPE_CHECKING:
+    from bot.core import Cadence
 
 MANAGERS = ("client_sponsor", "client_pm", "vendor_pm", "vendor_lead")
 EXAMPLES = (
@@ -209,10 +215,10 @@ async def on_confirm(ctx: Ctx, value: str) -> Reply:
                 tone="good",
             )
         )
-    demo = await ctx.session.get(Demo, draft.demo)
-    if demo is None or demo.engagement_id != engagement.id:
+    existing = await ctx.session.get(Demo, draft.demo)
+    if existing is None or existing.engagement_id != engagement.id:
         raise UserError("That demo no longer exists here. Nothing was changed.")
-    _may_manage(ctx, demo)
+    _may_manage(ctx, existing)
     demo, occ = await service.move(
         ctx.session, ctx.core, engagement=engagement, person=ctx.person, draft=draft, now=ctx.now
     )
@@ -352,8 +358,8 @@ async def move(ctx: Ctx) -> Reply:
 
 
 async def _agenda_target(ctx: Ctx, occ: DemoOccurrence) -> tuple[Engagement, Demo]:
-    demo = await ctx.session.get(Demo, occ.demo_id)
-    engagement = await ctx.session.get(Engagement, occ.engagement_id)
+    demo = await get_or_refuse(ctx.session, Demo, occ.demo_id)
+    engagement = await get_or_refuse(ctx.session, Engagement, occ.engagement_id)
     from bot.people import membership_of
 
     membership = await membership_of(ctx.session, engagement, ctx.person)
@@ -442,7 +448,7 @@ async def on_agenda_open(ctx: Ctx, value: str) -> Reply:
 
 async def on_agenda_form(ctx: Ctx, values: dict[str, str], state: dict) -> Reply:
     try:
-        occ = await ctx.session.get(DemoOccurrence, int(state.get("occ")))
+        occ = await ctx.session.get(DemoOccurrence, int(str(state.get("occ"))))
     except (TypeError, ValueError):
         occ = None
     if occ is None:
@@ -451,7 +457,8 @@ async def on_agenda_form(ctx: Ctx, values: dict[str, str], state: dict) -> Reply
 
 
 async def outcome_cmd(ctx: Ctx) -> Reply:
-    """/demo outcome <id> accepted | remarks <text> | rejected <reasons> — the most recent occurrence that took place."""
+    """/demo outcome <id> accepted | remarks <text> | rejected <reasons>: the most recent occurrence that took
+    place."""
     engagement = ctx.require_engagement()
     parts = ctx.args.strip().split(" ", 2)
     kinds = {
@@ -548,7 +555,7 @@ async def settings_cmd(ctx: Ctx) -> Reply:
         values = [] if tokens == ["none"] else sorted({_minutes(t) for t in tokens}, reverse=True)
         if any(not 1 <= v <= 14 * 1440 for v in values) or len(values) > 5:
             raise UserError("Up to five reminders, each between 1 minute and 14 days before the demo.")
-        changes = {"reminder_minutes": values}
+        changes: dict[str, Any] = {"reminder_minutes": values}
     elif name == "agenda":
         try:
             hours = int(rest)
@@ -587,12 +594,14 @@ async def settings_cmd(ctx: Ctx) -> Reply:
     return Reply(private=[_settings_card(engagement)])
 
 
-async def _on_settings_changed(session, core, engagement, feature=None, **_: object) -> None:  # noqa: ANN001
+async def _on_settings_changed(
+    session: AsyncSession, core: Cadence, engagement: Engagement, feature: str | None = None, **_: object
+) -> None:
     if feature == "demo":
         await service.replan_upcoming(session, core, engagement, core.clock.now())
 
 
-async def _on_engagement_created(session, core, engagement, **_: object) -> None:  # noqa: ANN001
+async def _on_engagement_created(session: AsyncSession, core: Cadence, engagement: Engagement, **_: object) -> None:
     await service.ensure_stale_timer(session, core, engagement, core.clock.now())
 
 

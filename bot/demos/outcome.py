@@ -12,6 +12,7 @@ from bot.demos import cards
 from bot.errors import UserError
 from bot.messages import Card, Form, Input, Reply
 from bot.people import CLIENT_ROLES, membership_of, role_label
+from bot.rows import get_or_refuse
 from bot.text import MAX_TEXT, clean, when
 from storage.models import Engagement, Person
 from storage.models.demos import Demo, DemoOccurrence, DemoOutcome
@@ -26,8 +27,8 @@ async def _load(ctx: Ctx, occ_id: object) -> tuple[Engagement, Demo, DemoOccurre
         occ = None
     if occ is None:
         raise UserError("I can't find that demo any more. Nothing was recorded.")
-    demo = await ctx.session.get(Demo, occ.demo_id)
-    engagement = await ctx.session.get(Engagement, occ.engagement_id)
+    demo = await get_or_refuse(ctx.session, Demo, occ.demo_id)
+    engagement = await get_or_refuse(ctx.session, Engagement, occ.engagement_id)
     return engagement, demo, occ
 
 
@@ -96,7 +97,9 @@ async def record(ctx: Ctx, occ_id: object, outcome: str, remarks: str | None) ->
             ctx.session.add(row)
             await ctx.session.flush()
     except IntegrityError:
-        raise UserError("Someone recorded this demo's outcome a moment ago; recorded outcomes are not changed.")
+        raise UserError(
+            "Someone recorded this demo's outcome a moment ago; recorded outcomes are not changed."
+        ) from None
     await audit.record(
         ctx.session,
         now=ctx.now,

@@ -299,7 +299,7 @@ def _check_day_of_month_only(text: str, base_local: datetime) -> None:
             f"“{m.group(0).strip()}” has no month, so I can't be sure which one you mean. "
             f"Add it, e.g. `{day} {(guess or base_local):%b} 15:00`.",
             understood=_maybe_local(guess, base_local.tzinfo),
-            zone=base_local.tzinfo and str(base_local.tzinfo),
+            zone=str(base_local.tzinfo) if base_local.tzinfo else None,
         )
 
 

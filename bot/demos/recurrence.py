@@ -76,7 +76,7 @@ def describe(rule: str) -> str:
     interval, day = int(m.group(1)), DAY_NAMES[RRULE_DAYS.index(m.group(2))]
     text = f"every {day}" if interval == 1 else f"every {interval} weeks on {day}"
     if m.group(3):
-        until = datetime.strptime(m.group(3), "%Y%m%dT%H%M%SZ")
+        until = datetime.strptime(m.group(3), "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
         text += f" until {until.day} {until:%b %Y}"
     return text
 

@@ -4,17 +4,23 @@ the weekly stale-demo check. Each re-checks the occurrence: a cancelled or moved
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import TimerCtx
 from bot.demos import cards, service
 from bot.engagements import feature_settings
 from bot.messages import Button, Card, Field
 from bot.people import VENDOR_ROLES, members_with_roles
+from bot.rows import must_get
 from bot.text import when
 from storage.models import Engagement, Person
 from storage.models.demos import Demo, DemoAgendaItem, DemoOccurrence
+
+if TYPE_CHECKING:
+    from bot.core import Cadence
 
 
 async def _live(tctx: TimerCtx) -> tuple[Engagement, Demo, DemoOccurrence] | None:
@@ -26,7 +32,7 @@ async def _live(tctx: TimerCtx) -> tuple[Engagement, Demo, DemoOccurrence] | Non
     demo = await tctx.session.get(Demo, occ.demo_id)
     if demo is None or demo.status != "scheduled":
         return None
-    engagement = await tctx.session.get(Engagement, occ.engagement_id)
+    engagement = await must_get(tctx.session, Engagement, occ.engagement_id)
     return engagement, demo, occ
 
 
@@ -40,7 +46,7 @@ def lead_label(minutes: int) -> str:
     return f"in {minutes} minutes"
 
 
-async def agenda_lines(session, occ: DemoOccurrence) -> list[str]:  # noqa: ANN001
+async def agenda_lines(session: AsyncSession, occ: DemoOccurrence) -> list[str]:
     rows = await session.execute(
         select(DemoAgendaItem, Person)
         .join(Person, Person.id == DemoAgendaItem.person_id)
@@ -55,7 +61,7 @@ def remind_ref(occ: DemoOccurrence, minutes: int) -> str:
 
 
 async def reminder_card(
-    session,
+    session: AsyncSession,
     engagement: Engagement,
     demo: Demo,
     occ: DemoOccurrence,
@@ -105,8 +111,8 @@ async def remind(tctx: TimerCtx) -> None:
 
 
 async def refresh_last_reminder(
-    session,
-    core,
+    session: AsyncSession,
+    core: Cadence,
     engagement: Engagement,
     demo: Demo,
     occ: DemoOccurrence,

@@ -21,6 +21,7 @@ from bot.demos.recurrence import next_occurrence, validate_rule
 from bot.engagements import feature_settings
 from bot.errors import UserError
 from bot.messages import Card
+from bot.rows import MissingRow, must_get
 from bot.text import MAX_TITLE, clean, truncate
 from storage.models import Engagement, Person
 from storage.models.demos import Demo, DemoOccurrence
@@ -263,7 +264,7 @@ async def invite_for_uid(session: AsyncSession, uid: str, now: datetime) -> tupl
     demo = await session.scalar(select(Demo).where(Demo.uid == uid))
     if demo is None:
         return None
-    engagement = await session.get(Engagement, demo.engagement_id)
+    engagement = await must_get(session, Engagement, demo.engagement_id)
     event = await ics_demo(session, engagement, demo)
     ics = ical.cancel(event, now) if demo.status == "cancelled" else ical.request(event, now)
     return ics_filename(engagement, demo), ics
@@ -283,12 +284,14 @@ async def create(
             occ = await upcoming_occurrence(session, existing, now) or await session.scalar(
                 select(DemoOccurrence).where(DemoOccurrence.demo_id == existing.id).order_by(DemoOccurrence.id)
             )
+            if occ is None:  # a demo is created with its first occurrence
+                raise MissingRow(f"demo {existing.id} has no occurrence")
             return existing, occ, False
     start = draft.start_at
     if start <= now:
         raise UserError("That time has passed since I asked; nothing was saved. Please schedule it again.")
     s = settings(engagement)
-    for attempt in range(3):
+    for _ in range(3):
         number = (
             await session.scalar(select(func.max(Demo.number)).where(Demo.engagement_id == engagement.id)) or 0
         ) + 1
@@ -318,8 +321,8 @@ async def create(
             # A concurrent Confirm of the same draft (draft_key), or another demo took the number.
             if draft.key and await session.scalar(select(Demo.id).where(Demo.draft_key == draft.key)):
                 return await create(session, core, engagement=engagement, person=person, draft=draft, now=now)
-            if attempt == 2:
-                raise UserError("Several demos were being scheduled at once; nothing was saved. Please confirm again.")
+    else:  # three collisions in a row
+        raise UserError("Several demos were being scheduled at once; nothing was saved. Please confirm again.")
     occ = await add_occurrence(session, core, engagement, demo, start, now)
     await audit.record(
         session,
@@ -350,7 +353,7 @@ async def create(
 
 async def move(
     session: AsyncSession, core: Cadence, *, engagement: Engagement, person: Person, draft: Draft, now: datetime
-) -> tuple[Demo, DemoOccurrence | None]:
+) -> tuple[Demo, DemoOccurrence]:
     """Apply a confirmed move: one occurrence (draft.occ) or the whole series (draft.occ None)."""
     demo = await session.get(Demo, draft.demo)
     if demo is None or demo.engagement_id != engagement.id:
@@ -490,6 +493,7 @@ async def cancel(
         ics = ical.cancel(ics_event, now)
         summary = f"{ref} ({demo.title}) is cancelled" + (" — the whole series" if demo.rrule else "") + "."
     else:
+        assert upcoming is not None  # refused above: a single occurrence needs one to cancel
         await drop_timers(session, core, upcoming)
         upcoming.status = "cancelled"
         upcoming.updated_at = now
@@ -515,7 +519,7 @@ async def cancel(
         from_state="scheduled",
         to_state="cancelled" if whole else "scheduled",
         actor=person,
-        data={"occurrence": None if whole else upcoming.id, "sequence": demo.sequence},
+        data={"occurrence": None if whole or upcoming is None else upcoming.id, "sequence": demo.sequence},
     )
     card = Card(
         title=f"Demo cancelled: {demo.title}",

@@ -76,7 +76,7 @@ def _change_requests(f: Figures) -> Card:
         Field(f"Approved (last {f.period.name})", str(c.approved)),
         Field("Approved cost", money(c.approved_cost, c.currency)),
     ]
-    if c.contingency_fund is None:
+    if c.contingency_fund is None or c.contingency_left is None:
         fields.append(Field("Contingency left", "no budget set (`/cadence settings budget …`)"))
     else:
         share = f" ({float(c.contingency_left / c.contingency_fund * 100):.0f} %)" if c.contingency_fund else ""

@@ -10,8 +10,12 @@ import asyncio
 import io
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from bot.zones import zone_or_utc
+
+if TYPE_CHECKING:
+    from bot.reports.figures import Figures
 
 WIDTH_PX, HEIGHT_PX, DPI = 800, 400, 100
 
@@ -26,7 +30,7 @@ class ChartData:
     participation_pct: list[float | None] | None  # None: standups feature absent
 
 
-def chart_data(figures) -> ChartData:  # noqa: ANN001 (bot.reports.figures.Figures)
+def chart_data(figures: Figures) -> ChartData:
     """The chart's series from gathered figures (weeks end at the report's `now`)."""
     zone = zone_or_utc(figures.engagement.home_tz)
     weeks = figures.defect_weeks

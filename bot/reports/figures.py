@@ -432,4 +432,5 @@ async def _names(session: AsyncSession, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
     rows = await session.execute(select(Person.id, Person.display_name).where(Person.id.in_(ids)))
-    return dict(rows.all())
+    # .all(), not the Result itself: dict() takes a Result (it has .keys()) for a mapping and fails.
+    return dict(rows.tuples().all())

@@ -9,6 +9,7 @@ from bot import people
 from bot.context import Ctx
 from bot.errors import UserError
 from bot.messages import Reply
+from bot.rows import get_or_refuse
 from bot.standups import cards
 from bot.standups.config import settings
 from bot.standups.entries import (
@@ -34,7 +35,7 @@ async def on_dm(ctx: Ctx, text: str) -> Reply | None:
     if not waiting:
         return None
     entry = waiting[0]
-    engagement = await ctx.session.get(Engagement, entry.engagement_id)
+    engagement = await get_or_refuse(ctx.session, Engagement, entry.engagement_id)
     if current_question(entry) is None:
         entry.position = 0
     value = None if text.strip().lower().rstrip(".!") in SKIP_WORDS else clean_answer(text)
@@ -46,7 +47,7 @@ async def on_dm(ctx: Ctx, text: str) -> Reply | None:
     reply = Reply(private=[cards.thanks_card(engagement, entry, late=late)])
     if len(waiting) > 1:
         nxt = waiting[1]
-        other = await ctx.session.get(Engagement, nxt.engagement_id)
+        other = await get_or_refuse(ctx.session, Engagement, nxt.engagement_id)
         reply.private.append(cards.prompt_card(other, nxt))
     return reply
 
@@ -66,14 +67,14 @@ def _looks_like_command(ctx: Ctx, text: str) -> bool:
     return len(words) == 1 or (words[0], words[1]) in ctx.core.registry.commands
 
 
-async def _own_entry(ctx: Ctx, entry_id: str | int) -> tuple[StandupEntry, Engagement]:
+async def _own_entry(ctx: Ctx, entry_id: object) -> tuple[StandupEntry, Engagement]:
     try:
-        entry = await ctx.session.get(StandupEntry, int(entry_id))
+        entry = await ctx.session.get(StandupEntry, int(str(entry_id)))
     except (TypeError, ValueError):
         entry = None
     if entry is None or entry.person_id != ctx.person.id:
         raise UserError("That standup is not yours to answer.")
-    return entry, await ctx.session.get(Engagement, entry.engagement_id)
+    return entry, await get_or_refuse(ctx.session, Engagement, entry.engagement_id)
 
 
 async def open_form(ctx: Ctx, value: str) -> Reply:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from bot.context import Ctx
 from bot.errors import UserError
 from bot.messages import Form, Input, Reply
+from bot.rows import get_or_refuse
 from bot.text import MAX_TEXT, MAX_TITLE, truncate
 from storage.models import Engagement, Person
 from storage.models.standups import StandupEntry
@@ -55,12 +56,12 @@ async def _blocker(ctx: Ctx, value: str) -> tuple[StandupEntry, Engagement, Pers
         entry = None
     if entry is None or not entry.blocker:
         raise UserError("That blocker no longer exists.")
-    engagement = await ctx.session.get(Engagement, entry.engagement_id)
+    engagement = await get_or_refuse(ctx.session, Engagement, entry.engagement_id)
     if ctx.engagement is not None and ctx.engagement.id != engagement.id:
         raise UserError("That blocker belongs to another engagement.")
     if ctx.membership is None or ctx.membership.engagement_id != engagement.id:
         raise UserError(f"Only members of {engagement.key} can do that.")
-    return entry, engagement, await ctx.session.get(Person, entry.person_id)
+    return entry, engagement, await get_or_refuse(ctx.session, Person, entry.person_id)
 
 
 async def to_defect(ctx: Ctx, value: str) -> Reply:

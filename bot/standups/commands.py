@@ -3,7 +3,10 @@ listener and the hooks that keep each participant's next prompt right."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import people
 from bot.context import Ctx
@@ -17,7 +20,10 @@ from bot.standups.report import PERIODS, build_report
 from bot.text import person as mention
 from bot.text import when
 from bot.timers import key_starts_with
-from storage.models import Timer
+from storage.models import Engagement, Person, Timer
+
+if TYPE_CHECKING:
+    from bot.core import Cadence
 
 SUBS = ("edit", "join", "leave", "config", "report", "unblock", "schedule")
 
@@ -33,7 +39,7 @@ async def standup(ctx: Ctx) -> Reply:
     return await answers.answer_today(ctx)
 
 
-def _member(ctx: Ctx):  # noqa: ANN202
+def _member(ctx: Ctx) -> Engagement:
     eng = ctx.require_engagement()
     if ctx.membership is None:
         raise UserError(f"Only members of {eng.key} can see that.")
@@ -89,19 +95,23 @@ async def schedule(ctx: Ctx) -> Reply:
     )
 
 
-async def _tz_changed(session, core, person, **_kw) -> None:  # noqa: ANN001
+async def _tz_changed(session: AsyncSession, core: Cadence, person: Person, **_kw: object) -> None:
     await prompts.plan_for_person_everywhere(session, core, person, core.clock.now())
 
 
-async def _absence_changed(session, core, person, **_kw) -> None:  # noqa: ANN001
+async def _absence_changed(session: AsyncSession, core: Cadence, person: Person, **_kw: object) -> None:
     await prompts.plan_for_person_everywhere(session, core, person, core.clock.now())
 
 
-async def _membership_changed(session, core, engagement, person, **_kw) -> None:  # noqa: ANN001
+async def _membership_changed(
+    session: AsyncSession, core: Cadence, engagement: Engagement, person: Person, **_kw: object
+) -> None:
     await prompts.plan_person(session, core, engagement, person, core.clock.now())
 
 
-async def _engagement_changed(session, core, engagement, feature=None, **_kw) -> None:  # noqa: ANN001
+async def _engagement_changed(
+    session: AsyncSession, core: Cadence, engagement: Engagement, feature: str | None = None, **_kw: object
+) -> None:
     if feature in (None, "standup", "engagement"):
         await prompts.plan_engagement(session, core, engagement, core.clock.now())
 

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import people
 from bot.engagements import DEFAULTS as ENGAGEMENT_DEFAULTS
 from bot.engagements import feature_settings
+from bot.rows import must_get
 from bot.standups.schedule import PromptRule, parse_hhmm
 from bot.zones import zone_or_utc
 from storage.models import Engagement, Membership, Person
@@ -95,7 +96,7 @@ async def participants(session: AsyncSession, engagement: Engagement) -> list[Pe
     out = []
     for m in await people.memberships(session, engagement):
         if takes_part(m, conf):
-            out.append(m.person if m.person is not None else await session.get(Person, m.person_id))
+            out.append(m.person if m.person is not None else await must_get(session, Person, m.person_id))
     return out
 
 

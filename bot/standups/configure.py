@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from bot import audit
@@ -263,7 +264,7 @@ async def submit_config(ctx: Ctx, values: dict[str, str], state: dict) -> Reply:
     changes: dict[str, Any] = {}
     errors: dict[str, str] = {}
 
-    def field(name: str, fn) -> None:  # noqa: ANN001
+    def field(name: str, fn: Callable[[str], dict[str, Any]]) -> None:
         try:
             changes.update(fn(values.get(name, "").strip()))
         except (ValueError, UserError) as exc:

@@ -5,6 +5,7 @@ update it in place."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +20,9 @@ from bot.text import truncate, when
 from bot.zones import zone_or_utc
 from storage.models import Engagement, Person
 from storage.models.standups import StandupDigest, StandupEntry
+
+if TYPE_CHECKING:
+    from bot.core import Cadence
 
 DIGEST = "standup.digest"
 TO_DEFECT = "standup.blocker_to_defect"
@@ -43,7 +47,7 @@ async def latest_prompt(
 
 async def plan_digest(
     session: AsyncSession,
-    core,
+    core: Cadence,
     engagement: Engagement,
     day: date,
     now: datetime,
@@ -69,7 +73,7 @@ async def plan_digest(
 
 async def extend_digest(
     session: AsyncSession,
-    core,
+    core: Cadence,
     engagement: Engagement,
     day: date,
     prompt_at: datetime,
@@ -117,7 +121,7 @@ async def on_digest(tctx: TimerCtx) -> None:
 
 async def refresh_digest(
     session: AsyncSession,
-    core,
+    core: Cadence,
     engagement: Engagement,
     digest: StandupDigest,
     now: datetime,
@@ -133,8 +137,9 @@ COMPACT_AFTER = 6
 
 
 def _answers_section(e: StandupEntry, name: str, *, compact: bool) -> Card:
+    assert e.answered_at is not None  # only answered entries get a section
     late = " · late" if e.late else ""
-    stamp = f"answered {_local_time(e)} · {when(e.answered_at, 'time')}{late}"
+    stamp = f"answered {_local_time(e, e.answered_at)} · {when(e.answered_at, 'time')}{late}"
     title = f"{mention(e.person_id, name)}{' (late)' if e.late else ''}"
     tone = "warning" if e.late else "info"
     pairs = list(zip(e.questions, e.answers or [], strict=False))
@@ -147,9 +152,9 @@ def _answers_section(e: StandupEntry, name: str, *, compact: bool) -> Card:
     return Card(title=title, fields=fields, footer=stamp, tone=tone)
 
 
-def _local_time(entry: StandupEntry) -> str:
+def _local_time(entry: StandupEntry, answered_at: datetime) -> str:
     zone = zone_or_utc(entry.answer_tz)
-    local = entry.answered_at.astimezone(zone)
+    local = answered_at.astimezone(zone)
     return f"{local:%H:%M} {local.tzname()} their time"
 
 

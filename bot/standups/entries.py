@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +16,9 @@ from bot.text import MAX_TEXT, clean
 from storage.models import Engagement, Person
 from storage.models.standups import StandupDigest, StandupEntry
 
+if TYPE_CHECKING:
+    from bot.core import Cadence
+
 NO_BLOCKER = re.compile(
     r"^(no(ne|pe|thing)?|nil|n/?a|-+|no blockers?|nothing blocking( me)?|not blocked|all good|"
     r"no,? all good|nothing( at all)?|no blockers? today|none today)[.!]?$",
@@ -24,7 +28,7 @@ SKIP_WORDS = ("skip", "pass")
 
 
 def says_no_blocker(text: str | None) -> bool:
-    return bool(text) and bool(NO_BLOCKER.match(text.strip()))
+    return bool(text and NO_BLOCKER.match(text.strip()))
 
 
 def clean_answer(text: str | None) -> str:
@@ -94,7 +98,7 @@ async def digest_of(session: AsyncSession, engagement_id: int, day: date) -> Sta
 
 async def complete(
     session: AsyncSession,
-    core,
+    core: Cadence,
     engagement: Engagement,
     person: Person,
     entry: StandupEntry,

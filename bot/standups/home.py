@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,10 +17,13 @@ from bot.timers import key_starts_with
 from storage.models import Engagement, Membership, Person, Timer
 from storage.models.standups import StandupEntry
 
+if TYPE_CHECKING:
+    from bot.core import Cadence
+
 ANSWER_TODAY = "standup.answer_today"
 
 
-async def home_section(session: AsyncSession, core, person: Person) -> list[Card]:  # noqa: ANN001
+async def home_section(session: AsyncSession, core: Cadence, person: Person) -> list[Card]:
     now: datetime = core.clock.now()
     today = now.astimezone(people.zone(person)).date()
     cards = []

@@ -6,18 +6,23 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import people
 from bot.context import TimerCtx
+from bot.rows import must_get
 from bot.standups import cards
-from bot.standups.config import is_participant, settings
+from bot.standups.config import StandupSettings, is_participant, settings
 from bot.standups.entries import open_entry
 from bot.timers import key_starts_with
 from storage.models import Engagement, Membership, Person, Timer
 from storage.models.standups import StandupEntry
+
+if TYPE_CHECKING:
+    from bot.core import Cadence
 
 log = logging.getLogger("cadence.standups")
 
@@ -39,7 +44,7 @@ def reminder_key(engagement_id: int, person_id: int, day: date) -> str:
 
 async def plan_person(
     session: AsyncSession,
-    core,
+    core: Cadence,
     engagement: Engagement,
     person: Person,
     now: datetime,
@@ -64,6 +69,7 @@ async def plan_person(
         for t in await session.scalars(
             select(Timer).where(key_starts_with(session, prefix), or_(Timer.status == "pending", Timer.key >= since))
         )
+        if t.key is not None  # (all of them: they start with the prefix)
     }
     pending = {k: t for k, t in known.items() if t.status == "pending" and k != fired_key}
     chosen: tuple[date, datetime] | None = None
@@ -85,7 +91,7 @@ async def plan_person(
     for key in pending:
         if key != keep:
             await core.timers.cancel(session, key)
-    if chosen is not None:
+    if chosen is not None and keep is not None:  # (keep is None only when nothing was chosen)
         day, instant = chosen
         await core.timers.schedule(
             session,
@@ -103,13 +109,13 @@ async def plan_person(
     return chosen
 
 
-async def plan_engagement(session: AsyncSession, core, engagement: Engagement, now: datetime) -> None:  # noqa: ANN001
+async def plan_engagement(session: AsyncSession, core: Cadence, engagement: Engagement, now: datetime) -> None:
     """Re-plan every member's next prompt (after a settings change), then the digests of those days."""
     from bot.standups.digest import plan_digest
 
     days = set()
     for m in await people.memberships(session, engagement):
-        person = m.person or await session.get(Person, m.person_id)
+        person = m.person or await must_get(session, Person, m.person_id)
         chosen = await plan_person(session, core, engagement, person, now, digests="none", membership=m)
         if chosen is not None:
             days.add(chosen[0])
@@ -117,7 +123,7 @@ async def plan_engagement(session: AsyncSession, core, engagement: Engagement, n
         await plan_digest(session, core, engagement, day, now)
 
 
-async def plan_for_person_everywhere(session: AsyncSession, core, person: Person, now: datetime) -> None:  # noqa: ANN001
+async def plan_for_person_everywhere(session: AsyncSession, core: Cadence, person: Person, now: datetime) -> None:
     """After a zone, work-day or absence change: re-plan the person in each of their engagements."""
     for m in await session.scalars(select(Membership).where(Membership.person_id == person.id)):
         engagement = await session.get(Engagement, m.engagement_id)
@@ -161,11 +167,11 @@ async def on_prompt(tctx: TimerCtx) -> None:
 
 async def _prompt(
     session: AsyncSession,
-    core,
+    core: Cadence,
     engagement: Engagement,
     person: Person,
     day: date,
-    conf,
+    conf: StandupSettings,
     now: datetime,
 ) -> None:
     entry = await open_entry(session, engagement, person, day, conf, now)

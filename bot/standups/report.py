@@ -71,7 +71,7 @@ async def build_report(session: AsyncSession, engagement: Engagement, period: st
     blockers = []
     for e in history:
         if e.blocker and e.blocker_of_id is None and e.answered_at and start <= e.day <= end:
-            p = people.get(e.person_id)
+            who = people.get(e.person_id)
             closed = await _closed_at(session, e)
             state = (
                 f"open {duration(closed - e.answered_at)}, closed"
@@ -80,7 +80,7 @@ async def build_report(session: AsyncSession, engagement: Engagement, period: st
             )
             blockers.append(
                 Field(
-                    f"{e.day:%a %d %b} · {p.display_name if p else '?'}",
+                    f"{e.day:%a %d %b} · {who.display_name if who else '?'}",
                     f"{truncate(e.blocker, 200)} — {state}",
                     short=False,
                 )
@@ -108,6 +108,7 @@ async def _closed_at(session: AsyncSession, root: StandupEntry) -> datetime | No
     repeats = list(
         await session.scalars(select(StandupEntry.blocker_closed_at).where(StandupEntry.blocker_of_id == root.id))
     )
-    if any(r is None for r in repeats):
+    closed = [r for r in repeats if r is not None]
+    if len(closed) < len(repeats):  # a repeat is still open
         return None
-    return max([root.blocker_closed_at, *repeats])
+    return max([root.blocker_closed_at, *closed])

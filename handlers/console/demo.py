@@ -5,6 +5,7 @@ Each step is what a person would type in the console; features that are not inst
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -104,7 +105,7 @@ SCRIPT: list[tuple[str | None, str]] = [
 ]
 
 
-async def run_demo(database_url: str | None = None, *, out=print) -> int:  # noqa: ANN001
+async def run_demo(database_url: str | None = None, *, out: Callable[[str], None] = print) -> int:
     tmp = None
     if database_url is None:
         tmp = tempfile.TemporaryDirectory(prefix="cadence-demo-")

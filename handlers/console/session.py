@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import dateparser
 
 from bot.context import Actor, Place
-from bot.messages import Form, Reply
+from bot.messages import Card, Form, Reply
 from bot.zones import resolve_zone
 from handlers.console.messenger import ConsoleMessenger, Delivered
 from handlers.console.render import render_card, render_form
@@ -22,6 +22,8 @@ WORKSPACE = "local"
 DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)\s*(d|h|m|s|days?|hours?|minutes?|mins?|seconds?)", re.IGNORECASE)
 WEEKDAY_RE = re.compile(r"\b(mon|tue|wed|thu|fri|sat|sun)", re.IGNORECASE)
 UNITS = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
+# A button shown in the transcript: (action_id, value, where it was shown, its delivery, label, viewer).
+ShownButton = tuple[str, str, Place, Delivered | None, str, str]
 
 
 @dataclass
@@ -49,7 +51,7 @@ class ConsoleSession:
     users: dict[str, ConsoleUser] = field(default_factory=dict)
     user: str = "alice"
     channel: str = "general"  # or "dm"
-    buttons: list[tuple[str, str, Place, Delivered | None, str, str]] = field(default_factory=list)
+    buttons: list[ShownButton] = field(default_factory=list)
     pending_form: tuple[Form, Place] | None = None
 
     def __post_init__(self) -> None:
@@ -93,12 +95,12 @@ class ConsoleSession:
             head += f" (only {d.address.get('user_id')} sees this)"
         self._print_card(head, d.card, viewer, place, d)
 
-    def _print_card(self, head: str, card, viewer: str, place: Place, d: Delivered | None = None) -> None:  # noqa: ANN001
+    def _print_card(self, head: str, card: Card, viewer: str, place: Place, d: Delivered | None = None) -> None:
         numbering: list[tuple[str, str, str]] = []
         body = render_card(card, self._zone(viewer), numbering=numbering)
         # Renumber buttons globally so `click N` is unique in the whole transcript.
         offset = len(self.buttons)
-        for i, (action_id, value, label) in reversed(list(enumerate(numbering, start=1))):
+        for i, _ in reversed(list(enumerate(numbering, start=1))):
             body = body.replace(f"[{i}] ", f"[{offset + i}] ", 1) if offset else body
         for action_id, value, label in numbering:
             self.buttons.append((action_id, value, place, d, label, viewer))
@@ -218,7 +220,7 @@ class ConsoleSession:
         self.out(f"  ⏱ {target.astimezone(self._zone()):%a %d %b %Y %H:%M %Z}")
         return True
 
-    def _find_button(self, rest: str):  # noqa: ANN202
+    def _find_button(self, rest: str) -> ShownButton | None:
         """`click 3` presses button 3; `click approve` presses the newest button so labelled that the
         current person can see (their DMs and channels)."""
         rest = rest.strip()

@@ -14,6 +14,9 @@ from handlers.slack.render import decode_action_id
 from handlers.slack.reply import Origin
 
 if TYPE_CHECKING:
+    from slack_bolt.context.ack.async_ack import AsyncAck
+    from slack_sdk.web.async_client import AsyncWebClient
+
     from handlers.slack.app import SlackFrontEnd
 
 
@@ -63,7 +66,7 @@ async def run_click(fe: SlackFrontEnd, request: Request, within: Within | None) 
 
 
 def register(fe: SlackFrontEnd) -> None:
-    async def on_action(ack, body, client) -> None:  # noqa: ANN001 - bolt injects by name
+    async def on_action(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:  # bolt injects by name
         await fe.intake.receive(
             ack,
             Request(

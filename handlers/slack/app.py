@@ -93,6 +93,8 @@ class SlackFrontEnd:
 
     async def handle_oauth(self, request: web.Request) -> web.Response:
         flow = self.bolt.oauth_flow
+        if flow is None:  # the OAuth routes are mounted only with OAuth on
+            raise web.HTTPNotFound()
         bolt_req = await to_bolt_request(request)
         if request.path == flow.install_path:
             bolt_resp = await flow.handle_installation(bolt_req)
@@ -130,7 +132,8 @@ class SlackFrontEnd:
                 log.debug("slack socket close failed", exc_info=True)
             self._socket = None
         try:
-            await self.wait_idle(timeout=5)
+            async with asyncio.timeout(5):
+                await self.wait_idle()
         except TimeoutError:
             log.warning("slack: stopping with %s listener(s) still running", self._inflight)
         await self.intake.stop()
@@ -205,9 +208,10 @@ class SlackFrontEnd:
     def busy(self) -> bool:
         return self._inflight > 0
 
-    async def wait_idle(self, timeout: float = 10.0) -> None:
+    async def wait_idle(self) -> None:
+        """Until no listener is running (callers bound the wait with `asyncio.timeout`)."""
         if self._inflight and self._idle is not None:
-            await asyncio.wait_for(self._idle.wait(), timeout=timeout)
+            await self._idle.wait()
 
     def remember_dm(self, workspace_id: str, user_id: str, channel_id: str) -> None:
         self._dm_channels[(workspace_id, user_id)] = channel_id

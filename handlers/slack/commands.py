@@ -12,6 +12,9 @@ from handlers.slack.intake import Request
 from handlers.slack.reply import Origin
 
 if TYPE_CHECKING:
+    from slack_bolt.context.ack.async_ack import AsyncAck
+    from slack_sdk.web.async_client import AsyncWebClient
+
     from handlers.slack.app import SlackFrontEnd
 
 COMMANDS = ("/standup", "/demo", "/cr", "/defect", "/cadence")
@@ -43,7 +46,7 @@ async def run_command(fe: SlackFrontEnd, request: Request, within: Within | None
 
 
 def register(fe: SlackFrontEnd) -> None:
-    async def on_command(ack, command, client) -> None:  # noqa: ANN001 - bolt injects by name
+    async def on_command(ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient) -> None:  # by name
         await fe.intake.receive(
             ack,
             Request(

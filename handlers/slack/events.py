@@ -12,6 +12,10 @@ from bot.context import Actor, Place
 from handlers.slack.reply import Origin, show
 
 if TYPE_CHECKING:
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    from bot.context import Ctx
+    from bot.messages import Reply
     from handlers.slack.app import SlackFrontEnd
 
 log = logging.getLogger("cadence.slack")
@@ -32,7 +36,8 @@ def register(fe: SlackFrontEnd) -> None:
             return False
         return True
 
-    async def on_home_opened(event, body, client) -> None:  # noqa: ANN001 - bolt injects by name
+    # Bolt injects each listener's arguments by name.
+    async def on_home_opened(event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient) -> None:
         if event.get("tab") != "home" or not await first_time(body):
             return
         team = _team(body, event)
@@ -41,7 +46,7 @@ def register(fe: SlackFrontEnd) -> None:
         actor = await fe.members.actor(client, team, event["user"])
         await fe.home.publish(client, actor)
 
-    async def on_user_change(event, body, client) -> None:  # noqa: ANN001
+    async def on_user_change(event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient) -> None:
         user = event.get("user") or {}
         if not user.get("id") or not await first_time(body):
             return
@@ -58,12 +63,12 @@ def register(fe: SlackFrontEnd) -> None:
             handle=user.get("name"),
         )
 
-        async def nothing(ctx):  # noqa: ANN001, ANN202 - the core updates the zone on sight
+        async def nothing(ctx: Ctx) -> Reply | None:  # the core updates the zone on sight
             return None
 
         await fe.core.run(actor, Place(platform="slack", workspace_id=team, channel_id="", is_dm=True), nothing)
 
-    async def on_message(event, body, client) -> None:  # noqa: ANN001
+    async def on_message(event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient) -> None:
         if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
             return
         if not event.get("user") or not await first_time(body):
@@ -75,7 +80,7 @@ def register(fe: SlackFrontEnd) -> None:
         reply = await fe.core.handle_dm(actor, place, event.get("text") or "")
         await show(fe, Origin(actor=actor, place=place, client=client), reply)
 
-    async def on_mention(event, body, client) -> None:  # noqa: ANN001
+    async def on_mention(event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient) -> None:
         if not event.get("user") or not await first_time(body):
             return
         team = _team(body, event)

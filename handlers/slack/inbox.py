@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 
 from bot.clock import Clock
 from storage.models.slack_inbox import SlackInboxItem
+from storage.results import rowcount
 
 log = logging.getLogger("cadence.slack.inbox")
 
@@ -112,7 +113,7 @@ class Inbox:
         """Inside the work's transaction: take the row (delete it). False if another process already ran
         it; on PostgreSQL a concurrent claim waits for this transaction and then finds nothing."""
         result = await session.execute(delete(SlackInboxItem).where(SlackInboxItem.id == row_id))
-        return result.rowcount == 1
+        return rowcount(result) == 1
 
     async def done(self, row_id: int) -> None:
         """Drop the row after work that did not commit (a refusal changes nothing; running it again
@@ -136,6 +137,13 @@ class Inbox:
 
     def stale_before(self, age: timedelta) -> datetime:
         return self.clock.now() - age
+
+
+def _rowid(cursor: sqlite3.Cursor) -> int:
+    """The id an INSERT just gave its row (sqlite3 types lastrowid as optional: None before any INSERT)."""
+    if cursor.lastrowid is None:
+        raise RuntimeError("the INSERT gave no row id")
+    return cursor.lastrowid
 
 
 class SqliteBatches:
@@ -165,7 +173,10 @@ class SqliteBatches:
         if self._synchronous is None:  # the same durability as the engine's own commits (FULL unless told)
             async with self.engine.connect() as conn:
                 self._synchronous = int(await conn.scalar(text("PRAGMA synchronous")))
-        params = [tuple(convert(row[name]) for convert, name in zip(self._convert, self.COLUMNS, strict=False)) for row in rows]
+        params = [
+            tuple(convert(row[name]) for convert, name in zip(self._convert, self.COLUMNS, strict=False))
+            for row in rows
+        ]
         return await asyncio.get_running_loop().run_in_executor(self._thread, self._write, params)
 
     def _write(self, params: list[tuple[Any, ...]]) -> list[int]:
@@ -177,7 +188,7 @@ class SqliteBatches:
         db = self._db
         db.execute("BEGIN IMMEDIATE")
         try:
-            ids = [db.execute(self.SQL, values).lastrowid for values in params]
+            ids = [_rowid(db.execute(self.SQL, values)) for values in params]
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")

@@ -238,7 +238,8 @@ def blocks_for(
             blocks.append({"type": "divider"})
         blocks.extend(card_blocks(card, mentions))
     if len(blocks) > limit:
-        blocks = [*blocks[:limit - 1], {"type": "context", "elements": [{"type": "mrkdwn", "text": "_…more not shown (message too long)._"}]}]
+        more = {"type": "context", "elements": [{"type": "mrkdwn", "text": "_…more not shown (message too long)._"}]}
+        blocks = [*blocks[: limit - 1], more]
     n = 0
     for b in blocks:
         if b["type"] == "actions":

@@ -13,6 +13,9 @@ from handlers.slack import render
 from handlers.slack.reply import Origin, form_metadata, private, show
 
 if TYPE_CHECKING:
+    from slack_bolt.context.ack.async_ack import AsyncAck
+    from slack_sdk.web.async_client import AsyncWebClient
+
     from handlers.slack.app import SlackFrontEnd
 
 log = logging.getLogger("cadence.slack")
@@ -27,7 +30,9 @@ def _metadata(view: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def register(fe: SlackFrontEnd) -> None:
-    async def on_submit(ack, body, view, client) -> None:  # noqa: ANN001 - bolt injects by name
+    async def on_submit(  # bolt injects the arguments by name
+        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+    ) -> None:
         meta = _metadata(view)
         if meta is None:
             await ack(response_action="errors", errors={})

@@ -18,9 +18,9 @@ import re
 from typing import Any
 
 from botbuilder.core import InvokeResponse, TurnContext
-from botbuilder.schema import Activity, ActivityTypes, Attachment, ConversationReference
+from botbuilder.schema import Activity, ActivityTypes, Attachment, ChannelAccount, ConversationReference
 
-from bot.context import Actor, Place
+from bot.context import Actor, Ctx, Place
 from bot.messages import Card, Form, Reply
 from bot.people import identity_for, person_for_actor
 from handlers.teams import cards, store
@@ -225,7 +225,7 @@ class TeamsBot:
         return handle
 
     @staticmethod
-    async def _member(turn_context: TurnContext, bf_id: str):  # noqa: ANN205
+    async def _member(turn_context: TurnContext, bf_id: str) -> ChannelAccount | None:
         client = connector_client(turn_context)
         conversation_id = channel_id_of(turn_context.activity.conversation.id)
         try:
@@ -260,7 +260,8 @@ class TeamsBot:
         async with self.db_turn():
             await self._remember_sender(activity)
         value = activity.value if isinstance(activity.value, dict) else {}
-        action = value.get("action") if isinstance(value.get("action"), dict) else {}
+        raw_action = value.get("action")
+        action = raw_action if isinstance(raw_action, dict) else {}
         sub = cards.parse_submission(action.get("data") or {}, action.get("verb"))
         if sub is None:
             await self._invoke_reply(turn_context, cards.invoke_message_response("That button is not ours."))
@@ -344,7 +345,7 @@ class TeamsBot:
             # Remember the 1:1 conversation so standup prompts and reminders can reach this person.
             actor = actor_of(activity)
 
-            async def remember(ctx):  # noqa: ANN001, ANN202 - the core stores place.conversation_ref
+            async def remember(ctx: Ctx) -> Reply | None:  # the core stores place.conversation_ref
                 return None
 
             async with self.db_turn():

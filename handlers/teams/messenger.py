@@ -178,7 +178,7 @@ class TeamsMessenger:
             service_url = await store.service_url_for(session, tenant, user_id)
             sample = await store.any_reference(session, tenant)
         bot = (sample or {}).get("bot") or {}
-        if not service_url or not bot.get("id"):
+        if sample is None or not service_url or not bot.get("id"):
             raise PermanentFailure(NO_DM)
         member_id = known.bf_id if known is not None else user_id
         params = ConversationParameters(

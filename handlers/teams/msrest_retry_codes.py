@@ -21,4 +21,4 @@ def apply() -> None:
         return
     codes = getattr(ClientRetryPolicy, "safe_codes", None)
     if isinstance(codes, list):
-        ClientRetryPolicy.safe_codes = frozenset(codes)
+        ClientRetryPolicy.safe_codes = frozenset(codes)  # type: ignore[assignment]  # a set where msrest says list

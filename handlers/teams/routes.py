@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import jwt
@@ -21,7 +22,7 @@ log = logging.getLogger("cadence.teams")
 MAX_BODY = 1_000_000  # bytes; a Bot Framework activity is far smaller
 
 
-def make_handler(adapter: CloudAdapter, bot: TeamsBot):  # noqa: ANN201
+def make_handler(adapter: CloudAdapter, bot: TeamsBot) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def messages(request: web.Request) -> web.Response:
         if "application/json" not in request.headers.get("Content-Type", ""):
             return web.json_response({"error": "expected application/json"}, status=415)

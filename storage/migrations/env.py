@@ -45,6 +45,8 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
+    if not url:
+        raise RuntimeError("no database URL: set sqlalchemy.url or pass cadence_url")
     asyncio.run(_run_async(url))
 
 

@@ -5,6 +5,7 @@ processed-event keys (idempotency)."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -37,7 +38,7 @@ class Engagement(Base):
     support_tz: Mapped[str] = mapped_column(String(64), default="UTC")
     support_country: Mapped[str | None] = mapped_column(String(8))
     client_country: Mapped[str | None] = mapped_column(String(8))
-    budget: Mapped[float | None] = mapped_column(Numeric(14, 2))
+    budget: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     contingency_pct: Mapped[float] = mapped_column(Float, default=15.0)
     warranty_end: Mapped[date | None] = mapped_column(Date)
     iteration_days: Mapped[int] = mapped_column(Integer, default=14)

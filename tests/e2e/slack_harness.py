@@ -152,7 +152,8 @@ class SlackHarness:
             if time.monotonic() > deadline:
                 raise AssertionError("Slack front end did not settle")
             await asyncio.sleep(0.01)
-            await self.frontend.wait_idle(timeout=timeout)
+            async with asyncio.timeout(timeout):
+                await self.frontend.wait_idle()
             fired, sent = await self.core.drain()
             quiet = quiet + 1 if not (fired or sent or self.frontend.busy) else 0
 

@@ -308,7 +308,7 @@ class Replica:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> Replica:
-        self._log = open(self.log_path, "ab")
+        self._log = open(self.log_path, "ab")  # noqa: SIM115 - the replica writes to it until stop() closes it
         self.proc = subprocess.Popen(
             [sys.executable, str(ROOT / "app.py"), "serve"],
             cwd=str(self.workdir),

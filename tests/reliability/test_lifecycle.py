@@ -115,10 +115,12 @@ async def test_sigkill_right_after_the_slack_ack_keeps_the_change(tmp_path):
         rep.start()
         await wait_healthy([rep])
         body, headers = signed_command("setup ACME Acme portal")
-        async with aiohttp.ClientSession() as http:
-            async with http.post(rep.url + "/slack/events", data=body, headers=headers) as resp:
-                assert resp.status == 200
-                rep.kill()  # the instant Slack has its ack
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(rep.url + "/slack/events", data=body, headers=headers) as resp,
+        ):
+            assert resp.status == 200
+            rep.kill()  # the instant Slack has its ack
         await rep.wait_exit()
         async with engine.connect() as conn:
             found = await conn.scalar(select(func.count()).select_from(Engagement).where(Engagement.key == "ACME"))

@@ -95,7 +95,7 @@ async def test_outage_of_every_kind_then_recovery_delivers_everything_once_in_or
 class ArchivingSlackApi(ClusterSlackApi):
     """chat.postMessage to a channel in `archived` answers is_archived, as Slack does."""
 
-    archived: set[str] = set()
+    archived: frozenset[str] = frozenset()
 
     def _m_chat_postMessage(self, body):
         if body.get("channel") in self.archived:
@@ -117,7 +117,7 @@ async def test_archived_channel_recorded_and_admins_told_once_over_slack(core):
             await run(core, people["alice"], f"/cadence role @{name} {roles}", home)
         await core.drain()
         api.clear()
-        api.archived = {"C0GONE"}  # someone archives the home channel
+        api.archived = frozenset({"C0GONE"})  # someone archives the home channel
         async with core.session_factory() as s, s.begin():
             eng = await by_key(s, "ACME")
             for i in range(4):
