@@ -121,6 +121,16 @@ async def identity_for(session: AsyncSession, platform: str, workspace_id: str, 
     )
 
 
+def external_team(actor: Actor) -> str | None:
+    """What an identity records of the actor's company: their own team when it is not the installation's."""
+    return (actor.home_team or None) if actor.is_external else None
+
+
+def is_external(person: Person) -> bool:
+    """Whether the person belongs to the other company's workspace or tenant (needs `identities` loaded)."""
+    return any(i.external_team_id for i in person.identities)
+
+
 async def person_for_actor(session: AsyncSession, actor: Actor, now: datetime) -> tuple[Person, bool]:
     """The Person behind `actor`, created on first sight. Returns (person, tz_changed)."""
     ident = await identity_for(session, actor.platform, actor.workspace_id, actor.user_id)
@@ -141,6 +151,7 @@ async def person_for_actor(session: AsyncSession, actor: Actor, now: datetime) -
                     user_id=actor.user_id,
                     handle=actor.handle or actor.display_name,
                     last_seen_at=now,
+                    external_team_id=external_team(actor),
                 )
             ],
             absences=[],
@@ -153,6 +164,8 @@ async def person_for_actor(session: AsyncSession, actor: Actor, now: datetime) -
         ident.last_seen_at = now
     if actor.handle and ident.handle != actor.handle:
         ident.handle = actor.handle
+    if actor.home_team is not None and ident.external_team_id != external_team(actor):
+        ident.external_team_id = external_team(actor)
     if actor.display_name and person.display_name == actor.user_id:
         person.display_name = clean(actor.display_name, limit=200, multiline=False) or person.display_name
     # A zone set by the person (/cadence tz) wins over the platform's until they clear it.

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from bot.context import Place
 from bot.core import Within
 from bot.messages import Reply
+from handlers.slack import installation
 from handlers.slack.intake import Request
 from handlers.slack.render import decode_action_id
 from handlers.slack.reply import Origin
@@ -18,14 +19,17 @@ if TYPE_CHECKING:
 
 
 def workspace_of(body: dict[str, Any]) -> str:
-    return (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id", "")
+    """The installing workspace (not the clicker's own team: see installation.py)."""
+    return installation.installing_team(body)
 
 
 async def run_click(fe: SlackFrontEnd, request: Request, within: Within | None) -> tuple[Reply | None, Origin]:
     body, client, team = request.payload, request.client, request.workspace_id
     action = (body.get("actions") or [{}])[0]
     user = body.get("user") or {}
-    actor = await fe.members.actor(client, team, user["id"], handle=user.get("username"))
+    actor = await fe.members.actor(
+        client, team, user["id"], handle=user.get("username"), acting=installation.actor(body)
+    )
     container: dict[str, Any] = body.get("container") or {}
     from_home = container.get("type") == "view" and (body.get("view") or {}).get("type") == "home"
     channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
