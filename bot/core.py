@@ -90,9 +90,9 @@ class Cadence:
         if parsed.cmd is None:
             return Reply.refuse(help_text.unknown(parsed.rest, parsed.suggestion))
         if parsed.cmd == "help":
-            return Reply(private=[help_text.overview(self.registry, parsed.sub)])
+            return Reply(private=[help_text.overview(self.registry, parsed.sub, by_mention=actor.is_external)])
         if parsed.is_help:
-            return Reply(private=[help_text.for_command(self.registry, parsed.cmd)])
+            return Reply(private=[help_text.for_command(self.registry, parsed.cmd, by_mention=actor.is_external)])
         spec = self.registry.commands.get((parsed.cmd, parsed.sub)) if parsed.sub else None
         if spec is not None:
             sub, args = parsed.sub, parsed.rest
@@ -101,7 +101,9 @@ class Cadence:
             sub, args = parsed.sub, parsed.args
             if spec is None:
                 if parsed.sub is None:
-                    return Reply(private=[help_text.for_command(self.registry, parsed.cmd)])
+                    return Reply(
+                        private=[help_text.for_command(self.registry, parsed.cmd, by_mention=actor.is_external)]
+                    )
                 return Reply.refuse(help_text.unknown_sub(self.registry, parsed.cmd, parsed.sub))
         return await self.run(actor, place, spec.handler, cmd=parsed.cmd, sub=sub, args=args, within=within)
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from bot.context import Place
 from bot.core import Within
 from bot.messages import Reply
-from handlers.slack import installation
+from handlers.slack import form_button, installation
 from handlers.slack.intake import Request
 from handlers.slack.render import decode_action_id
 from handlers.slack.reply import Origin
@@ -48,10 +48,12 @@ async def run_click(fe: SlackFrontEnd, request: Request, within: Within | None) 
         )
     message_ts = container.get("message_ts") or (body.get("message") or {}).get("ts")
     ref = {"channel_id": channel, "message_id": message_ts} if message_ts else None
+    action_id, value = decode_action_id(action.get("action_id") or ""), action.get("value") or ""
     async with fe.intake.turn():
-        reply = await fe.core.handle_action(
-            actor, place, decode_action_id(action.get("action_id") or ""), action.get("value") or "", ref, within=within
-        )
+        if action_id == form_button.OPEN_FORM:  # the command of an @mention, again, now with a trigger_id
+            reply = await fe.core.handle_command(actor, place, value, within=within)
+        else:
+            reply = await fe.core.handle_action(actor, place, action_id, value, ref, within=within)
     origin = Origin(
         actor=actor,
         place=place,

@@ -86,7 +86,8 @@ def register(fe: SlackFrontEnd) -> None:
         place = Place(platform="slack", workspace_id=team, channel_id=channel, is_dm=channel.startswith("D"))
         text = LEADING_MENTION.sub("", event.get("text") or "", count=1)
         reply = await fe.core.handle_command(actor, place, text)
-        await show(fe, Origin(actor=actor, place=place, client=client), reply)
+        origin = Origin(actor=actor, place=place, client=client, command_text=text, thread_ts=event.get("ts"))
+        await show(fe, origin, reply)
 
     fe.bolt.event("app_home_opened")(fe.tracked(on_home_opened))
     fe.bolt.event("user_change")(fe.tracked(on_user_change))

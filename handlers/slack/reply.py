@@ -12,7 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.context import Actor, Place
 from bot.messages import Card, Form, Reply
-from handlers.slack import render
+from handlers.slack import form_button, render
 
 if TYPE_CHECKING:
     from handlers.slack.app import SlackFrontEnd
@@ -33,6 +33,8 @@ class Origin:
     message_ts: str | None = None
     message_is_ephemeral: bool = False
     from_home: bool = False
+    command_text: str | None = None  # an @mention's command: a form it asks for is offered as a button
+    thread_ts: str | None = None  # the @mention's message: a private answer that cannot be ephemeral goes here
 
 
 def form_metadata(form: Form, place: Place) -> dict[str, Any]:
@@ -66,6 +68,9 @@ async def open_form(fe: SlackFrontEnd, origin: Origin, form: Form, mentions: ren
         )
         return
     if not origin.trigger_id:
+        if origin.command_text:
+            await private(origin, [form_button.offer(origin.command_text)], mentions)
+            return
         await private(
             origin, [Card(text="That form can only be opened from a command or a button.", tone="warning")], mentions
         )
@@ -117,6 +122,15 @@ async def private(origin: Origin, cards: list[Card], mentions: render.Mentions) 
             return
         except Exception as exc:  # noqa: BLE001 - e.g. not_in_channel: the DM still reaches them
             log.info("slack chat.postEphemeral failed (%s); sending a DM", exc)
+        if origin.thread_ts:  # an @mention: answer in its thread, naming them (a DM may not reach another company)
+            try:
+                mentioned = {**body, "text": f"<@{user}> {body.get('text') or ''}".strip()}
+                await client.chat_postMessage(
+                    channel=place.channel_id, thread_ts=origin.thread_ts, unfurl_links=False, **mentioned
+                )
+                return
+            except Exception as exc:  # noqa: BLE001
+                log.info("slack: thread answer failed (%s); sending a DM", exc)
     try:
         await client.chat_postMessage(
             channel=place.channel_id if place.is_dm and place.channel_id else user, unfurl_links=False, **body

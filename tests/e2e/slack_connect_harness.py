@@ -98,6 +98,15 @@ class ConnectHarness(SlackHarness):
             payload["view"]["app_installed_team_id"] = self.team
         return await super().interactive(payload, **kw)
 
+    def last_ephemeral(self, who: str) -> dict[str, Any]:
+        """The last message only `who` saw in a channel (chat.postEphemeral), as a message a test can click."""
+        calls = [
+            c for c in self.api.calls_to("chat.postEphemeral", ok_only=True) if c.body.get("user") == self.uid(who)
+        ]
+        assert calls, f"no ephemeral message for {who}"
+        call = calls[-1]
+        return {"ts": call.response.get("message_ts", ""), "blocks": call.blocks(), "text": call.body.get("text", "")}
+
     def thread(self, parent: dict[str, Any], channel: str = HOME) -> list[dict[str, Any]]:
         """The replies in `parent`'s thread, oldest first."""
         return [m for m in self.posts(channel) if m.get("thread_ts") == parent["ts"]]

@@ -50,3 +50,47 @@ async def test_external_members_cannot_run_slash_commands(connect):
     connect.external("priya")
     with pytest.raises(AssertionError, match="slash commands"):
         await connect.command("priya", "/cadence whoami")
+
+
+async def test_help_for_an_external_member_shows_the_mention_form(connect):
+    await seat_client(connect)
+    await connect.at_mention("priya", "help")
+    text = connect.last_private("priya")
+    assert "@Cadence cr" in text and "slash commands" in text and "`/cr`" not in text
+    await connect.at_mention("priya", "cr help")
+    assert "@Cadence cr new" in connect.last_private("priya")
+    await connect.command("alice", "/cr help")  # the installer's own people still see the slash form
+    assert "`/cr new" in connect.last_private("alice")
+
+
+async def test_a_form_asked_for_by_mention_opens_from_a_button(connect):
+    await seat_client(connect)
+    await connect.at_mention("priya", "cr new Partner API")
+    offer = connect.last_ephemeral("priya")
+    assert "Open the form" in json.dumps(offer["blocks"])
+    assert connect.api.count("views.open") == 0  # a mention has no trigger_id
+    await connect.click("priya", offer, "Open the form", ephemeral=True)
+    view = connect.opened_view()
+    r = await connect.submit(
+        "priya",
+        view,
+        {
+            "title": "Partner API",
+            "description": "Expose orders to partners.",
+            "business_reason": "New channel",
+            "priority": "high",
+            "wanted_by": "",
+        },
+    )
+    assert r.status == 200 and r.text == ""
+    assert "ACME-CR-1" in json.dumps(connect.posts()) and "Partner API" in json.dumps(connect.posts())
+
+
+async def test_a_private_answer_that_cannot_be_ephemeral_goes_to_the_mentions_thread(connect):
+    await seat_client(connect)
+    connect.api.fail_next(1, error="user_not_in_channel", methods="chat.postEphemeral")
+    await connect.at_mention("priya", "cadence whoami")
+    replies = [m for m in connect.posts() if m.get("thread_ts")]
+    assert replies and replies[-1]["text"].startswith(f"<@{connect.uid('priya')}>")
+    uid = connect.uid("priya")
+    assert not [c for c in connect.api.calls_to("chat.postMessage") if c.body.get("channel") in (uid, "D" + uid[1:])]
