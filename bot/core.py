@@ -267,6 +267,13 @@ class Cadence:
         engagement: Engagement | None = None
         if place.is_dm:
             engagement = await engagement_for_dm(session, person)
+            for known in person.identities:  # they wrote to Cadence directly: DMs reach them again
+                if known.unreachable_reason and (known.platform, known.workspace_id, known.user_id) == (
+                    actor.platform,
+                    actor.workspace_id,
+                    actor.user_id,
+                ):
+                    known.unreachable_reason = None
             if place.conversation_ref:
                 # Query, not person.identities: a lazy load fails under asyncio (MissingGreenlet).
                 ident = await identity_for(session, actor.platform, actor.workspace_id, actor.user_id)

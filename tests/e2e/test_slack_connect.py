@@ -94,3 +94,62 @@ async def test_a_private_answer_that_cannot_be_ephemeral_goes_to_the_mentions_th
     assert replies and replies[-1]["text"].startswith(f"<@{connect.uid('priya')}>")
     uid = connect.uid("priya")
     assert not [c for c in connect.api.calls_to("chat.postMessage") if c.body.get("channel") in (uid, "D" + uid[1:])]
+
+
+ESTIMATE = {"effort_hours": "40", "cost": "6000", "schedule_impact_days": "5", "risk": "medium", "notes": ""}
+
+
+def fallback_thread(slack: ConnectHarness, who: str) -> tuple[dict, list[dict]]:
+    """The thread in the shared channel that carries what Cadence could not DM to `who`."""
+    uid = slack.uid(who)
+    parents = [
+        m for m in slack.posts() if not m.get("thread_ts") and "direct messages" in m["text"] and uid in m["text"]
+    ]
+    assert len(parents) == 1, [m["text"] for m in slack.posts()]
+    return parents[0], slack.thread(parents[0])
+
+
+async def test_a_refused_dm_is_said_in_a_thread_that_mentions_them_and_keeps_being_used(connect, core):
+    await seat_client(connect)
+    connect.user("victor")
+    await connect.command("alice", f"/cadence role {connect.mention('victor')} vendor_pm")
+    await file_and_assess(connect, "Partner API", 1)
+    # The approval requests to the client's sponsor could not be DMed: they are in her thread, mentioning her.
+    parent, replies = fallback_thread(connect, "sam")
+    assert "invalid_user_combination" in parent["text"]
+    asks = [r for r in replies if "ACME-CR-1" in json.dumps(r)]
+    assert asks and all(f"<@{connect.uid('sam')}>" in json.dumps(r["blocks"]) for r in asks)
+    await connect.click("sam", asks[-1], "Approve")
+    assert "You approved ACME-CR-1" in connect.last_private("sam")
+    # Later messages go straight to the thread: no DM is tried again.
+    tried = dm_tries(connect, "sam")
+    await file_and_assess(connect, "Second", 2)
+    _, replies = fallback_thread(connect, "sam")
+    assert any("ACME-CR-2" in json.dumps(r) for r in replies)
+    assert dm_tries(connect, "sam") == tried
+    # Her admin allows DMs now and she writes to Cadence directly: DMs are used again.
+    connect.api.external[connect.uid("sam")].dm_error = None
+    await connect.dm("sam", "cr list")
+    await file_and_assess(connect, "Third", 3)
+    assert dm_tries(connect, "sam") > tried
+
+
+async def file_and_assess(slack: ConnectHarness, title: str, n: int) -> None:
+    """Vendor PM victor files change request n and adds its estimate: the approvers are asked to decide."""
+    await slack.command("victor", f"/cr new {title}")
+    fields = {"title": title, "description": "d", "business_reason": "b", "priority": "high"}
+    await slack.submit("victor", slack.opened_view(), fields)
+    await slack.command("victor", f"/cr assess ACME-CR-{n}")
+    await slack.submit("victor", slack.opened_view(), ESTIMATE)
+
+
+def dm_tries(slack: ConnectHarness, who: str) -> int:
+    uid = slack.uid(who)
+    return len(
+        [
+            c
+            for c in slack.api.calls
+            if (c.method == "conversations.open" and uid in str(c.body.get("users")))
+            or (c.method == "chat.postMessage" and c.body.get("channel") in (uid, "D" + uid[1:]))
+        ]
+    )
