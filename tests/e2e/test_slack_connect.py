@@ -5,6 +5,7 @@ are refused, so what Cadence needs to tell them goes to a thread in the shared c
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -12,6 +13,7 @@ from sqlalchemy import select
 from storage.models import Identity
 from tests.e2e.slack_connect_harness import EXTERNAL_TEAM, ConnectHarness
 from tests.standins.slack_connect import SlackConnectStandIn
+from tests.standup_support import goto
 
 
 @pytest.fixture
@@ -153,3 +155,92 @@ def dm_tries(slack: ConnectHarness, who: str) -> int:
             or (c.method == "chat.postMessage" and c.body.get("channel") in (uid, "D" + uid[1:]))
         ]
     )
+
+
+async def advance(slack: ConnectHarness, **delta: float) -> None:
+    slack.core.clock.advance(timedelta(**delta))
+    await slack.settle()
+
+
+def cr_card(slack: ConnectHarness, ref: str) -> dict:
+    found = [m for m in slack.posts() if not m.get("thread_ts") and ref in json.dumps(m) and "Requested by" in str(m)]
+    assert found, [m["text"] for m in slack.posts()]
+    return found[-1]
+
+
+async def test_the_clients_people_work_entirely_from_another_workspace(connect):
+    """Client PM priya and sponsor sam are external (no zone in their profiles, DMs refused); vendor PM alice
+    installed Cadence. They seat, file defects and change requests, approve, accept a demo, and every
+    reminder reaches them in the shared channel."""
+    slack = connect
+    slack.external("priya")
+    slack.external("sam")
+    slack.user("alice", tz="Europe/London")
+    await slack.command("alice", "/cadence setup ACME Acme portal")
+    await slack.command("alice", f"/cadence role {slack.mention('alice')} vendor_pm")
+    await slack.command("alice", f"/cadence role {slack.mention('priya')} client_pm")
+    # The client's own admin seats the client's sponsor, by mention.
+    await slack.at_mention("priya", f"cadence role <@{slack.uid('sam')}> client_sponsor")
+    assert "client sponsor" in json.dumps(slack.posts()[-1])
+
+    # A defect by mention.
+    await slack.at_mention("priya", "defect s2 Partner checkout times out")
+    assert "ACME-D-1" in json.dumps(slack.posts())
+
+    # A change request from the form behind the mention's button; the vendor estimates it.
+    await slack.at_mention("priya", "cr new Partner API")
+    await slack.click("priya", slack.last_ephemeral("priya"), "Open the form", ephemeral=True)
+    fields = {"title": "Partner API", "description": "d", "business_reason": "b", "priority": "high"}
+    await slack.submit("priya", slack.opened_view(), fields)
+    await slack.command("alice", "/cr assess ACME-CR-1")
+    await slack.submit("alice", slack.opened_view(), ESTIMATE)
+    _, replies = fallback_thread(slack, "sam")
+    assert any("ACME-CR-1" in json.dumps(r) for r in replies)
+    # The daily reminder to approvers reaches sam in his thread too.
+    before = len(replies)
+    await advance(slack, days=1, hours=3)
+    _, replies = fallback_thread(slack, "sam")
+    assert len(replies) > before and "ACME-CR-1" in json.dumps(replies[before:])
+    # sam approves from the thread; the vendor PM approves too.
+    ask = next(r for r in reversed(replies) if "Approve" in json.dumps(r.get("blocks")))
+    await slack.click("sam", ask, "Approve")
+    assert "approved" in slack.last_private("sam").lower()
+    await slack.click("alice", cr_card(slack, "ACME-CR-1"), "Approve")
+    assert "Approved" in json.dumps(cr_card(slack, "ACME-CR-1"))
+
+    # A demo: the client's sponsor records the acceptance from the channel.
+    await slack.command("alice", "/demo schedule tomorrow 15:00 | Sprint 4 demo")
+    call = [c for c in slack.private_calls("alice") if "Confirm" in c.text_dump()][-1]
+    await slack.click("alice", {"blocks": call.blocks(), "ts": ""}, "Confirm", ephemeral=True)
+    await advance(slack, days=1, hours=12)
+    ask = [m for m in slack.posts() if "How did the demo go?" in str(m)][-1]
+    await slack.click("sam", ask, "Accepted")
+    assert "Recorded" in slack.last_private("sam")
+    # Nothing was lost to a refused DM: every DM to them failed, and each is in their threads.
+    for who in ("priya", "sam"):
+        uid = slack.uid(who)
+        delivered = [
+            c
+            for c in slack.api.calls_to("chat.postMessage", ok_only=True)
+            if c.body.get("channel") in (uid, "D" + uid[1:])
+        ]
+        assert not delivered
+
+
+async def test_a_standup_prompt_that_cannot_be_dmed_says_so_in_the_thread_and_opens_the_form(connect, core):
+    slack = connect
+    slack.external("dev", tz="Asia/Kathmandu")  # the vendor's developer, in the other workspace
+    slack.user("alice", tz="Europe/London")
+    await slack.command("alice", "/cadence setup ACME Acme portal")
+    await slack.command("alice", f"/cadence role {slack.mention('alice')} vendor_pm")
+    await slack.at_mention("dev", "cadence whoami")
+    await slack.command("alice", f"/cadence role {slack.mention('dev')} developer")
+    await goto(core, datetime(2027, 1, 5, 4, 0, tzinfo=UTC))  # Tuesday 09:45 in Kathmandu
+    await slack.settle()
+    _, replies = fallback_thread(slack, "dev")
+    prompt = next(r for r in replies if "What did you finish" in json.dumps(r["blocks"]))
+    assert "cannot send you direct messages" in json.dumps(prompt["blocks"])
+    await slack.click("dev", prompt, "Answer in a form")
+    r = await slack.submit("dev", slack.opened_view(), {"q0": "Login API", "q1": "Checkout", "q2": ""})
+    assert r.status == 200 and r.text == ""
+    assert "Thanks" in slack.last_private("dev")
