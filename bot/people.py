@@ -121,6 +121,16 @@ async def identity_for(session: AsyncSession, platform: str, workspace_id: str, 
     )
 
 
+# tz_source of a person whose profile withholds their zone (another company's member): times for them are
+# UTC until they pick a zone, and they are asked for it once (bot/zone_ask.py).
+UNKNOWN_ZONE = "unknown"
+
+
+def withheld_zone(actor: Actor) -> bool:
+    """The platform gave no zone for a member of another company (Slack does not promise `tz` for them)."""
+    return actor.is_external and not actor.tz
+
+
 def external_team(actor: Actor) -> str | None:
     """What an identity records of the actor's company: their own team when it is not the installation's."""
     return (actor.home_team or None) if actor.is_external else None
@@ -140,7 +150,7 @@ async def person_for_actor(session: AsyncSession, actor: Actor, now: datetime) -
             display_name=clean(actor.display_name or actor.handle or actor.user_id, limit=200, multiline=False)
             or actor.user_id,
             tz=actor.tz if actor.tz and zone_or_utc(actor.tz).key == actor.tz else "UTC",
-            tz_source="platform",
+            tz_source=UNKNOWN_ZONE if withheld_zone(actor) else "platform",
             work_days=[0, 1, 2, 3, 4],
             created_at=now,
             # Built through the relationships so both collections are loaded (no lazy load later).
@@ -169,8 +179,18 @@ async def person_for_actor(session: AsyncSession, actor: Actor, now: datetime) -
     if actor.display_name and person.display_name == actor.user_id:
         person.display_name = clean(actor.display_name, limit=200, multiline=False) or person.display_name
     # A zone set by the person (/cadence tz) wins over the platform's until they clear it.
-    if actor.tz and person.tz_source == "platform" and actor.tz != person.tz and zone_or_utc(actor.tz).key == actor.tz:
-        person.tz = actor.tz
+    if (
+        actor.tz
+        and person.tz_source in ("platform", UNKNOWN_ZONE)
+        and (actor.tz != person.tz or person.tz_source == UNKNOWN_ZONE)
+        and zone_or_utc(actor.tz).key == actor.tz
+    ):
+        person.tz, person.tz_source = actor.tz, "platform"
+        tz_changed = True
+    elif person.tz_source == "platform" and person.tz == "UTC" and withheld_zone(actor):
+        # Seated by mention before they acted, and now their profile turns out to have no zone: "changed" to
+        # unknown, so that they are asked for it (bot/zone_ask.py).
+        person.tz_source = UNKNOWN_ZONE
         tz_changed = True
     return person, tz_changed
 

@@ -92,7 +92,8 @@ async def test_a_private_answer_that_cannot_be_ephemeral_goes_to_the_mentions_th
     await seat_client(connect)
     connect.api.fail_next(1, error="user_not_in_channel", methods="chat.postEphemeral")
     await connect.at_mention("priya", "cadence whoami")
-    replies = [m for m in connect.posts() if m.get("thread_ts")]
+    bot_posts = {m["ts"] for m in connect.posts()}
+    replies = [m for m in connect.posts() if m.get("thread_ts") and m["thread_ts"] not in bot_posts]  # her mention's
     assert replies and replies[-1]["text"].startswith(f"<@{connect.uid('priya')}>")
     uid = connect.uid("priya")
     assert not [c for c in connect.api.calls_to("chat.postMessage") if c.body.get("channel") in (uid, "D" + uid[1:])]
@@ -181,11 +182,19 @@ async def test_the_clients_people_work_entirely_from_another_workspace(connect):
     await slack.command("alice", f"/cadence role {slack.mention('priya')} client_pm")
     # The client's own admin seats the client's sponsor, by mention.
     await slack.at_mention("priya", f"cadence role <@{slack.uid('sam')}> client_sponsor")
-    assert "client sponsor" in json.dumps(slack.posts()[-1])
+    assert "client sponsor in ACME" in json.dumps(slack.posts())
 
     # A defect by mention.
     await slack.at_mention("priya", "defect s2 Partner checkout times out")
     assert "ACME-D-1" in json.dumps(slack.posts())
+    # Her profile withholds her zone: she is asked once, in her thread, with the likely zones as buttons.
+    _, replies = fallback_thread(slack, "priya")
+    asks = [r for r in replies if "which time zone" in json.dumps(r["blocks"])]
+    assert len(asks) == 1 and "scheduled in UTC" in json.dumps(asks[0]["blocks"])
+    await slack.click("priya", asks[0], "Europe/London")
+    assert "Time zone set: Europe/London" in slack.last_private("priya")
+    await slack.at_mention("priya", "cadence tz")
+    assert "Europe/London (set by you)" in slack.last_private("priya")
 
     # A change request from the form behind the mention's button; the vendor estimates it.
     await slack.at_mention("priya", "cr new Partner API")
@@ -244,3 +253,4 @@ async def test_a_standup_prompt_that_cannot_be_dmed_says_so_in_the_thread_and_op
     r = await slack.submit("dev", slack.opened_view(), {"q0": "Login API", "q1": "Checkout", "q2": ""})
     assert r.status == 200 and r.text == ""
     assert "Thanks" in slack.last_private("dev")
+    assert "which time zone" not in json.dumps(replies)  # his profile gave his zone: nothing to ask
