@@ -50,7 +50,8 @@ async def _channel(session: AsyncSession, engagement_id: int, platform: str | No
         )
     )
     same = [b for b in homes if b.platform == platform]
-    return (same or homes or [None])[0]
+    chosen = same or homes
+    return chosen[0] if chosen else None
 
 
 async def _has_thread(session: AsyncSession, binding: ChannelBinding, ref: str) -> bool:
