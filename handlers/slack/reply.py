@@ -13,6 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.context import Actor, Place
 from bot.messages import Card, Form, Reply
 from handlers.slack import form_button, render
+from handlers.slack.external_hints import card_for_external
 
 if TYPE_CHECKING:
     from handlers.slack.app import SlackFrontEnd
@@ -108,6 +109,8 @@ async def update_clicked(fe: SlackFrontEnd, origin: Origin, card: Card, mentions
 async def private(origin: Origin, cards: list[Card], mentions: render.Mentions) -> None:
     """Only the person sees it: response_url (works where the bot is not a member), else
     chat.postEphemeral, else a DM."""
+    if origin.actor.is_external:  # slash commands don't reach Cadence from their workspace: hint @mentions
+        cards = [card_for_external(c) for c in cards]
     body = render.message(cards, mentions)
     if origin.respond is not None:
         try:

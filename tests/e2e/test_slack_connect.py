@@ -86,6 +86,11 @@ async def test_a_form_asked_for_by_mention_opens_from_a_button(connect):
     )
     assert r.status == 200 and r.text == ""
     assert "ACME-CR-1" in json.dumps(connect.posts()) and "Partner API" in json.dumps(connect.posts())
+    # The hints in her answers name what she can type: @mentions, not slash commands.
+    await connect.at_mention("priya", "cr list")
+    await connect.at_mention("priya", "cr nonsense")
+    texts = "\n".join(connect.private("priya"))
+    assert "@Cadence cr" in texts and "`/cr" not in texts
 
 
 async def test_a_private_answer_that_cannot_be_ephemeral_goes_to_the_mentions_thread(connect):
