@@ -31,6 +31,16 @@ NOTE = (
 )
 
 
+# Failures that mean the person is gone (left the company, account deleted): nobody is there to read a
+# thread either, so these stay failed and the admins are told (bot/delivery_failures.py).
+GONE = ("account_inactive", "user_not_found", "user_disabled", "deleted")
+
+
+def worth_a_thread(reason: str | None) -> bool:
+    """Whether a DM that failed for this reason should be said in the channel instead."""
+    return not any(word in (reason or "") for word in GONE)
+
+
 def thread_ref(person_id: int) -> str:
     """The ref_key of a person's fallback thread (one per channel: message refs are per channel)."""
     return f"dm-fallback:{person_id}"

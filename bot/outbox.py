@@ -336,8 +336,8 @@ class Outbox:
         if not identities:
             # Every DM to them fails for good (another company's member, DMs forbidden): their channel's thread.
             failed = await dm_fallback.fallback_identity(session, person)
-            if failed is None:
-                log.warning("person %s has no identity; DM not sent", person.id)
+            if failed is None or not dm_fallback.worth_a_thread(failed.unreachable_reason):
+                log.warning("person %s has no reachable identity; DM not sent", person.id)
                 return []
             return await dm_fallback.post(
                 session,
