@@ -8,6 +8,7 @@ import logging
 import re
 from typing import TYPE_CHECKING, Any
 
+from bot.channel_moves import move_channel
 from bot.context import Actor, Place
 from handlers.slack import installation
 from handlers.slack.reply import Origin, show
@@ -89,6 +90,20 @@ def register(fe: SlackFrontEnd) -> None:
         origin = Origin(actor=actor, place=place, client=client, command_text=text, thread_ts=event.get("ts"))
         await show(fe, origin, reply)
 
+    async def on_channel_id_changed(event, body) -> None:  # noqa: ANN001
+        """A private channel shared with another organization gets a new id: the engagement follows it."""
+        if not await first_time(body):
+            return
+        async with fe.core.session_factory() as session, session.begin():
+            await move_channel(
+                session,
+                platform="slack",
+                workspace_id=_team(body, event),
+                old=str(event.get("old_channel_id") or ""),
+                new=str(event.get("new_channel_id") or ""),
+            )
+
+    fe.bolt.event("channel_id_changed")(fe.tracked(on_channel_id_changed))
     fe.bolt.event("app_home_opened")(fe.tracked(on_home_opened))
     fe.bolt.event("user_change")(fe.tracked(on_user_change))
     fe.bolt.event("message")(fe.tracked(on_message))

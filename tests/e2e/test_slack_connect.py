@@ -259,3 +259,14 @@ async def test_a_standup_prompt_that_cannot_be_dmed_says_so_in_the_thread_and_op
     assert r.status == 200 and r.text == ""
     assert "Thanks" in slack.last_private("dev")
     assert "which time zone" not in json.dumps(replies)  # his profile gave his zone: nothing to ask
+
+
+async def test_a_private_channel_shared_with_another_company_keeps_its_engagement_under_its_new_id(connect):
+    slack = connect
+    await slack.command("alice", "/cadence setup ACME Acme portal", channel="G0PRIVATE")
+    await slack.event({"type": "channel_id_changed", "old_channel_id": "G0PRIVATE", "new_channel_id": "C0SHARED"})
+    slack.external("priya")
+    await slack.at_mention("priya", "cadence whoami", channel="C0SHARED")
+    assert "not bound" not in "\n".join(slack.private("priya"))
+    await slack.command("alice", "/cadence members", channel="C0SHARED")
+    assert "ACME members" in slack.last_private("alice")
