@@ -206,6 +206,9 @@ async def test_the_clients_people_work_entirely_from_another_workspace(connect):
     await slack.click("priya", slack.last_ephemeral("priya"), "Open the form", ephemeral=True)
     fields = {"title": "Partner API", "description": "d", "business_reason": "b", "priority": "high"}
     await slack.submit("priya", slack.opened_view(), fields)
+    # Roles hold for her as for anyone: the estimate is the vendor's.
+    await slack.at_mention("priya", "cr assess ACME-CR-1")
+    assert "vendor" in slack.last_private("priya").lower() and slack.api.count("views.open") == 1
     await slack.command("alice", "/cr assess ACME-CR-1")
     await slack.submit("alice", slack.opened_view(), ESTIMATE)
     _, replies = fallback_thread(slack, "sam")
