@@ -26,8 +26,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("cadence.dm_fallback")
 
 NOTE = (
-    "Cadence cannot send you direct messages, so this is posted here. Use its buttons; "
-    "replies typed in this thread are not read — to answer in words, mention @Cadence in the channel."
+    "Cadence cannot send you direct messages, so this is posted here. Use its buttons; plain replies in "
+    "this thread are not read — to type a command, mention @Cadence."
 )
 
 

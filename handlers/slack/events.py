@@ -87,7 +87,13 @@ def register(fe: SlackFrontEnd) -> None:
         place = Place(platform="slack", workspace_id=team, channel_id=channel, is_dm=channel.startswith("D"))
         text = LEADING_MENTION.sub("", event.get("text") or "", count=1)
         reply = await fe.core.handle_command(actor, place, text)
-        origin = Origin(actor=actor, place=place, client=client, command_text=text, thread_ts=event.get("ts"))
+        origin = Origin(
+            actor=actor,
+            place=place,
+            client=client,
+            command_text=text,
+            thread_ts=event.get("thread_ts") or event.get("ts"),
+        )
         await show(fe, origin, reply)
 
     async def on_channel_id_changed(event, body) -> None:  # noqa: ANN001
