@@ -18,7 +18,9 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Actor:
-    """Who acted, as the platform reports it."""
+    """Who acted, as the platform reports it. `workspace_id` is the installation that serves them (the Slack
+    workspace or Teams tenant where Cadence is installed); `home_team` is their own team or tenant, and
+    `is_external` says it is another company's (a Slack Connect or Teams shared channel)."""
 
     platform: str
     workspace_id: str
@@ -26,6 +28,8 @@ class Actor:
     display_name: str | None = None
     tz: str | None = None
     handle: str | None = None
+    home_team: str | None = None
+    is_external: bool = False
 
 
 @dataclass(frozen=True)

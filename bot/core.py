@@ -99,9 +99,9 @@ class Cadence:
         if parsed.cmd is None:
             return Reply.refuse(help_text.unknown(parsed.rest, parsed.suggestion))
         if parsed.cmd == "help":
-            return Reply(private=[help_text.overview(self.registry, parsed.sub)])
+            return Reply(private=[help_text.overview(self.registry, parsed.sub, by_mention=actor.is_external)])
         if parsed.is_help:
-            return Reply(private=[help_text.for_command(self.registry, parsed.cmd)])
+            return Reply(private=[help_text.for_command(self.registry, parsed.cmd, by_mention=actor.is_external)])
         spec = self.registry.commands.get((parsed.cmd, parsed.sub)) if parsed.sub else None
         if spec is not None:
             sub, args = parsed.sub, parsed.rest
@@ -110,7 +110,9 @@ class Cadence:
             sub, args = parsed.sub, parsed.args
             if spec is None:
                 if parsed.sub is None:
-                    return Reply(private=[help_text.for_command(self.registry, parsed.cmd)])
+                    return Reply(
+                        private=[help_text.for_command(self.registry, parsed.cmd, by_mention=actor.is_external)]
+                    )
                 return Reply.refuse(help_text.unknown_sub(self.registry, parsed.cmd, parsed.sub))
         return await self.run(actor, place, spec.handler, cmd=parsed.cmd, sub=sub, args=args, within=within)
 
@@ -318,6 +320,13 @@ class Cadence:
         engagement: Engagement | None = None
         if place.is_dm:
             engagement = await engagement_for_dm(session, person)
+            for known in person.identities:  # they wrote to Cadence directly: DMs reach them again
+                if known.unreachable_reason and (known.platform, known.workspace_id, known.user_id) == (
+                    actor.platform,
+                    actor.workspace_id,
+                    actor.user_id,
+                ):
+                    known.unreachable_reason = None
             if place.conversation_ref:
                 # Query, not person.identities: a lazy load fails under asyncio (MissingGreenlet).
                 ident = await identity_for(session, actor.platform, actor.workspace_id, actor.user_id)

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import dm_fallback
 from bot.messages import Card
 from bot.people import members_with_roles
 from bot.registry import Registry
@@ -75,7 +76,20 @@ async def _mark_identity(session: AsyncSession, msg: OutboxMessage) -> Identity 
         .values(unreachable_reason=_reason(msg))
         .execution_options(synchronize_session=False)
     )
+    await session.refresh(ident, attribute_names=["unreachable_reason"])  # the outbox's next choice reads it
     return ident if rowcount(result) else None
+
+
+async def _say_it_elsewhere(session: AsyncSession, core: Any, msg: OutboxMessage) -> None:
+    """A DM that failed for good is not lost: it goes again through the outbox, which picks another reachable
+    identity of the person, or their thread in the engagement's channel (bot/dm_fallback.py)."""
+    if not dm_fallback.worth_a_thread(msg.last_error):
+        return
+    person_id = (msg.address or {}).get("person_id")
+    person = await session.get(Person, person_id) if person_id else None
+    if person is None:
+        return
+    await core.outbox.dm(session, person, Card.from_dict(msg.payload), engagement_id=msg.engagement_id)
 
 
 async def _tell_admins(
@@ -120,12 +134,17 @@ async def on_delivery_failed(session: AsyncSession, core: Any, message: OutboxMe
         return
     if message.op in ("dm", "post", "update"):
         ident = await _mark_identity(session, message)
+        if message.op == "dm":
+            await _say_it_elsewhere(session, core, message)
         if ident is None:
             return
         person = await session.get(Person, ident.person_id)
         engagement = await session.get(Engagement, message.engagement_id) if message.engagement_id else None
         log.warning("%s user %s unreachable (%s)", ident.platform, ident.user_id, _reason(message))
         if engagement is None or person is None:
+            return
+        if ident.external_team_id and dm_fallback.worth_a_thread(message.last_error):
+            # Another company's member: DMs refused is expected there, and their thread carries the messages.
             return
         await _tell_admins(
             session,
@@ -135,8 +154,14 @@ async def on_delivery_failed(session: AsyncSession, core: Any, message: OutboxMe
                 title=f"{engagement.key}: Cadence cannot reach {person.display_name}",
                 text=(
                     f"Direct messages to {person.display_name} on {ident.platform} fail for good "
-                    f"({_reason(message)}), so their prompts and reminders are not arriving. If they left, remove "
-                    f"them with `/cadence role`; if not, ask them to open a conversation with Cadence."
+                    f"({_reason(message)}), so their prompts and reminders "
+                    + (
+                        "are posted in a thread in the engagement's channel, mentioning them. "
+                        if dm_fallback.worth_a_thread(message.last_error)
+                        else "are not arriving. "
+                    )
+                    + "If they left, remove them with `/cadence role`; "
+                    "if not, ask them to open a conversation with Cadence."
                 ),
                 tone="warning",
             ),

@@ -13,7 +13,7 @@ from bot.dates import parse_range
 from bot.engagements import bind, by_key, validate_key
 from bot.errors import UserError
 from bot.messages import Card, Field, Reply
-from bot.people import DAY_NAMES, ROLES, ensure_membership, memberships, role_label, zone
+from bot.people import DAY_NAMES, ROLES, UNKNOWN_ZONE, ensure_membership, memberships, role_label, zone
 from bot.registry import Registry
 from bot.rows import get_or_refuse
 from bot.text import MAX_TITLE, clean, when
@@ -138,6 +138,11 @@ async def tz(ctx: Ctx) -> Reply:
     """/cadence tz Asia/Kolkata | city | auto"""
     arg = ctx.args.strip()
     if not arg:
+        if ctx.person.tz_source == UNKNOWN_ZONE:
+            return Reply.say(
+                "Your chat profile doesn't share your time zone, so your prompts and reminders are scheduled in "
+                "UTC. Tell me yours, e.g. `cadence tz Chicago`."
+            )
         source = "set by you" if ctx.person.tz_source == "user" else "from your profile"
         return Reply.say(f"Your time zone is {ctx.person.tz} ({source}).")
     if arg.lower() == "auto":

@@ -11,6 +11,7 @@ FEATURES = [
     "bot.linking",
     "bot.notices",
     "bot.delivery_failures",
+    "bot.zone_ask",
     "bot.standups",
     "bot.demos",
     "bot.change_requests.commands",

@@ -17,9 +17,27 @@ ABOUT = {
 }
 
 
-def overview(registry: Registry, topic: str | None = None) -> Card:
+# How someone from the other company's workspace or tenant reaches Cadence: slash commands are the installing
+# workspace's only (Slack Connect), so every command is shown as an @mention in the engagement's channel.
+BY_MENTION = "@Cadence "
+BY_MENTION_NOTE = (
+    "You are in another company's workspace, where Cadence's slash commands don't reach it: "
+    "mention it in the engagement's channel instead, e.g. `@Cadence defect s2 Checkout times out`, "
+    "`@Cadence cr new`, `@Cadence help`. Buttons and forms work as for everyone."
+)
+
+
+def _as_typed(usage: str, by_mention: bool) -> str:
+    """A usage line (`/cr new <title>`) as the reader types it."""
+    return BY_MENTION + usage.lstrip("/") if by_mention else usage
+
+
+def overview(registry: Registry, topic: str | None = None, *, by_mention: bool = False) -> Card:
     if topic and topic.lstrip("/") in COMMANDS:
-        return for_command(registry, topic.lstrip("/"))
+        return for_command(registry, topic.lstrip("/"), by_mention=by_mention)
+    if by_mention:
+        lines = [f"`{BY_MENTION}{c}` — {ABOUT[c]} (`{BY_MENTION}{c} help`)" for c in COMMANDS]
+        return Card(title="Cadence commands", text="\n".join(lines) + "\n\n" + BY_MENTION_NOTE)
     lines = [f"`/{c}` — {ABOUT[c]} (`/{c} help`)" for c in COMMANDS]
     return Card(
         title="Cadence commands",
@@ -27,15 +45,16 @@ def overview(registry: Registry, topic: str | None = None) -> Card:
     )
 
 
-def for_command(registry: Registry, cmd: str) -> Card:
+def for_command(registry: Registry, cmd: str, *, by_mention: bool = False) -> Card:
     specs = sorted(registry.subcommands(cmd), key=lambda s: s.usage)
     catch_all = registry.commands.get((cmd, None))
-    lines = [f"`{s.usage}` — {s.summary}" for s in specs]
+    lines = [f"`{_as_typed(s.usage, by_mention)}` — {s.summary}" for s in specs]
     if catch_all is not None:
-        lines.insert(0, f"`{catch_all.usage}` — {catch_all.summary}")
+        lines.insert(0, f"`{_as_typed(catch_all.usage, by_mention)}` — {catch_all.summary}")
     if not lines:
         lines = ["Nothing here yet."]
-    return Card(title=f"/{cmd} — {ABOUT.get(cmd, '')}", text="\n".join(lines))
+    title = f"{BY_MENTION if by_mention else '/'}{cmd} — {ABOUT.get(cmd, '')}"
+    return Card(title=title, text="\n".join(lines) + ("\n\n" + BY_MENTION_NOTE if by_mention else ""))
 
 
 def unknown(text: str, suggestion: str | None) -> str:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import ColumnElement, Select, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import dm_fallback
 from bot.delivery import Outgoing, PermanentFailure, RetryLater, Sent
 from bot.messages import Card
 from bot.rows import must_get
@@ -265,6 +266,31 @@ class Outbox:
             log.warning("engagement %s has no reachable %s channel; message kept undelivered", engagement.key, purpose)
         return out
 
+    async def post_binding(
+        self,
+        session: AsyncSession,
+        binding: ChannelBinding,
+        card: Card,
+        *,
+        ref_key: str | None = None,
+        thread_ref: str | None = None,
+    ) -> OutboxMessage | QueuedMessage:
+        """Post to one bound channel; `thread_ref`: as a reply in the thread of the message posted there under
+        that ref_key (bot/dm_fallback.py), or at the top level if that message never arrived."""
+        address = self._binding_address(binding)
+        if thread_ref:
+            address["thread_ref"] = thread_ref
+        return await self._add(
+            session,
+            platform=binding.platform,
+            conversation_key=f"{binding.platform}:{binding.workspace_id}:{binding.channel_id}",
+            op="post",
+            address=address,
+            card=card,
+            ref_key=ref_key,
+            engagement_id=binding.engagement_id,
+        )
+
     async def post_place(
         self,
         session: AsyncSession,
@@ -309,8 +335,20 @@ class Outbox:
             reverse=True,
         )
         if not identities:
-            log.warning("person %s has no reachable identity; DM not sent", person.id)
-            return []
+            # Every DM to them fails for good (another company's member, DMs forbidden): their channel's thread.
+            failed = await dm_fallback.fallback_identity(session, person)
+            if failed is None or not dm_fallback.worth_a_thread(failed.unreachable_reason):
+                log.warning("person %s has no reachable identity; DM not sent", person.id)
+                return []
+            return await dm_fallback.post(
+                session,
+                self.core,
+                person,
+                card,
+                engagement_id=engagement_id,
+                platform=failed.platform,
+                reason=failed.unreachable_reason or "refused",
+            )
         ident = identities[0]
         address = {
             "workspace_id": ident.workspace_id,
@@ -535,6 +573,8 @@ class Outbox:
             if messenger is None:  # its front end went away since the claim
                 raise RetryLater(f"no {msg.platform} messenger")
             address = dict(msg.address)
+            if address.get("thread_ref"):
+                address["thread_id"] = await self._thread_id(msg)
             if msg.op == "update":
                 if message_id is None:
                     # The original never arrived (failed for good): post the new state instead.
@@ -559,6 +599,20 @@ class Outbox:
             await self._retry(msg, f"{type(exc).__name__}: {exc}", None)
             return None
         return Sent(message_id=sent.message_id or message_id, channel_id=sent.channel_id)
+
+    async def _thread_id(self, msg: ClaimedMessage) -> str | None:
+        """The platform id of the message that starts the thread a post replies in (None: post on top)."""
+        async with self.core.session_factory() as session:
+            return await session.scalar(
+                select(MessageRef.message_id)
+                .where(
+                    MessageRef.ref_key == msg.address["thread_ref"],
+                    MessageRef.platform == msg.platform,
+                    MessageRef.channel_id == msg.address.get("channel_id"),
+                )
+                .order_by(MessageRef.id.desc())
+                .limit(1)
+            )
 
     async def _resolve_ref(self, msg: ClaimedMessage) -> str | None:
         async with self.core.session_factory() as session:

@@ -122,6 +122,26 @@ async def identity_for(session: AsyncSession, platform: str, workspace_id: str, 
     )
 
 
+# tz_source of a person whose profile withholds their zone (another company's member): times for them are
+# UTC until they pick a zone, and they are asked for it once (bot/zone_ask.py).
+UNKNOWN_ZONE = "unknown"
+
+
+def withheld_zone(actor: Actor) -> bool:
+    """The platform gave no zone for a member of another company (Slack does not promise `tz` for them)."""
+    return actor.is_external and not actor.tz
+
+
+def external_team(actor: Actor) -> str | None:
+    """What an identity records of the actor's company: their own team when it is not the installation's."""
+    return (actor.home_team or None) if actor.is_external else None
+
+
+def is_external(person: Person) -> bool:
+    """Whether the person belongs to the other company's workspace or tenant (needs `identities` loaded)."""
+    return any(i.external_team_id for i in person.identities)
+
+
 async def person_for_actor(session: AsyncSession, actor: Actor, now: datetime) -> tuple[Person, bool]:
     """The Person behind `actor`, created on first sight. Returns (person, tz_changed)."""
     ident = await identity_for(session, actor.platform, actor.workspace_id, actor.user_id)
@@ -131,7 +151,7 @@ async def person_for_actor(session: AsyncSession, actor: Actor, now: datetime) -
             display_name=clean(actor.display_name or actor.handle or actor.user_id, limit=200, multiline=False)
             or actor.user_id,
             tz=actor.tz if actor.tz and zone_or_utc(actor.tz).key == actor.tz else "UTC",
-            tz_source="platform",
+            tz_source=UNKNOWN_ZONE if withheld_zone(actor) else "platform",
             work_days=[0, 1, 2, 3, 4],
             created_at=now,
             # Built through the relationships so both collections are loaded (no lazy load later).
@@ -142,6 +162,7 @@ async def person_for_actor(session: AsyncSession, actor: Actor, now: datetime) -
                     user_id=actor.user_id,
                     handle=actor.handle or actor.display_name,
                     last_seen_at=now,
+                    external_team_id=external_team(actor),
                 )
             ],
             absences=[],
@@ -154,11 +175,23 @@ async def person_for_actor(session: AsyncSession, actor: Actor, now: datetime) -
         ident.last_seen_at = now
     if actor.handle and ident.handle != actor.handle:
         ident.handle = actor.handle
+    if actor.home_team is not None and ident.external_team_id != external_team(actor):
+        ident.external_team_id = external_team(actor)
     if actor.display_name and person.display_name == actor.user_id:
         person.display_name = clean(actor.display_name, limit=200, multiline=False) or person.display_name
     # A zone set by the person (/cadence tz) wins over the platform's until they clear it.
-    if actor.tz and person.tz_source == "platform" and actor.tz != person.tz and zone_or_utc(actor.tz).key == actor.tz:
-        person.tz = actor.tz
+    if (
+        actor.tz
+        and person.tz_source in ("platform", UNKNOWN_ZONE)
+        and (actor.tz != person.tz or person.tz_source == UNKNOWN_ZONE)
+        and zone_or_utc(actor.tz).key == actor.tz
+    ):
+        person.tz, person.tz_source = actor.tz, "platform"
+        tz_changed = True
+    elif person.tz_source == "platform" and person.tz == "UTC" and withheld_zone(actor):
+        # Seated by mention before they acted, and now their profile turns out to have no zone: "changed" to
+        # unknown, so that they are asked for it (bot/zone_ask.py).
+        person.tz_source = UNKNOWN_ZONE
         tz_changed = True
     return person, tz_changed
 

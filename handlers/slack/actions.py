@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from bot.context import Place
 from bot.core import Within
 from bot.messages import Reply
+from handlers.slack import form_button, installation
 from handlers.slack.intake import Request
 from handlers.slack.render import decode_action_id
 from handlers.slack.reply import Origin
@@ -21,14 +22,17 @@ if TYPE_CHECKING:
 
 
 def workspace_of(body: dict[str, Any]) -> str:
-    return (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id", "")
+    """The installing workspace (not the clicker's own team: see installation.py)."""
+    return installation.installing_team(body)
 
 
 async def run_click(fe: SlackFrontEnd, request: Request, within: Within | None) -> tuple[Reply | None, Origin]:
     body, client, team = request.payload, request.client, request.workspace_id
     action = (body.get("actions") or [{}])[0]
     user = body.get("user") or {}
-    actor = await fe.members.actor(client, team, user["id"], handle=user.get("username"))
+    actor = await fe.members.actor(
+        client, team, user["id"], handle=user.get("username"), acting=installation.actor(body)
+    )
     container: dict[str, Any] = body.get("container") or {}
     from_home = container.get("type") == "view" and (body.get("view") or {}).get("type") == "home"
     channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
@@ -47,10 +51,12 @@ async def run_click(fe: SlackFrontEnd, request: Request, within: Within | None) 
         )
     message_ts = container.get("message_ts") or (body.get("message") or {}).get("ts")
     ref = {"channel_id": channel, "message_id": message_ts} if message_ts else None
+    action_id, value = decode_action_id(action.get("action_id") or ""), action.get("value") or ""
     async with fe.intake.turn():
-        reply = await fe.core.handle_action(
-            actor, place, decode_action_id(action.get("action_id") or ""), action.get("value") or "", ref, within=within
-        )
+        if action_id == form_button.OPEN_FORM:  # the command of an @mention, again, now with a trigger_id
+            reply = await fe.core.handle_command(actor, place, value, within=within)
+        else:
+            reply = await fe.core.handle_action(actor, place, action_id, value, ref, within=within)
     origin = Origin(
         actor=actor,
         place=place,

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from bot.context import Place
 from bot.core import Within
 from bot.messages import Reply
+from handlers.slack import installation
 from handlers.slack.intake import Request
 from handlers.slack.reply import Origin
 
@@ -35,7 +36,13 @@ def place_of_command(command: dict[str, Any]) -> Place:
 async def run_command(fe: SlackFrontEnd, request: Request, within: Within | None) -> tuple[Reply | None, Origin]:
     command, client = request.payload, request.client
     place = place_of_command(command)
-    actor = await fe.members.actor(client, request.workspace_id, command["user_id"], handle=command.get("user_name"))
+    actor = await fe.members.actor(
+        client,
+        request.workspace_id,
+        command["user_id"],
+        handle=command.get("user_name"),
+        acting=installation.actor(command),
+    )
     # The text arrives escaped (should_escape): <@U123|name>, <#C123|name>; the core understands it.
     text = f"{command['command']} {command.get('text') or ''}"
     async with fe.intake.turn():
@@ -51,7 +58,7 @@ def register(fe: SlackFrontEnd) -> None:
             ack,
             Request(
                 kind="command",
-                workspace_id=command.get("team_id", ""),
+                workspace_id=installation.installing_team(command),
                 payload=command,
                 client=client,
                 respond=fe.responses.respond(command.get("response_url")),

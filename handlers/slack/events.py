@@ -8,7 +8,9 @@ import logging
 import re
 from typing import TYPE_CHECKING, Any
 
+from bot.channel_moves import move_channel
 from bot.context import Actor, Place
+from handlers.slack import installation
 from handlers.slack.reply import Origin, show
 
 if TYPE_CHECKING:
@@ -23,7 +25,8 @@ LEADING_MENTION = re.compile(r"^\s*<@[A-Z0-9]+(?:\|[^>]*)?>[\s:,]*")
 
 
 def _team(body: dict[str, Any], event: dict[str, Any]) -> str:
-    return body.get("team_id") or event.get("team") or ""
+    """The installing workspace: in a Slack Connect channel the outer team_id is the poster's own."""
+    return installation.installing_team(body) or event.get("team") or ""
 
 
 def register(fe: SlackFrontEnd) -> None:
@@ -50,7 +53,7 @@ def register(fe: SlackFrontEnd) -> None:
         user = event.get("user") or {}
         if not user.get("id") or not await first_time(body):
             return
-        team = body.get("team_id") or user.get("team_id", "")
+        team = installation.installing_team(body) or user.get("team_id", "")
         member = fe.members.remember(team, user)
         if member.is_bot or not member.tz or not await fe.known(team, user["id"]):
             return
@@ -75,7 +78,7 @@ def register(fe: SlackFrontEnd) -> None:
             return
         team = _team(body, event)
         fe.remember_dm(team, event["user"], event["channel"])
-        actor = await fe.members.actor(client, team, event["user"])
+        actor = await fe.members.actor(client, team, event["user"], acting=installation.actor(body))
         place = Place(platform="slack", workspace_id=team, channel_id=event["channel"], is_dm=True)
         reply = await fe.core.handle_dm(actor, place, event.get("text") or "")
         await show(fe, Origin(actor=actor, place=place, client=client), reply)
@@ -84,13 +87,34 @@ def register(fe: SlackFrontEnd) -> None:
         if not event.get("user") or not await first_time(body):
             return
         team = _team(body, event)
-        actor = await fe.members.actor(client, team, event["user"])
+        actor = await fe.members.actor(client, team, event["user"], acting=installation.actor(body))
         channel = event.get("channel", "")
         place = Place(platform="slack", workspace_id=team, channel_id=channel, is_dm=channel.startswith("D"))
         text = LEADING_MENTION.sub("", event.get("text") or "", count=1)
         reply = await fe.core.handle_command(actor, place, text)
-        await show(fe, Origin(actor=actor, place=place, client=client), reply)
+        origin = Origin(
+            actor=actor,
+            place=place,
+            client=client,
+            command_text=text,
+            thread_ts=event.get("thread_ts") or event.get("ts"),
+        )
+        await show(fe, origin, reply)
 
+    async def on_channel_id_changed(event, body) -> None:  # noqa: ANN001
+        """A private channel shared with another organization gets a new id: the engagement follows it."""
+        if not await first_time(body):
+            return
+        async with fe.core.session_factory() as session, session.begin():
+            await move_channel(
+                session,
+                platform="slack",
+                workspace_id=_team(body, event),
+                old=str(event.get("old_channel_id") or ""),
+                new=str(event.get("new_channel_id") or ""),
+            )
+
+    fe.bolt.event("channel_id_changed")(fe.tracked(on_channel_id_changed))
     fe.bolt.event("app_home_opened")(fe.tracked(on_home_opened))
     fe.bolt.event("user_change")(fe.tracked(on_user_change))
     fe.bolt.event("message")(fe.tracked(on_message))

@@ -12,6 +12,7 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.context import Actor
+from handlers.slack.installation import Acting
 
 log = logging.getLogger("cadence.slack.members")
 
@@ -21,12 +22,15 @@ class Member:
     name: str | None
     tz: str | None
     is_bot: bool = False
+    team_id: str | None = None  # the user's own workspace (another company's, for an external member)
 
 
 def member_from_user(user: dict[str, Any]) -> Member:
     profile = user.get("profile") or {}
     name = profile.get("display_name") or profile.get("real_name") or user.get("real_name") or user.get("name")
-    return Member(name=name or None, tz=user.get("tz") or None, is_bot=bool(user.get("is_bot")))
+    return Member(
+        name=name or None, tz=user.get("tz") or None, is_bot=bool(user.get("is_bot")), team_id=user.get("team_id")
+    )
 
 
 class Members:
@@ -60,8 +64,19 @@ class Members:
             self._cache[(workspace_id, user_id)] = (time.monotonic() + self.negative_ttl, None)
             return None
 
-    async def actor(self, client: AsyncWebClient, workspace_id: str, user_id: str, handle: str | None = None) -> Actor:
+    async def actor(
+        self,
+        client: AsyncWebClient,
+        workspace_id: str,
+        user_id: str,
+        handle: str | None = None,
+        acting: Acting | None = None,
+    ) -> Actor:
+        """`workspace_id` is the installing workspace; `acting` (installation.actor) says whose team they are
+        on. Without it, or when the payload named no team, users.info's `team_id` decides."""
         member = await self.get(client, workspace_id, user_id)
+        home = (acting.team_id if acting else None) or (member.team_id if member else None) or workspace_id
+        external = acting.is_external if acting and acting.team_id else home != workspace_id
         return Actor(
             platform="slack",
             workspace_id=workspace_id,
@@ -69,4 +84,6 @@ class Members:
             display_name=(member.name if member else None) or handle,
             tz=member.tz if member else None,
             handle=handle,
+            home_team=home,
+            is_external=external,
         )

@@ -50,6 +50,10 @@ PERMANENT_ERRORS = frozenset(
         "not_allowed_token_type",
         "app_uninstalled",
         "org_login_required",
+        # A DM to a member of another workspace (Slack Connect) that Slack refuses: "those organizations must
+        # be in at least one channel together", or the person is not visible to this installation.
+        "invalid_user_combination",
+        "user_not_visible",
     }
 )
 
@@ -173,7 +177,16 @@ class SlackMessenger:
             channel = await self._channel(client, address)
         else:
             raise PermanentFailure(f"unknown outbox op {out.op!r}")
-        resp = await _call(client, "chat.postMessage", channel=channel, unfurl_links=False, unfurl_media=False, **body)
+        thread = address.get("thread_id") if out.op == "post" else None  # a reply in a thread (bot/dm_fallback.py)
+        resp = await _call(
+            client,
+            "chat.postMessage",
+            channel=channel,
+            thread_ts=thread,
+            unfurl_links=False,
+            unfurl_media=False,
+            **body,
+        )
         sent = Sent(message_id=resp.get("ts"), channel_id=resp.get("channel") or channel)
         if out.card.attachments:
             await self._upload(client, sent, out)

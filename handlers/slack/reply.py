@@ -12,7 +12,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.context import Actor, Place
 from bot.messages import Card, Form, Reply
-from handlers.slack import render
+from handlers.slack import form_button, render
+from handlers.slack.external_hints import card_for_external
 
 if TYPE_CHECKING:
     from handlers.slack.app import SlackFrontEnd
@@ -33,6 +34,8 @@ class Origin:
     message_ts: str | None = None
     message_is_ephemeral: bool = False
     from_home: bool = False
+    command_text: str | None = None  # an @mention's command: a form it asks for is offered as a button
+    thread_ts: str | None = None  # the @mention's message: a private answer that cannot be ephemeral goes here
 
 
 def form_metadata(form: Form, place: Place) -> dict[str, Any]:
@@ -66,6 +69,9 @@ async def open_form(fe: SlackFrontEnd, origin: Origin, form: Form, mentions: ren
         )
         return
     if not origin.trigger_id:
+        if origin.command_text:
+            await private(origin, [form_button.offer(origin.command_text)], mentions)
+            return
         await private(
             origin, [Card(text="That form can only be opened from a command or a button.", tone="warning")], mentions
         )
@@ -103,6 +109,8 @@ async def update_clicked(fe: SlackFrontEnd, origin: Origin, card: Card, mentions
 async def private(origin: Origin, cards: list[Card], mentions: render.Mentions) -> None:
     """Only the person sees it: response_url (works where the bot is not a member), else
     chat.postEphemeral, else a DM."""
+    if origin.actor.is_external:  # slash commands don't reach Cadence from their workspace: hint @mentions
+        cards = [card_for_external(c) for c in cards]
     body = render.message(cards, mentions)
     if origin.respond is not None:
         try:
@@ -117,6 +125,15 @@ async def private(origin: Origin, cards: list[Card], mentions: render.Mentions) 
             return
         except Exception as exc:  # noqa: BLE001 - e.g. not_in_channel: the DM still reaches them
             log.info("slack chat.postEphemeral failed (%s); sending a DM", exc)
+        if origin.thread_ts:  # an @mention: answer in its thread, naming them (a DM may not reach another company)
+            try:
+                mentioned = {**body, "text": f"<@{user}> {body.get('text') or ''}".strip()}
+                await client.chat_postMessage(
+                    channel=place.channel_id, thread_ts=origin.thread_ts, unfurl_links=False, **mentioned
+                )
+                return
+            except Exception as exc:  # noqa: BLE001
+                log.info("slack: thread answer failed (%s); sending a DM", exc)
     try:
         await client.chat_postMessage(
             channel=place.channel_id if place.is_dm and place.channel_id else user, unfurl_links=False, **body

@@ -9,7 +9,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from bot.context import Place
-from handlers.slack import render
+from handlers.slack import installation, render
 from handlers.slack.reply import Origin, form_metadata, private, show
 
 if TYPE_CHECKING:
@@ -38,9 +38,11 @@ def register(fe: SlackFrontEnd) -> None:
             await ack(response_action="errors", errors={})
             log.warning("slack: a view_submission without our metadata was ignored")
             return
-        team = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id", "")
+        team = installation.installing_team(body)  # view.app_installed_team_id for an external member
         user = body.get("user") or {}
-        actor = await fe.members.actor(client, team, user["id"], handle=user.get("username"))
+        actor = await fe.members.actor(
+            client, team, user["id"], handle=user.get("username"), acting=installation.actor(body)
+        )
         place = Place(
             platform="slack",
             workspace_id=team,

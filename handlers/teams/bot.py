@@ -27,6 +27,7 @@ from handlers.teams import cards, store
 from handlers.teams.adapter import TURN_REPLY_RETRIES, connector_client, tune_connector
 from handlers.teams.db_gate import DatabaseGate
 from handlers.teams.replies import ReplyFailed
+from handlers.teams.shared_channels import SharedChannels
 
 log = logging.getLogger("cadence.teams")
 
@@ -109,6 +110,7 @@ class TeamsBot:
         self.app_id = app_id
         self.known_senders = store.KnownSenders()
         self.db_turn = DatabaseGate(core.sqlite_turns)
+        self.shared = SharedChannels(core.session_factory)  # another tenant's members in a shared channel
 
     # -- dispatch ---------------------------------------------------------------------------------
     async def on_turn(self, turn_context: TurnContext) -> None:
@@ -147,7 +149,7 @@ class TeamsBot:
     # -- text -------------------------------------------------------------------------------------
     async def _on_message(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
-        actor, place = actor_of(activity), place_of(activity)
+        actor, place = await self.shared.resolve(actor_of(activity), place_of(activity))
         text = await self._command_text(turn_context)
         once = self._once(activity)
         async with self.db_turn():
@@ -241,7 +243,7 @@ class TeamsBot:
         sub = cards.parse_submission(activity.value)
         if sub is None:
             return
-        actor, place = actor_of(activity), place_of(activity)
+        actor, place = await self.shared.resolve(actor_of(activity), place_of(activity))
         reply = await self._dispatch(actor, place, sub, activity)
         if reply is None:  # delivered before and already applied
             return
@@ -266,7 +268,7 @@ class TeamsBot:
         if sub is None:
             await self._invoke_reply(turn_context, cards.invoke_message_response("That button is not ours."))
             return
-        actor, place = actor_of(activity), place_of(activity)
+        actor, place = await self.shared.resolve(actor_of(activity), place_of(activity))
         reply = await self._dispatch(actor, place, sub, activity)
         replacement = self._replacement(reply, sub, actor)
         body: dict[str, Any]

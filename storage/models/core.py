@@ -96,6 +96,9 @@ class Identity(Base):
     conversation_ref: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     unreachable_reason: Mapped[str | None] = mapped_column(String(200))
+    # The person's own team or tenant when it is not the installation's (`workspace_id`): a member of the
+    # other company in a Slack Connect or Teams shared channel. None for the installer's own people.
+    external_team_id: Mapped[str | None] = mapped_column(String(128))
 
     person: Mapped[Person] = relationship(back_populates="identities")
 

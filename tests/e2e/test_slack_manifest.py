@@ -29,7 +29,7 @@ def test_every_command_escapes_mentions_and_uses_the_one_url():
 
 def test_events_interactivity_home_and_scopes():
     events = section("bot_events")
-    for event in ("app_home_opened", "message.im", "user_change", "app_mention"):
+    for event in ("app_home_opened", "message.im", "user_change", "app_mention", "channel_id_changed"):
         assert f"- {event}" in events
     assert "home_tab_enabled: true" in MANIFEST
     assert re.search(r"interactivity:\n\s+is_enabled: true\n\s+request_url: https://\S+/slack/events", MANIFEST)

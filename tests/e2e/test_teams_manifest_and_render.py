@@ -20,7 +20,11 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_manifest_is_consistent_and_icons_have_the_required_sizes():
     folder = ROOT / "manifest" / "teams"
     manifest = json.loads((folder / "manifest.json").read_text())
-    assert manifest["manifestVersion"] == "1.17"
+    assert manifest["manifestVersion"] == "1.25"
+    # Shared and private channels (another organization's members): Microsoft's app guidance for shared
+    # channels; "supportsChannelFeatures" exists from manifest 1.25 on.
+    assert manifest["supportsChannelFeatures"] == "tier1"
+    assert set(manifest["supportedChannelTypes"]) == {"sharedChannels", "privateChannels"}
     assert manifest["id"] == manifest["bots"][0]["botId"]
     assert set(manifest["bots"][0]["scopes"]) == {"personal", "team", "groupChat"}
     scopes = {s for cl in manifest["bots"][0]["commandLists"] for s in cl["scopes"]}

@@ -102,6 +102,9 @@ class BotConnectorStandIn:
     members: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     # Refuse to create 1:1 conversations (as a tenant that blocks it would), answering this status.
     refuse_create: int | None = None
+    # Members of another tenant in a shared channel (Bot Framework or Entra object ids): a 1:1 chat with them cannot be
+    # created — "direct messaging functionality doesn't work unless they're in the same tenant" (Microsoft).
+    cross_tenant: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self._faults: list[Fault] = []
@@ -241,6 +244,9 @@ class BotConnectorStandIn:
                 return web.json_response(
                     {"error": {"code": "Forbidden", "message": "blocked by tenant"}}, status=self.refuse_create
                 )
+            if any(m.get("id") in self.cross_tenant for m in call.body.get("members") or []):
+                call.status = 403
+                return web.json_response({"error": {"code": "Forbidden", "message": "cross-tenant"}}, status=403)
             self.created.append(call.body)
             members = call.body.get("members") or [{}]
             conv_id = f"a:1on1-{members[0].get('id', 'x')}"
