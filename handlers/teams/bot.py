@@ -12,9 +12,11 @@ No business rule lives here; the core decides, this file only translates.
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 import re
+from collections.abc import Coroutine
 from typing import Any
 
 from botbuilder.core import InvokeResponse, TurnContext
@@ -26,7 +28,9 @@ from bot.people import identity_for, person_for_actor
 from handlers.teams import cards, store
 from handlers.teams.adapter import TURN_REPLY_RETRIES, connector_client, tune_connector
 from handlers.teams.db_gate import DatabaseGate
+from handlers.teams.invoke_answers import InvokeAnswers
 from handlers.teams.replies import ReplyFailed
+from storage.models import Person
 
 log = logging.getLogger("cadence.teams")
 
@@ -36,6 +40,10 @@ _TAG_RE = re.compile(
     r"</?(?:p|div|span|br|b|i|u|strong|em|s|strike|pre|code|blockquote|ul|ol|li|h\d)\b[^>]*>", re.IGNORECASE
 )
 _SLUG_RE = re.compile(r"[^\w.\-]+")
+# turn_state: the turn's work committed (so a later failure must not say "nothing was changed").
+COMMITTED = "cadence.committed"
+# How much of an answer fits the pop-up message of an invoke response.
+INVOKE_MESSAGE_LIMIT = 500
 
 
 def tenant_of(activity: Activity) -> str:
@@ -109,6 +117,19 @@ class TeamsBot:
         self.app_id = app_id
         self.known_senders = store.KnownSenders()
         self.db_turn = DatabaseGate(core.sqlite_turns)
+        self.invoke_answers = InvokeAnswers()
+        self._later: set[asyncio.Task[None]] = set()
+
+    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run what follows an answered invoke after the answer (kept referenced until done)."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._later.add(task)
+        task.add_done_callback(self._later.discard)
+
+    async def settle(self) -> None:
+        """Wait for the work left after answered invokes (at shutdown; tests)."""
+        while self._later:
+            await asyncio.gather(*list(self._later), return_exceptions=True)
 
     # -- dispatch ---------------------------------------------------------------------------------
     async def on_turn(self, turn_context: TurnContext) -> None:
@@ -129,18 +150,17 @@ class TeamsBot:
                 await self._on_installed(turn_context)
         except Exception:
             log.exception("Teams turn failed (%s)", activity.type)
+            # Work that committed is never reported as failed: retrying it would do it twice.
+            text = (
+                "That was done, but I could not show the confirmation here."
+                if turn_context.turn_state.get(COMMITTED)
+                else "Something went wrong on our side and nothing was changed. Please try again."
+            )
             if activity.type == ActivityTypes.invoke:
-                await self._invoke_reply(
-                    turn_context,
-                    cards.invoke_message_response(
-                        "Something went wrong on our side and nothing was changed. Please try again."
-                    ),
-                )
+                await self._invoke_reply(turn_context, cards.invoke_message_response(text))
             else:
                 try:
-                    await self._send_card(
-                        turn_context, Card(text="Something went wrong on our side. Please try again.", tone="warning")
-                    )
+                    await self._send_card(turn_context, Card(text=text, tone="warning"))
                 except Exception:  # the connector itself may be the problem
                     log.exception("could not tell the user about the failure")
 
@@ -156,6 +176,7 @@ class TeamsBot:
             else:
                 reply = await self.core.handle_command(actor, place, text, within=once)
         if reply is not None:
+            turn_context.turn_state[COMMITTED] = reply.succeeded
             await self._render_reply(turn_context, reply, tenant=actor.workspace_id)
 
     async def _command_text(self, turn_context: TurnContext) -> str:
@@ -245,11 +266,17 @@ class TeamsBot:
         reply = await self._dispatch(actor, place, sub, activity)
         if reply is None:  # delivered before and already applied
             return
+        turn_context.turn_state[COMMITTED] = reply.succeeded
         card_id = activity.reply_to_id
         replacement = self._replacement(reply, sub, actor)
         if replacement is not None and card_id:
             content = await self._render(replacement, actor.workspace_id, reply=reply, sub=sub)
             await self._update_card(turn_context, card_id, content)
+        if reply.refused and not place.is_dm:
+            # Action.Submit has no pop-up answer: the refusal goes to the presser alone (their 1:1 chat when
+            # Cadence has one), not to everyone in the channel.
+            await self._tell_privately(actor, place, reply.private)
+            return
         await self._render_reply(turn_context, reply, tenant=actor.workspace_id, skip_update=True)
 
     async def _on_invoke(self, turn_context: TurnContext) -> None:
@@ -266,33 +293,83 @@ class TeamsBot:
             await self._invoke_reply(turn_context, cards.invoke_message_response("That button is not ours."))
             return
         actor, place = actor_of(activity), place_of(activity)
+        key = self._event_key(activity)
         reply = await self._dispatch(actor, place, sub, activity)
+        if reply is None:  # the same invoke again (Teams repeats a slow one): applied once, answered alike
+            again = self.invoke_answers.get(key) or cards.invoke_message_response("That was already done.")
+            await self._invoke_reply(turn_context, again)
+            return
+        turn_context.turn_state[COMMITTED] = reply.succeeded
         replacement = self._replacement(reply, sub, actor)
         body: dict[str, Any]
+        content: dict[str, Any] | None = None
         if replacement is not None:
             content = await self._render(replacement, actor.workspace_id, reply=reply, sub=sub)
             body = cards.invoke_card_response(content)
-            # Everyone else sees the new state too (the invoke response refreshes only the clicker's view).
-            if activity.reply_to_id and not reply.errors:
-                await self._update_card(turn_context, activity.reply_to_id, content)
         else:
-            first = (
-                reply.private[0].plain()
-                if reply.private
-                else ("Done." if not reply.form else "Please fill in the form below.")
-            )
-            body = cards.invoke_message_response(first[:500])
+            body = cards.invoke_message_response(self._pop_up(reply, actor.tz))
+        self.invoke_answers.put(key, body)
         await self._invoke_reply(turn_context, body)
-        await self._render_reply(turn_context, reply, tenant=actor.workspace_id, skip_update=True)
+        # The work is committed and the presser has their answer: the rest (the card updated for everyone,
+        # confirmations, a next form) must not hold the invoke answer back, nor its connector retries.
+        self.spawn(self._after_invoke(turn_context, reply, content if reply.succeeded else None, actor, place))
+
+    @staticmethod
+    def _pop_up(reply: Reply, tz: str | None) -> str:
+        """The short message an invoke answer shows the presser alone, times in their own zone."""
+        if reply.private:
+            text = cards.card_plain(reply.private[0], tz)
+        else:
+            text = "Please fill in the form below." if reply.form else "Done."
+        return text[:INVOKE_MESSAGE_LIMIT]
+
+    async def _after_invoke(
+        self, turn_context: TurnContext, reply: Reply, content: dict[str, Any] | None, actor: Actor, place: Place
+    ) -> None:
+        activity = turn_context.activity
+        try:
+            # Everyone else sees the new state too (the invoke response refreshes only the presser's view).
+            if content is not None and activity.reply_to_id:
+                await self._update_card(turn_context, activity.reply_to_id, content)
+            rest = reply.private
+            if reply.refused and len(reply.private) == 1:
+                shown = len(cards.card_plain(reply.private[0], actor.tz)) <= INVOKE_MESSAGE_LIMIT
+                rest = [] if shown else rest  # the pop-up said it, to the presser alone
+            if rest:
+                await self._tell_privately(actor, place, rest)
+            if reply.form is not None:
+                await self._render_reply(turn_context, Reply(form=reply.form), tenant=actor.workspace_id)
+        except Exception:  # the invoke is answered; nobody is waiting for this
+            log.exception("Teams: what follows an answered invoke failed")
+
+    async def _tell_privately(self, actor: Actor, place: Place, items: list[Card]) -> None:
+        """Cards meant for one person, through the outbox: their 1:1 chat with Cadence when it has one
+        (Teams has no ephemeral messages), else the conversation where they acted."""
+        if not items:
+            return
+        async with self.db_turn(), self.core.session_factory() as session, session.begin():
+            ident = await identity_for(session, PLATFORM, actor.workspace_id, actor.user_id)
+            person = await session.get(Person, ident.person_id) if ident is not None else None
+            for card in items:
+                if person is not None and not place.is_dm:
+                    queued = await self.core.outbox.ephemeral(session, place, person, card)
+                    if queued is not None:
+                        continue
+                await self.core.outbox.post_place(session, place, card)
 
     def _once(self, activity: Activity):  # noqa: ANN202 - a core `within` step, or None
         """A message activity is applied once (Teams may deliver one again when it thinks the bot did not
         answer): its id is recorded in the transaction that does its work (`core.claim_event`), and a
         second delivery finds it and does nothing. A refused command rolls the record back with the rest,
         so a second delivery of it is refused again."""
-        if activity.type != ActivityTypes.message or not activity.id:
+        if activity.type not in (ActivityTypes.message, ActivityTypes.invoke) or not activity.id:
             return None
-        return self.core.claim_event(PLATFORM, f"{activity.conversation.id}:{activity.id}")
+        return self.core.claim_event(PLATFORM, self._event_key(activity))
+
+    @staticmethod
+    def _event_key(activity: Activity) -> str:
+        conversation = activity.conversation.id if activity.conversation else ""
+        return f"{conversation}:{activity.id}"
 
     async def _dispatch(self, actor: Actor, place: Place, sub: cards.Submission, activity: Activity) -> Reply:
         once = self._once(activity)
@@ -307,9 +384,12 @@ class TeamsBot:
 
     @staticmethod
     def _replacement(reply: Reply, sub: cards.Submission, actor: Actor) -> Card | Form | None:
-        """What the clicked card becomes: the updated card, the form again with errors, or a receipt."""
+        """What the clicked card becomes: the updated card, the form again with errors, or a receipt. A
+        refused submission leaves the form as it is (the refusal is the presser's alone)."""
         if reply.errors and sub.kind == "form" and sub.form is not None:
             return sub.form
+        if reply.refused:
+            return None
         if reply.update is not None:
             return reply.update
         if sub.kind == "form" and not reply.errors:
@@ -403,9 +483,12 @@ class TeamsBot:
             try:
                 await turn_context.send_activity(card_activity(content, extra))
             except ReplyFailed as exc:
-                if not exc.retryable:
+                if exc.retryable:
+                    await self._reply_later(turn_context, items[n:], exc)
+                elif turn_context.turn_state.get(COMMITTED):
+                    await self._confirm_elsewhere(turn_context, items[n:], exc)
+                else:
                     raise
-                await self._reply_later(turn_context, items[n:], exc)
                 return
 
     async def _reply_later(self, turn_context: TurnContext, items: list[Card | Form], exc: ReplyFailed) -> None:
@@ -430,6 +513,26 @@ class TeamsBot:
             exc,
             len(later),
         )
+
+    async def _confirm_elsewhere(self, turn_context: TurnContext, items: list[Card | Form], exc: ReplyFailed) -> None:
+        """The connector refused the reply of work that committed (403: not allowed here, 404: conversation
+        gone, 413: too large). The person is told what was done, privately (their 1:1 chat when Cadence has
+        one), or only that the confirmation could not be shown: never that nothing changed, which would have
+        them do it again."""
+        activity = turn_context.activity
+        actor, place = actor_of(activity), place_of(activity)
+        done = [item for item in items if isinstance(item, Card)]
+        note = Card(
+            text=f"Done. Teams would not show the confirmation where you asked (HTTP {exc.status}).",
+            tone="info",
+        )
+        later = [note] if exc.status == 413 or not done else [note, *done]
+        if any(isinstance(item, Form) for item in items):
+            later.append(
+                Card(text="The next form could not be shown; run the command again to open it.", tone="warning")
+            )
+        log.warning("Teams refused the reply of committed work (%s); told the person privately", exc)
+        await self._tell_privately(actor, place, later)
 
     async def _send_card(self, turn_context: TurnContext, card: Card) -> None:
         await turn_context.send_activity(card_activity(cards.render_card(card)))

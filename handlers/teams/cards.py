@@ -21,9 +21,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.messages import Button, Card, Form, Input
-from bot.text import TOKEN_RE, parse_token
+from bot.text import TOKEN_RE, parse_token, strip_tokens
 
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.5"
@@ -43,6 +44,17 @@ _BUTTON_STYLE = {"primary": "positive", "danger": "destructive", "default": "def
 
 # Characters that could form a markdown link, an autolink, raw HTML or a mention in a TextBlock.
 _ESCAPE_RE = re.compile(r"([\\\[\]<>])")
+# The domain writes command hints for Slack (`/cr approve 7`): Teams users type the words after @Cadence
+# (or directly in the personal chat), and Adaptive Card markdown shows backticks raw.
+_COMMANDS = "standup|demo|cr|defect|cadence|milestone|meeting|decision|action|raid|help"
+_CODE_RE = re.compile(r"`([^`\n]+)`")
+_SLASH_RE = re.compile(rf"(?<![\w/:.])/(?=(?:{_COMMANDS})\b)")
+
+
+def teams_words(text: str) -> str:
+    """Slack-style command hints as Teams users type them: no leading slash, code spans in bold."""
+    text = _SLASH_RE.sub("", text)
+    return _CODE_RE.sub(lambda m: f"**{m.group(1)}**", text)
 
 
 def escape(text: str) -> str:
@@ -78,7 +90,7 @@ def render_text(
     out: list[str] = []
     pos = 0
     for m in TOKEN_RE.finditer(text or ""):
-        out.append(escape(text[pos : m.start()]))
+        out.append(escape(teams_words(text[pos : m.start()])))
         pos = m.end()
         kind = m.group(1)
         value, extra = parse_token(kind, m.group(2))
@@ -108,8 +120,45 @@ def render_text(
                 out.append(escape(extra or value))
         else:  # pragma: no cover - TOKEN_RE only knows the kinds above
             out.append(escape(extra or value))
-    out.append(escape((text or "")[pos:]))
+    out.append(escape(teams_words((text or "")[pos:])))
     return "".join(out)
+
+
+def _zone(tz: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(tz or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def plain_text(text: str, tz: str | None) -> str:
+    """Text for places without card rendering (the pop-up answer to a button, a notification preview):
+    times in the reader's own zone `tz`, written as people read them, never an ISO string."""
+    zone = _zone(tz)
+    label = zone.key if zone.key != "UTC" else "UTC"
+
+    def render(kind: str, value: str, extra: str) -> str:
+        if kind in ("time", "date"):
+            try:
+                at = datetime.fromtimestamp(int(value), UTC).astimezone(zone)
+            except (TypeError, ValueError, OverflowError):
+                return value
+            style = extra or ("date" if kind == "date" else "datetime")
+            if style == "date":
+                return f"{at:%a} {at.day} {at:%b}"
+            if style == "time":
+                return f"{at:%H:%M} ({label})"
+            return f"{at:%a} {at.day} {at:%b} {at:%H:%M} ({label})"
+        return extra or value
+
+    return teams_words(strip_tokens(text or "", render)).replace("**", "")
+
+
+def card_plain(card: Card, tz: str | None) -> str:
+    """A card as one plain text (title, text, fields) for `plain_text`'s places."""
+    parts = [p for p in (card.title, card.text) if p]
+    parts += [f"{f.label}: {f.value}" for f in card.fields]
+    return plain_text("\n".join(parts), tz)
 
 
 def _mention_name(name: str) -> str:
@@ -148,6 +197,21 @@ def _text_block(text: str, **props: Any) -> dict[str, Any]:
     return {"type": "TextBlock", "text": text, "wrap": True, **props}
 
 
+def _text_blocks(text: str, **props: Any) -> list[dict[str, Any]]:
+    """Rendered multi-line text as one TextBlock per line: Teams joins the lines of one block written with
+    single newlines into a run-on line. Blank lines become a little space before the next block."""
+    blocks: list[dict[str, Any]] = []
+    gap = False
+    for line in text.split("\n"):
+        if not line.strip():
+            gap = True
+            continue
+        extra = {} if not blocks else {"spacing": "Medium" if gap else "None"}
+        blocks.append(_text_block(line, **{**props, **extra}))
+        gap = False
+    return blocks or [_text_block(text, **props)]
+
+
 def _action_data(button: Button) -> dict[str, Any]:
     return {DATA_KEY: {"t": "action", "id": button.action_id}, "value": button.value}
 
@@ -180,7 +244,7 @@ def _body(card: Card, people: Mapping[int, tuple[str, str]], mentions: Mentions,
             )
         )
     if card.text:
-        body.append(_text_block(render_text(card.text, people, mentions)))
+        body.extend(_text_blocks(render_text(card.text, people, mentions)))
     facts: list[dict[str, str]] = []
     for f in card.fields:
         label = render_text(f.label, people, mentions)
@@ -192,7 +256,7 @@ def _body(card: Card, people: Mapping[int, tuple[str, str]], mentions: Mentions,
                 body.append({"type": "FactSet", "facts": facts})
                 facts = []
             body.append(_text_block(f"**{label}**", spacing="Small"))
-            body.append(_text_block(value, spacing="None"))
+            body.extend(_text_blocks(value, spacing="None"))
     if facts:
         body.append({"type": "FactSet", "facts": facts})
     if card.image_url and card.image_url.startswith(("https://", "data:image/")):
@@ -358,7 +422,7 @@ def render_form(
     if form.title:
         body.append(_text_block(render_text(form.title, people, mentions), size="Medium", weight="Bolder"))
     if form.text:
-        body.append(_text_block(render_text(form.text, people, mentions)))
+        body.extend(_text_blocks(render_text(form.text, people, mentions)))
     known = {i.id for i in form.inputs}
     general = [msg for key, msg in errors.items() if key not in known]
     if errors:

@@ -18,7 +18,7 @@ from botbuilder.schema import (
 )
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
-from bot.delivery import Outgoing, PermanentFailure, RetryLater, Sent
+from bot.delivery import MessageGone, Outgoing, PermanentFailure, RetryLater, Sent
 from bot.messages import Card
 from handlers.teams import cards, store
 from handlers.teams.adapter import OUTBOUND_TIMEOUT_SECONDS, connector_client, tune_connector
@@ -88,6 +88,11 @@ class TeamsMessenger:
             raise
         except Exception as exc:  # connector errors → the outbox's vocabulary
             mapped = classify(exc)
+            if out.op == "update" and isinstance(exc, HttpOperationError) and _status_of(exc)[0] == 404:
+                # ActivityNotFoundInConversation: the card was deleted. Microsoft's advice: drop the cached
+                # id, do not retry; the outbox posts a fresh card. If the whole conversation is gone, that
+                # post fails in turn and is recorded as the conversation's failure.
+                mapped = MessageGone("the card to update was not found (HTTP 404: deleted)")
             log.info("Teams %s (outbox %s): %s", out.op, out.outbox_id, mapped)
             raise mapped from exc
 

@@ -73,6 +73,8 @@ class Probe:
         )
 
     async def submitted(self, ctx: Ctx, values: dict[str, str], state: dict) -> Reply:
+        if values.get("title", "").strip().lower() == "refuse me":  # a refusal as a whole, as permissions give
+            return Reply.refuse("You may not file this probe. Nothing was changed.")
         errors = {}
         if values.get("title", "").strip().lower() == "bad":
             errors["title"] = "A title cannot be just “bad”."

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -69,6 +70,7 @@ class Result:
     status: int
     body: Any
     calls: list[Call] = field(default_factory=list)
+    elapsed: float = 0.0  # seconds until the HTTP answer (an invoke's answer must not wait for its replies)
 
     @property
     def replies(self) -> list[Call]:
@@ -198,15 +200,28 @@ class TeamsHarness:
         """POST one activity to /api/messages; the Result holds the connector calls the turn made."""
         assert self._http is not None
         before = len(self.connector.calls)
+        started = time.monotonic()
         async with self._http.post(
             self.url, data=json.dumps(activity), headers={"Content-Type": "application/json", **(headers or {})}
         ) as resp:
             raw = await resp.text()
+            elapsed = time.monotonic() - started
             try:
                 body = json.loads(raw) if raw else None
             except ValueError:
                 body = raw
-            return Result(status=resp.status, body=body, calls=self.connector.calls[before:])
+        await self.settle()  # what the turn left to do after its answer belongs to its result
+        return Result(status=resp.status, body=body, calls=self.connector.calls[before:], elapsed=elapsed)
+
+    async def settle(self) -> None:
+        """Wait for the work the Teams bot does after answering an invoke (card updates, next forms)."""
+        from app import FRONTENDS
+
+        assert self.app is not None
+        for frontend in self.app[FRONTENDS]:
+            settle = getattr(getattr(frontend, "bot", None), "settle", None)
+            if settle is not None:
+                await settle()
 
     async def say(
         self,
@@ -247,6 +262,21 @@ class TeamsHarness:
         message_id: str | None = None,
     ) -> Result:
         """Press the button `title` of a card the bot sent (a recorded Call, or a card content dict)."""
+        activity = self.click_activity(user, card, title, via=via, inputs=inputs, where=where, message_id=message_id)
+        return await self.post(activity)
+
+    def click_activity(
+        self,
+        user: TeamsUser,
+        card: Call | dict[str, Any],
+        title: str,
+        *,
+        via: str = "execute",
+        inputs: dict[str, Any] | None = None,
+        where: Conversation | None = None,
+        message_id: str | None = None,
+    ) -> dict[str, Any]:
+        """The activity `click` posts (to post it twice, as Teams does when it repeats a slow invoke)."""
         if isinstance(card, Call):
             content = card.cards()[0]
             message_id = message_id or self._message_id(card)
@@ -267,7 +297,7 @@ class TeamsHarness:
             )
         else:
             activity = self.activity(user, where, value=data, replyToId=message_id)
-        return await self.post(activity)
+        return activity
 
     def _message_id(self, call: Call) -> str | None:
         box = self.connector.messages.get(call.conversation_id or "", {})

@@ -155,7 +155,9 @@ async def test_approve_not_allowed_explains_and_changes_nothing(teams, teams_pro
     assert "Only a client sponsor" in r.body["value"]
     assert r.updates == []
     assert teams_probe.items[1]["decided_by"] is None
-    assert any("Only a client sponsor" in c.text_dump() for c in r.replies)
+    # The refusal is the presser's alone: shown in the pop-up, not posted in the channel.
+    await teams.drain()
+    assert not any("Only a client sponsor" in c.text_dump() for c in teams.connector.sent(general.id))
 
 
 async def test_double_click_is_told_it_was_already_decided(teams, teams_probe):
@@ -186,7 +188,7 @@ async def test_user_text_cannot_inject_links_mentions_or_time_functions(teams, t
     evil = "[click](https://evil.example) <at>Everyone</at> {{DATE(2030-01-01T00:00:00Z)}}"
     await teams.click(asha, r.replies[-1], "File it", inputs={"title": evil, "priority": "low"})
     await teams.drain()
-    card_call = [c for c in teams.connector.sent(general.id) if "PROBE-1" in c.text_dump()][-1]
+    card_call = [c for c in teams.connector.sent(general.id) if "Everyone" in c.text_dump()][-1]
     text = card_text(card_call.cards()[0])
     assert "[click](" not in text and "\\[click\\]" in text
     assert "<at>Everyone</at>" not in text

@@ -1,0 +1,171 @@
+"""Teams on a par with Slack (issue 24), through the real app and the Bot Connector stand-in: a refused form
+stays a form, an invoke delivered twice is applied once, one deleted card never silences the channel, work
+that committed is never reported as failed, and an invoke is answered without waiting for the connector."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from storage.models import ChannelBinding
+from storage.models.defects import Defect
+from tests.e2e.teams_harness import card_text
+
+
+def _mention(key: str) -> list[dict]:
+    name = key.capitalize()
+    return [{"type": "mention", "text": f"<at>{name}</at>", "mentioned": {"id": f"29:{key}", "name": name}}]
+
+
+async def _engagement(teams):
+    """ACME homed in #general: Asha client sponsor, Dev developer, Victor vendor PM (1:1 chat installed)."""
+    asha, dev, victor = (
+        teams.user("asha", tz="Europe/London"),
+        teams.user("dev", tz="Asia/Kolkata"),
+        teams.user("victor", tz="America/New_York"),
+    )
+    general = teams.channel("general")
+    await teams.say(asha, "cadence setup ACME Acme web shop", where=general)
+    for user in (asha, dev, victor):
+        await teams.added(user)  # each installed the app personally: Cadence knows their 1:1 chat
+        await teams.say(user, "cadence whoami", where=general)
+    for user, role in ((asha, "client_sponsor"), (dev, "developer"), (victor, "vendor_pm")):
+        await teams.say(asha, f"cadence role <at>{user.name}</at> {role}", where=general, entities=_mention(user.key))
+    await teams.drain()
+    return asha, dev, victor, general
+
+
+async def _probe_form(teams, user, general):
+    r = await teams.say(user, "cadence zzprobe", where=general)
+    form_call = r.replies[-1]
+    return form_call, teams._message_id(form_call)
+
+
+# -- 1. a refused submission stays a form --------------------------------------------------------------------
+async def test_a_refused_submission_keeps_the_form_and_tells_only_the_presser(teams, teams_probe) -> None:
+    asha, dev, _, general = await _engagement(teams)
+    form_call, form_id = await _probe_form(teams, asha, general)
+    form_before = teams.connector.messages[general.id][form_id]
+    posted_before = len(teams.connector.sent(general.id))
+
+    r = await teams.click(dev, form_call, "File it", inputs={"title": "refuse me", "priority": "low"})
+    assert r.status == 200
+    assert r.body["type"] == "application/vnd.microsoft.activity.message"  # a pop-up for the presser alone
+    assert "You may not file this probe" in r.body["value"]
+    assert r.updates == []  # the form is not replaced by a receipt, for anyone
+    assert teams.connector.messages[general.id][form_id] is form_before
+
+    # The same through Action.Submit (older clients): still no receipt, and no refusal in the channel.
+    r = await teams.click(dev, form_call, "File it", via="submit", inputs={"title": "refuse me", "priority": "low"})
+    assert r.status == 200 and r.updates == []
+    await teams.drain()
+    in_channel = [c.text_dump() for c in teams.connector.sent(general.id)[posted_before:]]
+    assert not any("You may not file" in t for t in in_channel)
+    assert any("You may not file" in t for t in teams.connector.texts(teams.personal(dev).id))
+    assert teams_probe.items == {}
+
+    # The owner can still use the very same form.
+    r = await teams.click(asha, form_call, "File it", inputs={"title": "Add SSO", "priority": "high"})
+    assert "Submitted by Asha" in card_text(r.card())
+    assert r.updates and r.updates[0].activity_id == form_id
+    assert len(teams_probe.items) == 1
+
+
+# -- 3. the same invoke twice is applied once ----------------------------------------------------------------
+async def test_the_same_invoke_delivered_twice_is_applied_once_and_answered_alike(teams, teams_probe) -> None:
+    asha, _, _, general = await _engagement(teams)
+    form_call, _ = await _probe_form(teams, asha, general)
+    activity = teams.click_activity(asha, form_call, "File it", inputs={"title": "Add SSO", "priority": "high"})
+    first = await teams.post(activity)
+    second = await teams.post(activity)  # Teams repeats an invoke it thinks was not answered
+    assert first.status == second.status == 200
+    assert second.body == first.body
+    assert len(teams_probe.items) == 1 and len(teams_probe.submissions) == 1
+    assert second.updates == [] and second.replies == []
+
+
+async def test_a_defect_form_invoke_delivered_twice_files_one_defect(teams) -> None:
+    asha, _, _, general = await _engagement(teams)
+    r = await teams.say(asha, "defect new", where=general)
+    form_call = r.replies[-1]
+    activity = teams.click_activity(asha, form_call, "File", inputs={"title": "Export slow", "severity": "s3"})
+    first, second = await teams.post(activity), await teams.post(activity)
+    assert first.status == second.status == 200
+    async with teams.core.session_factory() as s:
+        assert await s.scalar(select(func.count()).select_from(Defect)) == 1
+
+
+# -- 2. one missing message never silences the channel --------------------------------------------------------
+async def test_a_deleted_card_is_posted_afresh_and_the_channel_keeps_working(teams) -> None:
+    asha, dev, _, general = await _engagement(teams)
+    await teams.say(asha, "defect s2 Checkout is slow", where=general)
+    await teams.drain()
+    card_call = [c for c in teams.connector.sent(general.id) if "ACME-D-1 · " in c.text_dump()][-1]
+    card_id = teams._message_id(card_call)
+    teams.connector.delete(general.id, card_id)  # someone deleted the card in Teams
+
+    r = await teams.click(dev, card_call, "Acknowledge", message_id=card_id)
+    assert r.status == 200 and "Acknowledged ACME-D-1" in r.text
+    await teams.drain()
+    refused = [c for c in teams.connector.updates(general.id, ok_only=False) if c.status == 404]
+    assert refused and refused[-1].activity_id == card_id
+    fresh = [c for c in teams.connector.sent(general.id) if "ACME-D-1 · " in c.text_dump()][-1]
+    assert fresh is not card_call and "Start work" in fresh.text_dump()  # the new state, as a new card
+    async with teams.core.session_factory() as s:
+        binding = await s.scalar(select(ChannelBinding).where(ChannelBinding.channel_id == general.id))
+        assert binding.failed_reason is None  # the channel binding stays healthy
+
+    # Later changes edit the fresh card (its id replaced the old one); new posts still reach the channel.
+    fresh_id = teams._message_id(fresh)
+    await teams.click(dev, fresh, "Start work", message_id=fresh_id)
+    await teams.drain()
+    assert teams.connector.updates(general.id)[-1].activity_id == fresh_id
+    await teams.say(asha, "defect s3 Typo on the invoice", where=general)
+    await teams.drain()
+    assert any("ACME-D-2 · " in t for t in teams.connector.texts(general.id))
+    admins = teams.connector.texts(teams.personal(asha).id) + teams.connector.texts(teams.personal(victor_of(teams)).id)
+    assert not any("can no longer post" in t for t in admins)
+
+
+def victor_of(teams):
+    return teams.user("victor", tz="America/New_York")
+
+
+# -- 4. committed work is never reported as failed ------------------------------------------------------------
+async def test_a_refused_reply_does_not_report_a_filed_defect_as_failed(teams) -> None:
+    asha, _, _, general = await _engagement(teams)
+    teams.connector.fail_next(1, status=403, kinds=("reply",))
+    r = await teams.say(asha, "defect s2 Checkout is slow", where=general)
+    assert r.status == 200
+    assert not any("nothing was changed" in c.text_dump().lower() for c in r.calls)
+    await teams.drain()
+    mine = "\n".join(teams.connector.texts(teams.personal(asha).id))
+    assert "Teams would not show the confirmation" in mine and "Filed ACME-D-1" in mine
+    async with teams.core.session_factory() as s:
+        assert await s.scalar(select(func.count()).select_from(Defect)) == 1
+
+
+async def test_a_reply_too_large_for_teams_says_only_that_it_was_done(teams) -> None:
+    asha, _, _, general = await _engagement(teams)
+    teams.connector.fail_next(1, status=413, kinds=("reply",))
+    r = await teams.say(asha, "defect s2 Checkout is slow", where=general)
+    assert r.status == 200 and not any("went wrong" in c.text_dump() for c in r.calls)
+    await teams.drain()
+    mine = "\n".join(teams.connector.texts(teams.personal(asha).id))
+    assert "Done. Teams would not show the confirmation" in mine and "HTTP 413" in mine
+
+
+# -- 5. an invoke is answered when its work is committed --------------------------------------------------------
+async def test_an_invoke_is_answered_without_waiting_for_a_slow_connector(teams, teams_probe) -> None:
+    asha, _, _, general = await _engagement(teams)
+    form_call, _ = await _probe_form(teams, asha, general)
+    await teams.click(asha, form_call, "File it", inputs={"title": "Add SSO", "priority": "high"})
+    await teams.drain()
+    card_call = [c for c in teams.connector.sent(general.id) if "PROBE-1: Add SSO" in c.text_dump()][-1]
+    card_id = teams._message_id(card_call)
+
+    teams.connector.delay_next(10, seconds=2.0, kinds=("reply", "update", "send"))
+    r = await teams.click(asha, card_call, "Approve", message_id=card_id)
+    assert r.status == 200 and "PROBE-1: approved" in card_text(r.card())
+    assert r.elapsed < 1.5, r.elapsed  # answered before the connector took the update
+    assert r.updates and r.updates[0].activity_id == card_id  # the update still went, after the answer
+    assert teams_probe.items[1]["decided_by"] == "Asha"
