@@ -154,8 +154,11 @@ class TeamsMessenger:
     async def _activity(self, card: Card, address: dict[str, Any]) -> Activity:
         async with self.core.session_factory() as session:
             people = await store.people_for(session, cards.card_person_ids(card), address.get("workspace_id"))
+            zone = await store.reader_zone(session, address)
         activity = card_activity(cards.render_card(card, people), cards.large_images(card))
-        activity.summary = card.plain()[:200] or None
+        # The notification preview: times in the reader's own zone when the message is for one person; a
+        # channel's readers differ, so there times are named with their zone (UTC), never as ISO strings.
+        activity.summary = cards.card_plain(card, zone)[:200] or None
         return activity
 
     async def _send_to(self, ref: dict[str, Any], activity: Activity) -> str | None:

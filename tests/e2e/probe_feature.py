@@ -103,8 +103,9 @@ class Probe:
         if "client_sponsor" not in ctx.roles:
             return Reply.refuse("Only a client sponsor can approve PROBE items. Nothing was changed.")
         if item["decided_by"]:
-            return Reply.say(f"PROBE-{value} was already approved by {item['decided_by']}.")
+            return Reply.say(f"PROBE-{value} was already approved by {item['decided_by']} ({when(item['at'])}).")
         item["decided_by"] = ctx.person.display_name
+        item["at"] = ctx.now
         return Reply(
             update=Card(
                 title=f"PROBE-{value}: approved",

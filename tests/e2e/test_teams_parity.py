@@ -4,6 +4,11 @@ that committed is never reported as failed, and an invoke is answered without wa
 
 from __future__ import annotations
 
+import json
+import re
+from datetime import timedelta
+from pathlib import Path
+
 from sqlalchemy import func, select
 
 from storage.models import ChannelBinding
@@ -169,3 +174,63 @@ async def test_an_invoke_is_answered_without_waiting_for_a_slow_connector(teams,
     assert r.elapsed < 1.5, r.elapsed  # answered before the connector took the update
     assert r.updates and r.updates[0].activity_id == card_id  # the update still went, after the answer
     assert teams_probe.items[1]["decided_by"] == "Asha"
+
+
+# -- 7. text and time ---------------------------------------------------------------------------------------
+async def test_the_manifests_demo_example_schedules_what_it_says(teams) -> None:
+    manifest = json.loads((Path(__file__).parents[2] / "manifest" / "teams" / "manifest.json").read_text())
+    commands = manifest["bots"][0]["commandLists"][0]["commands"]
+    described = next(c["description"] for c in commands if c["title"] == "demo")
+    example = re.search(r'"(demo schedule [^"]+)"', described).group(1)
+    asha, _, _, general = await _engagement(teams)
+    r = await teams.say(asha, example, where=general)
+    await teams.drain()
+    texts = [b["text"] for b in _blocks(r.replies[-1].cards()[0])]
+    assert texts[texts.index("**Title**") + 1] == "Sprint 3", texts
+    assert "Sprint" not in texts[texts.index("**When**") + 1] and "15:00" in texts[texts.index("**When**") + 1]
+
+
+async def test_multiline_text_is_separate_blocks_and_hints_read_as_teams_users_type(teams) -> None:
+    asha = teams.user("asha")
+    r = await teams.say(asha, "defect help")
+    card = r.replies[-1].cards()[0]
+    texts = [b["text"] for b in _blocks(card) if b.get("type") == "TextBlock"]
+    assert texts and not any("\n" in t for t in texts)  # Teams runs single newlines together
+    shown = card_text(card)
+    assert "`" not in shown and "/defect" not in shown
+
+
+def _blocks(value) -> list[dict]:
+    return _all(value, "TextBlock")
+
+
+def _all(value, kind: str) -> list[dict]:
+    out: list[dict] = []
+    if isinstance(value, dict):
+        if value.get("type") == kind:
+            out.append(value)
+        for v in value.values():
+            out.extend(_all(v, kind))
+    elif isinstance(value, list):
+        for v in value:
+            out.extend(_all(v, kind))
+    return out
+
+
+async def test_a_pop_up_and_a_notification_preview_show_the_readers_own_time(teams, teams_probe) -> None:
+    asha, _, _, general = await _engagement(teams)
+    form_call, _ = await _probe_form(teams, asha, general)
+    await teams.click(asha, form_call, "File it", inputs={"title": "Add SSO", "priority": "high"})
+    await teams.drain()
+    card_call = [c for c in teams.connector.sent(general.id) if "PROBE-1: Add SSO" in c.text_dump()][-1]
+    await teams.click(asha, card_call, "Approve")
+    teams.core.clock.advance(timedelta(hours=1))
+    r = await teams.click(asha, card_call, "Approve")  # "already approved by Asha (<when>)"
+    assert r.body["type"] == "application/vnd.microsoft.activity.message"
+    pop_up = r.body["value"]
+    iso = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d|\+00:00")
+    assert "already approved by Asha" in pop_up and "(Europe/London)" in pop_up and not iso.search(pop_up)
+    await teams.drain()  # the same answer reaches her 1:1 chat; its notification preview is in her time too
+    note = [c for c in teams.connector.sent(teams.personal(asha).id) if "already approved" in c.text_dump()][-1]
+    summary = note.body.get("summary") or ""
+    assert "(Europe/London)" in summary and not iso.search(summary)
