@@ -28,6 +28,7 @@ from bot.people import identity_for, person_for_actor
 from handlers.teams import cards, store
 from handlers.teams.adapter import TURN_REPLY_RETRIES, connector_client, tune_connector
 from handlers.teams.db_gate import DatabaseGate
+from handlers.teams.files import FileLinks, has_files
 from handlers.teams.invoke_answers import InvokeAnswers
 from handlers.teams.replies import ReplyFailed
 from storage.models import Person
@@ -112,9 +113,10 @@ def place_of(activity: Activity) -> Place:
 class TeamsBot:
     """`on_turn(turn_context)` for the adapter."""
 
-    def __init__(self, core: Any, app_id: str = "") -> None:
+    def __init__(self, core: Any, app_id: str = "", files: FileLinks | None = None) -> None:
         self.core = core
         self.app_id = app_id
+        self.files = files
         self.known_senders = store.KnownSenders()
         self.db_turn = DatabaseGate(core.sqlite_turns)
         self.invoke_answers = InvokeAnswers()
@@ -409,7 +411,11 @@ class TeamsBot:
             errors = reply.errors if reply is not None else None
             values = sub.values if sub is not None and errors else None
             return cards.render_form(item, people, errors=errors, values=values)
-        return cards.render_card(item, people)
+        links: dict[str, cards.FileLink] = {}
+        if self.files is not None and has_files(item):
+            async with self.db_turn(), self.core.session_factory() as session, session.begin():
+                links = await self.files.publish(session, item)
+        return cards.render_card(item, people, files=links)
 
     # -- install ----------------------------------------------------------------------------------
     async def _on_installed(self, turn_context: TurnContext) -> None:

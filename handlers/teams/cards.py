@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.messages import Button, Card, Form, Input
+from bot.messages import Attachment, Button, Card, Form, Input
 from bot.text import TOKEN_RE, parse_token, strip_tokens
 
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -63,6 +63,14 @@ def escape(text: str) -> str:
     text = _ESCAPE_RE.sub(r"\\\1", text)
     # A word joiner between braces keeps `{{DATE(...)}}` from being evaluated as a text function.
     return text.replace("{{", "{\u2060{").replace("}}", "}\u2060}")
+
+
+@dataclass(frozen=True)
+class FileLink:
+    """A file served by Cadence behind a signed link that ends at `expires_at` (handlers/teams/files.py)."""
+
+    url: str
+    expires_at: datetime
 
 
 @dataclass
@@ -232,7 +240,13 @@ def render_button(button: Button) -> dict[str, Any]:
     return action
 
 
-def _body(card: Card, people: Mapping[int, tuple[str, str]], mentions: Mentions, top: bool) -> list[dict[str, Any]]:
+def _body(
+    card: Card,
+    people: Mapping[int, tuple[str, str]],
+    mentions: Mentions,
+    top: bool,
+    files: Mapping[str, FileLink] | None = None,
+) -> list[dict[str, Any]]:
     body: list[dict[str, Any]] = []
     if card.title:
         body.append(
@@ -268,10 +282,12 @@ def _body(card: Card, people: Mapping[int, tuple[str, str]], mentions: Mentions,
             )
         elif a.mime.startswith("image/"):
             body.append(_text_block(f"📎 {escape(a.title or a.filename)} (image below)", isSubtle=True, size="Small"))
+        elif files and a.filename in files:
+            body.append(_text_block(_file_link(a, files[a.filename])))
         else:
             body.append(_text_block(_file_note(a.filename, a.content_b64, a.title), isSubtle=True, size="Small"))
     for s in card.sections:
-        inner = _body(s, people, mentions, top=False)
+        inner = _body(s, people, mentions, top=False, files=files)
         if s.buttons:
             inner.append({"type": "ActionSet", "actions": [render_button(b) for b in s.buttons]})
         if inner:
@@ -281,24 +297,40 @@ def _body(card: Card, people: Mapping[int, tuple[str, str]], mentions: Mentions,
     return body
 
 
-def _file_note(filename: str, content_b64: str, title: str | None) -> str:
+def _kb(content_b64: str) -> int:
     try:
         size = len(base64.b64decode(content_b64, validate=False))
     except (ValueError, TypeError):
         size = 0
-    kb = max(1, round(size / 1024)) if size else 0
-    label = escape(title or filename)
+    return max(1, round(size / 1024)) if size else 0
+
+
+def _file_link(a: Attachment, link: FileLink) -> str:
+    """A download link Cadence serves; its end in the reader's own time."""
+    iso = link.expires_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    name = _mention_name(a.title or a.filename)
     return (
-        f"📎 {label} ({escape(filename)}, {kb} KB) — Teams cannot receive this file from the bot; "
-        "open it from Slack or the console, or run the export command there."
+        f"📎 [{name}]({link.url}) ({escape(a.filename)}, {_kb(a.content_b64)} KB) — "
+        f"download link valid until {{{{TIME({iso})}}}}; ask again for a fresh one."
     )
 
 
-def render_card(card: Card, people: Mapping[int, tuple[str, str]] | None = None) -> dict[str, Any]:
-    """An Adaptive Card (the attachment content) for a neutral Card."""
+def _file_note(filename: str, content_b64: str, title: str | None) -> str:
+    label = escape(title or filename)
+    return (
+        f"📎 {label} ({escape(filename)}, {_kb(content_b64)} KB) — Cadence has no public address for "
+        "download links yet (PUBLIC_URL); get it from Slack or the console."
+    )
+
+
+def render_card(
+    card: Card, people: Mapping[int, tuple[str, str]] | None = None, files: Mapping[str, FileLink] | None = None
+) -> dict[str, Any]:
+    """An Adaptive Card (the attachment content) for a neutral Card; `files` are the download links of its
+    non-image attachments (filename → link)."""
     people = people or {}
     mentions = Mentions()
-    body = _body(card, people, mentions, top=True)
+    body = _body(card, people, mentions, top=True, files=files)
     if card.tone in ("good", "warning", "danger"):
         body = [{"type": "Container", "style": _TONE_STYLE[card.tone], "bleed": True, "items": body}]
     content: dict[str, Any] = {

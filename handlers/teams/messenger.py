@@ -23,6 +23,7 @@ from bot.messages import Card
 from handlers.teams import cards, store
 from handlers.teams.adapter import OUTBOUND_TIMEOUT_SECONDS, connector_client, tune_connector
 from handlers.teams.bot import card_activity
+from handlers.teams.files import FileLinks, has_files
 
 log = logging.getLogger("cadence.teams")
 
@@ -70,10 +71,11 @@ def classify(exc: BaseException) -> Exception:
 class TeamsMessenger:
     platform = "teams"
 
-    def __init__(self, core: Any, adapter: CloudAdapter, app_id: str = "") -> None:
+    def __init__(self, core: Any, adapter: CloudAdapter, app_id: str = "", files: FileLinks | None = None) -> None:
         self.core = core
         self.adapter = adapter
         self.app_id = app_id or ""
+        self.files = files
 
     async def send(self, out: Outgoing) -> Sent:
         try:
@@ -152,10 +154,11 @@ class TeamsMessenger:
 
     # -- plumbing ---------------------------------------------------------------------------------
     async def _activity(self, card: Card, address: dict[str, Any]) -> Activity:
-        async with self.core.session_factory() as session:
+        async with self.core.session_factory() as session, session.begin():
             people = await store.people_for(session, cards.card_person_ids(card), address.get("workspace_id"))
             zone = await store.reader_zone(session, address)
-        activity = card_activity(cards.render_card(card, people), cards.large_images(card))
+            links = await self.files.publish(session, card) if self.files is not None and has_files(card) else {}
+        activity = card_activity(cards.render_card(card, people, files=links), cards.large_images(card))
         # The notification preview: times in the reader's own zone when the message is for one person; a
         # channel's readers differ, so there times are named with their zone (UTC), never as ISO strings.
         activity.summary = cards.card_plain(card, zone)[:200] or None

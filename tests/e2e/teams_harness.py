@@ -135,6 +135,12 @@ class TeamsHarness:
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self._http = aiohttp.ClientSession()
+        from app import FRONTENDS
+
+        for frontend in self.app[FRONTENDS]:  # download links point at this server (PUBLIC_URL in production)
+            links = getattr(getattr(frontend, "bot", None), "files", None)
+            if links is not None:
+                links.base_url = f"http://127.0.0.1:{self.port}"
 
     async def stop(self) -> None:
         if self._http:

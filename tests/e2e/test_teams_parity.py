@@ -9,6 +9,7 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
+import aiohttp
 from sqlalchemy import func, select
 
 from storage.models import ChannelBinding
@@ -234,3 +235,29 @@ async def test_a_pop_up_and_a_notification_preview_show_the_readers_own_time(tea
     note = [c for c in teams.connector.sent(teams.personal(asha).id) if "already approved" in c.text_dump()][-1]
     summary = note.body.get("summary") or ""
     assert "(Europe/London)" in summary and not iso.search(summary)
+
+
+# -- 8. files and a home -----------------------------------------------------------------------------------------
+async def test_the_demo_invite_reaches_teams_as_a_short_lived_signed_link(teams) -> None:
+    asha, _, _, general = await _engagement(teams)
+    r = await teams.say(asha, "demo schedule next Thursday 3pm | Sprint 3", where=general)
+    await teams.click(asha, r.replies[-1], "Confirm")
+    await teams.drain()
+    announced = [c for c in teams.connector.sent(general.id) if ".ics" in c.text_dump()][-1]
+    shown = card_text(announced.cards()[0])
+    url = re.search(r"\]\((http://127\.0\.0\.1:\d+/teams/files/[^)]+)\)", shown).group(1)
+    assert "{{TIME(" in shown  # the link's end, in each reader's own time
+
+    async with aiohttp.ClientSession() as http:
+        async with http.get(url) as resp:
+            assert resp.status == 200
+            assert "BEGIN:VCALENDAR" in await resp.text() and "Sprint 3" in await resp.text()
+            assert "attachment" in resp.headers["Content-Disposition"]
+        link = url.split("/teams/files/", 1)[1].split("/", 1)[0]
+        token, expires, signature = link.split(".")
+        forged = url.replace(f"{token}.{expires}.", f"{token}.{int(expires) + 86400}.")  # a longer life
+        async with http.get(forged) as resp:
+            assert resp.status == 403
+        teams.core.clock.advance(timedelta(hours=2))  # past the link's end
+        async with http.get(url) as resp:
+            assert resp.status == 403
