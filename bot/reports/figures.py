@@ -432,4 +432,5 @@ async def _names(session: AsyncSession, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
     rows = await session.execute(select(Person.id, Person.display_name).where(Person.id.in_(ids)))
-    return dict(rows)
+    # Not dict(rows): a Result has keys(), so dict() would read it as a mapping and fail.
+    return dict(rows.tuples().all())

@@ -43,6 +43,8 @@ _TAG_RE = re.compile(
 _SLUG_RE = re.compile(r"[^\w.\-]+")
 # turn_state: the turn's work committed (so a later failure must not say "nothing was changed").
 COMMITTED = "cadence.committed"
+# What asks for the personal "my Cadence" card (Slack's App Home has no Teams equivalent but this card).
+HOME_WORDS = frozenset({"home", "my cadence", "cadence home"})
 # How much of an answer fits the pop-up message of an invoke response.
 INVOKE_MESSAGE_LIMIT = 500
 
@@ -171,6 +173,9 @@ class TeamsBot:
         activity = turn_context.activity
         actor, place = actor_of(activity), place_of(activity)
         text = await self._command_text(turn_context)
+        if text.strip().lstrip("/").lower() in HOME_WORDS:
+            await self._send_home(turn_context, actor)
+            return
         once = self._once(activity)
         async with self.db_turn():
             if place.is_dm:
@@ -438,7 +443,7 @@ class TeamsBot:
         if installed and activity.type == ActivityTypes.conversation_update:
             where = "here" if place.is_dm else "in this conversation"
             hint = (
-                "Type `help` to see what I can do."
+                "Type `help` to see what I can do, or `home` for what waits for you."
                 if place.is_dm
                 else "Mention me with a command, e.g. `@Cadence help` or `@Cadence cadence setup KEY Name` "
                 "to make this the home of an engagement."
@@ -451,6 +456,21 @@ class TeamsBot:
                     f"demos, change requests and defects. {hint}",
                 ),
             )
+        if installed and place.is_dm and activity.from_property is not None:
+            await self._send_home(turn_context, actor_of(activity))  # the app opened in personal scope
+
+    async def _send_home(self, turn_context: TurnContext, actor: Actor) -> None:
+        """The personal "my Cadence" card: what each feature has for this person (what waits for them, their
+        defects, next standup, next demo), as Slack shows in its App Home."""
+        async with self.db_turn():
+            sections = await self.core.home(actor)
+        card = Card(
+            title="My Cadence",
+            text="" if sections else "Nothing waits for you. Type **help** to see what I can do.",
+            sections=sections,
+            footer="Type **home** any time to see this again.",
+        )
+        await self._render_reply(turn_context, Reply(private=[card]), tenant=actor.workspace_id)
 
     async def _remember_sender(self, activity: Activity) -> None:
         sender = activity.from_property

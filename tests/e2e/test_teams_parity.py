@@ -254,10 +254,26 @@ async def test_the_demo_invite_reaches_teams_as_a_short_lived_signed_link(teams)
             assert "BEGIN:VCALENDAR" in await resp.text() and "Sprint 3" in await resp.text()
             assert "attachment" in resp.headers["Content-Disposition"]
         link = url.split("/teams/files/", 1)[1].split("/", 1)[0]
-        token, expires, signature = link.split(".")
+        token, expires, _signature = link.split(".")
         forged = url.replace(f"{token}.{expires}.", f"{token}.{int(expires) + 86400}.")  # a longer life
         async with http.get(forged) as resp:
             assert resp.status == 403
         teams.core.clock.advance(timedelta(hours=2))  # past the link's end
         async with http.get(url) as resp:
             assert resp.status == 403
+
+
+async def test_my_cadence_card_on_request_and_when_the_app_is_opened(teams) -> None:
+    _, dev, _, general = await _engagement(teams)
+    r = await teams.say(dev, "home")  # in the personal chat
+    shown = "\n".join(card_text(c.cards()[0]) for c in r.replies)
+    # What waits for them (today's standup, with its button), and the engagement's week (defects, next demo).
+    assert "My Cadence" in shown and "Standup · ACME" in shown and "Answer today's standup" in shown
+    assert "Defects" in shown and "Next demo" in shown
+    r = await teams.say(dev, "my cadence", where=general)  # after @Cadence in a channel, too
+    assert "My Cadence" in r.text
+
+    newcomer = teams.user("nina", tz="Asia/Tokyo")
+    r = await teams.added(newcomer)  # installed in personal scope
+    shown = "\n".join(card_text(c.cards()[0]) for c in r.replies)
+    assert "Hi, I'm Cadence" in shown and "My Cadence" in shown
