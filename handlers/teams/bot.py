@@ -288,6 +288,12 @@ class TeamsBot:
 
     async def _on_invoke(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
+        if activity.name == "task/fetch":
+            await self._on_task_fetch(turn_context)
+            return
+        if activity.name == "task/submit":
+            await self._on_task_submit(turn_context)
+            return
         if activity.name != "adaptiveCard/action":
             await self._invoke_reply(turn_context, None, status=200)
             return
@@ -320,6 +326,55 @@ class TeamsBot:
         # The work is committed and the presser has their answer: the rest (the card updated for everyone,
         # confirmations, a next form) must not hold the invoke answer back, nor its connector retries.
         self.spawn(self._after_invoke(turn_context, reply, content if reply.succeeded else None, actor, place))
+
+    # -- dialogs (task modules) --------------------------------------------------------------------
+    async def _on_task_fetch(self, turn_context: TurnContext) -> None:
+        """A dialog launcher was pressed: answer with its form, in a dialog only the presser sees."""
+        activity = turn_context.activity
+        value = activity.value if isinstance(activity.value, dict) else {}
+        form = cards.dialog_form(value.get("data"))
+        if form is None:
+            await self._invoke_reply(turn_context, cards.task_message("That button is not ours."))
+            return
+        content = await self._render(form, tenant_of(activity), dialog=True)
+        await self._invoke_reply(turn_context, cards.task_continue(form.title, content))
+
+    async def _on_task_submit(self, turn_context: TurnContext) -> None:
+        """A form submitted from a dialog. Per-field errors and refusals keep the dialog open with the form
+        (the presser alone sees why); a next form replaces it; success closes it with a short message."""
+        activity = turn_context.activity
+        async with self.db_turn():
+            await self._remember_sender(activity)
+        value = activity.value if isinstance(activity.value, dict) else {}
+        sub = cards.parse_submission(value.get("data"))
+        if sub is None or sub.kind != "form":
+            await self._invoke_reply(turn_context, cards.task_message("That form is not ours."))
+            return
+        actor, place = actor_of(activity), place_of(activity)
+        key = self._event_key(activity)
+        reply = await self._dispatch(actor, place, sub, activity)
+        if reply is None:  # the same submission again: applied once, answered alike
+            await self._invoke_reply(turn_context, self.invoke_answers.get(key) or cards.task_message("Already done."))
+            return
+        turn_context.turn_state[COMMITTED] = reply.succeeded
+        tenant = actor.workspace_id
+        body: dict[str, Any]
+        if (reply.errors or reply.refused) and sub.form is not None:
+            errors = dict(reply.errors)
+            if reply.refused:
+                errors["_refused"] = " ".join(cards.card_plain(c, actor.tz) for c in reply.private)
+            content = cards.render_form(
+                sub.form, await self._people(sub.form, tenant), errors=errors, values=sub.values, dialog=True
+            )
+            body = cards.task_continue(sub.form.title, content)
+        elif reply.form is not None:
+            body = cards.task_continue(reply.form.title, await self._render(reply.form, tenant, dialog=True))
+        else:
+            body = cards.task_message(self._pop_up(reply, actor.tz))
+        self.invoke_answers.put(key, body)
+        await self._invoke_reply(turn_context, body)
+        if reply.succeeded and reply.private:
+            self.spawn(self._after_invoke(turn_context, Reply(private=reply.private), None, actor, place))
 
     @staticmethod
     def _pop_up(reply: Reply, tz: str | None) -> str:
@@ -404,18 +459,27 @@ class TeamsBot:
             return Card(title=sub.title or "Form", text=f"Submitted by {who}.", tone="good")
         return None
 
-    async def _render(
-        self, item: Card | Form, tenant: str, *, reply: Reply | None = None, sub: cards.Submission | None = None
-    ) -> dict[str, Any]:
+    async def _people(self, item: Card | Form, tenant: str) -> dict[int, tuple[str, str]]:
         person_ids = cards.card_person_ids(item)
-        people: dict[int, tuple[str, str]] = {}
-        if person_ids:
-            async with self.db_turn(), self.core.session_factory() as session:
-                people = await store.people_for(session, person_ids, tenant)
+        if not person_ids:
+            return {}
+        async with self.db_turn(), self.core.session_factory() as session:
+            return await store.people_for(session, person_ids, tenant)
+
+    async def _render(
+        self,
+        item: Card | Form,
+        tenant: str,
+        *,
+        reply: Reply | None = None,
+        sub: cards.Submission | None = None,
+        dialog: bool = False,
+    ) -> dict[str, Any]:
+        people = await self._people(item, tenant)
         if isinstance(item, Form):
             errors = reply.errors if reply is not None else None
             values = sub.values if sub is not None and errors else None
-            return cards.render_form(item, people, errors=errors, values=values)
+            return cards.render_form(item, people, errors=errors, values=values, dialog=dialog)
         links: dict[str, cards.FileLink] = {}
         if self.files is not None and has_files(item):
             async with self.db_turn(), self.core.session_factory() as session, session.begin():
@@ -503,8 +567,13 @@ class TeamsBot:
             items.append(reply.form)
         if reply.errors and not skip_update:
             items.append(Card(text="\n".join(f"• {msg}" for msg in reply.errors.values()), tone="warning"))
+        in_channel = not place_of(turn_context.activity).is_dm
         for n, item in enumerate(items):
-            content = await self._render(item, tenant)
+            if isinstance(item, Form) and in_channel:
+                # A form is one person's: in a channel it opens in a dialog for whoever presses the button.
+                content = cards.dialog_launcher(item)
+            else:
+                content = await self._render(item, tenant)
             extra = cards.large_images(item) if isinstance(item, Card) else []
             try:
                 await turn_context.send_activity(card_activity(content, extra))

@@ -444,9 +444,12 @@ def render_form(
     people: Mapping[int, tuple[str, str]] | None = None,
     errors: Mapping[str, str] | None = None,
     values: Mapping[str, str] | None = None,
+    *,
+    dialog: bool = False,
 ) -> dict[str, Any]:
     """An Adaptive Card with inputs for a neutral Form; `errors` (input id → message) are shown under
-    their inputs and `values` (what was submitted) are kept."""
+    their inputs and `values` (what was submitted) are kept. `dialog`: for a dialog (task module), whose
+    submit button is an Action.Submit (it arrives as a `task/submit` invoke)."""
     people = people or {}
     errors = errors or {}
     mentions = Mentions()
@@ -479,27 +482,67 @@ def render_form(
             "form": form.to_dict(),
         }
     }
+    submit: dict[str, Any] = {"type": "Action.Submit", "title": form.submit_label, "data": data, "style": "positive"}
+    if not dialog:
+        submit = {
+            "type": "Action.Execute",
+            "title": form.submit_label,
+            "verb": FORM_VERB,
+            "data": data,
+            "associatedInputs": "auto",
+            "style": "positive",
+            "fallback": submit,
+        }
     content: dict[str, Any] = {
         "type": "AdaptiveCard",
         "$schema": SCHEMA,
         "version": VERSION,
         "body": body,
-        "actions": [
-            {
-                "type": "Action.Execute",
-                "title": form.submit_label,
-                "verb": FORM_VERB,
-                "data": data,
-                "associatedInputs": "auto",
-                "style": "positive",
-                "fallback": {"type": "Action.Submit", "title": form.submit_label, "data": data, "style": "positive"},
-            }
-        ],
+        "actions": [submit],
         "msteams": {"width": "Full"},
     }
     if mentions.entities:
         content["msteams"]["entities"] = mentions.entities
     return content
+
+
+def dialog_launcher(form: Form) -> dict[str, Any]:
+    """What a channel sees instead of a form: a button that opens the form in a dialog (task module) for
+    whoever presses it, so a form, its draft and its answer stay with one person."""
+    data = {"msteams": {"type": "task/fetch"}, DATA_KEY: {"t": "dialog", "form": form.to_dict()}}
+    body = [_text_block(render_text(form.title), size="Medium", weight="Bolder")]
+    body.append(_text_block("Opens a form only you can see.", isSubtle=True, size="Small"))
+    return {
+        "type": "AdaptiveCard",
+        "$schema": SCHEMA,
+        "version": VERSION,
+        "body": body,
+        "actions": [{"type": "Action.Submit", "title": f"Open: {form.submit_label}", "data": data}],
+        "msteams": {"width": "Full"},
+    }
+
+
+def dialog_form(data: Any) -> Form | None:
+    """The form a `task/fetch` invoke asks for (its launcher's data), or None if not ours."""
+    meta = data.get(DATA_KEY) if isinstance(data, dict) else None
+    if not isinstance(meta, dict) or meta.get("t") != "dialog" or not isinstance(meta.get("form"), dict):
+        return None
+    try:
+        return Form.from_dict(meta["form"])
+    except (TypeError, KeyError, ValueError):
+        return None
+
+
+def task_continue(title: str, content: dict[str, Any]) -> dict[str, Any]:
+    """Body of a `task/fetch` / `task/submit` answer that shows (or keeps) a card in the dialog."""
+    return {
+        "task": {"type": "continue", "value": {"title": title[:100], "width": "medium", "card": attachment(content)}}
+    }
+
+
+def task_message(text: str) -> dict[str, Any]:
+    """Body of a `task/submit` answer that closes the dialog with a short message to the presser."""
+    return {"task": {"type": "message", "value": text}}
 
 
 @dataclass
@@ -531,7 +574,7 @@ def parse_submission(data: Any, verb: str | None = None) -> Submission | None:
         return Submission(kind="action", id=ident, value=str(data.get("value", "") or ""))
     if kind == "form" and ident:
         state = meta.get("state") if isinstance(meta.get("state"), dict) else {}
-        raw = {k: v for k, v in data.items() if k != DATA_KEY}
+        raw = {k: v for k, v in data.items() if k not in (DATA_KEY, "msteams")}
         form = None
         if isinstance(meta.get("form"), dict):
             try:

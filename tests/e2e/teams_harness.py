@@ -267,9 +267,39 @@ class TeamsHarness:
         where: Conversation | None = None,
         message_id: str | None = None,
     ) -> Result:
-        """Press the button `title` of a card the bot sent (a recorded Call, or a card content dict)."""
+        """Press the button `title` of a card the bot sent (a recorded Call, or a card content dict). A form in
+        a channel is a dialog launcher: it is opened as `user` (task/fetch) and submitted there (task/submit)."""
+        content = card.cards()[0] if isinstance(card, Call) else card
+        if via != "submit" and is_launcher(content) and not _has_action(content, title):
+            where = where or (self._conversation_of(card) if isinstance(card, Call) else None)
+            assert where is not None, "say where the card is (where=…)"
+            return await self.post(await self.dialog_submit_activity(user, content, title, inputs=inputs, where=where))
         activity = self.click_activity(user, card, title, via=via, inputs=inputs, where=where, message_id=message_id)
         return await self.post(activity)
+
+    async def open_dialog(self, user: TeamsUser, launcher: dict[str, Any], *, where: Conversation) -> dict[str, Any]:
+        """Press a dialog launcher (task/fetch) as `user`; returns the card the dialog shows."""
+        action = next(a for a in launcher.get("actions", []) if (a.get("data") or {}).get("msteams"))
+        fetched = await self.post(
+            self.activity(user, where, type="invoke", name="task/fetch", value={"data": action["data"], "context": {}})
+        )
+        assert fetched.status == 200 and fetched.body["task"]["type"] == "continue", fetched.body
+        return fetched.body["task"]["value"]["card"]["content"]
+
+    async def dialog_submit_activity(
+        self,
+        user: TeamsUser,
+        launcher: dict[str, Any],
+        title: str,
+        *,
+        inputs: dict[str, Any] | None = None,
+        where: Conversation,
+    ) -> dict[str, Any]:
+        """Open a launcher's dialog as `user` and return the task/submit activity of pressing `title` there."""
+        dialog = await self.open_dialog(user, launcher, where=where)
+        data = dict(find_action(dialog, title).get("data") or {})
+        data.update(inputs or {})
+        return self.activity(user, where, type="invoke", name="task/submit", value={"data": data, "context": {}})
 
     def click_activity(
         self,
@@ -349,6 +379,27 @@ def find_action(content: dict[str, Any], title: str) -> dict[str, Any]:
     walk(content)
     assert found, f"no button {title!r} in card: {json.dumps(content)[:800]}"
     return found[0]
+
+
+def is_launcher(content: dict[str, Any]) -> bool:
+    """A card whose button opens a dialog (task/fetch): how Cadence shows a form in a channel."""
+    return any(
+        ((a.get("data") or {}).get("msteams") or {}).get("type") == "task/fetch" for a in content.get("actions", [])
+    )
+
+
+def _has_action(content: dict[str, Any], title: str) -> bool:
+    try:
+        find_action(content, title)
+    except AssertionError:
+        return False
+    return True
+
+
+def dialog_card(result: Result) -> dict[str, Any]:
+    """The card a task/submit answer keeps (or puts) in the dialog."""
+    assert isinstance(result.body, dict) and result.body["task"]["type"] == "continue", result.body
+    return result.body["task"]["value"]["card"]["content"]
 
 
 def card_text(content: dict[str, Any]) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from storage.models import OutboxMessage
-from tests.e2e.teams_harness import card_text, find_action
+from tests.e2e.teams_harness import card_text, dialog_card, find_action
 
 
 async def _engagement(teams):
@@ -65,6 +65,10 @@ async def _filed_card(teams, asha, general):
 async def test_form_renders_every_input_kind(teams):
     asha, _, general = await _engagement(teams)
     r = await teams.say(asha, "cadence zzprobe", where=general)
+    # In a channel the form opens in a dialog for the presser (its submit is an Action.Submit there).
+    card = await teams.open_dialog(asha, r.replies[-1].cards()[0], where=general)
+    assert find_action(card, "File it")["type"] == "Action.Submit"
+    r = await teams.say(asha, "cadence zzprobe")  # in the personal chat it is a card with inputs
     card = r.replies[-1].cards()[0]
     types = {}
 
@@ -96,7 +100,7 @@ async def test_form_errors_show_the_form_again_and_nothing_is_saved(teams, teams
     form_call = r.replies[-1]
     r = await teams.click(asha, form_call, "File it", inputs={"title": "bad", "priority": "low", "hours": "lots"})
     assert r.status == 200
-    card = r.card()
+    card = dialog_card(r)  # the dialog stays open with the form
     text = card_text(card)
     assert "cannot be just" in text and "Effort must be a number" in text
     # what was typed is kept
@@ -119,8 +123,8 @@ async def test_form_submission_via_execute_files_and_shows_a_receipt(teams, team
 
 
 async def test_form_submission_via_action_submit(teams, teams_probe):
-    asha, _, general = await _engagement(teams)
-    r = await teams.say(asha, "cadence zzprobe", where=general)
+    asha, _, _ = await _engagement(teams)
+    r = await teams.say(asha, "cadence zzprobe")  # a form card: in the personal chat
     form_call = r.replies[-1]
     form_id = teams._message_id(form_call)
     r = await teams.click(asha, form_call, "File it", via="submit", inputs={"title": "Via submit", "priority": "low"})

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from storage.models import ChannelBinding
 from storage.models.defects import Defect
-from tests.e2e.teams_harness import card_text
+from tests.e2e.teams_harness import card_text, dialog_card, is_launcher
 
 
 def _mention(key: str) -> list[dict]:
@@ -46,41 +46,53 @@ async def _probe_form(teams, user, general):
     return form_call, teams._message_id(form_call)
 
 
-# -- 1. a refused submission stays a form --------------------------------------------------------------------
-async def test_a_refused_submission_keeps_the_form_and_tells_only_the_presser(teams, teams_probe) -> None:
+# -- 1. a refused submission stays a form; 6. forms from a channel open as dialogs -------------------------------
+async def test_a_form_from_a_channel_opens_in_a_dialog_and_a_refusal_keeps_it_there(teams, teams_probe) -> None:
     asha, dev, _, general = await _engagement(teams)
-    form_call, form_id = await _probe_form(teams, asha, general)
-    form_before = teams.connector.messages[general.id][form_id]
+    r = await teams.say(asha, "cadence zzprobe", where=general)
+    launcher = r.replies[-1]
+    assert is_launcher(launcher.cards()[0]) and "Input.Text" not in json.dumps(launcher.cards()[0])
     posted_before = len(teams.connector.sent(general.id))
 
-    r = await teams.click(dev, form_call, "File it", inputs={"title": "refuse me", "priority": "low"})
+    # Dev opens the form (a dialog only he sees) and is refused: the dialog keeps the form and says why.
+    r = await teams.click(dev, launcher, "File it", inputs={"title": "refuse me", "priority": "low"})
     assert r.status == 200
-    assert r.body["type"] == "application/vnd.microsoft.activity.message"  # a pop-up for the presser alone
-    assert "You may not file this probe" in r.body["value"]
-    assert r.updates == []  # the form is not replaced by a receipt, for anyone
-    assert teams.connector.messages[general.id][form_id] is form_before
-
-    # The same through Action.Submit (older clients): still no receipt, and no refusal in the channel.
-    r = await teams.click(dev, form_call, "File it", via="submit", inputs={"title": "refuse me", "priority": "low"})
-    assert r.status == 200 and r.updates == []
+    form = dialog_card(r)
+    assert "You may not file this probe" in card_text(form) and "Input.Text" in json.dumps(form)
+    assert "refuse me" in json.dumps(form)  # what he typed is kept
+    assert r.updates == [] and teams_probe.items == {}
     await teams.drain()
-    in_channel = [c.text_dump() for c in teams.connector.sent(general.id)[posted_before:]]
-    assert not any("You may not file" in t for t in in_channel)
-    assert any("You may not file" in t for t in teams.connector.texts(teams.personal(dev).id))
-    assert teams_probe.items == {}
+    assert not any("You may not file" in c.text_dump() for c in teams.connector.sent(general.id)[posted_before:])
 
-    # The owner can still use the very same form.
-    r = await teams.click(asha, form_call, "File it", inputs={"title": "Add SSO", "priority": "high"})
-    assert "Submitted by Asha" in card_text(r.card())
-    assert r.updates and r.updates[0].activity_id == form_id
+    # Asha uses the very same launcher: her dialog closes with a short message; the confirmation is hers.
+    r = await teams.click(asha, launcher, "File it", inputs={"title": "Add SSO", "priority": "high"})
+    assert r.body["task"]["type"] == "message" and "Filed PROBE-1" in r.body["task"]["value"]
     assert len(teams_probe.items) == 1
+    await teams.drain()
+    assert any("PROBE-1: Add SSO" in t for t in teams.connector.texts(general.id))  # the public card
+
+
+async def test_a_refused_form_card_stays_a_form(teams, teams_probe) -> None:
+    """A form card (personal chat, or one posted before dialogs) is not replaced by a receipt on a refusal."""
+    asha = teams.user("asha")
+    r = await teams.say(asha, "cadence zzprobe")
+    form_call = r.replies[-1]
+    form_id = teams._message_id(form_call)
+    form_before = teams.connector.messages[form_call.conversation_id][form_id]
+    for via in ("execute", "submit"):
+        r = await teams.click(asha, form_call, "File it", via=via, inputs={"title": "refuse me", "priority": "low"})
+        assert r.status == 200 and r.updates == []
+        assert teams.connector.messages[form_call.conversation_id][form_id] is form_before
+    assert "You may not file this probe" in r.text or "You may not file" in str(r.body)
+    r = await teams.click(asha, form_call, "File it", inputs={"title": "Add SSO", "priority": "high"})
+    assert "Submitted by Asha" in card_text(r.card()) and len(teams_probe.items) == 1
 
 
 # -- 3. the same invoke twice is applied once ----------------------------------------------------------------
 async def test_the_same_invoke_delivered_twice_is_applied_once_and_answered_alike(teams, teams_probe) -> None:
-    asha, _, _, general = await _engagement(teams)
-    form_call, _ = await _probe_form(teams, asha, general)
-    activity = teams.click_activity(asha, form_call, "File it", inputs={"title": "Add SSO", "priority": "high"})
+    asha = teams.user("asha")
+    r = await teams.say(asha, "cadence zzprobe")
+    activity = teams.click_activity(asha, r.replies[-1], "File it", inputs={"title": "Add SSO", "priority": "high"})
     first = await teams.post(activity)
     second = await teams.post(activity)  # Teams repeats an invoke it thinks was not answered
     assert first.status == second.status == 200
@@ -89,13 +101,15 @@ async def test_the_same_invoke_delivered_twice_is_applied_once_and_answered_alik
     assert second.updates == [] and second.replies == []
 
 
-async def test_a_defect_form_invoke_delivered_twice_files_one_defect(teams) -> None:
+async def test_a_defect_dialog_submitted_twice_files_one_defect(teams) -> None:
     asha, _, _, general = await _engagement(teams)
     r = await teams.say(asha, "defect new", where=general)
-    form_call = r.replies[-1]
-    activity = teams.click_activity(asha, form_call, "File", inputs={"title": "Export slow", "severity": "s3"})
+    launcher = r.replies[-1].cards()[0]
+    activity = await teams.dialog_submit_activity(
+        asha, launcher, "File", inputs={"title": "Export slow", "severity": "s3"}, where=general
+    )
     first, second = await teams.post(activity), await teams.post(activity)
-    assert first.status == second.status == 200
+    assert first.status == second.status == 200 and second.body == first.body
     async with teams.core.session_factory() as s:
         assert await s.scalar(select(func.count()).select_from(Defect)) == 1
 
