@@ -34,4 +34,4 @@ async def test_an_update_of_a_deleted_message_posts_it_afresh_and_keeps_the_chan
     async with core.session_factory() as s, s.begin():  # the next change edits the fresh message in place
         await core.outbox.update(s, "defect:1", Card(title="ACME-D-1 · resolved"))
     await slack.settle()
-    assert [m for m in slack.posts() if m["ts"] == fresh[0]["ts"]][0]["text"].startswith("ACME-D-1 · resolved")
+    assert next(m for m in slack.posts() if m["ts"] == fresh[0]["ts"])["text"].startswith("ACME-D-1 · resolved")
