@@ -300,7 +300,8 @@ class TeamsBot:
         async with self.db_turn():
             await self._remember_sender(activity)
         value = activity.value if isinstance(activity.value, dict) else {}
-        action = value.get("action") if isinstance(value.get("action"), dict) else {}
+        raw_action = value.get("action")
+        action: dict[str, Any] = raw_action if isinstance(raw_action, dict) else {}
         sub = cards.parse_submission(action.get("data") or {}, action.get("verb"))
         if sub is None:
             await self._invoke_reply(turn_context, cards.invoke_message_response("That button is not ours."))

@@ -573,7 +573,8 @@ def parse_submission(data: Any, verb: str | None = None) -> Submission | None:
     if kind == "action" and ident:
         return Submission(kind="action", id=ident, value=str(data.get("value", "") or ""))
     if kind == "form" and ident:
-        state = meta.get("state") if isinstance(meta.get("state"), dict) else {}
+        raw_state = meta.get("state")
+        state: dict[str, Any] = raw_state if isinstance(raw_state, dict) else {}
         raw = {k: v for k, v in data.items() if k not in (DATA_KEY, "msteams")}
         form = None
         if isinstance(meta.get("form"), dict):

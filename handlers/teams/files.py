@@ -22,7 +22,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.messages import Attachment, Card
@@ -103,7 +103,9 @@ class FileLinks:
             return None, 403
         return token, 0
 
-    async def serve(self, request: web.Request, session_factory) -> web.StreamResponse:  # noqa: ANN001
+    async def serve(
+        self, request: web.Request, session_factory: async_sessionmaker[AsyncSession]
+    ) -> web.StreamResponse:
         token, status = self.check(request.match_info["link"])
         if token is None:
             return web.json_response({"error": "this download link is not valid or has expired"}, status=status)
@@ -134,7 +136,7 @@ def _attachments(card: Card) -> list[Attachment]:
     return out
 
 
-def mount(web_app: web.Application, links: FileLinks, session_factory) -> None:  # noqa: ANN001
+def mount(web_app: web.Application, links: FileLinks, session_factory: async_sessionmaker[AsyncSession]) -> None:
     async def download(request: web.Request) -> web.StreamResponse:
         return await links.serve(request, session_factory)
 

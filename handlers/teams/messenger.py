@@ -224,7 +224,11 @@ class TeamsMessenger:
 
         try:
             await self.adapter.create_conversation(
-                self.app_id, logic, params, channel_id=sample.get("channelId") or "msteams", service_url=service_url
+                self.app_id,
+                logic,
+                params,
+                channel_id=(sample or {}).get("channelId") or "msteams",
+                service_url=service_url,
             )
         except HttpOperationError as exc:
             if "ref" in result:

@@ -4,8 +4,10 @@ that committed is never reported as failed, and an invoke is answered without wa
 
 from __future__ import annotations
 
+import io
 import json
 import re
+import zipfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -291,3 +293,20 @@ async def test_my_cadence_card_on_request_and_when_the_app_is_opened(teams) -> N
     r = await teams.added(newcomer)  # installed in personal scope
     shown = "\n".join(card_text(c.cards()[0]) for c in r.replies)
     assert "Hi, I'm Cadence" in shown and "My Cadence" in shown
+
+
+async def test_an_export_reaches_a_teams_user_as_a_download_link(teams) -> None:
+    asha, _, _, general = await _engagement(teams)
+    await teams.say(asha, "defect s2 Checkout is slow", where=general)
+    await teams.drain()
+    r = await teams.say(asha, "cadence export", where=general)
+    assert r.status == 200
+    await teams.drain()
+    said = "\n".join(teams.connector.texts(teams.personal(asha).id) + teams.connector.texts(general.id) + [r.text])
+    url = re.search(r"\]\((http://127\.0\.0\.1:\d+/teams/files/[^)]+\.zip)\)", said).group(1)
+    async with aiohttp.ClientSession() as http, http.get(url) as resp:
+        assert resp.status == 200 and resp.headers["Content-Type"] == "application/zip"
+        body = await resp.read()
+    with zipfile.ZipFile(io.BytesIO(body)) as zipped:
+        assert "defects.csv" in zipped.namelist()
+        assert "Checkout is slow" in zipped.read("defects.csv").decode()
