@@ -184,6 +184,8 @@ class TeamsBot:
                 reply = await self.core.handle_command(actor, place, text, within=once)
         if reply is not None:
             turn_context.turn_state[COMMITTED] = reply.succeeded
+            if not place.is_dm:
+                reply = await self._keep_private(reply, actor, place)
             await self._render_reply(turn_context, reply, tenant=actor.workspace_id)
 
     async def _command_text(self, turn_context: TurnContext) -> str:
@@ -404,6 +406,23 @@ class TeamsBot:
                 await self._render_reply(turn_context, Reply(form=reply.form), tenant=actor.workspace_id)
         except Exception:  # the invoke is answered; nobody is waiting for this
             log.exception("Teams: what follows an answered invoke failed")
+
+    async def _keep_private(self, reply: Reply, actor: Actor, place: Place) -> Reply:
+        """A command typed in a channel: a refusal, and a card with buttons meant for the asker alone (a
+        draft to confirm or cancel), go to their 1:1 chat with Cadence when it has one, so nobody else can
+        read or press them; the channel gets a one-line pointer. Without a 1:1 chat they stay in the
+        channel (the server still refuses anyone else's press)."""
+        private = [c for c in reply.private if reply.refused or c.buttons]
+        if not private:
+            return reply
+        async with self.db_turn(), self.core.session_factory() as session:
+            known = await store.dm_reference(session, actor.workspace_id, actor.user_id)
+        if not known:
+            return reply
+        await self._tell_privately(actor, place, private)
+        pointer = Card(text="I answered you in our personal chat.", tone="info")
+        rest = [c for c in reply.private if c not in private]
+        return Reply(private=[*rest, pointer], form=reply.form, update=reply.update, refused=reply.refused)
 
     async def _tell_privately(self, actor: Actor, place: Place, items: list[Card]) -> None:
         """Cards meant for one person, through the outbox: their 1:1 chat with Cadence when it has one

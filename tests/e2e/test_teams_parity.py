@@ -201,8 +201,10 @@ async def test_the_manifests_demo_example_schedules_what_it_says(teams) -> None:
     example = re.search(r'"(demo schedule [^"]+)"', described).group(1)
     asha, _, _, general = await _engagement(teams)
     r = await teams.say(asha, example, where=general)
+    assert "personal chat" in r.text  # the draft to confirm is hers alone
     await teams.drain()
-    texts = [b["text"] for b in _blocks(r.replies[-1].cards()[0])]
+    draft = [c for c in teams.connector.sent(teams.personal(asha).id) if "Schedule this demo?" in c.text_dump()][-1]
+    texts = [b["text"] for b in _blocks(draft.cards()[0])]
     assert texts[texts.index("**Title**") + 1] == "Sprint 3", texts
     assert "Sprint" not in texts[texts.index("**When**") + 1] and "15:00" in texts[texts.index("**When**") + 1]
 
@@ -256,8 +258,10 @@ async def test_a_pop_up_and_a_notification_preview_show_the_readers_own_time(tea
 # -- 8. files and a home -----------------------------------------------------------------------------------------
 async def test_the_demo_invite_reaches_teams_as_a_short_lived_signed_link(teams) -> None:
     asha, _, _, general = await _engagement(teams)
-    r = await teams.say(asha, "demo schedule next Thursday 3pm | Sprint 3", where=general)
-    await teams.click(asha, r.replies[-1], "Confirm")
+    await teams.say(asha, "demo schedule next Thursday 3pm | Sprint 3", where=general)
+    await teams.drain()
+    draft = [c for c in teams.connector.sent(teams.personal(asha).id) if "Schedule this demo?" in c.text_dump()][-1]
+    await teams.click(asha, draft, "Confirm")
     await teams.drain()
     announced = [c for c in teams.connector.sent(general.id) if ".ics" in c.text_dump()][-1]
     shown = card_text(announced.cards()[0])
@@ -310,3 +314,18 @@ async def test_an_export_reaches_a_teams_user_as_a_download_link(teams) -> None:
     with zipfile.ZipFile(io.BytesIO(body)) as zipped:
         assert "defects.csv" in zipped.namelist()
         assert "Checkout is slow" in zipped.read("defects.csv").decode()
+
+
+async def test_a_draft_and_a_refusal_from_a_channel_command_go_to_the_askers_personal_chat(teams) -> None:
+    _, dev, _, general = await _engagement(teams)
+    posted_before = len(teams.connector.sent(general.id))
+    r = await teams.say(dev, "demo schedule next Thursday 3pm | Sprint 3", where=general)
+    assert "personal chat" in r.text and "Schedule this demo?" not in r.text
+    r = await teams.say(dev, "cadence role <at>Asha</at> developer", where=general, entities=_mention("asha"))
+    assert "personal chat" in r.text
+    await teams.drain()
+    in_channel = "\n".join(c.text_dump() for c in teams.connector.sent(general.id)[posted_before:])
+    assert "Schedule this demo?" not in in_channel and "Cancel" not in in_channel
+    assert "can change roles" not in in_channel
+    mine = "\n".join(teams.connector.texts(teams.personal(dev).id))
+    assert "Schedule this demo?" in mine and "Cancel" in mine and "can change roles" in mine
