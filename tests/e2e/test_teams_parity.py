@@ -329,3 +329,22 @@ async def test_a_draft_and_a_refusal_from_a_channel_command_go_to_the_askers_per
     assert "can change roles" not in in_channel
     mine = "\n".join(teams.connector.texts(teams.personal(dev).id))
     assert "Schedule this demo?" in mine and "Cancel" in mine and "can change roles" in mine
+
+
+async def test_setup_in_a_channel_that_was_lost_heals_it(teams) -> None:
+    asha, _, _, general = await _engagement(teams)
+    teams.connector.fail_next(1, status=403, kinds=("send",))  # the bot was removed from the channel
+    await teams.say(asha, "defect s2 Checkout is slow", where=general)
+    await teams.drain()
+    async with teams.core.session_factory() as s:
+        binding = await s.scalar(select(ChannelBinding).where(ChannelBinding.channel_id == general.id))
+        assert binding.failed_reason  # a real refusal of the channel is still the channel's failure
+    await teams.drain()  # the admins' notice
+    notice = "\n".join(teams.connector.texts(teams.personal(asha).id))
+    assert "can no longer post" in notice and "cadence setup ACME" in notice
+
+    r = await teams.say(asha, "cadence setup ACME", where=general)  # invited back; what the notice says
+    assert "can post here again" in r.text
+    await teams.say(asha, "defect s3 Typo on the invoice", where=general)
+    await teams.drain()
+    assert any("ACME-D-2 · " in t for t in teams.connector.texts(general.id))
