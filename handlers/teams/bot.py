@@ -384,6 +384,8 @@ class TeamsBot:
         """The short message an invoke answer shows the presser alone, times in their own zone."""
         if reply.private:
             text = cards.card_plain(reply.private[0], tz)
+        elif reply.errors:  # a button's per-field error: nothing was done
+            text = " ".join(reply.errors.values())
         else:
             text = "Please fill in the form below." if reply.form else "Done."
         return text[:INVOKE_MESSAGE_LIMIT]
