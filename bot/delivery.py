@@ -41,6 +41,11 @@ class PermanentFailure(Exception):
         self.reason = reason
 
 
+class MessageGone(PermanentFailure):
+    """The message to update no longer exists (deleted, or its id is stale): a problem of that message only,
+    never of its conversation. The outbox posts the new state as a fresh message and forgets the old id."""
+
+
 class Messenger(Protocol):
     platform: str
 

@@ -125,8 +125,9 @@ async def on_delivery_failed(session: AsyncSession, core: Any, message: OutboxMe
                     title=f"{engagement.key}: Cadence can no longer post in {where}",
                     text=(
                         f"Posting to the {binding.purpose} channel {where} on {binding.platform} failed for good "
-                        f"({_reason(message)}). Posts meant for it are kept undelivered. Invite Cadence back or "
-                        f"run `/cadence setup {engagement.key}` in the channel that should replace it."
+                        f"({_reason(message)}). Nothing more is posted there until it is fixed: invite Cadence back "
+                        f"and run `/cadence setup {engagement.key}` in that channel, or in the channel that should "
+                        "replace it."
                     ),
                     tone="danger",
                 ),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot import audit
 from bot.context import Ctx
@@ -18,7 +18,7 @@ from bot.registry import Registry
 from bot.rows import get_or_refuse
 from bot.text import MAX_TITLE, clean, when
 from bot.zones import resolve_zone
-from storage.models import Absence, Engagement, Membership, Person
+from storage.models import Absence, ChannelBinding, Engagement, Membership, Person
 
 ADMIN_ROLES = ("client_sponsor", "client_pm", "vendor_pm")
 
@@ -50,6 +50,24 @@ async def setup(ctx: Ctx) -> Reply:
         ctx.session.add(engagement)
         await ctx.session.flush()
     elif ctx.engagement is not None and ctx.engagement.id == engagement.id:
+        # What the admins' "can no longer post" notice asks for: once the bot is back, setup here heals the
+        # binding (a failed binding gets no posts at all).
+        healed = await ctx.session.execute(
+            update(ChannelBinding)
+            .where(
+                ChannelBinding.platform == ctx.place.platform,
+                ChannelBinding.workspace_id == ctx.place.workspace_id,
+                ChannelBinding.channel_id == ctx.place.channel_id,
+                ChannelBinding.failed_reason.is_not(None),
+            )
+            .values(failed_reason=None)
+            .execution_options(synchronize_session=False)
+        )
+        if healed.rowcount:
+            return Reply.say(
+                f"Cadence can post here again: this channel is the home of {engagement.key} ({engagement.name}), "
+                "and its posts resume from now on."
+            )
         return Reply.say(f"This channel is already the home of {engagement.key} ({engagement.name}).")
     else:
         membership = await ensure_membership(ctx.session, engagement, ctx.person, ctx.now)

@@ -134,6 +134,9 @@ class Reply:
     - `form`: a form to open for the person.
     - `update`: replaces the message whose button was clicked.
     - `errors`: per-input validation errors for a submitted form (nothing was changed).
+    - `refused`: the request was refused as a whole (no permission, wrong state, bad input): nothing was
+      changed. Distinct from success, so a front end keeps a submitted form open (Teams: the form card stays
+      and only the presser sees why) instead of treating the submission as done.
     """
 
     private: list[Card] = field(default_factory=list)
@@ -141,6 +144,12 @@ class Reply:
     form: Form | None = None
     update: Card | None = None
     errors: dict[str, str] = field(default_factory=dict)
+    refused: bool = False
+
+    @property
+    def succeeded(self) -> bool:
+        """The work was done: neither refused nor sent back with per-field errors."""
+        return not self.refused and not self.errors
 
     @classmethod
     def say(cls, text: str, title: str = "", tone: str = "info") -> Reply:
@@ -148,4 +157,4 @@ class Reply:
 
     @classmethod
     def refuse(cls, text: str) -> Reply:
-        return cls(private=[Card(text=text, tone="warning")])
+        return cls(private=[Card(text=text, tone="warning")], refused=True)

@@ -20,7 +20,7 @@ from sqlalchemy import ColumnElement, Select, and_, bindparam, func, insert, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import dm_fallback
-from bot.delivery import Outgoing, PermanentFailure, RetryLater, Sent
+from bot.delivery import MessageGone, Outgoing, PermanentFailure, RetryLater, Sent
 from bot.messages import Card
 from bot.rows import must_get
 from storage.models import ChannelBinding, Engagement, Identity, MessageRef, OutboxMessage, Person
@@ -583,11 +583,26 @@ class Outbox:
                     op = "update"
             else:
                 op = msg.op
-            sent = await messenger.send(
-                Outgoing(
-                    op=op, address=address, card=card, message_id=message_id, ref_key=msg.ref_key, outbox_id=msg.id
+            try:
+                sent = await messenger.send(
+                    Outgoing(
+                        op=op, address=address, card=card, message_id=message_id, ref_key=msg.ref_key, outbox_id=msg.id
+                    )
                 )
-            )
+            except MessageGone as gone:
+                # One deleted message must not silence its conversation: post the new state as a fresh
+                # message; recorded as a post, so its id replaces the old one (_remember_ref).
+                op = (
+                    "dm"
+                    if address.get("user_id") and (address.get("dm_key") or not address.get("channel_id"))
+                    else "post"
+                )
+                log.info("outbox %s: the message to update is gone (%s); posting it afresh", msg.id, gone.reason)
+                sent = await messenger.send(
+                    Outgoing(op=op, address=address, card=card, ref_key=msg.ref_key, outbox_id=msg.id)
+                )
+                msg.op = op
+                message_id = None
         except RetryLater as exc:
             await self._retry(msg, exc.reason, exc.retry_after)
             return None

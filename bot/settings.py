@@ -25,6 +25,7 @@ class Settings:
     sweep_seconds: float = 30.0
     outbox_lease_seconds: float = 120.0
     log_level: str = "INFO"
+    public_url: str | None = None  # Cadence's public https address (Teams download links); PUBLIC_URL
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -79,4 +80,5 @@ def load_settings(env: dict[str, str] | None = None, dotenv: str | Path | None =
         sweep_seconds=float(_get(env, "CADENCE_SWEEP_SECONDS") or 30),
         outbox_lease_seconds=float(_get(env, "CADENCE_OUTBOX_LEASE_SECONDS") or 120),
         log_level=_get(env, "LOG_LEVEL") or "INFO",
+        public_url=_get(env, "PUBLIC_URL"),
     )

@@ -15,7 +15,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.delivery import Outgoing, PermanentFailure, RetryLater, Sent
+from bot.delivery import MessageGone, Outgoing, PermanentFailure, RetryLater, Sent
 from handlers.slack import render
 from handlers.slack.library_logs import library_logger
 from handlers.slack.respond import SessionHolder
@@ -80,6 +80,8 @@ def to_delivery_error(exc: BaseException) -> Exception:
             return RetryLater(f"slack rate limited ({error or status})", retry_after=retry_after)
         if status >= 500:
             return RetryLater(f"slack HTTP {status} {error}".strip())
+        if error == "message_not_found":  # a deleted message: the outbox posts it afresh (bot/delivery.py)
+            return MessageGone(f"slack: {error}")
         if error in PERMANENT_ERRORS:
             return PermanentFailure(f"slack: {error}")
         if error in ("fatal_error", "internal_error", "service_unavailable", "request_timeout"):

@@ -8,6 +8,8 @@ the Microsoft 365 Agents SDK later touches only this folder.
     cards.py      neutral Card / Form → Adaptive Card 1.5
     messenger.py  proactive delivery for the outbox (posts, DMs, updates)
     store.py      Teams users' Bot Framework ids and service URLs (and which senders are already stored)
+    files.py      GET /teams/files/…: exports and invites as short-lived signed download links
+    invoke_answers.py  the answers given to invokes, for a repeated delivery of the same invoke
     msrest_retry_codes.py  a fix for msrest's per-client retry-policy cost (7–9 ms of CPU per turn)
 """
 
@@ -36,6 +38,7 @@ class TeamsFrontEnd:
         return None
 
     async def stop(self) -> None:
+        await self.bot.settle()  # what follows answered invokes
         replies = getattr(self.adapter, "replies", None)
         if replies is not None:
             await replies.close()
@@ -44,15 +47,18 @@ class TeamsFrontEnd:
 def setup(core: Any, settings: Settings, web_app: web.Application) -> TeamsFrontEnd:
     """Mount `POST /api/messages`, register the Teams messenger in `core.messengers`. Teams is never off:
     without credentials it runs unauthenticated (local testing only) and says so loudly."""
+    from handlers.teams import files
     from handlers.teams.adapter import build_adapter
     from handlers.teams.bot import TeamsBot
     from handlers.teams.messenger import TeamsMessenger
     from handlers.teams.routes import mount
 
     adapter, config = build_adapter(settings)
-    bot = TeamsBot(core, config.APP_ID)
-    messenger = TeamsMessenger(core, adapter, config.APP_ID)
+    links = files.FileLinks(core.clock, files.files_key(settings.microsoft_app_password), settings.public_url)
+    bot = TeamsBot(core, config.APP_ID, files=links)
+    messenger = TeamsMessenger(core, adapter, config.APP_ID, files=links)
     mount(web_app, adapter, bot)
+    files.mount(web_app, links, core.session_factory)
     core.messengers[messenger.platform] = messenger
     if config.authenticated:
         log.info(

@@ -12,9 +12,11 @@ No business rule lives here; the core decides, this file only translates.
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 import re
+from collections.abc import Coroutine
 from typing import Any
 
 from botbuilder.core import InvokeResponse, TurnContext
@@ -26,8 +28,11 @@ from bot.people import identity_for, person_for_actor
 from handlers.teams import cards, store
 from handlers.teams.adapter import TURN_REPLY_RETRIES, connector_client, tune_connector
 from handlers.teams.db_gate import DatabaseGate
+from handlers.teams.files import FileLinks, has_files
+from handlers.teams.invoke_answers import InvokeAnswers
 from handlers.teams.replies import ReplyFailed
 from handlers.teams.shared_channels import SharedChannels
+from storage.models import Person
 
 log = logging.getLogger("cadence.teams")
 
@@ -37,6 +42,12 @@ _TAG_RE = re.compile(
     r"</?(?:p|div|span|br|b|i|u|strong|em|s|strike|pre|code|blockquote|ul|ol|li|h\d)\b[^>]*>", re.IGNORECASE
 )
 _SLUG_RE = re.compile(r"[^\w.\-]+")
+# turn_state: the turn's work committed (so a later failure must not say "nothing was changed").
+COMMITTED = "cadence.committed"
+# What asks for the personal "my Cadence" card (Slack's App Home has no Teams equivalent but this card).
+HOME_WORDS = frozenset({"home", "my cadence", "cadence home"})
+# How much of an answer fits the pop-up message of an invoke response.
+INVOKE_MESSAGE_LIMIT = 500
 
 
 def tenant_of(activity: Activity) -> str:
@@ -105,12 +116,26 @@ def place_of(activity: Activity) -> Place:
 class TeamsBot:
     """`on_turn(turn_context)` for the adapter."""
 
-    def __init__(self, core: Any, app_id: str = "") -> None:
+    def __init__(self, core: Any, app_id: str = "", files: FileLinks | None = None) -> None:
         self.core = core
         self.app_id = app_id
+        self.files = files
         self.known_senders = store.KnownSenders()
         self.db_turn = DatabaseGate(core.sqlite_turns)
         self.shared = SharedChannels(core.session_factory)  # another tenant's members in a shared channel
+        self.invoke_answers = InvokeAnswers()
+        self._later: set[asyncio.Task[None]] = set()
+
+    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run what follows an answered invoke after the answer (kept referenced until done)."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._later.add(task)
+        task.add_done_callback(self._later.discard)
+
+    async def settle(self) -> None:
+        """Wait for the work left after answered invokes (at shutdown; tests)."""
+        while self._later:
+            await asyncio.gather(*list(self._later), return_exceptions=True)
 
     # -- dispatch ---------------------------------------------------------------------------------
     async def on_turn(self, turn_context: TurnContext) -> None:
@@ -131,18 +156,17 @@ class TeamsBot:
                 await self._on_installed(turn_context)
         except Exception:
             log.exception("Teams turn failed (%s)", activity.type)
+            # Work that committed is never reported as failed: retrying it would do it twice.
+            text = (
+                "That was done, but I could not show the confirmation here."
+                if turn_context.turn_state.get(COMMITTED)
+                else "Something went wrong on our side and nothing was changed. Please try again."
+            )
             if activity.type == ActivityTypes.invoke:
-                await self._invoke_reply(
-                    turn_context,
-                    cards.invoke_message_response(
-                        "Something went wrong on our side and nothing was changed. Please try again."
-                    ),
-                )
+                await self._invoke_reply(turn_context, cards.invoke_message_response(text))
             else:
                 try:
-                    await self._send_card(
-                        turn_context, Card(text="Something went wrong on our side. Please try again.", tone="warning")
-                    )
+                    await self._send_card(turn_context, Card(text=text, tone="warning"))
                 except Exception:  # the connector itself may be the problem
                     log.exception("could not tell the user about the failure")
 
@@ -151,6 +175,9 @@ class TeamsBot:
         activity = turn_context.activity
         actor, place = await self.shared.resolve(actor_of(activity), place_of(activity))
         text = await self._command_text(turn_context)
+        if text.strip().lstrip("/").lower() in HOME_WORDS:
+            await self._send_home(turn_context, actor)
+            return
         once = self._once(activity)
         async with self.db_turn():
             if place.is_dm:
@@ -158,6 +185,9 @@ class TeamsBot:
             else:
                 reply = await self.core.handle_command(actor, place, text, within=once)
         if reply is not None:
+            turn_context.turn_state[COMMITTED] = reply.succeeded
+            if not place.is_dm:
+                reply = await self._keep_private(reply, actor, place)
             await self._render_reply(turn_context, reply, tenant=actor.workspace_id)
 
     async def _command_text(self, turn_context: TurnContext) -> str:
@@ -247,15 +277,27 @@ class TeamsBot:
         reply = await self._dispatch(actor, place, sub, activity)
         if reply is None:  # delivered before and already applied
             return
+        turn_context.turn_state[COMMITTED] = reply.succeeded
         card_id = activity.reply_to_id
         replacement = self._replacement(reply, sub, actor)
         if replacement is not None and card_id:
             content = await self._render(replacement, actor.workspace_id, reply=reply, sub=sub)
             await self._update_card(turn_context, card_id, content)
+        if reply.refused and not place.is_dm:
+            # Action.Submit has no pop-up answer: the refusal goes to the presser alone (their 1:1 chat when
+            # Cadence has one), not to everyone in the channel.
+            await self._tell_privately(actor, place, reply.private)
+            return
         await self._render_reply(turn_context, reply, tenant=actor.workspace_id, skip_update=True)
 
     async def _on_invoke(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
+        if activity.name == "task/fetch":
+            await self._on_task_fetch(turn_context)
+            return
+        if activity.name == "task/submit":
+            await self._on_task_submit(turn_context)
+            return
         if activity.name != "adaptiveCard/action":
             await self._invoke_reply(turn_context, None, status=200)
             return
@@ -263,39 +305,157 @@ class TeamsBot:
             await self._remember_sender(activity)
         value = activity.value if isinstance(activity.value, dict) else {}
         raw_action = value.get("action")
-        action = raw_action if isinstance(raw_action, dict) else {}
+        action: dict[str, Any] = raw_action if isinstance(raw_action, dict) else {}
         sub = cards.parse_submission(action.get("data") or {}, action.get("verb"))
         if sub is None:
             await self._invoke_reply(turn_context, cards.invoke_message_response("That button is not ours."))
             return
         actor, place = await self.shared.resolve(actor_of(activity), place_of(activity))
+        key = self._event_key(activity)
         reply = await self._dispatch(actor, place, sub, activity)
+        if reply is None:  # the same invoke again (Teams repeats a slow one): applied once, answered alike
+            again = self.invoke_answers.get(key) or cards.invoke_message_response("That was already done.")
+            await self._invoke_reply(turn_context, again)
+            return
+        turn_context.turn_state[COMMITTED] = reply.succeeded
         replacement = self._replacement(reply, sub, actor)
         body: dict[str, Any]
+        content: dict[str, Any] | None = None
         if replacement is not None:
             content = await self._render(replacement, actor.workspace_id, reply=reply, sub=sub)
             body = cards.invoke_card_response(content)
-            # Everyone else sees the new state too (the invoke response refreshes only the clicker's view).
-            if activity.reply_to_id and not reply.errors:
-                await self._update_card(turn_context, activity.reply_to_id, content)
         else:
-            first = (
-                reply.private[0].plain()
-                if reply.private
-                else ("Done." if not reply.form else "Please fill in the form below.")
-            )
-            body = cards.invoke_message_response(first[:500])
+            body = cards.invoke_message_response(self._pop_up(reply, actor.tz))
+        self.invoke_answers.put(key, body)
         await self._invoke_reply(turn_context, body)
-        await self._render_reply(turn_context, reply, tenant=actor.workspace_id, skip_update=True)
+        # The work is committed and the presser has their answer: the rest (the card updated for everyone,
+        # confirmations, a next form) must not hold the invoke answer back, nor its connector retries.
+        self.spawn(self._after_invoke(turn_context, reply, content if reply.succeeded else None, actor, place))
+
+    # -- dialogs (task modules) --------------------------------------------------------------------
+    async def _on_task_fetch(self, turn_context: TurnContext) -> None:
+        """A dialog launcher was pressed: answer with its form, in a dialog only the presser sees."""
+        activity = turn_context.activity
+        value = activity.value if isinstance(activity.value, dict) else {}
+        form = cards.dialog_form(value.get("data"))
+        if form is None:
+            await self._invoke_reply(turn_context, cards.task_message("That button is not ours."))
+            return
+        content = await self._render(form, tenant_of(activity), dialog=True)
+        await self._invoke_reply(turn_context, cards.task_continue(form.title, content))
+
+    async def _on_task_submit(self, turn_context: TurnContext) -> None:
+        """A form submitted from a dialog. Per-field errors and refusals keep the dialog open with the form
+        (the presser alone sees why); a next form replaces it; success closes it with a short message."""
+        activity = turn_context.activity
+        async with self.db_turn():
+            await self._remember_sender(activity)
+        value = activity.value if isinstance(activity.value, dict) else {}
+        sub = cards.parse_submission(value.get("data"))
+        if sub is None or sub.kind != "form":
+            await self._invoke_reply(turn_context, cards.task_message("That form is not ours."))
+            return
+        actor, place = actor_of(activity), place_of(activity)
+        key = self._event_key(activity)
+        reply = await self._dispatch(actor, place, sub, activity)
+        if reply is None:  # the same submission again: applied once, answered alike
+            await self._invoke_reply(turn_context, self.invoke_answers.get(key) or cards.task_message("Already done."))
+            return
+        turn_context.turn_state[COMMITTED] = reply.succeeded
+        tenant = actor.workspace_id
+        body: dict[str, Any]
+        if (reply.errors or reply.refused) and sub.form is not None:
+            errors = dict(reply.errors)
+            if reply.refused:
+                errors["_refused"] = " ".join(cards.card_plain(c, actor.tz) for c in reply.private)
+            content = cards.render_form(
+                sub.form, await self._people(sub.form, tenant), errors=errors, values=sub.values, dialog=True
+            )
+            body = cards.task_continue(sub.form.title, content)
+        elif reply.form is not None:
+            body = cards.task_continue(reply.form.title, await self._render(reply.form, tenant, dialog=True))
+        else:
+            body = cards.task_message(self._pop_up(reply, actor.tz))
+        self.invoke_answers.put(key, body)
+        await self._invoke_reply(turn_context, body)
+        if reply.succeeded and reply.private:
+            self.spawn(self._after_invoke(turn_context, Reply(private=reply.private), None, actor, place))
+
+    @staticmethod
+    def _pop_up(reply: Reply, tz: str | None) -> str:
+        """The short message an invoke answer shows the presser alone, times in their own zone."""
+        if reply.private:
+            text = cards.card_plain(reply.private[0], tz)
+        elif reply.errors:  # a button's per-field error: nothing was done
+            text = " ".join(reply.errors.values())
+        else:
+            text = "Please fill in the form below." if reply.form else "Done."
+        return text[:INVOKE_MESSAGE_LIMIT]
+
+    async def _after_invoke(
+        self, turn_context: TurnContext, reply: Reply, content: dict[str, Any] | None, actor: Actor, place: Place
+    ) -> None:
+        activity = turn_context.activity
+        try:
+            # Everyone else sees the new state too (the invoke response refreshes only the presser's view).
+            if content is not None and activity.reply_to_id:
+                await self._update_card(turn_context, activity.reply_to_id, content)
+            rest = reply.private
+            if reply.refused and len(reply.private) == 1:
+                shown = len(cards.card_plain(reply.private[0], actor.tz)) <= INVOKE_MESSAGE_LIMIT
+                rest = [] if shown else rest  # the pop-up said it, to the presser alone
+            if rest:
+                await self._tell_privately(actor, place, rest)
+            if reply.form is not None:
+                await self._render_reply(turn_context, Reply(form=reply.form), tenant=actor.workspace_id)
+        except Exception:  # the invoke is answered; nobody is waiting for this
+            log.exception("Teams: what follows an answered invoke failed")
+
+    async def _keep_private(self, reply: Reply, actor: Actor, place: Place) -> Reply:
+        """A command typed in a channel: a refusal, and a card with buttons meant for the asker alone (a
+        draft to confirm or cancel), go to their 1:1 chat with Cadence when it has one, so nobody else can
+        read or press them; the channel gets a one-line pointer. Without a 1:1 chat they stay in the
+        channel (the server still refuses anyone else's press)."""
+        private = [c for c in reply.private if reply.refused or c.buttons]
+        if not private:
+            return reply
+        async with self.db_turn(), self.core.session_factory() as session:
+            known = await store.dm_reference(session, actor.workspace_id, actor.user_id)
+        if not known:
+            return reply
+        await self._tell_privately(actor, place, private)
+        pointer = Card(text="I answered you in our personal chat.", tone="info")
+        rest = [c for c in reply.private if c not in private]
+        return Reply(private=[*rest, pointer], form=reply.form, update=reply.update, refused=reply.refused)
+
+    async def _tell_privately(self, actor: Actor, place: Place, items: list[Card]) -> None:
+        """Cards meant for one person, through the outbox: their 1:1 chat with Cadence when it has one
+        (Teams has no ephemeral messages), else the conversation where they acted."""
+        if not items:
+            return
+        async with self.db_turn(), self.core.session_factory() as session, session.begin():
+            ident = await identity_for(session, PLATFORM, actor.workspace_id, actor.user_id)
+            person = await session.get(Person, ident.person_id) if ident is not None else None
+            for card in items:
+                if person is not None and not place.is_dm:
+                    queued = await self.core.outbox.ephemeral(session, place, person, card)
+                    if queued is not None:
+                        continue
+                await self.core.outbox.post_place(session, place, card)
 
     def _once(self, activity: Activity):  # noqa: ANN202 - a core `within` step, or None
         """A message activity is applied once (Teams may deliver one again when it thinks the bot did not
         answer): its id is recorded in the transaction that does its work (`core.claim_event`), and a
         second delivery finds it and does nothing. A refused command rolls the record back with the rest,
         so a second delivery of it is refused again."""
-        if activity.type != ActivityTypes.message or not activity.id:
+        if activity.type not in (ActivityTypes.message, ActivityTypes.invoke) or not activity.id:
             return None
-        return self.core.claim_event(PLATFORM, f"{activity.conversation.id}:{activity.id}")
+        return self.core.claim_event(PLATFORM, self._event_key(activity))
+
+    @staticmethod
+    def _event_key(activity: Activity) -> str:
+        conversation = activity.conversation.id if activity.conversation else ""
+        return f"{conversation}:{activity.id}"
 
     async def _dispatch(self, actor: Actor, place: Place, sub: cards.Submission, activity: Activity) -> Reply:
         once = self._once(activity)
@@ -310,9 +470,12 @@ class TeamsBot:
 
     @staticmethod
     def _replacement(reply: Reply, sub: cards.Submission, actor: Actor) -> Card | Form | None:
-        """What the clicked card becomes: the updated card, the form again with errors, or a receipt."""
+        """What the clicked card becomes: the updated card, the form again with errors, or a receipt. A
+        refused submission leaves the form as it is (the refusal is the presser's alone)."""
         if reply.errors and sub.kind == "form" and sub.form is not None:
             return sub.form
+        if reply.refused:
+            return None
         if reply.update is not None:
             return reply.update
         if sub.kind == "form" and not reply.errors:
@@ -320,19 +483,32 @@ class TeamsBot:
             return Card(title=sub.title or "Form", text=f"Submitted by {who}.", tone="good")
         return None
 
-    async def _render(
-        self, item: Card | Form, tenant: str, *, reply: Reply | None = None, sub: cards.Submission | None = None
-    ) -> dict[str, Any]:
+    async def _people(self, item: Card | Form, tenant: str) -> dict[int, tuple[str, str]]:
         person_ids = cards.card_person_ids(item)
-        people: dict[int, tuple[str, str]] = {}
-        if person_ids:
-            async with self.db_turn(), self.core.session_factory() as session:
-                people = await store.people_for(session, person_ids, tenant)
+        if not person_ids:
+            return {}
+        async with self.db_turn(), self.core.session_factory() as session:
+            return await store.people_for(session, person_ids, tenant)
+
+    async def _render(
+        self,
+        item: Card | Form,
+        tenant: str,
+        *,
+        reply: Reply | None = None,
+        sub: cards.Submission | None = None,
+        dialog: bool = False,
+    ) -> dict[str, Any]:
+        people = await self._people(item, tenant)
         if isinstance(item, Form):
             errors = reply.errors if reply is not None else None
             values = sub.values if sub is not None and errors else None
-            return cards.render_form(item, people, errors=errors, values=values)
-        return cards.render_card(item, people)
+            return cards.render_form(item, people, errors=errors, values=values, dialog=dialog)
+        links: dict[str, cards.FileLink] = {}
+        if self.files is not None and has_files(item):
+            async with self.db_turn(), self.core.session_factory() as session, session.begin():
+                links = await self.files.publish(session, item)
+        return cards.render_card(item, people, files=links)
 
     # -- install ----------------------------------------------------------------------------------
     async def _on_installed(self, turn_context: TurnContext) -> None:
@@ -355,7 +531,7 @@ class TeamsBot:
         if installed and activity.type == ActivityTypes.conversation_update:
             where = "here" if place.is_dm else "in this conversation"
             hint = (
-                "Type `help` to see what I can do."
+                "Type `help` to see what I can do, or `home` for what waits for you."
                 if place.is_dm
                 else "Mention me with a command, e.g. `@Cadence help` or `@Cadence cadence setup KEY Name` "
                 "to make this the home of an engagement."
@@ -368,6 +544,21 @@ class TeamsBot:
                     f"demos, change requests and defects. {hint}",
                 ),
             )
+        if installed and place.is_dm and activity.from_property is not None:
+            await self._send_home(turn_context, actor_of(activity))  # the app opened in personal scope
+
+    async def _send_home(self, turn_context: TurnContext, actor: Actor) -> None:
+        """The personal "my Cadence" card: what each feature has for this person (what waits for them, their
+        defects, next standup, next demo), as Slack shows in its App Home."""
+        async with self.db_turn():
+            sections = await self.core.home(actor)
+        card = Card(
+            title="My Cadence",
+            text="" if sections else "Nothing waits for you. Type **help** to see what I can do.",
+            sections=sections,
+            footer="Type **home** any time to see this again.",
+        )
+        await self._render_reply(turn_context, Reply(private=[card]), tenant=actor.workspace_id)
 
     async def _remember_sender(self, activity: Activity) -> None:
         sender = activity.from_property
@@ -400,15 +591,23 @@ class TeamsBot:
             items.append(reply.form)
         if reply.errors and not skip_update:
             items.append(Card(text="\n".join(f"• {msg}" for msg in reply.errors.values()), tone="warning"))
+        in_channel = not place_of(turn_context.activity).is_dm
         for n, item in enumerate(items):
-            content = await self._render(item, tenant)
+            if isinstance(item, Form) and in_channel:
+                # A form is one person's: in a channel it opens in a dialog for whoever presses the button.
+                content = cards.dialog_launcher(item)
+            else:
+                content = await self._render(item, tenant)
             extra = cards.large_images(item) if isinstance(item, Card) else []
             try:
                 await turn_context.send_activity(card_activity(content, extra))
             except ReplyFailed as exc:
-                if not exc.retryable:
+                if exc.retryable:
+                    await self._reply_later(turn_context, items[n:], exc)
+                elif turn_context.turn_state.get(COMMITTED):
+                    await self._confirm_elsewhere(turn_context, items[n:], exc)
+                else:
                     raise
-                await self._reply_later(turn_context, items[n:], exc)
                 return
 
     async def _reply_later(self, turn_context: TurnContext, items: list[Card | Form], exc: ReplyFailed) -> None:
@@ -433,6 +632,26 @@ class TeamsBot:
             exc,
             len(later),
         )
+
+    async def _confirm_elsewhere(self, turn_context: TurnContext, items: list[Card | Form], exc: ReplyFailed) -> None:
+        """The connector refused the reply of work that committed (403: not allowed here, 404: conversation
+        gone, 413: too large). The person is told what was done, privately (their 1:1 chat when Cadence has
+        one), or only that the confirmation could not be shown: never that nothing changed, which would have
+        them do it again."""
+        activity = turn_context.activity
+        actor, place = actor_of(activity), place_of(activity)
+        done = [item for item in items if isinstance(item, Card)]
+        note = Card(
+            text=f"Done. Teams would not show the confirmation where you asked (HTTP {exc.status}).",
+            tone="info",
+        )
+        later = [note] if exc.status == 413 or not done else [note, *done]
+        if any(isinstance(item, Form) for item in items):
+            later.append(
+                Card(text="The next form could not be shown; run the command again to open it.", tone="warning")
+            )
+        log.warning("Teams refused the reply of committed work (%s); told the person privately", exc)
+        await self._tell_privately(actor, place, later)
 
     async def _send_card(self, turn_context: TurnContext, card: Card) -> None:
         await turn_context.send_activity(card_activity(cards.render_card(card)))

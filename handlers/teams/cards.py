@@ -21,9 +21,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.messages import Button, Card, Form, Input
-from bot.text import TOKEN_RE, parse_token
+from bot.messages import Attachment, Button, Card, Form, Input
+from bot.text import TOKEN_RE, parse_token, strip_tokens
 
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.5"
@@ -43,6 +44,17 @@ _BUTTON_STYLE = {"primary": "positive", "danger": "destructive", "default": "def
 
 # Characters that could form a markdown link, an autolink, raw HTML or a mention in a TextBlock.
 _ESCAPE_RE = re.compile(r"([\\\[\]<>])")
+# The domain writes command hints for Slack (`/cr approve 7`): Teams users type the words after @Cadence
+# (or directly in the personal chat), and Adaptive Card markdown shows backticks raw.
+_COMMANDS = "standup|demo|cr|defect|cadence|milestone|meeting|decision|action|raid|help"
+_CODE_RE = re.compile(r"`([^`\n]+)`")
+_SLASH_RE = re.compile(rf"(?<![\w/:.])/(?=(?:{_COMMANDS})\b)")
+
+
+def teams_words(text: str) -> str:
+    """Slack-style command hints as Teams users type them: no leading slash, code spans in bold."""
+    text = _SLASH_RE.sub("", text)
+    return _CODE_RE.sub(lambda m: f"**{m.group(1)}**", text)
 
 
 def escape(text: str) -> str:
@@ -51,6 +63,14 @@ def escape(text: str) -> str:
     text = _ESCAPE_RE.sub(r"\\\1", text)
     # A word joiner between braces keeps `{{DATE(...)}}` from being evaluated as a text function.
     return text.replace("{{", "{\u2060{").replace("}}", "}\u2060}")
+
+
+@dataclass(frozen=True)
+class FileLink:
+    """A file served by Cadence behind a signed link that ends at `expires_at` (handlers/teams/files.py)."""
+
+    url: str
+    expires_at: datetime
 
 
 @dataclass
@@ -78,7 +98,7 @@ def render_text(
     out: list[str] = []
     pos = 0
     for m in TOKEN_RE.finditer(text or ""):
-        out.append(escape(text[pos : m.start()]))
+        out.append(escape(teams_words(text[pos : m.start()])))
         pos = m.end()
         kind = m.group(1)
         value, extra = parse_token(kind, m.group(2))
@@ -108,8 +128,45 @@ def render_text(
                 out.append(escape(extra or value))
         else:  # pragma: no cover - TOKEN_RE only knows the kinds above
             out.append(escape(extra or value))
-    out.append(escape((text or "")[pos:]))
+    out.append(escape(teams_words((text or "")[pos:])))
     return "".join(out)
+
+
+def _zone(tz: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(tz or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def plain_text(text: str, tz: str | None) -> str:
+    """Text for places without card rendering (the pop-up answer to a button, a notification preview):
+    times in the reader's own zone `tz`, written as people read them, never an ISO string."""
+    zone = _zone(tz)
+    label = zone.key if zone.key != "UTC" else "UTC"
+
+    def render(kind: str, value: str, extra: str) -> str:
+        if kind in ("time", "date"):
+            try:
+                at = datetime.fromtimestamp(int(value), UTC).astimezone(zone)
+            except (TypeError, ValueError, OverflowError):
+                return value
+            style = extra or ("date" if kind == "date" else "datetime")
+            if style == "date":
+                return f"{at:%a} {at.day} {at:%b}"
+            if style == "time":
+                return f"{at:%H:%M} ({label})"
+            return f"{at:%a} {at.day} {at:%b} {at:%H:%M} ({label})"
+        return extra or value
+
+    return teams_words(strip_tokens(text or "", render)).replace("**", "")
+
+
+def card_plain(card: Card, tz: str | None) -> str:
+    """A card as one plain text (title, text, fields) for `plain_text`'s places."""
+    parts = [p for p in (card.title, card.text) if p]
+    parts += [f"{f.label}: {f.value}" for f in card.fields]
+    return plain_text("\n".join(parts), tz)
 
 
 def _mention_name(name: str) -> str:
@@ -148,6 +205,21 @@ def _text_block(text: str, **props: Any) -> dict[str, Any]:
     return {"type": "TextBlock", "text": text, "wrap": True, **props}
 
 
+def _text_blocks(text: str, **props: Any) -> list[dict[str, Any]]:
+    """Rendered multi-line text as one TextBlock per line: Teams joins the lines of one block written with
+    single newlines into a run-on line. Blank lines become a little space before the next block."""
+    blocks: list[dict[str, Any]] = []
+    gap = False
+    for line in text.split("\n"):
+        if not line.strip():
+            gap = True
+            continue
+        extra = {} if not blocks else {"spacing": "Medium" if gap else "None"}
+        blocks.append(_text_block(line, **{**props, **extra}))
+        gap = False
+    return blocks or [_text_block(text, **props)]
+
+
 def _action_data(button: Button) -> dict[str, Any]:
     return {DATA_KEY: {"t": "action", "id": button.action_id}, "value": button.value}
 
@@ -168,7 +240,13 @@ def render_button(button: Button) -> dict[str, Any]:
     return action
 
 
-def _body(card: Card, people: Mapping[int, tuple[str, str]], mentions: Mentions, top: bool) -> list[dict[str, Any]]:
+def _body(
+    card: Card,
+    people: Mapping[int, tuple[str, str]],
+    mentions: Mentions,
+    top: bool,
+    files: Mapping[str, FileLink] | None = None,
+) -> list[dict[str, Any]]:
     body: list[dict[str, Any]] = []
     if card.title:
         body.append(
@@ -180,7 +258,7 @@ def _body(card: Card, people: Mapping[int, tuple[str, str]], mentions: Mentions,
             )
         )
     if card.text:
-        body.append(_text_block(render_text(card.text, people, mentions)))
+        body.extend(_text_blocks(render_text(card.text, people, mentions)))
     facts: list[dict[str, str]] = []
     for f in card.fields:
         label = render_text(f.label, people, mentions)
@@ -192,7 +270,7 @@ def _body(card: Card, people: Mapping[int, tuple[str, str]], mentions: Mentions,
                 body.append({"type": "FactSet", "facts": facts})
                 facts = []
             body.append(_text_block(f"**{label}**", spacing="Small"))
-            body.append(_text_block(value, spacing="None"))
+            body.extend(_text_blocks(value, spacing="None"))
     if facts:
         body.append({"type": "FactSet", "facts": facts})
     if card.image_url and card.image_url.startswith(("https://", "data:image/")):
@@ -204,10 +282,12 @@ def _body(card: Card, people: Mapping[int, tuple[str, str]], mentions: Mentions,
             )
         elif a.mime.startswith("image/"):
             body.append(_text_block(f"📎 {escape(a.title or a.filename)} (image below)", isSubtle=True, size="Small"))
+        elif files and a.filename in files:
+            body.append(_text_block(_file_link(a, files[a.filename])))
         else:
             body.append(_text_block(_file_note(a.filename, a.content_b64, a.title), isSubtle=True, size="Small"))
     for s in card.sections:
-        inner = _body(s, people, mentions, top=False)
+        inner = _body(s, people, mentions, top=False, files=files)
         if s.buttons:
             inner.append({"type": "ActionSet", "actions": [render_button(b) for b in s.buttons]})
         if inner:
@@ -217,24 +297,40 @@ def _body(card: Card, people: Mapping[int, tuple[str, str]], mentions: Mentions,
     return body
 
 
-def _file_note(filename: str, content_b64: str, title: str | None) -> str:
+def _kb(content_b64: str) -> int:
     try:
         size = len(base64.b64decode(content_b64, validate=False))
     except (ValueError, TypeError):
         size = 0
-    kb = max(1, round(size / 1024)) if size else 0
-    label = escape(title or filename)
+    return max(1, round(size / 1024)) if size else 0
+
+
+def _file_link(a: Attachment, link: FileLink) -> str:
+    """A download link Cadence serves; its end in the reader's own time."""
+    iso = link.expires_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    name = _mention_name(a.title or a.filename)
     return (
-        f"📎 {label} ({escape(filename)}, {kb} KB) — Teams cannot receive this file from the bot; "
-        "open it from Slack or the console, or run the export command there."
+        f"📎 [{name}]({link.url}) ({escape(a.filename)}, {_kb(a.content_b64)} KB) — "
+        f"download link valid until {{{{TIME({iso})}}}}; ask again for a fresh one."
     )
 
 
-def render_card(card: Card, people: Mapping[int, tuple[str, str]] | None = None) -> dict[str, Any]:
-    """An Adaptive Card (the attachment content) for a neutral Card."""
+def _file_note(filename: str, content_b64: str, title: str | None) -> str:
+    label = escape(title or filename)
+    return (
+        f"📎 {label} ({escape(filename)}, {_kb(content_b64)} KB) — Cadence has no public address for "
+        "download links yet (PUBLIC_URL); get it from Slack or the console."
+    )
+
+
+def render_card(
+    card: Card, people: Mapping[int, tuple[str, str]] | None = None, files: Mapping[str, FileLink] | None = None
+) -> dict[str, Any]:
+    """An Adaptive Card (the attachment content) for a neutral Card; `files` are the download links of its
+    non-image attachments (filename → link)."""
     people = people or {}
     mentions = Mentions()
-    body = _body(card, people, mentions, top=True)
+    body = _body(card, people, mentions, top=True, files=files)
     if card.tone in ("good", "warning", "danger"):
         body = [{"type": "Container", "style": _TONE_STYLE[card.tone], "bleed": True, "items": body}]
     content: dict[str, Any] = {
@@ -348,9 +444,12 @@ def render_form(
     people: Mapping[int, tuple[str, str]] | None = None,
     errors: Mapping[str, str] | None = None,
     values: Mapping[str, str] | None = None,
+    *,
+    dialog: bool = False,
 ) -> dict[str, Any]:
     """An Adaptive Card with inputs for a neutral Form; `errors` (input id → message) are shown under
-    their inputs and `values` (what was submitted) are kept."""
+    their inputs and `values` (what was submitted) are kept. `dialog`: for a dialog (task module), whose
+    submit button is an Action.Submit (it arrives as a `task/submit` invoke)."""
     people = people or {}
     errors = errors or {}
     mentions = Mentions()
@@ -358,7 +457,7 @@ def render_form(
     if form.title:
         body.append(_text_block(render_text(form.title, people, mentions), size="Medium", weight="Bolder"))
     if form.text:
-        body.append(_text_block(render_text(form.text, people, mentions)))
+        body.extend(_text_blocks(render_text(form.text, people, mentions)))
     known = {i.id for i in form.inputs}
     general = [msg for key, msg in errors.items() if key not in known]
     if errors:
@@ -383,27 +482,67 @@ def render_form(
             "form": form.to_dict(),
         }
     }
+    submit: dict[str, Any] = {"type": "Action.Submit", "title": form.submit_label, "data": data, "style": "positive"}
+    if not dialog:
+        submit = {
+            "type": "Action.Execute",
+            "title": form.submit_label,
+            "verb": FORM_VERB,
+            "data": data,
+            "associatedInputs": "auto",
+            "style": "positive",
+            "fallback": submit,
+        }
     content: dict[str, Any] = {
         "type": "AdaptiveCard",
         "$schema": SCHEMA,
         "version": VERSION,
         "body": body,
-        "actions": [
-            {
-                "type": "Action.Execute",
-                "title": form.submit_label,
-                "verb": FORM_VERB,
-                "data": data,
-                "associatedInputs": "auto",
-                "style": "positive",
-                "fallback": {"type": "Action.Submit", "title": form.submit_label, "data": data, "style": "positive"},
-            }
-        ],
+        "actions": [submit],
         "msteams": {"width": "Full"},
     }
     if mentions.entities:
         content["msteams"]["entities"] = mentions.entities
     return content
+
+
+def dialog_launcher(form: Form) -> dict[str, Any]:
+    """What a channel sees instead of a form: a button that opens the form in a dialog (task module) for
+    whoever presses it, so a form, its draft and its answer stay with one person."""
+    data = {"msteams": {"type": "task/fetch"}, DATA_KEY: {"t": "dialog", "form": form.to_dict()}}
+    body = [_text_block(render_text(form.title), size="Medium", weight="Bolder")]
+    body.append(_text_block("Opens a form only you can see.", isSubtle=True, size="Small"))
+    return {
+        "type": "AdaptiveCard",
+        "$schema": SCHEMA,
+        "version": VERSION,
+        "body": body,
+        "actions": [{"type": "Action.Submit", "title": f"Open: {form.submit_label}", "data": data}],
+        "msteams": {"width": "Full"},
+    }
+
+
+def dialog_form(data: Any) -> Form | None:
+    """The form a `task/fetch` invoke asks for (its launcher's data), or None if not ours."""
+    meta = data.get(DATA_KEY) if isinstance(data, dict) else None
+    if not isinstance(meta, dict) or meta.get("t") != "dialog" or not isinstance(meta.get("form"), dict):
+        return None
+    try:
+        return Form.from_dict(meta["form"])
+    except (TypeError, KeyError, ValueError):
+        return None
+
+
+def task_continue(title: str, content: dict[str, Any]) -> dict[str, Any]:
+    """Body of a `task/fetch` / `task/submit` answer that shows (or keeps) a card in the dialog."""
+    return {
+        "task": {"type": "continue", "value": {"title": title[:100], "width": "medium", "card": attachment(content)}}
+    }
+
+
+def task_message(text: str) -> dict[str, Any]:
+    """Body of a `task/submit` answer that closes the dialog with a short message to the presser."""
+    return {"task": {"type": "message", "value": text}}
 
 
 @dataclass
@@ -435,8 +574,8 @@ def parse_submission(data: Any, verb: str | None = None) -> Submission | None:
         return Submission(kind="action", id=ident, value=str(data.get("value", "") or ""))
     if kind == "form" and ident:
         raw_state = meta.get("state")
-        state = raw_state if isinstance(raw_state, dict) else {}
-        raw = {k: v for k, v in data.items() if k != DATA_KEY}
+        state: dict[str, Any] = raw_state if isinstance(raw_state, dict) else {}
+        raw = {k: v for k, v in data.items() if k not in (DATA_KEY, "msteams")}
         form = None
         if isinstance(meta.get("form"), dict):
             try:

@@ -18,11 +18,12 @@ from botbuilder.schema import (
 )
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
-from bot.delivery import Outgoing, PermanentFailure, RetryLater, Sent
+from bot.delivery import MessageGone, Outgoing, PermanentFailure, RetryLater, Sent
 from bot.messages import Card
 from handlers.teams import cards, store
 from handlers.teams.adapter import OUTBOUND_TIMEOUT_SECONDS, connector_client, tune_connector
 from handlers.teams.bot import card_activity
+from handlers.teams.files import FileLinks, has_files
 
 log = logging.getLogger("cadence.teams")
 
@@ -70,10 +71,11 @@ def classify(exc: BaseException) -> Exception:
 class TeamsMessenger:
     platform = "teams"
 
-    def __init__(self, core: Any, adapter: CloudAdapter, app_id: str = "") -> None:
+    def __init__(self, core: Any, adapter: CloudAdapter, app_id: str = "", files: FileLinks | None = None) -> None:
         self.core = core
         self.adapter = adapter
         self.app_id = app_id or ""
+        self.files = files
 
     async def send(self, out: Outgoing) -> Sent:
         try:
@@ -88,6 +90,11 @@ class TeamsMessenger:
             raise
         except Exception as exc:  # connector errors → the outbox's vocabulary
             mapped = classify(exc)
+            if out.op == "update" and isinstance(exc, HttpOperationError) and _status_of(exc)[0] == 404:
+                # ActivityNotFoundInConversation: the card was deleted. Microsoft's advice: drop the cached
+                # id, do not retry; the outbox posts a fresh card. If the whole conversation is gone, that
+                # post fails in turn and is recorded as the conversation's failure.
+                mapped = MessageGone("the card to update was not found (HTTP 404: deleted)")
             log.info("Teams %s (outbox %s): %s", out.op, out.outbox_id, mapped)
             raise mapped from exc
 
@@ -147,10 +154,14 @@ class TeamsMessenger:
 
     # -- plumbing ---------------------------------------------------------------------------------
     async def _activity(self, card: Card, address: dict[str, Any]) -> Activity:
-        async with self.core.session_factory() as session:
+        async with self.core.session_factory() as session, session.begin():
             people = await store.people_for(session, cards.card_person_ids(card), address.get("workspace_id"))
-        activity = card_activity(cards.render_card(card, people), cards.large_images(card))
-        activity.summary = card.plain()[:200] or None
+            zone = await store.reader_zone(session, address)
+            links = await self.files.publish(session, card) if self.files is not None and has_files(card) else {}
+        activity = card_activity(cards.render_card(card, people, files=links), cards.large_images(card))
+        # The notification preview: times in the reader's own zone when the message is for one person; a
+        # channel's readers differ, so there times are named with their zone (UTC), never as ISO strings.
+        activity.summary = cards.card_plain(card, zone)[:200] or None
         return activity
 
     async def _send_to(self, ref: dict[str, Any], activity: Activity) -> str | None:
@@ -213,7 +224,11 @@ class TeamsMessenger:
 
         try:
             await self.adapter.create_conversation(
-                self.app_id, logic, params, channel_id=sample.get("channelId") or "msteams", service_url=service_url
+                self.app_id,
+                logic,
+                params,
+                channel_id=(sample or {}).get("channelId") or "msteams",
+                service_url=service_url,
             )
         except HttpOperationError as exc:
             if "ref" in result:

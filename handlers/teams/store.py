@@ -189,3 +189,19 @@ async def dm_reference(session: AsyncSession, tenant_id: str, user_id: str) -> d
         )
     )
     return ident.conversation_ref if ident is not None else None
+
+
+async def reader_zone(session: AsyncSession, address: dict[str, Any]) -> str | None:
+    """The time zone of the one person a message is for (a DM or a message meant for one person), else None."""
+    person_id = address.get("person_id")
+    if not person_id and address.get("user_id"):
+        ident = await session.scalar(
+            select(Identity).where(
+                Identity.platform == PLATFORM,
+                Identity.workspace_id == (address.get("workspace_id") or ""),
+                Identity.user_id == address["user_id"],
+            )
+        )
+        person_id = ident.person_id if ident is not None else None
+    person = await session.get(Person, person_id) if person_id else None
+    return person.tz if person is not None else None

@@ -73,6 +73,8 @@ class Probe:
         )
 
     async def submitted(self, ctx: Ctx, values: dict[str, str], state: dict) -> Reply:
+        if values.get("title", "").strip().lower() == "refuse me":  # a refusal as a whole, as permissions give
+            return Reply.refuse("You may not file this probe. Nothing was changed.")
         errors = {}
         if values.get("title", "").strip().lower() == "bad":
             errors["title"] = "A title cannot be just “bad”."
@@ -101,8 +103,9 @@ class Probe:
         if "client_sponsor" not in ctx.roles:
             return Reply.refuse("Only a client sponsor can approve PROBE items. Nothing was changed.")
         if item["decided_by"]:
-            return Reply.say(f"PROBE-{value} was already approved by {item['decided_by']}.")
+            return Reply.say(f"PROBE-{value} was already approved by {item['decided_by']} ({when(item['at'])}).")
         item["decided_by"] = ctx.person.display_name
+        item["at"] = ctx.now
         return Reply(
             update=Card(
                 title=f"PROBE-{value}: approved",

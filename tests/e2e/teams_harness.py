@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -69,6 +70,7 @@ class Result:
     status: int
     body: Any
     calls: list[Call] = field(default_factory=list)
+    elapsed: float = 0.0  # seconds until the HTTP answer (an invoke's answer must not wait for its replies)
 
     @property
     def replies(self) -> list[Call]:
@@ -133,6 +135,12 @@ class TeamsHarness:
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self._http = aiohttp.ClientSession()
+        from app import FRONTENDS
+
+        for frontend in self.app[FRONTENDS]:  # download links point at this server (PUBLIC_URL in production)
+            links = getattr(getattr(frontend, "bot", None), "files", None)
+            if links is not None:
+                links.base_url = f"http://127.0.0.1:{self.port}"
 
     async def stop(self) -> None:
         if self._http:
@@ -198,15 +206,28 @@ class TeamsHarness:
         """POST one activity to /api/messages; the Result holds the connector calls the turn made."""
         assert self._http is not None
         before = len(self.connector.calls)
+        started = time.monotonic()
         async with self._http.post(
             self.url, data=json.dumps(activity), headers={"Content-Type": "application/json", **(headers or {})}
         ) as resp:
             raw = await resp.text()
+            elapsed = time.monotonic() - started
             try:
                 body = json.loads(raw) if raw else None
             except ValueError:
                 body = raw
-            return Result(status=resp.status, body=body, calls=self.connector.calls[before:])
+        await self.settle()  # what the turn left to do after its answer belongs to its result
+        return Result(status=resp.status, body=body, calls=self.connector.calls[before:], elapsed=elapsed)
+
+    async def settle(self) -> None:
+        """Wait for the work the Teams bot does after answering an invoke (card updates, next forms)."""
+        from app import FRONTENDS
+
+        assert self.app is not None
+        for frontend in self.app[FRONTENDS]:
+            settle = getattr(getattr(frontend, "bot", None), "settle", None)
+            if settle is not None:
+                await settle()
 
     async def say(
         self,
@@ -246,7 +267,52 @@ class TeamsHarness:
         where: Conversation | None = None,
         message_id: str | None = None,
     ) -> Result:
-        """Press the button `title` of a card the bot sent (a recorded Call, or a card content dict)."""
+        """Press the button `title` of a card the bot sent (a recorded Call, or a card content dict). A form in
+        a channel is a dialog launcher: it is opened as `user` (task/fetch) and submitted there (task/submit)."""
+        content = card.cards()[0] if isinstance(card, Call) else card
+        if via != "submit" and is_launcher(content) and not _has_action(content, title):
+            where = where or (self._conversation_of(card) if isinstance(card, Call) else None)
+            assert where is not None, "say where the card is (where=…)"
+            return await self.post(await self.dialog_submit_activity(user, content, title, inputs=inputs, where=where))
+        activity = self.click_activity(user, card, title, via=via, inputs=inputs, where=where, message_id=message_id)
+        return await self.post(activity)
+
+    async def open_dialog(self, user: TeamsUser, launcher: dict[str, Any], *, where: Conversation) -> dict[str, Any]:
+        """Press a dialog launcher (task/fetch) as `user`; returns the card the dialog shows."""
+        action = next(a for a in launcher.get("actions", []) if (a.get("data") or {}).get("msteams"))
+        fetched = await self.post(
+            self.activity(user, where, type="invoke", name="task/fetch", value={"data": action["data"], "context": {}})
+        )
+        assert fetched.status == 200 and fetched.body["task"]["type"] == "continue", fetched.body
+        return fetched.body["task"]["value"]["card"]["content"]
+
+    async def dialog_submit_activity(
+        self,
+        user: TeamsUser,
+        launcher: dict[str, Any],
+        title: str,
+        *,
+        inputs: dict[str, Any] | None = None,
+        where: Conversation,
+    ) -> dict[str, Any]:
+        """Open a launcher's dialog as `user` and return the task/submit activity of pressing `title` there."""
+        dialog = await self.open_dialog(user, launcher, where=where)
+        data = dict(find_action(dialog, title).get("data") or {})
+        data.update(inputs or {})
+        return self.activity(user, where, type="invoke", name="task/submit", value={"data": data, "context": {}})
+
+    def click_activity(
+        self,
+        user: TeamsUser,
+        card: Call | dict[str, Any],
+        title: str,
+        *,
+        via: str = "execute",
+        inputs: dict[str, Any] | None = None,
+        where: Conversation | None = None,
+        message_id: str | None = None,
+    ) -> dict[str, Any]:
+        """The activity `click` posts (to post it twice, as Teams does when it repeats a slow invoke)."""
         if isinstance(card, Call):
             content = card.cards()[0]
             message_id = message_id or self._message_id(card)
@@ -267,7 +333,7 @@ class TeamsHarness:
             )
         else:
             activity = self.activity(user, where, value=data, replyToId=message_id)
-        return await self.post(activity)
+        return activity
 
     def _message_id(self, call: Call) -> str | None:
         box = self.connector.messages.get(call.conversation_id or "", {})
@@ -313,6 +379,27 @@ def find_action(content: dict[str, Any], title: str) -> dict[str, Any]:
     walk(content)
     assert found, f"no button {title!r} in card: {json.dumps(content)[:800]}"
     return found[0]
+
+
+def is_launcher(content: dict[str, Any]) -> bool:
+    """A card whose button opens a dialog (task/fetch): how Cadence shows a form in a channel."""
+    return any(
+        ((a.get("data") or {}).get("msteams") or {}).get("type") == "task/fetch" for a in content.get("actions", [])
+    )
+
+
+def _has_action(content: dict[str, Any], title: str) -> bool:
+    try:
+        find_action(content, title)
+    except AssertionError:
+        return False
+    return True
+
+
+def dialog_card(result: Result) -> dict[str, Any]:
+    """The card a task/submit answer keeps (or puts) in the dialog."""
+    assert isinstance(result.body, dict) and result.body["task"]["type"] == "continue", result.body
+    return result.body["task"]["value"]["card"]["content"]
 
 
 def card_text(content: dict[str, Any]) -> str:

@@ -32,6 +32,7 @@ async def teams(slack, core):
     connector = await BotConnectorStandIn().start()
     harness = TeamsHarness(core, Settings(database_url="sqlite:///unused.db"), connector)
     harness.port = int(slack.url.rsplit(":", 1)[1])
+    harness.app = slack.web_app  # the one app serves both: its Teams bot's background work is awaited
     harness._http = aiohttp.ClientSession()
     yield harness
     await harness._http.close()
@@ -100,15 +101,18 @@ async def test_slack_client_approver_and_teams_vendor_approver_on_one_request(sl
     # Victor assesses from the Teams card: the button answers with the estimate form.
     r = await teams.click(victor, card_call, "Assess impact")
     assert r.status == 200
-    form = [c for c in r.replies if "Effort (hours)" in c.text_dump()][-1]  # posted for him to fill in
-    assert "Input.Number" in json.dumps(form.cards()[0])
+    form = [c for c in r.replies if "Effort (hours)" in c.text_dump()][-1]  # a dialog launcher in the channel
+    dialog = await teams.open_dialog(victor, form.cards()[0], where=teams._conversation_of(form))
+    assert "Input.Number" in json.dumps(dialog)
     r = await teams.click(
         victor,
         form,
         "Save estimate",
         inputs={"effort_hours": "40", "cost": "6000", "schedule_impact_days": "5", "risk": "medium"},
     )
-    assert r.status == 200 and "sent for approval" in r.text, r.text
+    assert r.status == 200 and r.body["task"]["type"] == "message", r.body  # the dialog closes
+    await teams.drain()  # the confirmation is his alone: through the outbox, to his 1:1 chat when known
+    assert any("sent for approval" in t for t in teams.connector.texts()), teams.connector.texts()
     await slack.settle()
     await teams.drain()
     assert "Pending approval" in json.dumps(slack_card(slack))

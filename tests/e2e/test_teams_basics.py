@@ -7,7 +7,7 @@ import logging
 from sqlalchemy import func, select
 
 from storage.models import ChannelBinding, Identity, Person
-from tests.e2e.teams_harness import BOT_ID
+from tests.e2e.teams_harness import BOT_ID, card_text
 
 
 async def test_help_in_personal_chat_unauthenticated(teams):
@@ -16,8 +16,11 @@ async def test_help_in_personal_chat_unauthenticated(teams):
     assert r.status == 200
     assert len(r.replies) == 1
     assert r.replies[0].conversation_id == "a:dm-asha"
-    assert "/cadence" in r.text and "/cr" in r.text
     card = r.replies[0].cards()[0]
+    shown = card_text(card)
+    # Teams users type the words (after @Cadence in a channel): no slash and no raw backticks in the help.
+    assert "cadence" in shown and "cr new" in shown
+    assert "/cr" not in shown and "/cadence" not in shown and "`" not in shown
     assert card["type"] == "AdaptiveCard" and card["version"] == "1.5"
 
 
@@ -54,7 +57,7 @@ async def test_help_in_channel_after_mention(teams):
     r = await teams.say(asha, "help", where=general)
     assert r.status == 200
     assert r.replies and r.replies[0].conversation_id == general.id
-    assert "/cadence" in r.text
+    assert "cr new" in r.text and "/cadence" not in r.text and "/cr" not in r.text
 
 
 async def test_group_chat_commands_work(teams):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from storage.models import OutboxMessage
-from tests.e2e.teams_harness import card_text, find_action
+from tests.e2e.teams_harness import card_text, dialog_card, find_action
 
 
 async def _engagement(teams):
@@ -65,6 +65,10 @@ async def _filed_card(teams, asha, general):
 async def test_form_renders_every_input_kind(teams):
     asha, _, general = await _engagement(teams)
     r = await teams.say(asha, "cadence zzprobe", where=general)
+    # In a channel the form opens in a dialog for the presser (its submit is an Action.Submit there).
+    card = await teams.open_dialog(asha, r.replies[-1].cards()[0], where=general)
+    assert find_action(card, "File it")["type"] == "Action.Submit"
+    r = await teams.say(asha, "cadence zzprobe")  # in the personal chat it is a card with inputs
     card = r.replies[-1].cards()[0]
     types = {}
 
@@ -96,7 +100,7 @@ async def test_form_errors_show_the_form_again_and_nothing_is_saved(teams, teams
     form_call = r.replies[-1]
     r = await teams.click(asha, form_call, "File it", inputs={"title": "bad", "priority": "low", "hours": "lots"})
     assert r.status == 200
-    card = r.card()
+    card = dialog_card(r)  # the dialog stays open with the form
     text = card_text(card)
     assert "cannot be just" in text and "Effort must be a number" in text
     # what was typed is kept
@@ -119,8 +123,8 @@ async def test_form_submission_via_execute_files_and_shows_a_receipt(teams, team
 
 
 async def test_form_submission_via_action_submit(teams, teams_probe):
-    asha, _, general = await _engagement(teams)
-    r = await teams.say(asha, "cadence zzprobe", where=general)
+    asha, _, _ = await _engagement(teams)
+    r = await teams.say(asha, "cadence zzprobe")  # a form card: in the personal chat
     form_call = r.replies[-1]
     form_id = teams._message_id(form_call)
     r = await teams.click(asha, form_call, "File it", via="submit", inputs={"title": "Via submit", "priority": "low"})
@@ -155,7 +159,9 @@ async def test_approve_not_allowed_explains_and_changes_nothing(teams, teams_pro
     assert "Only a client sponsor" in r.body["value"]
     assert r.updates == []
     assert teams_probe.items[1]["decided_by"] is None
-    assert any("Only a client sponsor" in c.text_dump() for c in r.replies)
+    # The refusal is the presser's alone: shown in the pop-up, not posted in the channel.
+    await teams.drain()
+    assert not any("Only a client sponsor" in c.text_dump() for c in teams.connector.sent(general.id))
 
 
 async def test_double_click_is_told_it_was_already_decided(teams, teams_probe):
@@ -186,7 +192,7 @@ async def test_user_text_cannot_inject_links_mentions_or_time_functions(teams, t
     evil = "[click](https://evil.example) <at>Everyone</at> {{DATE(2030-01-01T00:00:00Z)}}"
     await teams.click(asha, r.replies[-1], "File it", inputs={"title": evil, "priority": "low"})
     await teams.drain()
-    card_call = [c for c in teams.connector.sent(general.id) if "PROBE-1" in c.text_dump()][-1]
+    card_call = [c for c in teams.connector.sent(general.id) if "Everyone" in c.text_dump()][-1]
     text = card_text(card_call.cards()[0])
     assert "[click](" not in text and "\\[click\\]" in text
     assert "<at>Everyone</at>" not in text

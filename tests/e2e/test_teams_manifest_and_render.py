@@ -85,7 +85,7 @@ def test_card_layout_tone_fields_buttons_and_attachments():
     dump = json.dumps(content)
     assert '"FactSet"' in dump and "1,200 EUR" in dump
     assert '"url": "data:image/png;base64,' in dump
-    assert "crs.csv" in dump and "Teams cannot receive this file" in dump
+    assert "crs.csv" in dump and "no public address for download links" in dump  # without PUBLIC_URL
     approve, reject = content["actions"]
     assert approve == {**approve, "type": "Action.Execute", "verb": "cr.approve", "style": "positive"}
     assert approve["data"] == {"_cadence": {"t": "action", "id": "cr.approve"}, "value": "7"}

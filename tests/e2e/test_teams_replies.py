@@ -36,15 +36,17 @@ async def test_a_reply_is_retried_after_a_server_error_and_a_429(teams) -> None:
     assert "whoami" in r.text.lower() or r.replies
 
 
-async def test_a_refused_reply_is_not_retried_and_the_turn_still_answers(teams) -> None:
+async def test_a_refused_reply_is_not_retried_and_the_work_is_not_reported_as_failed(teams) -> None:
     asha = teams.user("asha")
     teams.connector.fail_next(1, status=403)
     r = await teams.say(asha, "cadence whoami")
     assert r.status == 200
     replies = [c for c in r.calls if c.kind == "reply"]
-    assert replies[0].status == 403
-    # The turn's failure handler tells the user (that second call is allowed through).
-    assert len(replies) == 2 and "went wrong" in replies[1].text_dump()
+    assert [c.status for c in replies] == [403]  # not retried
+    await teams.drain()
+    said = "\n".join(teams.connector.texts("a:dm-asha"))
+    assert "nothing was changed" not in said and "went wrong" not in said
+    assert "Done. Teams would not show the confirmation" in said and "Asha" in said
 
 
 async def _activity(connector: BotConnectorStandIn) -> Activity:

@@ -5,6 +5,9 @@ server that records what the bot sends, so end-to-end tests can assert replies, 
     conn.fail_next(2, status=429, retry_after=1)          # next two calls answer HTTP 429 + Retry-After
     conn.fail_next(1, status=500)                         # next call answers HTTP 500
     conn.fail_next(1, status=404, paths=("/activities",)) # only calls whose path contains a fragment
+    conn.fail_next(1, status=403, kinds=("reply",))       # only replies (also "send", "update", "create" …)
+    conn.delay_next(5, seconds=3, kinds=("reply", "update"))  # a slow connector: answered after 3 s
+    conn.delete(conversation_id, activity_id)             # a user deleted the message: updates of it get 404
     conn.sent(conversation_id)                            # activities posted (new messages and replies)
     conn.updates(conversation_id)                         # PUT updates
     conn.messages[conversation_id]                        # current messages by id (after updates)
@@ -80,14 +83,18 @@ def text_dump(value: Any) -> str:
 
 @dataclass
 class Fault:
-    status: int
+    status: int  # 0: not a failure, only a delay before the usual answer
     retry_after: int | None
     remaining: int
     paths: tuple[str, ...] = ()
     methods: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    delay: float = 0.0
 
-    def matches(self, request: web.Request) -> bool:
+    def matches(self, request: web.Request, kind: str) -> bool:
         if self.methods and request.method not in self.methods:
+            return False
+        if self.kinds and kind not in self.kinds:
             return False
         return not self.paths or any(p in request.path for p in self.paths)
 
@@ -141,9 +148,18 @@ class BotConnectorStandIn:
         retry_after: int | None = None,
         paths: tuple[str, ...] = (),
         methods: tuple[str, ...] = (),
+        kinds: tuple[str, ...] = (),
     ) -> None:
         """Answer the next `n` matching calls with `status` (and a Retry-After header if given)."""
-        self._faults.append(Fault(status, retry_after, n, tuple(paths), tuple(methods)))
+        self._faults.append(Fault(status, retry_after, n, tuple(paths), tuple(methods), tuple(kinds)))
+
+    def delay_next(self, n: int, *, seconds: float, paths: tuple[str, ...] = (), kinds: tuple[str, ...] = ()) -> None:
+        """Answer the next `n` matching calls normally, but only after `seconds` (a slow connector)."""
+        self._faults.append(Fault(0, None, n, tuple(paths), (), tuple(kinds), delay=seconds))
+
+    def delete(self, conversation_id: str, activity_id: str) -> None:
+        """The message is deleted in Teams: an update of it answers 404 ActivityNotFoundInConversation."""
+        self.messages.get(conversation_id, {}).pop(activity_id, None)
 
     def clear_faults(self) -> None:
         self._faults.clear()
@@ -224,8 +240,11 @@ class BotConnectorStandIn:
         self.calls.append(call)
         try:
             for fault in self._faults:
-                if fault.remaining > 0 and fault.matches(request):
+                if fault.remaining > 0 and fault.matches(request, kind):
                     fault.remaining -= 1
+                    if fault.status == 0:
+                        await asyncio.sleep(fault.delay)
+                        break
                     call.status = fault.status
                     headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
                     return web.json_response(
@@ -263,7 +282,9 @@ class BotConnectorStandIn:
             box = self.messages.setdefault(call.conversation_id or "", {})
             if call.activity_id not in box:
                 call.status = 404
-                return web.json_response({"error": {"code": "NotFound", "message": "activity not found"}}, status=404)
+                return web.json_response(
+                    {"error": {"code": "ActivityNotFoundInConversation", "message": "activity not found"}}, status=404
+                )
             box[call.activity_id] = call.body
             return web.json_response({"id": call.activity_id})
         if call.kind == "delete":

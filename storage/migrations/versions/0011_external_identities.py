@@ -7,7 +7,7 @@ Revises: 0010_slack_inbox
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011_h21_external"
+revision = "0011_external_identities"
 down_revision = "0010_slack_inbox"
 branch_labels = None
 depends_on = None
