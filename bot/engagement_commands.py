@@ -19,6 +19,7 @@ from bot.rows import get_or_refuse
 from bot.text import MAX_TITLE, clean, when
 from bot.zones import resolve_zone
 from storage.models import Absence, ChannelBinding, Engagement, Membership, Person
+from storage.results import rowcount
 
 ADMIN_ROLES = ("client_sponsor", "client_pm", "vendor_pm")
 
@@ -63,7 +64,7 @@ async def setup(ctx: Ctx) -> Reply:
             .values(failed_reason=None)
             .execution_options(synchronize_session=False)
         )
-        if healed.rowcount:
+        if rowcount(healed):
             return Reply.say(
                 f"Cadence can post here again: this channel is the home of {engagement.key} ({engagement.name}), "
                 "and its posts resume from now on."

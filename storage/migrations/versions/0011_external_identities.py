@@ -1,6 +1,6 @@
 """identities.external_team_id: the person's own team or tenant when it is another company's
 
-Revision ID: 0011_h21_external
+Revision ID: 0011_external_identities
 Revises: 0010_slack_inbox
 """
 

@@ -1,7 +1,7 @@
 """teams files: exports and calendar invites offered to Teams users as short-lived signed download links
 
-Revision ID: 0011_h24_teams_files
-Revises: 0010_slack_inbox
+Revision ID: 0012_teams_files
+Revises: 0011_external_identities
 """
 from alembic import op
 import sqlalchemy as sa
