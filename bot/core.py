@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot import help as help_text
 from bot.clock import Clock
 from bot.commands.grammar import parse
+from bot.contention import retry_transaction
 from bot.context import Actor, Ctx, Place
 from bot.delivery import Messenger
 from bot.engagements import binding_for, engagement_for_dm
@@ -174,12 +175,16 @@ class Cadence:
 
     async def home(self, actor: Actor) -> list[Card]:
         """A person's home view (Slack App Home): what each feature has for them."""
-        async with self.session_factory() as session, session.begin():
-            person, _ = await person_for_actor(session, actor, self.clock.now())
-            cards: list[Card] = []
-            for section in self.registry.home_sections:
-                cards.extend(await section(session, self, person) or [])
-            return cards
+
+        async def transaction() -> list[Card]:
+            async with self.session_factory() as session, session.begin():
+                person, _ = await person_for_actor(session, actor, self.clock.now())
+                cards: list[Card] = []
+                for section in self.registry.home_sections:
+                    cards.extend(await section(session, self, person) or [])
+                return cards
+
+        return await retry_transaction(transaction)
 
     def claim_event(self, source: str, key: str) -> Within:
         """`seen_event` as a `within` step: the event is recorded in the work's own transaction (one
@@ -220,11 +225,14 @@ class Cadence:
         args: str = "",
         within: Within | None = None,
     ) -> Any:
-        """Run `fn(ctx)` in one transaction; UserError and form errors roll everything back.
+        """Run `fn(ctx)` in one transaction (run again from the start when PostgreSQL aborts it for a deadlock or
+        a serialization failure, so `fn` must keep its effects in the session); UserError and form errors roll
+        everything back.
         `within(session)`, if given, runs first in that transaction (a front end's inbox claims its row
         there, so the claim commits with the work); when it returns False nothing runs and None is returned."""
         now = self.clock.now()
-        try:
+
+        async def transaction() -> Any:
             async with self.session_factory() as session, session.begin():
                 if within is not None and not await within(session):
                     return None
@@ -240,6 +248,11 @@ class Cadence:
                         )
                     reply.public = []
                 return reply
+
+        try:
+            # A deadlock or serialization failure runs the whole unit again (the inbox claim in `within`
+            # included) before anyone is told anything: contention never loses a click.
+            return await retry_transaction(transaction)
         except _RollBack as rb:
             return rb.reply
         except UserError as exc:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 from sqlalchemy import func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import noload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -126,28 +127,13 @@ async def person_for_actor(session: AsyncSession, actor: Actor, now: datetime) -
     ident = await identity_for(session, actor.platform, actor.workspace_id, actor.user_id)
     tz_changed = False
     if ident is None:
-        person = Person(
-            display_name=clean(actor.display_name or actor.handle or actor.user_id, limit=200, multiline=False)
-            or actor.user_id,
-            tz=actor.tz if actor.tz and zone_or_utc(actor.tz).key == actor.tz else "UTC",
-            tz_source="platform",
-            work_days=[0, 1, 2, 3, 4],
-            created_at=now,
-            # Built through the relationships so both collections are loaded (no lazy load later).
-            identities=[
-                Identity(
-                    platform=actor.platform,
-                    workspace_id=actor.workspace_id,
-                    user_id=actor.user_id,
-                    handle=actor.handle or actor.display_name,
-                    last_seen_at=now,
-                )
-            ],
-            absences=[],
-        )
-        session.add(person)
-        await session.flush()
-        return person, False
+        person = await _first_sight(session, actor, now)
+        if person is not None:
+            return person, False
+        # Someone else created them a moment ago (two first clicks at once): theirs is the one.
+        ident = await identity_for(session, actor.platform, actor.workspace_id, actor.user_id)
+        if ident is None:  # pragma: no cover - the conflicting row was committed before we looked again
+            raise RuntimeError("identity vanished after an insert conflict")
     person = await session.get(Person, ident.person_id)
     if ident.last_seen_at is None or not (now - LAST_SEEN_RESOLUTION < ident.last_seen_at <= now):
         ident.last_seen_at = now
@@ -156,10 +142,64 @@ async def person_for_actor(session: AsyncSession, actor: Actor, now: datetime) -
     if actor.display_name and person.display_name == actor.user_id:
         person.display_name = clean(actor.display_name, limit=200, multiline=False) or person.display_name
     # A zone set by the person (/cadence tz) wins over the platform's until they clear it.
-    if actor.tz and person.tz_source == "platform" and actor.tz != person.tz and zone_or_utc(actor.tz).key == actor.tz:
-        person.tz = actor.tz
-        tz_changed = True
+    zone_name = _platform_zone(actor)
+    if (
+        zone_name
+        and person.tz_source in ("platform", "unknown")
+        and (zone_name, "platform") != (person.tz, person.tz_source)
+    ):
+        tz_changed = zone_name != person.tz
+        person.tz, person.tz_source = zone_name, "platform"
     return person, tz_changed
+
+
+def _platform_zone(actor: Actor) -> str | None:
+    """The actor's zone if it is a real IANA zone name, else None (unknown)."""
+    return actor.tz if actor.tz and zone_or_utc(actor.tz).key == actor.tz else None
+
+
+async def _first_sight(session: AsyncSession, actor: Actor, now: datetime) -> Person | None:
+    """Create the person behind a never-seen identity as an upsert: the person row, then the identity with
+    INSERT … ON CONFLICT DO NOTHING on its unique key (SQLite and PostgreSQL alike). Two transactions
+    seeing the same newcomer at once cannot both insert it (the second waits on the key, then does
+    nothing) nor deadlock with each other (each holds only its own new person row). None when the
+    identity already existed: the spare person row is removed and the caller reads the existing one."""
+    zone_name = _platform_zone(actor)
+    person = Person(
+        display_name=clean(actor.display_name or actor.handle or actor.user_id, limit=200, multiline=False)
+        or actor.user_id,
+        tz=zone_name or "UTC",
+        # "unknown": UTC is a guess until the platform or the person tells us (bot/directory.py).
+        tz_source="platform" if zone_name else "unknown",
+        work_days=[0, 1, 2, 3, 4],
+        created_at=now,
+        identities=[],
+        absences=[],
+    )
+    session.add(person)
+    await session.flush()
+    insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+    handle = clean(actor.handle or actor.display_name, limit=200, multiline=False) or None
+    inserted = await session.execute(
+        insert(Identity)
+        .values(
+            person_id=person.id,
+            platform=actor.platform,
+            workspace_id=actor.workspace_id,
+            user_id=actor.user_id,
+            handle=handle,
+            last_seen_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["platform", "workspace_id", "user_id"])
+    )
+    if inserted.rowcount != 1:
+        await session.delete(person)
+        await session.flush()
+        return None
+    ident = await identity_for(session, actor.platform, actor.workspace_id, actor.user_id)
+    # Loaded now, so nothing lazy-loads the collection later (async sessions cannot).
+    set_committed_value(person, "identities", [ident])
+    return person
 
 
 async def person_by_platform_id(
