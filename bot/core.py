@@ -23,6 +23,7 @@ from bot.commands.grammar import parse
 from bot.contention import retry_transaction
 from bot.context import Actor, Ctx, Place
 from bot.delivery import Messenger
+from bot.directory import Directory
 from bot.engagements import binding_for, engagement_for_dm
 from bot.errors import UserError
 from bot.messages import Card, Reply
@@ -63,6 +64,8 @@ class Cadence:
         self.registry = registry
         self.is_postgres = engine.dialect.name == "postgresql"
         self.messengers: dict[str, Messenger] = {}
+        # Each front end's people directory (bot/directory.py), by platform.
+        self.directories: dict[str, Directory] = {}
         self.timers = TimerService(self)
         self.outbox = Outbox(self)
         self.sweep_seconds = sweep_seconds
@@ -120,7 +123,8 @@ class Cadence:
         handler = self.registry.actions.get(action_id)
         if handler is None:
             return Reply.refuse("That button is no longer in use. Nothing was changed.")
-        value = str(value or "")[:2000]
+        # A button's value comes back from the client: cleaned like any other untrusted text.
+        value = clean(str(value or "")[:2000], multiline=False)
         return await self.run(actor, place, lambda ctx: handler(ctx, value), within=within)
 
     async def handle_form(

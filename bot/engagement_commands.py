@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlalchemy import select
 
 from bot import audit
+from bot.change_requests.money import MAX_AMOUNT
 from bot.context import Ctx
 from bot.dates import parse_range
-from bot.engagements import bind, by_key, validate_key
+from bot.directory import ask_zone_card, seat_zone
+from bot.engagements import bind, by_key, keep_currency, validate_key
 from bot.errors import UserError
 from bot.messages import Card, Field, Reply
+from bot.numbers import NumberError, parse_money, parse_number
 from bot.people import DAY_NAMES, ROLES, ensure_membership, memberships, role_label, zone
 from bot.registry import Registry
 from bot.text import MAX_TITLE, clean, when
@@ -119,9 +122,18 @@ async def role(ctx: Ctx) -> Reply:
         actor=ctx.person,
         data={"person_id": target.id, "before": before, "after": roles},
     )
+    # Their zone from their profile now, not when they first act (their reminders depend on it).
+    zone_known = await seat_zone(ctx.session, ctx.core, target, ctx.place.platform, ctx.place.workspace_id)
     await ctx.core.emit(ctx.session, "membership_changed", engagement=eng, person=target)
     shown = ", ".join(role_label(r) for r in roles) or "no role"
-    return Reply(public=[Card(text=f"{target.display_name}: {shown} in {eng.key}.")])
+    text = f"{target.display_name}: {shown} in {eng.key}."
+    if not zone_known and roles:
+        await ctx.core.outbox.dm(ctx.session, target, ask_zone_card(eng.key), engagement_id=eng.id)
+        text += (
+            f"\nTheir time zone is not known yet, so times for {target.display_name} are a guess ({target.tz}) "
+            "until they set it; I've asked them."
+        )
+    return Reply(public=[Card(text=text)])
 
 
 async def members(ctx: Ctx) -> Reply:
@@ -291,17 +303,18 @@ async def settings(ctx: Ctx) -> Reply:
         setattr(eng, name, None if value.lower() == "none" else value.upper()[:8])
     elif name == "budget":
         try:
-            eng.budget = Decimal(value.replace(",", ""))
-        except InvalidOperation:
-            raise UserError("The budget must be a number, e.g. `120000`.") from None
+            money = parse_money(value, what="The budget", maximum=MAX_AMOUNT)
+        except NumberError as exc:
+            raise UserError(f"{exc} Give the budget as a number, e.g. `120000` or `USD 120,000`.") from None
+        keep_currency(eng, money.currency, what="The budget")
+        eng.budget = money.amount
     elif name == "contingency":
         try:
-            pct = float(value.rstrip("%"))
-        except ValueError:
-            raise UserError("The contingency is a percentage, e.g. `15`.") from None
-        if not 0 <= pct <= 100:
-            raise UserError("The contingency is a percentage between 0 and 100.")
-        eng.contingency_pct = pct
+            eng.contingency_pct = float(
+                parse_number(value.rstrip("%"), what="The contingency", maximum=Decimal(100), example="15")
+            )
+        except NumberError as exc:
+            raise UserError(f"{exc} The contingency is a percentage between 0 and 100, e.g. `15`.") from None
     elif name == "warranty_end":
         try:
             eng.warranty_end = date.fromisoformat(value)

@@ -87,6 +87,25 @@ def update_feature_settings(engagement: Engagement, feature: str, changes: dict[
     return feature_settings(engagement, feature)
 
 
+def keep_currency(engagement: Engagement, currency: str | None, *, what: str, field: str | None = None) -> str | None:
+    """An amount that named its currency (`USD 6,000.50`): the engagement's amounts are in one currency, so
+    the first named one becomes the engagement's currency (`/cr settings currency`) and a different one is
+    refused (UserError, naming `what`). Returns the currency adopted now, if any."""
+    if not currency:
+        return None
+    current = feature_settings(engagement, "cr").get("currency") or ""
+    if not current:
+        update_feature_settings(engagement, "cr", {"currency": currency})
+        return currency
+    if current != currency:
+        raise UserError(
+            f"{what} is in {currency}, but {engagement.key}'s amounts are in {current}. Give it in {current}, "
+            "or change the currency first with `/cr settings currency`.",
+            field=field,
+        )
+    return None
+
+
 async def by_key(session: AsyncSession, key: str) -> Engagement | None:
     return await session.scalar(select(Engagement).where(Engagement.key == key.upper()))
 

@@ -137,8 +137,9 @@ async def person_for_actor(session: AsyncSession, actor: Actor, now: datetime) -
     person = await session.get(Person, ident.person_id)
     if ident.last_seen_at is None or not (now - LAST_SEEN_RESOLUTION < ident.last_seen_at <= now):
         ident.last_seen_at = now
-    if actor.handle and ident.handle != actor.handle:
-        ident.handle = actor.handle
+    handle = clean(actor.handle, limit=200, multiline=False) if actor.handle else None
+    if handle and ident.handle != handle:
+        ident.handle = handle
     if actor.display_name and person.display_name == actor.user_id:
         person.display_name = clean(actor.display_name, limit=200, multiline=False) or person.display_name
     # A zone set by the person (/cadence tz) wins over the platform's until they clear it.

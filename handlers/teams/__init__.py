@@ -19,6 +19,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.settings import Settings
+from handlers.teams.directory import TeamsDirectory
 
 log = logging.getLogger("cadence.teams")
 
@@ -54,6 +55,7 @@ def setup(core: Any, settings: Settings, web_app: web.Application) -> TeamsFront
     messenger = TeamsMessenger(core, adapter, config.APP_ID)
     mount(web_app, adapter, bot)
     core.messengers[messenger.platform] = messenger
+    core.directories[messenger.platform] = TeamsDirectory()
     if config.authenticated:
         log.info(
             "Teams: on at POST /api/messages (app id %s, %s); requests must carry a Bot Framework token.",
