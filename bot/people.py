@@ -179,7 +179,7 @@ async def _first_sight(session: AsyncSession, actor: Actor, now: datetime) -> Pe
     )
     session.add(person)
     await session.flush()
-    insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     handle = clean(actor.handle or actor.display_name, limit=200, multiline=False) or None
     inserted = await session.execute(
         insert(Identity)
