@@ -90,7 +90,7 @@ def parse_money(text: str | None, *, what: str, maximum: Decimal) -> Money:
     raw = (text or "").strip()
     currency: str | None = None
     m = _CODE_EDGE.search(raw)
-    if m and (raw[: m.start()] + raw[m.end() :]).strip():  # a code beside a number, not "NaN" alone
+    if m and re.search(r"\d", raw[: m.start()] + raw[m.end() :]):  # a code beside a number, not "NaN" or "six"
         currency = currency_code(m.group("pre") or m.group("post"))
         raw = raw[: m.start()] + raw[m.end() :]
     symbols = [ch for ch in raw if ch in _DECORATION]
