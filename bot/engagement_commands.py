@@ -23,6 +23,8 @@ from bot.zones import resolve_zone
 from storage.models import Absence, Engagement, Membership, Person
 
 ADMIN_ROLES = ("client_sponsor", "client_pm", "vendor_pm")
+# Person.tz_source, as a person reads it.
+TZ_SOURCE_LABELS = {"user": "set by you", "platform": "from your profile", "unknown": "a guess: not known yet"}
 
 
 async def setup(ctx: Ctx) -> Reply:
@@ -141,7 +143,8 @@ async def members(ctx: Ctx) -> Reply:
     rows = []
     for m in await memberships(ctx.session, eng):
         p = await ctx.session.get(Person, m.person_id)
-        rows.append(Field(p.display_name, f"{', '.join(role_label(r) for r in m.roles) or 'no role'} · {p.tz}"))
+        guess = " (a guess: not known yet)" if p.tz_source == "unknown" else ""
+        rows.append(Field(p.display_name, f"{', '.join(role_label(r) for r in m.roles) or 'no role'} · {p.tz}{guess}"))
     return Reply(private=[Card(title=f"{eng.key} members", fields=rows or [Field("Members", "none yet")])])
 
 
@@ -150,7 +153,7 @@ async def tz(ctx: Ctx) -> Reply:
     arg = ctx.args.strip()
     if not arg:
         return Reply.say(
-            f"Your time zone is {ctx.person.tz} ({'set by you' if ctx.person.tz_source == 'user' else 'from your profile'})."
+            f"Your time zone is {ctx.person.tz} ({TZ_SOURCE_LABELS.get(ctx.person.tz_source, 'from your profile')})."
         )
     if arg.lower() == "auto":
         ctx.person.tz_source = "platform"
