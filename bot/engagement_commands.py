@@ -15,7 +15,7 @@ from bot.directory import ask_zone_card, seat_zone
 from bot.engagements import bind, by_key, keep_currency, validate_key
 from bot.errors import UserError
 from bot.messages import Card, Field, Reply
-from bot.numbers import NumberError, parse_money, parse_number
+from bot.numbers import NumberError, parse_money, parse_number, whole_number
 from bot.people import DAY_NAMES, ROLES, ensure_membership, memberships, role_label, zone
 from bot.registry import Registry
 from bot.text import MAX_TITLE, clean, when
@@ -324,9 +324,10 @@ async def settings(ctx: Ctx) -> Reply:
         except ValueError:
             raise UserError("Give the warranty end as YYYY-MM-DD.") from None
     elif name == "iteration_days":
-        if not value.isdigit() or not 1 <= int(value) <= 90:
-            raise UserError("The iteration length is a number of days between 1 and 90.")
-        eng.iteration_days = int(value)
+        try:
+            eng.iteration_days = whole_number(value, what="The iteration length", minimum=1, maximum=90)
+        except NumberError:
+            raise UserError("The iteration length is a number of days between 1 and 90.") from None
     else:
         eng.name = value
     await audit.record(

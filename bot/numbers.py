@@ -57,11 +57,11 @@ def parse_number(
     if not raw:
         raise NumberError(f"{what} is required.")
     t = re.sub(r"[\s_']", "", raw)
-    if re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?", t):
+    if re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?", t, re.ASCII):
         t = t.replace(",", "")
-    elif re.fullmatch(r"[+-]?\d+,\d{1,2}", t):  # a decimal comma
+    elif re.fullmatch(r"[+-]?\d+,\d{1,2}", t, re.ASCII):  # a decimal comma
         t = t.replace(",", ".")
-    if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)", t):
+    if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)", t, re.ASCII):
         # Decimal() would take "NaN", "Infinity", "1e400": a number is digits, nothing else.
         raise NumberError(f"{what} “{raw[:40]}” is not a number (e.g. {example}).")
     try:
@@ -76,6 +76,15 @@ def parse_number(
     if value != value.quantize(step):
         raise NumberError(f"{what} has more than {places} decimal place{'s' if places != 1 else ''}.")
     return value.quantize(step)
+
+
+def whole_number(text: str | None, *, what: str, minimum: int, maximum: int) -> int:
+    """A whole number from `minimum` to `maximum` (a count of days, a percentage, minutes). Unlike
+    str.isdigit(), refuses "²" and other digits int() cannot read; the message names the range."""
+    try:
+        return int(parse_number(text, what=what, minimum=Decimal(minimum), maximum=Decimal(maximum), places=0))
+    except NumberError as exc:
+        raise NumberError(f"{exc} {what} is a whole number from {minimum} to {maximum}.") from None
 
 
 @dataclass(frozen=True)

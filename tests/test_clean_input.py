@@ -166,3 +166,18 @@ def test_console_cleans_text_checks_numbers_and_writes_every_export(tmp_path):
     assert all(p.parent == reports and p.stat().st_size > 0 for p in written)
     defects_csv = next(p for p in written if "defects" in p.name and p.suffix == ".csv")
     assert "Paygnp.exe now" in defects_csv.read_text(encoding="utf-8")
+
+
+async def test_whole_number_settings_refuse_digits_int_cannot_read(core):
+    """`"²".isdigit()` is True but int("²") fails: such a value used to be an error on our side."""
+    people = await make_engagement(core)
+    for line, says in [
+        ("/cadence settings iteration_days ²", "between 1 and 90"),
+        ("/cadence settings iteration_days 1e1", "between 1 and 90"),
+        ("/cr settings escalate ³", "whole number from 1 to 30"),
+        ("/cr settings warn NaN", "whole number from 1 to 100"),
+    ]:
+        r = await run(core, people["alice"], line)
+        assert says in said(r) and "went wrong" not in said(r), (line, said(r))
+    r = await run(core, people["alice"], "/cadence settings iteration_days 21")
+    assert "21" in said(r)

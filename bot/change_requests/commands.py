@@ -17,7 +17,7 @@ from bot.dates import parse_date
 from bot.engagements import keep_currency, update_feature_settings
 from bot.errors import UserError
 from bot.messages import Card, Field, Reply
-from bot.numbers import NumberError, currency_code
+from bot.numbers import NumberError, currency_code, whole_number
 from bot.people import ROLES, away_reason, ensure_membership, local_date
 from bot.registry import Registry
 from bot.text import MAX_TEXT, MAX_TITLE, clean, truncate, when
@@ -615,9 +615,10 @@ async def cmd_settings(ctx: Ctx) -> Reply:
         new = value.zfill(5)
     else:
         low, high = (1, 30) if name == "escalate" else (1, 100)
-        if not value.isdigit() or not low <= int(value) <= high:
-            raise UserError(f"Give a whole number from {low} to {high}.")
-        new = int(value)
+        try:
+            new = whole_number(value, what="The value", minimum=low, maximum=high)
+        except NumberError:
+            raise UserError(f"Give a whole number from {low} to {high}.") from None
     before = service.settings(eng).get(key)
     update_feature_settings(eng, "cr", {key: new})
     await audit.record(
