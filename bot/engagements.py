@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import UserError
+from bot.text import clean
 from storage.models import ChannelBinding, Engagement, Membership, Person
 
 KEY_RE = re.compile(r"^[A-Z][A-Z0-9]{1,9}$")
@@ -205,7 +206,9 @@ async def bind(
         platform=platform,
         workspace_id=workspace_id,
         channel_id=channel_id,
-        channel_name=channel_name,
+        # The platform's name for the channel is text someone typed (a Teams channel name can hold bidi
+        # controls): cleaned like any other.
+        channel_name=clean(channel_name, limit=200, multiline=False) or None,
         purpose=purpose,
         conversation_ref=conversation_ref,
         created_at=now,
