@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.commands.grammar import MENTION_RE
 from bot.messages import Card
 from bot.text import clean
 from bot.zones import zone_or_utc
@@ -58,9 +59,27 @@ async def lookup(core: Cadence, platform: str, workspace_id: str, user_id: str) 
         return None
 
 
-async def seat_zone(session: AsyncSession, core: Cadence, person: Person, platform: str, workspace_id: str) -> bool:
-    """Fetch the profile of someone being seated and take their zone from it (unless they set their own).
-    True when their zone is known (from them, their platform, or now); False when it is still a guess."""
+async def prefetch(core: Cadence, platform: str, workspace_id: str, token: str) -> Profile | None:
+    """The profile of a platform mention (`<@U123|name>`), asked before the handler writes anything, so the
+    platform call never holds the transaction's write lock (SQLite has one for the whole database)."""
+    m = MENTION_RE.fullmatch(token.strip())
+    if not m or not m.group(1):
+        return None
+    return await lookup(core, platform, workspace_id, m.group(1))
+
+
+async def seat_zone(
+    session: AsyncSession,
+    core: Cadence,
+    person: Person,
+    platform: str,
+    workspace_id: str,
+    *,
+    profile: Profile | None = None,
+) -> bool:
+    """Take the zone of someone being seated from their profile (`profile` if already fetched with
+    `prefetch`, else asked now), unless they set their own. True when their zone is known (from them,
+    their platform, or now); False when it is still a guess."""
     if person.tz_source == "user":
         return True
     ident = await session.scalar(
@@ -68,7 +87,8 @@ async def seat_zone(session: AsyncSession, core: Cadence, person: Person, platfo
             Identity.person_id == person.id, Identity.platform == platform, Identity.workspace_id == workspace_id
         )
     )
-    profile = await lookup(core, platform, workspace_id, ident.user_id) if ident is not None else None
+    if profile is None and ident is not None:
+        profile = await lookup(core, platform, workspace_id, ident.user_id)
     if profile is not None and profile.name and person.display_name == (ident.user_id if ident else None):
         person.display_name = clean(profile.name, limit=200, multiline=False) or person.display_name
     zone_name = profile.tz if profile is not None else None

@@ -11,7 +11,7 @@ from bot import audit
 from bot.change_requests.money import MAX_AMOUNT
 from bot.context import Ctx
 from bot.dates import parse_range
-from bot.directory import ask_zone_card, seat_zone
+from bot.directory import ask_zone_card, prefetch, seat_zone
 from bot.engagements import bind, by_key, keep_currency, validate_key
 from bot.errors import UserError
 from bot.messages import Card, Field, Reply
@@ -100,6 +100,7 @@ async def role(ctx: Ctx) -> Reply:
     is_admin = bool(ctx.roles.intersection(ADMIN_ROLES)) or eng.created_by_id == ctx.person.id
     if not is_admin:
         raise UserError("Only the client sponsor, a PM or whoever set up the engagement can change roles.")
+    profile = await prefetch(ctx.core, ctx.place.platform, ctx.place.workspace_id, parts[0])
     target = await ctx.resolve_person(parts[0])
     changes = [r.strip().lower() for r in " ".join(parts[1:]).replace(",", " ").split()]
     membership = await ensure_membership(ctx.session, eng, target, ctx.now)
@@ -125,7 +126,9 @@ async def role(ctx: Ctx) -> Reply:
         data={"person_id": target.id, "before": before, "after": roles},
     )
     # Their zone from their profile now, not when they first act (their reminders depend on it).
-    zone_known = await seat_zone(ctx.session, ctx.core, target, ctx.place.platform, ctx.place.workspace_id)
+    zone_known = await seat_zone(
+        ctx.session, ctx.core, target, ctx.place.platform, ctx.place.workspace_id, profile=profile
+    )
     await ctx.core.emit(ctx.session, "membership_changed", engagement=eng, person=target)
     shown = ", ".join(role_label(r) for r in roles) or "no role"
     text = f"{target.display_name}: {shown} in {eng.key}."
