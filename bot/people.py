@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
 
 import holidays
 from sqlalchemy import func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import noload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -127,14 +128,16 @@ async def person_for_actor(session: AsyncSession, actor: Actor, now: datetime) -
     ident = await identity_for(session, actor.platform, actor.workspace_id, actor.user_id)
     tz_changed = False
     if ident is None:
-        person = await _first_sight(session, actor, now)
-        if person is not None:
-            return person, False
+        created = await _first_sight(session, actor, now)
+        if created is not None:
+            return created, False
         # Someone else created them a moment ago (two first clicks at once): theirs is the one.
         ident = await identity_for(session, actor.platform, actor.workspace_id, actor.user_id)
         if ident is None:  # pragma: no cover - the conflicting row was committed before we looked again
             raise RuntimeError("identity vanished after an insert conflict")
     person = await session.get(Person, ident.person_id)
+    if person is None:  # pragma: no cover - identities.person_id is a foreign key
+        raise RuntimeError(f"identity {ident.id} has no person")
     if ident.last_seen_at is None or not (now - LAST_SEEN_RESOLUTION < ident.last_seen_at <= now):
         ident.last_seen_at = now
     handle = clean(actor.handle, limit=200, multiline=False) if actor.handle else None
@@ -181,17 +184,20 @@ async def _first_sight(session: AsyncSession, actor: Actor, now: datetime) -> Pe
     await session.flush()
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     handle = clean(actor.handle or actor.display_name, limit=200, multiline=False) or None
-    inserted = await session.execute(
-        insert(Identity)
-        .values(
-            person_id=person.id,
-            platform=actor.platform,
-            workspace_id=actor.workspace_id,
-            user_id=actor.user_id,
-            handle=handle,
-            last_seen_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["platform", "workspace_id", "user_id"])
+    inserted = cast(
+        CursorResult[Any],
+        await session.execute(
+            insert(Identity)
+            .values(
+                person_id=person.id,
+                platform=actor.platform,
+                workspace_id=actor.workspace_id,
+                user_id=actor.user_id,
+                handle=handle,
+                last_seen_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["platform", "workspace_id", "user_id"])
+        ),
     )
     if inserted.rowcount != 1:
         await session.delete(person)
