@@ -20,8 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot import help as help_text
 from bot.clock import Clock
 from bot.commands.grammar import parse
+from bot.contention import retry_transaction
 from bot.context import Actor, Ctx, Place
 from bot.delivery import Messenger
+from bot.directory import Directory
 from bot.engagements import binding_for, engagement_for_dm
 from bot.errors import UserError
 from bot.messages import Card, Reply
@@ -64,6 +66,8 @@ class Cadence:
         self.registry = registry
         self.is_postgres = engine.dialect.name == "postgresql"
         self.messengers: dict[str, Messenger] = {}
+        # Each front end's people directory (bot/directory.py), by platform.
+        self.directories: dict[str, Directory] = {}
         self.timers = TimerService(self)
         self.outbox = Outbox(self)
         self.sweep_seconds = sweep_seconds
@@ -152,7 +156,8 @@ class Cadence:
         handler = self.registry.actions.get(action_id)
         if handler is None:
             return Reply.refuse("That button is no longer in use. Nothing was changed.")
-        value = str(value or "")[:2000]
+        # A button's value comes back from the client: cleaned like any other untrusted text.
+        value = clean(str(value or "")[:2000], multiline=False)
         return await self.run(actor, place, lambda ctx: handler(ctx, value), within=within)
 
     @overload
@@ -229,12 +234,16 @@ class Cadence:
 
     async def home(self, actor: Actor) -> list[Card]:
         """A person's home view (Slack App Home): what each feature has for them."""
-        async with self.session_factory() as session, session.begin():
-            person, _ = await person_for_actor(session, actor, self.clock.now())
-            cards: list[Card] = []
-            for section in self.registry.home_sections:
-                cards.extend(await section(session, self, person) or [])
-            return cards
+
+        async def transaction() -> list[Card]:
+            async with self.session_factory() as session, session.begin():
+                person, _ = await person_for_actor(session, actor, self.clock.now())
+                cards: list[Card] = []
+                for section in self.registry.home_sections:
+                    cards.extend(await section(session, self, person) or [])
+                return cards
+
+        return await retry_transaction(transaction)
 
     def claim_event(self, source: str, key: str) -> Within:
         """`seen_event` as a `within` step: the event is recorded in the work's own transaction (one
@@ -275,11 +284,14 @@ class Cadence:
         args: str = "",
         within: Within | None = None,
     ) -> ReplyT | Reply | None:
-        """Run `fn(ctx)` in one transaction; UserError and form errors roll everything back.
+        """Run `fn(ctx)` in one transaction (run again from the start when PostgreSQL aborts it for a deadlock or
+        a serialization failure, so `fn` must keep its effects in the session); UserError and form errors roll
+        everything back.
         `within(session)`, if given, runs first in that transaction (a front end's inbox claims its row
         there, so the claim commits with the work); when it returns False nothing runs and None is returned."""
         now = self.clock.now()
-        try:
+
+        async def transaction() -> ReplyT | None:
             async with self.session_factory() as session, session.begin():
                 if within is not None and not await within(session):
                     return None
@@ -295,6 +307,11 @@ class Cadence:
                         )
                     reply.public = []
                 return reply
+
+        try:
+            # A deadlock or serialization failure runs the whole unit again (the inbox claim in `within`
+            # included) before anyone is told anything: contention never loses a click.
+            return await retry_transaction(transaction)
         except _RollBack as rb:
             return rb.reply
         except UserError as exc:

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlalchemy import select, update
 
 from bot import audit
+from bot.change_requests.money import MAX_AMOUNT
 from bot.context import Ctx
 from bot.dates import parse_range
-from bot.engagements import bind, by_key, validate_key
+from bot.directory import prefetch, seat_zone
+from bot.engagements import bind, by_key, keep_currency, validate_key
 from bot.errors import UserError
 from bot.messages import Card, Field, Reply
+from bot.numbers import NumberError, parse_money, parse_number, whole_number
 from bot.people import DAY_NAMES, ROLES, UNKNOWN_ZONE, ensure_membership, memberships, role_label, zone
 from bot.registry import Registry
 from bot.rows import get_or_refuse
@@ -22,6 +25,8 @@ from storage.models import Absence, ChannelBinding, Engagement, Membership, Pers
 from storage.results import rowcount
 
 ADMIN_ROLES = ("client_sponsor", "client_pm", "vendor_pm")
+# Person.tz_source, as a person reads it.
+TZ_SOURCE_LABELS = {"user": "set by you", "platform": "from your profile", UNKNOWN_ZONE: "a guess: not known yet"}
 
 
 async def setup(ctx: Ctx) -> Reply:
@@ -115,6 +120,7 @@ async def role(ctx: Ctx) -> Reply:
     is_admin = bool(ctx.roles.intersection(ADMIN_ROLES)) or eng.created_by_id == ctx.person.id
     if not is_admin:
         raise UserError("Only the client sponsor, a PM or whoever set up the engagement can change roles.")
+    profile = await prefetch(ctx.core, ctx.place.platform, ctx.place.workspace_id, parts[0])
     target = await ctx.resolve_person(parts[0])
     changes = [r.strip().lower() for r in " ".join(parts[1:]).replace(",", " ").split()]
     membership = await ensure_membership(ctx.session, eng, target, ctx.now)
@@ -139,9 +145,19 @@ async def role(ctx: Ctx) -> Reply:
         actor=ctx.person,
         data={"person_id": target.id, "before": before, "after": roles},
     )
+    # Their zone from their profile now, not when they first act (their reminders depend on it).
+    zone_known = await seat_zone(
+        ctx.session, ctx.core, target, ctx.place.platform, ctx.place.workspace_id, profile=profile
+    )
     await ctx.core.emit(ctx.session, "membership_changed", engagement=eng, person=target)
     shown = ", ".join(role_label(r) for r in roles) or "no role"
-    return Reply(public=[Card(text=f"{target.display_name}: {shown} in {eng.key}.")])
+    text = f"{target.display_name}: {shown} in {eng.key}."
+    if not zone_known and roles:
+        text += (
+            f"\nTheir time zone is not known yet, so times for {target.display_name} are a guess ({target.tz}) "
+            "until they set it; I've asked them."
+        )
+    return Reply(public=[Card(text=text)])
 
 
 async def members(ctx: Ctx) -> Reply:
@@ -149,7 +165,8 @@ async def members(ctx: Ctx) -> Reply:
     rows = []
     for m in await memberships(ctx.session, eng):
         p = await get_or_refuse(ctx.session, Person, m.person_id)
-        rows.append(Field(p.display_name, f"{', '.join(role_label(r) for r in m.roles) or 'no role'} · {p.tz}"))
+        guess = " (a guess: not known yet)" if p.tz_source == UNKNOWN_ZONE else ""
+        rows.append(Field(p.display_name, f"{', '.join(role_label(r) for r in m.roles) or 'no role'} · {p.tz}{guess}"))
     return Reply(private=[Card(title=f"{eng.key} members", fields=rows or [Field("Members", "none yet")])])
 
 
@@ -162,8 +179,9 @@ async def tz(ctx: Ctx) -> Reply:
                 "Your chat profile doesn't share your time zone, so your prompts and reminders are scheduled in "
                 "UTC. Tell me yours, e.g. `cadence tz Chicago`."
             )
-        source = "set by you" if ctx.person.tz_source == "user" else "from your profile"
-        return Reply.say(f"Your time zone is {ctx.person.tz} ({source}).")
+        return Reply.say(
+            f"Your time zone is {ctx.person.tz} ({TZ_SOURCE_LABELS.get(ctx.person.tz_source, 'from your profile')})."
+        )
     if arg.lower() == "auto":
         ctx.person.tz_source = "platform"
         return Reply.say("I'll follow the time zone of your chat profile again.")
@@ -315,26 +333,28 @@ async def settings(ctx: Ctx) -> Reply:
         setattr(eng, name, None if value.lower() == "none" else value.upper()[:8])
     elif name == "budget":
         try:
-            eng.budget = Decimal(value.replace(",", ""))
-        except InvalidOperation:
-            raise UserError("The budget must be a number, e.g. `120000`.") from None
+            money = parse_money(value, what="The budget", maximum=MAX_AMOUNT)
+        except NumberError as exc:
+            raise UserError(f"{exc} Give the budget as a number, e.g. `120000` or `USD 120,000`.") from None
+        keep_currency(eng, money.currency, what="The budget")
+        eng.budget = money.amount
     elif name == "contingency":
         try:
-            pct = float(value.rstrip("%"))
-        except ValueError:
-            raise UserError("The contingency is a percentage, e.g. `15`.") from None
-        if not 0 <= pct <= 100:
-            raise UserError("The contingency is a percentage between 0 and 100.")
-        eng.contingency_pct = pct
+            eng.contingency_pct = float(
+                parse_number(value.rstrip("%"), what="The contingency", maximum=Decimal(100), example="15")
+            )
+        except NumberError as exc:
+            raise UserError(f"{exc} The contingency is a percentage between 0 and 100, e.g. `15`.") from None
     elif name == "warranty_end":
         try:
             eng.warranty_end = date.fromisoformat(value)
         except ValueError:
             raise UserError("Give the warranty end as YYYY-MM-DD.") from None
     elif name == "iteration_days":
-        if not value.isdigit() or not 1 <= int(value) <= 90:
-            raise UserError("The iteration length is a number of days between 1 and 90.")
-        eng.iteration_days = int(value)
+        try:
+            eng.iteration_days = whole_number(value, what="The iteration length", minimum=1, maximum=90)
+        except NumberError:
+            raise UserError("The iteration length is a number of days between 1 and 90.") from None
     else:
         eng.name = value
     await audit.record(

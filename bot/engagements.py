@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import UserError
 from bot.rows import must_get
+from bot.text import clean
 from storage.models import ChannelBinding, Engagement, Membership, Person
 
 KEY_RE = re.compile(r"^[A-Z][A-Z0-9]{1,9}$")
@@ -86,6 +87,25 @@ def update_feature_settings(engagement: Engagement, feature: str, changes: dict[
     settings[feature] = current
     engagement.settings = settings
     return feature_settings(engagement, feature)
+
+
+def keep_currency(engagement: Engagement, currency: str | None, *, what: str, field: str | None = None) -> str | None:
+    """An amount that named its currency (`USD 6,000.50`): the engagement's amounts are in one currency, so
+    the first named one becomes the engagement's currency (`/cr settings currency`) and a different one is
+    refused (UserError, naming `what`). Returns the currency adopted now, if any."""
+    if not currency:
+        return None
+    current = feature_settings(engagement, "cr").get("currency") or ""
+    if not current:
+        update_feature_settings(engagement, "cr", {"currency": currency})
+        return currency
+    if current != currency:
+        raise UserError(
+            f"{what} is in {currency}, but {engagement.key}'s amounts are in {current}. Give it in {current}, "
+            "or change the currency first with `/cr settings currency`.",
+            field=field,
+        )
+    return None
 
 
 async def by_key(session: AsyncSession, key: str) -> Engagement | None:
@@ -187,7 +207,9 @@ async def bind(
         platform=platform,
         workspace_id=workspace_id,
         channel_id=channel_id,
-        channel_name=channel_name,
+        # The platform's name for the channel is text someone typed (a Teams channel name can hold bidi
+        # controls): cleaned like any other.
+        channel_name=clean(channel_name, limit=200, multiline=False) or None,
         purpose=purpose,
         conversation_ref=conversation_ref,
         created_at=now,

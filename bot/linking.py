@@ -137,6 +137,9 @@ async def merge_people(ctx: Ctx, survivor: Person, merged: Person) -> list[str]:
     tz_changed = False
     if merged.tz_source == "user" and survivor.tz_source != "user":
         survivor.tz, survivor.tz_source, tz_changed = merged.tz, "user", survivor.tz != merged.tz
+    elif survivor.tz_source == "unknown" and merged.tz_source == "platform":
+        # The survivor's zone was a guess (seated, never seen); the other account's platform knew it.
+        survivor.tz, survivor.tz_source, tz_changed = merged.tz, "platform", survivor.tz != merged.tz
     elif survivor.tz in (None, "", "UTC") and merged.tz not in (None, "", "UTC"):
         survivor.tz, tz_changed = merged.tz, True
     if not survivor.country and merged.country:

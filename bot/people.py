@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
 
 import holidays
 from sqlalchemy import func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import noload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -127,11 +129,6 @@ async def identity_for(session: AsyncSession, platform: str, workspace_id: str, 
 UNKNOWN_ZONE = "unknown"
 
 
-def withheld_zone(actor: Actor) -> bool:
-    """The platform gave no zone for a member of another company (Slack does not promise `tz` for them)."""
-    return actor.is_external and not actor.tz
-
-
 def external_team(actor: Actor) -> str | None:
     """What an identity records of the actor's company: their own team when it is not the installation's."""
     return (actor.home_team or None) if actor.is_external else None
@@ -147,53 +144,86 @@ async def person_for_actor(session: AsyncSession, actor: Actor, now: datetime) -
     ident = await identity_for(session, actor.platform, actor.workspace_id, actor.user_id)
     tz_changed = False
     if ident is None:
-        person = Person(
-            display_name=clean(actor.display_name or actor.handle or actor.user_id, limit=200, multiline=False)
-            or actor.user_id,
-            tz=actor.tz if actor.tz and zone_or_utc(actor.tz).key == actor.tz else "UTC",
-            tz_source=UNKNOWN_ZONE if withheld_zone(actor) else "platform",
-            work_days=[0, 1, 2, 3, 4],
-            created_at=now,
-            # Built through the relationships so both collections are loaded (no lazy load later).
-            identities=[
-                Identity(
-                    platform=actor.platform,
-                    workspace_id=actor.workspace_id,
-                    user_id=actor.user_id,
-                    handle=actor.handle or actor.display_name,
-                    last_seen_at=now,
-                    external_team_id=external_team(actor),
-                )
-            ],
-            absences=[],
-        )
-        session.add(person)
-        await session.flush()
-        return person, False
+        created = await _first_sight(session, actor, now)
+        if created is not None:
+            return created, False
+        # Someone else created them a moment ago (two first clicks at once): theirs is the one.
+        ident = await identity_for(session, actor.platform, actor.workspace_id, actor.user_id)
+        if ident is None:  # pragma: no cover - the conflicting row was committed before we looked again
+            raise RuntimeError("identity vanished after an insert conflict")
     person = await must_get(session, Person, ident.person_id)
     if ident.last_seen_at is None or not (now - LAST_SEEN_RESOLUTION < ident.last_seen_at <= now):
         ident.last_seen_at = now
-    if actor.handle and ident.handle != actor.handle:
-        ident.handle = actor.handle
+    handle = clean(actor.handle, limit=200, multiline=False) if actor.handle else None
+    if handle and ident.handle != handle:
+        ident.handle = handle
     if actor.home_team is not None and ident.external_team_id != external_team(actor):
         ident.external_team_id = external_team(actor)
     if actor.display_name and person.display_name == actor.user_id:
         person.display_name = clean(actor.display_name, limit=200, multiline=False) or person.display_name
     # A zone set by the person (/cadence tz) wins over the platform's until they clear it.
+    zone_name = _platform_zone(actor)
     if (
-        actor.tz
+        zone_name
         and person.tz_source in ("platform", UNKNOWN_ZONE)
-        and (actor.tz != person.tz or person.tz_source == UNKNOWN_ZONE)
-        and zone_or_utc(actor.tz).key == actor.tz
+        and (zone_name, "platform") != (person.tz, person.tz_source)
     ):
-        person.tz, person.tz_source = actor.tz, "platform"
-        tz_changed = True
-    elif person.tz_source == "platform" and person.tz == "UTC" and withheld_zone(actor):
-        # Seated by mention before they acted, and now their profile turns out to have no zone: "changed" to
-        # unknown, so that they are asked for it (bot/zone_ask.py).
-        person.tz_source = UNKNOWN_ZONE
-        tz_changed = True
+        tz_changed = zone_name != person.tz
+        person.tz, person.tz_source = zone_name, "platform"
     return person, tz_changed
+
+
+def _platform_zone(actor: Actor) -> str | None:
+    """The actor's zone if it is a real IANA zone name, else None (unknown)."""
+    return actor.tz if actor.tz and zone_or_utc(actor.tz).key == actor.tz else None
+
+
+async def _first_sight(session: AsyncSession, actor: Actor, now: datetime) -> Person | None:
+    """Create the person behind a never-seen identity as an upsert: the person row, then the identity with
+    INSERT … ON CONFLICT DO NOTHING on its unique key (SQLite and PostgreSQL alike). Two transactions
+    seeing the same newcomer at once cannot both insert it (the second waits on the key, then does
+    nothing) nor deadlock with each other (each holds only its own new person row). None when the
+    identity already existed: the spare person row is removed and the caller reads the existing one."""
+    zone_name = _platform_zone(actor)
+    person = Person(
+        display_name=clean(actor.display_name or actor.handle or actor.user_id, limit=200, multiline=False)
+        or actor.user_id,
+        tz=zone_name or "UTC",
+        # Unknown: UTC is a guess until the platform or the person tells us (bot/directory.py, bot/zone_ask.py).
+        tz_source="platform" if zone_name else UNKNOWN_ZONE,
+        work_days=[0, 1, 2, 3, 4],
+        created_at=now,
+        identities=[],
+        absences=[],
+    )
+    session.add(person)
+    await session.flush()
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    handle = clean(actor.handle or actor.display_name, limit=200, multiline=False) or None
+    inserted = cast(
+        CursorResult[Any],
+        await session.execute(
+            insert(Identity)
+            .values(
+                person_id=person.id,
+                platform=actor.platform,
+                workspace_id=actor.workspace_id,
+                user_id=actor.user_id,
+                handle=handle,
+                last_seen_at=now,
+                external_team_id=external_team(actor),
+            )
+            .on_conflict_do_nothing(index_elements=["platform", "workspace_id", "user_id"])
+        ),
+    )
+    if inserted.rowcount != 1:
+        await session.delete(person)
+        await session.flush()
+        return None
+    ident = await identity_for(session, actor.platform, actor.workspace_id, actor.user_id)
+    # Loaded now, so nothing lazy-loads the collection later (async sessions cannot).
+    set_committed_value(person, "identities", [ident])
+    return person
 
 
 async def person_by_platform_id(

@@ -21,7 +21,58 @@ MAX_COMMAND = 4000
 MAX_TITLE = 150
 MAX_TEXT = 3000
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+# C0/C1 controls (tab and newline kept), and the invisible or direction-changing characters that make a
+# title display as something other than what it is: zero-width space/non-joiner/joiner and the LRM/RLM
+# marks (U+200B–200F), bidi embeddings and overrides (U+202A–202E), isolates (U+2066–2069), the word
+# joiner and invisible operators (U+2060–2064), the Arabic letter mark (U+061C), the Mongolian vowel
+# separator (U+180E) and the byte-order mark (U+FEFF). The zero-width joiner and tag characters are
+# handled apart: they are kept where they build an emoji (👩‍💻, 🏴󠁧󠁢󠁳󠁣󠁴󠁿).
+_CONTROL = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u180e\u200b\u200c\u200e\u200f"
+    "\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+)
+ZWJ = "\u200d"
+_TAG_FIRST, _TAG_LAST, _CANCEL_TAG = 0xE0000, 0xE007F, "\U000e007f"
+_BLACK_FLAG = "\U0001f3f4"  # the base of emoji tag sequences (subdivision flags)
+_EMOJI_MODIFIERS = "\ufe0f\u20e3"  # variation selector 16, combining keycap
+
+
+def _is_emoji(ch: str) -> bool:
+    """Pictographic enough to take part in a ZWJ sequence: symbols (So), skin-tone modifiers (Sk) and the
+    emoji presentation selector."""
+    return ch in _EMOJI_MODIFIERS or (ord(ch) >= 0x2000 and unicodedata.category(ch) in ("So", "Sk"))
+
+
+def _is_tag(ch: str) -> bool:
+    return _TAG_FIRST <= ord(ch) <= _TAG_LAST
+
+
+def _drop_invisible(text: str) -> str:
+    """Remove ZWJs outside emoji sequences and tag characters outside emoji tag sequences (🏴 + tags + cancel
+    tag); everything else invisible is already gone (`_CONTROL`)."""
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == ZWJ:
+            if out and _is_emoji(out[-1]) and i + 1 < n and _is_emoji(text[i + 1]):
+                out.append(ch)
+            i += 1
+        elif ch == _BLACK_FLAG and i + 1 < n and _is_tag(text[i + 1]):
+            j = i + 1
+            while j < n and _is_tag(text[j]) and text[j] != _CANCEL_TAG:
+                j += 1
+            if j < n and text[j] == _CANCEL_TAG and j - i - 1 <= 8:
+                out.append(text[i : j + 1])  # a whole, well-formed tag sequence
+            else:
+                out.append(ch)  # a broken one: keep the flag, drop the tags
+            i = j + 1 if j < n and text[j] == _CANCEL_TAG else j
+        elif _is_tag(ch):
+            i += 1
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
 
 
 class InputTooLong(ValueError):
@@ -31,13 +82,15 @@ class InputTooLong(ValueError):
 
 
 def clean(text: str | None, *, limit: int | None = None, what: str = "The text", multiline: bool = True) -> str:
-    """Normalise untrusted text: NFC, no control or bidi-override characters, no private-use
-    characters (our token delimiters), trimmed. Raises InputTooLong past `limit`."""
+    """Normalise untrusted text: NFC, no control, bidi or invisible characters (see `_CONTROL`; a ZWJ or tag
+    characters only inside an emoji sequence), no private-use characters (our token delimiters), trimmed.
+    The one place untrusted text is cleaned: every entry point of the core goes through it. Raises
+    InputTooLong past `limit`."""
     if text is None:
         return ""
     text = unicodedata.normalize("NFC", str(text))
     text = "".join(ch for ch in text if not ("\ue000" <= ch <= "\uf8ff"))
-    text = _CONTROL.sub("", text)
+    text = _drop_invisible(_CONTROL.sub("", text))
     if not multiline:
         text = " ".join(text.split())
     text = text.strip()

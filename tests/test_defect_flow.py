@@ -173,8 +173,13 @@ async def test_list_show_assign_export_and_warranty(core, clock):
     assert "History" in [s.title for s in r.private[0].sections]
     assert "Out of warranty" in all_text(r)
     r = await run(core, people["carol"], "/defect export")
-    att = r.private[0].attachments[0]
-    assert att.mime == "text/csv"
+    assert "sent you the CSV by direct message" in all_text(r)
+    await core.drain()
+    delivered = [d for d in sent(core) if d.op == "dm" and d.card.attachments][-1]
+    att = delivered.card.attachments[0]
+    assert att.mime == "text/csv" and delivered.address["user_id"] == "carol"
+    # The console writes the file (./reports in the working folder; a temporary folder in tests).
+    assert delivered.files and delivered.files[0].read_bytes() == base64.b64decode(att.content_b64)
     rows = list(csv.DictReader(io.StringIO(base64.b64decode(att.content_b64).decode())))
     assert [row["id"] for row in rows] == ["ACME-D-1", "ACME-D-2"]
     assert rows[1]["out_of_warranty"] == "yes" and rows[1]["assignee"] == "Lena"

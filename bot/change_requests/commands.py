@@ -16,9 +16,10 @@ from bot.change_requests.policy import SIDES, PolicyError, parse_rule
 from bot.change_requests.states import OPEN, State, label
 from bot.context import Ctx
 from bot.dates import parse_date
-from bot.engagements import update_feature_settings
+from bot.engagements import keep_currency, update_feature_settings
 from bot.errors import UserError
 from bot.messages import Card, Field, Reply
+from bot.numbers import NumberError, currency_code, whole_number
 from bot.people import ROLES, away_reason, ensure_membership, local_date
 from bot.registry import Registry
 from bot.rows import get_or_refuse, must_get
@@ -176,6 +177,8 @@ async def form_assess(ctx: Ctx, values: dict[str, str], state: dict) -> Reply:
         raise UserError("That change request no longer exists. Nothing changed.")
     eng = await get_or_refuse(ctx.session, Engagement, cr.engagement_id)
     roles = await _roles(ctx, eng)
+    # The cost keeps its currency: the engagement's, adopted from the first amount that names one.
+    keep_currency(eng, estimate.pop("currency", None), what="The cost", field="cost")
     msg = await service.assess(
         ctx.session, ctx.core, cr=cr, engagement=eng, actor=ctx.person, roles=roles, now=ctx.now, estimate=estimate
     )
@@ -573,7 +576,7 @@ async def cmd_policy(ctx: Ctx) -> Reply:
 # -- settings ---------------------------------------------------------------------------------------
 
 CR_SETTINGS = {
-    "currency": ("currency", "shown before amounts, e.g. `EUR` (`none` for no symbol)"),
+    "currency": ("currency", "shown before amounts, an ISO 4217 code, e.g. `EUR` (`none` for no currency)"),
     "reminder": ("reminder_time", "approvers' local reminder time, e.g. `10:00`"),
     "escalate": ("escalate_after_workdays", "work days without a decision before escalation, e.g. `3`"),
     "warn": ("contingency_warn_pct", "warn when this % of the contingency is committed, e.g. `80`"),
@@ -608,19 +611,21 @@ async def cmd_settings(ctx: Ctx) -> Reply:
     if name == "currency":
         if value.lower() == "none":
             new: object = ""
-        elif 1 <= len(value) <= 8 and all(ch.isalpha() or ch in "$€£¥₹" for ch in value):
-            new = value.upper() if value.isalpha() else value
         else:
-            raise UserError("A currency is a code like `EUR` or a symbol like `€` (or `none`).")
+            try:
+                new = currency_code(value)
+            except NumberError as exc:
+                raise UserError(f"{exc} Or `none` for no currency.") from None
     elif name == "reminder":
         if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", value):
             raise UserError("Give the reminder time as HH:MM, e.g. `10:00`.")
         new = value.zfill(5)
     else:
         low, high = (1, 30) if name == "escalate" else (1, 100)
-        if not value.isdigit() or not low <= int(value) <= high:
-            raise UserError(f"Give a whole number from {low} to {high}.")
-        new = int(value)
+        try:
+            new = whole_number(value, what="The value", minimum=low, maximum=high)
+        except NumberError:
+            raise UserError(f"Give a whole number from {low} to {high}.") from None
     before = service.settings(eng).get(key)
     update_feature_settings(eng, "cr", {key: new})
     await audit.record(

@@ -8,10 +8,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.change_requests.cards import PRIORITIES, RISKS
-from bot.change_requests.money import MAX_HOURS, parse_amount, parse_days
+from bot.change_requests.money import MAX_AMOUNT, MAX_HOURS, parse_days
 from bot.dates import parse_date
 from bot.errors import UserError
 from bot.messages import Form, Input, Option
+from bot.numbers import parse_money, parse_number
 from bot.text import MAX_TEXT, MAX_TITLE, InputTooLong, clean
 from storage.models.change_requests import ChangeRequest
 
@@ -204,18 +205,23 @@ def scope_values(values: dict[str, str], *, now: datetime, tz: ZoneInfo) -> tupl
 
 
 def estimate_values(values: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
-    """Validated estimate: effort (hours), cost (exact decimal), schedule impact (days), risk, notes."""
+    """Validated estimate: effort (hours), cost (exact decimal, and `currency` when the cost named one),
+    schedule impact (days), risk, notes."""
     errors: dict[str, str] = {}
     out: dict[str, Any] = {}
-    for key, _label, parser in (
-        ("effort_hours", "Effort", lambda v: parse_amount(v, what="Effort", maximum=MAX_HOURS)),
-        ("cost", "Cost", lambda v: parse_amount(v, what="Cost")),
-        ("schedule_impact_days", "Schedule impact", lambda v: parse_days(v)),
-    ):
-        try:
-            out[key] = parser(values.get(key))
-        except ValueError as exc:
-            errors[key] = str(exc)
+    try:
+        out["effort_hours"] = parse_number(values.get("effort_hours"), what="Effort", maximum=MAX_HOURS, example="40")
+    except ValueError as exc:
+        errors["effort_hours"] = str(exc)
+    try:
+        cost = parse_money(values.get("cost"), what="Cost", maximum=MAX_AMOUNT)
+        out["cost"], out["currency"] = cost.amount, cost.currency
+    except ValueError as exc:
+        errors["cost"] = str(exc)
+    try:
+        out["schedule_impact_days"] = parse_days(values.get("schedule_impact_days"))
+    except ValueError as exc:
+        errors["schedule_impact_days"] = str(exc)
     risk = (values.get("risk") or "").strip().lower()
     if risk not in RISKS:
         errors["risk"] = f"Choose one of: {', '.join(RISKS)}."

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
+
+from bot.numbers import parse_money
 
 CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("999999999999.99")  # Numeric(14, 2)
@@ -12,31 +14,9 @@ MAX_HOURS = Decimal("99999999.99")  # Numeric(10, 2)
 
 
 def parse_amount(text: str | None, *, what: str = "The amount", maximum: Decimal = MAX_AMOUNT) -> Decimal:
-    """ "12,500", "$12 500.50", "12500 EUR" → Decimal("12500.00"). ValueError with a clear message."""
-    raw = (text or "").strip()
-    if not raw:
-        raise ValueError(f"{what} is required.")
-    t = re.sub(r"^[A-Za-z]{3}\s*|\s*[A-Za-z]{3}$", "", raw)  # a currency code before or after
-    t = re.sub(r"[$€£¥₹\s_']", "", t)
-    if re.search(r"[^0-9.,\-+]", t):
-        raise ValueError(f"{what} “{raw}” is not a number (e.g. 12500 or 12,500.50).")
-    if re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d+)?", t):
-        t = t.replace(",", "")
-    elif re.fullmatch(r"\d+,\d{1,2}", t):  # decimal comma
-        t = t.replace(",", ".")
-    try:
-        value = Decimal(t)
-    except InvalidOperation:
-        raise ValueError(f"{what} “{raw}” is not a number (e.g. 12500 or 12,500.50).") from None
-    if not value.is_finite():
-        raise ValueError(f"{what} “{raw}” is not a number.")
-    if value < 0:
-        raise ValueError(f"{what} can't be negative.")
-    if value > maximum:
-        raise ValueError(f"{what} is too large.")
-    if value != value.quantize(CENT):
-        raise ValueError(f"{what} has more than two decimal places.")
-    return value.quantize(CENT)
+    """ "12,500", "$12 500.50", "12500 EUR" → Decimal("12500.00"); ValueError (NumberError) with a clear message.
+    Use `parse_money` where the currency matters."""
+    return parse_money(text, what=what, maximum=maximum).amount
 
 
 def parse_days(text: str | None, *, what: str = "Schedule impact") -> int:

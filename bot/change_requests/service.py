@@ -79,14 +79,20 @@ async def load(session: AsyncSession, request_id: int, *, lock: bool = False) ->
     """A request by id; with `lock`, its row is locked until the transaction ends (SELECT … FOR UPDATE)."""
     q = select(ChangeRequest).where(ChangeRequest.id == request_id).execution_options(populate_existing=True)
     if lock:
-        q = q.with_for_update()
+        # FOR NO KEY UPDATE: serialises writers of the row like FOR UPDATE, but does not wait on the
+        # KEY SHARE locks that inserting rows referencing it takes (decisions, audit), so a transaction that
+        # did such an insert first cannot deadlock upgrading its lock (see lock_engagement).
+        q = q.with_for_update(key_share=True)
     return await session.scalar(q)
 
 
 async def lock_engagement(session: AsyncSession, engagement_id: int) -> None:
     """Lock the engagement's row until the transaction ends (a no-op on SQLite, where writers queue).
-    Lock order everywhere: engagement, then request."""
-    await session.execute(select(Engagement.id).where(Engagement.id == engagement_id).with_for_update())
+    Lock order everywhere: engagement, then request. FOR NO KEY UPDATE, not FOR UPDATE: a transaction that
+    already inserted a row referencing the engagement (a timer, an audit entry: the foreign key takes KEY
+    SHARE) must not deadlock with another that did the same — two KEY SHARE holders both asking for FOR
+    UPDATE was 20 first-time approvers' deadlock (issue 17)."""
+    await session.execute(select(Engagement.id).where(Engagement.id == engagement_id).with_for_update(key_share=True))
 
 
 async def find(session: AsyncSession, engagement: Engagement, token: str, *, lock: bool = False) -> ChangeRequest:

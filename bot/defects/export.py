@@ -116,19 +116,20 @@ async def export_command(ctx: Ctx) -> Reply:
     text = await export_csv(ctx.session, engagement, ctx.now)
     count = text.count("\r\n") - 1
     name = f"{engagement.key}-defects-{ctx.now:%Y%m%d}.csv"
-    return Reply(
-        private=[
-            Card(
-                title=f"{engagement.key} defects export",
-                text=f"{count} defect(s), times in UTC.",
-                attachments=[
-                    Attachment(
-                        filename=name,
-                        content_b64=base64.b64encode(text.encode("utf-8")).decode("ascii"),
-                        mime="text/csv",
-                        title=name,
-                    )
-                ],
+    card = Card(
+        title=f"{engagement.key} defects export",
+        text=f"{count} defect(s), times in UTC.",
+        attachments=[
+            Attachment(
+                filename=name,
+                content_b64=base64.b64encode(text.encode("utf-8")).decode("ascii"),
+                mime="text/csv",
+                title=name,
             )
-        ]
+        ],
     )
+    # A file reaches the asker only as a delivered message (a Slack upload, a file under ./reports on the
+    # console, a download on Teams): an ephemeral answer cannot carry one. So, like `/cadence export`, the
+    # file goes by direct message, through the outbox.
+    await ctx.core.outbox.dm(ctx.session, ctx.person, card, engagement_id=engagement.id)
+    return Reply.say(f"{engagement.key} defects export ({count} defect(s)): I've sent you the CSV by direct message.")

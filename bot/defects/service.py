@@ -144,8 +144,10 @@ def check_severity_change(defect: Defect, person: Person, roles: set[str]) -> No
 
 
 async def _next_number(session: AsyncSession, engagement: Engagement) -> int:
-    # Lock the engagement row so two filings at once cannot take the same number.
-    await session.execute(select(Engagement.id).where(Engagement.id == engagement.id).with_for_update())
+    # Lock the engagement row so two filings at once cannot take the same number. NO KEY UPDATE (key_share):
+    # it does not wait on the KEY SHARE locks of rows referencing the engagement, so it cannot deadlock
+    # with a transaction that inserted one (bot/change_requests/service.py: lock_engagement).
+    await session.execute(select(Engagement.id).where(Engagement.id == engagement.id).with_for_update(key_share=True))
     current = await session.scalar(select(func.max(Defect.number)).where(Defect.engagement_id == engagement.id))
     return (current or 0) + 1
 

@@ -4,6 +4,7 @@ buttons and forms behind them. Handlers parse, call the service, and answer with
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -15,6 +16,7 @@ from bot.demos.parse import Understood, WhenRefused, fmt_local, parse_when, spli
 from bot.demos.recurrence import describe, occurrences, with_weekday
 from bot.errors import UserError
 from bot.messages import Button, Card, Field, Form, Input, Reply
+from bot.numbers import NumberError, parse_number
 from bot.people import VENDOR_ROLES, role_label
 from bot.registry import Registry
 from bot.rows import get_or_refuse
@@ -172,10 +174,12 @@ async def on_new_form(ctx: Ctx, values: dict[str, str], state: dict) -> Reply:
     raw_duration = (values.get("duration") or "").strip()
     if raw_duration:
         try:
-            duration = int(float(raw_duration))
-            if not 5 <= duration <= service.MAX_DURATION:
-                raise ValueError
-        except ValueError:
+            duration = int(
+                parse_number(
+                    raw_duration, what="The length", minimum=Decimal(5), maximum=Decimal(service.MAX_DURATION), places=0
+                )
+            )
+        except NumberError:
             errors["duration"] = f"Give the length in minutes, 5 to {service.MAX_DURATION}."
     when_text = clean(values.get("when"), limit=200, what="The time", multiline=False)
     if not when_text:

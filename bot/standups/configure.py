@@ -10,6 +10,7 @@ from bot.context import Ctx
 from bot.engagements import bind, by_key, feature_settings, update_feature_settings
 from bot.errors import UserError
 from bot.messages import Card, Field, Form, Input, Option, Reply
+from bot.numbers import NumberError, whole_number
 from bot.people import ensure_membership, membership_of
 from bot.standups.config import FEATURE, MAX_QUESTION_LEN, MAX_QUESTIONS, settings
 from bot.standups.prompts import plan_engagement, plan_person
@@ -87,9 +88,10 @@ def _question(text: str) -> str:
 
 
 def _number(text: str, what: str, lo: int, hi: int) -> int:
-    if not text.strip().isdigit() or not lo <= int(text) <= hi:
-        raise UserError(f"{what} is a number from {lo} to {hi}.")
-    return int(text)
+    try:
+        return whole_number(text, what=what, minimum=lo, maximum=hi)
+    except NumberError:
+        raise UserError(f"{what} is a number from {lo} to {hi}.") from None
 
 
 async def config(ctx: Ctx) -> Reply:

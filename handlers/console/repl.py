@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from bot.bootstrap import create_core
 from bot.clock import ManualClock, SystemClock
+from bot.text import clean
 from handlers.console.session import ConsoleSession
 
 INTRO = """Cadence console — a local workspace, no account needed.
@@ -42,7 +43,9 @@ async def run_console(database_url: str, *, virtual: bool, user: str) -> int:
             except EOFError:
                 break
             if not interactive and line:
-                print(f"> {line}")
+                # The transcript shows the line as Cadence reads it (bot/text.py: clean): a bidi override
+                # typed into a script must not reorder what the transcript shows either.
+                print(f"> {clean(line)}")
             if not await session.handle(line, _ask):
                 break
     finally:

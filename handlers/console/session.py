@@ -15,6 +15,7 @@ import dateparser
 from bot.context import Actor, Place
 from bot.messages import Card, Form, Reply
 from bot.zones import resolve_zone
+from handlers.console.directory import ConsoleDirectory
 from handlers.console.messenger import ConsoleMessenger, Delivered
 from handlers.console.render import render_card, render_form
 
@@ -60,6 +61,7 @@ class ConsoleSession:
             messenger = ConsoleMessenger()
             self.core.messengers["console"] = messenger
         messenger.on_deliver = self._show_delivery
+        self.core.directories["console"] = ConsoleDirectory(self.users)
         if self.user not in self.users:
             self.users[self.user] = ConsoleUser(self.user, "UTC")
 

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from bot.settings import Settings
 from handlers.slack import actions, commands, events, views
+from handlers.slack.directory import SlackDirectory
 from handlers.slack.home import Home
 from handlers.slack.intake import Intake
 from handlers.slack.library_logs import library_logger
@@ -277,6 +278,7 @@ def setup(core: Any, settings: Settings, web_app: web.Application) -> SlackFront
     fe = SlackFrontEnd(core, settings)
     fe.mount(web_app)
     core.messengers["slack"] = fe.messenger
+    core.directories["slack"] = SlackDirectory(fe)
     mode = "Socket Mode" if settings.slack_socket_mode else f"HTTP at {EVENTS_PATH}"
     auth = "OAuth multi-workspace" if fe.oauth else "single workspace"
     log.info("slack: on (%s, %s, Web API %s)", mode, auth, settings.slack_api_url)

@@ -21,6 +21,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.settings import Settings
+from handlers.teams.directory import TeamsDirectory
 
 log = logging.getLogger("cadence.teams")
 
@@ -60,6 +61,7 @@ def setup(core: Any, settings: Settings, web_app: web.Application) -> TeamsFront
     mount(web_app, adapter, bot)
     files.mount(web_app, links, core.session_factory)
     core.messengers[messenger.platform] = messenger
+    core.directories[messenger.platform] = TeamsDirectory()
     if config.authenticated:
         log.info(
             "Teams: on at POST /api/messages (app id %s, %s); requests must carry a Bot Framework token.",

@@ -90,8 +90,9 @@ class SlackHarness:
             await self._runner.cleanup()
 
     # -- people ----------------------------------------------------------------------------------
-    def user(self, name: str, tz: str = "UTC") -> str:
-        """The Slack user id of `name` (created in the stand-in with that profile zone)."""
+    def user(self, name: str, tz: str | None = "UTC") -> str:
+        """The Slack user id of `name` (created in the stand-in with that profile zone; None: their profile
+        withholds it)."""
         uid = self.uid(name)
         self.api.users[uid] = {"name": name.lower(), "real_name": name.capitalize(), "tz": tz}
         return uid

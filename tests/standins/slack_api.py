@@ -19,8 +19,10 @@ import itertools
 import json
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -343,26 +345,25 @@ class SlackApiStandIn:
         info = self.users.get(uid)
         if info is None:
             info = {"name": uid.lower()}
-        tz = info.get("tz", "UTC")
         name = info.get("name", uid.lower())
-        return {
-            "ok": True,
-            "user": {
-                "id": uid,
-                "team_id": self.team_id,
-                "name": name,
+        user: dict[str, Any] = {
+            "id": uid,
+            "team_id": info.get("team_id", self.team_id),
+            "name": name,
+            "real_name": info.get("real_name", name.title()),
+            "deleted": False,
+            "is_bot": False,
+            "profile": {
+                "display_name": info.get("display_name", name),
                 "real_name": info.get("real_name", name.title()),
-                "tz": tz,
-                "tz_label": tz,
-                "tz_offset": 0,
-                "deleted": False,
-                "is_bot": False,
-                "profile": {
-                    "display_name": info.get("display_name", name),
-                    "real_name": info.get("real_name", name.title()),
-                },
             },
         }
+        # A user registered with tz=None has their zone withheld, as Slack does for some users (another
+        # organisation's people in a shared channel): no tz, tz_label or tz_offset at all.
+        tz = info.get("tz", "UTC")
+        if tz is not None:
+            user.update(tz=tz, tz_label=tz, tz_offset=_offset_seconds(tz))
+        return {"ok": True, "user": user}
 
     def _m_files_getUploadURLExternal(self, body: dict[str, Any]) -> dict[str, Any]:
         file_id = f"F{next(self._ids):06d}"
@@ -384,6 +385,12 @@ class SlackApiStandIn:
             "enterprise": None,
             "authed_user": {"id": "U0INSTALLER"},
         }
+
+
+def _offset_seconds(tz: str) -> int:
+    """The zone's current UTC offset in seconds, as users.info's tz_offset gives it."""
+    offset = datetime.now(ZoneInfo(tz)).utcoffset()
+    return int(offset.total_seconds()) if offset is not None else 0
 
 
 def _loads(value: Any) -> Any:
