@@ -1,6 +1,9 @@
 """Events API: App Home, profile changes (time zone), DMs with the bot and @mentions.
-Slack redelivers an event it thinks was not acknowledged (`X-Slack-Retry-Num`); each event id is
-applied once (core.seen_event, backed by processed_events)."""
+
+DMs and @mentions change things (an @mention is how people of another company run commands), so they are
+taken like slash commands: the route (app.py) hands them to the intake, which stores them in the inbox or
+runs them before Slack gets its 200 (intake.py). Slack redelivers an event it thinks was not acknowledged
+(`X-Slack-Retry-Num`); each event id is applied once (core.claim_event / seen_event, processed_events)."""
 
 from __future__ import annotations
 
@@ -9,7 +12,10 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from bot.context import Actor, Place
-from handlers.slack.reply import Origin, show
+from bot.core import Within
+from bot.messages import Reply
+from handlers.slack.intake import Request
+from handlers.slack.reply import Origin
 
 if TYPE_CHECKING:
     from handlers.slack.app import SlackFrontEnd
@@ -63,30 +69,71 @@ def register(fe: SlackFrontEnd) -> None:
 
         await fe.core.run(actor, Place(platform="slack", workspace_id=team, channel_id="", is_dm=True), nothing)
 
-    async def on_message(event, body, client) -> None:  # noqa: ANN001
-        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
-            return
-        if not event.get("user") or not await first_time(body):
-            return
-        team = _team(body, event)
-        fe.remember_dm(team, event["user"], event["channel"])
-        actor = await fe.members.actor(client, team, event["user"])
-        place = Place(platform="slack", workspace_id=team, channel_id=event["channel"], is_dm=True)
-        reply = await fe.core.handle_dm(actor, place, event.get("text") or "")
-        await show(fe, Origin(actor=actor, place=place, client=client), reply)
-
-    async def on_mention(event, body, client) -> None:  # noqa: ANN001
-        if not event.get("user") or not await first_time(body):
-            return
-        team = _team(body, event)
-        actor = await fe.members.actor(client, team, event["user"])
-        channel = event.get("channel", "")
-        place = Place(platform="slack", workspace_id=team, channel_id=channel, is_dm=channel.startswith("D"))
-        text = LEADING_MENTION.sub("", event.get("text") or "", count=1)
-        reply = await fe.core.handle_command(actor, place, text)
-        await show(fe, Origin(actor=actor, place=place, client=client), reply)
-
     fe.bolt.event("app_home_opened")(fe.tracked(on_home_opened))
     fe.bolt.event("user_change")(fe.tracked(on_user_change))
-    fe.bolt.event("message")(fe.tracked(on_message))
-    fe.bolt.event("app_mention")(fe.tracked(on_mention))
+
+    async def on_event(ack, body, client) -> None:  # noqa: ANN001 - bolt injects by name
+        """Socket Mode only: over HTTP the route hands DMs and mentions to the intake before bolt sees them
+        (app.py). Other messages (channel chatter, edits, bots) are not acted on."""
+        kind = inbox_kind(body, fe.bot_user_id)
+        if kind is not None:
+            team = _team(body, body["event"])
+            await fe.intake.receive(
+                ack, Request(kind=kind, workspace_id=team, payload=body, client=client, respond=None)
+            )
+
+    fe.bolt.event("message")(fe.tracked(on_event))
+    fe.bolt.event("app_mention")(fe.tracked(on_event))
+    fe.intake.handles("mention", run_mention)
+    fe.intake.handles("dm", run_dm)
+
+
+def inbox_kind(payload: dict[str, Any], bot_user_id: str | None = None) -> str | None:
+    """ "mention" or "dm" for an Events API callback Cadence acts on (it goes through the inbox, so a crash
+    after Slack's 200 loses nothing), else None (bolt's listeners above, or nothing)."""
+    if payload.get("type") != "event_callback":
+        return None
+    event = payload.get("event") or {}
+    if not event.get("user") or event.get("user") == bot_user_id:  # our own messages are not commands
+        return None
+    if event.get("type") == "app_mention":
+        return "mention"
+    if event.get("type") == "message" and event.get("channel_type") == "im":
+        return None if event.get("subtype") or event.get("bot_id") else "dm"
+    return None
+
+
+def _once(fe: SlackFrontEnd, request: Request, within: Within | None) -> Within | None:
+    """The inbox claim (if any) and the event id's claim, in the work's transaction: a redelivered event
+    (X-Slack-Retry-Num) or a second inbox row of the same event is taken and does nothing."""
+    event_id = request.payload.get("event_id")
+    claim_event = fe.core.claim_event("slack", event_id) if event_id else None
+    if claim_event is None or within is None:
+        return claim_event or within
+    inbox_claim, first_time = within, claim_event
+
+    async def both(session: Any) -> bool:
+        return await inbox_claim(session) and await first_time(session)
+
+    return both
+
+
+async def run_dm(fe: SlackFrontEnd, request: Request, within: Within | None) -> tuple[Reply | None, Origin]:
+    event, team, client = request.payload["event"], request.workspace_id, request.client
+    fe.remember_dm(team, event["user"], event["channel"])
+    actor = await fe.members.actor(client, team, event["user"])
+    place = Place(platform="slack", workspace_id=team, channel_id=event["channel"], is_dm=True)
+    async with fe.intake.turn():
+        reply = await fe.core.handle_dm(actor, place, event.get("text") or "", within=_once(fe, request, within))
+    return reply, Origin(actor=actor, place=place, client=client)
+
+
+async def run_mention(fe: SlackFrontEnd, request: Request, within: Within | None) -> tuple[Reply | None, Origin]:
+    event, team, client = request.payload["event"], request.workspace_id, request.client
+    actor = await fe.members.actor(client, team, event["user"])
+    channel = event.get("channel", "")
+    place = Place(platform="slack", workspace_id=team, channel_id=channel, is_dm=channel.startswith("D"))
+    text = LEADING_MENTION.sub("", event.get("text") or "", count=1)
+    async with fe.intake.turn():
+        reply = await fe.core.handle_command(actor, place, text, within=_once(fe, request, within))
+    return reply, Origin(actor=actor, place=place, client=client)
