@@ -76,6 +76,7 @@ class SlackFrontEnd:
         actions.register(self)
         views.register(self)
         events.register(self)
+        self.bolt.error(self.on_bolt_error)
         self.messenger = SlackMessenger(
             base_url=settings.slack_api_url,
             token_for=self.bot_token,
@@ -114,13 +115,15 @@ class SlackFrontEnd:
             kind = events.inbox_kind(payload, self.bot_user_id)
             if kind is not None:
                 return await self._take_event(kind, payload)
-            bolt_request = AsyncBoltRequest(
-                body=body.decode("utf-8"), query=request.query_string, headers=request.headers
-            )
             try:
+                bolt_request = AsyncBoltRequest(
+                    body=body.decode("utf-8"), query=request.query_string, headers=request.headers
+                )
                 bolt_resp = await self.bolt.async_dispatch(bolt_request)
             except Exception as exc:  # noqa: BLE001 - a signed body bolt cannot take: the sender's problem
                 log.warning("slack: could not take a %s request (%s: %s)", payload.get("type"), type(exc).__name__, exc)
+                return web.json_response({"error": "malformed request"}, status=400)
+            if bolt_resp.status >= 500:  # bolt's middleware failed on the payload (logged by on_bolt_error)
                 return web.json_response({"error": "malformed request"}, status=400)
             return await to_aiohttp_response(bolt_resp)
 
@@ -153,6 +156,12 @@ class SlackFrontEnd:
             log.warning("slack: could not take a %s event (%s: %s)", request.kind, type(exc).__name__, exc)
         finally:
             self.work_finished()
+
+    async def on_bolt_error(self, error: Exception, body: dict[str, Any]) -> None:
+        """bolt's own middleware failed on a (verified) payload: one line, not its traceback. Listener errors
+        never get here: `tracked` handles them."""
+        kind = body.get("type") if isinstance(body, dict) else None
+        log.warning("slack: bolt could not take a %s request (%s: %s)", kind, type(error).__name__, error)
 
     async def client_for(self, workspace_id: str) -> AsyncWebClient:
         """A Web API client for `workspace_id` (the shared one, or one with its own token under OAuth)."""

@@ -103,11 +103,36 @@ def _strings(obj: Mapping[str, Any], where: str, *keys: str) -> None:
         _str(obj, key, where)
 
 
+_ENVELOPE: dict[str, tuple[type, ...]] = {
+    "event": (dict,),
+    "user": (dict, str),
+    "team": (dict, str),
+    "enterprise": (dict, str),
+    "channel": (dict, str),
+    "view": (dict,),
+    "actions": (list,),
+    "container": (dict,),
+    "message": (dict,),
+    "authorizations": (list,),
+    "is_enterprise_install": (bool, str),
+}
+
+
 def check_shape(payload: dict[str, Any]) -> None:
     """Refuse (400) a payload whose fields do not have the types the listeners rely on."""
     _strings(payload, "body", "type", "team_id", "api_app_id", "token", "enterprise_id", "event_id", "challenge")
+    # Fields slack-bolt's own middleware reads in any payload: their documented types (Slack sends some as
+    # null, e.g. "enterprise": null; an event never).
+    for key, types in _ENVELOPE.items():
+        if key in payload and (payload[key] is not None or key == "event") and not isinstance(payload[key], types):
+            raise Refused(400, f"body.{key} has the wrong type")
+    for item in payload.get("authorizations") or []:
+        if not isinstance(item, dict):
+            raise Refused(400, "body.authorizations must be a list of objects")
     kind = payload.get("type")
-    if "command" in payload and kind is None:  # a slash command (a form: every value is a string)
+    if "command" in payload and kind is None:  # a slash command: a form, so every value is a string
+        if not all(isinstance(value, str) for value in payload.values()):
+            raise Refused(400, "a slash command's fields must be strings")
         _str(payload, "command", "command", required=True)
         _str(payload, "user_id", "command", required=True)
         return

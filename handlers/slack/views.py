@@ -30,7 +30,7 @@ def register(fe: SlackFrontEnd) -> None:
     async def on_submit(ack, body, view, client) -> None:  # noqa: ANN001 - bolt injects by name
         meta = _metadata(view)
         if meta is None:
-            await ack(response_action="errors", errors={})
+            await ack()  # bolt refuses `errors` with no field; closing the modal is all there is to do
             log.warning("slack: a view_submission without our metadata was ignored")
             return
         team = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id", "")

@@ -66,7 +66,7 @@ class TokenValidator:
         token = token.strip()
         try:
             header = jwt.get_unverified_header(token)
-        except jwt.PyJWTError as exc:
+        except (jwt.PyJWTError, ValueError, TypeError) as exc:  # ValueError: UnicodeError of a non-ASCII token
             raise Unauthorized(f"malformed token ({type(exc).__name__})") from None
         if header.get("alg") not in ALGORITHMS:
             raise Unauthorized(f"token algorithm {str(header.get('alg'))[:20]!r} is not accepted")
@@ -84,7 +84,7 @@ class TokenValidator:
                 leeway=LEEWAY_SECONDS,
                 options={"require": ["exp", "iss", "aud"]},
             )
-        except jwt.PyJWTError as exc:
+        except (jwt.PyJWTError, ValueError, TypeError) as exc:
             raise Unauthorized(f"token refused ({type(exc).__name__}: {exc})") from None
         claims["_endorsements"] = signing.endorsements
         return claims

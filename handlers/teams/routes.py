@@ -137,6 +137,10 @@ def check_shape(body: dict[str, Any]) -> None:
             raise BadActivity(f"{key} must be a string")
     if not body.get("type"):
         raise BadActivity("activity without a type")
+    for key in ("conversation", "from"):  # every turn reads them; the Bot Connector always sends both
+        value = body.get(key)
+        if not isinstance(value, dict) or not isinstance(value.get("id"), str) or not value["id"]:
+            raise BadActivity(f"{key}.id is missing")
     for key in _ACCOUNTS:
         value = body.get(key)
         if value is None:
@@ -158,6 +162,15 @@ def check_shape(body: dict[str, Any]) -> None:
             continue
         if not isinstance(value, str) or not _is_time(value):
             raise BadActivity(f"{key} must be an ISO 8601 time")
+    if body.get("type") == "invoke" and body.get("name") == "adaptiveCard/action":  # an Action.Execute click
+        value = body.get("value")
+        action = value.get("action") if isinstance(value, dict) else None
+        if not isinstance(action, dict):
+            raise BadActivity("value.action must be an object")
+        if action.get("verb") is not None and not isinstance(action["verb"], str):
+            raise BadActivity("value.action.verb must be a string")
+        if action.get("data") is not None and not isinstance(action["data"], dict):
+            raise BadActivity("value.action.data must be an object")
     channel_data = body.get("channelData")
     if channel_data is not None and not isinstance(channel_data, dict):
         raise BadActivity("channelData must be an object")
