@@ -6,16 +6,19 @@ actions.py, views.py and events.py; they parse, call the core and render — not
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.errors import SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select
 
@@ -32,6 +35,10 @@ from handlers.slack.respond import SessionHolder
 log = logging.getLogger("cadence.slack")
 
 EVENTS_PATH = "/slack/events"
+# What bolt's middleware failed with in this request's task (set by on_bolt_error, read by handle_http).
+BOLT_FAILURE: contextvars.ContextVar[Exception | None] = contextvars.ContextVar("slack_bolt_failure", default=None)
+# Failures that are an outage on our side (the Web API unreachable), not a malformed request.
+OUTAGES = (SlackClientError, aiohttp.ClientError, TimeoutError, ConnectionError)
 
 
 class SlackFrontEnd:
@@ -115,6 +122,7 @@ class SlackFrontEnd:
             kind = events.inbox_kind(payload, self.bot_user_id)
             if kind is not None:
                 return await self._take_event(kind, payload)
+            BOLT_FAILURE.set(None)
             try:
                 bolt_request = AsyncBoltRequest(
                     body=body.decode("utf-8"), query=request.query_string, headers=request.headers
@@ -123,7 +131,9 @@ class SlackFrontEnd:
             except Exception as exc:  # noqa: BLE001 - a signed body bolt cannot take: the sender's problem
                 log.warning("slack: could not take a %s request (%s: %s)", payload.get("type"), type(exc).__name__, exc)
                 return web.json_response({"error": "malformed request"}, status=400)
-            if bolt_resp.status >= 500:  # bolt's middleware failed on the payload (logged by on_bolt_error)
+            if bolt_resp.status >= 500:  # bolt's middleware failed (logged by on_bolt_error)
+                if isinstance(BOLT_FAILURE.get(), OUTAGES):  # ours (Slack's Web API unreachable): Slack retries
+                    return web.json_response({"error": "temporarily unavailable"}, status=503)
                 return web.json_response({"error": "malformed request"}, status=400)
             return await to_aiohttp_response(bolt_resp)
 
@@ -160,7 +170,8 @@ class SlackFrontEnd:
     async def on_bolt_error(self, error: Exception, body: dict[str, Any]) -> None:
         """bolt's own middleware failed on a (verified) payload: one line, not its traceback. Listener errors
         never get here: `tracked` handles them."""
-        kind = body.get("type") if isinstance(body, dict) else None
+        BOLT_FAILURE.set(error)
+        kind = (body.get("type") or body.get("command")) if isinstance(body, dict) else None
         log.warning("slack: bolt could not take a %s request (%s: %s)", kind, type(error).__name__, error)
 
     async def client_for(self, workspace_id: str) -> AsyncWebClient:
