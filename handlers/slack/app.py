@@ -116,7 +116,12 @@ class SlackFrontEnd:
             except transport.Refused as refused:
                 log.warning("slack: refused a request from %s: %s", request.remote, refused.reason)
                 return web.json_response({"error": refused.reason}, status=refused.status)
-            if not await self.replays.first_time(signature):
+            try:
+                first_time = await self.replays.first_time(signature)
+            except Exception as exc:  # noqa: BLE001 - the database is unreachable: Slack retries events
+                log.warning("slack: could not record a request (%s: %s); answered 503", type(exc).__name__, exc)
+                return web.json_response({"error": "temporarily unavailable"}, status=503)
+            if not first_time:
                 log.warning("slack: a replayed request (same signature within 5 minutes) was acknowledged, not applied")
                 return web.Response(status=200)
             kind = events.inbox_kind(payload, self.bot_user_id)

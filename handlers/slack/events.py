@@ -39,7 +39,7 @@ def register(fe: SlackFrontEnd) -> None:
         return True
 
     async def on_home_opened(event, body, client) -> None:  # noqa: ANN001 - bolt injects by name
-        if event.get("tab") != "home" or not await first_time(body):
+        if event.get("tab") != "home" or not event.get("user") or not await first_time(body):
             return
         team = _team(body, event)
         if event.get("channel"):

@@ -13,8 +13,9 @@ import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import delete
+from sqlalchemy import CursorResult, delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -49,7 +50,7 @@ class ReplayGuard:
         now = self.clock.now()
         statement = self._insert(SlackSeenRequest).values(signature=signature[:80], seen_at=now)
         async with self._turn(), self.session_factory() as session, session.begin():
-            result = await session.execute(statement.on_conflict_do_nothing())
+            result = cast(CursorResult[Any], await session.execute(statement.on_conflict_do_nothing()))
             if self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY:
                 self._pruned_at = now
                 await session.execute(delete(SlackSeenRequest).where(SlackSeenRequest.seen_at < now - WINDOW))

@@ -21,6 +21,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.settings import Settings
+from handlers.teams.auth import TokenValidator
 
 log = logging.getLogger("cadence.teams")
 
@@ -49,7 +50,6 @@ def setup(core: Any, settings: Settings, web_app: web.Application) -> TeamsFront
     (auth.py). Without it Teams is off, unless TEAMS_INSECURE_LOCAL=1 asks for the unauthenticated local
     testing mode, in which the bot only ever calls loopback service URLs (routes.py)."""
     from handlers.teams.adapter import build_adapter
-    from handlers.teams.auth import TokenValidator
     from handlers.teams.bot import TeamsBot
     from handlers.teams.messenger import TeamsMessenger
     from handlers.teams.routes import mount
