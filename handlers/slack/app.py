@@ -76,9 +76,7 @@ class SlackFrontEnd:
         )
         self.responses = SessionHolder()  # one pooled HTTP session: response_url answers and Web API calls
         self.intake = Intake(self)
-        self.replays = ReplayGuard(
-            core.session_factory, core.clock, postgres=core.engine.dialect.name == "postgresql", turn=self.intake.turn
-        )
+        self.replays = ReplayGuard(core.engine, core.clock, turn=self.intake.turn)
         commands.register(self)
         actions.register(self)
         views.register(self)
@@ -233,6 +231,7 @@ class SlackFrontEnd:
         except TimeoutError:
             log.warning("slack: stopping with %s listener(s) still running", self._inflight)
         await self.intake.stop()
+        await self.replays.close()
         await self.responses.close()
         if self.oauth is not None:
             await self.oauth.close()
