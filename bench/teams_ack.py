@@ -84,6 +84,7 @@ async def main() -> None:
             Path(tempfile.mkdtemp(prefix="cadence-bench-")),
             SLACK_BOT_TOKEN="",
             SLACK_SIGNING_SECRET="",
+            TEAMS_INSECURE_LOCAL="1",  # unauthenticated, as the bare bot; the connector stand-in is on loopback
         )
         floors = {"bare": []} if args.no_tuned else {"bare": [], "bare_tuned": ["--tuned"]}
         bare_procs, bare_urls = [], {}

@@ -22,6 +22,11 @@ class Settings:
     microsoft_app_password: str | None = None
     microsoft_app_tenant_id: str | None = None
     microsoft_app_type: str | None = None
+    # Where the Bot Framework publishes the keys that sign its tokens (tests and staging serve their own).
+    microsoft_openid_metadata_url: str = "https://login.botframework.com/v1/.well-known/openidconfiguration"
+    # Teams without MICROSOFT_APP_ID: off, unless this is set for local testing (then unauthenticated, and
+    # only loopback service URLs are ever called).
+    teams_insecure_local: bool = False
     sweep_seconds: float = 30.0
     outbox_lease_seconds: float = 120.0
     log_level: str = "INFO"
@@ -77,6 +82,9 @@ def load_settings(env: dict[str, str] | None = None, dotenv: str | Path | None =
         microsoft_app_password=_get(env, "MICROSOFT_APP_PASSWORD"),
         microsoft_app_tenant_id=_get(env, "MICROSOFT_APP_TENANT_ID"),
         microsoft_app_type=_get(env, "MICROSOFT_APP_TYPE"),
+        microsoft_openid_metadata_url=_get(env, "MICROSOFT_OPENID_METADATA_URL")
+        or Settings.microsoft_openid_metadata_url,
+        teams_insecure_local=_get(env, "TEAMS_INSECURE_LOCAL") in ("1", "true", "yes"),
         sweep_seconds=float(_get(env, "CADENCE_SWEEP_SECONDS") or 30),
         outbox_lease_seconds=float(_get(env, "CADENCE_OUTBOX_LEASE_SECONDS") or 120),
         log_level=_get(env, "LOG_LEVEL") or "INFO",

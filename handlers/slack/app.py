@@ -6,30 +6,40 @@ actions.py, views.py and events.py; they parse, call the core and render — not
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.errors import SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select
 
 from bot.settings import Settings
-from handlers.slack import actions, commands, events, views
+from handlers.slack import actions, commands, events, transport, views
 from handlers.slack.directory import SlackDirectory
 from handlers.slack.home import Home
-from handlers.slack.intake import Intake
+from handlers.slack.intake import Intake, Request
 from handlers.slack.library_logs import library_logger
 from handlers.slack.members import Members
 from handlers.slack.messenger import SlackMessenger
+from handlers.slack.replays import ReplayGuard
 from handlers.slack.respond import SessionHolder
 
 log = logging.getLogger("cadence.slack")
 
 EVENTS_PATH = "/slack/events"
+# What bolt's middleware failed with in this request's task (set by on_bolt_error, read by handle_http).
+BOLT_FAILURE: contextvars.ContextVar[Exception | None] = contextvars.ContextVar("slack_bolt_failure", default=None)
+# Failures that are an outage on our side (the Web API unreachable), not a malformed request.
+OUTAGES = (SlackClientError, aiohttp.ClientError, TimeoutError, ConnectionError)
 
 
 class SlackFrontEnd:
@@ -43,6 +53,7 @@ class SlackFrontEnd:
         self._inflight = 0
         self._idle: asyncio.Event | None = None
         self._tasks: list[asyncio.Task] = []
+        self._tasks_in_flight: set[asyncio.Task] = set()  # events being taken (a reference keeps them alive)
         self._socket: Any = None
         self.oauth = None
         oauth_settings = None
@@ -66,10 +77,12 @@ class SlackFrontEnd:
         )
         self.responses = SessionHolder()  # one pooled HTTP session: response_url answers and Web API calls
         self.intake = Intake(self)
+        self.replays = ReplayGuard(core.engine, core.clock, turn=self.intake.turn)
         commands.register(self)
         actions.register(self)
         views.register(self)
         events.register(self)
+        self.bolt.error(self.on_bolt_error)
         self.messenger = SlackMessenger(
             base_url=settings.slack_api_url,
             token_for=self.bot_token,
@@ -88,9 +101,93 @@ class SlackFrontEnd:
             web_app.router.add_get(REDIRECT_PATH, self.handle_oauth)
 
     async def handle_http(self, request: web.Request) -> web.Response:
+        """Signature first (on the raw bytes), then the body's shape, then replays (transport.py,
+        replays.py); what passes goes to the intake (DMs and @mentions) or to bolt. A refusal is a 4xx and
+        one log line."""
         with self.intake.acking():  # acks first: inbox workers hold back while requests wait for theirs
-            bolt_resp = await self.bolt.async_dispatch(await to_bolt_request(request))
+            try:
+                body = await request.read()
+                # Wall time, as Slack's: the timestamp is Slack's clock, not the core's (a test's clock is virtual).
+                signature = transport.verify(
+                    self.settings.slack_signing_secret or "", request.headers, body, time.time()
+                )
+                payload = transport.parse(body, request.content_type)
+            except transport.Refused as refused:
+                log.warning("slack: refused a request from %s: %s", request.remote, refused.reason)
+                return web.json_response({"error": refused.reason}, status=refused.status)
+            try:
+                first_time = await self.replays.first_time(signature)
+            except Exception as exc:  # noqa: BLE001 - the database is unreachable: Slack retries events
+                log.warning("slack: could not record a request (%s: %s); answered 503", type(exc).__name__, exc)
+                return web.json_response({"error": "temporarily unavailable"}, status=503)
+            if not first_time:
+                log.warning("slack: a replayed request (same signature within 5 minutes) was acknowledged, not applied")
+                return web.Response(status=200)
+            kind = events.inbox_kind(payload, self.bot_user_id)
+            if kind is not None:
+                return await self._take_event(kind, payload)
+            BOLT_FAILURE.set(None)
+            try:
+                bolt_request = AsyncBoltRequest(
+                    body=body.decode("utf-8"), query=request.query_string, headers=request.headers
+                )
+                bolt_resp = await self.bolt.async_dispatch(bolt_request)
+            except Exception as exc:  # noqa: BLE001 - a signed body bolt cannot take: the sender's problem
+                log.warning("slack: could not take a %s request (%s: %s)", payload.get("type"), type(exc).__name__, exc)
+                return web.json_response({"error": "malformed request"}, status=400)
+            if bolt_resp.status >= 500:  # bolt's middleware failed (logged by on_bolt_error)
+                if isinstance(BOLT_FAILURE.get(), OUTAGES):  # ours (Slack's Web API unreachable): Slack retries
+                    return web.json_response({"error": "temporarily unavailable"}, status=503)
+                return web.json_response({"error": "malformed request"}, status=400)
             return await to_aiohttp_response(bolt_resp)
+
+    async def _take_event(self, kind: str, payload: dict[str, Any]) -> web.Response:
+        """An event Cadence acts on: answered 200 once the intake has made it durable (run and committed,
+        or stored in the inbox), 503 if that failed (Slack then delivers it again)."""
+        acked: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        async def ack(*_args: Any, **_kwargs: Any) -> None:
+            if not acked.done():
+                acked.set_result(None)
+
+        team = events.installing_team(payload)
+        request = Request(
+            kind=kind, workspace_id=team, payload=payload, client=await self.client_for(team), respond=None
+        )
+        task = asyncio.create_task(self._receive_event(ack, request), name=f"slack-{kind}")
+        self._tasks_in_flight.add(task)
+        task.add_done_callback(self._tasks_in_flight.discard)
+        await asyncio.wait({acked, task}, return_when=asyncio.FIRST_COMPLETED)
+        if acked.done():
+            return web.Response(status=200)
+        return web.json_response({"error": "not stored; please retry"}, status=503)
+
+    async def _receive_event(self, ack: Callable[..., Awaitable[None]], request: Request) -> None:
+        self.work_started()
+        try:
+            await self.intake.receive(ack, request)
+        except Exception as exc:  # noqa: BLE001 - not acked: Slack delivers the event again
+            log.warning("slack: could not take a %s event (%s: %s)", request.kind, type(exc).__name__, exc)
+        finally:
+            self.work_finished()
+
+    async def on_bolt_error(self, error: Exception, body: dict[str, Any]) -> None:
+        """bolt's own middleware failed on a (verified) payload: one line, not its traceback. Listener errors
+        never get here: `tracked` handles them."""
+        BOLT_FAILURE.set(error)
+        kind = (body.get("type") or body.get("command")) if isinstance(body, dict) else None
+        log.warning("slack: bolt could not take a %s request (%s: %s)", kind, type(error).__name__, error)
+
+    async def client_for(self, workspace_id: str) -> AsyncWebClient:
+        """A Web API client for `workspace_id` (the shared one, or one with its own token under OAuth)."""
+        if self.oauth is None:
+            return self.client
+        return AsyncWebClient(
+            token=await self.bot_token(workspace_id),
+            base_url=self.settings.slack_api_url,
+            timeout=10,
+            logger=library_logger("cadence.slack.web"),
+        )
 
     async def handle_oauth(self, request: web.Request) -> web.Response:
         flow = self.bolt.oauth_flow
@@ -138,6 +235,7 @@ class SlackFrontEnd:
         except TimeoutError:
             log.warning("slack: stopping with %s listener(s) still running", self._inflight)
         await self.intake.stop()
+        await self.replays.close()
         await self.responses.close()
         if self.oauth is not None:
             await self.oauth.close()

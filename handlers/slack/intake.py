@@ -30,7 +30,6 @@ from bot.core import Within
 from bot.messages import Reply
 from handlers.slack.ack import ack_after
 from handlers.slack.inbox import Inbox
-from handlers.slack.library_logs import library_logger
 from handlers.slack.reply import Origin, show
 
 if TYPE_CHECKING:
@@ -233,19 +232,11 @@ class Intake:
 
     async def _rebuild(self, row: Any) -> Request:
         """A request from its inbox row: a Web API client for its workspace, its response_url."""
-        client = self.fe.client
-        if self.fe.oauth is not None:
-            client = AsyncWebClient(
-                token=await self.fe.bot_token(row.workspace_id),
-                base_url=self.fe.settings.slack_api_url,
-                timeout=10,
-                logger=library_logger("cadence.slack.web"),
-            )
         return Request(
             kind=row.kind,
             workspace_id=row.workspace_id,
             payload=row.payload,
-            client=client,
+            client=await self.fe.client_for(row.workspace_id),
             respond=self.fe.responses.respond(row.payload.get("response_url")),
             row_id=row.id,
         )

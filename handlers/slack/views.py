@@ -35,7 +35,7 @@ def register(fe: SlackFrontEnd) -> None:
     ) -> None:
         meta = _metadata(view)
         if meta is None:
-            await ack(response_action="errors", errors={})
+            await ack()  # bolt refuses `errors` with no field; closing the modal is all there is to do
             log.warning("slack: a view_submission without our metadata was ignored")
             return
         team = installation.installing_team(body)  # view.app_installed_team_id for an external member

@@ -1,9 +1,11 @@
 """Microsoft Teams front end (botbuilder). Everything Teams-specific lives in this package, so moving to
 the Microsoft 365 Agents SDK later touches only this folder.
 
-    adapter.py    botbuilder CloudAdapter built from settings (JWT validation when credentials are set)
+    adapter.py    botbuilder CloudAdapter built from settings
+    auth.py       the Bot Framework JWT check (with credentials); without them Teams is off unless
+                  TEAMS_INSECURE_LOCAL=1
     replies.py    a turn's replies, sent over one pooled aiohttp session
-    routes.py     POST /api/messages
+    routes.py     POST /api/messages: token, body shape, loopback-only service URLs in local mode
     bot.py        the turn handler: text commands, card clicks, form submissions, installs
     cards.py      neutral Card / Form → Adaptive Card 1.5
     messenger.py  proactive delivery for the outbox (posts, DMs, updates)
@@ -21,6 +23,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.settings import Settings
+from handlers.teams.auth import TokenValidator
 from handlers.teams.directory import TeamsDirectory
 
 log = logging.getLogger("cadence.teams")
@@ -45,20 +48,28 @@ class TeamsFrontEnd:
             await replies.close()
 
 
-def setup(core: Any, settings: Settings, web_app: web.Application) -> TeamsFrontEnd:
-    """Mount `POST /api/messages`, register the Teams messenger in `core.messengers`. Teams is never off:
-    without credentials it runs unauthenticated (local testing only) and says so loudly."""
+def setup(core: Any, settings: Settings, web_app: web.Application) -> TeamsFrontEnd | None:
+    """Mount `POST /api/messages`, register the Teams messenger in `core.messengers`; None (after one log
+    line) when Teams is off. With `MICROSOFT_APP_ID` every request must carry a valid Bot Framework token
+    (auth.py). Without it Teams is off, unless TEAMS_INSECURE_LOCAL=1 asks for the unauthenticated local
+    testing mode, in which the bot only ever calls loopback service URLs (routes.py)."""
     from handlers.teams import files
     from handlers.teams.adapter import build_adapter
     from handlers.teams.bot import TeamsBot
     from handlers.teams.messenger import TeamsMessenger
     from handlers.teams.routes import mount
 
+    if not settings.microsoft_app_id and not settings.teams_insecure_local:
+        log.info(
+            "teams: off (MICROSOFT_APP_ID not set; TEAMS_INSECURE_LOCAL=1 runs it unauthenticated for local testing)"
+        )
+        return None
     adapter, config = build_adapter(settings)
     links = files.FileLinks(core.clock, files.files_key(settings.microsoft_app_password), settings.public_url)
     bot = TeamsBot(core, config.APP_ID, files=links)
     messenger = TeamsMessenger(core, adapter, config.APP_ID, files=links)
-    mount(web_app, adapter, bot)
+    validator = TokenValidator(config.APP_ID, settings.microsoft_openid_metadata_url) if config.authenticated else None
+    mount(web_app, adapter, bot, validator)
     files.mount(web_app, links, core.session_factory)
     core.messengers[messenger.platform] = messenger
     core.directories[messenger.platform] = TeamsDirectory()
@@ -70,8 +81,8 @@ def setup(core: Any, settings: Settings, web_app: web.Application) -> TeamsFront
         )
     else:
         log.warning(
-            "Teams: WARNING — MICROSOFT_APP_ID/MICROSOFT_APP_PASSWORD are not set: POST /api/messages "
-            "accepts UNAUTHENTICATED requests and replies to any serviceUrl. Local testing only; never "
-            "expose this endpoint publicly."
+            "Teams: WARNING — TEAMS_INSECURE_LOCAL=1 and no MICROSOFT_APP_ID: POST /api/messages accepts "
+            "UNAUTHENTICATED requests (loopback service URLs only). Local testing only; never expose this "
+            "endpoint publicly."
         )
     return TeamsFrontEnd(adapter, bot, messenger, config.authenticated)

@@ -1,15 +1,18 @@
 """The botbuilder adapter, built from Settings. The only place that knows how botbuilder is configured.
 
 With `MICROSOFT_APP_ID` and `MICROSOFT_APP_PASSWORD` set, every inbound request must carry a Bot Framework
-JWT (validated by botbuilder) and outbound calls get an AAD token. Without them the adapter accepts
-unauthenticated activities and calls the activity's `serviceUrl` without a token — for local testing
+JWT (checked by auth.py before botbuilder sees the activity) and outbound calls get an AAD token. Without
+them (TEAMS_INSECURE_LOCAL=1 only) the adapter accepts unauthenticated activities and calls the
+activity's `serviceUrl` without a token, and only ever a loopback one (`is_loopback`) — for local testing
 against the Bot Framework Emulator or a stand-in only.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
@@ -58,9 +61,10 @@ class CadenceCloudAdapter(CloudAdapter):
 
     _LEFT_TO_BOTBUILDER = (ActivityTypes.invoke_response, "delay", ActivityTypes.trace)
 
-    def __init__(self, auth: ConfigurationBotFrameworkAuthentication) -> None:
+    def __init__(self, auth: ConfigurationBotFrameworkAuthentication, *, loopback_only: bool = False) -> None:
         super().__init__(auth)
         self.replies = ReplySender(retries=TURN_REPLY_RETRIES, timeout=OUTBOUND_TIMEOUT_SECONDS)
+        self.loopback_only = loopback_only  # unauthenticated local testing: never call out anywhere else
 
     async def send_activities(self, context: TurnContext, activities: list[Activity]) -> list[ResourceResponse]:
         responses: list[ResourceResponse] = []
@@ -69,6 +73,8 @@ class CadenceCloudAdapter(CloudAdapter):
                 responses.extend(await super().send_activities(context, [activity]))
                 continue
             activity.id = None
+            if self.loopback_only and not is_loopback(activity.service_url):
+                raise PermissionError("Teams: refusing to call a non-loopback serviceUrl without credentials")
             config = getattr(connector_client(context), "config", None)
             responses.append(
                 await self.replies.send(
@@ -91,8 +97,27 @@ def build_adapter(settings: Settings) -> tuple[CloudAdapter, BotConfig]:
         )
     if config.APP_TYPE.lower() == "singletenant" and not config.APP_TENANTID:
         log.warning("Teams: MICROSOFT_APP_TYPE=SingleTenant needs MICROSOFT_APP_TENANT_ID.")
-    adapter = CadenceCloudAdapter(ConfigurationBotFrameworkAuthentication(config))
+    adapter = CadenceCloudAdapter(
+        ConfigurationBotFrameworkAuthentication(config), loopback_only=not config.authenticated
+    )
     return adapter, config
+
+
+def is_loopback(url: str | None) -> bool:
+    """Whether `url` is http(s) to this machine (127.0.0.0/8, ::1, localhost)."""
+    try:
+        parts = urlsplit(url or "")
+        host = parts.hostname or ""
+    except ValueError:
+        return False
+    if parts.scheme not in ("http", "https"):
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def connector_client(turn_context: TurnContext):  # noqa: ANN201

@@ -262,8 +262,8 @@ class TeamsBot:
         conversation_id = channel_id_of(turn_context.activity.conversation.id)
         try:
             return await client.conversations.get_conversation_member(conversation_id, bf_id)
-        except Exception:  # not available (permissions, old channel): fall back to the name
-            log.info("could not look up Teams member %s", bf_id, exc_info=True)
+        except Exception as exc:  # noqa: BLE001 - not available (permissions, old channel): use the name
+            log.info("could not look up Teams member %s (%s: %s)", bf_id, type(exc).__name__, exc)
             return None
 
     # -- clicks and forms -------------------------------------------------------------------------

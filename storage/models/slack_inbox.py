@@ -24,3 +24,14 @@ class SlackInboxItem(Base):
     workspace_id: Mapped[str] = mapped_column(String(32))
     payload: Mapped[dict[str, Any]] = mapped_column(JSONType)  # what Slack sent, signature already verified
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SlackSeenRequest(Base):
+    """The signature of every signed Slack request taken in, kept for Slack's 5-minute replay window: the
+    same signed request sent again (to any replica) is acknowledged and not applied twice
+    (handlers/slack/replays.py). Rows older than the window are pruned."""
+
+    __tablename__ = "slack_seen_requests"
+
+    signature: Mapped[str] = mapped_column(String(80), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

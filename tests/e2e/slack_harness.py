@@ -64,6 +64,8 @@ class SlackHarness:
             "slack_signing_secret": self.signing_secret,
             "slack_api_url": self.api.base_url,
             "database_url": "sqlite:///unused.db",
+            # Teams activities may be posted to the same app (tests/e2e/test_cr_teams.py): local testing mode.
+            "teams_insecure_local": True,
         }
         values.update(overrides)
         return Settings(**values)

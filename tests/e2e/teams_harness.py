@@ -108,14 +108,30 @@ class TeamsHarness:
     @classmethod
     @contextlib.asynccontextmanager
     async def running(
-        cls, db_url: str, clock, *, app_id: str | None = None, app_password: str | None = None, registry=None
+        cls,
+        db_url: str,
+        clock,
+        *,
+        app_id: str | None = None,
+        app_password: str | None = None,
+        registry=None,
+        metadata_url: str | None = None,
     ) -> AsyncIterator[TeamsHarness]:
-        """The app on a free port, a connector stand-in, a core on `db_url` (already migrated) with `clock`."""
+        """The app on a free port, a connector stand-in, a core on `db_url` (already migrated) with `clock`.
+        Without `app_id` Teams runs unauthenticated, as TEAMS_INSECURE_LOCAL=1 allows for local testing;
+        with one, tokens are checked against the keys published at `metadata_url` (tests/standins/bot_keys.py)."""
         from bot.bootstrap import create_core
 
         core = await create_core(db_url, clock=clock, registry=registry, migrate=False)
         connector = await BotConnectorStandIn().start()
-        settings = Settings(database_url=db_url, microsoft_app_id=app_id, microsoft_app_password=app_password)
+        extra = {"microsoft_openid_metadata_url": metadata_url} if metadata_url else {}
+        settings = Settings(
+            database_url=db_url,
+            microsoft_app_id=app_id,
+            microsoft_app_password=app_password,
+            teams_insecure_local=not app_id,
+            **extra,
+        )
         harness = cls(core, settings, connector)
         try:
             await harness.start()

@@ -30,7 +30,7 @@ SCOPE = {
 async def teams(slack, core):
     """Teams activities to the same running app (and core) as the Slack harness."""
     connector = await BotConnectorStandIn().start()
-    harness = TeamsHarness(core, Settings(database_url="sqlite:///unused.db"), connector)
+    harness = TeamsHarness(core, Settings(database_url="sqlite:///unused.db", teams_insecure_local=True), connector)
     harness.port = int(slack.url.rsplit(":", 1)[1])
     harness.app = slack.web_app  # the one app serves both: its Teams bot's background work is awaited
     harness._http = aiohttp.ClientSession()

@@ -45,7 +45,7 @@ async def test_starts_and_serves_health_while_the_api_is_unreachable(core, caplo
         async with aiohttp.ClientSession() as s, s.get(slack.url + "/healthz") as resp:
             assert resp.status == 200 and "SlackFrontEnd" in await resp.text()
         r = await slack.command("alice", "/cadence help")
-        assert r.status in (200, 500)  # Slack retries or shows its own error; we did not crash
+        assert r.status in (200, 503)  # Slack retries or shows its own error; we did not crash
         for _ in range(100):  # the background token check logs that it will retry
             if any("not reachable" in r.message for r in caplog.records):
                 break
