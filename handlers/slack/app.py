@@ -129,7 +129,7 @@ class SlackFrontEnd:
             BOLT_FAILURE.set(None)
             try:
                 bolt_request = AsyncBoltRequest(
-                    body=body.decode("utf-8"), query=request.query_string, headers=request.headers
+                    body=body.decode("utf-8"), query=request.query_string, headers=dict(request.headers)
                 )
                 bolt_resp = await self.bolt.async_dispatch(bolt_request)
             except Exception as exc:  # noqa: BLE001 - a signed body bolt cannot take: the sender's problem
