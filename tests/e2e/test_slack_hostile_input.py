@@ -63,7 +63,7 @@ async def test_seating_someone_whose_profile_withholds_the_zone_asks_them(slack)
     channel = json.dumps(slack.posts()[-1])
     assert "a guess (UTC)" in channel and "I've asked them" in channel
     asked = dms_to(slack, "omar")
-    assert asked and "What is your time zone?" in asked[-1] and "/cadence tz" in asked[-1]
+    assert asked and "which time zone are you in?" in asked[-1] and "cadence tz" in asked[-1]
     # Their answer settles it, and a later profile never overrides what they chose.
     await slack.command("omar", "/cadence tz Asia/Dubai")
     await slack.settle()
