@@ -42,7 +42,7 @@ async def test_seating_takes_the_directory_zone_and_asks_when_there_is_none(core
     assert "times for NOBODY1 are a guess (UTC)" in await channel_says(core)
     assert (await person(core, "NOBODY1")).tz_source == "unknown"
     asked = [d for d in sent(core) if d.op == "dm" and d.address.get("user_id") == "NOBODY1"]
-    assert asked and "What is your time zone?" in asked[-1].text
+    assert asked and "which time zone are you in?" in asked[-1].text
     r = await run(core, people["alice"], "/cadence members")
     assert "UTC (a guess: not known yet)" in said(r) and "Asia/Tokyo" in said(r)
 
