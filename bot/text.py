@@ -93,3 +93,8 @@ def duration(delta: timedelta) -> str:
     if hours:
         return f"{sign}{hours} h {mins:02d} min"
     return f"{sign}{mins} min"
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """`1 day`, `5 days`, `2 replies` (with `many`): never `day(s)`."""
+    return f"{n} {word if n == 1 else (many or word + 's')}"
