@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from bot.dates import parse_range, split_date_text
 from bot.errors import UserError
 from storage.models.demos import Demo
-from tests.helpers import make_engagement, reply_text, run
+from tests.cr_support import get, pending_cr, said, steps
+from tests.helpers import click, make_engagement, reply_text, run, sent
 
 
 @pytest.mark.parametrize(
@@ -106,3 +107,58 @@ def test_a_range_reads_both_ends_in_one_year(text, prefer, expected):
     now = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
     start, end = parse_range(text, now=now, tz=ZoneInfo("UTC"), prefer=prefer)
     assert (start.isoformat(), end.isoformat()) == expected
+
+
+@pytest.mark.parametrize(
+    "args, why",
+    [
+        ("2026-13-01", "no month 13"),
+        ("2026-02-30", "February 2026 has 28 days"),
+        ("tomorrow", "after today"),
+        ("feb 30 to mar 3", "“feb 30” is not a date"),
+    ],
+)
+async def test_export_refuses_impossible_or_future_starts(core, args, why):
+    people = await make_engagement(core)
+    reply = await run(core, people["alice"], f"/cadence export {args}")
+    assert why in reply_text(reply)
+    await core.drain()
+    assert not [d for d in sent(core) if d.card.attachments]
+
+
+async def test_export_reads_both_ends_of_a_range_in_one_year(core):
+    people = await make_engagement(core)  # the clock is at Mon 4 Jan 2027
+    reply = await run(core, people["alice"], "/cadence export jan 1 to dec 31")
+    assert "on its way" in reply_text(reply)
+    await core.drain()
+    (card,) = [d.card for d in sent(core) if d.card.attachments]
+    assert "01 Jan 2027 – 31 Dec 2027" in card.title
+
+
+async def approved_cr(core, people):
+    cr = await pending_cr(core, people)
+    await click(core, people["alice"], "cr.approve", str(cr.id))
+    await click(core, people["victor"], "cr.approve", str(cr.id))
+    return cr
+
+
+@pytest.mark.parametrize("day", ["yesterday", "last monday", "2026-12-31", "feb 30"])
+async def test_cr_schedule_refuses_a_past_or_impossible_date_and_changes_nothing(core, day):
+    people = await make_engagement(core)
+    cr = await approved_cr(core, people)
+    r = await run(core, people["victor"], f"/cr schedule ACME-CR-1 {day}")
+    assert "in the past" in said(r) or "is not a date" in said(r)
+    assert (await get(core, cr.id)).state == "approved"
+
+
+async def test_a_wrong_cr_schedule_date_can_be_corrected(core):
+    people = await make_engagement(core)
+    cr = await approved_cr(core, people)
+    r = await run(core, people["victor"], "/cr schedule ACME-CR-1 march 1")
+    assert "scheduled for Mon 1 Mar 2027" in said(r)
+    r = await run(core, people["victor"], "/cr schedule ACME-CR-1 march 8")
+    assert "scheduled for Mon 8 Mar 2027 (was Mon 1 Mar 2027)" in said(r)
+    assert str((await get(core, cr.id)).scheduled_for) == "2027-03-08"
+    # Both dates stay in the record.
+    moves = [e.data.get("scheduled_for") for e in await steps(core, cr.id) if e.action == "schedule"]
+    assert moves == ["2027-03-01", "2027-03-08"]

@@ -31,7 +31,7 @@ from bot.change_requests.states import (
 from bot.engagements import feature_settings
 from bot.errors import UserError
 from bot.messages import Button, Card
-from bot.people import away_reason, local_date, membership_of, memberships
+from bot.people import away_reason, local_date, membership_of, memberships, zone
 from bot.text import person as mention
 from bot.text import when
 from storage.models import Engagement, Person
@@ -903,6 +903,15 @@ async def schedule(
     comment: str | None,
 ) -> str:
     require_step("schedule", cr, engagement, roles, actor)
+    today = now.astimezone(zone(actor)).date()
+    if scheduled_for is not None and scheduled_for < today:
+        raise UserError(
+            f"{scheduled_for:%a %-d %b %Y} is in the past (today is {today:%a %-d %b %Y} in {zone(actor).key}); "
+            "schedule the delivery for today or later. Nothing was changed."
+        )
+    before = cr.scheduled_for
+    if cr.state == State.SCHEDULED.value and scheduled_for is None:
+        raise UserError(f"{ref(engagement, cr)} is already scheduled; give the new date to move it.")
     cr.scheduled_for = scheduled_for
     await transition(
         session,
@@ -912,10 +921,13 @@ async def schedule(
         actor=actor,
         now=now,
         comment=comment,
-        data={"scheduled_for": _plain(scheduled_for)},
+        data={"scheduled_for": _plain(scheduled_for), "previously": _plain(before)},
     )
     await refresh_card(session, core, cr, engagement, now)
-    return f"{ref(engagement, cr)} is scheduled" + (f" for {scheduled_for:%a %d %b %Y}." if scheduled_for else ".")
+    moved = f" (was {before:%a %-d %b %Y})" if before is not None and before != scheduled_for else ""
+    return f"{ref(engagement, cr)} is scheduled" + (
+        f" for {scheduled_for:%a %-d %b %Y}{moved}." if scheduled_for else "."
+    )
 
 
 async def deliver(
@@ -982,9 +994,11 @@ async def membership_changed(
 async def person_changed(session: AsyncSession, core: Cadence, *, person: Person, now: datetime) -> None:
     """An approver's zone or absences changed: their reminders are re-planned at their new local 10:00,
     and the cards of requests waiting for them show whether they are away."""
-    engagement_ids = list(await session.scalars(
+    engagement_ids = list(
+        await session.scalars(
             select(ChangeRequest.engagement_id).where(ChangeRequest.state == State.PENDING_APPROVAL.value).distinct()
-        ))
+        )
+    )
     for eid in engagement_ids:
         engagement = await session.get(Engagement, eid)
         if await roles_of(session, engagement, person) is None:

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit
 from bot.context import Ctx, TimerCtx
-from bot.dates import RANGE_SPLIT, parse_date
+from bot.dates import RANGE_SPLIT, parse_range
 from bot.engagements import update_feature_settings
 from bot.errors import UserError
 from bot.messages import Attachment, Card, Reply
@@ -157,13 +157,17 @@ def parse_export_range(ctx: Ctx, engagement: Engagement, text: str) -> tuple:
     text = clean(text, limit=200, what="The date range", multiline=False)
     if not text:
         return today - timedelta(days=29), today
-    parts = RANGE_SPLIT.split(text, maxsplit=1)
-    if len(parts) == 1:
-        iso = re.findall(r"\d{4}-\d{2}-\d{2}", text)
-        if len(iso) == 2 and " ".join(iso) == text:
-            parts = iso
-    first = parse_date(parts[0], now=ctx.now, tz=zone, prefer="past")
-    last = parse_date(parts[1], now=ctx.now, tz=zone, prefer="past") if len(parts) > 1 else today
+    iso = re.findall(r"\d{4}-\d{1,2}-\d{1,2}", text)
+    if len(iso) == 2 and " ".join(iso) == text:
+        text = " to ".join(iso)
+    first, last = parse_range(text, now=ctx.now, tz=zone, prefer="past")
+    if len(RANGE_SPLIT.split(text, maxsplit=1)) == 1:
+        last = max(today, first)  # one date: from then to today
+    if first > today:
+        raise UserError(
+            f"“{text}” is {first:%a %-d %b %Y}, after today ({today:%a %-d %b %Y} in {zone.key}): "
+            "an export covers what has happened. Give a start on or before today."
+        )
     if last < first:
         raise UserError(f"The range ends ({last:%d %b %Y}) before it starts ({first:%d %b %Y}).")
     if (last - first).days > MAX_EXPORT_DAYS:
