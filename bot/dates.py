@@ -332,7 +332,9 @@ def _absolute_without_year(text: str) -> bool:
     return not _has_year(low) and bool(re.search(rf"\b{_MONTH_WORD}\b|\b\d{{1,2}}[/.]\d{{1,2}}\b", low))
 
 
-def parse_range(text: str, *, now: datetime, tz: ZoneInfo, prefer: str = "future") -> tuple[date, date]:
+def parse_range(
+    text: str, *, now: datetime, tz: ZoneInfo, prefer: str = "future", max_days: int = 366
+) -> tuple[date, date]:
     """ "dec 24 to jan 2" → (2026-12-24, 2027-01-02); a single date is a one-day range. An end without a
     year is read in the start's year (the next one when it would come before the start)."""
     parts = RANGE_SPLIT.split(text.strip(), maxsplit=1)
@@ -344,6 +346,8 @@ def parse_range(text: str, *, now: datetime, tz: ZoneInfo, prefer: str = "future
         end = _same_year(end, start.year)
         if end < start:
             end = _same_year(end, start.year + 1)
+    if (end - start).days > max_days:
+        raise UserError(f"That range is longer than {max_days} days; please give a shorter one.")
     return start, end
 
 

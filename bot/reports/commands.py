@@ -160,7 +160,7 @@ def parse_export_range(ctx: Ctx, engagement: Engagement, text: str) -> tuple:
     iso = re.findall(r"\d{4}-\d{1,2}-\d{1,2}", text)
     if len(iso) == 2 and " ".join(iso) == text:
         text = " to ".join(iso)
-    first, last = parse_range(text, now=ctx.now, tz=zone, prefer="past")
+    first, last = parse_range(text, now=ctx.now, tz=zone, prefer="past", max_days=MAX_EXPORT_DAYS)
     if len(RANGE_SPLIT.split(text, maxsplit=1)) == 1:
         last = max(today, first)  # one date: from then to today
     if first > today:
