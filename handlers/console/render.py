@@ -61,5 +61,5 @@ def render_form(form: Form, viewer_tz: ZoneInfo) -> str:
     for i in form.inputs:
         opts = f" ({'/'.join(o.value for o in i.options)})" if i.options else ""
         req = "" if i.required else " [optional]"
-        lines.append(f"  - {i.label}{opts}{req}")
+        lines.append(f"  - {i.id}: {i.label}{opts}{req}")
     return "\n".join(lines)
