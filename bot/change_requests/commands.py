@@ -405,6 +405,8 @@ async def cmd_list(ctx: Ctx) -> Reply:
         if cr.state == State.PENDING_APPROVAL:
             waiting = await _waiting_on(ctx, cr, eng)
             if which == "pending-me":
+                if cr.requester_id == ctx.person.id:
+                    continue  # a requester never decides their own request
                 principals = [pid for pid in waiting if pid != ctx.person.id]
                 mine = ctx.person.id in waiting
                 for pid in principals:
