@@ -35,6 +35,10 @@ def for_command(registry: Registry, cmd: str) -> Card:
         lines.insert(0, f"`{catch_all.usage}` — {catch_all.summary}")
     if not lines:
         lines = ["Nothing here yet."]
+    if cmd == "cadence":
+        # On Slack `/cadence help` is the only help a user can reach: it names every job too.
+        jobs = [f"`/{c}` — {ABOUT[c]} (`/{c} help`)" for c in COMMANDS if c != "cadence"]
+        lines = [*lines, "", "*The jobs:*", *jobs]
     return Card(title=f"/{cmd} — {ABOUT.get(cmd, '')}", text="\n".join(lines))
 
 
