@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from tests.cr_support import pending_cr, said
 from tests.defect_support import engagement
-from tests.helpers import make_engagement, run, sent
+from tests.helpers import advance, make_engagement, run, sent
 
 
 def dms(core, who: str, title: str) -> list:
@@ -48,3 +48,18 @@ async def test_pending_me_leaves_out_your_own_requests_even_as_a_delegate(core):
     await pending_cr(core, people, requester="quinn")
     r = await run(core, people["carol"], "/cr list pending-me")
     assert "ACME-CR-2" in said(r) and "ACME-CR-1" not in said(r)
+
+
+async def test_a_severity_change_that_puts_the_deadline_in_the_past_says_so(core):
+    people = await engagement(core)
+    await run(core, people["carol"], "/defect s3 Search is slow")
+    await core.drain()
+    await advance(core, hours=3)  # S1 would have had 1 h to respond
+    n = len(sent(core))
+    await run(core, people["carol"], "/defect severity 1 s1 it turns out checkout depends on it")
+    await core.drain()
+    breaches = [d for d in sent(core)[n:] if "response target breached" in d.card.title]
+    assert breaches
+    for d in breaches:
+        assert "The severity change to S1 moved this deadline into the past" in d.card.text
+        assert "was not running" not in d.card.text
