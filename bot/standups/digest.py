@@ -134,7 +134,9 @@ COMPACT_AFTER = 6
 
 def _answers_section(e: StandupEntry, name: str, *, compact: bool) -> Card:
     late = " · late" if e.late else ""
-    stamp = f"answered {_local_time(e)} · {when(e.answered_at, 'time')}{late}"
+    other_day = e.answered_at.astimezone(zone_or_utc(e.answer_tz)).date() != e.day
+    # An answer from another day than the standup's carries its date; the same day's, the time alone.
+    stamp = f"answered {_local_time(e)} · {when(e.answered_at, 'datetime' if other_day else 'time')}{late}"
     title = f"{mention(e.person_id, name)}{' (late)' if e.late else ''}"
     tone = "warning" if e.late else "info"
     pairs = list(zip(e.questions, e.answers or [], strict=False))
@@ -148,9 +150,12 @@ def _answers_section(e: StandupEntry, name: str, *, compact: bool) -> Card:
 
 
 def _local_time(entry: StandupEntry) -> str:
+    """'09:45 Asia/Kathmandu their time', with the date when it is not the standup's day: a zone's name,
+    never an abbreviation or a bare offset (+0545)."""
     zone = zone_or_utc(entry.answer_tz)
     local = entry.answered_at.astimezone(zone)
-    return f"{local:%H:%M} {local.tzname()} their time"
+    day = f"{local:%a} {local.day} {local:%b} " if local.date() != entry.day else ""
+    return f"{day}{local:%H:%M} {zone.key} their time"
 
 
 async def build_digest(

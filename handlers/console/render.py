@@ -7,9 +7,8 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from bot.messages import Card, Form
-from bot.text import strip_tokens
+from bot.text import moment_text, strip_tokens
 
-STYLE = {"datetime": "%a %d %b %H:%M %Z", "date": "%a %d %b %Y", "time": "%H:%M %Z"}
 TONE = {"good": "✔", "warning": "!", "danger": "‼", "info": "•"}
 
 
@@ -17,7 +16,7 @@ def render_text(text: str, viewer_tz: ZoneInfo, names: Callable[[int], str] | No
     def token(kind: str, value: str, extra: str) -> str:
         if kind == "time":
             dt = datetime.fromtimestamp(int(value), tz=UTC).astimezone(viewer_tz)
-            return dt.strftime(STYLE.get(extra or "datetime", STYLE["datetime"]))
+            return moment_text(dt, extra if extra in ("date", "time") else "datetime")
         if kind == "person":
             return "@" + (names(int(value)) if names else (extra or value))
         return extra or value

@@ -1,0 +1,64 @@
+"""Issue 20, item 10 and 14 (views): times carry their date when it is another day, zones are named
+(Asia/Kathmandu, never +0545), and one date and one timestamp format are used everywhere."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.messages import Card
+from bot.standups.digest import _answers_section
+from bot.text import day_text, moment_text, when
+from handlers.console.render import render_card
+from storage.models.standups import StandupEntry
+
+
+def entry(answered_at: datetime, tz: str, day: date) -> StandupEntry:
+    return StandupEntry(
+        engagement_id=1,
+        person_id=1,
+        day=day,
+        questions=["Done?", "Next?", "Blockers?"],
+        answers=["a", "b", None],
+        answered_at=answered_at,
+        answer_tz=tz,
+        late=False,
+    )
+
+
+@pytest.mark.parametrize(
+    "answered_at, tz, shown",
+    [
+        # Given the evening before the standup's day, in New York: the date is shown.
+        (
+            datetime(2027, 1, 5, 3, 15, tzinfo=UTC),
+            "America/New_York",
+            "answered Mon 4 Jan 22:15 America/New_York their time",
+        ),
+        # Given on the day: the time alone, the zone by its name.
+        (datetime(2027, 1, 5, 4, 0, tzinfo=UTC), "Asia/Kathmandu", "answered 09:45 Asia/Kathmandu their time"),
+    ],
+)
+def test_a_digest_answer_says_its_day_when_it_is_not_the_standups(answered_at, tz, shown):
+    card = _answers_section(entry(answered_at, tz, date(2027, 1, 5)), "Dev", compact=True)
+    text = render_card(card, ZoneInfo(tz))
+    assert shown in text
+    assert "+0545" not in text
+
+
+@pytest.mark.parametrize("viewer", ["Asia/Kathmandu", "America/New_York", "Asia/Kolkata", "UTC"])
+def test_the_console_names_the_viewers_zone_and_uses_one_format(viewer):
+    at = datetime(2027, 1, 7, 15, 0, tzinfo=UTC)
+    text = render_card(Card(text=f"{when(at)} | {when(at, 'date')} | {when(at, 'time')}"), ZoneInfo(viewer))
+    local = at.astimezone(ZoneInfo(viewer))
+    assert text.strip() == f"{day_text(local)} {local:%H:%M} {viewer} | {day_text(local)} | {local:%H:%M} {viewer}"
+    assert "+05" not in text
+
+
+def test_one_date_format():
+    assert day_text(date(2026, 12, 6)) == "Sun 6 Dec 2026"
+    assert moment_text(datetime(2026, 12, 6, 9, 5, tzinfo=ZoneInfo("Asia/Kathmandu"))) == (
+        "Sun 6 Dec 2026 09:05 Asia/Kathmandu"
+    )
