@@ -13,6 +13,7 @@ from bot.standups.digest import _answers_section
 from bot.text import day_text, moment_text, when
 from handlers.console.render import render_card
 from storage.models.standups import StandupEntry
+from tests.helpers import advance, click, make_engagement, run
 
 
 def entry(answered_at: datetime, tz: str, day: date) -> StandupEntry:
@@ -62,3 +63,14 @@ def test_one_date_format():
     assert moment_text(datetime(2026, 12, 6, 9, 5, tzinfo=ZoneInfo("Asia/Kathmandu"))) == (
         "Sun 6 Dec 2026 09:05 Asia/Kathmandu"
     )
+
+
+async def test_demo_history_is_in_the_readers_zone(core):
+    people = await make_engagement(core)  # home zone: London (Alice's)
+    reply = await run(core, people["carol"], "/demo schedule tomorrow 15:00 | Demo A")
+    await click(core, people["carol"], "demo.confirm", reply.private[0].buttons[0].value)
+    await advance(core, days=2)
+    r = await run(core, people["victor"], "/demo history")
+    text = render_card(r.private[0], ZoneInfo("Asia/Kolkata"))
+    assert "ACME-DEMO-1 · Demo A · Wed 6 Jan 2027 01:30 Asia/Kolkata" in text
+    assert "Europe/London" not in text and "America/New_York" not in text
