@@ -13,7 +13,7 @@ from bot.standups.digest import _answers_section
 from bot.text import day_text, moment_text, when
 from handlers.console.render import render_card
 from storage.models.standups import StandupEntry
-from tests.helpers import advance, click, make_engagement, run
+from tests.helpers import advance, click, make_engagement, reply_text, run, sent
 
 
 def entry(answered_at: datetime, tz: str, day: date) -> StandupEntry:
@@ -74,3 +74,19 @@ async def test_demo_history_is_in_the_readers_zone(core):
     text = render_card(r.private[0], ZoneInfo("Asia/Kolkata"))
     assert "ACME-DEMO-1 · Demo A · Wed 6 Jan 2027 01:30 Asia/Kolkata" in text
     assert "Europe/London" not in text and "America/New_York" not in text
+
+
+async def test_moving_one_occurrence_of_a_series_says_the_series_is_unchanged(core):
+    people = await make_engagement(core)
+    r = await run(core, people["carol"], "/demo schedule every other thursday at 3pm | Sprint demo")
+    await click(core, people["carol"], "demo.confirm", r.private[0].buttons[0].value)
+    await core.drain()
+    r = await run(core, people["carol"], "/demo move 1 next fri 10:00")
+    assert "the next occurrence" in reply_text(r) and "Repeats" not in reply_text(r)
+    await click(core, people["carol"], "demo.confirm", r.private[0].buttons[0].value)
+    await core.drain()
+    [moved] = [d for d in sent(core) if d.card.title == "Demo moved: Sprint demo"]
+    text = moved.card.plain()
+    assert "This occurrence is now: Fri 8 Jan 2027 10:00 America/New_York" in text
+    assert "Unchanged: every 2 weeks on Thursday at 15:00 America/New_York. Only this occurrence moves." in text
+    assert "every 2 weeks on Thursday at 10:00" not in text

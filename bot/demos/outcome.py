@@ -184,8 +184,7 @@ async def history_card(ctx: Ctx, engagement: Engagement, limit: int = 30) -> Car
             lines.append(f"{head} — no outcome recorded yet")
         else:
             line = (
-                f"{head} — {cards.OUTCOME_LABELS[outcome.outcome]} by {who.display_name}, "
-                f"{when(outcome.recorded_at)}"
+                f"{head} — {cards.OUTCOME_LABELS[outcome.outcome]} by {who.display_name}, {when(outcome.recorded_at)}"
             )
             if outcome.remarks:
                 line += f": {outcome.remarks}"
