@@ -366,9 +366,19 @@ async def escalation(ctx: Ctx) -> Reply:
 
 async def use(ctx: Ctx) -> Reply:
     """/cadence use KEY — which engagement your DMs apply to."""
-    eng = await by_key(ctx.session, ctx.args.strip()) if ctx.args.strip() else None
-    if eng is None:
+    key = clean(ctx.args, limit=40, what="The key", multiline=False)
+    if not key:
         raise UserError("Usage: `/cadence use KEY`.")
+    eng = await by_key(ctx.session, key)
+    if eng is None:
+        mine = await ctx.session.scalars(
+            select(Engagement.key)
+            .join(Membership, Membership.engagement_id == Engagement.id)
+            .where(Membership.person_id == ctx.person.id)
+            .order_by(Engagement.key)
+        )
+        keys = ", ".join(mine) or "none yet"
+        raise UserError(f"There is no engagement “{key.upper()}”. Yours: {keys}. Nothing was changed.")
     m = await ctx.session.scalar(
         select(Membership).where(Membership.engagement_id == eng.id, Membership.person_id == ctx.person.id)
     )

@@ -63,3 +63,17 @@ async def test_a_severity_change_that_puts_the_deadline_in_the_past_says_so(core
     for d in breaches:
         assert "The severity change to S1 moved this deadline into the past" in d.card.text
         assert "was not running" not in d.card.text
+
+
+async def test_defect_history_says_to_whom_it_was_assigned(core):
+    people = await engagement(core)
+    await run(core, people["carol"], "/defect s3 Search is slow")
+    await run(core, people["victor"], "/defect assign 1 @dev")
+    r = await run(core, people["victor"], "/defect show 1")
+    assert "Victor: assigned to Dev" in said(r)
+
+
+async def test_use_names_an_engagement_that_does_not_exist(core):
+    people = await make_engagement(core)
+    r = await run(core, people["carol"], "/cadence use NOPE")
+    assert "There is no engagement “NOPE”. Yours: ACME." in said(r)

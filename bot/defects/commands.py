@@ -15,7 +15,7 @@ from bot.errors import UserError
 from bot.messages import Card, Reply
 from bot.registry import Registry
 from bot.text import MAX_TEXT, MAX_TITLE, clean, truncate, when
-from storage.models import Engagement
+from storage.models import Engagement, Person
 from storage.models.defects import Defect
 
 URL_RE = re.compile(r"^https?://[^\s<>\"']+$", re.IGNORECASE)
@@ -300,6 +300,16 @@ async def show_command(ctx: Ctx) -> Reply:
         note = f" — {truncate(e.comment, 200)}" if e.comment and e.action != "filed" else ""
         if e.action == "severity_changed":
             note = f" {label(e.data.get('from', '?'))} → {label(e.data.get('to', '?'))}{note}"
+        assignee_id = e.data.get("to") if e.action == "assigned" else e.data.get("assigned_to")
+        if assignee_id is not None:
+            assignee = await ctx.session.get(Person, int(assignee_id))
+            if assignee is not None:
+                to_whom = (
+                    f"to {assignee.display_name}"
+                    if e.action == "assigned"
+                    else f"(assigned to {assignee.display_name})"
+                )
+                note = f" {to_whom}{note}"
         lines.append(
             f"{when(e.at)} {e.actor_label}: {HISTORY_WORDS.get(e.action, e.action.replace('_', ' '))}{move}{note}"
         )
