@@ -16,7 +16,7 @@ from bot.errors import UserError
 from bot.messages import Card, Field, Reply
 from bot.people import DAY_NAMES, ROLES, ensure_membership, memberships, role_label, zone
 from bot.registry import Registry
-from bot.text import MAX_TITLE, clean, plural, when
+from bot.text import MAX_TITLE, clean, day_text, plural, when
 from bot.zones import resolve_zone
 from storage.models import Absence, Engagement, Membership, Person
 
@@ -207,7 +207,7 @@ async def ooo(ctx: Ctx) -> Reply:
     arg = ctx.args.strip()
     if not arg or arg.lower() == "list":
         rows = [
-            f"{a.start:%a %d %b %Y} – {a.end:%a %d %b %Y}"
+            f"{day_text(a.start)} – {day_text(a.end)}"
             for a in ctx.person.absences
             if a.end >= ctx.now.astimezone(zone(ctx.person)).date()
         ]
@@ -222,19 +222,19 @@ async def ooo(ctx: Ctx) -> Reply:
     start, end = parse_range(clean(arg, limit=200, what="The date range"), now=ctx.now, tz=zone(ctx.person))
     today = ctx.now.astimezone(zone(ctx.person)).date()
     if end < today:
-        raise UserError(f"That range ({start:%a %-d %b %Y} – {end:%a %-d %b %Y}) is in the past.")
+        raise UserError(f"That range ({day_text(start)} – {day_text(end)}) is in the past.")
     days = span_days(start, end)
     if days > LONG_ABSENCE_DAYS and not re.search(r"\d{4}", arg):
         # "jan 2 to dec 24" is more often a slip than a year away: a long absence is taken with its years.
         raise UserError(
-            f"I read that as {plural(days, 'day')} away ({start:%a %-d %b %Y} – {end:%a %-d %b %Y}). "
+            f"I read that as {plural(days, 'day')} away ({day_text(start)} – {day_text(end)}). "
             f"If you mean it, write the years: `/cadence ooo {start:%Y-%m-%d} to {end:%Y-%m-%d}`. Nothing was changed."
         )
     ctx.person.absences.append(Absence(start=start, end=end, created_at=ctx.now))
     await ctx.session.flush()
     await ctx.core.emit(ctx.session, "absence_changed", person=ctx.person)
     return Reply.say(
-        f"Out of office {start:%a %-d %b %Y} – {end:%a %-d %b %Y} ({plural(days, 'day')}). Prompts skip those days."
+        f"Out of office {day_text(start)} – {day_text(end)} ({plural(days, 'day')}). Prompts skip those days."
     )
 
 

@@ -32,8 +32,8 @@ from bot.engagements import feature_settings
 from bot.errors import UserError
 from bot.messages import Button, Card
 from bot.people import away_reason, local_date, membership_of, memberships, zone
+from bot.text import day_text, when
 from bot.text import person as mention
-from bot.text import when
 from storage.models import Engagement, Person
 from storage.models.change_requests import ChangeRequest, ChangeRequestDecision
 
@@ -906,7 +906,7 @@ async def schedule(
     today = now.astimezone(zone(actor)).date()
     if scheduled_for is not None and scheduled_for < today:
         raise UserError(
-            f"{scheduled_for:%a %-d %b %Y} is in the past (today is {today:%a %-d %b %Y} in {zone(actor).key}); "
+            f"{day_text(scheduled_for)} is in the past (today is {day_text(today)} in {zone(actor).key}); "
             "schedule the delivery for today or later. Nothing was changed."
         )
     before = cr.scheduled_for
@@ -924,10 +924,8 @@ async def schedule(
         data={"scheduled_for": _plain(scheduled_for), "previously": _plain(before)},
     )
     await refresh_card(session, core, cr, engagement, now)
-    moved = f" (was {before:%a %-d %b %Y})" if before is not None and before != scheduled_for else ""
-    return f"{ref(engagement, cr)} is scheduled" + (
-        f" for {scheduled_for:%a %-d %b %Y}{moved}." if scheduled_for else "."
-    )
+    moved = f" (was {day_text(before)})" if before is not None and before != scheduled_for else ""
+    return f"{ref(engagement, cr)} is scheduled" + (f" for {day_text(scheduled_for)}{moved}." if scheduled_for else ".")
 
 
 async def deliver(

@@ -14,8 +14,8 @@ from bot.context import TimerCtx
 from bot.messages import Button, Card, Field
 from bot.standups.config import StandupSettings, participants, settings
 from bot.standups.schedule import digest_instant
+from bot.text import day_text, truncate, when
 from bot.text import person as mention
-from bot.text import truncate, when
 from bot.zones import zone_or_utc
 from storage.models import Engagement, Person
 from storage.models.standups import StandupDigest, StandupEntry
@@ -193,7 +193,7 @@ async def build_digest(
             since = ""
             if e.blocker_of_id:
                 root = await session.get(StandupEntry, e.blocker_of_id)
-                since = f" (open since {root.day:%a %d %b})" if root else ""
+                since = f" (open since {day_text(root.day)})" if root else ""
             sections.append(
                 Card(
                     title=f"Blocker — {mention(e.person_id, names.get(e.person_id, '?'))}{since}",
@@ -234,7 +234,7 @@ async def build_digest(
     if len(answered) > COMPACT_AFTER:
         text += "\n" + "  ".join(f"{i + 1}. {q}" for i, q in enumerate(answered[0].questions))
     return Card(
-        title=f"Standup digest · {engagement.name} · {day:%a %d %b %Y}",
+        title=f"Standup digest · {engagement.name} · {day_text(day)}",
         text=text,
         sections=sections,
         tone="danger" if blockers else "good",
