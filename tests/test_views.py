@@ -3,6 +3,10 @@
 
 from __future__ import annotations
 
+import base64
+import io
+import re
+import zipfile
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -13,6 +17,7 @@ from bot.standups.digest import _answers_section
 from bot.text import day_text, moment_text, when
 from handlers.console.render import render_card
 from storage.models.standups import StandupEntry
+from tests.cr_support import pending_cr
 from tests.helpers import advance, click, make_engagement, reply_text, run, sent
 
 
@@ -90,3 +95,24 @@ async def test_moving_one_occurrence_of_a_series_says_the_series_is_unchanged(co
     assert "This occurrence is now: Fri 8 Jan 2027 10:00 America/New_York" in text
     assert "Unchanged: every 2 weeks on Thursday at 15:00 America/New_York. Only this occurrence moves." in text
     assert "every 2 weeks on Thursday at 10:00" not in text
+
+
+async def test_every_timestamp_in_the_export_has_one_format(core, tmp_path):
+    core.messengers["console"].files_dir = tmp_path
+    people = await make_engagement(core)
+    await run(core, people["carol"], "/defect s3 Search is slow")
+    await run(core, people["dev"], "/defect ack 1")
+    cr = await pending_cr(core, people)
+    await click(core, people["alice"], "cr.approve", str(cr.id))
+    await advance(core, hours=1)
+    await run(core, people["alice"], "/cadence export")
+    await core.drain()
+    [att] = [a for d in sent(core) for a in d.card.attachments if a.mime == "application/zip"]
+    zf = zipfile.ZipFile(io.BytesIO(base64.b64decode(att.content_b64)))
+    stamps = [s for name in zf.namelist() for s in STAMP.findall(zf.read(name).decode("utf-8"))]
+    assert len(stamps) > 5
+    assert {s for s in stamps if not ONE_FORMAT.fullmatch(s)} == set()
+
+
+STAMP = re.compile(r"\d{4}-\d\d-\d\dT[0-9:+Z-]+(?:\.\d+)?[0-9:+Z-]*")
+ONE_FORMAT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00")

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Ctx
-from bot.csvfile import cell
+from bot.csvfile import cell, stamp
 from bot.defects import service
 from bot.defects.severity import label
 from bot.errors import UserError
@@ -48,7 +48,7 @@ COLUMNS = [
 
 
 def _iso(dt: datetime | None) -> str:
-    return dt.isoformat(timespec="minutes") if dt else ""
+    return stamp(dt)
 
 
 async def export_csv(session: AsyncSession, engagement: Engagement, now: datetime) -> str:
