@@ -70,7 +70,7 @@ async def member_zones(session: AsyncSession, engagement: Engagement) -> list[st
 def zone_lines(start: datetime, zones: list[str], *, home: str) -> str:
     lines = []
     for z in zones:
-        label = fmt_in(start, z, year=False)
+        label = fmt_in(start, z)
         lines.append(label + (" (engagement)" if z == home else ""))
     return "\n".join(lines)
 

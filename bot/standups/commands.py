@@ -14,8 +14,8 @@ from bot.standups import answers, blockers, configure, digest, home, prompts
 from bot.standups.config import participants, settings
 from bot.standups.entries import close_blockers
 from bot.standups.report import PERIODS, build_report
+from bot.text import moment_text, when
 from bot.text import person as mention
-from bot.text import when
 from bot.timers import key_starts_with
 from storage.models import Timer
 
@@ -74,7 +74,7 @@ async def schedule(ctx: Ctx) -> Reply:
             rows.append(
                 Field(
                     mention(p.id, p.display_name),
-                    f"{zone.key} · next {t.astimezone(zone):%a %d %b %H:%M} their time ({when(t)})",
+                    f"next {moment_text(t.astimezone(zone))} their time ({when(t)})",
                 )
             )
     conf = settings(eng)

@@ -165,7 +165,10 @@ class SqliteBatches:
         if self._synchronous is None:  # the same durability as the engine's own commits (FULL unless told)
             async with self.engine.connect() as conn:
                 self._synchronous = int(await conn.scalar(text("PRAGMA synchronous")))
-        params = [tuple(convert(row[name]) for convert, name in zip(self._convert, self.COLUMNS, strict=False)) for row in rows]
+        params = [
+            tuple(convert(row[name]) for convert, name in zip(self._convert, self.COLUMNS, strict=False))
+            for row in rows
+        ]
         return await asyncio.get_running_loop().run_in_executor(self._thread, self._write, params)
 
     def _write(self, params: list[tuple[Any, ...]]) -> list[int]:
