@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from bot.clock import utc
+from bot.core import Cadence
 from storage.models.clock import ClockState
 
 NAME = "console"
 
 
-async def load(core: Any) -> datetime | None:
+async def load(core: Cadence) -> datetime | None:
     """The virtual time saved by the last console session on this database, if any."""
     async with core.session_factory() as session:
         row = await session.get(ClockState, NAME)
         return utc(row.now) if row is not None else None
 
 
-async def save(core: Any, now: datetime) -> None:
+async def save(core: Cadence, now: datetime) -> None:
     async with core.session_factory() as session, session.begin():
         row = await session.get(ClockState, NAME)
         if row is None:

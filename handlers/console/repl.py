@@ -65,7 +65,7 @@ async def run_console(database_url: str, *, virtual: bool, user: str, log: str =
     core = await create_core(database_url, clock=clock)
     session = ConsoleSession(core=core, virtual=virtual, user=user.lower())
     print(INTRO.format(log=log))
-    if virtual:
+    if isinstance(clock, ManualClock):
         await _resume_clock(core, clock)
     else:
         await core.start()
