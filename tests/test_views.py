@@ -6,15 +6,17 @@ from __future__ import annotations
 import base64
 import io
 import re
+import tokenize
 import zipfile
 from datetime import UTC, date, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.messages import Card
 from bot.standups.digest import _answers_section
-from bot.text import day_text, moment_text, when
+from bot.text import day_text, moment_text, plural, when
 from handlers.console.render import render_card
 from storage.models.standups import StandupEntry
 from tests.cr_support import pending_cr
@@ -116,3 +118,43 @@ async def test_every_timestamp_in_the_export_has_one_format(core, tmp_path):
 
 STAMP = re.compile(r"\d{4}-\d\d-\d\dT[0-9:+Z-]+(?:\.\d+)?[0-9:+Z-]*")
 ONE_FORMAT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00")
+
+
+@pytest.mark.parametrize(
+    "n, word, many, shown",
+    [
+        (1, "day", None, "1 day"),
+        (5, "day", None, "5 days"),
+        (0, "blocker", None, "0 blockers"),
+        (2, "SLA breach", "SLA breaches", "2 SLA breaches"),
+    ],
+)
+def test_counts_are_pluralised_never_written_with_s_in_brackets(n, word, many, shown):
+    assert plural(n, word, many) == shown
+
+
+def test_no_message_writes_a_count_with_s_in_brackets():
+    """Every string literal of the core (what people read comes from bot/; docstrings and the expressions
+    inside f-strings aside) is free of `day(s)`-style plurals."""
+    root = Path(__file__).resolve().parents[1]
+    offenders = []
+    for folder in ("bot",):
+        for path in (root / folder).rglob("*.py"):
+            previous = tokenize.NEWLINE
+            with path.open("rb") as f:
+                for tok in tokenize.tokenize(f.readline):
+                    statement_start = previous in (
+                        tokenize.NEWLINE,
+                        tokenize.INDENT,
+                        tokenize.DEDENT,
+                        tokenize.ENCODING,
+                    )
+                    if (
+                        tok.type == tokenize.STRING
+                        and not statement_start
+                        and re.search(r"[a-z]\(s\)", re.sub(r"\{[^{}]*\}", "", tok.string))
+                    ):
+                        offenders.append(f"{path.relative_to(root)}:{tok.start[0]}")
+                    if tok.type not in (tokenize.NL, tokenize.COMMENT):
+                        previous = tok.type
+    assert offenders == [], offenders

@@ -19,7 +19,7 @@ from bot.errors import UserError
 from bot.messages import Card, Field, Reply
 from bot.people import ROLES, away_reason, ensure_membership, local_date
 from bot.registry import Registry
-from bot.text import MAX_TEXT, MAX_TITLE, clean, truncate, when
+from bot.text import MAX_TEXT, MAX_TITLE, clean, plural, truncate, when
 from bot.text import person as mention
 from storage.models import Engagement, Person
 from storage.models.change_requests import ChangeRequest
@@ -441,7 +441,7 @@ async def cmd_export(ctx: Ctx) -> Reply:
     count = max(requests_csv.count("\r\n") - 1, 0)
     c = Card(
         title=f"{eng.key} change requests — export",
-        text=f"{count} change request(s) and every recorded step, as of {when(ctx.now)}. Times in the files are UTC.",
+        text=f"{plural(count, 'change request')} and every recorded step, as of {when(ctx.now)}. Times in the files are UTC.",
         attachments=export.attachments(eng, requests_csv, steps_csv, ctx.now),
     )
     return Reply(public=[c])

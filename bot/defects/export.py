@@ -16,6 +16,7 @@ from bot.defects import service
 from bot.defects.severity import label
 from bot.errors import UserError
 from bot.messages import Attachment, Card, Reply
+from bot.text import plural
 from storage.models import Engagement, Person
 from storage.models.defects import Defect
 
@@ -117,7 +118,7 @@ async def export_command(ctx: Ctx) -> Reply:
         private=[
             Card(
                 title=f"{engagement.key} defects export",
-                text=f"{count} defect(s), times in UTC.",
+                text=f"{plural(count, 'defect')}, times in UTC.",
                 attachments=[
                     Attachment(
                         filename=name,

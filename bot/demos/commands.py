@@ -23,7 +23,7 @@ from bot.errors import UserError
 from bot.messages import Button, Card, Field, Form, Input, Reply
 from bot.people import VENDOR_ROLES, role_label
 from bot.registry import Registry
-from bot.text import MAX_TEXT, MAX_TITLE, InputTooLong, clean, when
+from bot.text import MAX_TEXT, MAX_TITLE, InputTooLong, clean, plural, when
 from storage.models import Engagement
 from storage.models.demos import Demo, DemoAgendaItem, DemoOccurrence
 
@@ -539,7 +539,7 @@ def _minutes(token: str) -> int:
 
 def _before(minutes: int) -> str:
     days, rest = divmod(minutes, 1440)
-    parts = ([f"{days} day{'s' if days != 1 else ''}"] if days else []) + ([cards.duration_label(rest)] if rest else [])
+    parts = ([plural(days, "day")] if days else []) + ([cards.duration_label(rest)] if rest else [])
     return " ".join(parts) + " before"
 
 

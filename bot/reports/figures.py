@@ -32,6 +32,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import utc
+from bot.text import plural
 from bot.zones import zone_or_utc
 from storage.models import Engagement, Membership, Person
 
@@ -436,7 +437,7 @@ def flags_of(f: Figures) -> list[str]:
     if f.defects is not None and f.defects["breaches"]:
         n = len(f.defects["breaches"])
         refs = ", ".join(sorted({b["ref"] for b in f.defects["breaches"]}))
-        flags.append(f"{n} SLA breach{'es' if n != 1 else ''} in the last {f.period.name}: {refs}.")
+        flags.append(f"{plural(n, 'SLA breach', 'SLA breaches')} in the last {f.period.name}: {refs}.")
     return flags
 
 

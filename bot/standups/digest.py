@@ -14,7 +14,7 @@ from bot.context import TimerCtx
 from bot.messages import Button, Card, Field
 from bot.standups.config import StandupSettings, participants, settings
 from bot.standups.schedule import digest_instant
-from bot.text import day_text, truncate, when
+from bot.text import day_text, plural, truncate, when
 from bot.text import person as mention
 from bot.zones import zone_or_utc
 from storage.models import Engagement, Person
@@ -222,7 +222,7 @@ async def build_digest(
     total = len(answered) + len(missing)
     summary = [f"{len(answered)} of {total} answered"]
     if blockers:
-        summary.append(f"{blockers} blocker{'s' if blockers != 1 else ''}")
+        summary.append(plural(blockers, "blocker"))
     if missing:
         summary.append(f"{len(missing)} missing")
     if away:
