@@ -142,7 +142,7 @@ def test_requester_never_counts_and_unreachable_quorum_is_explained():
     p = pol(client="n_of_m", n_client=3)
     t = tally(p, MEMBERS, requester_id=2, decisions={2: "approve", 1: "approve", 3: "approve", 4: "approve"})
     assert 2 not in t.groups[0].eligible and not t.approved
-    assert "needs 3 approvals and only 2 approver(s) besides the requester" in t.problems[0]
+    assert "needs 3 approvals and only 2 approvers besides the requester" in t.problems[0]
     # A vendor PM requesting with no other vendor PM: the vendor side has nobody.
     t = tally(pol(), {1: ["client_sponsor"], 4: ["vendor_pm"]}, requester_id=4, decisions={1: "approve"})
     assert not t.approved and "nobody besides the requester" in t.problems[0]
