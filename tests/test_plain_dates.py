@@ -132,7 +132,7 @@ async def test_export_reads_both_ends_of_a_range_in_one_year(core):
     assert "on its way" in reply_text(reply)
     await core.drain()
     (card,) = [d.card for d in sent(core) if d.card.attachments]
-    assert "01 Jan 2027 – 31 Dec 2027" in card.title
+    assert "Fri 1 Jan 2027 – Fri 31 Dec 2027" in card.title
 
 
 async def approved_cr(core, people):
