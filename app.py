@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from bot.core import Cadence
 
 log = logging.getLogger("cadence")
+CONSOLE_LOG = "cadence.log"  # where the console and the demo log, so log lines never interleave with the chat
 
 CORE = web.AppKey("core", object)
 FRONTENDS = web.AppKey("frontends", list)
@@ -127,9 +128,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     command = args.command or "serve"
     if command in ("console", "demo"):
-        # A person is reading: keep library chatter (Alembic's migration log) out of the transcript.
-        logging.getLogger("alembic").setLevel(logging.WARNING)
-        logging.getLogger().setLevel(logging.WARNING)
+        # A person is reading: log lines (warnings with real timestamps) go to a file, not among the chat.
+        logging.basicConfig(
+            level=logging.WARNING,
+            filename=CONSOLE_LOG,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+            force=True,
+        )
     if command == "serve":
         run_server(serve(settings))
         return 0
@@ -146,9 +151,12 @@ def main(argv: list[str] | None = None) -> int:
     if command == "console":
         from handlers.console.repl import run_console
 
-        return asyncio.run(
-            run_console(args.database_url or settings.database_url, virtual=args.virtual_clock, user=args.user)
-        )
+        url = args.database_url or settings.database_url
+        try:
+            return asyncio.run(run_console(url, virtual=args.virtual_clock, user=args.user, log=CONSOLE_LOG))
+        except KeyboardInterrupt:  # Ctrl-C: end cleanly, never with a traceback
+            print("\nBye.")
+            return 0
     if command == "demo":
         from handlers.console.demo import run_demo
 

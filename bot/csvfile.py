@@ -11,12 +11,20 @@ from datetime import UTC, datetime
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+def stamp(value: datetime | None) -> str:
+    """The one timestamp format of every export: UTC, ISO 8601 to the second ("2027-01-04T08:00:00+00:00")."""
+    if value is None:
+        return ""
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)  # SQLite gives stored UTC back naive
+    return aware.astimezone(UTC).isoformat(timespec="seconds")
+
+
 def cell(value: object) -> str:
     """A value as CSV text: datetimes in UTC ISO form, formula-like text prefixed with a quote."""
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat(timespec="seconds")
+        return stamp(value)
     text = str(value)
     if text[:1] in FORMULA_STARTS:
         return "'" + text

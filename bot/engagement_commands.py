@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -10,7 +11,7 @@ from sqlalchemy import select, update
 from bot import audit
 from bot.change_requests.money import MAX_AMOUNT
 from bot.context import Ctx
-from bot.dates import parse_range
+from bot.dates import parse_range, span_days
 from bot.directory import prefetch, seat_zone
 from bot.engagements import bind, by_key, keep_currency, validate_key
 from bot.errors import UserError
@@ -19,7 +20,7 @@ from bot.numbers import NumberError, parse_money, parse_number, whole_number
 from bot.people import DAY_NAMES, ROLES, UNKNOWN_ZONE, ensure_membership, memberships, role_label, zone
 from bot.registry import Registry
 from bot.rows import get_or_refuse
-from bot.text import MAX_TITLE, clean, when
+from bot.text import MAX_TITLE, clean, day_text, plural, when
 from bot.zones import resolve_zone
 from storage.models import Absence, ChannelBinding, Engagement, Membership, Person
 from storage.results import rowcount
@@ -27,6 +28,7 @@ from storage.results import rowcount
 ADMIN_ROLES = ("client_sponsor", "client_pm", "vendor_pm")
 # Person.tz_source, as a person reads it.
 TZ_SOURCE_LABELS = {"user": "set by you", "platform": "from your profile", UNKNOWN_ZONE: "a guess: not known yet"}
+LONG_ABSENCE_DAYS = 56  # longer than eight weeks: taken only with the years written out
 
 
 async def setup(ctx: Ctx) -> Reply:
@@ -200,7 +202,12 @@ async def workdays(ctx: Ctx) -> Reply:
     arg = ctx.args.strip().lower()
     if not arg:
         return Reply.say("Your work days: " + ", ".join(DAY_NAMES[d] for d in ctx.person.work_days))
-    days: set[int] = set()
+    days: list[int] = []  # in the order typed: `sun-thu` echoes sun, mon, tue, wed, thu
+
+    def add(day: int) -> None:
+        if day not in days:
+            days.append(day)
+
     for part in arg.replace(" ", ",").split(","):
         if not part:
             continue
@@ -209,19 +216,15 @@ async def workdays(ctx: Ctx) -> Reply:
             if a[:3] not in DAY_NAMES or b[:3] not in DAY_NAMES:
                 raise UserError(f"“{part}” is not a day range. Use e.g. `mon-fri` or `sun-thu`.")
             i, j = DAY_NAMES.index(a[:3]), DAY_NAMES.index(b[:3])
-            k = i
-            while True:
-                days.add(k)
-                if k == j:
-                    break
-                k = (k + 1) % 7
+            for k in range((j - i) % 7 + 1):
+                add((i + k) % 7)
         elif part[:3] in DAY_NAMES:
-            days.add(DAY_NAMES.index(part[:3]))
+            add(DAY_NAMES.index(part[:3]))
         else:
             raise UserError(f"“{part}” is not a day. Use mon, tue, wed, thu, fri, sat, sun.")
     ctx.person.work_days = sorted(days)
     await ctx.core.emit(ctx.session, "absence_changed", person=ctx.person)
-    return Reply.say("Your work days: " + ", ".join(DAY_NAMES[d] for d in sorted(days)))
+    return Reply.say("Your work days: " + ", ".join(DAY_NAMES[d] for d in days))
 
 
 async def country(ctx: Ctx) -> Reply:
@@ -246,7 +249,7 @@ async def ooo(ctx: Ctx) -> Reply:
     arg = ctx.args.strip()
     if not arg or arg.lower() == "list":
         rows = [
-            f"{a.start:%a %d %b %Y} – {a.end:%a %d %b %Y}"
+            f"{day_text(a.start)} – {day_text(a.end)}"
             for a in ctx.person.absences
             if a.end >= ctx.now.astimezone(zone(ctx.person)).date()
         ]
@@ -261,11 +264,20 @@ async def ooo(ctx: Ctx) -> Reply:
     start, end = parse_range(clean(arg, limit=200, what="The date range"), now=ctx.now, tz=zone(ctx.person))
     today = ctx.now.astimezone(zone(ctx.person)).date()
     if end < today:
-        raise UserError(f"That range ({start:%d %b %Y} – {end:%d %b %Y}) is in the past.")
+        raise UserError(f"That range ({day_text(start)} – {day_text(end)}) is in the past.")
+    days = span_days(start, end)
+    if days > LONG_ABSENCE_DAYS and not re.search(r"\d{4}", arg):
+        # "jan 2 to dec 24" is more often a slip than a year away: a long absence is taken with its years.
+        raise UserError(
+            f"I read that as {plural(days, 'day')} away ({day_text(start)} – {day_text(end)}). "
+            f"If you mean it, write the years: `/cadence ooo {start:%Y-%m-%d} to {end:%Y-%m-%d}`. Nothing was changed."
+        )
     ctx.person.absences.append(Absence(start=start, end=end, created_at=ctx.now))
     await ctx.session.flush()
     await ctx.core.emit(ctx.session, "absence_changed", person=ctx.person)
-    return Reply.say(f"Out of office {start:%a %d %b %Y} – {end:%a %d %b %Y}. Prompts skip those days.")
+    return Reply.say(
+        f"Out of office {day_text(start)} – {day_text(end)} ({plural(days, 'day')}). Prompts skip those days."
+    )
 
 
 async def whoami(ctx: Ctx) -> Reply:
@@ -398,9 +410,19 @@ async def escalation(ctx: Ctx) -> Reply:
 
 async def use(ctx: Ctx) -> Reply:
     """/cadence use KEY — which engagement your DMs apply to."""
-    eng = await by_key(ctx.session, ctx.args.strip()) if ctx.args.strip() else None
-    if eng is None:
+    key = clean(ctx.args, limit=40, what="The key", multiline=False)
+    if not key:
         raise UserError("Usage: `/cadence use KEY`.")
+    eng = await by_key(ctx.session, key)
+    if eng is None:
+        mine = await ctx.session.scalars(
+            select(Engagement.key)
+            .join(Membership, Membership.engagement_id == Engagement.id)
+            .where(Membership.person_id == ctx.person.id)
+            .order_by(Engagement.key)
+        )
+        keys = ", ".join(mine) or "none yet"
+        raise UserError(f"There is no engagement “{key.upper()}”. Yours: {keys}. Nothing was changed.")
     m = await ctx.session.scalar(
         select(Membership).where(Membership.engagement_id == eng.id, Membership.person_id == ctx.person.id)
     )

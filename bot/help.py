@@ -53,6 +53,11 @@ def for_command(registry: Registry, cmd: str, *, by_mention: bool = False) -> Ca
         lines.insert(0, f"`{_as_typed(catch_all.usage, by_mention)}` — {catch_all.summary}")
     if not lines:
         lines = ["Nothing here yet."]
+    if cmd == "cadence":
+        # On Slack `/cadence help` is the only help a user can reach: it names every job too.
+        prefix = BY_MENTION if by_mention else "/"
+        jobs = [f"`{prefix}{c}` — {ABOUT[c]} (`{prefix}{c} help`)" for c in COMMANDS if c != "cadence"]
+        lines = [*lines, "", "*The jobs:*", *jobs]
     title = f"{BY_MENTION if by_mention else '/'}{cmd} — {ABOUT.get(cmd, '')}"
     return Card(title=title, text="\n".join(lines) + ("\n\n" + BY_MENTION_NOTE if by_mention else ""))
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 TOKEN_OPEN = "\ue000"
 TOKEN_CLOSE = "\ue001"
@@ -147,3 +147,25 @@ def duration(delta: timedelta) -> str:
     if hours:
         return f"{sign}{hours} h {mins:02d} min"
     return f"{sign}{mins} min"
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """`1 day`, `5 days`, `2 replies` (with `many`): never `day(s)`."""
+    return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
+# One date format and one timestamp format for every card and export a person reads.
+def day_text(day: date | datetime) -> str:
+    """'Sun 6 Dec 2026'."""
+    return f"{day:%a} {day.day} {day:%b %Y}"
+
+
+def moment_text(instant: datetime, style: str = "datetime", zone_name: str | None = None) -> str:
+    """'Sun 6 Dec 2026 09:45 Asia/Kathmandu' (style datetime), 'Sun 6 Dec 2026' (date), '09:45 Asia/Kathmandu'
+    (time), in the instant's own zone, named by its IANA name (never a bare +0545)."""
+    name = zone_name or getattr(instant.tzinfo, "key", None) or instant.tzname() or "UTC"
+    if style == "date":
+        return day_text(instant)
+    if style == "time":
+        return f"{instant:%H:%M} {name}"
+    return f"{day_text(instant)} {instant:%H:%M} {name}"

@@ -59,7 +59,7 @@ def test_demo_prints_a_transcript():
     assert "Cadence demo" in out and "Engagement set up" in out
     # A day of standups across zones, digest with the blocker on top.
     assert "Standup digest" in out and "Blocker — @Dev" in out
-    assert "answered 09:45 +0545 their time" in out  # Kathmandu, +5:45
+    assert "answered 09:45 Asia/Kathmandu their time" in out  # Kathmandu, +5:45: a zone name, not +0545
     # The demo scheduled, reminded 24 h and 1 h before, accepted.
     assert "Demo tomorrow: Sprint 4 demo" in out and "Demo in 1 hour: Sprint 4 demo" in out
     assert "Recorded: Accepted for ACME-DEMO-1" in out

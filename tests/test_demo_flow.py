@@ -65,7 +65,7 @@ async def test_refusals_save_nothing(core):
         ("yesterday 3pm", "past"),
         ("on the 5th 3pm", "no month"),
         ("03/04 3pm", "could be"),
-        ("banana", "no time of day"),
+        ("banana", "couldn't find a date or time"),
         ("3pm IST", "ambiguous"),
         ("mar 14 2:30am America/New_York", "does not exist"),
     ]:

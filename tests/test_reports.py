@@ -35,10 +35,11 @@ async def test_figures_of_a_seeded_week_match_hand_computed_values(core, tmp_pat
     assert (str(f.period.first_day), str(f.period.last_day)) == ("2027-01-05", "2027-01-11")
 
     # Standups: Kolkata/Kathmandu prompted Tue–Mon (5 days, Monday's before 09:00 London); St John's
-    # Tue–Fri (Monday's prompt is at 13:00 UTC, after the report).
+    # Tue–Fri (Monday's prompt is at 13:00 UTC, after the report). Dev has not answered Monday's yet, and
+    # its digest is not out: still open, not missed (issue 20).
     by_name = {p.name: (p.answered, p.expected) for p in f.standups.people}
-    assert by_name == {"Victor": (5, 5), "Lena": (5, 5), "Dev": (3, 5), "Quinn": (0, 4)}
-    assert (f.standups.answered, f.standups.expected, f.standups.pct) == (13, 19, 68.4)
+    assert by_name == {"Victor": (5, 5), "Lena": (5, 5), "Dev": (3, 4), "Quinn": (0, 4)}
+    assert (f.standups.answered, f.standups.expected, f.standups.pct) == (13, 18, 72.2)
     assert (f.standups.blockers_raised, f.standups.blockers_closed, f.standups.blockers_open) == (1, 1, 0)
     # The same count as the standups' own report.
     from tests.helpers import reply_text, run

@@ -73,7 +73,7 @@ async def test_a_standup_day(sqlite_core):
     posted = digests(core)
     assert len(posted) == 1
     card = posted[0].card
-    assert "Mon 04 Jan" in card.title
+    assert "Mon 4 Jan" in card.title
     assert card.sections[0].title.startswith("Blocker") and "sandbox API keys" in card.sections[0].text
     assert {b.action_id for b in card.sections[0].buttons} == {TO_DEFECT, TO_CR}
 
@@ -98,7 +98,7 @@ async def test_a_standup_day(sqlite_core):
     posted = digests(core)
     assert len(posted) == 2
     tue = posted[1].card
-    assert "Tue 05 Jan" in tue.title
+    assert "Tue 5 Jan" in tue.title
     titles = [s.title for s in tue.sections]
     assert "Missing" in titles  # dev never answered
     assert "Dev" in tue.sections[titles.index("Missing")].text

@@ -9,8 +9,8 @@ from bot.change_requests.money import Contingency, fmt, fmt_hours
 from bot.change_requests.policy import Policy, Tally
 from bot.change_requests.states import State, label
 from bot.messages import Button, Card, Field
+from bot.text import day_text, plural, truncate, when
 from bot.text import person as mention
-from bot.text import truncate, when
 from storage.models import AuditEntry, Engagement, Person
 from storage.models.change_requests import ChangeRequest, ChangeRequestDecision
 
@@ -39,7 +39,7 @@ def ref_key(cr: ChangeRequest) -> str:
 
 
 def day(d: date | None) -> str:
-    return d.strftime("%a %d %b %Y") if d else "—"
+    return day_text(d) if d else "—"
 
 
 @dataclass
@@ -130,7 +130,8 @@ def build(v: View) -> Card:
             Field("Effort", fmt_hours(cr.effort_hours)),
             Field("Cost", fmt(cr.cost, v.currency)),
             Field(
-                "Schedule impact", f"{cr.schedule_impact_days} day(s)" if cr.schedule_impact_days is not None else "—"
+                "Schedule impact",
+                plural(cr.schedule_impact_days, "day") if cr.schedule_impact_days is not None else "—",
             ),
             Field("Risk", (cr.risk or "—").capitalize()),
             Field("Assessed by", f"{v.who(cr.assessed_by_id)} — {when(cr.assessed_at)}", short=False),

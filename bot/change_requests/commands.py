@@ -23,7 +23,7 @@ from bot.numbers import NumberError, currency_code, whole_number
 from bot.people import ROLES, away_reason, ensure_membership, local_date
 from bot.registry import Registry
 from bot.rows import get_or_refuse, must_get
-from bot.text import MAX_TEXT, MAX_TITLE, clean, truncate, when
+from bot.text import MAX_TEXT, MAX_TITLE, clean, plural, truncate, when
 from bot.text import person as mention
 from storage.models import Engagement, Person
 from storage.models.change_requests import ChangeRequest
@@ -415,6 +415,8 @@ async def cmd_list(ctx: Ctx) -> Reply:
         if cr.state == State.PENDING_APPROVAL:
             waiting = await _waiting_on(ctx, cr, eng)
             if which == "pending-me":
+                if cr.requester_id == ctx.person.id:
+                    continue  # a requester never decides their own request
                 principals = [pid for pid in waiting if pid != ctx.person.id]
                 mine = ctx.person.id in waiting
                 for pid in principals:
@@ -449,7 +451,10 @@ async def cmd_export(ctx: Ctx) -> Reply:
     count = max(requests_csv.count("\r\n") - 1, 0)
     c = Card(
         title=f"{eng.key} change requests — export",
-        text=f"{count} change request(s) and every recorded step, as of {when(ctx.now)}. Times in the files are UTC.",
+        text=(
+            f"{plural(count, 'change request')} and every recorded step, as of {when(ctx.now)}. "
+            "Times in the files are UTC."
+        ),
         attachments=export.attachments(eng, requests_csv, steps_csv, ctx.now),
     )
     return Reply(public=[c])

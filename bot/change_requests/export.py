@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.change_requests.cards import ref
 from bot.change_requests.service import ENTITY, people
-from bot.csvfile import to_csv
+from bot.csvfile import stamp, to_csv
 from bot.messages import Attachment
 from storage.models import AuditEntry, Engagement
 from storage.models.change_requests import ChangeRequest, ChangeRequestDecision
@@ -79,7 +79,7 @@ async def build(session: AsyncSession, engagement: Engagement) -> tuple[str, str
         summary = "; ".join(
             f"{name(d.decided_by_id)}"
             + (f" on behalf of {name(d.approver_id)}" if d.decided_by_id != d.approver_id else "")
-            + f": {d.decision} at {d.at.isoformat()}"
+            + f": {d.decision} at {stamp(d.at)}"
             + (f" ({d.comment})" if d.comment else "")
             for d in current
         )

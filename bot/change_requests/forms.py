@@ -13,7 +13,7 @@ from bot.dates import parse_date
 from bot.errors import UserError
 from bot.messages import Form, Input, Option
 from bot.numbers import parse_money, parse_number
-from bot.text import MAX_TEXT, MAX_TITLE, InputTooLong, clean
+from bot.text import MAX_TEXT, MAX_TITLE, InputTooLong, clean, day_text
 from storage.models.change_requests import ChangeRequest
 
 NEW = "cr.new"
@@ -182,7 +182,7 @@ def wanted_by_value(raw: str, *, now: datetime, tz: ZoneInfo, errors: dict[str, 
     today = now.astimezone(tz).date()
     if day < today:
         errors["wanted_by"] = (
-            f"“{raw[:60]}” is in the past: I read it as {day:%a %d %b %Y} (today is {today:%a %d %b %Y} in {tz.key})."
+            f"“{raw[:60]}” is in the past: I read it as {day_text(day)} (today is {day_text(today)} in {tz.key})."
         )
         return None
     return day

@@ -156,7 +156,8 @@ class GroupTally:
             )
         return (
             f"The {side} side can't reach its quorum: it needs {self.needed} approvals and only "
-            f"{len(self.eligible)} approver(s){besides} can give one. Add an approver or change the "
+            f"{len(self.eligible)} approver{'' if len(self.eligible) == 1 else 's'}{besides} can give one. "
+            "Add an approver or change the "
             f"policy (e.g. `/cr policy {side} any`)."
         )
 

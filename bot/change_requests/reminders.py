@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 REMIND = "cr.remind"
 ESCALATE = "cr.escalate"
+# Who hears of an escalation (besides its channel): the engagement's admins, less the approvers it is about.
+ESCALATE_TO = ("client_sponsor", "client_pm", "vendor_pm", "vendor_lead")
 
 
 def remind_key(cr_id: int, person_id: int, day: date) -> str:
@@ -184,8 +186,9 @@ async def on_remind(tctx: TimerCtx) -> None:
 
 
 async def on_escalate(tctx: TimerCtx) -> None:
-    """After N work days without a decision: tell the vendor PM and the client sponsor (DM and the home
-    channel), once per round."""
+    """After N work days without a decision: tell someone new, once per round: the engagement's admins
+    (client sponsor and PM, vendor PM and lead) who are not among the approvers still waiting (they have had
+    their reminders), by DM, and the escalation channel (or the home channel when there is none)."""
     from bot import audit
     from bot.change_requests import service
     from bot.engagements import bindings
@@ -206,14 +209,16 @@ async def on_escalate(tctx: TimerCtx) -> None:
     if t.problems:
         text += "\n⚠️ " + " ".join(t.problems)
     c = Card(title=f"Escalation: {r} waits for approval", text=text, buttons=_buttons(cr), tone="danger")
-    seen = set()
-    for p in await members_with_roles(session, engagement, ["vendor_pm", "client_sponsor"]):
-        if p.id not in seen:
+    seen: set[int] = set()
+    waiting_ids = {p.id for p in waiting}
+    for p in await members_with_roles(session, engagement, list(ESCALATE_TO)):
+        if p.id not in seen and p.id not in waiting_ids:
             seen.add(p.id)
             await core.outbox.dm(session, p, c, engagement_id=engagement.id)
-    await core.outbox.post_home(session, engagement, c)
     if await bindings(session, engagement, "escalation"):
         await core.outbox.post_home(session, engagement, c, purpose="escalation")
+    else:
+        await core.outbox.post_home(session, engagement, c)
     await audit.record(
         session,
         now=now,

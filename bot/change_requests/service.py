@@ -31,10 +31,10 @@ from bot.change_requests.states import (
 from bot.engagements import feature_settings
 from bot.errors import UserError
 from bot.messages import Button, Card
-from bot.people import away_reason, local_date, membership_of, memberships
+from bot.people import away_reason, local_date, membership_of, memberships, zone
 from bot.rows import must_get
+from bot.text import day_text, when
 from bot.text import person as mention
-from bot.text import when
 from storage.models import Engagement, Person
 from storage.models.change_requests import ChangeRequest, ChangeRequestDecision
 
@@ -914,6 +914,15 @@ async def schedule(
     comment: str | None,
 ) -> str:
     require_step("schedule", cr, engagement, roles, actor)
+    today = now.astimezone(zone(actor)).date()
+    if scheduled_for is not None and scheduled_for < today:
+        raise UserError(
+            f"{day_text(scheduled_for)} is in the past (today is {day_text(today)} in {zone(actor).key}); "
+            "schedule the delivery for today or later. Nothing was changed."
+        )
+    before = cr.scheduled_for
+    if cr.state == State.SCHEDULED.value and scheduled_for is None:
+        raise UserError(f"{ref(engagement, cr)} is already scheduled; give the new date to move it.")
     cr.scheduled_for = scheduled_for
     await transition(
         session,
@@ -923,10 +932,11 @@ async def schedule(
         actor=actor,
         now=now,
         comment=comment,
-        data={"scheduled_for": _plain(scheduled_for)},
+        data={"scheduled_for": _plain(scheduled_for), "previously": _plain(before)},
     )
     await refresh_card(session, core, cr, engagement, now)
-    return f"{ref(engagement, cr)} is scheduled" + (f" for {scheduled_for:%a %d %b %Y}." if scheduled_for else ".")
+    moved = f" (was {day_text(before)})" if before is not None and before != scheduled_for else ""
+    return f"{ref(engagement, cr)} is scheduled" + (f" for {day_text(scheduled_for)}{moved}." if scheduled_for else ".")
 
 
 async def deliver(

@@ -62,7 +62,8 @@ TRANSITIONS: dict[str, Transition] = {
             REQUESTER,
             verb="withdrawn",
         ),
-        Transition("schedule", frozenset({State.APPROVED}), State.SCHEDULED, VENDOR, verb="scheduled"),
+        # From scheduled too: a new date corrects a wrong one (the audit keeps both).
+        Transition("schedule", frozenset({State.APPROVED, State.SCHEDULED}), State.SCHEDULED, VENDOR, verb="scheduled"),
         Transition("deliver", frozenset({State.SCHEDULED}), State.DELIVERED, VENDOR, verb="delivered"),
     )
 }
@@ -104,7 +105,7 @@ def _why_not(action: str, state: State) -> str:
         return "it has already been decided" if state in DECIDED else "it was withdrawn"
     if action == "assess" and state == State.PENDING_APPROVAL:
         return "it is already waiting for approval (a revised estimate is `/cr assess` on a pending request)"
-    if action == "schedule" and state != State.APPROVED:
+    if action == "schedule" and state not in (State.APPROVED, State.SCHEDULED):
         return "only an approved request can be scheduled"
     if action == "deliver" and state != State.SCHEDULED:
         return "only a scheduled request can be delivered"
@@ -121,6 +122,8 @@ def check(state: str, action: str, *, ref: str = "This request") -> State:
     if t is None:
         raise IllegalTransition(f"Unknown step “{action}”.")
     current = State(state)
+    if current not in t.sources and current == t.target:
+        raise IllegalTransition(f"{ref} is already {label(current).lower()}; nothing was changed.")
     if current not in t.sources:
         raise IllegalTransition(
             f"{ref} is {label(current).lower()}; it can't be {t.verb}: {_why_not(action, current)}."

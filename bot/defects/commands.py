@@ -306,6 +306,16 @@ async def show_command(ctx: Ctx) -> Reply:
         note = f" — {truncate(e.comment, 200)}" if e.comment and e.action != "filed" else ""
         if e.action == "severity_changed":
             note = f" {label(e.data.get('from', '?'))} → {label(e.data.get('to', '?'))}{note}"
+        assignee_id = e.data.get("to") if e.action == "assigned" else e.data.get("assigned_to")
+        if assignee_id is not None:
+            assignee = await ctx.session.get(Person, int(assignee_id))
+            if assignee is not None:
+                to_whom = (
+                    f"to {assignee.display_name}"
+                    if e.action == "assigned"
+                    else f"(assigned to {assignee.display_name})"
+                )
+                note = f" {to_whom}{note}"
         lines.append(
             f"{when(e.at)} {e.actor_label}: {HISTORY_WORDS.get(e.action, e.action.replace('_', ' '))}{move}{note}"
         )

@@ -11,12 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Ctx
-from bot.csvfile import cell
+from bot.csvfile import cell, stamp
 from bot.defects import service
 from bot.defects.severity import label
 from bot.defects.sla import Clock
 from bot.errors import UserError
 from bot.messages import Attachment, Card, Reply
+from bot.text import plural
 from storage.models import Engagement, Person
 from storage.models.defects import Defect
 
@@ -49,7 +50,7 @@ COLUMNS = [
 
 
 def _iso(dt: datetime | None) -> str:
-    return dt.isoformat(timespec="minutes") if dt else ""
+    return stamp(dt)
 
 
 async def export_csv(session: AsyncSession, engagement: Engagement, now: datetime) -> str:
@@ -118,7 +119,7 @@ async def export_command(ctx: Ctx) -> Reply:
     name = f"{engagement.key}-defects-{ctx.now:%Y%m%d}.csv"
     card = Card(
         title=f"{engagement.key} defects export",
-        text=f"{count} defect(s), times in UTC.",
+        text=f"{plural(count, 'defect')}, times in UTC.",
         attachments=[
             Attachment(
                 filename=name,

@@ -300,6 +300,13 @@ async def transition(
         data=data,
     )
     await refresh(session, core, defect, engagement, now)
+    if action == "resolve" and defect.reporter_id not in (None, actor.id):
+        # The reporter verifies the fix: close it, or reopen it saying what is still wrong.
+        reporter = await session.get(Person, defect.reporter_id)
+        if reporter is not None:
+            await _tell(
+                session, core, defect, engagement, now, reporter, f"Resolved by {actor.display_name} — please verify"
+            )
     return t
 
 
@@ -392,6 +399,25 @@ async def assign(
         data={"from": previous, "to": assignee.id},
     )
     await refresh(session, core, defect, engagement, now)
+    if assignee.id != actor.id:
+        await _tell(session, core, defect, engagement, now, assignee, f"{actor.display_name} assigned you")
+
+
+async def _tell(
+    session: AsyncSession,
+    core: Cadence,
+    defect: Defect,
+    engagement: Engagement,
+    now: datetime,
+    person: Person,
+    why: str,
+) -> None:
+    """A DM with the defect's card (its buttons included), headed by why the person gets it."""
+    from bot.defects import cards
+
+    card = await cards.defect_card(session, engagement, defect, now)
+    card.title = f"{why}: {card.title}"
+    await core.outbox.dm(session, person, card, engagement_id=engagement.id)
 
 
 def time_left_text(delta: timedelta) -> str:

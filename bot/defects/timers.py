@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit
+from bot.clock import utc
 from bot.context import TimerCtx
 from bot.defects import states as st
 from bot.defects.severity import label
@@ -113,7 +114,10 @@ def notice_card(
     now: datetime,
     lateness: timedelta | None = None,
     assignee: Person | None = None,
+    moved_past: bool = False,
 ) -> Card:
+    """A warning or breach notice. `moved_past`: the deadline was already past when this notice was planned
+    (a severity change recomputed it from the filing time), so the lateness is not Cadence's downtime."""
     from bot.defects.service import clocks, ref, time_left_text
 
     clock = next(c for c in clocks(defect, now) if c.name == clock_name)
@@ -127,7 +131,12 @@ def notice_card(
         title = f"{rid} ({label(defect.severity)}): {clock_name} target breached"
         text = f"{what} was due {when(due)} (target {clock.target_text}) and has not happened."
         tone = "danger"
-        if lateness and lateness >= timedelta(minutes=1):
+        if moved_past:
+            text += (
+                f"\nThe severity change to {label(defect.severity)} moved this deadline into the past: the target "
+                "counts from when the defect was filed."
+            )
+        elif lateness and lateness >= timedelta(minutes=1):
             text += f"\nThis notice is {_late_text(lateness)} late: Cadence was not running at the deadline."
     fields = [Field("Defect", defect.title, short=False), Field("State", st.LABEL[defect.state])]
     if assignee is not None:
@@ -247,12 +256,24 @@ async def on_timer(tctx: TimerCtx) -> None:
     else:
         setattr(defect, breached_attr, due_at)
         lateness = max(now - due_at, timedelta(0))
+        planned_at = utc(tctx.timer.created_at) if tctx.timer.created_at is not None else None
+        moved_past = planned_at is not None and planned_at >= due_at
         await _notify(
             tctx.session,
             tctx.core,
             defect,
             engagement,
-            notice_card(defect, engagement, clock_name, BREACH, due_at, now, lateness, assignee=assignee),
+            notice_card(
+                defect,
+                engagement,
+                clock_name,
+                BREACH,
+                due_at,
+                now,
+                lateness,
+                assignee=assignee,
+                moved_past=moved_past,
+            ),
         )
         await audit.record(
             tctx.session,

@@ -70,7 +70,7 @@ async def member_zones(session: AsyncSession, engagement: Engagement) -> list[st
 def zone_lines(start: datetime, zones: list[str], *, home: str) -> str:
     lines = []
     for z in zones:
-        label = fmt_in(start, z, year=False)
+        label = fmt_in(start, z)
         lines.append(label + (" (engagement)" if z == home else ""))
     return "\n".join(lines)
 
@@ -100,15 +100,20 @@ def announcement(
     title: str,
     text: str,
     tone: str = "info",
+    one_occurrence: bool = False,
 ) -> Card:
+    """`one_occurrence`: only `occ` moved; the series keeps its day and time (shown from the series' start)."""
     fields = [
         Field("Demo", f"{demo_ref(engagement, demo)} · {demo.title}", short=False),
         Field("When (your time)", when(occ.starts_at), short=False),
         Field("Duration", duration_label(demo.duration_minutes)),
     ]
     if demo.rrule:
-        local = occ.starts_at.astimezone(zone_of(demo.tz))
-        fields.append(Field("Repeats", f"{describe(demo.rrule)} at {local:%H:%M} {demo.tz}", short=False))
+        local = (demo.start_at if one_occurrence else occ.starts_at).astimezone(zone_of(demo.tz))
+        repeats = f"{describe(demo.rrule)} at {local:%H:%M} {demo.tz}"
+        if one_occurrence:
+            repeats = f"Unchanged: {repeats}. Only this occurrence moves."
+        fields.append(Field("Repeats", repeats, short=False))
     fields.append(Field("Time zones", zone_lines(occ.starts_at, zones, home=engagement.home_tz), short=False))
     return Card(
         title=title,

@@ -12,7 +12,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Ctx
 from bot.demos import cards, home, outcome, reminders, service
-from bot.demos.parse import Understood, WhenRefused, fmt_local, parse_when, split_when_title, zone_of
+from bot.demos.parse import (
+    Understood,
+    WhenRefused,
+    fmt_local,
+    parse_when,
+    read_when_title,
+    split_when_title,
+    zone_of,
+)
 from bot.demos.recurrence import describe, occurrences, with_weekday
 from bot.errors import UserError
 from bot.messages import Button, Card, Field, Form, Input, Reply
@@ -20,7 +28,7 @@ from bot.numbers import NumberError, parse_number
 from bot.people import VENDOR_ROLES, role_label
 from bot.registry import Registry
 from bot.rows import get_or_refuse
-from bot.text import MAX_TEXT, MAX_TITLE, InputTooLong, clean, when
+from bot.text import MAX_TEXT, MAX_TITLE, InputTooLong, clean, plural, when
 from storage.models import Engagement
 from storage.models.demos import Demo, DemoAgendaItem, DemoOccurrence
 
@@ -55,6 +63,13 @@ def _may_manage(ctx: Ctx, demo: Demo) -> None:
 def _read_when(ctx: Ctx, text: str) -> Understood:
     try:
         return parse_when(text, now=ctx.now, speaker_tz=ctx.person.tz or "UTC")
+    except WhenRefused as exc:
+        raise UserError(f"I can't schedule that: {exc.message}\n{EXAMPLES}", field=exc.field) from exc
+
+
+def _read_when_title(ctx: Ctx, text: str) -> tuple[Understood, str | None]:
+    try:
+        return read_when_title(text, now=ctx.now, speaker_tz=ctx.person.tz or "UTC")
     except WhenRefused as exc:
         raise UserError(f"I can't schedule that: {exc.message}\n{EXAMPLES}", field=exc.field) from exc
 
@@ -100,9 +115,20 @@ def confirm_card(title: str, text: str, fields: list[Field], draft: service.Draf
 
 
 def _schedule_reply(
-    ctx: Ctx, engagement: Engagement, when_text: str, title_text: str | None, duration: int | None = None
+    ctx: Ctx,
+    engagement: Engagement,
+    when_text: str,
+    title_text: str | None,
+    duration: int | None = None,
+    *,
+    find_title: bool = False,
 ) -> Reply:
-    u = _read_when(ctx, when_text)
+    """The confirmation. `find_title`: the title may be inside `when_text` ("Sprint 4 demo next thu 3pm")."""
+    if find_title:
+        u, found = _read_when_title(ctx, when_text)
+        title_text = title_text or found
+    else:
+        u, found = _read_when(ctx, when_text), None
     title = _title(title_text, engagement)
     duration = duration or service.settings(engagement)["duration_minutes"]
     draft = service.Draft(
@@ -122,7 +148,8 @@ def _schedule_reply(
     ]
     text = (
         f"Here is how I read “{clean(u.text, limit=200, multiline=False)}”"
-        f"{' (in your zone, ' + (ctx.person.tz or 'UTC') + ')' if not u.explicit_zone else ''}. "
+        f"{' (in your zone, ' + (ctx.person.tz or 'UTC') + ')' if not u.explicit_zone else ''}"
+        f"{', with “' + title + '” as the title' if found else ''}. "
         f"Confirm to save it and announce it with a calendar invite in {engagement.key}'s channel."
     )
     return Reply(private=[confirm_card(f"Schedule this demo? ({fmt_local(u.start)} {u.zone})", text, fields, draft)])
@@ -155,10 +182,10 @@ async def schedule(ctx: Ctx) -> Reply:
     engagement = _member(ctx)
     if not ctx.args.strip():
         return Reply(form=new_form(engagement))
-    when_text, title = split_when_title(ctx.args)
+    when_text, _ = split_when_title(ctx.args)
     if not when_text:
         raise UserError(f"Tell me when the demo is. {EXAMPLES}")
-    return _schedule_reply(ctx, engagement, when_text, title)
+    return _schedule_reply(ctx, engagement, ctx.args, None, find_title=True)
 
 
 async def new(ctx: Ctx) -> Reply:
@@ -523,7 +550,7 @@ def _minutes(token: str) -> int:
 
 def _before(minutes: int) -> str:
     days, rest = divmod(minutes, 1440)
-    parts = ([f"{days} day{'s' if days != 1 else ''}"] if days else []) + ([cards.duration_label(rest)] if rest else [])
+    parts = ([plural(days, "day")] if days else []) + ([cards.duration_label(rest)] if rest else [])
     return " ".join(parts) + " before"
 
 

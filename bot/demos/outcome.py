@@ -181,13 +181,13 @@ async def history_card(ctx: Ctx, engagement: Engagement, limit: int = 30) -> Car
     )
     lines = []
     for occ, demo, outcome, who in rows:
-        head = f"{cards.demo_ref(engagement, demo)} · {demo.title} · {cards.fmt_in(occ.starts_at, engagement.home_tz)}"
+        # In the reader's own zone (a `when` token), not the engagement's.
+        head = f"{cards.demo_ref(engagement, demo)} · {demo.title} · {when(occ.starts_at)}"
         if outcome is None:
             lines.append(f"{head} — no outcome recorded yet")
         else:
             line = (
-                f"{head} — {cards.OUTCOME_LABELS[outcome.outcome]} by {who.display_name}, "
-                f"{cards.fmt_in(outcome.recorded_at, engagement.home_tz)}"
+                f"{head} — {cards.OUTCOME_LABELS[outcome.outcome]} by {who.display_name}, {when(outcome.recorded_at)}"
             )
             if outcome.remarks:
                 line += f": {outcome.remarks}"

@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from dateparser.date import DateDataParser
 
+from bot.dates import check_phrase, has_date_words, split_date_text
 from bot.errors import UserError
 
 MAX_AHEAD = timedelta(days=366)
@@ -86,6 +87,12 @@ _TIME_RE = re.compile(
     re.I,
 )
 _RELATIVE_RE = re.compile(r"^\s*in\s+(?:an?|\d+)\s+(?:minutes?|mins?|hours?|hrs?)\s*$", re.I)
+# Any relative amount, to refuse it for the right reason ("-5 hours" is past, "in 2 years" too far ahead).
+_ANY_RELATIVE_RE = re.compile(
+    r"^\s*(?:in\s+)?(?P<n>[+-]?\d+|an?)\s+(?P<unit>min|mins|minutes?|hrs?|hours?|days?|weeks?|months?|years?)"
+    r"(?P<ago>\s+ago)?\s*$",
+    re.I,
+)
 _NUMERIC_DATE_RE = re.compile(r"(?<![\d:/.-])(\d{1,2})([/.])(\d{1,2})(?:\2(\d{2,4}))?(?![\d:/])")
 _ISO_DATE_RE = re.compile(r"\b\d{4}-\d{2}-\d{2}")
 _MONTH_RE = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\b", re.I)
@@ -378,6 +385,10 @@ def parse_when(text: str, *, now: datetime, speaker_tz: str) -> Understood:
     zone_name = explicit or speaker_tz
     zone = zone_of(zone_name)
     rest = re.sub(r"^(?:on|at)\s+", "", rest.strip(), flags=re.I)
+    try:
+        check_phrase(rest)
+    except UserError as exc:
+        raise WhenRefused(exc.message) from exc
     if _OTHER_FREQ_RE.search(rest):
         raise WhenRefused(
             "Demos repeat by weeks: `every thursday 15:00`, `every 2 weeks on thu 3pm`, "
@@ -396,6 +407,10 @@ def _parse_single(rest: str, *, now: datetime, zone: tzinfo, zone_name: str) -> 
     if not rest:
         raise WhenRefused("I found a time zone but no time; add one, e.g. `next thu 3pm`.")
     relative = bool(_RELATIVE_RE.match(rest))
+    if not relative:
+        _refuse_relative(rest, now)
+    if not relative and not has_date_words(rest):
+        raise WhenRefused(f"I couldn't find a date or time in “{rest}”. Try `next thu 3pm` or `14 Jan 15:00`.")
     if not relative and not _TIME_RE.search(rest):
         raise WhenRefused(f"“{rest}” has no time of day; add one like `15:00` or `3pm`.")
     order = _check_numeric_dates(rest)
@@ -415,6 +430,25 @@ def _parse_single(rest: str, *, now: datetime, zone: tzinfo, zone_name: str) -> 
         start_dt = _localize(naive, zone, zone_name)
     _check_range(start_dt, now, zone_name)
     return start_dt
+
+
+_UNIT_DAYS = {"min": 0, "hou": 0, "hrs": 0, "hr": 0, "day": 1, "wee": 7, "mon": 31, "yea": 366}
+
+
+def _refuse_relative(rest: str, now: datetime) -> None:
+    """An amount of time that is not `in N minutes/hours`: refuse for the right reason."""
+    m = _ANY_RELATIVE_RE.match(rest)
+    if m is None:
+        return
+    n_text = m.group("n").lower()
+    n = 1 if n_text in ("a", "an") else int(n_text)
+    if n < 0 or m.group("ago"):
+        raise WhenRefused(f"“{rest}” is in the past.")
+    unit = m.group("unit").lower()
+    days = n * _UNIT_DAYS.get(unit[:3], _UNIT_DAYS.get(unit[:2], 0))
+    if days > MAX_AHEAD.days:
+        raise WhenRefused(f"“{rest}” is more than a year ahead; demos are scheduled up to a year ahead.")
+    raise WhenRefused(f"“{rest}” has no time of day; say the day and time, e.g. `next thu 3pm`.")
 
 
 def _check_range(start: datetime, now: datetime, zone_name: str) -> None:
@@ -519,3 +553,24 @@ def split_when_title(args: str) -> tuple[str, str | None]:
     if m:
         return m.group("rest").strip(), m.group("t").strip()
     return text, None
+
+
+def read_when_title(args: str, *, now: datetime, speaker_tz: str) -> tuple[Understood, str | None]:
+    """`/demo schedule` arguments → (how the time was read, the title or None).
+
+    A `|` or a quoted title separates them as typed; otherwise the whole text is tried as a time, and when
+    it is not one, the date phrase is found inside it (title before or after: "Sprint 4 demo next thu 3pm")
+    by the one rule every command shares (`bot.dates.split_date_text`)."""
+    when_text, title = split_when_title(args)
+    if title is not None:
+        return parse_when(when_text, now=now, speaker_tz=speaker_tz), title
+    try:
+        return parse_when(when_text, now=now, speaker_tz=speaker_tz), None
+    except WhenRefused as whole:
+        try:
+            split = split_date_text(when_text, now=now, tz=ZoneInfo("UTC"))
+        except UserError:
+            raise whole from None
+        if not split.rest:
+            raise
+        return parse_when(split.phrase, now=now, speaker_tz=speaker_tz), split.rest

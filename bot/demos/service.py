@@ -419,7 +419,10 @@ async def move(
         },
     )
     zones = await cards.member_zones(session, engagement)
-    what = "The series now runs" if draft.occ is None else "This occurrence is now"
+    if draft.occ is None:
+        now_text = f"The series now runs: {cards.schedule_text(demo, occ.starts_at)}"
+    else:
+        now_text = f"This occurrence is now: {cards.fmt_in(occ.starts_at, demo.tz, offset=True)}"
     card = cards.announcement(
         engagement=engagement,
         demo=demo,
@@ -429,9 +432,10 @@ async def move(
         text=(
             f"Moved by {person.display_name}"
             + (f" (was {old_text})" if old_text else "")
-            + f". {what}: {cards.schedule_text(demo, occ.starts_at)}. The updated invite is attached."
+            + f". {now_text}. The updated invite is attached."
         ),
         tone="warning",
+        one_occurrence=draft.occ is not None and bool(demo.rrule),
     )
     ics = ical.request(await ics_demo(session, engagement, demo), now)
     card.attachments.append(ical.attachment(ics, filename=ics_filename(engagement, demo), title="Updated invite"))

@@ -10,7 +10,7 @@ from decimal import Decimal
 from bot.messages import Attachment, Card, Field
 from bot.reports.figures import Figures
 from bot.text import duration as text_duration
-from bot.text import when
+from bot.text import plural, when
 
 STATE_LABELS = {
     "submitted": "Submitted",
@@ -168,7 +168,9 @@ def home_card(f: Figures) -> Card:
     """The App Home block of one engagement: the same figures, compact."""
     fields = []
     if f.standups is not None:
-        fields.append(Field("Standups", f"{pct(f.standups.pct)} answered · {f.standups.blockers_open} blocker(s) open"))
+        fields.append(
+            Field("Standups", f"{pct(f.standups.pct)} answered · {plural(f.standups.blockers_open, 'blocker')} open")
+        )
     if f.change_requests is not None:
         c = f.change_requests
         left = (

@@ -13,14 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit
 from bot.context import Ctx, TimerCtx
-from bot.dates import RANGE_SPLIT, parse_date
+from bot.dates import RANGE_SPLIT, parse_range
 from bot.engagements import update_feature_settings
 from bot.errors import UserError
 from bot.messages import Attachment, Card, Reply
 from bot.registry import Registry
 from bot.reports import cards, export, figures, schedule
 from bot.reports.chart import chart_data, render_async
-from bot.text import clean, when
+from bot.text import clean, day_text, when
 from bot.zones import zone_or_utc
 from storage.models import Engagement, Person
 
@@ -157,15 +157,19 @@ def parse_export_range(ctx: Ctx, engagement: Engagement, text: str) -> tuple:
     text = clean(text, limit=200, what="The date range", multiline=False)
     if not text:
         return today - timedelta(days=29), today
-    parts = RANGE_SPLIT.split(text, maxsplit=1)
-    if len(parts) == 1:
-        iso = re.findall(r"\d{4}-\d{2}-\d{2}", text)
-        if len(iso) == 2 and " ".join(iso) == text:
-            parts = iso
-    first = parse_date(parts[0], now=ctx.now, tz=zone, prefer="past")
-    last = parse_date(parts[1], now=ctx.now, tz=zone, prefer="past") if len(parts) > 1 else today
+    iso = re.findall(r"\d{4}-\d{1,2}-\d{1,2}", text)
+    if len(iso) == 2 and " ".join(iso) == text:
+        text = " to ".join(iso)
+    first, last = parse_range(text, now=ctx.now, tz=zone, prefer="past", max_days=MAX_EXPORT_DAYS)
+    if len(RANGE_SPLIT.split(text, maxsplit=1)) == 1:
+        last = max(today, first)  # one date: from then to today
+    if first > today:
+        raise UserError(
+            f"“{text}” is {day_text(first)}, after today ({day_text(today)} in {zone.key}): "
+            "an export covers what has happened. Give a start on or before today."
+        )
     if last < first:
-        raise UserError(f"The range ends ({last:%d %b %Y}) before it starts ({first:%d %b %Y}).")
+        raise UserError(f"The range ends ({day_text(last)}) before it starts ({day_text(first)}).")
     if (last - first).days > MAX_EXPORT_DAYS:
         raise UserError("That range is longer than three years; please give a shorter one.")
     return first, last
@@ -178,7 +182,7 @@ async def export_command(ctx: Ctx) -> Reply:
     bundle = await export.build(ctx.session, engagement, first, last, ctx.now)
     lines = ", ".join(f"{name} {n}" for name, n in bundle.counts.items())
     card = Card(
-        title=f"{engagement.key} export · {first:%d %b %Y} – {last:%d %b %Y}",
+        title=f"{engagement.key} export · {day_text(first)} – {day_text(last)}",
         text=f"Rows: {lines or 'none'}. Times in UTC; README.txt in the zip explains the range."
         + (f" Not installed: {', '.join(bundle.missing)}." if bundle.missing else ""),
         attachments=[
@@ -202,7 +206,7 @@ async def export_command(ctx: Ctx) -> Reply:
         data={"from": first.isoformat(), "to": last.isoformat(), "counts": bundle.counts},
     )
     return Reply.say(
-        f"The export of {engagement.key} ({first:%d %b %Y} – {last:%d %b %Y}) is on its way to you by direct message."
+        f"The export of {engagement.key} ({day_text(first)} – {day_text(last)}) is on its way to you by direct message."
     )
 
 

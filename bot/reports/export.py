@@ -18,7 +18,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.csvfile import to_csv
+from bot.csvfile import stamp, to_csv
+from bot.text import plural
 from bot.zones import zone_or_utc
 from storage.models import Engagement, Person
 
@@ -248,18 +249,18 @@ async def build(session: AsyncSession, engagement: Engagement, first: date, last
     readme = [
         f"Cadence export of {engagement.key} — {engagement.name}",
         f"Range: {first.isoformat()} to {last.isoformat()} (whole days in {engagement.home_tz}),",
-        f"       i.e. {start.isoformat()} to {end.isoformat()} UTC.",
-        f"Made: {now.astimezone(UTC).isoformat(timespec='minutes')} UTC. All times in the files are UTC.",
+        f"       i.e. {stamp(start)} to {stamp(end)} UTC.",
+        f"Made: {stamp(now)} UTC. All times in the files are UTC, written one way: {stamp(now)}.",
         "",
-        *(f"{name}: {n} row(s)" for name, n in counts.items()),
+        *(f"{name}: {plural(n, 'row')}" for name, n in counts.items()),
     ]
     if missing:
         readme += ["", "Not installed on this Cadence (no file): " + ", ".join(missing)]
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        stamp = now.astimezone(UTC).timetuple()[:6]
+        made = now.astimezone(UTC).timetuple()[:6]
         for name, text in [("README.txt", "\r\n".join(readme) + "\r\n"), *files.items()]:
-            info = zipfile.ZipInfo(name, date_time=stamp)
+            info = zipfile.ZipInfo(name, date_time=made)
             info.compress_type = zipfile.ZIP_DEFLATED
             zf.writestr(info, text.encode("utf-8"))
     filename = f"{engagement.key}-export-{first:%Y%m%d}-{last:%Y%m%d}.zip"

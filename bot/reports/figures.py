@@ -31,6 +31,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.clock import utc
+from bot.text import plural
 from bot.zones import zone_or_utc
 from storage.models import Engagement, Membership, Person
 
@@ -56,8 +58,14 @@ def period_of(engagement: Engagement, now: datetime, name: str = "week") -> Peri
     """The `name` period ending at `now`: the last 7 (or 30) days, and as many home-zone dates
     ending with today's (the same dates `/standup report` counts)."""
     days = PERIODS[name]
-    last_day = now.astimezone(zone_or_utc(engagement.home_tz)).date()
-    return Period(name, now - timedelta(days=days), now, last_day - timedelta(days=days - 1), last_day)
+    zone = zone_or_utc(engagement.home_tz)
+    last_day = now.astimezone(zone).date()
+    start, first_day = now - timedelta(days=days), last_day - timedelta(days=days - 1)
+    if engagement.created_at is not None:
+        # A period never starts before the engagement existed.
+        born = utc(engagement.created_at)
+        start, first_day = max(start, min(born, now)), max(first_day, min(born, now).astimezone(zone).date())
+    return Period(name, start, now, first_day, last_day)
 
 
 # -- standups --------------------------------------------------------------------------------------
@@ -89,7 +97,7 @@ class StandupFigures:
 
 async def standup_figures(session: AsyncSession, engagement: Engagement, period: Period) -> StandupFigures | None:
     try:
-        from storage.models.standups import StandupEntry
+        from storage.models.standups import StandupDigest, StandupEntry
     except ImportError:  # the standups feature is not installed
         return None
     rows = list(
@@ -100,9 +108,16 @@ async def standup_figures(session: AsyncSession, engagement: Engagement, period:
         )
     )
     in_period = [e for e in rows if period.first_day <= e.day <= period.last_day]
+    # Today's standup not answered yet is still open, not missed, until the day's digest is out.
+    digested_today = await session.scalar(
+        select(StandupDigest.id).where(
+            StandupDigest.engagement_id == engagement.id, StandupDigest.day == period.last_day
+        )
+    )
     counts: dict[int, list[int]] = {}
     for e in in_period:
-        if e.expected:
+        not_yet_due = e.day == period.last_day and e.status != "answered" and digested_today is None
+        if e.expected and not not_yet_due:
             c = counts.setdefault(e.person_id, [0, 0])
             c[0] += 1
             c[1] += e.status == "answered"
@@ -402,17 +417,27 @@ async def gather(
 
 
 def flags_of(f: Figures) -> list[str]:
-    """What needs attention: no demo within the iteration, approvals waiting > 3 days, breaches."""
+    """What needs attention: no demo within the iteration, open standup blockers, approvals waiting > 3 days,
+    an overdrawn contingency, breaches. Every section shown as needing attention has its line here, so the
+    summary never says "Nothing needs attention" above one."""
     flags = []
     if f.demos is not None and f.demos.stale_flag:
         flags.append(f.demos.stale_flag)
+    if f.demos is not None and f.demos.last_outcome == "not_accepted":
+        flags.append(f"The last demo ({f.demos.last_ref}) was not accepted.")
     if f.change_requests is not None:
         for w in f.change_requests.waiting:
             flags.append(f"{w.ref} has waited {w.days} days for approval.")
+    if f.standups is not None and f.standups.blockers_open:
+        n = f.standups.blockers_open
+        flags.append(f"{n} standup blocker{'s are' if n != 1 else ' is'} still open.")
+    c = f.change_requests
+    if c is not None and c.contingency_left is not None and c.contingency_left < 0:
+        flags.append(f"The contingency is overdrawn by {-c.contingency_left:,.2f} {c.currency}".rstrip() + ".")
     if f.defects is not None and f.defects["breaches"]:
         n = len(f.defects["breaches"])
         refs = ", ".join(sorted({b["ref"] for b in f.defects["breaches"]}))
-        flags.append(f"{n} SLA breach{'es' if n != 1 else ''} in the last {f.period.name}: {refs}.")
+        flags.append(f"{plural(n, 'SLA breach', 'SLA breaches')} in the last {f.period.name}: {refs}.")
     return flags
 
 

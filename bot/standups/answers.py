@@ -23,6 +23,7 @@ from bot.standups.entries import (
     open_entry,
     set_answers,
 )
+from bot.text import day_text
 from storage.models import Engagement
 from storage.models.standups import StandupEntry
 
@@ -146,7 +147,7 @@ async def edit(ctx: Ctx) -> Reply:
             return Reply(form=cards.answer_form(engagement, entry, edit=True))
     if rows:
         raise UserError(
-            f"The digest for {rows[0].day:%a %d %b} is already posted; answers can no longer be "
+            f"The digest for {day_text(rows[0].day)} is already posted; answers can no longer be "
             "changed. Type `/standup` to answer a new day."
         )
     raise UserError("You have no standup answers to change yet. Type `/standup` to answer today's.")

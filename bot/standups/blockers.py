@@ -7,7 +7,7 @@ from bot.context import Ctx
 from bot.errors import UserError
 from bot.messages import Form, Input, Reply
 from bot.rows import get_or_refuse
-from bot.text import MAX_TEXT, MAX_TITLE, truncate
+from bot.text import MAX_TEXT, MAX_TITLE, day_text, truncate
 from storage.models import Engagement, Person
 from storage.models.standups import StandupEntry
 
@@ -19,7 +19,7 @@ def intake_form(kind: str, entry: StandupEntry, engagement: Engagement, author: 
     title = truncate(" ".join((entry.blocker or "").split()), MAX_TITLE)
     description = truncate(
         f"{entry.blocker}\n\nRaised as a blocker by {author.display_name} in the {engagement.key} standup of "
-        f"{entry.day:%a %d %b %Y}.",
+        f"{day_text(entry.day)}.",
         1500,
     )
     state = {"from_standup_answer": entry.id}

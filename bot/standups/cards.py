@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.messages import Button, Card, Form, Input
-from bot.text import MAX_TEXT
+from bot.text import MAX_TEXT, day_text
 from storage.models import Engagement
 from storage.models.standups import StandupEntry
 
@@ -12,7 +12,7 @@ OPEN_FORM = "standup.open_form"
 
 
 def _day(entry: StandupEntry) -> str:
-    return entry.day.strftime("%a %d %b")
+    return day_text(entry.day)
 
 
 def question_text(entry: StandupEntry) -> str:

@@ -17,8 +17,8 @@ from bot.standups import answers, blockers, configure, digest, home, prompts
 from bot.standups.config import participants, settings
 from bot.standups.entries import close_blockers
 from bot.standups.report import PERIODS, build_report
+from bot.text import moment_text, plural, when
 from bot.text import person as mention
-from bot.text import when
 from bot.timers import key_starts_with
 from storage.models import Engagement, Person, Timer
 
@@ -59,7 +59,7 @@ async def unblock(ctx: Ctx) -> Reply:
     n = await close_blockers(ctx.session, eng.id, ctx.person.id, ctx.now)
     if not n:
         return Reply.say("You have no open blockers.")
-    return Reply.say(f"Closed {n} blocker{'s' if n != 1 else ''}. Good news!", tone="good")
+    return Reply.say(f"Closed {plural(n, 'blocker')}. Good news!", tone="good")
 
 
 async def schedule(ctx: Ctx) -> Reply:
@@ -80,7 +80,7 @@ async def schedule(ctx: Ctx) -> Reply:
             rows.append(
                 Field(
                     mention(p.id, p.display_name),
-                    f"{zone.key} · next {t.astimezone(zone):%a %d %b %H:%M} their time ({when(t)})",
+                    f"next {moment_text(t.astimezone(zone))} their time ({when(t)})",
                 )
             )
     conf = settings(eng)

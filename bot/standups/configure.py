@@ -15,7 +15,7 @@ from bot.people import ensure_membership, membership_of
 from bot.standups.config import FEATURE, MAX_QUESTION_LEN, MAX_QUESTIONS, settings
 from bot.standups.prompts import plan_engagement, plan_person
 from bot.standups.schedule import format_days, format_hhmm, parse_days, parse_hhmm
-from bot.text import clean
+from bot.text import clean, moment_text
 from bot.zones import resolve_zone
 
 CONFIG_FORM = "standup.config"
@@ -296,7 +296,7 @@ async def join(ctx: Ctx) -> Reply:
     m = await ensure_membership(ctx.session, eng, ctx.person, ctx.now)
     m.standup_opt_in = True
     nxt = await plan_person(ctx.session, ctx.core, eng, ctx.person, ctx.now)
-    when_text = f" Your next prompt: {nxt[1].astimezone(ctx.tz):%a %d %b %H:%M} your time." if nxt else ""
+    when_text = f" Your next prompt: {moment_text(nxt[1].astimezone(ctx.tz))}, your time." if nxt else ""
     return Reply.say(f"You take part in the {eng.key} standup.{when_text}", tone="good")
 
 

@@ -15,8 +15,8 @@ from bot.context import TimerCtx
 from bot.messages import Button, Card, Field
 from bot.standups.config import StandupSettings, participants, settings
 from bot.standups.schedule import digest_instant
+from bot.text import day_text, plural, truncate, when
 from bot.text import person as mention
-from bot.text import truncate, when
 from bot.zones import zone_or_utc
 from storage.models import Engagement, Person
 from storage.models.standups import StandupDigest, StandupEntry
@@ -139,7 +139,11 @@ COMPACT_AFTER = 6
 def _answers_section(e: StandupEntry, name: str, *, compact: bool) -> Card:
     assert e.answered_at is not None  # only answered entries get a section
     late = " · late" if e.late else ""
-    stamp = f"answered {_local_time(e, e.answered_at)} · {when(e.answered_at, 'time')}{late}"
+    other_day = e.answered_at.astimezone(zone_or_utc(e.answer_tz)).date() != e.day
+    # An answer from another day than the standup's carries its date; the same day's, the time alone.
+    stamp = (
+        f"answered {_local_time(e, e.answered_at)} · {when(e.answered_at, 'datetime' if other_day else 'time')}{late}"
+    )
     title = f"{mention(e.person_id, name)}{' (late)' if e.late else ''}"
     tone = "warning" if e.late else "info"
     pairs = list(zip(e.questions, e.answers or [], strict=False))
@@ -153,9 +157,12 @@ def _answers_section(e: StandupEntry, name: str, *, compact: bool) -> Card:
 
 
 def _local_time(entry: StandupEntry, answered_at: datetime) -> str:
+    """'09:45 Asia/Kathmandu their time', with the date when it is not the standup's day: a zone's name,
+    never an abbreviation or a bare offset (+0545)."""
     zone = zone_or_utc(entry.answer_tz)
     local = answered_at.astimezone(zone)
-    return f"{local:%H:%M} {local.tzname()} their time"
+    day = f"{local:%a} {local.day} {local:%b} " if local.date() != entry.day else ""
+    return f"{day}{local:%H:%M} {zone.key} their time"
 
 
 async def build_digest(
@@ -193,7 +200,7 @@ async def build_digest(
             since = ""
             if e.blocker_of_id:
                 root = await session.get(StandupEntry, e.blocker_of_id)
-                since = f" (open since {root.day:%a %d %b})" if root else ""
+                since = f" (open since {day_text(root.day)})" if root else ""
             sections.append(
                 Card(
                     title=f"Blocker — {mention(e.person_id, names.get(e.person_id, '?'))}{since}",
@@ -222,7 +229,7 @@ async def build_digest(
     total = len(answered) + len(missing)
     summary = [f"{len(answered)} of {total} answered"]
     if blockers:
-        summary.append(f"{blockers} blocker{'s' if blockers != 1 else ''}")
+        summary.append(plural(blockers, "blocker"))
     if missing:
         summary.append(f"{len(missing)} missing")
     if away:
@@ -234,7 +241,7 @@ async def build_digest(
     if len(answered) > COMPACT_AFTER:
         text += "\n" + "  ".join(f"{i + 1}. {q}" for i, q in enumerate(answered[0].questions))
     return Card(
-        title=f"Standup digest · {engagement.name} · {day:%a %d %b %Y}",
+        title=f"Standup digest · {engagement.name} · {day_text(day)}",
         text=text,
         sections=sections,
         tone="danger" if blockers else "good",

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import Card, Field
 from bot.standups.config import participants
-from bot.text import duration, truncate
+from bot.text import day_text, duration, truncate
 from bot.text import person as mention
 from bot.zones import zone_or_utc
 from storage.models import Engagement, Person
@@ -80,7 +80,7 @@ async def build_report(session: AsyncSession, engagement: Engagement, period: st
             )
             blockers.append(
                 Field(
-                    f"{e.day:%a %d %b} · {who.display_name if who else '?'}",
+                    f"{day_text(e.day)} · {who.display_name if who else '?'}",
                     f"{truncate(e.blocker, 200)} — {state}",
                     short=False,
                 )
@@ -95,7 +95,7 @@ async def build_report(session: AsyncSession, engagement: Engagement, period: st
         )
     )
     return Card(
-        title=f"Standup report · {engagement.key} · {start:%d %b} – {end:%d %b %Y}",
+        title=f"Standup report · {engagement.key} · {day_text(start)} – {day_text(end)}",
         text=f"Last {period}: {total_answered} of {total_expected} prompted standups answered ({overall}).",
         sections=sections,
     )

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from bot.bootstrap import create_core
 from bot.clock import ManualClock
+from bot.text import moment_text
 from handlers.console.session import ConsoleSession
 
 START = datetime(2027, 3, 7, 20, 0, tzinfo=UTC)  # Sunday evening before the week the US moves its clocks
@@ -114,7 +115,7 @@ async def run_demo(database_url: str | None = None, *, out: Callable[[str], None
     session = ConsoleSession(core=core, out=out, virtual=True)
     commands = {cmd for cmd, _ in core.registry.commands}
     try:
-        out(f"Cadence demo — virtual clock starts {START:%a %d %b %Y %H:%M} UTC\n")
+        out(f"Cadence demo — virtual clock starts {moment_text(START)}\n")
         for needs, line in SCRIPT:
             if needs and (needs, None) not in core.registry.commands and not any(c == needs for c in commands):
                 continue

@@ -7,9 +7,8 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from bot.messages import Card, Form
-from bot.text import strip_tokens
+from bot.text import moment_text, strip_tokens
 
-STYLE = {"datetime": "%a %d %b %H:%M %Z", "date": "%a %d %b %Y", "time": "%H:%M %Z"}
 TONE = {"good": "✔", "warning": "!", "danger": "‼", "info": "•"}
 
 
@@ -17,7 +16,7 @@ def render_text(text: str, viewer_tz: ZoneInfo, names: Callable[[int], str] | No
     def token(kind: str, value: str, extra: str) -> str:
         if kind == "time":
             dt = datetime.fromtimestamp(int(value), tz=UTC).astimezone(viewer_tz)
-            return dt.strftime(STYLE.get(extra or "datetime", STYLE["datetime"]))
+            return moment_text(dt, extra if extra in ("date", "time") else "datetime")
         if kind == "person":
             return "@" + (names(int(value)) if names else (extra or value))
         return extra or value
@@ -61,5 +60,5 @@ def render_form(form: Form, viewer_tz: ZoneInfo) -> str:
     for i in form.inputs:
         opts = f" ({'/'.join(o.value for o in i.options)})" if i.options else ""
         req = "" if i.required else " [optional]"
-        lines.append(f"  - {i.label}{opts}{req}")
+        lines.append(f"  - {i.id}: {i.label}{opts}{req}")
     return "\n".join(lines)

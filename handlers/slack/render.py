@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.messages import Card, Form, Input
-from bot.text import TOKEN_RE, parse_token, truncate
+from bot.text import TOKEN_RE, moment_text, parse_token, truncate
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000
@@ -42,12 +42,7 @@ def escape(text: str) -> str:
 
 
 def _fallback_time(epoch: int, style: str) -> str:
-    dt = datetime.fromtimestamp(epoch, UTC)
-    if style == "date":
-        return dt.strftime("%a %d %b %Y")
-    if style == "time":
-        return dt.strftime("%H:%M UTC")
-    return dt.strftime("%a %d %b %Y %H:%M UTC")
+    return moment_text(datetime.fromtimestamp(epoch, UTC), style, "UTC")
 
 
 def mrkdwn(text: str, mentions: Mentions | None = None) -> str:
