@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.outbox import UNSENT
+from bot.text import plural
 from storage.models import ChannelBinding, MessageRef, OutboxMessage
 
 log = logging.getLogger("cadence.channel_moves")
@@ -48,5 +49,5 @@ async def move_channel(session: AsyncSession, *, platform: str, workspace_id: st
         msg.conversation_key = new_key
         msg.address = {**(msg.address or {}), "channel_id": new}
     if bindings:
-        log.info("%s channel %s is now %s (%s binding(s) moved)", platform, old, new, len(bindings))
+        log.info("%s channel %s is now %s (%s)", platform, old, new, plural(len(bindings), "binding") + " moved")
     return len(bindings)

@@ -133,4 +133,6 @@ async def export_command(ctx: Ctx) -> Reply:
     # console, a download on Teams): an ephemeral answer cannot carry one. So, like `/cadence export`, the
     # file goes by direct message, through the outbox.
     await ctx.core.outbox.dm(ctx.session, ctx.person, card, engagement_id=engagement.id)
-    return Reply.say(f"{engagement.key} defects export ({count} defect(s)): I've sent you the CSV by direct message.")
+    return Reply.say(
+        f"{engagement.key} defects export ({plural(count, 'defect')}): I've sent you the CSV by direct message."
+    )
