@@ -2,34 +2,50 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
 
-from bot import audit
+from bot import announce, audit, sides
 from bot.context import Ctx
 from bot.dates import parse_range
-from bot.engagements import bind, by_key, validate_key
+from bot.engagements import bind, by_key, feature_settings, validate_key
 from bot.errors import UserError
 from bot.messages import Card, Field, Reply
-from bot.people import DAY_NAMES, ROLES, ensure_membership, memberships, role_label, zone
+from bot.people import DAY_NAMES, ROLES, ensure_membership, membership_of, memberships, role_label, zone
 from bot.registry import Registry
-from bot.text import MAX_TITLE, clean, when
+from bot.text import MAX_TITLE, clean, person, when
 from bot.zones import resolve_zone
 from storage.models import Absence, Engagement, Membership, Person
 
-ADMIN_ROLES = ("client_sponsor", "client_pm", "vendor_pm")
+# Who may add a home or escalation channel and change engagement settings: either side's admins.
+ADMIN_ROLES = tuple(sorted(sides.ALL_ADMINS))
+# Engagement columns a person set with `/cadence settings`, which seating no longer derives.
+EXPLICIT = "explicit"
+AS_RE = re.compile(r"\s+as\s+([a-z_ -]+)$", re.IGNORECASE)
+
+
+def _explicit(eng: Engagement) -> list[str]:
+    return list(feature_settings(eng, "engagement").get(EXPLICIT, []))
 
 
 async def setup(ctx: Ctx) -> Reply:
-    """/cadence setup KEY Name — create an engagement and make this channel its home (or bind this
-    channel as another home of an existing engagement: mirrored posts)."""
+    """/cadence setup KEY Name [as ROLE] — create an engagement, make this channel its home and seat the person
+    who ran it (or bind this channel as another home of an existing engagement: mirrored posts)."""
     if ctx.place.is_dm:
         raise UserError("Run `/cadence setup` in the channel that should be the engagement's home.")
-    key_text, _, name_text = ctx.args.partition(" ")
+    args = ctx.args.strip()
+    m = AS_RE.search(args)
+    chosen = sides.parse_role(m.group(1)) if m else None
+    if m:
+        args = args[: m.start()]
+    key_text, _, name_text = args.partition(" ")
     if not key_text:
-        raise UserError("Usage: `/cadence setup KEY Engagement name`, e.g. `/cadence setup ACME Acme web shop`.")
+        raise UserError(
+            "Usage: `/cadence setup KEY Engagement name [as ROLE]`, e.g. `/cadence setup ACME Acme web shop`."
+        )
     key = validate_key(key_text)
     engagement = await by_key(ctx.session, key)
     created = engagement is None
@@ -39,7 +55,7 @@ async def setup(ctx: Ctx) -> Reply:
             key=key,
             name=name,
             home_tz=ctx.person.tz or "UTC",
-            support_tz=ctx.person.tz or "UTC",
+            support_tz="UTC",
             settings={},
             created_at=ctx.now,
             created_by_id=ctx.person.id,
@@ -51,9 +67,9 @@ async def setup(ctx: Ctx) -> Reply:
     elif ctx.engagement is not None and ctx.engagement.id == engagement.id:
         return Reply.say(f"This channel is already the home of {engagement.key} ({engagement.name}).")
     else:
-        membership = await ensure_membership(ctx.session, engagement, ctx.person, ctx.now)
-        if not set(membership.roles).intersection(ADMIN_ROLES) and engagement.created_by_id != ctx.person.id:
-            raise UserError(f"{engagement.key} already exists; only its sponsor or PMs can add another home channel.")
+        membership = await membership_of(ctx.session, engagement, ctx.person)
+        if membership is None or not sides.is_admin(membership.roles):
+            raise UserError(f"{engagement.key} already exists; only its admins can add another home channel.")
     await bind(
         ctx.session,
         engagement,
@@ -65,7 +81,6 @@ async def setup(ctx: Ctx) -> Reply:
         purpose="home",
         now=ctx.now,
     )
-    await ensure_membership(ctx.session, engagement, ctx.person, ctx.now)
     ctx.engagement = engagement
     await audit.record(
         ctx.session,
@@ -77,51 +92,115 @@ async def setup(ctx: Ctx) -> Reply:
         actor=ctx.person,
         data={"platform": ctx.place.platform, "channel": ctx.place.channel_id},
     )
-    if created:
-        await ctx.core.emit(ctx.session, "engagement_created", engagement=engagement)
+    if not created:
+        text = f"This channel is now also a home of {engagement.key} ({engagement.name}): posts are mirrored here."
+        return Reply(public=[Card(title="Channel added", text=text, tone="good")])
+    role_name = chosen or sides.SETUP_ROLE
+    membership = await ensure_membership(ctx.session, engagement, ctx.person, ctx.now)
+    await _seat(ctx, engagement, membership, ctx.person, [], [role_name], how="set-up")
+    await ctx.core.emit(ctx.session, "engagement_created", engagement=engagement)
+    other_side = sides.other(sides.side_of_role(role_name))
+    first = " or ".join(role_label(r) for r in sorted(sides.ADMINS[other_side]))
+    how = (
+        f"You are seated as {role_label(role_name)}"
+        + (" (the default: the vendor usually runs the set-up)" if chosen is None else "")
+        + ". To take another role, run `/cadence role @you ROLE` now, before anyone else is seated, "
+        "or set up with `/cadence setup KEY Name as client_pm`."
+    )
     text = (
         f"{engagement.key} — {engagement.name} now lives in this channel. Home zone: {engagement.home_tz}.\n"
-        "Next: give people their roles with `/cadence role @name client_pm` (roles: " + ", ".join(ROLES) + ")."
+        f"{how}\n"
+        f"Next: seat the {other_side} side's first admin ({first}) with `/cadence role @name ROLE`; "
+        f"from then on each side seats its own people (roles: {', '.join(ROLES)})."
     )
-    return Reply(public=[Card(title="Engagement set up" if created else "Channel added", text=text, tone="good")])
+    return Reply(public=[Card(title="Engagement set up", text=text, tone="good")])
+
+
+async def _seat(
+    ctx: Ctx,
+    eng: Engagement,
+    membership: Membership,
+    target: Person,
+    before: list[str],
+    after: list[str],
+    *,
+    how: str,
+) -> None:
+    """Apply a checked change of seats: derive the zones that follow a side's first admin, tell the home
+    channel, record it, and let features react (a request waiting on someone who lost a role)."""
+    membership.roles = after
+    explicit = _explicit(eng)
+    gained = set(after) - set(before)
+    if gained & sides.ADMINS["client"] and "home_tz" not in explicit:
+        client_admins = [m for m in await sides.admins_of(ctx.session, eng, "client") if m.id != membership.id]
+        if not client_admins:  # the client's first admin: the home zone becomes theirs
+            eng.home_tz = target.tz or eng.home_tz
+    if "vendor_pm" in gained and "support_tz" not in explicit:
+        pms = [m for m in await sides.seated(ctx.session, eng) if m.id != membership.id and "vendor_pm" in m.roles]
+        if not pms:  # the vendor PM's office hours and holidays run the business-hours SLA clocks
+            eng.support_tz = target.tz or eng.support_tz
+            if "support_country" not in explicit and target.country:
+                eng.support_country = target.country
+    shown = ", ".join(role_label(r) for r in after) or "no role"
+    was = ", ".join(role_label(r) for r in before) or "no role"
+    note = {
+        "first admin": " (the first admin of their side, seated by the other side)",
+        "set-up": " (ran the set-up)",
+    }.get(how, "")
+    card = Card(
+        title=f"Seats in {eng.key}",
+        text=f"{person(target.id, target.display_name)}: {was} → {shown}{note}. "
+        f"Changed by {person(ctx.person.id, ctx.person.display_name)}.",
+    )
+    await announce.rule_change(
+        ctx,
+        eng,
+        card,
+        entity_type="membership",
+        entity_id=membership.id,
+        action="roles_changed",
+        data={"person_id": target.id, "before": before, "after": after, "how": how},
+    )
+    await ctx.core.emit(ctx.session, "membership_changed", engagement=eng, person=target)
 
 
 async def role(ctx: Ctx) -> Reply:
-    """/cadence role @user role[,role] | -role"""
+    """/cadence role @user role[,role] | -role — each side's admins seat and unseat that side's people."""
     eng = ctx.require_engagement()
     parts = ctx.args.split()
     if len(parts) < 2:
         raise UserError("Usage: `/cadence role @name client_pm` (add) or `/cadence role @name -client_pm` (remove).")
-    is_admin = bool(ctx.roles.intersection(ADMIN_ROLES)) or eng.created_by_id == ctx.person.id
-    if not is_admin:
-        raise UserError("Only the client sponsor, a PM or whoever set up the engagement can change roles.")
     target = await ctx.resolve_person(parts[0])
-    changes = [r.strip().lower() for r in " ".join(parts[1:]).replace(",", " ").split()]
-    membership = await ensure_membership(ctx.session, eng, target, ctx.now)
-    roles = list(membership.roles or [])
+    changes = [r.strip() for r in " ".join(parts[1:]).replace(",", " ").split()]
+    existing = await membership_of(ctx.session, eng, target)
+    before = list(existing.roles or []) if existing else []
+    roles = list(before)
+    alone = target.id == ctx.person.id and not [
+        m for m in await sides.seated(ctx.session, eng) if m.person_id != ctx.person.id
+    ]
     for change in changes:
-        name = change.lstrip("+-")
-        if name not in ROLES:
-            raise UserError(f"“{name}” is not a role. Roles: {', '.join(ROLES)}.")
+        name = sides.parse_role(change.lstrip("+-"))
         if change.startswith("-"):
             roles = [r for r in roles if r != name]
         elif name not in roles:
+            if alone:  # the only person seated may switch sides: their roles follow the new one
+                roles = [r for r in roles if sides.side_of_role(r) == sides.side_of_role(name)]
             roles.append(name)
-    before = list(membership.roles or [])
-    membership.roles = roles
-    await audit.record(
+    if roles == before:
+        return Reply.say(f"{target.display_name} already has that: {', '.join(map(role_label, roles)) or 'no role'}.")
+    how = await sides.check_seating(
         ctx.session,
-        now=ctx.now,
-        engagement_id=eng.id,
-        entity_type="membership",
-        entity_id=membership.id,
-        action="roles_changed",
-        actor=ctx.person,
-        data={"person_id": target.id, "before": before, "after": roles},
+        eng,
+        actor_id=ctx.person.id,
+        actor_roles=ctx.roles,
+        target_id=target.id,
+        before=before,
+        after=roles,
     )
-    await ctx.core.emit(ctx.session, "membership_changed", engagement=eng, person=target)
+    membership = existing or await ensure_membership(ctx.session, eng, target, ctx.now)
+    await _seat(ctx, eng, membership, target, before, roles, how=how)
     shown = ", ".join(role_label(r) for r in roles) or "no role"
-    return Reply(public=[Card(text=f"{target.display_name}: {shown} in {eng.key}.")])
+    return Reply.say(f"{target.display_name}: {shown} in {eng.key}. Announced in the home channel.")
 
 
 async def members(ctx: Ctx) -> Reply:
@@ -368,16 +447,72 @@ async def use(ctx: Ctx) -> Reply:
 
 def register(registry: Registry) -> None:
     add = registry.add_command
-    add("cadence", "setup", setup, usage="/cadence setup KEY Name", summary="make this channel an engagement's home")
+    # Open to anyone: setting up, and what is about the person themselves (zone, days, absences, identity).
+    # Everything else, where a conversation belongs to an engagement, needs a seat (bot/core.py).
+    add(
+        "cadence",
+        "setup",
+        setup,
+        usage="/cadence setup KEY Name [as ROLE]",
+        summary="make this channel an engagement's home (you are seated as vendor PM unless `as ROLE`)",
+        open_to_outsiders=True,
+    )
     add("cadence", "role", role, usage="/cadence role @name role", summary="give (or `-role` take) a role")
     add("cadence", "members", members, usage="/cadence members", summary="who is in this engagement")
-    add("cadence", "tz", tz, usage="/cadence tz Asia/Kolkata", summary="set your time zone (a zone or a city; `auto`)")
-    add("cadence", "workdays", workdays, usage="/cadence workdays mon-fri", summary="your work days")
-    add("cadence", "country", country, usage="/cadence country IN", summary="your public-holiday calendar")
-    add("cadence", "ooo", ooo, usage="/cadence ooo dec 24 to jan 2", summary="out of office (`list`, `clear`)")
-    add("cadence", "whoami", whoami, usage="/cadence whoami", summary="what Cadence knows about you")
+    add(
+        "cadence",
+        "tz",
+        tz,
+        usage="/cadence tz Asia/Kolkata",
+        summary="set your time zone (a zone or a city; `auto`)",
+        open_to_outsiders=True,
+    )
+    add(
+        "cadence",
+        "workdays",
+        workdays,
+        usage="/cadence workdays mon-fri",
+        summary="your work days",
+        open_to_outsiders=True,
+    )
+    add(
+        "cadence",
+        "country",
+        country,
+        usage="/cadence country IN",
+        summary="your public-holiday calendar",
+        open_to_outsiders=True,
+    )
+    add(
+        "cadence",
+        "ooo",
+        ooo,
+        usage="/cadence ooo dec 24 to jan 2",
+        summary="out of office (`list`, `clear`)",
+        open_to_outsiders=True,
+    )
+    add(
+        "cadence",
+        "whoami",
+        whoami,
+        usage="/cadence whoami",
+        summary="what Cadence knows about you",
+        open_to_outsiders=True,
+    )
     add("cadence", "settings", settings, usage="/cadence settings [name value]", summary="engagement settings")
     add(
-        "cadence", "escalation", escalation, usage="/cadence escalation KEY", summary="make this the escalation channel"
+        "cadence",
+        "escalation",
+        escalation,
+        usage="/cadence escalation KEY",
+        summary="make this the escalation channel",
+        open_to_outsiders=True,  # run in the escalation channel, which may belong to no engagement; checks itself
     )
-    add("cadence", "use", use, usage="/cadence use KEY", summary="which engagement your DMs apply to")
+    add(
+        "cadence",
+        "use",
+        use,
+        usage="/cadence use KEY",
+        summary="which engagement your DMs apply to",
+        open_to_outsiders=True,
+    )

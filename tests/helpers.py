@@ -7,6 +7,7 @@ from typing import Any
 
 from bot.context import Actor, Place
 from bot.messages import Reply
+from bot.sides import ADMINS, side_of_role
 
 
 def actor(name: str, tz: str | None = "UTC", *, platform: str = "console", workspace: str = "local") -> Actor:
@@ -89,17 +90,27 @@ DEFAULT_MEMBERS = {
 async def make_engagement(
     core, key: str = "ACME", *, channel: str = "general", members: dict[str, tuple[str, list[str]]] | None = None
 ) -> dict[str, Actor]:
-    """Set up engagement `key` in `channel` (by alice) and give every member their roles.
-    Returns the actors by name."""
+    """Set up engagement `key` in `channel` (by the first member, seated in their first role) and seat
+    every member the way the two-party rules allow: the first admin of the other side by the set-up person,
+    everyone else by an admin of their own side. Returns the actors by name."""
     members = members or DEFAULT_MEMBERS
     people = {name: actor(name, tz) for name, (tz, _) in members.items()}
-    owner = people[next(iter(members))]
+    owner_name = next(iter(members))
+    owner = people[owner_name]
     where = place(channel)
-    reply = await run(core, owner, f"/cadence setup {key} {key.title()} project", where)
+    first_role = members[owner_name][1][0]
+    reply = await run(core, owner, f"/cadence setup {key} {key.title()} project as {first_role}", where)
     assert not any(c.tone == "warning" for c in reply.private), reply_text(reply)
+    admins: dict[str, str] = {side_of_role(first_role): owner_name}
     for name, (_, roles) in members.items():
+        side = side_of_role(roles[0])
         await run(core, people[name], "/cadence whoami", where)  # first sight: creates the person
-        r = await run(core, owner, f"/cadence role @{name} {' '.join(roles)}", where)
+        if name == owner_name and roles == [first_role]:
+            continue
+        seater = people[admins.get(side, owner_name)]
+        r = await run(core, seater, f"/cadence role @{name} {' '.join(roles)}", where)
         assert not any(c.tone == "warning" for c in r.private), reply_text(r)
+        if ADMINS[side].intersection(roles):
+            admins.setdefault(side, name)
     await core.drain()
     return people

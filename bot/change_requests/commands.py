@@ -17,7 +17,7 @@ from bot.dates import parse_date
 from bot.engagements import update_feature_settings
 from bot.errors import UserError
 from bot.messages import Card, Field, Reply
-from bot.people import ROLES, away_reason, ensure_membership, local_date
+from bot.people import ROLES, away_reason, local_date
 from bot.registry import Registry
 from bot.text import MAX_TEXT, MAX_TITLE, clean, truncate, when
 from bot.text import person as mention
@@ -45,7 +45,7 @@ async def _by_value(ctx: Ctx, value: str) -> tuple[ChangeRequest, Engagement]:
         cr = None
     if cr is None:
         raise UserError("That change request no longer exists. Nothing changed.")
-    return cr, await ctx.session.get(Engagement, cr.engagement_id)
+    return cr, await ctx.act_on(cr.engagement_id)
 
 
 async def _roles(ctx: Ctx, engagement: Engagement) -> set[str]:
@@ -72,23 +72,14 @@ async def cmd_new(ctx: Ctx) -> Reply:
 async def form_new(ctx: Ctx, values: dict[str, str], state: dict) -> Reply:
     """The intake form (also opened by the standup feature with {"from_standup_answer": id,
     "engagement_id": id} in its state)."""
-    eng = ctx.engagement
+    # An engagement named in the state was checked by the core (ctx.act_on) before this ran.
     if state.get("engagement_id") not in (None, ""):
-        try:
-            eng = await ctx.session.get(Engagement, int(state["engagement_id"]))
-        except (TypeError, ValueError):
-            eng = None
-        if eng is None:
-            raise UserError("This form has lost track of its engagement; open it again.")
-    if eng is None:
+        eng = await ctx.act_on(state["engagement_id"])
+    else:
         eng = ctx.require_engagement()
     data, errors = forms.scope_values(values, now=ctx.now, tz=ctx.tz)
     if errors:
         return Reply(errors=errors)
-    if await service.roles_of(ctx.session, eng, ctx.person) is None:
-        if ctx.engagement is None or ctx.engagement.id != eng.id or ctx.place.is_dm:
-            raise UserError(f"You are not a member of {eng.key}.")
-        await ensure_membership(ctx.session, eng, ctx.person, ctx.now)  # acting in its home channel
     answer_id = state.get("from_standup_answer")
     try:
         answer_id = int(answer_id) if answer_id not in (None, "") else None
@@ -122,7 +113,7 @@ async def form_edit(ctx: Ctx, values: dict[str, str], state: dict) -> Reply:
     cr = await service.load(ctx.session, forms.request_id(state), lock=True)
     if cr is None:
         raise UserError("That change request no longer exists. Nothing changed.")
-    eng = await ctx.session.get(Engagement, cr.engagement_id)
+    eng = await ctx.act_on(cr.engagement_id)
     roles = await _roles(ctx, eng)
     data, errors = forms.scope_values(values, now=ctx.now, tz=ctx.tz)
     if errors:
@@ -167,7 +158,7 @@ async def form_assess(ctx: Ctx, values: dict[str, str], state: dict) -> Reply:
     cr = await service.load(ctx.session, forms.request_id(state), lock=True)
     if cr is None:
         raise UserError("That change request no longer exists. Nothing changed.")
-    eng = await ctx.session.get(Engagement, cr.engagement_id)
+    eng = await ctx.act_on(cr.engagement_id)
     roles = await _roles(ctx, eng)
     msg = await service.assess(
         ctx.session, ctx.core, cr=cr, engagement=eng, actor=ctx.person, roles=roles, now=ctx.now, estimate=estimate
@@ -266,7 +257,7 @@ async def form_question(ctx: Ctx, values: dict[str, str], state: dict) -> Reply:
     cr = await service.load(ctx.session, forms.request_id(state))
     if cr is None:
         raise UserError("That change request no longer exists.")
-    eng = await ctx.session.get(Engagement, cr.engagement_id)
+    eng = await ctx.act_on(cr.engagement_id)
     await _roles(ctx, eng)
     r = ref(eng, cr)
     await service.note(

@@ -982,9 +982,11 @@ async def membership_changed(
 async def person_changed(session: AsyncSession, core: Cadence, *, person: Person, now: datetime) -> None:
     """An approver's zone or absences changed: their reminders are re-planned at their new local 10:00,
     and the cards of requests waiting for them show whether they are away."""
-    engagement_ids = list(await session.scalars(
+    engagement_ids = list(
+        await session.scalars(
             select(ChangeRequest.engagement_id).where(ChangeRequest.state == State.PENDING_APPROVAL.value).distinct()
-        ))
+        )
+    )
     for eid in engagement_ids:
         engagement = await session.get(Engagement, eid)
         if await roles_of(session, engagement, person) is None:

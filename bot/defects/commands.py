@@ -46,10 +46,8 @@ async def _locked(ctx: Ctx, value: str) -> tuple[Defect, Engagement, set[str]]:
     defect = await service.get(ctx.session, defect_id=defect_id, lock=True)
     if defect is None:
         raise UserError("That defect no longer exists.")
-    engagement = await ctx.session.get(Engagement, defect.engagement_id)
+    engagement = await ctx.act_on(defect.engagement_id)  # the clicker must be seated in the defect's engagement
     roles = await service.roles_in(ctx.session, engagement.id, ctx.person)
-    if not roles and defect.reporter_id != ctx.person.id:
-        raise UserError(f"You are not a member of {engagement.key}; nothing was changed.")
     return defect, engagement, roles
 
 
