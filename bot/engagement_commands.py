@@ -8,10 +8,10 @@ from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
 
-from bot import announce, audit, sides
+from bot import announce, audit, contract, sides
 from bot.context import Ctx
 from bot.dates import parse_range
-from bot.engagements import bind, by_key, feature_settings, validate_key
+from bot.engagements import bind, by_key, feature_settings, update_feature_settings, validate_key
 from bot.errors import UserError
 from bot.messages import Card, Field, Reply
 from bot.people import DAY_NAMES, ROLES, ensure_membership, membership_of, memberships, role_label, zone
@@ -23,7 +23,7 @@ from storage.models import Absence, Engagement, Membership, Person
 # Who may add a home or escalation channel and change engagement settings: either side's admins.
 ADMIN_ROLES = tuple(sorted(sides.ALL_ADMINS))
 # Engagement columns a person set with `/cadence settings`, which seating no longer derives.
-EXPLICIT = "explicit"
+EXPLICIT = contract.EXPLICIT_KEY
 AS_RE = re.compile(r"\s+as\s+([a-z_ -]+)$", re.IGNORECASE)
 
 
@@ -59,8 +59,8 @@ async def setup(ctx: Ctx) -> Reply:
             settings={},
             created_at=ctx.now,
             created_by_id=ctx.person.id,
-            contingency_pct=15.0,
-            iteration_days=14,
+            contingency_pct=contract.COLUMN_DEFAULTS["contingency_pct"],
+            iteration_days=contract.COLUMN_DEFAULTS["iteration_days"],
         )
         ctx.session.add(engagement)
         await ctx.session.flush()
@@ -350,8 +350,68 @@ def _settings_card(eng: Engagement) -> Card:
     )
 
 
+# `/cadence settings` names that are contract terms (bot/contract.py): a change is an amendment.
+CONTRACT_SETTINGS = {
+    "support_tz": "sla.zone",
+    "support_country": "sla.country",
+    "budget": "budget",
+    "contingency": "contingency",
+    "warranty_end": "warranty_end",
+    "iteration_days": "iteration_days",
+}
+
+
+def _parse_setting(name: str, value: str) -> tuple[str, object]:
+    """(column, value) for a setting, or UserError with what a valid value looks like."""
+    if name in ("home_tz", "support_tz"):
+        return name, resolve_zone(value)
+    if name in ("support_country", "client_country"):
+        return name, None if value.lower() == "none" else value.upper()[:8]
+    if name == "budget":
+        try:
+            budget = Decimal(value.replace(",", ""))
+        except InvalidOperation:
+            raise UserError("The budget must be a number, e.g. `120000`.") from None
+        if not budget.is_finite() or budget < 0 or budget >= Decimal("1e12"):
+            raise UserError("The budget must be a positive number below 1,000,000,000,000.")
+        return "budget", budget
+    if name == "contingency":
+        try:
+            pct = float(value.rstrip("%"))
+        except ValueError:
+            raise UserError("The contingency is a percentage, e.g. `15`.") from None
+        if not 0 <= pct <= 100:
+            raise UserError("The contingency is a percentage between 0 and 100.")
+        return "contingency_pct", pct
+    if name == "warranty_end":
+        try:
+            return "warranty_end", date.fromisoformat(value)
+        except ValueError:
+            raise UserError("Give the warranty end as YYYY-MM-DD.") from None
+    if name == "iteration_days":
+        if not value.isdigit() or not 1 <= int(value) <= 90:
+            raise UserError("The iteration length is a number of days between 1 and 90.")
+        return "iteration_days", int(value)
+    return "name", value
+
+
+def _shown(column: str, value: object) -> str:
+    if value is None:
+        return "none" if column.endswith("country") else "not set"
+    if column == "budget":
+        return f"{value:,.2f}"
+    if column == "contingency_pct":
+        return f"{value:g} % of the budget"
+    if column == "iteration_days":
+        return f"{value} days"
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
 async def settings(ctx: Ctx) -> Reply:
-    """/cadence settings [name value]"""
+    """/cadence settings [name value] — contract terms change by amendment (the other side approves); the
+    rest change at once. Either way the home channel is told."""
     eng = ctx.require_engagement()
     name, _, value = ctx.args.strip().partition(" ")
     if not name:
@@ -363,44 +423,32 @@ async def settings(ctx: Ctx) -> Reply:
     value = clean(value, limit=MAX_TITLE, what="The value", multiline=False)
     if not value:
         raise UserError(f"Give a value for {name}.")
-    before = str(getattr(eng, "contingency_pct" if name == "contingency" else name, ""))
-    if name in ("home_tz", "support_tz"):
-        setattr(eng, name, resolve_zone(value))
-    elif name in ("support_country", "client_country"):
-        setattr(eng, name, None if value.lower() == "none" else value.upper()[:8])
-    elif name == "budget":
-        try:
-            eng.budget = Decimal(value.replace(",", ""))
-        except InvalidOperation:
-            raise UserError("The budget must be a number, e.g. `120000`.") from None
-    elif name == "contingency":
-        try:
-            pct = float(value.rstrip("%"))
-        except ValueError:
-            raise UserError("The contingency is a percentage, e.g. `15`.") from None
-        if not 0 <= pct <= 100:
-            raise UserError("The contingency is a percentage between 0 and 100.")
-        eng.contingency_pct = pct
-    elif name == "warranty_end":
-        try:
-            eng.warranty_end = date.fromisoformat(value)
-        except ValueError:
-            raise UserError("Give the warranty end as YYYY-MM-DD.") from None
-    elif name == "iteration_days":
-        if not value.isdigit() or not 1 <= int(value) <= 90:
-            raise UserError("The iteration length is a number of days between 1 and 90.")
-        eng.iteration_days = int(value)
-    else:
-        eng.name = value
-    await audit.record(
-        ctx.session,
-        now=ctx.now,
-        engagement_id=eng.id,
+    column, parsed = _parse_setting(name, value)
+    if name in CONTRACT_SETTINGS:
+        said = await contract.amend(
+            ctx, eng, term=CONTRACT_SETTINGS[name], new_text=_shown(column, parsed), columns={column: parsed}
+        )
+        return Reply.say(said)
+    if name == "client_country" or name == "home_tz":
+        side = sides.side_of(ctx.roles)
+        if side != "client" and await sides.admins_of(ctx.session, eng, "client"):
+            raise UserError(f"The {SETTINGS[name]} is the client side's to set. Nothing changed.")
+    before = _shown(column, getattr(eng, column))
+    setattr(eng, column, parsed)
+    if column == "home_tz":
+        explicit = set(_explicit(eng)) | {"home_tz"}
+        update_feature_settings(eng, "engagement", {EXPLICIT: sorted(explicit)})
+    after = _shown(column, parsed)
+    await announce.rule_change(
+        ctx,
+        eng,
+        Card(
+            text=f"{person(ctx.person.id, ctx.person.display_name)} changed the {SETTINGS[name]}: {before} → {after}."
+        ),
         entity_type="engagement",
         entity_id=eng.id,
         action="setting_changed",
-        actor=ctx.person,
-        data={"setting": name, "before": before, "after": value},
+        data={"setting": name, "before": before, "after": after},
     )
     await ctx.core.emit(ctx.session, "engagement_settings_changed", engagement=eng, feature="engagement")
     return Reply(private=[_settings_card(eng)])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -114,3 +115,14 @@ async def make_engagement(
             admins.setdefault(side, name)
     await core.drain()
     return people
+
+
+async def agree(core, proposer: Actor, text: str, approver: Actor, where: Place | None = None) -> Reply:
+    """Run a command that changes a contract term; if it became a proposal, the other side's `approver`
+    approves it (`/cadence contract approve N`). Returns the proposer's reply."""
+    r = await run(core, proposer, text, where)
+    m = re.search(r"amendment #(\d+)", reply_text(r))
+    if m and "Proposed" in reply_text(r):
+        a = await run(core, approver, f"/cadence contract approve {m.group(1)}", where)
+        assert "You approved" in reply_text(a), reply_text(a)
+    return r

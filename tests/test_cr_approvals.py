@@ -18,7 +18,7 @@ from tests.cr_support import (
     transitions,
     updates,
 )
-from tests.helpers import DEFAULT_MEMBERS, click, make_engagement, reply_text, run, sent, submit
+from tests.helpers import DEFAULT_MEMBERS, agree, click, make_engagement, reply_text, run, sent, submit
 
 
 async def test_requester_cannot_approve_own_request(core):
@@ -164,15 +164,18 @@ async def test_two_of_three_client_approvers_and_policy_permissions(core):
     r = await click(core, people["carol"], "cr.approve", str(cr.id))
     assert "already approved" in said(r)
     # Policy changes are recorded and announced.
-    r = await run(core, people["victor"], "/cr policy both off")
-    assert "client side decides" in said(r)
+    # Whether both sides approve is a contract term: the vendor proposes, the client side approves.
+    r = await agree(core, people["victor"], "/cr policy both off", people["alice"])
+    assert "Proposed Both sides approve change requests: yes → no" in said(r)
+    assert "client side decides" in said(await run(core, people["victor"], "/cr policy"))
     async with core.session_factory() as s:
         from sqlalchemy import select
 
         from storage.models import AuditEntry
 
         changes = list(await s.scalars(select(AuditEntry).where(AuditEntry.action == "cr_policy_changed")))
-    assert len(changes) == 2
+        contract = [e.action for e in await s.scalars(select(AuditEntry).where(AuditEntry.entity_type == "contract"))]
+    assert len(changes) == 1 and contract == ["proposed", "approved"]
 
 
 async def test_policy_any_and_pending_requests_keep_their_rule(core):
@@ -195,7 +198,7 @@ async def test_unreachable_quorum_is_said_on_the_card(core):
     assert "The vendor side can't reach its quorum: nobody besides the requester has the role vendor pm" in text
     r = await click(core, people["alice"], "cr.approve", str(cr.id))
     assert "can't reach its quorum" in said(r)
-    await run(core, people["alice"], "/cr policy both off")
+    await agree(core, people["alice"], "/cr policy both off", people["victor"])
     # The pending request keeps its round's policy; a new one does not have the problem.
     cr2 = await pending_cr(core, people, requester="victor")
     r = await click(core, people["alice"], "cr.approve", str(cr2.id))

@@ -7,7 +7,7 @@ import re
 
 from sqlalchemy import select
 
-from bot import audit
+from bot import audit, contract
 from bot.change_requests import export, forms, reminders, service
 from bot.change_requests.cards import history_card, ref
 from bot.change_requests.policy import SIDES, PolicyError, parse_rule
@@ -491,8 +491,16 @@ async def cmd_policy(ctx: Ctx) -> Reply:
             raise UserError("Only the client sponsor or the vendor PM can change whether both sides must approve.")
         if not rest or rest[0] not in ("on", "off", "yes", "no", "true", "false"):
             raise UserError("Usage: `/cr policy both on` or `/cr policy both off`.")
-        changes = {"both_sides_required": rest[0] in ("on", "yes", "true")}
-        what = f"both sides required: {'yes' if changes['both_sides_required'] else 'no'}"
+        both = rest[0] in ("on", "yes", "true")
+        # A contract term: agreed by both sides (bot/contract.py), not changed by one.
+        said = await contract.amend(
+            ctx,
+            eng,
+            term="cr.both_sides",
+            new_text="yes" if both else "no",
+            settings={"cr": {"both_sides_required": both}},
+        )
+        return Reply(private=[Card(text=said, tone="good")])
     elif side in SIDES:
         owner = "client_sponsor" if side == "client" else "vendor_pm"
         if owner not in roles:

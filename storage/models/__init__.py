@@ -1,6 +1,6 @@
 """All models, imported here so Base.metadata knows every table (Alembic compares against it)."""
 
-from storage.models import change_requests, defects, demos, slack, slack_inbox, standups, teams  # noqa: F401
+from storage.models import change_requests, contract, defects, demos, slack, slack_inbox, standups, teams  # noqa: F401
 from storage.models.base import Base
 from storage.models.core import (
     Absence,
