@@ -314,7 +314,8 @@ async def _decide(ctx: Ctx, value: str, outcome: str, reason: str | None = None)
         data={"term": change.term, "from": change.old_text, "to": change.new_text},
         comment=reason,
     )
-    return Reply.say(f"You {outcome} amendment #{change.number}.", tone="good")
+    verb = "withdrew" if outcome == "withdrawn" else outcome
+    return Reply.say(f"You {verb} amendment #{change.number}.", tone="good")
 
 
 async def _roles(ctx: Ctx, eng: Engagement) -> set[str]:
@@ -387,8 +388,9 @@ async def contract_command(ctx: Ctx) -> Reply:
                 title=f"{eng.key} contract — terms in force",
                 fields=fields,
                 sections=sections,
-                footer=f"{len(pending)} pending proposal(s). Change a term with `/cadence settings` or "
-                "`/defect policy`; once both sides have an admin, the other side approves it.",
+                text=f"{len(pending)} pending proposal(s).",
+                footer="Change a term with `/cadence settings` or `/defect policy`; once both sides have an admin, "
+                "the other side approves it.",
             )
         ]
     )
