@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import announce, audit, sides
 from bot.context import Ctx, TimerCtx
+from bot.csvfile import to_csv
 from bot.engagements import DEFAULTS, feature_settings, update_feature_settings
 from bot.errors import UserError
 from bot.messages import Button, Card, Field, Reply
@@ -442,3 +443,43 @@ def register(registry: Registry) -> None:
     registry.add_action("contract.reject", act_reject)
     registry.add_action("contract.withdraw", act_withdraw)
     registry.add_timer(REMIND, on_remind)
+
+
+CSV_COLUMNS = [
+    "amendment",
+    "term",
+    "from",
+    "to",
+    "status",
+    "proposed_by",
+    "proposed_side",
+    "proposed_at_utc",
+    "decided_by",
+    "decided_at_utc",
+    "reason",
+]
+
+
+async def export_csv(session: AsyncSession, eng: Engagement) -> str:
+    """The whole contract history (every amendment, whatever the export's range: it says what is in force)."""
+    rows = await history(session, eng)
+    people = {p.id: p.display_name for p in await _people(session, rows)}
+    return to_csv(
+        CSV_COLUMNS,
+        (
+            [
+                f"{eng.key}-A-{r.number}",
+                TERMS[r.term].label if r.term in TERMS else r.term,
+                r.old_text,
+                r.new_text,
+                r.status,
+                people.get(r.proposed_by_id or 0, ""),
+                r.proposed_side,
+                r.proposed_at.isoformat(),
+                people.get(r.decided_by_id or 0, ""),
+                r.decided_at.isoformat() if r.decided_at else "",
+                r.reason or "",
+            ]
+            for r in rows
+        ),
+    )

@@ -432,4 +432,4 @@ async def _names(session: AsyncSession, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
     rows = await session.execute(select(Person.id, Person.display_name).where(Person.id.in_(ids)))
-    return dict(rows)
+    return {pid: name for pid, name in rows}  # a Result has .keys(): dict(rows) reads it as a mapping
