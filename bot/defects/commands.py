@@ -67,6 +67,7 @@ DONE = {
     "ack": "Acknowledged",
     "start": "Work started on",
     "wait": "Waiting on the client for",
+    "reply": "Answered; the clock runs again on",
     "resolve": "Resolved",
     "close": "Closed",
     "reopen": "Reopened",
@@ -394,6 +395,17 @@ def _button(action: str):  # noqa: ANN202
                     text="The resolution clock pauses until work resumes.",
                 )
             )
+        if action == "reply":
+            return Reply(
+                form=cards.reason_form(
+                    "defect.reply",
+                    f"Reply on {rid}",
+                    "Your answer to the vendor",
+                    defect.id,
+                    submit="Send",
+                    text="The vendor's resolution clock runs again when you answer.",
+                )
+            )
         if action == "reopen":
             return Reply(
                 form=cards.reason_form(
@@ -534,6 +546,7 @@ def register(registry: Registry) -> None:
         ("ack", "/defect ack <id>", "Acknowledge (stops the response clock)"),
         ("start", "/defect start <id>", "Start (or resume) work"),
         ("wait", "/defect wait <id> <reason>", "Waiting on client (pauses the resolution clock)"),
+        ("reply", "/defect reply <id> <answer>", "Client side: answer what the vendor asked (resumes the clock)"),
         ("resolve", "/defect resolve <id> [note]", "Resolve (stops the resolution clock)"),
         ("close", "/defect close <id> [comment]", "Close a resolved defect (client side or reporter)"),
         ("reopen", "/defect reopen <id> <reason>", "Reopen a resolved defect (client side or reporter)"),
@@ -563,6 +576,7 @@ def register(registry: Registry) -> None:
     registry.add_action("defect.severity", severity_button)
     registry.add_form("defect.new", submit_new)
     registry.add_form("defect.wait", _reason_submit("wait"))
+    registry.add_form("defect.reply", _reason_submit("reply"))
     registry.add_form("defect.resolve", _reason_submit("resolve"))
     registry.add_form("defect.reopen", _reason_submit("reopen"))
     registry.add_form("defect.severity", severity_submit)
