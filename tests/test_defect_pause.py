@@ -37,6 +37,13 @@ async def test_waiting_on_the_client_asks_the_client_and_the_reply_resumes_the_c
     waiting = [p for p in d.pauses if p.kind == "waiting"]
     assert len(waiting) == 1 and waiting[0].ended_at is not None
     assert dms(core, "victor", "Chrome 120, account demo@acme")
+    # The report shows whose court the ball was in: five hours the client's.
+    await advance(core, hours=1)
+    await run(core, people["alice"], "/cadence report")
+    await core.drain()
+    report = [d for d in sent(core) if d.op == "post" and d.card.title.startswith("ACME health report")][-1]
+    (court,) = [s.text for s in report.card.sections if s.title == "Ball in court"]
+    assert "ACME-D-1: vendor 1 h 00 min · client 5 h 00 min" in court, court
 
 
 async def test_the_reply_button_opens_a_form(core):

@@ -31,6 +31,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.reports.court import Court, courts
 from bot.zones import zone_or_utc
 from storage.models import Engagement, Membership, Person
 
@@ -378,6 +379,7 @@ class Figures:
     defect_weeks: list[DefectWeek] | None = None
     participation_weeks: list[float | None] | None = None
     flags: list[str] = field(default_factory=list)
+    courts: list[Court] = field(default_factory=list)  # whose court the ball was in, per item (court.py)
 
 
 async def gather(
@@ -393,6 +395,7 @@ async def gather(
         change_requests=await change_request_figures(session, engagement, p),
         defects=await defect_figures(session, engagement, p),
         demos=await demo_figures(session, engagement, now),
+        courts=await courts(session, engagement, p.start, now),
     )
     if trends:
         figures.defect_weeks = await defects_by_week(session, engagement, now)
@@ -432,4 +435,4 @@ async def _names(session: AsyncSession, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
     rows = await session.execute(select(Person.id, Person.display_name).where(Person.id.in_(ids)))
-    return {pid: name for pid, name in rows}  # a Result has .keys(): dict(rows) reads it as a mapping
+    return dict(rows.tuples().all())  # not dict(rows): a Result has .keys(), so dict() reads it as a mapping
