@@ -152,15 +152,22 @@ async def _seat(
         text=f"{person(target.id, target.display_name)}: {was} → {shown}{note}. "
         f"Changed by {person(ctx.person.id, ctx.person.display_name)}.",
     )
-    await announce.rule_change(
-        ctx,
-        eng,
-        card,
-        entity_type="membership",
-        entity_id=membership.id,
-        action="roles_changed",
-        data={"person_id": target.id, "before": before, "after": after, "how": how},
-    )
+    data = {"person_id": target.id, "before": before, "after": after, "how": how}
+    if how == "set-up":  # the set-up card itself says who is seated: one post, not two
+        await audit.record(
+            ctx.session,
+            now=ctx.now,
+            engagement_id=eng.id,
+            entity_type="membership",
+            entity_id=membership.id,
+            action="roles_changed",
+            actor=ctx.person,
+            data=data,
+        )
+    else:
+        await announce.rule_change(
+            ctx, eng, card, entity_type="membership", entity_id=membership.id, action="roles_changed", data=data
+        )
     await ctx.core.emit(ctx.session, "membership_changed", engagement=eng, person=target)
 
 
