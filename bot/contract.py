@@ -288,7 +288,7 @@ async def _decide(ctx: Ctx, value: str, outcome: str, reason: str | None = None)
         .values(status=outcome, decided_by_id=ctx.person.id, decided_at=ctx.now, reason=reason)
         .execution_options(synchronize_session=False)
     )
-    if won.rowcount != 1:
+    if won.rowcount != 1:  # type: ignore[attr-defined]  # a CursorResult: UPDATE reports its row count
         await ctx.session.refresh(change)
         return Reply.refuse(f"Amendment #{change.number} was already {change.status}. Nothing changed.")
     await ctx.session.refresh(change)
@@ -354,14 +354,14 @@ async def contract_command(ctx: Ctx) -> Reply:
         outcomes = {"approve": "approved", "reject": "rejected", "withdraw": "withdrawn"}
         if verb not in outcomes or len(words) < 2 or not words[1].lstrip("#").isdigit():
             raise UserError("Usage: `/cadence contract`, or `/cadence contract approve|reject|withdraw 3 [reason]`.")
-        change = await ctx.session.scalar(
+        found = await ctx.session.scalar(
             select(ContractChange).where(
                 ContractChange.engagement_id == eng.id, ContractChange.number == int(words[1].lstrip("#"))
             )
         )
-        if change is None:
+        if found is None:
             raise UserError(f"{eng.key} has no amendment #{words[1].lstrip('#')}.")
-        return await _decide(ctx, str(change.id), outcomes[verb], " ".join(words[2:]) or None)
+        return await _decide(ctx, str(found.id), outcomes[verb], " ".join(words[2:]) or None)
     rows = await history(ctx.session, eng)
     agreed: dict[str, ContractChange] = {}
     for row in rows:
@@ -370,19 +370,20 @@ async def contract_command(ctx: Ctx) -> Reply:
     people = {p.id: p for p in await _people(ctx.session, rows)}
     fields = []
     for key, term in TERMS.items():
-        row = agreed.get(key)
-        if row is None:
+        last = agreed.get(key)
+        if last is None:
             since = "default, in force since set-up"
         else:
-            by = people.get(row.proposed_by_id)
-            decider = people.get(row.decided_by_id)
+            row = last
+            by = people.get(row.proposed_by_id or 0)
+            decider = people.get(row.decided_by_id or 0)
             since = f"#{row.number}, proposed by {by.display_name if by else '?'}" + (
                 f", approved by {decider.display_name}" if row.status == "approved" and decider else ""
             )
             since += f", {when(row.decided_at or row.proposed_at)}"
         fields.append(Field(term.label, f"{term.show(eng)} ({since})", short=False))
     pending = [r for r in rows if r.status == PENDING]
-    sections = [_card(r, eng, people.get(r.proposed_by_id)) for r in pending]
+    sections = [_card(r, eng, people.get(r.proposed_by_id or 0)) for r in pending]
     return Reply(
         private=[
             Card(
@@ -410,6 +411,8 @@ async def on_remind(tctx: TimerCtx) -> None:
     if change is None or change.status != PENDING:
         return
     eng = await tctx.session.get(Engagement, change.engagement_id)
+    if eng is None:
+        return
     proposer = await tctx.session.get(Person, change.proposed_by_id) if change.proposed_by_id else None
     card = _card(change, eng, proposer)
     for m in await sides.admins_of(tctx.session, eng, sides.other(change.proposed_side)):  # type: ignore[arg-type]

@@ -101,7 +101,8 @@ async def courts(session: AsyncSession, engagement: Engagement, since: datetime,
             .where(AuditEntry.to_state.is_not(None))
             .order_by(AuditEntry.at, AuditEntry.id)
         ):
-            steps[e.entity_id].append((e.at, e.to_state))
+            if e.entity_id is not None:
+                steps[e.entity_id].append((e.at, e.to_state))
         for cr in requests:
             trail = steps[cr.id]
             if trail and trail[-1][1] not in CR_COURT and trail[-1][0] < since:
