@@ -143,6 +143,11 @@ async def test_side_rules_stay_with_the_side_but_are_announced(core):
     await core.drain()
     assert any("approval policy" in t for t in home_posts(core, before))
     assert not await changes(core)  # the client side's own rule: no amendment
+    # Settings that are not contract terms change at once, and are said in the channel too.
+    before = len(sent(core))
+    await run(core, people["victor"], "/cr settings warn 90")
+    await core.drain()
+    assert any("changed the change-request setting warn: 80 → 90" in t for t in home_posts(core, before))
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import re
 
 from sqlalchemy import select
 
-from bot import audit, contract
+from bot import announce, audit, contract
 from bot.change_requests import export, forms, reminders, service
 from bot.change_requests.cards import history_card, ref
 from bot.change_requests.policy import SIDES, PolicyError, parse_rule
@@ -615,14 +615,17 @@ async def cmd_settings(ctx: Ctx) -> Reply:
         new = int(value)
     before = service.settings(eng).get(key)
     update_feature_settings(eng, "cr", {key: new})
-    await audit.record(
-        ctx.session,
-        now=ctx.now,
-        engagement_id=eng.id,
+    # Nothing that changes the rules is private: said in the home channel and recorded (bot/announce.py).
+    await announce.rule_change(
+        ctx,
+        eng,
+        Card(
+            text=f"{mention(ctx.person.id, ctx.person.display_name)} changed the change-request setting "
+            f"{name}: {before if before not in (None, '') else 'none'} → {new if new not in (None, '') else 'none'}."
+        ),
         entity_type="engagement",
         entity_id=eng.id,
         action="cr_setting_changed",
-        actor=ctx.person,
         data={"setting": key, "before": before, "after": new},
     )
     await ctx.core.emit(ctx.session, "engagement_settings_changed", engagement=eng, feature="cr")
