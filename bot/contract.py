@@ -35,15 +35,8 @@ from storage.models.contract import ContractChange
 REMIND = "contract.remind"
 REMIND_EVERY = timedelta(days=1)
 PENDING = "pending"
-# Engagement columns that are contract terms, and their defaults (the columns' own defaults point here).
-COLUMN_DEFAULTS: dict[str, Any] = {
-    "contingency_pct": 15.0,
-    "iteration_days": 14,
-    "budget": None,
-    "warranty_end": None,
-    "support_tz": "UTC",
-    "support_country": None,
-}
+# Engagement columns that are contract terms; their defaults are owned by bot/engagements.py DEFAULTS["contract"].
+COLUMN_DEFAULTS: dict[str, Any] = DEFAULTS["contract"]
 # Columns the engagement derives from who is seated until someone sets them (bot/engagement_commands.py).
 EXPLICIT_KEY = "explicit"
 

@@ -18,7 +18,7 @@ from bot import audit
 from bot.change_requests import reminders
 from bot.change_requests.cards import View, build, ref, ref_key
 from bot.change_requests.money import Contingency, fmt
-from bot.change_requests.policy import DEFAULT_POLICY, Policy, Tally, seat_holders, tally
+from bot.change_requests.policy import Policy, Tally, seat_holders, tally
 from bot.change_requests.states import (
     COMMITTED,
     EDITABLE,
@@ -28,7 +28,7 @@ from bot.change_requests.states import (
     label,
     role_allows,
 )
-from bot.engagements import feature_settings
+from bot.engagements import DEFAULTS, feature_settings
 from bot.errors import UserError
 from bot.messages import Button, Card
 from bot.people import away_reason, local_date, membership_of, memberships
@@ -43,13 +43,7 @@ if TYPE_CHECKING:
 FEATURE = "cr"
 ENTITY = "change_request"
 
-SETTINGS_DEFAULTS: dict[str, Any] = {
-    **DEFAULT_POLICY,
-    "reminder_time": "10:00",  # approver's local time, on their work days
-    "escalate_after_workdays": 3,  # in the engagement's home calendar
-    "contingency_warn_pct": 80,
-    "currency": "",  # shown before amounts, e.g. "EUR"
-}
+SETTINGS_DEFAULTS: dict[str, Any] = DEFAULTS[FEATURE]  # one owner: bot/engagements.py
 
 ID_RE = re.compile(r"^(?:([A-Za-z][A-Za-z0-9]{1,9})-)?(?:CR-?)?#?(\d{1,9})$", re.IGNORECASE)
 
