@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import copy
+
 from sqlalchemy import func, select
 
+from handlers.teams.cards import DATA_KEY
 from storage.models import Engagement
 from storage.models.change_requests import ChangeRequest
 from storage.models.contract import ContractChange
@@ -62,5 +65,28 @@ async def test_outsider_in_the_channel_files_nothing(teams):
     assert "not a member of ACME" in r.text and "Asha (client sponsor)" in r.text, r.text
     r = await teams.say(mallory, "defect s1 Everything is down", where=general)
     assert "not a member of ACME" in r.text
+    async with teams.core.session_factory() as s:
+        assert await s.scalar(select(func.count()).select_from(ChangeRequest)) == 0
+
+
+async def test_forged_form_state_naming_another_engagement_is_refused(teams):
+    await seat(teams)
+    mallory = teams.user("mallory", tz="UTC")
+    beta = teams.channel("beta")
+    await teams.say(mallory, "cadence setup BETA Beta", where=beta)
+    r = await teams.say(mallory, "cr new Free work", where=beta)
+    form_call = next(c for c in reversed(r.replies) if c.cards())
+    card = copy.deepcopy(form_call.cards()[0])
+    async with teams.core.session_factory() as s:
+        acme = await s.scalar(select(Engagement).where(Engagement.key == "ACME"))
+    # The card's hidden state is rewritten to name ACME, as a forged submission would.
+    for action in card["actions"]:
+        for data in (action["data"], action.get("fallback", {}).get("data", {})):
+            if DATA_KEY in data:
+                data[DATA_KEY]["state"] = {"engagement_id": acme.id}
+    inputs = {"title": "Free work", "description": "All of it", "business_reason": "Because", "priority": "high"}
+    r = await teams.click(mallory, card, "Submit", where=beta, inputs=inputs)
+    assert r.status == 200
+    assert "acts on ACME" in r.text, r.text
     async with teams.core.session_factory() as s:
         assert await s.scalar(select(func.count()).select_from(ChangeRequest)) == 0
