@@ -10,10 +10,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import UserError
+from bot.people import membership_of
+from storage.models import Engagement
 
 if TYPE_CHECKING:
     from bot.core import Cadence
-    from storage.models import Engagement, Membership, Person, Timer
+    from storage.models import Membership, Person, Timer
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,27 @@ class Ctx:
                 f"Only {', '.join(r.replace('_', ' ') for r in roles)} can do that; "
                 f"your roles here: {', '.join(sorted(self.roles)) or 'none'}."
             )
+
+    async def act_on(self, engagement_id: object) -> Engagement:
+        """The engagement an item (a form's state, a button's request or defect) belongs to, checked on the
+        server: where this conversation is bound to an engagement it must be that one, and the actor must be
+        seated in it. Anything else — a forged or stale id — is refused and changes nothing."""
+        try:
+            eid = int(str(engagement_id))
+        except ValueError:
+            raise UserError("This form or button names no engagement I know. Nothing was changed.") from None
+        target = await self.session.get(Engagement, eid)
+        if target is None:
+            raise UserError("This form or button names no engagement I know. Nothing was changed.")
+        if self.engagement is not None and not self.place.is_dm and self.engagement.id != target.id:
+            raise UserError(
+                f"This conversation belongs to {self.engagement.key}, but that form or button acts on "
+                f"{target.key}. Nothing was changed; open it again from {target.key}'s channel."
+            )
+        membership = await membership_of(self.session, target, self.person)
+        if membership is None or not membership.roles:
+            raise UserError(f"You are not a member of {target.key} (no role there). Nothing was changed.")
+        return target
 
     async def resolve_person(self, token: str) -> Person:
         from bot.people import resolve_reference

@@ -30,6 +30,7 @@ from bot.messages import Card, Reply
 from bot.outbox import Outbox
 from bot.people import identity_for, membership_of, person_for_actor
 from bot.registry import Registry
+from bot.sides import not_seated
 from bot.text import MAX_COMMAND, InputTooLong, clean
 from bot.timers import TimerService
 from storage.models import Engagement, ProcessedEvent
@@ -118,7 +119,16 @@ class Cadence:
                         private=[help_text.for_command(self.registry, parsed.cmd, by_mention=actor.is_external)]
                     )
                 return Reply.refuse(help_text.unknown_sub(self.registry, parsed.cmd, parsed.sub))
-        return await self.run(actor, place, spec.handler, cmd=parsed.cmd, sub=sub, args=args, within=within)
+        return await self.run(
+            actor,
+            place,
+            spec.handler,
+            cmd=parsed.cmd,
+            sub=sub,
+            args=args,
+            within=within,
+            members_only=not spec.open_to_outsiders,
+        )
 
     @overload
     async def handle_action(
@@ -200,7 +210,16 @@ class Cadence:
         # Every front end's values are cleaned here once (control characters, forged tokens);
         # each feature still bounds lengths with its own message.
         clean_values = {str(k)[:100]: clean("" if v is None else str(v)) for k, v in (values or {}).items()}
-        return await self.run(actor, place, lambda ctx: handler(ctx, clean_values, dict(state or {})), within=within)
+        form_state = dict(state or {})
+
+        async def submit(ctx: Ctx) -> Any:
+            # The state travelled through the platform (Slack private_metadata, a card's data): an engagement
+            # it names is re-checked here, for every form, against the conversation and the actor's seat.
+            if form_state.get("engagement_id") not in (None, ""):
+                await ctx.act_on(form_state["engagement_id"])
+            return await handler(ctx, clean_values, form_state)
+
+        return await self.run(actor, place, submit, within=within)
 
     async def handle_dm(self, actor: Actor, place: Place, text: str, *, within: Within | None = None) -> Reply | None:
         """Plain text in a DM with the bot: an answer a feature is waiting for (a standup question),
@@ -283,10 +302,13 @@ class Cadence:
         sub: str | None = None,
         args: str = "",
         within: Within | None = None,
+        members_only: bool = True,
     ) -> ReplyT | Reply | None:
         """Run `fn(ctx)` in one transaction (run again from the start when PostgreSQL aborts it for a deadlock or
         a serialization failure, so `fn` must keep its effects in the session); UserError and form errors roll
         everything back.
+        `members_only`: where the conversation belongs to an engagement, only people seated in it (holding a
+        role) get past this point; anyone else is told how to be added and nothing changes.
         `within(session)`, if given, runs first in that transaction (a front end's inbox claims its row
         there, so the claim commits with the work); when it returns False nothing runs and None is returned."""
         now = self.clock.now()
@@ -297,6 +319,8 @@ class Cadence:
                     return None
                 ctx = await self._context(session, actor, place, now)
                 ctx.cmd, ctx.sub, ctx.args = cmd, sub, args
+                if members_only and ctx.engagement is not None and not ctx.roles:
+                    raise UserError(await not_seated(session, ctx.engagement))
                 reply = await fn(ctx)
                 if isinstance(reply, Reply):
                     if reply.errors:

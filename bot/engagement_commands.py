@@ -8,37 +8,61 @@ from decimal import Decimal
 
 from sqlalchemy import select, update
 
-from bot import audit
+from bot import announce, audit, contract, sides
 from bot.change_requests.money import MAX_AMOUNT
 from bot.context import Ctx
 from bot.dates import parse_range, span_days
 from bot.directory import prefetch, seat_zone
-from bot.engagements import bind, by_key, keep_currency, validate_key
+from bot.engagements import bind, by_key, feature_settings, keep_currency, update_feature_settings, validate_key
 from bot.errors import UserError
 from bot.messages import Card, Field, Reply
-from bot.numbers import NumberError, parse_money, parse_number, whole_number
-from bot.people import DAY_NAMES, ROLES, UNKNOWN_ZONE, ensure_membership, memberships, role_label, zone
+from bot.numbers import Money, NumberError, parse_money, parse_number, whole_number
+from bot.people import (
+    DAY_NAMES,
+    ROLES,
+    UNKNOWN_ZONE,
+    ensure_membership,
+    membership_of,
+    memberships,
+    role_label,
+    zone,
+)
 from bot.registry import Registry
 from bot.rows import get_or_refuse
-from bot.text import MAX_TITLE, clean, day_text, plural, when
+from bot.text import MAX_TITLE, clean, day_text, person, plural, when
 from bot.zones import resolve_zone
 from storage.models import Absence, ChannelBinding, Engagement, Membership, Person
 from storage.results import rowcount
 
-ADMIN_ROLES = ("client_sponsor", "client_pm", "vendor_pm")
+# Who may add a home or escalation channel and change engagement settings: either side's admins.
+ADMIN_ROLES = tuple(sorted(sides.ALL_ADMINS))
+# Engagement columns a person set with `/cadence settings`, which seating no longer derives.
+EXPLICIT = contract.EXPLICIT_KEY
+AS_RE = re.compile(r"\s+as\s+([a-z_ -]+)$", re.IGNORECASE)
 # Person.tz_source, as a person reads it.
 TZ_SOURCE_LABELS = {"user": "set by you", "platform": "from your profile", UNKNOWN_ZONE: "a guess: not known yet"}
 LONG_ABSENCE_DAYS = 56  # longer than eight weeks: taken only with the years written out
 
 
+def _explicit(eng: Engagement) -> list[str]:
+    return list(feature_settings(eng, "engagement").get(EXPLICIT, []))
+
+
 async def setup(ctx: Ctx) -> Reply:
-    """/cadence setup KEY Name — create an engagement and make this channel its home (or bind this
-    channel as another home of an existing engagement: mirrored posts)."""
+    """/cadence setup KEY Name [as ROLE] — create an engagement, make this channel its home and seat the person
+    who ran it (or bind this channel as another home of an existing engagement: mirrored posts)."""
     if ctx.place.is_dm:
         raise UserError("Run `/cadence setup` in the channel that should be the engagement's home.")
-    key_text, _, name_text = ctx.args.partition(" ")
+    args = ctx.args.strip()
+    m = AS_RE.search(args)
+    chosen = sides.parse_role(m.group(1)) if m else None
+    if m:
+        args = args[: m.start()]
+    key_text, _, name_text = args.partition(" ")
     if not key_text:
-        raise UserError("Usage: `/cadence setup KEY Engagement name`, e.g. `/cadence setup ACME Acme web shop`.")
+        raise UserError(
+            "Usage: `/cadence setup KEY Engagement name [as ROLE]`, e.g. `/cadence setup ACME Acme web shop`."
+        )
     key = validate_key(key_text)
     engagement = await by_key(ctx.session, key)
     created = engagement is None
@@ -48,12 +72,12 @@ async def setup(ctx: Ctx) -> Reply:
             key=key,
             name=name,
             home_tz=ctx.person.tz or "UTC",
-            support_tz=ctx.person.tz or "UTC",
+            support_tz="UTC",
             settings={},
             created_at=ctx.now,
             created_by_id=ctx.person.id,
-            contingency_pct=15.0,
-            iteration_days=14,
+            contingency_pct=contract.COLUMN_DEFAULTS["contingency_pct"],
+            iteration_days=contract.COLUMN_DEFAULTS["iteration_days"],
         )
         ctx.session.add(engagement)
         await ctx.session.flush()
@@ -78,9 +102,9 @@ async def setup(ctx: Ctx) -> Reply:
             )
         return Reply.say(f"This channel is already the home of {engagement.key} ({engagement.name}).")
     else:
-        membership = await ensure_membership(ctx.session, engagement, ctx.person, ctx.now)
-        if not set(membership.roles).intersection(ADMIN_ROLES) and engagement.created_by_id != ctx.person.id:
-            raise UserError(f"{engagement.key} already exists; only its sponsor or PMs can add another home channel.")
+        membership = await membership_of(ctx.session, engagement, ctx.person)
+        if membership is None or not sides.is_admin(membership.roles):
+            raise UserError(f"{engagement.key} already exists; only its admins can add another home channel.")
     await bind(
         ctx.session,
         engagement,
@@ -92,7 +116,6 @@ async def setup(ctx: Ctx) -> Reply:
         purpose="home",
         now=ctx.now,
     )
-    await ensure_membership(ctx.session, engagement, ctx.person, ctx.now)
     ctx.engagement = engagement
     await audit.record(
         ctx.session,
@@ -104,62 +127,136 @@ async def setup(ctx: Ctx) -> Reply:
         actor=ctx.person,
         data={"platform": ctx.place.platform, "channel": ctx.place.channel_id},
     )
-    if created:
-        await ctx.core.emit(ctx.session, "engagement_created", engagement=engagement)
+    if not created:
+        text = f"This channel is now also a home of {engagement.key} ({engagement.name}): posts are mirrored here."
+        return Reply(public=[Card(title="Channel added", text=text, tone="good")])
+    role_name = chosen or sides.SETUP_ROLE
+    membership = await ensure_membership(ctx.session, engagement, ctx.person, ctx.now)
+    await _seat(ctx, engagement, membership, ctx.person, [], [role_name], how="set-up")
+    await ctx.core.emit(ctx.session, "engagement_created", engagement=engagement)
+    other_side = sides.other(sides.side_of_role(role_name))
+    first = " or ".join(role_label(r) for r in sorted(sides.ADMINS[other_side]))
+    how = (
+        f"You are seated as {role_label(role_name)}"
+        + (" (the default: the vendor usually runs the set-up)" if chosen is None else "")
+        + ". To take another role, run `/cadence role @you ROLE` now, before anyone else is seated, "
+        "or set up with `/cadence setup KEY Name as client_pm`."
+    )
     text = (
         f"{engagement.key} — {engagement.name} now lives in this channel. Home zone: {engagement.home_tz}.\n"
-        "Next: give people their roles with `/cadence role @name client_pm` (roles: " + ", ".join(ROLES) + ")."
+        f"{how}\n"
+        f"Next: seat the {other_side} side's first admin ({first}) with `/cadence role @name ROLE`; "
+        f"from then on each side seats its own people (roles: {', '.join(ROLES)})."
     )
-    return Reply(public=[Card(title="Engagement set up" if created else "Channel added", text=text, tone="good")])
+    return Reply(public=[Card(title="Engagement set up", text=text, tone="good")])
+
+
+async def _seat(
+    ctx: Ctx,
+    eng: Engagement,
+    membership: Membership,
+    target: Person,
+    before: list[str],
+    after: list[str],
+    *,
+    how: str,
+    zone_known: bool = True,
+) -> None:
+    """Apply a checked change of seats: derive the zones that follow a side's first admin, tell the home
+    channel, record it, and let features react (a request waiting on someone who lost a role)."""
+    membership.roles = after
+    explicit = _explicit(eng)
+    gained = set(after) - set(before)
+    if gained & sides.ADMINS["client"] and "home_tz" not in explicit:
+        client_admins = [m for m in await sides.admins_of(ctx.session, eng, "client") if m.id != membership.id]
+        if not client_admins:  # the client's first admin: the home zone becomes theirs
+            eng.home_tz = target.tz or eng.home_tz
+    if "vendor_pm" in gained and "support_tz" not in explicit:
+        pms = [m for m in await sides.seated(ctx.session, eng) if m.id != membership.id and "vendor_pm" in m.roles]
+        if not pms:  # the vendor PM's office hours and holidays run the business-hours SLA clocks
+            eng.support_tz = target.tz or eng.support_tz
+            if "support_country" not in explicit and target.country:
+                eng.support_country = target.country
+    shown = ", ".join(role_label(r) for r in after) or "no role"
+    was = ", ".join(role_label(r) for r in before) or "no role"
+    note = {
+        "first admin": " (the first admin of their side, seated by the other side)",
+        "set-up": " (ran the set-up)",
+    }.get(how, "")
+    guess = (
+        f"\nTheir time zone is not known yet, so times for {target.display_name} are a guess ({target.tz}) "
+        "until they set it; I've asked them."
+        if not zone_known and after
+        else ""
+    )
+    card = Card(
+        title=f"Seats in {eng.key}",
+        text=f"{person(target.id, target.display_name)}: {was} → {shown}{note}. "
+        f"Changed by {person(ctx.person.id, ctx.person.display_name)}.{guess}",
+    )
+    data = {"person_id": target.id, "before": before, "after": after, "how": how}
+    if how == "set-up":  # the set-up card itself says who is seated: one post, not two
+        await audit.record(
+            ctx.session,
+            now=ctx.now,
+            engagement_id=eng.id,
+            entity_type="membership",
+            entity_id=membership.id,
+            action="roles_changed",
+            actor=ctx.person,
+            data=data,
+        )
+    else:
+        await announce.rule_change(
+            ctx, eng, card, entity_type="membership", entity_id=membership.id, action="roles_changed", data=data
+        )
+    await ctx.core.emit(ctx.session, "membership_changed", engagement=eng, person=target)
 
 
 async def role(ctx: Ctx) -> Reply:
-    """/cadence role @user role[,role] | -role"""
+    """/cadence role @user role[,role] | -role — each side's admins seat and unseat that side's people."""
     eng = ctx.require_engagement()
     parts = ctx.args.split()
     if len(parts) < 2:
         raise UserError("Usage: `/cadence role @name client_pm` (add) or `/cadence role @name -client_pm` (remove).")
-    is_admin = bool(ctx.roles.intersection(ADMIN_ROLES)) or eng.created_by_id == ctx.person.id
-    if not is_admin:
-        raise UserError("Only the client sponsor, a PM or whoever set up the engagement can change roles.")
+    # The profile is asked before anything is written (no platform call holds the write lock).
     profile = await prefetch(ctx.core, ctx.place.platform, ctx.place.workspace_id, parts[0])
     target = await ctx.resolve_person(parts[0])
-    changes = [r.strip().lower() for r in " ".join(parts[1:]).replace(",", " ").split()]
-    membership = await ensure_membership(ctx.session, eng, target, ctx.now)
-    roles = list(membership.roles or [])
+    changes = [r.strip() for r in " ".join(parts[1:]).replace(",", " ").split()]
+    existing = await membership_of(ctx.session, eng, target)
+    before = list(existing.roles or []) if existing else []
+    roles = list(before)
+    alone = target.id == ctx.person.id and not [
+        m for m in await sides.seated(ctx.session, eng) if m.person_id != ctx.person.id
+    ]
     for change in changes:
-        name = change.lstrip("+-")
-        if name not in ROLES:
-            raise UserError(f"“{name}” is not a role. Roles: {', '.join(ROLES)}.")
+        name = sides.parse_role(change.lstrip("+-"))
         if change.startswith("-"):
             roles = [r for r in roles if r != name]
         elif name not in roles:
+            if alone:  # the only person seated may switch sides: their roles follow the new one
+                roles = [r for r in roles if sides.side_of_role(r) == sides.side_of_role(name)]
             roles.append(name)
-    before = list(membership.roles or [])
-    membership.roles = roles
-    await audit.record(
+    if roles == before:
+        return Reply.say(f"{target.display_name} already has that: {', '.join(map(role_label, roles)) or 'no role'}.")
+    how = await sides.check_seating(
         ctx.session,
-        now=ctx.now,
-        engagement_id=eng.id,
-        entity_type="membership",
-        entity_id=membership.id,
-        action="roles_changed",
-        actor=ctx.person,
-        data={"person_id": target.id, "before": before, "after": roles},
+        eng,
+        actor_id=ctx.person.id,
+        actor_roles=ctx.roles,
+        target_id=target.id,
+        before=before,
+        after=roles,
     )
-    # Their zone from their profile now, not when they first act (their reminders depend on it).
+    membership = existing or await ensure_membership(ctx.session, eng, target, ctx.now)
+    # Their zone from their profile now, not when they first act (their reminders depend on it); before the
+    # seat is applied, so that a first admin's zone is the one that follows them (home or SLA zone).
     zone_known = await seat_zone(
         ctx.session, ctx.core, target, ctx.place.platform, ctx.place.workspace_id, profile=profile
     )
-    await ctx.core.emit(ctx.session, "membership_changed", engagement=eng, person=target)
+    await _seat(ctx, eng, membership, target, before, roles, how=how, zone_known=zone_known)
     shown = ", ".join(role_label(r) for r in roles) or "no role"
-    text = f"{target.display_name}: {shown} in {eng.key}."
-    if not zone_known and roles:
-        text += (
-            f"\nTheir time zone is not known yet, so times for {target.display_name} are a guess ({target.tz}) "
-            "until they set it; I've asked them."
-        )
-    return Reply(public=[Card(text=text)])
+    return Reply.say(f"{target.display_name}: {shown} in {eng.key}. Announced in the home channel.")
 
 
 async def members(ctx: Ctx) -> Reply:
@@ -325,8 +422,65 @@ def _settings_card(eng: Engagement) -> Card:
     )
 
 
+# `/cadence settings` names that are contract terms (bot/contract.py): a change is an amendment.
+CONTRACT_SETTINGS = {
+    "support_tz": "sla.zone",
+    "support_country": "sla.country",
+    "budget": "budget",
+    "contingency": "contingency",
+    "warranty_end": "warranty_end",
+    "iteration_days": "iteration_days",
+}
+
+
+def _parse_setting(name: str, value: str) -> tuple[str, object]:
+    """(column, value) for a setting, or UserError with what a valid value looks like."""
+    if name in ("home_tz", "support_tz"):
+        return name, resolve_zone(value)
+    if name in ("support_country", "client_country"):
+        return name, None if value.lower() == "none" else value.upper()[:8]
+    if name == "budget":
+        try:
+            money = parse_money(value, what="The budget", maximum=MAX_AMOUNT)
+        except NumberError as exc:
+            raise UserError(f"{exc} Give the budget as a number, e.g. `120000` or `USD 120,000`.") from None
+        return "budget", money
+    if name == "contingency":
+        try:
+            pct = parse_number(value.rstrip("%"), what="The contingency", maximum=Decimal(100), example="15")
+        except NumberError as exc:
+            raise UserError(f"{exc} The contingency is a percentage between 0 and 100, e.g. `15`.") from None
+        return "contingency_pct", float(pct)
+    if name == "warranty_end":
+        try:
+            return "warranty_end", date.fromisoformat(value)
+        except ValueError:
+            raise UserError("Give the warranty end as YYYY-MM-DD.") from None
+    if name == "iteration_days":
+        try:
+            return "iteration_days", whole_number(value, what="The iteration length", minimum=1, maximum=90)
+        except NumberError:
+            raise UserError("The iteration length is a number of days between 1 and 90.") from None
+    return "name", value
+
+
+def _shown(column: str, value: object) -> str:
+    if value is None:
+        return "none" if column.endswith("country") else "not set"
+    if column == "budget":
+        return f"{value:,.2f}"
+    if column == "contingency_pct":
+        return f"{value:g} % of the budget"
+    if column == "iteration_days":
+        return f"{value} days"
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
 async def settings(ctx: Ctx) -> Reply:
-    """/cadence settings [name value]"""
+    """/cadence settings [name value] — contract terms change by amendment (the other side approves); the
+    rest change at once. Either way the home channel is told."""
     eng = ctx.require_engagement()
     name, _, value = ctx.args.strip().partition(" ")
     if not name:
@@ -338,46 +492,35 @@ async def settings(ctx: Ctx) -> Reply:
     value = clean(value, limit=MAX_TITLE, what="The value", multiline=False)
     if not value:
         raise UserError(f"Give a value for {name}.")
-    before = str(getattr(eng, "contingency_pct" if name == "contingency" else name, ""))
-    if name in ("home_tz", "support_tz"):
-        setattr(eng, name, resolve_zone(value))
-    elif name in ("support_country", "client_country"):
-        setattr(eng, name, None if value.lower() == "none" else value.upper()[:8])
-    elif name == "budget":
-        try:
-            money = parse_money(value, what="The budget", maximum=MAX_AMOUNT)
-        except NumberError as exc:
-            raise UserError(f"{exc} Give the budget as a number, e.g. `120000` or `USD 120,000`.") from None
-        keep_currency(eng, money.currency, what="The budget")
-        eng.budget = money.amount
-    elif name == "contingency":
-        try:
-            eng.contingency_pct = float(
-                parse_number(value.rstrip("%"), what="The contingency", maximum=Decimal(100), example="15")
-            )
-        except NumberError as exc:
-            raise UserError(f"{exc} The contingency is a percentage between 0 and 100, e.g. `15`.") from None
-    elif name == "warranty_end":
-        try:
-            eng.warranty_end = date.fromisoformat(value)
-        except ValueError:
-            raise UserError("Give the warranty end as YYYY-MM-DD.") from None
-    elif name == "iteration_days":
-        try:
-            eng.iteration_days = whole_number(value, what="The iteration length", minimum=1, maximum=90)
-        except NumberError:
-            raise UserError("The iteration length is a number of days between 1 and 90.") from None
-    else:
-        eng.name = value
-    await audit.record(
-        ctx.session,
-        now=ctx.now,
-        engagement_id=eng.id,
+    column, parsed = _parse_setting(name, value)
+    if isinstance(parsed, Money):  # the budget keeps its currency: one currency per engagement
+        keep_currency(eng, parsed.currency, what="The budget")
+        parsed = parsed.amount
+    if name in CONTRACT_SETTINGS:
+        said = await contract.amend(
+            ctx, eng, term=CONTRACT_SETTINGS[name], new_text=_shown(column, parsed), columns={column: parsed}
+        )
+        return Reply.say(said)
+    if name == "client_country" or name == "home_tz":
+        side = sides.side_of(ctx.roles)
+        if side != "client" and await sides.admins_of(ctx.session, eng, "client"):
+            raise UserError(f"The {SETTINGS[name]} is the client side's to set. Nothing changed.")
+    before = _shown(column, getattr(eng, column))
+    setattr(eng, column, parsed)
+    if column == "home_tz":
+        explicit = set(_explicit(eng)) | {"home_tz"}
+        update_feature_settings(eng, "engagement", {EXPLICIT: sorted(explicit)})
+    after = _shown(column, parsed)
+    await announce.rule_change(
+        ctx,
+        eng,
+        Card(
+            text=f"{person(ctx.person.id, ctx.person.display_name)} changed the {SETTINGS[name]}: {before} → {after}."
+        ),
         entity_type="engagement",
         entity_id=eng.id,
         action="setting_changed",
-        actor=ctx.person,
-        data={"setting": name, "before": before, "after": value},
+        data={"setting": name, "before": before, "after": after},
     )
     await ctx.core.emit(ctx.session, "engagement_settings_changed", engagement=eng, feature="engagement")
     return Reply(private=[_settings_card(eng)])
@@ -434,16 +577,72 @@ async def use(ctx: Ctx) -> Reply:
 
 def register(registry: Registry) -> None:
     add = registry.add_command
-    add("cadence", "setup", setup, usage="/cadence setup KEY Name", summary="make this channel an engagement's home")
+    # Open to anyone: setting up, and what is about the person themselves (zone, days, absences, identity).
+    # Everything else, where a conversation belongs to an engagement, needs a seat (bot/core.py).
+    add(
+        "cadence",
+        "setup",
+        setup,
+        usage="/cadence setup KEY Name [as ROLE]",
+        summary="make this channel an engagement's home (you are seated as vendor PM unless `as ROLE`)",
+        open_to_outsiders=True,
+    )
     add("cadence", "role", role, usage="/cadence role @name role", summary="give (or `-role` take) a role")
     add("cadence", "members", members, usage="/cadence members", summary="who is in this engagement")
-    add("cadence", "tz", tz, usage="/cadence tz Asia/Kolkata", summary="set your time zone (a zone or a city; `auto`)")
-    add("cadence", "workdays", workdays, usage="/cadence workdays mon-fri", summary="your work days")
-    add("cadence", "country", country, usage="/cadence country IN", summary="your public-holiday calendar")
-    add("cadence", "ooo", ooo, usage="/cadence ooo dec 24 to jan 2", summary="out of office (`list`, `clear`)")
-    add("cadence", "whoami", whoami, usage="/cadence whoami", summary="what Cadence knows about you")
+    add(
+        "cadence",
+        "tz",
+        tz,
+        usage="/cadence tz Asia/Kolkata",
+        summary="set your time zone (a zone or a city; `auto`)",
+        open_to_outsiders=True,
+    )
+    add(
+        "cadence",
+        "workdays",
+        workdays,
+        usage="/cadence workdays mon-fri",
+        summary="your work days",
+        open_to_outsiders=True,
+    )
+    add(
+        "cadence",
+        "country",
+        country,
+        usage="/cadence country IN",
+        summary="your public-holiday calendar",
+        open_to_outsiders=True,
+    )
+    add(
+        "cadence",
+        "ooo",
+        ooo,
+        usage="/cadence ooo dec 24 to jan 2",
+        summary="out of office (`list`, `clear`)",
+        open_to_outsiders=True,
+    )
+    add(
+        "cadence",
+        "whoami",
+        whoami,
+        usage="/cadence whoami",
+        summary="what Cadence knows about you",
+        open_to_outsiders=True,
+    )
     add("cadence", "settings", settings, usage="/cadence settings [name value]", summary="engagement settings")
     add(
-        "cadence", "escalation", escalation, usage="/cadence escalation KEY", summary="make this the escalation channel"
+        "cadence",
+        "escalation",
+        escalation,
+        usage="/cadence escalation KEY",
+        summary="make this the escalation channel",
+        open_to_outsiders=True,  # run in the escalation channel, which may belong to no engagement; checks itself
     )
-    add("cadence", "use", use, usage="/cadence use KEY", summary="which engagement your DMs apply to")
+    add(
+        "cadence",
+        "use",
+        use,
+        usage="/cadence use KEY",
+        summary="which engagement your DMs apply to",
+        open_to_outsiders=True,
+    )

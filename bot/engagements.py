@@ -48,6 +48,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     },
     # Defects (bot/defects/sla.py explains each value): S1–S4 targets per clock and calendar ("24x7" or
     # "business"); business hours in the engagement's support_tz, skipping support_country's holidays.
+    # All of them are contract terms (bot/contract.py): changed by amendment once both sides have an admin.
     "defect": {
         "hours": {"start": "09:00", "end": "18:00", "days": [0, 1, 2, 3, 4]},
         "warn_pct": 75,
@@ -60,14 +61,25 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     # (all | any | n_of_m with "n"), whether both sides must approve, reminders, escalation, contingency.
     "cr": {
         "groups": {
+            # The client approves scope and cost; the vendor confirms capacity.
             "client": {"roles": ["client_sponsor", "client_pm"], "rule": "all"},
             "vendor": {"roles": ["vendor_pm"], "rule": "any"},
         },
-        "both_sides_required": True,
-        "reminder_time": "10:00",
-        "escalate_after_workdays": 3,
+        "both_sides_required": True,  # a contract term (bot/contract.py)
+        "reminder_time": "10:00",  # approver's local time, on their work days
+        "escalate_after_workdays": 3,  # in the engagement's home calendar
         "contingency_warn_pct": 80,
-        "currency": "",
+        "currency": "",  # shown before amounts, e.g. "EUR"
+    },
+    # The engagement's own contract terms kept in its columns (bot/contract.py TERMS; the storage model's
+    # column defaults mirror these for rows made outside the bot).
+    "contract": {
+        "contingency_pct": 15.0,
+        "iteration_days": 14,
+        "budget": None,
+        "warranty_end": None,
+        "support_tz": "UTC",  # until the first vendor PM is seated: then theirs (bot/engagement_commands.py)
+        "support_country": None,
     },
 }
 

@@ -8,6 +8,7 @@ from bot.registry import Registry
 
 FEATURES = [
     "bot.engagement_commands",
+    "bot.contract",
     "bot.linking",
     "bot.notices",
     "bot.delivery_failures",

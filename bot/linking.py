@@ -165,4 +165,5 @@ def register(registry: Registry) -> None:
         link,
         usage="/cadence link [CODE]",
         summary="link your Slack, Teams and console identities (a one-time code)",
+        open_to_outsiders=True,
     )

@@ -35,6 +35,8 @@ class CommandSpec:
     handler: CommandHandler
     usage: str
     summary: str
+    # False: only people seated in the engagement (holding a role) may run it where one is bound.
+    open_to_outsiders: bool = False
 
 
 class Registry:
@@ -48,14 +50,23 @@ class Registry:
         self.home_sections: list[HomeSection] = []
 
     def add_command(
-        self, cmd: str, sub: str | None, handler: CommandHandler, *, usage: str = "", summary: str = ""
+        self,
+        cmd: str,
+        sub: str | None,
+        handler: CommandHandler,
+        *,
+        usage: str = "",
+        summary: str = "",
+        open_to_outsiders: bool = False,
     ) -> None:
         if cmd not in COMMANDS:
             raise ValueError(f"unknown command {cmd!r}")
         key = (cmd, sub.lower() if sub else None)
         if key in self.commands:
             raise ValueError(f"command {cmd} {sub} registered twice")
-        self.commands[key] = CommandSpec(cmd, key[1], handler, usage or f"/{cmd} {sub or ''}".strip(), summary)
+        self.commands[key] = CommandSpec(
+            cmd, key[1], handler, usage or f"/{cmd} {sub or ''}".strip(), summary, open_to_outsiders
+        )
 
     def add_action(self, action_id: str, handler: ActionHandler) -> None:
         if action_id in self.actions:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import select
+
 from bot.context import Actor, Place
 from bot.messages import Reply
+from bot.sides import ADMINS, side_of_role
+from storage.models import Engagement, Identity, Membership, Person
 
 
 def actor(name: str, tz: str | None = "UTC", *, platform: str = "console", workspace: str = "local") -> Actor:
@@ -89,17 +94,69 @@ DEFAULT_MEMBERS = {
 async def make_engagement(
     core, key: str = "ACME", *, channel: str = "general", members: dict[str, tuple[str, list[str]]] | None = None
 ) -> dict[str, Actor]:
-    """Set up engagement `key` in `channel` (by alice) and give every member their roles.
-    Returns the actors by name."""
+    """Set up engagement `key` in `channel` (by the first member, seated in their first role) and seat
+    every member the way the two-party rules allow: a side's first admin by the set-up person, everyone else
+    by an admin of their own side (admins are seated first). A test whose members leave a side without any
+    admin gets those people's roles written directly: no command can seat them. Returns the actors by name."""
     members = members or DEFAULT_MEMBERS
     people = {name: actor(name, tz) for name, (tz, _) in members.items()}
-    owner = people[next(iter(members))]
+    owner_name = next(iter(members))
+    owner = people[owner_name]
     where = place(channel)
-    reply = await run(core, owner, f"/cadence setup {key} {key.title()} project", where)
+    first_role = members[owner_name][1][0]
+    reply = await run(core, owner, f"/cadence setup {key} {key.title()} project as {first_role}", where)
     assert not any(c.tone == "warning" for c in reply.private), reply_text(reply)
-    for name, (_, roles) in members.items():
+    for name in members:
         await run(core, people[name], "/cadence whoami", where)  # first sight: creates the person
-        r = await run(core, owner, f"/cadence role @{name} {' '.join(roles)}", where)
+    admins: dict[str, str] = {side_of_role(first_role): owner_name}
+    order = sorted(members, key=lambda n: not ADMINS[side_of_role(members[n][1][0])].intersection(members[n][1]))
+    headless: list[str] = []
+    for name in order:
+        roles = members[name][1]
+        side = side_of_role(roles[0])
+        if name == owner_name and roles == [first_role]:
+            continue
+        is_admin = bool(ADMINS[side].intersection(roles))
+        if side not in admins and not is_admin:
+            headless.append(name)
+            continue
+        seater = people[admins.get(side, owner_name)]
+        r = await run(core, seater, f"/cadence role @{name} {' '.join(roles)}", where)
         assert not any(c.tone == "warning" for c in r.private), reply_text(r)
+        if is_admin:
+            admins.setdefault(side, name)
+    if headless:
+        async with core.session_factory() as s, s.begin():
+            eng = await s.scalar(select(Engagement).where(Engagement.key == key))
+            for name in headless:
+                person_id = await s.scalar(select(Identity.person_id).where(Identity.user_id == name))
+                m = await s.scalar(
+                    select(Membership).where(Membership.engagement_id == eng.id, Membership.person_id == person_id)
+                )
+                if m is None:
+                    s.add(
+                        Membership(
+                            engagement_id=eng.id,
+                            person_id=person_id,
+                            roles=list(members[name][1]),
+                            joined_at=core.clock.now(),
+                        )
+                    )
+                else:
+                    m.roles = list(members[name][1])
+                await s.flush()
+                person = await s.get(Person, person_id)
+                await core.emit(s, "membership_changed", engagement=eng, person=person)
     await core.drain()
     return people
+
+
+async def agree(core, proposer: Actor, text: str, approver: Actor, where: Place | None = None) -> Reply:
+    """Run a command that changes a contract term; if it became a proposal, the other side's `approver`
+    approves it (`/cadence contract approve N`). Returns the proposer's reply."""
+    r = await run(core, proposer, text, where)
+    m = re.search(r"amendment #(\d+)", reply_text(r))
+    if m and "Proposed" in reply_text(r):
+        a = await run(core, approver, f"/cadence contract approve {m.group(1)}", where)
+        assert "You approved" in reply_text(a), reply_text(a)
+    return r

@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from storage.models import Engagement
 from tests.cr_support import assess, file_cr
-from tests.helpers import click, make_engagement, reply_text, run, say_dm
+from tests.helpers import agree, click, make_engagement, reply_text, run, say_dm
 from tests.standup_support import prompts_to
 
 UTC = UTC
@@ -85,7 +85,7 @@ async def seed(core, until: datetime = REPORT_AT):
     """The engagement above, with the clock moved to `until` (the weekly report fires on the way)."""
     people = await make_engagement(core)
     walker = Walker(core, people)
-    r = await run(core, people["alice"], "/cadence settings budget 100000")
+    r = await agree(core, people["alice"], "/cadence settings budget 100000", people["victor"])
     assert "100,000.00" in reply_text(r), reply_text(r)
     await walker.until(at(2027, 1, 4, 10, 0))
     r = await run(core, people["carol"], "/defect s2 Search returns nothing")

@@ -114,3 +114,36 @@ def test_serve_answers_healthz_without_any_platform_credentials(tmp_path):
         out, _ = proc.communicate(timeout=40)
     assert proc.returncode == 0, out[-3000:]
     assert "shutting down" in out
+
+
+def test_console_two_parties(tmp_path):
+    """Issue 18 on the console: sides, first admins, outsiders, and a contract change by amendment."""
+    script = (
+        "\n".join(
+            [
+                "as victor Asia/Kolkata",
+                "/cadence setup ACME Acme web shop",
+                "as carol America/New_York",
+                "/cadence whoami",
+                "as victor",
+                "/cadence role @carol client_pm",
+                "/cadence role @victor client_sponsor",
+                "/defect policy s1 resolution 72h",
+                "as mallory UTC",
+                "/cr new Free work",
+                "as carol",
+                "/cadence contract approve 1",
+                "/cadence contract",
+                "quit",
+            ]
+        )
+        + "\n"
+    )
+    out = run_app(["console", "--virtual-clock", "--database-url", f"sqlite:///{tmp_path / 'c.db'}"], script)
+    assert "seated as vendor pm" in out and "as client_pm" in out
+    assert "first admin of their side" in out
+    assert "one side only" in out
+    assert "Proposed S1 targets" in out and "resolution 24h" in out and "resolution 72h" in out
+    assert "not a member of ACME" in out
+    assert "You approved amendment #1" in out
+    assert "S1 targets: response 1h · resolution 72h · 24×7 (#1, proposed by Victor, approved by Carol" in out

@@ -18,7 +18,7 @@ from tests.cr_support import (
     transitions,
     updates,
 )
-from tests.helpers import DEFAULT_MEMBERS, click, make_engagement, run, sent, submit
+from tests.helpers import DEFAULT_MEMBERS, agree, click, make_engagement, reply_text, run, sent, submit
 
 
 async def test_requester_cannot_approve_own_request(core):
@@ -164,15 +164,18 @@ async def test_two_of_three_client_approvers_and_policy_permissions(core):
     r = await click(core, people["carol"], "cr.approve", str(cr.id))
     assert "already approved" in said(r)
     # Policy changes are recorded and announced.
-    r = await run(core, people["victor"], "/cr policy both off")
-    assert "client side decides" in said(r)
+    # Whether both sides approve is a contract term: the vendor proposes, the client side approves.
+    r = await agree(core, people["victor"], "/cr policy both off", people["alice"])
+    assert "Proposed Both sides approve change requests: yes → no" in said(r)
+    assert "client side decides" in said(await run(core, people["victor"], "/cr policy"))
     async with core.session_factory() as s:
         from sqlalchemy import select
 
         from storage.models import AuditEntry
 
         changes = list(await s.scalars(select(AuditEntry).where(AuditEntry.action == "cr_policy_changed")))
-    assert len(changes) == 2
+        contract = [e.action for e in await s.scalars(select(AuditEntry).where(AuditEntry.entity_type == "contract"))]
+    assert len(changes) == 1 and contract == ["proposed", "approved"]
 
 
 async def test_policy_any_and_pending_requests_keep_their_rule(core):
@@ -195,7 +198,7 @@ async def test_unreachable_quorum_is_said_on_the_card(core):
     assert "The vendor side can't reach its quorum: nobody besides the requester has the role vendor pm" in text
     r = await click(core, people["alice"], "cr.approve", str(cr.id))
     assert "can't reach its quorum" in said(r)
-    await run(core, people["alice"], "/cr policy both off")
+    await agree(core, people["alice"], "/cr policy both off", people["victor"])
     # The pending request keeps its round's policy; a new one does not have the problem.
     cr2 = await pending_cr(core, people, requester="victor")
     r = await click(core, people["alice"], "cr.approve", str(cr2.id))
@@ -325,12 +328,37 @@ async def test_role_changes_while_a_request_waits(core):
     assert dms_to(core, "cathy", "Your decision is needed on ACME-CR-1")
     await click(core, people["cathy"], "cr.approve", str(cr.id))
     assert (await get(core, cr.id)).state == "pending_approval"
-    # Carol stops being an approver: everyone left has approved, so the request is approved, on record.
+    # Carol stops being an approver: everyone left has approved, but a role change never decides. The
+    # channel is told, and the request waits until a remaining approver confirms with a click.
     await run(core, people["alice"], "/cadence role @carol -client_pm")
+    await core.drain()
+    assert (await get(core, cr.id)).state == "pending_approval"
+    told = [d.text for d in sent(core) if d.op == "post" and "no longer decides it" in d.text]
+    assert told and "confirms with Approve" in told[-1], told
+    r = await click(core, people["cathy"], "cr.approve", str(cr.id))
+    assert "You confirmed: ACME-CR-1 is approved." in reply_text(r)
     cr = await get(core, cr.id)
     assert cr.state == "approved"
     last = (await steps(core, cr.id))[-1]
-    assert last.to_state == "approved" and last.actor_label == "Cadence" and "role change of Carol" in last.comment
+    assert last.to_state == "approved" and last.actor_label == "Cathy"
+
+
+async def test_removing_an_undecided_approver_reroutes_and_says_so(core):
+    members = {**DEFAULT_MEMBERS, "cathy": ("Europe/Paris", ["client_member"])}
+    people = await make_engagement(core, members=members)
+    cr = await pending_cr(core, people, requester="dev")
+    await click(core, people["victor"], "cr.approve", str(cr.id))
+    # Carol has not decided; she hands her role to Cathy. The request now waits for Cathy, not on nobody.
+    await run(core, people["alice"], "/cadence role @cathy client_pm")
+    await run(core, people["alice"], "/cadence role @carol -client_pm")
+    await core.drain()
+    assert (await get(core, cr.id)).state == "pending_approval"
+    told = [d.text for d in sent(core) if d.op == "post" and "no longer decides it" in d.text]
+    assert told and "waits for" in told[-1] and "Cathy" in told[-1], told
+    await click(core, people["alice"], "cr.approve", str(cr.id))
+    assert (await get(core, cr.id)).state == "pending_approval"  # Cathy still has to decide
+    await click(core, people["cathy"], "cr.approve", str(cr.id))
+    assert (await get(core, cr.id)).state == "approved"
 
 
 async def test_home_view_lists_what_waits_for_me(core):

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from tests.cr_support import card_text, dms_to, file_cr, get, pending_cr, posts, said, steps, updates
-from tests.helpers import click, dm, make_engagement, run, sent, submit
+from tests.helpers import agree, click, dm, make_engagement, run, sent, submit
 
 
 async def _approve(core, people, cr):
@@ -92,7 +92,8 @@ async def test_csv_export(core):
 
 async def test_contingency_drawn_and_warned_at_80_percent(core):
     people = await make_engagement(core)
-    await run(core, people["alice"], "/cadence settings budget 100000")  # 15 % contingency: 15 000
+    # 15 % contingency: 15 000
+    await agree(core, people["alice"], "/cadence settings budget 100000", people["victor"])
     cr1 = await pending_cr(core, people, cost="6000")
     text1 = card_text(updates(core, "ACME-CR-1")[-1].card)
     assert "committed 0.00 of 15,000.00 (0 %); remaining 15,000.00" in text1
@@ -135,7 +136,7 @@ async def test_cr_settings(core):
         r = await run(core, people["victor"], f"/cr settings {bad}")
         assert r.private[0].tone == "warning", bad
     await run(core, people["victor"], "/cr settings reminder 9:30")
-    await run(core, people["alice"], "/cadence settings budget 100000")
+    await agree(core, people["alice"], "/cadence settings budget 100000", people["victor"])
     cr = await pending_cr(core, people, cost="6000")
     assert "Cost: EUR 6,000.00" in card_text(updates(core, "ACME-CR-1")[-1].card)
     from tests.cr_support import timers

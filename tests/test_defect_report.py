@@ -9,7 +9,7 @@ from sqlalchemy import select
 from bot.defects import defect_stats
 from storage.models import Engagement
 from tests.defect_support import all_text, defect, engagement
-from tests.helpers import click, reply_text, run
+from tests.helpers import agree, click, reply_text, run
 
 UTC = UTC
 H = timedelta(hours=1)
@@ -97,18 +97,19 @@ async def test_policy_show_and_change(core, clock):
     assert "Only vendor pm, client sponsor" in reply_text(r)
     r = await run(core, people["victor"], "/defect policy s3 response six hours")
     assert "not a duration" in reply_text(r)
-    r = await run(core, people["victor"], "/defect policy s3 response 6h")
+    r = await agree(core, people["victor"], "/defect policy s3 response 6h", people["alice"])
     assert "response 6h · resolution 5d · business hours" in all_text(r)
-    r = await run(core, people["alice"], "/defect policy hours 08:00-17:00")
+    r = await agree(core, people["alice"], "/defect policy hours 08:00-17:00", people["victor"])
     assert "08:00–17:00" in all_text(r)
-    r = await run(core, people["alice"], "/defect policy country DE")
-    assert "DE public holidays" in all_text(r)
+    r = await agree(core, people["alice"], "/defect policy country DE", people["victor"])
+    assert "Proposed" in all_text(r)  # a contract term: the vendor side approved it (agree)
+    assert "DE public holidays" in all_text(await run(core, people["carol"], "/defect policy"))
     # Monday 2027-01-04 10:00 UTC, S3: 6 business hours from 10:00 = 16:00.
     clock.set(at(4, 10))
     await run(core, people["carol"], "/defect p3 Sorting broken")
     d = await defect(core)
     assert d.response_due_at == at(4, 16)
     # Policy changes apply to defects filed afterwards.
-    await run(core, people["victor"], "/defect policy s3 response 2h")
+    await agree(core, people["victor"], "/defect policy s3 response 2h", people["alice"])
     d = await defect(core)
     assert d.response_due_at == at(4, 16)

@@ -48,10 +48,15 @@ async def test_export_report_on_demand_and_home_on_the_seeded_week(sqlite_core, 
         "README.txt",
         "change_request_history.csv",
         "change_requests.csv",
+        "contract_history.csv",
         "defects.csv",
         "demo_outcomes.csv",
         "standup_answers.csv",
     ]
+    # The contract's history: the budget the client proposed and the vendor approved (report_support.seed).
+    assert [
+        (r["amendment"], r["term"], r["to"], r["status"], r["decided_by"]) for r in files["contract_history.csv"]
+    ] == [("ACME-A-1", "Budget", "100,000.00", "approved", "Victor")]
     assert [row["id"] for row in files["change_requests.csv"]] == ["ACME-CR-1", "ACME-CR-2"]
     assert [(row["id"], row["severity"]) for row in files["defects.csv"]] == [("ACME-D-1", "S2"), ("ACME-D-2", "S1")]
     assert [
@@ -148,5 +153,5 @@ async def test_report_and_export_without_some_features(sqlite_core, monkeypatch,
     sections = {s.title: s.text for s in report.card.sections}
     assert sections["Defects"] == sections["Change requests"] == "not installed on this Cadence"
     files = unzip(latest_dm(core, "alice"))
-    assert sorted(files) == ["README.txt", "demo_outcomes.csv", "standup_answers.csv"]
+    assert sorted(files) == ["README.txt", "contract_history.csv", "demo_outcomes.csv", "standup_answers.csv"]
     assert "Not installed on this Cadence (no file): change requests, defects" in files["README.txt"]

@@ -200,7 +200,7 @@ async def test_report_unblock_and_streaks(sqlite_core):
     from tests.helpers import actor
 
     r = await run(core, actor("mallory"), "/standup report")
-    assert "Only members" in all_text(r)
+    assert "not a member of ACME" in all_text(r)
     # A new blocker through an edit, closed explicitly.
     r = await run(core, people["quinn"], "/standup edit")
     await submit(

@@ -158,7 +158,7 @@ async def test_blocker_becomes_a_defect_and_a_change_request(sqlite_core):
     from tests.helpers import actor
 
     r = await click(core, actor("mallory"), TO_DEFECT, entry_id)
-    assert "Only members" in reply_text(r) or "not bound" in reply_text(r)
+    assert "not a member" in reply_text(r) or "not bound" in reply_text(r)
 
 
 async def test_a_big_team_digest_fits_in_one_slack_message(sqlite_core):

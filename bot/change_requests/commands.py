@@ -4,12 +4,12 @@ answer. Rules live in service.py; nothing here trusts a button value or form sta
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import audit
+from bot import announce, audit, contract
 from bot.change_requests import export, forms, reminders, service
 from bot.change_requests.cards import history_card, ref
 from bot.change_requests.policy import SIDES, PolicyError, parse_rule
@@ -20,7 +20,7 @@ from bot.engagements import keep_currency, update_feature_settings
 from bot.errors import UserError
 from bot.messages import Card, Field, Reply
 from bot.numbers import NumberError, currency_code, whole_number
-from bot.people import ROLES, away_reason, ensure_membership, local_date
+from bot.people import ROLES, away_reason, local_date
 from bot.registry import Registry
 from bot.rows import get_or_refuse, must_get
 from bot.text import MAX_TEXT, MAX_TITLE, clean, plural, truncate, when
@@ -53,7 +53,7 @@ async def _by_value(ctx: Ctx, value: str) -> tuple[ChangeRequest, Engagement]:
         cr = None
     if cr is None:
         raise UserError("That change request no longer exists. Nothing changed.")
-    return cr, await get_or_refuse(ctx.session, Engagement, cr.engagement_id)
+    return cr, await ctx.act_on(cr.engagement_id)
 
 
 async def _roles(ctx: Ctx, engagement: Engagement) -> set[str]:
@@ -80,23 +80,14 @@ async def cmd_new(ctx: Ctx) -> Reply:
 async def form_new(ctx: Ctx, values: dict[str, str], state: dict) -> Reply:
     """The intake form (also opened by the standup feature with {"from_standup_answer": id,
     "engagement_id": id} in its state)."""
-    eng = ctx.engagement
+    # An engagement named in the state was checked by the core (ctx.act_on) before this ran.
     if state.get("engagement_id") not in (None, ""):
-        try:
-            eng = await ctx.session.get(Engagement, int(state["engagement_id"]))
-        except (TypeError, ValueError):
-            eng = None
-        if eng is None:
-            raise UserError("This form has lost track of its engagement; open it again.")
-    if eng is None:
+        eng = await ctx.act_on(state["engagement_id"])
+    else:
         eng = ctx.require_engagement()
     data, errors = forms.scope_values(values, now=ctx.now, tz=ctx.tz)
     if errors:
         return Reply(errors=errors)
-    if await service.roles_of(ctx.session, eng, ctx.person) is None:
-        if ctx.engagement is None or ctx.engagement.id != eng.id or ctx.place.is_dm:
-            raise UserError(f"You are not a member of {eng.key}.")
-        await ensure_membership(ctx.session, eng, ctx.person, ctx.now)  # acting in its home channel
     answer_id = state.get("from_standup_answer")
     try:
         answer_id = int(answer_id) if answer_id not in (None, "") else None
@@ -130,7 +121,7 @@ async def form_edit(ctx: Ctx, values: dict[str, str], state: dict) -> Reply:
     cr = await service.load(ctx.session, forms.request_id(state), lock=True)
     if cr is None:
         raise UserError("That change request no longer exists. Nothing changed.")
-    eng = await get_or_refuse(ctx.session, Engagement, cr.engagement_id)
+    eng = await ctx.act_on(cr.engagement_id)
     roles = await _roles(ctx, eng)
     data, errors = forms.scope_values(values, now=ctx.now, tz=ctx.tz)
     if errors:
@@ -175,7 +166,7 @@ async def form_assess(ctx: Ctx, values: dict[str, str], state: dict) -> Reply:
     cr = await service.load(ctx.session, forms.request_id(state), lock=True)
     if cr is None:
         raise UserError("That change request no longer exists. Nothing changed.")
-    eng = await get_or_refuse(ctx.session, Engagement, cr.engagement_id)
+    eng = await ctx.act_on(cr.engagement_id)
     roles = await _roles(ctx, eng)
     # The cost keeps its currency: the engagement's, adopted from the first amount that names one.
     keep_currency(eng, estimate.pop("currency", None), what="The cost", field="cost")
@@ -276,7 +267,7 @@ async def form_question(ctx: Ctx, values: dict[str, str], state: dict) -> Reply:
     cr = await service.load(ctx.session, forms.request_id(state))
     if cr is None:
         raise UserError("That change request no longer exists.")
-    eng = await get_or_refuse(ctx.session, Engagement, cr.engagement_id)
+    eng = await ctx.act_on(cr.engagement_id)
     await _roles(ctx, eng)
     r = ref(eng, cr)
     await service.note(
@@ -515,8 +506,16 @@ async def cmd_policy(ctx: Ctx) -> Reply:
             raise UserError("Only the client sponsor or the vendor PM can change whether both sides must approve.")
         if not rest or rest[0] not in ("on", "off", "yes", "no", "true", "false"):
             raise UserError("Usage: `/cr policy both on` or `/cr policy both off`.")
-        changes: dict[str, Any] = {"both_sides_required": rest[0] in ("on", "yes", "true")}
-        what = f"both sides required: {'yes' if changes['both_sides_required'] else 'no'}"
+        both = rest[0] in ("on", "yes", "true")
+        # A contract term: agreed by both sides (bot/contract.py), not changed by one.
+        said = await contract.amend(
+            ctx,
+            eng,
+            term="cr.both_sides",
+            new_text="yes" if both else "no",
+            settings={"cr": {"both_sides_required": both}},
+        )
+        return Reply(private=[Card(text=said, tone="good")])
     elif side in SIDES:
         owner = "client_sponsor" if side == "client" else "vendor_pm"
         if owner not in roles:
@@ -633,14 +632,17 @@ async def cmd_settings(ctx: Ctx) -> Reply:
             raise UserError(f"Give a whole number from {low} to {high}.") from None
     before = service.settings(eng).get(key)
     update_feature_settings(eng, "cr", {key: new})
-    await audit.record(
-        ctx.session,
-        now=ctx.now,
-        engagement_id=eng.id,
+    # Nothing that changes the rules is private: said in the home channel and recorded (bot/announce.py).
+    await announce.rule_change(
+        ctx,
+        eng,
+        Card(
+            text=f"{mention(ctx.person.id, ctx.person.display_name)} changed the change-request setting "
+            f"{name}: {before if before not in (None, '') else 'none'} → {new if new not in (None, '') else 'none'}."
+        ),
         entity_type="engagement",
         entity_id=eng.id,
         action="cr_setting_changed",
-        actor=ctx.person,
         data={"setting": key, "before": before, "after": new},
     )
     await ctx.core.emit(ctx.session, "engagement_settings_changed", engagement=eng, feature="cr")

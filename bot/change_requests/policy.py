@@ -8,17 +8,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.engagements import DEFAULTS
+
 RULES = ("all", "any", "n_of_m")
 SIDES = ("client", "vendor")
 
-DEFAULT_POLICY: dict[str, Any] = {
-    "groups": {
-        # The client approves scope and cost; the vendor confirms capacity.
-        "client": {"roles": ["client_sponsor", "client_pm"], "rule": "all"},
-        "vendor": {"roles": ["vendor_pm"], "rule": "any"},
-    },
-    "both_sides_required": True,
-}
+# The approver groups and whether both sides approve: owned by bot/engagements.py DEFAULTS["cr"] (the latter
+# is a contract term, bot/contract.py).
+DEFAULT_POLICY: dict[str, Any] = {k: DEFAULTS["cr"][k] for k in ("groups", "both_sides_required")}
 
 
 class PolicyError(ValueError):

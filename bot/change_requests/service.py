@@ -18,7 +18,7 @@ from bot import audit
 from bot.change_requests import reminders
 from bot.change_requests.cards import View, build, ref, ref_key
 from bot.change_requests.money import Contingency, fmt
-from bot.change_requests.policy import DEFAULT_POLICY, Policy, Tally, seat_holders, tally
+from bot.change_requests.policy import Policy, Tally, seat_holders, tally
 from bot.change_requests.states import (
     COMMITTED,
     EDITABLE,
@@ -28,14 +28,14 @@ from bot.change_requests.states import (
     label,
     role_allows,
 )
-from bot.engagements import feature_settings
+from bot.engagements import DEFAULTS, feature_settings
 from bot.errors import UserError
 from bot.messages import Button, Card
 from bot.people import away_reason, local_date, membership_of, memberships, zone
 from bot.rows import must_get
 from bot.text import day_text, when
 from bot.text import person as mention
-from storage.models import Engagement, Person
+from storage.models import Engagement, Person, Timer
 from storage.models.change_requests import ChangeRequest, ChangeRequestDecision
 
 if TYPE_CHECKING:
@@ -44,13 +44,7 @@ if TYPE_CHECKING:
 FEATURE = "cr"
 ENTITY = "change_request"
 
-SETTINGS_DEFAULTS: dict[str, Any] = {
-    **DEFAULT_POLICY,
-    "reminder_time": "10:00",  # approver's local time, on their work days
-    "escalate_after_workdays": 3,  # in the engagement's home calendar
-    "contingency_warn_pct": 80,
-    "currency": "",  # shown before amounts, e.g. "EUR"
-}
+SETTINGS_DEFAULTS: dict[str, Any] = DEFAULTS[FEATURE]  # one owner: bot/engagements.py
 
 ID_RE = re.compile(r"^(?:([A-Za-z][A-Za-z0-9]{1,9})-)?(?:CR-?)?#?(\d{1,9})$", re.IGNORECASE)
 
@@ -730,6 +724,21 @@ async def decide(
     todo = [s for s in seats if s.approver.id not in existing]
     if not todo:
         d = existing[seats[0].approver.id]
+        t = await tally_of(session, cr, engagement)
+        if decision == "approve" and d.decision == "approve" and t.approved:
+            # Complete only because someone lost their role: a role change never decides, a click does.
+            await finish(
+                session,
+                core,
+                cr=cr,
+                engagement=engagement,
+                action="approve",
+                actor=clicker,
+                now=now,
+                comment=comment or "confirmed after a role change",
+                on_behalf_of=None,
+            )
+            return f"You confirmed: {r} is approved."
         return f"You already {_verb(d.decision)} {r} ({when(d.at)}). Nothing changed."
     if decision == "reject" and not (comment or "").strip():
         raise UserError("A rejection needs a reason.", field="reason")
@@ -959,8 +968,9 @@ async def deliver(
 async def membership_changed(
     session: AsyncSession, core: Cadence, *, engagement: Engagement, person: Person, now: datetime
 ) -> None:
-    """Roles changed: a new approver of a waiting request is asked (and reminded); a request whose
-    remaining approvers have all approved is approved (recorded as reached after the change)."""
+    """Roles changed: a new approver of a waiting request is asked (and reminded). A change of roles never
+    decides: a request whose remaining approvers have all approved stays waiting until one of them confirms
+    with a click, and the channel is told who it now waits for."""
     await lock_engagement(session, engagement.id)
     pending = list(
         await session.scalars(
@@ -974,21 +984,28 @@ async def membership_changed(
         if cr is None or cr.state != State.PENDING_APPROVAL:
             continue
         t = await tally_of(session, cr, engagement)
-        if t.approved:
-            await finish(
-                session,
-                core,
-                cr=cr,
-                engagement=engagement,
-                action="approve",
-                actor=None,
-                now=now,
-                comment=f"quorum reached after a role change of {person.display_name}",
-                on_behalf_of=None,
-            )
-            continue
         decided = {d.approver_id for d in await round_decisions(session, cr)}
         c = await refresh_card(session, core, cr, engagement, now)
+        was_waiting_on = await _was_waiting_on(session, cr, person)
+        if was_waiting_on and person.id not in t.approvers():
+            if t.approved:
+                text = (
+                    f"{ref(engagement, cr)}: {mention(person.id, person.display_name)} no longer decides it. A role "
+                    "change never completes a quorum: every remaining approver has approved, and the request is "
+                    "approved when one of them confirms with Approve."
+                )
+            else:
+                names = [
+                    mention(p.id, p.display_name)
+                    for p in [await session.get(Person, pid) for pid in t.waiting_for()]
+                    if p is not None
+                ]
+                text = (
+                    f"{ref(engagement, cr)}: {mention(person.id, person.display_name)} no longer decides it; it now "
+                    f"waits for {', '.join(names) or 'a new approver to be seated'}."
+                )
+            await core.outbox.post_home(session, engagement, Card(text=text, tone="warning"))
+            await reminders.cancel_for(session, core, cr, person.id)
         if person.id in t.approvers() and person.id not in decided:
             await core.outbox.dm(
                 session,
@@ -998,6 +1015,14 @@ async def membership_changed(
             )
             await core.outbox.dm(session, person, c, ref_key=ref_key(cr), engagement_id=engagement.id)
             await reminders.schedule_round(session, core, cr=cr, engagement=engagement, approvers=[person], now=now)
+
+
+async def _was_waiting_on(session: AsyncSession, cr: ChangeRequest, person: Person) -> bool:
+    """Whether `person` had a pending reminder on `cr` (they were one of its undecided approvers)."""
+    prefix = f"{reminders.REMIND}:{cr.id}:{person.id}:"
+    return bool(
+        await session.scalar(select(Timer.id).where(Timer.key.startswith(prefix), Timer.status == "pending").limit(1))
+    )
 
 
 async def person_changed(session: AsyncSession, core: Cadence, *, person: Person, now: datetime) -> None:

@@ -20,6 +20,7 @@ BUTTONS: dict[str, tuple[str, str, ButtonStyle]] = {
     "ack": ("Acknowledge", "defect.ack", "primary"),
     "start": ("Start work", "defect.start", "default"),
     "wait": ("Waiting on client", "defect.wait", "default"),
+    "reply": ("Reply (client)", "defect.reply", "primary"),
     "resolve": ("Resolve", "defect.resolve", "primary"),
     "close": ("Close", "defect.close", "default"),
     "reopen": ("Reopen", "defect.reopen", "danger"),

@@ -16,7 +16,7 @@ from bot.defects.severity import SEVERITIES, label, parse_severity, split_severi
 from bot.errors import UserError
 from bot.messages import Card, Reply
 from bot.registry import ActionHandler, CommandHandler, FormHandler, Registry
-from bot.rows import get_or_refuse, must_get
+from bot.rows import must_get
 from bot.text import MAX_TEXT, MAX_TITLE, clean, truncate, when
 from storage.models import Engagement, Person
 from storage.models.defects import Defect
@@ -52,10 +52,8 @@ async def _locked(ctx: Ctx, value: str) -> tuple[Defect, Engagement, set[str]]:
     defect = await service.get(ctx.session, defect_id=defect_id, lock=True)
     if defect is None:
         raise UserError("That defect no longer exists.")
-    engagement = await get_or_refuse(ctx.session, Engagement, defect.engagement_id)
+    engagement = await ctx.act_on(defect.engagement_id)  # the clicker must be seated in the defect's engagement
     roles = await service.roles_in(ctx.session, engagement.id, ctx.person)
-    if not roles and defect.reporter_id != ctx.person.id:
-        raise UserError(f"You are not a member of {engagement.key}; nothing was changed.")
     return defect, engagement, roles
 
 
@@ -75,6 +73,7 @@ DONE = {
     "ack": "Acknowledged",
     "start": "Work started on",
     "wait": "Waiting on the client for",
+    "reply": "Answered; the clock runs again on",
     "resolve": "Resolved",
     "close": "Closed",
     "reopen": "Reopened",
@@ -413,6 +412,17 @@ def _button(action: str) -> ActionHandler:
                     text="The resolution clock pauses until work resumes.",
                 )
             )
+        if action == "reply":
+            return Reply(
+                form=cards.reason_form(
+                    "defect.reply",
+                    f"Reply on {rid}",
+                    "Your answer to the vendor",
+                    defect.id,
+                    submit="Send",
+                    text="The vendor's resolution clock runs again when you answer.",
+                )
+            )
         if action == "reopen":
             return Reply(
                 form=cards.reason_form(
@@ -553,6 +563,7 @@ def register(registry: Registry) -> None:
         ("ack", "/defect ack <id>", "Acknowledge (stops the response clock)"),
         ("start", "/defect start <id>", "Start (or resume) work"),
         ("wait", "/defect wait <id> <reason>", "Waiting on client (pauses the resolution clock)"),
+        ("reply", "/defect reply <id> <answer>", "Client side: answer what the vendor asked (resumes the clock)"),
         ("resolve", "/defect resolve <id> [note]", "Resolve (stops the resolution clock)"),
         ("close", "/defect close <id> [comment]", "Close a resolved defect (client side or reporter)"),
         ("reopen", "/defect reopen <id> <reason>", "Reopen a resolved defect (client side or reporter)"),
@@ -582,6 +593,7 @@ def register(registry: Registry) -> None:
     registry.add_action("defect.severity", severity_button)
     registry.add_form("defect.new", submit_new)
     registry.add_form("defect.wait", _reason_submit("wait"))
+    registry.add_form("defect.reply", _reason_submit("reply"))
     registry.add_form("defect.resolve", _reason_submit("resolve"))
     registry.add_form("defect.reopen", _reason_submit("reopen"))
     registry.add_form("defect.severity", severity_submit)

@@ -1,16 +1,17 @@
-"""`/defect policy`: show the engagement's SLA policy, or change one value (vendor PM / client sponsor).
-Changes apply to defects filed afterwards (each defect keeps the policy it was filed under)."""
+"""`/defect policy`: show the engagement's SLA policy, or propose a change of one value (vendor PM / client
+sponsor): the SLA is a contract term, so the other side approves (bot/contract.py). Changes apply to defects
+filed afterwards (each defect keeps the policy it was filed under)."""
 
 from __future__ import annotations
 
-from bot import audit
+from bot import contract
 from bot.context import Ctx
 from bot.defects import states as st
 from bot.defects.calendar import BusinessHours, check_country
 from bot.defects.service import FEATURE, engagement_policy
 from bot.defects.severity import MEANING, SEVERITIES, label, parse_severity
-from bot.defects.sla import CAL_BUSINESS, validate_change
-from bot.engagements import feature_settings, update_feature_settings
+from bot.defects.sla import CAL_BUSINESS, _hhmm, validate_change
+from bot.engagements import feature_settings
 from bot.errors import UserError
 from bot.messages import Card, Field, Reply
 from bot.zones import resolve_zone
@@ -56,74 +57,42 @@ async def policy_command(ctx: Ctx) -> Reply:
     head = words[0].lower()
     before = feature_settings(engagement, FEATURE)
     sev = parse_severity(head)
+    # Every SLA value is a contract term: the change goes through the contract (bot/contract.py) — agreed at
+    # once while the other side has no admin, otherwise proposed to it — and is said in the home channel.
+    columns: dict[str, object] = {}
+    settings: dict[str, dict[str, object]] = {}
     try:
         if sev and len(words) >= 3:
-            settings = validate_change(engagement_policy(engagement).data, sev, words[1].lower(), " ".join(words[2:]))
-            changes = {sev: settings[sev]}
-            what = f"{label(sev)} {words[1].lower()}"
+            changed = validate_change(engagement_policy(engagement).data, sev, words[1].lower(), " ".join(words[2:]))
+            diff = {k: v for k, v in changed[sev].items() if before[sev].get(k) != v}
+            settings = {FEATURE: {sev: diff}}
+            entry = {**before[sev], **diff}
+            cal = "business hours" if entry.get("calendar") == CAL_BUSINESS else "24×7"
+            term = f"sla.{sev}"
+            new_text = f"response {entry['response']} · resolution {entry['resolution']} · {cal}"
         elif head == "hours" and len(words) == 2 and "-" in words[1]:
             start, end = words[1].split("-", 1)
-            from bot.defects.sla import _hhmm
-
             BusinessHours(start=_hhmm(start), end=_hhmm(end))
-            hours = dict(before.get("hours") or {})
-            hours.update({"start": f"{_hhmm(start):%H:%M}", "end": f"{_hhmm(end):%H:%M}"})
-            changes, what = {"hours": hours}, "business hours"
+            hours = {"start": f"{_hhmm(start):%H:%M}", "end": f"{_hhmm(end):%H:%M}"}
+            settings = {FEATURE: {"hours": hours}}
+            term, new_text = "sla.hours", f"{hours['start']}–{hours['end']}"
         elif head == "warn" and len(words) == 2:
             pct = int(words[1].rstrip("%"))
             if not 1 <= pct <= 99:
                 raise ValueError("The warning must be between 1 and 99 %.")
-            changes, what = {"warn_pct": pct}, "warning threshold"
+            settings = {FEATURE: {"warn_pct": pct}}
+            term, new_text = "sla.warn_pct", f"{pct} %"
         elif head == "zone" and len(words) >= 2:
             tz = resolve_zone(" ".join(words[1:]))
-            old = engagement.support_tz
-            engagement.support_tz = tz
-            await audit.record(
-                ctx.session,
-                now=ctx.now,
-                engagement_id=engagement.id,
-                entity_type="engagement",
-                entity_id=engagement.id,
-                action="defect_policy_changed",
-                actor=ctx.person,
-                data={"support_tz": {"from": old, "to": tz}},
-            )
-            await ctx.core.emit(ctx.session, "engagement_settings_changed", engagement=engagement, feature=FEATURE)
-            return Reply(private=[Card(text=f"Support zone is now {tz}.", tone="good"), policy_card(ctx)])
+            columns = {"support_tz": tz}
+            term, new_text = "sla.zone", tz
         elif head == "country" and len(words) == 2:
             country = None if words[1].lower() in ("none", "-") else check_country(words[1])
-            old_country = engagement.support_country
-            engagement.support_country = country
-            await audit.record(
-                ctx.session,
-                now=ctx.now,
-                engagement_id=engagement.id,
-                entity_type="engagement",
-                entity_id=engagement.id,
-                action="defect_policy_changed",
-                actor=ctx.person,
-                data={"support_country": {"from": old_country, "to": country}},
-            )
-            await ctx.core.emit(ctx.session, "engagement_settings_changed", engagement=engagement, feature=FEATURE)
-            return Reply(
-                private=[Card(text=f"Support holidays are now {country or 'none'}.", tone="good"), policy_card(ctx)]
-            )
+            columns = {"support_country": country}
+            term, new_text = "sla.country", country or "none"
         else:
             raise ValueError(f"I didn't understand that. {HELP}")
     except ValueError as exc:
         raise UserError(str(exc)) from None
-    update_feature_settings(engagement, FEATURE, changes)
-    await audit.record(
-        ctx.session,
-        now=ctx.now,
-        engagement_id=engagement.id,
-        entity_type="engagement",
-        entity_id=engagement.id,
-        action="defect_policy_changed",
-        actor=ctx.person,
-        data={"changes": changes, "before": {k: before.get(k) for k in changes}},
-    )
-    await ctx.core.emit(ctx.session, "engagement_settings_changed", engagement=engagement, feature=FEATURE)
-    return Reply(
-        private=[Card(text=f"Changed {what}. Defects filed from now on use it.", tone="good"), policy_card(ctx)]
-    )
+    said = await contract.amend(ctx, engagement, term=term, new_text=new_text, columns=columns, settings=settings)
+    return Reply(private=[Card(text=said, tone="good"), policy_card(ctx)])

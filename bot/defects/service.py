@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit
+from bot.defects import pause_notices
 from bot.defects import states as st
 from bot.defects.severity import SEVERITIES, label
 from bot.defects.sla import Clock, Policy, resolution_clock, response_clock
@@ -258,7 +259,7 @@ async def transition(
         defect.acknowledged_at = now
         response, _ = clocks(defect, now)
         data["response_met"] = not response.breached
-    if pause is not None and action in ("start", "resolve", "reopen", "ack"):
+    if pause is not None and action in ("start", "reply", "resolve", "reopen", "ack"):
         # Leaving waiting_on_client (resume) or resolved (reopen): the resolution clock runs again.
         pause.ended_at, pause.ended_by_id = now, actor.id
         data["paused_for_seconds"] = (now - pause.started_at).total_seconds()
@@ -300,6 +301,10 @@ async def transition(
         data=data,
     )
     await refresh(session, core, defect, engagement, now)
+    if action == "wait":
+        await pause_notices.asked(session, core, defect=defect, engagement=engagement, actor=actor, question=comment)
+    elif action == "reply":
+        await pause_notices.answered(session, core, defect=defect, engagement=engagement, actor=actor, answer=comment)
     if action == "resolve" and defect.reporter_id not in (None, actor.id):
         # The reporter verifies the fix: close it, or reopen it saying what is still wrong.
         reporter = await session.get(Person, defect.reporter_id)

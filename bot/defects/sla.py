@@ -23,6 +23,7 @@ from typing import Any
 
 from bot.defects.calendar import ZERO, AroundTheClock, BusinessHours, Calendar
 from bot.defects.severity import SEVERITIES
+from bot.engagements import DEFAULTS
 
 RESPONSE = "response"
 RESOLUTION = "resolution"
@@ -30,15 +31,8 @@ CLOCKS = (RESPONSE, RESOLUTION)
 CAL_24X7 = "24x7"
 CAL_BUSINESS = "business"
 
-# The engagement-settings defaults for the "defect" key (bot/engagements.py DEFAULTS uses this).
-DEFAULT_POLICY: dict[str, Any] = {
-    "hours": {"start": "09:00", "end": "18:00", "days": [0, 1, 2, 3, 4]},
-    "warn_pct": 75,
-    "s1": {"response": "1h", "resolution": "24h", "calendar": CAL_24X7},
-    "s2": {"response": "4h", "resolution": "48h", "calendar": CAL_24X7},
-    "s3": {"response": "8h", "resolution": "5d", "calendar": CAL_BUSINESS},
-    "s4": {"response": "2d", "resolution": "15d", "calendar": CAL_BUSINESS},
-}
+# The SLA's defaults are contract terms: bot/engagements.py DEFAULTS["defect"] owns them (one place).
+DEFAULT_POLICY: dict[str, Any] = DEFAULTS["defect"]
 
 _UNIT = {
     "d": "d",

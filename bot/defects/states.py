@@ -65,6 +65,8 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition("wait", ACKNOWLEDGED, WAITING, VENDOR, needs_reason=True),
     Transition("wait", IN_PROGRESS, WAITING, VENDOR, needs_reason=True),
     Transition("wait", REOPENED, WAITING, VENDOR, needs_reason=True),
+    # The client side answers what it was asked: the clock runs again (both sides own a pause).
+    Transition("reply", WAITING, IN_PROGRESS, CLIENT, needs_reason=True),
     Transition("resolve", ACKNOWLEDGED, RESOLVED, VENDOR),
     Transition("resolve", IN_PROGRESS, RESOLVED, VENDOR),
     Transition("resolve", WAITING, RESOLVED, VENDOR),
@@ -73,11 +75,12 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition("reopen", RESOLVED, REOPENED, CLIENT, needs_reason=True),
 )
 
-ACTIONS = ("ack", "start", "wait", "resolve", "close", "reopen")
+ACTIONS = ("ack", "start", "wait", "reply", "resolve", "close", "reopen")
 VERB = {
     "ack": "acknowledge",
     "start": "start work on",
     "wait": "set waiting on client",
+    "reply": "answer for the client on",
     "resolve": "resolve",
     "close": "close",
     "reopen": "reopen",
@@ -87,6 +90,7 @@ DONE_WORD = {
     "ack": "acknowledged",
     "start": "in progress",
     "wait": "waiting on the client",
+    "reply": "in progress",
     "resolve": "resolved",
     "close": "closed",
     "reopen": "reopened",
@@ -119,6 +123,8 @@ def why_not(action: str, state: str) -> str:
         return "Work has already started."
     if action == "wait" and state == WAITING:
         return "It is already waiting on the client."
+    if action == "reply":
+        return "It is not waiting on the client."
     if state == OPEN:
         return "Acknowledge it first."
     return f"That is not possible while it is {LABEL[state].lower()}."

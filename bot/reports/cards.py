@@ -108,6 +108,12 @@ def _defects(f: Figures) -> Card:
     return Card(title="Defects", fields=fields, tone="danger" if d["breaches"] else "info")
 
 
+def _courts(f: Figures) -> Card:
+    """Per defect and change request: how long the ball was in each side's court (bot/reports/court.py)."""
+    lines = [f"{c.ref}: vendor {duration(c.vendor)} · client {duration(c.client)}" for c in f.courts]
+    return Card(title="Ball in court", text="\n".join(lines) or "nothing open in this period")
+
+
 def _demos(f: Figures) -> Card:
     m = f.demos
     if m is None:
@@ -135,7 +141,7 @@ def report_card(f: Figures, png: bytes | None = None, *, footer: str = "") -> Ca
     sections = []
     if f.flags:
         sections.append(Card(title="⚠️ Needs attention", text="\n".join(f"• {x}" for x in f.flags), tone="danger"))
-    sections += [_standups(f), _change_requests(f), _defects(f), _demos(f)]
+    sections += [_standups(f), _change_requests(f), _defects(f), _courts(f), _demos(f)]
     card = Card(
         title=f"{eng.key} health report — last {f.period.name}",
         text=(

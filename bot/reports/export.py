@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import contract
 from bot.csvfile import stamp, to_csv
 from bot.text import plural
 from bot.zones import zone_or_utc
@@ -245,6 +246,7 @@ async def build(session: AsyncSession, engagement: Engagement, first: date, last
             missing.append(feature)
         else:
             files.update(part)
+    files["contract_history.csv"] = await contract.export_csv(session, engagement)  # the terms and amendments
     counts = {name: max(0, len(list(csv.reader(io.StringIO(text)))) - 1) for name, text in files.items()}
     readme = [
         f"Cadence export of {engagement.key} — {engagement.name}",

@@ -32,6 +32,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import utc
+from bot.reports.court import Court, courts
 from bot.text import plural
 from bot.zones import zone_or_utc
 from storage.models import Engagement, Membership, Person
@@ -393,6 +394,7 @@ class Figures:
     defect_weeks: list[DefectWeek] | None = None
     participation_weeks: list[float | None] | None = None
     flags: list[str] = field(default_factory=list)
+    courts: list[Court] = field(default_factory=list)  # whose court the ball was in, per item (court.py)
 
 
 async def gather(
@@ -408,6 +410,7 @@ async def gather(
         change_requests=await change_request_figures(session, engagement, p),
         defects=await defect_figures(session, engagement, p),
         demos=await demo_figures(session, engagement, now),
+        courts=await courts(session, engagement, p.start, now),
     )
     if trends:
         figures.defect_weeks = await defects_by_week(session, engagement, now)

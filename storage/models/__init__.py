@@ -1,6 +1,16 @@
 """All models, imported here so Base.metadata knows every table (Alembic compares against it)."""
 
-from storage.models import change_requests, clock, defects, demos, slack, slack_inbox, standups, teams  # noqa: F401
+from storage.models import (  # noqa: F401
+    change_requests,
+    clock,
+    contract,
+    defects,
+    demos,
+    slack,
+    slack_inbox,
+    standups,
+    teams,
+)
 from storage.models.base import Base
 from storage.models.core import (
     Absence,

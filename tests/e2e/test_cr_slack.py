@@ -30,13 +30,15 @@ async def setup(slack):
     await slack.command("alice", "/cadence setup ACME Acme portal")
     for who in ("carol", "victor", "dev"):
         await slack.command(who, "/cadence whoami")
-    for who, role in (
-        ("alice", "client_sponsor"),
-        ("carol", "client_pm"),
-        ("victor", "vendor_pm"),
-        ("dev", "developer"),
+    # Alice (alone, so free to switch) takes the sponsor's seat and seats the vendor's first admin, who
+    # seats his developer: each side seats its own people.
+    for seater, who, role in (
+        ("alice", "alice", "client_sponsor"),
+        ("alice", "carol", "client_pm"),
+        ("alice", "victor", "vendor_pm"),
+        ("victor", "dev", "developer"),
     ):
-        await slack.command("alice", f"/cadence role {slack.mention(who)} {role}")
+        await slack.command(seater, f"/cadence role {slack.mention(who)} {role}")
 
 
 def mrkdwn(value) -> list[str]:

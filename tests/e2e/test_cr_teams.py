@@ -82,12 +82,13 @@ async def test_slack_client_approver_and_teams_vendor_approver_on_one_request(sl
     await teams.say(alice_t, "cadence setup ACME", where=general)
     # Teams: Victor (vendor PM) and Dev (developer).
     victor, dev = teams.user("victor", tz="Asia/Kolkata"), teams.user("dev", tz="Asia/Kathmandu")
-    for name, who, role in (("victor", victor, "vendor_pm"), ("dev", dev, "developer")):
+    # Alice seats the vendor's first admin; he seats his developer.
+    for name, who, role, seater in (("victor", victor, "vendor_pm", alice_t), ("dev", dev, "developer", victor)):
         await teams.say(who, "cadence whoami", where=general)
         r = await teams.say(
-            alice_t, f"cadence role <at>{name.capitalize()}</at> {role}", where=general, entities=[mention(name)]
+            seater, f"cadence role <at>{name.capitalize()}</at> {role}", where=general, entities=[mention(name)]
         )
-        assert r.status == 200
+        assert r.status == 200 and "Announced" in r.text, r.text
     await teams.drain()
 
     # Carol files the request on Slack; its card is posted in both homes.

@@ -101,5 +101,5 @@ async def test_waiting_on_client_form_and_warning_dm(slack):
     assert r.status == 200
     await slack.settle()
     card = _card(slack, card["ts"])
-    assert _buttons(card) == ["Resume work", "Resolve", "Change severity"]
+    assert _buttons(card) == ["Resume work", "Reply (client)", "Resolve", "Change severity"]
     assert "paused" in json.dumps(card["blocks"]) and "Which browser?" in json.dumps(card["blocks"])

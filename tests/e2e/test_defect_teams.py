@@ -25,12 +25,13 @@ async def _engagement(teams):
         teams.user("victor", tz="Asia/Kolkata"),
     )
     general = teams.channel("general")
-    await teams.say(asha, "cadence setup ACME Acme web shop", where=general)
+    await teams.say(asha, "cadence setup ACME Acme web shop as client_sponsor", where=general)
     await teams.added(victor)  # victor installed the bot personally: proactive DMs can reach him
     for user in (dev, victor):
         await teams.say(user, "cadence whoami", where=general)
-    for user, role in ((asha, "client_sponsor"), (dev, "developer"), (victor, "vendor_pm")):
-        await teams.say(asha, f"cadence role <at>{user.name}</at> {role}", where=general, entities=_mention(user.key))
+    # Asha seats the vendor's first admin, who seats his developer.
+    for user, role, seater in ((victor, "vendor_pm", asha), (dev, "developer", victor)):
+        await teams.say(seater, f"cadence role <at>{user.name}</at> {role}", where=general, entities=_mention(user.key))
     await teams.drain()
     return asha, dev, victor, general
 

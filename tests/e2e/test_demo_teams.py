@@ -19,7 +19,8 @@ async def _engagement(teams):
     dev = teams.user("dev", tz="Asia/Kathmandu")
     general = teams.channel("general")
     await teams.say(asha, "cadence setup ACME Acme web shop", where=general)
-    for name, who, role in (("asha", asha, "client_sponsor"), ("carl", carl, "client_pm"), ("dev", dev, "developer")):
+    # Dev leads the vendor team: the client side may seat the vendor's first admin, not a plain developer.
+    for name, who, role in (("asha", asha, "client_sponsor"), ("carl", carl, "client_pm"), ("dev", dev, "vendor_lead")):
         await teams.say(who, "cadence whoami", where=general)
         r = await teams.say(
             asha, f"cadence role <at>{name.capitalize()}</at> {role}", where=general, entities=[mention(name)]

@@ -24,10 +24,11 @@ async def engagement(slack):
     await slack.command("alice", "/cadence setup ACME Acme portal")
     for who in ("carol", "victor", "dev"):
         await slack.command(who, "/cadence whoami")
+    # Seated as vendor PM by default; alone, she switches to her own side's role.
     await slack.command("alice", f"/cadence role {slack.mention('alice')} client_sponsor")
     await slack.command("alice", f"/cadence role {slack.mention('carol')} client_pm")
     await slack.command("alice", f"/cadence role {slack.mention('victor')} vendor_pm")
-    await slack.command("alice", f"/cadence role {slack.mention('dev')} developer")
+    await slack.command("victor", f"/cadence role {slack.mention('dev')} developer")
 
 
 def home_updates(slack) -> int:

@@ -31,6 +31,7 @@ async def test_channel_ping_in_a_name_is_escaped(slack):
 
 async def test_modal_text_is_escaped_in_the_posted_card(slack, probe):
     await slack.command("alice", "/cadence setup ACME Acme portal")
+    await slack.command("alice", f"/cadence role {slack.mention('victor')} developer")  # only members file
     await slack.command("victor", "/cadence zzprobe")
     await slack.submit(
         "victor",
@@ -46,6 +47,7 @@ async def test_modal_text_is_escaped_in_the_posted_card(slack, probe):
 async def test_forged_tokens_are_stripped(slack, probe):
     """Our inline-token delimiters typed by a user are removed before anything is rendered."""
     await slack.command("alice", "/cadence setup ACME Acme portal")
+    await slack.command("alice", f"/cadence role {slack.mention('victor')} developer")  # only members file
     await slack.command("victor", "/cadence zzprobe")
     await slack.submit("victor", slack.opened_view(), {"title": "x \ue000person:1|boss\ue001", "priority": "low"})
     raw = parsed_texts(slack.posts()[-1])

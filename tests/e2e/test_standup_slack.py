@@ -30,11 +30,12 @@ async def test_standup_day_on_slack(slack, core):
     slack.user("alice", tz="Europe/London")
     slack.user("victor", tz="Asia/Kolkata")
     slack.user("dev", tz="Asia/Kathmandu")
-    await slack.command("alice", "/cadence setup ACME Acme portal")
+    await slack.command("alice", "/cadence setup ACME Acme portal as client_sponsor")
     for who in ("victor", "dev"):
         await slack.command(who, "/cadence whoami")
+    # Alice seats the vendor's first admin; the vendor side seats its own people.
     await slack.command("alice", f"/cadence role {slack.mention('victor')} vendor_pm")
-    await slack.command("alice", f"/cadence role {slack.mention('dev')} developer")
+    await slack.command("victor", f"/cadence role {slack.mention('dev')} developer")
 
     # Tuesday 09:30 in Kathmandu (03:45 UTC) and Kolkata (04:00 UTC).
     await goto(core, at(2027, 1, 5, 4, 0))
@@ -80,6 +81,8 @@ async def test_standup_day_on_slack(slack, core):
     # A late answer (a new participant answers Tuesday after the digest) updates it in place.
     assert slack.api.count("chat.update") == 0
     slack.user("lena", tz="Asia/Kolkata")
+    await slack.command("lena", "/cadence whoami")
+    await slack.command("victor", f"/cadence role {slack.mention('lena')} qa")
     await slack.command("lena", "/standup join")
     await slack.command("lena", "/standup")
     view = slack.opened_view()

@@ -29,11 +29,14 @@ async def test_standup_day_on_teams(teams):
     victor = teams.user("victor", tz="Asia/Kolkata")
     dev = teams.user("dev", tz="Asia/Kathmandu")
     general = teams.channel("general")
-    await teams.say(asha, "cadence setup ACME Acme web shop", where=general)
-    for user, role in ((victor, "vendor_pm"), (dev, "developer")):
+    await teams.say(asha, "cadence setup ACME Acme web shop as client_sponsor", where=general)
+    # Asha seats the vendor's first admin, who seats the developer.
+    for user, role, seater in ((victor, "vendor_pm", asha), (dev, "developer", victor)):
         await teams.say(user, "cadence whoami", where=general)
         await teams.say(user, "cadence whoami")  # the 1:1 chat with the bot exists
-        await teams.say(asha, f"cadence role <at>{user.name}</at> {role}", where=general, entities=[mention(user.key)])
+        await teams.say(
+            seater, f"cadence role <at>{user.name}</at> {role}", where=general, entities=[mention(user.key)]
+        )
     await teams.drain()
 
     await goto(teams.core, at(2027, 1, 5, 4, 0))  # Tuesday 09:30 in Kathmandu and Kolkata

@@ -12,7 +12,8 @@ from tests.e2e.teams_harness import card_text, dialog_card, find_action
 
 
 async def _engagement(teams):
-    """ACME homed in #general: Asha (client sponsor, set it up) and Dev (developer, mentioned by handle)."""
+    """ACME homed in #general: Asha (client sponsor, set it up) and Dev (vendor lead — the vendor's first admin,
+    whom the client side may seat — mentioned by handle)."""
     asha, dev = teams.user("asha", tz="Europe/London"), teams.user("dev", tz="Asia/Kolkata")
     general = teams.channel("general")
     await teams.say(asha, "cadence setup ACME Acme web shop", where=general)
@@ -26,11 +27,11 @@ async def _engagement(teams):
     assert "client sponsor" in (await _drained_text(teams, general)), r.text
     r = await teams.say(
         asha,
-        "cadence role <at>Dev</at> developer",
+        "cadence role <at>Dev</at> vendor_lead",
         where=general,
         entities=[{"type": "mention", "text": "<at>Dev</at>", "mentioned": {"id": "29:dev", "name": "Dev"}}],
     )
-    assert "developer" in (await _drained_text(teams, general)), r.text
+    assert "vendor lead" in (await _drained_text(teams, general)), r.text
     return asha, dev, general
 
 

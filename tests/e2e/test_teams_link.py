@@ -35,7 +35,7 @@ async def test_link_code_joins_console_and_teams_identities_and_merges_roles(tea
     asha = teams.user("asha", name="Alice Smith", tz="Europe/London")
     general = teams.channel("general")
     r = await teams.say(asha, "cadence setup ACME", where=general)
-    assert "only its sponsor or PMs" in r.text
+    assert "only its admins can add another home" in r.text
     # … until she links it with the code from the console.
     r = await teams.say(asha, f"cadence link {code.lower()}")
     assert "Linked" in r.text
