@@ -28,7 +28,7 @@ from bot.messages import Button, Card, Field, Reply
 from bot.people import membership_of, role_label
 from bot.registry import Registry
 from bot.text import person as mention
-from bot.text import when
+from bot.text import plural, when
 from storage.models import Engagement, Person
 from storage.models.contract import ContractChange
 
@@ -383,7 +383,7 @@ async def contract_command(ctx: Ctx) -> Reply:
                 title=f"{eng.key} contract — terms in force",
                 fields=fields,
                 sections=sections,
-                text=f"{len(pending)} pending proposal(s).",
+                text=f"{plural(len(pending), 'pending proposal')}.",
                 footer="Change a term with `/cadence settings` or `/defect policy`; once both sides have an admin, "
                 "the other side approves it.",
             )

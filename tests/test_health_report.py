@@ -10,7 +10,7 @@ from bot.clock import utc
 from bot.reports import figures
 from storage.models import Engagement
 from tests.cr_support import pending_cr
-from tests.helpers import click, make_engagement, run
+from tests.helpers import agree, click, make_engagement
 
 
 async def gather(core, period: str = "week") -> figures.Figures:
@@ -32,7 +32,8 @@ async def test_the_period_starts_when_the_engagement_was_set_up(core, clock):
 
 async def test_an_overdrawn_contingency_is_flagged_and_nothing_is_not_said(core):
     people = await make_engagement(core)
-    await run(core, people["alice"], "/cadence settings budget 10000")  # 15 % contingency: 1,500
+    # 15 % contingency: 1,500 (the budget is a contract term: the vendor agrees to it)
+    await agree(core, people["alice"], "/cadence settings budget 10000", people["victor"])
     cr = await pending_cr(core, people)  # costs 6,000
     await click(core, people["alice"], "cr.approve", str(cr.id))
     await click(core, people["victor"], "cr.approve", str(cr.id))

@@ -10,7 +10,7 @@ from handlers.console.directory import ConsoleDirectory
 from handlers.console.session import ConsoleUser
 from storage.models import Identity, Person
 from tests.cr_support import said
-from tests.helpers import make_engagement, run, sent
+from tests.helpers import actor, make_engagement, run, sent
 
 
 class Failing:
@@ -34,7 +34,7 @@ async def test_seating_takes_the_directory_zone_and_asks_when_there_is_none(core
     people = await make_engagement(core)
     core.directories["console"] = ConsoleDirectory({"tokyo1": ConsoleUser("tokyo1", "Asia/Tokyo")})
     await run(core, people["alice"], "/cadence role <@TOKYO1> client_member")
-    assert "tokyo1: client member" in await channel_says(core) and "guess" not in await channel_says(core)
+    assert "tokyo1: no role → client member" in await channel_says(core) and "guess" not in await channel_says(core)
     p = await person(core, "TOKYO1")
     assert (p.tz, p.tz_source) == ("Asia/Tokyo", "platform")
 
@@ -50,14 +50,15 @@ async def test_seating_takes_the_directory_zone_and_asks_when_there_is_none(core
 async def test_a_directory_that_fails_never_fails_the_seating(core):
     people = await make_engagement(core)
     core.directories["console"] = Failing()
-    await run(core, people["alice"], "/cadence role <@GHOST1> qa")
-    assert "qa in ACME" in await channel_says(core) and "a guess" in await channel_says(core)
+    await run(core, people["alice"], "/cadence role <@GHOST1> client_member")
+    assert "→ client member" in await channel_says(core) and "a guess" in await channel_says(core)
 
 
 async def test_a_zone_the_person_chose_is_never_replaced_by_the_directory(core):
     people = await make_engagement(core)
-    await run(core, people["carol"], "/cadence tz Europe/Paris")
-    core.directories["console"] = ConsoleDirectory({"carol": ConsoleUser("carol", "Asia/Tokyo")})
-    await run(core, people["alice"], "/cadence role @carol client_pm")
-    assert "client pm" in await channel_says(core) and "guess" not in await channel_says(core)
-    assert (await person(core, "carol")).tz == "Europe/Paris"
+    nina = actor("nina", "UTC")
+    await run(core, nina, "/cadence tz Europe/Paris")  # not seated yet: her own zone is still hers to set
+    core.directories["console"] = ConsoleDirectory({"nina": ConsoleUser("nina", "Asia/Tokyo")})
+    await run(core, people["alice"], "/cadence role @nina client_member")
+    assert "→ client member" in await channel_says(core) and "guess" not in await channel_says(core)
+    assert (await person(core, "nina")).tz == "Europe/Paris"

@@ -29,9 +29,11 @@ async def seat_client(slack: ConnectHarness) -> None:
     """Vendor PM alice sets up in the shared channel; priya (client PM) and sam (sponsor) are external."""
     slack.external("priya")
     slack.external("sam")
-    await slack.command("alice", "/cadence setup ACME Acme portal")
+    await slack.command("alice", "/cadence setup ACME Acme portal")  # seated as vendor PM (the default)
+    # The vendor PM seats the client's first admin; from then on the client seats its own people (by mention:
+    # slash commands are not shared with the other workspace).
     await slack.command("alice", f"/cadence role {slack.mention('priya')} client_pm")
-    await slack.command("alice", f"/cadence role {slack.mention('sam')} client_sponsor")
+    await slack.at_mention("priya", f"cadence role <@{slack.uid('sam')}> client_sponsor")
 
 
 async def test_an_external_mention_resolves_to_the_engagement_by_installation_and_channel(connect, core):
@@ -187,7 +189,7 @@ async def test_the_clients_people_work_entirely_from_another_workspace(connect):
     await slack.command("alice", f"/cadence role {slack.mention('priya')} client_pm")
     # The client's own admin seats the client's sponsor, by mention.
     await slack.at_mention("priya", f"cadence role <@{slack.uid('sam')}> client_sponsor")
-    assert "client sponsor in ACME" in json.dumps(slack.posts())
+    assert "→ client sponsor" in json.dumps(slack.posts(), ensure_ascii=False)
 
     # A defect by mention.
     await slack.at_mention("priya", "defect s2 Partner checkout times out")

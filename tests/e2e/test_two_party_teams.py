@@ -10,6 +10,7 @@ from handlers.teams.cards import DATA_KEY
 from storage.models import Engagement
 from storage.models.change_requests import ChangeRequest
 from storage.models.contract import ContractChange
+from tests.e2e.teams_harness import find_action
 
 
 def mention(name: str) -> dict:
@@ -75,17 +76,15 @@ async def test_forged_form_state_naming_another_engagement_is_refused(teams):
     beta = teams.channel("beta")
     await teams.say(mallory, "cadence setup BETA Beta", where=beta)
     r = await teams.say(mallory, "cr new Free work", where=beta)
-    form_call = next(c for c in reversed(r.replies) if c.cards())
-    card = copy.deepcopy(form_call.cards()[0])
+    launcher = next(c for c in reversed(r.replies) if c.cards()).cards()[0]
     async with teams.core.session_factory() as s:
         acme = await s.scalar(select(Engagement).where(Engagement.key == "ACME"))
-    # The card's hidden state is rewritten to name ACME, as a forged submission would.
-    for action in card["actions"]:
-        for data in (action["data"], action.get("fallback", {}).get("data", {})):
-            if DATA_KEY in data:
-                data[DATA_KEY]["state"] = {"engagement_id": acme.id}
-    inputs = {"title": "Free work", "description": "All of it", "business_reason": "Because", "priority": "high"}
-    r = await teams.click(mallory, card, "Submit", where=beta, inputs=inputs)
+    # The form opens in a dialog; its submission's hidden state is rewritten to name ACME, as a forger would.
+    dialog = await teams.open_dialog(mallory, launcher, where=beta)
+    data = copy.deepcopy(find_action(dialog, "Submit").get("data") or {})
+    data[DATA_KEY]["state"] = {"engagement_id": acme.id}
+    data.update({"title": "Free work", "description": "All of it", "business_reason": "Because", "priority": "high"})
+    r = await teams.post(teams.activity(mallory, beta, type="invoke", name="task/submit", value={"data": data}))
     assert r.status == 200
     assert "acts on ACME" in r.text, r.text
     async with teams.core.session_factory() as s:
