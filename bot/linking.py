@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from sqlalchemy import delete, select, update
 
-from bot import audit
+from bot import audit, sides
 from bot.context import Ctx
 from bot.errors import UserError
 from bot.messages import Card, Reply
@@ -111,6 +111,7 @@ async def merge_people(ctx: Ctx, survivor: Person, merged: Person) -> list[str]:
     """Move `merged`'s identities, memberships (roles merged), absences and settings to `survivor`.
     The `merged` row stays (audit and feature records may point at it) with no identities."""
     session = ctx.session
+    await _refuse_both_sides(ctx, survivor, merged)
     identities = list(await session.scalars(select(Identity).where(Identity.person_id.in_((survivor.id, merged.id)))))
     for ident in identities:
         ident.person_id = survivor.id
@@ -156,6 +157,25 @@ async def merge_people(ctx: Ctx, survivor: Person, merged: Person) -> list[str]:
         if engagement is not None:
             await ctx.core.emit(session, "membership_changed", engagement=engagement, person=survivor)
     return [f"{i.platform}:{i.workspace_id}:{i.user_id}" for i in identities]
+
+
+async def _refuse_both_sides(ctx: Ctx, survivor: Person, merged: Person) -> None:
+    """One person holds roles on one side of an engagement only: linking two accounts seated on different sides
+    of the same engagement would seat one person on both (the client's sponsor approving as the vendor)."""
+    seats = {
+        m.engagement_id: m.roles or []
+        for m in await ctx.session.scalars(select(Membership).where(Membership.person_id == survivor.id))
+    }
+    for m in await ctx.session.scalars(select(Membership).where(Membership.person_id == merged.id)):
+        mine, theirs = sides.side_of(seats.get(m.engagement_id, [])), sides.side_of(m.roles or [])
+        if mine and theirs and mine != theirs:
+            engagement = await ctx.session.get(Engagement, m.engagement_id)
+            key = engagement.key if engagement else str(m.engagement_id)
+            raise UserError(
+                f"These accounts are seated on different sides of {key} (one on the {mine} side, one on the "
+                f"{theirs} side), and one person holds roles on one side only. Nothing was linked: ask an admin "
+                "to take one of the seats first."
+            )
 
 
 def register(registry: Registry) -> None:

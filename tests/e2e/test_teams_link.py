@@ -130,3 +130,29 @@ async def test_only_a_hash_of_the_code_is_stored(teams):
     async with teams.core.session_factory() as s:
         row = await s.scalar(select(LinkCode))
         assert code not in row.code_hash and code.replace("-", "") not in row.code_hash
+
+
+async def test_accounts_seated_on_different_sides_are_not_linked(teams):
+    """Linking never seats one person on both sides of an engagement (issue 18: one side only)."""
+    teams.core.messengers["console"] = ConsoleMessenger()
+    alice, victor = actor("alice"), actor("victor")
+    await run(teams.core, alice, "/cadence setup ACME Acme as client_sponsor", place("general"))
+    await run(teams.core, victor, "/cadence whoami", place("general"))
+    await run(teams.core, alice, "/cadence role @victor vendor_pm", place("general"))
+    # Alice's Teams account is seated on the vendor side of ACME by Victor (its own admin) …
+    asha = teams.user("asha", name="Asha")
+    general = teams.channel("general")
+    code_victor = await console_code(teams, victor)
+    vic = teams.user("vic", name="Vic")
+    assert "Linked" in (await teams.say(vic, f"cadence link {code_victor}")).text
+    await teams.say(vic, "cadence setup ACME", where=general)
+    await teams.say(asha, "cadence whoami", where=general)
+    r = await teams.say(vic, "cadence role @Asha developer", where=general)
+    assert "developer" in r.text, r.text
+    # … so linking it with her console account (the client sponsor) is refused, and nothing changes.
+    code = await console_code(teams, alice)
+    r = await teams.say(asha, f"cadence link {code}")
+    assert "different sides of ACME" in r.text and "Nothing was linked" in r.text, r.text
+    async with teams.core.session_factory() as s:
+        people = {i.user_id: i.person_id for i in await s.scalars(select(Identity))}
+        assert people["alice"] != people["aad-asha"]
