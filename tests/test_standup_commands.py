@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from storage.models import AuditEntry
-from tests.helpers import make_engagement, reply_text, run, say_dm, submit
+from tests.helpers import make_engagement, reply_text, run, say_dm, sent, submit
 from tests.standup_support import all_text, digests, entries, goto, prompts_to, timers
 
 UTC = UTC
@@ -126,6 +126,11 @@ async def test_config_one_liners(sqlite_core):
     async with core.session_factory() as session:
         audits = list(await session.scalars(select(AuditEntry).where(AuditEntry.action == "standup_config_changed")))
     assert len(audits) == 7 and audits[0].actor_label == "Lena"
+    # Each change was also said in the home channel (a rule of the engagement, never changed privately).
+    await core.drain()
+    posted = [d.text for d in sent(core) if d.op == "post" and "changed the standup settings" in d.text]
+    assert len(posted) == 7 and "prompt time: 09:30 → 08:15" in posted[0], posted[:1]
+    assert any("days: Mon–Fri → Mon, Tue, Wed, Thu, Sun" in p for p in posted), posted
     # The new questions are asked from the next prompt on.
     await goto(core, at(2027, 1, 5, 3, 0))
     first = prompts_to(core, "lena")[0].card.text

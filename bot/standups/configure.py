@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bot import audit
+from bot import announce
 from bot.context import Ctx
 from bot.engagements import bind, by_key, feature_settings, update_feature_settings
 from bot.errors import UserError
@@ -15,7 +15,7 @@ from bot.people import ensure_membership, membership_of
 from bot.standups.config import FEATURE, MAX_QUESTION_LEN, MAX_QUESTIONS, settings
 from bot.standups.prompts import plan_engagement, plan_person
 from bot.standups.schedule import format_days, format_hhmm, parse_days, parse_hhmm
-from bot.text import clean, moment_text
+from bot.text import clean, moment_text, person
 from bot.zones import resolve_zone
 
 CONFIG_FORM = "standup.config"
@@ -66,18 +66,31 @@ async def _save(ctx: Ctx, changes: dict[str, Any]) -> Reply:
     eng = ctx.require_engagement()
     before = {k: feature_settings(eng, FEATURE).get(k) for k in changes}
     update_feature_settings(eng, FEATURE, changes)
-    await audit.record(
-        ctx.session,
-        now=ctx.now,
-        engagement_id=eng.id,
+    # Standup settings are the engagement's rules too: said in the home channel, not only recorded.
+    shown = "; ".join(f"{k.replace('_', ' ')}: {_shown(k, before[k])} → {_shown(k, v)}" for k, v in changes.items())
+    await announce.rule_change(
+        ctx,
+        eng,
+        Card(text=f"{person(ctx.person.id, ctx.person.display_name)} changed the standup settings: {shown}."),
         entity_type="engagement",
         entity_id=eng.id,
         action="standup_config_changed",
-        actor=ctx.person,
         data={"before": before, "after": changes},
     )
     await plan_engagement(ctx.session, ctx.core, eng, ctx.now)
     return Reply(private=[settings_card(ctx)])
+
+
+def _shown(key: str, value: Any) -> str:
+    if value is None:
+        return "default"
+    if key == "days":
+        return format_days(value)
+    if isinstance(value, list):
+        return " | ".join(str(v) for v in value) or "none"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return str(value)
 
 
 def _question(text: str) -> str:
