@@ -12,9 +12,9 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,15 +25,20 @@ from bot.csvfile import to_csv
 from bot.engagements import DEFAULTS, feature_settings, update_feature_settings
 from bot.errors import UserError
 from bot.messages import Button, Card, Field, Reply
-from bot.people import membership_of, role_label
+from bot.people import membership_of, next_workday_at, role_label
 from bot.registry import Registry
 from bot.text import person as mention
 from bot.text import plural, when
 from storage.models import Engagement, Person
 from storage.models.contract import ContractChange
 
+if TYPE_CHECKING:
+    from bot.core import Cadence
+
 REMIND = "contract.remind"
-REMIND_EVERY = timedelta(days=1)
+# Pending proposals are reminded like change requests: each admin of the deciding side at this local time on
+# their next work day (their morning, not 24 hours after whenever the proposal was made).
+REMIND_AT = time(10, 0)
 PENDING = "pending"
 # Engagement columns that are contract terms; their defaults are owned by bot/engagements.py DEFAULTS["contract"].
 COLUMN_DEFAULTS: dict[str, Any] = DEFAULTS["contract"]
@@ -224,14 +229,8 @@ async def amend(
             f"{TERMS[term].label}: {old_text} → {new_text}. Agreed at once: the {other} side has no admin yet. "
             "Posted in the home channel."
         )
-    await ctx.core.timers.schedule(
-        ctx.session,
-        kind=REMIND,
-        due_at=ctx.now + REMIND_EVERY,
-        payload={"change_id": change.id},
-        key=f"{REMIND}:{change.id}:1",
-        engagement_id=eng.id,
-    )
+    for m in await sides.admins_of(ctx.session, eng, other):
+        await _schedule_reminder(ctx.session, ctx.core, change, m.person, ctx.now)
     return (
         f"Proposed {TERMS[term].label}: {old_text} → {new_text}. It takes effect only when an admin of the "
         f"{other} side approves it (amendment #{number}, posted in the home channel)."
@@ -398,33 +397,46 @@ async def _people(session: AsyncSession, rows: list[ContractChange]) -> list[Per
     return list(await session.scalars(select(Person).where(Person.id.in_(ids))))
 
 
+async def _schedule_reminder(
+    session: AsyncSession, core: Cadence, change: ContractChange, person: Person, now: datetime
+) -> None:
+    due, day = next_workday_at(person, now, REMIND_AT)
+    await core.timers.schedule(
+        session,
+        kind=REMIND,
+        due_at=due,
+        payload={"change_id": change.id, "person_id": person.id},
+        # One per proposal, admin and local date: a duplicate is impossible, not unlikely.
+        key=f"{REMIND}:{change.id}:{person.id}:{day.isoformat()}",
+        engagement_id=change.engagement_id,
+    )
+
+
 async def on_remind(tctx: TimerCtx) -> None:
-    """A proposal still waits: remind the other side's admins by DM, and again a day later."""
+    """A proposal still waits: remind this admin of the deciding side by DM, and again on their next work day
+    (while they are still an admin of that side)."""
     change = await tctx.session.get(ContractChange, int(tctx.payload.get("change_id", 0)))
     if change is None or change.status != PENDING:
         return
     eng = await tctx.session.get(Engagement, change.engagement_id)
     if eng is None:
         return
+    deciding = sides.other(change.proposed_side)  # type: ignore[arg-type]
+    admin = next(
+        (m for m in await sides.admins_of(tctx.session, eng, deciding) if m.person_id == tctx.payload.get("person_id")),
+        None,
+    )
+    if admin is None:  # no longer an admin of that side: the seat's new holder decides
+        return
     proposer = await tctx.session.get(Person, change.proposed_by_id) if change.proposed_by_id else None
-    card = _card(change, eng, proposer)
-    for m in await sides.admins_of(tctx.session, eng, sides.other(change.proposed_side)):  # type: ignore[arg-type]
-        await tctx.core.outbox.dm(
-            tctx.session,
-            m.person,
-            Card(text=f"Reminder: amendment #{change.number} of {eng.key} waits for your side's decision."),
-            engagement_id=eng.id,
-        )
-        await tctx.core.outbox.dm(tctx.session, m.person, card, engagement_id=eng.id)
-    n = int((tctx.timer.key or "0").rsplit(":", 1)[-1]) + 1
-    await tctx.core.timers.schedule(
+    await tctx.core.outbox.dm(
         tctx.session,
-        kind=REMIND,
-        due_at=tctx.now + REMIND_EVERY,
-        payload={"change_id": change.id},
-        key=f"{REMIND}:{change.id}:{n}",
+        admin.person,
+        Card(text=f"Reminder: amendment #{change.number} of {eng.key} waits for your side's decision."),
         engagement_id=eng.id,
     )
+    await tctx.core.outbox.dm(tctx.session, admin.person, _card(change, eng, proposer), engagement_id=eng.id)
+    await _schedule_reminder(tctx.session, tctx.core, change, admin.person, tctx.now)
 
 
 def register(registry: Registry) -> None:

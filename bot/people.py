@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
@@ -45,6 +45,19 @@ def local_date(person: Person, instant: datetime) -> date:
 
 def is_workday(person: Person, day: date) -> bool:
     return day.weekday() in (person.work_days or [0, 1, 2, 3, 4])
+
+
+def next_workday_at(person: Person, after: datetime, at: time) -> tuple[datetime, date]:
+    """The person's next work day after `after`'s local date, at `at` their local time: (that moment in
+    `after`'s zone, the local date). Daily reminders land at the reader's own morning, never at night."""
+    tz = zone(person)
+    day = after.astimezone(tz).date()
+    for _ in range(14):
+        day += timedelta(days=1)
+        if is_workday(person, day):
+            break
+    local = datetime.combine(day, at, tzinfo=tz)
+    return local.astimezone(after.tzinfo), day
 
 
 @lru_cache(maxsize=512)

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
 from bot import contract
-from storage.models import AuditEntry, Engagement
+from bot.clock import utc
+from storage.models import AuditEntry, Engagement, Timer
 from storage.models.contract import ContractChange
 from tests.defect_support import defect
 from tests.helpers import actor, advance, click, make_engagement, reply_text, run, sent
@@ -123,6 +125,11 @@ async def test_pending_proposals_are_reminded_daily_to_the_other_side(core):
     await run(core, people["alice"], "/cadence settings iteration_days 21")
     r = await run(core, people["carol"], "/cadence contract")
     assert "1 pending" in reply_text(r) and "Iteration length" in reply_text(r)
+    # Each vendor admin is reminded at 10:00 their own time on their next work day, like change requests.
+    async with core.session_factory() as s:
+        due = [t.due_at for t in await s.scalars(select(Timer).where(Timer.kind == contract.REMIND))]
+    kolkata = ZoneInfo("Asia/Kolkata")  # victor's and lena's zone
+    assert len(due) == 2 and {utc(d).astimezone(kolkata).strftime("%a %H:%M") for d in due} == {"Tue 10:00"}, due
     before = len(sent(core))
     await advance(core, hours=25)
     dms = [d for d in sent(core)[before:] if d.op == "dm" and "Reminder: amendment #1" in d.text]

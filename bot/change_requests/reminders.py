@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from bot.context import TimerCtx
 from bot.messages import Button, Card
-from bot.people import away_reason, holiday_name, is_workday, local_date, zone
+from bot.people import away_reason, holiday_name, is_workday, local_date, next_workday_at
 from bot.rows import must_get
 from bot.text import person as mention
 from bot.text import when
@@ -48,18 +48,6 @@ def reminder_time(cr_settings: dict) -> time:
     return _hhmm(cr_settings.get("reminder_time", "10:00"))
 
 
-def next_reminder(person: Person, after: datetime, at: time) -> tuple[datetime, date]:
-    """The approver's next work day after `after`'s local date, at `at` local time (UTC, local date)."""
-    tz = zone(person)
-    day = after.astimezone(tz).date()
-    for _ in range(14):
-        day += timedelta(days=1)
-        if is_workday(person, day):
-            break
-    local = datetime.combine(day, at, tzinfo=tz)
-    return local.astimezone(after.tzinfo), day
-
-
 def add_workdays(start: datetime, n: int, *, tz_name: str, country: str | None) -> datetime:
     """`start` plus `n` work days (Monday–Friday, skipping the country's public holidays), same local time."""
     tz = zone_or_utc(tz_name)
@@ -75,7 +63,7 @@ def add_workdays(start: datetime, n: int, *, tz_name: str, country: str | None) 
 async def schedule_reminder(
     session: AsyncSession, core: Cadence, *, cr: ChangeRequest, person: Person, now: datetime, at: time
 ) -> None:
-    due, day = next_reminder(person, now, at)
+    due, day = next_workday_at(person, now, at)
     await core.timers.schedule(
         session,
         kind=REMIND,
