@@ -172,8 +172,15 @@ async def _seat(
         if not client_admins:  # the client's first admin: the home zone becomes theirs
             eng.home_tz = target.tz or eng.home_tz
     if "vendor_pm" in gained and "support_tz" not in explicit:
-        pms = [m for m in await sides.seated(ctx.session, eng) if m.id != membership.id and "vendor_pm" in m.roles]
-        if not pms:  # the vendor PM's office hours and holidays run the business-hours SLA clocks
+        others = [m for m in await sides.seated(ctx.session, eng) if m.id != membership.id]
+        pms = [m for m in others if "vendor_pm" in m.roles]
+        # The SLA calendar is a contract term: it follows the vendor PM only while one side could set it alone
+        # (the vendor's first admin, or no client admin yet). A vendor re-seating its PM later changes no clock;
+        # moving the calendar then is an amendment the client approves.
+        vendor_had_admin = any(sides.is_admin(m.roles, "vendor") for m in others)
+        client_has_admin = any(sides.is_admin(m.roles, "client") for m in others)
+        if not pms and (not vendor_had_admin or not client_has_admin):
+            # the vendor PM's office hours and holidays run the business-hours SLA clocks
             eng.support_tz = target.tz or eng.support_tz
             if "support_country" not in explicit and target.country:
                 eng.support_country = target.country

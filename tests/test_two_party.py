@@ -111,6 +111,21 @@ async def test_home_zone_follows_the_clients_first_admin(core):
         assert eng.home_tz == "America/New_York" and eng.support_tz == "Asia/Kolkata"
 
 
+async def test_re_seating_the_vendor_pm_never_moves_the_sla_calendar(core):
+    """The SLA's business-hours zone is a contract term: once both sides are seated, the vendor cannot move it
+    by unseating its PM and seating one in another zone."""
+    people = await make_engagement(core)
+    nora = actor("nora", "Europe/Berlin")
+    await run(core, nora, "/cadence whoami")
+    r = await run(core, people["lena"], "/cadence role @victor -vendor_pm")
+    assert not refused(r), reply_text(r)
+    r = await run(core, people["lena"], "/cadence role @nora vendor_pm")
+    assert not refused(r), reply_text(r)
+    async with core.session_factory() as s:
+        eng = await s.scalar(select(Engagement).where(Engagement.key == "ACME"))
+        assert eng.support_tz == "Asia/Kolkata"
+
+
 async def test_last_admin_only_by_handing_over(core):
     people = await make_engagement(
         core,
