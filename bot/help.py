@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 
 from bot.messages import Card
 from bot.registry import COMMANDS, Registry
@@ -25,6 +26,16 @@ BY_MENTION_NOTE = (
     "mention it in the engagement's channel instead, e.g. `@Cadence defect s2 Checkout times out`, "
     "`@Cadence cr new`, `@Cadence help`. Buttons and forms work as for everyone."
 )
+
+
+# A command hint as the domain writes it (`/cr show ACME-CR-7`), not inside a word, a path or a URL.
+_SLASH_HINT = re.compile(r"(?<![\w/<:.])/(" + "|".join(COMMANDS) + r")\b")
+
+
+def retype_commands(text: str, prefix: str) -> str:
+    """Command hints for a reader who cannot type slash commands: `prefix` instead of the slash (`@Cadence `
+    for another workspace's member in Slack Connect, nothing on Teams, where people type the words)."""
+    return _SLASH_HINT.sub(lambda m: prefix + m.group(1), text)
 
 
 def _as_typed(usage: str, by_mention: bool) -> str:

@@ -4,17 +4,14 @@ readers the same hints are shown as @mentions (`@Cadence cr show ACME-CR-7`)."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 
+from bot.help import BY_MENTION, retype_commands
 from bot.messages import Card, Field
-from bot.registry import COMMANDS
-
-_SLASH = re.compile(r"(?<![\w/<])/(" + "|".join(COMMANDS) + r")\b")
 
 
 def as_mention(text: str) -> str:
-    return _SLASH.sub(r"@Cadence \1", text)
+    return retype_commands(text, BY_MENTION)
 
 
 def card_for_external(card: Card) -> Card:

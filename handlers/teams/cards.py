@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.help import retype_commands
 from bot.messages import Attachment, Button, Card, Form, Input
 from bot.text import TOKEN_RE, parse_token, strip_tokens
 
@@ -46,14 +47,12 @@ _BUTTON_STYLE = {"primary": "positive", "danger": "destructive", "default": "def
 _ESCAPE_RE = re.compile(r"([\\\[\]<>])")
 # The domain writes command hints for Slack (`/cr approve 7`): Teams users type the words after @Cadence
 # (or directly in the personal chat), and Adaptive Card markdown shows backticks raw.
-_COMMANDS = "standup|demo|cr|defect|cadence|milestone|meeting|decision|action|raid|help"
 _CODE_RE = re.compile(r"`([^`\n]+)`")
-_SLASH_RE = re.compile(rf"(?<![\w/:.])/(?=(?:{_COMMANDS})\b)")
 
 
 def teams_words(text: str) -> str:
     """Slack-style command hints as Teams users type them: no leading slash, code spans in bold."""
-    text = _SLASH_RE.sub("", text)
+    text = retype_commands(text, "")
     return _CODE_RE.sub(lambda m: f"**{m.group(1)}**", text)
 
 
