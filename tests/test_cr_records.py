@@ -137,6 +137,9 @@ async def test_cr_settings(core):
         assert r.private[0].tone == "warning", bad
     await run(core, people["victor"], "/cr settings reminder 9:30")
     await agree(core, people["alice"], "/cadence settings budget 100000", people["victor"])
+    # Once a budget was agreed in EUR, one side cannot relabel it in another currency.
+    r = await run(core, people["victor"], "/cr settings currency USD")
+    assert "would relabel agreed amounts" in said(r) and "Nothing was changed" in said(r)
     cr = await pending_cr(core, people, cost="6000")
     assert "Cost: EUR 6,000.00" in card_text(updates(core, "ACME-CR-1")[-1].card)
     from tests.cr_support import timers

@@ -631,6 +631,13 @@ async def cmd_settings(ctx: Ctx) -> Reply:
         except NumberError:
             raise UserError(f"Give a whole number from {low} to {high}.") from None
     before = service.settings(eng).get(key)
+    if name == "currency" and before and new != before and await _has_amounts(ctx.session, eng):
+        # The budget (a contract term) and the costs were agreed in this currency: relabelling them is not one
+        # side's to do.
+        raise UserError(
+            f"{eng.key}'s budget and costs are in {before}; changing the currency would relabel agreed amounts. "
+            "Nothing was changed."
+        )
     update_feature_settings(eng, "cr", {key: new})
     # Nothing that changes the rules is private: said in the home channel and recorded (bot/announce.py).
     await announce.rule_change(
@@ -647,6 +654,16 @@ async def cmd_settings(ctx: Ctx) -> Reply:
     )
     await ctx.core.emit(ctx.session, "engagement_settings_changed", engagement=eng, feature="cr")
     return Reply(private=[_settings_card(eng)])
+
+
+async def _has_amounts(session: AsyncSession, eng: Engagement) -> bool:
+    """Whether any amount was agreed in the engagement's currency: a budget, or a change request's cost."""
+    if eng.budget:
+        return True
+    costed = await session.scalar(
+        select(ChangeRequest.id).where(ChangeRequest.engagement_id == eng.id, ChangeRequest.cost.is_not(None)).limit(1)
+    )
+    return costed is not None
 
 
 # -- delegation -------------------------------------------------------------------------------------
