@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from bot.settings import Settings, load_settings
+from bot.kernel.settings import Settings, load_settings
 
 if TYPE_CHECKING:
-    from bot.core import Cadence
+    from bot.kernel.core import Cadence
 
 log = logging.getLogger("cadence")
 CONSOLE_LOG = "cadence.log"  # where the console and the demo log, so log lines never interleave with the chat

@@ -29,7 +29,11 @@ async def main() -> None:
     emit("pending_timers", n)
     t = time.monotonic()
     subprocess.run(
-        [sys.executable, "-c", "import app, handlers.slack, handlers.teams, bot.core; bot.core.default_registry()"],
+        [
+            sys.executable,
+            "-c",
+            "import app, handlers.slack, handlers.teams, bot.bootstrap; bot.bootstrap.default_registry()",
+        ],
         cwd=ROOT,
         check=True,
     )

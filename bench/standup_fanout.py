@@ -64,15 +64,15 @@ async def main() -> None:
         targets = await seed_engagements(engine, max(members // 100, 1))
         await seed_people(engine, targets, members, roles=["developer"])
         from bot.bootstrap import create_core
-        from bot.standups.prompts import plan_engagement
-        from bot.standups.schedule import PromptRule  # noqa: F401
+        from bot.features.standups.prompts import plan_engagement
+        from bot.features.standups.schedule import PromptRule  # noqa: F401
         from storage.models import Engagement, Timer
 
         core = await create_core(db.url, migrate=False)
         # 1. The pure arithmetic: every member's prompt instant for one day, in their own zone.
         from zoneinfo import ZoneInfo
 
-        from bot.standups.schedule import local_instant
+        from bot.features.standups.schedule import local_instant
 
         day = datetime.now(UTC).date() + timedelta(days=1)
         zones = [ZoneInfo(z) for z in zones_in_use()]

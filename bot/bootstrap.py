@@ -1,14 +1,47 @@
-"""Build a Cadence core on a database: migrate, connect, register every feature."""
+"""Build a Cadence core on a database: migrate, connect, register every feature.
+
+The one list of what Cadence runs: each feature (and each kernel service that registers commands, buttons or
+timers) has `register(registry)`; the order is the order of `/help`."""
 
 from __future__ import annotations
 
 import asyncio
 
-from bot.clock import Clock, SystemClock
-from bot.core import Cadence, default_registry
-from bot.registry import Registry
+from bot.features.change_requests import commands as change_requests
+from bot.features.defects import commands as defects
+from bot.features.demos import commands as demos
+from bot.features.engagement import commands as engagement
+from bot.features.engagement import linking, zone_ask
+from bot.features.reports import commands as reports
+from bot.features.standups import commands as standups
+from bot.kernel import contract, delivery_failures, notices
+from bot.kernel.clock import Clock, SystemClock
+from bot.kernel.core import Cadence
+from bot.kernel.registry import Registry
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
+
+FEATURES = (
+    engagement,
+    contract,
+    linking,
+    notices,
+    delivery_failures,
+    zone_ask,
+    standups,
+    demos,
+    change_requests,
+    defects,
+    reports,
+)
+
+
+def default_registry() -> Registry:
+    """A registry with every feature registered."""
+    registry = Registry()
+    for feature in FEATURES:
+        feature.register(registry)
+    return registry
 
 
 async def create_core(

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.clock import ManualClock
+from bot.kernel.clock import ManualClock
 from storage.migrate import upgrade
 
 PG_ADMIN_URL = os.environ.get("CADENCE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")

@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.context import Actor, Place
-from bot.messages import Reply
-from bot.sides import ADMINS, side_of_role
+from bot.kernel.context import Actor, Place
+from bot.kernel.messages import Reply
+from bot.kernel.sides import ADMINS, side_of_role
 from storage.models import Engagement, Identity, Membership, Person
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.clock import utc
-from bot.core import Cadence
+from bot.kernel.clock import utc
+from bot.kernel.core import Cadence
 from storage.models.clock import ClockState
 
 NAME = "console"

@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.bootstrap import create_core
-from bot.clock import ManualClock
-from bot.text import moment_text
+from bot.kernel.clock import ManualClock
+from bot.kernel.text import moment_text
 from handlers.console.session import ConsoleSession
 
 START = datetime(2027, 3, 7, 20, 0, tzinfo=UTC)  # Sunday evening before the week the US moves its clocks

@@ -1,4 +1,4 @@
-"""The core's people directory (bot/directory.py) on the console: the people introduced with
+"""The core's people directory (bot/kernel/directory.py) on the console: the people introduced with
 `as NAME [ZONE]` in this session, with the zone they were given."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Protocol
 
-from bot.directory import Profile
+from bot.kernel.directory import Profile
 
 
 class _Known(Protocol):

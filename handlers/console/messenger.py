@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.delivery import Outgoing, PermanentFailure, Sent
-from bot.messages import Card
+from bot.kernel.delivery import Outgoing, PermanentFailure, Sent
+from bot.kernel.messages import Card
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from bot.messages import Card, Form
-from bot.text import moment_text, strip_tokens
+from bot.kernel.messages import Card, Form
+from bot.kernel.text import moment_text, strip_tokens
 
 TONE = {"good": "✔", "warning": "!", "danger": "‼", "info": "•"}
 

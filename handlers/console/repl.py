@@ -9,9 +9,9 @@ import threading
 from datetime import UTC, datetime
 
 from bot.bootstrap import create_core
-from bot.clock import ManualClock, SystemClock
-from bot.core import Cadence
-from bot.text import clean
+from bot.kernel.clock import ManualClock, SystemClock
+from bot.kernel.core import Cadence
+from bot.kernel.text import clean
 from handlers.console import clock_store
 from handlers.console.session import ConsoleSession
 
@@ -84,7 +84,7 @@ async def run_console(database_url: str, *, virtual: bool, user: str, log: str =
             except EOFError:
                 break
             if not interactive and line:
-                # The transcript shows the line as Cadence reads it (bot/text.py: clean): a bidi override
+                # The transcript shows the line as Cadence reads it (bot/kernel/text.py: clean): a bidi override
                 # typed into a script must not reorder what the transcript shows either.
                 print(f"> {clean(line)}")
             if not await session.handle(line, _ask):

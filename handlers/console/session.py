@@ -12,12 +12,12 @@ from zoneinfo import ZoneInfo
 
 import dateparser
 
-from bot.context import Actor, Place
-from bot.dates import check_phrase
-from bot.errors import UserError
-from bot.messages import Card, Form, Reply
-from bot.people import person_for_actor
-from bot.zones import resolve_zone
+from bot.kernel.context import Actor, Place
+from bot.kernel.errors import UserError
+from bot.kernel.messages import Card, Form, Reply
+from bot.kernel.people import person_for_actor
+from bot.kernel.zones import resolve_zone
+from bot.shared.dates import check_phrase
 from handlers.console import clock_store
 from handlers.console.directory import ConsoleDirectory
 from handlers.console.messenger import ConsoleMessenger, Delivered

@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from bot.context import Place
-from bot.core import Within
-from bot.messages import Reply
+from bot.kernel.context import Place
+from bot.kernel.core import Within
+from bot.kernel.messages import Reply
 from handlers.slack import form_button, installation
 from handlers.slack.intake import Request
 from handlers.slack.render import decode_action_id

@@ -22,7 +22,7 @@ from slack_sdk.errors import SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select
 
-from bot.settings import Settings
+from bot.kernel.settings import Settings
 from handlers.slack import actions, commands, events, transport, views
 from handlers.slack.directory import SlackDirectory
 from handlers.slack.home import Home

@@ -1,11 +1,11 @@
-"""The core's people directory (bot/directory.py) on Slack: `users.info` through the front end's cached
+"""The core's people directory (bot/kernel/directory.py) on Slack: `users.info` through the front end's cached
 Members, with the workspace's own bot token."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.directory import Profile
+from bot.kernel.directory import Profile
 
 if TYPE_CHECKING:
     from handlers.slack.app import SlackFrontEnd

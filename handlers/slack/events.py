@@ -11,10 +11,10 @@ import logging
 import re
 from typing import TYPE_CHECKING, Any
 
-from bot.channel_moves import move_channel
-from bot.context import Actor, Place
-from bot.core import Within
-from bot.messages import Reply
+from bot.kernel.channel_moves import move_channel
+from bot.kernel.context import Actor, Place
+from bot.kernel.core import Within
+from bot.kernel.messages import Reply
 from handlers.slack import installation
 from handlers.slack.intake import Request
 from handlers.slack.reply import Origin

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.help import BY_MENTION, retype_commands
-from bot.messages import Card, Field
+from bot.kernel.help import BY_MENTION, retype_commands
+from bot.kernel.messages import Card, Field
 
 
 def as_mention(text: str) -> str:

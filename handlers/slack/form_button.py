@@ -5,7 +5,7 @@ trigger_id, runs the same command again as the person who clicked, and the form 
 
 from __future__ import annotations
 
-from bot.messages import Button, Card
+from bot.kernel.messages import Button, Card
 
 OPEN_FORM = "cadence.slack.open_form"
 MAX_VALUE = 2000  # Slack's limit for a button value

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.context import Actor
-from bot.messages import Card
+from bot.kernel.context import Actor
+from bot.kernel.messages import Card
 from handlers.slack import render
 
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ from sqlalchemy import delete, insert, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.clock import Clock
+from bot.kernel.clock import Clock
 from storage.models.slack_inbox import SlackInboxItem
 from storage.results import rowcount
 

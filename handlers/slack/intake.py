@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Any
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import event
 
-from bot.core import Within
-from bot.messages import Reply
+from bot.kernel.core import Within
+from bot.kernel.messages import Reply
 from handlers.slack.ack import ack_after
 from handlers.slack.inbox import Inbox
 from handlers.slack.reply import Origin, show

@@ -11,7 +11,7 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.context import Actor
+from bot.kernel.context import Actor
 from handlers.slack.installation import Acting
 
 log = logging.getLogger("cadence.slack.members")

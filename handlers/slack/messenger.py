@@ -15,7 +15,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.delivery import MessageGone, Outgoing, PermanentFailure, RetryLater, Sent
+from bot.kernel.delivery import MessageGone, Outgoing, PermanentFailure, RetryLater, Sent
 from handlers.slack import render
 from handlers.slack.library_logs import library_logger
 from handlers.slack.respond import SessionHolder
@@ -80,7 +80,7 @@ def to_delivery_error(exc: BaseException) -> Exception:
             return RetryLater(f"slack rate limited ({error or status})", retry_after=retry_after)
         if status >= 500:
             return RetryLater(f"slack HTTP {status} {error}".strip())
-        if error == "message_not_found":  # a deleted message: the outbox posts it afresh (bot/delivery.py)
+        if error == "message_not_found":  # a deleted message: the outbox posts it afresh (bot/kernel/delivery.py)
             return MessageGone(f"slack: {error}")
         if error in PERMANENT_ERRORS:
             return PermanentFailure(f"slack: {error}")
@@ -179,7 +179,9 @@ class SlackMessenger:
             channel = await self._channel(client, address)
         else:
             raise PermanentFailure(f"unknown outbox op {out.op!r}")
-        thread = address.get("thread_id") if out.op == "post" else None  # a reply in a thread (bot/dm_fallback.py)
+        thread = (
+            address.get("thread_id") if out.op == "post" else None
+        )  # a reply in a thread (bot/kernel/dm_fallback.py)
         resp = await _call(
             client,
             "chat.postMessage",

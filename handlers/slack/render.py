@@ -1,6 +1,6 @@
 """Neutral Card / Form → Block Kit, and modal submissions back to neutral values.
 
-Every piece of text is escaped (`&`, `<`, `>`) before the inline tokens of bot/text.py are turned into
+Every piece of text is escaped (`&`, `<`, `>`) before the inline tokens of bot/kernel/text.py are turned into
 Slack syntax, so user text can never ping `<!channel>` or forge a link; only our own tokens become
 `<!date^…>` or `<@U…>`. Block Kit limits are respected (50 blocks, 3000 characters of section text,
 10 fields, 75 characters of button text, 24 of modal titles)."""
@@ -15,8 +15,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.messages import Card, Form, Input
-from bot.text import TOKEN_RE, moment_text, parse_token, truncate
+from bot.kernel.messages import Card, Form, Input
+from bot.kernel.text import TOKEN_RE, moment_text, parse_token, truncate
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000

@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.clock import Clock
+from bot.kernel.clock import Clock
 from handlers.slack.transport import REPLAY_WINDOW_SECONDS
 from storage.models.slack_inbox import SlackSeenRequest
 

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.context import Actor, Place
-from bot.messages import Card, Form, Reply
+from bot.kernel.context import Actor, Place
+from bot.kernel.messages import Card, Form, Reply
 from handlers.slack import form_button, render
 from handlers.slack.external_hints import card_for_external
 

@@ -8,7 +8,7 @@ import json
 import logging
 from typing import TYPE_CHECKING, Any
 
-from bot.context import Place
+from bot.kernel.context import Place
 from handlers.slack import installation, render
 from handlers.slack.reply import Origin, form_metadata, private, show
 

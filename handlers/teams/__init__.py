@@ -22,7 +22,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.settings import Settings
+from bot.kernel.settings import Settings
 from handlers.teams.auth import TokenValidator
 from handlers.teams.directory import TeamsDirectory
 

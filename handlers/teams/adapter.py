@@ -18,7 +18,7 @@ from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity, ActivityTypes, ResourceResponse
 
-from bot.settings import Settings
+from bot.kernel.settings import Settings
 from handlers.teams import msrest_retry_codes
 from handlers.teams.replies import ReplySender
 

@@ -22,9 +22,9 @@ from typing import Any
 from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.schema import Activity, ActivityTypes, Attachment, ChannelAccount, ConversationReference
 
-from bot.context import Actor, Ctx, Place
-from bot.messages import Card, Form, Reply
-from bot.people import identity_for, person_for_actor
+from bot.kernel.context import Actor, Ctx, Place
+from bot.kernel.messages import Card, Form, Reply
+from bot.kernel.people import identity_for, person_for_actor
 from handlers.teams import cards, store
 from handlers.teams.adapter import TURN_REPLY_RETRIES, connector_client, tune_connector
 from handlers.teams.db_gate import DatabaseGate

@@ -1,4 +1,4 @@
-"""Neutral Card / Form (bot/messages.py) → Adaptive Card 1.5 JSON for Microsoft Teams.
+"""Neutral Card / Form (bot/kernel/messages.py) → Adaptive Card 1.5 JSON for Microsoft Teams.
 
 Pure functions: no I/O, no botbuilder import. Every piece of text goes through `render_text`, which
 escapes markdown link / HTML / mention syntax in what the domain gives us (it may contain user input),
@@ -23,9 +23,9 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.help import retype_commands
-from bot.messages import Attachment, Button, Card, Form, Input
-from bot.text import TOKEN_RE, parse_token, strip_tokens
+from bot.kernel.help import retype_commands
+from bot.kernel.messages import Attachment, Button, Card, Form, Input
+from bot.kernel.text import TOKEN_RE, parse_token, strip_tokens
 
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.5"

@@ -24,8 +24,8 @@ from aiohttp import web
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.clock import Clock
-from bot.messages import Attachment, Card
+from bot.kernel.clock import Clock
+from bot.kernel.messages import Attachment, Card
 from handlers.teams.cards import FileLink
 from storage.models.teams import TeamsFile
 

@@ -18,8 +18,8 @@ from botbuilder.schema import (
 )
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
-from bot.delivery import MessageGone, Outgoing, PermanentFailure, RetryLater, Sent
-from bot.messages import Card
+from bot.kernel.delivery import MessageGone, Outgoing, PermanentFailure, RetryLater, Sent
+from bot.kernel.messages import Card
 from handlers.teams import cards, store
 from handlers.teams.adapter import OUTBOUND_TIMEOUT_SECONDS, connector_client, tune_connector
 from handlers.teams.bot import card_activity

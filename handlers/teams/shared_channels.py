@@ -6,7 +6,7 @@ members of another tenant post in it too. Their activities may carry their own t
 would find no engagement. Channel ids (`19:…@thread.tacv2`) are the same for everyone, so the engagement is
 found by the channel, and the installation by the binding's tenant: the actor keeps their own id, and is
 recorded as external (their tenant is not the host's). Direct messages across tenants do not work on Teams
-(bot/dm_fallback.py posts in the channel instead)."""
+(bot/kernel/dm_fallback.py posts in the channel instead)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from dataclasses import replace
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.context import Actor, Place
+from bot.kernel.context import Actor, Place
 from storage.models import ChannelBinding
 
 PLATFORM = "teams"

@@ -1,5 +1,5 @@
 """The contract's history: every change of an agreed term, proposed by one side and, once both sides have
-an admin, approved or rejected by the other (bot/contract.py)."""
+an admin, approved or rejected by the other (bot/kernel/contract.py)."""
 
 from __future__ import annotations
 

@@ -43,7 +43,7 @@ class Engagement(Base):
     warranty_end: Mapped[date | None] = mapped_column(Date)
     iteration_days: Mapped[int] = mapped_column(Integer, default=14)
     # Per-feature settings live in one JSON document, each feature under its own key
-    # ("standup", "demo", "cr", "defect", "report"); bot/engagements.py owns the defaults.
+    # ("standup", "demo", "cr", "defect", "report"); bot/kernel/engagements.py owns the defaults.
     settings: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))

@@ -7,10 +7,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot import notices
-from bot.delivery import Outgoing, PermanentFailure, Sent
-from bot.engagements import by_key
-from bot.messages import Card
+from bot.kernel import notices
+from bot.kernel.delivery import Outgoing, PermanentFailure, Sent
+from bot.kernel.engagements import by_key
+from bot.kernel.messages import Card
 from storage.models import ChannelBinding, Identity, OutboxMessage
 from tests.conftest import START
 from tests.helpers import make_engagement
@@ -96,7 +96,7 @@ async def test_deactivated_user_is_recorded_and_admins_told_once(core):
     await make_engagement(core)
     m = DeadEnds(dead_users={"dev"})
     core.messengers["console"] = m
-    from bot.people import members_with_roles
+    from bot.kernel.people import members_with_roles
 
     async with core.session_factory() as s, s.begin():
         eng = await by_key(s, "ACME")

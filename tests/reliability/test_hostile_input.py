@@ -19,8 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, text
 
-from bot.clock import ManualClock
-from bot.messages import Reply
+from bot.kernel.clock import ManualClock
+from bot.kernel.messages import Reply
 from storage.models import Base
 from tests.conftest import START
 from tests.helpers import actor, dm, make_engagement, place, reply_text
@@ -217,7 +217,7 @@ def test_commands_answer_or_refuse_and_refusals_change_nothing(world, line, who,
 
 @FAST
 @given(
-    form_id=st.sampled_from(sorted(__import__("bot.core", fromlist=["x"]).default_registry().forms)),
+    form_id=st.sampled_from(sorted(__import__("bot.bootstrap", fromlist=["x"]).default_registry().forms)),
     values=st.dictionaries(st.sampled_from(INPUT_IDS), HOSTILE_TEXT | st.none(), max_size=8),
     state=st.dictionaries(
         st.sampled_from(STATE_KEYS),
@@ -234,7 +234,7 @@ def test_every_form_handler_survives_malformed_submissions(world, form_id, value
 
 @FAST
 @given(
-    action_id=st.sampled_from(sorted(__import__("bot.core", fromlist=["x"]).default_registry().actions)),
+    action_id=st.sampled_from(sorted(__import__("bot.bootstrap", fromlist=["x"]).default_registry().actions)),
     value=HOSTILE_TEXT | st.sampled_from(["1", "2", "3", "1:1", "1|approve", '{"id": 1}', "[]", "{}"]),
     who=WHO,
     where=WHERE,
@@ -246,7 +246,7 @@ def test_every_action_handler_survives_malformed_values(world, action_id, value,
 
 def test_every_registered_handler_is_covered():
     """If a feature adds a form or action, the property tests above pick it up from the registry."""
-    from bot.core import default_registry
+    from bot.bootstrap import default_registry
 
     reg = default_registry()
     assert reg.forms and reg.actions and len(reg.commands) > 10

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 from storage.models import AuditEntry, Engagement, ProcessedEvent
-from tests.e2e.probe_feature import Probe
-from tests.e2e.slack_harness import SlackHarness
+from tests.frontends.probe_feature import Probe
+from tests.frontends.slack.harness import SlackHarness
 from tests.helpers import make_engagement, place, reply_text, run
 from tests.standins.slack_api import SlackApiStandIn
 
@@ -47,7 +47,7 @@ async def test_slack_event_and_its_retry_on_two_replicas_apply_once(pg_url, make
 
 
 async def test_teams_activity_delivered_to_two_replicas_applies_once(pg_url, clock):
-    from tests.e2e.teams_harness import TeamsHarness
+    from tests.frontends.teams.harness import TeamsHarness
 
     async with TeamsHarness.running(pg_url, clock) as a, TeamsHarness.running(pg_url, clock) as b:
         asha = a.user("asha")

@@ -9,8 +9,8 @@ from collections import Counter
 
 from sqlalchemy import func, select
 
-from bot.engagements import by_key
-from bot.messages import Card
+from bot.kernel.engagements import by_key
+from bot.kernel.messages import Card
 from handlers.slack.messenger import SlackMessenger
 from storage.models import ChannelBinding, Engagement, OutboxMessage
 from tests.helpers import actor, place, run

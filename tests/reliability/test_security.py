@@ -1,6 +1,6 @@
 """Security properties that hold across the code base: SQL only through bound parameters; a person who is
 not in the engagement can change nothing whatever ids they put in a button or a form; oversized input is
-refused with a clear message. (Slack signatures: tests/e2e/test_slack_security.py; secrets in logs and
+refused with a clear message. (Slack signatures: tests/frontends/slack/test_security.py; secrets in logs and
 Teams JWT: test_lifecycle.py.)"""
 
 from __future__ import annotations

@@ -1,0 +1,203 @@
+"""What a change request looks like: the neutral Card shown in the home channel and in approvers' DMs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from bot.features.change_requests.money import Contingency, fmt, fmt_hours
+from bot.features.change_requests.policy import Policy, Tally
+from bot.features.change_requests.states import State, label
+from bot.kernel.messages import Button, Card, Field
+from bot.kernel.text import day_text, plural, truncate, when
+from bot.kernel.text import person as mention
+from storage.models import AuditEntry, Engagement, Person
+from storage.models.change_requests import ChangeRequest, ChangeRequestDecision
+
+PRIORITIES = ("low", "medium", "high", "critical")
+RISKS = ("low", "medium", "high")
+
+TONE = {
+    State.SUBMITTED: "info",
+    State.ASSESSED: "info",
+    State.PENDING_APPROVAL: "warning",
+    State.APPROVED: "good",
+    State.SCHEDULED: "good",
+    State.DELIVERED: "good",
+    State.REJECTED: "danger",
+    State.WITHDRAWN: "info",
+}
+
+
+def ref(engagement: Engagement, cr: ChangeRequest) -> str:
+    return f"{engagement.key}-CR-{cr.number}"
+
+
+def ref_key(cr: ChangeRequest) -> str:
+    """The outbox key of the request's card: every copy (channel, DMs) is edited in place under it."""
+    return f"cr:{cr.id}"
+
+
+def day(d: date | None) -> str:
+    return day_text(d) if d else "—"
+
+
+@dataclass
+class View:
+    """Everything the card shows, gathered by the service."""
+
+    cr: ChangeRequest
+    engagement: Engagement
+    people: dict[int, Person]
+    policy: Policy
+    tally: Tally | None
+    decisions: list[ChangeRequestDecision]  # current round
+    contingency: Contingency
+    currency: str = ""
+    away: dict[int, str] = field(default_factory=dict)  # approver id → why away today
+
+    def who(self, pid: int | None) -> str:
+        if pid is None:
+            return "Cadence"
+        p = self.people.get(pid)
+        return mention(pid, p.display_name if p else f"person {pid}")
+
+
+def decision_line(v: View, d: ChangeRequestDecision) -> str:
+    verb = "approved" if d.decision == "approve" else "rejected"
+    who = v.who(d.decided_by_id)
+    if d.decided_by_id != d.approver_id:
+        who += f" on behalf of {v.who(d.approver_id)}"
+    line = f"{'✅' if d.decision == 'approve' else '❌'} {who} {verb} — {when(d.at)}"
+    if d.comment:
+        line += f" — “{truncate(d.comment, 300)}”"
+    return line
+
+
+def approvals_section(v: View) -> Card | None:
+    if v.tally is None:
+        return None
+    by_approver = {d.approver_id: d for d in v.decisions}
+    lines = []
+    for g in v.tally.groups:
+        need = g.group.describe(len(g.eligible))
+        status = "✔ quorum reached" if g.met else ("optional" if not g.required else "waiting")
+        lines.append(f"{g.group.name.capitalize()} side — {need} must approve ({status})")
+        for pid in g.eligible:
+            d = by_approver.get(pid)
+            if d is not None:
+                lines.append("  " + decision_line(v, d))
+            else:
+                extra = f" ({v.away[pid]})" if pid in v.away else ""
+                lines.append(f"  ⏳ {v.who(pid)}{extra}")
+        if not g.eligible:
+            lines.append("  (nobody)")
+    for problem in v.tally.problems:
+        lines.append(f"⚠️ {problem}")
+    title = "Approvals" + (f" (round {v.cr.round})" if v.cr.round > 1 else "")
+    return Card(title=title, text="\n".join(lines))
+
+
+def contingency_field(v: View) -> Field:
+    c = v.contingency
+    if c.fund is None:
+        return Field("Contingency", "no budget set (`/cadence settings budget …`)", short=False)
+    pct = c.ratio()
+    share = f" ({pct * 100:.0f} %)" if pct is not None else ""
+    return Field(
+        "Contingency",
+        f"committed {fmt(c.committed, v.currency)} of {fmt(c.fund, v.currency)}{share}; "
+        f"remaining {fmt(c.remaining, v.currency)}",
+        short=False,
+    )
+
+
+def build(v: View) -> Card:
+    """The request's card. Buttons only while they can do something; the server re-checks every click."""
+    cr, state = v.cr, State(v.cr.state)
+    fields = [
+        Field(
+            "State", label(state) + (f" (round {cr.round})" if state == State.PENDING_APPROVAL and cr.round > 1 else "")
+        ),
+        Field("Priority", cr.priority.capitalize()),
+        Field("Requested by", f"{v.who(cr.requester_id)} — {when(cr.created_at)}"),
+        Field("Wanted by", day(cr.wanted_by)),
+    ]
+    if cr.business_reason:
+        fields.append(Field("Business reason", truncate(cr.business_reason, 1000), short=False))
+    if cr.assessed_at is not None:
+        fields += [
+            Field("Effort", fmt_hours(cr.effort_hours)),
+            Field("Cost", fmt(cr.cost, v.currency)),
+            Field(
+                "Schedule impact",
+                plural(cr.schedule_impact_days, "day") if cr.schedule_impact_days is not None else "—",
+            ),
+            Field("Risk", (cr.risk or "—").capitalize()),
+            Field("Assessed by", f"{v.who(cr.assessed_by_id)} — {when(cr.assessed_at)}", short=False),
+        ]
+        if cr.assessment_notes:
+            fields.append(Field("Assessment notes", truncate(cr.assessment_notes, 1000), short=False))
+    if cr.scheduled_for:
+        fields.append(Field("Scheduled for", day(cr.scheduled_for)))
+    fields.append(contingency_field(v))
+
+    sections: list[Card] = []
+    if state in (State.SUBMITTED, State.ASSESSED, State.PENDING_APPROVAL) and cr.cost is not None:
+        over = v.contingency.would_exceed(cr.cost)
+        if over is not None:
+            sections.append(
+                Card(
+                    text=f"⚠️ Approving this request would exceed the contingency by {fmt(over, v.currency)} "
+                    f"(remaining {fmt(v.contingency.remaining, v.currency)}, cost {fmt(cr.cost, v.currency)}).",
+                    tone="danger",
+                )
+            )
+    approvals = approvals_section(v)
+    if approvals is not None:
+        sections.append(approvals)
+    if state in (State.REJECTED, State.WITHDRAWN) and cr.decision_comment:
+        sections.append(
+            Card(
+                text=f"{label(state)} — {when(cr.decided_at) if cr.decided_at else ''} — "
+                f"“{truncate(cr.decision_comment, 500)}”"
+            )
+        )
+    if cr.from_standup_answer_id:
+        sections.append(Card(text=f"Raised from a standup blocker (answer #{cr.from_standup_answer_id})."))
+
+    buttons: list[Button] = []
+    value = str(cr.id)
+    if state == State.SUBMITTED:
+        buttons.append(Button("Assess impact", "cr.assess", value, "primary"))
+    if state == State.PENDING_APPROVAL:
+        buttons += [Button("Approve", "cr.approve", value, "primary"), Button("Reject", "cr.reject", value, "danger")]
+    if state in (State.SUBMITTED, State.ASSESSED, State.PENDING_APPROVAL):
+        buttons.append(Button("Ask a question", "cr.question", value))
+
+    return Card(
+        title=f"{ref(v.engagement, cr)} · {cr.title}",
+        text=truncate(cr.description, 2000),
+        fields=fields,
+        sections=sections,
+        buttons=buttons,
+        footer=f"{ref(v.engagement, cr)} · change request · last change {when(cr.updated_at)}",
+        tone=TONE[state],
+    )
+
+
+def history_card(v: View, entries: list[AuditEntry]) -> Card:
+    """Every recorded step of the request (the append-only audit), oldest first."""
+    lines = []
+    for e in entries:
+        step = e.action.replace("_", " ")
+        if e.from_state != e.to_state and e.to_state:
+            step += f": {label(e.from_state).lower() if e.from_state else '—'} → {label(e.to_state).lower()}"
+        who = v.who(e.actor_id) if e.actor_id else e.actor_label
+        if e.on_behalf_of_id:
+            who += f" on behalf of {v.who(e.on_behalf_of_id)}"
+        line = f"{when(e.at)} · {who} · {step}"
+        if e.comment:
+            line += f" — “{truncate(e.comment, 200)}”"
+        lines.append(line)
+    return Card(title="History", text="\n".join(lines) or "Nothing recorded yet.")

@@ -1,0 +1,701 @@
+"""`/demo …`: schedule (with a confirmation), list, move, cancel, agenda, outcome, history; the
+buttons and forms behind them. Handlers parse, call the service, and answer with neutral cards."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.features.demos import cards, home, outcome, reminders, service
+from bot.features.demos.parse import (
+    Understood,
+    WhenRefused,
+    fmt_local,
+    parse_when,
+    read_when_title,
+    split_when_title,
+    zone_of,
+)
+from bot.features.demos.recurrence import describe, occurrences, with_weekday
+from bot.kernel.context import Ctx
+from bot.kernel.errors import UserError
+from bot.kernel.messages import Button, Card, Field, Form, Input, Reply
+from bot.kernel.people import VENDOR_ROLES, role_label
+from bot.kernel.registry import Registry
+from bot.kernel.rows import get_or_refuse
+from bot.kernel.text import MAX_TEXT, MAX_TITLE, InputTooLong, clean, plural, when
+from bot.shared.numbers import NumberError, parse_number
+from storage.models import Engagement
+from storage.models.demos import Demo, DemoAgendaItem, DemoOccurrence
+
+if TYPE_CHECKING:
+    from bot.kernel.core import Cadence
+
+MANAGERS = ("client_sponsor", "client_pm", "vendor_pm", "vendor_lead")
+EXAMPLES = (
+    "Examples: `/demo schedule next thu 3pm | Sprint 4 demo`, "
+    '`/demo schedule "Sprint 4 demo" tomorrow 10:00 Europe/Berlin`, '
+    "`/demo schedule every other thursday at 15:00 | Sprint demo`."
+)
+
+
+# -- helpers --------------------------------------------------------------------------------------------
+def _member(ctx: Ctx) -> Engagement:
+    engagement = ctx.require_engagement()
+    if ctx.membership is None:
+        raise UserError(f"Only members of {engagement.key} can do that; ask a PM to add you with `/cadence role`.")
+    return engagement
+
+
+def _may_manage(ctx: Ctx, demo: Demo) -> None:
+    if demo.created_by_id == ctx.person.id or ctx.roles.intersection(MANAGERS):
+        return
+    raise UserError(
+        "Only whoever scheduled this demo, the client sponsor or PM, or the vendor PM or lead can "
+        "change it. Nothing was changed."
+    )
+
+
+def _read_when(ctx: Ctx, text: str) -> Understood:
+    try:
+        return parse_when(text, now=ctx.now, speaker_tz=ctx.person.tz or "UTC")
+    except WhenRefused as exc:
+        raise UserError(f"I can't schedule that: {exc.message}\n{EXAMPLES}", field=exc.field) from exc
+
+
+def _read_when_title(ctx: Ctx, text: str) -> tuple[Understood, str | None]:
+    try:
+        return read_when_title(text, now=ctx.now, speaker_tz=ctx.person.tz or "UTC")
+    except WhenRefused as exc:
+        raise UserError(f"I can't schedule that: {exc.message}\n{EXAMPLES}", field=exc.field) from exc
+
+
+def _title(text: str | None, engagement: Engagement) -> str:
+    title = clean(text, limit=MAX_TITLE, what="The title", multiline=False)
+    return title or service.settings(engagement).get("default_title") or "Sprint demo"
+
+
+def understood_fields(ctx: Ctx, engagement: Engagement, u: Understood) -> list[Field]:
+    """How the time was read: in the demo's zone, the speaker's, and the engagement's."""
+    start = u.start
+    fields = [Field("When", cards.fmt_in(start, u.zone, offset=True), short=False)]
+    fields.append(Field("Your time", cards.fmt_in(start, ctx.person.tz or "UTC", offset=True), short=False))
+    fields.append(Field("Engagement time", cards.fmt_in(start, engagement.home_tz or "UTC", offset=True), short=False))
+    if u.rrule:
+        nxt = list(occurrences(u.rrule, start, u.zone, limit=4))[1:]
+        following = ", ".join(f"{o:%a} {o.day} {o:%b} {o:%H:%M}" for o in nxt)
+        fields.append(
+            Field(
+                "Repeats",
+                f"{describe(u.rrule)}, at {start.astimezone(zone_of(u.zone)):%H:%M} {u.zone} "
+                f"(kept across daylight-saving changes); then {following}",
+                short=False,
+            )
+        )
+    if u.note:
+        fields.append(Field("Note", u.note, short=False))
+    return fields
+
+
+def confirm_card(title: str, text: str, fields: list[Field], draft: service.Draft) -> Card:
+    return Card(
+        title=title,
+        text=text,
+        fields=fields,
+        buttons=[
+            Button("Confirm", "demo.confirm", draft.to_value(), "primary"),
+            Button("Cancel", "demo.discard", "", "default"),
+        ],
+        footer="Nothing is saved until you confirm.",
+    )
+
+
+def _schedule_reply(
+    ctx: Ctx,
+    engagement: Engagement,
+    when_text: str,
+    title_text: str | None,
+    duration: int | None = None,
+    *,
+    find_title: bool = False,
+) -> Reply:
+    """The confirmation. `find_title`: the title may be inside `when_text` ("Sprint 4 demo next thu 3pm")."""
+    if find_title:
+        u, found = _read_when_title(ctx, when_text)
+        title_text = title_text or found
+    else:
+        u, found = _read_when(ctx, when_text), None
+    title = _title(title_text, engagement)
+    duration = duration or service.settings(engagement)["duration_minutes"]
+    draft = service.Draft(
+        op="new",
+        start=u.start.isoformat(),
+        tz=u.zone,
+        rrule=u.rrule,
+        title=title,
+        duration=duration,
+        key=service.new_draft_key(),
+        eng=engagement.id,
+    )
+    fields = [
+        Field("Title", title, short=False),
+        *understood_fields(ctx, engagement, u),
+        Field("Duration", cards.duration_label(duration)),
+    ]
+    text = (
+        f"Here is how I read “{clean(u.text, limit=200, multiline=False)}”"
+        f"{' (in your zone, ' + (ctx.person.tz or 'UTC') + ')' if not u.explicit_zone else ''}"
+        f"{', with “' + title + '” as the title' if found else ''}. "
+        f"Confirm to save it and announce it with a calendar invite in {engagement.key}'s channel."
+    )
+    return Reply(private=[confirm_card(f"Schedule this demo? ({fmt_local(u.start)} {u.zone})", text, fields, draft)])
+
+
+def new_form(engagement: Engagement, *, when_text: str = "", title: str = "") -> Form:
+    s = service.settings(engagement)
+    return Form(
+        form_id="demo.new",
+        title="Schedule a demo",
+        submit_label="Check",
+        text="Times are read in your zone unless you name one. I'll show how I understood it before saving.",
+        inputs=[
+            Input("title", "Title", initial=title or s.get("default_title") or "Sprint demo", max_length=MAX_TITLE),
+            Input(
+                "when",
+                "When",
+                initial=when_text or None,
+                max_length=200,
+                placeholder="next thu 3pm · tomorrow 10:00 Europe/Berlin · every other thursday at 15:00",
+                hint="One time, or a weekly series (`every 2 weeks on thursday 15:00`).",
+            ),
+            Input("duration", "Duration (minutes)", kind="number", initial=str(s["duration_minutes"]), required=False),
+        ],
+    )
+
+
+# -- commands -------------------------------------------------------------------------------------------
+async def schedule(ctx: Ctx) -> Reply:
+    engagement = _member(ctx)
+    if not ctx.args.strip():
+        return Reply(form=new_form(engagement))
+    when_text, _ = split_when_title(ctx.args)
+    if not when_text:
+        raise UserError(f"Tell me when the demo is. {EXAMPLES}")
+    return _schedule_reply(ctx, engagement, ctx.args, None, find_title=True)
+
+
+async def new(ctx: Ctx) -> Reply:
+    engagement = _member(ctx)
+    when_text, title = split_when_title(ctx.args) if ctx.args.strip() else ("", None)
+    return Reply(form=new_form(engagement, when_text=when_text, title=title or ""))
+
+
+async def on_new_form(ctx: Ctx, values: dict[str, str], state: dict) -> Reply:
+    engagement = _member(ctx)
+    errors: dict[str, str] = {}
+    duration = None
+    raw_duration = (values.get("duration") or "").strip()
+    if raw_duration:
+        try:
+            duration = int(
+                parse_number(
+                    raw_duration, what="The length", minimum=Decimal(5), maximum=Decimal(service.MAX_DURATION), places=0
+                )
+            )
+        except NumberError:
+            errors["duration"] = f"Give the length in minutes, 5 to {service.MAX_DURATION}."
+    when_text = clean(values.get("when"), limit=200, what="The time", multiline=False)
+    if not when_text:
+        errors["when"] = "Tell me when, e.g. `next thu 3pm`."
+    try:
+        title = _title(values.get("title"), engagement)
+    except InputTooLong as exc:
+        errors["title"] = str(exc)
+        title = ""
+    if errors:
+        return Reply(errors=errors)
+    try:
+        return _schedule_reply(ctx, engagement, when_text, title, duration)
+    except UserError as exc:
+        return Reply(errors={"when": exc.message})
+
+
+async def on_confirm(ctx: Ctx, value: str) -> Reply:
+    engagement = _member(ctx)
+    draft = service.Draft.from_value(value)
+    if draft.eng is not None and draft.eng != engagement.id:
+        raise UserError("That confirmation belongs to another engagement; nothing was changed.")
+    if draft.op == "new":
+        demo, occ, created = await service.create(
+            ctx.session, ctx.core, engagement=engagement, person=ctx.person, draft=draft, now=ctx.now
+        )
+        ref = cards.demo_ref(engagement, demo)
+        if not created:
+            return Reply(
+                update=Card(title="Already scheduled", text=f"{ref} · {demo.title} was saved already.", tone="info")
+            )
+        return Reply(
+            update=Card(
+                title=f"Scheduled {ref}: {demo.title}",
+                text=f"{cards.schedule_text(demo, occ.starts_at)} — {when(occ.starts_at)} your time. "
+                "Announced in the home channel with a calendar invite; reminders will follow.",
+                tone="good",
+            )
+        )
+    existing = await ctx.session.get(Demo, draft.demo)
+    if existing is None or existing.engagement_id != engagement.id:
+        raise UserError("That demo no longer exists here. Nothing was changed.")
+    _may_manage(ctx, existing)
+    demo, occ = await service.move(
+        ctx.session, ctx.core, engagement=engagement, person=ctx.person, draft=draft, now=ctx.now
+    )
+    return Reply(
+        update=Card(
+            title=f"Moved {cards.demo_ref(engagement, demo)}",
+            text=f"Now {cards.schedule_text(demo, occ.starts_at)} — {when(occ.starts_at)} your time. "
+            "The updated invite is in the home channel.",
+            tone="good",
+        )
+    )
+
+
+async def on_discard(ctx: Ctx, value: str) -> Reply:
+    return Reply(update=Card(text="Not saved. Nothing was changed.", tone="info"))
+
+
+def _demo_line(engagement: Engagement, demo: Demo, occ: DemoOccurrence | None) -> str:
+    ref = f"{cards.demo_ref(engagement, demo)} · {demo.title}"
+    if occ is None:
+        return f"{ref} — nothing upcoming"
+    text = f"{ref} — {when(occ.starts_at)} ({cards.fmt_in(occ.starts_at, demo.tz)})"
+    if demo.rrule:
+        text += f", {describe(demo.rrule)}"
+    if occ.starts_at != occ.original_start:
+        text += " (moved)"
+    return text
+
+
+async def list_(ctx: Ctx) -> Reply:
+    engagement = ctx.require_engagement()
+    demos = list(
+        await ctx.session.scalars(
+            select(Demo).where(Demo.engagement_id == engagement.id, Demo.status == "scheduled").order_by(Demo.number)
+        )
+    )
+    rows = []
+    for demo in demos:
+        occ = await ctx.session.scalar(
+            select(DemoOccurrence)
+            .where(
+                DemoOccurrence.demo_id == demo.id,
+                DemoOccurrence.status == "scheduled",
+                DemoOccurrence.ends_at > ctx.now,
+            )
+            .order_by(DemoOccurrence.starts_at)
+            .limit(1)
+        )
+        rows.append((occ.starts_at if occ else datetime.max.replace(tzinfo=ctx.now.tzinfo), demo, occ))
+    rows.sort(key=lambda r: r[0])
+    if not rows:
+        return Reply.say(f"No demos planned for {engagement.key}. {EXAMPLES}", title="Demos")
+    text = "\n".join(_demo_line(engagement, d, o) for _, d, o in rows)
+    return Reply(
+        private=[
+            Card(
+                title=f"Demos — {engagement.key}",
+                text=text,
+                footer="`/demo move <id> <when>` · `/demo cancel <id> [all]` · `/demo agenda <id> <text>`",
+            )
+        ]
+    )
+
+
+async def cancel(ctx: Ctx) -> Reply:
+    engagement = _member(ctx)
+    parts = ctx.args.split()
+    if not parts or len(parts) > 2 or (len(parts) == 2 and parts[1].lower() not in ("all", "series")):
+        raise UserError("Usage: `/demo cancel <id>` (the next occurrence) or `/demo cancel <id> all` (the series).")
+    demo = await service.get_demo(ctx.session, engagement, parts[0])
+    _may_manage(ctx, demo)
+    summary, _ = await service.cancel(
+        ctx.session, ctx.core, engagement=engagement, person=ctx.person, demo=demo, whole=len(parts) == 2, now=ctx.now
+    )
+    return Reply.say(summary + " The home channel has been told, with a calendar cancellation.", tone="good")
+
+
+async def move(ctx: Ctx) -> Reply:
+    engagement = _member(ctx)
+    ref, _, rest = ctx.args.strip().partition(" ")
+    whole = False
+    head, _, tail = rest.strip().partition(" ")
+    if head.lower() in ("all", "series"):
+        whole, rest = True, tail
+    if not ref or not rest.strip():
+        raise UserError(
+            "Usage: `/demo move <id> <when>` (the next occurrence), `/demo move <id> all <when>` "
+            "(the series from then on), or `/demo move <id> every thursday 16:00` (a new rhythm)."
+        )
+    demo = await service.get_demo(ctx.session, engagement, ref)
+    _may_manage(ctx, demo)
+    if demo.status != "scheduled":
+        raise UserError(f"{cards.demo_ref(engagement, demo)} is {demo.status}; nothing to move.")
+    u = _read_when(ctx, rest)
+    occ_id = None
+    rule = None
+    if u.rrule or whole:
+        if not demo.rrule and u.rrule is None:
+            whole = False
+        rule = u.rrule or (
+            with_weekday(demo.rrule, u.start.astimezone(zone_of(u.zone)).weekday()) if demo.rrule else None
+        )
+    if not (u.rrule or whole):
+        occ = await service.upcoming_occurrence(ctx.session, demo, ctx.now)
+        if occ is None:
+            raise UserError(f"{cards.demo_ref(engagement, demo)} has no upcoming occurrence to move.")
+        occ_id = occ.id
+    draft = service.Draft(
+        op="move",
+        start=u.start.isoformat(),
+        tz=u.zone,
+        rrule=rule,
+        demo=demo.id,
+        occ=occ_id,
+        seq=demo.sequence,
+        eng=engagement.id,
+    )
+    fields = [
+        Field("Demo", f"{cards.demo_ref(engagement, demo)} · {demo.title}", short=False),
+        *understood_fields(
+            ctx,
+            engagement,
+            Understood(text=u.text, start=u.start, zone=u.zone, explicit_zone=u.explicit_zone, rrule=rule, note=u.note),
+        ),
+    ]
+    what = "the whole series from then on" if occ_id is None else "the next occurrence"
+    return Reply(
+        private=[
+            confirm_card(
+                f"Move {cards.demo_ref(engagement, demo)}?",
+                f"This moves {what}. Confirm to save it and send the updated invite.",
+                fields,
+                draft,
+            )
+        ]
+    )
+
+
+async def _agenda_target(ctx: Ctx, occ: DemoOccurrence) -> tuple[Engagement, Demo]:
+    demo = await get_or_refuse(ctx.session, Demo, occ.demo_id)
+    engagement = await get_or_refuse(ctx.session, Engagement, occ.engagement_id)
+    from bot.kernel.people import membership_of
+
+    membership = await membership_of(ctx.session, engagement, ctx.person)
+    roles = set(membership.roles or []) if membership else set()
+    if not roles & VENDOR_ROLES:
+        raise UserError(
+            "The agenda comes from the vendor side ("
+            + ", ".join(role_label(r) for r in sorted(VENDOR_ROLES))
+            + "). Nothing was changed."
+        )
+    if occ.status != "scheduled" or occ.starts_at <= ctx.now:
+        raise UserError("That demo is not upcoming any more; nothing was changed.")
+    return engagement, demo
+
+
+async def _save_agenda(ctx: Ctx, occ: DemoOccurrence, text: str) -> Reply:
+    engagement, demo = await _agenda_target(ctx, occ)
+    text = clean(text, limit=MAX_TEXT, what="Your agenda item")
+    if not text:
+        raise UserError("Tell me what you will show, e.g. `/demo agenda 3 the new checkout flow`.", field="text")
+    item = await ctx.session.scalar(
+        select(DemoAgendaItem).where(DemoAgendaItem.occurrence_id == occ.id, DemoAgendaItem.person_id == ctx.person.id)
+    )
+    if item is None:
+        ctx.session.add(
+            DemoAgendaItem(
+                occurrence_id=occ.id, person_id=ctx.person.id, text=text, created_at=ctx.now, updated_at=ctx.now
+            )
+        )
+    else:
+        item.text, item.updated_at = text, ctx.now
+    if await reminders.refresh_last_reminder(ctx.session, ctx.core, engagement, demo, occ):
+        return Reply.say(
+            f"Thanks — “{text}” is added to the reminder already posted for "
+            f"{cards.demo_ref(engagement, demo)} ({when(occ.starts_at)}).",
+            tone="good",
+        )
+    return Reply.say(
+        f"Thanks — “{text}” goes into the reminder before {cards.demo_ref(engagement, demo)} ({when(occ.starts_at)}).",
+        tone="good",
+    )
+
+
+async def agenda(ctx: Ctx) -> Reply:
+    engagement = ctx.require_engagement()
+    ref, _, text = ctx.args.strip().partition(" ")
+    if not ref or not text.strip():
+        raise UserError("Usage: `/demo agenda <id> <what you will show>`.")
+    demo = await service.get_demo(ctx.session, engagement, ref)
+    occ = await service.upcoming_occurrence(ctx.session, demo, ctx.now)
+    if occ is None:
+        raise UserError(f"{cards.demo_ref(engagement, demo)} has no upcoming occurrence.")
+    return await _save_agenda(ctx, occ, text)
+
+
+async def on_agenda_open(ctx: Ctx, value: str) -> Reply:
+    try:
+        occ = await ctx.session.get(DemoOccurrence, int(value))
+    except ValueError:
+        occ = None
+    if occ is None:
+        raise UserError("I can't find that demo any more.")
+    engagement, demo = await _agenda_target(ctx, occ)
+    existing = await ctx.session.scalar(
+        select(DemoAgendaItem).where(DemoAgendaItem.occurrence_id == occ.id, DemoAgendaItem.person_id == ctx.person.id)
+    )
+    return Reply(
+        form=Form(
+            form_id="demo.agenda",
+            title="What will you show?",
+            text=f"{cards.demo_ref(engagement, demo)} · {demo.title}",
+            inputs=[
+                Input(
+                    "text",
+                    "What you will show",
+                    kind="multiline",
+                    max_length=MAX_TEXT,
+                    initial=existing.text if existing else None,
+                )
+            ],
+            submit_label="Save",
+            state={"occ": occ.id},
+        )
+    )
+
+
+async def on_agenda_form(ctx: Ctx, values: dict[str, str], state: dict) -> Reply:
+    try:
+        occ = await ctx.session.get(DemoOccurrence, int(str(state.get("occ"))))
+    except (TypeError, ValueError):
+        occ = None
+    if occ is None:
+        raise UserError("I can't find that demo any more.")
+    return await _save_agenda(ctx, occ, values.get("text") or "")
+
+
+async def outcome_cmd(ctx: Ctx) -> Reply:
+    """/demo outcome <id> accepted | remarks <text> | rejected <reasons>: the most recent occurrence that took
+    place."""
+    engagement = ctx.require_engagement()
+    parts = ctx.args.strip().split(" ", 2)
+    kinds = {
+        "accepted": "accepted",
+        "accept": "accepted",
+        "remarks": "accepted_with_remarks",
+        "accepted_with_remarks": "accepted_with_remarks",
+        "not_accepted": "not_accepted",
+        "rejected": "not_accepted",
+        "reject": "not_accepted",
+        "not": "not_accepted",
+    }
+    if len(parts) < 2 or parts[1].lower() not in kinds:
+        raise UserError(
+            "Usage: `/demo outcome <id> accepted`, `/demo outcome <id> remarks <text>` or "
+            "`/demo outcome <id> rejected <reasons>`."
+        )
+    demo = await service.get_demo(ctx.session, engagement, parts[0])
+    occ = await ctx.session.scalar(
+        select(DemoOccurrence)
+        .where(
+            DemoOccurrence.demo_id == demo.id,
+            DemoOccurrence.starts_at <= ctx.now,
+            DemoOccurrence.status.in_(("scheduled", "ended")),
+        )
+        .order_by(DemoOccurrence.starts_at.desc())
+        .limit(1)
+    )
+    if occ is None:
+        raise UserError(f"{cards.demo_ref(engagement, demo)} has not taken place yet.")
+    kind = kinds[parts[1].lower()]
+    remarks = parts[2] if len(parts) > 2 else None
+    if kind in outcome.NEEDS_REMARKS and not (remarks or "").strip():
+        raise UserError(f"{outcome.NEEDS_REMARKS[kind]} are required for “{cards.OUTCOME_LABELS[kind]}”.")
+    return await outcome.record(ctx, occ.id, kind, remarks)
+
+
+async def history(ctx: Ctx) -> Reply:
+    engagement = ctx.require_engagement()
+    return Reply(private=[await outcome.history_card(ctx, engagement)])
+
+
+SETTINGS_ADMINS = ("client_sponsor", "client_pm", "vendor_pm")
+
+
+def _minutes(token: str) -> int:
+    """'24h', '1h30', '90m', '2d', '60' (minutes) → minutes."""
+    import re
+
+    m = re.fullmatch(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)(?:m|min)?)?", token.strip().lower())
+    if not m or not any(m.groups()):
+        raise UserError(
+            f"“{clean(token, limit=20, multiline=False)}” is not a duration; write `24h`, `1h`, `90m` or `2d`."
+        )
+    d, h, mins = (int(x or 0) for x in m.groups())
+    return d * 1440 + h * 60 + mins
+
+
+def _before(minutes: int) -> str:
+    days, rest = divmod(minutes, 1440)
+    parts = ([plural(days, "day")] if days else []) + ([cards.duration_label(rest)] if rest else [])
+    return " ".join(parts) + " before"
+
+
+def _settings_card(engagement: Engagement) -> Card:
+    s = service.settings(engagement)
+    return Card(
+        title=f"{engagement.key} demo settings",
+        fields=[
+            Field("reminders", ", ".join(_before(m) for m in s["reminder_minutes"]) or "none"),
+            Field("agenda", f"asked {s['agenda_hours_before']} h before"),
+            Field("duration", cards.duration_label(s["duration_minutes"])),
+            Field("title", s.get("default_title") or "Sprint demo"),
+            Field("stale", "on" if s.get("stale_check", True) else "off"),
+        ],
+        footer="Change one: `/demo settings reminders 24h,1h` · `agenda 24` · `duration 45` · "
+        "`title Sprint review` · `stale on|off`.",
+    )
+
+
+async def settings_cmd(ctx: Ctx) -> Reply:
+    from bot.kernel.engagements import update_feature_settings
+
+    engagement = ctx.require_engagement()
+    name, _, rest = ctx.args.strip().partition(" ")
+    if not name:
+        return Reply(private=[_settings_card(engagement)])
+    ctx.require_role(*SETTINGS_ADMINS)
+    name, rest = name.lower(), rest.strip()
+    if name in ("reminders", "reminder"):
+        tokens = [t for t in rest.replace(",", " ").split() if t]
+        if not tokens:
+            raise UserError("Usage: `/demo settings reminders 24h,1h` (or `none`).")
+        values = [] if tokens == ["none"] else sorted({_minutes(t) for t in tokens}, reverse=True)
+        if any(not 1 <= v <= 14 * 1440 for v in values) or len(values) > 5:
+            raise UserError("Up to five reminders, each between 1 minute and 14 days before the demo.")
+        changes: dict[str, Any] = {"reminder_minutes": values}
+    elif name == "agenda":
+        try:
+            hours = int(rest)
+        except ValueError:
+            raise UserError("Usage: `/demo settings agenda 24` (hours before the demo).") from None
+        if not 1 <= hours <= 168:
+            raise UserError("Ask for the agenda 1 to 168 hours before the demo.")
+        changes = {"agenda_hours_before": hours}
+    elif name == "duration":
+        minutes = _minutes(rest or "x")
+        if not 5 <= minutes <= service.MAX_DURATION:
+            raise UserError(f"A demo lasts 5 to {service.MAX_DURATION} minutes.")
+        changes = {"duration_minutes": minutes}
+    elif name == "title":
+        changes = {"default_title": clean(rest, limit=MAX_TITLE, what="The title", multiline=False) or "Sprint demo"}
+    elif name == "stale":
+        if rest.lower() not in ("on", "off"):
+            raise UserError("Usage: `/demo settings stale on|off`.")
+        changes = {"stale_check": rest.lower() == "on"}
+    else:
+        raise UserError("Settings: `reminders`, `agenda`, `duration`, `title`, `stale`. `/demo settings` shows them.")
+    update_feature_settings(engagement, "demo", changes)
+    await ctx.core.emit(ctx.session, "engagement_settings_changed", engagement=engagement, feature="demo")
+    from bot.kernel import audit
+
+    await audit.record(
+        ctx.session,
+        now=ctx.now,
+        engagement_id=engagement.id,
+        entity_type="engagement",
+        entity_id=engagement.id,
+        action="demo_settings_changed",
+        actor=ctx.person,
+        data=changes,
+    )
+    return Reply(private=[_settings_card(engagement)])
+
+
+async def _on_settings_changed(
+    session: AsyncSession, core: Cadence, engagement: Engagement, feature: str | None = None, **_: object
+) -> None:
+    if feature == "demo":
+        await service.replan_upcoming(session, core, engagement, core.clock.now())
+
+
+async def _on_engagement_created(session: AsyncSession, core: Cadence, engagement: Engagement, **_: object) -> None:
+    await service.ensure_stale_timer(session, core, engagement, core.clock.now())
+
+
+def register(registry: Registry) -> None:
+    add = registry.add_command
+    add(
+        "demo",
+        "schedule",
+        schedule,
+        usage="/demo schedule <when> | <title>",
+        summary='plan a demo: `next thu 3pm | Sprint 4 demo`, `"Sprint 4 demo" tomorrow 10:00 Europe/Berlin`, '
+        "`every other thursday at 15:00`. Text left of `|` (or outside quotes) is the time, read in your "
+        "zone unless you name one; I show how I read it and ask you to confirm.",
+    )
+    add("demo", "new", new, usage="/demo new", summary="the same in a form")
+    add("demo", "list", list_, usage="/demo list", summary="upcoming demos with their ids")
+    add(
+        "demo",
+        "move",
+        move,
+        usage="/demo move <id> [all] <when>",
+        summary="move the next occurrence (or, with `all` or `every …`, the series); reminders and invite follow",
+    )
+    add(
+        "demo",
+        "cancel",
+        cancel,
+        usage="/demo cancel <id> [all]",
+        summary="cancel the next occurrence, or the whole series with `all`",
+    )
+    add(
+        "demo",
+        "agenda",
+        agenda,
+        usage="/demo agenda <id> <text>",
+        summary="vendor side: what you will show (goes into the 1-hour reminder)",
+    )
+    add(
+        "demo",
+        "outcome",
+        outcome_cmd,
+        usage="/demo outcome <id> accepted|remarks <text>|rejected <reasons>",
+        summary="client side: record the outcome of the demo that just took place",
+    )
+    add("demo", "history", history, usage="/demo history", summary="the acceptance record: every demo and its outcome")
+    add(
+        "demo",
+        "settings",
+        settings_cmd,
+        usage="/demo settings [name value]",
+        summary="reminder offsets, agenda request, default duration and title, weekly check",
+    )
+    registry.add_action("demo.confirm", on_confirm)
+    registry.add_action("demo.discard", on_discard)
+    registry.add_action("demo.agenda_open", on_agenda_open)
+    registry.add_action("demo.outcome", outcome.on_click)
+    registry.add_form("demo.new", on_new_form)
+    registry.add_form("demo.agenda", on_agenda_form)
+    registry.add_form("demo.outcome", outcome.on_form)
+    registry.add_timer(service.REMIND, reminders.remind)
+    registry.add_timer(service.AGENDA, reminders.ask_agenda)
+    registry.add_timer(service.ENDED, reminders.ended)
+    registry.add_timer(service.STALE, reminders.stale_check)
+    registry.add_home_section(home.home_section)
+    registry.add_hook("engagement_created", _on_engagement_created)
+    registry.add_hook("engagement_settings_changed", _on_settings_changed)

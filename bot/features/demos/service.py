@@ -1,0 +1,602 @@
+"""Demo operations: create, move, cancel; occurrences and the timers that follow them; invites;
+the stale-demo check. Callers pass the session (a transaction is open) and the injected `now`."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.features.demos import cards, ical
+from bot.features.demos.parse import zone_of
+from bot.features.demos.recurrence import next_occurrence, validate_rule
+from bot.kernel import audit
+from bot.kernel.engagements import feature_settings
+from bot.kernel.errors import UserError
+from bot.kernel.messages import Card
+from bot.kernel.rows import MissingRow, must_get
+from bot.kernel.text import MAX_TITLE, clean, truncate
+from storage.models import Engagement, Person
+from storage.models.demos import Demo, DemoOccurrence
+
+if TYPE_CHECKING:
+    from bot.kernel.core import Cadence
+
+REMIND, AGENDA, ENDED, STALE = "demo.remind", "demo.agenda", "demo.ended", "demo.stale_check"
+MAX_DURATION = 8 * 60
+
+
+def settings(engagement: Engagement) -> dict[str, Any]:
+    """The engagement's demo settings, sanitised (they are editable data)."""
+    s = feature_settings(engagement, "demo")
+    try:
+        offsets = sorted({int(m) for m in s.get("reminder_minutes") or [] if 0 < int(m) <= 14 * 24 * 60}, reverse=True)
+    except (TypeError, ValueError):
+        offsets = [1440, 60]
+    s["reminder_minutes"] = offsets
+    try:
+        s["agenda_hours_before"] = max(1, min(int(s.get("agenda_hours_before") or 24), 24 * 7))
+        s["duration_minutes"] = max(5, min(int(s.get("duration_minutes") or 60), MAX_DURATION))
+    except (TypeError, ValueError):
+        s["agenda_hours_before"], s["duration_minutes"] = 24, 60
+    return s
+
+
+# -- drafts: what a Confirm button carries ----------------------------------------------------------
+@dataclass
+class Draft:
+    op: str  # "new" | "move"
+    start: str  # ISO, aware
+    tz: str
+    rrule: str | None = None
+    title: str | None = None
+    duration: int | None = None
+    key: str | None = None  # new: the future demo's draft_key (a second Confirm finds it)
+    demo: int | None = None  # move: the demo id
+    occ: int | None = None  # move: the occurrence (None = the whole series)
+    seq: int | None = None  # move: the demo's sequence when the draft was made (stale drafts refused)
+    eng: int | None = None  # the engagement it was made in
+
+    def to_value(self) -> str:
+        return json.dumps({k: v for k, v in asdict(self).items() if v is not None}, separators=(",", ":"))
+
+    @property
+    def start_at(self) -> datetime:
+        return datetime.fromisoformat(self.start).astimezone(UTC)
+
+    @classmethod
+    def from_value(cls, value: str) -> Draft:
+        """Parse and re-check a button value (a client can tamper with it)."""
+        try:
+            data = json.loads(value)
+            draft = cls(**{k: data[k] for k in data if k in cls.__dataclass_fields__})
+            if draft.op not in ("new", "move"):
+                raise ValueError("op")
+            if draft.start_at.tzinfo is None:
+                raise ValueError("naive")
+            zone_of(draft.tz)
+            if draft.rrule is not None:
+                validate_rule(draft.rrule)
+            if draft.duration is not None and not 5 <= int(draft.duration) <= MAX_DURATION:
+                raise ValueError("duration")
+            if draft.title is not None:
+                draft.title = clean(draft.title, limit=MAX_TITLE, what="The title", multiline=False)
+        except (ValueError, TypeError, KeyError, UserError) as exc:
+            raise UserError("That confirmation is not valid any more. Nothing was changed; please ask again.") from exc
+        return draft
+
+
+def new_draft_key() -> str:
+    return uuid.uuid4().hex
+
+
+# -- look-ups -----------------------------------------------------------------------------------------
+async def get_demo(session: AsyncSession, engagement: Engagement, ref: str) -> Demo:
+    """`3`, `#3` or `ACME-DEMO-3` → the demo; UserError otherwise."""
+    text = (ref or "").strip()
+    m = re.fullmatch(r"(?:#|(?P<key>[A-Za-z][A-Za-z0-9]*)-DEMO-)?(?P<n>\d{1,9})", text, re.I)
+    if not m:
+        raise UserError(
+            f"“{truncate(clean(text, multiline=False), 40)}” is not a demo id; use the number from "
+            f"`/demo list`, e.g. `3` or `{engagement.key}-DEMO-3`."
+        )
+    if m.group("key") and m.group("key").upper() != engagement.key:
+        raise UserError(f"That demo belongs to {m.group('key').upper()}, not {engagement.key}.")
+    demo = await session.scalar(
+        select(Demo).where(Demo.engagement_id == engagement.id, Demo.number == int(m.group("n")))
+    )
+    if demo is None:
+        raise UserError(f"There is no demo {engagement.key}-DEMO-{m.group('n')}. `/demo list` shows them.")
+    return demo
+
+
+async def upcoming_occurrence(session: AsyncSession, demo: Demo, now: datetime) -> DemoOccurrence | None:
+    return await session.scalar(
+        select(DemoOccurrence)
+        .where(DemoOccurrence.demo_id == demo.id, DemoOccurrence.status == "scheduled", DemoOccurrence.starts_at > now)
+        .order_by(DemoOccurrence.starts_at)
+        .limit(1)
+    )
+
+
+async def scheduled_occurrences(session: AsyncSession, demo: Demo) -> list[DemoOccurrence]:
+    return list(
+        await session.scalars(
+            select(DemoOccurrence)
+            .where(DemoOccurrence.demo_id == demo.id, DemoOccurrence.status == "scheduled")
+            .order_by(DemoOccurrence.starts_at)
+        )
+    )
+
+
+# -- occurrences and their timers ------------------------------------------------------------------
+def _prefix(occ: DemoOccurrence) -> str:
+    return f"demo:{occ.id}:"
+
+
+async def plan_timers(
+    session: AsyncSession, core: Cadence, engagement: Engagement, occ: DemoOccurrence, now: datetime
+) -> None:
+    """Reminders, the agenda request and the outcome request of one occurrence (past ones skipped)."""
+    s = settings(engagement)
+    prefix = f"{_prefix(occ)}v{occ.version}:"
+    payload = {"occ": occ.id, "v": occ.version}
+    for minutes in s["reminder_minutes"]:
+        due = occ.starts_at - timedelta(minutes=minutes)
+        if due > now:
+            await core.timers.schedule(
+                session,
+                kind=REMIND,
+                due_at=due,
+                key=f"{prefix}remind:{minutes}",
+                payload={**payload, "minutes": minutes},
+                engagement_id=engagement.id,
+            )
+    # Ask for the agenda the day before; a demo planned at short notice is asked at once, if there
+    # is still time for answers to reach the last reminder.
+    last = min(s["reminder_minutes"] or [60])
+    agenda_due = max(occ.starts_at - timedelta(hours=s["agenda_hours_before"]), now)
+    if agenda_due < occ.starts_at - timedelta(minutes=last + 15):
+        await core.timers.schedule(
+            session, kind=AGENDA, due_at=agenda_due, key=f"{prefix}agenda", payload=payload, engagement_id=engagement.id
+        )
+    await core.timers.schedule(
+        session, kind=ENDED, due_at=occ.ends_at, key=f"{prefix}ended", payload=payload, engagement_id=engagement.id
+    )
+
+
+async def replan_upcoming(session: AsyncSession, core: Cadence, engagement: Engagement, now: datetime) -> int:
+    """Settings changed: re-plan the pending timers of every upcoming occurrence (fired ones stay fired)."""
+    upcoming = list(
+        await session.scalars(
+            select(DemoOccurrence).where(
+                DemoOccurrence.engagement_id == engagement.id,
+                DemoOccurrence.status == "scheduled",
+                DemoOccurrence.starts_at > now,
+            )
+        )
+    )
+    for occ in upcoming:
+        await core.timers.cancel_prefix(session, f"{_prefix(occ)}v{occ.version}:")
+        await plan_timers(session, core, engagement, occ, now)
+    return len(upcoming)
+
+
+async def drop_timers(session: AsyncSession, core: Cadence, occ: DemoOccurrence) -> None:
+    await core.timers.cancel_prefix(session, _prefix(occ))
+
+
+async def add_occurrence(
+    session: AsyncSession, core: Cadence, engagement: Engagement, demo: Demo, start: datetime, now: datetime
+) -> DemoOccurrence:
+    start = start.astimezone(UTC)
+    occ = DemoOccurrence(
+        demo_id=demo.id,
+        engagement_id=engagement.id,
+        original_start=start,
+        starts_at=start,
+        ends_at=start + timedelta(minutes=demo.duration_minutes),
+        status="scheduled",
+        version=0,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(occ)
+    await session.flush()
+    await plan_timers(session, core, engagement, occ, now)
+    return occ
+
+
+async def materialise_next(
+    session: AsyncSession, core: Cadence, engagement: Engagement, demo: Demo, *, after: datetime, now: datetime
+) -> DemoOccurrence | None:
+    """For a series: the next occurrence after `after` that has no row yet (and is not excluded)."""
+    if not demo.rrule or demo.status != "scheduled":
+        return None
+    taken = list(await session.scalars(select(DemoOccurrence.original_start).where(DemoOccurrence.demo_id == demo.id)))
+    excluded = [datetime.fromisoformat(x) for x in demo.exdates or []] + taken
+    nxt = next_occurrence(demo.rrule, demo.start_at, demo.tz, max(after, now), exclude=excluded)
+    if nxt is None:
+        return None
+    return await add_occurrence(session, core, engagement, demo, nxt, now)
+
+
+# -- invites --------------------------------------------------------------------------------------------
+async def ics_demo(session: AsyncSession, engagement: Engagement, demo: Demo) -> ical.IcsDemo:
+    overrides = [
+        ical.Override(o.original_start, o.starts_at, o.ends_at)
+        for o in await session.scalars(
+            select(DemoOccurrence).where(DemoOccurrence.demo_id == demo.id, DemoOccurrence.status != "cancelled")
+        )
+        if o.starts_at != o.original_start
+    ]
+    return ical.IcsDemo(
+        uid=demo.uid,
+        sequence=demo.sequence,
+        title=f"{demo.title} ({engagement.name})",
+        description=(
+            f"{cards.demo_ref(engagement, demo)} — {engagement.name}. Reminders, agenda and the outcome "
+            "are in the engagement's home channel."
+        ),
+        start=demo.start_at,
+        duration=timedelta(minutes=demo.duration_minutes),
+        zone=demo.tz,
+        rrule=demo.rrule,
+        exdates=[datetime.fromisoformat(x) for x in demo.exdates or []],
+        overrides=overrides,
+    )
+
+
+def ics_filename(engagement: Engagement, demo: Demo) -> str:
+    return f"{cards.demo_ref(engagement, demo).lower()}.ics"
+
+
+async def invite_for_uid(session: AsyncSession, uid: str, now: datetime) -> tuple[str, bytes] | None:
+    """(filename, current .ics) of the demo with this UID — for a link where files cannot be sent
+    (Teams): the UID is random, so it works as the link's secret. None if unknown."""
+    demo = await session.scalar(select(Demo).where(Demo.uid == uid))
+    if demo is None:
+        return None
+    engagement = await must_get(session, Engagement, demo.engagement_id)
+    event = await ics_demo(session, engagement, demo)
+    ics = ical.cancel(event, now) if demo.status == "cancelled" else ical.request(event, now)
+    return ics_filename(engagement, demo), ics
+
+
+# -- create / move / cancel --------------------------------------------------------------------------
+async def create(
+    session: AsyncSession, core: Cadence, *, engagement: Engagement, person: Person, draft: Draft, now: datetime
+) -> tuple[Demo, DemoOccurrence, bool]:
+    """Save a confirmed draft; returns (demo, first occurrence, created). A second Confirm of the
+    same draft finds the first demo instead of making a duplicate."""
+    if draft.key:
+        existing = await session.scalar(select(Demo).where(Demo.draft_key == draft.key))
+        if existing is not None and existing.engagement_id != engagement.id:
+            raise UserError("That confirmation is not valid here. Nothing was changed.")
+        if existing is not None:
+            occ = await upcoming_occurrence(session, existing, now) or await session.scalar(
+                select(DemoOccurrence).where(DemoOccurrence.demo_id == existing.id).order_by(DemoOccurrence.id)
+            )
+            if occ is None:  # a demo is created with its first occurrence
+                raise MissingRow(f"demo {existing.id} has no occurrence")
+            return existing, occ, False
+    start = draft.start_at
+    if start <= now:
+        raise UserError("That time has passed since I asked; nothing was saved. Please schedule it again.")
+    s = settings(engagement)
+    for _ in range(3):
+        number = (
+            await session.scalar(select(func.max(Demo.number)).where(Demo.engagement_id == engagement.id)) or 0
+        ) + 1
+        demo = Demo(
+            engagement_id=engagement.id,
+            number=number,
+            title=draft.title or s.get("default_title") or "Sprint demo",
+            tz=draft.tz,
+            start_at=start,
+            duration_minutes=int(draft.duration or s["duration_minutes"]),
+            rrule=draft.rrule,
+            status="scheduled",
+            uid=f"{uuid.uuid4()}@cadence",
+            sequence=0,
+            exdates=[],
+            draft_key=draft.key,
+            created_by_id=person.id,
+            created_at=now,
+            updated_at=now,
+        )
+        try:
+            async with session.begin_nested():
+                session.add(demo)
+                await session.flush()
+            break
+        except IntegrityError:
+            # A concurrent Confirm of the same draft (draft_key), or another demo took the number.
+            if draft.key and await session.scalar(select(Demo.id).where(Demo.draft_key == draft.key)):
+                return await create(session, core, engagement=engagement, person=person, draft=draft, now=now)
+    else:  # three collisions in a row
+        raise UserError("Several demos were being scheduled at once; nothing was saved. Please confirm again.")
+    occ = await add_occurrence(session, core, engagement, demo, start, now)
+    await audit.record(
+        session,
+        now=now,
+        engagement_id=engagement.id,
+        entity_type="demo",
+        entity_id=demo.id,
+        action="scheduled",
+        to_state="scheduled",
+        actor=person,
+        data={"number": number, "title": demo.title, "start": start.isoformat(), "tz": demo.tz, "rrule": demo.rrule},
+    )
+    await ensure_stale_timer(session, core, engagement, now)
+    zones = await cards.member_zones(session, engagement)
+    card = cards.announcement(
+        engagement=engagement,
+        demo=demo,
+        occ=occ,
+        zones=zones,
+        title=f"Demo scheduled: {demo.title}",
+        text=f"Scheduled by {person.display_name}: {cards.schedule_text(demo, start)}.",
+    )
+    ics = ical.request(await ics_demo(session, engagement, demo), now)
+    card.attachments.append(ical.attachment(ics, filename=ics_filename(engagement, demo), title="Calendar invite"))
+    await core.outbox.post_home(session, engagement, card, ref_key=f"demo:{demo.id}:announce")
+    return demo, occ, True
+
+
+async def move(
+    session: AsyncSession, core: Cadence, *, engagement: Engagement, person: Person, draft: Draft, now: datetime
+) -> tuple[Demo, DemoOccurrence]:
+    """Apply a confirmed move: one occurrence (draft.occ) or the whole series (draft.occ None)."""
+    demo = await session.get(Demo, draft.demo)
+    if demo is None or demo.engagement_id != engagement.id:
+        raise UserError("That demo no longer exists here. Nothing was changed.")
+    if demo.status != "scheduled":
+        raise UserError(f"{cards.demo_ref(engagement, demo)} is {demo.status}; nothing was changed.")
+    if draft.seq is not None and draft.seq != demo.sequence:
+        raise UserError(
+            f"{cards.demo_ref(engagement, demo)} changed since I asked. Nothing was changed; "
+            "please run `/demo move` again."
+        )
+    start = draft.start_at
+    if start <= now:
+        raise UserError("That time has passed since I asked; nothing was changed.")
+    old_text = None
+    if draft.occ is not None:
+        occ = await session.get(DemoOccurrence, draft.occ)
+        if occ is None or occ.demo_id != demo.id or occ.status != "scheduled" or occ.starts_at <= now:
+            raise UserError("That occurrence is no longer upcoming. Nothing was changed.")
+        old_text = cards.fmt_in(occ.starts_at, demo.tz, offset=True)
+        await drop_timers(session, core, occ)
+        occ.starts_at = start
+        occ.ends_at = start + timedelta(minutes=demo.duration_minutes)
+        occ.version += 1
+        occ.updated_at = now
+        if not demo.rrule:
+            demo.start_at = start
+            demo.tz = draft.tz
+            occ.original_start = start
+        await plan_timers(session, core, engagement, occ, now)
+    else:
+        # The series is re-planned from the new first date; upcoming occurrences are replaced.
+        upcoming = [o for o in await scheduled_occurrences(session, demo) if o.starts_at > now]
+        if upcoming:
+            old_text = cards.fmt_in(upcoming[0].starts_at, demo.tz, offset=True)
+        for o in upcoming:
+            await drop_timers(session, core, o)
+            o.status = "replaced"
+            o.updated_at = now
+        demo.start_at = start
+        demo.tz = draft.tz
+        demo.rrule = draft.rrule or demo.rrule
+        demo.exdates = []
+        await session.flush()
+        occ = await _add_replacing(session, core, engagement, demo, start, now)
+    demo.sequence += 1
+    demo.updated_at = now
+    await audit.record(
+        session,
+        now=now,
+        engagement_id=engagement.id,
+        entity_type="demo",
+        entity_id=demo.id,
+        action="moved",
+        actor=person,
+        data={
+            "occurrence": draft.occ,
+            "from": old_text,
+            "to": start.isoformat(),
+            "tz": demo.tz,
+            "rrule": demo.rrule,
+            "sequence": demo.sequence,
+        },
+    )
+    zones = await cards.member_zones(session, engagement)
+    if draft.occ is None:
+        now_text = f"The series now runs: {cards.schedule_text(demo, occ.starts_at)}"
+    else:
+        now_text = f"This occurrence is now: {cards.fmt_in(occ.starts_at, demo.tz, offset=True)}"
+    card = cards.announcement(
+        engagement=engagement,
+        demo=demo,
+        occ=occ,
+        zones=zones,
+        title=f"Demo moved: {demo.title}",
+        text=(
+            f"Moved by {person.display_name}"
+            + (f" (was {old_text})" if old_text else "")
+            + f". {now_text}. The updated invite is attached."
+        ),
+        tone="warning",
+        one_occurrence=draft.occ is not None and bool(demo.rrule),
+    )
+    ics = ical.request(await ics_demo(session, engagement, demo), now)
+    card.attachments.append(ical.attachment(ics, filename=ics_filename(engagement, demo), title="Updated invite"))
+    await core.outbox.post_home(session, engagement, card, ref_key=f"demo:{demo.id}:moved:{demo.sequence}")
+    return demo, occ
+
+
+async def _add_replacing(
+    session: AsyncSession, core: Cadence, engagement: Engagement, demo: Demo, start: datetime, now: datetime
+) -> DemoOccurrence:
+    """A new first occurrence of a re-planned series (a replaced row with the same start is reused)."""
+    start = start.astimezone(UTC)
+    row = await session.scalar(
+        select(DemoOccurrence).where(DemoOccurrence.demo_id == demo.id, DemoOccurrence.original_start == start)
+    )
+    if row is None:
+        return await add_occurrence(session, core, engagement, demo, start, now)
+    row.status, row.starts_at = "scheduled", start
+    row.ends_at = start + timedelta(minutes=demo.duration_minutes)
+    row.version += 1
+    row.updated_at = now
+    await plan_timers(session, core, engagement, row, now)
+    return row
+
+
+async def cancel(
+    session: AsyncSession,
+    core: Cadence,
+    *,
+    engagement: Engagement,
+    person: Person,
+    demo: Demo,
+    whole: bool,
+    now: datetime,
+) -> tuple[str, DemoOccurrence | None]:
+    """Cancel the next occurrence (a series continues) or the whole demo. Returns (summary, next occ)."""
+    if demo.status != "scheduled":
+        raise UserError(f"{cards.demo_ref(engagement, demo)} is already {demo.status}.")
+    ref = cards.demo_ref(engagement, demo)
+    upcoming = await upcoming_occurrence(session, demo, now)
+    if not demo.rrule:
+        whole = True
+    if not whole and upcoming is None:
+        raise UserError(
+            f"{ref} has no upcoming occurrence to cancel; `/demo cancel {demo.number} all` ends the series."
+        )
+    nxt = None
+    ics_event = await ics_demo(session, engagement, demo)
+    if whole:
+        for o in await scheduled_occurrences(session, demo):
+            if o.starts_at > now:
+                await drop_timers(session, core, o)
+                o.status = "cancelled"
+                o.updated_at = now
+        demo.status = "cancelled"
+        demo.cancelled_at = now
+        demo.sequence += 1
+        ics_event.sequence = demo.sequence
+        ics = ical.cancel(ics_event, now)
+        summary = f"{ref} ({demo.title}) is cancelled" + (" — the whole series" if demo.rrule else "") + "."
+    else:
+        assert upcoming is not None  # refused above: a single occurrence needs one to cancel
+        await drop_timers(session, core, upcoming)
+        upcoming.status = "cancelled"
+        upcoming.updated_at = now
+        demo.exdates = [*(demo.exdates or []), upcoming.original_start.isoformat()]
+        demo.sequence += 1
+        ics_event.sequence = demo.sequence
+        ics = ical.cancel(ics_event, now, ical.Override(upcoming.original_start, upcoming.starts_at, upcoming.ends_at))
+        await session.flush()
+        nxt = await materialise_next(session, core, engagement, demo, after=upcoming.original_start, now=now)
+        summary = f"{ref} ({demo.title}) on {cards.fmt_in(upcoming.starts_at, demo.tz)} is cancelled; " + (
+            f"the series continues {cards.fmt_in(nxt.starts_at, demo.tz)}."
+            if nxt
+            else "there are no later occurrences."
+        )
+    demo.updated_at = now
+    await audit.record(
+        session,
+        now=now,
+        engagement_id=engagement.id,
+        entity_type="demo",
+        entity_id=demo.id,
+        action="cancelled" if whole else "occurrence_cancelled",
+        from_state="scheduled",
+        to_state="cancelled" if whole else "scheduled",
+        actor=person,
+        data={"occurrence": None if whole or upcoming is None else upcoming.id, "sequence": demo.sequence},
+    )
+    card = Card(
+        title=f"Demo cancelled: {demo.title}",
+        text=f"{summary} (by {person.display_name})",
+        tone="warning",
+        footer="The attached cancellation removes it from your calendar.",
+    )
+    card.attachments.append(ical.attachment(ics, filename=ics_filename(engagement, demo), title="Cancellation"))
+    await core.outbox.post_home(session, engagement, card, ref_key=f"demo:{demo.id}:cancel:{demo.sequence}")
+    return summary, nxt
+
+
+# -- the stale-demo check ------------------------------------------------------------------------------
+async def last_demo_start(session: AsyncSession, engagement: Engagement, now: datetime) -> datetime | None:
+    return await session.scalar(
+        select(func.max(DemoOccurrence.starts_at)).where(
+            DemoOccurrence.engagement_id == engagement.id,
+            DemoOccurrence.starts_at <= now,
+            DemoOccurrence.status.in_(("scheduled", "ended")),
+        )
+    )
+
+
+async def stale_demo_flag(session: AsyncSession, engagement: Engagement, now: datetime) -> str | None:
+    """A warning if the engagement's last demo is older than its iteration length (None if fine).
+    An engagement that never had a demo is flagged once it is older than one iteration."""
+    days = max(1, int(engagement.iteration_days or 14))
+    last = await last_demo_start(session, engagement, now)
+    if last is None:
+        since = engagement.created_at
+        if since is None or now - since <= timedelta(days=days):
+            return None
+        return (
+            f"{engagement.key} has had no demo since it started {(now - since).days} days ago "
+            f"(iteration length: {days} days). Schedule one with `/demo schedule`."
+        )
+    if now - last <= timedelta(days=days):
+        return None
+    local = last.astimezone(zone_of(engagement.home_tz or "UTC"))
+    return (
+        f"{engagement.key}'s last demo was {(now - last).days} days ago ({local:%a} {local.day} {local:%b %Y}), "
+        f"longer than its {days}-day iteration. Schedule one with `/demo schedule`."
+    )
+
+
+def next_weekly_slot(engagement: Engagement, now: datetime) -> datetime:
+    """The next weekly check: the report's weekday and time in the engagement's home zone."""
+    report = feature_settings(engagement, "report")
+    zone = zone_of(engagement.home_tz or "UTC")
+    try:
+        weekday = int(report.get("weekday", 0)) % 7
+        hh, mm = (int(x) for x in str(report.get("time", "09:00")).split(":", 1))
+        at = time(hh, mm)
+    except (TypeError, ValueError):
+        weekday, at = 0, time(9, 0)
+    local_now = now.astimezone(zone)
+    day = local_now.date() + timedelta(days=(weekday - local_now.weekday()) % 7)
+    candidate = datetime.combine(day, at, tzinfo=zone)
+    if candidate <= now:
+        candidate = datetime.combine(day + timedelta(days=7), at, tzinfo=zone)
+    return candidate.astimezone(UTC)
+
+
+async def ensure_stale_timer(session: AsyncSession, core: Cadence, engagement: Engagement, now: datetime) -> None:
+    key = f"demo.stale:{engagement.id}"
+    existing = await core.timers.get(session, key)
+    if existing is not None and existing.status == "pending":
+        return
+    await core.timers.schedule(
+        session,
+        kind=STALE,
+        due_at=next_weekly_slot(engagement, now),
+        key=key,
+        payload={"engagement": engagement.id},
+        engagement_id=engagement.id,
+    )

@@ -1,0 +1,1 @@
+"""`/cadence …`: setting up an engagement, seating people, linking identities, asking zones."""

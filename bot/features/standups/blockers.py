@@ -1,0 +1,74 @@
+"""A blocker in the digest becomes a defect or a change request with one click: the button opens that
+feature's intake form, pre-filled with the blocker and linked back to the standup answer."""
+
+from __future__ import annotations
+
+from bot.kernel.context import Ctx
+from bot.kernel.errors import UserError
+from bot.kernel.messages import Form, Input, Reply
+from bot.kernel.rows import get_or_refuse
+from bot.kernel.text import MAX_TEXT, MAX_TITLE, day_text, truncate
+from storage.models import Engagement, Person
+from storage.models.standups import StandupEntry
+
+
+def intake_form(kind: str, entry: StandupEntry, engagement: Engagement, author: Person) -> Form:
+    """The defect ("defect.new") or change request ("cr.new") intake form for a blocker, built by those
+    features' own form builders, pre-filled, with {"from_standup_answer": id} in its state.
+    The one place to adjust when those features change their forms."""
+    title = truncate(" ".join((entry.blocker or "").split()), MAX_TITLE)
+    description = truncate(
+        f"{entry.blocker}\n\nRaised as a blocker by {author.display_name} in the {engagement.key} standup of "
+        f"{day_text(entry.day)}.",
+        1500,
+    )
+    state = {"from_standup_answer": entry.id}
+    if kind == "defect":
+        try:
+            from bot.features.defects.cards import new_form as defect_form
+        except ImportError:  # the defects feature is not installed: a minimal form with the same id
+            return _fallback("defect.new", "File a defect", title, description, state)
+        return defect_form(initial={"title": title, "actual": description}, state=state)
+    try:
+        from bot.features.change_requests.forms import new_form as cr_form
+    except ImportError:
+        return _fallback("cr.new", "New change request", title, description, state)
+    return cr_form(title=title, description=description, state=state)
+
+
+def _fallback(form_id: str, heading: str, title: str, description: str, state: dict) -> Form:
+    return Form(
+        form_id=form_id,
+        title=heading,
+        state=state,
+        text="From a standup blocker.",
+        inputs=[
+            Input("title", "Title", initial=title, max_length=MAX_TITLE),
+            Input("description", "Description", kind="multiline", initial=description, max_length=MAX_TEXT),
+        ],
+    )
+
+
+async def _blocker(ctx: Ctx, value: str) -> tuple[StandupEntry, Engagement, Person]:
+    try:
+        entry = await ctx.session.get(StandupEntry, int(value))
+    except (TypeError, ValueError):
+        entry = None
+    if entry is None or not entry.blocker:
+        raise UserError("That blocker no longer exists.")
+    engagement = await get_or_refuse(ctx.session, Engagement, entry.engagement_id)
+    if ctx.engagement is not None and ctx.engagement.id != engagement.id:
+        raise UserError("That blocker belongs to another engagement.")
+    if ctx.membership is None or ctx.membership.engagement_id != engagement.id:
+        raise UserError(f"Only members of {engagement.key} can do that.")
+    return entry, engagement, await get_or_refuse(ctx.session, Person, entry.person_id)
+
+
+async def to_defect(ctx: Ctx, value: str) -> Reply:
+    entry, engagement, author = await _blocker(ctx, value)
+    return Reply(form=intake_form("defect", entry, engagement, author))
+
+
+async def to_change_request(ctx: Ctx, value: str) -> Reply:
+    entry, engagement, author = await _blocker(ctx, value)
+    return Reply(form=intake_form("cr", entry, engagement, author))

@@ -1,0 +1,104 @@
+"""Who someone is on their platform, asked at the moment they are seated (`/cadence role @them …`), before
+they have ever acted: their zone above all, so that their reminders land at their hour from the start.
+
+The core defines the interface; each front end implements it with its platform's directory (Slack
+`users.info`, the Bot Connector's member info on Teams, the console's own list of people) and registers it
+in `core.directories[platform]`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.kernel.grammar import MENTION_RE
+from bot.kernel.text import clean
+from bot.kernel.zones import zone_or_utc
+from storage.models import Identity, Person
+
+if TYPE_CHECKING:
+    from bot.kernel.core import Cadence
+
+log = logging.getLogger("cadence.directory")
+
+# A seating waits this long for a profile at most (Slack acks first, so the person does not wait on it).
+LOOKUP_TIMEOUT_SECONDS = 3.0
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What a platform says about one of its users. `tz`: an IANA zone name, or None when it withholds it
+    (a guest, another organisation's user in a shared channel, a Teams member: Teams has no zone)."""
+
+    tz: str | None
+    name: str | None = None
+    team: str | None = None  # Slack team id or Teams tenant id
+    is_bot: bool = False
+
+
+class Directory(Protocol):
+    async def lookup(self, workspace_id: str, user_id: str) -> Profile | None:
+        """The user's profile, or None if the platform does not know them or could not be asked."""
+        ...
+
+
+async def lookup(core: Cadence, platform: str, workspace_id: str, user_id: str) -> Profile | None:
+    """Ask the platform's directory; never raises (a profile is a nicety, never a reason to fail a command)."""
+    directory = core.directories.get(platform)
+    if directory is None:
+        return None
+    try:
+        return await asyncio.wait_for(directory.lookup(workspace_id, user_id), LOOKUP_TIMEOUT_SECONDS)
+    except Exception as exc:  # noqa: BLE001 - any failure means "not known now"
+        log.warning("%s directory lookup of %s failed: %s", platform, user_id, exc)
+        return None
+
+
+async def prefetch(core: Cadence, platform: str, workspace_id: str, token: str) -> Profile | None:
+    """The profile of a platform mention (`<@U123|name>`), asked before the handler writes anything, so the
+    platform call never holds the transaction's write lock (SQLite has one for the whole database)."""
+    m = MENTION_RE.fullmatch(token.strip())
+    if not m or not m.group(1):
+        return None
+    return await lookup(core, platform, workspace_id, m.group(1))
+
+
+async def seat_zone(
+    session: AsyncSession,
+    core: Cadence,
+    person: Person,
+    platform: str,
+    workspace_id: str,
+    *,
+    profile: Profile | None = None,
+) -> bool:
+    """Take the zone of someone being seated from their profile (`profile` if already fetched with
+    `prefetch`, else asked now), unless they set their own. True when their zone is known (from them,
+    their platform, or now); False when it is still a guess."""
+    if person.tz_source == "user":
+        return True
+    ident = await session.scalar(
+        select(Identity).where(
+            Identity.person_id == person.id, Identity.platform == platform, Identity.workspace_id == workspace_id
+        )
+    )
+    if profile is None and ident is not None:
+        profile = await lookup(core, platform, workspace_id, ident.user_id)
+    if profile is not None and profile.name and person.display_name == (ident.user_id if ident else None):
+        person.display_name = clean(profile.name, limit=200, multiline=False) or person.display_name
+    if profile is not None and profile.team and ident is not None and profile.team != workspace_id:
+        # Their own team is another company's (a Slack Connect or shared-channel member): record it now, not
+        # only once they act (bot/kernel/people.py is_external).
+        ident.external_team_id = profile.team
+    zone_name = profile.tz if profile is not None else None
+    if zone_name and zone_or_utc(zone_name).key == zone_name:
+        changed = zone_name != person.tz
+        person.tz, person.tz_source = zone_name, "platform"
+        if changed:
+            await core.emit(session, "person_tz_changed", person=person)
+        return True
+    return person.tz_source == "platform"

@@ -1,0 +1,239 @@
+"""Engagements: creation, channel bindings, and per-feature settings with their defaults."""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.kernel.errors import UserError
+from bot.kernel.rows import must_get
+from bot.kernel.text import clean
+from storage.models import ChannelBinding, Engagement, Membership, Person
+
+KEY_RE = re.compile(r"^[A-Z][A-Z0-9]{1,9}$")
+
+# Defaults of every engagement setting, one key per feature. A feature owns its own key;
+# stored settings only hold what an engagement changed.
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "report": {"weekday": 0, "time": "09:00", "enabled": True},
+    "demo": {
+        "reminder_minutes": [1440, 60],
+        "agenda_hours_before": 24,
+        "duration_minutes": 60,
+        "default_title": "Sprint demo",
+        "stale_check": True,
+    },
+    # Standups (bot/features/standups/config.py explains each value).
+    "standup": {
+        "enabled": True,
+        "roles": ["vendor_pm", "vendor_lead", "developer", "qa"],
+        "days": [0, 1, 2, 3, 4],
+        "prompt_time": "09:30",
+        "questions": [
+            "What did you finish since the last standup?",
+            "What will you do next?",
+            "Anything blocking you?",
+        ],
+        "blocker_question": 3,
+        "reminder_minutes": 60,
+        "digest_time": "10:00",
+        "digest_zone": None,
+        "digest_channel": "home",
+    },
+    # Defects (bot/features/defects/sla.py explains each value): S1–S4 targets per clock and calendar ("24x7" or
+    # "business"); business hours in the engagement's support_tz, skipping support_country's holidays.
+    # All of them are contract terms (bot/kernel/contract.py): changed by amendment once both sides have an admin.
+    "defect": {
+        "hours": {"start": "09:00", "end": "18:00", "days": [0, 1, 2, 3, 4]},
+        "warn_pct": 75,
+        "s1": {"response": "1h", "resolution": "24h", "calendar": "24x7"},
+        "s2": {"response": "4h", "resolution": "48h", "calendar": "24x7"},
+        "s3": {"response": "8h", "resolution": "5d", "calendar": "business"},
+        "s4": {"response": "2d", "resolution": "15d", "calendar": "business"},
+    },
+    # Change requests (bot/features/change_requests/service.py explains each value): approver groups with a rule
+    # (all | any | n_of_m with "n"), whether both sides must approve, reminders, escalation, contingency.
+    "cr": {
+        "groups": {
+            # The client approves scope and cost; the vendor confirms capacity.
+            "client": {"roles": ["client_sponsor", "client_pm"], "rule": "all"},
+            "vendor": {"roles": ["vendor_pm"], "rule": "any"},
+        },
+        "both_sides_required": True,  # a contract term (bot/kernel/contract.py)
+        "reminder_time": "10:00",  # approver's local time, on their work days
+        "escalate_after_workdays": 3,  # in the engagement's home calendar
+        "contingency_warn_pct": 80,
+        "currency": "",  # shown before amounts, e.g. "EUR"
+    },
+    # The engagement's own contract terms kept in its columns (bot/kernel/contract.py TERMS; the storage model's
+    # column defaults mirror these for rows made outside the bot).
+    "contract": {
+        "contingency_pct": 15.0,
+        "iteration_days": 14,
+        "budget": None,
+        "warranty_end": None,
+        "support_tz": "UTC",  # until the first vendor PM is seated: then theirs (bot/features/engagement/commands.py)
+        "support_country": None,
+    },
+}
+
+
+def feature_settings(engagement: Engagement, feature: str) -> dict[str, Any]:
+    """The feature's settings: defaults overlaid with what the engagement changed."""
+    merged = copy.deepcopy(DEFAULTS.get(feature, {}))
+    merged.update(copy.deepcopy((engagement.settings or {}).get(feature, {})))
+    return merged
+
+
+def update_feature_settings(engagement: Engagement, feature: str, changes: dict[str, Any]) -> dict[str, Any]:
+    """Store changes to a feature's settings (a new dict, so SQLAlchemy sees the JSON change)."""
+    settings = copy.deepcopy(engagement.settings or {})
+    current = settings.get(feature, {})
+    current.update(changes)
+    settings[feature] = current
+    engagement.settings = settings
+    return feature_settings(engagement, feature)
+
+
+def keep_currency(engagement: Engagement, currency: str | None, *, what: str, field: str | None = None) -> str | None:
+    """An amount that named its currency (`USD 6,000.50`): the engagement's amounts are in one currency, so
+    the first named one becomes the engagement's currency (`/cr settings currency`) and a different one is
+    refused (UserError, naming `what`). Returns the currency adopted now, if any."""
+    if not currency:
+        return None
+    current = feature_settings(engagement, "cr").get("currency") or ""
+    if not current:
+        update_feature_settings(engagement, "cr", {"currency": currency})
+        return currency
+    if current != currency:
+        raise UserError(
+            f"{what} is in {currency}, but {engagement.key}'s amounts are in {current}. Give it in {current}, "
+            "or change the currency first with `/cr settings currency`.",
+            field=field,
+        )
+    return None
+
+
+async def by_key(session: AsyncSession, key: str) -> Engagement | None:
+    return await session.scalar(select(Engagement).where(Engagement.key == key.upper()))
+
+
+async def binding_for(
+    session: AsyncSession, platform: str, workspace_id: str, channel_id: str
+) -> ChannelBinding | None:
+    """The binding of a conversation (home first, then escalation/digest bindings)."""
+    rows = list(
+        await session.scalars(
+            select(ChannelBinding).where(
+                ChannelBinding.platform == platform,
+                ChannelBinding.workspace_id == workspace_id,
+                ChannelBinding.channel_id == channel_id,
+            )
+        )
+    )
+    rows.sort(key=lambda b: 0 if b.purpose == "home" else 1)
+    return rows[0] if rows else None
+
+
+# session.info key: bindings loaded ahead for a batch of timers (see prefetch_bindings)
+_PREFETCHED = "cadence.prefetched_bindings"
+
+
+async def prefetch_bindings(session: AsyncSession, engagement_ids: Iterable[int]) -> None:
+    """Load the bindings of many engagements in one query; `bindings()` then answers from memory for the
+    rest of this session. A batch of 1,000 due notices was 1,000 look-ups (bench/timer_lateness.py)."""
+    ids = sorted(set(engagement_ids))
+    if not ids:
+        return
+    cache: dict[int, list[ChannelBinding]] = session.info.setdefault(_PREFETCHED, {})
+    for eid in ids:
+        cache[eid] = []
+    for b in await session.scalars(
+        select(ChannelBinding).where(ChannelBinding.engagement_id.in_(ids)).order_by(ChannelBinding.id)
+    ):
+        cache[b.engagement_id].append(b)
+
+
+async def bindings(session: AsyncSession, engagement: Engagement, purpose: str = "home") -> list[ChannelBinding]:
+    cached = session.info.get(_PREFETCHED, {}).get(engagement.id)
+    if cached is not None:  # the rows themselves: changes to them in this session are seen
+        return [b for b in cached if b.purpose == purpose]
+    return list(
+        await session.scalars(
+            select(ChannelBinding)
+            .where(ChannelBinding.engagement_id == engagement.id, ChannelBinding.purpose == purpose)
+            .order_by(ChannelBinding.id)
+        )
+    )
+
+
+async def engagement_for_dm(session: AsyncSession, person: Person) -> Engagement | None:
+    """In a DM: the person's chosen engagement, else their only one, else the most recently joined."""
+    if person.default_engagement_id:
+        eng = await session.get(Engagement, person.default_engagement_id)
+        if eng is not None:
+            return eng
+    m = await session.scalar(
+        select(Membership)
+        .where(Membership.person_id == person.id)
+        .order_by(Membership.joined_at.desc(), Membership.id.desc())
+    )
+    return await session.get(Engagement, m.engagement_id) if m else None
+
+
+async def bind(
+    session: AsyncSession,
+    engagement: Engagement,
+    *,
+    platform: str,
+    workspace_id: str,
+    channel_id: str,
+    channel_name: str | None,
+    conversation_ref: dict | None,
+    purpose: str,
+    now: datetime,
+) -> ChannelBinding:
+    existing = await session.scalar(
+        select(ChannelBinding).where(
+            ChannelBinding.platform == platform,
+            ChannelBinding.workspace_id == workspace_id,
+            ChannelBinding.channel_id == channel_id,
+            ChannelBinding.purpose == purpose,
+        )
+    )
+    if existing is not None:
+        if existing.engagement_id != engagement.id:
+            other = await must_get(session, Engagement, existing.engagement_id)
+            raise UserError(f"This channel is already the {purpose} channel of {other.key} ({other.name}).")
+        existing.conversation_ref = conversation_ref or existing.conversation_ref
+        existing.failed_reason = None
+        return existing
+    b = ChannelBinding(
+        engagement_id=engagement.id,
+        platform=platform,
+        workspace_id=workspace_id,
+        channel_id=channel_id,
+        # The platform's name for the channel is text someone typed (a Teams channel name can hold bidi
+        # controls): cleaned like any other.
+        channel_name=clean(channel_name, limit=200, multiline=False) or None,
+        purpose=purpose,
+        conversation_ref=conversation_ref,
+        created_at=now,
+    )
+    session.add(b)
+    await session.flush()
+    session.info.pop(_PREFETCHED, None)  # a new binding: what was loaded ahead is no longer complete
+    return b
+
+
+def validate_key(key: str) -> str:
+    key = key.strip().upper()
+    if not KEY_RE.match(key):
+        raise UserError("An engagement key is 2–10 letters or digits starting with a letter, e.g. `ACME`.")
+    return key
