@@ -124,7 +124,25 @@ def _apply(eng: Engagement, changes: dict[str, Any]) -> list[str]:
     return features
 
 
-def _card(change: ContractChange, eng: Engagement, proposer: Person | None) -> Card:
+@dataclass(frozen=True)
+class Deciders:
+    """Who may press a pending proposal's buttons: the other side's admins approve or reject, the proposing
+    side's admins withdraw. A hint for front ends that show buttons to those people alone; `_decide` still
+    checks every press."""
+
+    deciding: tuple[int, ...]
+    proposing: tuple[int, ...]
+
+
+async def deciders(session: AsyncSession, eng: Engagement, change: ContractChange) -> Deciders:
+    side = change.proposed_side
+    return Deciders(
+        deciding=tuple(m.person_id for m in await sides.admins_of(session, eng, sides.other(side))),  # type: ignore[arg-type]
+        proposing=tuple(m.person_id for m in await sides.admins_of(session, eng, side)),  # type: ignore[arg-type]
+    )
+
+
+def _card(change: ContractChange, eng: Engagement, proposer: Person | None, only: Deciders | None = None) -> Card:
     term = TERMS[change.term]
     who = mention(proposer.id, proposer.display_name) if proposer else "Cadence"
     status = {
@@ -146,9 +164,9 @@ def _card(change: ContractChange, eng: Engagement, proposer: Person | None) -> C
     if change.status == PENDING:
         v = str(change.id)
         buttons = [
-            Button("Approve", "contract.approve", v, style="primary"),
-            Button("Reject", "contract.reject", v, style="danger"),
-            Button("Withdraw", "contract.withdraw", v),
+            Button("Approve", "contract.approve", v, style="primary", allowed=only.deciding if only else None),
+            Button("Reject", "contract.reject", v, style="danger", allowed=only.deciding if only else None),
+            Button("Withdraw", "contract.withdraw", v, allowed=only.proposing if only else None),
         ]
     return Card(
         title=f"{eng.key} contract amendment #{change.number}",
@@ -212,7 +230,7 @@ async def amend(
         for feature in _apply(eng, payload):
             await ctx.core.emit(ctx.session, "engagement_settings_changed", engagement=eng, feature=feature)
         await ctx.core.emit(ctx.session, "engagement_settings_changed", engagement=eng, feature="engagement")
-    card = _card(change, eng, ctx.person)
+    card = _card(change, eng, ctx.person, await deciders(ctx.session, eng, change) if waiting else None)
     await ctx.core.outbox.post_home(ctx.session, eng, card, ref_key=_ref_key(change))
     await audit.record(
         ctx.session,
@@ -436,7 +454,8 @@ async def on_remind(tctx: TimerCtx) -> None:
         Card(text=f"Reminder: amendment #{change.number} of {eng.key} waits for your side's decision."),
         engagement_id=eng.id,
     )
-    await tctx.core.outbox.dm(tctx.session, admin.person, _card(change, eng, proposer), engagement_id=eng.id)
+    card = _card(change, eng, proposer, await deciders(tctx.session, eng, change))
+    await tctx.core.outbox.dm(tctx.session, admin.person, card, engagement_id=eng.id)
     await _schedule_reminder(tctx.session, tctx.core, change, admin.person, tctx.now)
 
 

@@ -23,6 +23,15 @@ class Button:
     action_id: str  # routed to the action handler registered under this id, e.g. "cr.approve"
     value: str = ""  # opaque to front ends; re-validated server-side by the handler
     style: ButtonStyle = "default"
+    # The person ids who may press it, when the feature knows them (a change request's approvers); None:
+    # whoever the handler lets. Only a hint for front ends that can show a button to some people alone
+    # (Teams user-specific views): the handler still decides every press, and Slack and the console
+    # show the button to everyone.
+    allowed: tuple[int, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.allowed is not None:  # stored as a JSON list; compared and hashed as a tuple
+            self.allowed = tuple(int(pid) for pid in self.allowed)
 
 
 @dataclass

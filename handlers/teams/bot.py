@@ -4,7 +4,8 @@
   (commands and standup answers);
 - message with `value` and no text → an Action.Submit click or form submission;
 - invoke `adaptiveCard/action` → an Action.Execute click or form submission (answered in the invoke
-  response: the updated card, or a short message);
+  response: the updated card, or a short message), or the refresh of a card whose buttons only some people
+  may press (answered with the asker's own view of it);
 - conversationUpdate / installationUpdate → remember where the bot was added, say hello.
 
 No business rule lives here; the core decides, this file only translates.
@@ -281,7 +282,9 @@ class TeamsBot:
         card_id = activity.reply_to_id
         replacement = self._replacement(reply, sub, actor)
         if replacement is not None and card_id:
-            content = await self._render(replacement, actor.workspace_id, reply=reply, sub=sub)
+            # Action.Submit has no answer of its own: the card is updated for everyone, so it is what they see.
+            _, everyone = await self._views_for(replacement, actor, place, sub.ref)
+            content = await self._render(replacement, actor.workspace_id, reply=reply, sub=sub, views=everyone)
             await self._update_card(turn_context, card_id, content)
         if reply.refused and not place.is_dm:
             # Action.Submit has no pop-up answer: the refusal goes to the presser alone (their 1:1 chat when
@@ -306,6 +309,9 @@ class TeamsBot:
         value = activity.value if isinstance(activity.value, dict) else {}
         raw_action = value.get("action")
         action: dict[str, Any] = raw_action if isinstance(raw_action, dict) else {}
+        if action.get("verb") == cards.REFRESH_VERB:
+            await self._on_refresh(turn_context, action.get("data"))
+            return
         sub = cards.parse_submission(action.get("data") or {}, action.get("verb"))
         if sub is None:
             await self._invoke_reply(turn_context, cards.invoke_message_response("That button is not ours."))
@@ -322,8 +328,11 @@ class TeamsBot:
         body: dict[str, Any]
         content: dict[str, Any] | None = None
         if replacement is not None:
-            content = await self._render(replacement, actor.workspace_id, reply=reply, sub=sub)
+            mine, everyone = await self._views_for(replacement, actor, place, sub.ref)
+            content = await self._render(replacement, actor.workspace_id, reply=reply, sub=sub, views=mine)
             body = cards.invoke_card_response(content)
+            if everyone is not mine:  # the presser's own view differs from what everyone else sees
+                content = await self._render(replacement, actor.workspace_id, reply=reply, sub=sub, views=everyone)
         else:
             body = cards.invoke_message_response(self._pop_up(reply, actor.tz))
         self.invoke_answers.put(key, body)
@@ -331,6 +340,49 @@ class TeamsBot:
         # The work is committed and the presser has their answer: the rest (the card updated for everyone,
         # confirmations, a next form) must not hold the invoke answer back, nor its connector retries.
         self.spawn(self._after_invoke(turn_context, reply, content if reply.succeeded else None, actor, place))
+
+    async def _on_refresh(self, turn_context: TurnContext, data: Any) -> None:
+        """A card's `refresh` (Teams asks for the viewer's own view of a card whose buttons only some people may
+        press): answer with the card as it stands, with the buttons this person may press. The message it
+        names comes from the card's data, so it is checked to be this conversation's: a forged or unknown
+        one gets a 4xx answer and shows nothing. Nothing is changed, so nothing is claimed or recorded."""
+        activity = turn_context.activity
+        target = cards.refresh_target(data)
+        if target is None:
+            body = cards.invoke_error_response(400, "That card cannot be refreshed.")
+            await self._invoke_reply(turn_context, body, status=400)
+            return
+        actor, place = await self.shared.resolve(actor_of(activity), place_of(activity))
+        async with self.db_turn(), self.core.session_factory() as session:
+            card = await store.refresh_source(session, target["o"], place.workspace_id, place.channel_id)
+        if card is None or place.is_dm:
+            log.info("Teams refresh of a message not in %s refused (%s)", place.channel_id, target)
+            body = cards.invoke_error_response(404, "That card is not one of this conversation's.")
+            await self._invoke_reply(turn_context, body, status=404)
+            return
+        mine, _ = await self._views_for(card, actor, place, target)
+        content = await self._render(card, actor.workspace_id, views=mine)
+        await self._invoke_reply(turn_context, cards.invoke_card_response(content))
+
+    async def _views_for(
+        self, item: Card | Form, actor: Actor, place: Place, ref: dict[str, int] | None
+    ) -> tuple[cards.Views | None, cards.Views | None]:
+        """How a card with restricted buttons is shown after a press or a refresh: (the presser's own view,
+        what everyone else sees). In a 1:1 chat both are the presser's; in a channel everyone else gets the
+        base card with its refresh, when the card names the stored message it came from (`ref`), else the
+        buttons stay for everyone (the server refuses whoever may not press)."""
+        if not isinstance(item, Card) or not cards.has_restricted(item) or (ref is None and not place.is_dm):
+            return None, None
+        async with self.db_turn(), self.core.session_factory() as session:
+            mris, names, unreachable = await store.deciders(session, cards.restricted_ids(item), place.workspace_id)
+            viewer = await store.person_of(session, actor.workspace_id, actor.user_id)
+        if place.is_dm:
+            mine = cards.Views(mris=mris, names=names, unreachable=unreachable, viewer=viewer)
+            return mine, mine
+        base = cards.Views(mris=mris, names=names, unreachable=unreachable, ref=ref)
+        if viewer is None:
+            return base, base
+        return cards.Views(mris=mris, names=names, unreachable=unreachable, viewer=viewer, ref=ref), base
 
     # -- dialogs (task modules) --------------------------------------------------------------------
     async def _on_task_fetch(self, turn_context: TurnContext) -> None:
@@ -498,6 +550,7 @@ class TeamsBot:
         reply: Reply | None = None,
         sub: cards.Submission | None = None,
         dialog: bool = False,
+        views: cards.Views | None = None,
     ) -> dict[str, Any]:
         people = await self._people(item, tenant)
         if isinstance(item, Form):
@@ -508,7 +561,7 @@ class TeamsBot:
         if self.files is not None and has_files(item):
             async with self.db_turn(), self.core.session_factory() as session, session.begin():
                 links = await self.files.publish(session, item)
-        return cards.render_card(item, people, files=links)
+        return cards.render_card(item, people, files=links, views=views)
 
     # -- install ----------------------------------------------------------------------------------
     async def _on_installed(self, turn_context: TurnContext) -> None:

@@ -11,6 +11,11 @@ and turns the domain's inline tokens into their Teams form:
 
 Buttons are `Action.Execute` (verb = action id) with an `Action.Submit` fallback carrying the same data, so
 a click arrives either as an `adaptiveCard/action` invoke or as a message activity with `value`.
+
+Buttons only some people may press (`Button.allowed`) use Teams' user-specific views (Universal Actions
+`refresh`, see `Views`): the card everyone sees names who decides instead of showing the buttons, and the
+Teams client of each of those people (`refresh.userIds`, at most 60) asks the bot for their own view, which
+has the buttons. The server still refuses anyone else's press.
 """
 
 from __future__ import annotations
@@ -38,6 +43,14 @@ TIME_SUFFIX = "__time"
 # Images larger than this (base64 characters) are not inlined in the card (Teams caps a card near 28 KB);
 # they are sent as a separate image attachment on the same message.
 INLINE_IMAGE_LIMIT = 20_000
+# The verb of a card's `refresh` action: Teams sends it as an `adaptiveCard/action` invoke when one of the
+# card's `userIds` views it, and the bot answers with that person's view of the card.
+REFRESH_VERB = "cadence.refresh"
+# Teams refreshes a card automatically for at most 60 listed users ("Maximum 60 different users can see a
+# different version of the card"); beyond that it offers no automatic refresh.
+MAX_REFRESH_USERS = 60
+# How many deciders a card names before "and N others".
+NAMES_SHOWN = 5
 
 _TONE_COLOR = {"good": "Good", "warning": "Warning", "danger": "Attention", "info": "Default"}
 _TONE_STYLE = {"good": "good", "warning": "warning", "danger": "attention", "info": "emphasis"}
@@ -219,12 +232,118 @@ def _text_blocks(text: str, **props: Any) -> list[dict[str, Any]]:
     return blocks or [_text_block(text, **props)]
 
 
-def _action_data(button: Button) -> dict[str, Any]:
-    return {DATA_KEY: {"t": "action", "id": button.action_id}, "value": button.value}
+@dataclass(frozen=True)
+class Views:
+    """How a card's restricted buttons (`Button.allowed`) are shown.
+
+    - `viewer`: the card is for this one person (their 1:1 chat, or their own view answering a refresh):
+      the buttons they may press are shown, the others are replaced by a line naming who decides.
+    - else, with `ref` (what the refresh invoke re-renders the card from: a stored message), the card is the
+      base everyone sees: restricted buttons become that line, and `refresh.userIds` lists the Teams ids of
+      the allowed people, whose clients ask for their own view. When some allowed person's Teams id is
+      unknown, or there are more than MAX_REFRESH_USERS of them, the buttons stay in the base card (the
+      server refuses whoever may not press) and `refresh` has no `userIds` (Teams' rule: then it refreshes
+      for everyone in a conversation of up to 60 members, and anyone may refresh by hand).
+    - Without either (a reply nobody can refresh), the buttons are shown to everyone, as before.
+    """
+
+    mris: Mapping[int, str] = field(default_factory=dict)  # person id → Teams user id (MRI, `29:…`)
+    names: Mapping[int, str] = field(default_factory=dict)  # person id → display name
+    unreachable: frozenset[int] = frozenset()  # allowed people with a Teams identity but no known MRI
+    viewer: int | None = None
+    ref: Mapping[str, Any] | None = None
 
 
-def render_button(button: Button) -> dict[str, Any]:
-    data = _action_data(button)
+def restricted_ids(card: Card) -> set[int]:
+    """Every person id that some button of `card` (or of its sections) is restricted to."""
+    ids: set[int] = set()
+    for b in card.buttons:
+        ids.update(b.allowed or ())
+    for s in card.sections:
+        ids |= restricted_ids(s)
+    return ids
+
+
+def has_restricted(card: Card) -> bool:
+    return any(b.allowed is not None for b in card.buttons) or any(has_restricted(s) for s in card.sections)
+
+
+def _all_allowed(card: Card) -> list[int]:
+    out: list[int] = []
+    for b in card.buttons:
+        out += [p for p in b.allowed or () if p not in out]
+    for s in card.sections:
+        out += [p for p in _all_allowed(s) if p not in out]
+    return out
+
+
+def _names(ids: tuple[int, ...], names: Mapping[int, str]) -> str:
+    shown = [_mention_name(names.get(pid, f"person {pid}")) for pid in ids[:NAMES_SHOWN]]
+    rest = len(ids) - len(shown)
+    if rest:
+        return ", ".join(shown) + f" and {rest} other{'s' if rest > 1 else ''}"
+    if len(shown) > 1:
+        return ", ".join(shown[:-1]) + " and " + shown[-1]
+    return shown[0] if shown else "nobody yet"
+
+
+def _split_buttons(
+    buttons: list[Button], views: Views | None, hide: bool
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The actions to render, and the lines saying who may press the buttons left out: for the viewer, the
+    ones they may not press; in the base card (`hide`), every restricted one."""
+    actions: list[dict[str, Any]] = []
+    left_out: dict[tuple[int, ...], list[str]] = {}
+    for b in buttons:
+        if b.allowed is not None and views is not None:
+            shown = views.viewer in b.allowed if views.viewer is not None else not hide
+            if not shown:
+                left_out.setdefault(b.allowed, []).append(b.label)
+                continue
+        actions.append(render_button(b, views.ref if views is not None else None))
+    lines = [
+        _text_block(
+            escape(f"{' / '.join(labels)}: for {_names(ids, views.names if views else {})}"),
+            isSubtle=True,
+            size="Small",
+        )
+        for ids, labels in left_out.items()
+    ]
+    return actions, lines
+
+
+def _hides(card: Card, views: Views | None) -> bool:
+    """Whether the base card leaves its restricted buttons out (see `Views`)."""
+    if views is None or views.viewer is not None or views.ref is None:
+        return False
+    allowed = _all_allowed(card)
+    reachable = [pid for pid in allowed if pid in views.mris]
+    return len(reachable) <= MAX_REFRESH_USERS and not views.unreachable.intersection(allowed)
+
+
+def _refresh(card: Card, views: Views | None, hide: bool) -> dict[str, Any] | None:
+    """The card's `refresh` block: the invoke Teams sends for a listed person's own view."""
+    if views is None or views.ref is None or not has_restricted(card):
+        return None
+    data = {DATA_KEY: {"t": "refresh", **views.ref}}
+    action = {"type": "Action.Execute", "title": "Refresh", "verb": REFRESH_VERB, "data": data}
+    refresh: dict[str, Any] = {"action": action}
+    ids = [views.mris[pid] for pid in _all_allowed(card) if pid in views.mris]
+    if len(ids) <= MAX_REFRESH_USERS:  # beyond that Teams takes no list: no automatic refresh for anyone
+        refresh["userIds"] = ids
+    return refresh
+
+
+def _action_data(button: Button, ref: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    meta: dict[str, Any] = {"t": "action", "id": button.action_id}
+    if ref:
+        # The stored message the card came from: the card a click turns it into keeps its refresh.
+        meta.update(ref)
+    return {DATA_KEY: meta, "value": button.value}
+
+
+def render_button(button: Button, ref: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    data = _action_data(button, ref)
     style = _BUTTON_STYLE.get(button.style, "default")
     action: dict[str, Any] = {
         "type": "Action.Execute",
@@ -245,6 +364,8 @@ def _body(
     mentions: Mentions,
     top: bool,
     files: Mapping[str, FileLink] | None = None,
+    views: Views | None = None,
+    hide: bool = False,
 ) -> list[dict[str, Any]]:
     body: list[dict[str, Any]] = []
     if card.title:
@@ -286,9 +407,11 @@ def _body(
         else:
             body.append(_text_block(_file_note(a.filename, a.content_b64, a.title), isSubtle=True, size="Small"))
     for s in card.sections:
-        inner = _body(s, people, mentions, top=False, files=files)
-        if s.buttons:
-            inner.append({"type": "ActionSet", "actions": [render_button(b) for b in s.buttons]})
+        inner = _body(s, people, mentions, top=False, files=files, views=views, hide=hide)
+        actions, lines = _split_buttons(s.buttons, views, hide)
+        if actions:
+            inner.append({"type": "ActionSet", "actions": actions})
+        inner += lines
         if inner:
             body.append({"type": "Container", "separator": True, "spacing": "Medium", "items": inner})
     if top and card.footer:
@@ -323,13 +446,19 @@ def _file_note(filename: str, content_b64: str, title: str | None) -> str:
 
 
 def render_card(
-    card: Card, people: Mapping[int, tuple[str, str]] | None = None, files: Mapping[str, FileLink] | None = None
+    card: Card,
+    people: Mapping[int, tuple[str, str]] | None = None,
+    files: Mapping[str, FileLink] | None = None,
+    views: Views | None = None,
 ) -> dict[str, Any]:
     """An Adaptive Card (the attachment content) for a neutral Card; `files` are the download links of its
-    non-image attachments (filename → link)."""
+    non-image attachments (filename → link); `views`: how restricted buttons are shown (see `Views`)."""
     people = people or {}
     mentions = Mentions()
-    body = _body(card, people, mentions, top=True, files=files)
+    hide = _hides(card, views)
+    body = _body(card, people, mentions, top=True, files=files, views=views, hide=hide)
+    actions, lines = _split_buttons(card.buttons, views, hide)
+    body += lines
     if card.tone in ("good", "warning", "danger"):
         body = [{"type": "Container", "style": _TONE_STYLE[card.tone], "bleed": True, "items": body}]
     content: dict[str, Any] = {
@@ -339,8 +468,11 @@ def render_card(
         "body": body or [_text_block(" ")],
         "msteams": {"width": "Full"},
     }
-    if card.buttons:
-        content["actions"] = [render_button(b) for b in card.buttons]
+    if actions:
+        content["actions"] = actions
+    refresh = _refresh(card, views, hide)
+    if refresh is not None:
+        content["refresh"] = refresh
     if mentions.entities:
         content["msteams"]["entities"] = mentions.entities
     return content
@@ -555,6 +687,25 @@ class Submission:
     state: dict[str, Any] = field(default_factory=dict)
     title: str = ""
     form: Form | None = None
+    ref: dict[str, int] | None = None  # the stored message the card came from (see `refresh_ref`)
+
+
+def refresh_ref(meta: Mapping[str, Any]) -> dict[str, int] | None:
+    """The stored-message reference in a card's data (`{"o": outbox id}`), or None when it is missing or not
+    a positive integer. Only a reference: whoever uses it checks that the message is the conversation's."""
+    raw = meta.get("o")
+    if isinstance(raw, bool) or not isinstance(raw, int) or not 0 < raw < 2**63:
+        return None
+    return {"o": raw}
+
+
+def refresh_target(data: Any) -> dict[str, int] | None:
+    """The stored-message reference a refresh invoke (verb REFRESH_VERB) carries, or None when it is missing
+    or malformed."""
+    meta = data.get(DATA_KEY) if isinstance(data, dict) else None
+    if not isinstance(meta, dict) or meta.get("t") != "refresh":
+        return None
+    return refresh_ref(meta)
 
 
 def parse_submission(data: Any, verb: str | None = None) -> Submission | None:
@@ -570,7 +721,7 @@ def parse_submission(data: Any, verb: str | None = None) -> Submission | None:
     kind = meta.get("t")
     ident = str(meta.get("id") or verb or "")
     if kind == "action" and ident:
-        return Submission(kind="action", id=ident, value=str(data.get("value", "") or ""))
+        return Submission(kind="action", id=ident, value=str(data.get("value", "") or ""), ref=refresh_ref(meta))
     if kind == "form" and ident:
         raw_state = meta.get("state")
         state: dict[str, Any] = raw_state if isinstance(raw_state, dict) else {}
@@ -617,6 +768,16 @@ def attachment(content: dict[str, Any]) -> dict[str, Any]:
 def invoke_card_response(content: dict[str, Any]) -> dict[str, Any]:
     """Body of an `adaptiveCard/action` invoke response that replaces the card for the person who clicked."""
     return {"statusCode": 200, "type": CONTENT_TYPE, "value": content}
+
+
+def invoke_error_response(status: int, message: str) -> dict[str, Any]:
+    """Body of an `adaptiveCard/action` invoke response refusing the request (Universal Actions' error type)."""
+    code = "BadRequest" if status == 400 else "NotFound" if status == 404 else "Forbidden"
+    return {
+        "statusCode": status,
+        "type": "application/vnd.microsoft.error",
+        "value": {"code": code, "message": message},
+    }
 
 
 def invoke_message_response(text: str) -> dict[str, Any]:

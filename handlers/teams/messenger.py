@@ -106,7 +106,7 @@ class TeamsMessenger:
                 "no Teams conversation reference for this channel yet (mention the bot there "
                 "once, or run setup there again)"
             )
-        message_id = await self._send_to(ref, await self._activity(out.card, out.address))
+        message_id = await self._send_to(ref, await self._activity(out.card, out.address, out))
         return Sent(message_id=message_id, channel_id=out.address.get("channel_id") or ref["conversation"]["id"])
 
     async def _update(self, out: Outgoing) -> Sent:
@@ -118,7 +118,7 @@ class TeamsMessenger:
                 )
         if not ref or not out.message_id:
             raise PermanentFailure("nothing to update: the message's Teams conversation is unknown")
-        activity = await self._activity(out.card, out.address)
+        activity = await self._activity(out.card, out.address, out)
         conversation_id = ref["conversation"]["id"]
 
         async def logic(turn_context: TurnContext) -> None:
@@ -153,16 +153,33 @@ class TeamsMessenger:
         return await self._post(out)
 
     # -- plumbing ---------------------------------------------------------------------------------
-    async def _activity(self, card: Card, address: dict[str, Any]) -> Activity:
+    async def _activity(self, card: Card, address: dict[str, Any], out: Outgoing | None = None) -> Activity:
         async with self.core.session_factory() as session, session.begin():
             people = await store.people_for(session, cards.card_person_ids(card), address.get("workspace_id"))
             zone = await store.reader_zone(session, address)
             links = await self.files.publish(session, card) if self.files is not None and has_files(card) else {}
-        activity = card_activity(cards.render_card(card, people, files=links), cards.large_images(card))
+            views = await self._views(session, card, address, out) if cards.has_restricted(card) else None
+        activity = card_activity(cards.render_card(card, people, files=links, views=views), cards.large_images(card))
         # The notification preview: times in the reader's own zone when the message is for one person; a
         # channel's readers differ, so there times are named with their zone (UTC), never as ISO strings.
         activity.summary = cards.card_plain(card, zone)[:200] or None
         return activity
+
+    @staticmethod
+    async def _views(session: Any, card: Card, address: dict[str, Any], out: Outgoing | None) -> cards.Views | None:
+        """How the card's restricted buttons are shown: to its one reader as theirs to press or not (a 1:1
+        chat), or in a channel as a base card with a refresh for each allowed person's own view. Only a
+        message posted under a ref_key gets the refresh: its later states are edits under that key, so a
+        refresh shows the card as it stands (`store.refresh_source`), never an old state with live buttons."""
+        mris, names, unreachable = await store.deciders(
+            session, cards.restricted_ids(card), address.get("workspace_id")
+        )
+        reader = await store.reader_id(session, address)
+        if reader is not None:
+            return cards.Views(mris=mris, names=names, unreachable=unreachable, viewer=reader)
+        if out is None or not out.ref_key or out.op not in ("post", "update") or out.outbox_id is None:
+            return None
+        return cards.Views(mris=mris, names=names, unreachable=unreachable, ref={"o": out.outbox_id})
 
     async def _send_to(self, ref: dict[str, Any], activity: Activity) -> str | None:
         conversation_id = ref["conversation"]["id"]

@@ -12,7 +12,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import ChannelBinding, Identity, Person
+from bot.kernel.messages import Card
+from storage.models import ChannelBinding, Identity, OutboxMessage, Person
 from storage.models.teams import TeamsUser
 
 PLATFORM = "teams"
@@ -191,8 +192,8 @@ async def dm_reference(session: AsyncSession, tenant_id: str, user_id: str) -> d
     return ident.conversation_ref if ident is not None else None
 
 
-async def reader_zone(session: AsyncSession, address: dict[str, Any]) -> str | None:
-    """The time zone of the one person a message is for (a DM or a message meant for one person), else None."""
+async def reader_id(session: AsyncSession, address: dict[str, Any]) -> int | None:
+    """The person id of the one person a message is for (a DM or a message meant for one person), else None."""
     person_id = address.get("person_id")
     if not person_id and address.get("user_id"):
         ident = await session.scalar(
@@ -203,5 +204,84 @@ async def reader_zone(session: AsyncSession, address: dict[str, Any]) -> str | N
             )
         )
         person_id = ident.person_id if ident is not None else None
+    return int(person_id) if person_id else None
+
+
+async def reader_zone(session: AsyncSession, address: dict[str, Any]) -> str | None:
+    """The time zone of the one person a message is for (a DM or a message meant for one person), else None."""
+    person_id = await reader_id(session, address)
     person = await session.get(Person, person_id) if person_id else None
     return person.tz if person is not None else None
+
+
+async def person_of(session: AsyncSession, tenant_id: str, user_id: str) -> int | None:
+    """The person id behind a Teams user (as `actor_of` names them), or None for someone Cadence never seated."""
+    ident = await session.scalar(
+        select(Identity).where(
+            Identity.platform == PLATFORM, Identity.workspace_id == tenant_id, Identity.user_id == user_id
+        )
+    )
+    return ident.person_id if ident is not None else None
+
+
+async def deciders(
+    session: AsyncSession, person_ids: set[int], tenant_id: str | None
+) -> tuple[dict[int, str], dict[int, str], frozenset[int]]:
+    """For the people a card's buttons are restricted to: person id → Teams user id (the `29:…` Bot Framework
+    id, which Teams calls the user MRI and wants in `refresh.userIds`), person id → display name, and the
+    people who have a Teams identity but whose Bot Framework id Cadence has not seen yet (they never wrote
+    in Teams and were not @mentioned). People without a Teams identity are in none of them but the names."""
+    if not person_ids:
+        return {}, {}, frozenset()
+    names = {p.id: p.display_name for p in await session.scalars(select(Person).where(Person.id.in_(person_ids)))}
+    idents = list(
+        await session.scalars(select(Identity).where(Identity.platform == PLATFORM, Identity.person_id.in_(person_ids)))
+    )
+    # An Entra object id is the same user in every tenant: a member of another tenant in a shared channel is
+    # seated under the host tenant but remembered (teams_users) under their own.
+    users = {
+        u.user_id: u
+        for u in await session.scalars(
+            select(TeamsUser).where(TeamsUser.user_id.in_([i.user_id for i in idents])).order_by(TeamsUser.updated_at)
+        )
+    }
+    mris: dict[int, str] = {}
+    teams_people: set[int] = set()
+    for ident in sorted(idents, key=lambda i: i.workspace_id == tenant_id):  # this tenant's identity wins
+        teams_people.add(ident.person_id)
+        known = users.get(ident.user_id)
+        if known is not None and known.bf_id:
+            mris[ident.person_id] = known.bf_id
+        elif ident.user_id.startswith("29:"):  # seated by their Bot Framework id (no Entra object id)
+            mris[ident.person_id] = ident.user_id
+    return mris, names, frozenset(teams_people - set(mris))
+
+
+async def refresh_source(session: AsyncSession, outbox_id: int, tenant_id: str, channel_id: str) -> Card | None:
+    """The card to show again for a refresh of the message stored as outbox row `outbox_id`: its latest state
+    (the newest edit of it in that conversation), or None when no such Teams message was posted in the
+    conversation `channel_id` of `tenant_id`. Which message a refresh names comes from the card's data, which
+    a client could forge: a message of another conversation (another engagement's card) is never shown."""
+    msg = await session.get(OutboxMessage, outbox_id)
+    if msg is None or msg.platform != PLATFORM or msg.op not in ("post", "update"):
+        return None
+    address = msg.address or {}
+    if address.get("channel_id") != channel_id or address.get("workspace_id", "") != tenant_id:
+        return None
+    if msg.ref_key:
+        latest = await session.scalar(
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.conversation_key == msg.conversation_key,
+                OutboxMessage.ref_key == msg.ref_key,
+                OutboxMessage.platform == PLATFORM,
+                OutboxMessage.op.in_(("post", "update")),
+            )
+            .order_by(OutboxMessage.id.desc())
+            .limit(1)
+        )
+        msg = latest or msg
+    try:
+        return Card.from_dict(msg.payload)
+    except (TypeError, ValueError, KeyError):
+        return None

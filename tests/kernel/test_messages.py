@@ -1,6 +1,7 @@
 """The neutral message model survives its stored form unchanged (every outgoing message is stored as
 Card.to_dict() in the outbox and rebuilt with Card.from_dict() to be delivered)."""
 
+import json
 from dataclasses import asdict
 
 from bot.kernel.messages import Attachment, Button, Card, Field
@@ -38,3 +39,9 @@ def test_to_dict_is_a_copy():
     stored = card.to_dict()
     stored["fields"][0]["value"] = "changed"
     assert card.fields[0].value == "3 days"
+
+
+def test_who_may_press_a_button_survives_the_stored_json_form():
+    card = Card(buttons=[Button("Approve", "cr.approve", "7", "primary", allowed=(3, 5)), Button("Open", "x")])
+    again = Card.from_dict(json.loads(json.dumps(card.to_dict())))  # the outbox stores JSON: a list comes back
+    assert again == card and again.buttons[0].allowed == (3, 5) and again.buttons[1].allowed is None

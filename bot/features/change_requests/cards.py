@@ -112,6 +112,22 @@ def contingency_field(v: View) -> Field:
     )
 
 
+def who_decides(v: View) -> tuple[int, ...] | None:
+    """Who may press Approve / Reject: the approvers of this round and the delegate of each (a delegate
+    decides while their approver is away, which can change from one day to the next, so every delegate is
+    named). Never the requester. None when the tally is unknown: the buttons are then shown to everyone and
+    the server refuses whoever may not decide (`seats_for`), as it always does."""
+    if v.tally is None:
+        return None
+    ids: list[int] = []
+    for pid in v.tally.approvers():
+        p = v.people.get(pid)
+        for who in (pid, p.delegate_id if p is not None else None):
+            if who is not None and who != v.cr.requester_id and who not in ids:
+                ids.append(who)
+    return tuple(ids)
+
+
 def build(v: View) -> Card:
     """The request's card. Buttons only while they can do something; the server re-checks every click."""
     cr, state = v.cr, State(v.cr.state)
@@ -171,7 +187,11 @@ def build(v: View) -> Card:
     if state == State.SUBMITTED:
         buttons.append(Button("Assess impact", "cr.assess", value, "primary"))
     if state == State.PENDING_APPROVAL:
-        buttons += [Button("Approve", "cr.approve", value, "primary"), Button("Reject", "cr.reject", value, "danger")]
+        deciders = who_decides(v)
+        buttons += [
+            Button("Approve", "cr.approve", value, "primary", allowed=deciders),
+            Button("Reject", "cr.reject", value, "danger", allowed=deciders),
+        ]
     if state in (State.SUBMITTED, State.ASSESSED, State.PENDING_APPROVAL):
         buttons.append(Button("Ask a question", "cr.question", value))
 

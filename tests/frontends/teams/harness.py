@@ -9,6 +9,8 @@ port, driven with real Bot Framework activities whose `serviceUrl` points at a l
         card = teams.connector.last(teams.channel("general").id)
         res = await teams.click(asha, card, "Approve")           # Action.Execute invoke → (status, body)
         res = await teams.click(asha, card, "Approve", via="submit")   # Action.Submit message
+        shown = await teams.view(asha, card)      # the card as Asha's Teams client shows it (user-specific views)
+        res = await teams.refresh(asha, card)     # the card's refresh invoke, as Teams sends it
 
 See tests/frontends/teams/README.md.
 """
@@ -350,6 +352,57 @@ class TeamsHarness:
         else:
             activity = self.activity(user, where, value=data, replyToId=message_id)
         return activity
+
+    def refresh_activity(
+        self,
+        user: TeamsUser,
+        card: Call | dict[str, Any],
+        *,
+        data: dict[str, Any] | None = None,
+        where: Conversation | None = None,
+        message_id: str | None = None,
+    ) -> dict[str, Any]:
+        """The `adaptiveCard/action` invoke a Teams client sends to refresh a card with a `refresh` block for
+        `user` (trigger "automatic"); `data` replaces the refresh action's data (as a forger would)."""
+        if isinstance(card, Call):
+            content = card.cards()[0]
+            message_id = message_id or self._message_id(card)
+            where = where or self._conversation_of(card)
+        else:
+            content = card
+        assert where is not None, "say where the card is (where=…)"
+        refresh = content.get("refresh")
+        assert refresh, f"the card has no refresh: {json.dumps(content)[:400]}"
+        action = refresh["action"]
+        value = {
+            "action": {
+                "type": "Action.Execute",
+                "id": "",
+                "verb": action.get("verb"),
+                "data": (action.get("data") or {}) if data is None else data,
+            },
+            "trigger": "automatic",
+        }
+        return self.activity(user, where, type="invoke", name="adaptiveCard/action", value=value, replyToId=message_id)
+
+    async def refresh(self, user: TeamsUser, card: Call | dict[str, Any], **kwargs: Any) -> Result:
+        """Send the card's refresh invoke as `user` (see `refresh_activity`)."""
+        return await self.post(self.refresh_activity(user, card, **kwargs))
+
+    async def view(self, user: TeamsUser, card: Call) -> dict[str, Any]:
+        """The card as `user`'s Teams client shows it. As Teams does: a card with a `refresh` is refreshed
+        automatically for the users its `userIds` lists (for everyone in a small conversation when it has no
+        list), showing the bot's answer to them; everyone else sees the card as posted."""
+        content = card.cards()[0]
+        refresh = content.get("refresh")
+        if not refresh:
+            return content
+        ids = refresh.get("userIds")
+        if ids is not None and user.bf_id not in ids:
+            return content
+        r = await self.refresh(user, card)
+        assert r.status == 200, (r.status, r.body)
+        return r.card()
 
     def _message_id(self, call: Call) -> str | None:
         box = self.connector.messages.get(call.conversation_id or "", {})

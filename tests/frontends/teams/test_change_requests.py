@@ -120,8 +120,14 @@ async def test_slack_client_approver_and_teams_vendor_approver_on_one_request(sl
     card_call = teams_card(teams, general)
     assert "Pending approval" in card_call.text_dump()
 
-    # A developer on Teams is refused, privately; nothing changes.
-    r = await teams.click(dev, card_call, "Approve")
+    # In the channel only the approvers with a Teams account (Alice, Victor) get the buttons, in their own
+    # view of the card; Dev sees who decides. Carol requested it (and is on Slack only).
+    assert card_call.cards()[0]["refresh"]["userIds"] == [alice_t.bf_id, victor.bf_id]
+    assert "Approve" in json.dumps((await teams.view(victor, card_call)).get("actions"))
+    dev_view = await teams.view(dev, card_call)
+    assert "Approve" not in json.dumps(dev_view.get("actions")) and "Approve / Reject: for" in json.dumps(dev_view)
+    # A developer who presses anyway (an older client) is refused, privately; nothing changes.
+    r = await teams.click(dev, await teams.view(victor, card_call), "Approve", where=general)
     assert "Only approvers can approve or reject ACME-CR-1" in r.text
 
     # Alice approves on Slack, Victor on Teams (from his 1:1 chat copy of the card).

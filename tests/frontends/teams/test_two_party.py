@@ -46,11 +46,19 @@ async def test_vendor_pm_cannot_take_the_client_side_and_terms_need_the_client(t
     await teams.drain()
     card = next(c for c in teams.connector.sent(general.id) if "ACME contract amendment #1" in c.text_dump())
     assert "15 % of the budget → 40 % of the budget" in card.text_dump()
-    r = await teams.click(victor, card, "Approve")
+    # Each side's admins see the buttons that are theirs (Teams user-specific views): Asha decides, Victor
+    # may withdraw; the card everyone sees says so instead of showing them.
+    assert card.cards()[0]["refresh"]["userIds"] == [asha.bf_id, victor.bf_id]
+    assert "Approve / Reject: for Asha" in card.text_dump() and "Withdraw: for Victor" in card.text_dump()
+    asha_view, victor_view = await teams.view(asha, card), await teams.view(victor, card)
+    assert [a["title"] for a in asha_view["actions"]] == ["Approve", "Reject"]
+    assert [a["title"] for a in victor_view["actions"]] == ["Withdraw"]
+    # Victor presses Approve anyway (a client that shows every button): refused, nothing changes.
+    r = await teams.click(victor, asha_view, "Approve", where=general, message_id=teams._message_id(card))
     assert "only the other side" in r.text
     async with teams.core.session_factory() as s:
         assert (await s.scalar(select(Engagement))).contingency_pct == 15.0
-    r = await teams.click(asha, card, "Approve")
+    r = await teams.click(asha, asha_view, "Approve", where=general, message_id=teams._message_id(card))
     assert r.status == 200 and "You approved amendment #1" in r.text, r.text
     async with teams.core.session_factory() as s:
         assert (await s.scalar(select(Engagement))).contingency_pct == 40.0
