@@ -14,7 +14,7 @@ from bot.kernel.people import membership_of
 from storage.models import Engagement
 
 if TYPE_CHECKING:
-    from bot.kernel.core import Cadence
+    from bot.kernel.dispatcher import Cadence
     from storage.models import Membership, Person, Timer
 
 

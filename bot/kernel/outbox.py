@@ -27,7 +27,7 @@ from storage.models import ChannelBinding, Engagement, Identity, MessageRef, Out
 
 if TYPE_CHECKING:
     from bot.kernel.context import Place
-    from bot.kernel.core import Cadence
+    from bot.kernel.dispatcher import Cadence
 
 log = logging.getLogger("cadence.outbox")
 

@@ -23,7 +23,7 @@ from storage.models import Timer
 from storage.results import rowcount
 
 if TYPE_CHECKING:
-    from bot.kernel.core import Cadence
+    from bot.kernel.dispatcher import Cadence
 
 log = logging.getLogger("cadence.timers")
 

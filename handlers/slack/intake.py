@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import event
 
-from bot.kernel.core import Within
+from bot.kernel.dispatcher import Within
 from bot.kernel.messages import Reply
 from handlers.slack.ack import ack_after
 from handlers.slack.inbox import Inbox
