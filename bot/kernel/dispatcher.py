@@ -4,7 +4,6 @@ and runs the background work (timers, outbox delivery) that APScheduler wakes up
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -35,6 +34,7 @@ from bot.kernel.text import MAX_COMMAND, InputTooLong, clean
 from bot.kernel.timers import TimerService
 from storage.models import Engagement, ProcessedEvent
 from storage.results import rowcount
+from storage.writer import WriterTurns
 
 log = logging.getLogger("cadence.core")
 
@@ -78,14 +78,9 @@ class Cadence:
         self._tick_lock = asyncio.Lock()
         self._stopping = False
         self._next_wake: datetime | None = None
-        # SQLite takes one writer at a time, and a writer that finds it busy sleeps in SQLite's busy handler
-        # (1, 2, 5 … 100 ms naps, first come not first served): back-to-back timer batches starved the
-        # delivery claim for up to 0.6 s, Teams turns reached a 1.6 s p99 at a 60 ms median. So the
-        # process's own writers take turns on this one lock instead, in arrival order: timer batches, the
-        # outbox's claims and records, Teams turns. (Slack's inbox keeps a queue of its own, so that its
-        # acks never wait behind a timer batch: handlers/slack/intake.py.) None on PostgreSQL.
-        # Not re-entrant: hold it only around a transaction, never around a call that may take it again.
-        self.sqlite_turns: asyncio.Lock | None = None if self.is_postgres else asyncio.Lock()
+        # On SQLite the process's writers take turns (storage/writer.py): timer batches, the outbox's claims
+        # and records, Teams turns. Open on PostgreSQL.
+        self.writer_turns = WriterTurns.for_engine(engine)
 
     # -- entry points for front ends ---------------------------------------------------------------
     # With a `within` step each entry point answers None when that step says the work was done before.
@@ -400,10 +395,6 @@ class Cadence:
             await hook(session, self, **kwargs)
 
     # -- background work ---------------------------------------------------------------------------
-    def writer_turn(self) -> contextlib.AbstractAsyncContextManager[object]:
-        """`async with core.writer_turn():` around a write transaction (see `sqlite_turns`)."""
-        return self.sqlite_turns if self.sqlite_turns is not None else contextlib.nullcontext()
-
     async def tick(self) -> tuple[int, int]:
         """Fire due timers and deliver due messages until there is nothing left to do now."""
         async with self._tick_lock:

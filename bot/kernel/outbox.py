@@ -215,7 +215,7 @@ class Outbox:
         ids = [m.id for m in self._born]
         self._born.clear()
         t = OutboxMessage.__table__
-        async with self.core.writer_turn(), self.core.session_factory() as session, session.begin():
+        async with self.core.writer_turns(), self.core.session_factory() as session, session.begin():
             await session.execute(
                 update(t)
                 .where(t.c.id.in_(ids), t.c.status == "sending")
@@ -468,7 +468,7 @@ class Outbox:
         platforms = [p for p in self.core.messengers if self.paused_until.get(p, now) <= now]
         if not platforms:
             return []
-        async with self.core.writer_turn(), self.core.session_factory() as session, session.begin():
+        async with self.core.writer_turns(), self.core.session_factory() as session, session.begin():
             ids = await self._claimable_heads(session, platforms, now)
             if not ids:
                 return []
@@ -647,7 +647,7 @@ class Outbox:
         """Record deliveries in one transaction: plain posts in one bulk UPDATE, and for DMs and messages
         that may be edited later, where they landed."""
         now = self.core.clock.now()
-        async with self.core.writer_turn(), self.core.session_factory() as session, session.begin():
+        async with self.core.writer_turns(), self.core.session_factory() as session, session.begin():
             await session.execute(
                 _MARK_SENT,
                 [{"message_id": msg.id, "sent_at": now, "platform_message_id": s.message_id} for msg, s in sent],
@@ -719,7 +719,7 @@ class Outbox:
             log.warning(
                 "outbox %s to %s: %s; retry in %.1f s (attempt %s)", msg.id, msg.platform, reason, delay, msg.attempts
             )
-        async with self.core.writer_turn(), self.core.session_factory() as session, session.begin():
+        async with self.core.writer_turns(), self.core.session_factory() as session, session.begin():
             row = await must_get(session, OutboxMessage, msg.id)
             row.status = "pending"
             row.lease_until = None
@@ -730,7 +730,7 @@ class Outbox:
 
     async def _fail(self, msg: ClaimedMessage, reason: str) -> None:
         log.error("outbox %s to %s failed for good: %s", msg.id, msg.platform, reason)
-        async with self.core.writer_turn(), self.core.session_factory() as session, session.begin():
+        async with self.core.writer_turns(), self.core.session_factory() as session, session.begin():
             row = await must_get(session, OutboxMessage, msg.id)
             row.status = "failed"
             row.lease_until = None

@@ -189,7 +189,7 @@ class TimerService:
 
     async def _claim_and_fire(self, limit: int, now: datetime, *, careful: _BatchNeedsCare | None) -> tuple[int, int]:
         fired = 0
-        async with self.core.writer_turn(), self.core.session_factory() as session:
+        async with self.core.writer_turns(), self.core.session_factory() as session:
             async with session.begin():
                 q = (
                     select(Timer)
