@@ -8,9 +8,11 @@ platform accepting a message and us recording it); otherwise once."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections import deque
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
@@ -35,7 +37,7 @@ LEASE = timedelta(seconds=120)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_BACKOFF = 600.0
 UNSENT = ("pending", "sending")  # not delivered yet: a conversation's later messages wait behind these
-_QUEUED = "cadence.outbox_queued"  # session.info: rows waiting for insert_queued (see queue_rows)
+_QUEUED = "cadence.outbox_queued"  # session.info: rows waiting for insert_queued (see batch)
 _BORN = "cadence.outbox_born"  # session.info: messages claimed as they were inserted (see insert_queued)
 
 
@@ -46,7 +48,7 @@ def backoff_seconds(attempts: int) -> float:
 
 
 class QueuedMessage(SimpleNamespace):
-    """A message queued by `Outbox.queue_rows`: the values of its row-to-be, `id` None until inserted."""
+    """A message queued in an `Outbox.batch`: the values of its row-to-be, `id` None until inserted."""
 
 
 @dataclass
@@ -87,7 +89,7 @@ class Outbox:
         self.concurrency = 16  # sends in flight at once; a 429 pauses them all (paused_until)
         self.batch_size = 100
         self.lease = LEASE  # how long a claimed message is ours before another worker may take it over
-        self._born: deque[ClaimedMessage] = deque()  # claimed at birth, committed, not yet sent (hand_over)
+        self._born: deque[ClaimedMessage] = deque()  # claimed at birth, committed, not yet sent (_hand_over)
 
     # -- enqueue (inside the caller's transaction) ------------------------------------------------
     async def _add(
@@ -119,7 +121,7 @@ class Outbox:
         }
         self.runtime.note_outbox()
         queued = session.info.get(_QUEUED)
-        if queued is not None:  # inside queue_rows(): inserted together by insert_queued()
+        if queued is not None:  # inside batch(together=True): inserted together by insert_queued()
             queued.append(row)
             # What was queued, for the caller to look at; not an ORM object, which cost more to build (16 µs)
             # than the rest of queueing it.
@@ -130,13 +132,30 @@ class Outbox:
         session.add(msg)
         return msg
 
+    @contextlib.asynccontextmanager
+    async def batch(self, session: AsyncSession, *, together: bool = True) -> AsyncIterator[None]:
+        """`async with outbox.batch(session, together=…):` — the transaction of a batch of work that creates
+        many messages (a timer batch): it begins `session`'s transaction and commits it when the block ends
+        (an exception rolls it back, messages included).
+
+        `together`: the messages created in the block wait in a list and go in with one INSERT just before
+        the commit (`_queue_rows`, `insert_queued`); on SQLite those that head their conversation go in
+        already claimed, and are handed to delivery in memory right after the commit (`_hand_over`). Only
+        where nothing in the block rolls back to a savepoint: a message queued inside one would outlive
+        its rollback. Without it, a plain transaction."""
+        async with session.begin():
+            if together:
+                self._queue_rows(session)
+            yield
+            await self.insert_queued(session, claim=together)
+        self._hand_over(session)  # committed: what it claimed at birth goes out now
+
     @staticmethod
-    def queue_rows(session: AsyncSession) -> None:
+    def _queue_rows(session: AsyncSession) -> None:
         """From now on this session's new messages wait in a list and go in with one INSERT, run by
-        `insert_queued` (the caller's duty, before its commit). For a batch of timers: the ORM inserts
+        `insert_queued` (before the commit, see `batch`). For a batch of timers: the ORM inserts
         one row per statement on SQLite (it has no way there to match generated ids to a multi-row
-        INSERT), 1,000 statements for 1,000 due notices (bench/timer_lateness.py). Only where nothing
-        rolls back to a savepoint: a message queued inside one would outlive its rollback."""
+        INSERT), 1,000 statements for 1,000 due notices (bench/timer_lateness.py)."""
         session.info[_QUEUED] = []
 
     async def insert_queued(self, session: AsyncSession, *, claim: bool = False) -> None:
@@ -144,7 +163,7 @@ class Outbox:
         bulk-insert layer (half the cost of queueing a message, bench/timer_lateness.py).
 
         `claim`: the messages that can go at once are inserted already claimed by this process (status
-        "sending" under the usual lease) and, once the caller has committed and called `hand_over`,
+        "sending" under the usual lease) and, once the transaction has committed (`batch` calls `_hand_over`),
         delivered straight from memory. For a timer batch this saves the delivery claim (finding the heads,
         claiming them, reading them back): a sixth of what a message cost on SQLite. Only a message that
         heads its conversation is claimed so; a crash before it is sent leaves it to the lease, as any claim.
@@ -199,7 +218,7 @@ class Outbox:
         )
         return [row for key, row in first.items() if key not in busy]
 
-    def hand_over(self, session: AsyncSession) -> None:
+    def _hand_over(self, session: AsyncSession) -> None:
         """After the commit of a transaction that ran `insert_queued(claim=True)`: its claimed messages
         join the delivery queue in memory."""
         born = session.info.pop(_BORN, None)

@@ -73,7 +73,7 @@ class _BatchNeedsCare(Exception):
 class TimerService:
     def __init__(self, runtime: Runtime, outbox: Outbox) -> None:
         self.runtime = runtime
-        self.outbox = outbox  # a batch's messages go in with it (Outbox.queue_rows)
+        self.outbox = outbox  # a batch's messages go in with it (Outbox.batch)
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
         self.batch_size = 200  # the most timers fired in one transaction
         self.first_batch = 25  # a burst starts with a batch this small (see run_due)
@@ -191,34 +191,34 @@ class TimerService:
 
     async def _claim_and_fire(self, limit: int, now: datetime, *, careful: _BatchNeedsCare | None) -> tuple[int, int]:
         fired = 0
-        async with self.runtime.writer_turns(), self.runtime.session_factory() as session:
-            async with session.begin():
-                q = (
-                    select(Timer)
-                    .where(Timer.status == "pending", Timer.due_at <= now)
-                    .order_by(Timer.due_at, Timer.id)
-                    .limit(limit)
-                )
-                if self.runtime.is_postgres:
-                    q = q.with_for_update(skip_locked=True)
-                timers = list(await session.scalars(q))
-                await self._prefetch(session, timers)
-                marks: list[dict[str, Any]] | None = None
-                if careful is None:  # no savepoints in this pass: rows may be written together at the end
-                    self.outbox.queue_rows(session)
-                    marks = []
-                for timer in timers:
-                    if marks is not None:  # careful is None
-                        fired += await self._fire_straight(session, timer, now, marks)
-                    elif careful is not None and timer.id == careful.timer_id:
-                        # Its handler already ran (and failed) for this attempt: count it, do not re-run.
-                        self._failed(timer, now, careful.error)
-                    else:
-                        fired += await self._fire(session, timer, now)
-                await self.outbox.insert_queued(session, claim=careful is None)
-                if marks:
-                    await session.execute(_MARK_DONE, marks)
-            self.outbox.hand_over(session)  # committed: what it claimed at birth goes out now
+        # Without savepoints (careful is None) the batch's messages may be written together at its end.
+        together = careful is None
+        async with (
+            self.runtime.writer_turns(),
+            self.runtime.session_factory() as session,
+            self.outbox.batch(session, together=together),
+        ):
+            q = (
+                select(Timer)
+                .where(Timer.status == "pending", Timer.due_at <= now)
+                .order_by(Timer.due_at, Timer.id)
+                .limit(limit)
+            )
+            if self.runtime.is_postgres:
+                q = q.with_for_update(skip_locked=True)
+            timers = list(await session.scalars(q))
+            await self._prefetch(session, timers)
+            marks: list[dict[str, Any]] | None = [] if together else None
+            for timer in timers:
+                if marks is not None:  # careful is None
+                    fired += await self._fire_straight(session, timer, now, marks)
+                elif careful is not None and timer.id == careful.timer_id:
+                    # Its handler already ran (and failed) for this attempt: count it, do not re-run.
+                    self._failed(timer, now, careful.error)
+                else:
+                    fired += await self._fire(session, timer, now)
+            if marks:
+                await session.execute(_MARK_DONE, marks)
         return fired, len(timers)
 
     @staticmethod
