@@ -8,25 +8,21 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.kernel import help as help_text
-from bot.kernel.clock import Clock
 from bot.kernel.contention import retry_transaction
 from bot.kernel.context import Actor, Ctx, Place
-from bot.kernel.delivery import Messenger
-from bot.kernel.directory import Directory
 from bot.kernel.engagements import binding_for, engagement_for_dm
 from bot.kernel.errors import UserError
 from bot.kernel.grammar import parse
 from bot.kernel.messages import Card, Reply
 from bot.kernel.outbox import Outbox
 from bot.kernel.people import identity_for, membership_of, person_for_actor
-from bot.kernel.registry import Registry
 from bot.kernel.runtime import Runtime
 from bot.kernel.sides import not_seated
 from bot.kernel.text import MAX_COMMAND, InputTooLong, clean
@@ -35,6 +31,12 @@ from bot.kernel.worker import Worker
 from storage.models import Engagement, ProcessedEvent
 from storage.results import rowcount
 from storage.writer import WriterTurns
+
+if TYPE_CHECKING:
+    from bot.kernel.clock import Clock
+    from bot.kernel.delivery import Messenger
+    from bot.kernel.directory import Directory
+    from bot.kernel.registry import Registry
 
 log = logging.getLogger("cadence.core")
 

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.kernel import dm_fallback
 from bot.kernel.delivery import MessageGone, Outgoing, PermanentFailure, RetryLater, Sent
+from bot.kernel.engagements import bindings
 from bot.kernel.messages import Card
 from bot.kernel.rows import must_get
 from storage.models import ChannelBinding, Engagement, Identity, MessageRef, OutboxMessage, Person
@@ -260,8 +261,6 @@ class Outbox:
         purpose: str = "home",
     ) -> list[OutboxMessage | QueuedMessage]:
         """Post to every binding of `purpose` (mirrored on each platform); falls back to home."""
-        from bot.kernel.engagements import bindings
-
         targets = await bindings(session, engagement, purpose)
         if not targets and purpose != "home":
             targets = await bindings(session, engagement, "home")

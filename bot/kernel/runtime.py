@@ -12,13 +12,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.kernel.clock import Clock
-from bot.kernel.delivery import Messenger
-from bot.kernel.registry import Registry
-from storage.writer import WriterTurns
-
 if TYPE_CHECKING:
+    from bot.kernel.clock import Clock
+    from bot.kernel.delivery import Messenger
     from bot.kernel.dispatcher import Cadence
+    from bot.kernel.registry import Registry
+    from storage.writer import WriterTurns
 
 
 class Wakeups(Protocol):

@@ -19,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.kernel.context import TimerCtx
-from storage.models import Timer
+from bot.kernel.engagements import prefetch_bindings
+from storage.models import Engagement, Timer
 from storage.results import rowcount
 
 if TYPE_CHECKING:
@@ -225,9 +226,6 @@ class TimerService:
     async def _prefetch(session: AsyncSession, timers: list[Timer]) -> None:
         """Load the batch's engagements and their bindings in two queries, not two per timer: handlers
         then find them in the session (session.get answers from its identity map)."""
-        from bot.kernel.engagements import prefetch_bindings
-        from storage.models import Engagement
-
         ids = {t.engagement_id for t in timers if t.engagement_id}
         if len(ids) > 1:
             # Held in session.info: the identity map keeps only weak references.

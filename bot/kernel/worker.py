@@ -6,14 +6,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.kernel.outbox import Outbox
-from bot.kernel.runtime import Runtime
-from bot.kernel.timers import TimerService
+if TYPE_CHECKING:
+    from bot.kernel.outbox import Outbox
+    from bot.kernel.runtime import Runtime
+    from bot.kernel.timers import TimerService
 
 log = logging.getLogger("cadence.core")
 
