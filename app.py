@@ -23,7 +23,7 @@ from aiohttp import web
 from bot.kernel.settings import Settings, load_settings
 
 if TYPE_CHECKING:
-    from bot.kernel.core import Cadence
+    from bot.kernel.dispatcher import Cadence
 
 log = logging.getLogger("cadence")
 CONSOLE_LOG = "cadence.log"  # where the console and the demo log, so log lines never interleave with the chat

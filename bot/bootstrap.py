@@ -16,7 +16,7 @@ from bot.features.reports import commands as reports
 from bot.features.standups import commands as standups
 from bot.kernel import contract, delivery_failures, notices
 from bot.kernel.clock import Clock, SystemClock
-from bot.kernel.core import Cadence
+from bot.kernel.dispatcher import Cadence
 from bot.kernel.registry import Registry
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade

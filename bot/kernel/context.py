@@ -1,4 +1,5 @@
-"""What a handler gets: who acted, where, in which engagement, inside one database transaction."""
+"""What a handler gets: who acted, where, in which engagement, inside one database transaction; and the
+person someone names in it (`Ctx.resolve_person`)."""
 
 from __future__ import annotations
 
@@ -7,15 +8,17 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.kernel.errors import UserError
-from bot.kernel.people import membership_of
-from storage.models import Engagement
+from bot.kernel.grammar import MENTION_RE
+from bot.kernel.people import membership_of, person_for_actor, zone
+from storage.models import Engagement, Identity, Membership, Person
 
 if TYPE_CHECKING:
-    from bot.kernel.core import Cadence
-    from storage.models import Membership, Person, Timer
+    from bot.kernel.dispatcher import Cadence
+    from storage.models import Timer
 
 
 @dataclass(frozen=True)
@@ -70,8 +73,6 @@ class Ctx:
 
     @property
     def tz(self) -> ZoneInfo:
-        from bot.kernel.people import zone
-
         return zone(self.person)
 
     def require_engagement(self) -> Engagement:
@@ -112,9 +113,67 @@ class Ctx:
         return target
 
     async def resolve_person(self, token: str) -> Person:
-        from bot.kernel.people import resolve_reference
-
         return await resolve_reference(self.session, self, token)
+
+
+async def person_by_platform_id(
+    session: AsyncSession, platform: str, workspace_id: str, user_id: str, name: str | None, now: datetime
+) -> Person:
+    """The person with that platform id, created (zone unknown yet) if nobody has it."""
+    person, _ = await person_for_actor(session, Actor(platform, workspace_id, user_id, display_name=name), now)
+    return person
+
+
+async def resolve_reference(session: AsyncSession, ctx: Ctx, token: str) -> Person:
+    """`<@U123|name>`, `<@U123>`, `@name` or a display name → a Person (of the engagement when named)."""
+    token = token.strip()
+    m = MENTION_RE.fullmatch(token)
+    if m and m.group(1):
+        return await person_by_platform_id(
+            session, ctx.place.platform, ctx.place.workspace_id, m.group(1), m.group(2), ctx.now
+        )
+    name = (m.group(3) if m else token).lstrip("@").strip()
+    if not name:
+        raise UserError("Name a person, e.g. `@alice`.")
+    lowered = name.lower()
+    q = (
+        select(Person)
+        .join(Identity, Identity.person_id == Person.id)
+        .where(
+            or_(
+                func.lower(Identity.handle) == lowered,
+                func.lower(Person.display_name) == lowered,
+                func.lower(Identity.user_id) == lowered,
+            )
+        )
+        .distinct()
+    )
+    if ctx.engagement is not None:
+        q = q.join(Membership, Membership.person_id == Person.id).where(Membership.engagement_id == ctx.engagement.id)
+    found = list(await session.scalars(q))
+    if not found and ctx.engagement is not None:
+        # Not a member yet: anyone known on this platform and workspace.
+        found = list(
+            await session.scalars(
+                select(Person)
+                .join(Identity, Identity.person_id == Person.id)
+                .where(
+                    Identity.platform == ctx.place.platform,
+                    Identity.workspace_id == ctx.place.workspace_id,
+                    or_(
+                        func.lower(Identity.handle) == lowered,
+                        func.lower(Person.display_name) == lowered,
+                        func.lower(Identity.user_id) == lowered,
+                    ),
+                )
+                .distinct()
+            )
+        )
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise UserError(f"I don't know anyone called “{name}” here. Mention them as @name.")
+    raise UserError(f"More than one person is called “{name}”; mention the one you mean.")
 
 
 @dataclass

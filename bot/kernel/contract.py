@@ -33,7 +33,7 @@ from storage.models import Engagement, Person
 from storage.models.contract import ContractChange
 
 if TYPE_CHECKING:
-    from bot.kernel.core import Cadence
+    from bot.kernel.dispatcher import Cadence
 
 REMIND = "contract.remind"
 # Pending proposals are reminded like change requests: each admin of the deciding side at this local time on

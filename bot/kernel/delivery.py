@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from bot.kernel.messages import Card
+if TYPE_CHECKING:
+    from bot.kernel.messages import Card
 
 
 @dataclass

@@ -21,7 +21,7 @@ from bot.kernel.zones import zone_or_utc
 from storage.models import Identity, Person
 
 if TYPE_CHECKING:
-    from bot.kernel.core import Cadence
+    from bot.kernel.dispatcher import Cadence
 
 log = logging.getLogger("cadence.directory")
 

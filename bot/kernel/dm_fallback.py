@@ -20,7 +20,7 @@ from bot.kernel.text import person as mention
 from storage.models import ChannelBinding, Engagement, Identity, MessageRef, OutboxMessage, Person
 
 if TYPE_CHECKING:
-    from bot.kernel.core import Cadence
+    from bot.kernel.dispatcher import Cadence
     from bot.kernel.outbox import QueuedMessage
 
 log = logging.getLogger("cadence.dm_fallback")

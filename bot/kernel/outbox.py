@@ -8,9 +8,11 @@ platform accepting a message and us recording it); otherwise once."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections import deque
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
@@ -21,13 +23,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.kernel import dm_fallback
 from bot.kernel.delivery import MessageGone, Outgoing, PermanentFailure, RetryLater, Sent
+from bot.kernel.engagements import bindings
 from bot.kernel.messages import Card
 from bot.kernel.rows import must_get
 from storage.models import ChannelBinding, Engagement, Identity, MessageRef, OutboxMessage, Person
 
 if TYPE_CHECKING:
     from bot.kernel.context import Place
-    from bot.kernel.core import Cadence
+    from bot.kernel.runtime import Runtime
 
 log = logging.getLogger("cadence.outbox")
 
@@ -35,7 +38,7 @@ LEASE = timedelta(seconds=120)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_BACKOFF = 600.0
 UNSENT = ("pending", "sending")  # not delivered yet: a conversation's later messages wait behind these
-_QUEUED = "cadence.outbox_queued"  # session.info: rows waiting for insert_queued (see queue_rows)
+_QUEUED = "cadence.outbox_queued"  # session.info: rows waiting for insert_queued (see batch)
 _BORN = "cadence.outbox_born"  # session.info: messages claimed as they were inserted (see insert_queued)
 
 
@@ -46,7 +49,7 @@ def backoff_seconds(attempts: int) -> float:
 
 
 class QueuedMessage(SimpleNamespace):
-    """A message queued by `Outbox.queue_rows`: the values of its row-to-be, `id` None until inserted."""
+    """A message queued in an `Outbox.batch`: the values of its row-to-be, `id` None until inserted."""
 
 
 @dataclass
@@ -81,13 +84,13 @@ _MARK_SENT = (
 
 
 class Outbox:
-    def __init__(self, core: Cadence) -> None:
-        self.core = core
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
         self.paused_until: dict[str, datetime] = {}  # per platform, after a 429 with Retry-After
         self.concurrency = 16  # sends in flight at once; a 429 pauses them all (paused_until)
         self.batch_size = 100
         self.lease = LEASE  # how long a claimed message is ours before another worker may take it over
-        self._born: deque[ClaimedMessage] = deque()  # claimed at birth, committed, not yet sent (hand_over)
+        self._born: deque[ClaimedMessage] = deque()  # claimed at birth, committed, not yet sent (_hand_over)
 
     # -- enqueue (inside the caller's transaction) ------------------------------------------------
     async def _add(
@@ -102,7 +105,7 @@ class Outbox:
         ref_key: str | None,
         engagement_id: int | None,
     ) -> OutboxMessage | QueuedMessage:
-        now = self.core.clock.now()
+        now = self.runtime.clock.now()
         row = {
             "platform": platform,
             "conversation_key": conversation_key,
@@ -117,9 +120,9 @@ class Outbox:
             "created_at": now,
             "lease_until": None,
         }
-        self.core.note_outbox()
+        self.runtime.note_outbox()
         queued = session.info.get(_QUEUED)
-        if queued is not None:  # inside queue_rows(): inserted together by insert_queued()
+        if queued is not None:  # inside batch(together=True): inserted together by insert_queued()
             queued.append(row)
             # What was queued, for the caller to look at; not an ORM object, which cost more to build (16 µs)
             # than the rest of queueing it.
@@ -130,13 +133,30 @@ class Outbox:
         session.add(msg)
         return msg
 
+    @contextlib.asynccontextmanager
+    async def batch(self, session: AsyncSession, *, together: bool = True) -> AsyncIterator[None]:
+        """`async with outbox.batch(session, together=…):` — the transaction of a batch of work that creates
+        many messages (a timer batch): it begins `session`'s transaction and commits it when the block ends
+        (an exception rolls it back, messages included).
+
+        `together`: the messages created in the block wait in a list and go in with one INSERT just before
+        the commit (`_queue_rows`, `insert_queued`); on SQLite those that head their conversation go in
+        already claimed, and are handed to delivery in memory right after the commit (`_hand_over`). Only
+        where nothing in the block rolls back to a savepoint: a message queued inside one would outlive
+        its rollback. Without it, a plain transaction."""
+        async with session.begin():
+            if together:
+                self._queue_rows(session)
+            yield
+            await self.insert_queued(session, claim=together)
+        self._hand_over(session)  # committed: what it claimed at birth goes out now
+
     @staticmethod
-    def queue_rows(session: AsyncSession) -> None:
+    def _queue_rows(session: AsyncSession) -> None:
         """From now on this session's new messages wait in a list and go in with one INSERT, run by
-        `insert_queued` (the caller's duty, before its commit). For a batch of timers: the ORM inserts
+        `insert_queued` (before the commit, see `batch`). For a batch of timers: the ORM inserts
         one row per statement on SQLite (it has no way there to match generated ids to a multi-row
-        INSERT), 1,000 statements for 1,000 due notices (bench/timer_lateness.py). Only where nothing
-        rolls back to a savepoint: a message queued inside one would outlive its rollback."""
+        INSERT), 1,000 statements for 1,000 due notices (bench/timer_lateness.py)."""
         session.info[_QUEUED] = []
 
     async def insert_queued(self, session: AsyncSession, *, claim: bool = False) -> None:
@@ -144,7 +164,7 @@ class Outbox:
         bulk-insert layer (half the cost of queueing a message, bench/timer_lateness.py).
 
         `claim`: the messages that can go at once are inserted already claimed by this process (status
-        "sending" under the usual lease) and, once the caller has committed and called `hand_over`,
+        "sending" under the usual lease) and, once the transaction has committed (`batch` calls `_hand_over`),
         delivered straight from memory. For a timer batch this saves the delivery claim (finding the heads,
         claiming them, reading them back): a sixth of what a message cost on SQLite. Only a message that
         heads its conversation is claimed so; a crash before it is sent leaves it to the lease, as any claim.
@@ -158,11 +178,11 @@ class Outbox:
             return
         session.info[_QUEUED] = []
         table = OutboxMessage.__table__
-        heads = await self._heads_among(session, queued) if claim and not self.core.is_postgres else []
+        heads = await self._heads_among(session, queued) if claim and not self.runtime.is_postgres else []
         if not heads:
             await session.execute(insert(table), queued)
             return
-        now = self.core.clock.now()
+        now = self.runtime.clock.now()
         for row in heads:
             row.update(status="sending", lease_until=now + self.lease, attempts=1)
         # The ids come back unordered (asking for them in order made SQLAlchemy insert one row per statement on
@@ -182,10 +202,10 @@ class Outbox:
     async def _heads_among(self, session: AsyncSession, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The rows that will head their conversation: the first of the batch in a conversation with no
         unsent message, for a platform this process delivers to and is not pausing."""
-        now = self.core.clock.now()
+        now = self.runtime.clock.now()
         first: dict[str, dict[str, Any]] = {}
         for row in rows:
-            if row["platform"] in self.core.messengers and self.paused_until.get(row["platform"], now) <= now:
+            if row["platform"] in self.runtime.messengers and self.paused_until.get(row["platform"], now) <= now:
                 first.setdefault(row["conversation_key"], row)
         if not first:
             return []
@@ -199,13 +219,13 @@ class Outbox:
         )
         return [row for key, row in first.items() if key not in busy]
 
-    def hand_over(self, session: AsyncSession) -> None:
+    def _hand_over(self, session: AsyncSession) -> None:
         """After the commit of a transaction that ran `insert_queued(claim=True)`: its claimed messages
         join the delivery queue in memory."""
         born = session.info.pop(_BORN, None)
         if born:
             self._born.extend(born)
-            self.core.note_outbox()
+            self.runtime.note_outbox()
 
     async def release_born(self) -> None:
         """At shutdown: messages claimed at birth and not sent go back to pending for whoever runs next,
@@ -215,7 +235,7 @@ class Outbox:
         ids = [m.id for m in self._born]
         self._born.clear()
         t = OutboxMessage.__table__
-        async with self.core.writer_turn(), self.core.session_factory() as session, session.begin():
+        async with self.runtime.writer_turns(), self.runtime.session_factory() as session, session.begin():
             await session.execute(
                 update(t)
                 .where(t.c.id.in_(ids), t.c.status == "sending")
@@ -241,8 +261,6 @@ class Outbox:
         purpose: str = "home",
     ) -> list[OutboxMessage | QueuedMessage]:
         """Post to every binding of `purpose` (mirrored on each platform); falls back to home."""
-        from bot.kernel.engagements import bindings
-
         targets = await bindings(session, engagement, purpose)
         if not targets and purpose != "home":
             targets = await bindings(session, engagement, "home")
@@ -342,7 +360,7 @@ class Outbox:
                 return []
             return await dm_fallback.post(
                 session,
-                self.core,
+                self.runtime.core,
                 person,
                 card,
                 engagement_id=engagement_id,
@@ -457,24 +475,24 @@ class Outbox:
             results = await asyncio.gather(*(one(m, sem, marker) for m in batch))
             sent = sum(results)
             total += sent
-            if sent == 0 or self.core._stopping:
+            if sent == 0 or self.runtime.stopping.is_set():
                 return total
 
     def _take_born(self) -> list[ClaimedMessage]:
         return [self._born.popleft() for _ in range(min(len(self._born), self.batch_size))]
 
     async def _claim(self) -> list[ClaimedMessage]:
-        now = self.core.clock.now()
-        platforms = [p for p in self.core.messengers if self.paused_until.get(p, now) <= now]
+        now = self.runtime.clock.now()
+        platforms = [p for p in self.runtime.messengers if self.paused_until.get(p, now) <= now]
         if not platforms:
             return []
-        async with self.core.writer_turn(), self.core.session_factory() as session, session.begin():
+        async with self.runtime.writer_turns(), self.runtime.session_factory() as session, session.begin():
             ids = await self._claimable_heads(session, platforms, now)
             if not ids:
                 return []
             t = OutboxMessage.__table__
             mine = select(t.c.id).where(t.c.id.in_(ids), self._claimable(t.c, now))
-            if self.core.is_postgres:
+            if self.runtime.is_postgres:
                 mine = mine.with_for_update(skip_locked=True)  # another replica's claim is skipped, not waited on
             # One UPDATE … RETURNING: the claimed rows come back as they now are, as plain rows (ORM objects
             # cost a third more to claim and nothing here needs one).
@@ -498,7 +516,7 @@ class Outbox:
         """Ids of the messages that may go now: the head (earliest unsent message) of each conversation, so
         every conversation keeps its order, if it is claimable. Each database gets the form it plans well;
         the rows are then locked and claimed by id (_claim)."""
-        if self.core.is_postgres:
+        if self.runtime.is_postgres:
             return list(await session.scalars(self._heads_by_window(platforms, now)))
         # SQLite: the window form sorts every unsent row on each claim (4 ms a claim with 1,000 unsent, a
         # quarter of what delivering cost, bench/timer_lateness.py). These walk the due rows in index order
@@ -560,11 +578,11 @@ class Outbox:
     async def _deliver(self, msg: ClaimedMessage) -> Sent | None:
         """Send one claimed message; None if it was put back (retry) or failed for good."""
         until = self.paused_until.get(msg.platform)
-        if until is not None and until > self.core.clock.now():
+        if until is not None and until > self.runtime.clock.now():
             # Another send of this batch was just told to slow down: do not spend this one on a 429.
             await self._retry(msg, "waiting out the platform's Retry-After", None, resume_at=until)
             return None
-        messenger = self.core.messengers.get(msg.platform)
+        messenger = self.runtime.messengers.get(msg.platform)
         card = Card.from_dict(msg.payload)
         message_id = None
         try:
@@ -617,7 +635,7 @@ class Outbox:
 
     async def _thread_id(self, msg: ClaimedMessage) -> str | None:
         """The platform id of the message that starts the thread a post replies in (None: post on top)."""
-        async with self.core.session_factory() as session:
+        async with self.runtime.session_factory() as session:
             return await session.scalar(
                 select(MessageRef.message_id)
                 .where(
@@ -630,7 +648,7 @@ class Outbox:
             )
 
     async def _resolve_ref(self, msg: ClaimedMessage) -> str | None:
-        async with self.core.session_factory() as session:
+        async with self.runtime.session_factory() as session:
             channel = msg.address.get("channel_id")
             q = select(MessageRef).where(MessageRef.ref_key == msg.ref_key, MessageRef.platform == msg.platform)
             if channel:
@@ -646,8 +664,8 @@ class Outbox:
     async def _mark_sent(self, sent: list[tuple[ClaimedMessage, Sent]]) -> None:
         """Record deliveries in one transaction: plain posts in one bulk UPDATE, and for DMs and messages
         that may be edited later, where they landed."""
-        now = self.core.clock.now()
-        async with self.core.writer_turn(), self.core.session_factory() as session, session.begin():
+        now = self.runtime.clock.now()
+        async with self.runtime.writer_turns(), self.runtime.session_factory() as session, session.begin():
             await session.execute(
                 _MARK_SENT,
                 [{"message_id": msg.id, "sent_at": now, "platform_message_id": s.message_id} for msg, s in sent],
@@ -707,7 +725,7 @@ class Outbox:
         """Back to pending. A rate limit (Retry-After) is the platform saying *when*: the message goes again
         right then, not after an exponential backoff (exponential backoff on every 429 made
         a 2,000-prompt fan-out take 2.6 times what the rate allows; bench/standup_fanout.py)."""
-        now = self.core.clock.now()
+        now = self.runtime.clock.now()
         if resume_at is not None:
             delay = max((resume_at - now).total_seconds(), 0.0)
         elif retry_after:
@@ -719,7 +737,7 @@ class Outbox:
             log.warning(
                 "outbox %s to %s: %s; retry in %.1f s (attempt %s)", msg.id, msg.platform, reason, delay, msg.attempts
             )
-        async with self.core.writer_turn(), self.core.session_factory() as session, session.begin():
+        async with self.runtime.writer_turns(), self.runtime.session_factory() as session, session.begin():
             row = await must_get(session, OutboxMessage, msg.id)
             row.status = "pending"
             row.lease_until = None
@@ -730,15 +748,15 @@ class Outbox:
 
     async def _fail(self, msg: ClaimedMessage, reason: str) -> None:
         log.error("outbox %s to %s failed for good: %s", msg.id, msg.platform, reason)
-        async with self.core.writer_turn(), self.core.session_factory() as session, session.begin():
+        async with self.runtime.writer_turns(), self.runtime.session_factory() as session, session.begin():
             row = await must_get(session, OutboxMessage, msg.id)
             row.status = "failed"
             row.lease_until = None
             row.last_error = reason[:2000]
-            await self.core.emit(session, "delivery_failed", message=row)
+            await self.runtime.emit(session, "delivery_failed", message=row)
 
     async def next_attempt(self) -> datetime | None:
-        async with self.core.session_factory() as session:
+        async with self.runtime.session_factory() as session:
             return await session.scalar(
                 select(OutboxMessage.next_attempt_at)
                 .where(OutboxMessage.status == "pending")

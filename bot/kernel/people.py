@@ -9,22 +9,20 @@ from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
 
 import holidays
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import noload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from bot.kernel.errors import UserError
-from bot.kernel.grammar import MENTION_RE
 from bot.kernel.rows import must_get
 from bot.kernel.text import clean
 from bot.kernel.zones import zone_or_utc
 from storage.models import Absence, Engagement, Identity, Membership, Person
 
 if TYPE_CHECKING:
-    from bot.kernel.context import Actor, Ctx
+    from bot.kernel.context import Actor
 
 ROLES = ("client_sponsor", "client_pm", "client_member", "vendor_pm", "vendor_lead", "developer", "qa")
 CLIENT_ROLES = frozenset({"client_sponsor", "client_pm", "client_member"})
@@ -238,68 +236,6 @@ async def _first_sight(session: AsyncSession, actor: Actor, now: datetime) -> Pe
     # Loaded now, so nothing lazy-loads the collection later (async sessions cannot).
     set_committed_value(person, "identities", [ident])
     return person
-
-
-async def person_by_platform_id(
-    session: AsyncSession, platform: str, workspace_id: str, user_id: str, name: str | None, now: datetime
-) -> Person:
-    """The person with that platform id, created (zone unknown yet) if nobody has it."""
-    from bot.kernel.context import Actor
-
-    person, _ = await person_for_actor(session, Actor(platform, workspace_id, user_id, display_name=name), now)
-    return person
-
-
-async def resolve_reference(session: AsyncSession, ctx: Ctx, token: str) -> Person:
-    """`<@U123|name>`, `<@U123>`, `@name` or a display name → a Person (of the engagement when named)."""
-    token = token.strip()
-    m = MENTION_RE.fullmatch(token)
-    if m and m.group(1):
-        return await person_by_platform_id(
-            session, ctx.place.platform, ctx.place.workspace_id, m.group(1), m.group(2), ctx.now
-        )
-    name = (m.group(3) if m else token).lstrip("@").strip()
-    if not name:
-        raise UserError("Name a person, e.g. `@alice`.")
-    lowered = name.lower()
-    q = (
-        select(Person)
-        .join(Identity, Identity.person_id == Person.id)
-        .where(
-            or_(
-                func.lower(Identity.handle) == lowered,
-                func.lower(Person.display_name) == lowered,
-                func.lower(Identity.user_id) == lowered,
-            )
-        )
-        .distinct()
-    )
-    if ctx.engagement is not None:
-        q = q.join(Membership, Membership.person_id == Person.id).where(Membership.engagement_id == ctx.engagement.id)
-    found = list(await session.scalars(q))
-    if not found and ctx.engagement is not None:
-        # Not a member yet: anyone known on this platform and workspace.
-        found = list(
-            await session.scalars(
-                select(Person)
-                .join(Identity, Identity.person_id == Person.id)
-                .where(
-                    Identity.platform == ctx.place.platform,
-                    Identity.workspace_id == ctx.place.workspace_id,
-                    or_(
-                        func.lower(Identity.handle) == lowered,
-                        func.lower(Person.display_name) == lowered,
-                        func.lower(Identity.user_id) == lowered,
-                    ),
-                )
-                .distinct()
-            )
-        )
-    if len(found) == 1:
-        return found[0]
-    if not found:
-        raise UserError(f"I don't know anyone called “{name}” here. Mention them as @name.")
-    raise UserError(f"More than one person is called “{name}”; mention the one you mean.")
 
 
 def role_label(role: str) -> str:

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from bot.kernel.context import Ctx, TimerCtx
-    from bot.kernel.core import Cadence
+    from bot.kernel.dispatcher import Cadence
     from bot.kernel.messages import Card, Reply
     from storage.models import Person
 

@@ -19,11 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.kernel.context import TimerCtx
-from storage.models import Timer
+from bot.kernel.engagements import prefetch_bindings
+from storage.models import Engagement, Timer
 from storage.results import rowcount
 
 if TYPE_CHECKING:
-    from bot.kernel.core import Cadence
+    from bot.kernel.outbox import Outbox
+    from bot.kernel.runtime import Runtime
 
 log = logging.getLogger("cadence.timers")
 
@@ -70,8 +72,9 @@ class _BatchNeedsCare(Exception):
 
 
 class TimerService:
-    def __init__(self, core: Cadence) -> None:
-        self.core = core
+    def __init__(self, runtime: Runtime, outbox: Outbox) -> None:
+        self.runtime = runtime
+        self.outbox = outbox  # a batch's messages go in with it (Outbox.batch)
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
         self.batch_size = 200  # the most timers fired in one transaction
         self.first_batch = 25  # a burst starts with a batch this small (see run_due)
@@ -104,7 +107,7 @@ class TimerService:
                     found.payload = payload or {}
                     found.status = "pending"
                     found.attempts = 0
-                    self.core.note_due(due_at)
+                    self.runtime.note_due(due_at)
                 return found
         values = {
             "kind": kind,
@@ -114,7 +117,7 @@ class TimerService:
             "status": "pending",
             "engagement_id": engagement_id,
             "attempts": 0,
-            "created_at": self.core.clock.now(),
+            "created_at": self.runtime.clock.now(),
         }
         if key is None:
             timer = Timer(**values)
@@ -124,7 +127,7 @@ class TimerService:
             # INSERT … ON CONFLICT (key) DO NOTHING: one statement where a savepoint, an INSERT and a release
             # were three (planning 10,000 standup prompts, bench/standup_fanout.py). Nothing comes back if
             # another replica created the same key since our look-up: theirs stands.
-            insert_ = pg_insert if self.core.is_postgres else sqlite_insert
+            insert_ = pg_insert if self.runtime.is_postgres else sqlite_insert
             stmt = insert_(Timer).values(**values).on_conflict_do_nothing(index_elements=["key"]).returning(Timer)
             inserted = (await session.scalars(stmt)).first()
             if inserted is None:
@@ -133,7 +136,7 @@ class TimerService:
                     raise RuntimeError(f"timer {key!r} neither inserted nor found")
                 return theirs
             timer = inserted
-        self.core.note_due(due_at)
+        self.runtime.note_due(due_at)
         return timer
 
     async def cancel(self, session: AsyncSession, key: str) -> bool:
@@ -154,7 +157,7 @@ class TimerService:
         return await session.scalar(select(Timer).where(Timer.key == key))
 
     async def next_due(self) -> datetime | None:
-        async with self.core.session_factory() as session:
+        async with self.runtime.session_factory() as session:
             return await session.scalar(
                 select(Timer.due_at).where(Timer.status == "pending").order_by(Timer.due_at).limit(1)
             )
@@ -171,7 +174,7 @@ class TimerService:
         while True:
             fired, claimed = await self._run_batch(size)
             total += fired
-            if claimed < size or self.core._stopping:
+            if claimed < size or self.runtime.stopping.is_set():
                 return total
             size = min(size * 2, limit or self.batch_size)
 
@@ -181,7 +184,7 @@ class TimerService:
         Every handler of the batch runs straight in that transaction (no savepoint each: 1,000 due timers
         were 2,000 extra round trips). If any handler raises, the whole batch rolls back and is fired
         again one savepoint per timer, so one failing handler still cannot block or undo the others."""
-        now = self.core.clock.now()
+        now = self.runtime.clock.now()
         try:
             return await self._claim_and_fire(limit, now, careful=None)
         except _BatchNeedsCare as failure:
@@ -189,43 +192,40 @@ class TimerService:
 
     async def _claim_and_fire(self, limit: int, now: datetime, *, careful: _BatchNeedsCare | None) -> tuple[int, int]:
         fired = 0
-        async with self.core.writer_turn(), self.core.session_factory() as session:
-            async with session.begin():
-                q = (
-                    select(Timer)
-                    .where(Timer.status == "pending", Timer.due_at <= now)
-                    .order_by(Timer.due_at, Timer.id)
-                    .limit(limit)
-                )
-                if self.core.is_postgres:
-                    q = q.with_for_update(skip_locked=True)
-                timers = list(await session.scalars(q))
-                await self._prefetch(session, timers)
-                marks: list[dict[str, Any]] | None = None
-                if careful is None:  # no savepoints in this pass: rows may be written together at the end
-                    self.core.outbox.queue_rows(session)
-                    marks = []
-                for timer in timers:
-                    if marks is not None:  # careful is None
-                        fired += await self._fire_straight(session, timer, now, marks)
-                    elif careful is not None and timer.id == careful.timer_id:
-                        # Its handler already ran (and failed) for this attempt: count it, do not re-run.
-                        self._failed(timer, now, careful.error)
-                    else:
-                        fired += await self._fire(session, timer, now)
-                await self.core.outbox.insert_queued(session, claim=careful is None)
-                if marks:
-                    await session.execute(_MARK_DONE, marks)
-            self.core.outbox.hand_over(session)  # committed: what it claimed at birth goes out now
+        # Without savepoints (careful is None) the batch's messages may be written together at its end.
+        together = careful is None
+        async with (
+            self.runtime.writer_turns(),
+            self.runtime.session_factory() as session,
+            self.outbox.batch(session, together=together),
+        ):
+            q = (
+                select(Timer)
+                .where(Timer.status == "pending", Timer.due_at <= now)
+                .order_by(Timer.due_at, Timer.id)
+                .limit(limit)
+            )
+            if self.runtime.is_postgres:
+                q = q.with_for_update(skip_locked=True)
+            timers = list(await session.scalars(q))
+            await self._prefetch(session, timers)
+            marks: list[dict[str, Any]] | None = [] if together else None
+            for timer in timers:
+                if marks is not None:  # careful is None
+                    fired += await self._fire_straight(session, timer, now, marks)
+                elif careful is not None and timer.id == careful.timer_id:
+                    # Its handler already ran (and failed) for this attempt: count it, do not re-run.
+                    self._failed(timer, now, careful.error)
+                else:
+                    fired += await self._fire(session, timer, now)
+            if marks:
+                await session.execute(_MARK_DONE, marks)
         return fired, len(timers)
 
     @staticmethod
     async def _prefetch(session: AsyncSession, timers: list[Timer]) -> None:
         """Load the batch's engagements and their bindings in two queries, not two per timer: handlers
         then find them in the session (session.get answers from its identity map)."""
-        from bot.kernel.engagements import prefetch_bindings
-        from storage.models import Engagement
-
         ids = {t.engagement_id for t in timers if t.engagement_id}
         if len(ids) > 1:
             # Held in session.info: the identity map keeps only weak references.
@@ -237,19 +237,19 @@ class TimerService:
     async def _fire_straight(
         self, session: AsyncSession, timer: Timer, now: datetime, marks: list[dict[str, Any]]
     ) -> int:
-        handler = self.core.registry.timers.get(timer.kind)
+        handler = self.runtime.registry.timers.get(timer.kind)
         if handler is None:
             return await self._fire(session, timer, now)  # records the failure; no handler to run
         lateness = max(now - timer.due_at, timedelta(0))
         try:
-            await handler(TimerCtx(session=session, core=self.core, timer=timer, now=now, lateness=lateness))
+            await handler(TimerCtx(session=session, core=self.runtime.core, timer=timer, now=now, lateness=lateness))
         except Exception as exc:
             log.debug("timer %s (%s) failed in a batch; the batch runs again one by one", timer.id, timer.kind)
             raise _BatchNeedsCare(timer.id, exc) from exc
         return self._done(timer, now, lateness, marks)
 
     async def _fire(self, session: AsyncSession, timer: Timer, now: datetime) -> int:
-        handler = self.core.registry.timers.get(timer.kind)
+        handler = self.runtime.registry.timers.get(timer.kind)
         lateness = max(now - timer.due_at, timedelta(0))
         if handler is None:
             timer.status = "failed"
@@ -258,7 +258,9 @@ class TimerService:
             return 0
         try:
             async with session.begin_nested():
-                await handler(TimerCtx(session=session, core=self.core, timer=timer, now=now, lateness=lateness))
+                await handler(
+                    TimerCtx(session=session, core=self.runtime.core, timer=timer, now=now, lateness=lateness)
+                )
         except Exception as exc:  # noqa: BLE001 - a failing handler, whatever it raised, must not block the others
             self._failed(timer, now, exc)
             return 0

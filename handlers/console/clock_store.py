@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.kernel.clock import utc
-from bot.kernel.core import Cadence
+from bot.kernel.dispatcher import Cadence
 from storage.models.clock import ClockState
 
 NAME = "console"

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from bot.bootstrap import create_core
 from bot.kernel.clock import ManualClock, SystemClock
-from bot.kernel.core import Cadence
+from bot.kernel.dispatcher import Cadence
 from bot.kernel.text import clean
 from handlers.console import clock_store
 from handlers.console.session import ConsoleSession

@@ -7,7 +7,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from bot.kernel.context import Place
-from bot.kernel.core import Within
+from bot.kernel.dispatcher import Within
 from bot.kernel.messages import Reply
 from handlers.slack import form_button, installation
 from handlers.slack.intake import Request

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from bot.kernel.context import Place
-from bot.kernel.core import Within
+from bot.kernel.dispatcher import Within
 from bot.kernel.messages import Reply
 from handlers.slack import installation
 from handlers.slack.intake import Request

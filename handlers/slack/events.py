@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.kernel.channel_moves import move_channel
 from bot.kernel.context import Actor, Place
-from bot.kernel.core import Within
+from bot.kernel.dispatcher import Within
 from bot.kernel.messages import Reply
 from handlers.slack import installation
 from handlers.slack.intake import Request

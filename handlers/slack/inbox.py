@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from bot.kernel.clock import Clock
 from storage.models.slack_inbox import SlackInboxItem
 from storage.results import rowcount
+from storage.writer import WriterTurns
 
 log = logging.getLogger("cadence.slack.inbox")
 
@@ -32,12 +33,12 @@ class Inbox:
         engine: AsyncEngine,
         clock: Clock,
         *,
-        turns: asyncio.Lock | None = None,
+        turns: WriterTurns | None = None,
     ) -> None:
         self.session_factory = session_factory
         self.engine = engine
         self.clock = clock
-        self.turns = turns  # SQLite: taken in turn with the inbox work (intake.py)
+        self.turns = turns or WriterTurns(serialise=False)  # SQLite: taken in turn with the inbox work (intake.py)
         self._waiting: list[tuple[dict[str, Any], asyncio.Future[int]]] = []
         self._writer: asyncio.Task | None = None
         # The writer keeps one connection: a pool checkout pings the server first (three round trips on
@@ -61,11 +62,8 @@ class Inbox:
         while self._waiting:
             batch, self._waiting = self._waiting, []
             try:
-                if self.turns is None:
+                async with self.turns():
                     ids = await self._insert([row for row, _ in batch])
-                else:
-                    async with self.turns:
-                        ids = await self._insert([row for row, _ in batch])
             except Exception as exc:  # noqa: BLE001 - every waiter gets the error: none of them is acked
                 for _, done in batch:
                     if not done.done():

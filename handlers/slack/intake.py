@@ -26,11 +26,12 @@ from typing import TYPE_CHECKING, Any
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import event
 
-from bot.kernel.core import Within
+from bot.kernel.dispatcher import Within
 from bot.kernel.messages import Reply
 from handlers.slack.ack import ack_after
 from handlers.slack.inbox import Inbox
 from handlers.slack.reply import Origin, show
+from storage.writer import WriterTurns
 
 if TYPE_CHECKING:
     from handlers.slack.app import SlackFrontEnd
@@ -72,10 +73,11 @@ class Intake:
     def __init__(self, fe: SlackFrontEnd, *, workers: int | None = None) -> None:
         self.fe = fe
         sqlite = fe.core.engine.dialect.name == "sqlite"
-        # Its own queue, not the core's `sqlite_turns`: sharing that one made acks wait behind the outbox's
-        # and timers' transactions (bench/slack_ack.py, SQLite, 50 clients: 0.52-0.75 of bare bolt's
-        # throughput instead of 0.72-0.99). The two meet only in SQLite's busy handler, briefly.
-        self._turns = asyncio.Lock() if sqlite else None
+        # Opting out of the core's `writer_turns` on purpose, with a queue of its own (storage/writer.py):
+        # sharing that one made acks wait behind the outbox's and timers' transactions (bench/slack_ack.py,
+        # SQLite, 50 clients: 0.52-0.75 of bare bolt's throughput instead of 0.72-0.99). The two meet only
+        # in SQLite's busy handler, briefly.
+        self._turns = WriterTurns(serialise=sqlite)
         self.inbox = Inbox(fe.core.session_factory, fe.core.engine, fe.core.clock, turns=self._turns)
         self.workers = workers or (SQLITE_WORKERS if sqlite else WORKERS)
         self._work: dict[str, Work] = {}
@@ -190,10 +192,7 @@ class Intake:
     async def turn(self) -> AsyncIterator[None]:
         """Around the core call of a command or click. SQLite: the work's transaction takes its turn with
         the inbox's writes (see SQLITE_WORKERS); only the transaction, never a Slack API call."""
-        if self._turns is None:
-            yield
-            return
-        async with self._turns:
+        async with self._turns():
             yield
 
     # -- lifecycle ---------------------------------------------------------------------------------

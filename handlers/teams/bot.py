@@ -28,7 +28,6 @@ from bot.kernel.messages import Card, Form, Reply
 from bot.kernel.people import identity_for, person_for_actor
 from handlers.teams import cards, store
 from handlers.teams.adapter import TURN_REPLY_RETRIES, connector_client, tune_connector
-from handlers.teams.db_gate import DatabaseGate
 from handlers.teams.files import FileLinks, has_files
 from handlers.teams.invoke_answers import InvokeAnswers
 from handlers.teams.replies import ReplyFailed
@@ -122,7 +121,7 @@ class TeamsBot:
         self.app_id = app_id
         self.files = files
         self.known_senders = store.KnownSenders()
-        self.db_turn = DatabaseGate(core.sqlite_turns)
+        self.db_turn = core.writer_turns  # SQLite: one writer at a time (storage/writer.py)
         self.shared = SharedChannels(core.session_factory)  # another tenant's members in a shared channel
         self.invoke_answers = InvokeAnswers()
         self._later: set[asyncio.Task[None]] = set()

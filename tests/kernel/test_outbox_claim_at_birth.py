@@ -1,5 +1,5 @@
 """On SQLite, messages a timer batch creates are claimed as they are inserted and delivered from memory
-(bot/kernel/outbox.py, insert_queued(claim=True) and hand_over): once, in order, and never lost. On PostgreSQL
+(bot/kernel/outbox.py, Outbox.batch): once, in order, and never lost. On PostgreSQL
 they take the regular claim."""
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ from storage.models import Engagement, Person
 from storage.models.change_requests import ChangeRequest
 
 if TYPE_CHECKING:
-    from bot.kernel.core import Cadence
+    from bot.kernel.dispatcher import Cadence
 
 
 LIST_FILTERS = ("open", "mine", "pending-me", "all")

@@ -20,7 +20,7 @@ from storage.models.change_requests import ChangeRequest
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from bot.kernel.core import Cadence
+    from bot.kernel.dispatcher import Cadence
 
 REMIND = "cr.remind"
 ESCALATE = "cr.escalate"

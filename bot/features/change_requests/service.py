@@ -39,7 +39,7 @@ from storage.models import Engagement, Person, Timer
 from storage.models.change_requests import ChangeRequest, ChangeRequestDecision
 
 if TYPE_CHECKING:
-    from bot.kernel.core import Cadence
+    from bot.kernel.dispatcher import Cadence
 
 FEATURE = "cr"
 ENTITY = "change_request"

@@ -22,7 +22,7 @@ from storage.models import Engagement, Person
 from storage.models.defects import Defect
 
 if TYPE_CHECKING:
-    from bot.kernel.core import Cadence
+    from bot.kernel.dispatcher import Cadence
 
 URL_RE = re.compile(r"^https?://[^\s<>\"']+$", re.IGNORECASE)
 LIST_FILTERS = ("open", "mine", "breached", "all", "closed", "resolved", *SEVERITIES)

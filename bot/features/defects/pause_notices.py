@@ -15,7 +15,7 @@ from storage.models import Engagement, Person
 from storage.models.defects import Defect
 
 if TYPE_CHECKING:
-    from bot.kernel.core import Cadence
+    from bot.kernel.dispatcher import Cadence
 
 CLIENT_ASKED = ("client_pm",)  # besides the reporter
 VENDOR_TOLD = ("vendor_pm",)  # when the defect has no assignee

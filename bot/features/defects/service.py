@@ -23,7 +23,7 @@ from storage.models import Engagement, Membership, Person
 from storage.models.defects import Defect, DefectPause
 
 if TYPE_CHECKING:
-    from bot.kernel.core import Cadence
+    from bot.kernel.dispatcher import Cadence
 
 ENTITY = "defect"
 FEATURE = "defect"

@@ -30,7 +30,7 @@ from storage.models import Engagement, Person
 from storage.models.defects import Defect
 
 if TYPE_CHECKING:
-    from bot.kernel.core import Cadence
+    from bot.kernel.dispatcher import Cadence
 
 KIND = "defect.sla"
 RETRY_BUSY = timedelta(seconds=5)

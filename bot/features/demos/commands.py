@@ -33,7 +33,7 @@ from storage.models import Engagement
 from storage.models.demos import Demo, DemoAgendaItem, DemoOccurrence
 
 if TYPE_CHECKING:
-    from bot.kernel.core import Cadence
+    from bot.kernel.dispatcher import Cadence
 
 MANAGERS = ("client_sponsor", "client_pm", "vendor_pm", "vendor_lead")
 EXAMPLES = (

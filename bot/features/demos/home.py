@@ -17,7 +17,7 @@ from storage.models import Engagement, Membership, Person
 from storage.models.demos import Demo, DemoAgendaItem, DemoOccurrence, DemoOutcome
 
 if TYPE_CHECKING:
-    from bot.kernel.core import Cadence
+    from bot.kernel.dispatcher import Cadence
 
 WINDOW = timedelta(days=14)
 OUTCOME_WINDOW = timedelta(days=30)

@@ -20,7 +20,7 @@ from storage.models import Engagement, Person
 from storage.models.demos import Demo, DemoAgendaItem, DemoOccurrence
 
 if TYPE_CHECKING:
-    from bot.kernel.core import Cadence
+    from bot.kernel.dispatcher import Cadence
 
 
 async def _live(tctx: TimerCtx) -> tuple[Engagement, Demo, DemoOccurrence] | None:

@@ -27,7 +27,7 @@ from storage.models import Engagement, Person
 from storage.models.demos import Demo, DemoOccurrence
 
 if TYPE_CHECKING:
-    from bot.kernel.core import Cadence
+    from bot.kernel.dispatcher import Cadence
 
 REMIND, AGENDA, ENDED, STALE = "demo.remind", "demo.agenda", "demo.ended", "demo.stale_check"
 MAX_DURATION = 8 * 60

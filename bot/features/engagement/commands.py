@@ -585,7 +585,7 @@ async def use(ctx: Ctx) -> Reply:
 def register(registry: Registry) -> None:
     add = registry.add_command
     # Open to anyone: setting up, and what is about the person themselves (zone, days, absences, identity).
-    # Everything else, where a conversation belongs to an engagement, needs a seat (bot/kernel/core.py).
+    # Everything else, where a conversation belongs to an engagement, needs a seat (bot/kernel/dispatcher.py).
     add(
         "cadence",
         "setup",

@@ -21,7 +21,7 @@ from storage.models import Engagement, Membership, Person
 
 if TYPE_CHECKING:
     from bot.kernel.context import Ctx
-    from bot.kernel.core import Cadence
+    from bot.kernel.dispatcher import Cadence
 
 PICK = "zone.pick"
 MAX_CANDIDATES = 4  # buttons besides UTC: a short question, not a zone list

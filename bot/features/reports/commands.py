@@ -25,7 +25,7 @@ from bot.shared.dates import RANGE_SPLIT, parse_range
 from storage.models import Engagement, Person
 
 if TYPE_CHECKING:
-    from bot.kernel.core import Cadence
+    from bot.kernel.dispatcher import Cadence
 
 log = logging.getLogger("cadence.reports")
 

@@ -19,7 +19,7 @@ from bot.kernel.zones import zone_or_utc
 from storage.models import Engagement, Timer
 
 if TYPE_CHECKING:
-    from bot.kernel.core import Cadence
+    from bot.kernel.dispatcher import Cadence
 
 KIND = "report.weekly"
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

@@ -23,7 +23,7 @@ from bot.kernel.timers import key_starts_with
 from storage.models import Engagement, Person, Timer
 
 if TYPE_CHECKING:
-    from bot.kernel.core import Cadence
+    from bot.kernel.dispatcher import Cadence
 
 SUBS = ("edit", "join", "leave", "config", "report", "unblock", "schedule")
 

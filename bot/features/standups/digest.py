@@ -22,7 +22,7 @@ from storage.models import Engagement, Person
 from storage.models.standups import StandupDigest, StandupEntry
 
 if TYPE_CHECKING:
-    from bot.kernel.core import Cadence
+    from bot.kernel.dispatcher import Cadence
 
 DIGEST = "standup.digest"
 TO_DEFECT = "standup.blocker_to_defect"

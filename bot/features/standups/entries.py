@@ -17,7 +17,7 @@ from storage.models import Engagement, Person
 from storage.models.standups import StandupDigest, StandupEntry
 
 if TYPE_CHECKING:
-    from bot.kernel.core import Cadence
+    from bot.kernel.dispatcher import Cadence
 
 NO_BLOCKER = re.compile(
     r"^(no(ne|pe|thing)?|nil|n/?a|-+|no blockers?|nothing blocking( me)?|not blocked|all good|"

@@ -18,7 +18,7 @@ from storage.models import Engagement, Membership, Person, Timer
 from storage.models.standups import StandupEntry
 
 if TYPE_CHECKING:
-    from bot.kernel.core import Cadence
+    from bot.kernel.dispatcher import Cadence
 
 ANSWER_TODAY = "standup.answer_today"
 

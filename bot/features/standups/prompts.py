@@ -22,7 +22,7 @@ from storage.models import Engagement, Membership, Person, Timer
 from storage.models.standups import StandupEntry
 
 if TYPE_CHECKING:
-    from bot.kernel.core import Cadence
+    from bot.kernel.dispatcher import Cadence
 
 log = logging.getLogger("cadence.standups")
 

@@ -1,45 +1,9 @@
-"""handlers/teams/db_gate.py: on SQLite, Teams turns take the database one at a time, first come first served;
-elsewhere the gate is open."""
+"""handlers/teams/store.py: the senders a replica already stored. (The database gate this file tested is
+storage/writer.py now: tests/storage/test_writer.py.)"""
 
 from __future__ import annotations
 
-import asyncio
-
-from handlers.teams.db_gate import DatabaseGate
 from handlers.teams.store import KnownSenders
-
-
-async def test_the_gate_serialises_in_arrival_order() -> None:
-    gate = DatabaseGate(asyncio.Lock())
-    inside, order = 0, []
-
-    async def turn(n: int) -> None:
-        nonlocal inside
-        async with gate():
-            inside += 1
-            assert inside == 1
-            order.append(n)
-            await asyncio.sleep(0.001)
-            inside -= 1
-
-    await asyncio.gather(*(turn(n) for n in range(20)))
-    assert order == list(range(20))
-
-
-async def test_an_open_gate_lets_turns_overlap() -> None:
-    gate = DatabaseGate(None)
-    inside, most = 0, 0
-
-    async def turn() -> None:
-        nonlocal inside, most
-        async with gate():
-            inside += 1
-            most = max(most, inside)
-            await asyncio.sleep(0.001)
-            inside -= 1
-
-    await asyncio.gather(*(turn() for _ in range(5)))
-    assert most == 5
 
 
 def test_known_senders_skip_only_unchanged_fresh_entries() -> None:

@@ -1,40 +1,42 @@
-"""The Cadence core: turns what people do on any front end into domain calls inside one transaction,
-and runs the background work (timers, outbox delivery) that APScheduler wakes up."""
+"""The Cadence core: turns what people do on any front end (commands, clicks, forms, DMs, events) into
+domain calls inside one transaction. Its background work (timers, outbox delivery, APScheduler wake-ups)
+is bot/kernel/worker.py, which `Cadence` starts, stops and drains."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
-from typing import Any, TypeVar, overload
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.date import DateTrigger
-from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.kernel import help as help_text
-from bot.kernel.clock import Clock
 from bot.kernel.contention import retry_transaction
 from bot.kernel.context import Actor, Ctx, Place
-from bot.kernel.delivery import Messenger
-from bot.kernel.directory import Directory
 from bot.kernel.engagements import binding_for, engagement_for_dm
 from bot.kernel.errors import UserError
 from bot.kernel.grammar import parse
 from bot.kernel.messages import Card, Reply
 from bot.kernel.outbox import Outbox
 from bot.kernel.people import identity_for, membership_of, person_for_actor
-from bot.kernel.registry import Registry
+from bot.kernel.runtime import Runtime
 from bot.kernel.sides import not_seated
 from bot.kernel.text import MAX_COMMAND, InputTooLong, clean
 from bot.kernel.timers import TimerService
+from bot.kernel.worker import Worker
 from storage.models import Engagement, ProcessedEvent
 from storage.results import rowcount
+from storage.writer import WriterTurns
+
+if TYPE_CHECKING:
+    from bot.kernel.clock import Clock
+    from bot.kernel.delivery import Messenger
+    from bot.kernel.directory import Directory
+    from bot.kernel.registry import Registry
 
 log = logging.getLogger("cadence.core")
 
@@ -62,30 +64,55 @@ class Cadence:
         sweep_seconds: float = 30.0,
     ) -> None:
         self.engine = engine
-        self.session_factory = session_factory
-        self.clock = clock
-        self.registry = registry
         self.is_postgres = engine.dialect.name == "postgresql"
         self.messengers: dict[str, Messenger] = {}
         # Each front end's people directory (bot/kernel/directory.py), by platform.
         self.directories: dict[str, Directory] = {}
-        self.timers = TimerService(self)
-        self.outbox = Outbox(self)
-        self.sweep_seconds = sweep_seconds
-        self._scheduler: AsyncIOScheduler | None = None
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self._tick_lock = asyncio.Lock()
-        self._stopping = False
-        self._next_wake: datetime | None = None
-        # SQLite takes one writer at a time, and a writer that finds it busy sleeps in SQLite's busy handler
-        # (1, 2, 5 … 100 ms naps, first come not first served): back-to-back timer batches starved the
-        # delivery claim for up to 0.6 s, Teams turns reached a 1.6 s p99 at a 60 ms median. So the
-        # process's own writers take turns on this one lock instead, in arrival order: timer batches, the
-        # outbox's claims and records, Teams turns. (Slack's inbox keeps a queue of its own, so that its
-        # acks never wait behind a timer batch: handlers/slack/intake.py.) None on PostgreSQL.
-        # Not re-entrant: hold it only around a transaction, never around a call that may take it again.
-        self.sqlite_turns: asyncio.Lock | None = None if self.is_postgres else asyncio.Lock()
+        # On SQLite the process's writers take turns (storage/writer.py): timer batches, the outbox's claims
+        # and records, Teams turns. Open on PostgreSQL.
+        self.writer_turns = WriterTurns.for_engine(engine)
+        # What timers and the outbox need of the process (bot/kernel/runtime.py), shared with the worker.
+        self.runtime = Runtime(
+            clock=clock,
+            session_factory=session_factory,
+            registry=registry,
+            is_postgres=self.is_postgres,
+            writer_turns=self.writer_turns,
+            messengers=self.messengers,
+            core=self,
+        )
+        self.outbox = Outbox(self.runtime)
+        self.timers = TimerService(self.runtime, self.outbox)
+        self.worker = Worker(self.runtime, self.timers, self.outbox, sweep_seconds=sweep_seconds)
+
+    # The runtime holds these for the background services; tests swap the registry of a built core.
+    @property
+    def clock(self) -> Clock:
+        return self.runtime.clock
+
+    @clock.setter
+    def clock(self, clock: Clock) -> None:
+        self.runtime.clock = clock
+
+    @property
+    def session_factory(self) -> async_sessionmaker[AsyncSession]:
+        return self.runtime.session_factory
+
+    @session_factory.setter
+    def session_factory(self, factory: async_sessionmaker[AsyncSession]) -> None:
+        self.runtime.session_factory = factory
+
+    @property
+    def registry(self) -> Registry:
+        return self.runtime.registry
+
+    @registry.setter
+    def registry(self, registry: Registry) -> None:
+        self.runtime.registry = registry
+
+    @property
+    def sweep_seconds(self) -> float:
+        return self.worker.sweep_seconds
 
     # -- entry points for front ends ---------------------------------------------------------------
     # With a `within` step each entry point answers None when that step says the work was done before.
@@ -268,8 +295,6 @@ class Cadence:
         """`seen_event` as a `within` step: the event is recorded in the work's own transaction (one
         transaction fewer per event; a refusal rolls the record back with everything else). False if it
         was already applied."""
-        from sqlalchemy.dialects import postgresql, sqlite
-
         insert = postgresql.insert if self.is_postgres else sqlite.insert
 
         async def claim(session: AsyncSession) -> bool:
@@ -396,149 +421,28 @@ class Cadence:
         return ctx
 
     async def emit(self, session: AsyncSession, event: str, **kwargs: Any) -> None:
-        for hook in self.registry.hooks.get(event, []):
-            await hook(session, self, **kwargs)
+        await self.runtime.emit(session, event, **kwargs)
 
-    # -- background work ---------------------------------------------------------------------------
-    def writer_turn(self) -> contextlib.AbstractAsyncContextManager[object]:
-        """`async with core.writer_turn():` around a write transaction (see `sqlite_turns`)."""
-        return self.sqlite_turns if self.sqlite_turns is not None else contextlib.nullcontext()
-
+    # -- background work (bot/kernel/worker.py) ----------------------------------------------------
     async def tick(self) -> tuple[int, int]:
         """Fire due timers and deliver due messages until there is nothing left to do now."""
-        async with self._tick_lock:
-            fired_total = sent_total = 0
-            for _ in range(1000):
-                if self._stopping:  # SIGTERM: finish what is in hand, take nothing new
-                    break
-                fired = await self.timers.run_due()
-                sent = await self.outbox.deliver_due() if self.messengers else 0
-                fired_total += fired
-                sent_total += sent
-                if not fired and not sent:
-                    break
-            return fired_total, sent_total
-
-    async def _pipelined_tick(self) -> int:
-        """The server's pass: fire due timers and deliver messages at the same time, so the first messages
-        of a large batch of due timers go out while later timers are still firing (measured in
-        bench/timer_lateness.py). drain() stays sequential for tests. Returns how much it did (timers
-        fired + messages sent); the loop runs it again until that is nothing."""
-        async with self._tick_lock:
-            firing_done = asyncio.Event()
-            done = {"fired": 0, "sent": 0}
-
-            async def fire() -> None:
-                try:
-                    while not self._stopping:
-                        fired = await self.timers.run_due()
-                        done["fired"] += fired
-                        if not fired:
-                            break
-                finally:
-                    firing_done.set()
-
-            async def deliver() -> None:
-                while self.messengers and not self._stopping:
-                    sent = await self.outbox.deliver_due()
-                    done["sent"] += sent
-                    if not sent:
-                        if firing_done.is_set():
-                            return
-                        await asyncio.sleep(0.02)
-
-            await asyncio.gather(fire(), deliver())
-            return done["fired"] + done["sent"]
+        return await self.worker.tick()
 
     async def drain(self) -> tuple[int, int]:
         """Tests and the virtual clock: do everything due at the clock's current time."""
-        return await self.tick()
+        return await self.worker.tick()
 
     def note_due(self, due_at: datetime) -> None:
         """A timer was scheduled: wake earlier if it is due before the planned wake-up."""
-        if self._scheduler is None:
-            return
-        if self._next_wake is None or due_at < self._next_wake:
-            self._arm(due_at)
+        self.runtime.note_due(due_at)
 
     def note_outbox(self) -> None:
-        if self._scheduler is not None:
-            self._wake.set()
-
-    async def _wake_up(self) -> None:
-        """APScheduler's job. A coroutine on purpose: APScheduler runs a plain function in a worker thread,
-        and asyncio.Event is not thread-safe; set() from there only worked because the executor's completion
-        happens to wake the loop. As a coroutine it runs on the loop itself (tests/kernel/test_wakeup.py)."""
-        self._wake.set()
-
-    def _arm(self, when: datetime) -> None:
-        self._next_wake = when
-        if self._scheduler is not None:
-            run_at = max(when, self.clock.now())
-            self._scheduler.add_job(
-                self._wake_up,
-                DateTrigger(run_date=run_at),
-                id="cadence-next-due",
-                replace_existing=True,
-                misfire_grace_time=None,
-                coalesce=True,
-            )
+        self.runtime.note_outbox()
 
     async def start(self) -> None:
         """Start background work: overdue timers fire at once; APScheduler wakes us for the rest."""
-        self._stopping = False
-        self._scheduler = AsyncIOScheduler(timezone=UTC)
-        self._scheduler.add_job(
-            self._wake_up,
-            IntervalTrigger(seconds=self.sweep_seconds),
-            id="cadence-sweep",
-            misfire_grace_time=None,
-            coalesce=True,
-        )
-        self._scheduler.start()
-        self._task = asyncio.create_task(self._loop(), name="cadence-background")
+        await self.worker.start()
 
     async def stop(self) -> None:
         """Graceful: no new timers are taken; in-flight work finishes."""
-        self._stopping = True
-        self._wake.set()
-        if self._task is not None:
-            try:
-                await asyncio.wait_for(self._task, timeout=30)
-            except TimeoutError:
-                self._task.cancel()
-        if self._scheduler is not None:
-            self._scheduler.shutdown(wait=False)
-            self._scheduler = None
-        try:
-            await self.outbox.release_born()
-        except Exception:
-            log.exception("could not put back undelivered messages at shutdown; they go after their lease")
-
-    async def _loop(self) -> None:
-        while not self._stopping:
-            try:
-                # Again while there was work: a timer that fell due during a pass (or just after an early
-                # wake-up) goes through the pipelined pass too, not a fire-everything-then-deliver one.
-                while await self._pipelined_tick() and not self._stopping:
-                    pass
-                await self._plan_next_wake()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("background tick failed; retrying after a pause")
-                await asyncio.sleep(1)
-            if self._stopping:
-                break
-            await self._wake.wait()
-            self._wake.clear()
-
-    async def _plan_next_wake(self) -> None:
-        candidates = [t for t in (await self.timers.next_due(), await self.outbox.next_attempt()) if t]
-        for until in self.outbox.paused_until.values():
-            if until > self.clock.now():
-                candidates.append(until)
-        if candidates:
-            self._arm(min(candidates))
-        else:
-            self._next_wake = None
+        await self.worker.stop()
