@@ -1,5 +1,4 @@
-"""handlers/teams/store.py: the senders a replica already stored. (The database gate this file tested is
-storage/writer.py now: tests/storage/test_writer.py.)"""
+"""handlers/teams/store.py: the senders a replica already stored (KnownSenders)."""
 
 from __future__ import annotations
 
