@@ -1,26 +1,24 @@
-"""Timer handlers: reminders before a demo, the agenda request, the outcome request after it, and
-the weekly stale-demo check. Each re-checks the occurrence: a cancelled or moved one never fires."""
+"""Timer handlers (registered in commands.py): reminders before a demo, the agenda request, the outcome
+request after it, and the weekly stale-demo check. Each re-checks the occurrence: a cancelled or moved one
+never fires."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from bot.features.demos import cards, service
+from bot.features.demos import cards, queries, service
 from bot.kernel.context import TimerCtx
 from bot.kernel.engagements import feature_settings
-from bot.kernel.messages import Button, Card, Field
+from bot.kernel.messages import Button, Card
 from bot.kernel.people import VENDOR_ROLES, members_with_roles
 from bot.kernel.rows import must_get
 from bot.kernel.text import when
-from storage.models import Engagement, Person
-from storage.models.demos import Demo, DemoAgendaItem, DemoOccurrence
+from storage.models import Engagement
+from storage.models.demos import Demo, DemoOccurrence
 
 if TYPE_CHECKING:
-    from bot.kernel.core import Cadence
+    pass
 
 
 async def _live(tctx: TimerCtx) -> tuple[Engagement, Demo, DemoOccurrence] | None:
@@ -36,60 +34,6 @@ async def _live(tctx: TimerCtx) -> tuple[Engagement, Demo, DemoOccurrence] | Non
     return engagement, demo, occ
 
 
-def lead_label(minutes: int) -> str:
-    if minutes % 1440 == 0:
-        days = minutes // 1440
-        return "tomorrow" if days == 1 else f"in {days} days"
-    if minutes % 60 == 0:
-        hours = minutes // 60
-        return "in 1 hour" if hours == 1 else f"in {hours} hours"
-    return f"in {minutes} minutes"
-
-
-async def agenda_lines(session: AsyncSession, occ: DemoOccurrence) -> list[str]:
-    rows = await session.execute(
-        select(DemoAgendaItem, Person)
-        .join(Person, Person.id == DemoAgendaItem.person_id)
-        .where(DemoAgendaItem.occurrence_id == occ.id)
-        .order_by(DemoAgendaItem.created_at, DemoAgendaItem.id)
-    )
-    return [f"• {person.display_name}: {item.text}" for item, person in rows]
-
-
-def remind_ref(occ: DemoOccurrence, minutes: int) -> str:
-    return f"demo:occ:{occ.id}:v{occ.version}:remind:{minutes}"
-
-
-async def reminder_card(
-    session: AsyncSession,
-    engagement: Engagement,
-    demo: Demo,
-    occ: DemoOccurrence,
-    minutes: int,
-    *,
-    late_minutes: int = 0,
-) -> Card:
-    offsets = service.settings(engagement)["reminder_minutes"] or [minutes]
-    is_last = minutes <= min(offsets)
-    zones = await cards.member_zones(session, engagement)
-    fields = [
-        Field("Demo", f"{cards.demo_ref(engagement, demo)} · {demo.title}", short=False),
-        Field("Starts (your time)", when(occ.starts_at), short=False),
-        Field("Time zones", cards.zone_lines(occ.starts_at, zones, home=engagement.home_tz), short=False),
-    ]
-    agenda = await agenda_lines(session, occ)
-    if agenda:
-        fields.append(Field("Agenda", "\n".join(agenda), short=False))
-    elif is_last:
-        fields.append(Field("Agenda", "Nobody has sent an agenda item.", short=False))
-    return Card(
-        title=f"Demo {lead_label(minutes)}: {demo.title}",
-        text=f"{demo.title} starts {when(occ.starts_at)}.",
-        fields=fields,
-        footer=f"This reminder is {late_minutes} min late (Cadence was unavailable)." if late_minutes else "",
-    )
-
-
 async def remind(tctx: TimerCtx) -> None:
     live = await _live(tctx)
     if live is None:
@@ -99,7 +43,7 @@ async def remind(tctx: TimerCtx) -> None:
         return  # Cadence was down past the start: a reminder now would only confuse.
     minutes = int(tctx.payload.get("minutes") or 60)
     late = tctx.lateness > timedelta(minutes=5)
-    card = await reminder_card(
+    card = await service.reminder_card(
         tctx.session,
         engagement,
         demo,
@@ -107,28 +51,7 @@ async def remind(tctx: TimerCtx) -> None:
         minutes,
         late_minutes=int(tctx.lateness.total_seconds() // 60) if late else 0,
     )
-    await tctx.core.outbox.post_home(tctx.session, engagement, card, ref_key=remind_ref(occ, minutes))
-
-
-async def refresh_last_reminder(
-    session: AsyncSession,
-    core: Cadence,
-    engagement: Engagement,
-    demo: Demo,
-    occ: DemoOccurrence,
-) -> bool:
-    """An agenda item arrived after the last reminder was posted: edit that reminder to include it."""
-    offsets = service.settings(engagement)["reminder_minutes"]
-    if not offsets:
-        return False
-    last = min(offsets)
-    timer = await core.timers.get(session, f"demo:{occ.id}:v{occ.version}:remind:{last}")
-    if timer is None or timer.status != "done":
-        return False
-    await session.flush()
-    card = await reminder_card(session, engagement, demo, occ, last)
-    await core.outbox.update(session, remind_ref(occ, last), card)
-    return True
+    await tctx.core.outbox.post_home(tctx.session, engagement, card, ref_key=cards.remind_ref(occ, minutes))
 
 
 async def ask_agenda(tctx: TimerCtx) -> None:
@@ -152,18 +75,6 @@ async def ask_agenda(tctx: TimerCtx) -> None:
         )
 
 
-def outcome_request(engagement: Engagement, demo: Demo, occ: DemoOccurrence) -> Card:
-    return Card(
-        title=f"How did the demo go? {demo.title}",
-        text=(
-            f"{cards.demo_ref(engagement, demo)} ({when(occ.starts_at)}) has ended. Client side, please record "
-            "the outcome: accepted, accepted with remarks, or not accepted (with reasons). It becomes part of "
-            "the acceptance record (`/demo history`)."
-        ),
-        buttons=cards.outcome_buttons(occ),
-    )
-
-
 async def ended(tctx: TimerCtx) -> None:
     live = await _live(tctx)
     if live is None:
@@ -172,7 +83,7 @@ async def ended(tctx: TimerCtx) -> None:
     occ.status = "ended"
     occ.updated_at = tctx.now
     await tctx.core.outbox.post_home(
-        tctx.session, engagement, outcome_request(engagement, demo, occ), ref_key=f"demo:occ:{occ.id}:outcome"
+        tctx.session, engagement, cards.outcome_request(engagement, demo, occ), ref_key=f"demo:occ:{occ.id}:outcome"
     )
     if demo.rrule:
         nxt = await service.materialise_next(
@@ -196,7 +107,7 @@ async def stale_check(tctx: TimerCtx) -> None:
         feature_settings(engagement, "report").get("enabled", True)
     )
     if service.settings(engagement).get("stale_check", True) and not report_on:
-        flag = await service.stale_demo_flag(tctx.session, engagement, tctx.now)
+        flag = await queries.stale_demo_flag(tctx.session, engagement, tctx.now)
         if flag:
             await tctx.core.outbox.post_home(
                 tctx.session,
