@@ -64,8 +64,8 @@ async def main() -> None:
         targets = await seed_engagements(engine, max(members // 100, 1))
         await seed_people(engine, targets, members, roles=["developer"])
         from bot.bootstrap import create_core
-        from bot.features.standups.prompts import plan_engagement
         from bot.features.standups.schedule import PromptRule  # noqa: F401
+        from bot.features.standups.service import plan_engagement
         from storage.models import Engagement, Timer
 
         core = await create_core(db.url, migrate=False)

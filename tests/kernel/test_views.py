@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.features.standups.digest import _answers_section
+from bot.features.standups.cards import _answers_section
 from bot.kernel.messages import Card
 from bot.kernel.text import day_text, moment_text, plural, when
 from handlers.console.render import render_card

@@ -1,28 +1,31 @@
-"""How demos read: times in several zones, ids, and the cards the feature posts."""
+"""How demos read: times in several zones, ids, and the cards the feature posts (announcements, reminders,
+the outcome request and result, the acceptance record, the App Home card). No database here."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.features.demos.parse import zone_of
 from bot.features.demos.recurrence import describe
 from bot.kernel.messages import Button, Card, Field
 from bot.kernel.text import when
-from storage.models import Engagement, Membership, Person
-from storage.models.demos import Demo, DemoOccurrence
+from storage.models import Engagement, Person
+from storage.models.demos import Demo, DemoOccurrence, DemoOutcome
 
 OUTCOME_LABELS = {
     "accepted": "Accepted",
     "accepted_with_remarks": "Accepted with remarks",
     "not_accepted": "Not accepted",
 }
+NEEDS_REMARKS = {"accepted_with_remarks": "Remarks", "not_accepted": "Reasons"}
 
 
 def demo_ref(engagement: Engagement, demo: Demo) -> str:
     return f"{engagement.key}-DEMO-{demo.number}"
+
+
+def ics_filename(engagement: Engagement, demo: Demo) -> str:
+    return f"{demo_ref(engagement, demo).lower()}.ics"
 
 
 def offset_label(dt: datetime) -> str:
@@ -50,21 +53,6 @@ def duration_label(minutes: int) -> str:
     if h and m:
         return f"{h} h {m} min"
     return f"{h} h" if h else f"{m} min"
-
-
-async def member_zones(session: AsyncSession, engagement: Engagement) -> list[str]:
-    """The engagement's home zone first, then each distinct zone of its members."""
-    zones = [engagement.home_tz or "UTC"]
-    rows = await session.scalars(
-        select(Person.tz)
-        .join(Membership, Membership.person_id == Person.id)
-        .where(Membership.engagement_id == engagement.id)
-        .order_by(Membership.id)
-    )
-    for tz in rows:
-        if tz and tz not in zones:
-            zones.append(tz)
-    return zones
 
 
 def zone_lines(start: datetime, zones: list[str], *, home: str) -> str:
@@ -122,3 +110,130 @@ def announcement(
         tone=tone,
         footer="Add the attached invite to your calendar. `/demo list` shows what is planned.",
     )
+
+
+def lead_label(minutes: int) -> str:
+    if minutes % 1440 == 0:
+        days = minutes // 1440
+        return "tomorrow" if days == 1 else f"in {days} days"
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return "in 1 hour" if hours == 1 else f"in {hours} hours"
+    return f"in {minutes} minutes"
+
+
+def remind_ref(occ: DemoOccurrence, minutes: int) -> str:
+    return f"demo:occ:{occ.id}:v{occ.version}:remind:{minutes}"
+
+
+def reminder_card(
+    engagement: Engagement,
+    demo: Demo,
+    occ: DemoOccurrence,
+    minutes: int,
+    *,
+    offsets: list[int],
+    zones: list[str],
+    agenda: list[str],
+    late_minutes: int = 0,
+) -> Card:
+    """The reminder `minutes` before `occ`: `offsets` the engagement's reminder offsets (the last one says
+    when nobody sent an agenda item), `zones` from queries.member_zones, `agenda` from queries.agenda_lines."""
+    offsets = offsets or [minutes]
+    is_last = minutes <= min(offsets)
+    fields = [
+        Field("Demo", f"{demo_ref(engagement, demo)} · {demo.title}", short=False),
+        Field("Starts (your time)", when(occ.starts_at), short=False),
+        Field("Time zones", zone_lines(occ.starts_at, zones, home=engagement.home_tz), short=False),
+    ]
+    if agenda:
+        fields.append(Field("Agenda", "\n".join(agenda), short=False))
+    elif is_last:
+        fields.append(Field("Agenda", "Nobody has sent an agenda item.", short=False))
+    return Card(
+        title=f"Demo {lead_label(minutes)}: {demo.title}",
+        text=f"{demo.title} starts {when(occ.starts_at)}.",
+        fields=fields,
+        footer=f"This reminder is {late_minutes} min late (Cadence was unavailable)." if late_minutes else "",
+    )
+
+
+def outcome_request(engagement: Engagement, demo: Demo, occ: DemoOccurrence) -> Card:
+    return Card(
+        title=f"How did the demo go? {demo.title}",
+        text=(
+            f"{demo_ref(engagement, demo)} ({when(occ.starts_at)}) has ended. Client side, please record "
+            "the outcome: accepted, accepted with remarks, or not accepted (with reasons). It becomes part of "
+            "the acceptance record (`/demo history`)."
+        ),
+        buttons=outcome_buttons(occ),
+    )
+
+
+def result_card(engagement: Engagement, demo: Demo, occ: DemoOccurrence, outcome: DemoOutcome, who: Person) -> Card:
+    tone = {"accepted": "good", "accepted_with_remarks": "warning", "not_accepted": "danger"}[outcome.outcome]
+    text = (
+        f"{demo_ref(engagement, demo)} ({when(occ.starts_at)}): "
+        f"{OUTCOME_LABELS[outcome.outcome]}, recorded by {who.display_name} {when(outcome.recorded_at)}."
+    )
+    if outcome.remarks:
+        text += f"\n{NEEDS_REMARKS.get(outcome.outcome, 'Remarks')}: {outcome.remarks}"
+    return Card(
+        title=f"Demo outcome: {demo.title}",
+        text=text,
+        tone=tone,
+        footer="Part of the acceptance record: `/demo history`.",
+    )
+
+
+def history_card(
+    engagement: Engagement,
+    rows: list[tuple[DemoOccurrence, Demo, DemoOutcome | None, Person | None]],
+    flag: str | None,
+) -> Card:
+    """The acceptance record: `rows` from queries.outcome_history, `flag` the stale-demo flag."""
+    lines = []
+    for occ, demo, outcome, who in rows:
+        # In the reader's own zone (a `when` token), not the engagement's.
+        head = f"{demo_ref(engagement, demo)} · {demo.title} · {when(occ.starts_at)}"
+        if outcome is None:
+            lines.append(f"{head} — no outcome recorded yet")
+        else:
+            assert who is not None  # an outcome always has who recorded it (a foreign key)
+            line = f"{head} — {OUTCOME_LABELS[outcome.outcome]} by {who.display_name}, {when(outcome.recorded_at)}"
+            if outcome.remarks:
+                line += f": {outcome.remarks}"
+            lines.append(line)
+    text = "\n".join(lines) if lines else "No demo has taken place yet."
+    return Card(
+        title=f"Acceptance record — {engagement.key}", text=text, footer=flag or "", tone="warning" if flag else "info"
+    )
+
+
+def home_card(
+    engagement: Engagement,
+    upcoming: list[tuple[DemoOccurrence, Demo, bool]],
+    waiting: list[tuple[DemoOccurrence, Demo]],
+) -> Card:
+    """A person's demos in one engagement (App Home): `upcoming` with whether to ask for their agenda item,
+    `waiting` the demos whose outcome the client side has not recorded (queries.home_demos)."""
+    lines, buttons = [], []
+    for occ, demo, ask_agenda in upcoming:
+        lines.append(f"{demo_ref(engagement, demo)} · {demo.title} — {when(occ.starts_at)}")
+        if ask_agenda:
+            buttons.append(Button(f"What I'll show ({demo_ref(engagement, demo)})", "demo.agenda_open", str(occ.id)))
+    card = Card(
+        title=f"Demos · {engagement.key}",
+        text="\n".join(lines) or "No demo in the next two weeks.",
+        buttons=buttons[:5],
+    )
+    for occ, demo in waiting[:3]:
+        card.sections.append(
+            Card(
+                title=f"Outcome needed: {demo_ref(engagement, demo)} · {demo.title}",
+                text=f"Took place {when(occ.starts_at)}.",
+                buttons=outcome_buttons(occ),
+                tone="warning",
+            )
+        )
+    return card

@@ -1,16 +1,16 @@
-"""`/demo …`: schedule (with a confirmation), list, move, cancel, agenda, outcome, history; the
-buttons and forms behind them. Handlers parse, call the service, and answer with neutral cards."""
+"""`/demo …`: schedule (with a confirmation), list, move, cancel, agenda, outcome, history, settings; the
+buttons, forms, timers, hooks and App Home section behind them (`register`). Handlers parse, call the
+service (rules) or queries (look-ups), and answer with neutral cards."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.features.demos import cards, home, outcome, reminders, service
+from bot.features.demos import cards, queries, service, timers
 from bot.features.demos.parse import (
     Understood,
     WhenRefused,
@@ -24,13 +24,11 @@ from bot.features.demos.recurrence import describe, occurrences, with_weekday
 from bot.kernel.context import Ctx
 from bot.kernel.errors import UserError
 from bot.kernel.messages import Button, Card, Field, Form, Input, Reply
-from bot.kernel.people import VENDOR_ROLES, role_label
 from bot.kernel.registry import Registry
-from bot.kernel.rows import get_or_refuse
 from bot.kernel.text import MAX_TEXT, MAX_TITLE, InputTooLong, clean, plural, when
 from bot.shared.numbers import NumberError, parse_number
-from storage.models import Engagement
-from storage.models.demos import Demo, DemoAgendaItem, DemoOccurrence
+from storage.models import Engagement, Person
+from storage.models.demos import Demo, DemoOccurrence
 
 if TYPE_CHECKING:
     from bot.kernel.dispatcher import Cadence
@@ -281,28 +279,10 @@ def _demo_line(engagement: Engagement, demo: Demo, occ: DemoOccurrence | None) -
 
 async def list_(ctx: Ctx) -> Reply:
     engagement = ctx.require_engagement()
-    demos = list(
-        await ctx.session.scalars(
-            select(Demo).where(Demo.engagement_id == engagement.id, Demo.status == "scheduled").order_by(Demo.number)
-        )
-    )
-    rows = []
-    for demo in demos:
-        occ = await ctx.session.scalar(
-            select(DemoOccurrence)
-            .where(
-                DemoOccurrence.demo_id == demo.id,
-                DemoOccurrence.status == "scheduled",
-                DemoOccurrence.ends_at > ctx.now,
-            )
-            .order_by(DemoOccurrence.starts_at)
-            .limit(1)
-        )
-        rows.append((occ.starts_at if occ else datetime.max.replace(tzinfo=ctx.now.tzinfo), demo, occ))
-    rows.sort(key=lambda r: r[0])
+    rows = await queries.upcoming_by_demo(ctx.session, engagement, ctx.now)
     if not rows:
         return Reply.say(f"No demos planned for {engagement.key}. {EXAMPLES}", title="Demos")
-    text = "\n".join(_demo_line(engagement, d, o) for _, d, o in rows)
+    text = "\n".join(_demo_line(engagement, d, o) for d, o in rows)
     return Reply(
         private=[
             Card(
@@ -319,7 +299,7 @@ async def cancel(ctx: Ctx) -> Reply:
     parts = ctx.args.split()
     if not parts or len(parts) > 2 or (len(parts) == 2 and parts[1].lower() not in ("all", "series")):
         raise UserError("Usage: `/demo cancel <id>` (the next occurrence) or `/demo cancel <id> all` (the series).")
-    demo = await service.get_demo(ctx.session, engagement, parts[0])
+    demo = await queries.get_demo(ctx.session, engagement, parts[0])
     _may_manage(ctx, demo)
     summary, _ = await service.cancel(
         ctx.session, ctx.core, engagement=engagement, person=ctx.person, demo=demo, whole=len(parts) == 2, now=ctx.now
@@ -339,7 +319,7 @@ async def move(ctx: Ctx) -> Reply:
             "Usage: `/demo move <id> <when>` (the next occurrence), `/demo move <id> all <when>` "
             "(the series from then on), or `/demo move <id> every thursday 16:00` (a new rhythm)."
         )
-    demo = await service.get_demo(ctx.session, engagement, ref)
+    demo = await queries.get_demo(ctx.session, engagement, ref)
     _may_manage(ctx, demo)
     if demo.status != "scheduled":
         raise UserError(f"{cards.demo_ref(engagement, demo)} is {demo.status}; nothing to move.")
@@ -353,7 +333,7 @@ async def move(ctx: Ctx) -> Reply:
             with_weekday(demo.rrule, u.start.astimezone(zone_of(u.zone)).weekday()) if demo.rrule else None
         )
     if not (u.rrule or whole):
-        occ = await service.upcoming_occurrence(ctx.session, demo, ctx.now)
+        occ = await queries.upcoming_occurrence(ctx.session, demo, ctx.now)
         if occ is None:
             raise UserError(f"{cards.demo_ref(engagement, demo)} has no upcoming occurrence to move.")
         occ_id = occ.id
@@ -388,41 +368,11 @@ async def move(ctx: Ctx) -> Reply:
     )
 
 
-async def _agenda_target(ctx: Ctx, occ: DemoOccurrence) -> tuple[Engagement, Demo]:
-    demo = await get_or_refuse(ctx.session, Demo, occ.demo_id)
-    engagement = await get_or_refuse(ctx.session, Engagement, occ.engagement_id)
-    from bot.kernel.people import membership_of
-
-    membership = await membership_of(ctx.session, engagement, ctx.person)
-    roles = set(membership.roles or []) if membership else set()
-    if not roles & VENDOR_ROLES:
-        raise UserError(
-            "The agenda comes from the vendor side ("
-            + ", ".join(role_label(r) for r in sorted(VENDOR_ROLES))
-            + "). Nothing was changed."
-        )
-    if occ.status != "scheduled" or occ.starts_at <= ctx.now:
-        raise UserError("That demo is not upcoming any more; nothing was changed.")
-    return engagement, demo
-
-
 async def _save_agenda(ctx: Ctx, occ: DemoOccurrence, text: str) -> Reply:
-    engagement, demo = await _agenda_target(ctx, occ)
-    text = clean(text, limit=MAX_TEXT, what="Your agenda item")
-    if not text:
-        raise UserError("Tell me what you will show, e.g. `/demo agenda 3 the new checkout flow`.", field="text")
-    item = await ctx.session.scalar(
-        select(DemoAgendaItem).where(DemoAgendaItem.occurrence_id == occ.id, DemoAgendaItem.person_id == ctx.person.id)
+    engagement, demo, text, refreshed = await service.save_agenda(
+        ctx.session, ctx.core, person=ctx.person, occ=occ, text=text, now=ctx.now
     )
-    if item is None:
-        ctx.session.add(
-            DemoAgendaItem(
-                occurrence_id=occ.id, person_id=ctx.person.id, text=text, created_at=ctx.now, updated_at=ctx.now
-            )
-        )
-    else:
-        item.text, item.updated_at = text, ctx.now
-    if await reminders.refresh_last_reminder(ctx.session, ctx.core, engagement, demo, occ):
+    if refreshed:
         return Reply.say(
             f"Thanks — “{text}” is added to the reminder already posted for "
             f"{cards.demo_ref(engagement, demo)} ({when(occ.starts_at)}).",
@@ -439,8 +389,8 @@ async def agenda(ctx: Ctx) -> Reply:
     ref, _, text = ctx.args.strip().partition(" ")
     if not ref or not text.strip():
         raise UserError("Usage: `/demo agenda <id> <what you will show>`.")
-    demo = await service.get_demo(ctx.session, engagement, ref)
-    occ = await service.upcoming_occurrence(ctx.session, demo, ctx.now)
+    demo = await queries.get_demo(ctx.session, engagement, ref)
+    occ = await queries.upcoming_occurrence(ctx.session, demo, ctx.now)
     if occ is None:
         raise UserError(f"{cards.demo_ref(engagement, demo)} has no upcoming occurrence.")
     return await _save_agenda(ctx, occ, text)
@@ -453,10 +403,8 @@ async def on_agenda_open(ctx: Ctx, value: str) -> Reply:
         occ = None
     if occ is None:
         raise UserError("I can't find that demo any more.")
-    engagement, demo = await _agenda_target(ctx, occ)
-    existing = await ctx.session.scalar(
-        select(DemoAgendaItem).where(DemoAgendaItem.occurrence_id == occ.id, DemoAgendaItem.person_id == ctx.person.id)
-    )
+    engagement, demo = await service.agenda_target(ctx.session, ctx.person, occ, ctx.now)
+    existing = await queries.own_agenda_item(ctx.session, occ, ctx.person)
     return Reply(
         form=Form(
             form_id="demo.agenda",
@@ -507,29 +455,68 @@ async def outcome_cmd(ctx: Ctx) -> Reply:
             "Usage: `/demo outcome <id> accepted`, `/demo outcome <id> remarks <text>` or "
             "`/demo outcome <id> rejected <reasons>`."
         )
-    demo = await service.get_demo(ctx.session, engagement, parts[0])
-    occ = await ctx.session.scalar(
-        select(DemoOccurrence)
-        .where(
-            DemoOccurrence.demo_id == demo.id,
-            DemoOccurrence.starts_at <= ctx.now,
-            DemoOccurrence.status.in_(("scheduled", "ended")),
-        )
-        .order_by(DemoOccurrence.starts_at.desc())
-        .limit(1)
-    )
+    demo = await queries.get_demo(ctx.session, engagement, parts[0])
+    occ = await queries.last_taken_place(ctx.session, demo, ctx.now)
     if occ is None:
         raise UserError(f"{cards.demo_ref(engagement, demo)} has not taken place yet.")
     kind = kinds[parts[1].lower()]
     remarks = parts[2] if len(parts) > 2 else None
-    if kind in outcome.NEEDS_REMARKS and not (remarks or "").strip():
-        raise UserError(f"{outcome.NEEDS_REMARKS[kind]} are required for “{cards.OUTCOME_LABELS[kind]}”.")
-    return await outcome.record(ctx, occ.id, kind, remarks)
+    if kind in cards.NEEDS_REMARKS and not (remarks or "").strip():
+        raise UserError(f"{cards.NEEDS_REMARKS[kind]} are required for “{cards.OUTCOME_LABELS[kind]}”.")
+    return await _record_outcome(ctx, occ.id, kind, remarks)
+
+
+async def _record_outcome(ctx: Ctx, occ_id: object, outcome: str, remarks: str | None) -> Reply:
+    engagement, demo = await service.record_outcome(
+        ctx.session, ctx.core, person=ctx.person, occ_id=occ_id, outcome=outcome, remarks=remarks, now=ctx.now
+    )
+    return Reply.say(
+        f"Recorded: {cards.OUTCOME_LABELS[outcome]} for {cards.demo_ref(engagement, demo)}. Thank you.", tone="good"
+    )
+
+
+async def on_outcome_click(ctx: Ctx, value: str) -> Reply:
+    """Buttons under the outcome request: `<occurrence id>:<outcome>`."""
+    occ_id, _, outcome = (value or "").partition(":")
+    engagement, demo, occ = await service.outcome_target(ctx.session, occ_id)
+    if outcome not in cards.OUTCOME_LABELS:
+        raise UserError("That is not an outcome I know. Nothing was recorded.")
+    await service.check_outcome(ctx.session, ctx.person, engagement, occ, ctx.now)
+    if outcome in cards.NEEDS_REMARKS:
+        label = cards.NEEDS_REMARKS[outcome]
+        return Reply(
+            form=Form(
+                form_id="demo.outcome",
+                title=f"{cards.OUTCOME_LABELS[outcome]}"[:24],
+                text=f"{cards.demo_ref(engagement, demo)} · {demo.title}",
+                inputs=[
+                    Input(
+                        "remarks",
+                        label,
+                        kind="multiline",
+                        required=True,
+                        max_length=MAX_TEXT,
+                        placeholder="What the vendor should know"
+                        if outcome != "not_accepted"
+                        else "Why it is not accepted, and what acceptance needs",
+                    )
+                ],
+                submit_label="Record",
+                state={"occ": occ.id, "outcome": outcome},
+            )
+        )
+    return await _record_outcome(ctx, occ.id, outcome, None)
+
+
+async def on_outcome_form(ctx: Ctx, values: dict[str, str], state: dict) -> Reply:
+    return await _record_outcome(ctx, state.get("occ"), str(state.get("outcome") or ""), values.get("remarks"))
 
 
 async def history(ctx: Ctx) -> Reply:
     engagement = ctx.require_engagement()
-    return Reply(private=[await outcome.history_card(ctx, engagement)])
+    rows = await queries.outcome_history(ctx.session, engagement, ctx.now)
+    flag = await queries.stale_demo_flag(ctx.session, engagement, ctx.now)
+    return Reply(private=[cards.history_card(engagement, rows, flag)])
 
 
 SETTINGS_ADMINS = ("client_sponsor", "client_pm", "vendor_pm")
@@ -537,8 +524,6 @@ SETTINGS_ADMINS = ("client_sponsor", "client_pm", "vendor_pm")
 
 def _minutes(token: str) -> int:
     """'24h', '1h30', '90m', '2d', '60' (minutes) → minutes."""
-    import re
-
     m = re.fullmatch(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)(?:m|min)?)?", token.strip().lower())
     if not m or not any(m.groups()):
         raise UserError(
@@ -571,8 +556,6 @@ def _settings_card(engagement: Engagement) -> Card:
 
 
 async def settings_cmd(ctx: Ctx) -> Reply:
-    from bot.kernel.engagements import update_feature_settings
-
     engagement = ctx.require_engagement()
     name, _, rest = ctx.args.strip().partition(" ")
     if not name:
@@ -608,19 +591,8 @@ async def settings_cmd(ctx: Ctx) -> Reply:
         changes = {"stale_check": rest.lower() == "on"}
     else:
         raise UserError("Settings: `reminders`, `agenda`, `duration`, `title`, `stale`. `/demo settings` shows them.")
-    update_feature_settings(engagement, "demo", changes)
-    await ctx.core.emit(ctx.session, "engagement_settings_changed", engagement=engagement, feature="demo")
-    from bot.kernel import audit
-
-    await audit.record(
-        ctx.session,
-        now=ctx.now,
-        engagement_id=engagement.id,
-        entity_type="engagement",
-        entity_id=engagement.id,
-        action="demo_settings_changed",
-        actor=ctx.person,
-        data=changes,
+    await service.change_settings(
+        ctx.session, ctx.core, engagement=engagement, person=ctx.person, changes=changes, now=ctx.now
     )
     return Reply(private=[_settings_card(engagement)])
 
@@ -634,6 +606,13 @@ async def _on_settings_changed(
 
 async def _on_engagement_created(session: AsyncSession, core: Cadence, engagement: Engagement, **_: object) -> None:
     await service.ensure_stale_timer(session, core, engagement, core.clock.now())
+
+
+async def home_section(session: AsyncSession, core: Cadence, person: Person) -> list[Card]:
+    """A person's home (Slack App Home): their next demos, and what a demo is waiting from them — the vendor
+    side's agenda item, the client side's outcome."""
+    rows = await queries.home_demos(session, person, core.clock.now())
+    return [cards.home_card(engagement, upcoming, waiting) for engagement, upcoming, waiting in rows]
 
 
 def register(registry: Registry) -> None:
@@ -688,14 +667,14 @@ def register(registry: Registry) -> None:
     registry.add_action("demo.confirm", on_confirm)
     registry.add_action("demo.discard", on_discard)
     registry.add_action("demo.agenda_open", on_agenda_open)
-    registry.add_action("demo.outcome", outcome.on_click)
+    registry.add_action("demo.outcome", on_outcome_click)
     registry.add_form("demo.new", on_new_form)
     registry.add_form("demo.agenda", on_agenda_form)
-    registry.add_form("demo.outcome", outcome.on_form)
-    registry.add_timer(service.REMIND, reminders.remind)
-    registry.add_timer(service.AGENDA, reminders.ask_agenda)
-    registry.add_timer(service.ENDED, reminders.ended)
-    registry.add_timer(service.STALE, reminders.stale_check)
-    registry.add_home_section(home.home_section)
+    registry.add_form("demo.outcome", on_outcome_form)
+    registry.add_timer(service.REMIND, timers.remind)
+    registry.add_timer(service.AGENDA, timers.ask_agenda)
+    registry.add_timer(service.ENDED, timers.ended)
+    registry.add_timer(service.STALE, timers.stale_check)
+    registry.add_home_section(home_section)
     registry.add_hook("engagement_created", _on_engagement_created)
     registry.add_hook("engagement_settings_changed", _on_settings_changed)

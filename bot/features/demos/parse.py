@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from dateparser.date import DateDataParser
 
 from bot.kernel.errors import UserError
+from bot.kernel.zones import _by_city
 from bot.shared.dates import check_phrase, has_date_words, split_date_text
 
 MAX_AHEAD = timedelta(days=366)
@@ -234,8 +235,6 @@ def extract_zone(text: str) -> tuple[str, str | None, str]:
 def _city_suffix(text: str, found: list[tuple[str, str]]) -> str:
     """A city at the end ("tomorrow 10:00 Berlin", "3pm new york time") names the zone, when it is
     one zone's city and nothing else."""
-    from bot.kernel.zones import _by_city
-
     words = text.split()
     if words and words[-1].lower() == "time":
         words = words[:-1]

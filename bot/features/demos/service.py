@@ -1,10 +1,10 @@
-"""Demo operations: create, move, cancel; occurrences and the timers that follow them; invites;
-the stale-demo check. Callers pass the session (a transaction is open) and the injected `now`."""
+"""The rules of demos: create, move, cancel; occurrences and the timers that follow them; invites; the
+agenda; settings; the acceptance record (the client side's outcome); the weekly stale-demo check's timer.
+Callers pass the session (a transaction is open) and the injected `now`; look-ups are in queries.py."""
 
 from __future__ import annotations
 
 import json
-import re
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, time, timedelta
@@ -14,17 +14,18 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.features.demos import cards, ical
+from bot.features.demos import cards, ical, queries
 from bot.features.demos.parse import zone_of
 from bot.features.demos.recurrence import next_occurrence, validate_rule
 from bot.kernel import audit
-from bot.kernel.engagements import feature_settings
+from bot.kernel.engagements import feature_settings, update_feature_settings
 from bot.kernel.errors import UserError
 from bot.kernel.messages import Card
-from bot.kernel.rows import MissingRow, must_get
-from bot.kernel.text import MAX_TITLE, clean, truncate
+from bot.kernel.people import CLIENT_ROLES, VENDOR_ROLES, membership_of, role_label
+from bot.kernel.rows import MissingRow, get_or_refuse
+from bot.kernel.text import MAX_TEXT, MAX_TITLE, clean, when
 from storage.models import Engagement, Person
-from storage.models.demos import Demo, DemoOccurrence
+from storage.models.demos import Demo, DemoAgendaItem, DemoOccurrence, DemoOutcome
 
 if TYPE_CHECKING:
     from bot.kernel.dispatcher import Cadence
@@ -95,45 +96,6 @@ class Draft:
 
 def new_draft_key() -> str:
     return uuid.uuid4().hex
-
-
-# -- look-ups -----------------------------------------------------------------------------------------
-async def get_demo(session: AsyncSession, engagement: Engagement, ref: str) -> Demo:
-    """`3`, `#3` or `ACME-DEMO-3` → the demo; UserError otherwise."""
-    text = (ref or "").strip()
-    m = re.fullmatch(r"(?:#|(?P<key>[A-Za-z][A-Za-z0-9]*)-DEMO-)?(?P<n>\d{1,9})", text, re.I)
-    if not m:
-        raise UserError(
-            f"“{truncate(clean(text, multiline=False), 40)}” is not a demo id; use the number from "
-            f"`/demo list`, e.g. `3` or `{engagement.key}-DEMO-3`."
-        )
-    if m.group("key") and m.group("key").upper() != engagement.key:
-        raise UserError(f"That demo belongs to {m.group('key').upper()}, not {engagement.key}.")
-    demo = await session.scalar(
-        select(Demo).where(Demo.engagement_id == engagement.id, Demo.number == int(m.group("n")))
-    )
-    if demo is None:
-        raise UserError(f"There is no demo {engagement.key}-DEMO-{m.group('n')}. `/demo list` shows them.")
-    return demo
-
-
-async def upcoming_occurrence(session: AsyncSession, demo: Demo, now: datetime) -> DemoOccurrence | None:
-    return await session.scalar(
-        select(DemoOccurrence)
-        .where(DemoOccurrence.demo_id == demo.id, DemoOccurrence.status == "scheduled", DemoOccurrence.starts_at > now)
-        .order_by(DemoOccurrence.starts_at)
-        .limit(1)
-    )
-
-
-async def scheduled_occurrences(session: AsyncSession, demo: Demo) -> list[DemoOccurrence]:
-    return list(
-        await session.scalars(
-            select(DemoOccurrence)
-            .where(DemoOccurrence.demo_id == demo.id, DemoOccurrence.status == "scheduled")
-            .order_by(DemoOccurrence.starts_at)
-        )
-    )
 
 
 # -- occurrences and their timers ------------------------------------------------------------------
@@ -228,48 +190,6 @@ async def materialise_next(
     return await add_occurrence(session, core, engagement, demo, nxt, now)
 
 
-# -- invites --------------------------------------------------------------------------------------------
-async def ics_demo(session: AsyncSession, engagement: Engagement, demo: Demo) -> ical.IcsDemo:
-    overrides = [
-        ical.Override(o.original_start, o.starts_at, o.ends_at)
-        for o in await session.scalars(
-            select(DemoOccurrence).where(DemoOccurrence.demo_id == demo.id, DemoOccurrence.status != "cancelled")
-        )
-        if o.starts_at != o.original_start
-    ]
-    return ical.IcsDemo(
-        uid=demo.uid,
-        sequence=demo.sequence,
-        title=f"{demo.title} ({engagement.name})",
-        description=(
-            f"{cards.demo_ref(engagement, demo)} — {engagement.name}. Reminders, agenda and the outcome "
-            "are in the engagement's home channel."
-        ),
-        start=demo.start_at,
-        duration=timedelta(minutes=demo.duration_minutes),
-        zone=demo.tz,
-        rrule=demo.rrule,
-        exdates=[datetime.fromisoformat(x) for x in demo.exdates or []],
-        overrides=overrides,
-    )
-
-
-def ics_filename(engagement: Engagement, demo: Demo) -> str:
-    return f"{cards.demo_ref(engagement, demo).lower()}.ics"
-
-
-async def invite_for_uid(session: AsyncSession, uid: str, now: datetime) -> tuple[str, bytes] | None:
-    """(filename, current .ics) of the demo with this UID — for a link where files cannot be sent
-    (Teams): the UID is random, so it works as the link's secret. None if unknown."""
-    demo = await session.scalar(select(Demo).where(Demo.uid == uid))
-    if demo is None:
-        return None
-    engagement = await must_get(session, Engagement, demo.engagement_id)
-    event = await ics_demo(session, engagement, demo)
-    ics = ical.cancel(event, now) if demo.status == "cancelled" else ical.request(event, now)
-    return ics_filename(engagement, demo), ics
-
-
 # -- create / move / cancel --------------------------------------------------------------------------
 async def create(
     session: AsyncSession, core: Cadence, *, engagement: Engagement, person: Person, draft: Draft, now: datetime
@@ -281,7 +201,7 @@ async def create(
         if existing is not None and existing.engagement_id != engagement.id:
             raise UserError("That confirmation is not valid here. Nothing was changed.")
         if existing is not None:
-            occ = await upcoming_occurrence(session, existing, now) or await session.scalar(
+            occ = await queries.upcoming_occurrence(session, existing, now) or await session.scalar(
                 select(DemoOccurrence).where(DemoOccurrence.demo_id == existing.id).order_by(DemoOccurrence.id)
             )
             if occ is None:  # a demo is created with its first occurrence
@@ -336,7 +256,7 @@ async def create(
         data={"number": number, "title": demo.title, "start": start.isoformat(), "tz": demo.tz, "rrule": demo.rrule},
     )
     await ensure_stale_timer(session, core, engagement, now)
-    zones = await cards.member_zones(session, engagement)
+    zones = await queries.member_zones(session, engagement)
     card = cards.announcement(
         engagement=engagement,
         demo=demo,
@@ -345,8 +265,10 @@ async def create(
         title=f"Demo scheduled: {demo.title}",
         text=f"Scheduled by {person.display_name}: {cards.schedule_text(demo, start)}.",
     )
-    ics = ical.request(await ics_demo(session, engagement, demo), now)
-    card.attachments.append(ical.attachment(ics, filename=ics_filename(engagement, demo), title="Calendar invite"))
+    ics = ical.request(await queries.ics_demo(session, engagement, demo), now)
+    card.attachments.append(
+        ical.attachment(ics, filename=cards.ics_filename(engagement, demo), title="Calendar invite")
+    )
     await core.outbox.post_home(session, engagement, card, ref_key=f"demo:{demo.id}:announce")
     return demo, occ, True
 
@@ -386,7 +308,7 @@ async def move(
         await plan_timers(session, core, engagement, occ, now)
     else:
         # The series is re-planned from the new first date; upcoming occurrences are replaced.
-        upcoming = [o for o in await scheduled_occurrences(session, demo) if o.starts_at > now]
+        upcoming = [o for o in await queries.scheduled_occurrences(session, demo) if o.starts_at > now]
         if upcoming:
             old_text = cards.fmt_in(upcoming[0].starts_at, demo.tz, offset=True)
         for o in upcoming:
@@ -418,7 +340,7 @@ async def move(
             "sequence": demo.sequence,
         },
     )
-    zones = await cards.member_zones(session, engagement)
+    zones = await queries.member_zones(session, engagement)
     if draft.occ is None:
         now_text = f"The series now runs: {cards.schedule_text(demo, occ.starts_at)}"
     else:
@@ -437,8 +359,8 @@ async def move(
         tone="warning",
         one_occurrence=draft.occ is not None and bool(demo.rrule),
     )
-    ics = ical.request(await ics_demo(session, engagement, demo), now)
-    card.attachments.append(ical.attachment(ics, filename=ics_filename(engagement, demo), title="Updated invite"))
+    ics = ical.request(await queries.ics_demo(session, engagement, demo), now)
+    card.attachments.append(ical.attachment(ics, filename=cards.ics_filename(engagement, demo), title="Updated invite"))
     await core.outbox.post_home(session, engagement, card, ref_key=f"demo:{demo.id}:moved:{demo.sequence}")
     return demo, occ
 
@@ -475,7 +397,7 @@ async def cancel(
     if demo.status != "scheduled":
         raise UserError(f"{cards.demo_ref(engagement, demo)} is already {demo.status}.")
     ref = cards.demo_ref(engagement, demo)
-    upcoming = await upcoming_occurrence(session, demo, now)
+    upcoming = await queries.upcoming_occurrence(session, demo, now)
     if not demo.rrule:
         whole = True
     if not whole and upcoming is None:
@@ -483,9 +405,9 @@ async def cancel(
             f"{ref} has no upcoming occurrence to cancel; `/demo cancel {demo.number} all` ends the series."
         )
     nxt = None
-    ics_event = await ics_demo(session, engagement, demo)
+    ics_event = await queries.ics_demo(session, engagement, demo)
     if whole:
-        for o in await scheduled_occurrences(session, demo):
+        for o in await queries.scheduled_occurrences(session, demo):
             if o.starts_at > now:
                 await drop_timers(session, core, o)
                 o.status = "cancelled"
@@ -531,44 +453,12 @@ async def cancel(
         tone="warning",
         footer="The attached cancellation removes it from your calendar.",
     )
-    card.attachments.append(ical.attachment(ics, filename=ics_filename(engagement, demo), title="Cancellation"))
+    card.attachments.append(ical.attachment(ics, filename=cards.ics_filename(engagement, demo), title="Cancellation"))
     await core.outbox.post_home(session, engagement, card, ref_key=f"demo:{demo.id}:cancel:{demo.sequence}")
     return summary, nxt
 
 
 # -- the stale-demo check ------------------------------------------------------------------------------
-async def last_demo_start(session: AsyncSession, engagement: Engagement, now: datetime) -> datetime | None:
-    return await session.scalar(
-        select(func.max(DemoOccurrence.starts_at)).where(
-            DemoOccurrence.engagement_id == engagement.id,
-            DemoOccurrence.starts_at <= now,
-            DemoOccurrence.status.in_(("scheduled", "ended")),
-        )
-    )
-
-
-async def stale_demo_flag(session: AsyncSession, engagement: Engagement, now: datetime) -> str | None:
-    """A warning if the engagement's last demo is older than its iteration length (None if fine).
-    An engagement that never had a demo is flagged once it is older than one iteration."""
-    days = max(1, int(engagement.iteration_days or 14))
-    last = await last_demo_start(session, engagement, now)
-    if last is None:
-        since = engagement.created_at
-        if since is None or now - since <= timedelta(days=days):
-            return None
-        return (
-            f"{engagement.key} has had no demo since it started {(now - since).days} days ago "
-            f"(iteration length: {days} days). Schedule one with `/demo schedule`."
-        )
-    if now - last <= timedelta(days=days):
-        return None
-    local = last.astimezone(zone_of(engagement.home_tz or "UTC"))
-    return (
-        f"{engagement.key}'s last demo was {(now - last).days} days ago ({local:%a} {local.day} {local:%b %Y}), "
-        f"longer than its {days}-day iteration. Schedule one with `/demo schedule`."
-    )
-
-
 def next_weekly_slot(engagement: Engagement, now: datetime) -> datetime:
     """The next weekly check: the report's weekday and time in the engagement's home zone."""
     report = feature_settings(engagement, "report")
@@ -600,3 +490,206 @@ async def ensure_stale_timer(session: AsyncSession, core: Cadence, engagement: E
         payload={"engagement": engagement.id},
         engagement_id=engagement.id,
     )
+
+
+# -- reminders and the agenda ------------------------------------------------------------------------
+async def reminder_card(
+    session: AsyncSession,
+    engagement: Engagement,
+    demo: Demo,
+    occ: DemoOccurrence,
+    minutes: int,
+    *,
+    late_minutes: int = 0,
+) -> Card:
+    """The reminder `minutes` before `occ`, with the zones and the agenda as they stand."""
+    offsets = settings(engagement)["reminder_minutes"]
+    zones = await queries.member_zones(session, engagement)
+    agenda = await queries.agenda_lines(session, occ)
+    return cards.reminder_card(
+        engagement, demo, occ, minutes, offsets=offsets, zones=zones, agenda=agenda, late_minutes=late_minutes
+    )
+
+
+async def refresh_last_reminder(
+    session: AsyncSession,
+    core: Cadence,
+    engagement: Engagement,
+    demo: Demo,
+    occ: DemoOccurrence,
+) -> bool:
+    """An agenda item arrived after the last reminder was posted: edit that reminder to include it."""
+    offsets = settings(engagement)["reminder_minutes"]
+    if not offsets:
+        return False
+    last = min(offsets)
+    timer = await core.timers.get(session, f"demo:{occ.id}:v{occ.version}:remind:{last}")
+    if timer is None or timer.status != "done":
+        return False
+    await session.flush()
+    card = await reminder_card(session, engagement, demo, occ, last)
+    await core.outbox.update(session, cards.remind_ref(occ, last), card)
+    return True
+
+
+async def agenda_target(
+    session: AsyncSession, person: Person, occ: DemoOccurrence, now: datetime
+) -> tuple[Engagement, Demo]:
+    """The engagement and demo of `occ`, if `person` (vendor side) may add to its agenda now."""
+    demo = await get_or_refuse(session, Demo, occ.demo_id)
+    engagement = await get_or_refuse(session, Engagement, occ.engagement_id)
+    membership = await membership_of(session, engagement, person)
+    roles = set(membership.roles or []) if membership else set()
+    if not roles & VENDOR_ROLES:
+        raise UserError(
+            "The agenda comes from the vendor side ("
+            + ", ".join(role_label(r) for r in sorted(VENDOR_ROLES))
+            + "). Nothing was changed."
+        )
+    if occ.status != "scheduled" or occ.starts_at <= now:
+        raise UserError("That demo is not upcoming any more; nothing was changed.")
+    return engagement, demo
+
+
+async def save_agenda(
+    session: AsyncSession, core: Cadence, *, person: Person, occ: DemoOccurrence, text: str, now: datetime
+) -> tuple[Engagement, Demo, str, bool]:
+    """Save `person`'s agenda item for `occ` (one per person, replaced). Returns (engagement, demo, the
+    saved text, whether the last reminder was already posted and now shows it)."""
+    engagement, demo = await agenda_target(session, person, occ, now)
+    text = clean(text, limit=MAX_TEXT, what="Your agenda item")
+    if not text:
+        raise UserError("Tell me what you will show, e.g. `/demo agenda 3 the new checkout flow`.", field="text")
+    item = await queries.own_agenda_item(session, occ, person)
+    if item is None:
+        session.add(
+            DemoAgendaItem(occurrence_id=occ.id, person_id=person.id, text=text, created_at=now, updated_at=now)
+        )
+    else:
+        item.text, item.updated_at = text, now
+    refreshed = await refresh_last_reminder(session, core, engagement, demo, occ)
+    return engagement, demo, text, refreshed
+
+
+# -- settings --------------------------------------------------------------------------------------------
+async def change_settings(
+    session: AsyncSession,
+    core: Cadence,
+    *,
+    engagement: Engagement,
+    person: Person,
+    changes: dict[str, Any],
+    now: datetime,
+) -> None:
+    """Save checked setting changes; the timers follow (engagement_settings_changed) and the audit log has it."""
+    update_feature_settings(engagement, "demo", changes)
+    await core.emit(session, "engagement_settings_changed", engagement=engagement, feature="demo")
+    await audit.record(
+        session,
+        now=now,
+        engagement_id=engagement.id,
+        entity_type="engagement",
+        entity_id=engagement.id,
+        action="demo_settings_changed",
+        actor=person,
+        data=changes,
+    )
+
+
+# -- the acceptance record: the client side records the outcome; one per occurrence, never edited ----------
+async def outcome_target(session: AsyncSession, occ_id: object) -> tuple[Engagement, Demo, DemoOccurrence]:
+    try:
+        occ = await session.get(DemoOccurrence, int(str(occ_id)))
+    except ValueError:
+        occ = None
+    if occ is None:
+        raise UserError("I can't find that demo any more. Nothing was recorded.")
+    demo = await get_or_refuse(session, Demo, occ.demo_id)
+    engagement = await get_or_refuse(session, Engagement, occ.engagement_id)
+    return engagement, demo, occ
+
+
+async def check_outcome(
+    session: AsyncSession, person: Person, engagement: Engagement, occ: DemoOccurrence, now: datetime
+) -> None:
+    """Refuse anyone but the client side, an outcome before the demo began, and a second outcome."""
+    membership = await membership_of(session, engagement, person)
+    roles = set(membership.roles or []) if membership else set()
+    if not roles & CLIENT_ROLES:
+        raise UserError(
+            "Only the client side ("
+            + ", ".join(role_label(r) for r in sorted(CLIENT_ROLES))
+            + f") records a demo's outcome; your roles in {engagement.key}: "
+            + (", ".join(role_label(r) for r in sorted(roles)) or "none")
+            + ". Nothing was changed."
+        )
+    existing = await session.scalar(select(DemoOutcome).where(DemoOutcome.occurrence_id == occ.id))
+    if existing is not None:
+        who = await session.get(Person, existing.recorded_by_id)
+        raise UserError(
+            f"The outcome of this demo is already recorded: {cards.OUTCOME_LABELS[existing.outcome]} "
+            f"by {who.display_name if who else 'someone'} ({when(existing.recorded_at)}). "
+            "Recorded outcomes are not changed."
+        )
+    if occ.status == "cancelled":
+        raise UserError("That demo was cancelled; there is no outcome to record.")
+    if now < occ.starts_at:
+        raise UserError("That demo has not taken place yet; record the outcome after it.")
+
+
+async def record_outcome(
+    session: AsyncSession,
+    core: Cadence,
+    *,
+    person: Person,
+    occ_id: object,
+    outcome: str,
+    remarks: str | None,
+    now: datetime,
+) -> tuple[Engagement, Demo]:
+    """Record the outcome of an occurrence: audited, and the outcome request edited into the result."""
+    engagement, demo, occ = await outcome_target(session, occ_id)
+    if outcome not in cards.OUTCOME_LABELS:
+        raise UserError("That is not an outcome I know. Nothing was recorded.")
+    await check_outcome(session, person, engagement, occ, now)
+    remarks = clean(remarks, limit=MAX_TEXT, what="The remarks") or None
+    if outcome in cards.NEEDS_REMARKS and not remarks:
+        raise UserError(
+            f"{cards.NEEDS_REMARKS[outcome]} are required for “{cards.OUTCOME_LABELS[outcome]}”.", field="remarks"
+        )
+    row = DemoOutcome(
+        occurrence_id=occ.id,
+        engagement_id=engagement.id,
+        outcome=outcome,
+        remarks=remarks,
+        recorded_by_id=person.id,
+        recorded_at=now,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(row)
+            await session.flush()
+    except IntegrityError:
+        raise UserError(
+            "Someone recorded this demo's outcome a moment ago; recorded outcomes are not changed."
+        ) from None
+    await audit.record(
+        session,
+        now=now,
+        engagement_id=engagement.id,
+        entity_type="demo_occurrence",
+        entity_id=occ.id,
+        action="outcome_recorded",
+        to_state=outcome,
+        actor=person,
+        comment=remarks,
+        data={
+            "demo_id": demo.id,
+            "demo": cards.demo_ref(engagement, demo),
+            "title": demo.title,
+            "starts_at": occ.starts_at.isoformat(),
+        },
+    )
+    card = cards.result_card(engagement, demo, occ, row, person)
+    await core.outbox.update(session, f"demo:occ:{occ.id}:outcome", card)
+    return engagement, demo

@@ -1,4 +1,5 @@
-"""`/cadence …`: set up an engagement, bind channels, roles, your zone, work days, absences, settings."""
+"""`/cadence …`: set up an engagement, bind channels, roles, your zone, work days, absences, settings.
+Handlers parse and call the rules in service.py."""
 
 from __future__ import annotations
 
@@ -6,13 +7,15 @@ import re
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import select, update
+import holidays
+from sqlalchemy import select
 
 from bot.features.change_requests.money import MAX_AMOUNT
-from bot.kernel import announce, audit, contract, sides
+from bot.features.engagement import service
+from bot.kernel import audit, sides
 from bot.kernel.context import Ctx
 from bot.kernel.directory import prefetch, seat_zone
-from bot.kernel.engagements import bind, by_key, feature_settings, keep_currency, update_feature_settings, validate_key
+from bot.kernel.engagements import by_key, validate_key
 from bot.kernel.errors import UserError
 from bot.kernel.messages import Card, Field, Reply
 from bot.kernel.people import (
@@ -27,25 +30,18 @@ from bot.kernel.people import (
 )
 from bot.kernel.registry import Registry
 from bot.kernel.rows import get_or_refuse
-from bot.kernel.text import MAX_TITLE, clean, day_text, person, plural, when
+from bot.kernel.text import MAX_TITLE, clean, day_text, plural, when
 from bot.kernel.zones import resolve_zone
 from bot.shared.dates import parse_range, span_days
-from bot.shared.numbers import Money, NumberError, parse_money, parse_number, whole_number
-from storage.models import Absence, ChannelBinding, Engagement, Membership, Person
-from storage.results import rowcount
+from bot.shared.numbers import NumberError, parse_money, parse_number, whole_number
+from storage.models import Engagement, Membership, Person
 
 # Who may add a home or escalation channel and change engagement settings: either side's admins.
 ADMIN_ROLES = tuple(sorted(sides.ALL_ADMINS))
-# Engagement columns a person set with `/cadence settings`, which seating no longer derives.
-EXPLICIT = contract.EXPLICIT_KEY
 AS_RE = re.compile(r"\s+as\s+([a-z_ -]+)$", re.IGNORECASE)
 # Person.tz_source, as a person reads it.
 TZ_SOURCE_LABELS = {"user": "set by you", "platform": "from your profile", UNKNOWN_ZONE: "a guess: not known yet"}
 LONG_ABSENCE_DAYS = 56  # longer than eight weeks: taken only with the years written out
-
-
-def _explicit(eng: Engagement) -> list[str]:
-    return list(feature_settings(eng, "engagement").get(EXPLICIT, []))
 
 
 async def setup(ctx: Ctx) -> Reply:
@@ -68,34 +64,9 @@ async def setup(ctx: Ctx) -> Reply:
     created = engagement is None
     if engagement is None:
         name = clean(name_text, limit=MAX_TITLE, what="The engagement name", multiline=False) or key
-        engagement = Engagement(
-            key=key,
-            name=name,
-            home_tz=ctx.person.tz or "UTC",
-            support_tz="UTC",
-            settings={},
-            created_at=ctx.now,
-            created_by_id=ctx.person.id,
-            contingency_pct=contract.COLUMN_DEFAULTS["contingency_pct"],
-            iteration_days=contract.COLUMN_DEFAULTS["iteration_days"],
-        )
-        ctx.session.add(engagement)
-        await ctx.session.flush()
+        engagement = await service.create_engagement(ctx.session, key=key, name=name, person=ctx.person, now=ctx.now)
     elif ctx.engagement is not None and ctx.engagement.id == engagement.id:
-        # What the admins' "can no longer post" notice asks for: once the bot is back, setup here heals the
-        # binding (a failed binding gets no posts at all).
-        healed = await ctx.session.execute(
-            update(ChannelBinding)
-            .where(
-                ChannelBinding.platform == ctx.place.platform,
-                ChannelBinding.workspace_id == ctx.place.workspace_id,
-                ChannelBinding.channel_id == ctx.place.channel_id,
-                ChannelBinding.failed_reason.is_not(None),
-            )
-            .values(failed_reason=None)
-            .execution_options(synchronize_session=False)
-        )
-        if rowcount(healed):
+        if await service.heal_binding(ctx.session, ctx.place):
             return Reply.say(
                 f"Cadence can post here again: this channel is the home of {engagement.key} ({engagement.name}), "
                 "and its posts resume from now on."
@@ -105,17 +76,7 @@ async def setup(ctx: Ctx) -> Reply:
         membership = await membership_of(ctx.session, engagement, ctx.person)
         if membership is None or not sides.is_admin(membership.roles):
             raise UserError(f"{engagement.key} already exists; only its admins can add another home channel.")
-    await bind(
-        ctx.session,
-        engagement,
-        platform=ctx.place.platform,
-        workspace_id=ctx.place.workspace_id,
-        channel_id=ctx.place.channel_id,
-        channel_name=ctx.place.channel_name,
-        conversation_ref=ctx.place.conversation_ref,
-        purpose="home",
-        now=ctx.now,
-    )
+    await service.bind_here(ctx.session, engagement, ctx.place, purpose="home", now=ctx.now)
     ctx.engagement = engagement
     await audit.record(
         ctx.session,
@@ -132,7 +93,7 @@ async def setup(ctx: Ctx) -> Reply:
         return Reply(public=[Card(title="Channel added", text=text, tone="good")])
     role_name = chosen or sides.SETUP_ROLE
     membership = await ensure_membership(ctx.session, engagement, ctx.person, ctx.now)
-    await _seat(ctx, engagement, membership, ctx.person, [], [role_name], how="set-up")
+    await service.seat(ctx, engagement, membership, ctx.person, [], [role_name], how="set-up")
     await ctx.core.emit(ctx.session, "engagement_created", engagement=engagement)
     other_side = sides.other(sides.side_of_role(role_name))
     first = " or ".join(role_label(r) for r in sorted(sides.ADMINS[other_side]))
@@ -149,75 +110,6 @@ async def setup(ctx: Ctx) -> Reply:
         f"from then on each side seats its own people (roles: {', '.join(ROLES)})."
     )
     return Reply(public=[Card(title="Engagement set up", text=text, tone="good")])
-
-
-async def _seat(
-    ctx: Ctx,
-    eng: Engagement,
-    membership: Membership,
-    target: Person,
-    before: list[str],
-    after: list[str],
-    *,
-    how: str,
-    zone_known: bool = True,
-) -> None:
-    """Apply a checked change of seats: derive the zones that follow a side's first admin, tell the home
-    channel, record it, and let features react (a request waiting on someone who lost a role)."""
-    membership.roles = after
-    explicit = _explicit(eng)
-    gained = set(after) - set(before)
-    if gained & sides.ADMINS["client"] and "home_tz" not in explicit:
-        client_admins = [m for m in await sides.admins_of(ctx.session, eng, "client") if m.id != membership.id]
-        if not client_admins:  # the client's first admin: the home zone becomes theirs
-            eng.home_tz = target.tz or eng.home_tz
-    if "vendor_pm" in gained and "support_tz" not in explicit:
-        others = [m for m in await sides.seated(ctx.session, eng) if m.id != membership.id]
-        pms = [m for m in others if "vendor_pm" in m.roles]
-        # The SLA calendar is a contract term: it follows the vendor PM only while one side could set it alone
-        # (the vendor's first admin, or no client admin yet). A vendor re-seating its PM later changes no clock;
-        # moving the calendar then is an amendment the client approves.
-        vendor_had_admin = any(sides.is_admin(m.roles, "vendor") for m in others)
-        client_has_admin = any(sides.is_admin(m.roles, "client") for m in others)
-        if not pms and (not vendor_had_admin or not client_has_admin):
-            # the vendor PM's office hours and holidays run the business-hours SLA clocks
-            eng.support_tz = target.tz or eng.support_tz
-            if "support_country" not in explicit and target.country:
-                eng.support_country = target.country
-    shown = ", ".join(role_label(r) for r in after) or "no role"
-    was = ", ".join(role_label(r) for r in before) or "no role"
-    note = {
-        "first admin": " (the first admin of their side, seated by the other side)",
-        "set-up": " (ran the set-up)",
-    }.get(how, "")
-    guess = (
-        f"\nTheir time zone is not known yet, so times for {target.display_name} are a guess ({target.tz}) "
-        "until they set it; I've asked them."
-        if not zone_known and after
-        else ""
-    )
-    card = Card(
-        title=f"Seats in {eng.key}",
-        text=f"{person(target.id, target.display_name)}: {was} → {shown}{note}. "
-        f"Changed by {person(ctx.person.id, ctx.person.display_name)}.{guess}",
-    )
-    data = {"person_id": target.id, "before": before, "after": after, "how": how}
-    if how == "set-up":  # the set-up card itself says who is seated: one post, not two
-        await audit.record(
-            ctx.session,
-            now=ctx.now,
-            engagement_id=eng.id,
-            entity_type="membership",
-            entity_id=membership.id,
-            action="roles_changed",
-            actor=ctx.person,
-            data=data,
-        )
-    else:
-        await announce.rule_change(
-            ctx, eng, card, entity_type="membership", entity_id=membership.id, action="roles_changed", data=data
-        )
-    await ctx.core.emit(ctx.session, "membership_changed", engagement=eng, person=target)
 
 
 async def role(ctx: Ctx) -> Reply:
@@ -261,7 +153,7 @@ async def role(ctx: Ctx) -> Reply:
     zone_known = await seat_zone(
         ctx.session, ctx.core, target, ctx.place.platform, ctx.place.workspace_id, profile=profile
     )
-    await _seat(ctx, eng, membership, target, before, roles, how=how, zone_known=zone_known)
+    await service.seat(ctx, eng, membership, target, before, roles, how=how, zone_known=zone_known)
     shown = ", ".join(role_label(r) for r in roles) or "no role"
     return Reply.say(f"{target.display_name}: {shown} in {eng.key}. Announced in the home channel.")
 
@@ -326,25 +218,21 @@ async def workdays(ctx: Ctx) -> Reply:
             add(DAY_NAMES.index(part[:3]))
         else:
             raise UserError(f"“{part}” is not a day. Use mon, tue, wed, thu, fri, sat, sun.")
-    ctx.person.work_days = sorted(days)
-    await ctx.core.emit(ctx.session, "absence_changed", person=ctx.person)
+    await service.set_work_days(ctx.session, ctx.core, ctx.person, days)
     return Reply.say("Your work days: " + ", ".join(DAY_NAMES[d] for d in days))
 
 
 async def country(ctx: Ctx) -> Reply:
     """/cadence country IN — whose public holidays skip your prompts."""
-    import holidays
-
     code = ctx.args.strip().upper()
     if not code:
         return Reply.say(f"Your holiday calendar: {ctx.person.country or 'none'}.")
     if code in ("NONE", "-"):
-        ctx.person.country = None
+        await service.set_country(ctx.session, ctx.core, ctx.person, None)
     else:
         if code not in holidays.list_supported_countries():
             raise UserError(f"“{code}” is not a country code I have holidays for; use two letters like `IN` or `DE`.")
-        ctx.person.country = code
-    await ctx.core.emit(ctx.session, "absence_changed", person=ctx.person)
+        await service.set_country(ctx.session, ctx.core, ctx.person, code)
     return Reply.say(f"Your holiday calendar: {ctx.person.country or 'none'}.")
 
 
@@ -359,11 +247,7 @@ async def ooo(ctx: Ctx) -> Reply:
         ]
         return Reply.say("Your absences:\n" + ("\n".join(rows) if rows else "none planned"))
     if arg.lower() == "clear":
-        today = ctx.now.astimezone(zone(ctx.person)).date()
-        for a in list(ctx.person.absences):
-            if a.end >= today:
-                ctx.person.absences.remove(a)
-        await ctx.core.emit(ctx.session, "absence_changed", person=ctx.person)
+        await service.clear_absences(ctx.session, ctx.core, ctx.person, ctx.now)
         return Reply.say("Your upcoming absences are cleared.")
     start, end = parse_range(clean(arg, limit=200, what="The date range"), now=ctx.now, tz=zone(ctx.person))
     today = ctx.now.astimezone(zone(ctx.person)).date()
@@ -376,9 +260,7 @@ async def ooo(ctx: Ctx) -> Reply:
             f"I read that as {plural(days, 'day')} away ({day_text(start)} – {day_text(end)}). "
             f"If you mean it, write the years: `/cadence ooo {start:%Y-%m-%d} to {end:%Y-%m-%d}`. Nothing was changed."
         )
-    ctx.person.absences.append(Absence(start=start, end=end, created_at=ctx.now))
-    await ctx.session.flush()
-    await ctx.core.emit(ctx.session, "absence_changed", person=ctx.person)
+    await service.add_absence(ctx.session, ctx.core, ctx.person, start, end, ctx.now)
     return Reply.say(
         f"Out of office {day_text(start)} – {day_text(end)} ({plural(days, 'day')}). Prompts skip those days."
     )
@@ -398,19 +280,6 @@ async def whoami(ctx: Ctx) -> Reply:
     return Reply(private=[Card(title="You", fields=fields, footer="Now: " + when(ctx.now))])
 
 
-SETTINGS = {
-    "name": "engagement name",
-    "home_tz": "home time zone (client's)",
-    "support_tz": "vendor support zone (business-hours clocks)",
-    "support_country": "vendor's holiday calendar",
-    "client_country": "client's holiday calendar",
-    "budget": "budget",
-    "contingency": "contingency, % of budget",
-    "warranty_end": "warranty end date",
-    "iteration_days": "iteration length in days",
-}
-
-
 def _settings_card(eng: Engagement) -> Card:
     return Card(
         title=f"{eng.key} settings",
@@ -427,17 +296,6 @@ def _settings_card(eng: Engagement) -> Card:
         ],
         footer="Change one with `/cadence settings <name> <value>`.",
     )
-
-
-# `/cadence settings` names that are contract terms (bot/kernel/contract.py): a change is an amendment.
-CONTRACT_SETTINGS = {
-    "support_tz": "sla.zone",
-    "support_country": "sla.country",
-    "budget": "budget",
-    "contingency": "contingency",
-    "warranty_end": "warranty_end",
-    "iteration_days": "iteration_days",
-}
 
 
 def _parse_setting(name: str, value: str) -> tuple[str, object]:
@@ -471,20 +329,6 @@ def _parse_setting(name: str, value: str) -> tuple[str, object]:
     return "name", value
 
 
-def _shown(column: str, value: object) -> str:
-    if value is None:
-        return "none" if column.endswith("country") else "not set"
-    if column == "budget":
-        return f"{value:,.2f}"
-    if column == "contingency_pct":
-        return f"{value:g} % of the budget"
-    if column == "iteration_days":
-        return f"{value} days"
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
-
-
 async def settings(ctx: Ctx) -> Reply:
     """/cadence settings [name value] — contract terms change by amendment (the other side approves); the
     rest change at once. Either way the home channel is told."""
@@ -493,43 +337,16 @@ async def settings(ctx: Ctx) -> Reply:
     if not name:
         return Reply(private=[_settings_card(eng)])
     name = name.lower()
-    if name not in SETTINGS:
-        raise UserError(f"No setting “{name}”. Settings: {', '.join(SETTINGS)}.")
+    if name not in service.SETTINGS:
+        raise UserError(f"No setting “{name}”. Settings: {', '.join(service.SETTINGS)}.")
     ctx.require_role(*ADMIN_ROLES)
     value = clean(value, limit=MAX_TITLE, what="The value", multiline=False)
     if not value:
         raise UserError(f"Give a value for {name}.")
     column, parsed = _parse_setting(name, value)
-    if isinstance(parsed, Money):  # the budget keeps its currency: one currency per engagement
-        keep_currency(eng, parsed.currency, what="The budget")
-        parsed = parsed.amount
-    if name in CONTRACT_SETTINGS:
-        said = await contract.amend(
-            ctx, eng, term=CONTRACT_SETTINGS[name], new_text=_shown(column, parsed), columns={column: parsed}
-        )
+    said = await service.change_setting(ctx, eng, name, column, parsed)
+    if said is not None:
         return Reply.say(said)
-    if name == "client_country" or name == "home_tz":
-        side = sides.side_of(ctx.roles)
-        if side != "client" and await sides.admins_of(ctx.session, eng, "client"):
-            raise UserError(f"The {SETTINGS[name]} is the client side's to set. Nothing changed.")
-    before = _shown(column, getattr(eng, column))
-    setattr(eng, column, parsed)
-    if column == "home_tz":
-        explicit = set(_explicit(eng)) | {"home_tz"}
-        update_feature_settings(eng, "engagement", {EXPLICIT: sorted(explicit)})
-    after = _shown(column, parsed)
-    await announce.rule_change(
-        ctx,
-        eng,
-        Card(
-            text=f"{person(ctx.person.id, ctx.person.display_name)} changed the {SETTINGS[name]}: {before} → {after}."
-        ),
-        entity_type="engagement",
-        entity_id=eng.id,
-        action="setting_changed",
-        data={"setting": name, "before": before, "after": after},
-    )
-    await ctx.core.emit(ctx.session, "engagement_settings_changed", engagement=eng, feature="engagement")
     return Reply(private=[_settings_card(eng)])
 
 
@@ -544,17 +361,7 @@ async def escalation(ctx: Ctx) -> Reply:
     )
     if m is None or not set(m.roles).intersection(ADMIN_ROLES):
         raise UserError("Only the client sponsor or a PM can choose the escalation channel.")
-    await bind(
-        ctx.session,
-        eng,
-        platform=ctx.place.platform,
-        workspace_id=ctx.place.workspace_id,
-        channel_id=ctx.place.channel_id,
-        channel_name=ctx.place.channel_name,
-        conversation_ref=ctx.place.conversation_ref,
-        purpose="escalation",
-        now=ctx.now,
-    )
+    await service.bind_here(ctx.session, eng, ctx.place, purpose="escalation", now=ctx.now)
     return Reply(public=[Card(text=f"Escalations of {eng.key} will be posted here.")])
 
 

@@ -1,16 +1,22 @@
-"""The report as neutral cards: the weekly/on-demand report (with its chart attached) and the App Home
-summary. Names are plain text, not mentions: a weekly post must not ping the whole team."""
+"""The report as neutral cards: the weekly/on-demand report (with its chart attached: `build_report`) and
+the App Home summary. Names are plain text, not mentions: a weekly post must not ping the whole team."""
 
 from __future__ import annotations
 
 import base64
+import logging
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.features.reports import figures
+from bot.features.reports.chart import chart_data, render_async
 from bot.features.reports.figures import Figures
 from bot.kernel.messages import Attachment, Card, Field
 from bot.kernel.text import duration as text_duration
 from bot.kernel.text import plural, when
+from storage.models import Engagement
 
 STATE_LABELS = {
     "submitted": "Submitted",
@@ -28,6 +34,8 @@ OUTCOME_LABELS = {
     "not_accepted": "Not accepted",
 }
 NOT_INSTALLED = "not installed on this Cadence"
+
+log = logging.getLogger("cadence.reports")
 
 
 def pct(value: float | None) -> str:
@@ -224,3 +232,16 @@ def footer_for(next_at: datetime | None, lateness: timedelta | None = None) -> s
     if next_at is not None:
         parts.append(f"Next weekly report {when(next_at)}.")
     return " ".join(parts)
+
+
+async def build_report(
+    session: AsyncSession, engagement: Engagement, now: datetime, period: str = "week", *, footer: str = ""
+) -> Card:
+    """The report card of `engagement` for the period ending at `now`, its chart attached."""
+    f = await figures.gather(session, engagement, now, period)
+    png = None
+    try:
+        png = await render_async(chart_data(f))
+    except Exception:  # a chart that fails to draw must not cost the report
+        log.exception("report chart of %s failed", engagement.key)
+    return report_card(f, png, footer=footer)

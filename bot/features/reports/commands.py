@@ -4,17 +4,15 @@ schedule|on|off`, `/cadence export [from] [to]`, and the App Home section."""
 from __future__ import annotations
 
 import base64
-import logging
 import re
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.features.reports import cards, export, figures, schedule
-from bot.features.reports.chart import chart_data, render_async
+from bot.features.reports import cards, export, figures, schedule, timers
 from bot.kernel import audit
-from bot.kernel.context import Ctx, TimerCtx
+from bot.kernel.context import Ctx
 from bot.kernel.engagements import update_feature_settings
 from bot.kernel.errors import UserError
 from bot.kernel.messages import Attachment, Card, Reply
@@ -27,23 +25,8 @@ from storage.models import Engagement, Person
 if TYPE_CHECKING:
     from bot.kernel.dispatcher import Cadence
 
-log = logging.getLogger("cadence.reports")
-
 ADMIN_ROLES = ("client_sponsor", "client_pm", "vendor_pm")
 MAX_EXPORT_DAYS = 366 * 3
-
-
-async def build_report(
-    session: AsyncSession, engagement: Engagement, now: datetime, period: str = "week", *, footer: str = ""
-) -> Card:
-    """The report card of `engagement` for the period ending at `now`, its chart attached."""
-    f = await figures.gather(session, engagement, now, period)
-    png = None
-    try:
-        png = await render_async(chart_data(f))
-    except Exception:  # a chart that fails to draw must not cost the report
-        log.exception("report chart of %s failed", engagement.key)
-    return cards.report_card(f, png, footer=footer)
 
 
 def _require_member(ctx: Ctx) -> Engagement:
@@ -61,7 +44,7 @@ async def report_command(ctx: Ctx) -> Reply:
     word = words[0] if words else "week"
     if word in figures.PERIODS:
         nxt = await schedule.plan(ctx.session, ctx.core, engagement, ctx.now)
-        card = await build_report(
+        card = await cards.build_report(
             ctx.session,
             engagement,
             ctx.now,
@@ -122,23 +105,6 @@ async def _change_schedule(ctx: Ctx, engagement: Engagement, word: str, rest: li
     nxt = await schedule.plan(ctx.session, ctx.core, engagement, ctx.now)
     text = schedule.describe(engagement) + (f" Next: {when(nxt.due_at)}." if nxt else "")
     return Reply(public=[Card(text=text)])
-
-
-# -- the weekly timer --------------------------------------------------------------------------------
-async def on_weekly(tctx: TimerCtx) -> None:
-    engagement = await tctx.session.get(Engagement, int(tctx.payload.get("engagement", 0)))
-    if engagement is None or not schedule.settings(engagement)["enabled"]:
-        return
-    # The report covers the week up to the scheduled time, even when it goes out late.
-    nxt = await schedule.plan(tctx.session, tctx.core, engagement, tctx.timer.due_at, keep=tctx.timer.key)
-    card = await build_report(
-        tctx.session,
-        engagement,
-        tctx.timer.due_at,
-        "week",
-        footer=cards.footer_for(nxt.due_at if nxt else None, tctx.lateness),
-    )
-    await tctx.core.outbox.post_home(tctx.session, engagement, card, ref_key=f"report:{tctx.timer.key}")
 
 
 async def _plan_hook(
@@ -237,7 +203,7 @@ def register(registry: Registry) -> None:
         summary="change requests, defects, demo outcomes and standup answers as CSV files "
         "in a zip, sent to you (default: the last 30 days)",
     )
-    registry.add_timer(schedule.KIND, on_weekly)
+    registry.add_timer(schedule.KIND, timers.on_weekly)
     registry.add_hook("engagement_created", _plan_hook)
     registry.add_hook("engagement_settings_changed", _plan_hook)
     registry.add_home_section(home_section)

@@ -24,6 +24,26 @@ from bot.kernel.zones import zone_or_utc
 from bot.shared.csvfile import stamp, to_csv
 from storage.models import Engagement, Person
 
+# The features the export reads, each optional: a name set to None here is a feature not installed on this
+# Cadence, listed in the bundle's README.txt instead of a file.
+try:
+    from bot.features.change_requests import export as cr_export
+except ImportError:
+    cr_export = None  # type: ignore[assignment]
+try:
+    from bot.features.defects import export as defect_export
+except ImportError:
+    defect_export = None  # type: ignore[assignment]
+try:
+    from bot.features.demos import cards as demo_cards
+    from storage.models.demos import Demo, DemoAgendaItem, DemoOccurrence, DemoOutcome
+except ImportError:
+    demo_cards = None  # type: ignore[assignment]
+try:
+    from storage.models.standups import StandupEntry
+except ImportError:
+    StandupEntry = None  # type: ignore[assignment,misc]
+
 
 @dataclass
 class Bundle:
@@ -70,11 +90,9 @@ async def change_requests(
     session: AsyncSession, engagement: Engagement, start: datetime, end: datetime
 ) -> dict[str, str] | None:
     """Requests filed in the range or with a recorded step in it, and the steps in the range."""
-    try:
-        from bot.features.change_requests.export import build as build_cr_csv
-    except ImportError:
+    if cr_export is None:
         return None
-    requests_csv, steps_csv = await build_cr_csv(session, engagement)
+    requests_csv, steps_csv = await cr_export.build(session, engagement)
     s_header, steps = _rows(steps_csv)
     steps = [s for s in steps if (at := _when(s.get("at_utc"))) is not None and start <= at < end]
     touched = {s["request"] for s in steps}
@@ -96,11 +114,9 @@ async def defects(
 ) -> dict[str, str] | None:
     """Defects that were live at some point of the range: filed before its end, not closed before
     its start."""
-    try:
-        from bot.features.defects.export import export_csv
-    except ImportError:
+    if defect_export is None:
         return None
-    header, rows = _rows(await export_csv(session, engagement, now))
+    header, rows = _rows(await defect_export.export_csv(session, engagement, now))
     kept = []
     for r in rows:
         filed, closed = _when(r.get("filed_at_utc")), _when(r.get("closed_at_utc"))
@@ -128,10 +144,7 @@ async def demo_outcomes(
     session: AsyncSession, engagement: Engagement, start: datetime, end: datetime
 ) -> dict[str, str] | None:
     """Every demo that took (or was to take) place in the range, with its outcome and agenda."""
-    try:
-        from bot.features.demos.cards import OUTCOME_LABELS, demo_ref
-        from storage.models.demos import Demo, DemoAgendaItem, DemoOccurrence, DemoOutcome
-    except ImportError:
+    if demo_cards is None:
         return None
     rows = list(
         await session.execute(
@@ -160,12 +173,12 @@ async def demo_outcomes(
         )
         out.append(
             [
-                demo_ref(engagement, demo),
+                demo_cards.demo_ref(engagement, demo),
                 demo.title,
                 occ.starts_at,
                 occ.ends_at,
                 occ.status,
-                OUTCOME_LABELS.get(outcome.outcome, outcome.outcome) if outcome else "",
+                demo_cards.OUTCOME_LABELS.get(outcome.outcome, outcome.outcome) if outcome else "",
                 outcome.remarks if outcome else "",
                 who.display_name if who else "",
                 outcome.recorded_at if outcome else None,
@@ -194,9 +207,7 @@ async def standup_answers(
     session: AsyncSession, engagement: Engagement, first: date, last: date
 ) -> dict[str, str] | None:
     """One row per question answered (or left open) per person and standup date in the range."""
-    try:
-        from storage.models.standups import StandupEntry
-    except ImportError:
+    if StandupEntry is None:
         return None
     rows = list(
         await session.execute(

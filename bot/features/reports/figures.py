@@ -1,15 +1,16 @@
 """The figures of an engagement's health report, gathered from each feature.
 
-One section per feature. Each section imports its feature inside `try`, so the report still works
-(with that section marked "not installed") when a feature is absent. Where a feature exposes a
-function for its figures it is used (`bot.features.defects.report.defect_stats`, `bot.features.demos.service
-.stale_demo_flag`, `bot.features.change_requests.service.contingency`); otherwise the feature's tables are read
-directly, with the same definitions the feature's own report uses:
+One section per feature. Each feature is imported once, at the top, inside `try`, so the report still
+works (with that section marked "not installed") when a feature is absent. Where a feature exposes a
+function for its figures it is used (`bot.features.standups.queries.count_participation`,
+`bot.features.defects.report.defect_stats`, `bot.features.demos.queries.stale_demo_flag`,
+`bot.features.change_requests.service.contingency`); otherwise the feature's tables are read directly, with
+the same definitions the feature's own report uses:
 
-- standups (bot/features/standups/report.py): a person's participation = answered / expected standups over the
-  local dates of the period in the home zone (a day is expected once its prompt fired); a blocker is
-  raised on the standup date of the answer that first states it (repeats are not new), and closed
-  (in the period of its closing instant) when it and every repeat are closed;
+- standups: a person's participation is the standups feature's own (`count_participation`): answered /
+  prompted standups over the local dates of the period in the home zone, today's unanswered one left open
+  until its digest; a blocker is raised on the standup date of the answer that first states it (repeats are
+  not new), and closed (in the period of its closing instant) when it and every repeat are closed;
 - change requests: current state of every request; approved cost = the cost of approved, scheduled
   and delivered requests (what is drawn from the contingency); waiting approvals = requests
   `pending_approval` for more than 3 days;
@@ -36,6 +37,33 @@ from bot.kernel.clock import utc
 from bot.kernel.text import plural
 from bot.kernel.zones import zone_or_utc
 from storage.models import Engagement, Membership, Person
+
+# The features the report reads, each optional: a name set to None here is a feature not installed on
+# this Cadence, and its section says so.
+try:
+    from bot.features.standups import queries as standup_queries
+    from bot.features.standups.config import participants
+    from storage.models.standups import StandupEntry
+except ImportError:
+    standup_queries = None  # type: ignore[assignment]
+try:
+    from bot.features.change_requests import service as cr_service
+    from bot.features.change_requests.cards import ref as cr_ref
+    from bot.features.change_requests.states import State
+    from storage.models.change_requests import ChangeRequest
+except ImportError:
+    cr_service = None  # type: ignore[assignment]
+try:
+    from bot.features.defects import report as defect_report
+    from storage.models.defects import Defect
+except ImportError:
+    defect_report = None  # type: ignore[assignment]
+try:
+    from bot.features.demos import queries as demo_queries
+    from bot.features.demos.cards import demo_ref
+    from storage.models.demos import Demo, DemoOccurrence, DemoOutcome
+except ImportError:
+    demo_queries = None  # type: ignore[assignment]
 
 log = logging.getLogger("cadence.reports")
 
@@ -97,9 +125,7 @@ class StandupFigures:
 
 
 async def standup_figures(session: AsyncSession, engagement: Engagement, period: Period) -> StandupFigures | None:
-    try:
-        from storage.models.standups import StandupDigest, StandupEntry
-    except ImportError:  # the standups feature is not installed
+    if standup_queries is None:  # the standups feature is not installed
         return None
     rows = list(
         await session.scalars(
@@ -108,31 +134,28 @@ async def standup_figures(session: AsyncSession, engagement: Engagement, period:
             .order_by(StandupEntry.day, StandupEntry.id)
         )
     )
-    in_period = [e for e in rows if period.first_day <= e.day <= period.last_day]
     # Today's standup not answered yet is still open, not missed, until the day's digest is out.
-    digested_today = await session.scalar(
-        select(StandupDigest.id).where(
-            StandupDigest.engagement_id == engagement.id, StandupDigest.day == period.last_day
-        )
-    )
-    counts: dict[int, list[int]] = {}
-    for e in in_period:
-        not_yet_due = e.day == period.last_day and e.status != "answered" and digested_today is None
-        if e.expected and not not_yet_due:
-            c = counts.setdefault(e.person_id, [0, 0])
-            c[0] += 1
-            c[1] += e.status == "answered"
+    open_day = await standup_queries.open_day(session, engagement, period.last_day)
+    counts = {
+        pid: c
+        for pid, c in standup_queries.count_participation(
+            rows, period.first_day, period.last_day, open_day=open_day
+        ).items()
+        if c.settled
+    }
     # Everyone taking part shows, even with nothing expected yet (a new joiner): the standups'
-    # own participant rule when available.
-    ids = set(counts)
-    try:
-        from bot.features.standups.config import participants
-
-        ids |= {p.id for p in await participants(session, engagement)}
-    except ImportError:
-        pass
+    # own participant rule.
+    ids = set(counts) | {p.id for p in await participants(session, engagement)}
     names = await _names(session, ids)
-    people = [PersonParticipation(pid, names.get(pid, str(pid)), *counts.get(pid, [0, 0])) for pid in ids]
+    people = [
+        PersonParticipation(
+            pid,
+            names.get(pid, str(pid)),
+            counts[pid].settled if pid in counts else 0,
+            counts[pid].answered if pid in counts else 0,
+        )
+        for pid in ids
+    ]
     people.sort(key=lambda p: (p.name.lower(), p.person_id))
     by_root: dict[int, list[Any]] = {}
     for e in rows:
@@ -162,30 +185,11 @@ async def standup_figures(session: AsyncSession, engagement: Engagement, period:
 async def participation_by_week(
     session: AsyncSession, engagement: Engagement, now: datetime, weeks: int = TREND_WEEKS
 ) -> list[float | None] | None:
-    """Answered / expected standups (%) for each of the last `weeks` 7-day windows, oldest first."""
-    try:
-        from storage.models.standups import StandupEntry
-    except ImportError:
+    """Answered / prompted standups (%) for each of the last `weeks` 7-day windows, oldest first (the
+    standups feature's own count)."""
+    if standup_queries is None:
         return None
-    last = now.astimezone(zone_or_utc(engagement.home_tz)).date()
-    first = last - timedelta(days=7 * weeks - 1)
-    rows = list(
-        await session.execute(
-            select(StandupEntry.day, StandupEntry.status).where(
-                StandupEntry.engagement_id == engagement.id,
-                StandupEntry.expected.is_(True),
-                StandupEntry.day >= first,
-                StandupEntry.day <= last,
-            )
-        )
-    )
-    out: list[float | None] = []
-    for w in range(weeks):
-        lo = first + timedelta(days=7 * w)
-        hi = lo + timedelta(days=6)
-        week = [status for day, status in rows if lo <= day <= hi]
-        out.append(round(100.0 * sum(s == "answered" for s in week) / len(week), 1) if week else None)
-    return out
+    return await standup_queries.participation_by_week(session, engagement, now, weeks)
 
 
 # -- change requests ---------------------------------------------------------------------------------
@@ -212,13 +216,7 @@ class ChangeRequestFigures:
 async def change_request_figures(
     session: AsyncSession, engagement: Engagement, period: Period
 ) -> ChangeRequestFigures | None:
-    try:
-        from bot.features.change_requests.cards import ref as cr_ref
-        from bot.features.change_requests.service import contingency
-        from bot.features.change_requests.service import settings as cr_settings
-        from bot.features.change_requests.states import State
-        from storage.models.change_requests import ChangeRequest
-    except ImportError:
+    if cr_service is None:
         return None
     crs = list(
         await session.scalars(
@@ -228,7 +226,7 @@ async def change_request_figures(
     by_state = {s.value: 0 for s in State}
     for cr in crs:
         by_state[cr.state] = by_state.get(cr.state, 0) + 1
-    cont = await contingency(session, engagement)
+    cont = await cr_service.contingency(session, engagement)
     waiting = [
         WaitingApproval(cr_ref(engagement, cr), cr.title, cr.pending_since, (period.end - cr.pending_since).days)
         for cr in crs
@@ -250,7 +248,7 @@ async def change_request_figures(
         approved_cost=cont.committed,
         contingency_fund=cont.fund,
         contingency_left=cont.remaining,
-        currency=cr_settings(engagement).get("currency") or "",
+        currency=cr_service.settings(engagement).get("currency") or "",
         waiting=waiting,
     )
 
@@ -258,11 +256,9 @@ async def change_request_figures(
 # -- defects ---------------------------------------------------------------------------------------
 async def defect_figures(session: AsyncSession, engagement: Engagement, period: Period) -> dict[str, Any] | None:
     """`bot.features.defects.report.defect_stats()` for the period (see its docstring for the definitions)."""
-    try:
-        from bot.features.defects.report import defect_stats
-    except ImportError:
+    if defect_report is None:
         return None
-    return await defect_stats(session, engagement, period.start, period.end)
+    return await defect_report.defect_stats(session, engagement, period.start, period.end)
 
 
 @dataclass
@@ -280,17 +276,14 @@ async def defects_by_week(
     """SLA compliance in each of the last `weeks` 7-day windows ending at `now`, and how many defects
     were open (filed, not resolved or closed) at each window's end — from the defects and the
     intervals they sat resolved, so past weeks are exact even after later changes."""
-    try:
-        from bot.features.defects.report import defect_stats
-        from storage.models.defects import Defect
-    except ImportError:
+    if defect_report is None:
         return None
     defects = list(await session.scalars(select(Defect).where(Defect.engagement_id == engagement.id)))
     out = []
     for w in range(weeks, 0, -1):
         end = now - timedelta(days=7 * (w - 1))
         start = end - timedelta(days=7)
-        stats = await defect_stats(session, engagement, start, end)
+        stats = await defect_report.defect_stats(session, engagement, start, end)
         out.append(
             DefectWeek(
                 start,
@@ -329,10 +322,7 @@ class DemoFigures:
 
 
 async def demo_figures(session: AsyncSession, engagement: Engagement, now: datetime) -> DemoFigures | None:
-    try:
-        from bot.features.demos.cards import demo_ref
-        from storage.models.demos import Demo, DemoOccurrence, DemoOutcome
-    except ImportError:
+    if demo_queries is None:
         return None
     last = (
         await session.execute(
@@ -362,12 +352,7 @@ async def demo_figures(session: AsyncSession, engagement: Engagement, now: datet
             .limit(1)
         )
     ).first()
-    try:
-        from bot.features.demos.service import stale_demo_flag
-
-        flag = await stale_demo_flag(session, engagement, now)
-    except ImportError:
-        flag = None
+    flag = await demo_queries.stale_demo_flag(session, engagement, now)
     return DemoFigures(
         last_title=last[1].title if last else None,
         last_ref=demo_ref(engagement, last[1]) if last else None,

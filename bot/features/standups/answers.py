@@ -7,14 +7,13 @@ from sqlalchemy import select
 
 from bot.features.standups import cards
 from bot.features.standups.config import settings
-from bot.features.standups.entries import (
+from bot.features.standups.queries import answering_entries, digest_of
+from bot.features.standups.service import (
     SKIP_WORDS,
     answer_current,
-    answering_entries,
     clean_answer,
     complete,
     current_question,
-    digest_of,
     open_entry,
     set_answers,
 )
@@ -22,6 +21,8 @@ from bot.kernel import people
 from bot.kernel.context import Ctx
 from bot.kernel.errors import UserError
 from bot.kernel.messages import Reply
+from bot.kernel.people import membership_of
+from bot.kernel.registry import COMMANDS
 from bot.kernel.rows import get_or_refuse
 from bot.kernel.text import day_text
 from storage.models import Engagement
@@ -56,8 +57,6 @@ async def on_dm(ctx: Ctx, text: str) -> Reply | None:
 def _looks_like_command(ctx: Ctx, text: str) -> bool:
     """`help`, a bare command word, or a command word followed by one of its sub-commands (`cr list`,
     `standup edit`) is a command even while a question waits; "Demo prep" stays an answer."""
-    from bot.kernel.registry import COMMANDS
-
     words = text.strip().lower().split()
     if not words:
         return False
@@ -155,8 +154,6 @@ async def edit(ctx: Ctx) -> Reply:
 
 async def answer_today_button(ctx: Ctx, value: str) -> Reply:
     """The "Answer today's standup" button (App Home): value = engagement id."""
-    from bot.kernel.people import membership_of
-
     try:
         engagement = await ctx.session.get(Engagement, int(value))
     except (TypeError, ValueError):

@@ -11,6 +11,17 @@ from bot.kernel.text import MAX_TEXT, MAX_TITLE, day_text, truncate
 from storage.models import Engagement, Person
 from storage.models.standups import StandupEntry
 
+# The intake forms of the defects and change-requests features, when they are installed: without one, its
+# button opens a minimal form with the same id.
+try:
+    from bot.features.defects.cards import new_form as defect_form
+except ImportError:
+    defect_form = None  # type: ignore[assignment]
+try:
+    from bot.features.change_requests.forms import new_form as cr_form
+except ImportError:
+    cr_form = None  # type: ignore[assignment]
+
 
 def intake_form(kind: str, entry: StandupEntry, engagement: Engagement, author: Person) -> Form:
     """The defect ("defect.new") or change request ("cr.new") intake form for a blocker, built by those
@@ -24,14 +35,10 @@ def intake_form(kind: str, entry: StandupEntry, engagement: Engagement, author: 
     )
     state = {"from_standup_answer": entry.id}
     if kind == "defect":
-        try:
-            from bot.features.defects.cards import new_form as defect_form
-        except ImportError:  # the defects feature is not installed: a minimal form with the same id
+        if defect_form is None:
             return _fallback("defect.new", "File a defect", title, description, state)
         return defect_form(initial={"title": title, "actual": description}, state=state)
-    try:
-        from bot.features.change_requests.forms import new_form as cr_form
-    except ImportError:
+    if cr_form is None:
         return _fallback("cr.new", "New change request", title, description, state)
     return cr_form(title=title, description=description, state=state)
 

@@ -1,14 +1,27 @@
-"""What people see: the prompt, each question, the reminder, the answer form, the summary."""
+"""What people see: the prompt, each question, the reminder, the answer form, the summary, the digest."""
 
 from __future__ import annotations
 
-from bot.kernel.messages import Button, Card, Form, Input
-from bot.kernel.text import MAX_TEXT, day_text
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from bot.kernel.messages import Button, Card, Field, Form, Input
+from bot.kernel.text import MAX_TEXT, day_text, plural, truncate, when
+from bot.kernel.text import person as mention
+from bot.kernel.zones import zone_or_utc
 from storage.models import Engagement
 from storage.models.standups import StandupEntry
 
+if TYPE_CHECKING:
+    from bot.features.standups.queries import DigestDay
+
 FORM_ID = "standup.answer"
 OPEN_FORM = "standup.open_form"
+ANSWER_TODAY = "standup.answer_today"
+TO_DEFECT = "standup.blocker_to_defect"
+TO_CR = "standup.blocker_to_cr"
+# Beyond this many answers each person's answers become one block of text (Slack allows 50 blocks).
+COMPACT_AFTER = 6
 
 
 def _day(entry: StandupEntry) -> str:
@@ -75,4 +88,90 @@ def answer_form(engagement: Engagement, entry: StandupEntry, *, edit: bool = Fal
         submit_label="Save" if edit else "Send",
         state={"entry_id": entry.id},
         text=f"{engagement.name} — your standup for {_day(entry)}. Leave a question empty to skip it.",
+    )
+
+
+def _answers_section(e: StandupEntry, name: str, *, compact: bool) -> Card:
+    assert e.answered_at is not None  # only answered entries get a section
+    late = " · late" if e.late else ""
+    other_day = e.answered_at.astimezone(zone_or_utc(e.answer_tz)).date() != e.day
+    # An answer from another day than the standup's carries its date; the same day's, the time alone.
+    stamp = (
+        f"answered {_local_time(e, e.answered_at)} · {when(e.answered_at, 'datetime' if other_day else 'time')}{late}"
+    )
+    title = f"{mention(e.person_id, name)}{' (late)' if e.late else ''}"
+    tone = "warning" if e.late else "info"
+    pairs = list(zip(e.questions, e.answers or [], strict=False))
+    if compact:
+        lines = [f"{title} — {stamp}"] + [
+            f"{i + 1}. {truncate(a, 600) if a else '—'}" for i, (_, a) in enumerate(pairs)
+        ]
+        return Card(text="\n".join(lines), tone=tone)
+    fields = [Field(q, truncate(a, 1500) if a else "—", short=False) for q, a in pairs]
+    return Card(title=title, fields=fields, footer=stamp, tone=tone)
+
+
+def _local_time(entry: StandupEntry, answered_at: datetime) -> str:
+    """'09:45 Asia/Kathmandu their time', with the date when it is not the standup's day: a zone's name,
+    never an abbreviation or a bare offset (+0545)."""
+    zone = zone_or_utc(entry.answer_tz)
+    local = answered_at.astimezone(zone)
+    day = f"{local:%a} {local.day} {local:%b} " if local.date() != entry.day else ""
+    return f"{day}{local:%H:%M} {zone.key} their time"
+
+
+def digest_card(engagement: Engagement, day: date, view: DigestDay, now: datetime) -> Card:
+    """The digest of one standup date: blockers first, then each person's answers, then who is missing and
+    who is away (`view`: queries.digest_day)."""
+    answered, missing, away, names = view.answered, view.missing, view.away, view.names
+    sections: list[Card] = []
+    for e in answered:
+        if e.blocker:
+            root_day = view.blocker_since.get(e.id)
+            since = f" (open since {day_text(root_day)})" if root_day else ""
+            sections.append(
+                Card(
+                    title=f"Blocker — {mention(e.person_id, names.get(e.person_id, '?'))}{since}",
+                    text=truncate(e.blocker, 1500),
+                    tone="danger",
+                    buttons=[
+                        Button("Turn into defect", TO_DEFECT, str(e.id)),
+                        Button("Turn into change request", TO_CR, str(e.id)),
+                    ],
+                )
+            )
+    for e in answered:
+        sections.append(_answers_section(e, names.get(e.person_id, "?"), compact=len(answered) > COMPACT_AFTER))
+    if missing:
+        sections.append(
+            Card(
+                title="Missing",
+                text=", ".join(mention(p.id, p.display_name) + (f" ({note})" if note else "") for p, note in missing),
+            )
+        )
+    if away:
+        sections.append(
+            Card(title="Away", text=", ".join(f"{mention(p.id, p.display_name)} ({reason})" for p, reason in away))
+        )
+    blockers = sum(1 for e in answered if e.blocker)
+    total = len(answered) + len(missing)
+    summary = [f"{len(answered)} of {total} answered"]
+    if blockers:
+        summary.append(plural(blockers, "blocker"))
+    if missing:
+        summary.append(f"{len(missing)} missing")
+    if away:
+        summary.append(f"{len(away)} away")
+    late = sum(1 for e in answered if e.late)
+    if late:
+        summary.append(f"{late} late")
+    text = " · ".join(summary)
+    if len(answered) > COMPACT_AFTER:
+        text += "\n" + "  ".join(f"{i + 1}. {q}" for i, q in enumerate(answered[0].questions))
+    return Card(
+        title=f"Standup digest · {engagement.name} · {day_text(day)}",
+        text=text,
+        sections=sections,
+        tone="danger" if blockers else "good",
+        footer=f"Updated {when(now, 'datetime')}" if late else "",
     )

@@ -3,24 +3,23 @@ listener and the hooks that keep each participant's next prompt right."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.features.standups import answers, blockers, configure, digest, home, prompts
-from bot.features.standups.config import participants, settings
-from bot.features.standups.entries import close_blockers
+from bot.features.standups import answers, blockers, cards, configure, queries, service, timers
+from bot.features.standups.config import is_participant, participants, settings
 from bot.features.standups.report import PERIODS, build_report
 from bot.kernel import people
 from bot.kernel.context import Ctx
 from bot.kernel.errors import UserError
-from bot.kernel.messages import Card, Field, Reply
+from bot.kernel.messages import Button, Card, Field, Reply
 from bot.kernel.registry import Registry
 from bot.kernel.text import moment_text, plural, when
 from bot.kernel.text import person as mention
-from bot.kernel.timers import key_starts_with
-from storage.models import Engagement, Person, Timer
+from storage.models import Engagement, Membership, Person
 
 if TYPE_CHECKING:
     from bot.kernel.dispatcher import Cadence
@@ -56,7 +55,7 @@ async def report(ctx: Ctx) -> Reply:
 
 async def unblock(ctx: Ctx) -> Reply:
     eng = ctx.require_engagement()
-    n = await close_blockers(ctx.session, eng.id, ctx.person.id, ctx.now)
+    n = await service.close_blockers(ctx.session, eng.id, ctx.person.id, ctx.now)
     if not n:
         return Reply.say("You have no open blockers.")
     return Reply.say(f"Closed {plural(n, 'blocker')}. Good news!", tone="good")
@@ -67,12 +66,7 @@ async def schedule(ctx: Ctx) -> Reply:
     eng = _member(ctx)
     rows = []
     for p in await participants(ctx.session, eng):
-        t = await ctx.session.scalar(
-            select(Timer.due_at)
-            .where(key_starts_with(ctx.session, prompts.prompt_prefix(eng.id, p.id)), Timer.status == "pending")
-            .order_by(Timer.due_at)
-            .limit(1)
-        )
+        t = await queries.next_prompt_due(ctx.session, service.prompt_prefix(eng.id, p.id))
         zone = people.zone(p)
         if t is None:
             rows.append(Field(mention(p.id, p.display_name), f"{zone.key} · no prompt planned"))
@@ -96,24 +90,53 @@ async def schedule(ctx: Ctx) -> Reply:
 
 
 async def _tz_changed(session: AsyncSession, core: Cadence, person: Person, **_kw: object) -> None:
-    await prompts.plan_for_person_everywhere(session, core, person, core.clock.now())
+    await service.plan_for_person_everywhere(session, core, person, core.clock.now())
 
 
 async def _absence_changed(session: AsyncSession, core: Cadence, person: Person, **_kw: object) -> None:
-    await prompts.plan_for_person_everywhere(session, core, person, core.clock.now())
+    await service.plan_for_person_everywhere(session, core, person, core.clock.now())
 
 
 async def _membership_changed(
     session: AsyncSession, core: Cadence, engagement: Engagement, person: Person, **_kw: object
 ) -> None:
-    await prompts.plan_person(session, core, engagement, person, core.clock.now())
+    await service.plan_person(session, core, engagement, person, core.clock.now())
 
 
 async def _engagement_changed(
     session: AsyncSession, core: Cadence, engagement: Engagement, feature: str | None = None, **_kw: object
 ) -> None:
     if feature in (None, "standup", "engagement"):
-        await prompts.plan_engagement(session, core, engagement, core.clock.now())
+        await service.plan_engagement(session, core, engagement, core.clock.now())
+
+
+async def home_section(session: AsyncSession, core: Cadence, person: Person) -> list[Card]:
+    """A person's standup at a glance, for their home view (Slack App Home)."""
+    now: datetime = core.clock.now()
+    today = now.astimezone(people.zone(person)).date()
+    out = []
+    for m in await session.scalars(select(Membership).where(Membership.person_id == person.id)):
+        engagement = await session.get(Engagement, m.engagement_id)
+        if engagement is None or not await is_participant(session, engagement, person):
+            continue
+        entry = await queries.get_entry(session, engagement.id, person.id, today)
+        due = await queries.next_prompt_due(session, service.prompt_prefix(engagement.id, person.id))
+        status = "answered today ✓" if entry is not None and entry.status == "answered" else "not answered today"
+        nxt = f" · next prompt {when(due)}" if due else ""
+        out.append(
+            Card(
+                title=f"Standup · {engagement.key}",
+                text=status + nxt,
+                buttons=[
+                    Button(
+                        "Answer today's standup" if "not" in status else "Edit today's answers",
+                        cards.ANSWER_TODAY,
+                        str(engagement.id),
+                    )
+                ],
+            )
+        )
+    return out
 
 
 def register(registry: Registry) -> None:
@@ -134,16 +157,16 @@ def register(registry: Registry) -> None:
     )
     add("standup", "unblock", unblock, usage="/standup unblock", summary="close your open blockers")
     add("standup", "schedule", schedule, usage="/standup schedule", summary="who takes part and their next prompt")
-    registry.add_action(answers.cards.OPEN_FORM, answers.open_form)
-    registry.add_action(home.ANSWER_TODAY, answers.answer_today_button)
-    registry.add_home_section(home.home_section)
-    registry.add_action(digest.TO_DEFECT, blockers.to_defect)
-    registry.add_action(digest.TO_CR, blockers.to_change_request)
-    registry.add_form(answers.cards.FORM_ID, answers.submit_form)
+    registry.add_action(cards.OPEN_FORM, answers.open_form)
+    registry.add_action(cards.ANSWER_TODAY, answers.answer_today_button)
+    registry.add_home_section(home_section)
+    registry.add_action(cards.TO_DEFECT, blockers.to_defect)
+    registry.add_action(cards.TO_CR, blockers.to_change_request)
+    registry.add_form(cards.FORM_ID, answers.submit_form)
     registry.add_form(configure.CONFIG_FORM, configure.submit_config)
-    registry.add_timer(prompts.PROMPT, prompts.on_prompt)
-    registry.add_timer(prompts.REMINDER, prompts.on_reminder)
-    registry.add_timer(digest.DIGEST, digest.on_digest)
+    registry.add_timer(service.PROMPT, timers.on_prompt)
+    registry.add_timer(service.REMINDER, timers.on_reminder)
+    registry.add_timer(service.DIGEST, timers.on_digest)
     registry.add_dm_listener(answers.on_dm)
     registry.add_hook("person_tz_changed", _tz_changed)
     registry.add_hook("absence_changed", _absence_changed)

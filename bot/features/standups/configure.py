@@ -6,8 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.features.standups.config import FEATURE, MAX_QUESTION_LEN, MAX_QUESTIONS, settings
-from bot.features.standups.prompts import plan_engagement, plan_person
 from bot.features.standups.schedule import format_days, format_hhmm, parse_days, parse_hhmm
+from bot.features.standups.service import plan_engagement, plan_person
 from bot.kernel import announce
 from bot.kernel.context import Ctx
 from bot.kernel.engagements import bind, by_key, feature_settings, update_feature_settings

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.features.standups.config import participants
+from bot.features.standups.queries import Participation, count_participation
 from bot.kernel.messages import Card, Field
 from bot.kernel.text import day_text, duration, truncate
 from bot.kernel.text import person as mention
@@ -50,19 +51,23 @@ async def build_report(session: AsyncSession, engagement: Engagement, period: st
             people[p.id] = p
     fields: list[Field] = []
     total_expected = total_answered = 0
+    # Participation by the one definition (queries.count_participation). No day is left open here: today's
+    # prompted standup not answered yet counts as not answered, as /standup report always has (the health
+    # report leaves it open until the day's digest).
+    counts = count_participation(history, start, end)
     for pid, p in people.items():
         mine = by_person.get(pid, [])
         in_period = [e for e in mine if start <= e.day <= end]
         expected = [e for e in in_period if e.expected]
-        answered = [e for e in expected if e.status == "answered"]
+        c = counts.get(pid, Participation())
         early = [e for e in in_period if e.status == "answered" and not e.expected]
         late = sum(1 for e in in_period if e.late)
         current, _ = streaks([(e.day, e.status == "answered") for e in mine if e.expected])
         _, best = streaks([(e.day, e.status == "answered") for e in expected])
-        total_expected += len(expected)
-        total_answered += len(answered)
-        rate = f"{round(100 * len(answered) / len(expected))}%" if expected else "—"
-        notes = [f"{len(answered)}/{len(expected)} days", f"streak {current} (best {best})"]
+        total_expected += c.prompted
+        total_answered += c.answered
+        rate = f"{round(100 * c.answered / c.prompted)}%" if c.prompted else "—"
+        notes = [f"{c.answered}/{c.prompted} days", f"streak {current} (best {best})"]
         if late:
             notes.append(f"{late} late")
         if early:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from icalendar import Calendar
 from sqlalchemy import func, select
 
-from bot.features.demos.service import stale_demo_flag
+from bot.features.demos.queries import stale_demo_flag
 from storage.models import AuditEntry, Engagement, Timer
 from storage.models.demos import Demo, DemoOutcome
 from tests.helpers import advance, click, dm, make_engagement, reply_text, run, sent, submit

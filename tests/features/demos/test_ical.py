@@ -118,7 +118,7 @@ def test_demo_tables_match_migration(db_url):
 async def test_invite_for_uid_serves_the_current_invite(core):
     from sqlalchemy import select
 
-    from bot.features.demos.service import invite_for_uid
+    from bot.features.demos.queries import invite_for_uid
     from storage.models.demos import Demo
     from tests.helpers import click, make_engagement, run
 

@@ -236,7 +236,7 @@ async def test_unknown_subcommand_and_skip_words(sqlite_core):
 
 
 async def test_home_section_and_its_button(sqlite_core):
-    from bot.features.standups.home import ANSWER_TODAY
+    from bot.features.standups.cards import ANSWER_TODAY
     from tests.helpers import click
 
     core = sqlite_core

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from bot.features.standups.digest import TO_CR, TO_DEFECT
+from bot.features.standups.cards import TO_CR, TO_DEFECT
 from tests.features.standups.support import digests, entries, goto, prompts_to, reminders_to, timers
 from tests.helpers import click, make_engagement, reply_text, run, say_dm, submit
 
@@ -165,7 +165,7 @@ async def test_a_big_team_digest_fits_in_one_slack_message(sqlite_core):
     """Fourteen answers and three blockers still fit Slack's 50 blocks, blockers first, nobody cut off."""
     from datetime import date
 
-    from bot.features.standups.digest import build_digest
+    from bot.features.standups.queries import build_digest
     from handlers.slack.render import MAX_BLOCKS, card_blocks
     from storage.models import Engagement, Membership, Person
     from storage.models.standups import StandupEntry

@@ -1,0 +1,120 @@
+"""Timer handlers (registered in commands.py): reminders before a demo, the agenda request, the outcome
+request after it, and the weekly stale-demo check. Each re-checks the occurrence: a cancelled or moved one
+never fires."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.features.demos import cards, queries, service
+from bot.kernel.context import TimerCtx
+from bot.kernel.engagements import feature_settings
+from bot.kernel.messages import Button, Card
+from bot.kernel.people import VENDOR_ROLES, members_with_roles
+from bot.kernel.rows import must_get
+from bot.kernel.text import when
+from storage.models import Engagement
+from storage.models.demos import Demo, DemoOccurrence
+
+
+async def _live(tctx: TimerCtx) -> tuple[Engagement, Demo, DemoOccurrence] | None:
+    """The occurrence a timer is for, if it is still scheduled as the timer knew it."""
+    payload = tctx.payload
+    occ = await tctx.session.get(DemoOccurrence, payload.get("occ"))
+    if occ is None or occ.status != "scheduled" or occ.version != payload.get("v"):
+        return None
+    demo = await tctx.session.get(Demo, occ.demo_id)
+    if demo is None or demo.status != "scheduled":
+        return None
+    engagement = await must_get(tctx.session, Engagement, occ.engagement_id)
+    return engagement, demo, occ
+
+
+async def remind(tctx: TimerCtx) -> None:
+    live = await _live(tctx)
+    if live is None:
+        return
+    engagement, demo, occ = live
+    if tctx.now >= occ.starts_at:
+        return  # Cadence was down past the start: a reminder now would only confuse.
+    minutes = int(tctx.payload.get("minutes") or 60)
+    late = tctx.lateness > timedelta(minutes=5)
+    card = await service.reminder_card(
+        tctx.session,
+        engagement,
+        demo,
+        occ,
+        minutes,
+        late_minutes=int(tctx.lateness.total_seconds() // 60) if late else 0,
+    )
+    await tctx.core.outbox.post_home(tctx.session, engagement, card, ref_key=cards.remind_ref(occ, minutes))
+
+
+async def ask_agenda(tctx: TimerCtx) -> None:
+    live = await _live(tctx)
+    if live is None:
+        return
+    engagement, demo, occ = live
+    ref = cards.demo_ref(engagement, demo)
+    for person in await members_with_roles(tctx.session, engagement, VENDOR_ROLES):
+        card = Card(
+            title=f"What will you show at the demo? ({engagement.key})",
+            text=(
+                f"{ref} · {demo.title} starts {when(occ.starts_at)}. Tell the client what you will show; "
+                "your answer goes into the 1-hour reminder in the home channel."
+            ),
+            buttons=[Button("Add what I'll show", "demo.agenda_open", str(occ.id), "primary")],
+            footer=f"Or type `/demo agenda {demo.number} <what you will show>`.",
+        )
+        await tctx.core.outbox.dm(
+            tctx.session, person, card, ref_key=f"demo:occ:{occ.id}:agenda:{person.id}", engagement_id=engagement.id
+        )
+
+
+async def ended(tctx: TimerCtx) -> None:
+    live = await _live(tctx)
+    if live is None:
+        return
+    engagement, demo, occ = live
+    occ.status = "ended"
+    occ.updated_at = tctx.now
+    await tctx.core.outbox.post_home(
+        tctx.session, engagement, cards.outcome_request(engagement, demo, occ), ref_key=f"demo:occ:{occ.id}:outcome"
+    )
+    if demo.rrule:
+        nxt = await service.materialise_next(
+            tctx.session, tctx.core, engagement, demo, after=occ.original_start, now=tctx.now
+        )
+        if nxt is None:
+            demo.status = "ended"
+    else:
+        demo.status = "ended"
+    demo.updated_at = tctx.now
+
+
+async def stale_check(tctx: TimerCtx) -> None:
+    engagement = await tctx.session.get(Engagement, tctx.payload.get("engagement"))
+    if engagement is None:
+        tctx.timer.status = "cancelled"
+        return
+    # The weekly health report (bot.features.reports) carries the same flag; post it here only when that
+    # report is not running for this engagement, so nobody reads it twice.
+    report_on = "report.weekly" in tctx.core.registry.timers and bool(
+        feature_settings(engagement, "report").get("enabled", True)
+    )
+    if service.settings(engagement).get("stale_check", True) and not report_on:
+        flag = await queries.stale_demo_flag(tctx.session, engagement, tctx.now)
+        if flag:
+            await tctx.core.outbox.post_home(
+                tctx.session,
+                engagement,
+                Card(
+                    title="No recent demo",
+                    text=flag,
+                    tone="warning",
+                    footer="Iterations end in a demo of working software, not a status report.",
+                ),
+                ref_key=f"demo:stale:{engagement.id}:{tctx.now:%Y-%m-%d}",
+            )
+    # The same row waits for next week (it stays pending because its due time moves ahead).
+    tctx.timer.due_at = service.next_weekly_slot(engagement, tctx.now + timedelta(minutes=1))
