@@ -3,7 +3,7 @@
 One section per feature. Each section imports its feature inside `try`, so the report still works
 (with that section marked "not installed") when a feature is absent. Where a feature exposes a
 function for its figures it is used (`bot.features.defects.report.defect_stats`, `bot.features.demos.service
-.stale_demo_flag`, `bot.features.change_requests.service.contingency`); otherwise the feature's tables are read
+.stale_demo_flag`, `bot.features.change_requests.queries.contingency`); otherwise the feature's tables are read
 directly, with the same definitions the feature's own report uses:
 
 - standups (bot/features/standups/report.py): a person's participation = answered / expected standups over the
@@ -214,8 +214,8 @@ async def change_request_figures(
 ) -> ChangeRequestFigures | None:
     try:
         from bot.features.change_requests.cards import ref as cr_ref
-        from bot.features.change_requests.service import contingency
-        from bot.features.change_requests.service import settings as cr_settings
+        from bot.features.change_requests.queries import contingency
+        from bot.features.change_requests.queries import settings as cr_settings
         from bot.features.change_requests.states import State
         from storage.models.change_requests import ChangeRequest
     except ImportError:

@@ -129,7 +129,7 @@ async def test_report_and_export_without_some_features(sqlite_core, monkeypatch,
         "bot.features.defects.report",
         "bot.features.defects.export",
         "storage.models.defects",
-        "bot.features.change_requests.service",
+        "bot.features.change_requests.queries",
         "bot.features.change_requests.export",
         "storage.models.change_requests",
     ):
