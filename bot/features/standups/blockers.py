@@ -25,7 +25,7 @@ def intake_form(kind: str, entry: StandupEntry, engagement: Engagement, author: 
     state = {"from_standup_answer": entry.id}
     if kind == "defect":
         try:
-            from bot.features.defects.cards import new_form as defect_form
+            from bot.features.defects.forms import new_form as defect_form
         except ImportError:  # the defects feature is not installed: a minimal form with the same id
             return _fallback("defect.new", "File a defect", title, description, state)
         return defect_form(initial={"title": title, "actual": description}, state=state)
