@@ -22,7 +22,7 @@ from bot.features.change_requests.cards import (
 from bot.features.change_requests.cards import card as request_card
 from bot.features.change_requests.policy import SIDES, PolicyError, parse_rule
 from bot.features.change_requests.queries import LIST_FILTERS
-from bot.features.change_requests.states import State, label
+from bot.features.change_requests.states import State
 from bot.kernel.context import Ctx
 from bot.kernel.engagements import keep_currency
 from bot.kernel.errors import UserError
@@ -141,14 +141,7 @@ async def form_edit(ctx: Ctx, values: dict[str, str], state: dict) -> Reply:
 
 
 async def _assess_form(ctx: Ctx, cr: ChangeRequest, eng: Engagement) -> Reply:
-    roles = await _roles(ctx, eng)
-    if not roles & {"vendor_pm", "vendor_lead"}:
-        raise UserError(
-            f"Only the vendor PM or vendor lead can assess {ref(eng, cr)}; "
-            f"your roles here: {', '.join(sorted(roles)) or 'none'}."
-        )
-    if cr.state not in (State.SUBMITTED, State.PENDING_APPROVAL):
-        raise UserError(f"{ref(eng, cr)} is {label(cr.state).lower()}; its estimate can no longer change.")
+    service.may_open_assessment(cr, eng, await _roles(ctx, eng))
     return Reply(form=forms.assess_form(cr, ref(eng, cr)))
 
 

@@ -317,6 +317,17 @@ async def edit_scope(
     return msg
 
 
+def may_open_assessment(cr: ChangeRequest, engagement: Engagement, roles: set[str]) -> None:
+    """Refuse (UserError) opening the estimate form unless a vendor PM or lead can still change the estimate."""
+    if not roles & {"vendor_pm", "vendor_lead"}:
+        raise UserError(
+            f"Only the vendor PM or vendor lead can assess {ref(engagement, cr)}; "
+            f"your roles here: {', '.join(sorted(roles)) or 'none'}."
+        )
+    if cr.state not in (State.SUBMITTED, State.PENDING_APPROVAL):
+        raise UserError(f"{ref(engagement, cr)} is {label(cr.state).lower()}; its estimate can no longer change.")
+
+
 async def assess(
     session: AsyncSession,
     core: Cadence,
