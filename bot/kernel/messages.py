@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from bot.kernel.text import strip_tokens
+
 InputKind = Literal["text", "multiline", "select", "date", "number", "datetime"]
 ButtonStyle = Literal["default", "primary", "danger"]
 
@@ -101,8 +103,6 @@ class Card:
 
     def plain(self) -> str:
         """A text fallback (notifications, logs)."""
-        from bot.kernel.text import strip_tokens
-
         parts = [p for p in (self.title, self.text) if p]
         parts += [f"{f.label}: {f.value}" for f in self.fields]
         return strip_tokens("\n".join(parts))

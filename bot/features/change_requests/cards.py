@@ -1,17 +1,19 @@
-"""What a change request looks like: the neutral Card shown in the home channel and in approvers' DMs."""
+"""What a change request looks like: the neutral Card shown in the home channel and in approvers' DMs, and the
+other cards of the feature (lists, policy, settings). Built from what queries.py gathers; nothing here writes."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
-from bot.features.change_requests.money import Contingency, fmt, fmt_hours
-from bot.features.change_requests.policy import Policy, Tally
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.features.change_requests.money import fmt, fmt_hours
+from bot.features.change_requests.policy import Group, Policy
+from bot.features.change_requests.queries import View, view
 from bot.features.change_requests.states import State, label
 from bot.kernel.messages import Button, Card, Field
 from bot.kernel.text import day_text, plural, truncate, when
-from bot.kernel.text import person as mention
-from storage.models import AuditEntry, Engagement, Person
+from storage.models import AuditEntry, Engagement
 from storage.models.change_requests import ChangeRequest, ChangeRequestDecision
 
 PRIORITIES = ("low", "medium", "high", "critical")
@@ -40,27 +42,6 @@ def ref_key(cr: ChangeRequest) -> str:
 
 def day(d: date | None) -> str:
     return day_text(d) if d else "—"
-
-
-@dataclass
-class View:
-    """Everything the card shows, gathered by the service."""
-
-    cr: ChangeRequest
-    engagement: Engagement
-    people: dict[int, Person]
-    policy: Policy
-    tally: Tally | None
-    decisions: list[ChangeRequestDecision]  # current round
-    contingency: Contingency
-    currency: str = ""
-    away: dict[int, str] = field(default_factory=dict)  # approver id → why away today
-
-    def who(self, pid: int | None) -> str:
-        if pid is None:
-            return "Cadence"
-        p = self.people.get(pid)
-        return mention(pid, p.display_name if p else f"person {pid}")
 
 
 def decision_line(v: View, d: ChangeRequestDecision) -> str:
@@ -221,3 +202,91 @@ def history_card(v: View, entries: list[AuditEntry]) -> Card:
             line += f" — “{truncate(e.comment, 200)}”"
         lines.append(line)
     return Card(title="History", text="\n".join(lines) or "Nothing recorded yet.")
+
+
+async def card(session: AsyncSession, cr: ChangeRequest, engagement: Engagement, now: datetime) -> Card:
+    """The request's card as of `now`."""
+    return build(await view(session, cr, engagement, now))
+
+
+def decision_buttons(cr: ChangeRequest) -> list[Button]:
+    """The buttons of a reminder or an escalation: decide, or ask first."""
+    v = str(cr.id)
+    return [
+        Button("Approve", "cr.approve", v, "primary"),
+        Button("Reject", "cr.reject", v, "danger"),
+        Button("Ask a question", "cr.question", v),
+    ]
+
+
+LIST_TITLES = {
+    "open": "Open change requests",
+    "mine": "Your change requests",
+    "pending-me": "Change requests waiting for your decision",
+    "all": "All change requests",
+}
+
+
+def list_card(engagement: Engagement, which: str, rows: list[tuple[ChangeRequest, list[str]]]) -> Card:
+    """`/cr list`: one line per request (at most 50), with whom a waiting one waits for."""
+    lines = []
+    for cr, names in rows:
+        extra = f" — waiting for {', '.join(names)}" if names else ""
+        lines.append(f"{ref(engagement, cr)} · {truncate(cr.title, 80)} — {label(cr.state)} ({cr.priority}){extra}")
+    title = LIST_TITLES[which]
+    if len(lines) > 50:
+        more = len(lines) - 50
+        lines = [*lines[:50], f"… and {more} more (`/cr export` has them all)."]
+    return Card(title=f"{title} — {engagement.key}", text="\n".join(lines) or "None.")
+
+
+def policy_card(engagement: Engagement, pol: Policy, holders: list[tuple[Group, list[str], int]]) -> Card:
+    """`/cr policy`: who must approve on each side (with who holds those roles now)."""
+    fields = []
+    for g, names, count in holders:
+        fields.append(
+            Field(
+                f"{g.name.capitalize()} side",
+                f"{', '.join(r.replace('_', ' ') for r in g.roles)} — {g.describe(count)} must "
+                f"approve ({', '.join(names) or 'nobody has these roles yet'})",
+                short=False,
+            )
+        )
+    fields.append(
+        Field(
+            "Both sides required",
+            "yes"
+            if pol.both_sides_required
+            else "no (the client side decides; vendor decisions are recorded, a rejection still rejects)",
+            short=False,
+        )
+    )
+    return Card(
+        title=f"{engagement.key} approval policy",
+        fields=fields,
+        footer=(
+            "The requester never counts as an approver of their own request. Change with `/cr policy client any`, "
+            "`/cr policy vendor 2of3`, `/cr policy both off`, `/cr policy client roles client_sponsor client_pm`."
+        ),
+    )
+
+
+CR_SETTINGS = {
+    "currency": ("currency", "shown before amounts, an ISO 4217 code, e.g. `EUR` (`none` for no currency)"),
+    "reminder": ("reminder_time", "approvers' local reminder time, e.g. `10:00`"),
+    "escalate": ("escalate_after_workdays", "work days without a decision before escalation, e.g. `3`"),
+    "warn": ("contingency_warn_pct", "warn when this % of the contingency is committed, e.g. `80`"),
+}
+
+
+def settings_card(engagement: Engagement, s: dict[str, object]) -> Card:
+    """`/cr settings`: each setting's value and what it does."""
+    fields = [
+        Field(name, f"{s[key] if s[key] not in ('', None) else 'none'} — {what}", short=False)
+        for name, (key, what) in CR_SETTINGS.items()
+    ]
+    return Card(
+        title=f"{engagement.key} change-request settings",
+        fields=fields,
+        footer="Change one with `/cr settings <name> <value>`; the approval rule is `/cr policy`.",
+    )

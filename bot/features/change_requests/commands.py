@@ -1,28 +1,36 @@
 """`/cr …` commands, the request's buttons and forms, and `/cadence delegate`: parse, call the service,
-answer. Rules live in service.py; nothing here trusts a button value or form state beyond an id."""
+answer. Rules live in service.py, look-ups in queries.py, cards in cards.py; nothing here trusts a button value
+or form state beyond an id."""
 
 from __future__ import annotations
 
 import re
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.features.change_requests import export, forms, reminders, service
-from bot.features.change_requests.cards import history_card, ref
+from bot.features.change_requests import export, forms, queries, service, timers
+from bot.features.change_requests.cards import (
+    CR_SETTINGS,
+    build,
+    history_card,
+    list_card,
+    policy_card,
+    ref,
+    settings_card,
+)
+from bot.features.change_requests.cards import card as request_card
 from bot.features.change_requests.policy import SIDES, PolicyError, parse_rule
-from bot.features.change_requests.states import OPEN, State, label
-from bot.kernel import announce, audit, contract
+from bot.features.change_requests.queries import LIST_FILTERS
+from bot.features.change_requests.states import State
 from bot.kernel.context import Ctx
-from bot.kernel.engagements import keep_currency, update_feature_settings
+from bot.kernel.engagements import keep_currency
 from bot.kernel.errors import UserError
-from bot.kernel.messages import Card, Field, Reply
-from bot.kernel.people import ROLES, away_reason, local_date
+from bot.kernel.messages import Card, Reply
+from bot.kernel.people import ROLES
 from bot.kernel.registry import Registry
-from bot.kernel.rows import get_or_refuse, must_get
+from bot.kernel.rows import get_or_refuse
 from bot.kernel.text import MAX_TEXT, MAX_TITLE, clean, plural, truncate, when
-from bot.kernel.text import person as mention
 from bot.shared.dates import parse_date
 from bot.shared.numbers import NumberError, currency_code, whole_number
 from storage.models import Engagement, Person
@@ -30,9 +38,6 @@ from storage.models.change_requests import ChangeRequest
 
 if TYPE_CHECKING:
     from bot.kernel.dispatcher import Cadence
-
-
-LIST_FILTERS = ("open", "mine", "pending-me", "all")
 
 
 # -- helpers ----------------------------------------------------------------------------------------
@@ -48,7 +53,7 @@ def _split_id(args: str, usage: str) -> tuple[str, str]:
 async def _by_value(ctx: Ctx, value: str) -> tuple[ChangeRequest, Engagement]:
     """The request a button or form points at, and its own engagement (not the conversation's)."""
     try:
-        cr = await service.load(ctx.session, int(str(value).strip()))
+        cr = await queries.load(ctx.session, int(str(value).strip()))
     except ValueError:
         cr = None
     if cr is None:
@@ -57,7 +62,7 @@ async def _by_value(ctx: Ctx, value: str) -> tuple[ChangeRequest, Engagement]:
 
 
 async def _roles(ctx: Ctx, engagement: Engagement) -> set[str]:
-    roles = await service.roles_of(ctx.session, engagement, ctx.person)
+    roles = await queries.roles_of(ctx.session, engagement, ctx.person)
     if roles is None:
         raise UserError(f"You are not a member of {engagement.key}. Nothing changed.")
     return roles
@@ -113,12 +118,12 @@ async def cmd_edit(ctx: Ctx) -> Reply:
     """/cr edit <id> — change the scope (resets approvals given so far)."""
     eng = ctx.require_engagement()
     token, _ = _split_id(ctx.args, "/cr edit ACME-CR-7")
-    cr = await service.find(ctx.session, eng, token)
+    cr = await queries.find(ctx.session, eng, token)
     return Reply(form=forms.edit_form(cr, ref(eng, cr)))
 
 
 async def form_edit(ctx: Ctx, values: dict[str, str], state: dict) -> Reply:
-    cr = await service.load(ctx.session, forms.request_id(state), lock=True)
+    cr = await queries.load(ctx.session, forms.request_id(state), lock=True)
     if cr is None:
         raise UserError("That change request no longer exists. Nothing changed.")
     eng = await ctx.act_on(cr.engagement_id)
@@ -136,14 +141,7 @@ async def form_edit(ctx: Ctx, values: dict[str, str], state: dict) -> Reply:
 
 
 async def _assess_form(ctx: Ctx, cr: ChangeRequest, eng: Engagement) -> Reply:
-    roles = await _roles(ctx, eng)
-    if not roles & {"vendor_pm", "vendor_lead"}:
-        raise UserError(
-            f"Only the vendor PM or vendor lead can assess {ref(eng, cr)}; "
-            f"your roles here: {', '.join(sorted(roles)) or 'none'}."
-        )
-    if cr.state not in (State.SUBMITTED, State.PENDING_APPROVAL):
-        raise UserError(f"{ref(eng, cr)} is {label(cr.state).lower()}; its estimate can no longer change.")
+    service.may_open_assessment(cr, eng, await _roles(ctx, eng))
     return Reply(form=forms.assess_form(cr, ref(eng, cr)))
 
 
@@ -151,7 +149,7 @@ async def cmd_assess(ctx: Ctx) -> Reply:
     """/cr assess <id> — add (or revise) the impact estimate."""
     eng = ctx.require_engagement()
     token, _ = _split_id(ctx.args, "/cr assess ACME-CR-7")
-    return await _assess_form(ctx, await service.find(ctx.session, eng, token), eng)
+    return await _assess_form(ctx, await queries.find(ctx.session, eng, token), eng)
 
 
 async def act_assess(ctx: Ctx, value: str) -> Reply:
@@ -163,7 +161,7 @@ async def form_assess(ctx: Ctx, values: dict[str, str], state: dict) -> Reply:
     estimate, errors = forms.estimate_values(values)
     if errors:
         return Reply(errors=errors)
-    cr = await service.load(ctx.session, forms.request_id(state), lock=True)
+    cr = await queries.load(ctx.session, forms.request_id(state), lock=True)
     if cr is None:
         raise UserError("That change request no longer exists. Nothing changed.")
     eng = await ctx.act_on(cr.engagement_id)
@@ -211,7 +209,7 @@ async def form_reject(ctx: Ctx, values: dict[str, str], state: dict) -> Reply:
     if not reason:
         return Reply(errors={"reason": "A rejection needs a reason."})
     cr_id = forms.request_id(state)
-    cr = await service.load(ctx.session, cr_id)
+    cr = await queries.load(ctx.session, cr_id)
     if cr is not None and str(state.get("round", cr.round)) != str(cr.round) and cr.state == State.PENDING_APPROVAL:
         raise UserError(
             "The request changed since you opened this form (a new approval round started). "
@@ -227,7 +225,7 @@ async def cmd_approve(ctx: Ctx) -> Reply:
     """/cr approve <id> [comment]"""
     eng = ctx.require_engagement()
     token, rest = _split_id(ctx.args, "/cr approve ACME-CR-7 [comment]")
-    cr = await service.find(ctx.session, eng, token)
+    cr = await queries.find(ctx.session, eng, token)
     msg = await service.decide(
         ctx.session,
         ctx.core,
@@ -244,7 +242,7 @@ async def cmd_reject(ctx: Ctx) -> Reply:
     """/cr reject <id> <reason> — without a reason, the rejection form opens."""
     eng = ctx.require_engagement()
     token, rest = _split_id(ctx.args, "/cr reject ACME-CR-7 reason")
-    cr = await service.find(ctx.session, eng, token)
+    cr = await queries.find(ctx.session, eng, token)
     reason = _comment(rest, "The reason")
     if not reason:
         return await _reject_form(ctx, cr, eng)
@@ -264,31 +262,16 @@ async def form_question(ctx: Ctx, values: dict[str, str], state: dict) -> Reply:
     question = clean(values.get("question"), limit=MAX_TEXT, what="The question")
     if not question:
         return Reply(errors={"question": "Type your question."})
-    cr = await service.load(ctx.session, forms.request_id(state))
+    cr = await queries.load(ctx.session, forms.request_id(state))
     if cr is None:
         raise UserError("That change request no longer exists.")
     eng = await ctx.act_on(cr.engagement_id)
     await _roles(ctx, eng)
-    r = ref(eng, cr)
-    await service.note(
-        ctx.session, cr=cr, engagement=eng, action="question", actor=ctx.person, now=ctx.now, comment=question
+    return Reply.say(
+        await service.ask_question(
+            ctx.session, ctx.core, cr=cr, engagement=eng, asker=ctx.person, now=ctx.now, question=question
+        )
     )
-    c = Card(
-        title=f"Question on {r} · {truncate(cr.title, 80)}",
-        text=f"{mention(ctx.person.id, ctx.person.display_name)} asks: “{question}”",
-        footer="Answer in this channel or thread.",
-    )
-    await ctx.core.outbox.post_home(ctx.session, eng, c)
-    notify = {cr.requester_id}
-    members = await service.member_roles(ctx.session, eng)
-    notify |= {pid for pid, rs in members.items() if "vendor_pm" in rs}
-    if cr.assessed_by_id:
-        notify.add(cr.assessed_by_id)
-    notify.discard(ctx.person.id)
-    for pid in sorted(notify):
-        p = await get_or_refuse(ctx.session, Person, pid)
-        await ctx.core.outbox.dm(ctx.session, p, c, engagement_id=eng.id)
-    return Reply.say(f"Your question on {r} was posted in the engagement's channel.")
 
 
 # -- other steps ------------------------------------------------------------------------------------
@@ -298,7 +281,7 @@ async def cmd_withdraw(ctx: Ctx) -> Reply:
     """/cr withdraw <id> [comment]"""
     eng = ctx.require_engagement()
     token, rest = _split_id(ctx.args, "/cr withdraw ACME-CR-7 [why]")
-    cr = await service.find(ctx.session, eng, token, lock=True)
+    cr = await queries.find(ctx.session, eng, token, lock=True)
     roles = await _roles(ctx, eng)
     return Reply.say(
         await service.withdraw(
@@ -318,7 +301,7 @@ async def cmd_schedule(ctx: Ctx) -> Reply:
     """/cr schedule <id> [date]"""
     eng = ctx.require_engagement()
     token, rest = _split_id(ctx.args, "/cr schedule ACME-CR-7 [march 3]")
-    cr = await service.find(ctx.session, eng, token, lock=True)
+    cr = await queries.find(ctx.session, eng, token, lock=True)
     roles = await _roles(ctx, eng)
     day = None
     if rest:
@@ -342,7 +325,7 @@ async def cmd_deliver(ctx: Ctx) -> Reply:
     """/cr deliver <id> [comment]"""
     eng = ctx.require_engagement()
     token, rest = _split_id(ctx.args, "/cr deliver ACME-CR-7 [comment]")
-    cr = await service.find(ctx.session, eng, token, lock=True)
+    cr = await queries.find(ctx.session, eng, token, lock=True)
     roles = await _roles(ctx, eng)
     return Reply.say(
         await service.deliver(
@@ -365,23 +348,16 @@ async def cmd_show(ctx: Ctx) -> Reply:
     """/cr show <id> — the request, its approvals and its full history."""
     eng = ctx.require_engagement()
     token, _ = _split_id(ctx.args, "/cr show ACME-CR-7")
-    cr = await service.find(ctx.session, eng, token)
-    v = await service.view(ctx.session, cr, eng, ctx.now)
-    entries = await audit.history(ctx.session, entity_type=service.ENTITY, entity_id=cr.id)
+    cr = await queries.find(ctx.session, eng, token)
+    v = await queries.view(ctx.session, cr, eng, ctx.now)
+    entries = await queries.history(ctx.session, cr)
     v.people.update(
-        await service.people(
+        await queries.people(
             ctx.session,
             {e.actor_id for e in entries if e.actor_id} | {e.on_behalf_of_id for e in entries if e.on_behalf_of_id},
         )
     )
-    from bot.features.change_requests.cards import build
-
     return Reply(private=[build(v), history_card(v, entries)])
-
-
-async def _waiting_on(ctx: Ctx, cr: ChangeRequest, eng: Engagement) -> list[int]:
-    t = await service.tally_of(ctx.session, cr, eng)
-    return t.waiting_for()
 
 
 async def cmd_list(ctx: Ctx) -> Reply:
@@ -392,46 +368,8 @@ async def cmd_list(ctx: Ctx) -> Reply:
         which = "pending-me"
     if which not in LIST_FILTERS:
         raise UserError(f"List which? `{' | '.join(LIST_FILTERS)}` (default: open).")
-    q = select(ChangeRequest).where(ChangeRequest.engagement_id == eng.id).order_by(ChangeRequest.number)
-    if which == "open":
-        q = q.where(ChangeRequest.state.in_([s.value for s in OPEN]))
-    elif which == "mine":
-        q = q.where(ChangeRequest.requester_id == ctx.person.id)
-    elif which == "pending-me":
-        q = q.where(ChangeRequest.state == State.PENDING_APPROVAL.value)
-    rows = list(await ctx.session.scalars(q))
-    lines = []
-    for cr in rows:
-        extra = ""
-        if cr.state == State.PENDING_APPROVAL:
-            waiting = await _waiting_on(ctx, cr, eng)
-            if which == "pending-me":
-                if cr.requester_id == ctx.person.id:
-                    continue  # a requester never decides their own request
-                principals = [pid for pid in waiting if pid != ctx.person.id]
-                mine = ctx.person.id in waiting
-                for pid in principals:
-                    p = await get_or_refuse(ctx.session, Person, pid)
-                    if p.delegate_id == ctx.person.id and away_reason(p, local_date(p, ctx.now)):
-                        mine = True
-                if not mine:
-                    continue
-            names = []
-            for pid in waiting:
-                p = await get_or_refuse(ctx.session, Person, pid)
-                names.append(p.display_name)
-            extra = f" — waiting for {', '.join(names)}" if names else ""
-        lines.append(f"{ref(eng, cr)} · {truncate(cr.title, 80)} — {label(cr.state)} ({cr.priority}){extra}")
-    title = {
-        "open": "Open change requests",
-        "mine": "Your change requests",
-        "pending-me": "Change requests waiting for your decision",
-        "all": "All change requests",
-    }[which]
-    if len(lines) > 50:
-        more = len(lines) - 50
-        lines = [*lines[:50], f"… and {more} more (`/cr export` has them all)."]
-    return Reply(private=[Card(title=f"{title} — {eng.key}", text="\n".join(lines) or "None.")])
+    rows = await queries.listing(ctx.session, eng, which, ctx.person, ctx.now)
+    return Reply(private=[list_card(eng, which, rows)])
 
 
 async def cmd_export(ctx: Ctx) -> Reply:
@@ -455,40 +393,8 @@ async def cmd_export(ctx: Ctx) -> Reply:
 
 
 async def _policy_card(ctx: Ctx, eng: Engagement) -> Card:
-    pol = service.current_policy(eng)
-    members = await service.member_roles(ctx.session, eng)
-    fields = []
-    for g in pol.groups:
-        holders = [pid for pid, rs in members.items() if set(rs) & set(g.roles)]
-        names = []
-        for pid in holders:
-            p = await get_or_refuse(ctx.session, Person, pid)
-            names.append(p.display_name)
-        fields.append(
-            Field(
-                f"{g.name.capitalize()} side",
-                f"{', '.join(r.replace('_', ' ') for r in g.roles)} — {g.describe(len(holders))} must "
-                f"approve ({', '.join(names) or 'nobody has these roles yet'})",
-                short=False,
-            )
-        )
-    fields.append(
-        Field(
-            "Both sides required",
-            "yes"
-            if pol.both_sides_required
-            else "no (the client side decides; vendor decisions are recorded, a rejection still rejects)",
-            short=False,
-        )
-    )
-    return Card(
-        title=f"{eng.key} approval policy",
-        fields=fields,
-        footer=(
-            "The requester never counts as an approver of their own request. Change with `/cr policy client any`, "
-            "`/cr policy vendor 2of3`, `/cr policy both off`, `/cr policy client roles client_sponsor client_pm`."
-        ),
-    )
+    pol = queries.current_policy(eng)
+    return policy_card(eng, pol, await queries.policy_holders(ctx.session, eng, pol))
 
 
 async def cmd_policy(ctx: Ctx) -> Reply:
@@ -499,30 +405,16 @@ async def cmd_policy(ctx: Ctx) -> Reply:
         return Reply(private=[await _policy_card(ctx, eng)])
     side, rest = words[0], words[1:]
     roles = ctx.roles
-    s = service.settings(eng)
+    s = queries.settings(eng)
     groups = {k: dict(v) for k, v in s["groups"].items()}
     if side == "both":
-        if not roles & {"client_sponsor", "vendor_pm"}:
-            raise UserError("Only the client sponsor or the vendor PM can change whether both sides must approve.")
+        service.require_both_sides_owner(roles)
         if not rest or rest[0] not in ("on", "off", "yes", "no", "true", "false"):
             raise UserError("Usage: `/cr policy both on` or `/cr policy both off`.")
-        both = rest[0] in ("on", "yes", "true")
-        # A contract term: agreed by both sides (bot/kernel/contract.py), not changed by one.
-        said = await contract.amend(
-            ctx,
-            eng,
-            term="cr.both_sides",
-            new_text="yes" if both else "no",
-            settings={"cr": {"both_sides_required": both}},
-        )
+        said = await service.set_both_sides(ctx, eng, rest[0] in ("on", "yes", "true"))
         return Reply(private=[Card(text=said, tone="good")])
     elif side in SIDES:
-        owner = "client_sponsor" if side == "client" else "vendor_pm"
-        if owner not in roles:
-            raise UserError(
-                f"Only the {owner.replace('_', ' ')} can change the {side} side's approval rule; "
-                f"your roles here: {', '.join(sorted(roles)) or 'none'}."
-            )
+        service.require_side_owner(side, roles)
         if not rest:
             raise UserError(f"Usage: `/cr policy {side} all|any|2of3` or `/cr policy {side} roles role …`.")
         group = groups.get(side, {"roles": [], "rule": "all"})
@@ -549,55 +441,11 @@ async def cmd_policy(ctx: Ctx) -> Reply:
         raise UserError(
             "Usage: `/cr policy`, `/cr policy client any`, `/cr policy vendor 2of3`, `/cr policy both off`."
         )
-    before = {"groups": s["groups"], "both_sides_required": s["both_sides_required"]}
-    update_feature_settings(eng, "cr", changes)
-    try:
-        service.current_policy(eng)
-    except PolicyError as exc:
-        raise UserError(str(exc)) from None
-    await audit.record(
-        ctx.session,
-        now=ctx.now,
-        engagement_id=eng.id,
-        entity_type="engagement",
-        entity_id=eng.id,
-        action="cr_policy_changed",
-        actor=ctx.person,
-        data={"before": before, "change": changes},
-    )
-    await ctx.core.emit(ctx.session, "engagement_settings_changed", engagement=eng, feature="cr")
-    await ctx.core.outbox.post_home(
-        ctx.session,
-        eng,
-        Card(
-            text=f"{mention(ctx.person.id, ctx.person.display_name)} changed the change-request approval policy "
-            f"({what}). Requests already waiting keep the rule of their current round."
-        ),
-    )
+    await service.change_policy(ctx, eng, changes=changes, what=what)
     return Reply(private=[await _policy_card(ctx, eng)])
 
 
 # -- settings ---------------------------------------------------------------------------------------
-
-CR_SETTINGS = {
-    "currency": ("currency", "shown before amounts, an ISO 4217 code, e.g. `EUR` (`none` for no currency)"),
-    "reminder": ("reminder_time", "approvers' local reminder time, e.g. `10:00`"),
-    "escalate": ("escalate_after_workdays", "work days without a decision before escalation, e.g. `3`"),
-    "warn": ("contingency_warn_pct", "warn when this % of the contingency is committed, e.g. `80`"),
-}
-
-
-def _settings_card(eng: Engagement) -> Card:
-    s = service.settings(eng)
-    fields = [
-        Field(name, f"{s[key] if s[key] not in ('', None) else 'none'} — {what}", short=False)
-        for name, (key, what) in CR_SETTINGS.items()
-    ]
-    return Card(
-        title=f"{eng.key} change-request settings",
-        fields=fields,
-        footer="Change one with `/cr settings <name> <value>`; the approval rule is `/cr policy`.",
-    )
 
 
 async def cmd_settings(ctx: Ctx) -> Reply:
@@ -605,12 +453,11 @@ async def cmd_settings(ctx: Ctx) -> Reply:
     eng = ctx.require_engagement()
     name, _, value = ctx.args.strip().partition(" ")
     if not name:
-        return Reply(private=[_settings_card(eng)])
+        return Reply(private=[settings_card(eng, queries.settings(eng))])
     name, value = name.lower(), clean(value, limit=20, what="The value", multiline=False)
     if name not in CR_SETTINGS:
         raise UserError(f"No setting “{truncate(name, 20)}”. Settings: {', '.join(CR_SETTINGS)}.")
-    if not ctx.roles & {"client_sponsor", "vendor_pm"}:
-        raise UserError("Only the client sponsor or the vendor PM can change change-request settings.")
+    service.require_settings_owner(ctx.roles)
     key = CR_SETTINGS[name][0]
     if name == "currency":
         if value.lower() == "none":
@@ -630,40 +477,8 @@ async def cmd_settings(ctx: Ctx) -> Reply:
             new = whole_number(value, what="The value", minimum=low, maximum=high)
         except NumberError:
             raise UserError(f"Give a whole number from {low} to {high}.") from None
-    before = service.settings(eng).get(key)
-    if name == "currency" and before and new != before and await _has_amounts(ctx.session, eng):
-        # The budget (a contract term) and the costs were agreed in this currency: relabelling them is not one
-        # side's to do.
-        raise UserError(
-            f"{eng.key}'s budget and costs are in {before}; changing the currency would relabel agreed amounts. "
-            "Nothing was changed."
-        )
-    update_feature_settings(eng, "cr", {key: new})
-    # Nothing that changes the rules is private: said in the home channel and recorded (bot/kernel/announce.py).
-    await announce.rule_change(
-        ctx,
-        eng,
-        Card(
-            text=f"{mention(ctx.person.id, ctx.person.display_name)} changed the change-request setting "
-            f"{name}: {before if before not in (None, '') else 'none'} → {new if new not in (None, '') else 'none'}."
-        ),
-        entity_type="engagement",
-        entity_id=eng.id,
-        action="cr_setting_changed",
-        data={"setting": key, "before": before, "after": new},
-    )
-    await ctx.core.emit(ctx.session, "engagement_settings_changed", engagement=eng, feature="cr")
-    return Reply(private=[_settings_card(eng)])
-
-
-async def _has_amounts(session: AsyncSession, eng: Engagement) -> bool:
-    """Whether any amount was agreed in the engagement's currency: a budget, or a change request's cost."""
-    if eng.budget:
-        return True
-    costed = await session.scalar(
-        select(ChangeRequest.id).where(ChangeRequest.engagement_id == eng.id, ChangeRequest.cost.is_not(None)).limit(1)
-    )
-    return costed is not None
+    await service.change_setting(ctx, eng, name=name, key=key, new=new)
+    return Reply(private=[settings_card(eng, queries.settings(eng))])
 
 
 # -- delegation -------------------------------------------------------------------------------------
@@ -681,42 +496,13 @@ async def cmd_delegate(ctx: Ctx) -> Reply:
                 "reject change requests on your behalf. `/cadence delegate off` removes them."
             )
         return Reply.say("You have no delegate. `/cadence delegate @name` names one.")
-    before = me.delegate_id
     if arg.lower() in ("off", "none", "clear", "remove"):
-        me.delegate_id = None
-        msg = "You have no delegate now."
         delegate = None
     else:
         delegate = await ctx.resolve_person(arg)
-        if delegate.id == me.id:
-            raise UserError("You can't be your own delegate.")
-        if ctx.engagement is not None and await service.roles_of(ctx.session, ctx.engagement, delegate) is None:
-            raise UserError(f"{delegate.display_name} is not a member of {ctx.engagement.key}.")
-        me.delegate_id = delegate.id
-        msg = (
-            f"{delegate.display_name} is your delegate: while you are out of office (`/cadence ooo`) they can "
-            "approve or reject change requests on your behalf, recorded as on behalf of you."
-        )
-    await audit.record(
-        ctx.session,
-        now=ctx.now,
-        engagement_id=ctx.engagement.id if ctx.engagement else None,
-        entity_type="person",
-        entity_id=me.id,
-        action="delegate_set",
-        actor=me,
-        data={"before": before, "after": me.delegate_id},
+    msg = await service.set_delegate(
+        ctx.session, ctx.core, person=me, delegate=delegate, engagement=ctx.engagement, now=ctx.now
     )
-    if delegate is not None:
-        await ctx.core.outbox.dm(
-            ctx.session,
-            delegate,
-            Card(
-                text=f"{mention(me.id, me.display_name)} named you their delegate: while they are out of office you "
-                "can approve or reject change requests on their behalf."
-            ),
-            engagement_id=ctx.engagement.id if ctx.engagement else None,
-        )
     return Reply.say(msg)
 
 
@@ -753,24 +539,11 @@ async def on_person_changed(session: AsyncSession, core: Cadence, *, person: Per
 
 async def home_section(session: AsyncSession, core: Cadence, person: Person) -> list[Card]:
     """Slack App Home: the change requests waiting for this person's decision (at most five)."""
-    rows = await session.scalars(
-        select(ChangeRequest)
-        .where(ChangeRequest.state == State.PENDING_APPROVAL.value)
-        .order_by(ChangeRequest.pending_since)
-    )
     cards: list[Card] = []
-    for cr in rows:
-        eng = await must_get(session, Engagement, cr.engagement_id)
-        if await service.roles_of(session, eng, person) is None:
-            continue
-        t = await service.tally_of(session, cr, eng)
-        if person.id not in t.waiting_for():
-            continue
-        c = await service.card(session, cr, eng, core.clock.now())
+    for cr, eng in await queries.waiting_for(session, person, limit=5):
+        c = await request_card(session, cr, eng, core.clock.now())
         c.title = f"Waiting for your decision: {c.title}"
         cards.append(c)
-        if len(cards) == 5:
-            break
     return cards
 
 
@@ -823,8 +596,8 @@ def register(registry: Registry) -> None:
     registry.add_form(forms.ASSESS, form_assess)
     registry.add_form(forms.REJECT, form_reject)
     registry.add_form(forms.QUESTION, form_question)
-    registry.add_timer(reminders.REMIND, reminders.on_remind)
-    registry.add_timer(reminders.ESCALATE, reminders.on_escalate)
+    registry.add_timer(timers.REMIND, timers.on_remind)
+    registry.add_timer(timers.ESCALATE, timers.on_escalate)
     registry.add_hook("engagement_settings_changed", on_settings_changed)
     registry.add_hook("membership_changed", on_membership_changed)
     registry.add_hook("person_tz_changed", on_person_changed)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.features.change_requests.cards import ref
-from bot.features.change_requests.service import ENTITY, people
+from bot.features.change_requests.queries import ENTITY, people
 from bot.kernel.messages import Attachment
 from bot.shared.csvfile import stamp, to_csv
 from storage.models import AuditEntry, Engagement

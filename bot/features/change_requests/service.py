@@ -1,10 +1,11 @@
 """Change-request rules: intake, assessment, approval rounds and decisions, withdrawal, scheduling and
-delivery, contingency. Every step goes through `transition()` (the state table in states.py) and is
-appended to the audit record; every change refreshes the request's card wherever it was posted."""
+delivery, contingency, questions, the approval policy and settings, delegation. Every step goes through
+`transition()` (the state table in states.py) and is appended to the audit record; every change refreshes the
+request's card wherever it was posted. Read-only look-ups are in queries.py, the cards in cards.py, the
+reminder and escalation timers in timers.py."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -14,12 +15,25 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.features.change_requests import reminders
-from bot.features.change_requests.cards import View, build, ref, ref_key
-from bot.features.change_requests.money import Contingency, fmt
-from bot.features.change_requests.policy import Policy, Tally, seat_holders, tally
+from bot.features.change_requests import timers
+from bot.features.change_requests.cards import card, ref, ref_key
+from bot.features.change_requests.money import fmt
+from bot.features.change_requests.policy import PolicyError, Tally, seat_holders
+from bot.features.change_requests.queries import (
+    ENTITY,
+    contingency,
+    current_policy,
+    has_amounts,
+    load,
+    member_roles,
+    my_decision,
+    policy_of,
+    roles_of,
+    round_decisions,
+    settings,
+    tally_of,
+)
 from bot.features.change_requests.states import (
-    COMMITTED,
     EDITABLE,
     IllegalTransition,
     State,
@@ -27,57 +41,22 @@ from bot.features.change_requests.states import (
     label,
     role_allows,
 )
-from bot.kernel import audit
-from bot.kernel.engagements import DEFAULTS, feature_settings
+from bot.kernel import announce, audit, contract
+from bot.kernel.engagements import update_feature_settings
 from bot.kernel.errors import UserError
 from bot.kernel.messages import Button, Card
-from bot.kernel.people import away_reason, local_date, membership_of, memberships, zone
-from bot.kernel.rows import must_get
-from bot.kernel.text import day_text, when
+from bot.kernel.people import away_reason, local_date, zone
+from bot.kernel.rows import get_or_refuse, must_get
+from bot.kernel.text import day_text, truncate, when
 from bot.kernel.text import person as mention
 from storage.models import Engagement, Person, Timer
 from storage.models.change_requests import ChangeRequest, ChangeRequestDecision
 
 if TYPE_CHECKING:
+    from bot.kernel.context import Ctx
     from bot.kernel.dispatcher import Cadence
 
-FEATURE = "cr"
-ENTITY = "change_request"
-
-SETTINGS_DEFAULTS: dict[str, Any] = DEFAULTS[FEATURE]  # one owner: bot/kernel/engagements.py
-
-ID_RE = re.compile(r"^(?:([A-Za-z][A-Za-z0-9]{1,9})-)?(?:CR-?)?#?(\d{1,9})$", re.IGNORECASE)
-
-
-def settings(engagement: Engagement) -> dict[str, Any]:
-    """The engagement's change-request settings (defaults merged)."""
-    merged = dict(SETTINGS_DEFAULTS)
-    merged.update(feature_settings(engagement, FEATURE))
-    return merged
-
-
-def current_policy(engagement: Engagement) -> Policy:
-    s = settings(engagement)
-    return Policy.from_dict({"groups": s["groups"], "both_sides_required": s["both_sides_required"]})
-
-
-def policy_of(cr: ChangeRequest, engagement: Engagement) -> Policy:
-    """The policy of the request's current round (copied in when the round started)."""
-    return Policy.from_dict(cr.policy) if cr.policy else current_policy(engagement)
-
-
-# -- look-ups ---------------------------------------------------------------------------------------
-
-
-async def load(session: AsyncSession, request_id: int, *, lock: bool = False) -> ChangeRequest | None:
-    """A request by id; with `lock`, its row is locked until the transaction ends (SELECT … FOR UPDATE)."""
-    q = select(ChangeRequest).where(ChangeRequest.id == request_id).execution_options(populate_existing=True)
-    if lock:
-        # FOR NO KEY UPDATE: serialises writers of the row like FOR UPDATE, but does not wait on the
-        # KEY SHARE locks that inserting rows referencing it takes (decisions, audit), so a transaction that
-        # did such an insert first cannot deadlock upgrading its lock (see lock_engagement).
-        q = q.with_for_update(key_share=True)
-    return await session.scalar(q)
+# -- locks and cards --------------------------------------------------------------------------------
 
 
 async def lock_engagement(session: AsyncSession, engagement_id: int) -> None:
@@ -87,114 +66,6 @@ async def lock_engagement(session: AsyncSession, engagement_id: int) -> None:
     SHARE) must not deadlock with another that did the same — two KEY SHARE holders both asking for FOR
     UPDATE was 20 first-time approvers' deadlock (issue 17)."""
     await session.execute(select(Engagement.id).where(Engagement.id == engagement_id).with_for_update(key_share=True))
-
-
-async def find(session: AsyncSession, engagement: Engagement, token: str, *, lock: bool = False) -> ChangeRequest:
-    """`ACME-CR-7`, `CR-7`, `#7` or `7` in `engagement`; UserError if there is no such request."""
-    raw = (token or "").strip()
-    m = ID_RE.match(raw)
-    if not m:
-        raise UserError(f"“{raw[:40]}” is not a change request id; use one like `{engagement.key}-CR-7` or `7`.")
-    key, number = m.group(1), int(m.group(2))
-    if key and key.upper() not in (engagement.key.upper(), "CR"):
-        raise UserError(f"{raw} is not a change request of {engagement.key}.")
-    cr = await session.scalar(
-        select(ChangeRequest).where(ChangeRequest.engagement_id == engagement.id, ChangeRequest.number == number)
-    )
-    if cr is None:
-        raise UserError(f"There is no change request {engagement.key}-CR-{number}.")
-    if lock:
-        cr = await load(session, cr.id, lock=True)
-        if cr is None:
-            raise UserError(f"There is no change request {engagement.key}-CR-{number}.")
-    return cr
-
-
-async def member_roles(session: AsyncSession, engagement: Engagement) -> dict[int, list[str]]:
-    return {m.person_id: list(m.roles or []) for m in await memberships(session, engagement)}
-
-
-async def round_decisions(session: AsyncSession, cr: ChangeRequest) -> list[ChangeRequestDecision]:
-    rows = await session.scalars(
-        select(ChangeRequestDecision)
-        .where(ChangeRequestDecision.request_id == cr.id, ChangeRequestDecision.round == cr.round)
-        .order_by(ChangeRequestDecision.at, ChangeRequestDecision.id)
-        .execution_options(populate_existing=True)
-    )
-    return list(rows)
-
-
-async def tally_of(session: AsyncSession, cr: ChangeRequest, engagement: Engagement) -> Tally:
-    decisions = {d.approver_id: d.decision for d in await round_decisions(session, cr)}
-    return tally(policy_of(cr, engagement), await member_roles(session, engagement), cr.requester_id, decisions)
-
-
-async def committed(session: AsyncSession, engagement: Engagement, *, exclude: int | None = None) -> Decimal:
-    """Approved cost drawn from the contingency (approved, scheduled and delivered requests)."""
-    q = select(func.coalesce(func.sum(ChangeRequest.cost), 0)).where(
-        ChangeRequest.engagement_id == engagement.id, ChangeRequest.state.in_([s.value for s in COMMITTED])
-    )
-    if exclude is not None:
-        q = q.where(ChangeRequest.id != exclude)
-    return Decimal(str(await session.scalar(q) or 0)).quantize(Decimal("0.01"))
-
-
-async def contingency(session: AsyncSession, engagement: Engagement, *, exclude: int | None = None) -> Contingency:
-    budget = Decimal(str(engagement.budget)) if engagement.budget is not None else None
-    return Contingency.of(budget, engagement.contingency_pct, await committed(session, engagement, exclude=exclude))
-
-
-async def people(session: AsyncSession, ids: set[int]) -> dict[int, Person]:
-    out = {}
-    for pid in ids:
-        p = await session.get(Person, pid)
-        if p is not None:
-            out[pid] = p
-    return out
-
-
-async def view(session: AsyncSession, cr: ChangeRequest, engagement: Engagement, now: datetime) -> View:
-    """Everything the request's card shows."""
-    decisions = await round_decisions(session, cr)
-    pol = policy_of(cr, engagement)
-    t = None
-    if cr.state not in (State.SUBMITTED, State.ASSESSED, State.WITHDRAWN):
-        t = tally(
-            pol,
-            await member_roles(session, engagement),
-            cr.requester_id,
-            {d.approver_id: d.decision for d in decisions},
-        )
-    ids = {cr.requester_id} | {d.approver_id for d in decisions} | {d.decided_by_id for d in decisions}
-    if cr.assessed_by_id:
-        ids.add(cr.assessed_by_id)
-    if t is not None:
-        ids |= set(t.approvers())
-    ppl = await people(session, ids)
-    away = {}
-    if cr.state == State.PENDING_APPROVAL and t is not None:
-        for pid in t.approvers():
-            p = ppl.get(pid)
-            reason = away_reason(p, local_date(p, now)) if p else None
-            if reason:
-                away[pid] = reason
-    # A committed request's own cost is already in the committed sum.
-    cont = await contingency(session, engagement)
-    return View(
-        cr=cr,
-        engagement=engagement,
-        people=ppl,
-        policy=pol,
-        tally=t,
-        decisions=decisions,
-        contingency=cont,
-        currency=settings(engagement).get("currency") or "",
-        away=away,
-    )
-
-
-async def card(session: AsyncSession, cr: ChangeRequest, engagement: Engagement, now: datetime) -> Card:
-    return build(await view(session, cr, engagement, now))
 
 
 async def refresh_card(
@@ -304,12 +175,6 @@ def require_step(action: str, cr: ChangeRequest, engagement: Engagement, roles: 
             f"Only the vendor PM or vendor lead can do that on {ref(engagement, cr)}; "
             f"your roles here: {', '.join(sorted(roles)) or 'none'}."
         )
-
-
-async def roles_of(session: AsyncSession, engagement: Engagement, person: Person) -> set[str] | None:
-    """The person's roles in `engagement`, or None if they are not a member."""
-    m = await membership_of(session, engagement, person)
-    return None if m is None else set(m.roles or [])
 
 
 # -- intake -----------------------------------------------------------------------------------------
@@ -452,6 +317,17 @@ async def edit_scope(
     return msg
 
 
+def may_open_assessment(cr: ChangeRequest, engagement: Engagement, roles: set[str]) -> None:
+    """Refuse (UserError) opening the estimate form unless a vendor PM or lead can still change the estimate."""
+    if not roles & {"vendor_pm", "vendor_lead"}:
+        raise UserError(
+            f"Only the vendor PM or vendor lead can assess {ref(engagement, cr)}; "
+            f"your roles here: {', '.join(sorted(roles)) or 'none'}."
+        )
+    if cr.state not in (State.SUBMITTED, State.PENDING_APPROVAL):
+        raise UserError(f"{ref(engagement, cr)} is {label(cr.state).lower()}; its estimate can no longer change.")
+
+
 async def assess(
     session: AsyncSession,
     core: Cadence,
@@ -568,7 +444,7 @@ async def reset_if_approved(
             "voided": [{"approver_id": d.approver_id, "decision": d.decision} for d in decisions],
         },
     )
-    await reminders.cancel_all(session, core, cr)
+    await timers.cancel_all(session, core, cr)
     await ask_approvers(session, core, cr=cr, engagement=engagement, now=now, again=True, why=why)
     return True
 
@@ -612,7 +488,7 @@ async def ask_approvers(
                     engagement_id=engagement.id,
                 )
                 await core.outbox.dm(session, delegate, c, ref_key=ref_key(cr), engagement_id=engagement.id)
-    await reminders.schedule_round(session, core, cr=cr, engagement=engagement, approvers=holders, now=now)
+    await timers.schedule_round(session, core, cr=cr, engagement=engagement, approvers=holders, now=now)
     return t
 
 
@@ -701,13 +577,7 @@ async def decide(
     engagement = await must_get(session, Engagement, cr.engagement_id)
     r = ref(engagement, cr)
     if cr.state != State.PENDING_APPROVAL:
-        mine = await session.scalar(
-            select(ChangeRequestDecision).where(
-                ChangeRequestDecision.request_id == cr.id,
-                ChangeRequestDecision.decided_by_id == clicker.id,
-                ChangeRequestDecision.round == cr.round,
-            )
-        )
+        mine = await my_decision(session, cr, clicker)
         if mine is not None:
             return (
                 f"You already {_verb(mine.decision)} {r} ({when(mine.at)}); it is now "
@@ -772,7 +642,7 @@ async def decide(
             on_behalf_of=seat.approver if seat.away else None,
             data={"round": cr.round, "decision": decision, **({"approver_away": seat.away} if seat.away else {})},
         )
-        await reminders.cancel_for(session, core, cr, seat.approver.id)
+        await timers.cancel_for(session, core, cr, seat.approver.id)
     if not recorded:
         return f"Your decision on {r} was already recorded. Nothing changed."
     behalf = [s.approver.display_name for s in recorded if s.away]
@@ -848,7 +718,7 @@ async def finish(
     cr.decided_at = now
     if action == "reject":
         cr.decision_comment = comment
-    await reminders.cancel_all(session, core, cr)
+    await timers.cancel_all(session, core, cr)
     await refresh_card(session, core, cr, engagement, now)
     requester = await must_get(session, Person, cr.requester_id)
     outcome = "approved ✅" if action == "approve" else f"rejected ❌ — “{comment}”"
@@ -905,7 +775,7 @@ async def withdraw(
     await transition(session, cr=cr, engagement=engagement, action="withdraw", actor=actor, now=now, comment=comment)
     cr.decided_at = now
     cr.decision_comment = comment
-    await reminders.cancel_all(session, core, cr)
+    await timers.cancel_all(session, core, cr)
     await refresh_card(session, core, cr, engagement, now)
     return f"{ref(engagement, cr)} is withdrawn."
 
@@ -1005,7 +875,7 @@ async def membership_changed(
                     f"waits for {', '.join(names) or 'a new approver to be seated'}."
                 )
             await core.outbox.post_home(session, engagement, Card(text=text, tone="warning"))
-            await reminders.cancel_for(session, core, cr, person.id)
+            await timers.cancel_for(session, core, cr, person.id)
         if person.id in t.approvers() and person.id not in decided:
             await core.outbox.dm(
                 session,
@@ -1014,12 +884,12 @@ async def membership_changed(
                 engagement_id=engagement.id,
             )
             await core.outbox.dm(session, person, c, ref_key=ref_key(cr), engagement_id=engagement.id)
-            await reminders.schedule_round(session, core, cr=cr, engagement=engagement, approvers=[person], now=now)
+            await timers.schedule_round(session, core, cr=cr, engagement=engagement, approvers=[person], now=now)
 
 
 async def _was_waiting_on(session: AsyncSession, cr: ChangeRequest, person: Person) -> bool:
     """Whether `person` had a pending reminder on `cr` (they were one of its undecided approvers)."""
-    prefix = f"{reminders.REMIND}:{cr.id}:{person.id}:"
+    prefix = f"{timers.REMIND}:{cr.id}:{person.id}:"
     return bool(
         await session.scalar(select(Timer.id).where(Timer.key.startswith(prefix), Timer.status == "pending").limit(1))
     )
@@ -1048,7 +918,189 @@ async def person_changed(session: AsyncSession, core: Cadence, *, person: Person
             t = await tally_of(session, cr, engagement)
             if person.id not in t.waiting_for():
                 continue
-            await reminders.cancel_for(session, core, cr, person.id)
-            at = reminders.reminder_time(settings(engagement))
-            await reminders.schedule_reminder(session, core, cr=cr, person=person, now=now, at=at)
+            await timers.cancel_for(session, core, cr, person.id)
+            at = timers.reminder_time(settings(engagement))
+            await timers.schedule_reminder(session, core, cr=cr, person=person, now=now, at=at)
             await refresh_card(session, core, cr, engagement, now)
+
+
+# -- questions --------------------------------------------------------------------------------------
+
+
+async def ask_question(
+    session: AsyncSession,
+    core: Cadence,
+    *,
+    cr: ChangeRequest,
+    engagement: Engagement,
+    asker: Person,
+    now: datetime,
+    question: str,
+) -> str:
+    """A question on a request: recorded, posted in the home channel, and sent to the requester, the vendor
+    PMs and the assessor (not to the asker)."""
+    r = ref(engagement, cr)
+    await note(session, cr=cr, engagement=engagement, action="question", actor=asker, now=now, comment=question)
+    c = Card(
+        title=f"Question on {r} · {truncate(cr.title, 80)}",
+        text=f"{mention(asker.id, asker.display_name)} asks: “{question}”",
+        footer="Answer in this channel or thread.",
+    )
+    await core.outbox.post_home(session, engagement, c)
+    notify = {cr.requester_id}
+    members = await member_roles(session, engagement)
+    notify |= {pid for pid, rs in members.items() if "vendor_pm" in rs}
+    if cr.assessed_by_id:
+        notify.add(cr.assessed_by_id)
+    notify.discard(asker.id)
+    for pid in sorted(notify):
+        p = await get_or_refuse(session, Person, pid)
+        await core.outbox.dm(session, p, c, engagement_id=engagement.id)
+    return f"Your question on {r} was posted in the engagement's channel."
+
+
+# -- the approval policy ----------------------------------------------------------------------------
+
+
+def require_both_sides_owner(roles: set[str]) -> None:
+    """Whether both sides must approve is the client sponsor's or the vendor PM's to change."""
+    if not roles & {"client_sponsor", "vendor_pm"}:
+        raise UserError("Only the client sponsor or the vendor PM can change whether both sides must approve.")
+
+
+def require_side_owner(side: str, roles: set[str]) -> None:
+    """A side's approval rule is its owner's to change: the client sponsor's, or the vendor PM's."""
+    owner = "client_sponsor" if side == "client" else "vendor_pm"
+    if owner not in roles:
+        raise UserError(
+            f"Only the {owner.replace('_', ' ')} can change the {side} side's approval rule; "
+            f"your roles here: {', '.join(sorted(roles)) or 'none'}."
+        )
+
+
+async def set_both_sides(ctx: Ctx, engagement: Engagement, both: bool) -> str:
+    """Whether both sides must approve: what the contract says it did."""
+    # A contract term: agreed by both sides (bot/kernel/contract.py), not changed by one.
+    return await contract.amend(
+        ctx,
+        engagement,
+        term="cr.both_sides",
+        new_text="yes" if both else "no",
+        settings={"cr": {"both_sides_required": both}},
+    )
+
+
+async def change_policy(ctx: Ctx, engagement: Engagement, *, changes: dict[str, Any], what: str) -> None:
+    """A side's approvers or rule changed: applied to new rounds, recorded, said in the home channel."""
+    s = settings(engagement)
+    before = {"groups": s["groups"], "both_sides_required": s["both_sides_required"]}
+    update_feature_settings(engagement, "cr", changes)
+    try:
+        current_policy(engagement)
+    except PolicyError as exc:
+        raise UserError(str(exc)) from None
+    await audit.record(
+        ctx.session,
+        now=ctx.now,
+        engagement_id=engagement.id,
+        entity_type="engagement",
+        entity_id=engagement.id,
+        action="cr_policy_changed",
+        actor=ctx.person,
+        data={"before": before, "change": changes},
+    )
+    await ctx.core.emit(ctx.session, "engagement_settings_changed", engagement=engagement, feature="cr")
+    await ctx.core.outbox.post_home(
+        ctx.session,
+        engagement,
+        Card(
+            text=f"{mention(ctx.person.id, ctx.person.display_name)} changed the change-request approval policy "
+            f"({what}). Requests already waiting keep the rule of their current round."
+        ),
+    )
+
+
+# -- settings ---------------------------------------------------------------------------------------
+
+
+def require_settings_owner(roles: set[str]) -> None:
+    if not roles & {"client_sponsor", "vendor_pm"}:
+        raise UserError("Only the client sponsor or the vendor PM can change change-request settings.")
+
+
+async def change_setting(ctx: Ctx, engagement: Engagement, *, name: str, key: str, new: object) -> None:
+    """One change-request setting changed (`name` as people type it, `key` in the settings)."""
+    before = settings(engagement).get(key)
+    if name == "currency" and before and new != before and await has_amounts(ctx.session, engagement):
+        # The budget (a contract term) and the costs were agreed in this currency: relabelling them is not one
+        # side's to do.
+        raise UserError(
+            f"{engagement.key}'s budget and costs are in {before}; changing the currency would relabel agreed "
+            "amounts. Nothing was changed."
+        )
+    update_feature_settings(engagement, "cr", {key: new})
+    # Nothing that changes the rules is private: said in the home channel and recorded (bot/kernel/announce.py).
+    await announce.rule_change(
+        ctx,
+        engagement,
+        Card(
+            text=f"{mention(ctx.person.id, ctx.person.display_name)} changed the change-request setting "
+            f"{name}: {before if before not in (None, '') else 'none'} → {new if new not in (None, '') else 'none'}."
+        ),
+        entity_type="engagement",
+        entity_id=engagement.id,
+        action="cr_setting_changed",
+        data={"setting": key, "before": before, "after": new},
+    )
+    await ctx.core.emit(ctx.session, "engagement_settings_changed", engagement=engagement, feature="cr")
+
+
+# -- delegation -------------------------------------------------------------------------------------
+
+
+async def set_delegate(
+    session: AsyncSession,
+    core: Cadence,
+    *,
+    person: Person,
+    delegate: Person | None,
+    engagement: Engagement | None,
+    now: datetime,
+) -> str:
+    """Name `delegate` (None: nobody) to decide for `person` while they are away; recorded, and the delegate
+    is told. Returns what to tell `person`."""
+    before = person.delegate_id
+    if delegate is None:
+        person.delegate_id = None
+        msg = "You have no delegate now."
+    else:
+        if delegate.id == person.id:
+            raise UserError("You can't be your own delegate.")
+        if engagement is not None and await roles_of(session, engagement, delegate) is None:
+            raise UserError(f"{delegate.display_name} is not a member of {engagement.key}.")
+        person.delegate_id = delegate.id
+        msg = (
+            f"{delegate.display_name} is your delegate: while you are out of office (`/cadence ooo`) they can "
+            "approve or reject change requests on your behalf, recorded as on behalf of you."
+        )
+    await audit.record(
+        session,
+        now=now,
+        engagement_id=engagement.id if engagement else None,
+        entity_type="person",
+        entity_id=person.id,
+        action="delegate_set",
+        actor=person,
+        data={"before": before, "after": person.delegate_id},
+    )
+    if delegate is not None:
+        await core.outbox.dm(
+            session,
+            delegate,
+            Card(
+                text=f"{mention(person.id, person.display_name)} named you their delegate: while they are out of "
+                "office you can approve or reject change requests on their behalf."
+            ),
+            engagement_id=engagement.id if engagement else None,
+        )
+    return msg

@@ -1,15 +1,14 @@
-"""`/defect …` commands, the card buttons and the forms. Parse, check, call the service, answer."""
+"""`/defect …` commands, the card buttons and the forms. Parse, call the service, answer: rules live in
+service.py, look-ups in queries.py, cards in cards.py, forms in forms.py, timer handlers in timers.py."""
 
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.features.defects import cards, service
+from bot.features.defects import cards, export, forms, queries, report, service, timers
 from bot.features.defects import states as st
 from bot.features.defects.severity import SEVERITIES, label, parse_severity, split_severity
 from bot.kernel.context import Ctx
@@ -17,7 +16,7 @@ from bot.kernel.errors import UserError
 from bot.kernel.messages import Card, Reply
 from bot.kernel.registry import ActionHandler, CommandHandler, FormHandler, Registry
 from bot.kernel.rows import must_get
-from bot.kernel.text import MAX_TEXT, MAX_TITLE, clean, truncate, when
+from bot.kernel.text import MAX_TEXT, MAX_TITLE, clean, plural, truncate
 from storage.models import Engagement, Person
 from storage.models.defects import Defect
 
@@ -49,11 +48,11 @@ async def _locked(ctx: Ctx, value: str) -> tuple[Defect, Engagement, set[str]]:
         defect_id = int(value)
     except (TypeError, ValueError):
         raise UserError("That button does not name a defect.") from None
-    defect = await service.get(ctx.session, defect_id=defect_id, lock=True)
+    defect = await queries.get(ctx.session, defect_id=defect_id, lock=True)
     if defect is None:
         raise UserError("That defect no longer exists.")
     engagement = await ctx.act_on(defect.engagement_id)  # the clicker must be seated in the defect's engagement
-    roles = await service.roles_in(ctx.session, engagement.id, ctx.person)
+    roles = await queries.roles_in(ctx.session, engagement.id, ctx.person)
     return defect, engagement, roles
 
 
@@ -61,7 +60,7 @@ async def _by_ref(ctx: Ctx, text: str, lock: bool = True) -> tuple[Defect, Engag
     engagement = _member(ctx)
     if not text:
         raise UserError(f"Which defect? Give its id, e.g. {engagement.key}-D-12.")
-    defect = await service.find(ctx.session, engagement=engagement, text=text, lock=lock)
+    defect = await queries.find(ctx.session, engagement=engagement, text=text, lock=lock)
     return defect, engagement, ctx.roles
 
 
@@ -94,7 +93,7 @@ async def _do(
         now=ctx.now,
         comment=comment,
     )
-    return Reply.say(f"{DONE[action]} {service.ref(engagement, defect)}.", tone="good")
+    return Reply.say(f"{DONE[action]} {queries.ref(engagement, defect)}.", tone="good")
 
 
 # --------------------------------------------------------------------------- filing
@@ -117,16 +116,16 @@ async def file_quick(ctx: Ctx) -> Reply:
                 f"(or sev1, p1, critical, level 1 …), or see `/defect help`."
             )
         return Reply(
-            form=cards.new_form(initial={"title": title}),
+            form=forms.new_form(initial={"title": title}),
             private=[Card(text="Which severity? Pick one in the form (or type `/defect s2 <title>`).")],
         )
     if not title:
-        return Reply(form=cards.new_form(initial={"severity": severity}))
+        return Reply(form=forms.new_form(initial={"severity": severity}))
     defect = await service.file(
         ctx.session, ctx.core, engagement=engagement, reporter=ctx.person, title=title, severity=severity, now=ctx.now
     )
     return Reply.say(
-        f"Filed {service.ref(engagement, defect)} ({label(severity)}). The card is in the channel.", tone="good"
+        f"Filed {queries.ref(engagement, defect)} ({label(severity)}). The card is in the channel.", tone="good"
     )
 
 
@@ -138,7 +137,7 @@ async def open_form(ctx: Ctx) -> Reply:
         initial["severity"] = sev
     if title:
         initial["title"] = clean(title, limit=MAX_TITLE, multiline=False)
-    return Reply(form=cards.new_form(initial=initial))
+    return Reply(form=forms.new_form(initial=initial))
 
 
 async def _standup_answer(ctx: Ctx, engagement: Engagement, raw: Any) -> int | None:
@@ -150,12 +149,7 @@ async def _standup_answer(ctx: Ctx, engagement: Engagement, raw: Any) -> int | N
         return None
     if answer_id is None:
         return None
-    try:
-        from storage.models.standups import StandupEntry
-    except ImportError:  # the standups feature is not installed
-        return None
-    entry = await ctx.session.get(StandupEntry, answer_id)
-    return answer_id if entry is not None and entry.engagement_id == engagement.id else None
+    return answer_id if await queries.standup_answer_in(ctx.session, engagement, answer_id) else None
 
 
 async def submit_new(ctx: Ctx, values: dict[str, str], state: dict[str, Any]) -> Reply:
@@ -201,7 +195,7 @@ async def submit_new(ctx: Ctx, values: dict[str, str], state: dict[str, Any]) ->
         source_standup_answer_id=source_id,
     )
     return Reply.say(
-        f"Filed {service.ref(engagement, defect)} ({label(severity)}). The card is in the channel.", tone="good"
+        f"Filed {queries.ref(engagement, defect)} ({label(severity)}). The card is in the channel.", tone="good"
     )
 
 
@@ -215,7 +209,7 @@ def _lifecycle_command(action: str) -> CommandHandler:
         comment = _reason(rest) or None
         t = st.find(action, defect.state)
         if t is not None and t.needs_reason and not comment:
-            raise UserError(f"Say why: `/defect {action} {service.ref(engagement, defect)} <reason>`.")
+            raise UserError(f"Say why: `/defect {action} {queries.ref(engagement, defect)} <reason>`.")
         return await _do(ctx, defect, engagement, roles, action, comment)
 
     return handler
@@ -226,11 +220,11 @@ async def severity_command(ctx: Ctx) -> Reply:
     defect, engagement, roles = await _by_ref(ctx, ident)
     sev, reason = split_severity(rest)
     if sev is None:
-        raise UserError(f"Give the new severity: `/defect severity {service.ref(engagement, defect)} s2 <why>`.")
+        raise UserError(f"Give the new severity: `/defect severity {queries.ref(engagement, defect)} s2 <why>`.")
     if not reason.strip():
         raise UserError(
             "Say why (a severity change moves contractual deadlines): "
-            f"`/defect severity {service.ref(engagement, defect)} {sev} <why>`."
+            f"`/defect severity {queries.ref(engagement, defect)} {sev} <why>`."
         )
     old = defect.severity
     await service.change_severity(
@@ -245,7 +239,7 @@ async def severity_command(ctx: Ctx) -> Reply:
         reason=_reason(reason) or None,
     )
     return Reply.say(
-        f"{service.ref(engagement, defect)} is now {label(sev)} (was {label(old)}); "
+        f"{queries.ref(engagement, defect)} is now {label(sev)} (was {label(old)}); "
         "deadlines recomputed from the filing time.",
         tone="good",
     )
@@ -255,7 +249,7 @@ async def assign_command(ctx: Ctx) -> Reply:
     ident, rest = _split(ctx.args)
     defect, engagement, roles = await _by_ref(ctx, ident)
     if not rest:
-        raise UserError(f"Whom to? `/defect assign {service.ref(engagement, defect)} @name`.")
+        raise UserError(f"Whom to? `/defect assign {queries.ref(engagement, defect)} @name`.")
     assignee = ctx.person if rest.strip().lower() in ("me", "myself") else await ctx.resolve_person(rest.split()[0])
     await service.assign(
         ctx.session,
@@ -267,71 +261,15 @@ async def assign_command(ctx: Ctx) -> Reply:
         roles=roles,
         now=ctx.now,
     )
-    return Reply.say(f"{service.ref(engagement, defect)} is assigned to {assignee.display_name}.", tone="good")
-
-
-HISTORY_WORDS = {
-    "filed": "filed",
-    "ack": "acknowledged",
-    "start": "started work",
-    "wait": "waiting on client",
-    "resolve": "resolved",
-    "close": "closed",
-    "reopen": "reopened",
-    "assigned": "assigned",
-    "severity_changed": "changed severity",
-    "s1_paged": "paged the vendor PM and lead",
-    "response_warning": "warning: response time 75 % used",
-    "resolution_warning": "warning: resolution time 75 % used",
-    "response_breach": "response target breached",
-    "resolution_breach": "resolution target breached",
-}
+    return Reply.say(f"{queries.ref(engagement, defect)} is assigned to {assignee.display_name}.", tone="good")
 
 
 async def show_command(ctx: Ctx) -> Reply:
-    from bot.kernel.audit import history
-
     ident, _ = _split(ctx.args)
     defect, engagement, _roles = await _by_ref(ctx, ident, lock=False)
     card = await cards.defect_card(ctx.session, engagement, defect, ctx.now, live=True)
-    entries = await history(ctx.session, entity_type=service.ENTITY, entity_id=defect.id)
-    lines = []
-    for e in entries[-20:]:
-        move = (
-            f" ({st.LABEL.get(e.from_state, e.from_state)} → {st.LABEL.get(e.to_state, e.to_state)})"
-            if e.from_state and e.to_state and e.from_state != e.to_state
-            else ""
-        )
-        note = f" — {truncate(e.comment, 200)}" if e.comment and e.action != "filed" else ""
-        if e.action == "severity_changed":
-            note = f" {label(e.data.get('from', '?'))} → {label(e.data.get('to', '?'))}{note}"
-        assignee_id = e.data.get("to") if e.action == "assigned" else e.data.get("assigned_to")
-        if assignee_id is not None:
-            assignee = await ctx.session.get(Person, int(assignee_id))
-            if assignee is not None:
-                to_whom = (
-                    f"to {assignee.display_name}"
-                    if e.action == "assigned"
-                    else f"(assigned to {assignee.display_name})"
-                )
-                note = f" {to_whom}{note}"
-        lines.append(
-            f"{when(e.at)} {e.actor_label}: {HISTORY_WORDS.get(e.action, e.action.replace('_', ' '))}{move}{note}"
-        )
-    if lines:
-        card.sections.append(Card(title="History", text="\n".join(lines)))
-    pauses = [p for p in defect.pauses if p.kind == "waiting"]
-    if pauses:
-        card.sections.append(
-            Card(
-                title="Waiting on client",
-                text="\n".join(
-                    f"{when(p.started_at)} → {when(p.ended_at) if p.ended_at else 'now'}: "
-                    f"{truncate(p.reason or '', 200)}"
-                    for p in pauses
-                ),
-            )
-        )
+    entries, assignees = await queries.history(ctx.session, defect)
+    cards.add_history(card, defect, entries, assignees)
     return Reply(private=[card])
 
 
@@ -342,56 +280,49 @@ async def list_command(ctx: Ctx) -> Reply:
     flt = sev or word
     if flt not in LIST_FILTERS:
         raise UserError(f"List which? `/defect list [{'|'.join(('open', 'mine', 's1', 'breached', 'all'))}]`.")
-    q = select(Defect).where(Defect.engagement_id == engagement.id)
-    if flt in ("open", "mine", *SEVERITIES):
-        q = q.where(Defect.state.in_(st.ACTIVE))
-    if flt in SEVERITIES:
-        q = q.where(Defect.severity == flt)
-    if flt == "mine":
-        q = q.where(or_(Defect.assignee_id == ctx.person.id, Defect.reporter_id == ctx.person.id))
-    if flt == "closed":
-        q = q.where(Defect.state == st.CLOSED)
-    if flt == "resolved":
-        q = q.where(Defect.state == st.RESOLVED)
-    rows = list(await ctx.session.scalars(q.order_by(Defect.severity, Defect.number)))
-    if flt == "breached":
-        rows = [
-            d
-            for d in rows
-            if d.state != st.CLOSED
-            and (
-                d.response_breached_at
-                or d.resolution_breached_at
-                or any(c.breached for c in service.clocks(d, ctx.now))
-            )
-        ]
+    rows = await queries.listing(ctx.session, engagement, flt, ctx.person, ctx.now)
     if not rows:
         return Reply.say(f"No {flt} defects in {engagement.key}.")
-    sections = [list_section(engagement, d, ctx.now) for d in rows[:50]]
+    sections = [cards.list_section(engagement, d, ctx.now) for d in rows[:50]]
     more = f" (first 50 of {len(rows)})" if len(rows) > 50 else ""
     return Reply(private=[Card(title=f"{engagement.key} defects — {flt}{more}", sections=sections)])
 
 
-def list_section(engagement: Engagement, defect: Defect, now: datetime) -> Card:
-    """One defect in a list: id, severity, state in the title (no tokens there: some platforms show titles
-    as plain text); its title and running clock with the time left below."""
-    from bot.features.defects.cards import clock_text
+async def report_command(ctx: Ctx) -> Reply:
+    engagement = ctx.require_engagement()
+    if ctx.membership is None:
+        raise UserError(f"You are not a member of {engagement.key}.")
+    word = (ctx.args or "week").strip().lower() or "week"
+    if word not in report.PERIODS:
+        raise UserError("`/defect report week` or `/defect report month`.")
+    stats = await report.defect_stats(ctx.session, engagement, ctx.now - report.PERIODS[word], ctx.now)
+    return Reply(private=[cards.report_card(stats, word)])
 
-    response, resolution = service.clocks(defect, now)
-    head = [service.ref(engagement, defect), label(defect.severity), st.LABEL[defect.state]]
-    breached = bool(
-        response.breached or resolution.breached or defect.response_breached_at or defect.resolution_breached_at
+
+async def export_command(ctx: Ctx) -> Reply:
+    engagement = ctx.require_engagement()
+    if ctx.membership is None:
+        raise UserError(f"You are not a member of {engagement.key}.")
+    text = await export.export_csv(ctx.session, engagement, ctx.now)
+    count = text.count("\r\n") - 1
+    card = cards.export_card(engagement, text, count, ctx.now)
+    # A file reaches the asker only as a delivered message (a Slack upload, a file under ./reports on the
+    # console, a download on Teams): an ephemeral answer cannot carry one. So, like `/cadence export`, the
+    # file goes by direct message, through the outbox.
+    await ctx.core.outbox.dm(ctx.session, ctx.person, card, engagement_id=engagement.id)
+    return Reply.say(
+        f"{engagement.key} defects export ({plural(count, 'defect')}): I've sent you the CSV by direct message."
     )
-    if breached:
-        head.append("⛔ breached")
-    if defect.out_of_warranty:
-        head.append("out of warranty")
-    lines = [truncate(defect.title, 150)]
-    if response.running:
-        lines.append("Response " + clock_text(response, now, live=True))
-    elif defect.state in st.ACTIVE:
-        lines.append("Resolution " + clock_text(resolution, now, live=True))
-    return Card(title=" · ".join(head), text="\n".join(lines), tone="danger" if breached else "info")
+
+
+async def policy_command(ctx: Ctx) -> Reply:
+    engagement = ctx.require_engagement()
+    words = (ctx.args or "").split()
+    if not words:
+        return Reply(private=[cards.policy_card(engagement)])
+    ctx.require_role(*st.POLICY_ROLES)
+    said = await service.change_policy(ctx, engagement, words)
+    return Reply(private=[Card(text=said, tone="good"), cards.policy_card(engagement)])
 
 
 # --------------------------------------------------------------------------- buttons and their forms
@@ -401,10 +332,10 @@ def _button(action: str) -> ActionHandler:
     async def handler(ctx: Ctx, value: str) -> Reply:
         defect, engagement, roles = await _locked(ctx, value)
         t = service.check_transition(action, defect, ctx.person, roles)
-        rid = service.ref(engagement, defect)
+        rid = queries.ref(engagement, defect)
         if action == "wait":
             return Reply(
-                form=cards.reason_form(
+                form=forms.reason_form(
                     "defect.wait",
                     f"{rid}: waiting on client",
                     "What are you waiting for from the client?",
@@ -414,7 +345,7 @@ def _button(action: str) -> ActionHandler:
             )
         if action == "reply":
             return Reply(
-                form=cards.reason_form(
+                form=forms.reason_form(
                     "defect.reply",
                     f"Reply on {rid}",
                     "Your answer to the vendor",
@@ -425,7 +356,7 @@ def _button(action: str) -> ActionHandler:
             )
         if action == "reopen":
             return Reply(
-                form=cards.reason_form(
+                form=forms.reason_form(
                     "defect.reopen",
                     f"Reopen {rid}",
                     "What is still wrong?",
@@ -436,7 +367,7 @@ def _button(action: str) -> ActionHandler:
             )
         if action == "resolve":
             return Reply(
-                form=cards.reason_form(
+                form=forms.reason_form(
                     "defect.resolve", f"Resolve {rid}", "Resolution note", defect.id, required=False, submit="Resolve"
                 )
             )
@@ -461,7 +392,7 @@ def _reason_submit(action: str) -> FormHandler:
 async def severity_button(ctx: Ctx, value: str) -> Reply:
     defect, engagement, roles = await _locked(ctx, value)
     service.check_severity_change(defect, ctx.person, roles)
-    return Reply(form=cards.severity_form(defect, service.ref(engagement, defect)))
+    return Reply(form=forms.severity_form(defect, queries.ref(engagement, defect)))
 
 
 async def severity_submit(ctx: Ctx, values: dict[str, str], state: dict[str, Any]) -> Reply:
@@ -489,28 +420,20 @@ async def severity_submit(ctx: Ctx, values: dict[str, str], state: dict[str, Any
         now=ctx.now,
         reason=reason,
     )
-    return Reply.say(f"{service.ref(engagement, defect)} is now {label(sev)} (was {label(old)}).", tone="good")
+    return Reply.say(f"{queries.ref(engagement, defect)} is now {label(sev)} (was {label(old)}).", tone="good")
 
 
 async def home_section(session: AsyncSession, core: Cadence, person: Person) -> list[Card]:
     """Slack App Home: open defects assigned to this person, then ones they reported (at most five),
     most urgent first, with their running clock."""
-    rows = list(
-        await session.scalars(
-            select(Defect)
-            .where(Defect.state.in_(st.ACTIVE), or_(Defect.assignee_id == person.id, Defect.reporter_id == person.id))
-            .order_by(Defect.severity, Defect.filed_at)
-        )
-    )
-    rows.sort(key=lambda d: (d.assignee_id != person.id, d.severity, d.filed_at))
     now = core.clock.now()
-    cards: list[Card] = []
-    for d in rows[:5]:
+    found: list[Card] = []
+    for d in (await queries.open_for(session, person))[:5]:
         engagement = await must_get(session, Engagement, d.engagement_id)
-        card = list_section(engagement, d, now)
+        card = cards.list_section(engagement, d, now)
         card.title = ("Assigned to you: " if d.assignee_id == person.id else "You reported: ") + card.title
-        cards.append(card)
-    return cards
+        found.append(card)
+    return found
 
 
 # --------------------------------------------------------------------------- help and registration
@@ -536,8 +459,6 @@ def help_card() -> Card:
 
 
 def register(registry: Registry) -> None:
-    from bot.features.defects import export, policy, report, timers
-
     registry.add_command(
         "defect",
         None,
@@ -577,16 +498,12 @@ def register(registry: Registry) -> None:
         usage="/defect severity <id> s2 <reason>",
         summary="Change the severity (deadlines recomputed from the filing time)",
     )
-    registry.add_command(
-        "defect", "report", report.report_command, usage="/defect report [week|month]", summary="SLA report"
-    )
-    registry.add_command(
-        "defect", "export", export.export_command, usage="/defect export", summary="All defects as CSV"
-    )
+    registry.add_command("defect", "report", report_command, usage="/defect report [week|month]", summary="SLA report")
+    registry.add_command("defect", "export", export_command, usage="/defect export", summary="All defects as CSV")
     registry.add_command(
         "defect",
         "policy",
-        policy.policy_command,
+        policy_command,
         usage="/defect policy [s3 response 6h]",
         summary="Show or change the SLA policy",
     )

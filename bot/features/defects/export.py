@@ -1,8 +1,8 @@
-"""`/defect export`: every defect of the engagement as CSV (a card attachment, text/csv)."""
+"""Every defect of the engagement as CSV (`/defect export` sends it as a card attachment, text/csv; the
+engagement export narrows it to a range)."""
 
 from __future__ import annotations
 
-import base64
 import csv
 import io
 from datetime import datetime
@@ -10,13 +10,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.features.defects import service
+from bot.features.defects.queries import clocks, policy_of, ref
 from bot.features.defects.severity import label
 from bot.features.defects.sla import Clock
-from bot.kernel.context import Ctx
-from bot.kernel.errors import UserError
-from bot.kernel.messages import Attachment, Card, Reply
-from bot.kernel.text import plural
 from bot.shared.csvfile import cell, stamp
 from storage.models import Engagement, Person
 from storage.models.defects import Defect
@@ -65,15 +61,15 @@ async def export_csv(session: AsyncSession, engagement: Engagement, now: datetim
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for d in rows:
-        response, resolution = service.clocks(d, now)
+        response, resolution = clocks(d, now)
         paused = sum(((p.ended_at or now) - p.started_at).total_seconds() for p in d.pauses if p.kind == "waiting")
 
-        policy = service.policy_of(d)
+        policy = policy_of(d)
         writer.writerow(
             [
                 cell(v)
                 for v in (
-                    service.ref(engagement, d),
+                    ref(engagement, d),
                     d.title,
                     label(d.severity),
                     d.state,
@@ -108,31 +104,3 @@ def _met(defect: Defect, clock: Clock) -> str:
     if clock.breached or getattr(defect, f"{clock.name}_breached_at"):
         return "no"
     return "yes" if clock.stopped_at else ""
-
-
-async def export_command(ctx: Ctx) -> Reply:
-    engagement = ctx.require_engagement()
-    if ctx.membership is None:
-        raise UserError(f"You are not a member of {engagement.key}.")
-    text = await export_csv(ctx.session, engagement, ctx.now)
-    count = text.count("\r\n") - 1
-    name = f"{engagement.key}-defects-{ctx.now:%Y%m%d}.csv"
-    card = Card(
-        title=f"{engagement.key} defects export",
-        text=f"{plural(count, 'defect')}, times in UTC.",
-        attachments=[
-            Attachment(
-                filename=name,
-                content_b64=base64.b64encode(text.encode("utf-8")).decode("ascii"),
-                mime="text/csv",
-                title=name,
-            )
-        ],
-    )
-    # A file reaches the asker only as a delivered message (a Slack upload, a file under ./reports on the
-    # console, a download on Teams): an ephemeral answer cannot carry one. So, like `/cadence export`, the
-    # file goes by direct message, through the outbox.
-    await ctx.core.outbox.dm(ctx.session, ctx.person, card, engagement_id=engagement.id)
-    return Reply.say(
-        f"{engagement.key} defects export ({plural(count, 'defect')}): I've sent you the CSV by direct message."
-    )

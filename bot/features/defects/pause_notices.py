@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.features.defects.queries import ref
 from bot.kernel.messages import Button, Card
 from bot.kernel.people import members_with_roles
 from bot.kernel.text import person as mention
@@ -19,10 +20,6 @@ if TYPE_CHECKING:
 
 CLIENT_ASKED = ("client_pm",)  # besides the reporter
 VENDOR_TOLD = ("vendor_pm",)  # when the defect has no assignee
-
-
-def _ref(engagement: Engagement, defect: Defect) -> str:
-    return f"{engagement.key}-D-{defect.number}"
 
 
 async def asked(
@@ -42,7 +39,7 @@ async def asked(
     for p in await members_with_roles(session, engagement, CLIENT_ASKED):
         people.setdefault(p.id, p)
     people.pop(actor.id, None)
-    r = _ref(engagement, defect)
+    r = ref(engagement, defect)
     card = Card(
         title=f"{r} waits for the client",
         text=f"{mention(actor.id, actor.display_name)} needs this from the client side for “{defect.title}”:\n"
@@ -70,7 +67,7 @@ async def answered(
         targets = [assignee] if assignee is not None else []
     else:
         targets = await members_with_roles(session, engagement, VENDOR_TOLD)
-    r = _ref(engagement, defect)
+    r = ref(engagement, defect)
     card = Card(
         title=f"{r}: the client answered",
         text=f"{mention(actor.id, actor.display_name)}: {answer or '(no text)'}\nThe resolution clock runs again.",

@@ -1,20 +1,18 @@
-"""`/defect policy`: show the engagement's SLA policy, or propose a change of one value (vendor PM / client
-sponsor): the SLA is a contract term, so the other side approves (bot/kernel/contract.py). Changes apply to defects
-filed afterwards (each defect keeps the policy it was filed under)."""
+"""Changing the SLA policy: `proposed_change` reads `/defect policy …` into the contract term it changes (the
+service proposes it: the SLA is a contract term, so the other side approves, bot/kernel/contract.py). Changes
+apply to defects filed afterwards (each defect keeps the policy it was filed under)."""
 
 from __future__ import annotations
 
-from bot.features.defects import states as st
+from dataclasses import dataclass, field
+
 from bot.features.defects.calendar import BusinessHours, check_country
-from bot.features.defects.service import FEATURE, engagement_policy
-from bot.features.defects.severity import MEANING, SEVERITIES, label, parse_severity
+from bot.features.defects.queries import FEATURE, engagement_policy
+from bot.features.defects.severity import parse_severity
 from bot.features.defects.sla import CAL_BUSINESS, _hhmm, validate_change
-from bot.kernel import contract
-from bot.kernel.context import Ctx
 from bot.kernel.engagements import feature_settings
-from bot.kernel.errors import UserError
-from bot.kernel.messages import Card, Field, Reply
 from bot.kernel.zones import resolve_zone
+from storage.models import Engagement
 
 HELP = (
     "`/defect policy s3 response 6h` · `/defect policy s2 resolution 2d` · `/defect policy s3 calendar 24x7` · "
@@ -23,76 +21,51 @@ HELP = (
 )
 
 
-def policy_card(ctx: Ctx) -> Card:
-    engagement = ctx.require_engagement()
-    policy = engagement_policy(engagement)
-    hours = policy.business_hours()
-    fields = []
-    for sev in SEVERITIES:
-        entry = policy.data[sev]
-        cal = "business hours" if entry.get("calendar") == CAL_BUSINESS else "24×7"
-        fields.append(
-            Field(
-                f"{label(sev)} — {MEANING[sev]}",
-                f"response {entry['response']} · resolution {entry['resolution']} · {cal}",
-                short=False,
-            )
-        )
-    fields.append(Field("Business hours", hours.describe(), short=False))
-    fields.append(Field("Warning at", f"{policy.warn_pct} % of a target"))
-    return Card(
-        title=f"{engagement.key} SLA policy",
-        fields=fields,
-        text="Business days are one business-hours window long. Changes apply to defects filed afterwards.",
-        footer=HELP,
-    )
+@dataclass
+class Change:
+    """One SLA value to change: the contract term, its new wording, and the engagement columns or settings."""
+
+    term: str
+    new_text: str
+    columns: dict[str, object] = field(default_factory=dict)
+    settings: dict[str, dict[str, object]] = field(default_factory=dict)
 
 
-async def policy_command(ctx: Ctx) -> Reply:
-    engagement = ctx.require_engagement()
-    words = (ctx.args or "").split()
-    if not words:
-        return Reply(private=[policy_card(ctx)])
-    ctx.require_role(*st.POLICY_ROLES)
+def proposed_change(engagement: Engagement, words: list[str]) -> Change:
+    """The change `/defect policy <words>` asks for; ValueError saying why it makes no sense."""
     head = words[0].lower()
     before = feature_settings(engagement, FEATURE)
     sev = parse_severity(head)
-    # Every SLA value is a contract term: the change goes through the contract (bot/kernel/contract.py) — agreed at
-    # once while the other side has no admin, otherwise proposed to it — and is said in the home channel.
     columns: dict[str, object] = {}
     settings: dict[str, dict[str, object]] = {}
-    try:
-        if sev and len(words) >= 3:
-            changed = validate_change(engagement_policy(engagement).data, sev, words[1].lower(), " ".join(words[2:]))
-            diff = {k: v for k, v in changed[sev].items() if before[sev].get(k) != v}
-            settings = {FEATURE: {sev: diff}}
-            entry = {**before[sev], **diff}
-            cal = "business hours" if entry.get("calendar") == CAL_BUSINESS else "24×7"
-            term = f"sla.{sev}"
-            new_text = f"response {entry['response']} · resolution {entry['resolution']} · {cal}"
-        elif head == "hours" and len(words) == 2 and "-" in words[1]:
-            start, end = words[1].split("-", 1)
-            BusinessHours(start=_hhmm(start), end=_hhmm(end))
-            hours = {"start": f"{_hhmm(start):%H:%M}", "end": f"{_hhmm(end):%H:%M}"}
-            settings = {FEATURE: {"hours": hours}}
-            term, new_text = "sla.hours", f"{hours['start']}–{hours['end']}"
-        elif head == "warn" and len(words) == 2:
-            pct = int(words[1].rstrip("%"))
-            if not 1 <= pct <= 99:
-                raise ValueError("The warning must be between 1 and 99 %.")
-            settings = {FEATURE: {"warn_pct": pct}}
-            term, new_text = "sla.warn_pct", f"{pct} %"
-        elif head == "zone" and len(words) >= 2:
-            tz = resolve_zone(" ".join(words[1:]))
-            columns = {"support_tz": tz}
-            term, new_text = "sla.zone", tz
-        elif head == "country" and len(words) == 2:
-            country = None if words[1].lower() in ("none", "-") else check_country(words[1])
-            columns = {"support_country": country}
-            term, new_text = "sla.country", country or "none"
-        else:
-            raise ValueError(f"I didn't understand that. {HELP}")
-    except ValueError as exc:
-        raise UserError(str(exc)) from None
-    said = await contract.amend(ctx, engagement, term=term, new_text=new_text, columns=columns, settings=settings)
-    return Reply(private=[Card(text=said, tone="good"), policy_card(ctx)])
+    if sev and len(words) >= 3:
+        changed = validate_change(engagement_policy(engagement).data, sev, words[1].lower(), " ".join(words[2:]))
+        diff = {k: v for k, v in changed[sev].items() if before[sev].get(k) != v}
+        settings = {FEATURE: {sev: diff}}
+        entry = {**before[sev], **diff}
+        cal = "business hours" if entry.get("calendar") == CAL_BUSINESS else "24×7"
+        term = f"sla.{sev}"
+        new_text = f"response {entry['response']} · resolution {entry['resolution']} · {cal}"
+    elif head == "hours" and len(words) == 2 and "-" in words[1]:
+        start, end = words[1].split("-", 1)
+        BusinessHours(start=_hhmm(start), end=_hhmm(end))
+        hours = {"start": f"{_hhmm(start):%H:%M}", "end": f"{_hhmm(end):%H:%M}"}
+        settings = {FEATURE: {"hours": hours}}
+        term, new_text = "sla.hours", f"{hours['start']}–{hours['end']}"
+    elif head == "warn" and len(words) == 2:
+        pct = int(words[1].rstrip("%"))
+        if not 1 <= pct <= 99:
+            raise ValueError("The warning must be between 1 and 99 %.")
+        settings = {FEATURE: {"warn_pct": pct}}
+        term, new_text = "sla.warn_pct", f"{pct} %"
+    elif head == "zone" and len(words) >= 2:
+        tz = resolve_zone(" ".join(words[1:]))
+        columns = {"support_tz": tz}
+        term, new_text = "sla.zone", tz
+    elif head == "country" and len(words) == 2:
+        country = None if words[1].lower() in ("none", "-") else check_country(words[1])
+        columns = {"support_country": country}
+        term, new_text = "sla.country", country or "none"
+    else:
+        raise ValueError(f"I didn't understand that. {HELP}")
+    return Change(term=term, new_text=new_text, columns=columns, settings=settings)

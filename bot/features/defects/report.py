@@ -1,4 +1,4 @@
-"""SLA figures: `defect_stats()` for any period (the weekly report uses it) and `/defect report`.
+"""SLA figures: `defect_stats()` for any period (the weekly report uses it; `/defect report` shows it).
 
 Definitions (docs/defects.md):
 - a clock's outcome counts in the period in which it became known: *met* when it stopped in time
@@ -18,14 +18,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.features.defects import service
 from bot.features.defects import states as st
-from bot.features.defects.severity import SEVERITIES, label
+from bot.features.defects.queries import clocks, ref
+from bot.features.defects.severity import SEVERITIES
 from bot.features.defects.sla import Clock
-from bot.kernel.context import Ctx
-from bot.kernel.errors import UserError
-from bot.kernel.messages import Card, Field, Reply
-from bot.kernel.text import when
 from storage.models import Engagement
 from storage.models.defects import Defect
 
@@ -71,8 +67,8 @@ async def defect_stats(session: AsyncSession, engagement: Engagement, start: dat
     ack_times: list[timedelta] = []
     fix_times: list[timedelta] = []
     for d in defects:
-        rid = service.ref(engagement, d)
-        response, resolution = service.clocks(d, end)
+        rid = ref(engagement, d)
+        response, resolution = clocks(d, end)
         if start <= d.filed_at < end:
             result["filed"] += 1
             if d.out_of_warranty:
@@ -130,70 +126,3 @@ async def defect_stats(session: AsyncSession, engagement: Engagement, start: dat
     result["breaches"].sort(key=lambda b: b["at"])
     result["open"].sort(key=lambda o: (o["severity"], o["time_left"]))
     return result
-
-
-def _pct(block: dict[str, Any]) -> str:
-    if block["pct"] is None:
-        return "— (nothing due)"
-    return f"{block['pct']:g} % met ({block['met']} met, {block['missed']} missed)"
-
-
-def _dur(value: timedelta | None) -> str:
-    return service.time_left_text(value) if value is not None else "—"
-
-
-def report_card(stats: dict[str, Any], period_word: str) -> Card:
-    counts = ", ".join(f"{label(s)} {stats['open_by_severity'][s]}" for s in SEVERITIES)
-    fields = [
-        Field("Period", f"{when(stats['start'], 'date')} – {when(stats['end'], 'date')}"),
-        Field("Filed", str(stats["filed"])),
-        Field("Open now", counts, short=False),
-        Field("Response compliance", _pct(stats["response"])),
-        Field("Resolution compliance", _pct(stats["resolution"])),
-        Field("MTTA", _dur(stats["mtta"])),
-        Field("MTTR", _dur(stats["mttr"])),
-    ]
-    sections = []
-    if stats["open"]:
-        lines = []
-        for o in stats["open"]:
-            left = ("paused, " if o["paused"] else "") + (
-                "⛔ breached"
-                if o["breached"] and o["time_left"] <= timedelta(0)
-                else f"{service.time_left_text(o['time_left'])} left"
-            )
-            oow = " · out of warranty" if o["out_of_warranty"] else ""
-            mark = " · ⛔" if o["breached"] and "breached" not in left else ""
-            lines.append(f"{o['ref']} {label(o['severity'])} {o['title'][:80]} — {o['clock']} {left}{mark}{oow}")
-        sections.append(Card(title="Open defects", text="\n".join(lines)))
-    if stats["breaches"]:
-        sections.append(
-            Card(
-                title="Breaches",
-                tone="danger",
-                text="\n".join(
-                    f"{b['ref']} {label(b['severity'])} {b['clock']} target missed {when(b['at'])}"
-                    + (" · out of warranty" if b["out_of_warranty"] else "")
-                    for b in stats["breaches"]
-                ),
-            )
-        )
-    if stats["out_of_warranty"]:
-        sections.append(Card(title="Filed after the warranty end", text=", ".join(stats["out_of_warranty"])))
-    return Card(
-        title=f"{stats['engagement']} defect SLA report — last {period_word}",
-        fields=fields,
-        sections=sections,
-        tone="danger" if stats["breaches"] else "info",
-    )
-
-
-async def report_command(ctx: Ctx) -> Reply:
-    engagement = ctx.require_engagement()
-    if ctx.membership is None:
-        raise UserError(f"You are not a member of {engagement.key}.")
-    word = (ctx.args or "week").strip().lower() or "week"
-    if word not in PERIODS:
-        raise UserError("`/defect report week` or `/defect report month`.")
-    stats = await defect_stats(ctx.session, engagement, ctx.now - PERIODS[word], ctx.now)
-    return Reply(private=[report_card(stats, word)])

@@ -1,121 +1,41 @@
-"""The defect service: filing, transitions, severity changes, assignment. Every rule lives here once;
-commands, buttons and forms call these functions. Each change is recorded in the audit log, the
-SLA timers are re-synchronised and the filing card is updated in place."""
+"""The defect service: filing, transitions, severity changes, assignment, SLA policy changes. Every rule lives
+here once; commands, buttons and forms call these functions (look-ups are in queries.py, cards in cards.py).
+Each change is recorded in the audit log, the SLA timers are re-synchronised and the filing card is updated
+in place."""
 
 from __future__ import annotations
 
-import re
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.features.defects import pause_notices
+from bot.features.defects import pause_notices, timers
 from bot.features.defects import states as st
+from bot.features.defects.cards import defect_card
+from bot.features.defects.policy import proposed_change
+from bot.features.defects.queries import ENTITY, clocks, engagement_policy, open_pause, ref, ref_key, roles_in
 from bot.features.defects.severity import SEVERITIES, label
-from bot.features.defects.sla import Clock, Policy, resolution_clock, response_clock
-from bot.kernel import audit
-from bot.kernel.engagements import feature_settings
+from bot.kernel import audit, contract
 from bot.kernel.errors import UserError
-from bot.kernel.text import duration
-from storage.models import Engagement, Membership, Person
+from storage.models import Engagement, Person
 from storage.models.defects import Defect, DefectPause
 
 if TYPE_CHECKING:
+    from bot.kernel.context import Ctx
     from bot.kernel.dispatcher import Cadence
-
-ENTITY = "defect"
-FEATURE = "defect"
-REF_RE = re.compile(r"^(?:([A-Za-z][A-Za-z0-9]{1,9})-)?(?:D-?)?#?(\d{1,9})$", re.IGNORECASE)
-
-
-# --------------------------------------------------------------------------- reading
-
-
-def ref(engagement: Engagement, defect: Defect) -> str:
-    """The defect's id as people write it: ACME-D-12."""
-    return f"{engagement.key}-D-{defect.number}"
-
-
-def ref_key(defect: Defect) -> str:
-    """The outbox ref of the filing card."""
-    return f"defect:{defect.id}"
-
-
-def engagement_policy(engagement: Engagement) -> Policy:
-    return Policy.from_settings(
-        feature_settings(engagement, FEATURE), engagement.support_tz or "UTC", engagement.support_country
-    )
-
-
-def policy_of(defect: Defect) -> Policy:
-    return Policy.from_snapshot(defect.policy)
-
-
-def pauses_of(defect: Defect) -> list[tuple[datetime, datetime | None, str]]:
-    return [(p.started_at, p.ended_at, p.kind) for p in defect.pauses]
-
-
-def clocks(defect: Defect, now: datetime) -> tuple[Clock, Clock]:
-    """(response, resolution) clocks of `defect` at `now`."""
-    policy = policy_of(defect)
-    return (
-        response_clock(policy, defect.severity, defect.filed_at, defect.acknowledged_at, now),
-        resolution_clock(policy, defect.severity, defect.filed_at, pauses_of(defect), now),
-    )
-
-
-def open_pause(defect: Defect) -> DefectPause | None:
-    return next((p for p in defect.pauses if p.ended_at is None), None)
 
 
 def is_out_of_warranty(engagement: Engagement, filed_at: datetime) -> bool:
     if engagement.warranty_end is None:
         return False
-    from zoneinfo import ZoneInfo
-
     try:
         zone = ZoneInfo(engagement.home_tz or "UTC")
     except (KeyError, ValueError):
         zone = ZoneInfo("UTC")
     return filed_at.astimezone(zone).date() > engagement.warranty_end
-
-
-async def get(session: AsyncSession, *, defect_id: int, lock: bool = False, skip_locked: bool = False) -> Defect | None:
-    """One defect by database id (locked FOR UPDATE when `lock`, fresh from the database).
-    With `skip_locked`, None when another transaction holds the row."""
-    q = select(Defect).where(Defect.id == defect_id).execution_options(populate_existing=True)
-    if lock:
-        q = q.with_for_update(skip_locked=skip_locked)
-    return await session.scalar(q)
-
-
-async def find(session: AsyncSession, *, engagement: Engagement, text: str, lock: bool = False) -> Defect:
-    """The defect named `text` ("ACME-D-12", "D-12", "#12", "12") in `engagement`, or UserError."""
-    m = REF_RE.match((text or "").strip())
-    if not m:
-        raise UserError(f"“{(text or '').strip()[:40]}” is not a defect id; write it like {engagement.key}-D-12.")
-    if m.group(1) and m.group(1).upper() != engagement.key:
-        raise UserError(f"{text.strip()} belongs to another engagement; this channel is {engagement.key}.")
-    q = (
-        select(Defect)
-        .where(Defect.engagement_id == engagement.id, Defect.number == int(m.group(2)))
-        .execution_options(populate_existing=True)
-    )
-    if lock:
-        q = q.with_for_update()
-    defect = await session.scalar(q)
-    if defect is None:
-        raise UserError(f"There is no defect {engagement.key}-D-{m.group(2)}.")
-    return defect
-
-
-async def roles_in(session: AsyncSession, engagement_id: int, person: Person) -> set[str]:
-    m = await session.scalar(
-        select(Membership).where(Membership.engagement_id == engagement_id, Membership.person_id == person.id)
-    )
-    return set(m.roles or []) if m else set()
 
 
 # --------------------------------------------------------------------------- permissions
@@ -212,11 +132,9 @@ async def file(
             **({"from_standup_answer": source_standup_answer_id} if source_standup_answer_id else {}),
         },
     )
-    from bot.features.defects import cards, timers
-
     await timers.sync(session, core, defect, engagement, now)
     await core.outbox.post_home(
-        session, engagement, await cards.defect_card(session, engagement, defect, now), ref_key=ref_key(defect)
+        session, engagement, await defect_card(session, engagement, defect, now), ref_key=ref_key(defect)
     )
     if severity == "s1":
         await timers.page_s1(session, core, defect, engagement, now)
@@ -226,13 +144,11 @@ async def file(
 
 async def refresh(session: AsyncSession, core: Cadence, defect: Defect, engagement: Engagement, now: datetime) -> None:
     """After any change: caches, breach marks, timers, and the card in place."""
-    from bot.features.defects import cards, timers
-
     defect.updated_at = now
     await session.flush()
     await session.refresh(defect, ["pauses"])
     await timers.sync(session, core, defect, engagement, now)
-    await core.outbox.update(session, ref_key(defect), await cards.defect_card(session, engagement, defect, now))
+    await core.outbox.update(session, ref_key(defect), await defect_card(session, engagement, defect, now))
 
 
 async def transition(
@@ -363,8 +279,6 @@ async def change_severity(
     )
     await refresh(session, core, defect, engagement, now)
     if severity == "s1" and old != "s1":
-        from bot.features.defects import timers
-
         await timers.page_s1(session, core, defect, engagement, now)
 
 
@@ -418,13 +332,27 @@ async def _tell(
     why: str,
 ) -> None:
     """A DM with the defect's card (its buttons included), headed by why the person gets it."""
-    from bot.features.defects import cards
-
-    card = await cards.defect_card(session, engagement, defect, now)
+    card = await defect_card(session, engagement, defect, now)
     card.title = f"{why}: {card.title}"
     await core.outbox.dm(session, person, card, engagement_id=engagement.id)
 
 
-def time_left_text(delta: timedelta) -> str:
-    """ "2 h 05 min", "3 d 4 h", "-45 min" (overdue)."""
-    return duration(delta)
+# --------------------------------------------------------------------------- the SLA policy
+
+
+async def change_policy(ctx: Ctx, engagement: Engagement, words: list[str]) -> str:
+    """Propose the SLA change `/defect policy <words>` asks for; what the contract says it did."""
+    try:
+        change = proposed_change(engagement, words)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    # Every SLA value is a contract term: the change goes through the contract (bot/kernel/contract.py) — agreed at
+    # once while the other side has no admin, otherwise proposed to it — and is said in the home channel.
+    return await contract.amend(
+        ctx,
+        engagement,
+        term=change.term,
+        new_text=change.new_text,
+        columns=change.columns,
+        settings=change.settings,
+    )

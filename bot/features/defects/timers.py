@@ -16,16 +16,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.features.defects import states as st
-from bot.features.defects.severity import label
+from bot.features.defects.cards import BREACH, WARN, defect_card, notice_card, page_card
+from bot.features.defects.queries import clocks, get, ref_key
 from bot.features.defects.sla import CLOCKS
 from bot.kernel import audit
 from bot.kernel.clock import utc
 from bot.kernel.context import TimerCtx
-from bot.kernel.messages import Button, Card, Field
+from bot.kernel.messages import Card
 from bot.kernel.people import members_with_roles
 from bot.kernel.rows import must_get
-from bot.kernel.text import person as mention
-from bot.kernel.text import when
 from storage.models import Engagement, Person
 from storage.models.defects import Defect
 
@@ -34,7 +33,6 @@ if TYPE_CHECKING:
 
 KIND = "defect.sla"
 RETRY_BUSY = timedelta(seconds=5)
-WARN, BREACH = "warn", "breach"
 
 
 def timer_key(defect: Defect, clock: str, kind: str) -> str:
@@ -43,8 +41,6 @@ def timer_key(defect: Defect, clock: str, kind: str) -> str:
 
 async def sync(session: AsyncSession, core: Cadence, defect: Defect, engagement: Engagement, now: datetime) -> None:
     """Bring the defect's breach marks, cached deadlines and pending timers in line with its clocks."""
-    from bot.features.defects.service import clocks
-
     for clock in clocks(defect, now):
         name = clock.name
         # A clock that stopped late keeps a breach mark even if no notice could fire (e.g. the
@@ -99,56 +95,6 @@ async def recipients(session: AsyncSession, defect: Defect, engagement: Engageme
     return out
 
 
-def _late_text(lateness: timedelta) -> str:
-    from bot.features.defects.service import time_left_text
-
-    return time_left_text(lateness)
-
-
-def notice_card(
-    defect: Defect,
-    engagement: Engagement,
-    clock_name: str,
-    kind: str,
-    due: datetime,
-    now: datetime,
-    lateness: timedelta | None = None,
-    assignee: Person | None = None,
-    moved_past: bool = False,
-) -> Card:
-    """A warning or breach notice. `moved_past`: the deadline was already past when this notice was planned
-    (a severity change recomputed it from the filing time), so the lateness is not Cadence's downtime."""
-    from bot.features.defects.service import clocks, ref, time_left_text
-
-    clock = next(c for c in clocks(defect, now) if c.name == clock_name)
-    rid = ref(engagement, defect)
-    what = "First response" if clock_name == "response" else "Resolution"
-    if kind == WARN:
-        title = f"{rid} ({label(defect.severity)}): {clock.pct} % of the {clock_name} time used"
-        text = f"{what} is due {when(due)} — {time_left_text(clock.remaining)} left (target {clock.target_text})."
-        tone = "warning"
-    else:
-        title = f"{rid} ({label(defect.severity)}): {clock_name} target breached"
-        text = f"{what} was due {when(due)} (target {clock.target_text}) and has not happened."
-        tone = "danger"
-        if moved_past:
-            text += (
-                f"\nThe severity change to {label(defect.severity)} moved this deadline into the past: the target "
-                "counts from when the defect was filed."
-            )
-        elif lateness and lateness >= timedelta(minutes=1):
-            text += f"\nThis notice is {_late_text(lateness)} late: Cadence was not running at the deadline."
-    fields = [Field("Defect", defect.title, short=False), Field("State", st.LABEL[defect.state])]
-    if assignee is not None:
-        fields.append(Field("Assignee", mention(assignee.id, assignee.display_name)))
-    else:
-        fields.append(Field("Assignee", "nobody yet"))
-    buttons = []
-    if clock_name == "response" and defect.state in (st.OPEN,):
-        buttons.append(Button("Acknowledge", "defect.ack", str(defect.id), "primary"))
-    return Card(title=title, text=text, fields=fields, buttons=buttons, tone=tone)
-
-
 async def _notify(session: AsyncSession, core: Cadence, defect: Defect, engagement: Engagement, card: Card) -> None:
     for person in await recipients(session, defect, engagement):
         await core.outbox.dm(session, person, card, engagement_id=engagement.id)
@@ -157,20 +103,7 @@ async def _notify(session: AsyncSession, core: Cadence, defect: Defect, engageme
 
 async def page_s1(session: AsyncSession, core: Cadence, defect: Defect, engagement: Engagement, now: datetime) -> None:
     """An S1 pages the vendor PM and lead by DM at once."""
-    from bot.features.defects.service import clocks, ref
-
-    response, resolution = clocks(defect, now)
-    card = Card(
-        title=f"S1 filed: {ref(engagement, defect)} — {defect.title}",
-        text=(
-            f"System down, no workaround. First response due {when(response.due_at)}, "
-            f"resolution due {when(resolution.due_at)}."
-            if response.due_at and resolution.due_at
-            else "System down, no workaround."
-        ),
-        buttons=[Button("Acknowledge", "defect.ack", str(defect.id), "primary")] if defect.state == st.OPEN else [],
-        tone="danger",
-    )
+    card = page_card(defect, engagement, now)
     seen: set[int] = set()
     for person in await members_with_roles(session, engagement, ["vendor_pm", "vendor_lead"]):
         if person.id not in seen:
@@ -189,9 +122,6 @@ async def page_s1(session: AsyncSession, core: Cadence, defect: Defect, engageme
 
 async def on_timer(tctx: TimerCtx) -> None:
     """A warning or breach timer fired: re-check the clock, then notify (at most once)."""
-    from bot.features.defects import cards
-    from bot.features.defects.service import clocks, get, ref_key
-
     payload = tctx.payload
     clock_name, kind = payload.get("clock"), payload.get("kind")
     if clock_name not in CLOCKS or kind not in (WARN, BREACH):
@@ -291,5 +221,5 @@ async def on_timer(tctx: TimerCtx) -> None:
     defect.updated_at = now
     await tctx.session.flush()
     await tctx.core.outbox.update(
-        tctx.session, ref_key(defect), await cards.defect_card(tctx.session, engagement, defect, now)
+        tctx.session, ref_key(defect), await defect_card(tctx.session, engagement, defect, now)
     )

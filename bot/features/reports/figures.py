@@ -4,7 +4,7 @@ One section per feature. Each feature is imported once, at the top, inside `try`
 works (with that section marked "not installed") when a feature is absent. Where a feature exposes a
 function for its figures it is used (`bot.features.standups.queries.count_participation`,
 `bot.features.defects.report.defect_stats`, `bot.features.demos.queries.stale_demo_flag`,
-`bot.features.change_requests.service.contingency`); otherwise the feature's tables are read directly, with
+`bot.features.change_requests.queries.contingency`); otherwise the feature's tables are read directly, with
 the same definitions the feature's own report uses:
 
 - standups: a person's participation is the standups feature's own (`count_participation`): answered /
@@ -47,12 +47,12 @@ try:
 except ImportError:
     standup_queries = None  # type: ignore[assignment]
 try:
-    from bot.features.change_requests import service as cr_service
+    from bot.features.change_requests import queries as cr_queries
     from bot.features.change_requests.cards import ref as cr_ref
     from bot.features.change_requests.states import State
     from storage.models.change_requests import ChangeRequest
 except ImportError:
-    cr_service = None  # type: ignore[assignment]
+    cr_queries = None  # type: ignore[assignment]
 try:
     from bot.features.defects import report as defect_report
     from storage.models.defects import Defect
@@ -216,7 +216,7 @@ class ChangeRequestFigures:
 async def change_request_figures(
     session: AsyncSession, engagement: Engagement, period: Period
 ) -> ChangeRequestFigures | None:
-    if cr_service is None:
+    if cr_queries is None:
         return None
     crs = list(
         await session.scalars(
@@ -226,7 +226,7 @@ async def change_request_figures(
     by_state = {s.value: 0 for s in State}
     for cr in crs:
         by_state[cr.state] = by_state.get(cr.state, 0) + 1
-    cont = await cr_service.contingency(session, engagement)
+    cont = await cr_queries.contingency(session, engagement)
     waiting = [
         WaitingApproval(cr_ref(engagement, cr), cr.title, cr.pending_since, (period.end - cr.pending_since).days)
         for cr in crs
@@ -248,7 +248,7 @@ async def change_request_figures(
         approved_cost=cont.committed,
         contingency_fund=cont.fund,
         contingency_left=cont.remaining,
-        currency=cr_service.settings(engagement).get("currency") or "",
+        currency=cr_queries.settings(engagement).get("currency") or "",
         waiting=waiting,
     )
 

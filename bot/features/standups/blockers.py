@@ -14,7 +14,7 @@ from storage.models.standups import StandupEntry
 # The intake forms of the defects and change-requests features, when they are installed: without one, its
 # button opens a minimal form with the same id.
 try:
-    from bot.features.defects.cards import new_form as defect_form
+    from bot.features.defects.forms import new_form as defect_form
 except ImportError:
     defect_form = None  # type: ignore[assignment]
 try:

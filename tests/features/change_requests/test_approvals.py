@@ -4,7 +4,10 @@ scope or estimate change, delegation while an approver is away."""
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from bot.features.change_requests import forms
+from storage.models import AuditEntry
 from tests.features.change_requests.support import (
     assess,
     card_text,
@@ -18,7 +21,7 @@ from tests.features.change_requests.support import (
     transitions,
     updates,
 )
-from tests.helpers import DEFAULT_MEMBERS, agree, click, make_engagement, reply_text, run, sent, submit
+from tests.helpers import DEFAULT_MEMBERS, actor, agree, click, make_engagement, reply_text, run, sent, submit
 
 
 async def test_requester_cannot_approve_own_request(core):
@@ -44,8 +47,6 @@ async def test_non_approver_clicks_are_refused_privately(core):
         r = await click(core, people[name], "cr.reject", str(cr.id))
         assert r.form is None and "Only approvers" in said(r)
     # Someone who is not even a member, and a forged id.
-    from tests.helpers import actor
-
     r = await click(core, actor("mallory"), "cr.approve", str(cr.id))
     assert "not a member of ACME" in said(r)
     r = await click(core, people["alice"], "cr.approve", "99999")
@@ -169,10 +170,6 @@ async def test_two_of_three_client_approvers_and_policy_permissions(core):
     assert "Proposed Both sides approve change requests: yes → no" in said(r)
     assert "client side decides" in said(await run(core, people["victor"], "/cr policy"))
     async with core.session_factory() as s:
-        from sqlalchemy import select
-
-        from storage.models import AuditEntry
-
         changes = list(await s.scalars(select(AuditEntry).where(AuditEntry.action == "cr_policy_changed")))
         contract = [e.action for e in await s.scalars(select(AuditEntry).where(AuditEntry.entity_type == "contract"))]
     assert len(changes) == 1 and contract == ["proposed", "approved"]

@@ -8,9 +8,9 @@ import asyncio
 
 import pytest
 
-from bot.features.change_requests import service
-from tests.features.change_requests.support import decisions, get, pending_cr, said, transitions
-from tests.helpers import DEFAULT_MEMBERS, click, make_engagement
+from bot.features.change_requests import forms, service
+from tests.features.change_requests.support import SCOPE, decisions, get, pending_cr, said, transitions
+from tests.helpers import DEFAULT_MEMBERS, click, make_engagement, submit
 
 
 @pytest.fixture
@@ -92,10 +92,6 @@ async def test_concurrent_clicks_on_sqlite_are_serialised(sqlite_core, slow_deci
 
 @pytest.mark.postgres
 async def test_concurrent_filings_get_distinct_numbers(pg_core, pg_url, make_core):
-    from bot.features.change_requests import forms
-    from tests.features.change_requests.support import SCOPE
-    from tests.helpers import submit
-
     people = await make_engagement(pg_core)
     replica = await make_core(pg_url)
     try:

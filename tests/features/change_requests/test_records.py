@@ -21,6 +21,7 @@ from tests.features.change_requests.support import (
     posts,
     said,
     steps,
+    timers,
     updates,
 )
 from tests.helpers import agree, click, dm, make_engagement, run, sent, submit
@@ -152,8 +153,6 @@ async def test_cr_settings(core):
     assert "would relabel agreed amounts" in said(r) and "Nothing was changed" in said(r)
     cr = await pending_cr(core, people, cost="6000")
     assert "Cost: EUR 6,000.00" in card_text(updates(core, "ACME-CR-1")[-1].card)
-    from tests.features.change_requests.support import timers
-
     due = sorted(t.due_at.isoformat() for t in await timers(core, f"cr.remind:{cr.id}:"))
     assert due == ["2027-01-05T04:00:00+00:00", "2027-01-05T09:30:00+00:00"]  # 09:30 in Kolkata and London
     r = await run(core, people["dev"], "/cr settings")

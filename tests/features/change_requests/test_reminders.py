@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from tests.features.change_requests.support import dms_to, pending_cr, posts, steps, timers
+from tests.features.change_requests.support import card_text, dms_to, pending_cr, posts, steps, timers, updates
 from tests.helpers import DEFAULT_MEMBERS, click, make_engagement, run
 
 UTC = UTC
@@ -100,6 +100,4 @@ async def test_zone_change_replans_reminders_and_card_shows_absence(core):
     assert due == [at(2027, 1, 5, 1, 0), at(2027, 1, 5, 4, 30)]  # Alice: Tuesday 10:00 in Tokyo; Victor as before
     await run(core, people["alice"], "/cadence ooo today")
     await core.drain()
-    from tests.features.change_requests.support import card_text, updates
-
     assert "Alice (out of office)" in card_text(updates(core, "ACME-CR-1")[-1].card)

@@ -6,9 +6,10 @@ from datetime import date
 
 from sqlalchemy import select
 
+from bot.kernel.messages import Card
 from storage.models import Engagement
 from storage.models.defects import Defect
-from tests.helpers import make_engagement, reply_text, run
+from tests.helpers import make_engagement, place, reply_text, run, sent
 
 
 async def engagement(
@@ -28,8 +29,6 @@ async def engagement(
         eng = await s.scalar(select(Engagement).where(Engagement.key == "ACME"))
         eng.support_tz, eng.support_country, eng.warranty_end = support_tz, country, warranty_end
     if escalation:
-        from tests.helpers import place
-
         r = await run(core, people["alice"], "/cadence escalation ACME", place("escalations"))
         assert "warning" not in {c.tone for c in r.private}, reply_text(r)
     await core.drain()
@@ -44,8 +43,6 @@ async def defect(core, number: int = 1) -> Defect:
 
 
 def delivered(core, since: int = 0):
-    from tests.helpers import sent
-
     return sent(core)[since:]
 
 
@@ -56,7 +53,6 @@ def notices(core, since: int = 0, word: str = "") -> list:
 
 def all_text(reply) -> str:
     """Every card of a reply as plain text, sections included."""
-    from bot.kernel.messages import Card
 
     def walk(card: Card) -> list[str]:
         out = [card.plain()]

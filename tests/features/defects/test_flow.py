@@ -10,9 +10,11 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from bot.features.defects.severity import split_severity
-from storage.models import AuditEntry
+from bot.features.standups.blockers import intake_form
+from storage.models import AuditEntry, Engagement, Person
+from storage.models.standups import StandupEntry
 from tests.features.defects.support import all_text, defect, engagement
-from tests.helpers import click, place, reply_text, run, sent, submit
+from tests.helpers import actor, click, place, reply_text, run, sent, submit
 
 
 async def test_quick_filing_with_aliases_and_s1_paging(core, clock):
@@ -116,10 +118,6 @@ async def test_form_filing_validation_and_standup_link(core, clock):
     r = await submit(core, people["carol"], "defect.new", values)
     assert "attachment" in r.errors
     # Opened from a standup blocker: the form is the standup feature's pre-filled copy of ours.
-    from bot.features.standups.blockers import intake_form
-    from storage.models import Engagement, Person
-    from storage.models.standups import StandupEntry
-
     async with core.session_factory() as s, s.begin():
         eng = await s.scalar(select(Engagement).where(Engagement.key == "ACME"))
         dev = await s.scalar(select(Person).where(Person.display_name == "Dev"))
@@ -197,8 +195,6 @@ async def test_outsider_cannot_act(core):
     people = await engagement(core)
     await run(core, people["carol"], "/defect s2 Broken")
     d = await defect(core)
-    from tests.helpers import actor
-
     mallory = actor("mallory")
     r = await click(core, mallory, "defect.ack", str(d.id), where=place("elsewhere"))
     assert "not a member" in reply_text(r)

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from bot.features.defects.sla import DEFAULT_POLICY
 from bot.kernel.engagements import DEFAULTS
 from storage.models import AuditEntry, Timer
+from storage.models.defects import Defect
 from tests.features.defects.support import defect, engagement, notices
 from tests.helpers import advance, click, reply_text, run, sent
 
@@ -260,8 +261,6 @@ async def test_business_hours_timers_across_easter_and_dst_to_the_minute(core, c
 async def test_a_timer_does_not_wait_for_a_defect_being_changed_on_postgres(pg_core, clock):
     """A due timer whose defect row is locked by someone's change tries again seconds later (no
     lock-order deadlock between the timer batch and a person's transaction), then fires once."""
-    from storage.models.defects import Defect
-
     core = pg_core
     people = await engagement(core)
     await run(core, people["carol"], "/defect s1 Site down")

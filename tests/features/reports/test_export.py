@@ -128,7 +128,7 @@ async def test_report_and_export_without_some_features(sqlite_core, monkeypatch,
     # is a None there (bot/features/reports/figures.py, export.py).
     for module, name in (
         (figures, "defect_report"),
-        (figures, "cr_service"),
+        (figures, "cr_queries"),
         (export, "defect_export"),
         (export, "cr_export"),
     ):

@@ -7,9 +7,20 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
+from bot.features.change_requests import queries
+from bot.features.change_requests.cards import decision_buttons, ref
+from bot.kernel import audit
 from bot.kernel.context import TimerCtx
-from bot.kernel.messages import Button, Card
-from bot.kernel.people import away_reason, holiday_name, is_workday, local_date, next_workday_at
+from bot.kernel.engagements import bindings
+from bot.kernel.messages import Card
+from bot.kernel.people import (
+    away_reason,
+    holiday_name,
+    is_workday,
+    local_date,
+    members_with_roles,
+    next_workday_at,
+)
 from bot.kernel.rows import must_get
 from bot.kernel.text import person as mention
 from bot.kernel.text import when
@@ -84,9 +95,7 @@ async def schedule_round(
     now: datetime,
 ) -> None:
     """Daily reminders for each approver, and the escalation of this round."""
-    from bot.features.change_requests.service import settings
-
-    s = settings(engagement)
+    s = queries.settings(engagement)
     at = _hhmm(s.get("reminder_time", "10:00"))
     for p in approvers:
         await schedule_reminder(session, core, cr=cr, person=p, now=now, at=at)
@@ -111,32 +120,21 @@ async def cancel_all(session: AsyncSession, core: Cadence, cr: ChangeRequest) ->
     await core.timers.cancel_prefix(session, f"{ESCALATE}:{cr.id}:")
 
 
-def _buttons(cr: ChangeRequest) -> list[Button]:
-    v = str(cr.id)
-    return [
-        Button("Approve", "cr.approve", v, "primary"),
-        Button("Reject", "cr.reject", v, "danger"),
-        Button("Ask a question", "cr.question", v),
-    ]
-
-
 async def on_remind(tctx: TimerCtx) -> None:
     """A daily reminder to one approver (or their delegate while they are away); then the next one."""
-    from bot.features.change_requests import service
-
     session, core, now = tctx.session, tctx.core, tctx.now
-    cr = await service.load(session, int(tctx.payload["request_id"]))
+    cr = await queries.load(session, int(tctx.payload["request_id"]))
     person = await session.get(Person, int(tctx.payload["person_id"]))
     if cr is None or person is None or cr.state != "pending_approval":
         return
     engagement = await must_get(session, Engagement, cr.engagement_id)
-    t = await service.tally_of(session, cr, engagement)
+    t = await queries.tally_of(session, cr, engagement)
     if person.id not in t.approvers():
         return  # no longer an approver of this request
-    decided = {d.approver_id for d in await service.round_decisions(session, cr)}
+    decided = {d.approver_id for d in await queries.round_decisions(session, cr)}
     if person.id in decided:
         return
-    r = service.ref(engagement, cr)
+    r = ref(engagement, cr)
     since = f"waiting since {when(cr.pending_since)}" if cr.pending_since else "waiting"
     today = local_date(person, now)
     reason = away_reason(person, today)
@@ -149,7 +147,7 @@ async def on_remind(tctx: TimerCtx) -> None:
             Card(
                 title=f"Reminder: {r} · {cr.title}",
                 text=f"This change request needs your decision ({since}).",
-                buttons=_buttons(cr),
+                buttons=decision_buttons(cr),
                 tone="warning",
             ),
             engagement_id=engagement.id,
@@ -164,12 +162,12 @@ async def on_remind(tctx: TimerCtx) -> None:
                     title=f"Reminder: {r} · {cr.title}",
                     text=f"{mention(person.id, person.display_name)} is away ({reason}); as their delegate you can "
                     f"decide on their behalf ({since}).",
-                    buttons=_buttons(cr),
+                    buttons=decision_buttons(cr),
                     tone="warning",
                 ),
                 engagement_id=engagement.id,
             )
-    at = _hhmm(service.settings(engagement).get("reminder_time", "10:00"))
+    at = _hhmm(queries.settings(engagement).get("reminder_time", "10:00"))
     await schedule_reminder(session, core, cr=cr, person=person, now=max(now, tctx.timer.due_at), at=at)
 
 
@@ -177,18 +175,13 @@ async def on_escalate(tctx: TimerCtx) -> None:
     """After N work days without a decision: tell someone new, once per round: the engagement's admins
     (client sponsor and PM, vendor PM and lead) who are not among the approvers still waiting (they have had
     their reminders), by DM, and the escalation channel (or the home channel when there is none)."""
-    from bot.features.change_requests import service
-    from bot.kernel import audit
-    from bot.kernel.engagements import bindings
-    from bot.kernel.people import members_with_roles
-
     session, core, now = tctx.session, tctx.core, tctx.now
-    cr = await service.load(session, int(tctx.payload["request_id"]))
+    cr = await queries.load(session, int(tctx.payload["request_id"]))
     if cr is None or cr.state != "pending_approval" or cr.round != int(tctx.payload.get("round", cr.round)):
         return
     engagement = await must_get(session, Engagement, cr.engagement_id)
-    r = service.ref(engagement, cr)
-    t = await service.tally_of(session, cr, engagement)
+    r = ref(engagement, cr)
+    t = await queries.tally_of(session, cr, engagement)
     waiting = [await must_get(session, Person, pid) for pid in t.waiting_for()]
     days = int(tctx.payload.get("workdays") or 3)
     names = ", ".join(mention(p.id, p.display_name) for p in waiting) or "nobody who can decide"
@@ -196,7 +189,7 @@ async def on_escalate(tctx: TimerCtx) -> None:
     text = f"{r} “{cr.title}” has waited {days} work days for a decision{since}. Waiting for: {names}."
     if t.problems:
         text += "\n⚠️ " + " ".join(t.problems)
-    c = Card(title=f"Escalation: {r} waits for approval", text=text, buttons=_buttons(cr), tone="danger")
+    c = Card(title=f"Escalation: {r} waits for approval", text=text, buttons=decision_buttons(cr), tone="danger")
     seen: set[int] = set()
     waiting_ids = {p.id for p in waiting}
     for p in await members_with_roles(session, engagement, list(ESCALATE_TO)):
@@ -211,7 +204,7 @@ async def on_escalate(tctx: TimerCtx) -> None:
         session,
         now=now,
         engagement_id=engagement.id,
-        entity_type=service.ENTITY,
+        entity_type=queries.ENTITY,
         entity_id=cr.id,
         action="escalate",
         from_state=cr.state,
