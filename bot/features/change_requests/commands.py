@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.features.change_requests import export, forms, reminders, service
 from bot.features.change_requests.cards import history_card, ref
 from bot.features.change_requests.policy import SIDES, PolicyError, parse_rule
+from bot.features.change_requests.settings import DEFAULTS, FEATURE
 from bot.features.change_requests.states import OPEN, State, label
 from bot.kernel import announce, audit, contract
 from bot.kernel.context import Ctx
@@ -775,6 +776,8 @@ async def home_section(session: AsyncSession, core: Cadence, person: Person) -> 
 
 
 def register(registry: Registry) -> None:
+    registry.add_group("cr", summary="Change requests and their approval")
+    registry.add_settings(FEATURE, DEFAULTS)
     add = registry.add_command
     add("cr", "new", cmd_new, usage="/cr new [title]", summary="file a change request (opens the form)")
     add("cr", "list", cmd_list, usage="/cr list [open|mine|pending-me|all]", summary="list change requests")

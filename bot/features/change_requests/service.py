@@ -18,6 +18,7 @@ from bot.features.change_requests import reminders
 from bot.features.change_requests.cards import View, build, ref, ref_key
 from bot.features.change_requests.money import Contingency, fmt
 from bot.features.change_requests.policy import Policy, Tally, seat_holders, tally
+from bot.features.change_requests.settings import FEATURE
 from bot.features.change_requests.states import (
     COMMITTED,
     EDITABLE,
@@ -28,7 +29,7 @@ from bot.features.change_requests.states import (
     role_allows,
 )
 from bot.kernel import audit
-from bot.kernel.engagements import DEFAULTS, feature_settings
+from bot.kernel.engagements import feature_settings
 from bot.kernel.errors import UserError
 from bot.kernel.messages import Button, Card
 from bot.kernel.people import away_reason, local_date, membership_of, memberships, zone
@@ -41,19 +42,14 @@ from storage.models.change_requests import ChangeRequest, ChangeRequestDecision
 if TYPE_CHECKING:
     from bot.kernel.core import Cadence
 
-FEATURE = "cr"
 ENTITY = "change_request"
-
-SETTINGS_DEFAULTS: dict[str, Any] = DEFAULTS[FEATURE]  # one owner: bot/kernel/engagements.py
 
 ID_RE = re.compile(r"^(?:([A-Za-z][A-Za-z0-9]{1,9})-)?(?:CR-?)?#?(\d{1,9})$", re.IGNORECASE)
 
 
 def settings(engagement: Engagement) -> dict[str, Any]:
-    """The engagement's change-request settings (defaults merged)."""
-    merged = dict(SETTINGS_DEFAULTS)
-    merged.update(feature_settings(engagement, FEATURE))
-    return merged
+    """The engagement's change-request settings (defaults merged: settings.py, registered by commands.register)."""
+    return feature_settings(engagement, FEATURE)
 
 
 def current_policy(engagement: Engagement) -> Policy:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.features.defects import cards, service
 from bot.features.defects import states as st
 from bot.features.defects.severity import SEVERITIES, label, parse_severity, split_severity
+from bot.features.defects.sla import DEFAULT_POLICY
 from bot.kernel.context import Ctx
 from bot.kernel.errors import UserError
 from bot.kernel.messages import Card, Reply
@@ -538,6 +539,8 @@ def help_card() -> Card:
 def register(registry: Registry) -> None:
     from bot.features.defects import export, policy, report, timers
 
+    registry.add_group("defect", summary="Defects and faults with SLA timers")
+    registry.add_settings("defect", DEFAULT_POLICY)
     registry.add_command(
         "defect",
         None,

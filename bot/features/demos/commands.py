@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.features.demos import cards, home, outcome, reminders, service
+from bot.features.demos import settings as demo_settings
 from bot.features.demos.parse import (
     Understood,
     WhenRefused,
@@ -637,6 +638,8 @@ async def _on_engagement_created(session: AsyncSession, core: Cadence, engagemen
 
 
 def register(registry: Registry) -> None:
+    registry.add_group("demo", summary="Sprint demos: scheduling, reminders, acceptance")
+    registry.add_settings(demo_settings.FEATURE, demo_settings.DEFAULTS)
     add = registry.add_command
     add(
         "demo",

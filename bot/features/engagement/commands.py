@@ -12,7 +12,15 @@ from bot.features.change_requests.money import MAX_AMOUNT
 from bot.kernel import announce, audit, contract, sides
 from bot.kernel.context import Ctx
 from bot.kernel.directory import prefetch, seat_zone
-from bot.kernel.engagements import bind, by_key, feature_settings, keep_currency, update_feature_settings, validate_key
+from bot.kernel.engagements import (
+    bind,
+    by_key,
+    feature_settings,
+    keep_currency,
+    new_engagement,
+    update_feature_settings,
+    validate_key,
+)
 from bot.kernel.errors import UserError
 from bot.kernel.messages import Card, Field, Reply
 from bot.kernel.people import (
@@ -68,16 +76,14 @@ async def setup(ctx: Ctx) -> Reply:
     created = engagement is None
     if engagement is None:
         name = clean(name_text, limit=MAX_TITLE, what="The engagement name", multiline=False) or key
-        engagement = Engagement(
+        engagement = new_engagement(
+            ctx.core.registry,
             key=key,
             name=name,
             home_tz=ctx.person.tz or "UTC",
-            support_tz="UTC",
             settings={},
             created_at=ctx.now,
             created_by_id=ctx.person.id,
-            contingency_pct=contract.COLUMN_DEFAULTS["contingency_pct"],
-            iteration_days=contract.COLUMN_DEFAULTS["iteration_days"],
         )
         ctx.session.add(engagement)
         await ctx.session.flush()
@@ -583,6 +589,7 @@ async def use(ctx: Ctx) -> Reply:
 
 
 def register(registry: Registry) -> None:
+    registry.add_group("cadence", summary="Engagement set-up: channel, roles, your zone, absences", setup=True)
     add = registry.add_command
     # Open to anyone: setting up, and what is about the person themselves (zone, days, absences, identity).
     # Everything else, where a conversation belongs to an engagement, needs a seat (bot/kernel/core.py).

@@ -56,14 +56,12 @@ async def on_dm(ctx: Ctx, text: str) -> Reply | None:
 def _looks_like_command(ctx: Ctx, text: str) -> bool:
     """`help`, a bare command word, or a command word followed by one of its sub-commands (`cr list`,
     `standup edit`) is a command even while a question waits; "Demo prep" stays an answer."""
-    from bot.kernel.registry import COMMANDS
-
     words = text.strip().lower().split()
     if not words:
         return False
     if words[0] == "help":
         return len(words) == 1
-    if words[0] not in COMMANDS:
+    if words[0] not in ctx.core.registry.groups:
         return False
     return len(words) == 1 or (words[0], words[1]) in ctx.core.registry.commands
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.features.standups import answers, blockers, configure, digest, home, prompts
-from bot.features.standups.config import participants, settings
+from bot.features.standups.config import DEFAULTS, FEATURE, participants, settings
 from bot.features.standups.entries import close_blockers
 from bot.features.standups.report import PERIODS, build_report
 from bot.kernel import people
@@ -117,6 +117,8 @@ async def _engagement_changed(
 
 
 def register(registry: Registry) -> None:
+    registry.add_group("standup", summary="Daily standups across time zones")
+    registry.add_settings(FEATURE, DEFAULTS)
     add = registry.add_command
     add("standup", None, standup, usage="/standup", summary="answer today's standup now (a form)")
     add("standup", "edit", answers.edit, usage="/standup edit", summary="change today's answers until the digest")
