@@ -12,5 +12,5 @@ DEFAULTS: dict[str, Any] = {
     "agenda_hours_before": 24,  # the vendor is asked for the agenda this long before
     "duration_minutes": 60,
     "default_title": "Sprint demo",
-    "stale_check": True,  # reminders.stale_check runs
+    "stale_check": True,  # whether the check for demos left without an outcome (reminders.stale_check) runs
 }
