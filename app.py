@@ -42,7 +42,9 @@ def build_web_app(core: Cadence, settings: Settings) -> web.Application:
         return web.json_response({"ok": True, "frontends": [type(f).__name__ for f in app[FRONTENDS]]})
 
     app.router.add_get("/healthz", healthz)
-    from handlers import slack, teams
+    # Imported here, not at the top: the console runs without loading either platform's SDK.
+    from handlers.slack import app as slack
+    from handlers.teams import frontend as teams
 
     for module in (slack, teams):
         frontend = module.setup(core, settings, app)

@@ -32,7 +32,7 @@ async def main() -> None:
         [
             sys.executable,
             "-c",
-            "import app, handlers.slack, handlers.teams, bot.bootstrap; bot.bootstrap.default_registry()",
+            "import app, handlers.slack.app, handlers.teams.frontend, bot.bootstrap; bot.bootstrap.default_registry()",
         ],
         cwd=ROOT,
         check=True,

@@ -1,6 +1,8 @@
 """The contract: the terms both sides agreed, in one place, with their history (storage: contract_changes).
 
-Every term is declared here once (its label, how it reads, where it is kept). A change of a term goes
+Every term is declared once, in the registry (`registry.add_term`: its label, how it reads, where it is kept and
+so its default); `register` below declares them. The engagement holds the values in force; contract_changes holds
+what both sides agreed and when. A change of a term goes
 through `amend`: while the other side has no admin yet it is agreed at once; once both sides have an admin
 it is a proposal — a card in the home channel, old → new, with Approve and Reject for the other side's
 admins (one of them decides for their side; the proposer's side cannot), reminded daily, and without effect
@@ -21,14 +23,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.kernel import announce, audit, sides
 from bot.kernel.context import Ctx, TimerCtx
-from bot.kernel.engagements import DEFAULTS, feature_settings, update_feature_settings
+from bot.kernel.engagements import feature_settings, update_feature_settings
 from bot.kernel.errors import UserError
 from bot.kernel.messages import Button, Card, Field, Reply
 from bot.kernel.people import membership_of, next_workday_at, role_label
-from bot.kernel.registry import Registry
+from bot.kernel.registry import Registry, Term
 from bot.kernel.text import person as mention
 from bot.kernel.text import plural, when
-from bot.shared.csvfile import to_csv
 from storage.models import Engagement, Person
 from storage.models.contract import ContractChange
 
@@ -40,9 +41,6 @@ REMIND = "contract.remind"
 # their next work day (their morning, not 24 hours after whenever the proposal was made).
 REMIND_AT = time(10, 0)
 PENDING = "pending"
-# Engagement columns that are contract terms; their defaults are owned by
-# bot/kernel/engagements.py DEFAULTS["contract"].
-COLUMN_DEFAULTS: dict[str, Any] = DEFAULTS["contract"]
 # Columns the engagement derives from who is seated until someone sets them (bot/features/engagement/commands.py).
 EXPLICIT_KEY = "explicit"
 
@@ -65,28 +63,48 @@ def _money(eng: Engagement) -> str:
     return f"{eng.budget:,.2f}" if eng.budget is not None else "not set"
 
 
-@dataclass(frozen=True)
-class Term:
-    label: str
-    show: Callable[[Engagement], str]
-
-
-TERMS: dict[str, Term] = {
-    **{f"sla.{s}": Term(f"{s.upper()} targets", _sla(s)) for s in ("s1", "s2", "s3", "s4")},
-    "sla.hours": Term("SLA business hours", _hours),
-    "sla.zone": Term("SLA calendar zone (vendor's)", lambda e: e.support_tz),
-    "sla.country": Term("SLA holiday country (vendor's)", lambda e: e.support_country or "none"),
-    "sla.warn_pct": Term("SLA warning threshold", lambda e: f"{feature_settings(e, 'defect')['warn_pct']} %"),
-    "budget": Term("Budget", _money),
-    "contingency": Term("Contingency", lambda e: f"{e.contingency_pct:g} % of the budget"),
-    "warranty_end": Term("Warranty end", lambda e: e.warranty_end.isoformat() if e.warranty_end else "not set"),
-    "iteration_days": Term("Iteration length", lambda e: f"{e.iteration_days} days"),
-    "cr.both_sides": Term(
+def declare_terms(registry: Registry) -> None:
+    """Every contract term, in the order `/cadence contract` lists them. Terms kept in engagement columns name
+    each column's default (written when an engagement is created, `bot.kernel.engagements.new_engagement`);
+    terms kept in a feature's settings take that feature's registered default."""
+    term = registry.add_term
+    for sev in ("s1", "s2", "s3", "s4"):
+        term(f"sla.{sev}", f"{sev.upper()} targets", _sla(sev), setting=("defect", sev))
+    term("sla.hours", "SLA business hours", _hours, setting=("defect", "hours"))
+    # Until the first vendor PM is seated; then theirs (bot/features/engagement/commands.py).
+    term("sla.zone", "SLA calendar zone (vendor's)", lambda e: e.support_tz, columns={"support_tz": "UTC"})
+    term(
+        "sla.country",
+        "SLA holiday country (vendor's)",
+        lambda e: e.support_country or "none",
+        columns={"support_country": None},
+    )
+    term(
+        "sla.warn_pct",
+        "SLA warning threshold",
+        lambda e: f"{feature_settings(e, 'defect')['warn_pct']} %",
+        setting=("defect", "warn_pct"),
+    )
+    term("budget", "Budget", _money, columns={"budget": None})
+    term(
+        "contingency",
+        "Contingency",
+        lambda e: f"{e.contingency_pct:g} % of the budget",
+        columns={"contingency_pct": 15.0},
+    )
+    term(
+        "warranty_end",
+        "Warranty end",
+        lambda e: e.warranty_end.isoformat() if e.warranty_end else "not set",
+        columns={"warranty_end": None},
+    )
+    term("iteration_days", "Iteration length", lambda e: f"{e.iteration_days} days", columns={"iteration_days": 14})
+    term(
+        "cr.both_sides",
         "Both sides approve change requests",
         lambda e: "yes" if feature_settings(e, "cr")["both_sides_required"] else "no",
-    ),
-}
-assert set(DEFAULTS["defect"]) >= {"hours", "warn_pct", "s1", "s2", "s3", "s4"}  # the SLA terms' defaults
+        setting=("cr", "both_sides_required"),
+    )
 
 
 def _column_value(name: str, raw: Any) -> Any:
@@ -99,12 +117,13 @@ def _column_value(name: str, raw: Any) -> Any:
     return raw
 
 
-def _apply(eng: Engagement, changes: dict[str, Any]) -> list[str]:
+def _apply(registry: Registry, eng: Engagement, changes: dict[str, Any]) -> list[str]:
     """Write an agreed change into the engagement. Dict values merge into what is there now (a change of S1
     response leaves S1 resolution as it is at approval time). Returns the features whose settings changed."""
     explicit = set(feature_settings(eng, "engagement").get(EXPLICIT_KEY, []))
+    term_columns = registry.term_columns()
     for name, raw in (changes.get("columns") or {}).items():
-        if name not in COLUMN_DEFAULTS:
+        if name not in term_columns:
             continue
         setattr(eng, name, _column_value(name, raw))
         explicit.add(name)
@@ -142,8 +161,14 @@ async def deciders(session: AsyncSession, eng: Engagement, change: ContractChang
     )
 
 
-def _card(change: ContractChange, eng: Engagement, proposer: Person | None, only: Deciders | None = None) -> Card:
-    term = TERMS[change.term]
+def _card(
+    terms: dict[str, Term],
+    change: ContractChange,
+    eng: Engagement,
+    proposer: Person | None,
+    only: Deciders | None = None,
+) -> Card:
+    term = terms[change.term]
     who = mention(proposer.id, proposer.display_name) if proposer else "Cadence"
     status = {
         PENDING: f"Waiting for the {sides.other(change.proposed_side)} side's admins",  # type: ignore[arg-type]
@@ -199,9 +224,10 @@ async def amend(
         raise UserError(
             "Only an admin of either side (client sponsor or PM, vendor PM or lead) can change a contract term."
         )
-    old_text = TERMS[term].show(eng)
+    terms = ctx.core.registry.terms
+    old_text = terms[term].show(eng)
     if old_text == new_text:
-        raise UserError(f"{TERMS[term].label} is already {new_text}. Nothing changed.")
+        raise UserError(f"{terms[term].label} is already {new_text}. Nothing changed.")
     payload = {"columns": _jsonable(columns or {}), "settings": settings or {}}
     number = (
         await ctx.session.scalar(
@@ -227,10 +253,10 @@ async def amend(
     await ctx.session.flush()
     if not waiting:
         change.decided_at, change.decided_by_id = ctx.now, ctx.person.id
-        for feature in _apply(eng, payload):
+        for feature in _apply(ctx.core.registry, eng, payload):
             await ctx.core.emit(ctx.session, "engagement_settings_changed", engagement=eng, feature=feature)
         await ctx.core.emit(ctx.session, "engagement_settings_changed", engagement=eng, feature="engagement")
-    card = _card(change, eng, ctx.person, await deciders(ctx.session, eng, change) if waiting else None)
+    card = _card(terms, change, eng, ctx.person, await deciders(ctx.session, eng, change) if waiting else None)
     await ctx.core.outbox.post_home(ctx.session, eng, card, ref_key=_ref_key(change))
     await audit.record(
         ctx.session,
@@ -245,13 +271,13 @@ async def amend(
     )
     if not waiting:
         return (
-            f"{TERMS[term].label}: {old_text} → {new_text}. Agreed at once: the {other} side has no admin yet. "
+            f"{terms[term].label}: {old_text} → {new_text}. Agreed at once: the {other} side has no admin yet. "
             "Posted in the home channel."
         )
     for m in await sides.admins_of(ctx.session, eng, other):
         await _schedule_reminder(ctx.session, ctx.core, change, m.person, ctx.now)
     return (
-        f"Proposed {TERMS[term].label}: {old_text} → {new_text}. It takes effect only when an admin of the "
+        f"Proposed {terms[term].label}: {old_text} → {new_text}. It takes effect only when an admin of the "
         f"{other} side approves it (amendment #{number}, posted in the home channel)."
     )
 
@@ -305,14 +331,15 @@ async def _decide(ctx: Ctx, value: str, outcome: str, reason: str | None = None)
     await ctx.session.refresh(change)
     await ctx.session.refresh(eng)
     if outcome == "approved":
-        for feature in _apply(eng, change.changes):
+        for feature in _apply(ctx.core.registry, eng, change.changes):
             await ctx.core.emit(ctx.session, "engagement_settings_changed", engagement=eng, feature=feature)
         await ctx.core.emit(ctx.session, "engagement_settings_changed", engagement=eng, feature="engagement")
     await ctx.core.timers.cancel_prefix(ctx.session, f"{REMIND}:{change.id}:")
     proposer = await ctx.session.get(Person, change.proposed_by_id) if change.proposed_by_id else None
-    await ctx.core.outbox.update(ctx.session, _ref_key(change), _card(change, eng, proposer))
+    terms = ctx.core.registry.terms
+    await ctx.core.outbox.update(ctx.session, _ref_key(change), _card(terms, change, eng, proposer))
     text = (
-        f"Amendment #{change.number} ({TERMS[change.term].label}: {change.old_text} → {change.new_text}) was "
+        f"Amendment #{change.number} ({terms[change.term].label}: {change.old_text} → {change.new_text}) was "
         f"{outcome} by {mention(ctx.person.id, ctx.person.display_name)} ({side} side)."
         + (" It applies from now; items already filed keep their terms." if outcome == "approved" else "")
     )
@@ -378,9 +405,10 @@ async def contract_command(ctx: Ctx) -> Reply:
     for row in rows:
         if row.status in ("approved", "agreed"):
             agreed[row.term] = row
-    people = {p.id: p for p in await _people(ctx.session, rows)}
+    people = {p.id: p for p in await people_of(ctx.session, rows)}
+    terms = ctx.core.registry.terms
     fields = []
-    for key, term in TERMS.items():
+    for key, term in terms.items():
         last = agreed.get(key)
         if last is None:
             since = "default, in force since set-up"
@@ -394,7 +422,7 @@ async def contract_command(ctx: Ctx) -> Reply:
             since += f", {when(row.decided_at or row.proposed_at)}"
         fields.append(Field(term.label, f"{term.show(eng)} ({since})", short=False))
     pending = [r for r in rows if r.status == PENDING]
-    sections = [_card(r, eng, people.get(r.proposed_by_id or 0)) for r in pending]
+    sections = [_card(terms, r, eng, people.get(r.proposed_by_id or 0)) for r in pending]
     return Reply(
         private=[
             Card(
@@ -409,7 +437,8 @@ async def contract_command(ctx: Ctx) -> Reply:
     )
 
 
-async def _people(session: AsyncSession, rows: list[ContractChange]) -> list[Person]:
+async def people_of(session: AsyncSession, rows: list[ContractChange]) -> list[Person]:
+    """Who proposed and who decided the amendments `rows`."""
     ids = {i for r in rows for i in (r.proposed_by_id, r.decided_by_id) if i}
     if not ids:
         return []
@@ -454,12 +483,13 @@ async def on_remind(tctx: TimerCtx) -> None:
         Card(text=f"Reminder: amendment #{change.number} of {eng.key} waits for your side's decision."),
         engagement_id=eng.id,
     )
-    card = _card(change, eng, proposer, await deciders(tctx.session, eng, change))
+    card = _card(tctx.core.registry.terms, change, eng, proposer, await deciders(tctx.session, eng, change))
     await tctx.core.outbox.dm(tctx.session, admin.person, card, engagement_id=eng.id)
     await _schedule_reminder(tctx.session, tctx.core, change, admin.person, tctx.now)
 
 
 def register(registry: Registry) -> None:
+    declare_terms(registry)
     registry.add_command(
         "cadence",
         "contract",
@@ -471,43 +501,3 @@ def register(registry: Registry) -> None:
     registry.add_action("contract.reject", act_reject)
     registry.add_action("contract.withdraw", act_withdraw)
     registry.add_timer(REMIND, on_remind)
-
-
-CSV_COLUMNS = [
-    "amendment",
-    "term",
-    "from",
-    "to",
-    "status",
-    "proposed_by",
-    "proposed_side",
-    "proposed_at_utc",
-    "decided_by",
-    "decided_at_utc",
-    "reason",
-]
-
-
-async def export_csv(session: AsyncSession, eng: Engagement) -> str:
-    """The whole contract history (every amendment, whatever the export's range: it says what is in force)."""
-    rows = await history(session, eng)
-    people = {p.id: p.display_name for p in await _people(session, rows)}
-    return to_csv(
-        CSV_COLUMNS,
-        (
-            [
-                f"{eng.key}-A-{r.number}",
-                TERMS[r.term].label if r.term in TERMS else r.term,
-                r.old_text,
-                r.new_text,
-                r.status,
-                people.get(r.proposed_by_id or 0, ""),
-                r.proposed_side,
-                r.proposed_at.isoformat(),
-                people.get(r.decided_by_id or 0, ""),
-                r.decided_at.isoformat() if r.decided_at else "",
-                r.reason or "",
-            ]
-            for r in rows
-        ),
-    )

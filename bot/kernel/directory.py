@@ -3,7 +3,11 @@ they have ever acted: their zone above all, so that their reminders land at thei
 
 The core defines the interface; each front end implements it with its platform's directory (Slack
 `users.info`, the Bot Connector's member info on Teams, the console's own list of people) and registers it
-in `core.directories[platform]`."""
+in `core.directories[platform]`.
+
+The other way round, front ends reach the core's people and identities through the functions at the end of
+this module (`record_profile`, `is_known`, `platform_user_ids`), never with a session of their own on Person
+or Identity rows."""
 
 from __future__ import annotations
 
@@ -15,7 +19,9 @@ from typing import TYPE_CHECKING, Protocol
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.kernel.context import Actor
 from bot.kernel.grammar import MENTION_RE
+from bot.kernel.people import person_for_actor
 from bot.kernel.text import clean
 from bot.kernel.zones import zone_or_utc
 from storage.models import Identity, Person
@@ -102,3 +108,52 @@ async def seat_zone(
             await core.emit(session, "person_tz_changed", person=person)
         return True
     return person.tz_source == "platform"
+
+
+# -- people and identities, as the front ends reach them ------------------------------------------------------
+# Each call is its own short transaction. A front end's own platform stores (Slack installations, Teams users
+# and conversation references) stay its own; people and identities are the core's.
+
+
+@dataclass(frozen=True)
+class Known:
+    """A person as the core knows them, for a front end (no row: it outlives the transaction)."""
+
+    person_id: int
+    display_name: str
+    tz: str
+    tz_source: str
+
+
+async def record_profile(core: Cadence, actor: Actor) -> Known:
+    """The person behind `actor`, created on first sight and brought up to date with what the platform says
+    (name, zone), as when they act."""
+    async with core.session_factory() as session, session.begin():
+        person, _ = await person_for_actor(session, actor, core.clock.now())
+        return Known(person.id, person.display_name, person.tz, person.tz_source)
+
+
+async def is_known(core: Cadence, platform: str, workspace_id: str, user_id: str) -> bool:
+    """Whether this platform user is already a Cadence person."""
+    async with core.session_factory() as session:
+        found = await session.scalar(
+            select(Identity.id).where(
+                Identity.platform == platform, Identity.workspace_id == workspace_id, Identity.user_id == user_id
+            )
+        )
+    return found is not None
+
+
+async def platform_user_ids(core: Cadence, platform: str, workspace_id: str, person_ids: set[int]) -> dict[int, str]:
+    """person id → their user id on `platform` in `workspace_id` (to render mentions), for those who have one."""
+    if not person_ids:
+        return {}
+    async with core.session_factory() as session:
+        rows = await session.execute(
+            select(Identity.person_id, Identity.user_id).where(
+                Identity.platform == platform,
+                Identity.workspace_id == (workspace_id or ""),
+                Identity.person_id.in_(person_ids),
+            )
+        )
+        return dict(rows.all())

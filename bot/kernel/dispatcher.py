@@ -125,7 +125,7 @@ class Cadence:
     ) -> Reply | None:
         """A command typed on any front end (`/cr new …`, `cr new …`, `help`). `within`: see `run`."""
         try:
-            parsed = parse(text)
+            parsed = parse(text, self.registry.groups)
         except InputTooLong as exc:
             return Reply.refuse(str(exc))
         if parsed.cmd is None:

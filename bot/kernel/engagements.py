@@ -1,4 +1,4 @@
-"""Engagements: creation, channel bindings, and per-feature settings with their defaults."""
+"""Engagements: creation, channel bindings, and per-feature settings over the defaults each feature registered."""
 
 from __future__ import annotations
 
@@ -12,83 +12,26 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.kernel.errors import UserError
+from bot.kernel.registry import Registry, declared
 from bot.kernel.rows import must_get
 from bot.kernel.text import clean
 from storage.models import ChannelBinding, Engagement, Membership, Person
 
 KEY_RE = re.compile(r"^[A-Z][A-Z0-9]{1,9}$")
 
-# Defaults of every engagement setting, one key per feature. A feature owns its own key;
-# stored settings only hold what an engagement changed.
-DEFAULTS: dict[str, dict[str, Any]] = {
-    "report": {"weekday": 0, "time": "09:00", "enabled": True},
-    "demo": {
-        "reminder_minutes": [1440, 60],
-        "agenda_hours_before": 24,
-        "duration_minutes": 60,
-        "default_title": "Sprint demo",
-        "stale_check": True,
-    },
-    # Standups (bot/features/standups/config.py explains each value).
-    "standup": {
-        "enabled": True,
-        "roles": ["vendor_pm", "vendor_lead", "developer", "qa"],
-        "days": [0, 1, 2, 3, 4],
-        "prompt_time": "09:30",
-        "questions": [
-            "What did you finish since the last standup?",
-            "What will you do next?",
-            "Anything blocking you?",
-        ],
-        "blocker_question": 3,
-        "reminder_minutes": 60,
-        "digest_time": "10:00",
-        "digest_zone": None,
-        "digest_channel": "home",
-    },
-    # Defects (bot/features/defects/sla.py explains each value): S1–S4 targets per clock and calendar ("24x7" or
-    # "business"); business hours in the engagement's support_tz, skipping support_country's holidays.
-    # All of them are contract terms (bot/kernel/contract.py): changed by amendment once both sides have an admin.
-    "defect": {
-        "hours": {"start": "09:00", "end": "18:00", "days": [0, 1, 2, 3, 4]},
-        "warn_pct": 75,
-        "s1": {"response": "1h", "resolution": "24h", "calendar": "24x7"},
-        "s2": {"response": "4h", "resolution": "48h", "calendar": "24x7"},
-        "s3": {"response": "8h", "resolution": "5d", "calendar": "business"},
-        "s4": {"response": "2d", "resolution": "15d", "calendar": "business"},
-    },
-    # Change requests (bot/features/change_requests/service.py explains each value): approver groups with a rule
-    # (all | any | n_of_m with "n"), whether both sides must approve, reminders, escalation, contingency.
-    "cr": {
-        "groups": {
-            # The client approves scope and cost; the vendor confirms capacity.
-            "client": {"roles": ["client_sponsor", "client_pm"], "rule": "all"},
-            "vendor": {"roles": ["vendor_pm"], "rule": "any"},
-        },
-        "both_sides_required": True,  # a contract term (bot/kernel/contract.py)
-        "reminder_time": "10:00",  # approver's local time, on their work days
-        "escalate_after_workdays": 3,  # in the engagement's home calendar
-        "contingency_warn_pct": 80,
-        "currency": "",  # shown before amounts, e.g. "EUR"
-    },
-    # The engagement's own contract terms kept in its columns (bot/kernel/contract.py TERMS; the storage model's
-    # column defaults mirror these for rows made outside the bot).
-    "contract": {
-        "contingency_pct": 15.0,
-        "iteration_days": 14,
-        "budget": None,
-        "warranty_end": None,
-        "support_tz": "UTC",  # until the first vendor PM is seated: then theirs (bot/features/engagement/commands.py)
-        "support_country": None,
-    },
-}
-
 
 def feature_settings(engagement: Engagement, feature: str) -> dict[str, Any]:
-    """The feature's settings: defaults overlaid with what the engagement changed."""
-    merged = copy.deepcopy(DEFAULTS.get(feature, {}))
+    """The feature's settings: the defaults the feature registered (`registry.add_settings`) overlaid with what
+    the engagement changed (stored settings only hold that)."""
+    merged = copy.deepcopy(declared.settings.get(feature, {}))
     merged.update(copy.deepcopy((engagement.settings or {}).get(feature, {})))
     return merged
+
+
+def new_engagement(registry: Registry, **columns: Any) -> Engagement:
+    """A new engagement row: the contract terms' columns start at the defaults their terms declared in the
+    registry (`registry.add_term`), then `columns`."""
+    return Engagement(**{**registry.term_columns(), **columns})
 
 
 def update_feature_settings(engagement: Engagement, feature: str, changes: dict[str, Any]) -> dict[str, Any]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
-from bot.kernel.registry import COMMANDS
 from bot.kernel.text import MAX_COMMAND, clean
 
 # Slack escapes people and channels as <@U123|name> / <#C123|name>; Teams sends <at>Name</at>.
@@ -27,8 +27,9 @@ class Parsed:
         return self.cmd == "help" or self.sub in ("help", "?", "-h", "--help")
 
 
-def parse(text: str | None) -> Parsed:
-    """Parse a command line. Never raises on content; over-long input raises InputTooLong."""
+def parse(text: str | None, commands: Collection[str]) -> Parsed:
+    """Parse a command line; `commands` are the command groups that exist (`registry.groups`). Never raises on
+    content; over-long input raises InputTooLong."""
     text = clean(text, limit=MAX_COMMAND, what="The command")
     stripped = text.lstrip("/").strip()
     if not stripped:
@@ -37,8 +38,8 @@ def parse(text: str | None) -> Parsed:
     head_l = head.lower()
     if head_l in ("help", "?"):
         return Parsed(cmd="help", sub=tail.strip().lower() or None, rest="", args=tail.strip())
-    if head_l not in COMMANDS:
-        guess = difflib.get_close_matches(head_l, [*COMMANDS, "help"], n=1, cutoff=0.5)
+    if head_l not in commands:
+        guess = difflib.get_close_matches(head_l, [*commands, "help"], n=1, cutoff=0.5)
         return Parsed(cmd=None, sub=None, rest=stripped, args=stripped, suggestion=guess[0] if guess else None)
     args = tail.strip()
     sub, _, rest = args.partition(" ")

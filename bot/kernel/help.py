@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 
 from bot.kernel.messages import Card
-from bot.kernel.registry import COMMANDS, Registry
+from bot.kernel.registry import Registry, declared
 from bot.kernel.text import truncate
-
-ABOUT = {
-    "standup": "Daily standups across time zones",
-    "demo": "Sprint demos: scheduling, reminders, acceptance",
-    "cr": "Change requests and their approval",
-    "defect": "Defects and faults with SLA timers",
-    "cadence": "Engagement set-up: channel, roles, your zone, absences",
-}
-
 
 # How someone from the other company's workspace or tenant reaches Cadence: slash commands are the installing
 # workspace's only (Slack Connect), so every command is shown as an @mention in the engagement's channel.
@@ -28,14 +20,18 @@ BY_MENTION_NOTE = (
 )
 
 
-# A command hint as the domain writes it (`/cr show ACME-CR-7`), not inside a word, a path or a URL.
-_SLASH_HINT = re.compile(r"(?<![\w/<:.])/(" + "|".join(COMMANDS) + r")\b")
+@functools.cache
+def _slash_hint(names: tuple[str, ...]) -> re.Pattern[str]:
+    """A command hint as the domain writes it (`/cr show ACME-CR-7`), not inside a word, a path or a URL."""
+    return re.compile(r"(?<![\w/<:.])/(" + "|".join(map(re.escape, names)) + r")\b")
 
 
 def retype_commands(text: str, prefix: str) -> str:
     """Command hints for a reader who cannot type slash commands: `prefix` instead of the slash (`@Cadence `
-    for another workspace's member in Slack Connect, nothing on Teams, where people type the words)."""
-    return _SLASH_HINT.sub(lambda m: prefix + m.group(1), text)
+    for another workspace's member in Slack Connect, nothing on Teams, where people type the words). The
+    renderers that call it have no registry at hand: the command groups declared in this process are used."""
+    names = tuple(declared.groups)
+    return _slash_hint(names).sub(lambda m: prefix + m.group(1), text) if names else text
 
 
 def _as_typed(usage: str, by_mention: bool) -> str:
@@ -44,12 +40,13 @@ def _as_typed(usage: str, by_mention: bool) -> str:
 
 
 def overview(registry: Registry, topic: str | None = None, *, by_mention: bool = False) -> Card:
-    if topic and topic.lstrip("/") in COMMANDS:
+    groups = registry.groups
+    if topic and topic.lstrip("/") in groups:
         return for_command(registry, topic.lstrip("/"), by_mention=by_mention)
     if by_mention:
-        lines = [f"`{BY_MENTION}{c}` — {ABOUT[c]} (`{BY_MENTION}{c} help`)" for c in COMMANDS]
+        lines = [f"`{BY_MENTION}{g.name}` — {g.summary} (`{BY_MENTION}{g.name} help`)" for g in groups.values()]
         return Card(title="Cadence commands", text="\n".join(lines) + "\n\n" + BY_MENTION_NOTE)
-    lines = [f"`/{c}` — {ABOUT[c]} (`/{c} help`)" for c in COMMANDS]
+    lines = [f"`/{g.name}` — {g.summary} (`/{g.name} help`)" for g in groups.values()]
     return Card(
         title="Cadence commands",
         text="\n".join(lines) + "\n\nIn Teams and the console type the same words without the slash, e.g. `cr new`.",
@@ -64,12 +61,17 @@ def for_command(registry: Registry, cmd: str, *, by_mention: bool = False) -> Ca
         lines.insert(0, f"`{_as_typed(catch_all.usage, by_mention)}` — {catch_all.summary}")
     if not lines:
         lines = ["Nothing here yet."]
-    if cmd == "cadence":
+    group = registry.groups.get(cmd)
+    if group is not None and group.setup:
         # On Slack `/cadence help` is the only help a user can reach: it names every job too.
         prefix = BY_MENTION if by_mention else "/"
-        jobs = [f"`{prefix}{c}` — {ABOUT[c]} (`{prefix}{c} help`)" for c in COMMANDS if c != "cadence"]
+        jobs = [
+            f"`{prefix}{g.name}` — {g.summary} (`{prefix}{g.name} help`)"
+            for g in registry.groups.values()
+            if not g.setup
+        ]
         lines = [*lines, "", "*The jobs:*", *jobs]
-    title = f"{BY_MENTION if by_mention else '/'}{cmd} — {ABOUT.get(cmd, '')}"
+    title = f"{BY_MENTION if by_mention else '/'}{cmd} — {group.summary if group else ''}"
     return Card(title=title, text="\n".join(lines) + ("\n\n" + BY_MENTION_NOTE if by_mention else ""))
 
 

@@ -1,11 +1,15 @@
-"""Where features plug in: commands, button actions, form submissions, timer kinds, DM listeners, hooks.
-The core and the front ends never need to change when a feature adds one of these."""
+"""Where features plug in: command groups and their commands, button actions, form submissions, timer kinds,
+DM listeners, hooks, settings defaults, contract terms and report sections. The core and the front ends never
+need to change when a feature adds one of these: the grammar, help, the Slack slash-command listeners and the
+Teams and console commands read the groups from here, and engagement settings read their defaults from here."""
 
 from __future__ import annotations
 
+import copy
+import re
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -14,9 +18,7 @@ if TYPE_CHECKING:
     from bot.kernel.context import Ctx, TimerCtx
     from bot.kernel.dispatcher import Cadence
     from bot.kernel.messages import Card, Reply
-    from storage.models import Person
-
-COMMANDS = ("standup", "demo", "cr", "defect", "cadence")
+    from storage.models import Engagement, Person
 
 CommandHandler = Callable[["Ctx"], Awaitable["Reply"]]
 ActionHandler = Callable[["Ctx", str], Awaitable["Reply"]]  # (ctx, the button's value)
@@ -26,6 +28,48 @@ DmListener = Callable[["Ctx", str], Awaitable["Reply | None"]]  # (ctx, text); N
 # (session, core, **the event's own fields): each event names different ones, so only the shape is fixed.
 Hook = Callable[..., Awaitable[None]]
 HomeSection = Callable[["AsyncSession", "Cadence", "Person"], Awaitable[list["Card"]]]
+
+
+@dataclass(frozen=True)
+class CommandGroup:
+    """A first word of the command line (`/cr`, `cr` on Teams and the console) and its one line of help."""
+
+    name: str
+    summary: str
+    # The set-up group (`/cadence`): listed after the jobs, and its help names every job (on Slack it is the
+    # only help a user can reach).
+    setup: bool = False
+
+
+@dataclass(frozen=True)
+class Term:
+    """A contract term (bot/kernel/contract.py): what both sides agreed. It is kept either in engagement
+    columns (`columns`: each column with its default, written when an engagement is created) or in a feature's
+    settings (`setting`: (feature, key); its default is the one that feature registered with add_settings)."""
+
+    key: str
+    label: str
+    show: Callable[[Engagement], str]  # how the value in force reads
+    columns: Mapping[str, Any] = field(default_factory=dict)
+    setting: tuple[str, str] | None = None
+
+
+class Declared:
+    """What the registries of this process declared, for code that has no registry at hand: an engagement's
+    settings are read by pure functions everywhere (`bot.kernel.engagements.feature_settings(engagement,
+    feature)`), and the renderers retype command hints (`bot.kernel.help.retype_commands`). Every registry of
+    a process registers the same features, so a second declaration must be the same as the first."""
+
+    def __init__(self) -> None:
+        self.groups: dict[str, CommandGroup] = {}
+        self.settings: dict[str, dict[str, Any]] = {}
+
+    def declare(self, table: dict[str, Any], key: str, value: Any, what: str) -> None:
+        if table.setdefault(key, value) != value:
+            raise ValueError(f"{what} {key} declared twice, differently")
+
+
+declared = Declared()
 
 
 @dataclass
@@ -41,6 +85,7 @@ class CommandSpec:
 
 class Registry:
     def __init__(self) -> None:
+        self._groups: dict[str, CommandGroup] = {}
         self.commands: dict[tuple[str, str | None], CommandSpec] = {}
         self.actions: dict[str, ActionHandler] = {}
         self.forms: dict[str, FormHandler] = {}
@@ -48,6 +93,23 @@ class Registry:
         self.dm_listeners: list[DmListener] = []
         self.hooks: dict[str, list[Hook]] = defaultdict(list)
         self.home_sections: list[HomeSection] = []
+        self.settings: dict[str, dict[str, Any]] = {}
+        self.terms: dict[str, Term] = {}
+
+    def add_group(self, name: str, *, summary: str, setup: bool = False) -> None:
+        """Declare a command group (the first word: `standup`, `cr`…) before adding its commands."""
+        if not re.fullmatch(r"[a-z][a-z0-9]{0,19}", name) or name == "help":
+            raise ValueError(f"bad command group name {name!r}")
+        if name in self._groups:
+            raise ValueError(f"command group {name} declared twice")
+        self._groups[name] = CommandGroup(name, summary, setup)
+        declared.declare(declared.groups, name, self._groups[name], "command group")
+
+    @property
+    def groups(self) -> dict[str, CommandGroup]:
+        """The command groups in the order help lists them: the jobs as registered, then the set-up group."""
+        ordered = sorted(self._groups.values(), key=lambda g: g.setup)  # stable: registration order otherwise
+        return {g.name: g for g in ordered}
 
     def add_command(
         self,
@@ -59,8 +121,8 @@ class Registry:
         summary: str = "",
         open_to_outsiders: bool = False,
     ) -> None:
-        if cmd not in COMMANDS:
-            raise ValueError(f"unknown command {cmd!r}")
+        if cmd not in self._groups:
+            raise ValueError(f"unknown command group {cmd!r}: declare it with add_group first")
         key = (cmd, sub.lower() if sub else None)
         if key in self.commands:
             raise ValueError(f"command {cmd} {sub} registered twice")
@@ -92,6 +154,35 @@ class Registry:
     def add_home_section(self, handler: HomeSection) -> None:
         """`handler(session, core, person) -> list[Card]`: a section of a person's home (Slack App Home)."""
         self.home_sections.append(handler)
+
+    def add_settings(self, feature: str, defaults: Mapping[str, Any]) -> None:
+        """The defaults of a feature's engagement settings (`feature_settings(engagement, feature)` overlays what
+        an engagement changed). Declared once, by the feature that owns the key."""
+        if feature in self.settings:
+            raise ValueError(f"settings of {feature} registered twice")
+        self.settings[feature] = copy.deepcopy(dict(defaults))
+        declared.declare(declared.settings, feature, self.settings[feature], "settings of")
+
+    def add_term(
+        self,
+        key: str,
+        label: str,
+        show: Callable[[Engagement], str],
+        *,
+        columns: Mapping[str, Any] | None = None,
+        setting: tuple[str, str] | None = None,
+    ) -> None:
+        """A contract term, in the order `/cadence contract` lists them: kept in engagement `columns` (with their
+        defaults) or in a feature's `setting` (feature, key). Changed only by `bot.kernel.contract.amend`."""
+        if key in self.terms:
+            raise ValueError(f"contract term {key} registered twice")
+        if bool(columns) == (setting is not None):
+            raise ValueError(f"contract term {key}: give its columns or its setting")
+        self.terms[key] = Term(key, label, show, dict(columns or {}), setting)
+
+    def term_columns(self) -> dict[str, Any]:
+        """Engagement columns that hold contract terms, with their defaults."""
+        return {name: default for term in self.terms.values() for name, default in term.columns.items()}
 
     def subcommands(self, cmd: str) -> list[CommandSpec]:
         return [s for (c, sub), s in self.commands.items() if c == cmd and sub is not None]

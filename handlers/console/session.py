@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 
 import dateparser
 
+from bot.kernel import directory
 from bot.kernel.context import Actor, Place
 from bot.kernel.errors import UserError
 from bot.kernel.messages import Card, Form, Reply
-from bot.kernel.people import person_for_actor
 from bot.kernel.zones import resolve_zone
 from bot.shared.dates import check_phrase
 from handlers.console import clock_store
@@ -220,10 +220,9 @@ class ConsoleSession:
     async def _introduce(self) -> None:
         """Make the current user a person of the workspace now (so `@name` works before they type a
         command), and take the zone they set with `/cadence tz` for what the console shows them."""
-        async with self.core.session_factory() as session, session.begin():
-            person, _ = await person_for_actor(session, self.me.actor, self.core.clock.now())
-            if person.tz_source == "user" and person.tz != self.me.tz:
-                self.users[self.user] = ConsoleUser(self.user, person.tz)
+        person = await directory.record_profile(self.core, self.me.actor)
+        if person.tz_source == "user" and person.tz != self.me.tz:
+            self.users[self.user] = ConsoleUser(self.user, person.tz)
 
     def _stamp(self, instant: datetime) -> str:
         """'Mon 7 Dec 2026 11:00 Asia/Kathmandu': the zone's name, never a bare +0545."""

@@ -1,5 +1,4 @@
-"""Slack front end (slack-bolt AsyncApp). `setup(core, settings, web_app)` is all app.py needs."""
+"""Slack front end (slack-bolt AsyncApp). `handlers.slack.app.setup(core, settings, web_app)` is all app.py needs.
 
-from handlers.slack.app import SlackFrontEnd, setup
-
-__all__ = ["SlackFrontEnd", "setup"]
+The package imports nothing itself: its modules import one another by their own names, and nothing in it
+imports the package back (no cycle through `__init__`)."""

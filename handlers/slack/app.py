@@ -20,16 +20,17 @@ from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import select
 
+from bot.kernel import directory
 from bot.kernel.settings import Settings
 from handlers.slack import actions, commands, events, transport, views
 from handlers.slack.directory import SlackDirectory
 from handlers.slack.home import Home
-from handlers.slack.intake import Intake, Request
+from handlers.slack.intake import FAILURE, Intake, Request
 from handlers.slack.library_logs import library_logger
 from handlers.slack.members import Members
 from handlers.slack.messenger import SlackMessenger
+from handlers.slack.oauth import INSTALL_PATH, REDIRECT_PATH, OAuthStores
 from handlers.slack.replays import ReplayGuard
 from handlers.slack.respond import SessionHolder
 
@@ -58,8 +59,6 @@ class SlackFrontEnd:
         self.oauth = None
         oauth_settings = None
         if settings.slack_oauth_enabled:
-            from handlers.slack.oauth import OAuthStores
-
             self.oauth = OAuthStores(settings)
             oauth_settings = self.oauth.settings(settings)
         token = None if self.oauth else settings.slack_bot_token
@@ -86,7 +85,7 @@ class SlackFrontEnd:
         self.messenger = SlackMessenger(
             base_url=settings.slack_api_url,
             token_for=self.bot_token,
-            session_factory=core.session_factory,
+            core=core,
             http=self.responses,
         )
 
@@ -95,8 +94,6 @@ class SlackFrontEnd:
         if self.settings.slack_signing_secret:
             web_app.router.add_post(EVENTS_PATH, self.handle_http)
         if self.oauth is not None:
-            from handlers.slack.oauth import INSTALL_PATH, REDIRECT_PATH
-
             web_app.router.add_get(INSTALL_PATH, self.handle_oauth)
             web_app.router.add_get(REDIRECT_PATH, self.handle_oauth)
 
@@ -328,15 +325,7 @@ class SlackFrontEnd:
 
     async def known(self, workspace_id: str, user_id: str) -> bool:
         """Whether this Slack user is already a Cadence person (profile events of others are ignored)."""
-        from storage.models import Identity
-
-        async with self.core.session_factory() as session:
-            found = await session.scalar(
-                select(Identity.id).where(
-                    Identity.platform == "slack", Identity.workspace_id == workspace_id, Identity.user_id == user_id
-                )
-            )
-        return found is not None
+        return await directory.is_known(self.core, "slack", workspace_id, user_id)
 
     async def _failed(self, kwargs: dict[str, Any]) -> None:
         """A listener raised: acknowledge if it had not, and tell the person — never a stack trace."""
@@ -359,9 +348,6 @@ class SlackFrontEnd:
                 await respond(response_type="ephemeral", replace_original=False, text=FAILURE)
         except Exception:
             log.debug("slack: could not report a failure", exc_info=True)
-
-
-FAILURE = "Something went wrong on our side and nothing was changed. Please try again."
 
 
 def setup(core: Any, settings: Settings, web_app: web.Application) -> SlackFrontEnd | None:

@@ -18,8 +18,6 @@ if TYPE_CHECKING:
 
     from handlers.slack.app import SlackFrontEnd
 
-COMMANDS = ("/standup", "/demo", "/cr", "/defect", "/cadence")
-
 
 def place_of_command(command: dict[str, Any]) -> Place:
     channel = command.get("channel_id", "")
@@ -66,5 +64,6 @@ def register(fe: SlackFrontEnd) -> None:
         )
 
     fe.intake.handles("command", run_command)
-    for name in COMMANDS:
-        fe.bolt.command(name)(fe.tracked(on_command))
+    # One listener per command group the features declared (manifest/slack.yml lists the same slash commands).
+    for name in fe.core.registry.groups:
+        fe.bolt.command(f"/{name}")(fe.tracked(on_command))

@@ -38,5 +38,5 @@ class Home:
             log.exception("slack: building App Home for %s failed", actor.user_id)
             cards = [Card(text="Part of your home could not be loaded. Please try again in a minute.", tone="warning")]
         cards = [*(cards or [EMPTY]), FOOTER]
-        mentions = await render.load_mentions(self.fe.core.session_factory, actor.workspace_id, cards)
+        mentions = await render.load_mentions(self.fe.core, actor.workspace_id, cards)
         await client.views_publish(user_id=actor.user_id, view=render.home_view(cards, mentions))

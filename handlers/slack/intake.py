@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from handlers.slack.app import SlackFrontEnd
 
 log = logging.getLogger("cadence.slack.intake")
+# What a person is told when handling their request failed on our side (a bug): never a stack trace.
+FAILURE = "Something went wrong on our side and nothing was changed. Please try again."
 
 # Bounded concurrency of inbox work: enough to overlap database round trips, few enough that a burst
 # queues in the inbox instead of piling transactions onto the pool. SQLite has one writer at a time (and
@@ -180,8 +182,6 @@ class Intake:
             # is dropped so it cannot fail again at every start-up, and the person is told.
             await self.inbox.done(row_id)
             if request.respond is not None:
-                from handlers.slack.app import FAILURE
-
                 await request.respond(response_type="ephemeral", replace_original=False, text=FAILURE)
             raise
         if not committed:  # a refusal rolled back (the claim with it), or no transaction ran (help)

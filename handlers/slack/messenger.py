@@ -9,7 +9,7 @@ import asyncio
 import base64
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackRequestError
@@ -19,6 +19,9 @@ from bot.kernel.delivery import MessageGone, Outgoing, PermanentFailure, RetryLa
 from handlers.slack import render
 from handlers.slack.library_logs import library_logger
 from handlers.slack.respond import SessionHolder
+
+if TYPE_CHECKING:
+    from bot.kernel.dispatcher import Cadence
 
 log = logging.getLogger("cadence.slack.messenger")
 
@@ -112,13 +115,13 @@ class SlackMessenger:
         *,
         base_url: str,
         token_for: TokenLookup,
-        session_factory: Any = None,
+        core: Cadence | None = None,  # to look up whom a card mentions
         timeout: int = 15,
         http: SessionHolder | None = None,
     ) -> None:
         self.base_url = base_url
         self._token_for = token_for
-        self._session_factory = session_factory
+        self._core = core
         self._timeout = timeout
         self._clients: dict[str, AsyncWebClient] = {}
         # One pooled HTTP session for every call (the front end's, shared with response_url answers):
@@ -163,7 +166,7 @@ class SlackMessenger:
         if not token:
             raise PermanentFailure(f"Cadence is not installed in Slack workspace {workspace or '?'}")
         client = self.client(token)
-        mentions = await render.load_mentions(self._session_factory, workspace, [out.card])
+        mentions = await render.load_mentions(self._core, workspace, [out.card])
         body = render.message(out.card, mentions)
         if out.op == "update":
             channel = await self._channel(client, address)

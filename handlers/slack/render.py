@@ -11,12 +11,14 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-
+from bot.kernel import directory
 from bot.kernel.messages import Card, Form, Input
 from bot.kernel.text import TOKEN_RE, moment_text, parse_token, truncate
+
+if TYPE_CHECKING:
+    from bot.kernel.dispatcher import Cadence
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000
@@ -109,20 +111,12 @@ def person_ids(cards: Iterable[Card | None]) -> set[int]:
     return ids
 
 
-async def load_mentions(session_factory: Any, workspace_id: str, cards: Iterable[Card | None]) -> dict[int, str]:
-    """Slack user ids (in `workspace_id`) of the people the cards mention."""
+async def load_mentions(core: Cadence | None, workspace_id: str, cards: Iterable[Card | None]) -> dict[int, str]:
+    """Slack user ids (in `workspace_id`) of the people the cards mention (none without a core to ask)."""
     ids = person_ids(cards)
-    if not ids or session_factory is None:
+    if not ids or core is None:
         return {}
-    from storage.models import Identity
-
-    async with session_factory() as session:
-        rows = await session.execute(
-            select(Identity.person_id, Identity.user_id).where(
-                Identity.platform == "slack", Identity.workspace_id == (workspace_id or ""), Identity.person_id.in_(ids)
-            )
-        )
-        return dict(rows.all())
+    return await directory.platform_user_ids(core, "slack", workspace_id, ids)
 
 
 # -- cards ------------------------------------------------------------------------------------------

@@ -46,9 +46,7 @@ async def show(fe: SlackFrontEnd, origin: Origin, reply: Reply | None) -> None:
     """Render `reply` for the person who acted. The form goes first: a trigger_id lives 3 seconds."""
     if reply is None:
         return
-    mentions = await render.load_mentions(
-        fe.core.session_factory, origin.place.workspace_id, [*reply.private, reply.update]
-    )
+    mentions = await render.load_mentions(fe.core, origin.place.workspace_id, [*reply.private, reply.update])
     if reply.form is not None:
         await open_form(fe, origin, reply.form, mentions)
     if reply.update is not None:

@@ -59,7 +59,7 @@ def register(fe: SlackFrontEnd) -> None:
             return
         origin = Origin(actor=actor, place=place, client=client)
         if reply.form is not None:  # a next step: the modal turns into the next form
-            mentions = await render.load_mentions(fe.core.session_factory, team, reply.private)
+            mentions = await render.load_mentions(fe.core, team, reply.private)
             await ack(response_action="update", view=render.modal(reply.form, form_metadata(reply.form, place)))
             if reply.private:
                 await private(origin, reply.private, mentions)

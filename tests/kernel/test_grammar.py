@@ -6,9 +6,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.bootstrap import default_registry
 from bot.kernel.grammar import parse
 from bot.kernel.text import InputTooLong, clean, person, when
 from tests.helpers import actor, make_engagement, reply_text, run
+
+GROUPS = default_registry().groups  # the command groups the features declared
 
 
 @pytest.mark.parametrize(
@@ -24,18 +27,18 @@ from tests.helpers import actor, make_engagement, reply_text, run
     ],
 )
 def test_parse(text, cmd, sub, rest):
-    p = parse(text)
+    p = parse(text, GROUPS)
     assert (p.cmd, p.sub, p.rest) == (cmd, sub, rest)
 
 
 def test_unknown_command_suggests_the_closest():
-    p = parse("/defekt s1 x")
+    p = parse("/defekt s1 x", GROUPS)
     assert p.cmd is None and p.suggestion == "defect"
 
 
 def test_too_long_input_is_refused():
     with pytest.raises(InputTooLong):
-        parse("cr new " + "x" * 10_000)
+        parse("cr new " + "x" * 10_000, GROUPS)
 
 
 def test_clean_strips_controls_bidi_and_token_delimiters():
@@ -102,7 +105,7 @@ async def test_hostile_input_gets_an_answer_and_changes_nothing(sqlite_core, tex
 @given(st.text(max_size=300))
 def test_parse_never_raises_on_random_text(text):
     try:
-        p = parse(text)
+        p = parse(text, GROUPS)
     except InputTooLong:
         return
     assert p.cmd is None or p.cmd in ("help", "standup", "demo", "cr", "defect", "cadence")

@@ -94,7 +94,9 @@ def _graph() -> tuple[dict[str, set[str]], list[str]]:
         graph[module] = set()
         for target, in_function in _imports(module, path, modules):
             graph[module].add(target)
-            if in_function:
+            # app.py, the composition root, loads a front end only when it is asked to run (the console starts
+            # without importing either platform's SDK); every module of the project imports at the top.
+            if in_function and module != "app":
                 hidden.append(f"{module} -> {target}")
     return graph, hidden
 

@@ -24,9 +24,7 @@ def slack_messenger(core, api: ClusterSlackApi, timeout: float = 0.5) -> SlackMe
     async def token_for(_workspace: str) -> str:
         return TOKEN
 
-    return SlackMessenger(
-        base_url=api.base_url, token_for=token_for, session_factory=core.session_factory, timeout=timeout
-    )
+    return SlackMessenger(base_url=api.base_url, token_for=token_for, core=core, timeout=timeout)
 
 
 async def enqueue(core, targets, start: int, per_channel: int) -> int:

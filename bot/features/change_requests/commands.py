@@ -22,6 +22,7 @@ from bot.features.change_requests.cards import (
 from bot.features.change_requests.cards import card as request_card
 from bot.features.change_requests.policy import SIDES, PolicyError, parse_rule
 from bot.features.change_requests.queries import LIST_FILTERS
+from bot.features.change_requests.settings import DEFAULTS, FEATURE
 from bot.features.change_requests.states import State
 from bot.kernel.context import Ctx
 from bot.kernel.engagements import keep_currency
@@ -548,6 +549,8 @@ async def home_section(session: AsyncSession, core: Cadence, person: Person) -> 
 
 
 def register(registry: Registry) -> None:
+    registry.add_group("cr", summary="Change requests and their approval")
+    registry.add_settings(FEATURE, DEFAULTS)
     add = registry.add_command
     add("cr", "new", cmd_new, usage="/cr new [title]", summary="file a change request (opens the form)")
     add("cr", "list", cmd_list, usage="/cr list [open|mine|pending-me|all]", summary="list change requests")

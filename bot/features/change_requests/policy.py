@@ -8,14 +8,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.kernel.engagements import DEFAULTS
+from bot.features.change_requests.settings import DEFAULTS
 
 RULES = ("all", "any", "n_of_m")
 SIDES = ("client", "vendor")
 
-# The approver groups and whether both sides approve: owned by bot/kernel/engagements.py DEFAULTS["cr"] (the latter
+# The approver groups and whether both sides approve, from the feature's settings defaults (settings.py; the latter
 # is a contract term, bot/kernel/contract.py).
-DEFAULT_POLICY: dict[str, Any] = {k: DEFAULTS["cr"][k] for k in ("groups", "both_sides_required")}
+DEFAULT_POLICY: dict[str, Any] = {k: DEFAULTS[k] for k in ("groups", "both_sides_required")}
 
 
 class PolicyError(ValueError):

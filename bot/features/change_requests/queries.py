@@ -15,9 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.features.change_requests.money import Contingency
 from bot.features.change_requests.policy import Group, Policy, Tally, tally
+from bot.features.change_requests.settings import FEATURE
 from bot.features.change_requests.states import COMMITTED, OPEN, State
 from bot.kernel import audit
-from bot.kernel.engagements import DEFAULTS, feature_settings
+from bot.kernel.engagements import feature_settings
 from bot.kernel.errors import UserError
 from bot.kernel.people import away_reason, local_date, membership_of, memberships
 from bot.kernel.rows import get_or_refuse, must_get
@@ -25,10 +26,7 @@ from bot.kernel.text import person as mention
 from storage.models import AuditEntry, Engagement, Person
 from storage.models.change_requests import ChangeRequest, ChangeRequestDecision
 
-FEATURE = "cr"
 ENTITY = "change_request"
-
-SETTINGS_DEFAULTS: dict[str, Any] = DEFAULTS[FEATURE]  # one owner: bot/kernel/engagements.py
 
 ID_RE = re.compile(r"^(?:([A-Za-z][A-Za-z0-9]{1,9})-)?(?:CR-?)?#?(\d{1,9})$", re.IGNORECASE)
 
@@ -36,10 +34,8 @@ LIST_FILTERS = ("open", "mine", "pending-me", "all")
 
 
 def settings(engagement: Engagement) -> dict[str, Any]:
-    """The engagement's change-request settings (defaults merged)."""
-    merged = dict(SETTINGS_DEFAULTS)
-    merged.update(feature_settings(engagement, FEATURE))
-    return merged
+    """The engagement's change-request settings (defaults merged: settings.py, registered by commands.register)."""
+    return feature_settings(engagement, FEATURE)
 
 
 def current_policy(engagement: Engagement) -> Policy:

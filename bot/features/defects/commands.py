@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.features.defects import cards, export, forms, queries, report, service, timers
 from bot.features.defects import states as st
 from bot.features.defects.severity import SEVERITIES, label, parse_severity, split_severity
+from bot.features.defects.sla import DEFAULT_POLICY
 from bot.kernel.context import Ctx
 from bot.kernel.errors import UserError
 from bot.kernel.messages import Card, Reply
@@ -459,6 +460,8 @@ def help_card() -> Card:
 
 
 def register(registry: Registry) -> None:
+    registry.add_group("defect", summary="Defects and faults with SLA timers")
+    registry.add_settings("defect", DEFAULT_POLICY)
     registry.add_command(
         "defect",
         None,

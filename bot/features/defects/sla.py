@@ -23,7 +23,6 @@ from typing import Any
 
 from bot.features.defects.calendar import ZERO, AroundTheClock, BusinessHours, Calendar
 from bot.features.defects.severity import SEVERITIES
-from bot.kernel.engagements import DEFAULTS
 
 RESPONSE = "response"
 RESOLUTION = "resolution"
@@ -31,8 +30,18 @@ CLOCKS = (RESPONSE, RESOLUTION)
 CAL_24X7 = "24x7"
 CAL_BUSINESS = "business"
 
-# The SLA's defaults are contract terms: bot/kernel/engagements.py DEFAULTS["defect"] owns them (one place).
-DEFAULT_POLICY: dict[str, Any] = DEFAULTS["defect"]
+# The defaults of the defect settings (the SLA policy), their one place (registered by commands.register): S1–S4
+# targets per clock and calendar; business hours in the engagement's support_tz, skipping support_country's
+# holidays; warn_pct of a target elapsed before the warning. All of them are contract terms (bot/kernel/contract.py):
+# changed by amendment once both sides have an admin.
+DEFAULT_POLICY: dict[str, Any] = {
+    "hours": {"start": "09:00", "end": "18:00", "days": [0, 1, 2, 3, 4]},
+    "warn_pct": 75,
+    "s1": {"response": "1h", "resolution": "24h", "calendar": CAL_24X7},
+    "s2": {"response": "4h", "resolution": "48h", "calendar": CAL_24X7},
+    "s3": {"response": "8h", "resolution": "5d", "calendar": CAL_BUSINESS},
+    "s4": {"response": "2d", "resolution": "15d", "calendar": CAL_BUSINESS},
+}
 
 _UNIT = {
     "d": "d",

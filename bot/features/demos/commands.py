@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.features.demos import cards, queries, service, timers
+from bot.features.demos import settings as demo_settings
 from bot.features.demos.parse import (
     Understood,
     WhenRefused,
@@ -616,6 +617,8 @@ async def home_section(session: AsyncSession, core: Cadence, person: Person) -> 
 
 
 def register(registry: Registry) -> None:
+    registry.add_group("demo", summary="Sprint demos: scheduling, reminders, acceptance")
+    registry.add_settings(demo_settings.FEATURE, demo_settings.DEFAULTS)
     add = registry.add_command
     add(
         "demo",

@@ -64,7 +64,9 @@ async def setup(ctx: Ctx) -> Reply:
     created = engagement is None
     if engagement is None:
         name = clean(name_text, limit=MAX_TITLE, what="The engagement name", multiline=False) or key
-        engagement = await service.create_engagement(ctx.session, key=key, name=name, person=ctx.person, now=ctx.now)
+        engagement = await service.create_engagement(
+            ctx.session, ctx.core.registry, key=key, name=name, person=ctx.person, now=ctx.now
+        )
     elif ctx.engagement is not None and ctx.engagement.id == engagement.id:
         if await service.heal_binding(ctx.session, ctx.place):
             return Reply.say(
@@ -390,6 +392,7 @@ async def use(ctx: Ctx) -> Reply:
 
 
 def register(registry: Registry) -> None:
+    registry.add_group("cadence", summary="Engagement set-up: channel, roles, your zone, absences", setup=True)
     add = registry.add_command
     # Open to anyone: setting up, and what is about the person themselves (zone, days, absences, identity).
     # Everything else, where a conversation belongs to an engagement, needs a seat (bot/kernel/dispatcher.py).

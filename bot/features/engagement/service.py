@@ -12,10 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.kernel import announce, audit, contract, sides
 from bot.kernel.context import Ctx, Place
-from bot.kernel.engagements import bind, feature_settings, keep_currency, update_feature_settings
+from bot.kernel.engagements import bind, feature_settings, keep_currency, new_engagement, update_feature_settings
 from bot.kernel.errors import UserError
 from bot.kernel.messages import Card
 from bot.kernel.people import role_label, zone
+from bot.kernel.registry import Registry
 from bot.kernel.text import person
 from bot.shared.numbers import Money
 from storage.models import Absence, ChannelBinding, Engagement, Membership, Person
@@ -53,18 +54,19 @@ def explicit_columns(eng: Engagement) -> list[str]:
     return list(feature_settings(eng, "engagement").get(EXPLICIT, []))
 
 
-async def create_engagement(session: AsyncSession, *, key: str, name: str, person: Person, now: datetime) -> Engagement:
-    """A new engagement set up by `person`, in their zone until the client's first admin is seated."""
-    engagement = Engagement(
+async def create_engagement(
+    session: AsyncSession, registry: Registry, *, key: str, name: str, person: Person, now: datetime
+) -> Engagement:
+    """A new engagement set up by `person`, in their zone until the client's first admin is seated; the contract
+    terms' columns start at the defaults their terms declared in the registry."""
+    engagement = new_engagement(
+        registry,
         key=key,
         name=name,
         home_tz=person.tz or "UTC",
-        support_tz="UTC",
         settings={},
         created_at=now,
         created_by_id=person.id,
-        contingency_pct=contract.COLUMN_DEFAULTS["contingency_pct"],
-        iteration_days=contract.COLUMN_DEFAULTS["iteration_days"],
     )
     session.add(engagement)
     await session.flush()

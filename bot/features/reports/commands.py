@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.features.reports import cards, export, figures, schedule, timers
+from bot.features.reports import settings as report_settings
 from bot.kernel import audit
 from bot.kernel.context import Ctx
 from bot.kernel.engagements import update_feature_settings
@@ -145,7 +146,7 @@ async def export_command(ctx: Ctx) -> Reply:
     """/cadence export [from] [to] — the zip goes to you by direct message."""
     engagement = _require_member(ctx)
     first, last = parse_export_range(ctx, engagement, ctx.args)
-    bundle = await export.build(ctx.session, engagement, first, last, ctx.now)
+    bundle = await export.build(ctx.session, engagement, first, last, ctx.now, ctx.core.registry.terms)
     lines = ", ".join(f"{name} {n}" for name, n in bundle.counts.items())
     card = Card(
         title=f"{engagement.key} export · {day_text(first)} – {day_text(last)}",
@@ -187,6 +188,7 @@ async def home_section(session: AsyncSession, core: Cadence, person: Person) -> 
 
 
 def register(registry: Registry) -> None:
+    registry.add_settings(report_settings.FEATURE, report_settings.DEFAULTS)
     registry.add_command(
         "cadence",
         "report",

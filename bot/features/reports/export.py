@@ -18,7 +18,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.kernel import contract
+from bot.features.engagement import contract_export
+from bot.kernel.registry import Term
 from bot.kernel.text import plural
 from bot.kernel.zones import zone_or_utc
 from bot.shared.csvfile import stamp, to_csv
@@ -242,8 +243,10 @@ async def standup_answers(
 
 
 # -- the bundle ------------------------------------------------------------------------------------
-async def build(session: AsyncSession, engagement: Engagement, first: date, last: date, now: datetime) -> Bundle:
-    """The zip for [first, last] (home-zone dates)."""
+async def build(
+    session: AsyncSession, engagement: Engagement, first: date, last: date, now: datetime, terms: dict[str, Term]
+) -> Bundle:
+    """The zip for [first, last] (home-zone dates); `terms`: the registry's contract terms."""
     start, end = bounds(engagement, first, last)
     files: dict[str, str] = {}
     missing = []
@@ -257,7 +260,8 @@ async def build(session: AsyncSession, engagement: Engagement, first: date, last
             missing.append(feature)
         else:
             files.update(part)
-    files["contract_history.csv"] = await contract.export_csv(session, engagement)  # the terms and amendments
+    # The terms and amendments.
+    files["contract_history.csv"] = await contract_export.export_csv(session, engagement, terms)
     counts = {name: max(0, len(list(csv.reader(io.StringIO(text)))) - 1) for name, text in files.items()}
     readme = [
         f"Cadence export of {engagement.key} — {engagement.name}",

@@ -22,7 +22,6 @@ from bot.kernel.context import Ctx
 from bot.kernel.errors import UserError
 from bot.kernel.messages import Reply
 from bot.kernel.people import membership_of
-from bot.kernel.registry import COMMANDS
 from bot.kernel.rows import get_or_refuse
 from bot.kernel.text import day_text
 from storage.models import Engagement
@@ -62,7 +61,7 @@ def _looks_like_command(ctx: Ctx, text: str) -> bool:
         return False
     if words[0] == "help":
         return len(words) == 1
-    if words[0] not in COMMANDS:
+    if words[0] not in ctx.core.registry.groups:
         return False
     return len(words) == 1 or (words[0], words[1]) in ctx.core.registry.commands
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.features.standups import answers, blockers, cards, configure, queries, service, timers
-from bot.features.standups.config import is_participant, participants, settings
+from bot.features.standups.config import DEFAULTS, FEATURE, is_participant, participants, settings
 from bot.features.standups.report import PERIODS, build_report
 from bot.kernel import people
 from bot.kernel.context import Ctx
@@ -140,6 +140,8 @@ async def home_section(session: AsyncSession, core: Cadence, person: Person) -> 
 
 
 def register(registry: Registry) -> None:
+    registry.add_group("standup", summary="Daily standups across time zones")
+    registry.add_settings(FEATURE, DEFAULTS)
     add = registry.add_command
     add("standup", None, standup, usage="/standup", summary="answer today's standup now (a form)")
     add("standup", "edit", answers.edit, usage="/standup edit", summary="change today's answers until the digest")

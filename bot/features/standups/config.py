@@ -1,4 +1,4 @@
-"""Standup settings of an engagement (defaults in bot/kernel/engagements.py DEFAULTS["standup"]) and who
+"""Standup settings of an engagement (their defaults: DEFAULTS below, registered by commands.register) and who
 takes part."""
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.features.standups.schedule import PromptRule, parse_hhmm
 from bot.kernel import people
-from bot.kernel.engagements import DEFAULTS as ENGAGEMENT_DEFAULTS
 from bot.kernel.engagements import feature_settings
 from bot.kernel.rows import must_get
 from bot.kernel.zones import zone_or_utc
@@ -20,12 +19,27 @@ from storage.models import Engagement, Membership, Person
 
 FEATURE = "standup"
 
-# The defaults live in bot/kernel/engagements.py DEFAULTS["standup"] (this feature's key there):
+# The defaults of the standup settings, their one place (registered by commands.register):
 # enabled; roles that take part unless they /standup leave (others may /standup join); days (Mon=0);
 # prompt_time (each participant's local time); questions; blocker_question (1-based, 0 = none);
 # reminder_minutes (0 = none); digest_time; digest_zone (None = the engagement's home zone);
 # digest_channel ("home", or "digest": a channel bound with /standup config channel here KEY).
-DEFAULTS: dict[str, Any] = ENGAGEMENT_DEFAULTS[FEATURE]
+DEFAULTS: dict[str, Any] = {
+    "enabled": True,
+    "roles": ["vendor_pm", "vendor_lead", "developer", "qa"],
+    "days": [0, 1, 2, 3, 4],
+    "prompt_time": "09:30",
+    "questions": [
+        "What did you finish since the last standup?",
+        "What will you do next?",
+        "Anything blocking you?",
+    ],
+    "blocker_question": 3,
+    "reminder_minutes": 60,
+    "digest_time": "10:00",
+    "digest_zone": None,
+    "digest_channel": "home",
+}
 DEFAULT_QUESTIONS: list[str] = DEFAULTS["questions"]
 
 MAX_QUESTIONS = 10

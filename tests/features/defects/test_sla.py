@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
+from bot.bootstrap import default_registry
 from bot.features.defects.sla import DEFAULT_POLICY
-from bot.kernel.engagements import DEFAULTS
 from storage.models import AuditEntry, Timer
 from storage.models.defects import Defect
 from tests.features.defects.support import defect, engagement, notices
@@ -24,8 +24,8 @@ async def audit_actions(core, action: str) -> int:
         return await s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == action))
 
 
-def test_engagement_defaults_match_the_built_in_policy():
-    assert DEFAULTS["defect"] == DEFAULT_POLICY
+def test_engagement_defaults_are_the_built_in_policy():
+    assert default_registry().settings["defect"] == DEFAULT_POLICY
 
 
 async def test_warning_and_breach_exactly_once_each(core, clock):

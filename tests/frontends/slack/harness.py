@@ -73,7 +73,7 @@ class SlackHarness:
 
     async def start(self, **settings: Any) -> SlackHarness:
         from app import FRONTENDS, build_web_app
-        from handlers.slack import SlackFrontEnd
+        from handlers.slack.app import SlackFrontEnd
 
         self.web_app = build_web_app(self.core, self.settings(**settings))
         self.frontend = next(f for f in self.web_app[FRONTENDS] if isinstance(f, SlackFrontEnd))

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-COMMANDS = ["standup", "demo", "cr", "defect", "cadence"]
+from bot.bootstrap import default_registry
+
+COMMANDS = list(default_registry().groups)
 
 
 @pytest.mark.parametrize("cmd", COMMANDS)

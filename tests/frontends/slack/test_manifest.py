@@ -1,14 +1,19 @@
-"""The Slack app manifest matches what the code handles (read as text: no YAML parser is a dependency)."""
+"""The Slack app manifest matches what the code handles (read as text: no YAML parser is a dependency), and
+so does the Teams manifest's command menu: both list the command groups the features declare in the registry."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
-from bot.kernel.registry import COMMANDS
+from bot.bootstrap import default_registry
 from handlers.slack.oauth import BOT_SCOPES
 
-MANIFEST = (Path(__file__).resolve().parents[3] / "manifest" / "slack.yml").read_text()
+ROOT = Path(__file__).resolve().parents[3]
+MANIFEST = (ROOT / "manifest" / "slack.yml").read_text()
+REGISTRY = default_registry()
+COMMANDS = list(REGISTRY.groups)
 
 
 def section(name: str) -> str:
@@ -25,6 +30,30 @@ def test_every_command_escapes_mentions_and_uses_the_one_url():
         assert "should_escape: true" in block.group(1)
         assert "url: https://cadence.example.com/slack/events" in block.group(1)
     assert MANIFEST.count("- command: /") == len(COMMANDS)
+
+
+def test_slack_slash_commands_are_the_registry_groups():
+    in_manifest = re.findall(r"^\s*- command: /(\S+)$", MANIFEST, re.M)
+    assert sorted(in_manifest) == sorted(COMMANDS)  # every group has its slash command, and nothing else does
+    # Each usage hint's words are sub-commands of its group (or, for `/defect s1 …`, its catch-all's).
+    for cmd, hint in re.findall(r"- command: /(\w+)\n(?:\s{6}\S.*\n)*?\s{6}usage_hint: \"\[([^]]*)\]", MANIFEST):
+        for word in (part.split()[0] for part in hint.split("|")):
+            assert word == "help" or (cmd, word) in REGISTRY.commands or (cmd, None) in REGISTRY.commands, (cmd, word)
+
+
+def test_teams_command_menus_are_registry_commands_and_name_every_group():
+    manifest = json.loads((ROOT / "manifest" / "teams" / "manifest.json").read_text())
+    for menu in manifest["bots"][0]["commandLists"]:
+        named = set()
+        for entry in menu["commands"]:
+            words = entry["title"].split()
+            if words == ["help"]:
+                continue
+            assert words[0] in REGISTRY.groups, entry["title"]  # a menu entry the bot would not understand
+            if len(words) > 1:
+                assert (words[0], words[1]) in REGISTRY.commands, entry["title"]
+            named.add(words[0])
+        assert named == set(COMMANDS), menu["scopes"]  # every group reachable from each menu
 
 
 def test_events_interactivity_home_and_scopes():

@@ -13,6 +13,7 @@ from aiohttp import web
 from sqlalchemy import text
 
 from bot.kernel.settings import Settings
+from handlers.slack import app as slack_app
 from tests.frontends.probe_feature import Probe
 from tests.frontends.slack.harness import HOME, SlackHarness
 from tests.standins.slack_api import SlackApiStandIn
@@ -25,11 +26,9 @@ def free_port() -> int:
 
 
 async def test_slack_is_off_without_credentials(core, caplog):
-    import handlers.slack
-
     caplog.set_level("INFO", logger="cadence.slack")
     app = web.Application()
-    assert handlers.slack.setup(core, Settings(), app) is None
+    assert slack_app.setup(core, Settings(), app) is None
     assert "slack" not in core.messengers
     assert next(r.message for r in caplog.records if r.name == "cadence.slack").startswith("slack: off")
     assert not any(r.resource.canonical == "/slack/events" for r in app.router.routes())

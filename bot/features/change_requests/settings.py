@@ -1,0 +1,22 @@
+"""The defaults of the change-request settings, their one place (registered by commands.register; an
+engagement's values: `service.settings(engagement)`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+FEATURE = "cr"
+
+DEFAULTS: dict[str, Any] = {
+    # Approver groups, each with a rule (all | any | n_of_m with "n").
+    "groups": {
+        # The client approves scope and cost; the vendor confirms capacity.
+        "client": {"roles": ["client_sponsor", "client_pm"], "rule": "all"},
+        "vendor": {"roles": ["vendor_pm"], "rule": "any"},
+    },
+    "both_sides_required": True,  # a contract term (bot/kernel/contract.py)
+    "reminder_time": "10:00",  # approver's local time, on their work days
+    "escalate_after_workdays": 3,  # in the engagement's home calendar
+    "contingency_warn_pct": 80,
+    "currency": "",  # shown before amounts, e.g. "EUR"
+}
