@@ -14,6 +14,7 @@ ABOUT = {
     "demo": "Sprint demos: scheduling, reminders, acceptance",
     "cr": "Change requests and their approval",
     "defect": "Defects and faults with SLA timers",
+    "milestone": "Milestones, acceptance rounds and the warranty",
     "cadence": "Engagement set-up: channel, roles, your zone, absences",
 }
 

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from bot.kernel.messages import Card, Reply
     from storage.models import Person
 
-COMMANDS = ("standup", "demo", "cr", "defect", "cadence")
+COMMANDS = ("standup", "demo", "cr", "defect", "milestone", "cadence")
 
 CommandHandler = Callable[["Ctx"], Awaitable["Reply"]]
 ActionHandler = Callable[["Ctx", str], Awaitable["Reply"]]  # (ctx, the button's value)

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     from handlers.slack.app import SlackFrontEnd
 
-COMMANDS = ("/standup", "/demo", "/cr", "/defect", "/cadence")
+COMMANDS = ("/standup", "/demo", "/cr", "/defect", "/milestone", "/cadence")
 
 
 def place_of_command(command: dict[str, Any]) -> Place:
