@@ -29,7 +29,7 @@ from bot.shared.dates import parse_date, split_date_text
 from storage.models import Engagement
 from storage.models.milestones import Milestone, MilestoneChange, RectificationItem
 
-DUE_RE = re.compile(r"\s+due\s+(?:on\s+|by\s+)?", re.IGNORECASE)
+DUE_RE = re.compile(r"(?:^|\s+)due\s+(?:on\s+|by\s+)?", re.IGNORECASE)
 FINAL_RE = re.compile(r"[\s,;]+(?:\(?final\)?)\s*$", re.IGNORECASE)
 # A due date further ahead than this is a typo more often than a plan.
 MAX_AHEAD = timedelta(days=5 * 366)
@@ -59,7 +59,10 @@ def _due(ctx: Ctx, phrase: str) -> tuple[date, str]:
     phrase = clean(phrase, limit=100, what="The due date", multiline=False)
     if not phrase:
         raise UserError("When is it due? e.g. `due march 1` or `due 2027-03-01`.")
-    day = parse_date(phrase, now=ctx.now, tz=ctx.tz)
+    try:
+        day = parse_date(phrase, now=ctx.now, tz=ctx.tz)
+    except UserError as exc:  # a command has no form field to pin it on: a plain refusal
+        raise UserError(f"{exc} Nothing was changed.") from None
     today = ctx.now.astimezone(ctx.tz).date()
     if day < today:
         raise UserError(
@@ -100,7 +103,7 @@ async def cmd_add(ctx: Ctx) -> Reply:
     else:  # no `due`: the one date phrase in the text (bot/shared/dates.py), refused when there is none
         try:
             split = split_date_text(text, now=ctx.now, tz=ctx.tz)
-        except UserError as exc:
+        except UserError as exc:  # a command has no form field to pin it on: a plain refusal
             raise UserError(f"{exc} Usage: `{usage}`.") from None
         title, phrase = split.rest, split.phrase
     title = clean(title, limit=MAX_TITLE, what="The title", multiline=False)
@@ -362,11 +365,11 @@ async def cmd_list(ctx: Ctx) -> Reply:
             f"{extra}{' · final' if m.final else ''}"
         )
     record = await queries.acceptance(ctx.session, eng)
-    footer = (
-        f"Project accepted {day_text(record.accepted_on)}; warranty until {day_text(record.warranty_until)}."
-        if record
-        else "`/milestone add <title> due <date> [final]` adds one."
-    )
+    if record:
+        lines.append(
+            f"Project accepted {day_text(record.accepted_on)}; warranty until {day_text(record.warranty_until)}."
+        )
+    footer = "`/milestone add <title> due <date> [final]` adds one."
     return Reply(private=[Card(title=f"Milestones — {eng.key}", text="\n".join(lines) or "None yet.", footer=footer)])
 
 
