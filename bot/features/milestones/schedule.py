@@ -131,9 +131,10 @@ async def plan_round(
     )
 
 
-async def cancel_round(session: AsyncSession, core: Cadence, m: Milestone, round_: int) -> None:
+async def cancel_round(session: AsyncSession, core: Cadence, m: Milestone, round_: int, *, window: bool = True) -> None:
     await core.timers.cancel_prefix(session, f"{APPROVER}:{m.id}:{round_}:")
-    await core.timers.cancel(session, window_key(m, round_))
+    if window:
+        await core.timers.cancel(session, window_key(m, round_))
 
 
 async def plan_warranty_review(

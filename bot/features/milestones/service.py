@@ -493,6 +493,7 @@ async def decide(
     decision: Decision,
     actor: Person | None,
     now: datetime,
+    from_window_end: bool = False,
 ) -> str:
     """Settle the round: one decision by any one approver (or deemed acceptance at the window's end). Exactly
     one wins, whoever comes first: a conditional update on the round's outcome. Returns what to tell."""
@@ -525,7 +526,8 @@ async def decide(
         comment=rnd.remarks,
         data={"round": rnd.round},
     )
-    await schedule.cancel_round(session, core, m, rnd.round)
+    # The window's own timer, deciding now, is marked done by the timer service, not cancelled.
+    await schedule.cancel_round(session, core, m, rnd.round, window=not from_window_end)
     await core.outbox.update(session, acceptance_key(m, rnd.round), await acceptance_of(session, eng, m, rnd))
     who = mention(actor.id, actor.display_name) if actor else "Cadence"
     if decision.outcome == "rejected":
@@ -629,11 +631,13 @@ async def record_project_acceptance(
     """The final milestone accepted: who, when, remarks; the warranty's end from the acceptance date in the
     client's calendar; the warranty review planned. Said in the channel and audited."""
     months = warranty_months(eng)
-    accepted_on = calendar_of(eng).local_date(now)
+    # Deemed acceptance takes effect when the window closed, however late the timer ran.
+    at = rnd.window_ends_at if actor is None else now
+    accepted_on = calendar_of(eng).local_date(at)
     record = ProjectAcceptance(
         engagement_id=eng.id,
         milestone_id=m.id,
-        accepted_at=now,
+        accepted_at=at,
         accepted_on=accepted_on,
         accepted_by_id=actor.id if actor else None,
         deemed=actor is None,

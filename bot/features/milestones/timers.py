@@ -159,6 +159,7 @@ async def on_window_end(tctx: TimerCtx) -> None:
                 decision=service.Decision("deemed_accepted"),
                 actor=None,
                 now=tctx.now,
+                from_window_end=True,
             )
         except UserError:
             return  # decided a moment ago by a person: theirs stands
