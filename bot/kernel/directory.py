@@ -6,22 +6,23 @@ The core defines the interface; each front end implements it with its platform's
 in `core.directories[platform]`.
 
 The other way round, front ends reach the core's people and identities through the functions at the end of
-this module (`record_profile`, `is_known`, `platform_user_ids`), never with a session of their own on Person
-or Identity rows."""
+this module (who someone is: `record_profile`, `is_known`, `known_user`, `known_person`, `people_on`,
+`platform_user_ids`; how their 1:1 chat is reached: `dm_reference`, `dm_reference_in`, `any_dm_reference`,
+`save_dm_reference`), never with a session of their own on Person or Identity rows."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.kernel.context import Actor
 from bot.kernel.grammar import MENTION_RE
-from bot.kernel.people import person_for_actor
+from bot.kernel.people import identity_for, person_for_actor
 from bot.kernel.text import clean
 from bot.kernel.zones import zone_or_utc
 from storage.models import Identity, Person
@@ -117,20 +118,38 @@ async def seat_zone(
 
 @dataclass(frozen=True)
 class Known:
-    """A person as the core knows them, for a front end (no row: it outlives the transaction)."""
+    """A person as the core knows them, for a front end (no row: it outlives the transaction). `handle`: the
+    handle of the platform identity they were asked by (None when asked by person id)."""
 
     person_id: int
     display_name: str
     tz: str
     tz_source: str
+    handle: str | None = None
+
+
+@dataclass(frozen=True)
+class OnPlatform:
+    """A person and their user ids on one platform, for a front end rendering mentions or naming who may press
+    a button. `accounts`: (workspace id, user id) of each of their identities on the platform, oldest first
+    (several when someone is seated in more than one workspace or tenant); empty when they have none there."""
+
+    person_id: int
+    display_name: str
+    accounts: tuple[tuple[str, str], ...] = ()
+
+
+def _known(person: Person, handle: str | None = None) -> Known:
+    return Known(person.id, person.display_name, person.tz, person.tz_source, handle)
 
 
 async def record_profile(core: Cadence, actor: Actor) -> Known:
     """The person behind `actor`, created on first sight and brought up to date with what the platform says
-    (name, zone), as when they act."""
+    (name, zone, handle), as when they act."""
     async with core.session_factory() as session, session.begin():
         person, _ = await person_for_actor(session, actor, core.clock.now())
-        return Known(person.id, person.display_name, person.tz, person.tz_source)
+        ident = await identity_for(session, actor.platform, actor.workspace_id, actor.user_id)
+        return _known(person, ident.handle if ident is not None else None)
 
 
 async def is_known(core: Cadence, platform: str, workspace_id: str, user_id: str) -> bool:
@@ -142,6 +161,41 @@ async def is_known(core: Cadence, platform: str, workspace_id: str, user_id: str
             )
         )
     return found is not None
+
+
+async def known_user(core: Cadence, platform: str, workspace_id: str, user_id: str) -> Known | None:
+    """The person behind this platform user (with their handle there), or None for someone Cadence never
+    seated. Nothing is created or changed."""
+    async with core.session_factory() as session:
+        ident = await identity_for(session, platform, workspace_id, user_id)
+        person = await session.get(Person, ident.person_id) if ident is not None else None
+        return _known(person, ident.handle if ident is not None else None) if person is not None else None
+
+
+async def known_person(core: Cadence, person_id: int) -> Known | None:
+    """The person with this id (their zone, to write times for them), or None if there is none."""
+    async with core.session_factory() as session:
+        person = await session.get(Person, person_id)
+        return _known(person) if person is not None else None
+
+
+async def people_on(core: Cadence, platform: str, person_ids: set[int]) -> dict[int, OnPlatform]:
+    """person id → the person and their user ids on `platform`, for every one of `person_ids` who exists."""
+    if not person_ids:
+        return {}
+    async with core.session_factory() as session:
+        names = dict(
+            (await session.execute(select(Person.id, Person.display_name).where(Person.id.in_(person_ids)))).all()
+        )
+        rows = await session.execute(
+            select(Identity.person_id, Identity.workspace_id, Identity.user_id)
+            .where(Identity.platform == platform, Identity.person_id.in_(person_ids))
+            .order_by(Identity.id)
+        )
+        accounts: dict[int, list[tuple[str, str]]] = {}
+        for person_id, workspace_id, user_id in rows.all():
+            accounts.setdefault(person_id, []).append((workspace_id, user_id))
+    return {pid: OnPlatform(pid, name, tuple(accounts.get(pid, ()))) for pid, name in names.items()}
 
 
 async def platform_user_ids(core: Cadence, platform: str, workspace_id: str, person_ids: set[int]) -> dict[int, str]:
@@ -157,3 +211,63 @@ async def platform_user_ids(core: Cadence, platform: str, workspace_id: str, per
             )
         )
         return dict(rows.all())
+
+
+async def person_behind(session: AsyncSession, platform: str, workspace_id: str, user_id: str) -> Person | None:
+    """The Person row behind a platform user, inside the caller's transaction with the core (to hand the
+    core's calls that take a Person, such as `core.outbox.ephemeral`), or None for someone never seated."""
+    ident = await identity_for(session, platform, workspace_id, user_id)
+    return await session.get(Person, ident.person_id) if ident is not None else None
+
+
+# -- their 1:1 chats: the conversation reference an identity keeps (the core stores it when they write to the
+# bot directly, bot/kernel/dispatcher.py; a front end that opens the chat itself saves it here) --------------
+
+
+async def dm_reference(core: Cadence, platform: str, workspace_id: str, user_id: str) -> dict[str, Any] | None:
+    """The stored reference of this platform user's 1:1 chat with Cadence, or None when it has none."""
+    async with core.session_factory() as session:
+        ident = await identity_for(session, platform, workspace_id, user_id)
+        return ident.conversation_ref if ident is not None else None
+
+
+async def dm_reference_in(core: Cadence, platform: str, workspace_id: str, channel_id: str) -> dict[str, Any] | None:
+    """The stored reference of the 1:1 chat whose channel (conversation) id is `channel_id`, or None."""
+    async with core.session_factory() as session:
+        ident = await session.scalar(
+            select(Identity).where(
+                Identity.platform == platform,
+                Identity.workspace_id == workspace_id,
+                Identity.dm_channel_id == channel_id,
+            )
+        )
+        return ident.conversation_ref if ident is not None else None
+
+
+async def any_dm_reference(core: Cadence, platform: str, workspace_id: str) -> dict[str, Any] | None:
+    """Some stored 1:1 chat reference in the workspace (for what all of them share: the bot account, the
+    channel id), or None."""
+    async with core.session_factory() as session:
+        ident = await session.scalar(
+            select(Identity)
+            .where(
+                Identity.platform == platform,
+                Identity.workspace_id == workspace_id,
+                Identity.conversation_ref.is_not(None),
+            )
+            .limit(1)
+        )
+        return ident.conversation_ref if ident is not None else None
+
+
+async def save_dm_reference(
+    core: Cadence, platform: str, workspace_id: str, user_id: str, ref: dict[str, Any], channel_id: str
+) -> None:
+    """Keep the 1:1 chat the front end just opened with this platform user (it reaches them again: any
+    earlier failure to is forgotten). Nothing happens for someone Cadence never seated."""
+    async with core.session_factory() as session, session.begin():
+        ident = await identity_for(session, platform, workspace_id, user_id)
+        if ident is not None:
+            ident.conversation_ref = ref
+            ident.dm_channel_id = channel_id
+            ident.unreachable_reason = None

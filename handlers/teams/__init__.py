@@ -12,6 +12,7 @@ through `__init__`).
     cards.py      neutral Card / Form → Adaptive Card 1.5
     messenger.py  proactive delivery for the outbox (posts, DMs, updates)
     store.py      Teams users' Bot Framework ids and service URLs (and which senders are already stored)
+    people.py     the core's people as Teams shows them (mentions, who may press), through the core's directory
     files.py      GET /teams/files/…: exports and invites as short-lived signed download links
     invoke_answers.py  the answers given to invokes, for a repeated delivery of the same invoke
     msrest_retry_codes.py  a fix for msrest's per-client retry-policy cost (7–9 ms of CPU per turn)

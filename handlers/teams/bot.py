@@ -23,16 +23,15 @@ from typing import Any
 from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.schema import Activity, ActivityTypes, Attachment, ChannelAccount, ConversationReference
 
+from bot.kernel import directory
 from bot.kernel.context import Actor, Ctx, Place
 from bot.kernel.messages import Card, Form, Reply
-from bot.kernel.people import identity_for, person_for_actor
-from handlers.teams import cards, store
+from handlers.teams import cards, people, store
 from handlers.teams.adapter import TURN_REPLY_RETRIES, connector_client, tune_connector
 from handlers.teams.files import FileLinks, has_files
 from handlers.teams.invoke_answers import InvokeAnswers
 from handlers.teams.replies import ReplyFailed
 from handlers.teams.shared_channels import SharedChannels
-from storage.models import Person
 
 log = logging.getLogger("cadence.teams")
 
@@ -225,34 +224,34 @@ class TeamsBot:
         tenant = tenant_of(activity)
         name = mentioned.get("name") or ""
         bf_id = mentioned.get("id") or ""
-        async with self.db_turn(), self.core.session_factory() as session:
-            known = await store.user_by_bf_id(session, tenant, bf_id)
-            if known is None and mentioned.get("aadObjectId"):
-                known = await store.user(session, tenant, mentioned["aadObjectId"])
-            if known is not None:
-                handle = await store.handle_of(session, tenant, known.user_id)
-                if handle:
-                    return handle
+        async with self.db_turn():
+            async with self.core.session_factory() as session:
+                known = await store.user_by_bf_id(session, tenant, bf_id)
+                if known is None and mentioned.get("aadObjectId"):
+                    known = await store.user(session, tenant, mentioned["aadObjectId"])
+            person = await directory.known_user(self.core, PLATFORM, tenant, known.user_id) if known else None
+            if person is not None and person.handle:
+                return person.handle
         member = await self._member(turn_context, bf_id) if bf_id else None
         aad = getattr(member, "aad_object_id", None) or mentioned.get("aadObjectId")
         name = getattr(member, "name", None) or name
         handle = handle_for(name) or "someone"
         if aad:
-            async with self.db_turn(), self.core.session_factory() as session, session.begin():
-                now = self.core.clock.now()
-                await person_for_actor(session, Actor(PLATFORM, tenant, aad, display_name=name, handle=handle), now)
-                ident = await identity_for(session, PLATFORM, tenant, aad)
-                if ident is not None and ident.handle:
-                    handle = ident.handle
-                await store.remember_user(
-                    session,
-                    tenant_id=tenant,
-                    user_id=aad,
-                    bf_id=bf_id,
-                    name=name,
-                    service_url=activity.service_url,
-                    now=now,
+            async with self.db_turn():
+                seated = await directory.record_profile(
+                    self.core, Actor(PLATFORM, tenant, aad, display_name=name, handle=handle)
                 )
+                handle = seated.handle or handle
+                async with self.core.session_factory() as session, session.begin():
+                    await store.remember_user(
+                        session,
+                        tenant_id=tenant,
+                        user_id=aad,
+                        bf_id=bf_id,
+                        name=name,
+                        service_url=activity.service_url,
+                        now=self.core.clock.now(),
+                    )
             self.known_senders.forget(tenant, aad)  # stored other values than a turn of theirs would
         return handle
 
@@ -372,9 +371,11 @@ class TeamsBot:
         buttons stay for everyone (the server refuses whoever may not press)."""
         if not isinstance(item, Card) or not cards.has_restricted(item) or (ref is None and not place.is_dm):
             return None, None
-        async with self.db_turn(), self.core.session_factory() as session:
-            mris, names, unreachable = await store.deciders(session, cards.restricted_ids(item), place.workspace_id)
-            viewer = await store.person_of(session, actor.workspace_id, actor.user_id)
+        async with self.db_turn():
+            allowed = await people.people_on(self.core, cards.restricted_ids(item))
+            mris, names, unreachable = await people.deciders(self.core, allowed, place.workspace_id)
+            who = await directory.known_user(self.core, PLATFORM, actor.workspace_id, actor.user_id)
+        viewer = who.person_id if who is not None else None
         if place.is_dm:
             mine = cards.Views(mris=mris, names=names, unreachable=unreachable, viewer=viewer)
             return mine, mine
@@ -470,8 +471,8 @@ class TeamsBot:
         private = [c for c in reply.private if reply.refused or c.buttons]
         if not private:
             return reply
-        async with self.db_turn(), self.core.session_factory() as session:
-            known = await store.dm_reference(session, actor.workspace_id, actor.user_id)
+        async with self.db_turn():
+            known = await directory.dm_reference(self.core, PLATFORM, actor.workspace_id, actor.user_id)
         if not known:
             return reply
         await self._tell_privately(actor, place, private)
@@ -485,8 +486,7 @@ class TeamsBot:
         if not items:
             return
         async with self.db_turn(), self.core.session_factory() as session, session.begin():
-            ident = await identity_for(session, PLATFORM, actor.workspace_id, actor.user_id)
-            person = await session.get(Person, ident.person_id) if ident is not None else None
+            person = await directory.person_behind(session, PLATFORM, actor.workspace_id, actor.user_id)
             for card in items:
                 if person is not None and not place.is_dm:
                     queued = await self.core.outbox.ephemeral(session, place, person, card)
@@ -538,8 +538,8 @@ class TeamsBot:
         person_ids = cards.card_person_ids(item)
         if not person_ids:
             return {}
-        async with self.db_turn(), self.core.session_factory() as session:
-            return await store.people_for(session, person_ids, tenant)
+        async with self.db_turn():
+            return people.mentions(await people.people_on(self.core, person_ids), tenant)
 
     async def _render(
         self,
@@ -551,16 +551,16 @@ class TeamsBot:
         dialog: bool = False,
         views: cards.Views | None = None,
     ) -> dict[str, Any]:
-        people = await self._people(item, tenant)
+        named = await self._people(item, tenant)
         if isinstance(item, Form):
             errors = reply.errors if reply is not None else None
             values = sub.values if sub is not None and errors else None
-            return cards.render_form(item, people, errors=errors, values=values, dialog=dialog)
+            return cards.render_form(item, named, errors=errors, values=values, dialog=dialog)
         links: dict[str, cards.FileLink] = {}
         if self.files is not None and has_files(item):
             async with self.db_turn(), self.core.session_factory() as session, session.begin():
                 links = await self.files.publish(session, item)
-        return cards.render_card(item, people, files=links, views=views)
+        return cards.render_card(item, named, files=links, views=views)
 
     # -- install ----------------------------------------------------------------------------------
     async def _on_installed(self, turn_context: TurnContext) -> None:

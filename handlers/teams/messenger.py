@@ -18,9 +18,10 @@ from botbuilder.schema import (
 )
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
+from bot.kernel import directory
 from bot.kernel.delivery import MessageGone, Outgoing, PermanentFailure, RetryLater, Sent
 from bot.kernel.messages import Card
-from handlers.teams import cards, store
+from handlers.teams import cards, people, store
 from handlers.teams.adapter import OUTBOUND_TIMEOUT_SECONDS, connector_client, tune_connector
 from handlers.teams.bot import card_activity
 from handlers.teams.files import FileLinks, has_files
@@ -112,10 +113,9 @@ class TeamsMessenger:
     async def _update(self, out: Outgoing) -> Sent:
         ref = out.address.get("conversation_ref")
         if not ref and out.address.get("channel_id"):
-            async with self.core.session_factory() as session:
-                ref = await store.reference_for_dm_channel(
-                    session, out.address.get("workspace_id", ""), out.address["channel_id"]
-                )
+            ref = await directory.dm_reference_in(
+                self.core, self.platform, out.address.get("workspace_id", ""), out.address["channel_id"]
+            )
         if not ref or not out.message_id:
             raise PermanentFailure("nothing to update: the message's Teams conversation is unknown")
         activity = await self._activity(out.card, out.address, out)
@@ -145,8 +145,7 @@ class TeamsMessenger:
         """Teams has no ephemeral messages: send it to the person's 1:1 chat when we have one, else post it
         in the conversation (addressed to them)."""
         tenant, user_id = out.address.get("workspace_id", ""), out.address.get("user_id")
-        async with self.core.session_factory() as session:
-            dm_ref = await store.dm_reference(session, tenant, user_id) if user_id else None
+        dm_ref = await directory.dm_reference(self.core, self.platform, tenant, user_id) if user_id else None
         if dm_ref:
             message_id = await self._send_to(dm_ref, await self._activity(out.card, out.address))
             return Sent(message_id=message_id, channel_id=dm_ref["conversation"]["id"])
@@ -154,27 +153,50 @@ class TeamsMessenger:
 
     # -- plumbing ---------------------------------------------------------------------------------
     async def _activity(self, card: Card, address: dict[str, Any], out: Outgoing | None = None) -> Activity:
-        async with self.core.session_factory() as session, session.begin():
-            people = await store.people_for(session, cards.card_person_ids(card), address.get("workspace_id"))
-            zone = await store.reader_zone(session, address)
-            links = await self.files.publish(session, card) if self.files is not None and has_files(card) else {}
-            views = await self._views(session, card, address, out) if cards.has_restricted(card) else None
-        activity = card_activity(cards.render_card(card, people, files=links, views=views), cards.large_images(card))
+        tenant = address.get("workspace_id")
+        restricted = cards.has_restricted(card)
+        # One look-up in the core's directory for everyone the card names or lets press a button.
+        named = await people.people_on(self.core, cards.card_person_ids(card) | cards.restricted_ids(card))
+        reader, zone = await self._reader(address)
+        links: dict[str, cards.FileLink] = {}
+        if self.files is not None and has_files(card):
+            async with self.core.session_factory() as session, session.begin():
+                links = await self.files.publish(session, card)
+        views = await self._views(card, address, out, named, reader) if restricted else None
+        mentions = people.mentions(named, tenant)
+        activity = card_activity(cards.render_card(card, mentions, files=links, views=views), cards.large_images(card))
         # The notification preview: times in the reader's own zone when the message is for one person; a
         # channel's readers differ, so there times are named with their zone (UTC), never as ISO strings.
         activity.summary = cards.card_plain(card, zone)[:200] or None
         return activity
 
-    @staticmethod
-    async def _views(session: Any, card: Card, address: dict[str, Any], out: Outgoing | None) -> cards.Views | None:
+    async def _reader(self, address: dict[str, Any]) -> tuple[int | None, str | None]:
+        """The person id and time zone of the one person a message is for (a DM, or a message meant for one
+        person), else (None, None)."""
+        person_id = address.get("person_id")
+        if person_id:
+            known = await directory.known_person(self.core, int(person_id))
+            return int(person_id), known.tz if known is not None else None
+        if address.get("user_id"):
+            tenant = address.get("workspace_id") or ""
+            known = await directory.known_user(self.core, self.platform, tenant, address["user_id"])
+            return (known.person_id, known.tz) if known is not None else (None, None)
+        return None, None
+
+    async def _views(
+        self,
+        card: Card,
+        address: dict[str, Any],
+        out: Outgoing | None,
+        named: dict[int, directory.OnPlatform],
+        reader: int | None,
+    ) -> cards.Views | None:
         """How the card's restricted buttons are shown: to its one reader as theirs to press or not (a 1:1
         chat), or in a channel as a base card with a refresh for each allowed person's own view. Only a
         message posted under a ref_key gets the refresh: its later states are edits under that key, so a
         refresh shows the card as it stands (`store.refresh_source`), never an old state with live buttons."""
-        mris, names, unreachable = await store.deciders(
-            session, cards.restricted_ids(card), address.get("workspace_id")
-        )
-        reader = await store.reader_id(session, address)
+        allowed = {pid: named[pid] for pid in cards.restricted_ids(card) if pid in named}
+        mris, names, unreachable = await people.deciders(self.core, allowed, address.get("workspace_id"))
         if reader is not None:
             return cards.Views(mris=mris, names=names, unreachable=unreachable, viewer=reader)
         if out is None or not out.ref_key or out.op not in ("post", "update") or out.outbox_id is None:
@@ -204,7 +226,9 @@ class TeamsMessenger:
         async with self.core.session_factory() as session:
             known = await store.user(session, tenant, user_id)
             service_url = await store.service_url_for(session, tenant, user_id)
-            sample = await store.any_reference(session, tenant)
+            sample = await store.any_binding_reference(session, tenant)
+        if sample is None:
+            sample = await directory.any_dm_reference(self.core, self.platform, tenant)
         bot = (sample or {}).get("bot") or {}
         if sample is None or not service_url or not bot.get("id"):
             raise PermanentFailure(NO_DM)
@@ -257,6 +281,7 @@ class TeamsMessenger:
             raise mapped from exc
         finally:
             if "ref" in result:  # the 1:1 exists now: keep it, even if the send itself must be retried
-                async with self.core.session_factory() as session, session.begin():
-                    await store.save_dm_reference(session, tenant, user_id, result["ref"], result["conversation_id"])
+                await directory.save_dm_reference(
+                    self.core, self.platform, tenant, user_id, result["ref"], result["conversation_id"]
+                )
         return Sent(message_id=result.get("id"), channel_id=result.get("conversation_id"))

@@ -1,6 +1,8 @@
 """The little the Teams front end keeps in the database itself: Bot Framework ids and service URLs of Teams
-users (teams_users), and the 1:1 conversation reference it creates for someone who never wrote to the bot.
-Everything else (people, identities, bindings) belongs to the core."""
+users (teams_users), and where a refresh of a card finds the card's latest state (the outbox's rows). People,
+identities and their 1:1 chats' references belong to the core: Teams reaches them through the core's
+directory (bot/kernel/directory.py, handlers/teams/people.py); channel bindings are the core's too, read here
+only for a conversation reference and service URL to reach a tenant with."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.kernel.messages import Card
-from storage.models import ChannelBinding, Identity, OutboxMessage, Person
+from storage.models import ChannelBinding, OutboxMessage
 from storage.models.teams import TeamsUser
 
 PLATFORM = "teams"
@@ -90,34 +92,6 @@ async def user(session: AsyncSession, tenant_id: str, user_id: str) -> TeamsUser
     return await session.scalar(select(TeamsUser).where(TeamsUser.tenant_id == tenant_id, TeamsUser.user_id == user_id))
 
 
-async def handle_of(session: AsyncSession, tenant_id: str, user_id: str) -> str | None:
-    ident = await session.scalar(
-        select(Identity).where(
-            Identity.platform == PLATFORM, Identity.workspace_id == tenant_id, Identity.user_id == user_id
-        )
-    )
-    return ident.handle if ident is not None else None
-
-
-async def people_for(
-    session: AsyncSession, person_ids: set[int], tenant_id: str | None = None
-) -> dict[int, tuple[str, str]]:
-    """person id → (Teams user id, display name) for people with a Teams identity (for @mentions)."""
-    if not person_ids:
-        return {}
-    q = (
-        select(Identity, Person)
-        .join(Person, Person.id == Identity.person_id)
-        .where(Identity.platform == PLATFORM, Identity.person_id.in_(person_ids))
-    )
-    out: dict[int, tuple[str, str]] = {}
-    for ident, person in (await session.execute(q)).all():
-        if person.id in out and tenant_id is not None and ident.workspace_id != tenant_id:
-            continue
-        out[person.id] = (ident.user_id, person.display_name)
-    return out
-
-
 async def service_url_for(session: AsyncSession, tenant_id: str, user_id: str | None = None) -> str | None:
     """The serviceUrl to reach a tenant: the user's own, else any we saw in that tenant."""
     if user_id:
@@ -141,120 +115,26 @@ async def service_url_for(session: AsyncSession, tenant_id: str, user_id: str | 
     return None
 
 
-async def any_reference(session: AsyncSession, tenant_id: str) -> dict[str, Any] | None:
-    """Some stored conversation reference in the tenant (for the bot account and channel id)."""
+async def any_binding_reference(session: AsyncSession, tenant_id: str) -> dict[str, Any] | None:
+    """Some stored channel conversation reference in the tenant (for the bot account and channel id); the
+    core's directory has the 1:1 chats' (`directory.any_dm_reference`)."""
     for binding in await session.scalars(
         select(ChannelBinding).where(ChannelBinding.platform == PLATFORM, ChannelBinding.workspace_id == tenant_id)
     ):
         if binding.conversation_ref:
             return binding.conversation_ref
-    ident = await session.scalar(
-        select(Identity)
-        .where(
-            Identity.platform == PLATFORM, Identity.workspace_id == tenant_id, Identity.conversation_ref.is_not(None)
-        )
-        .limit(1)
+    return None
+
+
+async def bf_ids(session: AsyncSession, user_ids: set[str]) -> dict[str, str]:
+    """Teams user id (Entra object id) → the Bot Framework id Teams last gave us for them, in any tenant (an
+    Entra object id is the same user in every tenant); the newest row wins."""
+    if not user_ids:
+        return {}
+    rows = await session.scalars(
+        select(TeamsUser).where(TeamsUser.user_id.in_(user_ids)).order_by(TeamsUser.updated_at)
     )
-    return ident.conversation_ref if ident is not None else None
-
-
-async def save_dm_reference(
-    session: AsyncSession, tenant_id: str, user_id: str, ref: dict[str, Any], conversation_id: str
-) -> None:
-    ident = await session.scalar(
-        select(Identity).where(
-            Identity.platform == PLATFORM, Identity.workspace_id == tenant_id, Identity.user_id == user_id
-        )
-    )
-    if ident is not None:
-        ident.conversation_ref = ref
-        ident.dm_channel_id = conversation_id
-        ident.unreachable_reason = None
-
-
-async def reference_for_dm_channel(
-    session: AsyncSession, tenant_id: str, conversation_id: str
-) -> dict[str, Any] | None:
-    ident = await session.scalar(
-        select(Identity).where(
-            Identity.platform == PLATFORM, Identity.workspace_id == tenant_id, Identity.dm_channel_id == conversation_id
-        )
-    )
-    return ident.conversation_ref if ident is not None else None
-
-
-async def dm_reference(session: AsyncSession, tenant_id: str, user_id: str) -> dict[str, Any] | None:
-    ident = await session.scalar(
-        select(Identity).where(
-            Identity.platform == PLATFORM, Identity.workspace_id == tenant_id, Identity.user_id == user_id
-        )
-    )
-    return ident.conversation_ref if ident is not None else None
-
-
-async def reader_id(session: AsyncSession, address: dict[str, Any]) -> int | None:
-    """The person id of the one person a message is for (a DM or a message meant for one person), else None."""
-    person_id = address.get("person_id")
-    if not person_id and address.get("user_id"):
-        ident = await session.scalar(
-            select(Identity).where(
-                Identity.platform == PLATFORM,
-                Identity.workspace_id == (address.get("workspace_id") or ""),
-                Identity.user_id == address["user_id"],
-            )
-        )
-        person_id = ident.person_id if ident is not None else None
-    return int(person_id) if person_id else None
-
-
-async def reader_zone(session: AsyncSession, address: dict[str, Any]) -> str | None:
-    """The time zone of the one person a message is for (a DM or a message meant for one person), else None."""
-    person_id = await reader_id(session, address)
-    person = await session.get(Person, person_id) if person_id else None
-    return person.tz if person is not None else None
-
-
-async def person_of(session: AsyncSession, tenant_id: str, user_id: str) -> int | None:
-    """The person id behind a Teams user (as `actor_of` names them), or None for someone Cadence never seated."""
-    ident = await session.scalar(
-        select(Identity).where(
-            Identity.platform == PLATFORM, Identity.workspace_id == tenant_id, Identity.user_id == user_id
-        )
-    )
-    return ident.person_id if ident is not None else None
-
-
-async def deciders(
-    session: AsyncSession, person_ids: set[int], tenant_id: str | None
-) -> tuple[dict[int, str], dict[int, str], frozenset[int]]:
-    """For the people a card's buttons are restricted to: person id → Teams user id (the `29:…` Bot Framework
-    id, which Teams calls the user MRI and wants in `refresh.userIds`), person id → display name, and the
-    people who have a Teams identity but whose Bot Framework id Cadence has not seen yet (they never wrote
-    in Teams and were not @mentioned). People without a Teams identity are in none of them but the names."""
-    if not person_ids:
-        return {}, {}, frozenset()
-    names = {p.id: p.display_name for p in await session.scalars(select(Person).where(Person.id.in_(person_ids)))}
-    idents = list(
-        await session.scalars(select(Identity).where(Identity.platform == PLATFORM, Identity.person_id.in_(person_ids)))
-    )
-    # An Entra object id is the same user in every tenant: a member of another tenant in a shared channel is
-    # seated under the host tenant but remembered (teams_users) under their own.
-    users = {
-        u.user_id: u
-        for u in await session.scalars(
-            select(TeamsUser).where(TeamsUser.user_id.in_([i.user_id for i in idents])).order_by(TeamsUser.updated_at)
-        )
-    }
-    mris: dict[int, str] = {}
-    teams_people: set[int] = set()
-    for ident in sorted(idents, key=lambda i: i.workspace_id == tenant_id):  # this tenant's identity wins
-        teams_people.add(ident.person_id)
-        known = users.get(ident.user_id)
-        if known is not None and known.bf_id:
-            mris[ident.person_id] = known.bf_id
-        elif ident.user_id.startswith("29:"):  # seated by their Bot Framework id (no Entra object id)
-            mris[ident.person_id] = ident.user_id
-    return mris, names, frozenset(teams_people - set(mris))
+    return {u.user_id: u.bf_id for u in rows}
 
 
 async def refresh_source(session: AsyncSession, outbox_id: int, tenant_id: str, channel_id: str) -> Card | None:
