@@ -1,7 +1,8 @@
 """Where features plug in: command groups and their commands, button actions, form submissions, timer kinds,
-DM listeners, hooks, settings defaults, contract terms and report sections. The core and the front ends never
-need to change when a feature adds one of these: the grammar, help, the Slack slash-command listeners and the
-Teams and console commands read the groups from here, and engagement settings read their defaults from here."""
+DM listeners, hooks, settings defaults, contract terms, report sections and intake forms. The core and the front
+ends never need to change when a feature adds one of these: the grammar, help, the Slack slash-command listeners
+and the Teams and console commands read the groups from here, engagement settings read their defaults from here,
+and the health report reads its sections from here (a feature not registered has no section)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import re
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -17,7 +19,7 @@ if TYPE_CHECKING:
 
     from bot.kernel.context import Ctx, TimerCtx
     from bot.kernel.dispatcher import Cadence
-    from bot.kernel.messages import Card, Reply
+    from bot.kernel.messages import Card, Field, Form, Reply
     from storage.models import Engagement, Person
 
 CommandHandler = Callable[["Ctx"], Awaitable["Reply"]]
@@ -28,6 +30,39 @@ DmListener = Callable[["Ctx", str], Awaitable["Reply | None"]]  # (ctx, text); N
 # (session, core, **the event's own fields): each event names different ones, so only the shape is fixed.
 Hook = Callable[..., Awaitable[None]]
 HomeSection = Callable[["AsyncSession", "Cadence", "Person"], Awaitable[list["Card"]]]
+# (title, description, state) -> the feature's intake form, pre-filled (a standup blocker turned into a defect…).
+IntakeBuilder = Callable[[str, str, dict[str, Any]], "Form"]
+
+
+@dataclass(frozen=True)
+class Period:
+    """[start, end) in UTC, and the home-zone calendar dates it covers (inclusive): a report's period
+    (`name` week | month) or an export's range (`name` "range")."""
+
+    name: str
+    start: datetime
+    end: datetime
+    first_day: date
+    last_day: date
+
+
+@dataclass(frozen=True)
+class ReportSection:
+    """A feature's section of the engagement health report (bot/features/reports). `figures(session,
+    engagement, period, now)` gathers what the section shows, once; the other functions only read that value:
+    `card(value, period)` its card in the report, `flags(value, period)` its "needs attention" lines as (rank,
+    line) — the summary lists every section's lines by rank —, `home(value)` its fields on the App Home card.
+    `trend(session, engagement, now, weeks)` the chart's weekly series; `export(session, engagement, range,
+    now)` its files of `/cadence export` ({filename: CSV text})."""
+
+    name: str
+    order: int
+    figures: Callable[[AsyncSession, Engagement, Period, datetime], Awaitable[Any]]
+    card: Callable[[Any, Period], Card]
+    flags: Callable[[Any, Period], list[tuple[int, str]]] | None = None
+    home: Callable[[Any], list[Field]] | None = None
+    trend: Callable[[AsyncSession, Engagement, datetime, int], Awaitable[Any]] | None = None
+    export: Callable[[AsyncSession, Engagement, Period, datetime], Awaitable[dict[str, str]]] | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +98,7 @@ class Declared:
     def __init__(self) -> None:
         self.groups: dict[str, CommandGroup] = {}
         self.settings: dict[str, dict[str, Any]] = {}
+        self.intakes: dict[str, IntakeBuilder] = {}
 
     def declare(self, table: dict[str, Any], key: str, value: Any, what: str) -> None:
         if table.setdefault(key, value) != value:
@@ -95,6 +131,8 @@ class Registry:
         self.home_sections: list[HomeSection] = []
         self.settings: dict[str, dict[str, Any]] = {}
         self.terms: dict[str, Term] = {}
+        self._report_sections: dict[str, ReportSection] = {}
+        self.intakes: dict[str, IntakeBuilder] = {}
 
     def add_group(self, name: str, *, summary: str, setup: bool = False) -> None:
         """Declare a command group (the first word: `standup`, `cr`…) before adding its commands."""
@@ -186,3 +224,35 @@ class Registry:
 
     def subcommands(self, cmd: str) -> list[CommandSpec]:
         return [s for (c, sub), s in self.commands.items() if c == cmd and sub is not None]
+
+    def add_report_section(
+        self,
+        name: str,
+        *,
+        order: int,
+        figures: Callable[[AsyncSession, Engagement, Period, datetime], Awaitable[Any]],
+        card: Callable[[Any, Period], Card],
+        flags: Callable[[Any, Period], list[tuple[int, str]]] | None = None,
+        home: Callable[[Any], list[Field]] | None = None,
+        trend: Callable[[AsyncSession, Engagement, datetime, int], Awaitable[Any]] | None = None,
+        export: Callable[[AsyncSession, Engagement, Period, datetime], Awaitable[dict[str, str]]] | None = None,
+    ) -> None:
+        """A section of the engagement health report, declared by the feature that owns its figures (see
+        ReportSection). `order` places it in the report and on the App Home card."""
+        if name in self._report_sections:
+            raise ValueError(f"report section {name} registered twice")
+        self._report_sections[name] = ReportSection(name, order, figures, card, flags, home, trend, export)
+
+    @property
+    def report_sections(self) -> list[ReportSection]:
+        """The report's sections in their order."""
+        return sorted(self._report_sections.values(), key=lambda s: s.order)
+
+    def add_intake(self, form_id: str, builder: IntakeBuilder) -> None:
+        """`builder(title, description, state) -> Form`: the feature's intake form `form_id` opened pre-filled
+        by another feature (a standup blocker becomes a defect or a change request); its submission is the
+        feature's own form handler."""
+        if form_id in self.intakes:
+            raise ValueError(f"intake form {form_id} registered twice")
+        self.intakes[form_id] = builder
+        declared.declare(declared.intakes, form_id, builder, "intake form")

@@ -39,3 +39,29 @@ def to_csv(header: list[str], rows: Iterable[Iterable[object]]) -> str:
     for row in rows:
         writer.writerow([cell(v) for v in row])
     return buf.getvalue()
+
+
+def read_rows(text: str) -> tuple[list[str], list[dict[str, str]]]:
+    """A CSV document back as (header, rows): to narrow an export's rows to a range."""
+    reader = csv.DictReader(io.StringIO(text))
+    return list(reader.fieldnames or []), list(reader)
+
+
+def write_rows(header: list[str], rows: list[dict[str, str]]) -> str:
+    """Rows that came out of `read_rows`, written back unchanged (cells already made safe)."""
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=header, lineterminator="\r\n")
+    w.writeheader()
+    w.writerows(rows)
+    return buf.getvalue()
+
+
+def instant(text: str | None) -> datetime | None:
+    """A `stamp` read back (a quote prefix dropped); None when empty or unreadable."""
+    if not text:
+        return None
+    try:
+        dt = datetime.fromisoformat(text.lstrip("'"))
+    except ValueError:
+        return None
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.features.change_requests import export, forms, queries, service, timers
+from bot.features.change_requests import report as cr_report
 from bot.features.change_requests.cards import (
     CR_SETTINGS,
     build,
@@ -606,3 +607,13 @@ def register(registry: Registry) -> None:
     registry.add_hook("person_tz_changed", on_person_changed)
     registry.add_hook("absence_changed", on_person_changed)
     registry.add_home_section(home_section)
+    registry.add_intake(forms.NEW, forms.intake)
+    registry.add_report_section(
+        "change_requests",
+        order=20,
+        figures=cr_report.report_figures,
+        card=cr_report.report_card,
+        flags=cr_report.report_flags,
+        home=cr_report.report_home,
+        export=cr_report.export_range,
+    )

@@ -238,3 +238,8 @@ def request_id(state: dict[str, Any]) -> int:
         return int(str(state.get("request_id")))
     except (TypeError, ValueError):
         raise UserError("This form has lost track of its change request; open it again.") from None
+
+
+def intake(title: str, description: str, state: dict[str, Any]) -> Form:
+    """The new-request form opened from elsewhere (a standup blocker), pre-filled (`registry.add_intake`)."""
+    return new_form(title=title, description=description, state=state)

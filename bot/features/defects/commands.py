@@ -519,3 +519,14 @@ def register(registry: Registry) -> None:
     registry.add_form("defect.severity", severity_submit)
     registry.add_timer(timers.KIND, timers.on_timer)
     registry.add_home_section(home_section)
+    registry.add_intake("defect.new", forms.intake)
+    registry.add_report_section(
+        "defects",
+        order=30,
+        figures=report.report_figures,
+        card=report.report_card,
+        flags=report.report_flags,
+        home=report.report_home,
+        trend=report.weeks,
+        export=report.export_range,
+    )

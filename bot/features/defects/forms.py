@@ -107,3 +107,9 @@ def severity_form(defect: Defect, ref_text: str) -> Form:
             Input("reason", "Why", kind="multiline", required=True, max_length=1500),
         ],
     )
+
+
+def intake(title: str, description: str, state: dict) -> Form:
+    """The filing form opened from elsewhere (a standup blocker): the title, the description as the actual
+    result (registered with `registry.add_intake`)."""
+    return new_form(initial={"title": title, "actual": description}, state=state)

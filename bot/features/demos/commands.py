@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.features.demos import cards, queries, service, timers
+from bot.features.demos import report as demo_report
 from bot.features.demos import settings as demo_settings
 from bot.features.demos.parse import (
     Understood,
@@ -681,3 +682,12 @@ def register(registry: Registry) -> None:
     registry.add_home_section(home_section)
     registry.add_hook("engagement_created", _on_engagement_created)
     registry.add_hook("engagement_settings_changed", _on_settings_changed)
+    registry.add_report_section(
+        "demos",
+        order=50,
+        figures=demo_report.report_figures,
+        card=demo_report.report_card,
+        flags=demo_report.report_flags,
+        home=demo_report.report_home,
+        export=demo_report.export_outcomes,
+    )

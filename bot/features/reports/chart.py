@@ -26,15 +26,18 @@ class ChartData:
     labels: list[str]  # one per week, oldest first (the week's last day)
     response_pct: list[float | None]
     resolution_pct: list[float | None]
-    open_defects: list[int] | None  # None: defects feature absent
-    participation_pct: list[float | None] | None  # None: standups feature absent
+    open_defects: list[int] | None  # None: no defects section
+    participation_pct: list[float | None] | None  # None: no standups section
 
 
 def chart_data(figures: Figures) -> ChartData:
-    """The chart's series from gathered figures (weeks end at the report's `now`)."""
+    """The chart's series from gathered figures (weeks end at the report's `now`): the weekly series (`trend`)
+    of the "defects" section (each week's response_pct, resolution_pct, open_at_end) and of the "standups"
+    section (each week's participation %), when those sections are registered."""
     zone = zone_or_utc(figures.engagement.home_tz)
-    weeks = figures.defect_weeks
-    n = len(weeks) if weeks else len(figures.participation_weeks or [])
+    weeks = figures.trends.get("defects")
+    participation = figures.trends.get("standups")
+    n = len(weeks) if weeks else len(participation or [])
     labels = []
     for i in range(n):
         end = figures.now - timedelta(days=7 * (n - 1 - i))
@@ -45,7 +48,7 @@ def chart_data(figures: Figures) -> ChartData:
         response_pct=[w.response_pct for w in weeks] if weeks else [None] * n,
         resolution_pct=[w.resolution_pct for w in weeks] if weeks else [None] * n,
         open_defects=[w.open_at_end for w in weeks] if weeks else None,
-        participation_pct=figures.participation_weeks,
+        participation_pct=participation,
     )
 
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.features.reports import cards, export, figures, schedule, timers
+from bot.features.reports import cards, court, export, figures, schedule, timers
 from bot.features.reports import settings as report_settings
 from bot.kernel import audit
 from bot.kernel.context import Ctx
@@ -47,6 +47,7 @@ async def report_command(ctx: Ctx) -> Reply:
         nxt = await schedule.plan(ctx.session, ctx.core, engagement, ctx.now)
         card = await cards.build_report(
             ctx.session,
+            ctx.core.registry.report_sections,
             engagement,
             ctx.now,
             word,
@@ -146,12 +147,13 @@ async def export_command(ctx: Ctx) -> Reply:
     """/cadence export [from] [to] — the zip goes to you by direct message."""
     engagement = _require_member(ctx)
     first, last = parse_export_range(ctx, engagement, ctx.args)
-    bundle = await export.build(ctx.session, engagement, first, last, ctx.now, ctx.core.registry.terms)
+    bundle = await export.build(
+        ctx.session, engagement, first, last, ctx.now, ctx.core.registry.terms, ctx.core.registry.report_sections
+    )
     lines = ", ".join(f"{name} {n}" for name, n in bundle.counts.items())
     card = Card(
         title=f"{engagement.key} export · {day_text(first)} – {day_text(last)}",
-        text=f"Rows: {lines or 'none'}. Times in UTC; README.txt in the zip explains the range."
-        + (f" Not installed: {', '.join(bundle.missing)}." if bundle.missing else ""),
+        text=f"Rows: {lines or 'none'}. Times in UTC; README.txt in the zip explains the range.",
         attachments=[
             Attachment(
                 filename=bundle.filename,
@@ -182,7 +184,7 @@ async def home_section(session: AsyncSession, core: Cadence, person: Person) -> 
     now = core.clock.now()
     out = []
     for engagement in await figures.member_engagements(session, person):
-        f = await figures.gather(session, engagement, now, "week", trends=False)
+        f = await figures.gather(session, core.registry.report_sections, engagement, now, "week", trends=False)
         out.append(cards.home_card(f))
     return out
 
@@ -209,3 +211,5 @@ def register(registry: Registry) -> None:
     registry.add_hook("engagement_created", _plan_hook)
     registry.add_hook("engagement_settings_changed", _plan_hook)
     registry.add_home_section(home_section)
+    # The report's own section: whose court the ball was in spans defects and change requests (court.py).
+    registry.add_report_section("court", order=40, figures=court.report_figures, card=cards.court_card)

@@ -5,7 +5,8 @@
 - A change request is in the vendor's court while submitted or assessed (the impact estimate) and once
   approved or scheduled (delivery); in the approvers' court while pending approval (shown as the client's,
   whose decision it waits for in the default policy). Withdrawn, rejected and delivered end it.
-Computed from the pauses and the append-only audit record; nothing is stored."""
+Computed from the pauses and the append-only audit record; nothing is stored. The report's own section (it spans
+two features: it reads their tables, not their modules), registered by `commands.register`."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.kernel.registry import Period
 from storage.models import AuditEntry, Engagement
 from storage.models.change_requests import ChangeRequest
 from storage.models.defects import Defect, DefectPause
@@ -110,3 +112,8 @@ async def courts(session: AsyncSession, engagement: Engagement, since: datetime,
             vendor, client = cr_court(cr.created_at, trail, now)
             out.append(Court(f"{engagement.key}-CR-{cr.number}", vendor, client))
     return out
+
+
+async def report_figures(session: AsyncSession, engagement: Engagement, period: Period, now: datetime) -> list[Court]:
+    """The ball-in-court section's figures: `courts` since the period's start."""
+    return await courts(session, engagement, period.start, now)

@@ -15,6 +15,7 @@ async def on_weekly(tctx: TimerCtx) -> None:
     nxt = await schedule.plan(tctx.session, tctx.core, engagement, tctx.timer.due_at, keep=tctx.timer.key)
     card = await cards.build_report(
         tctx.session,
+        tctx.core.registry.report_sections,
         engagement,
         tctx.timer.due_at,
         "week",

@@ -1,32 +1,36 @@
 """A blocker in the digest becomes a defect or a change request with one click: the button opens that
-feature's intake form, pre-filled with the blocker and linked back to the standup answer."""
+feature's intake form, pre-filled with the blocker and linked back to the standup answer. The forms are the
+ones those features declare (`registry.add_intake`): standups imports neither feature."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from bot.kernel.context import Ctx
 from bot.kernel.errors import UserError
 from bot.kernel.messages import Form, Input, Reply
+from bot.kernel.registry import IntakeBuilder, declared
 from bot.kernel.rows import get_or_refuse
 from bot.kernel.text import MAX_TEXT, MAX_TITLE, day_text, truncate
 from storage.models import Engagement, Person
 from storage.models.standups import StandupEntry
 
-# The intake forms of the defects and change-requests features, when they are installed: without one, its
-# button opens a minimal form with the same id.
-try:
-    from bot.features.defects.forms import new_form as defect_form
-except ImportError:
-    defect_form = None  # type: ignore[assignment]
-try:
-    from bot.features.change_requests.forms import new_form as cr_form
-except ImportError:
-    cr_form = None  # type: ignore[assignment]
+# The button's kind: the intake form it opens, and the heading of the minimal form opened in its place when
+# that feature is not registered.
+INTAKES = {"defect": ("defect.new", "File a defect"), "cr": ("cr.new", "New change request")}
 
 
-def intake_form(kind: str, entry: StandupEntry, engagement: Engagement, author: Person) -> Form:
-    """The defect ("defect.new") or change request ("cr.new") intake form for a blocker, built by those
-    features' own form builders, pre-filled, with {"from_standup_answer": id} in its state.
-    The one place to adjust when those features change their forms."""
+def intake_form(
+    kind: str,
+    entry: StandupEntry,
+    engagement: Engagement,
+    author: Person,
+    intakes: Mapping[str, IntakeBuilder] | None = None,
+) -> Form:
+    """The defect ("defect.new") or change request ("cr.new") intake form for a blocker, built by the form
+    builder that feature registered (`intakes`: the registry's; by default what this process declared),
+    pre-filled, with {"from_standup_answer": id} in its state. Without one, a minimal form with the same id."""
+    form_id, heading = INTAKES[kind]
     title = truncate(" ".join((entry.blocker or "").split()), MAX_TITLE)
     description = truncate(
         f"{entry.blocker}\n\nRaised as a blocker by {author.display_name} in the {engagement.key} standup of "
@@ -34,13 +38,10 @@ def intake_form(kind: str, entry: StandupEntry, engagement: Engagement, author: 
         1500,
     )
     state = {"from_standup_answer": entry.id}
-    if kind == "defect":
-        if defect_form is None:
-            return _fallback("defect.new", "File a defect", title, description, state)
-        return defect_form(initial={"title": title, "actual": description}, state=state)
-    if cr_form is None:
-        return _fallback("cr.new", "New change request", title, description, state)
-    return cr_form(title=title, description=description, state=state)
+    builder = (declared.intakes if intakes is None else intakes).get(form_id)
+    if builder is None:
+        return _fallback(form_id, heading, title, description, state)
+    return builder(title, description, state)
 
 
 def _fallback(form_id: str, heading: str, title: str, description: str, state: dict) -> Form:
@@ -73,9 +74,9 @@ async def _blocker(ctx: Ctx, value: str) -> tuple[StandupEntry, Engagement, Pers
 
 async def to_defect(ctx: Ctx, value: str) -> Reply:
     entry, engagement, author = await _blocker(ctx, value)
-    return Reply(form=intake_form("defect", entry, engagement, author))
+    return Reply(form=intake_form("defect", entry, engagement, author, ctx.core.registry.intakes))
 
 
 async def to_change_request(ctx: Ctx, value: str) -> Reply:
     entry, engagement, author = await _blocker(ctx, value)
-    return Reply(form=intake_form("cr", entry, engagement, author))
+    return Reply(form=intake_form("cr", entry, engagement, author, ctx.core.registry.intakes))

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.features.standups import answers, blockers, cards, configure, queries, service, timers
+from bot.features.standups import report as standup_report
 from bot.features.standups.config import DEFAULTS, FEATURE, is_participant, participants, settings
 from bot.features.standups.report import PERIODS, build_report
 from bot.kernel import people
@@ -175,3 +176,13 @@ def register(registry: Registry) -> None:
     registry.add_hook("membership_changed", _membership_changed)
     registry.add_hook("engagement_created", _engagement_changed)
     registry.add_hook("engagement_settings_changed", _engagement_changed)
+    registry.add_report_section(
+        "standups",
+        order=10,
+        figures=standup_report.report_figures,
+        card=standup_report.report_card,
+        flags=standup_report.report_flags,
+        home=standup_report.report_home,
+        trend=queries.participation_by_week,
+        export=standup_report.export_answers,
+    )

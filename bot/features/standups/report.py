@@ -1,20 +1,25 @@
 """`/standup report [week|month]`: participation per person, blockers and how long they stayed open,
-streaks."""
+streaks; and the standups' section of the engagement health report (`report_figures` … `export_answers`,
+declared with `registry.add_report_section` in commands.register)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.features.standups.config import participants
-from bot.features.standups.queries import Participation, count_participation
+from bot.features.standups.queries import Participation, count_participation, open_day
 from bot.kernel.messages import Card, Field
-from bot.kernel.text import day_text, duration, truncate
+from bot.kernel.registry import Period
+from bot.kernel.text import day_text, duration, plural, truncate
 from bot.kernel.text import person as mention
 from bot.kernel.zones import zone_or_utc
+from bot.shared.csvfile import to_csv
 from storage.models import Engagement, Person
 from storage.models.standups import StandupEntry
 
@@ -117,3 +122,185 @@ async def _closed_at(session: AsyncSession, root: StandupEntry) -> datetime | No
     if len(closed) < len(repeats):  # a repeat is still open
         return None
     return max([root.blocker_closed_at, *closed])
+
+
+# -- the health report's section ---------------------------------------------------------------------------
+# A person's participation is the one count `/standup report` uses (`count_participation`): answered / prompted
+# standups over the local dates of the period in the home zone, today's unanswered one left open until its
+# digest. A blocker is raised on the standup date of the answer that first states it (repeats are not new), and
+# closed (in the period of its closing instant) when it and every repeat are closed.
+@dataclass
+class PersonParticipation:
+    person_id: int
+    name: str
+    expected: int
+    answered: int
+
+    @property
+    def pct(self) -> float | None:
+        return round(100.0 * self.answered / self.expected, 1) if self.expected else None
+
+
+@dataclass
+class StandupFigures:
+    people: list[PersonParticipation]
+    expected: int
+    answered: int
+    blockers_raised: int
+    blockers_closed: int
+    blockers_open: int  # now, whenever raised
+
+    @property
+    def pct(self) -> float | None:
+        return round(100.0 * self.answered / self.expected, 1) if self.expected else None
+
+
+async def report_figures(
+    session: AsyncSession, engagement: Engagement, period: Period, now: datetime
+) -> StandupFigures:
+    rows = list(
+        await session.scalars(
+            select(StandupEntry)
+            .where(StandupEntry.engagement_id == engagement.id)
+            .order_by(StandupEntry.day, StandupEntry.id)
+        )
+    )
+    # Today's standup not answered yet is still open, not missed, until the day's digest is out.
+    today_open = await open_day(session, engagement, period.last_day)
+    counts = {
+        pid: c
+        for pid, c in count_participation(rows, period.first_day, period.last_day, open_day=today_open).items()
+        if c.settled
+    }
+    # Everyone taking part shows, even with nothing expected yet (a new joiner): the standups'
+    # own participant rule.
+    ids = set(counts) | {p.id for p in await participants(session, engagement)}
+    names = await _names(session, ids)
+    people = [
+        PersonParticipation(
+            pid,
+            names.get(pid, str(pid)),
+            counts[pid].settled if pid in counts else 0,
+            counts[pid].answered if pid in counts else 0,
+        )
+        for pid in ids
+    ]
+    people.sort(key=lambda p: (p.name.lower(), p.person_id))
+    by_root: dict[int, list[Any]] = {}
+    for e in rows:
+        if e.blocker_of_id is not None:
+            by_root.setdefault(e.blocker_of_id, []).append(e)
+    raised = closed = still_open = 0
+    for e in rows:
+        if not e.blocker or e.blocker_of_id is not None or e.answered_at is None:
+            continue
+        if period.first_day <= e.day <= period.last_day:
+            raised += 1
+        closes = [e.blocker_closed_at, *(r.blocker_closed_at for r in by_root.get(e.id, []))]
+        if any(c is None for c in closes):
+            still_open += 1
+        elif period.start <= max(closes) < period.end:
+            closed += 1
+    return StandupFigures(
+        people=people,
+        expected=sum(p.expected for p in people),
+        answered=sum(p.answered for p in people),
+        blockers_raised=raised,
+        blockers_closed=closed,
+        blockers_open=still_open,
+    )
+
+
+async def _names(session: AsyncSession, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    rows = await session.execute(select(Person.id, Person.display_name).where(Person.id.in_(ids)))
+    # .all(), not the Result itself: dict() takes a Result (it has .keys()) for a mapping and fails.
+    return dict(rows.tuples().all())
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:g} %"
+
+
+def report_card(s: StandupFigures, period: Period) -> Card:
+    fields = [Field(p.name, f"{p.answered}/{p.expected} ({_pct(p.pct)})") for p in s.people]
+    text = (
+        f"Participation {_pct(s.pct)}: {s.answered} of {s.expected} prompted standups answered.\n"
+        if s.expected
+        else "No standup was prompted in this period.\n"
+    )
+    text += f"Blockers raised {s.blockers_raised}, closed {s.blockers_closed}; open now {s.blockers_open}."
+    return Card(
+        title="Standups",
+        text=text,
+        fields=fields or [Field("Participants", "none yet")],
+        tone="warning" if s.blockers_open else "info",
+    )
+
+
+def report_flags(s: StandupFigures, period: Period) -> list[tuple[int, str]]:
+    """Open blockers (rank 40 among the report's "needs attention" lines)."""
+    if not s.blockers_open:
+        return []
+    n = s.blockers_open
+    return [(40, f"{n} standup blocker{'s are' if n != 1 else ' is'} still open.")]
+
+
+def report_home(s: StandupFigures) -> list[Field]:
+    return [Field("Standups", f"{_pct(s.pct)} answered · {plural(s.blockers_open, 'blocker')} open")]
+
+
+ANSWER_COLUMNS = [
+    "date",
+    "person",
+    "status",
+    "prompted",
+    "answered_at_utc",
+    "late",
+    "question",
+    "answer",
+    "blocker",
+    "blocker_closed_at_utc",
+]
+
+
+async def export_answers(
+    session: AsyncSession, engagement: Engagement, period: Period, now: datetime
+) -> dict[str, str]:
+    """`standup_answers.csv`: one row per question answered (or left open) per person and standup date in
+    the range's home-zone dates."""
+    rows = list(
+        await session.execute(
+            select(StandupEntry, Person)
+            .join(Person, Person.id == StandupEntry.person_id)
+            .where(
+                StandupEntry.engagement_id == engagement.id,
+                StandupEntry.day >= period.first_day,
+                StandupEntry.day <= period.last_day,
+            )
+            .order_by(StandupEntry.day, Person.display_name, StandupEntry.id)
+        )
+    )
+    out = []
+    for e, p in rows:
+        questions = list(e.questions or [])
+        answers = list(e.answers or [])
+        for i, q in enumerate(questions or [""]):
+            answer = answers[i] if i < len(answers) else None
+            is_blocker = e.blocker_index is not None and i == e.blocker_index
+            out.append(
+                [
+                    e.day.isoformat(),
+                    p.display_name,
+                    e.status,
+                    "yes" if e.expected else "no",
+                    e.answered_at,
+                    "yes" if e.late else "no",
+                    q,
+                    answer or "",
+                    e.blocker if is_blocker else "",
+                    e.blocker_closed_at if is_blocker else None,
+                ]
+            )
+    return {"standup_answers.csv": to_csv(ANSWER_COLUMNS, out)}

@@ -9,8 +9,16 @@ import io
 import zipfile
 from datetime import UTC
 
-from bot.features.reports import export, figures
+from sqlalchemy import select
+
+from bot.bootstrap import FEATURES, create_core
+from bot.features.change_requests import commands as change_requests
+from bot.features.defects import commands as defects
+from bot.features.reports import figures
 from bot.features.reports.chart import chart_data, render_png
+from bot.kernel.registry import Registry
+from handlers.console.messenger import ConsoleMessenger
+from storage.models import Engagement
 from tests.features.reports.support import seed
 from tests.helpers import make_engagement, place, reply_text, run, sent
 
@@ -119,38 +127,33 @@ async def test_export_report_on_demand_and_home_on_the_seeded_week(sqlite_core, 
     assert not [c for c in stranger if c.title.startswith("ACME — ")]
 
 
-async def test_report_and_export_without_some_features(sqlite_core, monkeypatch, tmp_path):
-    """A Cadence without defects and change requests: those sections say so; the rest works."""
-    core = sqlite_core
-    core.messengers["console"].files_dir = tmp_path
-    people = await make_engagement(core)
-    # The reports feature imports the features it reads once, at load, each inside `try`; an absent feature
-    # is a None there (bot/features/reports/figures.py, export.py).
-    for module, name in (
-        (figures, "defect_report"),
-        (figures, "cr_queries"),
-        (export, "defect_export"),
-        (export, "cr_export"),
-    ):
-        monkeypatch.setattr(module, name, None)
-    async with core.session_factory() as s:
-        from sqlalchemy import select
-
-        from storage.models import Engagement
-
-        eng = await s.scalar(select(Engagement))
-        f = await figures.gather(s, eng, core.clock.now())
-        assert f.defects is None and f.change_requests is None and f.defect_weeks is None
-        assert f.standups is not None and f.demos is not None
-        png = render_png(chart_data(f))
-        assert png[:8] == b"\x89PNG\r\n\x1a\n"
-    n = len(sent(core))
-    await run(core, people["alice"], "/cadence report", place("general"))
-    await run(core, people["alice"], "/cadence export")
-    await core.drain()
-    report = next(d for d in sent(core)[n:] if d.op == "post")
-    sections = {s.title: s.text for s in report.card.sections}
-    assert sections["Defects"] == sections["Change requests"] == "not installed on this Cadence"
-    files = unzip(latest_dm(core, "alice"))
-    assert sorted(files) == ["README.txt", "contract_history.csv", "demo_outcomes.csv", "standup_answers.csv"]
-    assert "Not installed on this Cadence (no file): change requests, defects" in files["README.txt"]
+async def test_report_and_export_without_some_features(db_url, clock, tmp_path):
+    """A Cadence without defects and change requests (a registry where those features are not registered): the
+    report has no section and the export no file for them; the rest works."""
+    registry = Registry()
+    for feature in FEATURES:
+        if feature not in (change_requests, defects):
+            feature.register(registry)
+    assert [s.name for s in registry.report_sections] == ["standups", "court", "demos"]
+    core = await create_core(db_url, clock=clock, registry=registry, migrate=False, sqlite_synchronous="NORMAL")
+    core.messengers["console"] = ConsoleMessenger(files_dir=tmp_path)
+    try:
+        people = await make_engagement(core)
+        async with core.session_factory() as s:
+            eng = await s.scalar(select(Engagement))
+            f = await figures.gather(s, registry.report_sections, eng, core.clock.now())
+            assert f["defects"] is None and f["change_requests"] is None and "defects" not in f.trends
+            assert f["standups"] is not None and f["demos"] is not None
+            png = render_png(chart_data(f))
+            assert png[:8] == b"\x89PNG\r\n\x1a\n"
+        n = len(sent(core))
+        await run(core, people["alice"], "/cadence report", place("general"))
+        await run(core, people["alice"], "/cadence export")
+        await core.drain()
+        report = next(d for d in sent(core)[n:] if d.op == "post")
+        assert [s.title for s in report.card.sections] == ["Standups", "Ball in court", "Demos"]
+        files = unzip(latest_dm(core, "alice"))
+        assert sorted(files) == ["README.txt", "contract_history.csv", "demo_outcomes.csv", "standup_answers.csv"]
+        assert "defects" not in files["README.txt"] and "change_request" not in files["README.txt"]
+    finally:
+        await core.engine.dispose()

@@ -8,6 +8,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.features.reports import figures
+from bot.features.standups.report import StandupFigures
 from bot.kernel.clock import utc
 from storage.models import Engagement
 from tests.features.change_requests.support import pending_cr
@@ -17,7 +18,7 @@ from tests.helpers import agree, click, make_engagement
 async def gather(core, period: str = "week") -> figures.Figures:
     async with core.session_factory() as s:
         eng = await s.scalar(select(Engagement).where(Engagement.key == "ACME"))
-        return await figures.gather(s, eng, core.clock.now(), period)
+        return await figures.gather(s, core.registry.report_sections, eng, core.clock.now(), period)
 
 
 async def test_the_period_starts_when_the_engagement_was_set_up(core, clock):
@@ -54,7 +55,7 @@ async def test_an_open_blocker_is_in_the_summary_not_only_in_its_section(core):
     await make_engagement(core)
     f = await gather(core)
     assert not f.flags
-    f.standups = figures.StandupFigures(
+    f.values["standups"] = StandupFigures(
         people=[], expected=1, answered=1, blockers_raised=1, blockers_closed=0, blockers_open=1
     )
     f.flags = figures.flags_of(f)
