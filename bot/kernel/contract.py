@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +26,7 @@ from bot.kernel.context import Ctx, TimerCtx
 from bot.kernel.engagements import feature_settings, update_feature_settings
 from bot.kernel.errors import UserError
 from bot.kernel.messages import Button, Card, Field, Reply
-from bot.kernel.people import membership_of, next_workday_at, role_label
+from bot.kernel.people import REMINDER_AT, membership_of, next_workday_at, role_label
 from bot.kernel.registry import Registry, Term
 from bot.kernel.text import person as mention
 from bot.kernel.text import plural, when
@@ -37,9 +37,8 @@ if TYPE_CHECKING:
     from bot.kernel.dispatcher import Cadence
 
 REMIND = "contract.remind"
-# Pending proposals are reminded like change requests: each admin of the deciding side at this local time on
-# their next work day (their morning, not 24 hours after whenever the proposal was made).
-REMIND_AT = time(10, 0)
+# Pending proposals are reminded like change requests: each admin of the deciding side at people.REMINDER_AT
+# local time on their next work day (their morning, not 24 hours after whenever the proposal was made).
 PENDING = "pending"
 # Columns the engagement derives from who is seated until someone sets them (bot/features/engagement/commands.py).
 EXPLICIT_KEY = "explicit"
@@ -448,7 +447,7 @@ async def people_of(session: AsyncSession, rows: list[ContractChange]) -> list[P
 async def _schedule_reminder(
     session: AsyncSession, core: Cadence, change: ContractChange, person: Person, now: datetime
 ) -> None:
-    due, day = next_workday_at(person, now, REMIND_AT)
+    due, day = next_workday_at(person, now, REMINDER_AT)
     await core.timers.schedule(
         session,
         kind=REMIND,

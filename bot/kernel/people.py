@@ -31,6 +31,11 @@ DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # last_seen_at picks the identity a DM goes to (the platform used last); finer than this is not needed,
 # and skipping the write keeps a read-only command (whoami, lists) a read-only transaction.
 LAST_SEEN_RESOLUTION = timedelta(seconds=60)
+# A person's work days until they say otherwise (Mon=0): the days daily reminders land on.
+WORK_DAYS = (0, 1, 2, 3, 4)
+# The local time of a daily reminder to decide something (a change request's default `reminder_time`, a
+# contract amendment's): the reader's morning on their next work day (next_workday_at).
+REMINDER_AT = time(10, 0)
 
 
 def zone(person: Person) -> ZoneInfo:
@@ -42,7 +47,7 @@ def local_date(person: Person, instant: datetime) -> date:
 
 
 def is_workday(person: Person, day: date) -> bool:
-    return day.weekday() in (person.work_days or [0, 1, 2, 3, 4])
+    return day.weekday() in (person.work_days or WORK_DAYS)
 
 
 def next_workday_at(person: Person, after: datetime, at: time) -> tuple[datetime, date]:
@@ -203,7 +208,7 @@ async def _first_sight(session: AsyncSession, actor: Actor, now: datetime) -> Pe
         # Unknown: UTC is a guess until the platform or the person tells us
         # (bot/kernel/directory.py, bot/features/engagement/zone_ask.py).
         tz_source="platform" if zone_name else UNKNOWN_ZONE,
-        work_days=[0, 1, 2, 3, 4],
+        work_days=list(WORK_DAYS),
         created_at=now,
         identities=[],
         absences=[],

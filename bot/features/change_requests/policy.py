@@ -57,7 +57,7 @@ class Group:
 @dataclass(frozen=True)
 class Policy:
     groups: tuple[Group, ...]
-    both_sides_required: bool = True
+    both_sides_required: bool = DEFAULT_POLICY["both_sides_required"]
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> Policy:
@@ -74,7 +74,10 @@ class Policy:
             groups.append(
                 Group(name=name, roles=tuple(g.get("roles", ())), rule=rule, n=n if rule == "n_of_m" else None)
             )
-        return cls(groups=tuple(groups), both_sides_required=bool(data.get("both_sides_required", True)))
+        return cls(
+            groups=tuple(groups),
+            both_sides_required=bool(data.get("both_sides_required", DEFAULT_POLICY["both_sides_required"])),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {"groups": {g.name: g.to_dict() for g in self.groups}, "both_sides_required": self.both_sides_required}

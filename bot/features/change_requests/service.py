@@ -33,6 +33,7 @@ from bot.features.change_requests.queries import (
     settings,
     tally_of,
 )
+from bot.features.change_requests.settings import DEFAULTS
 from bot.features.change_requests.states import (
     EDITABLE,
     IllegalTransition,
@@ -732,7 +733,7 @@ async def finish(
         engagement_id=engagement.id,
     )
     if action == "approve" and cr.cost:
-        warn = int(settings(engagement).get("contingency_warn_pct") or 80)
+        warn = int(settings(engagement).get("contingency_warn_pct") or DEFAULTS["contingency_warn_pct"])
         if cont_before is not None and cont_before.crosses(cr.cost, warn):
             after = await contingency(session, engagement)
             currency = settings(engagement).get("currency") or ""

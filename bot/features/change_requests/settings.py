@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.kernel.people import REMINDER_AT
+
 FEATURE = "cr"
 
 DEFAULTS: dict[str, Any] = {
@@ -15,7 +17,7 @@ DEFAULTS: dict[str, Any] = {
         "vendor": {"roles": ["vendor_pm"], "rule": "any"},
     },
     "both_sides_required": True,  # a contract term (bot/kernel/contract.py)
-    "reminder_time": "10:00",  # approver's local time, on their work days
+    "reminder_time": f"{REMINDER_AT:%H:%M}",  # approver's local time, on their work days
     "escalate_after_workdays": 3,  # in the engagement's home calendar
     "contingency_warn_pct": 80,
     "currency": "",  # shown before amounts, e.g. "EUR"

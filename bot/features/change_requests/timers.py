@@ -9,11 +9,13 @@ from typing import TYPE_CHECKING
 
 from bot.features.change_requests import queries
 from bot.features.change_requests.cards import decision_buttons, ref
+from bot.features.change_requests.settings import DEFAULTS
 from bot.kernel import audit
 from bot.kernel.context import TimerCtx
 from bot.kernel.engagements import bindings
 from bot.kernel.messages import Card
 from bot.kernel.people import (
+    REMINDER_AT,
     away_reason,
     holiday_name,
     is_workday,
@@ -47,16 +49,18 @@ def escalate_key(cr_id: int, round_: int) -> str:
     return f"{ESCALATE}:{cr_id}:{round_}"
 
 
-def _hhmm(text: str) -> time:
+def reminder_time(cr_settings: dict) -> time:
+    """The approvers' local reminder time of these settings (a stored value that is not HH:MM: the default)."""
     try:
-        h, m = (int(x) for x in str(text).split(":", 1))
+        h, m = (int(x) for x in str(cr_settings.get("reminder_time")).split(":", 1))
         return time(h, m)
     except (TypeError, ValueError):
-        return time(10, 0)
+        return REMINDER_AT
 
 
-def reminder_time(cr_settings: dict) -> time:
-    return _hhmm(cr_settings.get("reminder_time", "10:00"))
+def escalate_after(cr_settings: dict) -> int:
+    """Work days a round waits before its escalation (none stored: the default)."""
+    return int(cr_settings.get("escalate_after_workdays") or DEFAULTS["escalate_after_workdays"])
 
 
 def add_workdays(start: datetime, n: int, *, tz_name: str, country: str | None) -> datetime:
@@ -96,10 +100,10 @@ async def schedule_round(
 ) -> None:
     """Daily reminders for each approver, and the escalation of this round."""
     s = queries.settings(engagement)
-    at = _hhmm(s.get("reminder_time", "10:00"))
+    at = reminder_time(s)
     for p in approvers:
         await schedule_reminder(session, core, cr=cr, person=p, now=now, at=at)
-    days = int(s.get("escalate_after_workdays") or 3)
+    days = escalate_after(s)
     due = add_workdays(cr.pending_since or now, days, tz_name=engagement.home_tz, country=engagement.client_country)
     await core.timers.schedule(
         session,
@@ -167,7 +171,7 @@ async def on_remind(tctx: TimerCtx) -> None:
                 ),
                 engagement_id=engagement.id,
             )
-    at = _hhmm(queries.settings(engagement).get("reminder_time", "10:00"))
+    at = reminder_time(queries.settings(engagement))
     await schedule_reminder(session, core, cr=cr, person=person, now=max(now, tctx.timer.due_at), at=at)
 
 
@@ -183,7 +187,7 @@ async def on_escalate(tctx: TimerCtx) -> None:
     r = ref(engagement, cr)
     t = await queries.tally_of(session, cr, engagement)
     waiting = [await must_get(session, Person, pid) for pid in t.waiting_for()]
-    days = int(tctx.payload.get("workdays") or 3)
+    days = int(tctx.payload.get("workdays") or escalate_after(queries.settings(engagement)))
     names = ", ".join(mention(p.id, p.display_name) for p in waiting) or "nobody who can decide"
     since = f" (since {when(cr.pending_since)})" if cr.pending_since else ""
     text = f"{r} “{cr.title}” has waited {days} work days for a decision{since}. Waiting for: {names}."

@@ -144,12 +144,12 @@ class Policy:
 
     @property
     def warn_pct(self) -> int:
-        return int(self.data.get("warn_pct", 75))
+        return int(self.data.get("warn_pct", DEFAULT_POLICY["warn_pct"]))
 
     def business_hours(self) -> BusinessHours:
-        hours = self.data.get("hours", {})
-        start, end = _hhmm(hours.get("start", "09:00")), _hhmm(hours.get("end", "18:00"))
-        weekdays = frozenset(hours.get("days", [0, 1, 2, 3, 4]))
+        hours = {**DEFAULT_POLICY["hours"], **self.data.get("hours", {})}
+        start, end = _hhmm(hours["start"]), _hhmm(hours["end"])
+        weekdays = frozenset(hours["days"])
         try:
             return BusinessHours(tz=self.tz, country=self.country, start=start, end=end, weekdays=weekdays)
         except ValueError:

@@ -1,4 +1,4 @@
-"""SLA timers: a warning at 75 % and a breach notice at 100 % of each clock's target.
+"""SLA timers: a warning at the policy's warn_pct (75 % by default) and a breach notice at 100 % of each clock's target.
 
 Timer rows carry keys `defect:{id}:{clock}:{kind}:g{generation}`. `sync()` runs after every change
 and makes the pending timers match the clocks: scheduled (or moved) while a clock runs, cancelled

@@ -76,7 +76,7 @@ def _read_when_title(ctx: Ctx, text: str) -> tuple[Understood, str | None]:
 
 def _title(text: str | None, engagement: Engagement) -> str:
     title = clean(text, limit=MAX_TITLE, what="The title", multiline=False)
-    return title or service.settings(engagement).get("default_title") or "Sprint demo"
+    return title or service.settings(engagement)["default_title"]
 
 
 def understood_fields(ctx: Ctx, engagement: Engagement, u: Understood) -> list[Field]:
@@ -163,7 +163,7 @@ def new_form(engagement: Engagement, *, when_text: str = "", title: str = "") ->
         submit_label="Check",
         text="Times are read in your zone unless you name one. I'll show how I understood it before saving.",
         inputs=[
-            Input("title", "Title", initial=title or s.get("default_title") or "Sprint demo", max_length=MAX_TITLE),
+            Input("title", "Title", initial=title or s["default_title"], max_length=MAX_TITLE),
             Input(
                 "when",
                 "When",
@@ -549,8 +549,8 @@ def _settings_card(engagement: Engagement) -> Card:
             Field("reminders", ", ".join(_before(m) for m in s["reminder_minutes"]) or "none"),
             Field("agenda", f"asked {s['agenda_hours_before']} h before"),
             Field("duration", cards.duration_label(s["duration_minutes"])),
-            Field("title", s.get("default_title") or "Sprint demo"),
-            Field("stale", "on" if s.get("stale_check", True) else "off"),
+            Field("title", s["default_title"]),
+            Field("stale", "on" if s["stale_check"] else "off"),
         ],
         footer="Change one: `/demo settings reminders 24h,1h` · `agenda 24` · `duration 45` · "
         "`title Sprint review` · `stale on|off`.",
@@ -586,7 +586,10 @@ async def settings_cmd(ctx: Ctx) -> Reply:
             raise UserError(f"A demo lasts 5 to {service.MAX_DURATION} minutes.")
         changes = {"duration_minutes": minutes}
     elif name == "title":
-        changes = {"default_title": clean(rest, limit=MAX_TITLE, what="The title", multiline=False) or "Sprint demo"}
+        changes = {
+            "default_title": clean(rest, limit=MAX_TITLE, what="The title", multiline=False)
+            or demo_settings.DEFAULTS["default_title"]
+        }
     elif name == "stale":
         if rest.lower() not in ("on", "off"):
             raise UserError("Usage: `/demo settings stale on|off`.")

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.features.demos import cards, ical, queries
 from bot.features.demos.parse import zone_of
 from bot.features.demos.recurrence import next_occurrence, validate_rule
+from bot.features.demos.settings import DEFAULTS, FEATURE, STALE_CHECK_SLOT
 from bot.kernel import audit
 from bot.kernel.engagements import feature_settings, update_feature_settings
 from bot.kernel.errors import UserError
@@ -36,17 +37,22 @@ MAX_DURATION = 8 * 60
 
 def settings(engagement: Engagement) -> dict[str, Any]:
     """The engagement's demo settings, sanitised (they are editable data)."""
-    s = feature_settings(engagement, "demo")
+    s = feature_settings(engagement, FEATURE)
     try:
         offsets = sorted({int(m) for m in s.get("reminder_minutes") or [] if 0 < int(m) <= 14 * 24 * 60}, reverse=True)
     except (TypeError, ValueError):
-        offsets = [1440, 60]
+        offsets = list(DEFAULTS["reminder_minutes"])
     s["reminder_minutes"] = offsets
     try:
-        s["agenda_hours_before"] = max(1, min(int(s.get("agenda_hours_before") or 24), 24 * 7))
-        s["duration_minutes"] = max(5, min(int(s.get("duration_minutes") or 60), MAX_DURATION))
+        s["agenda_hours_before"] = max(
+            1, min(int(s.get("agenda_hours_before") or DEFAULTS["agenda_hours_before"]), 24 * 7)
+        )
+        s["duration_minutes"] = max(
+            5, min(int(s.get("duration_minutes") or DEFAULTS["duration_minutes"]), MAX_DURATION)
+        )
     except (TypeError, ValueError):
-        s["agenda_hours_before"], s["duration_minutes"] = 24, 60
+        s["agenda_hours_before"], s["duration_minutes"] = DEFAULTS["agenda_hours_before"], DEFAULTS["duration_minutes"]
+    s["default_title"] = s.get("default_title") or DEFAULTS["default_title"]
     return s
 
 
@@ -123,7 +129,7 @@ async def plan_timers(
             )
     # Ask for the agenda the day before; a demo planned at short notice is asked at once, if there
     # is still time for answers to reach the last reminder.
-    last = min(s["reminder_minutes"] or [60])
+    last = min(s["reminder_minutes"] or DEFAULTS["reminder_minutes"])
     agenda_due = max(occ.starts_at - timedelta(hours=s["agenda_hours_before"]), now)
     if agenda_due < occ.starts_at - timedelta(minutes=last + 15):
         await core.timers.schedule(
@@ -218,7 +224,7 @@ async def create(
         demo = Demo(
             engagement_id=engagement.id,
             number=number,
-            title=draft.title or s.get("default_title") or "Sprint demo",
+            title=draft.title or s["default_title"],
             tz=draft.tz,
             start_at=start,
             duration_minutes=int(draft.duration or s["duration_minutes"]),
@@ -461,20 +467,23 @@ async def cancel(
 # -- the stale-demo check ------------------------------------------------------------------------------
 def next_weekly_slot(engagement: Engagement, now: datetime) -> datetime:
     """The next weekly check: the report's weekday and time in the engagement's home zone."""
-    report = feature_settings(engagement, "report")
+    report = {**STALE_CHECK_SLOT, **feature_settings(engagement, "report")}
     zone = zone_of(engagement.home_tz or "UTC")
     try:
-        weekday = int(report.get("weekday", 0)) % 7
-        hh, mm = (int(x) for x in str(report.get("time", "09:00")).split(":", 1))
-        at = time(hh, mm)
+        weekday, at = _weekly_slot(report)
     except (TypeError, ValueError):
-        weekday, at = 0, time(9, 0)
+        weekday, at = _weekly_slot(STALE_CHECK_SLOT)
     local_now = now.astimezone(zone)
     day = local_now.date() + timedelta(days=(weekday - local_now.weekday()) % 7)
     candidate = datetime.combine(day, at, tzinfo=zone)
     if candidate <= now:
         candidate = datetime.combine(day + timedelta(days=7), at, tzinfo=zone)
     return candidate.astimezone(UTC)
+
+
+def _weekly_slot(report: dict[str, Any]) -> tuple[int, time]:
+    hh, mm = (int(x) for x in str(report["time"]).split(":", 1))
+    return int(report["weekday"]) % 7, time(hh, mm)
 
 
 async def ensure_stale_timer(session: AsyncSession, core: Cadence, engagement: Engagement, now: datetime) -> None:

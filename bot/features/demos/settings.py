@@ -14,3 +14,7 @@ DEFAULTS: dict[str, Any] = {
     "default_title": "Sprint demo",
     "stale_check": True,  # whether the check for demos left without an outcome (reminders.stale_check) runs
 }
+
+# The stale-demo check runs weekly at the report's weekday and time (the "report" settings); these stand in when
+# this Cadence runs without the report feature (no report defaults registered) or its values do not parse.
+STALE_CHECK_SLOT: dict[str, Any] = {"weekday": 0, "time": "09:00"}

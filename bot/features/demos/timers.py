@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.features.demos import cards, queries, service
+from bot.features.demos.settings import DEFAULTS
 from bot.kernel.context import TimerCtx
 from bot.kernel.engagements import feature_settings
 from bot.kernel.messages import Button, Card
@@ -37,7 +38,8 @@ async def remind(tctx: TimerCtx) -> None:
     engagement, demo, occ = live
     if tctx.now >= occ.starts_at:
         return  # Cadence was down past the start: a reminder now would only confuse.
-    minutes = int(tctx.payload.get("minutes") or 60)
+    # Every reminder carries its offset; one planned without it was the last default reminder.
+    minutes = int(tctx.payload.get("minutes") or min(DEFAULTS["reminder_minutes"]))
     late = tctx.lateness > timedelta(minutes=5)
     card = await service.reminder_card(
         tctx.session,
@@ -102,7 +104,7 @@ async def stale_check(tctx: TimerCtx) -> None:
     report_on = "report.weekly" in tctx.core.registry.timers and bool(
         feature_settings(engagement, "report").get("enabled", True)
     )
-    if service.settings(engagement).get("stale_check", True) and not report_on:
+    if service.settings(engagement)["stale_check"] and not report_on:
         flag = await queries.stale_demo_flag(tctx.session, engagement, tctx.now)
         if flag:
             await tctx.core.outbox.post_home(

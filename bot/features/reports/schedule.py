@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.features.reports.settings import DEFAULTS, FEATURE
 from bot.kernel.engagements import feature_settings
 from bot.kernel.zones import zone_or_utc
 from storage.models import Engagement, Timer
@@ -27,17 +28,21 @@ DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 def settings(engagement: Engagement) -> dict[str, Any]:
     """The engagement's report settings, sanitised (weekday 0–6, time HH:MM, enabled)."""
-    s = feature_settings(engagement, "report")
+    s = feature_settings(engagement, FEATURE)
     try:
-        weekday = int(s.get("weekday", 0)) % 7
+        weekday = int(s.get("weekday", DEFAULTS["weekday"])) % 7
     except (TypeError, ValueError):
-        weekday = 0
+        weekday = DEFAULTS["weekday"]
     try:
-        hh, mm = (int(x) for x in str(s.get("time", "09:00")).split(":", 1))
-        at = time(hh, mm)
+        at = _hhmm(s.get("time", DEFAULTS["time"]))
     except (TypeError, ValueError):
-        at = time(9, 0)
-    return {"weekday": weekday, "time": at, "enabled": bool(s.get("enabled", True))}
+        at = _hhmm(DEFAULTS["time"])
+    return {"weekday": weekday, "time": at, "enabled": bool(s.get("enabled", DEFAULTS["enabled"]))}
+
+
+def _hhmm(text: object) -> time:
+    hh, mm = (int(x) for x in str(text).split(":", 1))
+    return time(hh, mm)
 
 
 def next_slot(engagement: Engagement, after: datetime) -> datetime:

@@ -1,11 +1,15 @@
-"""What people see: the prompt, each question, the reminder, the answer form, the summary, the digest."""
+"""What people see: the prompt, each question, the reminder, the answer form, the summary, the digest; the
+settings card, the settings form and the one-liners' help."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from bot.kernel.messages import Button, Card, Field, Form, Input
+from bot.features.standups.config import DEFAULTS, FEATURE, MAX_QUESTION_LEN, MAX_QUESTIONS, settings
+from bot.features.standups.schedule import format_days, format_hhmm
+from bot.kernel.engagements import feature_settings
+from bot.kernel.messages import Button, Card, Field, Form, Input, Option
 from bot.kernel.text import MAX_TEXT, day_text, plural, truncate, when
 from bot.kernel.text import person as mention
 from bot.kernel.zones import zone_or_utc
@@ -20,6 +24,7 @@ OPEN_FORM = "standup.open_form"
 ANSWER_TODAY = "standup.answer_today"
 TO_DEFECT = "standup.blocker_to_defect"
 TO_CR = "standup.blocker_to_cr"
+CONFIG_FORM = "standup.config"
 # Beyond this many answers each person's answers become one block of text (Slack allows 50 blocks).
 COMPACT_AFTER = 6
 
@@ -174,4 +179,109 @@ def digest_card(engagement: Engagement, day: date, view: DigestDay, now: datetim
         sections=sections,
         tone="danger" if blockers else "good",
         footer=f"Updated {when(now, 'datetime')}" if late else "",
+    )
+
+
+# -- settings -------------------------------------------------------------------------------------------------
+CONFIG_USAGE = (
+    "`/standup config` opens the settings form. One-liners:\n"
+    "• `config prompt 09:30` — local prompt time in each participant's zone\n"
+    "• `config days mon-fri` — standup days\n"
+    "• `config reminder 60` — minutes before the one reminder (0 = none)\n"
+    "• `config digest 10:00 [Europe/Berlin]` — digest time (and zone; default the home zone)\n"
+    "• `config channel here KEY` (in that channel) / `config channel home` — where the digest goes\n"
+    "• `config question add Any risks?` · `question remove 2` · `question move 3 1` · `question blocker 3`\n"
+    "• `config show`"
+)
+
+
+def settings_card(eng: Engagement) -> Card:
+    conf = settings(eng)
+    raw = feature_settings(eng, FEATURE)
+    questions = "\n".join(
+        f"{i + 1}. {q}{'  (blockers)' if i == conf.blocker_index else ''}" for i, q in enumerate(conf.questions)
+    )
+    return Card(
+        title=f"Standup settings · {eng.key}",
+        fields=[
+            Field("Prompt", f"{format_hhmm(conf.prompt_time)} in each participant's own zone"),
+            Field("Days", format_days(conf.days)),
+            Field("Reminder", f"after {int(conf.reminder.total_seconds() // 60)} min" if conf.reminder else "none"),
+            Field("Digest", f"{format_hhmm(conf.digest_time)} {conf.digest_zone.key}, the following client morning"),
+            Field("Digest channel", "the digest channel" if raw.get("digest_channel") == "digest" else "home channel"),
+            Field("Participants", "roles " + ", ".join(sorted(conf.roles)) + " + whoever `/standup join`s"),
+            Field("Questions", questions or "none", short=False),
+        ],
+        text="" if conf.enabled else "Standups are switched off (`/standup config on`).",
+    )
+
+
+def setting_text(key: str, value: Any) -> str:
+    """A setting's value as a change announcement shows it."""
+    if value is None:
+        return "default"
+    if key == "days":
+        return format_days(value)
+    if isinstance(value, list):
+        return " | ".join(str(v) for v in value) or "none"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return str(value)
+
+
+def config_form(eng: Engagement) -> Form:
+    conf = settings(eng)
+    raw = feature_settings(eng, FEATURE)
+    return Form(
+        form_id=CONFIG_FORM,
+        title="Standup settings",
+        submit_label="Save",
+        inputs=[
+            Input(
+                "prompt_time",
+                "Prompt time (each participant's local time)",
+                initial=format_hhmm(conf.prompt_time),
+                placeholder=DEFAULTS["prompt_time"],
+                max_length=8,
+            ),
+            Input(
+                "days",
+                "Standup days",
+                initial=",".join(("mon", "tue", "wed", "thu", "fri", "sat", "sun")[d] for d in sorted(conf.days)),
+                placeholder="mon-fri",
+                max_length=40,
+            ),
+            Input(
+                "questions",
+                "Questions, one per line",
+                kind="multiline",
+                initial="\n".join(conf.questions),
+                max_length=MAX_QUESTIONS * (MAX_QUESTION_LEN + 1),
+            ),
+            Input(
+                "blocker_question",
+                "Number of the blocker question (0 = none)",
+                kind="number",
+                initial=str(int(raw.get("blocker_question") or 0)),
+            ),
+            Input(
+                "reminder_minutes",
+                "Reminder after (minutes, 0 = none)",
+                kind="number",
+                initial=str(int(conf.reminder.total_seconds() // 60)),
+            ),
+            Input("digest_time", "Digest time", initial=format_hhmm(conf.digest_time), max_length=8),
+            Input("digest_zone", "Digest time zone", initial=conf.digest_zone.key, max_length=64),
+            Input(
+                "digest_channel",
+                "Post the digest in",
+                kind="select",
+                initial="digest" if raw.get("digest_channel") == "digest" else "home",
+                options=[
+                    Option("the home channel", "home"),
+                    Option("the digest channel (`/standup config channel here`)", "digest"),
+                ],
+            ),
+        ],
+        state={"engagement_id": eng.id},
     )

@@ -62,7 +62,7 @@ class StandupSettings:
     def rule_for(self, person: Person) -> PromptRule:
         """When `person` is prompted: the prompt time in their zone, on engagement days that are also
         their work days, skipping their holidays and out-of-office."""
-        own = set(person.work_days if person.work_days is not None else [0, 1, 2, 3, 4])
+        own = set(person.work_days if person.work_days is not None else people.WORK_DAYS)
         return PromptRule(
             zone=people.zone(person),
             at=self.prompt_time,
@@ -76,7 +76,7 @@ def settings(engagement: Engagement) -> StandupSettings:
     questions = tuple(str(q) for q in (raw.get("questions") or DEFAULT_QUESTIONS))
     blocker = int(raw.get("blocker_question") or 0)
     return StandupSettings(
-        enabled=bool(raw.get("enabled", True)),
+        enabled=bool(raw.get("enabled", DEFAULTS["enabled"])),
         roles=frozenset(raw.get("roles") or DEFAULTS["roles"]),
         days=frozenset(int(d) for d in (raw.get("days") or DEFAULTS["days"])),
         prompt_time=_time(raw.get("prompt_time"), DEFAULTS["prompt_time"]),

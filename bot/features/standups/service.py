@@ -1,27 +1,41 @@
-"""The rules of standups: a person's entry for one local date (opening it, answering, completing it, the
-blocker it raises or closes); planning each participant's one pending prompt and each day's digest; sending a
-prompt; updating a posted digest. Timer handlers are in timers.py, look-ups in queries.py."""
+"""The rules of standups: a person's entry for one local date (opening it, answering it in the DM or the form,
+changing it until the digest, completing it, the blocker it raises or closes); who may change the settings and
+what a change does (announced, prompts re-planned), the questions' edits, taking part; planning each
+participant's one pending prompt and each day's digest; sending a prompt; updating a posted digest. Timer
+handlers are in timers.py, look-ups in queries.py, what people see in cards.py."""
 
 from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.features.standups import cards, queries
-from bot.features.standups.config import StandupSettings, is_participant, settings
+from bot.features.standups.config import (
+    FEATURE,
+    MAX_QUESTION_LEN,
+    MAX_QUESTIONS,
+    StandupSettings,
+    is_participant,
+    settings,
+)
 from bot.features.standups.schedule import digest_instant
-from bot.kernel import people
-from bot.kernel.rows import must_get
-from bot.kernel.text import MAX_TEXT, clean
+from bot.kernel import announce, people
+from bot.kernel.engagements import bind, feature_settings, update_feature_settings
+from bot.kernel.errors import UserError
+from bot.kernel.messages import Card, Form
+from bot.kernel.rows import get_or_refuse, must_get
+from bot.kernel.text import MAX_TEXT, clean, day_text
+from bot.kernel.text import person as mention
 from bot.kernel.timers import key_starts_with
 from storage.models import Engagement, Membership, Person, Timer
 from storage.models.standups import StandupDigest, StandupEntry
 
 if TYPE_CHECKING:
+    from bot.kernel.context import Ctx
     from bot.kernel.dispatcher import Cadence
 
 PROMPT = "standup.prompt"
@@ -34,6 +48,8 @@ NO_BLOCKER = re.compile(
     re.IGNORECASE,
 )
 SKIP_WORDS = ("skip", "pass")
+# Who may change the standup settings (besides whoever created the engagement).
+CONFIG_ROLES = ("client_sponsor", "client_pm", "vendor_pm", "vendor_lead")
 
 
 def says_no_blocker(text: str | None) -> bool:
@@ -116,6 +132,214 @@ async def complete(
             entry.late = True
             digest.late_count += 1
         await refresh_digest(session, core, engagement, digest, now)
+
+
+# -- answering: in the DM, in the form, early with `/standup`, changed with `/standup edit` ----------------------
+async def answer_message(session: AsyncSession, core: Cadence, person: Person, text: str, now: datetime) -> list[Card]:
+    """A plain DM answers the current question of the person's open standup (`skip`/`pass` skips it): the next
+    question, or the thanks and the next engagement's prompt. [] when no standup waits for an answer."""
+    waiting = await queries.answering_entries(session, person)
+    if not waiting:
+        return []
+    entry = waiting[0]
+    engagement = await get_or_refuse(session, Engagement, entry.engagement_id)
+    if current_question(entry) is None:
+        entry.position = 0
+    value = None if text.strip().lower().rstrip(".!") in SKIP_WORDS else clean_answer(text)
+    answer_current(entry, value or None, now)
+    if current_question(entry) is not None:
+        return [cards.next_question_card(entry)]
+    late = (await queries.digest_of(session, entry.engagement_id, entry.day)) is not None
+    await complete(session, core, engagement, person, entry, now)
+    out = [cards.thanks_card(engagement, entry, late=late)]
+    if len(waiting) > 1:
+        nxt = waiting[1]
+        other = await get_or_refuse(session, Engagement, nxt.engagement_id)
+        out.append(cards.prompt_card(other, nxt))
+    return out
+
+
+async def own_entry(session: AsyncSession, person: Person, entry_id: object) -> tuple[StandupEntry, Engagement]:
+    """The entry a button or form names, refused unless it is `person`'s."""
+    try:
+        entry = await session.get(StandupEntry, int(str(entry_id)))
+    except (TypeError, ValueError):
+        entry = None
+    if entry is None or entry.person_id != person.id:
+        raise UserError("That standup is not yours to answer.")
+    return entry, await get_or_refuse(session, Engagement, entry.engagement_id)
+
+
+async def form_for(session: AsyncSession, person: Person, entry_id: object) -> Form:
+    """The answer form of an entry (a prompt's "Answer in a form"): to change it once answered, until the digest."""
+    entry, engagement = await own_entry(session, person, entry_id)
+    if entry.status == "answered":
+        if await queries.digest_of(session, entry.engagement_id, entry.day) is not None:
+            raise UserError("You already answered, and the digest is posted; it can no longer be changed.")
+        return cards.answer_form(engagement, entry, edit=True)
+    return cards.answer_form(engagement, entry)
+
+
+async def entry_to_answer(session: AsyncSession, person: Person, entry_id: object) -> tuple[StandupEntry, Engagement]:
+    """The entry a submitted answer form names: `person`'s, and not answered before its digest was posted."""
+    entry, engagement = await own_entry(session, person, entry_id)
+    if entry.status == "answered" and await queries.digest_of(session, entry.engagement_id, entry.day) is not None:
+        raise UserError("The digest for that day is already posted; answers can no longer be changed.")
+    return entry, engagement
+
+
+async def save_answers(
+    session: AsyncSession,
+    core: Cadence,
+    person: Person,
+    entry: StandupEntry,
+    engagement: Engagement,
+    answers: list[str | None],
+    now: datetime,
+) -> Card:
+    """The form's answers (cleaned, one per question, at least one) to an entry_to_answer: saved; the thanks."""
+    digest = await queries.digest_of(session, entry.engagement_id, entry.day)
+    edited = entry.status == "answered"
+    set_answers(entry, answers, now)
+    await complete(session, core, engagement, person, entry, now)
+    return cards.thanks_card(engagement, entry, late=digest is not None, edited=edited)
+
+
+async def today_form(session: AsyncSession, engagement: Engagement, person: Person, now: datetime) -> Form:
+    """Today's standup (the person's local date) to answer now, or to change once answered."""
+    day = now.astimezone(people.zone(person)).date()
+    existing = await queries.get_entry(session, engagement.id, person.id, day)
+    if existing is not None and existing.status == "answered":
+        return await edit_form(session, engagement, person)
+    entry = await open_entry(session, engagement, person, day, settings(engagement), now)
+    return cards.answer_form(engagement, entry)
+
+
+async def edit_form(session: AsyncSession, engagement: Engagement, person: Person) -> Form:
+    """The latest answers whose digest is not out yet, to change."""
+    rows = list(
+        await session.scalars(
+            select(StandupEntry)
+            .where(
+                StandupEntry.engagement_id == engagement.id,
+                StandupEntry.person_id == person.id,
+                StandupEntry.status == "answered",
+            )
+            .order_by(StandupEntry.day.desc())
+            .limit(3)
+        )
+    )
+    for entry in rows:
+        if await queries.digest_of(session, engagement.id, entry.day) is None:
+            return cards.answer_form(engagement, entry, edit=True)
+    if rows:
+        raise UserError(
+            f"The digest for {day_text(rows[0].day)} is already posted; answers can no longer be "
+            "changed. Type `/standup` to answer a new day."
+        )
+    raise UserError("You have no standup answers to change yet. Type `/standup` to answer today's.")
+
+
+async def member_engagement(session: AsyncSession, person: Person, engagement_id: object) -> Engagement:
+    """The engagement a button names (App Home), refused unless `person` is a member."""
+    try:
+        engagement = await session.get(Engagement, int(str(engagement_id)))
+    except (TypeError, ValueError):
+        engagement = None
+    if engagement is None or await people.membership_of(session, engagement, person) is None:
+        raise UserError("You are not a member of that engagement.")
+    return engagement
+
+
+# -- settings: who may change them, what a change does, the questions, taking part ---------------------------------
+def may_configure(ctx: Ctx) -> None:
+    eng = ctx.require_engagement()
+    if eng.created_by_id == ctx.person.id:
+        return
+    ctx.require_role(*CONFIG_ROLES)
+
+
+async def change_settings(ctx: Ctx, changes: dict[str, Any]) -> None:
+    """Store standup setting changes, say them in the home channel (they are the engagement's rules too, not
+    only recorded) and re-plan everyone's prompts and the digest."""
+    eng = ctx.require_engagement()
+    before = {k: feature_settings(eng, FEATURE).get(k) for k in changes}
+    update_feature_settings(eng, FEATURE, changes)
+    shown = "; ".join(
+        f"{k.replace('_', ' ')}: {cards.setting_text(k, before[k])} → {cards.setting_text(k, v)}"
+        for k, v in changes.items()
+    )
+    await announce.rule_change(
+        ctx,
+        eng,
+        Card(text=f"{mention(ctx.person.id, ctx.person.display_name)} changed the standup settings: {shown}."),
+        entity_type="engagement",
+        entity_id=eng.id,
+        action="standup_config_changed",
+        data={"before": before, "after": changes},
+    )
+    await plan_engagement(ctx.session, ctx.core, eng, ctx.now)
+
+
+async def use_digest_channel(ctx: Ctx) -> None:
+    """The channel of `ctx` (not a DM) becomes the engagement's digest channel."""
+    eng = ctx.require_engagement()
+    await bind(
+        ctx.session,
+        eng,
+        platform=ctx.place.platform,
+        workspace_id=ctx.place.workspace_id,
+        channel_id=ctx.place.channel_id,
+        channel_name=ctx.place.channel_name,
+        conversation_ref=ctx.place.conversation_ref,
+        purpose="digest",
+        now=ctx.now,
+    )
+    await change_settings(ctx, {"digest_channel": "digest"})
+
+
+def check_question(text: str) -> str:
+    q = clean(text, limit=MAX_QUESTION_LEN, what="A question", multiline=False)
+    if not q:
+        raise UserError("Write the question, e.g. `/standup config question add Any risks?`")
+    return q
+
+
+def questions_problem(questions: list[str]) -> str | None:
+    """Why a list of questions cannot be the standup's, or None."""
+    if not questions:
+        return "A standup needs at least one question."
+    if len(questions) > MAX_QUESTIONS:
+        return f"At most {MAX_QUESTIONS} questions."
+    return None
+
+
+def add_question(questions: list[str], blocker: int, text: str) -> tuple[list[str], int]:
+    if len(questions) >= MAX_QUESTIONS:
+        raise UserError(f"At most {MAX_QUESTIONS} questions.")
+    return [*questions, check_question(text)], blocker
+
+
+def remove_question(questions: list[str], blocker: int, i: int) -> tuple[list[str], int]:
+    """Remove question `i` (1-based); the blocker question keeps its mark (none when it is the one removed)."""
+    rest = questions[: i - 1] + questions[i:]
+    return rest, 0 if blocker == i else blocker - 1 if blocker > i else blocker
+
+
+def move_question(questions: list[str], blocker: int, a: int, b: int) -> tuple[list[str], int]:
+    """Move question `a` to position `b` (1-based); the blocker mark moves with its question."""
+    marked = [(q, i + 1 == blocker) for i, q in enumerate(questions)]
+    marked.insert(b - 1, marked.pop(a - 1))
+    return [q for q, _ in marked], next((i + 1 for i, (_, is_b) in enumerate(marked) if is_b), 0)
+
+
+async def take_part(
+    session: AsyncSession, core: Cadence, engagement: Engagement, person: Person, now: datetime, *, yes: bool
+) -> tuple[date, datetime] | None:
+    """`person` takes part in (or leaves) the engagement's standup, whatever their roles: their next prompt."""
+    m = await people.ensure_membership(session, engagement, person, now)
+    m.standup_opt_in = yes
+    return await plan_person(session, core, engagement, person, now)
 
 
 async def _apply_blocker(session: AsyncSession, entry: StandupEntry, now: datetime) -> None:
