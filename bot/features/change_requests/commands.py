@@ -24,6 +24,8 @@ from bot.features.change_requests.policy import SIDES, PolicyError, parse_rule
 from bot.features.change_requests.queries import LIST_FILTERS
 from bot.features.change_requests.settings import DEFAULTS, FEATURE
 from bot.features.change_requests.states import State
+from bot.features.defects import queries as defect_queries
+from bot.features.defects import service as defect_service
 from bot.kernel.context import Ctx
 from bot.kernel.engagements import keep_currency
 from bot.kernel.errors import UserError
@@ -36,6 +38,7 @@ from bot.shared.dates import parse_date
 from bot.shared.numbers import NumberError, currency_code, whole_number
 from storage.models import Engagement, Person
 from storage.models.change_requests import ChangeRequest
+from storage.models.defects import Defect
 
 if TYPE_CHECKING:
     from bot.kernel.dispatcher import Cadence
@@ -99,6 +102,7 @@ async def form_new(ctx: Ctx, values: dict[str, str], state: dict) -> Reply:
         answer_id = int(answer_id) if answer_id not in (None, "") else None
     except (TypeError, ValueError):
         answer_id = None
+    defect = await _from_defect(ctx, eng, state)
     cr = await service.create(
         ctx.session,
         ctx.core,
@@ -106,13 +110,34 @@ async def form_new(ctx: Ctx, values: dict[str, str], state: dict) -> Reply:
         requester=ctx.person,
         now=ctx.now,
         from_standup_answer_id=answer_id,
+        defect_id=defect.id if defect else None,
         **data,
     )
+    if defect is not None:
+        await defect_service.converted(
+            ctx.session, ctx.core, engagement=eng, defect=defect, cr_ref=ref(eng, cr), actor=ctx.person, now=ctx.now
+        )
     return Reply.say(
         f"Filed {ref(eng, cr)} “{cr.title}”. The vendor will add an impact estimate; "
         f"then the approvers decide. Follow it with `/cr show {ref(eng, cr)}`.",
         tone="good",
     )
+
+
+async def _from_defect(ctx: Ctx, eng: Engagement, state: dict) -> Defect | None:
+    """The out-of-warranty defect the intake form converts (its id in the form's state is not trusted: the
+    defect must be of this engagement, out of warranty, not yet converted, and the person a client admin)."""
+    raw = state.get(forms.FROM_DEFECT)
+    if raw in (None, ""):
+        return None
+    try:
+        defect = await defect_queries.get(ctx.session, defect_id=int(raw), lock=True)
+    except (TypeError, ValueError):
+        defect = None
+    if defect is None or defect.engagement_id != eng.id:
+        raise UserError("That defect is not one of this engagement's. Nothing was filed.")
+    await defect_service.check_convert(ctx.session, eng, defect, await _roles(ctx, eng))
+    return defect
 
 
 async def cmd_edit(ctx: Ctx) -> Reply:

@@ -193,6 +193,7 @@ async def create(
     priority: str,
     wanted_by: date | None,
     from_standup_answer_id: int | None = None,
+    defect_id: int | None = None,
 ) -> ChangeRequest:
     """File a new request (state submitted), post its card in the home channel, tell the vendor PM."""
     # Numbers are per engagement: lock the engagement row so two filings never take the same one.
@@ -214,6 +215,7 @@ async def create(
         round=1,
         policy={},
         from_standup_answer_id=from_standup_answer_id,
+        defect_id=defect_id,
         created_at=now,
         updated_at=now,
     )
@@ -235,6 +237,7 @@ async def create(
             "priority": priority,
             "wanted_by": wanted_by.isoformat() if wanted_by else None,
             "from_standup_answer_id": from_standup_answer_id,
+            **({"from_defect_id": defect_id} if defect_id else {}),
         },
     )
     c = await card(session, cr, engagement, now)

@@ -26,7 +26,10 @@ from bot.features.milestones.cards import (
     items_card,
     items_key,
 )
-from bot.features.milestones.defaults import settings, warranty_months
+from bot.features.milestones.defaults import FEATURE, WARRANTY_MONTHS, settings, warranty_months
+from bot.features.milestones.queries import (
+    acceptance as acceptance_record,
+)
 from bot.features.milestones.queries import (
     calendar_of,
     final_of,
@@ -41,7 +44,8 @@ from bot.features.milestones.queries import (
     round_of,
 )
 from bot.features.milestones.window import acceptance_window, warranty_end
-from bot.kernel import audit, sides
+from bot.kernel import audit, contract, sides
+from bot.kernel.context import Ctx
 from bot.kernel.errors import UserError
 from bot.kernel.messages import Card
 from bot.kernel.people import members_with_roles, membership_of, role_label
@@ -646,6 +650,8 @@ async def record_project_acceptance(
         warranty_until=warranty_end(accepted_on, months),
     )
     session.add(record)
+    # The contract's warranty term reads the derived end from the engagement (nobody types it).
+    eng.warranty_end = record.warranty_until
     await session.flush()
     await audit.record(
         session,
@@ -668,3 +674,57 @@ async def record_project_acceptance(
     await schedule.plan_warranty_review(session, core, eng, record, now)
     await core.outbox.post_home(session, eng, acceptance_record_card(eng, m, record, actor))
     return record
+
+
+# -- the contract terms (window, deemed acceptance, warranty length) ---------------------------------
+
+TERMS = ("window_days", "deemed_acceptance", "warranty_months")
+WINDOW_DAYS = range(1, 61)
+
+
+def term_value(key: str, raw: str) -> int | bool:
+    """A typed value of a milestones contract term, or UserError saying what is allowed."""
+    text = raw.strip().lower()
+    if key == "deemed_acceptance":
+        if text in ("on", "yes", "true"):
+            return True
+        if text in ("off", "no", "false"):
+            return False
+        raise UserError("Deemed acceptance is `on` or `off`. Nothing was changed.")
+    allowed = WARRANTY_MONTHS if key == "warranty_months" else WINDOW_DAYS
+    what = "The warranty" if key == "warranty_months" else "The acceptance window"
+    unit = "months" if key == "warranty_months" else "business days"
+    if not text.isdigit() or int(text) not in allowed:
+        raise UserError(
+            f"{what} is {allowed.start}–{allowed.stop - 1} {unit}; “{raw.strip()[:20]}” is outside that. "
+            "Nothing was changed."
+        )
+    return int(text)
+
+
+def term_text(eng: Engagement, key: str, value: int | bool) -> str:
+    """How the term reads with `value` (the same words as its declaration in bot/kernel/contract.py)."""
+    if key == "deemed_acceptance":
+        return "on" if value else "off"
+    if key == "window_days":
+        return f"{value} business days (client's calendar)"
+    if eng.warranty_end is None:
+        return f"{value} months from the project acceptance; starts at the project acceptance"
+    return f"{value} months from the project acceptance; until {eng.warranty_end.isoformat()}"
+
+
+async def change_term(ctx: Ctx, eng: Engagement, key: str, raw: str) -> str:
+    """Change a milestones contract term through the amendment rule (agreed at once while the other side has
+    no admin, else a proposal the other side approves). Open windows keep their terms (copied at submission);
+    the warranty's length no longer changes once the project acceptance started it."""
+    if key not in TERMS:
+        raise UserError(f"No milestone setting “{key[:30]}”. Contract terms: {', '.join(TERMS)}.")
+    value = term_value(key, raw)
+    if key == "warranty_months" and await acceptance_record(ctx.session, eng) is not None:
+        raise UserError(
+            f"The warranty already started with the project acceptance and runs until {eng.warranty_end}; its "
+            "length no longer changes. Nothing was changed."
+        )
+    return await contract.amend(
+        ctx, eng, term=key, new_text=term_text(eng, key, value), settings={FEATURE: {key: value}}
+    )
