@@ -26,6 +26,7 @@ from bot.features.change_requests.settings import DEFAULTS, FEATURE
 from bot.features.change_requests.states import State
 from bot.features.defects import queries as defect_queries
 from bot.features.defects import service as defect_service
+from bot.features.milestones import queries as milestone_queries
 from bot.kernel.context import Ctx
 from bot.kernel.engagements import keep_currency
 from bot.kernel.errors import UserError
@@ -367,6 +368,30 @@ async def cmd_deliver(ctx: Ctx) -> Reply:
     )
 
 
+async def cmd_milestone(ctx: Ctx) -> Reply:
+    """/cr milestone ACME-CR-7 ACME-M-2 — the milestone an approved schedule impact moves."""
+    eng = ctx.require_engagement()
+    usage = "/cr milestone ACME-CR-7 ACME-M-2"
+    token, rest = _split_id(ctx.args, usage)
+    if not rest:
+        raise UserError(f"Which milestone? Usage: `{usage}` (`/milestone list` shows them).")
+    cr = await queries.find(ctx.session, eng, token, lock=True)
+    milestone = await milestone_queries.find(ctx.session, eng, rest.split()[0])
+    roles = await _roles(ctx, eng)
+    return Reply.say(
+        await service.set_milestone(
+            ctx.session,
+            ctx.core,
+            cr=cr,
+            engagement=eng,
+            milestone=milestone,
+            actor=ctx.person,
+            roles=roles,
+            now=ctx.now,
+        )
+    )
+
+
 # -- reading ----------------------------------------------------------------------------------------
 
 
@@ -592,6 +617,13 @@ def register(registry: Registry) -> None:
         summary="requester: withdraw before a decision",
     )
     add("cr", "schedule", cmd_schedule, usage="/cr schedule ACME-CR-7 [date]", summary="vendor: schedule it")
+    add(
+        "cr",
+        "milestone",
+        cmd_milestone,
+        usage="/cr milestone ACME-CR-7 ACME-M-2",
+        summary="the milestone its approved schedule impact moves",
+    )
     add("cr", "deliver", cmd_deliver, usage="/cr deliver ACME-CR-7 [comment]", summary="vendor: mark delivered")
     add("cr", "export", cmd_export, usage="/cr export", summary="CSV of every request and transition")
     add(

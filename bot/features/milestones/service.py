@@ -377,6 +377,48 @@ async def decide_change(
     return f"You {verb} proposal #{change.id}."
 
 
+async def move_for_change_request(
+    session: AsyncSession,
+    core: Cadence,
+    *,
+    eng: Engagement,
+    m: Milestone,
+    days: int,
+    cr_ref: str,
+    now: datetime,
+) -> str:
+    """An approved change request's schedule impact moves the milestone's due date `days` business days later
+    in the client's calendar (how the plan counts days: the window, rectification). Both sides consented through
+    the request's approval, so there is no second proposal. Said in the channel and audited; returns the line."""
+    m = await load(session, m.id, lock=True) or m
+    if m.state not in schedule.DUE_STATES:
+        text = (
+            f"{cr_ref} was approved with {plural(days, 'business day')} of schedule impact on {ref(eng, m)}, which is "
+            f"{m.state.replace('_', ' ')}: its due date no longer matters and stays {day_text(m.due_date)}."
+        )
+        await core.outbox.post_home(session, eng, Card(text=text))
+        return text
+    old = m.due_date
+    m.due_date = calendar_of(eng).add_days(old, days)
+    await transition(
+        session,
+        eng=eng,
+        m=m,
+        action="due_moved",
+        to=None,
+        actor=None,
+        now=now,
+        data={"from": old.isoformat(), "to": m.due_date.isoformat(), "change_request": cr_ref, "days": days},
+    )
+    await schedule.plan_due(session, core, eng, m, now)
+    text = (
+        f"{cr_ref} was approved with {plural(days, 'business day')} of schedule impact: {ref(eng, m)} “{m.title}” "
+        f"moves {day_text(old)} → {day_text(m.due_date)} (both sides approved the request; no separate proposal)."
+    )
+    await core.outbox.post_home(session, eng, Card(text=text, tone="info"))
+    return text
+
+
 # -- submission and decisions -----------------------------------------------------------------------
 
 
