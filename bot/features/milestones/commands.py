@@ -13,8 +13,10 @@ from bot.features.milestones.defaults import DEFAULTS, FEATURE, settings
 from bot.features.milestones.queries import ref
 from bot.features.milestones.schedule import (
     APPROVER,
+    CHANGE_REMIND,
     DUE_SOON,
     DUE_TODAY,
+    ITEM_OVERDUE,
     OVERDUE,
     WARRANTY_REVIEW,
     WINDOW_END,
@@ -491,6 +493,8 @@ def register(registry: Registry) -> None:
     registry.add_timer(APPROVER, handlers.on_approver)
     registry.add_timer(WINDOW_END, handlers.on_window_end)
     registry.add_timer(WARRANTY_REVIEW, handlers.on_warranty_review)
+    registry.add_timer(CHANGE_REMIND, handlers.on_change_remind)
+    registry.add_timer(ITEM_OVERDUE, handlers.on_item_overdue)
 
 
 __all__ = ["FEATURE", "register"]

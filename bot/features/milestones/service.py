@@ -294,6 +294,8 @@ async def move_due(
     await core.outbox.post_home(
         session, eng, change_card(eng, m, change, actor, deciding, proposing), ref_key=change_key(change)
     )
+    for admin in await sides.admins_of(session, eng, other):
+        await schedule.schedule_change_reminder(session, core, eng, change, admin.person, now)
     await transition(
         session,
         eng=eng,
@@ -357,6 +359,7 @@ async def decide_change(
         f"The move of {ref(eng, m)}'s due date ({day_text(change.old_due)} → {day_text(change.new_due)}) was "
         f"{outcome} by {mention(actor.id, actor.display_name)} ({side} side)."
     )
+    await schedule.cancel_change_reminders(session, core, change)
     if outcome == "approved":
         m.due_date = change.new_due
         await schedule.plan_due(session, core, eng, m, now)
@@ -624,6 +627,8 @@ async def _rectification(
         session.add(item)
         made.append(item)
     await session.flush()
+    for item in made:
+        await schedule.plan_item_overdue(session, core, eng, item, now)
     vendor = tuple(p.id for p in await members_with_roles(session, eng, VENDOR))
     card = items_card(eng, m, rnd.round, made, vendor)
     await core.outbox.post_home(session, eng, card, ref_key=items_key(m, rnd.round))
