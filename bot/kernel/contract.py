@@ -62,6 +62,17 @@ def _money(eng: Engagement) -> str:
     return f"{eng.budget:,.2f}" if eng.budget is not None else "not set"
 
 
+def _window(eng: Engagement) -> str:
+    return f"{feature_settings(eng, 'milestones').get('window_days')} business days (client's calendar)"
+
+
+def _warranty(eng: Engagement) -> str:
+    months = feature_settings(eng, "milestones").get("warranty_months")
+    if eng.warranty_end is None:
+        return f"{months} months from the project acceptance; starts at the project acceptance"
+    return f"{months} months from the project acceptance; until {eng.warranty_end.isoformat()}"
+
+
 def declare_terms(registry: Registry) -> None:
     """Every contract term, in the order `/cadence contract` lists them. Terms kept in engagement columns name
     each column's default (written when an engagement is created, `bot.kernel.engagements.new_engagement`);
@@ -91,12 +102,16 @@ def declare_terms(registry: Registry) -> None:
         lambda e: f"{e.contingency_pct:g} % of the budget",
         columns={"contingency_pct": 15.0},
     )
+    # The milestones feature's terms (docs/milestones.md); their defaults are that feature's settings. The
+    # warranty's end is not typed: it is derived from the project acceptance (recorded on the engagement then).
+    term("window_days", "Acceptance window", _window, setting=("milestones", "window_days"))
     term(
-        "warranty_end",
-        "Warranty end",
-        lambda e: e.warranty_end.isoformat() if e.warranty_end else "not set",
-        columns={"warranty_end": None},
+        "deemed_acceptance",
+        "Deemed acceptance at the window's end",
+        lambda e: "on" if feature_settings(e, "milestones").get("deemed_acceptance") else "off",
+        setting=("milestones", "deemed_acceptance"),
     )
+    term("warranty_months", "Warranty", _warranty, setting=("milestones", "warranty_months"))
     term("iteration_days", "Iteration length", lambda e: f"{e.iteration_days} days", columns={"iteration_days": 14})
     term(
         "cr.both_sides",
@@ -111,8 +126,6 @@ def _column_value(name: str, raw: Any) -> Any:
         return None
     if name == "budget":
         return Decimal(str(raw))
-    if name == "warranty_end":
-        return date.fromisoformat(str(raw))
     return raw
 
 

@@ -104,6 +104,22 @@ SCRIPT: list[tuple[str | None, str]] = [
     ("defect", "/defect s2 Search ignores filters"),
     ("defect", "advance 4h 5m"),
     ("defect", "/defect list open"),
+    ("milestone", "# The final milestone: submitted, rejected with two reasons, rectified, resubmitted, accepted"),
+    ("milestone", "as victor"),
+    ("milestone", "/milestone add Go-live due in 3 weeks final"),
+    ("milestone", "/milestone criteria ACME-M-1 | All UAT scripts pass; no open S1"),
+    ("milestone", "/milestone submit ACME-M-1 | Release 1.0 on https://staging.acme.example"),
+    ("milestone", "as alice"),
+    ("milestone", "click reject"),
+    ("milestone", "fill reasons=VAT column missing on invoices\\nLogin page not translated"),
+    ("milestone", "as victor"),
+    ("milestone", "advance 1d"),
+    ("milestone", "/milestone done ACME-M-1-R1"),
+    ("milestone", "/milestone done ACME-M-1-R2"),
+    ("milestone", "/milestone submit ACME-M-1 | Release 1.0.1: VAT column and translated login"),
+    ("milestone", "as alice"),
+    ("milestone", "click accept"),
+    ("milestone", "/milestone settings"),
 ]
 
 

@@ -370,7 +370,8 @@ class ConsoleSession:
                 if key.strip() not in keys:
                     self.out(f"  ✗ The form has no field “{key.strip()}”; its keys are {', '.join(keys)}. Not sent.")
                     return True
-                values[key.strip()] = value.strip()
+                # One typed line: `\n` starts a new line of a multi-line field (a rejection's reasons).
+                values[key.strip()] = value.strip().replace("\\n", "\n")
         elif ask is not None:
             for i in form.inputs:
                 opts = f" [{'/'.join(o.value for o in i.options)}]" if i.options else ""

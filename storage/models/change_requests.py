@@ -50,6 +50,10 @@ class ChangeRequest(Base):
     scheduled_for: Mapped[date | None] = mapped_column(Date)
     # Link back to a standup answer (a blocker turned into a change request).
     from_standup_answer_id: Mapped[int | None] = mapped_column(Integer)
+    # The milestone whose due date an approved schedule impact moves (bot/features/milestones).
+    milestone_id: Mapped[int | None] = mapped_column(ForeignKey("milestones.id"))
+    # The out-of-warranty defect this request was converted from (one request per defect).
+    defect_id: Mapped[int | None] = mapped_column(ForeignKey("defects.id"), unique=True, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

@@ -82,8 +82,11 @@ async def test_settings_that_are_terms_become_proposals_and_can_be_rejected(core
     people = await make_engagement(core)
     r = await run(core, people["victor"], "/cadence settings contingency 40")
     assert "Proposed Contingency: 15 % of the budget → 40 % of the budget" in reply_text(r), reply_text(r)
+    # The warranty's end is no longer typed; its length is a term changed through the milestones feature.
     r = await run(core, people["victor"], "/cadence settings warranty_end 2030-01-01")
-    assert "Proposed Warranty end" in reply_text(r)
+    assert refused(r) and "no longer typed" in reply_text(r), reply_text(r)
+    r = await run(core, people["victor"], "/milestone settings warranty_months 12")
+    assert "Proposed Warranty: 6 months from the project acceptance" in reply_text(r), reply_text(r)
     r = await run(core, people["carol"], "/cadence contract reject 1 too much")
     assert "You rejected amendment #1" in reply_text(r), reply_text(r)
     r = await run(core, people["victor"], "/cadence contract withdraw 2")

@@ -137,6 +137,10 @@ def build(v: View) -> Card:
             fields.append(Field("Assessment notes", truncate(cr.assessment_notes, 1000), short=False))
     if cr.scheduled_for:
         fields.append(Field("Scheduled for", day(cr.scheduled_for)))
+    if v.milestone:
+        fields.append(Field("Milestone", v.milestone, short=False))
+    if v.defect:
+        fields.append(Field("Converted from", f"defect {v.defect} (filed after the warranty ended)", short=False))
     fields.append(contingency_field(v))
 
     sections: list[Card] = []

@@ -25,6 +25,9 @@ from bot.features.change_requests.policy import SIDES, PolicyError, parse_rule
 from bot.features.change_requests.queries import LIST_FILTERS
 from bot.features.change_requests.settings import DEFAULTS, FEATURE
 from bot.features.change_requests.states import State
+from bot.features.defects import queries as defect_queries
+from bot.features.defects import service as defect_service
+from bot.features.milestones import queries as milestone_queries
 from bot.kernel.context import Ctx
 from bot.kernel.engagements import keep_currency
 from bot.kernel.errors import UserError
@@ -37,6 +40,7 @@ from bot.shared.dates import parse_date
 from bot.shared.numbers import NumberError, currency_code, whole_number
 from storage.models import Engagement, Person
 from storage.models.change_requests import ChangeRequest
+from storage.models.defects import Defect
 
 if TYPE_CHECKING:
     from bot.kernel.dispatcher import Cadence
@@ -100,6 +104,7 @@ async def form_new(ctx: Ctx, values: dict[str, str], state: dict) -> Reply:
         answer_id = int(answer_id) if answer_id not in (None, "") else None
     except (TypeError, ValueError):
         answer_id = None
+    defect = await _from_defect(ctx, eng, state)
     cr = await service.create(
         ctx.session,
         ctx.core,
@@ -107,13 +112,34 @@ async def form_new(ctx: Ctx, values: dict[str, str], state: dict) -> Reply:
         requester=ctx.person,
         now=ctx.now,
         from_standup_answer_id=answer_id,
+        defect_id=defect.id if defect else None,
         **data,
     )
+    if defect is not None:
+        await defect_service.converted(
+            ctx.session, ctx.core, engagement=eng, defect=defect, cr_ref=ref(eng, cr), actor=ctx.person, now=ctx.now
+        )
     return Reply.say(
         f"Filed {ref(eng, cr)} “{cr.title}”. The vendor will add an impact estimate; "
         f"then the approvers decide. Follow it with `/cr show {ref(eng, cr)}`.",
         tone="good",
     )
+
+
+async def _from_defect(ctx: Ctx, eng: Engagement, state: dict) -> Defect | None:
+    """The out-of-warranty defect the intake form converts (its id in the form's state is not trusted: the
+    defect must be of this engagement, out of warranty, not yet converted, and the person a client admin)."""
+    raw = state.get(forms.FROM_DEFECT)
+    if raw in (None, ""):
+        return None
+    try:
+        defect = await defect_queries.get(ctx.session, defect_id=int(raw), lock=True)
+    except (TypeError, ValueError):
+        defect = None
+    if defect is None or defect.engagement_id != eng.id:
+        raise UserError("That defect is not one of this engagement's. Nothing was filed.")
+    await defect_service.check_convert(ctx.session, eng, defect, await _roles(ctx, eng))
+    return defect
 
 
 async def cmd_edit(ctx: Ctx) -> Reply:
@@ -343,6 +369,30 @@ async def cmd_deliver(ctx: Ctx) -> Reply:
     )
 
 
+async def cmd_milestone(ctx: Ctx) -> Reply:
+    """/cr milestone ACME-CR-7 ACME-M-2 — the milestone an approved schedule impact moves."""
+    eng = ctx.require_engagement()
+    usage = "/cr milestone ACME-CR-7 ACME-M-2"
+    token, rest = _split_id(ctx.args, usage)
+    if not rest:
+        raise UserError(f"Which milestone? Usage: `{usage}` (`/milestone list` shows them).")
+    cr = await queries.find(ctx.session, eng, token, lock=True)
+    milestone = await milestone_queries.find(ctx.session, eng, rest.split()[0])
+    roles = await _roles(ctx, eng)
+    return Reply.say(
+        await service.set_milestone(
+            ctx.session,
+            ctx.core,
+            cr=cr,
+            engagement=eng,
+            milestone=milestone,
+            actor=ctx.person,
+            roles=roles,
+            now=ctx.now,
+        )
+    )
+
+
 # -- reading ----------------------------------------------------------------------------------------
 
 
@@ -568,6 +618,13 @@ def register(registry: Registry) -> None:
         summary="requester: withdraw before a decision",
     )
     add("cr", "schedule", cmd_schedule, usage="/cr schedule ACME-CR-7 [date]", summary="vendor: schedule it")
+    add(
+        "cr",
+        "milestone",
+        cmd_milestone,
+        usage="/cr milestone ACME-CR-7 ACME-M-2",
+        summary="the milestone its approved schedule impact moves",
+    )
     add("cr", "deliver", cmd_deliver, usage="/cr deliver ACME-CR-7 [comment]", summary="vendor: mark delivered")
     add("cr", "export", cmd_export, usage="/cr export", summary="CSV of every request and transition")
     add(

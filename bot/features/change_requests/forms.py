@@ -21,6 +21,8 @@ EDIT = "cr.edit"
 ASSESS = "cr.assess"
 REJECT = "cr.reject"
 QUESTION = "cr.question"
+# The intake form's state key naming the out-of-warranty defect it converts (bot/features/defects).
+FROM_DEFECT = "from_defect"
 
 NO_DATE = {"", "none", "no", "-", "n/a", "na", "whenever", "no date"}
 

@@ -25,6 +25,8 @@ from bot.kernel.rows import get_or_refuse, must_get
 from bot.kernel.text import person as mention
 from storage.models import AuditEntry, Engagement, Person
 from storage.models.change_requests import ChangeRequest, ChangeRequestDecision
+from storage.models.defects import Defect
+from storage.models.milestones import Milestone
 
 ENTITY = "change_request"
 
@@ -177,6 +179,8 @@ class View:
     contingency: Contingency
     currency: str = ""
     away: dict[int, str] = field(default_factory=dict)  # approver id → why away today
+    defect: str | None = None  # ACME-D-4: the out-of-warranty defect this request was converted from
+    milestone: str | None = None  # ACME-M-2: the milestone an approved schedule impact moves
 
     def who(self, pid: int | None) -> str:
         if pid is None:
@@ -222,7 +226,18 @@ async def view(session: AsyncSession, cr: ChangeRequest, engagement: Engagement,
         contingency=cont,
         currency=settings(engagement).get("currency") or "",
         away=away,
+        **await links(session, cr, engagement),
     )
+
+
+async def links(session: AsyncSession, cr: ChangeRequest, engagement: Engagement) -> dict[str, str | None]:
+    """The ids of the defect the request came from and the milestone it names, as people write them."""
+    d = await session.get(Defect, cr.defect_id) if cr.defect_id else None
+    m = await session.get(Milestone, cr.milestone_id) if cr.milestone_id else None
+    return {
+        "defect": f"{engagement.key}-D-{d.number}" if d else None,
+        "milestone": f"{engagement.key}-M-{m.number} “{m.title}”" if m else None,
+    }
 
 
 async def policy_holders(

@@ -42,7 +42,8 @@ from bot.features.change_requests.states import (
     label,
     role_allows,
 )
-from bot.kernel import announce, audit, contract
+from bot.features.milestones import service as milestones
+from bot.kernel import announce, audit, contract, sides
 from bot.kernel.engagements import update_feature_settings
 from bot.kernel.errors import UserError
 from bot.kernel.messages import Button, Card
@@ -52,6 +53,7 @@ from bot.kernel.text import day_text, truncate, when
 from bot.kernel.text import person as mention
 from storage.models import Engagement, Person, Timer
 from storage.models.change_requests import ChangeRequest, ChangeRequestDecision
+from storage.models.milestones import Milestone
 
 if TYPE_CHECKING:
     from bot.kernel.context import Ctx
@@ -194,6 +196,7 @@ async def create(
     priority: str,
     wanted_by: date | None,
     from_standup_answer_id: int | None = None,
+    defect_id: int | None = None,
 ) -> ChangeRequest:
     """File a new request (state submitted), post its card in the home channel, tell the vendor PM."""
     # Numbers are per engagement: lock the engagement row so two filings never take the same one.
@@ -215,6 +218,7 @@ async def create(
         round=1,
         policy={},
         from_standup_answer_id=from_standup_answer_id,
+        defect_id=defect_id,
         created_at=now,
         updated_at=now,
     )
@@ -236,6 +240,7 @@ async def create(
             "priority": priority,
             "wanted_by": wanted_by.isoformat() if wanted_by else None,
             "from_standup_answer_id": from_standup_answer_id,
+            **({"from_defect_id": defect_id} if defect_id else {}),
         },
     )
     c = await card(session, cr, engagement, now)
@@ -720,6 +725,17 @@ async def finish(
     if action == "reject":
         cr.decision_comment = comment
     await timers.cancel_all(session, core, cr)
+    if action == "approve" and cr.milestone_id and (cr.schedule_impact_days or 0) > 0:
+        milestone = await must_get(session, Milestone, cr.milestone_id)
+        await milestones.move_for_change_request(
+            session,
+            core,
+            eng=engagement,
+            m=milestone,
+            days=int(cr.schedule_impact_days or 0),
+            cr_ref=r,
+            now=now,
+        )
     await refresh_card(session, core, cr, engagement, now)
     requester = await must_get(session, Person, cr.requester_id)
     outcome = "approved ✅" if action == "approve" else f"rejected ❌ — “{comment}”"
@@ -759,6 +775,49 @@ async def finish(
                 data={"ref": r, "threshold_pct": warn, "committed": str(after.committed), "fund": str(after.fund)},
             )
         await refresh_open_cards(session, core, engagement, now, skip=cr.id)
+
+
+async def set_milestone(
+    session: AsyncSession,
+    core: Cadence,
+    *,
+    cr: ChangeRequest,
+    engagement: Engagement,
+    milestone: Milestone,
+    actor: Person,
+    roles: set[str],
+    now: datetime,
+) -> str:
+    """Name the milestone whose due date the request's schedule impact moves when it is approved. The requester
+    or an admin of either side, before a decision; an approval already given in the round is asked again (the
+    approvers consent to the move too)."""
+    r = ref(engagement, cr)
+    if cr.requester_id != actor.id and not roles & sides.ALL_ADMINS:
+        raise UserError(f"Only the requester or an admin of either side can tie {r} to a milestone.")
+    if cr.state not in EDITABLE:
+        raise UserError(f"{r} is {label(cr.state)}; its milestone no longer changes. Nothing changed.")
+    if cr.milestone_id == milestone.id:
+        raise UserError(f"{r} already names that milestone. Nothing changed.")
+    before = cr.milestone_id
+    cr.milestone_id = milestone.id
+    cr.updated_at = now
+    m_ref = f"{engagement.key}-M-{milestone.number}"
+    await audit.record(
+        session,
+        now=now,
+        engagement_id=engagement.id,
+        entity_type=ENTITY,
+        entity_id=cr.id,
+        action="milestone_set",
+        actor=actor,
+        data={"ref": r, "milestone": m_ref, "before_id": before},
+    )
+    if cr.state == State.PENDING_APPROVAL.value:
+        await reset_if_approved(
+            session, core, cr=cr, engagement=engagement, actor=actor, now=now, why=f"the milestone is now {m_ref}"
+        )
+    await refresh_card(session, core, cr, engagement, now)
+    return f"{r} now names {m_ref} “{milestone.title}”: when it is approved, its schedule impact moves that due date."
 
 
 async def withdraw(

@@ -12,16 +12,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.features.defects import states as st
 from bot.features.defects.policy import HELP as POLICY_HELP
-from bot.features.defects.queries import clocks, engagement_policy, open_pause, ref
+from bot.features.defects.queries import CONVERTERS, clocks, engagement_policy, open_pause, ref, warranty
 from bot.features.defects.severity import MEANING, SEVERITIES, label
 from bot.features.defects.sla import CAL_BUSINESS, Clock
 from bot.kernel.messages import Attachment, Button, ButtonStyle, Card, Field
+from bot.kernel.people import members_with_roles
 from bot.kernel.text import duration, plural, truncate, when
 from bot.kernel.text import person as mention
 from storage.models import AuditEntry, Engagement, Person
 from storage.models.defects import Defect
 
 WARN, BREACH = "warn", "breach"
+CONVERT = "defect.convert"  # an out-of-warranty defect → the change-request intake form, pre-filled
 TONE = {"s1": "danger", "s2": "warning", "s3": "info", "s4": "info"}
 BUTTONS: dict[str, tuple[str, str, ButtonStyle]] = {
     "ack": ("Acknowledge", "defect.ack", "primary"),
@@ -91,8 +93,16 @@ async def defect_card(
     cl = clocks(defect, now)
     marks = breach_marks(defect, cl)
     lines = [MEANING[defect.severity] + "."]
+    w = await warranty(session, engagement, defect)
     if defect.out_of_warranty:
-        lines.append(f"Out of warranty (filed after the warranty ended {engagement.warranty_end:%Y-%m-%d}).")
+        ended = w.until or engagement.warranty_end or defect.filed_at.date()
+        lines.append(
+            f"Out of warranty (filed after the warranty ended {ended:%Y-%m-%d})." if ended else "Out of warranty."
+        )
+    elif w.within and w.until:
+        lines.append(f"In warranty until {w.until:%Y-%m-%d}: fixed at no cost on the SLA.")
+    if w.change_request:
+        lines.append(f"Converted to change request {w.change_request}.")
     if marks:
         lines.append(" · ".join(marks))
     warned = warning_marks(defect, cl)
@@ -129,6 +139,9 @@ async def defect_card(
             buttons.append(Button(text, action_id, str(defect.id), style))
         if defect.state != st.CLOSED:
             buttons.append(Button("Change severity", "defect.severity", str(defect.id)))
+        if defect.out_of_warranty and not w.change_request:
+            converters = tuple(p.id for p in await members_with_roles(session, engagement, CONVERTERS))
+            buttons.append(Button("Convert to change request", CONVERT, str(defect.id), allowed=converters))
     footer = "From a standup blocker · " if defect.source_standup_answer_id else ""
     footer += f"{engagement.key} · /defect show {ref(engagement, defect)}"
     tone = (

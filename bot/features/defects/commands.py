@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.features.change_requests import forms as cr_forms
 from bot.features.defects import cards, export, forms, queries, report, service, timers
 from bot.features.defects import states as st
 from bot.features.defects.severity import SEVERITIES, label, parse_severity, split_severity
@@ -455,6 +456,31 @@ USAGE = [
 ]
 
 
+async def convert_button(ctx: Ctx, value: str) -> Reply:
+    """Convert to change request: the change-request intake form, pre-filled from the defect; the request it
+    files is linked both ways (bot/features/change_requests/commands.py: form_new)."""
+    defect, engagement, roles = await _locked(ctx, value)
+    await service.check_convert(ctx.session, engagement, defect, roles)
+    rid = queries.ref(engagement, defect)
+    description = "\n".join(
+        x
+        for x in (
+            f"Converted from {rid} (filed {defect.filed_at:%Y-%m-%d}, after the warranty ended).",
+            f"Steps: {defect.steps}" if defect.steps else "",
+            f"Expected: {defect.expected}" if defect.expected else "",
+            f"Actual: {defect.actual}" if defect.actual else "",
+        )
+        if x
+    )
+    return Reply(
+        form=cr_forms.new_form(
+            title=truncate(defect.title, MAX_TITLE),
+            description=description,
+            state={cr_forms.FROM_DEFECT: defect.id, "engagement_id": engagement.id},
+        )
+    )
+
+
 def help_card() -> Card:
     return Card(title="/defect — defects and SLA timers", text="\n".join(f"`/defect {u}` — {s}" for u, s in USAGE))
 
@@ -511,6 +537,7 @@ def register(registry: Registry) -> None:
         summary="Show or change the SLA policy",
     )
     registry.add_action("defect.severity", severity_button)
+    registry.add_action(cards.CONVERT, convert_button)
     registry.add_form("defect.new", submit_new)
     registry.add_form("defect.wait", _reason_submit("wait"))
     registry.add_form("defect.reply", _reason_submit("reply"))

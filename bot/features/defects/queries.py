@@ -5,7 +5,8 @@ row (`get(lock=True)` and `find(lock=True)` only lock one for the caller)."""
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,14 +14,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.features.defects import states as st
 from bot.features.defects.severity import SEVERITIES
 from bot.features.defects.sla import Clock, Policy, resolution_clock, response_clock
+from bot.features.milestones.queries import acceptance, calendar_of
 from bot.kernel import audit
 from bot.kernel.engagements import feature_settings
 from bot.kernel.errors import UserError
 from storage.models import AuditEntry, Engagement, Membership, Person
+from storage.models.change_requests import ChangeRequest
 from storage.models.defects import Defect, DefectPause
 from storage.models.standups import StandupEntry
 
 ENTITY = "defect"
+# Who may turn an out-of-warranty defect into a (billable) change request: the client's admins, since the
+# request spends the client's money (docs/two-party.md: a side commits only itself).
+CONVERTERS = ("client_sponsor", "client_pm")
 FEATURE = "defect"
 REF_RE = re.compile(r"^(?:([A-Za-z][A-Za-z0-9]{1,9})-)?(?:D-?)?#?(\d{1,9})$", re.IGNORECASE)
 
@@ -161,3 +167,41 @@ async def standup_answer_in(session: AsyncSession, engagement: Engagement, answe
     """Whether the standup answer exists in this engagement (form state comes back from the client)."""
     entry = await session.get(StandupEntry, answer_id)
     return entry is not None and entry.engagement_id == engagement.id
+
+
+@dataclass(frozen=True)
+class Warranty:
+    """What a defect's card says about the warranty: filed within it (until when), after it ended (when), or
+    neither (before the project acceptance); and the change request it was converted to, if any."""
+
+    until: date | None = None  # the warranty's last day, once the project is accepted
+    within: bool = False  # filed on or after the project acceptance, up to the warranty's end
+    change_request: str | None = None  # ACME-CR-3
+
+
+async def warranty_until(session: AsyncSession, engagement: Engagement) -> date | None:
+    found = await acceptance(session, engagement)
+    return found.warranty_until if found else None
+
+
+def filed_after(engagement: Engagement, until: date | None, filed_at: datetime) -> bool:
+    """Filed after the warranty's last day, in the client's calendar (the acceptance's own)."""
+    return until is not None and calendar_of(engagement).local_date(filed_at) > until
+
+
+async def warranty(session: AsyncSession, engagement: Engagement, defect: Defect) -> Warranty:
+    found = await acceptance(session, engagement)
+    cr = await converted_to(session, defect)
+    cr_ref = f"{engagement.key}-CR-{cr.number}" if cr else None
+    if found is None:
+        return Warranty(change_request=cr_ref)
+    filed_on = calendar_of(engagement).local_date(defect.filed_at)
+    return Warranty(
+        until=found.warranty_until,
+        within=found.accepted_on <= filed_on <= found.warranty_until,
+        change_request=cr_ref,
+    )
+
+
+async def converted_to(session: AsyncSession, defect: Defect) -> ChangeRequest | None:
+    return await session.scalar(select(ChangeRequest).where(ChangeRequest.defect_id == defect.id))

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,7 +15,19 @@ from bot.features.defects import pause_notices, timers
 from bot.features.defects import states as st
 from bot.features.defects.cards import defect_card
 from bot.features.defects.policy import proposed_change
-from bot.features.defects.queries import ENTITY, clocks, engagement_policy, open_pause, ref, ref_key, roles_in
+from bot.features.defects.queries import (
+    CONVERTERS,
+    ENTITY,
+    clocks,
+    converted_to,
+    engagement_policy,
+    filed_after,
+    open_pause,
+    ref,
+    ref_key,
+    roles_in,
+    warranty_until,
+)
 from bot.features.defects.severity import SEVERITIES, label
 from bot.kernel import audit, contract
 from bot.kernel.errors import UserError
@@ -28,14 +39,51 @@ if TYPE_CHECKING:
     from bot.kernel.dispatcher import Cadence
 
 
-def is_out_of_warranty(engagement: Engagement, filed_at: datetime) -> bool:
-    if engagement.warranty_end is None:
-        return False
-    try:
-        zone = ZoneInfo(engagement.home_tz or "UTC")
-    except (KeyError, ValueError):
-        zone = ZoneInfo("UTC")
-    return filed_at.astimezone(zone).date() > engagement.warranty_end
+async def is_out_of_warranty(session: AsyncSession, engagement: Engagement, filed_at: datetime) -> bool:
+    """Filed after the warranty's end: the project acceptance's warranty (milestones), in the client's calendar."""
+    return filed_after(engagement, await warranty_until(session, engagement), filed_at)
+
+
+async def check_convert(session: AsyncSession, engagement: Engagement, defect: Defect, roles: set[str]) -> None:
+    """May these roles turn this defect into a change request? Only an out-of-warranty defect, once, by the
+    client's admins (the request is billable to the client)."""
+    rid = ref(engagement, defect)
+    if not roles & set(CONVERTERS):
+        raise UserError(
+            f"Only the client sponsor or client PM can convert {rid} to a change request: it is billable to the "
+            "client. Nothing was changed."
+        )
+    if not defect.out_of_warranty:
+        raise UserError(
+            f"{rid} was not filed after the warranty ended; it is fixed under the SLA at no cost, not converted."
+        )
+    existing = await converted_to(session, defect)
+    if existing is not None:
+        raise UserError(f"{rid} was already converted to {engagement.key}-CR-{existing.number}. Nothing changed.")
+
+
+async def converted(
+    session: AsyncSession,
+    core: Cadence,
+    *,
+    engagement: Engagement,
+    defect: Defect,
+    cr_ref: str,
+    actor: Person,
+    now: datetime,
+) -> None:
+    """The defect became change request `cr_ref`: recorded on the defect and named on its card."""
+    await audit.record(
+        session,
+        now=now,
+        engagement_id=engagement.id,
+        entity_type=ENTITY,
+        entity_id=defect.id,
+        action="converted_to_change_request",
+        actor=actor,
+        data={"ref": ref(engagement, defect), "change_request": cr_ref},
+    )
+    await refresh(session, core, defect, engagement, now)
 
 
 # --------------------------------------------------------------------------- permissions
@@ -106,7 +154,7 @@ async def file(
         attachment_url=details.get("attachment_url") or None,
         source_standup_answer_id=source_standup_answer_id,
         policy=policy.snapshot(),
-        out_of_warranty=is_out_of_warranty(engagement, now),
+        out_of_warranty=await is_out_of_warranty(session, engagement, now),
         reopen_count=0,
         timer_generation=0,
         created_at=now,

@@ -4,7 +4,6 @@ Handlers parse and call the rules in service.py."""
 from __future__ import annotations
 
 import re
-from datetime import date
 from decimal import Decimal
 
 import holidays
@@ -293,7 +292,6 @@ def _settings_card(eng: Engagement) -> Card:
             Field("client_country", eng.client_country or "none"),
             Field("budget", f"{eng.budget:,.2f}" if eng.budget is not None else "not set"),
             Field("contingency", f"{eng.contingency_pct:g} %"),
-            Field("warranty_end", eng.warranty_end.isoformat() if eng.warranty_end else "not set"),
             Field("iteration_days", str(eng.iteration_days)),
         ],
         footer="Change one with `/cadence settings <name> <value>`.",
@@ -318,11 +316,6 @@ def _parse_setting(name: str, value: str) -> tuple[str, object]:
         except NumberError as exc:
             raise UserError(f"{exc} The contingency is a percentage between 0 and 100, e.g. `15`.") from None
         return "contingency_pct", float(pct)
-    if name == "warranty_end":
-        try:
-            return "warranty_end", date.fromisoformat(value)
-        except ValueError:
-            raise UserError("Give the warranty end as YYYY-MM-DD.") from None
     if name == "iteration_days":
         try:
             return "iteration_days", whole_number(value, what="The iteration length", minimum=1, maximum=90)
@@ -339,6 +332,14 @@ async def settings(ctx: Ctx) -> Reply:
     if not name:
         return Reply(private=[_settings_card(eng)])
     name = name.lower()
+    if name == "warranty_end":
+        raise UserError(
+            "The warranty end is no longer typed: it runs from the project acceptance (the final milestone "
+            "accepted) for the agreed number of months. Change the length with "
+            f"`{service.ELSEWHERE[name]}`; `/cadence contract` shows the end once it is known."
+        )
+    if name in service.ELSEWHERE:
+        raise UserError(f"{name} is a milestones contract term: change it with `{service.ELSEWHERE[name]}`.")
     if name not in service.SETTINGS:
         raise UserError(f"No setting “{name}”. Settings: {', '.join(service.SETTINGS)}.")
     ctx.require_role(*ADMIN_ROLES)

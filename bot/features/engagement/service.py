@@ -36,8 +36,14 @@ SETTINGS = {
     "client_country": "client's holiday calendar",
     "budget": "budget",
     "contingency": "contingency, % of budget",
-    "warranty_end": "warranty end date",
     "iteration_days": "iteration length in days",
+}
+# Contract terms another feature changes (its command parses the value): `/cadence settings` points there.
+ELSEWHERE = {
+    "window_days": "/milestone settings window_days 15",
+    "deemed_acceptance": "/milestone settings deemed_acceptance on",
+    "warranty_months": "/milestone settings warranty_months 12",
+    "warranty_end": "/milestone settings warranty_months 12",
 }
 # `/cadence settings` names that are contract terms (bot/kernel/contract.py): a change is an amendment.
 CONTRACT_SETTINGS = {
@@ -45,7 +51,6 @@ CONTRACT_SETTINGS = {
     "support_country": "sla.country",
     "budget": "budget",
     "contingency": "contingency",
-    "warranty_end": "warranty_end",
     "iteration_days": "iteration_days",
 }
 

@@ -13,8 +13,10 @@ from bot.features.milestones.defaults import DEFAULTS, FEATURE, settings
 from bot.features.milestones.queries import ref
 from bot.features.milestones.schedule import (
     APPROVER,
+    CHANGE_REMIND,
     DUE_SOON,
     DUE_TODAY,
+    ITEM_OVERDUE,
     OVERDUE,
     WARRANTY_REVIEW,
     WINDOW_END,
@@ -394,13 +396,19 @@ async def cmd_show(ctx: Ctx) -> Reply:
 
 
 async def cmd_settings(ctx: Ctx) -> Reply:
-    """/milestone settings — the acceptance window, deemed acceptance and the warranty length in force."""
+    """/milestone settings [window_days 15 | deemed_acceptance on | warranty_months 12] — the terms in force,
+    or a change of one (a contract amendment: the other side approves once both sides have an admin)."""
     eng = ctx.require_engagement()
+    key, _, value = ctx.args.strip().partition(" ")
+    if key:
+        if not value.strip():
+            raise UserError(f"Give a value: `/milestone settings {key.lower()[:30]} <value>`.")
+        return Reply.say(await service.change_term(ctx, eng, key.lower(), value))
     s = settings(eng)
     fields = [
         Field("Acceptance window", f"{s['window_days']} business days in the client's calendar", short=False),
         Field("Deemed acceptance at the window's end", "on" if s["deemed_acceptance"] else "off", short=False),
-        Field("Warranty", f"{s['warranty_months']} months from the project acceptance (6–12)", short=False),
+        Field("Warranty", service.term_text(eng, "warranty_months", s["warranty_months"]) + " (6–12)", short=False),
         Field("Rectification items due", f"{s['rectify_days']} business days after a rejection", short=False),
         Field("Due-date reminder", f"{s['due_reminder_days']} business days before, at {s['morning']}", short=False),
     ]
@@ -410,7 +418,8 @@ async def cmd_settings(ctx: Ctx) -> Reply:
                 title=f"{eng.key} milestone settings",
                 fields=fields,
                 footer="The window, deemed acceptance and the warranty are contract terms: both sides agree them "
-                f"(defaults: {DEFAULTS['window_days']} days, off, {DEFAULTS['warranty_months']} months).",
+                f"(defaults: {DEFAULTS['window_days']} days, off, {DEFAULTS['warranty_months']} months). Change one "
+                "with `/milestone settings window_days 15`, `deemed_acceptance on` or `warranty_months 12`.",
             )
         ]
     )
@@ -465,8 +474,8 @@ def register(registry: Registry) -> None:
         "milestone",
         "settings",
         cmd_settings,
-        usage="/milestone settings",
-        summary="window, deemed acceptance, warranty",
+        usage="/milestone settings [window_days 15 | deemed_acceptance on | warranty_months 12]",
+        summary="window, deemed acceptance, warranty (contract terms: the other side approves a change)",
     )
     registry.add_action("milestone.accept", act_accept)
     registry.add_action("milestone.remarks", act_remarks)
@@ -484,6 +493,8 @@ def register(registry: Registry) -> None:
     registry.add_timer(APPROVER, handlers.on_approver)
     registry.add_timer(WINDOW_END, handlers.on_window_end)
     registry.add_timer(WARRANTY_REVIEW, handlers.on_warranty_review)
+    registry.add_timer(CHANGE_REMIND, handlers.on_change_remind)
+    registry.add_timer(ITEM_OVERDUE, handlers.on_item_overdue)
 
 
 __all__ = ["FEATURE", "register"]

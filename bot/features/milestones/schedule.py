@@ -4,7 +4,7 @@ due date, a new round) cancels what is pending and schedules under the new keys.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,7 +13,7 @@ from bot.features.milestones.defaults import morning, settings
 from bot.features.milestones.queries import calendar_of
 from bot.kernel.people import members_with_roles, next_workday_at, zone
 from storage.models import Engagement, Person
-from storage.models.milestones import Milestone, MilestoneRound, ProjectAcceptance
+from storage.models.milestones import Milestone, MilestoneChange, MilestoneRound, ProjectAcceptance, RectificationItem
 
 if TYPE_CHECKING:
     from bot.kernel.dispatcher import Cadence
@@ -24,6 +24,11 @@ OVERDUE = "milestone.overdue"  # the channel, the morning after the due date, on
 APPROVER = "milestone.approver"  # a client approver, each work-day morning while a window is open
 WINDOW_END = "milestone.window_end"  # the window of one round ends
 WARRANTY_REVIEW = "milestone.warranty_review"  # both PMs, before the warranty ends
+CHANGE_REMIND = "milestone.change_remind"  # a deciding admin, while a due-date proposal waits
+ITEM_OVERDUE = "milestone.item_overdue"  # the vendor admins, once, when a rectification item is late
+# A pending due-date proposal is reminded like a contract amendment: each admin of the deciding side at this
+# local time on their next work day.
+REMIND_AT = time(10, 0)
 
 VENDOR_ADMINS = ("vendor_pm", "vendor_lead")
 APPROVERS = ("client_sponsor", "client_pm")
@@ -150,5 +155,41 @@ async def plan_warranty_review(
         due_at=max(cal.at(day, morning(eng)), now),
         key=f"{WARRANTY_REVIEW}:{eng.id}",
         payload={"engagement_id": eng.id, "until": record.warranty_until.isoformat()},
+        engagement_id=eng.id,
+    )
+
+
+async def schedule_change_reminder(
+    session: AsyncSession, core: Cadence, eng: Engagement, change: MilestoneChange, person: Person, after: datetime
+) -> None:
+    """Remind a deciding admin of a pending due-date proposal at 10:00 their time on their next work day."""
+    due, day = next_workday_at(person, after, REMIND_AT)
+    await core.timers.schedule(
+        session,
+        kind=CHANGE_REMIND,
+        due_at=due,
+        # One per proposal, admin and local date.
+        key=f"{CHANGE_REMIND}:{change.id}:{person.id}:{day.isoformat()}",
+        payload={"change_id": change.id, "person_id": person.id},
+        engagement_id=eng.id,
+    )
+
+
+async def cancel_change_reminders(session: AsyncSession, core: Cadence, change: MilestoneChange) -> None:
+    await core.timers.cancel_prefix(session, f"{CHANGE_REMIND}:{change.id}:")
+
+
+async def plan_item_overdue(
+    session: AsyncSession, core: Cadence, eng: Engagement, item: RectificationItem, now: datetime
+) -> None:
+    """Flag a rectification item still open after its due date to the vendor admins, once (the morning after,
+    in the client's calendar: the due date is theirs)."""
+    cal = calendar_of(eng)
+    await core.timers.schedule(
+        session,
+        kind=ITEM_OVERDUE,
+        due_at=max(cal.at(item.due_date + timedelta(days=1), morning(eng)), now),
+        key=f"{ITEM_OVERDUE}:{item.id}",
+        payload={"item_id": item.id},
         engagement_id=eng.id,
     )

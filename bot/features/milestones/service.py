@@ -26,7 +26,10 @@ from bot.features.milestones.cards import (
     items_card,
     items_key,
 )
-from bot.features.milestones.defaults import settings, warranty_months
+from bot.features.milestones.defaults import FEATURE, WARRANTY_MONTHS, settings, warranty_months
+from bot.features.milestones.queries import (
+    acceptance as acceptance_record,
+)
 from bot.features.milestones.queries import (
     calendar_of,
     final_of,
@@ -41,7 +44,8 @@ from bot.features.milestones.queries import (
     round_of,
 )
 from bot.features.milestones.window import acceptance_window, warranty_end
-from bot.kernel import audit, sides
+from bot.kernel import audit, contract, sides
+from bot.kernel.context import Ctx
 from bot.kernel.errors import UserError
 from bot.kernel.messages import Card
 from bot.kernel.people import members_with_roles, membership_of, role_label
@@ -290,6 +294,8 @@ async def move_due(
     await core.outbox.post_home(
         session, eng, change_card(eng, m, change, actor, deciding, proposing), ref_key=change_key(change)
     )
+    for admin in await sides.admins_of(session, eng, other):
+        await schedule.schedule_change_reminder(session, core, eng, change, admin.person, now)
     await transition(
         session,
         eng=eng,
@@ -353,6 +359,7 @@ async def decide_change(
         f"The move of {ref(eng, m)}'s due date ({day_text(change.old_due)} → {day_text(change.new_due)}) was "
         f"{outcome} by {mention(actor.id, actor.display_name)} ({side} side)."
     )
+    await schedule.cancel_change_reminders(session, core, change)
     if outcome == "approved":
         m.due_date = change.new_due
         await schedule.plan_due(session, core, eng, m, now)
@@ -371,6 +378,48 @@ async def decide_change(
     await core.outbox.post_home(session, eng, Card(text=text, tone="good" if outcome == "approved" else "info"))
     verb = "withdrew" if outcome == "withdrawn" else outcome
     return f"You {verb} proposal #{change.id}."
+
+
+async def move_for_change_request(
+    session: AsyncSession,
+    core: Cadence,
+    *,
+    eng: Engagement,
+    m: Milestone,
+    days: int,
+    cr_ref: str,
+    now: datetime,
+) -> str:
+    """An approved change request's schedule impact moves the milestone's due date `days` business days later
+    in the client's calendar (how the plan counts days: the window, rectification). Both sides consented through
+    the request's approval, so there is no second proposal. Said in the channel and audited; returns the line."""
+    m = await load(session, m.id, lock=True) or m
+    if m.state not in schedule.DUE_STATES:
+        text = (
+            f"{cr_ref} was approved with {plural(days, 'business day')} of schedule impact on {ref(eng, m)}, which is "
+            f"{m.state.replace('_', ' ')}: its due date no longer matters and stays {day_text(m.due_date)}."
+        )
+        await core.outbox.post_home(session, eng, Card(text=text))
+        return text
+    old = m.due_date
+    m.due_date = calendar_of(eng).add_days(old, days)
+    await transition(
+        session,
+        eng=eng,
+        m=m,
+        action="due_moved",
+        to=None,
+        actor=None,
+        now=now,
+        data={"from": old.isoformat(), "to": m.due_date.isoformat(), "change_request": cr_ref, "days": days},
+    )
+    await schedule.plan_due(session, core, eng, m, now)
+    text = (
+        f"{cr_ref} was approved with {plural(days, 'business day')} of schedule impact: {ref(eng, m)} “{m.title}” "
+        f"moves {day_text(old)} → {day_text(m.due_date)} (both sides approved the request; no separate proposal)."
+    )
+    await core.outbox.post_home(session, eng, Card(text=text, tone="info"))
+    return text
 
 
 # -- submission and decisions -----------------------------------------------------------------------
@@ -578,6 +627,8 @@ async def _rectification(
         session.add(item)
         made.append(item)
     await session.flush()
+    for item in made:
+        await schedule.plan_item_overdue(session, core, eng, item, now)
     vendor = tuple(p.id for p in await members_with_roles(session, eng, VENDOR))
     card = items_card(eng, m, rnd.round, made, vendor)
     await core.outbox.post_home(session, eng, card, ref_key=items_key(m, rnd.round))
@@ -646,6 +697,8 @@ async def record_project_acceptance(
         warranty_until=warranty_end(accepted_on, months),
     )
     session.add(record)
+    # The contract's warranty term reads the derived end from the engagement (nobody types it).
+    eng.warranty_end = record.warranty_until
     await session.flush()
     await audit.record(
         session,
@@ -668,3 +721,57 @@ async def record_project_acceptance(
     await schedule.plan_warranty_review(session, core, eng, record, now)
     await core.outbox.post_home(session, eng, acceptance_record_card(eng, m, record, actor))
     return record
+
+
+# -- the contract terms (window, deemed acceptance, warranty length) ---------------------------------
+
+TERMS = ("window_days", "deemed_acceptance", "warranty_months")
+WINDOW_DAYS = range(1, 61)
+
+
+def term_value(key: str, raw: str) -> int | bool:
+    """A typed value of a milestones contract term, or UserError saying what is allowed."""
+    text = raw.strip().lower()
+    if key == "deemed_acceptance":
+        if text in ("on", "yes", "true"):
+            return True
+        if text in ("off", "no", "false"):
+            return False
+        raise UserError("Deemed acceptance is `on` or `off`. Nothing was changed.")
+    allowed = WARRANTY_MONTHS if key == "warranty_months" else WINDOW_DAYS
+    what = "The warranty" if key == "warranty_months" else "The acceptance window"
+    unit = "months" if key == "warranty_months" else "business days"
+    if not text.isdigit() or int(text) not in allowed:
+        raise UserError(
+            f"{what} is {allowed.start}–{allowed.stop - 1} {unit}; “{raw.strip()[:20]}” is outside that. "
+            "Nothing was changed."
+        )
+    return int(text)
+
+
+def term_text(eng: Engagement, key: str, value: int | bool) -> str:
+    """How the term reads with `value` (the same words as its declaration in bot/kernel/contract.py)."""
+    if key == "deemed_acceptance":
+        return "on" if value else "off"
+    if key == "window_days":
+        return f"{value} business days (client's calendar)"
+    if eng.warranty_end is None:
+        return f"{value} months from the project acceptance; starts at the project acceptance"
+    return f"{value} months from the project acceptance; until {eng.warranty_end.isoformat()}"
+
+
+async def change_term(ctx: Ctx, eng: Engagement, key: str, raw: str) -> str:
+    """Change a milestones contract term through the amendment rule (agreed at once while the other side has
+    no admin, else a proposal the other side approves). Open windows keep their terms (copied at submission);
+    the warranty's length no longer changes once the project acceptance started it."""
+    if key not in TERMS:
+        raise UserError(f"No milestone setting “{key[:30]}”. Contract terms: {', '.join(TERMS)}.")
+    value = term_value(key, raw)
+    if key == "warranty_months" and await acceptance_record(ctx.session, eng) is not None:
+        raise UserError(
+            f"The warranty already started with the project acceptance and runs until {eng.warranty_end}; its "
+            "length no longer changes. Nothing was changed."
+        )
+    return await contract.amend(
+        ctx, eng, term=key, new_text=term_text(eng, key, value), settings={FEATURE: {key: value}}
+    )

@@ -5,7 +5,8 @@ otherwise it does nothing. Every effect goes through the timer's session, so it 
 from __future__ import annotations
 
 from bot.features.milestones import schedule, service
-from bot.features.milestones.queries import acceptance, load, ref, round_of
+from bot.features.milestones.cards import change_card
+from bot.features.milestones.queries import acceptance, item_ref, load, ref, round_of
 from bot.kernel import audit
 from bot.kernel.context import TimerCtx
 from bot.kernel.errors import UserError
@@ -15,7 +16,7 @@ from bot.kernel.rows import must_get
 from bot.kernel.text import day_text, when
 from bot.kernel.text import person as mention
 from storage.models import Engagement, Person
-from storage.models.milestones import Milestone
+from storage.models.milestones import Milestone, MilestoneChange, RectificationItem
 
 
 async def _milestone(tctx: TimerCtx) -> tuple[Milestone, Engagement] | None:
@@ -185,3 +186,66 @@ async def on_warranty_review(tctx: TimerCtx) -> None:
             ),
             engagement_id=eng.id,
         )
+
+
+async def on_change_remind(tctx: TimerCtx) -> None:
+    """A due-date proposal still waits: remind this admin of the deciding side by DM (the card with its
+    buttons), and again on their next work day while it waits and they are still an admin of that side."""
+    change = await tctx.session.get(MilestoneChange, int(tctx.payload.get("change_id", 0)))
+    if change is None or change.status != "pending":
+        return
+    m = await load(tctx.session, change.milestone_id)
+    if m is None:
+        return
+    eng = await must_get(tctx.session, Engagement, m.engagement_id)
+    deciding, proposing = await service.deciders(tctx.session, eng, change)
+    person = await tctx.session.get(Person, int(tctx.payload.get("person_id", 0)))
+    if person is None or person.id not in deciding:  # no longer an admin of that side
+        return
+    proposer = await tctx.session.get(Person, change.proposed_by_id) if change.proposed_by_id else None
+    await tctx.core.outbox.dm(
+        tctx.session,
+        person,
+        Card(
+            text=f"Reminder: moving the due date of {ref(eng, m)} “{m.title}” ({day_text(change.old_due)} → "
+            f"{day_text(change.new_due)}) waits for your side's decision."
+        ),
+        engagement_id=eng.id,
+    )
+    await tctx.core.outbox.dm(
+        tctx.session, person, change_card(eng, m, change, proposer, deciding, proposing), engagement_id=eng.id
+    )
+    await schedule.schedule_change_reminder(tctx.session, tctx.core, eng, change, person, tctx.now)
+
+
+async def on_item_overdue(tctx: TimerCtx) -> None:
+    """A rectification item still open after its due date: the vendor admins are told once (one key per item)."""
+    item = await tctx.session.get(RectificationItem, int(tctx.payload.get("item_id", 0)))
+    if item is None or item.done_at is not None:
+        return
+    m = await load(tctx.session, item.milestone_id)
+    if m is None or m.state in service.DONE_STATES:
+        return
+    eng = await must_get(tctx.session, Engagement, m.engagement_id)
+    for person in await members_with_roles(tctx.session, eng, schedule.VENDOR_ADMINS):
+        await tctx.core.outbox.dm(
+            tctx.session,
+            person,
+            Card(
+                title=f"⚠️ Rectification {item_ref(eng, m, item)} is overdue",
+                text=f"{ref(eng, m)} “{m.title}”: “{item.text}” was due {day_text(item.due_date)}. Mark it done "
+                f"with `/milestone done {item_ref(eng, m, item)}` and resubmit the milestone.",
+                tone="danger",
+            ),
+            engagement_id=eng.id,
+        )
+    await audit.record(
+        tctx.session,
+        now=tctx.now,
+        engagement_id=eng.id,
+        entity_type=service.ENTITY,
+        entity_id=m.id,
+        action="rectification_overdue",
+        actor=None,
+        data={"item": item_ref(eng, m, item), "due": item.due_date.isoformat()},
+    )

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, time
 
+from dateutil.relativedelta import relativedelta
 from sqlalchemy import select
 
 from bot.kernel.messages import Card
 from storage.models import Engagement
 from storage.models.defects import Defect
+from storage.models.milestones import Milestone, ProjectAcceptance
 from tests.helpers import make_engagement, place, reply_text, run, sent
 
 
@@ -27,12 +29,46 @@ async def engagement(
     await run(core, people["alice"], "/cadence report off")
     async with core.session_factory() as s, s.begin():
         eng = await s.scalar(select(Engagement).where(Engagement.key == "ACME"))
-        eng.support_tz, eng.support_country, eng.warranty_end = support_tz, country, warranty_end
+        eng.support_tz, eng.support_country = support_tz, country
+        if warranty_end is not None:
+            await accepted_project(s, eng, warranty_end)
     if escalation:
         r = await run(core, people["alice"], "/cadence escalation ACME", place("escalations"))
         assert "warning" not in {c.tone for c in r.private}, reply_text(r)
     await core.drain()
     return people
+
+
+async def accepted_project(s, eng: Engagement, warranty_end: date, months: int = 6) -> None:
+    """A project accepted long before the test's clock (its warranty ending `warranty_end`): the rows the
+    milestones feature writes at the project acceptance (tests/features/milestones go through the commands)."""
+    accepted_on = warranty_end - relativedelta(months=months)
+    at = datetime.combine(accepted_on, time(12, 0), tzinfo=UTC)
+    m = Milestone(
+        engagement_id=eng.id,
+        number=1,
+        title="Go-live",
+        due_date=accepted_on,
+        final=True,
+        state="accepted",
+        round=1,
+        created_at=at,
+        updated_at=at,
+    )
+    s.add(m)
+    await s.flush()
+    s.add(
+        ProjectAcceptance(
+            engagement_id=eng.id,
+            milestone_id=m.id,
+            accepted_at=at,
+            accepted_on=accepted_on,
+            deemed=False,
+            warranty_months=months,
+            warranty_until=warranty_end,
+        )
+    )
+    eng.warranty_end = warranty_end
 
 
 async def defect(core, number: int = 1) -> Defect:

@@ -68,6 +68,10 @@ def test_demo_prints_a_transcript():
     # S1 acknowledged in time, S2 warned then breached.
     assert "acknowledged" in out and "(met)" in out
     assert "75 % of the response time used" in out and "response target breached" in out
+    # The final milestone: rejected with two reasons, rectified, resubmitted, accepted; the warranty's end.
+    assert "You rejected ACME-M-1 (round 1); 2 rectification items recorded." in out
+    assert "Marked ACME-M-1-R2 done. Every item of round 1 is done" in out
+    assert "That is the project acceptance." in out and "Warranty: 6 months, until" in out
     assert "Traceback" not in out and "went wrong" not in out
 
 

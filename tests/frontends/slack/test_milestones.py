@@ -1,10 +1,12 @@
 """A milestone through the real Slack front end: added and submitted by the vendor PM, rejected by the
 client sponsor from the channel card with reasons in the modal, rectified from the items card, resubmitted
-and accepted by the client PM; a developer's click on Accept is refused privately."""
+and accepted by the client PM; a developer's click on Accept is refused privately. After the warranty, an
+out-of-warranty defect converted to a change request from its card through the intake modal."""
 
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from tests.frontends.slack.harness import HOME
 
@@ -55,3 +57,43 @@ async def test_milestone_on_slack(slack):
     await slack.click("carol", second, "Accept")
     assert "You accepted ACME-M-1 (round 2)" in slack.last_private("carol")
     assert "Accepted by" in json.dumps(card(slack, "Beta release (round 2)"))
+
+
+async def test_out_of_warranty_defect_converted_to_a_change_request_on_slack(slack):
+    for name, tz in (("alice", "Europe/London"), ("carol", "America/New_York"), ("victor", "Asia/Kolkata")):
+        slack.user(name, tz=tz)
+    await slack.command("alice", "/cadence setup ACME Acme portal")
+    for who in ("carol", "victor"):
+        await slack.command(who, "/cadence whoami")
+    for who, role in (("alice", "client_sponsor"), ("carol", "client_pm"), ("victor", "vendor_pm")):
+        await slack.command("alice", f"/cadence role {slack.mention(who)} {role}")
+    await slack.command("victor", "/milestone add Go-live due march 1 final")
+    await slack.command("victor", "/milestone submit ACME-M-1 | Release 1.0")
+    await slack.click("alice", card(slack, "Acceptance: ACME-M-1"), "Accept")
+    assert "project acceptance" in slack.last_private("alice")
+
+    # Seven months on: the six-month warranty has ended.
+    slack.core.clock.set(slack.core.clock.now() + timedelta(days=214))
+    await slack.command("carol", "/defect s3 Export is slow")
+    defect = card(slack, "Out of warranty (filed after the warranty ended")
+    assert "Export is slow" in json.dumps(defect)
+    await slack.click("victor", defect, "Convert to change request")
+    assert "Only the client sponsor or client PM" in slack.last_private("victor")
+    await slack.click("carol", defect, "Convert to change request")
+    view = slack.opened_view()
+    assert "Converted from ACME-D-1" in json.dumps(view)
+    r = await slack.submit(
+        "carol",
+        view,
+        {
+            "title": "Faster export",
+            "description": "Converted from ACME-D-1",
+            "business_reason": "Month-end close",
+            "priority": "medium",
+            "wanted_by": "",
+        },
+    )
+    assert r.status == 200, r.text
+    await slack.settle()
+    assert "Converted from" in json.dumps(card(slack, "ACME-CR-1"))
+    assert "Export is slow" in json.dumps(card(slack, "Converted to change request ACME-CR-1"))
