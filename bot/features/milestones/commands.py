@@ -7,6 +7,7 @@ import re
 from datetime import date, timedelta
 
 from bot.features.milestones import forms, queries, service
+from bot.features.milestones import report as milestone_report
 from bot.features.milestones import timers as handlers
 from bot.features.milestones.cards import show_card
 from bot.features.milestones.defaults import DEFAULTS, FEATURE, settings
@@ -495,6 +496,15 @@ def register(registry: Registry) -> None:
     registry.add_timer(WARRANTY_REVIEW, handlers.on_warranty_review)
     registry.add_timer(CHANGE_REMIND, handlers.on_change_remind)
     registry.add_timer(ITEM_OVERDUE, handlers.on_item_overdue)
+    registry.add_report_section(
+        "milestones",
+        order=60,
+        figures=milestone_report.report_figures,
+        card=milestone_report.report_card,
+        flags=milestone_report.report_flags,
+        home=milestone_report.report_home,
+        export=milestone_report.export_range,
+    )
 
 
 __all__ = ["FEATURE", "register"]

@@ -58,6 +58,9 @@ async def test_export_report_on_demand_and_home_on_the_seeded_week(sqlite_core, 
         "contract_history.csv",
         "defects.csv",
         "demo_outcomes.csv",
+        "milestone_rounds.csv",
+        "milestones.csv",
+        "rectification_items.csv",
         "standup_answers.csv",
     ]
     # The contract's history: the budget the client proposed and the vendor approved (report_support.seed).
@@ -134,7 +137,7 @@ async def test_report_and_export_without_some_features(db_url, clock, tmp_path):
     for feature in FEATURES:
         if feature not in (change_requests, defects):
             feature.register(registry)
-    assert [s.name for s in registry.report_sections] == ["standups", "court", "demos"]
+    assert [s.name for s in registry.report_sections] == ["standups", "court", "demos", "milestones"]
     core = await create_core(db_url, clock=clock, registry=registry, migrate=False, sqlite_synchronous="NORMAL")
     core.messengers["console"] = ConsoleMessenger(files_dir=tmp_path)
     try:
@@ -151,9 +154,17 @@ async def test_report_and_export_without_some_features(db_url, clock, tmp_path):
         await run(core, people["alice"], "/cadence export")
         await core.drain()
         report = next(d for d in sent(core)[n:] if d.op == "post")
-        assert [s.title for s in report.card.sections] == ["Standups", "Ball in court", "Demos"]
+        assert [s.title for s in report.card.sections] == ["Standups", "Ball in court", "Demos", "Milestones"]
         files = unzip(latest_dm(core, "alice"))
-        assert sorted(files) == ["README.txt", "contract_history.csv", "demo_outcomes.csv", "standup_answers.csv"]
+        assert sorted(files) == [
+            "README.txt",
+            "contract_history.csv",
+            "demo_outcomes.csv",
+            "milestone_rounds.csv",
+            "milestones.csv",
+            "rectification_items.csv",
+            "standup_answers.csv",
+        ]
         assert "defects" not in files["README.txt"] and "change_request" not in files["README.txt"]
     finally:
         await core.engine.dispose()

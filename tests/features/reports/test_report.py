@@ -100,7 +100,15 @@ async def test_weekly_report_posted_with_its_chart(sqlite_core, tmp_path):
     assert [t for t, _ in posted] == [at(2027, 1, 4, 9, 0), REPORT_AT]
     card = posted[-1][1].card
     titles = [s.title for s in card.sections]
-    assert titles == ["⚠️ Needs attention", "Standups", "Change requests", "Defects", "Ball in court", "Demos"]
+    assert titles == [
+        "⚠️ Needs attention",
+        "Standups",
+        "Change requests",
+        "Defects",
+        "Ball in court",
+        "Demos",
+        "Milestones",
+    ]
     assert "ACME-CR-2 has waited 6 days" in card.sections[0].text
     # Whose court each item was in: CR-2 has waited 6 days for the approvers (the client's court).
     court = {line.split(":")[0]: line for line in card.sections[4].text.splitlines()}
