@@ -36,6 +36,9 @@ class Demo(Base):
     # The confirmation this demo came from: a second click on Confirm finds it instead of a duplicate.
     draft_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    # The milestone this demo shows (optional): its "not accepted" reasons become that milestone's
+    # rectification items (bot/features/milestones).
+    milestone_id: Mapped[int | None] = mapped_column(ForeignKey("milestones.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

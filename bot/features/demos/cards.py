@@ -89,10 +89,13 @@ def announcement(
     text: str,
     tone: str = "info",
     one_occurrence: bool = False,
+    milestone: str | None = None,
 ) -> Card:
-    """`one_occurrence`: only `occ` moved; the series keeps its day and time (shown from the series' start)."""
+    """`one_occurrence`: only `occ` moved; the series keeps its day and time (shown from the series' start).
+    `milestone`: the milestone the demo shows ("ACME-M-1 · Go-live")."""
     fields = [
         Field("Demo", f"{demo_ref(engagement, demo)} · {demo.title}", short=False),
+        *([Field("Milestone", milestone, short=False)] if milestone else []),
         Field("When (your time)", when(occ.starts_at), short=False),
         Field("Duration", duration_label(demo.duration_minutes)),
     ]
@@ -158,11 +161,12 @@ def reminder_card(
     )
 
 
-def outcome_request(engagement: Engagement, demo: Demo, occ: DemoOccurrence) -> Card:
+def outcome_request(engagement: Engagement, demo: Demo, occ: DemoOccurrence, milestone: str | None = None) -> Card:
+    shows = f" (milestone {milestone})" if milestone else ""
     return Card(
         title=f"How did the demo go? {demo.title}",
         text=(
-            f"{demo_ref(engagement, demo)} ({when(occ.starts_at)}) has ended. Client side, please record "
+            f"{demo_ref(engagement, demo)}{shows} ({when(occ.starts_at)}) has ended. Client side, please record "
             "the outcome: accepted, accepted with remarks, or not accepted (with reasons). It becomes part of "
             "the acceptance record (`/demo history`)."
         ),
@@ -170,7 +174,31 @@ def outcome_request(engagement: Engagement, demo: Demo, occ: DemoOccurrence) -> 
     )
 
 
-def result_card(engagement: Engagement, demo: Demo, occ: DemoOccurrence, outcome: DemoOutcome, who: Person) -> Card:
+def outcome_reminder(engagement: Engagement, demo: Demo, occ: DemoOccurrence, milestone: str | None = None) -> Card:
+    shows = f" (milestone {milestone})" if milestone else ""
+    return Card(
+        title=f"Outcome not recorded: {demo.title}",
+        text=(
+            f"{demo_ref(engagement, demo)}{shows} took place {when(occ.starts_at)} and its outcome is still not "
+            "recorded. Please record it: accepted, accepted with remarks, or not accepted (with reasons)."
+        ),
+        buttons=outcome_buttons(occ),
+        tone="warning",
+    )
+
+
+def result_card(
+    engagement: Engagement,
+    demo: Demo,
+    occ: DemoOccurrence,
+    outcome: DemoOutcome,
+    who: Person,
+    *,
+    milestone: str | None = None,
+    items: list[str] | None = None,
+) -> Card:
+    """`items`: the rectification items a "not accepted" demo of `milestone` opened; then a button schedules
+    the re-demo."""
     tone = {"accepted": "good", "accepted_with_remarks": "warning", "not_accepted": "danger"}[outcome.outcome]
     text = (
         f"{demo_ref(engagement, demo)} ({when(occ.starts_at)}): "
@@ -178,9 +206,16 @@ def result_card(engagement: Engagement, demo: Demo, occ: DemoOccurrence, outcome
     )
     if outcome.remarks:
         text += f"\n{NEEDS_REMARKS.get(outcome.outcome, 'Remarks')}: {outcome.remarks}"
+    fields = [Field("Milestone", milestone, short=False)] if milestone else []
+    buttons = []
+    if items:
+        fields.append(Field("Rectification items", ", ".join(items), short=False))
+        buttons.append(Button("Schedule the re-demo", "demo.redemo", str(demo.id), "primary"))
     return Card(
         title=f"Demo outcome: {demo.title}",
         text=text,
+        fields=fields,
+        buttons=buttons,
         tone=tone,
         footer="Part of the acceptance record: `/demo history`.",
     )

@@ -19,18 +19,21 @@ from bot.features.demos.parse import (
     fmt_local,
     parse_when,
     read_when_title,
+    split_milestone,
     split_when_title,
     zone_of,
 )
 from bot.features.demos.recurrence import describe, occurrences, with_weekday
+from bot.features.milestones.queries import ref as milestone_ref
 from bot.kernel.context import Ctx
 from bot.kernel.errors import UserError
 from bot.kernel.messages import Button, Card, Field, Form, Input, Reply
 from bot.kernel.registry import Registry
-from bot.kernel.text import MAX_TEXT, MAX_TITLE, InputTooLong, clean, plural, when
+from bot.kernel.text import MAX_TEXT, MAX_TITLE, InputTooLong, clean, plural, truncate, when
 from bot.shared.numbers import NumberError, parse_number
 from storage.models import Engagement, Person
 from storage.models.demos import Demo, DemoOccurrence
+from storage.models.milestones import Milestone
 
 if TYPE_CHECKING:
     from bot.kernel.dispatcher import Cadence
@@ -122,8 +125,10 @@ def _schedule_reply(
     duration: int | None = None,
     *,
     find_title: bool = False,
+    milestone: Milestone | None = None,
 ) -> Reply:
-    """The confirmation. `find_title`: the title may be inside `when_text` ("Sprint 4 demo next thu 3pm")."""
+    """The confirmation. `find_title`: the title may be inside `when_text` ("Sprint 4 demo next thu 3pm");
+    `milestone`: the one the demo shows (its phrase already taken out of the text)."""
     if find_title:
         u, found = _read_when_title(ctx, when_text)
         title_text = title_text or found
@@ -140,9 +145,12 @@ def _schedule_reply(
         duration=duration,
         key=service.new_draft_key(),
         eng=engagement.id,
+        milestone=milestone.id if milestone else None,
     )
+    label = service.milestone_label(engagement, milestone)
     fields = [
         Field("Title", title, short=False),
+        *([Field("Milestone", label, short=False)] if label else []),
         *understood_fields(ctx, engagement, u),
         Field("Duration", cards.duration_label(duration)),
     ]
@@ -155,7 +163,7 @@ def _schedule_reply(
     return Reply(private=[confirm_card(f"Schedule this demo? ({fmt_local(u.start)} {u.zone})", text, fields, draft)])
 
 
-def new_form(engagement: Engagement, *, when_text: str = "", title: str = "") -> Form:
+def new_form(engagement: Engagement, *, when_text: str = "", title: str = "", milestone: str = "") -> Form:
     s = service.settings(engagement)
     return Form(
         form_id="demo.new",
@@ -173,6 +181,16 @@ def new_form(engagement: Engagement, *, when_text: str = "", title: str = "") ->
                 hint="One time, or a weekly series (`every 2 weeks on thursday 15:00`).",
             ),
             Input("duration", "Duration (minutes)", kind="number", initial=str(s["duration_minutes"]), required=False),
+            Input(
+                "milestone",
+                "Milestone",
+                initial=milestone or None,
+                required=False,
+                max_length=40,
+                placeholder=f"{engagement.key}-M-1",
+                hint="The milestone this demo shows (optional): reasons for not accepting it become its "
+                "rectification items.",
+            ),
         ],
     )
 
@@ -182,16 +200,38 @@ async def schedule(ctx: Ctx) -> Reply:
     engagement = _member(ctx)
     if not ctx.args.strip():
         return Reply(form=new_form(engagement))
-    when_text, _ = split_when_title(ctx.args)
+    args, token = split_milestone(ctx.args)
+    milestone = await service.find_milestone(ctx.session, engagement, token)
+    when_text, _ = split_when_title(args)
     if not when_text:
         raise UserError(f"Tell me when the demo is. {EXAMPLES}")
-    return _schedule_reply(ctx, engagement, ctx.args, None, find_title=True)
+    return _schedule_reply(ctx, engagement, args, None, find_title=True, milestone=milestone)
 
 
 async def new(ctx: Ctx) -> Reply:
     engagement = _member(ctx)
-    when_text, title = split_when_title(ctx.args) if ctx.args.strip() else ("", None)
-    return Reply(form=new_form(engagement, when_text=when_text, title=title or ""))
+    args, token = split_milestone(ctx.args)
+    milestone = await service.find_milestone(ctx.session, engagement, token)
+    when_text, title = split_when_title(args) if args.strip() else ("", None)
+    ref = milestone_ref(engagement, milestone) if milestone else ""
+    return Reply(form=new_form(engagement, when_text=when_text, title=title or "", milestone=ref))
+
+
+async def on_redemo(ctx: Ctx, value: str) -> Reply:
+    """ "Schedule the re-demo" under a "not accepted" outcome: the demo form, pre-filled with the same
+    milestone."""
+    engagement = _member(ctx)
+    try:
+        demo = await ctx.session.get(Demo, int(value))
+    except ValueError:
+        demo = None
+    if demo is None or demo.engagement_id != engagement.id:
+        raise UserError("I can't find that demo here any more. Nothing was changed.")
+    milestone = await service.milestone_of(ctx.session, engagement, demo.milestone_id)
+    base = demo.title.removeprefix("Re-demo: ")
+    title = truncate(f"Re-demo: {base}", MAX_TITLE)
+    ref = milestone_ref(engagement, milestone) if milestone else ""
+    return Reply(form=new_form(engagement, title=title, milestone=ref))
 
 
 async def on_new_form(ctx: Ctx, values: dict[str, str], state: dict) -> Reply:
@@ -216,10 +256,17 @@ async def on_new_form(ctx: Ctx, values: dict[str, str], state: dict) -> Reply:
     except InputTooLong as exc:
         errors["title"] = str(exc)
         title = ""
+    milestone = None
+    try:
+        milestone = await service.find_milestone(
+            ctx.session, engagement, clean(values.get("milestone"), limit=40, what="The milestone", multiline=False)
+        )
+    except (UserError, InputTooLong) as exc:
+        errors["milestone"] = exc.message if isinstance(exc, UserError) else str(exc)
     if errors:
         return Reply(errors=errors)
     try:
-        return _schedule_reply(ctx, engagement, when_text, title, duration)
+        return _schedule_reply(ctx, engagement, when_text, title, duration, milestone=milestone)
     except UserError as exc:
         return Reply(errors={"when": exc.message})
 
@@ -675,6 +722,7 @@ def register(registry: Registry) -> None:
     registry.add_action("demo.discard", on_discard)
     registry.add_action("demo.agenda_open", on_agenda_open)
     registry.add_action("demo.outcome", on_outcome_click)
+    registry.add_action("demo.redemo", on_redemo)
     registry.add_form("demo.new", on_new_form)
     registry.add_form("demo.agenda", on_agenda_form)
     registry.add_form("demo.outcome", on_outcome_form)
@@ -682,6 +730,7 @@ def register(registry: Registry) -> None:
     registry.add_timer(service.AGENDA, timers.ask_agenda)
     registry.add_timer(service.ENDED, timers.ended)
     registry.add_timer(service.STALE, timers.stale_check)
+    registry.add_timer(service.OUTCOME_REMIND, timers.outcome_remind)
     registry.add_home_section(home_section)
     registry.add_hook("engagement_created", _on_engagement_created)
     registry.add_hook("engagement_settings_changed", _on_settings_changed)

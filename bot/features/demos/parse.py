@@ -534,6 +534,27 @@ def _parse_recurring(
     )
 
 
+# "milestone ACME-M-1" (or "M-1", "#1") anywhere in `/demo new` or `/demo schedule`: the demo's milestone.
+_MILESTONE_RE = re.compile(
+    r"(?:^|(?<=\s))milestone\s+(?P<id>(?:[A-Za-z][A-Za-z0-9]{1,9}-)?M-?\d{1,9}|#\d{1,9})(?=\s|$|[|,;])",
+    re.IGNORECASE,
+)
+
+
+def split_milestone(args: str) -> tuple[str, str | None]:
+    """Take the milestone phrase out of the arguments, so it is read neither as part of the date nor the
+    title: ("next thu 3pm | Re-demo", "ACME-M-1") from "next thu 3pm milestone ACME-M-1 | Re-demo". Only a
+    milestone id counts ("Milestone review next thu 3pm", "Milestone 2 review" stay text); two are refused."""
+    found = list(_MILESTONE_RE.finditer(args))
+    if not found:
+        return args, None
+    if len(found) > 1:
+        raise UserError("A demo shows one milestone; name it once (`milestone ACME-M-1`).")
+    m = found[0]
+    rest = (args[: m.start()].rstrip() + " " + args[m.end() :].lstrip()).strip()
+    return re.sub(r"\s+\|", " |", rest), m.group("id")
+
+
 def split_when_title(args: str) -> tuple[str, str | None]:
     """Split `/demo schedule` arguments into (when, title).
 

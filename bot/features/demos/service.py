@@ -18,20 +18,27 @@ from bot.features.demos import cards, ical, queries
 from bot.features.demos.parse import zone_of
 from bot.features.demos.recurrence import next_occurrence, validate_rule
 from bot.features.demos.settings import DEFAULTS, FEATURE, STALE_CHECK_SLOT
+from bot.features.milestones import queries as milestone_queries
+from bot.features.milestones import service as milestone_service
 from bot.kernel import audit
 from bot.kernel.engagements import feature_settings, update_feature_settings
 from bot.kernel.errors import UserError
 from bot.kernel.messages import Card
-from bot.kernel.people import CLIENT_ROLES, VENDOR_ROLES, membership_of, role_label
+from bot.kernel.people import CLIENT_ROLES, VENDOR_ROLES, members_with_roles, membership_of, next_workday_at, role_label
 from bot.kernel.rows import MissingRow, get_or_refuse
 from bot.kernel.text import MAX_TEXT, MAX_TITLE, clean, when
 from storage.models import Engagement, Person
 from storage.models.demos import Demo, DemoAgendaItem, DemoOccurrence, DemoOutcome
+from storage.models.milestones import Milestone
 
 if TYPE_CHECKING:
     from bot.kernel.dispatcher import Cadence
 
 REMIND, AGENDA, ENDED, STALE = "demo.remind", "demo.agenda", "demo.ended", "demo.stale_check"
+OUTCOME_REMIND = "demo.outcome_remind"
+# Who is reminded, the next morning, of an outcome never recorded: the client side's deciders.
+OUTCOME_REMINDED = ("client_sponsor", "client_pm")
+OUTCOME_REMIND_AT = time(9, 0)
 MAX_DURATION = 8 * 60
 
 
@@ -70,6 +77,7 @@ class Draft:
     occ: int | None = None  # move: the occurrence (None = the whole series)
     seq: int | None = None  # move: the demo's sequence when the draft was made (stale drafts refused)
     eng: int | None = None  # the engagement it was made in
+    milestone: int | None = None  # new: the milestone the demo shows (its id)
 
     def to_value(self) -> str:
         return json.dumps({k: v for k, v in asdict(self).items() if v is not None}, separators=(",", ":"))
@@ -95,6 +103,8 @@ class Draft:
                 raise ValueError("duration")
             if draft.title is not None:
                 draft.title = clean(draft.title, limit=MAX_TITLE, what="The title", multiline=False)
+            if draft.milestone is not None:
+                draft.milestone = int(draft.milestone)
         except (ValueError, TypeError, KeyError, UserError) as exc:
             raise UserError("That confirmation is not valid any more. Nothing was changed; please ask again.") from exc
         return draft
@@ -196,6 +206,27 @@ async def materialise_next(
     return await add_occurrence(session, core, engagement, demo, nxt, now)
 
 
+# -- the milestone a demo shows ---------------------------------------------------------------------
+def milestone_label(engagement: Engagement, milestone: Milestone | None) -> str | None:
+    return f"{milestone_queries.ref(engagement, milestone)} · {milestone.title}" if milestone else None
+
+
+async def find_milestone(session: AsyncSession, engagement: Engagement, token: str | None) -> Milestone | None:
+    """The milestone a typed id names (`ACME-M-1`, `M-1`, `#1`); None for no id; UserError for a wrong one."""
+    token = (token or "").strip()
+    return await milestone_queries.find(session, engagement, token) if token else None
+
+
+async def milestone_of(session: AsyncSession, engagement: Engagement, milestone_id: int | None) -> Milestone | None:
+    """The milestone of a demo or draft, refused when it is not this engagement's (a tampered button)."""
+    if milestone_id is None:
+        return None
+    found = await session.get(Milestone, milestone_id)
+    if found is None or found.engagement_id != engagement.id:
+        raise UserError("That milestone is not one of this engagement's. Nothing was saved.")
+    return found
+
+
 # -- create / move / cancel --------------------------------------------------------------------------
 async def create(
     session: AsyncSession, core: Cadence, *, engagement: Engagement, person: Person, draft: Draft, now: datetime
@@ -216,6 +247,7 @@ async def create(
     start = draft.start_at
     if start <= now:
         raise UserError("That time has passed since I asked; nothing was saved. Please schedule it again.")
+    milestone = await milestone_of(session, engagement, draft.milestone)
     s = settings(engagement)
     for _ in range(3):
         number = (
@@ -235,6 +267,7 @@ async def create(
             exdates=[],
             draft_key=draft.key,
             created_by_id=person.id,
+            milestone_id=milestone.id if milestone else None,
             created_at=now,
             updated_at=now,
         )
@@ -259,7 +292,14 @@ async def create(
         action="scheduled",
         to_state="scheduled",
         actor=person,
-        data={"number": number, "title": demo.title, "start": start.isoformat(), "tz": demo.tz, "rrule": demo.rrule},
+        data={
+            "number": number,
+            "title": demo.title,
+            "start": start.isoformat(),
+            "tz": demo.tz,
+            "rrule": demo.rrule,
+            "milestone": milestone_label(engagement, milestone),
+        },
     )
     await ensure_stale_timer(session, core, engagement, now)
     zones = await queries.member_zones(session, engagement)
@@ -270,6 +310,7 @@ async def create(
         zones=zones,
         title=f"Demo scheduled: {demo.title}",
         text=f"Scheduled by {person.display_name}: {cards.schedule_text(demo, start)}.",
+        milestone=milestone_label(engagement, milestone),
     )
     ics = ical.request(await queries.ics_demo(session, engagement, demo), now)
     card.attachments.append(
@@ -699,6 +740,68 @@ async def record_outcome(
             "starts_at": occ.starts_at.isoformat(),
         },
     )
-    card = cards.result_card(engagement, demo, occ, row, person)
+    milestone = await milestone_of(session, engagement, demo.milestone_id)
+    made: list[str] = []
+    if milestone is not None and outcome == "not_accepted" and remarks:
+        made = await _rectify(session, core, engagement, demo, milestone, remarks, person, now)
+    await core.timers.cancel_prefix(session, f"{_prefix(occ)}outcome_remind:")
+    card = cards.result_card(
+        engagement, demo, occ, row, person, milestone=milestone_label(engagement, milestone), items=made
+    )
     await core.outbox.update(session, f"demo:occ:{occ.id}:outcome", card)
     return engagement, demo
+
+
+def reasons_of(remarks: str) -> tuple[str, ...]:
+    """The reasons of a "not accepted" outcome: one per non-empty line, list bullets dropped."""
+    lines = (" ".join(line.split()).lstrip("-•* ").strip() for line in remarks.splitlines())
+    return tuple(line for line in lines if line)[: milestone_service.MAX_REASONS]
+
+
+async def _rectify(
+    session: AsyncSession,
+    core: Cadence,
+    engagement: Engagement,
+    demo: Demo,
+    milestone: Milestone,
+    remarks: str,
+    person: Person,
+    now: datetime,
+) -> list[str]:
+    """A demo of a milestone not accepted: each reason becomes a rectification item of that milestone (the
+    milestones feature's rule and card). Returns the items' ids."""
+    locked = await milestone_queries.load(session, milestone.id, lock=True) or milestone
+    items = await milestone_service.rectification(
+        session,
+        core,
+        eng=engagement,
+        m=locked,
+        round_=locked.round,
+        reasons=reasons_of(remarks),
+        now=now,
+        actor=person,
+        source=cards.demo_ref(engagement, demo),
+    )
+    return [milestone_queries.item_ref(engagement, locked, i) for i in items]
+
+
+# -- an outcome never recorded: the client's deciders reminded the next morning, once --------------------
+def outcome_remind_key(occ: DemoOccurrence, person_id: int) -> str:
+    return f"{_prefix(occ)}outcome_remind:{person_id}"
+
+
+async def plan_outcome_reminders(
+    session: AsyncSession, core: Cadence, engagement: Engagement, occ: DemoOccurrence, now: datetime
+) -> None:
+    """At the demo's end: one reminder each for the client sponsor and client PM, at 09:00 their time on their
+    next work day (fired only if the outcome is still not recorded then)."""
+    for person in await members_with_roles(session, engagement, OUTCOME_REMINDED):
+        due, _ = next_workday_at(person, now, OUTCOME_REMIND_AT)
+        await core.timers.schedule(
+            session,
+            kind=OUTCOME_REMIND,
+            due_at=due,
+            key=outcome_remind_key(occ, person.id),
+            payload={"occ": occ.id, "person": person.id},
+            engagement_id=engagement.id,
+        )

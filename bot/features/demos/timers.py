@@ -1,21 +1,23 @@
 """Timer handlers (registered in commands.py): reminders before a demo, the agenda request, the outcome
-request after it, and the weekly stale-demo check. Each re-checks the occurrence: a cancelled or moved one
-never fires."""
+request after it, the morning reminder of an outcome never recorded, and the weekly stale-demo check. Each
+re-checks the occurrence: a cancelled or moved one never fires."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+
+from sqlalchemy import select
 
 from bot.features.demos import cards, queries, service
 from bot.features.demos.settings import DEFAULTS
 from bot.kernel.context import TimerCtx
 from bot.kernel.engagements import feature_settings
 from bot.kernel.messages import Button, Card
-from bot.kernel.people import VENDOR_ROLES, members_with_roles
+from bot.kernel.people import VENDOR_ROLES, members_with_roles, membership_of
 from bot.kernel.rows import must_get
 from bot.kernel.text import when
-from storage.models import Engagement
-from storage.models.demos import Demo, DemoOccurrence
+from storage.models import Engagement, Person
+from storage.models.demos import Demo, DemoOccurrence, DemoOutcome
 
 
 async def _live(tctx: TimerCtx) -> tuple[Engagement, Demo, DemoOccurrence] | None:
@@ -80,9 +82,16 @@ async def ended(tctx: TimerCtx) -> None:
     engagement, demo, occ = live
     occ.status = "ended"
     occ.updated_at = tctx.now
-    await tctx.core.outbox.post_home(
-        tctx.session, engagement, cards.outcome_request(engagement, demo, occ), ref_key=f"demo:occ:{occ.id}:outcome"
+    milestone = service.milestone_label(
+        engagement, await service.milestone_of(tctx.session, engagement, demo.milestone_id)
     )
+    await tctx.core.outbox.post_home(
+        tctx.session,
+        engagement,
+        cards.outcome_request(engagement, demo, occ, milestone),
+        ref_key=f"demo:occ:{occ.id}:outcome",
+    )
+    await service.plan_outcome_reminders(tctx.session, tctx.core, engagement, occ, tctx.now)
     if demo.rrule:
         nxt = await service.materialise_next(
             tctx.session, tctx.core, engagement, demo, after=occ.original_start, now=tctx.now
@@ -92,6 +101,33 @@ async def ended(tctx: TimerCtx) -> None:
     else:
         demo.status = "ended"
     demo.updated_at = tctx.now
+
+
+async def outcome_remind(tctx: TimerCtx) -> None:
+    """The morning after a demo whose outcome is still not recorded: the client sponsor or PM, once."""
+    occ = await tctx.session.get(DemoOccurrence, tctx.payload.get("occ"))
+    person = await tctx.session.get(Person, tctx.payload.get("person"))
+    if occ is None or person is None or occ.status == "cancelled":
+        return
+    if await tctx.session.scalar(select(DemoOutcome.id).where(DemoOutcome.occurrence_id == occ.id)) is not None:
+        return
+    demo = await tctx.session.get(Demo, occ.demo_id)
+    engagement = await tctx.session.get(Engagement, occ.engagement_id)
+    if demo is None or engagement is None:
+        return
+    membership = await membership_of(tctx.session, engagement, person)
+    if membership is None or not set(membership.roles or []) & set(service.OUTCOME_REMINDED):
+        return
+    milestone = service.milestone_label(
+        engagement, await service.milestone_of(tctx.session, engagement, demo.milestone_id)
+    )
+    await tctx.core.outbox.dm(
+        tctx.session,
+        person,
+        cards.outcome_reminder(engagement, demo, occ, milestone),
+        ref_key=f"demo:occ:{occ.id}:outcome_remind:{person.id}",
+        engagement_id=engagement.id,
+    )
 
 
 async def stale_check(tctx: TimerCtx) -> None:

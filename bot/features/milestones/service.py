@@ -580,7 +580,7 @@ async def decide(
     await core.outbox.update(session, acceptance_key(m, rnd.round), await acceptance_of(session, eng, m, rnd))
     who = mention(actor.id, actor.display_name) if actor else "Cadence"
     if decision.outcome == "rejected":
-        made = await _rectification(session, core, eng=eng, m=m, rnd=rnd, reasons=decision.reasons, now=now)
+        made = await rectification(session, core, eng=eng, m=m, round_=rnd.round, reasons=decision.reasons, now=now)
         await schedule.plan_due(session, core, eng, m, now)
         await core.outbox.post_home(
             session,
@@ -604,17 +604,22 @@ async def decide(
     return f"You accepted {r} (round {rnd.round})." + (" That is the project acceptance." if m.final else "")
 
 
-async def _rectification(
+async def rectification(
     session: AsyncSession,
     core: Cadence,
     *,
     eng: Engagement,
     m: Milestone,
-    rnd: MilestoneRound,
+    round_: int,
     reasons: tuple[str, ...],
     now: datetime,
+    actor: Person | None = None,
+    source: str | None = None,
 ) -> list[RectificationItem]:
-    """Each reason of a rejection becomes an item due N business days later (the client's calendar)."""
+    """Each reason becomes an item of `m` due N business days later (the client's calendar), numbered after
+    the milestone's earlier items, posted with a Done button each. Called by a rejection (round `round_`)
+    and by other features: a demo of the milestone recorded "not accepted" (`source` names it; the step is
+    audited as `rectification_added`)."""
     cal = calendar_of(eng)
     due = cal.add_days(cal.local_date(now), int(settings(eng)["rectify_days"]))
     number = len(await items(session, m))
@@ -622,16 +627,29 @@ async def _rectification(
     for text in reasons:
         number += 1
         item = RectificationItem(
-            milestone_id=m.id, round=rnd.round, number=number, text=text, due_date=due, created_at=now
+            milestone_id=m.id, round=round_, number=number, text=text, due_date=due, created_at=now
         )
         session.add(item)
         made.append(item)
     await session.flush()
     for item in made:
         await schedule.plan_item_overdue(session, core, eng, item, now)
+    if source is not None:
+        await transition(
+            session,
+            eng=eng,
+            m=m,
+            action="rectification_added",
+            to=None,
+            actor=actor,
+            now=now,
+            comment="\n".join(reasons),
+            data={"source": source, "items": [item_ref(eng, m, i) for i in made]},
+        )
     vendor = tuple(p.id for p in await members_with_roles(session, eng, VENDOR))
-    card = items_card(eng, m, rnd.round, made, vendor)
-    await core.outbox.post_home(session, eng, card, ref_key=items_key(m, rnd.round))
+    same_round = [i for i in await items(session, m) if i.round == round_]
+    card = items_card(eng, m, round_, same_round, vendor)
+    await core.outbox.post_home(session, eng, card, ref_key=items_key(m, round_))
     return made
 
 
