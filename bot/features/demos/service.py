@@ -20,13 +20,14 @@ from bot.features.demos.recurrence import next_occurrence, validate_rule
 from bot.features.demos.settings import DEFAULTS, FEATURE, STALE_CHECK_SLOT
 from bot.features.milestones import queries as milestone_queries
 from bot.features.milestones import service as milestone_service
+from bot.features.milestones.forms import MAX_REASON, MAX_REASONS, reason_lines
 from bot.kernel import audit
 from bot.kernel.engagements import feature_settings, update_feature_settings
 from bot.kernel.errors import UserError
 from bot.kernel.messages import Card
 from bot.kernel.people import CLIENT_ROLES, VENDOR_ROLES, members_with_roles, membership_of, next_workday_at, role_label
 from bot.kernel.rows import MissingRow, get_or_refuse
-from bot.kernel.text import MAX_TEXT, MAX_TITLE, clean, when
+from bot.kernel.text import MAX_TEXT, MAX_TITLE, clean, truncate, when
 from storage.models import Engagement, Person
 from storage.models.demos import Demo, DemoAgendaItem, DemoOccurrence, DemoOutcome
 from storage.models.milestones import Milestone
@@ -753,9 +754,10 @@ async def record_outcome(
 
 
 def reasons_of(remarks: str) -> tuple[str, ...]:
-    """The reasons of a "not accepted" outcome: one per non-empty line, list bullets dropped."""
-    lines = (" ".join(line.split()).lstrip("-•* ").strip() for line in remarks.splitlines())
-    return tuple(line for line in lines if line)[: milestone_service.MAX_REASONS]
+    """The reasons of a "not accepted" outcome, read as a rejection's are (one per line). The remarks were
+    already accepted as the outcome's text, so instead of refusing them, the milestone's bounds are applied:
+    at most MAX_REASONS items, each cut to MAX_REASON characters."""
+    return tuple(truncate(line, MAX_REASON) for line in reason_lines(remarks)[:MAX_REASONS])
 
 
 async def _rectify(

@@ -74,14 +74,20 @@ def submit_form(eng: Engagement, m: Milestone) -> Form:
     )
 
 
+def reason_lines(text: str) -> tuple[str, ...]:
+    """Reasons typed one per line: each non-empty line, whitespace folded, a list bullet dropped. The one rule
+    for a rejection's reasons and a demo's "not accepted" remarks (bot/features/demos/service.py)."""
+    lines = (" ".join(line.split()).lstrip("-•* ").strip() for line in text.splitlines())
+    return tuple(line for line in lines if line)
+
+
 def reasons(values: dict[str, str]) -> tuple[tuple[str, ...], dict[str, str]]:
     """The rejection's reasons, one per non-empty line; per-field errors instead when they are unusable."""
     try:
         raw = clean(values.get("reasons"), limit=MAX_TEXT, what="The reasons")
     except InputTooLong as exc:
         return (), {"reasons": str(exc)}
-    lines = tuple(" ".join(line.split()).lstrip("-•* ").strip() for line in raw.splitlines())
-    lines = tuple(line for line in lines if line)
+    lines = reason_lines(raw)
     if not lines:
         return (), {"reasons": "A rejection needs its reasons, one per line."}
     if len(lines) > MAX_REASONS:

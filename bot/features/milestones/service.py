@@ -78,7 +78,6 @@ OUTCOME_STATE = {
     "deemed_accepted": "deemed_accepted",
 }
 DONE_STATES = ("accepted", "deemed_accepted")
-MAX_REASONS = 30
 
 
 def _names(roles: frozenset[str] | tuple[str, ...]) -> str:

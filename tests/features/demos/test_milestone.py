@@ -10,6 +10,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.features.demos.parse import split_milestone
+from bot.features.demos.service import reasons_of
+from bot.features.milestones.forms import MAX_REASON, MAX_REASONS, reason_lines
 from storage.models import Timer
 from storage.models.demos import Demo
 from tests.features.demos.test_flow import confirm_button, flat
@@ -85,3 +87,14 @@ async def test_demo_of_a_milestone_not_accepted_rectification_redemo_and_reminde
     # A wrong milestone in the form is a field error.
     r = await submit(core, victor, "demo.new", {**initial, "when": "next thu 3pm", "milestone": "M-7"}, {})
     assert "milestone" in r.errors
+
+
+def test_not_accepted_remarks_are_read_as_a_rejections_reasons_within_the_milestones_bounds():
+    """One rule for reasons typed one per line (the milestone's reject form and a demo's remarks); a demo's
+    remarks were already accepted as its outcome, so they are bounded rather than refused."""
+    remarks = "- Search is slow\n\n  • No   export \n" + "x" * 900 + "\n" + "\n".join(f"item {i}" for i in range(40))
+    reasons = reasons_of(remarks)
+    assert reasons[:2] == ("Search is slow", "No export")
+    assert len(reasons) == MAX_REASONS and all(len(r) <= MAX_REASON for r in reasons)
+    assert reasons[2].startswith("xxx") and len(reasons[2]) == MAX_REASON
+    assert reason_lines("- Search is slow\n\n  • No   export ") == ("Search is slow", "No export")
