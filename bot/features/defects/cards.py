@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.features.defects import states as st
 from bot.features.defects.policy import HELP as POLICY_HELP
-from bot.features.defects.queries import CONVERTERS, clocks, engagement_policy, open_pause, ref, warranty
+from bot.features.defects.queries import CONVERTERS, clocks, engagement_policy, open_pause, policy_of, ref, warranty
 from bot.features.defects.severity import MEANING, SEVERITIES, label
 from bot.features.defects.sla import CAL_BUSINESS, Clock
 from bot.kernel.messages import Attachment, Button, ButtonStyle, Card, Field
@@ -254,8 +254,6 @@ HISTORY_WORDS = {
     "assigned": "assigned",
     "severity_changed": "changed severity",
     "s1_paged": "paged the vendor PM and lead",
-    "response_warning": "warning: response time 75 % used",
-    "resolution_warning": "warning: resolution time 75 % used",
     "response_breach": "response target breached",
     "resolution_breach": "resolution target breached",
 }
@@ -283,9 +281,12 @@ def add_history(card: Card, defect: Defect, entries: list[AuditEntry], assignees
                     else f"(assigned to {assignee.display_name})"
                 )
                 note = f" {to_whom}{note}"
-        lines.append(
-            f"{when(e.at)} {e.actor_label}: {HISTORY_WORDS.get(e.action, e.action.replace('_', ' '))}{move}{note}"
-        )
+        if e.action in ("response_warning", "resolution_warning"):
+            # The threshold the defect was filed under (its policy snapshot), not a fixed 75 %.
+            words = f"warning: {e.action.split('_')[0]} time {policy_of(defect).warn_pct:g} % used"
+        else:
+            words = HISTORY_WORDS.get(e.action, e.action.replace("_", " "))
+        lines.append(f"{when(e.at)} {e.actor_label}: {words}{move}{note}")
     if lines:
         card.sections.append(Card(title="History", text="\n".join(lines)))
     pauses = [p for p in defect.pauses if p.kind == "waiting"]

@@ -12,8 +12,8 @@ from bot.bootstrap import default_registry
 from bot.features.defects.sla import DEFAULT_POLICY
 from storage.models import AuditEntry, Timer
 from storage.models.defects import Defect
-from tests.features.defects.support import defect, engagement, notices
-from tests.helpers import advance, click, reply_text, run, sent
+from tests.features.defects.support import all_text, defect, engagement, notices
+from tests.helpers import advance, agree, click, reply_text, run, sent
 
 UTC = UTC
 H = timedelta(hours=1)
@@ -289,3 +289,14 @@ async def test_concurrent_filings_get_distinct_numbers_on_postgres(pg_core, cloc
     assert all("Filed ACME-D-" in reply_text(r) for r in replies), [reply_text(r) for r in replies]
     numbers = sorted(reply_text(r).split("ACME-D-")[1].split(" ")[0] for r in replies)
     assert numbers == ["1", "2", "3", "4"]
+
+
+async def test_the_history_names_the_warning_threshold_the_defect_was_filed_under(core, clock):
+    people = await engagement(core)
+    await agree(core, people["victor"], "/defect policy warn 50", people["alice"])
+    await run(core, people["carol"], "/defect s1 Payments fail")
+    await core.drain()
+    await advance(core, minutes=30)  # 50 % of 1 h
+    assert await audit_actions(core, "response_warning") == 1
+    shown = all_text(await run(core, people["carol"], "/defect show ACME-D-1"))
+    assert "warning: response time 50 % used" in shown and "75 %" not in shown
