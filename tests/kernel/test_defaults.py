@@ -15,7 +15,7 @@ from bot.features.demos import service as demo_service
 from bot.features.demos import settings as demo_settings
 from bot.features.reports import schedule as report_schedule
 from bot.features.reports import settings as report_settings
-from bot.features.standups import config as standup_config
+from bot.features.standups import settings as standup_settings
 from bot.kernel.engagements import feature_settings, new_engagement
 from bot.kernel.people import REMINDER_AT, WORK_DAYS
 
@@ -59,10 +59,10 @@ def test_the_sanitisers_fall_back_to_the_owner():
     )
 
     eng.settings = {}
-    conf = standup_config.settings(eng)
-    assert f"{conf.prompt_time:%H:%M}" == standup_config.DEFAULTS["prompt_time"]
-    assert conf.enabled is standup_config.DEFAULTS["enabled"]
-    assert conf.reminder == timedelta(minutes=standup_config.DEFAULTS["reminder_minutes"])
+    conf = standup_settings.settings(eng)
+    assert f"{conf.prompt_time:%H:%M}" == standup_settings.DEFAULTS["prompt_time"]
+    assert conf.enabled is standup_settings.DEFAULTS["enabled"]
+    assert conf.reminder == timedelta(minutes=standup_settings.DEFAULTS["reminder_minutes"])
     assert WORK_DAYS == (0, 1, 2, 3, 4)
 
 

@@ -25,7 +25,15 @@ from bot.kernel import audit
 from bot.kernel.engagements import feature_settings, update_feature_settings
 from bot.kernel.errors import UserError
 from bot.kernel.messages import Card
-from bot.kernel.people import CLIENT_ROLES, VENDOR_ROLES, members_with_roles, membership_of, next_workday_at, role_label
+from bot.kernel.people import (
+    CLIENT_ROLES,
+    REMINDER_AT,
+    VENDOR_ROLES,
+    members_with_roles,
+    membership_of,
+    next_workday_at,
+    role_label,
+)
 from bot.kernel.rows import MissingRow, get_or_refuse
 from bot.kernel.text import MAX_TEXT, MAX_TITLE, clean, truncate, when
 from storage.models import Engagement, Person
@@ -39,7 +47,6 @@ REMIND, AGENDA, ENDED, STALE = "demo.remind", "demo.agenda", "demo.ended", "demo
 OUTCOME_REMIND = "demo.outcome_remind"
 # Who is reminded, the next morning, of an outcome never recorded: the client side's deciders.
 OUTCOME_REMINDED = ("client_sponsor", "client_pm")
-OUTCOME_REMIND_AT = time(9, 0)
 MAX_DURATION = 8 * 60
 
 
@@ -798,7 +805,7 @@ async def plan_outcome_reminders(
     """At the demo's end: one reminder each for the client sponsor and client PM, at 09:00 their time on their
     next work day (fired only if the outcome is still not recorded then)."""
     for person in await members_with_roles(session, engagement, OUTCOME_REMINDED):
-        due, _ = next_workday_at(person, now, OUTCOME_REMIND_AT)
+        due, _ = next_workday_at(person, now, REMINDER_AT)  # the morning reminder time every job uses
         await core.timers.schedule(
             session,
             kind=OUTCOME_REMIND,

@@ -10,7 +10,6 @@ from bot.features.milestones import forms, queries, service
 from bot.features.milestones import report as milestone_report
 from bot.features.milestones import timers as handlers
 from bot.features.milestones.cards import show_card
-from bot.features.milestones.defaults import DEFAULTS, FEATURE, settings
 from bot.features.milestones.queries import ref
 from bot.features.milestones.schedule import (
     APPROVER,
@@ -22,6 +21,7 @@ from bot.features.milestones.schedule import (
     WARRANTY_REVIEW,
     WINDOW_END,
 )
+from bot.features.milestones.settings import DEFAULTS, FEATURE, settings
 from bot.kernel import audit
 from bot.kernel.context import Ctx
 from bot.kernel.errors import UserError

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.features.milestones.defaults import morning, settings
 from bot.features.milestones.queries import calendar_of
+from bot.features.milestones.settings import morning, settings
 from bot.kernel.people import members_with_roles, next_workday_at, zone
 from storage.models import Engagement, Person
 from storage.models.milestones import Milestone, MilestoneChange, MilestoneRound, ProjectAcceptance, RectificationItem

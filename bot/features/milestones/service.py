@@ -26,7 +26,6 @@ from bot.features.milestones.cards import (
     items_card,
     items_key,
 )
-from bot.features.milestones.defaults import FEATURE, WARRANTY_MONTHS, settings, warranty_months
 from bot.features.milestones.queries import (
     acceptance as acceptance_record,
 )
@@ -43,6 +42,7 @@ from bot.features.milestones.queries import (
     ref,
     round_of,
 )
+from bot.features.milestones.settings import FEATURE, WARRANTY_MONTHS, settings, warranty_months
 from bot.features.milestones.window import acceptance_window, warranty_end
 from bot.kernel import audit, contract, sides
 from bot.kernel.context import Ctx

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.features.standups.config import DEFAULTS, FEATURE, MAX_QUESTION_LEN, MAX_QUESTIONS, settings
 from bot.features.standups.schedule import format_days, format_hhmm
+from bot.features.standups.settings import DEFAULTS, FEATURE, MAX_QUESTION_LEN, MAX_QUESTIONS, settings
 from bot.kernel.engagements import feature_settings
 from bot.kernel.messages import Button, Card, Field, Form, Input, Option
 from bot.kernel.text import MAX_TEXT, day_text, plural, truncate, when

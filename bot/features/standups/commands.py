@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.features.standups import blockers, cards, queries, service, timers
 from bot.features.standups import report as standup_report
-from bot.features.standups.config import DEFAULTS, FEATURE, is_participant, participants, settings
 from bot.features.standups.report import PERIODS, build_report
 from bot.features.standups.schedule import format_hhmm, parse_days, parse_hhmm
+from bot.features.standups.settings import DEFAULTS, FEATURE, is_participant, participants, settings
 from bot.kernel import people
 from bot.kernel.context import Ctx
 from bot.kernel.engagements import by_key, feature_settings

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.features.standups import cards
-from bot.features.standups.config import StandupSettings, participants, settings
+from bot.features.standups.settings import StandupSettings, participants, settings
 from bot.kernel import people
 from bot.kernel.messages import Card
 from bot.kernel.timers import key_starts_with

@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.features.standups.config import participants
 from bot.features.standups.queries import Participation, count_participation, open_day
+from bot.features.standups.settings import participants
 from bot.kernel.messages import Card, Field
 from bot.kernel.registry import Period
 from bot.kernel.text import day_text, duration, plural, truncate

@@ -14,7 +14,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.features.standups import cards, queries
-from bot.features.standups.config import (
+from bot.features.standups.schedule import digest_instant
+from bot.features.standups.settings import (
     FEATURE,
     MAX_QUESTION_LEN,
     MAX_QUESTIONS,
@@ -22,7 +23,6 @@ from bot.features.standups.config import (
     is_participant,
     settings,
 )
-from bot.features.standups.schedule import digest_instant
 from bot.kernel import announce, people
 from bot.kernel.engagements import bind, feature_settings, update_feature_settings
 from bot.kernel.errors import UserError

@@ -9,7 +9,7 @@ from datetime import date
 from sqlalchemy import select
 
 from bot.features.standups import cards, queries, service
-from bot.features.standups.config import is_participant, settings
+from bot.features.standups.settings import is_participant, settings
 from bot.kernel import people
 from bot.kernel.context import TimerCtx
 from storage.models import Engagement, Person

@@ -57,8 +57,10 @@ async def test_demo_of_a_milestone_not_accepted_rectification_redemo_and_reminde
     async with core.session_factory() as s:
         keys = sorted(t.key for t in await s.scalars(select(Timer).where(Timer.kind == "demo.outcome_remind")))
         assert len(keys) == 2 and all(":outcome_remind:" in k for k in keys)
-    # Wed 6 Jan 09:00 London: alice; 09:00 New York (14:00 UTC): carol. Once each.
+    # Wed 6 Jan 10:00 London: alice; 10:00 New York (15:00 UTC): carol. Once each.
     await advance(core, hours=17)
+    assert not dms_to(core, "alice", "Outcome not recorded")  # 09:00 London: not yet
+    await advance(core, hours=1)
     assert len(dms_to(core, "alice", "Outcome not recorded")) == 1 and not dms_to(core, "carol", "Outcome not")
     await advance(core, hours=5)
     assert len(dms_to(core, "carol", "Outcome not recorded")) == 1
