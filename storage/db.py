@@ -27,6 +27,10 @@ def async_url(url: str) -> URL:
     return u
 
 
+# The execution option that marks a read-only session's connection (read_session_factory).
+READ_ONLY = "cadence_read_only"
+
+
 def is_sqlite(engine_or_url: AsyncEngine | str | URL) -> bool:
     if isinstance(engine_or_url, AsyncEngine):
         return engine_or_url.dialect.name == "sqlite"
@@ -57,7 +61,9 @@ def create_engine(url: str, *, sqlite_synchronous: str = "FULL", **kwargs: Any) 
 
         @event.listens_for(engine.sync_engine, "begin")
         def _sqlite_begin(conn: Connection) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # A read-only session (read_session_factory) takes no write lock: in WAL mode a deferred
+            # transaction reads a snapshot while a writer works, instead of queuing behind every writer.
+            conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
         return engine
     kwargs.setdefault("pool_size", 10)
@@ -68,3 +74,10 @@ def create_engine(url: str, *, sqlite_synchronous: str = "FULL", **kwargs: Any) 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def read_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for look-ups that write nothing: on SQLite they begin a deferred transaction, so they neither
+    wait for nor hold up a writer (every other transaction begins IMMEDIATE). The same as session_factory on
+    PostgreSQL."""
+    return async_sessionmaker(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)

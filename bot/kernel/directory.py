@@ -154,7 +154,7 @@ async def record_profile(core: Cadence, actor: Actor) -> Known:
 
 async def is_known(core: Cadence, platform: str, workspace_id: str, user_id: str) -> bool:
     """Whether this platform user is already a Cadence person."""
-    async with core.session_factory() as session:
+    async with core.read_session_factory() as session:
         found = await session.scalar(
             select(Identity.id).where(
                 Identity.platform == platform, Identity.workspace_id == workspace_id, Identity.user_id == user_id
@@ -166,7 +166,7 @@ async def is_known(core: Cadence, platform: str, workspace_id: str, user_id: str
 async def known_user(core: Cadence, platform: str, workspace_id: str, user_id: str) -> Known | None:
     """The person behind this platform user (with their handle there), or None for someone Cadence never
     seated. Nothing is created or changed."""
-    async with core.session_factory() as session:
+    async with core.read_session_factory() as session:
         ident = await identity_for(session, platform, workspace_id, user_id)
         person = await session.get(Person, ident.person_id) if ident is not None else None
         return _known(person, ident.handle if ident is not None else None) if person is not None else None
@@ -174,7 +174,7 @@ async def known_user(core: Cadence, platform: str, workspace_id: str, user_id: s
 
 async def known_person(core: Cadence, person_id: int) -> Known | None:
     """The person with this id (their zone, to write times for them), or None if there is none."""
-    async with core.session_factory() as session:
+    async with core.read_session_factory() as session:
         person = await session.get(Person, person_id)
         return _known(person) if person is not None else None
 
@@ -183,7 +183,7 @@ async def people_on(core: Cadence, platform: str, person_ids: set[int]) -> dict[
     """person id → the person and their user ids on `platform`, for every one of `person_ids` who exists."""
     if not person_ids:
         return {}
-    async with core.session_factory() as session:
+    async with core.read_session_factory() as session:
         names = dict(
             (await session.execute(select(Person.id, Person.display_name).where(Person.id.in_(person_ids)))).all()
         )
@@ -202,7 +202,7 @@ async def platform_user_ids(core: Cadence, platform: str, workspace_id: str, per
     """person id → their user id on `platform` in `workspace_id` (to render mentions), for those who have one."""
     if not person_ids:
         return {}
-    async with core.session_factory() as session:
+    async with core.read_session_factory() as session:
         rows = await session.execute(
             select(Identity.person_id, Identity.user_id).where(
                 Identity.platform == platform,
@@ -226,14 +226,14 @@ async def person_behind(session: AsyncSession, platform: str, workspace_id: str,
 
 async def dm_reference(core: Cadence, platform: str, workspace_id: str, user_id: str) -> dict[str, Any] | None:
     """The stored reference of this platform user's 1:1 chat with Cadence, or None when it has none."""
-    async with core.session_factory() as session:
+    async with core.read_session_factory() as session:
         ident = await identity_for(session, platform, workspace_id, user_id)
         return ident.conversation_ref if ident is not None else None
 
 
 async def dm_reference_in(core: Cadence, platform: str, workspace_id: str, channel_id: str) -> dict[str, Any] | None:
     """The stored reference of the 1:1 chat whose channel (conversation) id is `channel_id`, or None."""
-    async with core.session_factory() as session:
+    async with core.read_session_factory() as session:
         ident = await session.scalar(
             select(Identity).where(
                 Identity.platform == platform,
@@ -247,7 +247,7 @@ async def dm_reference_in(core: Cadence, platform: str, workspace_id: str, chann
 async def any_dm_reference(core: Cadence, platform: str, workspace_id: str) -> dict[str, Any] | None:
     """Some stored 1:1 chat reference in the workspace (for what all of them share: the bot account, the
     channel id), or None."""
-    async with core.session_factory() as session:
+    async with core.read_session_factory() as session:
         ident = await session.scalar(
             select(Identity)
             .where(

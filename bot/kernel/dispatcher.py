@@ -28,6 +28,7 @@ from bot.kernel.sides import not_seated
 from bot.kernel.text import MAX_COMMAND, InputTooLong, clean
 from bot.kernel.timers import TimerService
 from bot.kernel.worker import Worker
+from storage.db import read_session_factory
 from storage.models import Engagement, ProcessedEvent
 from storage.results import rowcount
 from storage.writer import WriterTurns
@@ -71,6 +72,9 @@ class Cadence:
         # On SQLite the process's writers take turns (storage/writer.py): timer batches, the outbox's claims
         # and records, Teams turns. Open on PostgreSQL.
         self.writer_turns = WriterTurns.for_engine(engine)
+        # Look-ups that write nothing (the directory's questions from the front ends): on SQLite they read a
+        # snapshot without queuing behind the writers.
+        self.read_session_factory = read_session_factory(engine)
         # What timers and the outbox need of the process (bot/kernel/runtime.py), shared with the worker.
         self.runtime = Runtime(
             clock=clock,

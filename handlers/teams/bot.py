@@ -224,11 +224,11 @@ class TeamsBot:
         tenant = tenant_of(activity)
         name = mentioned.get("name") or ""
         bf_id = mentioned.get("id") or ""
-        async with self.db_turn():
-            async with self.core.session_factory() as session:
-                known = await store.user_by_bf_id(session, tenant, bf_id)
-                if known is None and mentioned.get("aadObjectId"):
-                    known = await store.user(session, tenant, mentioned["aadObjectId"])
+        # A look-up only: a read session, which on SQLite neither waits for nor holds up a writer.
+        async with self.core.read_session_factory() as session:
+            known = await store.user_by_bf_id(session, tenant, bf_id)
+            if known is None and mentioned.get("aadObjectId"):
+                known = await store.user(session, tenant, mentioned["aadObjectId"])
             person = await directory.known_user(self.core, PLATFORM, tenant, known.user_id) if known else None
             if person is not None and person.handle:
                 return person.handle
@@ -351,7 +351,7 @@ class TeamsBot:
             await self._invoke_reply(turn_context, body, status=400)
             return
         actor, place = await self.shared.resolve(actor_of(activity), place_of(activity))
-        async with self.db_turn(), self.core.session_factory() as session:
+        async with self.core.read_session_factory() as session:  # a look-up only
             card = await store.refresh_source(session, target["o"], place.workspace_id, place.channel_id)
         if card is None or place.is_dm:
             log.info("Teams refresh of a message not in %s refused (%s)", place.channel_id, target)

@@ -223,7 +223,7 @@ class TeamsMessenger:
         """Open the 1:1 chat with someone who never wrote to the bot (Teams allows it when the app is
         installed for them or in a team they are in)."""
         tenant, user_id = out.address.get("workspace_id", ""), out.address.get("user_id") or ""
-        async with self.core.session_factory() as session:
+        async with self.core.read_session_factory() as session:  # look-ups only
             known = await store.user(session, tenant, user_id)
             service_url = await store.service_url_for(session, tenant, user_id)
             sample = await store.any_binding_reference(session, tenant)

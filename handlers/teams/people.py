@@ -44,7 +44,7 @@ async def deciders(core: Any, people: Mapping[int, OnPlatform], tenant_id: str |
     accounts = [(p.person_id, workspace_id, user_id) for p in people.values() for workspace_id, user_id in p.accounts]
     # An Entra object id is the same user in every tenant: a member of another tenant in a shared channel is
     # seated under the host tenant but remembered (teams_users) under their own.
-    async with core.session_factory() as session:
+    async with core.read_session_factory() as session:  # a look-up only
         bf_ids = await store.bf_ids(session, {user_id for _, _, user_id in accounts})
     mris: dict[int, str] = {}
     teams_people: set[int] = set()
