@@ -144,8 +144,7 @@ class TeamsBot:
             if activity.type == ActivityTypes.invoke:
                 await self._on_invoke(turn_context)
                 return
-            async with self.db_turn():
-                await self._remember_sender(activity)
+            await self._remember_sender(activity)
             if activity.type == ActivityTypes.message:
                 if activity.value is not None and not (activity.text or "").strip():
                     await self._on_submit(turn_context)
@@ -302,8 +301,7 @@ class TeamsBot:
         if activity.name != "adaptiveCard/action":
             await self._invoke_reply(turn_context, None, status=200)
             return
-        async with self.db_turn():
-            await self._remember_sender(activity)
+        await self._remember_sender(activity)
         value = activity.value if isinstance(activity.value, dict) else {}
         raw_action = value.get("action")
         action: dict[str, Any] = raw_action if isinstance(raw_action, dict) else {}
@@ -371,10 +369,10 @@ class TeamsBot:
         buttons stay for everyone (the server refuses whoever may not press)."""
         if not isinstance(item, Card) or not cards.has_restricted(item) or (ref is None and not place.is_dm):
             return None, None
-        async with self.db_turn():
-            allowed = await people.people_on(self.core, cards.restricted_ids(item))
-            mris, names, unreachable = await people.deciders(self.core, allowed, place.workspace_id)
-            who = await directory.known_user(self.core, PLATFORM, actor.workspace_id, actor.user_id)
+        # Look-ups only (read sessions): no writer's turn to wait for.
+        allowed = await people.people_on(self.core, cards.restricted_ids(item))
+        mris, names, unreachable = await people.deciders(self.core, allowed, place.workspace_id)
+        who = await directory.known_user(self.core, PLATFORM, actor.workspace_id, actor.user_id)
         viewer = who.person_id if who is not None else None
         if place.is_dm:
             mine = cards.Views(mris=mris, names=names, unreachable=unreachable, viewer=viewer)
@@ -400,8 +398,7 @@ class TeamsBot:
         """A form submitted from a dialog. Per-field errors and refusals keep the dialog open with the form
         (the presser alone sees why); a next form replaces it; success closes it with a short message."""
         activity = turn_context.activity
-        async with self.db_turn():
-            await self._remember_sender(activity)
+        await self._remember_sender(activity)
         value = activity.value if isinstance(activity.value, dict) else {}
         sub = cards.parse_submission(value.get("data"))
         if sub is None or sub.kind != "form":
@@ -538,8 +535,8 @@ class TeamsBot:
         person_ids = cards.card_person_ids(item)
         if not person_ids:
             return {}
-        async with self.db_turn():
-            return people.mentions(await people.people_on(self.core, person_ids), tenant)
+        # A read session (directory.people_on): no writer's turn to wait for.
+        return people.mentions(await people.people_on(self.core, person_ids), tenant)
 
     async def _render(
         self,
@@ -620,7 +617,8 @@ class TeamsBot:
         seen = (actor.workspace_id, actor.user_id, sender.id, sender.name, activity.service_url)
         if self.known_senders.is_current(*seen):
             return
-        async with self.core.session_factory() as session, session.begin():
+        # The writer's turn only when there is something to write (a known sender costs nothing).
+        async with self.db_turn(), self.core.session_factory() as session, session.begin():
             await store.remember_user(
                 session,
                 tenant_id=actor.workspace_id,
