@@ -20,6 +20,9 @@ from bot.shared.csvfile import to_csv
 from storage.models import Engagement, Person
 from storage.models.demos import Demo, DemoAgendaItem, DemoOccurrence, DemoOutcome
 
+# The outcomes that accept the iteration shown.
+ACCEPTED = ("accepted", "accepted_with_remarks")
+
 
 @dataclass
 class DemoFigures:
@@ -32,6 +35,12 @@ class DemoFigures:
     next_ref: str | None
     next_at: datetime | None
     stale_flag: str | None
+    # Iterations accepted (the KPI of the seed): demos whose outcome is accepted (with or without remarks),
+    # of those with an outcome recorded, to date and among the demos held in the period.
+    accepted: int = 0
+    decided: int = 0
+    accepted_in_period: int = 0
+    decided_in_period: int = 0
 
 
 async def report_figures(session: AsyncSession, engagement: Engagement, period: Period, now: datetime) -> DemoFigures:
@@ -64,6 +73,14 @@ async def report_figures(session: AsyncSession, engagement: Engagement, period: 
         )
     ).first()
     flag = await stale_demo_flag(session, engagement, now)
+    outcomes = (
+        await session.execute(
+            select(DemoOutcome.outcome, DemoOccurrence.starts_at)
+            .join(DemoOccurrence, DemoOccurrence.id == DemoOutcome.occurrence_id)
+            .where(DemoOccurrence.engagement_id == engagement.id, DemoOutcome.recorded_at <= now)
+        )
+    ).all()
+    in_period = [o for o, starts in outcomes if period.start <= starts < period.end]
     return DemoFigures(
         last_title=last[1].title if last else None,
         last_ref=demo_ref(engagement, last[1]) if last else None,
@@ -74,6 +91,10 @@ async def report_figures(session: AsyncSession, engagement: Engagement, period: 
         next_ref=demo_ref(engagement, nxt[1]) if nxt else None,
         next_at=nxt[0].starts_at if nxt else None,
         stale_flag=flag,
+        accepted=sum(1 for o, _ in outcomes if o in ACCEPTED),
+        decided=len(outcomes),
+        accepted_in_period=sum(1 for o in in_period if o in ACCEPTED),
+        decided_in_period=len(in_period),
     )
 
 
@@ -91,8 +112,20 @@ def report_card(m: DemoFigures, period: Period) -> Card:
             last += f": {m.last_remarks[:200]}"
     nxt = f"{m.next_ref} {m.next_title} · {when(m.next_at)}" if m.next_at else "none planned (`/demo schedule`)"
     tone = "danger" if m.last_outcome == "not_accepted" else ("warning" if m.stale_flag else "info")
+    iterations = (
+        f"{m.accepted} of {m.decided} demos with an outcome; this {period.name}: {m.accepted_in_period} of "
+        f"{m.decided_in_period}"
+        if m.decided
+        else "no outcome recorded yet"
+    )
     return Card(
-        title="Demos", fields=[Field("Last demo", last, short=False), Field("Next demo", nxt, short=False)], tone=tone
+        title="Demos",
+        fields=[
+            Field("Last demo", last, short=False),
+            Field("Next demo", nxt, short=False),
+            Field("Iterations accepted", iterations, short=False),
+        ],
+        tone=tone,
     )
 
 

@@ -78,6 +78,8 @@ async def test_figures_of_a_seeded_week_match_hand_computed_values(core, tmp_pat
         "Fix the totals rounding",
     )
     assert m.next_at == at(2027, 1, 21, 15, 0) and m.stale_flag is None
+    # Iterations accepted: the one demo with an outcome, accepted (with remarks), held in this week.
+    assert (m.accepted, m.decided, m.accepted_in_period, m.decided_in_period) == (1, 1, 1, 1)
 
     assert f.flags == ["ACME-CR-2 has waited 6 days for approval.", "2 SLA breaches in the last week: ACME-D-2."]
 
@@ -119,6 +121,8 @@ async def test_weekly_report_posted_with_its_chart(sqlite_core, tmp_path):
     assert defects["MTTR"] == "2 h 00 min"
     crs = {f.label: f.value for f in card.sections[2].fields}
     assert crs["Contingency left"] == "9,000.00 of 15,000.00 (60 %)"
+    demos = {f.label: f.value for f in card.sections[5].fields}
+    assert demos["Iterations accepted"] == "1 of 1 demos with an outcome; this week: 1 of 1"
     # The chart: an 800×400 PNG under 100 kB, also written to a file by the console.
     (att,) = card.attachments
     assert att.mime == "image/png" and att.filename == "ACME-health-20270111.png"
