@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -166,10 +166,10 @@ class Deciders:
 
 
 async def deciders(session: AsyncSession, eng: Engagement, change: ContractChange) -> Deciders:
-    side = change.proposed_side
+    side = cast(sides.Side, change.proposed_side)  # stored as text; written from a Side only (amend)
     return Deciders(
-        deciding=tuple(m.person_id for m in await sides.admins_of(session, eng, sides.other(side))),  # type: ignore[arg-type]
-        proposing=tuple(m.person_id for m in await sides.admins_of(session, eng, side)),  # type: ignore[arg-type]
+        deciding=tuple(m.person_id for m in await sides.admins_of(session, eng, sides.other(side))),
+        proposing=tuple(m.person_id for m in await sides.admins_of(session, eng, side)),
     )
 
 
