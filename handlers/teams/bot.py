@@ -590,7 +590,7 @@ class TeamsBot:
                 Card(
                     title="Hi, I'm Cadence 👋",
                     text=f"I run the cadence of your engagement {where}: standups, "
-                    f"demos, change requests and defects. {hint}",
+                    f"demos, change requests, defects and milestones. {hint}",
                 ),
             )
         if installed and place.is_dm and activity.from_property is not None:
