@@ -413,6 +413,7 @@ async def move(
         ),
         tone="warning",
         one_occurrence=draft.occ is not None and bool(demo.rrule),
+        milestone=milestone_label(engagement, await milestone_of(session, engagement, demo.milestone_id)),
     )
     ics = ical.request(await queries.ics_demo(session, engagement, demo), now)
     card.attachments.append(ical.attachment(ics, filename=cards.ics_filename(engagement, demo), title="Updated invite"))

@@ -49,6 +49,14 @@ async def test_demo_of_a_milestone_not_accepted_rectification_redemo_and_reminde
     async with core.session_factory() as s:
         demo = await s.scalar(select(Demo))
         assert demo.milestone_id is not None
+    # Moved (and moved back): the announcement still names the milestone.
+    for when_ in ("tomorrow 4pm Europe/London", "tomorrow 3pm Europe/London"):
+        r = await run(core, carol, f"/demo move 1 {when_}")
+        await click(core, carol, "demo.confirm", confirm_button(r).value)
+    await core.drain()
+    moved = posts(core, "Demo moved: Sprint demo")
+    assert len(moved) == 2
+    assert ("Milestone", "ACME-M-1 · Go-live") in [(f.label, f.value) for f in moved[-1].card.fields]
 
     # Tue 5 Jan 15:00–16:00 London; nobody records the outcome.
     await advance(core, hours=32, minutes=5)
