@@ -1,6 +1,8 @@
 """Contention over Slack (issue 17 item 3): 20 approvers Cadence has never seen act press Approve on the
-channel card at the same moment, over real signed HTTP requests to two replicas (two apps, two cores, one
-database), on SQLite and PostgreSQL. Their profiles only now show their zone, so each first click also
+channel card at the same moment, over real signed HTTP requests: on PostgreSQL to two replicas (two apps, two
+cores, one database); on SQLite, the embedded single-process default, to the one app (two cores on one SQLite
+file is not a deployment Cadence supports, and there a click could wait past Slack's 3 s for the file's lock).
+Their profiles only now show their zone, so each first click also
 moves their zone (and their standup timers) — what deadlocked before. Every one is told their approval
 counted, every decision is recorded, and the request is approved exactly once."""
 
@@ -10,6 +12,7 @@ import asyncio
 
 from sqlalchemy import select
 
+from storage.db import is_sqlite
 from storage.models.change_requests import ChangeRequest, ChangeRequestDecision
 from tests.features.change_requests.support import transitions
 from tests.frontends.slack.harness import SlackHarness
@@ -33,8 +36,8 @@ async def test_twenty_never_seen_approvers_click_at_once(slack, any_db_url, make
     await slack.submit("victor", slack.opened_view(), ESTIMATE)
     card = cr_card(slack)
 
-    replica_core = await make_core(any_db_url)
-    replica = await SlackHarness(replica_core, slack.api).start()
+    replica_core = None if is_sqlite(any_db_url) else await make_core(any_db_url)
+    replica = await SlackHarness(replica_core, slack.api).start() if replica_core is not None else slack
     try:
         approvers = ["alice", "carol", "victor", *NEWCOMERS]
         results = await asyncio.gather(
@@ -46,8 +49,9 @@ async def test_twenty_never_seen_approvers_click_at_once(slack, any_db_url, make
         assert all(r.status == 200 for r in results)
         await asyncio.gather(slack.settle(timeout=60), replica.settle(timeout=60))
     finally:
-        await replica.stop()
-        await replica_core.engine.dispose()
+        if replica_core is not None:
+            await replica.stop()
+            await replica_core.engine.dispose()
 
     answers = {who: " ".join(slack.private(who)) for who in approvers}
     assert not [who for who, text in answers.items() if "went wrong" in text], answers
