@@ -5,6 +5,7 @@ or form state beyond an id."""
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -305,14 +306,14 @@ async def form_question(ctx: Ctx, values: dict[str, str], state: dict) -> Reply:
 # -- other steps ------------------------------------------------------------------------------------
 
 
-async def cmd_withdraw(ctx: Ctx) -> Reply:
-    """/cr withdraw <id> [comment]"""
+async def _commented_step(ctx: Ctx, usage: str, step: Callable[..., Awaitable[str]]) -> Reply:
+    """`/cr <step> <id> [comment]`: the request (locked), the actor's roles, then the service's step."""
     eng = ctx.require_engagement()
-    token, rest = _split_id(ctx.args, "/cr withdraw ACME-CR-7 [why]")
+    token, rest = _split_id(ctx.args, usage)
     cr = await queries.find(ctx.session, eng, token, lock=True)
     roles = await _roles(ctx, eng)
     return Reply.say(
-        await service.withdraw(
+        await step(
             ctx.session,
             ctx.core,
             cr=cr,
@@ -323,6 +324,11 @@ async def cmd_withdraw(ctx: Ctx) -> Reply:
             comment=_comment(rest),
         )
     )
+
+
+async def cmd_withdraw(ctx: Ctx) -> Reply:
+    """/cr withdraw <id> [comment]"""
+    return await _commented_step(ctx, "/cr withdraw ACME-CR-7 [why]", service.withdraw)
 
 
 async def cmd_schedule(ctx: Ctx) -> Reply:
@@ -351,22 +357,7 @@ async def cmd_schedule(ctx: Ctx) -> Reply:
 
 async def cmd_deliver(ctx: Ctx) -> Reply:
     """/cr deliver <id> [comment]"""
-    eng = ctx.require_engagement()
-    token, rest = _split_id(ctx.args, "/cr deliver ACME-CR-7 [comment]")
-    cr = await queries.find(ctx.session, eng, token, lock=True)
-    roles = await _roles(ctx, eng)
-    return Reply.say(
-        await service.deliver(
-            ctx.session,
-            ctx.core,
-            cr=cr,
-            engagement=eng,
-            actor=ctx.person,
-            roles=roles,
-            now=ctx.now,
-            comment=_comment(rest),
-        )
-    )
+    return await _commented_step(ctx, "/cr deliver ACME-CR-7 [comment]", service.deliver)
 
 
 async def cmd_milestone(ctx: Ctx) -> Reply:
