@@ -1,8 +1,9 @@
 """Where features plug in: command groups and their commands, button actions, form submissions, timer kinds,
-DM listeners, hooks, settings defaults, contract terms, report sections and intake forms. The core and the front
-ends never need to change when a feature adds one of these: the grammar, help, the Slack slash-command listeners
-and the Teams and console commands read the groups from here, engagement settings read their defaults from here,
-and the health report reads its sections from here (a feature not registered has no section)."""
+DM listeners, hooks, settings defaults, contract terms, report sections, agenda sections and intake forms. The
+core and the front ends never need to change when a feature adds one of these: the grammar, help, the Slack
+slash-command listeners and the Teams and console commands read the groups from here, engagement settings read
+their defaults from here, and the health report and meeting agendas read their sections from here (a feature
+not registered has no section)."""
 
 from __future__ import annotations
 
@@ -63,6 +64,19 @@ class ReportSection:
     home: Callable[[Any], list[Field]] | None = None
     trend: Callable[[AsyncSession, Engagement, datetime, int], Awaitable[Any]] | None = None
     export: Callable[[AsyncSession, Engagement, Period, datetime], Awaitable[dict[str, str]]] | None = None
+
+
+@dataclass(frozen=True)
+class AgendaSection:
+    """A feature's part of a meeting's agenda (bot/features/meetings), built from live data at the moment the
+    agenda is posted: `lines(session, engagement, now, kind)` returns one line per item (inline tokens such as
+    `when()` and `person()` allowed; `kind` is the meeting's: sync, review, kickoff, other). No lines: the section
+    is left out of that agenda. `order` places it; `title` heads it ("Change requests waiting for a decision")."""
+
+    name: str
+    order: int
+    title: str
+    lines: Callable[[AsyncSession, Engagement, datetime, str], Awaitable[list[str]]]
 
 
 @dataclass(frozen=True)
@@ -133,6 +147,7 @@ class Registry:
         self.terms: dict[str, Term] = {}
         self._report_sections: dict[str, ReportSection] = {}
         self.intakes: dict[str, IntakeBuilder] = {}
+        self._agenda_sections: dict[str, AgendaSection] = {}
 
     def add_group(self, name: str, *, summary: str, setup: bool = False) -> None:
         """Declare a command group (the first word: `standup`, `cr`…) before adding its commands."""
@@ -256,3 +271,22 @@ class Registry:
             raise ValueError(f"intake form {form_id} registered twice")
         self.intakes[form_id] = builder
         declared.declare(declared.intakes, form_id, builder, "intake form")
+
+    def add_agenda_section(
+        self,
+        name: str,
+        *,
+        order: int,
+        title: str,
+        lines: Callable[[AsyncSession, Engagement, datetime, str], Awaitable[list[str]]],
+    ) -> None:
+        """A section of every meeting's agenda, declared by the feature that owns the items (see AgendaSection);
+        the meetings feature imports no other feature to build its agendas."""
+        if name in self._agenda_sections:
+            raise ValueError(f"agenda section {name} registered twice")
+        self._agenda_sections[name] = AgendaSection(name, order, title, lines)
+
+    @property
+    def agenda_sections(self) -> list[AgendaSection]:
+        """The agenda's sections in their order."""
+        return sorted(self._agenda_sections.values(), key=lambda s: s.order)

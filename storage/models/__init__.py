@@ -6,6 +6,7 @@ from storage.models import (  # noqa: F401
     contract,
     defects,
     demos,
+    meetings,
     milestones,
     slack,
     slack_inbox,

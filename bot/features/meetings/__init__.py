@@ -1,0 +1,1 @@
+"""Meetings: weekly syncs, monthly reviews and a kick-off, with agendas built from live data (docs/meetings.md)."""
