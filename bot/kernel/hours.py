@@ -18,6 +18,7 @@ from bot.kernel import sides
 from bot.kernel.errors import UserError
 from bot.kernel.messages import Field
 from bot.kernel.people import WORKING_HOURS, away_reason, is_workday, zone
+from bot.kernel.rows import must_get
 from bot.kernel.text import clean, when
 from storage.models import Engagement, Person
 
@@ -190,16 +191,35 @@ def outside_of(person: Person, start: datetime, minutes: int) -> Outside | None:
     return None if reason is None else Outside(person=person, local=local_text(person, start), reason=reason)
 
 
-def _outside_count(people: Sequence[Person], start: datetime, minutes: int) -> int:
-    end = start + timedelta(minutes=minutes)
-    return sum(1 for p in people if _reason(p, start, end) is not None)
+def _windows_between(person: Person, lo: datetime, hi: datetime) -> list[Interval]:
+    """The person's working windows (UTC) on every local date from `lo`'s to `hi`'s, in order."""
+    tz = zone(person)
+    day, last = lo.astimezone(tz).date(), hi.astimezone(tz).date()
+    out: list[Interval] = []
+    while day <= last:
+        w = window(person, day)
+        if w is not None:
+            out.append((w[0].astimezone(UTC), w[1].astimezone(UTC)))
+        day += timedelta(days=1)
+    return out
 
 
 def suggest(people: Sequence[Person], start: datetime, minutes: int, *, now: datetime) -> tuple[datetime | None, bool]:
     """The nearest start to `start` (quarter-hour steps outward, later before earlier at the same distance, up
     to a week either way, never before `now`) inside everyone's hours: (it, True); else the best compromise
     (fewest people outside, then nearest): (it, False), or (None, False) when none is better than `start`."""
-    best, best_count = None, _outside_count(people, start, minutes)
+    start = start.astimezone(UTC)
+    length = timedelta(minutes=minutes)
+    # Each person's windows over the whole search, once: a slot is inside their hours when one window holds it
+    # (the same answer as `_reason`, without a zone conversion per step).
+    lo, hi = start - SEARCH - timedelta(days=1), start + SEARCH + length + timedelta(days=1)
+    windows = [_windows_between(p, lo, hi) for p in people]
+
+    def outside(at: datetime) -> int:
+        end = at + length
+        return sum(1 for ws in windows if not any(s <= at and end <= e for s, e in ws))
+
+    best, best_count = None, outside(start)
     if best_count == 0:
         return None, True
     steps = int(SEARCH / STEP)
@@ -207,11 +227,11 @@ def suggest(people: Sequence[Person], start: datetime, minutes: int, *, now: dat
         for candidate in (start + k * STEP, start - k * STEP):
             if candidate <= now:
                 continue
-            count = _outside_count(people, candidate, minutes)
+            count = outside(candidate)
             if count == 0:
-                return candidate.astimezone(UTC), True
+                return candidate, True
             if count < best_count:
-                best, best_count = candidate.astimezone(UTC), count
+                best, best_count = candidate, count
     return best, False
 
 
@@ -219,7 +239,8 @@ async def invitees(session: AsyncSession, engagement: Engagement) -> list[Person
     """Who a meeting or demo of the engagement invites: its seated members, both sides."""
     people: dict[int, Person] = {}
     for m in await sides.seated(session, engagement):
-        people.setdefault(m.person_id, m.person)
+        # By id, not `m.person`: a membership loaded for the actor has that relationship left unloaded.
+        people.setdefault(m.person_id, await must_get(session, Person, m.person_id))
     return list(people.values())
 
 
@@ -385,5 +406,5 @@ async def sides_of(session: AsyncSession, engagement: Engagement) -> dict[str, t
     for m in await sides.seated(session, engagement):
         side = sides.side_of(m.roles)
         if side is not None and all(p.id != m.person_id for p in out[side]):
-            out[side].append(m.person)
+            out[side].append(await must_get(session, Person, m.person_id))
     return {side: tuple(people) for side, people in out.items()}
