@@ -124,7 +124,7 @@ def confirm_card(
             footer="Nothing is saved until you confirm.",
         )
     assert check is not None  # warning fields come only from a check
-    buttons = [Button("Confirm as is", "demo.confirm", draft.to_value(), "primary")]
+    buttons = [Button("Confirm", "demo.confirm", draft.to_value(), "primary")]
     suggested = service.at_suggestion(draft, check)
     if suggested is not None:
         label = cards.use_label(suggested.start_at, suggested.tz)

@@ -50,7 +50,7 @@ async def test_outside_hours_warns_names_and_suggests(core):
     # Both at work 14:00–17:00 UTC: the nearest hour-long slot starts 16:00 UTC, 11:00 in New York.
     assert "Suggested: Thu 11:00 (your time): inside everyone's working hours." in seen
     assert "Carol" not in seen.split("Outside working hours")[1].split("Suggested")[0]
-    assert list(buttons(card)) == ["Confirm as is", "Use Thu 7 Jan 11:00 America/New_York", "Cancel"]
+    assert list(buttons(card)) == ["Confirm", "Use Thu 7 Jan 11:00 America/New_York", "Cancel"]
     assert await demos(core) == []  # nothing saved before a confirmation
     lena_sees = as_seen(card, "Europe/Berlin")
     assert "Suggested: Thu 17:00 (your time)" in lena_sees
@@ -67,7 +67,7 @@ async def test_use_the_suggested_time(core):
     assert occ.starts_at == datetime(2027, 1, 7, 16, tzinfo=UTC)
     assert demo.tz == "America/New_York" and demo.title == "Sprint 4 demo"
     # The other button of the same card finds the saved demo: one card, one demo.
-    again = await click(core, people["carol"], "demo.confirm", buttons(reply.private[0])["Confirm as is"])
+    again = await click(core, people["carol"], "demo.confirm", buttons(reply.private[0])["Confirm"])
     assert "Already scheduled" in again.update.title
     assert len(await demos(core)) == 1
 
@@ -75,7 +75,7 @@ async def test_use_the_suggested_time(core):
 async def test_confirm_as_is(core):
     people = await make_engagement(core, members=NY_BERLIN)
     reply = await run(core, people["carol"], "/demo schedule next thu 3pm | Sprint 4 demo")
-    await click(core, people["carol"], "demo.confirm", buttons(reply.private[0])["Confirm as is"])
+    await click(core, people["carol"], "demo.confirm", buttons(reply.private[0])["Confirm"])
     [(_, occ)] = await demos(core)
     assert occ.starts_at == datetime(2027, 1, 7, 20, tzinfo=UTC)
 
@@ -97,7 +97,7 @@ async def test_a_day_off_and_no_shared_hour_give_the_best_compromise(core):
     assert "Victor — Sat 01:30 Asia/Kolkata: their day off (Saturday)" in seen
     # New York and Kolkata share no hour: the time Carol chose already leaves only one outside.
     assert "No time within a week either way suits more people." in seen
-    assert list(buttons(card)) == ["Confirm as is", "Cancel"]
+    assert list(buttons(card)) == ["Confirm", "Cancel"]
 
 
 async def test_the_form_warns_too(core):
