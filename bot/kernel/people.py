@@ -36,6 +36,9 @@ WORK_DAYS = (0, 1, 2, 3, 4)
 # The local time of a daily reminder to decide something (a change request's default `reminder_time`, a
 # contract amendment's): the reader's morning on their next work day (next_workday_at).
 REMINDER_AT = time(10, 0)
+# A person's working hours on their work days, in their zone, until they set theirs (`/cadence hours`): what
+# meetings and demos are checked against (bot/kernel/hours.py).
+WORKING_HOURS = (time(9, 0), time(18, 0))
 
 
 def zone(person: Person) -> ZoneInfo:

@@ -64,6 +64,10 @@ class Person(Base):
     # which a later platform value must not overwrite).
     tz_source: Mapped[str] = mapped_column(String(16), default="platform")
     work_days: Mapped[list[int]] = mapped_column(JSONType, default=lambda: [0, 1, 2, 3, 4])
+    # Working hours on those days, minutes after local midnight (`/cadence hours 10:00-19:00`); None = the
+    # default (bot/kernel/people.py: WORKING_HOURS), so a person who never chose follows the default.
+    work_start_minute: Mapped[int | None] = mapped_column(Integer)
+    work_end_minute: Mapped[int | None] = mapped_column(Integer)
     country: Mapped[str | None] = mapped_column(String(8))
     delegate_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     # The engagement a DM command applies to when the person belongs to several (/cadence use KEY).

@@ -25,6 +25,7 @@ from bot.features.demos.parse import (
 )
 from bot.features.demos.recurrence import describe, occurrences, with_weekday
 from bot.features.milestones.queries import ref as milestone_ref
+from bot.kernel import hours
 from bot.kernel.context import Ctx
 from bot.kernel.errors import UserError
 from bot.kernel.messages import Button, Card, Field, Form, Input, Reply
@@ -104,20 +105,42 @@ def understood_fields(ctx: Ctx, engagement: Engagement, u: Understood) -> list[F
     return fields
 
 
-def confirm_card(title: str, text: str, fields: list[Field], draft: service.Draft) -> Card:
+def confirm_card(
+    title: str, text: str, fields: list[Field], draft: service.Draft, check: hours.SlotCheck | None = None
+) -> Card:
+    """The confirmation. `check`: the slot against everyone's working hours; when it is outside someone's, the
+    card says who and why and offers the suggested start as a second confirmation (the organizer may still
+    confirm as is)."""
+    warning = hours.warning_fields(check) if check is not None else []
+    if not warning:
+        return Card(
+            title=title,
+            text=text,
+            fields=fields,
+            buttons=[
+                Button("Confirm", "demo.confirm", draft.to_value(), "primary"),
+                Button("Cancel", "demo.discard", "", "default"),
+            ],
+            footer="Nothing is saved until you confirm.",
+        )
+    assert check is not None  # warning fields come only from a check
+    buttons = [Button("Confirm", "demo.confirm", draft.to_value(), "primary")]
+    suggested = service.at_suggestion(draft, check)
+    if suggested is not None:
+        label = cards.use_label(suggested.start_at, suggested.tz)
+        buttons.append(Button(label, "demo.confirm", suggested.to_value(), "default"))
+    buttons.append(Button("Cancel", "demo.discard", "", "default"))
     return Card(
         title=title,
-        text=text,
-        fields=fields,
-        buttons=[
-            Button("Confirm", "demo.confirm", draft.to_value(), "primary"),
-            Button("Cancel", "demo.discard", "", "default"),
-        ],
+        text=text + " " + cards.OUT_OF_HOURS,
+        fields=[*fields, *warning],
+        buttons=buttons,
+        tone="warning",
         footer="Nothing is saved until you confirm.",
     )
 
 
-def _schedule_reply(
+async def _schedule_reply(
     ctx: Ctx,
     engagement: Engagement,
     when_text: str,
@@ -160,7 +183,9 @@ def _schedule_reply(
         f"{', with “' + title + '” as the title' if found else ''}. "
         f"Confirm to save it and announce it with a calendar invite in {engagement.key}'s channel."
     )
-    return Reply(private=[confirm_card(f"Schedule this demo? ({fmt_local(u.start)} {u.zone})", text, fields, draft)])
+    check = await hours.check_slot(ctx.session, engagement, u.start, duration, now=ctx.now)
+    title_line = f"Schedule this demo? ({fmt_local(u.start)} {u.zone})"
+    return Reply(private=[confirm_card(title_line, text, fields, draft, check)])
 
 
 def new_form(engagement: Engagement, *, when_text: str = "", title: str = "", milestone: str = "") -> Form:
@@ -205,7 +230,7 @@ async def schedule(ctx: Ctx) -> Reply:
     when_text, _ = split_when_title(args)
     if not when_text:
         raise UserError(f"Tell me when the demo is. {EXAMPLES}")
-    return _schedule_reply(ctx, engagement, args, None, find_title=True, milestone=milestone)
+    return await _schedule_reply(ctx, engagement, args, None, find_title=True, milestone=milestone)
 
 
 async def new(ctx: Ctx) -> Reply:
@@ -266,7 +291,7 @@ async def on_new_form(ctx: Ctx, values: dict[str, str], state: dict) -> Reply:
     if errors:
         return Reply(errors=errors)
     try:
-        return _schedule_reply(ctx, engagement, when_text, title, duration, milestone=milestone)
+        return await _schedule_reply(ctx, engagement, when_text, title, duration, milestone=milestone)
     except UserError as exc:
         return Reply(errors={"when": exc.message})
 
@@ -405,6 +430,7 @@ async def move(ctx: Ctx) -> Reply:
         ),
     ]
     what = "the whole series from then on" if occ_id is None else "the next occurrence"
+    check = await hours.check_slot(ctx.session, engagement, u.start, demo.duration_minutes, now=ctx.now)
     return Reply(
         private=[
             confirm_card(
@@ -412,6 +438,7 @@ async def move(ctx: Ctx) -> Reply:
                 f"This moves {what}. Confirm to save it and send the updated invite.",
                 fields,
                 draft,
+                check,
             )
         ]
     )

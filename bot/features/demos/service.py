@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -16,12 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.features.demos import cards, ical, queries
 from bot.features.demos.parse import zone_of
-from bot.features.demos.recurrence import next_occurrence, validate_rule
+from bot.features.demos.recurrence import next_occurrence, validate_rule, with_weekday
 from bot.features.demos.settings import DEFAULTS, FEATURE, STALE_CHECK_SLOT
 from bot.features.milestones import queries as milestone_queries
 from bot.features.milestones import service as milestone_service
 from bot.features.milestones.forms import MAX_REASON, MAX_REASONS, reason_lines
-from bot.kernel import audit
+from bot.kernel import audit, hours
 from bot.kernel.engagements import feature_settings, update_feature_settings
 from bot.kernel.errors import UserError
 from bot.kernel.messages import Card
@@ -102,7 +102,7 @@ class Draft:
             draft = cls(**{k: data[k] for k in data if k in cls.__dataclass_fields__})
             if draft.op not in ("new", "move"):
                 raise ValueError("op")
-            if draft.start_at.tzinfo is None:
+            if datetime.fromisoformat(draft.start).tzinfo is None:  # start_at would read it in the server zone
                 raise ValueError("naive")
             zone_of(draft.tz)
             if draft.rrule is not None:
@@ -116,6 +116,16 @@ class Draft:
         except (ValueError, TypeError, KeyError, UserError) as exc:
             raise UserError("That confirmation is not valid any more. Nothing was changed; please ask again.") from exc
         return draft
+
+
+def at_suggestion(draft: Draft, check: hours.SlotCheck) -> Draft | None:
+    """The same draft at the start suggested by a working-hours check (a series keeps its rhythm on the
+    suggested weekday), or None when there is no suggestion."""
+    if check.suggestion is None:
+        return None
+    start = check.suggestion.astimezone(zone_of(draft.tz))
+    rule = with_weekday(draft.rrule, start.weekday()) if draft.rrule else None
+    return replace(draft, start=start.isoformat(), rrule=rule)
 
 
 def new_draft_key() -> str:

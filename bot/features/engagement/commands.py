@@ -4,6 +4,7 @@ Handlers parse and call the rules in service.py."""
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import holidays
@@ -11,7 +12,7 @@ from sqlalchemy import select
 
 from bot.features.change_requests.money import MAX_AMOUNT
 from bot.features.engagement import service
-from bot.kernel import audit, sides
+from bot.kernel import audit, hours, sides
 from bot.kernel.context import Ctx
 from bot.kernel.directory import prefetch, seat_zone
 from bot.kernel.engagements import by_key, validate_key
@@ -21,6 +22,7 @@ from bot.kernel.people import (
     DAY_NAMES,
     ROLES,
     UNKNOWN_ZONE,
+    WORK_DAYS,
     ensure_membership,
     membership_of,
     memberships,
@@ -29,7 +31,7 @@ from bot.kernel.people import (
 )
 from bot.kernel.registry import Registry
 from bot.kernel.rows import get_or_refuse
-from bot.kernel.text import MAX_TITLE, clean, day_text, plural, when
+from bot.kernel.text import MAX_TITLE, clean, day_text, duration, plural, when
 from bot.kernel.zones import resolve_zone
 from bot.shared.dates import parse_range, span_days
 from bot.shared.numbers import NumberError, parse_money, parse_number, whole_number
@@ -267,11 +269,93 @@ async def ooo(ctx: Ctx) -> Reply:
     )
 
 
+def _days(person: Person) -> str:
+    return ", ".join(DAY_NAMES[d] for d in (person.work_days or WORK_DAYS))
+
+
+def _hours_label(person: Person) -> str:
+    default = " (the default)" if person.work_start_minute is None else ""
+    return f"{hours.hours_text(person)}{default}"
+
+
+async def working_hours(ctx: Ctx) -> Reply:
+    """/cadence hours [10:00-19:00 | 10am-7pm | default] — your working hours, on your work days in your zone."""
+    arg = ctx.args.strip()
+    if arg.lower() in ("default", "reset"):
+        await service.set_working_hours(ctx.person, None)
+    elif arg:
+        await service.set_working_hours(ctx.person, hours.parse_hours(arg))
+    guess = " (a guess: tell me yours with `/cadence tz`)" if ctx.person.tz_source == UNKNOWN_ZONE else ""
+    said = "are now" if arg else "are"
+    return Reply.say(
+        f"Your working hours {said} {_hours_label(ctx.person)} on {_days(ctx.person)}, in {ctx.person.tz}{guess}. "
+        "Meetings and demos planned outside them, or on your days off, warn the organizer before they are confirmed. "
+        "Change them with `/cadence hours 10:00-19:00` (or `10am-7pm`; `default` for the default)."
+    )
+
+
+def _person_line(person: Person, today: list[tuple[datetime, datetime]]) -> str:
+    at_work = "" if today else " — not at work that day"
+    guess = ", zone not known yet" if person.tz_source == UNKNOWN_ZONE else ""
+    return f"{person.display_name} ({person.tz}{guess}, {hours.hours_text(person)}){at_work}"
+
+
+def _span(start: datetime, end: datetime) -> str:
+    return f"{when(start, 'time')}–{when(end, 'time')} ({duration(end - start)})"
+
+
+def overlap_card(found: hours.Overlap, zone_name: str) -> Card:
+    """`/cadence overlap`: when both sides are at work on the asker's date, in each reader's own time."""
+    fields = []
+    for side, people in found.people.items():
+        lines = [_person_line(p, hours.at_work(p, found.start, found.end)) for p in people]
+        fields.append(Field(f"{side.capitalize()} side", "\n".join(lines) or "nobody seated yet", short=False))
+    empty = [side for side, people in found.people.items() if not people]
+    title = f"Working hours overlap — {day_text(found.day)} (your date, {zone_name})"
+    if not any(found.people.values()):
+        return Card(title=title, text="Nobody is seated in this engagement yet.", fields=fields)
+    alone = f" ({' and '.join(empty)} side: nobody seated yet, so only the other side counts)" if empty else ""
+    if found.windows:
+        spans = "; ".join(_span(s, e) for s, e in found.windows)
+        text = f"Both sides are at work {spans}, your time{alone}."
+        return Card(title=title, text=text, fields=fields, tone="good")
+    if found.closest is None:
+        return Card(title=title, text="No overlap: nobody counted here is at work on that date.", fields=fields)
+    lines = [f"No overlap: there is no time that date when everyone on both sides is at work{alone}."]
+    counted = sum(len(p) for p in found.people.values())
+    at_work = counted - len(found.missing)
+    lines.append(
+        f"Closest: {_span(*found.closest)} your time, with {at_work} of {counted} at work. Outside their hours then: "
+        + "; ".join(f"{o.person.display_name} ({o.local}: {o.reason})" for o in found.missing)
+        + "."
+    )
+    if found.gap is not None:
+        a, b = found.gap
+        lines.append(
+            f"The two sides' shared hours are {duration(b - a)} apart: from {when(a, 'time')} to {when(b, 'time')} "
+            "your time nobody's hours meet."
+        )
+    return Card(title=title, text="\n".join(lines), fields=fields, tone="warning")
+
+
+async def overlap(ctx: Ctx) -> Reply:
+    """/cadence overlap [tomorrow] — when both sides are at work today (your date), each at their own hours."""
+    eng = ctx.require_engagement()
+    arg = ctx.args.strip().lower()
+    if arg not in ("", "today", "tomorrow"):
+        raise UserError("Usage: `/cadence overlap` (today, your date) or `/cadence overlap tomorrow`.")
+    tz = zone(ctx.person)
+    day = ctx.now.astimezone(tz).date() + timedelta(days=1 if arg == "tomorrow" else 0)
+    found = hours.overlap(await hours.sides_of(ctx.session, eng), day, tz)
+    return Reply(private=[overlap_card(found, tz.key)])
+
+
 async def whoami(ctx: Ctx) -> Reply:
     fields = [
         Field("Name", ctx.person.display_name),
         Field("Time zone", f"{ctx.person.tz} ({ctx.person.tz_source})"),
-        Field("Work days", ", ".join(DAY_NAMES[d] for d in ctx.person.work_days)),
+        Field("Work days", _days(ctx.person)),
+        Field("Working hours", _hours_label(ctx.person)),
         Field("Holidays", ctx.person.country or "none"),
         Field("Platform id", f"{ctx.actor.platform}:{ctx.actor.user_id}"),
     ]
@@ -422,6 +506,21 @@ def register(registry: Registry) -> None:
         usage="/cadence workdays mon-fri",
         summary="your work days",
         open_to_outsiders=True,
+    )
+    add(
+        "cadence",
+        "hours",
+        working_hours,
+        usage="/cadence hours 10:00-19:00",
+        summary="your working hours on your work days (`default`); meetings and demos outside them warn first",
+        open_to_outsiders=True,
+    )
+    add(
+        "cadence",
+        "overlap",
+        overlap,
+        usage="/cadence overlap [tomorrow]",
+        summary="when both sides are at work today, in your time (or what comes closest)",
     )
     add(
         "cadence",

@@ -187,6 +187,12 @@ async def set_work_days(session: AsyncSession, core: Cadence, who: Person, days:
     await core.emit(session, "absence_changed", person=who)
 
 
+async def set_working_hours(who: Person, hours: tuple[int, int] | None) -> None:
+    """`who`'s working hours (minutes after their local midnight, checked by hours.parse_hours), or None: the
+    default again. Meetings and demos read them when they are scheduled; nothing already planned moves."""
+    who.work_start_minute, who.work_end_minute = hours if hours is not None else (None, None)
+
+
 async def set_country(session: AsyncSession, core: Cadence, who: Person, code: str | None) -> None:
     who.country = code
     await core.emit(session, "absence_changed", person=who)
