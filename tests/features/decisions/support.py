@@ -12,9 +12,9 @@ from storage.models import AuditEntry, Engagement, Person, Timer
 from storage.models.decisions import ActionItem, Decision
 from storage.models.meetings import Meeting, MeetingOccurrence
 from storage.models.standups import StandupEntry
-from tests.features.milestones.support import card_text, dms_to, posts, said, set_engagement
+from tests.features.milestones.support import card_text, dms_to, person_id, posts, said, set_engagement
 
-__all__ = ["card_text", "dms_to", "posts", "said", "set_engagement"]
+__all__ = ["card_text", "dms_to", "person_id", "posts", "said", "set_engagement"]
 
 
 async def decisions(core) -> list[Decision]:
