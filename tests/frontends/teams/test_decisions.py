@@ -51,7 +51,7 @@ async def seat(teams):
 
 
 async def test_decision_dispute_and_action_on_teams(teams):
-    asha, carol, victor, dev, general = await seat(teams)
+    _asha, carol, victor, dev, general = await seat(teams)
     r = await teams.say(victor, "decision We ship the beta without SSO", where=general)
     assert "Recorded ACME-DEC-1" in r.text, r.text
     await teams.drain()
@@ -80,7 +80,7 @@ async def test_decision_dispute_and_action_on_teams(teams):
 
 async def test_blocker_becomes_an_action_for_the_client_on_teams(teams):
     ensure_blocker_action(teams.core)
-    asha, carol, victor, dev, general = await seat(teams)
+    asha, _carol, victor, _dev, general = await seat(teams)
     await goto(teams.core, at(2027, 1, 5, 4, 0))  # Tuesday 09:30 in Kolkata
     await teams.say(victor, "Sprint planning")
     await teams.say(victor, "Estimates")
