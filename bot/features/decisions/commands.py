@@ -13,6 +13,7 @@ from bot.features.decisions.cards import DISPUTE, DONE, MINUTES, action_line, de
 from bot.features.decisions.queries import Link, action_ref, decision_ref
 from bot.features.decisions.settings import DEFAULTS, FEATURE
 from bot.features.meetings import queries as meetings
+from bot.kernel import help as help_text
 from bot.kernel.context import Ctx
 from bot.kernel.errors import UserError
 from bot.kernel.messages import Card, Reply
@@ -66,8 +67,8 @@ async def cmd_record(ctx: Ctx) -> Reply:
     """/decision <text> [| CR-7] — recorded at once, with the meeting that has just ended."""
     eng = ctx.require_engagement()
     raw = clean(ctx.args, limit=MAX_TEXT, what="The decision")
-    if not raw:
-        raise UserError(f"What was decided? Usage: `{DECISION_USAGE}`.")
+    if not raw:  # a bare command explains the group
+        return Reply(private=[help_text.for_command(ctx.core.registry, "decision")])
     text, kind, token = queries.link_token(raw)
     if not text:
         raise UserError(f"What was decided? Usage: `{DECISION_USAGE}`.")
@@ -249,6 +250,8 @@ async def cmd_action(ctx: Ctx) -> Reply:
     """/action @owner <text> by <date> — saved at once; says how the date was read."""
     eng = ctx.require_engagement()
     raw = clean(ctx.args, limit=MAX_TEXT, what="The action item", multiline=False)
+    if not raw:
+        return Reply(private=[help_text.for_command(ctx.core.registry, "action")])
     token, _, rest = raw.partition(" ")
     parts = BY_RE.split(rest)
     if not token or len(parts) < 2:

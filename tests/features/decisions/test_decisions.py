@@ -130,7 +130,7 @@ async def test_bad_input_records_nothing(core):
     people = await make_engagement(core)
     victor = people["victor"]
     for text, expected in (
-        ("/decision", "What was decided?"),
+        ("/decision | M-1", "What was decided?"),
         ("/decision Ship it | CR-9", "There is no change request ACME-CR-9. Nothing was recorded."),
         ("/decision Ship it | ACME-D-4", "There is no defect ACME-D-4. Nothing was recorded."),
         ("/decision Ship it | tomorrow", "is none of them"),
@@ -141,6 +141,8 @@ async def test_bad_input_records_nothing(core):
         r = await run(core, victor, text)
         assert r.refused and expected in said(r), (text, said(r))
     assert await decisions(core) == []
+    r = await run(core, victor, "/decision")
+    assert "/decision dispute ACME-DEC-1 <reason>" in said(r) and "/decision list [disputed]" in said(r)
     # A forged button value or form state is refused, never a 500.
     for value in ("", "abc", "999"):
         r = await click(core, victor, DISPUTE, value)
