@@ -15,7 +15,7 @@ from bot.features.decisions.cards import overdue_card, reminder_card
 from bot.features.decisions.queries import admin_ids, load_action, open_actions_of_owner, people
 from bot.features.milestones.queries import calendar_of
 from bot.kernel.context import TimerCtx
-from bot.kernel.people import REMINDER_AT, is_workday, zone
+from bot.kernel.people import REMINDER_AT, is_workday, membership_of, zone
 from bot.kernel.rows import must_get
 from storage.models import Engagement, Person
 from storage.models.decisions import ActionItem
@@ -93,6 +93,9 @@ async def on_remind(tctx: TimerCtx) -> None:
         return
     item, eng = found
     owner = await must_get(tctx.session, Person, item.owner_id)
+    seat = await membership_of(tctx.session, eng, owner)
+    if seat is None or not seat.roles:  # no longer seated: the overdue flag still tells the channel
+        return
     card = reminder_card(eng, item, await admin_ids(tctx.session, eng))
     await tctx.core.outbox.dm(tctx.session, owner, card, engagement_id=eng.id)
 
