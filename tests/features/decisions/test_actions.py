@@ -6,6 +6,7 @@ timers; lists."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 from bot.features.decisions.cards import DONE
@@ -131,3 +132,22 @@ async def test_bad_input_saves_nothing(core):
     for value in ("", "x", "77"):
         r = await click(core, victor, DONE, value)
         assert r.refused and "no longer exists" in said(r)
+
+
+async def test_a_restart_across_the_due_morning_reminds_and_flags_once(any_db_url, clock, make_core):
+    first = await make_core(any_db_url)
+    people = await make_engagement(first, members=MEMBERS)
+    await run(first, people["victor"], "/action @carol send the sandbox keys by fri")
+    await first.drain()
+    await first.engine.dispose()  # the process dies before Friday
+
+    clock.set(at(2027, 1, 11, 6, 0))  # down past the reminder and the overdue flag
+    second = await make_core(any_db_url)
+    third = await make_core(any_db_url)
+    await asyncio.gather(second.drain(), third.drain())
+    await second.drain()
+    reminders = dms_to(second, "carol", "ACME-A-1") + dms_to(third, "carol", "ACME-A-1")
+    flags = posts(second, "ACME-A-1 is overdue") + posts(third, "ACME-A-1 is overdue")
+    assert len(reminders) == 1 and len(flags) == 1
+    fired = await timers(second, "action.", "done")
+    assert len(fired) == 2 and all(t.lateness_seconds > 0 for t in fired)
