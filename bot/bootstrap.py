@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 
 from bot.features.change_requests import commands as change_requests
+from bot.features.decisions import commands as decisions
 from bot.features.defects import commands as defects
 from bot.features.demos import commands as demos
 from bot.features.engagement import commands as engagement
@@ -34,6 +35,7 @@ FEATURES = (
     change_requests,
     defects,
     milestones,
+    decisions,
     reports,
 )
 

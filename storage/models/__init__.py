@@ -4,6 +4,7 @@ from storage.models import (  # noqa: F401
     change_requests,
     clock,
     contract,
+    decisions,
     defects,
     demos,
     meetings,

@@ -24,6 +24,7 @@ OPEN_FORM = "standup.open_form"
 ANSWER_TODAY = "standup.answer_today"
 TO_DEFECT = "standup.blocker_to_defect"
 TO_CR = "standup.blocker_to_cr"
+TO_ACTION = "standup.blocker_to_action"
 CONFIG_FORM = "standup.config"
 # Beyond this many answers each person's answers become one block of text (Slack allows 50 blocks).
 COMPACT_AFTER = 6
@@ -142,6 +143,7 @@ def digest_card(engagement: Engagement, day: date, view: DigestDay, now: datetim
                     buttons=[
                         Button("Turn into defect", TO_DEFECT, str(e.id)),
                         Button("Turn into change request", TO_CR, str(e.id)),
+                        Button("Action for the client", TO_ACTION, str(e.id)),
                     ],
                 )
             )

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from bot.features.standups.cards import TO_CR, TO_DEFECT
+from bot.features.standups.cards import TO_ACTION, TO_CR, TO_DEFECT
 from tests.features.standups.support import digests, entries, goto, prompts_to, reminders_to, timers
 from tests.helpers import click, make_engagement, reply_text, run, say_dm, submit
 
@@ -75,7 +75,7 @@ async def test_a_standup_day(sqlite_core):
     card = posted[0].card
     assert "Mon 4 Jan" in card.title
     assert card.sections[0].title.startswith("Blocker") and "sandbox API keys" in card.sections[0].text
-    assert {b.action_id for b in card.sections[0].buttons} == {TO_DEFECT, TO_CR}
+    assert {b.action_id for b in card.sections[0].buttons} == {TO_DEFECT, TO_CR, TO_ACTION}
 
     # The blocker becomes a defect / change request through their intake forms, pre-filled.
     entry_id = card.sections[0].buttons[0].value
