@@ -378,6 +378,7 @@ def register(registry: Registry) -> None:
     registry.add_home_section(home_section)
     registry.add_action(cards.TO_DEFECT, blockers.to_defect)
     registry.add_action(cards.TO_CR, blockers.to_change_request)
+    registry.add_action(cards.TO_ACTION, blockers.to_action)
     registry.add_form(cards.FORM_ID, submit_form)
     registry.add_form(cards.CONFIG_FORM, submit_config)
     registry.add_timer(service.PROMPT, timers.on_prompt)

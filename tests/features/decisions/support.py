@@ -6,8 +6,6 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
-from bot.features.standups import blockers
-from bot.features.standups.cards import TO_ACTION
 from storage.models import AuditEntry, Engagement, Person, Timer
 from storage.models.decisions import ActionItem, Decision
 from storage.models.meetings import Meeting, MeetingOccurrence
@@ -108,10 +106,3 @@ async def blocker(core, who: str, text: str, day: date, key: str = "ACME") -> in
         s.add(entry)
         await s.flush()
         return entry.id
-
-
-def ensure_blocker_action(core) -> None:
-    """Register the blocker's third button as standups/commands.py will (`registry.add_action(cards.TO_ACTION,
-    blockers.to_action)`, the one line the lead adds there); a no-op once it does."""
-    if TO_ACTION not in core.registry.actions:
-        core.registry.add_action(TO_ACTION, blockers.to_action)

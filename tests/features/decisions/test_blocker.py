@@ -8,12 +8,11 @@ from datetime import date
 
 from bot.features.decisions import forms
 from bot.features.standups.cards import TO_ACTION
-from tests.features.decisions.support import action_items, blocker, ensure_blocker_action, person_id, posts, said
+from tests.features.decisions.support import action_items, blocker, person_id, posts, said
 from tests.helpers import click, make_engagement, submit
 
 
 async def test_blocker_becomes_an_action_for_the_client(core):
-    ensure_blocker_action(core)
     people = await make_engagement(core)
     victor, dev = people["victor"], people["dev"]
     answer = await blocker(core, "dev", "Waiting for sandbox keys from Acme", date(2027, 1, 4))

@@ -137,7 +137,7 @@ async def test_report_and_export_without_some_features(db_url, clock, tmp_path):
     for feature in FEATURES:
         if feature not in (change_requests, defects):
             feature.register(registry)
-    assert [s.name for s in registry.report_sections] == ["standups", "court", "demos", "milestones"]
+    assert [s.name for s in registry.report_sections] == ["standups", "court", "demos", "milestones", "decisions"]
     core = await create_core(db_url, clock=clock, registry=registry, migrate=False, sqlite_synchronous="NORMAL")
     core.messengers["console"] = ConsoleMessenger(files_dir=tmp_path)
     try:
@@ -154,7 +154,13 @@ async def test_report_and_export_without_some_features(db_url, clock, tmp_path):
         await run(core, people["alice"], "/cadence export")
         await core.drain()
         report = next(d for d in sent(core)[n:] if d.op == "post")
-        assert [s.title for s in report.card.sections] == ["Standups", "Ball in court", "Demos", "Milestones"]
+        assert [s.title for s in report.card.sections] == [
+            "Standups",
+            "Ball in court",
+            "Demos",
+            "Milestones",
+            "Decisions and action items",
+        ]
         files = unzip(latest_dm(core, "alice"))
         assert sorted(files) == [
             "README.txt",

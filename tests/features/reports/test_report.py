@@ -110,6 +110,7 @@ async def test_weekly_report_posted_with_its_chart(sqlite_core, tmp_path):
         "Ball in court",
         "Demos",
         "Milestones",
+        "Decisions and action items",
     ]
     assert "ACME-CR-2 has waited 6 days" in card.sections[0].text
     # Whose court each item was in: CR-2 has waited 6 days for the approvers (the client's court).

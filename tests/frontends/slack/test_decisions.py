@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from tests.features.decisions.support import ensure_blocker_action
 from tests.features.standups.support import goto
 from tests.frontends.slack.harness import HOME
 
@@ -72,7 +71,6 @@ async def test_decision_dispute_and_action_on_slack(slack):
 
 
 async def test_blocker_becomes_an_action_for_the_client_on_slack(slack, core):
-    ensure_blocker_action(core)
     await seat(slack)
     await goto(core, at(2027, 1, 5, 4, 0))  # Tuesday's prompts (09:30 Kathmandu and Kolkata)
     await slack.settle()

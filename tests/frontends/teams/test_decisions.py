@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from tests.features.decisions.support import ensure_blocker_action
 from tests.features.standups.support import goto
 
 
@@ -79,7 +78,6 @@ async def test_decision_dispute_and_action_on_teams(teams):
 
 
 async def test_blocker_becomes_an_action_for_the_client_on_teams(teams):
-    ensure_blocker_action(teams.core)
     asha, _carol, victor, _dev, general = await seat(teams)
     await goto(teams.core, at(2027, 1, 5, 4, 0))  # Tuesday 09:30 in Kolkata
     await teams.say(victor, "Sprint planning")
