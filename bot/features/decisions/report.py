@@ -136,8 +136,8 @@ def report_home(f: Figures) -> list[Field]:
 
 async def export_range(session: AsyncSession, engagement: Engagement, period: Period, now: datetime) -> dict[str, str]:
     """`decisions.csv` (recorded or disputed in the range) and `action_items.csv` (created before the range's
-    end and not done before its start); a file with no row is left out (an engagement that never used them
-    exports nothing of them)."""
+    end and not done before its start); both always, like every section's files (a header alone says "none in
+    this range")."""
     ds = list(
         await session.scalars(select(Decision).where(Decision.engagement_id == engagement.id).order_by(Decision.number))
     )
@@ -190,9 +190,7 @@ async def export_range(session: AsyncSession, engagement: Engagement, period: Pe
         for i in items
         if i.created_at < period.end and (i.done_at is None or i.done_at >= period.start)
     ]
-    files = {}
-    if decision_rows:
-        files["decisions.csv"] = to_csv(DECISION_COLUMNS, decision_rows)
-    if action_rows:
-        files["action_items.csv"] = to_csv(ACTION_COLUMNS, action_rows)
-    return files
+    return {
+        "decisions.csv": to_csv(DECISION_COLUMNS, decision_rows),
+        "action_items.csv": to_csv(ACTION_COLUMNS, action_rows),
+    }

@@ -53,9 +53,11 @@ async def test_export_report_on_demand_and_home_on_the_seeded_week(sqlite_core, 
     files = unzip(d)
     assert sorted(files) == [
         "README.txt",
+        "action_items.csv",
         "change_request_history.csv",
         "change_requests.csv",
         "contract_history.csv",
+        "decisions.csv",
         "defects.csv",
         "demo_outcomes.csv",
         "milestone_rounds.csv",
@@ -164,7 +166,9 @@ async def test_report_and_export_without_some_features(db_url, clock, tmp_path):
         files = unzip(latest_dm(core, "alice"))
         assert sorted(files) == [
             "README.txt",
+            "action_items.csv",
             "contract_history.csv",
+            "decisions.csv",
             "demo_outcomes.csv",
             "milestone_rounds.csv",
             "milestones.csv",
