@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vRecur
 
-from bot.features.demos.parse import zone_of
 from bot.kernel.messages import Attachment
+from bot.shared.when import zone_of
 
 PRODID = "-//Cadence//Demo reminders//EN"
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from dateutil.rrule import rrulestr
 
-from bot.features.demos.parse import RRULE_DAYS, zone_of
+from bot.shared.when import RRULE_DAYS, zone_of
 
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _ALLOWED = re.compile(r"^FREQ=WEEKLY;INTERVAL=(\d{1,2});BYDAY=(MO|TU|WE|TH|FR|SA|SU)(?:;UNTIL=(\d{8}T\d{6}Z))?$")
