@@ -663,17 +663,19 @@ def split_when_title(args: str) -> tuple[str, str | None]:
     return text, None
 
 
-def read_when_title(args: str, *, now: datetime, speaker_tz: str) -> tuple[Understood, str | None]:
+def read_when_title(
+    args: str, *, now: datetime, speaker_tz: str, monthly: bool = False
+) -> tuple[Understood, str | None]:
     """`/demo schedule` arguments → (how the time was read, the title or None).
 
     A `|` or a quoted title separates them as typed; otherwise the whole text is tried as a time, and when
     it is not one, the date phrase is found inside it (title before or after: "Sprint 4 demo next thu 3pm")
-    by the one rule every command shares (`bot.shared.dates.split_date_text`)."""
+    by the one rule every command shares (`bot.shared.dates.split_date_text`). `monthly`: as for parse_when."""
     when_text, title = split_when_title(args)
     if title is not None:
-        return parse_when(when_text, now=now, speaker_tz=speaker_tz), title
+        return parse_when(when_text, now=now, speaker_tz=speaker_tz, monthly=monthly), title
     try:
-        return parse_when(when_text, now=now, speaker_tz=speaker_tz), None
+        return parse_when(when_text, now=now, speaker_tz=speaker_tz, monthly=monthly), None
     except WhenRefused as whole:
         try:
             split = split_date_text(when_text, now=now, tz=ZoneInfo("UTC"))
@@ -681,4 +683,4 @@ def read_when_title(args: str, *, now: datetime, speaker_tz: str) -> tuple[Under
             raise whole from None
         if not split.rest:
             raise
-        return parse_when(split.phrase, now=now, speaker_tz=speaker_tz), split.rest
+        return parse_when(split.phrase, now=now, speaker_tz=speaker_tz, monthly=monthly), split.rest
