@@ -76,7 +76,7 @@ def read_when(ctx: Ctx, kind: str, text: str, *, find_title: bool) -> tuple[Unde
             notes.append(f"A sync on “{clean(spoken, limit=60, multiline=False)}” is read as every week.")
         return u, title, notes
     except WhenRefused as exc:
-        raise UserError(f"I can't schedule that: {exc.message}\n{EXAMPLES}", field="when") from exc
+        raise UserError(f"I can't schedule that: {exc.message}\n{EXAMPLES}") from exc
 
 
 def _title(text: str | None, kind: str) -> str:
