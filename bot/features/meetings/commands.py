@@ -7,18 +7,18 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.features.meetings import cards, forms, queries, service, timers
 from bot.features.meetings import settings as meeting_settings
-from bot.features.meetings.settings import DEFAULT_KIND, KINDS, MAX_DURATION, settings
+from bot.features.meetings.settings import DEFAULT_KIND, KINDS, MAX_DURATION, MAX_LEAD, settings
 from bot.kernel.context import Ctx
 from bot.kernel.errors import UserError
-from bot.kernel.messages import Card, Reply
+from bot.kernel.messages import Card, Field, Reply
 from bot.kernel.registry import Registry
-from bot.kernel.text import MAX_TITLE, InputTooLong, clean, when
+from bot.kernel.text import MAX_TITLE, InputTooLong, clean, plural, when
 from bot.shared.numbers import NumberError, parse_number
 from bot.shared.when import Understood, WhenRefused, fmt_local, parse_when, read_when_title, split_when_title
 from storage.models import Engagement, Person
@@ -366,6 +366,71 @@ async def agenda(ctx: Ctx) -> Reply:
     )
 
 
+SETTINGS_ADMINS = ("client_sponsor", "client_pm", "vendor_pm")
+_DURATION_RE = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)(?:m|min)?)?")
+
+
+def _minutes(token: str) -> int:
+    """'24h', '15m', '1h30', '2d', '60' (minutes) → minutes."""
+    m = _DURATION_RE.fullmatch(token.strip().lower())
+    if not m or not any(m.groups()):
+        raise UserError(
+            f"“{clean(token, limit=20, multiline=False)}” is not a length of time; write `24h`, `15m`, `90` or `2d`."
+        )
+    d, h, mins = (int(x or 0) for x in m.groups())
+    return d * 1440 + h * 60 + mins
+
+
+def _settings_card(engagement: Engagement) -> Card:
+    s = settings(engagement)
+    before = ", ".join(
+        plural(m // 1440, "day") if m % 1440 == 0 else cards.duration_label(m) for m in s["reminder_minutes"]
+    )
+    return Card(
+        title=f"{engagement.key} meeting settings",
+        fields=[
+            Field("reminders", f"{before} before" if before else "none"),
+            Field("agenda", f"posted {cards.duration_label(s['agenda_lead_minutes'])} before"),
+            Field("duration", cards.duration_label(s["duration_minutes"])),
+        ],
+        footer="Change one: `/meeting settings reminders 24h,15m` · `agenda 60` · `duration 45` (minutes).",
+    )
+
+
+async def settings_cmd(ctx: Ctx) -> Reply:
+    engagement = _member(ctx)
+    name, _, rest = ctx.args.strip().partition(" ")
+    if not name:
+        return Reply(private=[_settings_card(engagement)])
+    ctx.require_role(*SETTINGS_ADMINS)
+    name, rest = name.lower(), rest.strip()
+    changes: dict[str, Any]
+    if name in ("reminders", "reminder"):
+        tokens = [t for t in rest.replace(",", " ").split() if t]
+        if not tokens:
+            raise UserError("Usage: `/meeting settings reminders 24h,15m` (or `none`).")
+        values = [] if tokens == ["none"] else sorted({_minutes(t) for t in tokens}, reverse=True)
+        if len(values) > 5 or any(not 1 <= v <= MAX_LEAD for v in values):
+            raise UserError("Up to five reminders, each between 1 minute and 14 days before the meeting.")
+        changes = {"reminder_minutes": values}
+    elif name == "agenda":
+        minutes = _minutes(rest or "x")
+        if not 1 <= minutes <= MAX_LEAD:
+            raise UserError("Post the agenda 1 minute to 14 days before the meeting (e.g. `agenda 60`).")
+        changes = {"agenda_lead_minutes": minutes}
+    elif name == "duration":
+        minutes = _minutes(rest or "x")
+        if not 5 <= minutes <= MAX_DURATION:
+            raise UserError(f"A meeting lasts 5 to {MAX_DURATION} minutes.")
+        changes = {"duration_minutes": minutes}
+    else:
+        raise UserError("Settings: `reminders`, `agenda`, `duration`. `/meeting settings` shows them.")
+    await service.change_settings(
+        ctx.session, ctx.core, engagement=engagement, person=ctx.person, changes=changes, now=ctx.now
+    )
+    return Reply(private=[_settings_card(engagement)])
+
+
 async def _on_settings_changed(
     session: AsyncSession, core: Cadence, engagement: Engagement, feature: str | None = None, **_: object
 ) -> None:
@@ -415,6 +480,13 @@ def register(registry: Registry) -> None:
         usage="/meeting agenda [add] [<id>] [<text>]",
         summary="what members put on the next meeting's agenda; `add <text>` puts a point on it (any member). "
         "The agenda is posted before the meeting with the open items of every job",
+    )
+    add(
+        "meeting",
+        "settings",
+        settings_cmd,
+        usage="/meeting settings [name value]",
+        summary="reminder lead times, when the agenda is posted, the default duration",
     )
     registry.add_action("meeting.confirm", on_confirm)
     registry.add_action("meeting.discard", on_discard)

@@ -9,15 +9,16 @@ import json
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.features.meetings import cards, queries
-from bot.features.meetings.settings import KINDS, MAX_DURATION, settings
+from bot.features.meetings.settings import FEATURE, KINDS, MAX_DURATION, settings
 from bot.kernel import audit
+from bot.kernel.engagements import update_feature_settings
 from bot.kernel.errors import UserError
 from bot.kernel.messages import Card
 from bot.kernel.people import role_label
@@ -537,3 +538,28 @@ async def add_agenda_item(
     card = await build_agenda(session, core.registry, engagement, meeting, occ, now)
     await core.outbox.update(session, cards.agenda_ref(occ), card)
     return text, True
+
+
+# -- settings ----------------------------------------------------------------------------------------------
+async def change_settings(
+    session: AsyncSession,
+    core: Cadence,
+    *,
+    engagement: Engagement,
+    person: Person,
+    changes: dict[str, Any],
+    now: datetime,
+) -> None:
+    """Save checked setting changes; the timers follow (engagement_settings_changed) and the audit log has it."""
+    update_feature_settings(engagement, FEATURE, changes)
+    await core.emit(session, "engagement_settings_changed", engagement=engagement, feature=FEATURE)
+    await audit.record(
+        session,
+        now=now,
+        engagement_id=engagement.id,
+        entity_type="engagement",
+        entity_id=engagement.id,
+        action="meeting_settings_changed",
+        actor=person,
+        data=changes,
+    )

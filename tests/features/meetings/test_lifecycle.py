@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from bot.kernel.engagements import update_feature_settings
-from storage.models import AuditEntry, Engagement, Timer
+from storage.models import AuditEntry, Engagement, Person, Timer
 from tests.features.meetings.support import (
     calendar,
     confirm_value,
@@ -182,3 +182,36 @@ async def test_after_the_meeting_the_organizer_is_asked_once(core):
     async with core.session_factory() as s:
         ended = list(await s.scalars(select(Timer).where(Timer.kind == "meeting.ended", Timer.status == "done")))
     assert len(ended) == 1
+
+
+async def test_settings_shown_changed_by_admins_only_and_followed(core):
+    people = await make_engagement(core)
+    await schedule(core, people["victor"], SYNC)
+    shown = reply_text(await run(core, people["dev"], "/meeting settings"))
+    assert "1 day, 15 min before" in shown and "posted 1 h before" in shown
+    assert "Only" in reply_text(await run(core, people["dev"], "/meeting settings agenda 30"))
+    for bad in ("agenda soon", "reminders 1h,2h,3h,4h,5h,6h", "duration 2", "colour blue"):
+        r = await run(core, people["victor"], f"/meeting settings {bad}")
+        assert r.private[0].tone == "warning", bad
+    r = await run(core, people["victor"], "/meeting settings agenda 2h")
+    assert "posted 2 h before" in reply_text(r)
+    [agenda_timer] = await pending(core, "meeting.agenda")
+    assert agenda_timer.due_at == datetime(2027, 1, 5, 7, 30, tzinfo=UTC)
+    async with core.session_factory() as s:
+        audit = await s.scalar(select(AuditEntry).where(AuditEntry.action == "meeting_settings_changed"))
+        assert audit.data == {"agenda_lead_minutes": 120}
+
+
+async def test_app_home_lists_the_next_two_weeks(core):
+    people = await make_engagement(core)
+    await schedule(core, people["victor"], SYNC)
+    await schedule(core, people["carol"], "kickoff mar 1 10:00")  # beyond two weeks
+    async with core.session_factory() as s:
+        dev = await s.scalar(select(Person).where(Person.display_name == "Dev"))
+        cards = [
+            card
+            for section in core.registry.home_sections
+            for card in await section(s, core, dev)
+            if card.title.startswith("Meetings")
+        ]
+    assert len(cards) == 1 and "ACME-MTG-1 · Weekly sync" in cards[0].text and "Kick-off" not in cards[0].text
