@@ -1,5 +1,6 @@
 """Meetings through the real Teams front end: schedule with the confirmation card, Confirm twice (one meeting),
-the announcement naming the invite, a defect and a member's point before the agenda's time, the agenda posted in
+the announcement naming the invite, a change request waiting for approval, a defect and a member's point before
+the agenda's time, the agenda posted in
 the channel at its time once, and the organizer asked in a 1:1 chat what was decided."""
 
 from __future__ import annotations
@@ -26,7 +27,15 @@ async def test_meeting_schedule_agenda_and_minutes_on_teams(teams):
     r = await teams.say(carl, "meeting schedule every month on the 15th 10:00 | Sync", where=general)
     assert "weekday of the month" in r.text
 
-    # Before the agenda's time: a defect is filed and Carl (client side) adds a point.
+    # Before the agenda's time: a change request waits for approval, a defect is filed, Carl adds a point.
+    r = await teams.say(carl, "cr new Partner API", where=general)
+    form = [c for c in r.replies if "Business reason" in c.text_dump()][-1]
+    fields = {"title": "Partner API", "description": "d", "business_reason": "b", "priority": "high"}
+    assert (await teams.click(carl, form, "Submit", inputs=fields)).status == 200
+    r = await teams.say(dev, "cr assess ACME-CR-1", where=general)
+    form = [c for c in r.replies if "Effort (hours)" in c.text_dump()][-1]
+    estimate = {"effort_hours": "40", "cost": "6000", "schedule_impact_days": "5", "risk": "medium"}
+    assert "sent for approval" in (await teams.click(dev, form, "Save estimate", inputs=estimate)).text
     await teams.say(carl, "defect s2 Search ignores filters", where=general)
     r = await teams.say(carl, "meeting agenda add Sign-off of the UAT plan", where=general)
     assert "Added to ACME-MTG-1" in r.text
