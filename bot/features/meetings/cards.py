@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from bot.features.meetings.queries import meeting_ref
 from bot.features.meetings.settings import KINDS
 from bot.kernel.messages import Button, Card, Field
-from bot.kernel.text import plural, when
+from bot.kernel.text import when
 from bot.shared.recurrence import describe, occurrences
 from bot.shared.when import zone_of
 from storage.models import Engagement
@@ -213,17 +213,15 @@ def meeting_line(engagement: Engagement, meeting: Meeting, occ: MeetingOccurrenc
     return text
 
 
-def agenda_so_far(
-    engagement: Engagement, meeting: Meeting, occ: MeetingOccurrence, items: list[tuple[str, str]]
-) -> Card:
-    lines = [f"• {text} — added by {who}" for text, who in items]
-    return Card(
-        title=f"Agenda so far: {meeting.title}",
-        text=f"{meeting_ref(engagement, meeting)} starts {when(occ.starts_at)}.\n"
-        + ("\n".join(lines) if lines else "Nobody has added a point yet."),
-        footer=f"Live items (change requests, defects, blockers…) are added when the agenda is posted. "
-        f"{plural(len(lines), 'point')} added by members.",
+def so_far(agenda: Card, meeting: Meeting, lead_minutes: int) -> Card:
+    """The agenda as it would be posted now (`/meeting agenda`), saying that the real one is built again at its
+    time."""
+    agenda.title = f"Agenda so far: {meeting.title}"
+    agenda.footer = (
+        f"As things stand now; the agenda posted {duration_label(lead_minutes)} before the meeting is built again "
+        "from what is open then. Add a point: `/meeting agenda add <text>`."
     )
+    return agenda
 
 
 def home_card(engagement: Engagement, rows: list[tuple[Meeting, MeetingOccurrence]]) -> Card:

@@ -340,8 +340,8 @@ async def agenda(ctx: Ctx) -> Reply:
         if rest.strip():
             raise UserError("Usage: `/meeting agenda [<id>]` or `/meeting agenda add [<id>] <text>`.")
         meeting, occ = await _agenda_target(ctx, engagement, head or None)
-        items = [(i.text, who.display_name) for i, who in await queries.agenda_items(ctx.session, occ)]
-        return Reply(private=[cards.agenda_so_far(engagement, meeting, occ, items)])
+        card = await service.build_agenda(ctx.session, ctx.core.registry, engagement, meeting, occ, ctx.now)
+        return Reply(private=[cards.so_far(card, meeting, settings(engagement)["agenda_lead_minutes"])])
     first, _, text = rest.strip().partition(" ")
     ref = first if queries.EXPLICIT_REF_RE.match(first) else None
     text = text if ref else rest

@@ -25,7 +25,9 @@ async def test_members_items_and_the_agenda_posted_once_at_its_time(core):
     r = await run(core, people["dev"], "/meeting agenda add Release date for v2")
     assert "Added to ACME-MTG-1 · Weekly sync" in reply_text(r)
     await run(core, people["alice"], "/meeting agenda add ACME-MTG-1 Budget for Q2")  # a client-side member too
-    so_far = reply_text(await run(core, people["carol"], "/meeting agenda"))
+    shown = await run(core, people["carol"], "/meeting agenda")
+    assert shown.private[0].title == "Agenda so far: Weekly sync"
+    so_far = flat(shown.private[0])
     assert "Release date for v2 — added by Dev" in so_far and "Budget for Q2 — added by Alice" in so_far
 
     core.clock.set(AGENDA_AT - timedelta(minutes=1))
@@ -76,6 +78,8 @@ async def test_sections_are_read_when_the_agenda_is_built(core):
     await schedule(core, people["victor"], SYNC)
     assert seen_kinds == []  # nothing is read at scheduling time
     open_items.append("ACME-CR-1 Export to CSV — waiting for Carol")  # opened after scheduling
+    preview = await run(core, people["dev"], "/meeting agenda")  # as things stand now
+    assert "ACME-CR-1 Export to CSV — waiting for Carol (as of 08:00)" in flat(preview.private[0])
     core.clock.set(AGENDA_AT)
     await core.drain()
     [agenda] = agendas(core)
@@ -83,7 +87,7 @@ async def test_sections_are_read_when_the_agenda_is_built(core):
     assert "Change requests waiting for a decision" in text
     assert "ACME-CR-1 Export to CSV — waiting for Carol (as of 08:30)" in text
     assert "Defects at risk" not in text  # an empty section is left out
-    assert seen_kinds == ["sync"]
+    assert seen_kinds == ["sync", "sync"]
 
 
 async def test_a_restart_across_the_agenda_time_posts_it_once_and_late(any_db_url, clock, make_core):
