@@ -60,7 +60,8 @@ def confirm_fields(
     notes: list[str],
 ) -> list[Field]:
     """Every field of the confirmation card ("here is how I read it"): what, when in the meeting's zone and in
-    each reader's own time, every member's zone, the rhythm and what was assumed (`notes`)."""
+    each reader's own time, every member's zone, the rhythm and what was assumed (`notes`). The caller
+    (commands._confirmation) appends the out-of-hours warning."""
     fields = [
         Field("Meeting", f"{title} ({KIND_LABELS[kind]})", short=False),
         Field("When", fmt_in(start, zone, offset=True), short=False),
@@ -75,7 +76,6 @@ def confirm_fields(
         fields.append(Field("Repeats", f"{repeats_text(rrule, start, zone)}; then {following}", short=False))
     if notes:
         fields.append(Field("Note", "\n".join(notes), short=False))
-    # After the merge: the out-of-hours warning is appended here (bot/kernel/hours.py: check_slot, warning_fields).
     return fields
 
 

@@ -106,6 +106,7 @@ async def _confirmation(
         zones=await queries.member_zones(ctx.session, engagement),
         notes=notes,
     )
+    # After the merge: fields += the out-of-hours warning (bot/kernel/hours.py: check_slot(...), warning_fields(...)).
     return Reply(private=[cards.confirm_card(heading, text, fields, draft.to_value())])
 
 
