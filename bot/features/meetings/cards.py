@@ -182,7 +182,8 @@ def agenda_card(
         )
     empty = not parts
     if figures:
-        parts.append(Card(title=f"The month's figures ({month})", text="From the health report.", sections=figures))
+        # One heading, no text of its own: Slack takes 50 blocks a message, and the report's sections need them.
+        parts.append(Card(title=f"The month's figures ({month}, from the health report)", sections=figures))
     head = f"{meeting_ref(engagement, meeting)} · {meeting.title} starts {when(occ.starts_at)}."
     if empty:
         head += " Nothing is on the agenda: no open items need this meeting, and nobody added a point."

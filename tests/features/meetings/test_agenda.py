@@ -133,7 +133,7 @@ async def test_the_monthly_review_adds_last_months_figures(core):
     [agenda] = agendas(core)
     text = flat(agenda.card)
     assert agenda.card.title == "Agenda: Monthly review"
-    assert "The month's figures (December 2026)" in text
+    assert "The month's figures (December 2026, from the health report)" in text
     figures = next(s for s in agenda.card.sections if s.title.startswith("The month's figures"))
     titles = {s.title for s in figures.sections}
     assert len(figures.sections) == len(core.registry.report_sections) and titles

@@ -43,7 +43,10 @@ async def test_schedule_confirm_and_agenda_in_the_console(sqlite_core):
     assert "ACME-MTG-1 · Monthly review — next Tue 5 Jan 2027 20:30 Asia/Kolkata" in listed  # Victor's time
     posted = await type_(session, out, "advance to tue 19:35")  # Victor's clock: an hour before, and a bit
     assert "Agenda: Monthly review" in posted
-    assert "Plan vs actual — added by Victor" in posted and "The month's figures (December 2026)" in posted
+    assert (
+        "Plan vs actual — added by Victor" in posted
+        and "The month's figures (December 2026, from the health report)" in posted
+    )
 
 
 async def test_the_form_in_the_console(sqlite_core):
