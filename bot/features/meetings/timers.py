@@ -67,6 +67,10 @@ async def agenda(tctx: TimerCtx) -> None:
 async def ended(tctx: TimerCtx) -> None:
     live = await _live(tctx)
     if live is None:
+        # A series cancelled while this occurrence was under way: it still took place.
+        occ = await tctx.session.get(MeetingOccurrence, tctx.payload.get("occ"))
+        if occ is not None and occ.status == "scheduled" and occ.version == tctx.payload.get("v"):
+            occ.status, occ.updated_at = "ended", tctx.now
         return
     engagement, meeting, occ = live
     occ.status, occ.updated_at = "ended", tctx.now

@@ -215,3 +215,16 @@ async def test_app_home_lists_the_next_two_weeks(core):
             if card.title.startswith("Meetings")
         ]
     assert len(cards) == 1 and "ACME-MTG-1 · Weekly sync" in cards[0].text and "Kick-off" not in cards[0].text
+
+
+async def test_a_series_cancelled_during_a_meeting_still_ends_that_meeting(core):
+    people = await make_engagement(core)
+    await schedule(core, people["victor"], SYNC)
+    core.clock.set(datetime(2027, 1, 5, 10, 0, tzinfo=UTC))  # under way
+    await core.drain()
+    await run(core, people["victor"], "/meeting cancel 1")
+    core.clock.set(datetime(2027, 1, 5, 10, 31, tzinfo=UTC))
+    await core.drain()
+    [occ] = await occurrences(core)
+    assert occ.status == "ended" and (await meetings(core))[0].status == "cancelled"
+    assert await pending(core, "meeting.agenda") == []  # and nothing planned after it
