@@ -6,10 +6,12 @@ injected `now`; look-ups are in queries.py."""
 from __future__ import annotations
 
 import json
+import logging
 import uuid
+from collections.abc import Awaitable
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -35,6 +37,9 @@ from storage.results import rowcount
 
 if TYPE_CHECKING:
     from bot.kernel.dispatcher import Cadence
+
+log = logging.getLogger("cadence.meetings")
+T = TypeVar("T")
 
 REMIND, AGENDA, ENDED = "meeting.remind", "meeting.agenda", "meeting.ended"
 MAX_ITEMS = 30  # points members may add to one occurrence's agenda
@@ -424,6 +429,20 @@ async def cancel(
 
 
 # -- the agenda ------------------------------------------------------------------------------------------
+UNAVAILABLE = "(this part could not be read just now; the rest of the agenda is complete)"
+
+
+async def _guarded(session: AsyncSession, name: str, work: Awaitable[T]) -> tuple[bool, T | None]:
+    """Another job's part of the agenda, in a savepoint: (True, its value), or (False, None) when it failed — the
+    agenda is still posted at its time without that part (the failure is logged), instead of waiting for a fix."""
+    try:
+        async with session.begin_nested():
+            return True, await work
+    except Exception:
+        log.exception("agenda: the section %s failed", name)
+        return False, None
+
+
 def previous_month(engagement: Engagement, at: datetime) -> Period:
     """The calendar month before the one `at` falls in, in the engagement's home zone: the monthly review's."""
     zone = zone_of(engagement.home_tz or "UTC")
@@ -449,7 +468,10 @@ async def build_agenda(
 ) -> Card:
     """The agenda from live data at `now`: every registered agenda section (read now, not when the meeting was
     scheduled), what members added, and for a monthly review the previous month's figures from the report."""
-    sections = [(s.title, await s.lines(session, engagement, now, meeting.kind)) for s in registry.agenda_sections]
+    sections = []
+    for section in registry.agenda_sections:
+        ok, lines = await _guarded(session, section.name, section.lines(session, engagement, now, meeting.kind))
+        sections.append((section.title, lines if ok and lines is not None else [UNAVAILABLE]))
     items = [(item.text, who.display_name) for item, who in await queries.agenda_items(session, occ)]
     figures: list[Card] = []
     month = None
@@ -457,7 +479,8 @@ async def build_agenda(
         period = previous_month(engagement, occ.starts_at)
         month = f"{period.first_day:%B %Y}"
         for s in registry.report_sections:
-            figures.append(s.card(await s.figures(session, engagement, period, now), period))
+            ok, value = await _guarded(session, s.name, s.figures(session, engagement, period, now))
+            figures.append(s.card(value, period) if ok else Card(title=s.name, text=UNAVAILABLE))
     return cards.agenda_card(
         engagement,
         meeting,

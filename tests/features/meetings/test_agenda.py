@@ -90,6 +90,22 @@ async def test_sections_are_read_when_the_agenda_is_built(core):
     assert seen_kinds == ["sync", "sync"]
 
 
+async def test_a_failing_section_leaves_the_rest_of_the_agenda(core):
+    people = await make_engagement(core)
+
+    async def broken(session, engagement, now, kind):
+        raise RuntimeError("a bug in another job")
+
+    core.registry.add_agenda_section("broken", order=10, title="Change requests waiting for a decision", lines=broken)
+    await schedule(core, people["victor"], SYNC)
+    await run(core, people["dev"], "/meeting agenda add Release date for v2")
+    core.clock.set(AGENDA_AT)
+    await core.drain()
+    [agenda] = agendas(core)  # on time, once
+    text = flat(agenda.card)
+    assert "could not be read just now" in text and "Release date for v2 — added by Dev" in text
+
+
 async def test_a_restart_across_the_agenda_time_posts_it_once_and_late(any_db_url, clock, make_core):
     first = await make_core(any_db_url)
     people = await make_engagement(first)
