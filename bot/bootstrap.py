@@ -13,6 +13,7 @@ from bot.features.defects import commands as defects
 from bot.features.demos import commands as demos
 from bot.features.engagement import commands as engagement
 from bot.features.engagement import linking, zone_ask
+from bot.features.meetings import commands as meetings
 from bot.features.milestones import commands as milestones
 from bot.features.reports import commands as reports
 from bot.features.standups import commands as standups
@@ -35,6 +36,7 @@ FEATURES = (
     change_requests,
     defects,
     milestones,
+    meetings,
     decisions,
     reports,
 )

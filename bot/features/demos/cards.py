@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.features.demos.parse import zone_of
-from bot.features.demos.recurrence import describe
 from bot.kernel.messages import Button, Card, Field
 from bot.kernel.text import when
+from bot.shared.recurrence import describe
+from bot.shared.when import zone_of
 from storage.models import Engagement, Person
 from storage.models.demos import Demo, DemoOccurrence, DemoOutcome
 

@@ -13,7 +13,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.features.demos import cards, queries, service, timers
 from bot.features.demos import report as demo_report
 from bot.features.demos import settings as demo_settings
-from bot.features.demos.parse import (
+from bot.features.milestones.queries import ref as milestone_ref
+from bot.kernel import hours
+from bot.kernel.context import Ctx
+from bot.kernel.errors import UserError
+from bot.kernel.messages import Button, Card, Field, Form, Input, Reply
+from bot.kernel.registry import Registry
+from bot.kernel.text import MAX_TEXT, MAX_TITLE, InputTooLong, clean, plural, truncate, when
+from bot.shared.numbers import NumberError, parse_number
+from bot.shared.recurrence import describe, occurrences, with_weekday
+from bot.shared.when import (
     Understood,
     WhenRefused,
     fmt_local,
@@ -23,15 +32,6 @@ from bot.features.demos.parse import (
     split_when_title,
     zone_of,
 )
-from bot.features.demos.recurrence import describe, occurrences, with_weekday
-from bot.features.milestones.queries import ref as milestone_ref
-from bot.kernel import hours
-from bot.kernel.context import Ctx
-from bot.kernel.errors import UserError
-from bot.kernel.messages import Button, Card, Field, Form, Input, Reply
-from bot.kernel.registry import Registry
-from bot.kernel.text import MAX_TEXT, MAX_TITLE, InputTooLong, clean, plural, truncate, when
-from bot.shared.numbers import NumberError, parse_number
 from storage.models import Engagement, Person
 from storage.models.demos import Demo, DemoOccurrence
 from storage.models.milestones import Milestone

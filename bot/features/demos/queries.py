@@ -9,12 +9,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.features.demos import cards, ical
-from bot.features.demos.parse import zone_of
+from bot.features.demos import cards
 from bot.kernel.errors import UserError
 from bot.kernel.people import CLIENT_ROLES, VENDOR_ROLES
 from bot.kernel.rows import must_get
 from bot.kernel.text import clean, truncate
+from bot.shared import ical
+from bot.shared.when import zone_of
 from storage.models import Engagement, Membership, Person
 from storage.models.demos import Demo, DemoAgendaItem, DemoOccurrence, DemoOutcome
 

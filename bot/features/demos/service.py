@@ -14,9 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.features.demos import cards, ical, queries
-from bot.features.demos.parse import zone_of
-from bot.features.demos.recurrence import next_occurrence, validate_rule, with_weekday
+from bot.features.demos import cards, queries
 from bot.features.demos.settings import DEFAULTS, FEATURE, STALE_CHECK_SLOT
 from bot.features.milestones import queries as milestone_queries
 from bot.features.milestones import service as milestone_service
@@ -36,6 +34,9 @@ from bot.kernel.people import (
 )
 from bot.kernel.rows import MissingRow, get_or_refuse
 from bot.kernel.text import MAX_TEXT, MAX_TITLE, clean, truncate, when
+from bot.shared import ical
+from bot.shared.recurrence import next_occurrence, validate_rule, with_weekday
+from bot.shared.when import zone_of
 from storage.models import Engagement, Person
 from storage.models.demos import Demo, DemoAgendaItem, DemoOccurrence, DemoOutcome
 from storage.models.milestones import Milestone

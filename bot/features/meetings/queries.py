@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Engagement
-from storage.models.meetings import Meeting, MeetingOccurrence
+from bot.kernel.errors import UserError
+from bot.kernel.text import clean, truncate
+from bot.shared import ical
+from storage.models import Engagement, Membership, Person
+from storage.models.meetings import Meeting, MeetingAgendaItem, MeetingOccurrence
 
 # A decision or an action recorded this long after a meeting's end still belongs to that meeting.
 JUST_ENDED = timedelta(hours=2)
@@ -49,3 +53,176 @@ async def occurrence(
         return None
     meeting = await session.get(Meeting, occ.meeting_id)
     return (meeting, occ) if meeting is not None else None
+
+
+_REF_RE = re.compile(r"(?:#|(?P<key>[A-Za-z][A-Za-z0-9]*)-MTG-)?(?P<n>\d{1,9})", re.I)
+# An id written before an agenda item (`/meeting agenda add ACME-MTG-2 …`): only the explicit forms, so that
+# "3 open questions" stays text.
+EXPLICIT_REF_RE = re.compile(r"^(?:#\d{1,9}|[A-Za-z][A-Za-z0-9]*-MTG-\d{1,9})$", re.I)
+
+
+async def get_meeting(session: AsyncSession, engagement: Engagement, ref: str) -> Meeting:
+    """`2`, `#2` or `ACME-MTG-2` → the meeting of `engagement`; UserError otherwise."""
+    text = (ref or "").strip()
+    m = _REF_RE.fullmatch(text)
+    if not m:
+        raise UserError(
+            f"“{truncate(clean(text, multiline=False), 40)}” is not a meeting id; use the one from "
+            f"`/meeting list`, e.g. `{engagement.key}-MTG-2`."
+        )
+    if m.group("key") and m.group("key").upper() != engagement.key:
+        raise UserError(f"That meeting belongs to {m.group('key').upper()}, not {engagement.key}.")
+    meeting = await session.scalar(
+        select(Meeting).where(Meeting.engagement_id == engagement.id, Meeting.number == int(m.group("n")))
+    )
+    if meeting is None:
+        raise UserError(f"There is no meeting {engagement.key}-MTG-{m.group('n')}. `/meeting list` shows them.")
+    return meeting
+
+
+async def upcoming_occurrence(session: AsyncSession, meeting: Meeting, now: datetime) -> MeetingOccurrence | None:
+    """The meeting's next occurrence that has not started."""
+    return await session.scalar(
+        select(MeetingOccurrence)
+        .where(
+            MeetingOccurrence.meeting_id == meeting.id,
+            MeetingOccurrence.status == "scheduled",
+            MeetingOccurrence.starts_at > now,
+        )
+        .order_by(MeetingOccurrence.starts_at)
+        .limit(1)
+    )
+
+
+async def scheduled_occurrences(session: AsyncSession, meeting: Meeting) -> list[MeetingOccurrence]:
+    return list(
+        await session.scalars(
+            select(MeetingOccurrence)
+            .where(MeetingOccurrence.meeting_id == meeting.id, MeetingOccurrence.status == "scheduled")
+            .order_by(MeetingOccurrence.starts_at)
+        )
+    )
+
+
+async def upcoming(
+    session: AsyncSession, engagement: Engagement, now: datetime
+) -> list[tuple[Meeting, MeetingOccurrence]]:
+    """Every scheduled meeting with its next occurrence not yet over, soonest first."""
+    rows = await session.execute(
+        select(Meeting, MeetingOccurrence)
+        .join(MeetingOccurrence, MeetingOccurrence.meeting_id == Meeting.id)
+        .where(
+            Meeting.engagement_id == engagement.id,
+            Meeting.status == "scheduled",
+            MeetingOccurrence.status == "scheduled",
+            MeetingOccurrence.ends_at > now,
+        )
+        .order_by(MeetingOccurrence.starts_at, Meeting.number)
+    )
+    seen: set[int] = set()
+    out = []
+    for meeting, occ in rows:
+        if meeting.id not in seen:
+            seen.add(meeting.id)
+            out.append((meeting, occ))
+    return out
+
+
+async def next_occurrence_of_engagement(
+    session: AsyncSession, engagement: Engagement, now: datetime
+) -> tuple[Meeting, MeetingOccurrence] | None:
+    """The engagement's next meeting that has not started (the one `/meeting agenda add` adds to)."""
+    row = (
+        await session.execute(
+            select(Meeting, MeetingOccurrence)
+            .join(MeetingOccurrence, MeetingOccurrence.meeting_id == Meeting.id)
+            .where(
+                Meeting.engagement_id == engagement.id,
+                Meeting.status == "scheduled",
+                MeetingOccurrence.status == "scheduled",
+                MeetingOccurrence.starts_at > now,
+            )
+            .order_by(MeetingOccurrence.starts_at, Meeting.number)
+            .limit(1)
+        )
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+async def agenda_items(session: AsyncSession, occ: MeetingOccurrence) -> list[tuple[MeetingAgendaItem, Person]]:
+    """What members added to `occ`'s agenda, oldest first, with who added each."""
+    rows = await session.execute(
+        select(MeetingAgendaItem, Person)
+        .join(Person, Person.id == MeetingAgendaItem.person_id)
+        .where(MeetingAgendaItem.occurrence_id == occ.id)
+        .order_by(MeetingAgendaItem.created_at, MeetingAgendaItem.id)
+    )
+    return [(item, who) for item, who in rows]
+
+
+async def member_zones(session: AsyncSession, engagement: Engagement) -> list[str]:
+    """The engagement's home zone first, then each distinct zone of its members."""
+    zones = [engagement.home_tz or "UTC"]
+    rows = await session.scalars(
+        select(Person.tz)
+        .join(Membership, Membership.person_id == Person.id)
+        .where(Membership.engagement_id == engagement.id)
+        .order_by(Membership.id)
+    )
+    for tz in rows:
+        if tz and tz not in zones:
+            zones.append(tz)
+    return zones
+
+
+def ics_filename(engagement: Engagement, meeting: Meeting) -> str:
+    return f"{meeting_ref(engagement, meeting).lower()}.ics"
+
+
+async def ics_meeting(session: AsyncSession, engagement: Engagement, meeting: Meeting) -> ical.IcsDemo:
+    """The meeting as its invite stands: the series rule, cancelled occurrences (EXDATE), moved ones."""
+    overrides = [
+        ical.Override(o.original_start, o.starts_at, o.ends_at)
+        for o in await session.scalars(
+            select(MeetingOccurrence).where(
+                MeetingOccurrence.meeting_id == meeting.id, MeetingOccurrence.status != "cancelled"
+            )
+        )
+        if o.starts_at != o.original_start
+    ]
+    return ical.IcsDemo(
+        uid=meeting.uid,
+        sequence=meeting.sequence,
+        title=f"{meeting.title} ({engagement.name})",
+        description=(
+            f"{meeting_ref(engagement, meeting)} — {engagement.name}. The agenda is posted in the engagement's home "
+            "channel before each meeting."
+        ),
+        start=meeting.start_at,
+        duration=timedelta(minutes=meeting.duration_minutes),
+        zone=meeting.tz,
+        rrule=meeting.rrule,
+        exdates=[datetime.fromisoformat(x) for x in meeting.exdates or []],
+        overrides=overrides,
+    )
+
+
+HOME_WINDOW = timedelta(days=14)
+
+
+async def home_meetings(
+    session: AsyncSession, person: Person, now: datetime
+) -> list[tuple[Engagement, list[tuple[Meeting, MeetingOccurrence]]]]:
+    """For each engagement of `person` (by key): its meetings in the next two weeks."""
+    out = []
+    engagements = await session.scalars(
+        select(Engagement)
+        .join(Membership, Membership.engagement_id == Engagement.id)
+        .where(Membership.person_id == person.id)
+        .order_by(Engagement.key)
+    )
+    for engagement in list(engagements):
+        rows = [(m, o) for m, o in await upcoming(session, engagement, now) if o.starts_at <= now + HOME_WINDOW]
+        if rows:
+            out.append((engagement, rows))
+    return out

@@ -1,4 +1,4 @@
-"""meetings: meetings and their occurrences (issue 23)
+"""meetings: meetings, their occurrences and members' agenda items (issue 23)
 
 Revision ID: 0020_meetings
 Revises: 0019_working_hours
@@ -76,8 +76,34 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_meeting_occurrences_meeting_id"), "meeting_occurrences", ["meeting_id"], unique=False)
     op.create_index(op.f("ix_meeting_occurrences_starts_at"), "meeting_occurrences", ["starts_at"], unique=False)
+    op.create_table(
+        "meeting_agenda_items",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("occurrence_id", sa.Integer(), nullable=False),
+        sa.Column("engagement_id", sa.Integer(), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("created_at", storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["engagement_id"], ["engagements.id"], name=op.f("fk_meeting_agenda_items_engagement_id_engagements")
+        ),
+        sa.ForeignKeyConstraint(
+            ["occurrence_id"],
+            ["meeting_occurrences.id"],
+            name=op.f("fk_meeting_agenda_items_occurrence_id_meeting_occurrences"),
+        ),
+        sa.ForeignKeyConstraint(["person_id"], ["people.id"], name=op.f("fk_meeting_agenda_items_person_id_people")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_meeting_agenda_items")),
+    )
+    op.create_index(
+        op.f("ix_meeting_agenda_items_engagement_id"), "meeting_agenda_items", ["engagement_id"], unique=False
+    )
+    op.create_index(
+        op.f("ix_meeting_agenda_items_occurrence_id"), "meeting_agenda_items", ["occurrence_id"], unique=False
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("meeting_agenda_items")
     op.drop_table("meeting_occurrences")
     op.drop_table("meetings")

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.features.demos.parse import split_milestone
 from bot.features.demos.service import reasons_of
 from bot.features.milestones.forms import MAX_REASON, MAX_REASONS, reason_lines
+from bot.shared.when import split_milestone
 from storage.models import Timer
 from storage.models.demos import Demo
 from tests.features.demos.test_flow import confirm_button, flat

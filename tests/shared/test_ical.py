@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar
 
-from bot.features.demos.ical import IcsDemo, Override, attachment, cancel, request
+from bot.shared.ical import IcsDemo, Override, attachment, cancel, request
 
 UTC = UTC
 NOW = datetime(2027, 1, 4, 8, tzinfo=UTC)

@@ -1,6 +1,7 @@
-"""Weekly demo series: RFC 5545 RRULEs expanded in the demo's own zone, so 15:00 stays 15:00 local
-across DST changes (dateutil's rrule runs on the naive local wall time; each occurrence then gets
-its zone, and is normalised through UTC if a DST change skipped its wall time)."""
+"""Series of demos and meetings: RFC 5545 RRULEs (weekly; monthly by weekday for meetings) expanded in the
+series' own zone, so 15:00 stays 15:00 local across DST changes (dateutil's rrule runs on the naive local wall
+time; each occurrence then gets its zone, and is normalised through UTC if a DST change skipped its wall
+time)."""
 
 from __future__ import annotations
 
@@ -10,18 +11,28 @@ from datetime import UTC, datetime
 
 from dateutil.rrule import rrulestr
 
-from bot.features.demos.parse import RRULE_DAYS, zone_of
+from bot.shared.when import RRULE_DAYS, zone_of
 
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _ALLOWED = re.compile(r"^FREQ=WEEKLY;INTERVAL=(\d{1,2});BYDAY=(MO|TU|WE|TH|FR|SA|SU)(?:;UNTIL=(\d{8}T\d{6}Z))?$")
+# The nth (1-4) or last (-1) weekday of every month, as bot.shared.when writes it for `monthly=True` callers.
+_MONTHLY = re.compile(r"^FREQ=MONTHLY;BYDAY=(1|2|3|4|-1)(MO|TU|WE|TH|FR|SA|SU)(?:;UNTIL=(\d{8}T\d{6}Z))?$")
+ORDINALS = {1: "first", 2: "second", 3: "third", 4: "fourth", -1: "last"}
 
 
-def validate_rule(rule: str) -> str:
-    """Only the weekly rules this feature writes are accepted (a button value can be tampered with)."""
+def validate_rule(rule: str, *, monthly: bool = False) -> str:
+    """Only the rules Cadence writes are accepted (a button value can be tampered with): weekly ones, and with
+    `monthly` (meetings) the nth weekday of the month too. Demos pass no `monthly`: they repeat by weeks."""
     m = _ALLOWED.match(rule or "")
-    if not m or not 1 <= int(m.group(1)) <= 12:
-        raise ValueError(f"unsupported recurrence rule: {rule!r}")
-    return rule
+    if m and 1 <= int(m.group(1)) <= 12:
+        return rule
+    if monthly and _MONTHLY.match(rule or ""):
+        return rule
+    raise ValueError(f"unsupported recurrence rule: {rule!r}")
+
+
+def is_monthly(rule: str | None) -> bool:
+    return bool(_MONTHLY.match(rule or ""))
 
 
 def _split_until(rule: str) -> tuple[str, datetime | None]:
@@ -43,7 +54,7 @@ def occurrences(
 ) -> Iterator[datetime]:
     """Occurrences of `rule` from `dtstart` (aware), each aware in `zone_name`, strictly after `after`."""
     zone = zone_of(zone_name)
-    bare, until = _split_until(validate_rule(rule))
+    bare, until = _split_until(validate_rule(rule, monthly=True))
     local_start = dtstart.astimezone(zone).replace(tzinfo=None)
     skip = {e.astimezone(UTC) for e in exclude}
     produced = 0
@@ -69,12 +80,17 @@ def next_occurrence(
 
 
 def describe(rule: str) -> str:
-    """'every 2 weeks on Thursday' for a rule this feature wrote."""
+    """'every 2 weeks on Thursday', 'every month on the first Tuesday' for a rule Cadence wrote."""
     m = _ALLOWED.match(rule or "")
-    if not m:
+    monthly = _MONTHLY.match(rule or "")
+    if m:
+        interval, day = int(m.group(1)), DAY_NAMES[RRULE_DAYS.index(m.group(2))]
+        text = f"every {day}" if interval == 1 else f"every {interval} weeks on {day}"
+    elif monthly:
+        m = monthly
+        text = f"every month on the {ORDINALS[int(m.group(1))]} {DAY_NAMES[RRULE_DAYS.index(m.group(2))]}"
+    else:
         return rule
-    interval, day = int(m.group(1)), DAY_NAMES[RRULE_DAYS.index(m.group(2))]
-    text = f"every {day}" if interval == 1 else f"every {interval} weeks on {day}"
     if m.group(3):
         until = datetime.strptime(m.group(3), "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
         text += f" until {until.day} {until:%b %Y}"
@@ -82,5 +98,5 @@ def describe(rule: str) -> str:
 
 
 def with_weekday(rule: str, weekday: int) -> str:
-    """The same rule on another weekday (a series moved to a new day)."""
-    return re.sub(r"BYDAY=\w\w", f"BYDAY={RRULE_DAYS[weekday]}", rule)
+    """The same rule on another weekday (a series moved to a new day); a monthly rule keeps its ordinal."""
+    return re.sub(r"BYDAY=(-?\d)?[A-Z]{2}", lambda m: f"BYDAY={m.group(1) or ''}{RRULE_DAYS[weekday]}", rule)

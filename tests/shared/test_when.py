@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.features.demos.parse import WhenRefused, parse_when, split_when_title
+from bot.shared.when import WhenRefused, parse_when, split_when_title
 
 NOW = datetime(2027, 1, 4, 8, 0, tzinfo=UTC)  # Monday 08:00 UTC
 

@@ -1,4 +1,4 @@
-"""iCalendar invites for demos (RFC 5545 / 5546), made with the icalendar library.
+"""iCalendar invites for demos and meetings (RFC 5545 / 5546), made with the icalendar library.
 
 - UID stable per demo (`demo.uid`); SEQUENCE is the demo's, bumped on every move or cancellation;
 - DTSTART/DTEND with TZID and a VTIMEZONE for IANA zones (UTC times for fixed offsets);
@@ -17,10 +17,10 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vRecur
 
-from bot.features.demos.parse import zone_of
 from bot.kernel.messages import Attachment
+from bot.shared.when import zone_of
 
-PRODID = "-//Cadence//Demo reminders//EN"
+PRODID = "-//Cadence//Calendar invites//EN"
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""Plain-language demo times: "next thu 3pm", "tomorrow 10:00 Europe/Berlin", "every other thursday at 15:00".
+"""Plain-language times for demos and meetings: "next thu 3pm", "tomorrow 10:00 Europe/Berlin", "every other
+thursday at 15:00", and (for callers that allow it: meetings) "first tuesday of the month 15:00".
 
 Everything is read in one zone: the zone written in the text (an IANA name, a known abbreviation
 or a UTC offset) or, failing that, the speaker's. Relative words ("tomorrow", "next thu") are
@@ -15,6 +16,10 @@ Rules (also in docs/demos.md):
 - recurrence is weekly: "every thursday 15:00", "every other thursday at 3pm",
   "every 2 weeks on thursday 15:00", "biweekly on thu 3pm", optionally "starting jan 14" /
   "from next thu" and "until mar 31"; stored as an RFC 5545 RRULE ("FREQ=WEEKLY;INTERVAL=2;BYDAY=TH").
+- monthly by weekday, only when the caller passes `monthly=True` (demos stay weekly): "first tuesday of the
+  month 15:00", "last friday of the month 10:00", "every month on the 2nd tuesday at 9:00"
+  ("FREQ=MONTHLY;BYDAY=1TU", "-1FR", "2TU"); a day of the month ("every month on the 15th") is refused, as
+  it falls on a weekend now and then.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from dateparser.date import DateDataParser
+from dateutil.rrule import rrulestr
 
 from bot.kernel.errors import UserError
 from bot.kernel.zones import _by_city
@@ -129,6 +135,16 @@ _START_RE = re.compile(
     r"\b(?:starting|start|from|beginning)\b(?:\s+on)?\s+(?P<date>.+?)(?=\s+\buntil\b|\s+\btill\b|$)", re.I
 )
 _UNTIL_RE = re.compile(r"\b(?:until|till)\s+(?P<date>.+)$", re.I)
+# The nth weekday of every month: "first tuesday of the month", "every month on the 2nd tuesday",
+# "monthly on the last friday". `lead` or `of` says it is monthly; without either it is not this rule ("every
+# second tuesday" stays every other week, as demos have always read it).
+_NTH = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4, "last": -1}
+_MONTHLY_RE = re.compile(
+    rf"""^\s*(?P<lead>(?:every|each)\s+month\s+(?:on\s+)?|monthly\s+(?:on\s+)?)?
+        (?:the\s+)?(?P<nth>first|1st|second|2nd|third|3rd|fourth|4th|last)\s+(?P<day>{_WEEKDAY_WORD})\b
+        (?P<of>\s+(?:of|in)\s+(?:the|each|every)\s+month\b|\s+monthly\b)?""",
+    re.I | re.X,
+)
 
 
 class WhenRefused(UserError):
@@ -371,8 +387,9 @@ def _weekday_index(word: str) -> int:
     return ("mon", "tue", "wed", "thu", "fri", "sat", "sun").index(w)
 
 
-def parse_when(text: str, *, now: datetime, speaker_tz: str) -> Understood:
-    """Read a `when` text in the speaker's zone (or the zone it names). Raises WhenRefused."""
+def parse_when(text: str, *, now: datetime, speaker_tz: str, monthly: bool = False) -> Understood:
+    """Read a `when` text in the speaker's zone (or the zone it names). Raises WhenRefused. `monthly`: monthly
+    rules by weekday are read too (meetings); without it a series repeats by weeks (demos)."""
     if now.tzinfo is None:
         raise ValueError("now must be zone-aware")
     raw = _normalise(text)
@@ -388,7 +405,18 @@ def parse_when(text: str, *, now: datetime, speaker_tz: str) -> Understood:
         check_phrase(rest)
     except UserError as exc:
         raise WhenRefused(exc.message) from exc
-    if _OTHER_FREQ_RE.search(rest):
+    nth = _MONTHLY_RE.match(rest)
+    if monthly and nth and (nth.group("lead") or nth.group("of")):
+        return _parse_monthly(
+            raw, rest, nth, now=now, zone=zone, zone_name=zone_name, explicit=explicit is not None, note=note
+        )
+    if _OTHER_FREQ_RE.search(rest) or (nth and (nth.group("lead") or nth.group("of"))):
+        if monthly:
+            raise WhenRefused(
+                "A series repeats by weeks (`every monday 11:00`, `every other thursday 15:00`) or on a weekday of "
+                "the month (`first tuesday of the month 15:00`, `last friday of the month 10:00`, "
+                "`every month on the 2nd tuesday at 9:00`)."
+            )
         raise WhenRefused(
             "Demos repeat by weeks: `every thursday 15:00`, `every 2 weeks on thu 3pm`, "
             "`every 4 weeks on monday 10:00`."
@@ -534,6 +562,66 @@ def _parse_recurring(
     )
 
 
+def _split_tail(tail: str, *, now: datetime, zone: tzinfo) -> tuple[str, str | None, datetime | None]:
+    """A series' words after its rule: (the clock text, the "starting …" text or None, the "until" end or None)."""
+    until = None
+    m_until = _UNTIL_RE.search(tail)
+    if m_until:
+        until_text = m_until.group("date")
+        tail = tail[: m_until.start()].strip()
+        until_naive, _ = _dateparse(until_text, now.astimezone(zone), _check_numeric_dates(until_text))
+        if until_naive is None:
+            raise WhenRefused(f"I couldn't read “{until_text}” as the last date.")
+        until = datetime.combine(until_naive.date(), time(23, 59), tzinfo=zone)
+    start_text = None
+    m_start = _START_RE.search(tail)
+    if m_start:
+        start_text = m_start.group("date").strip()
+        tail = tail[: m_start.start()].strip()
+    tail = re.sub(r"^(?:at|@)\s+|\s+(?:at|@)\s+", " ", f" {tail} ").strip()
+    return re.sub(r"^(?:on\s+)", "", tail, flags=re.I), start_text, until
+
+
+def _parse_monthly(
+    raw: str, rest: str, m: re.Match[str], *, now: datetime, zone: tzinfo, zone_name: str, explicit: bool, note: str
+) -> Understood:
+    """The nth (or last) weekday of every month at a clock time: FREQ=MONTHLY;BYDAY=1TU (-1FR for the last)."""
+    nth = _NTH[m.group("nth").lower()]
+    weekday = _weekday_index(m.group("day"))
+    clock_text, start_text, until = _split_tail(rest[m.end() :].strip(), now=now, zone=zone)
+    if not clock_text:
+        raise WhenRefused("At what time? E.g. `first tuesday of the month 15:00`.")
+    if not _TIME_RE.fullmatch(clock_text.strip()):
+        raise WhenRefused(f"I couldn't read “{clock_text}” as a time of day; write it like `15:00` or `3pm`.")
+    clock = parse_clock(clock_text)
+    base_local = now.astimezone(zone)
+    day = base_local.date()
+    if start_text:
+        _check_day_of_month_only(start_text, base_local)
+        sd, _ = _dateparse(start_text, base_local, _check_numeric_dates(start_text))
+        if sd is None:
+            raise WhenRefused(f"I couldn't read “{start_text}” as the first date.")
+        day = sd.date()
+    rule = f"FREQ=MONTHLY;BYDAY={nth}{RRULE_DAYS[weekday]}"
+    first_dt = None
+    for naive in rrulestr(rule, dtstart=datetime.combine(day, clock)):
+        candidate = _localize(naive, zone, zone_name)
+        if candidate > now:
+            first_dt = candidate
+            break
+        if start_text:
+            raise WhenRefused("The first meeting would be in the past.", understood=candidate, zone=zone_name)
+    assert first_dt is not None  # a monthly rule without an end always has a next date
+    _check_range(first_dt, now, zone_name)
+    if until is not None:
+        if until < first_dt:
+            raise WhenRefused("The last date is before the first meeting.", understood=first_dt, zone=zone_name)
+        rule += f";UNTIL={until.astimezone(UTC):%Y%m%dT%H%M%SZ}"
+    return Understood(
+        text=raw, start=first_dt, zone=zone_name, explicit_zone=explicit, rrule=rule, until=until, note=note
+    )
+
+
 # "milestone ACME-M-1" (or "M-1", "#1") anywhere in `/demo new` or `/demo schedule`: the demo's milestone.
 _MILESTONE_RE = re.compile(
     r"(?:^|(?<=\s))milestone\s+(?P<id>(?:[A-Za-z][A-Za-z0-9]{1,9}-)?M-?\d{1,9}|#\d{1,9})(?=\s|$|[|,;])",
@@ -575,17 +663,19 @@ def split_when_title(args: str) -> tuple[str, str | None]:
     return text, None
 
 
-def read_when_title(args: str, *, now: datetime, speaker_tz: str) -> tuple[Understood, str | None]:
+def read_when_title(
+    args: str, *, now: datetime, speaker_tz: str, monthly: bool = False
+) -> tuple[Understood, str | None]:
     """`/demo schedule` arguments → (how the time was read, the title or None).
 
     A `|` or a quoted title separates them as typed; otherwise the whole text is tried as a time, and when
     it is not one, the date phrase is found inside it (title before or after: "Sprint 4 demo next thu 3pm")
-    by the one rule every command shares (`bot.shared.dates.split_date_text`)."""
+    by the one rule every command shares (`bot.shared.dates.split_date_text`). `monthly`: as for parse_when."""
     when_text, title = split_when_title(args)
     if title is not None:
-        return parse_when(when_text, now=now, speaker_tz=speaker_tz), title
+        return parse_when(when_text, now=now, speaker_tz=speaker_tz, monthly=monthly), title
     try:
-        return parse_when(when_text, now=now, speaker_tz=speaker_tz), None
+        return parse_when(when_text, now=now, speaker_tz=speaker_tz, monthly=monthly), None
     except WhenRefused as whole:
         try:
             split = split_date_text(when_text, now=now, tz=ZoneInfo("UTC"))
@@ -593,4 +683,4 @@ def read_when_title(args: str, *, now: datetime, speaker_tz: str) -> tuple[Under
             raise whole from None
         if not split.rest:
             raise
-        return parse_when(split.phrase, now=now, speaker_tz=speaker_tz), split.rest
+        return parse_when(split.phrase, now=now, speaker_tz=speaker_tz, monthly=monthly), split.rest

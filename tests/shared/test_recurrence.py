@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar
 from sqlalchemy import select
 
-from bot.features.demos.parse import parse_when
-from bot.features.demos.recurrence import describe, next_occurrence, occurrences, validate_rule
+from bot.shared.recurrence import describe, next_occurrence, occurrences, validate_rule
+from bot.shared.when import parse_when
 from storage.models.demos import DemoOccurrence
 from tests.helpers import advance, click, make_engagement, reply_text, run, sent
 

@@ -1,0 +1,236 @@
+"""How meetings read: times in several zones, the confirmation's fields, the announcement, reminders, the agenda,
+the after-meeting request and the App Home card. No database here."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from bot.features.meetings.queries import meeting_ref
+from bot.features.meetings.settings import KINDS
+from bot.kernel.messages import Button, Card, Field
+from bot.kernel.text import when
+from bot.shared.recurrence import describe, occurrences
+from bot.shared.when import zone_of
+from storage.models import Engagement
+from storage.models.meetings import Meeting, MeetingOccurrence
+
+KIND_LABELS = {"sync": "Sync", "review": "Monthly review", "kickoff": "Kick-off", "other": "Other"}
+# The decisions feature owns this action and its form; the meetings feature only offers the button.
+MINUTES_ACTION = "decision.minutes"
+
+
+def offset_label(dt: datetime) -> str:
+    minutes = int((dt.utcoffset() or timedelta(0)).total_seconds() // 60)
+    h, m = divmod(abs(minutes), 60)
+    return f"UTC{'+' if minutes >= 0 else '−'}{h:02d}:{m:02d}"
+
+
+def fmt_in(instant: datetime, zone: str, *, offset: bool = False) -> str:
+    """'Tue 5 Jan 2027 15:00 America/New_York' (the wall time in `zone`)."""
+    local = instant.astimezone(zone_of(zone))
+    text = f"{local:%a} {local.day} {local:%b %Y} {local:%H:%M} {zone}"
+    return text + (f" ({offset_label(local)})" if offset else "")
+
+
+def duration_label(minutes: int) -> str:
+    h, m = divmod(minutes, 60)
+    if h and m:
+        return f"{h} h {m} min"
+    return f"{h} h" if h else f"{m} min"
+
+
+def zone_lines(start: datetime, zones: list[str], *, home: str) -> str:
+    return "\n".join(fmt_in(start, z) + (" (engagement)" if z == home else "") for z in zones)
+
+
+def repeats_text(rrule: str, start: datetime, zone: str) -> str:
+    return f"{describe(rrule)} at {start.astimezone(zone_of(zone)):%H:%M} {zone} (kept across daylight-saving changes)"
+
+
+def confirm_fields(
+    *,
+    engagement: Engagement,
+    kind: str,
+    title: str,
+    start: datetime,
+    zone: str,
+    rrule: str | None,
+    duration: int,
+    zones: list[str],
+    notes: list[str],
+) -> list[Field]:
+    """Every field of the confirmation card ("here is how I read it"): what, when in the meeting's zone and in
+    each reader's own time, every member's zone, the rhythm and what was assumed (`notes`). The caller
+    (commands._confirmation) appends the out-of-hours warning."""
+    fields = [
+        Field("Meeting", f"{title} ({KIND_LABELS[kind]})", short=False),
+        Field("When", fmt_in(start, zone, offset=True), short=False),
+        Field("Your time", when(start), short=False),
+        Field("Time zones", zone_lines(start, zones, home=engagement.home_tz or "UTC"), short=False),
+        Field("Duration", duration_label(duration)),
+    ]
+    if rrule:
+        following = ", ".join(
+            f"{o:%a} {o.day} {o:%b} {o:%H:%M}" for o in list(occurrences(rrule, start, zone, limit=4))[1:]
+        )
+        fields.append(Field("Repeats", f"{repeats_text(rrule, start, zone)}; then {following}", short=False))
+    if notes:
+        fields.append(Field("Note", "\n".join(notes), short=False))
+    return fields
+
+
+def confirm_card(title: str, text: str, fields: list[Field], value: str) -> Card:
+    return Card(
+        title=title,
+        text=text,
+        fields=fields,
+        buttons=[
+            Button("Confirm", "meeting.confirm", value, "primary"),
+            Button("Cancel", "meeting.discard", "", "default"),
+        ],
+        footer="Nothing is saved until you confirm.",
+    )
+
+
+def schedule_text(meeting: Meeting, start: datetime) -> str:
+    """'Tue 5 Jan 2027 15:00 America/New_York (UTC−05:00), every month on the first Tuesday'."""
+    text = fmt_in(start, meeting.tz, offset=True)
+    return text + (f", {describe(meeting.rrule)}" if meeting.rrule else "")
+
+
+def announcement(
+    *,
+    engagement: Engagement,
+    meeting: Meeting,
+    occ: MeetingOccurrence,
+    zones: list[str],
+    title: str,
+    text: str,
+    tone: str = "info",
+    one_occurrence: bool = False,
+) -> Card:
+    """`one_occurrence`: only `occ` moved; the series keeps its rhythm."""
+    fields = [
+        Field("Meeting", f"{meeting_ref(engagement, meeting)} · {meeting.title} ({KIND_LABELS[meeting.kind]})", False),
+        Field("When (your time)", when(occ.starts_at), short=False),
+        Field("Duration", duration_label(meeting.duration_minutes)),
+    ]
+    if meeting.rrule:
+        repeats = repeats_text(meeting.rrule, meeting.start_at if one_occurrence else occ.starts_at, meeting.tz)
+        fields.append(Field("Repeats", f"Unchanged: {repeats}." if one_occurrence else repeats, short=False))
+    fields.append(Field("Time zones", zone_lines(occ.starts_at, zones, home=engagement.home_tz or "UTC"), False))
+    return Card(
+        title=title,
+        text=text,
+        fields=fields,
+        tone=tone,
+        footer="Add the attached invite to your calendar. `/meeting agenda add <text>` puts a point on the agenda.",
+    )
+
+
+def lead_label(minutes: int) -> str:
+    if minutes % 1440 == 0:
+        return "tomorrow" if minutes == 1440 else f"in {minutes // 1440} days"
+    if minutes % 60 == 0:
+        return "in 1 hour" if minutes == 60 else f"in {minutes // 60} hours"
+    return f"in {minutes} minutes"
+
+
+def reminder_ref(occ: MeetingOccurrence, minutes: int) -> str:
+    return f"meeting:occ:{occ.id}:v{occ.version}:remind:{minutes}"
+
+
+def agenda_ref(occ: MeetingOccurrence) -> str:
+    return f"meeting:occ:{occ.id}:agenda"
+
+
+def reminder_card(
+    engagement: Engagement,
+    meeting: Meeting,
+    occ: MeetingOccurrence,
+    minutes: int,
+    *,
+    zones: list[str],
+    late_minutes: int = 0,
+) -> Card:
+    return Card(
+        title=f"{KIND_LABELS[meeting.kind]} {lead_label(minutes)}: {meeting.title}",
+        text=f"{meeting_ref(engagement, meeting)} · {meeting.title} starts {when(occ.starts_at)}.",
+        fields=[Field("Time zones", zone_lines(occ.starts_at, zones, home=engagement.home_tz or "UTC"), False)],
+        footer=f"This reminder is {late_minutes} min late (Cadence was unavailable)." if late_minutes else "",
+    )
+
+
+def agenda_card(
+    engagement: Engagement,
+    meeting: Meeting,
+    occ: MeetingOccurrence,
+    *,
+    sections: list[tuple[str, list[str]]],
+    items: list[tuple[str, str]],
+    figures: list[Card],
+    month: str | None = None,
+    late_minutes: int = 0,
+) -> Card:
+    """The agenda as it stands: each feature's non-empty section (`sections`: (title, lines)), what members added
+    (`items`: (text, who)), and for a monthly review the month's figures (`figures`, the report sections' cards
+    for `month`)."""
+    parts = [Card(title=title, text="\n".join(f"• {line}" for line in lines)) for title, lines in sections if lines]
+    if items:
+        parts.append(
+            Card(title="Added by members", text="\n".join(f"• {text} — added by {who}" for text, who in items))
+        )
+    empty = not parts
+    if figures:
+        # One heading, no text of its own: Slack takes 50 blocks a message, and the report's sections need them.
+        parts.append(Card(title=f"The month's figures ({month}, from the health report)", sections=figures))
+    head = f"{meeting_ref(engagement, meeting)} · {meeting.title} starts {when(occ.starts_at)}."
+    if empty:
+        head += " Nothing is on the agenda: no open items need this meeting, and nobody added a point."
+    footer = "Add a point: `/meeting agenda add <text>`."
+    if late_minutes:
+        footer = f"This agenda is {late_minutes} min late (Cadence was unavailable). " + footer
+    return Card(title=f"Agenda: {meeting.title}", text=head, sections=parts, footer=footer)
+
+
+def minutes_request(engagement: Engagement, meeting: Meeting, occ: MeetingOccurrence) -> Card:
+    """To the organizer when an occurrence ends: what was decided (the decisions feature records it)."""
+    return Card(
+        title=f"What was decided at {meeting.title}?",
+        text=(
+            f"{meeting_ref(engagement, meeting)} ({when(occ.starts_at)}) has ended. Written notes should follow every "
+            "spoken decision: record the decisions and action items while they are fresh."
+        ),
+        buttons=[Button("Record decisions and action items", MINUTES_ACTION, str(occ.id), "primary")],
+    )
+
+
+def meeting_line(engagement: Engagement, meeting: Meeting, occ: MeetingOccurrence) -> str:
+    text = f"{meeting_ref(engagement, meeting)} · {meeting.title} — next {when(occ.starts_at)}"
+    if meeting.rrule:
+        text += f", {describe(meeting.rrule)}"
+    if occ.starts_at != occ.original_start:
+        text += " (moved)"
+    return text
+
+
+def so_far(agenda: Card, meeting: Meeting, lead_minutes: int) -> Card:
+    """The agenda as it would be posted now (`/meeting agenda`), saying that the real one is built again at its
+    time."""
+    agenda.title = f"Agenda so far: {meeting.title}"
+    agenda.footer = (
+        f"As things stand now; the agenda posted {duration_label(lead_minutes)} before the meeting is built again "
+        "from what is open then. Add a point: `/meeting agenda add <text>`."
+    )
+    return agenda
+
+
+def home_card(engagement: Engagement, rows: list[tuple[Meeting, MeetingOccurrence]]) -> Card:
+    return Card(
+        title=f"Meetings · {engagement.key}",
+        text="\n".join(meeting_line(engagement, m, o) for m, o in rows[:8]),
+    )
+
+
+def default_title(kind: str) -> str:
+    return KINDS[kind]
