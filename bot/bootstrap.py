@@ -13,6 +13,7 @@ from bot.features.demos import commands as demos
 from bot.features.engagement import commands as engagement
 from bot.features.engagement import linking, zone_ask
 from bot.features.milestones import commands as milestones
+from bot.features.raid import commands as raid
 from bot.features.reports import commands as reports
 from bot.features.standups import commands as standups
 from bot.kernel import contract, delivery_failures, notices
@@ -34,6 +35,7 @@ FEATURES = (
     change_requests,
     defects,
     milestones,
+    raid,
     reports,
 )
 
