@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import select
 
-from storage.models import AuditEntry, Timer
+from bot.kernel.text import strip_tokens
+from storage.models import AuditEntry, Engagement, Timer
 from storage.models.raid import RaidChange, RaidItem
 from tests.helpers import reply_text, sent
 
@@ -51,3 +54,19 @@ def said(reply) -> str:
     """What the person sees: every card with its sections, or the refusal."""
     cards = [*reply.private, *reply.public] + ([reply.update] if reply.update else [])
     return "\n".join(card_text(c) for c in cards) or reply_text(reply)
+
+
+def _plain(kind: str, value: str, extra: str) -> str:
+    """Inline tokens as a reader in UTC sees them: times as `2027-01-04 08:00 UTC`, people by name."""
+    if kind == "time":
+        return datetime.fromtimestamp(int(value), UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return extra or value
+
+
+async def agenda_lines(core, section: str, kind: str = "sync", key: str = "ACME") -> list[str]:
+    """The lines the agenda section `section` gives now, tokens rendered for a reader in UTC."""
+    found = next(s for s in core.registry.agenda_sections if s.name == section)
+    async with core.session_factory() as s:
+        eng = await s.scalar(select(Engagement).where(Engagement.key == key))
+        raw = await found.lines(s, eng, core.clock.now(), kind)
+    return [strip_tokens(line, _plain) for line in raw]
