@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.features.change_requests import agenda as cr_agenda
 from bot.features.change_requests import export, forms, queries, service, timers
 from bot.features.change_requests import report as cr_report
 from bot.features.change_requests.cards import (
@@ -656,6 +657,7 @@ def register(registry: Registry) -> None:
     registry.add_hook("absence_changed", on_person_changed)
     registry.add_home_section(home_section)
     registry.add_intake(forms.NEW, forms.intake)
+    registry.add_agenda_section("change_requests", order=10, title=cr_agenda.TITLE, lines=cr_agenda.lines)
     registry.add_report_section(
         "change_requests",
         order=20,
