@@ -224,6 +224,7 @@ def register(registry: Registry) -> None:
     )
     add("raid", "show", cmd_show, usage="/raid show ACME-R-1", summary="an item and its history")
     registry.add_timer(handlers.REVIEW, handlers.on_review)
+    registry.add_hook("person_tz_changed", handlers.owner_moved)
     registry.add_report_section(
         "raid",
         order=70,

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.features.raid.cards import reminder_card
@@ -31,11 +32,16 @@ async def cancel_review(session: AsyncSession, core: Cadence, item: RaidItem) ->
     await core.timers.cancel_prefix(session, f"{REVIEW}:{item.id}:")
 
 
-async def plan_review(session: AsyncSession, core: Cadence, item: RaidItem, owner: Person, now: datetime) -> None:
+async def plan_review(
+    session: AsyncSession, core: Cadence, item: RaidItem, owner: Person, now: datetime, *, late: bool = True
+) -> None:
     """From scratch: the pending reminder is dropped, and one is scheduled while the item is open and has a
-    review date. A date whose morning has already passed (today, set in the afternoon) is reminded at once."""
+    review date. A date whose morning has already passed (today, set in the afternoon) is reminded at once;
+    with `late` False (re-planning after a change of zone) a date already past in the owner's zone is not."""
     await cancel_review(session, core, item)
     if item.state != OPEN or item.review_on is None:
+        return
+    if not late and item.review_on < now.astimezone(zone(owner)).date():
         return
     due = datetime.combine(item.review_on, REMINDER_AT, tzinfo=zone(owner))
     await core.timers.schedule(
@@ -62,3 +68,12 @@ async def on_review(tctx: TimerCtx) -> None:
     if owner is None or eng is None:
         return
     await tctx.core.outbox.dm(tctx.session, owner, reminder_card(eng, item), engagement_id=eng.id)
+
+
+async def owner_moved(session: AsyncSession, core: Cadence, *, person: Person, **_: object) -> None:
+    """An owner's zone changed: their pending review reminders move to their new local morning."""
+    items = await session.scalars(
+        select(RaidItem).where(RaidItem.owner_id == person.id, RaidItem.state == OPEN, RaidItem.review_on.is_not(None))
+    )
+    for item in items:
+        await plan_review(session, core, item, person, core.clock.now(), late=False)

@@ -159,3 +159,13 @@ async def test_a_new_review_date_replaces_the_reminder_and_closing_drops_it(core
     assert await timers(core) == []
     await advance(core, days=3)
     assert not [d for d in sent(core) if "Review today" in d.text]
+
+
+async def test_an_owner_who_changes_zone_is_reminded_at_their_new_morning(core, people):
+    await run(core, people["dev"], "/raid add risk Keys late owner @carol review jan 8")
+    await run(core, people["dev"], "/raid add risk Old one owner @carol review today")
+    core.clock.set(datetime(2027, 1, 5, 12, tzinfo=UTC))
+    await core.drain()  # the 4 Jan reminder has fired
+    await run(core, people["carol"], "/cadence tz Pacific/Auckland")
+    [timer] = await timers(core)  # the 4 Jan one, past in Auckland, is not planned again
+    assert timer.due_at.astimezone(UTC) == datetime(2027, 1, 7, 21, 0, tzinfo=UTC)  # 10:00 NZDT on 8 Jan
