@@ -15,8 +15,8 @@ from bot.features.change_requests.policy import Minor, Policy
 from bot.features.reports import figures
 from storage.models import Engagement
 from storage.models.change_requests import ChangeRequest
-from tests.features.change_requests.support import assess, click, file_cr, get, pending_cr, said, steps
-from tests.helpers import agree, make_engagement, reply_text, run
+from tests.features.change_requests.support import assess, click, dms_to, file_cr, get, pending_cr, said, steps
+from tests.helpers import advance, agree, make_engagement, reply_text, run
 
 MINOR_CARD = "Minor change (under 8 h, no cost): one approver of each side decides."
 
@@ -152,3 +152,12 @@ async def test_a_costed_minor_change_is_drawn_from_the_contingency(core):
         assert row.state == "approved"
     assert "committed 300.00 of 15,000.00" in await _show(core, people["alice"])
     await file_cr(core, people["dev"])  # a new request's card shows the same contingency
+
+
+async def test_once_one_side_has_decided_its_other_approvers_are_not_reminded(core):
+    people = await make_engagement(core)
+    cr = await pending_cr(core, people, requester="dev", effort_hours="2", cost="0")
+    await click(core, people["carol"], "cr.approve", str(cr.id))
+    await advance(core, days=2)
+    assert not dms_to(core, "alice", "Reminder: ACME-CR-1")  # the client side is decided
+    assert dms_to(core, "victor", "Reminder: ACME-CR-1")  # the vendor side still is not

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 
-from bot.features.raid.report import report_card, report_flags, report_home
+from bot.features.raid.report import RaidFigures, report_card, report_flags, report_home
 from bot.features.reports import figures
 from bot.kernel.registry import Period
 from storage.models import Engagement
@@ -80,8 +80,6 @@ async def test_figures_card_flags_home_and_export(core):
 
 
 async def test_an_empty_log_has_a_quiet_section():
-    from bot.features.raid.report import RaidFigures
-
     period = Period("week", at(2027, 1, 4), at(2027, 1, 11), date(2027, 1, 5), date(2027, 1, 11))
     f = RaidFigures(today=date(2027, 1, 11))
     assert "nothing open" in card_text(report_card(f, period))
