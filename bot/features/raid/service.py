@@ -17,6 +17,7 @@ from bot.features.raid.queries import CLOSED, ENTITY, OPEN, home_today, next_num
 from bot.kernel import audit, sides
 from bot.kernel.errors import UserError
 from bot.kernel.people import membership_of
+from bot.kernel.rows import must_get
 from storage.models import Engagement, Person
 from storage.models.raid import RaidChange, RaidItem
 
@@ -174,9 +175,8 @@ async def update(
         data={"ref": r, "changes": diff},
     )
     if {"review_on", "owner", "state"} & diff.keys():
-        owner = change.owner if change.owner is not None else await session.get(Person, item.owner_id)
-        if owner is not None:
-            await timers.plan_review(session, core, item, owner, now)
+        owner = change.owner if change.owner is not None else await must_get(session, Person, item.owner_id)
+        await timers.plan_review(session, core, item, owner, now)
     if item.status == "red" and not was_red and item.state == OPEN:
         who = await people(session, {item.owner_id, actor.id})
         card = red_notice(eng, item, who, actor, home_today(eng, now), new=False)

@@ -14,6 +14,7 @@ from bot.features.raid.cards import reminder_card
 from bot.features.raid.queries import OPEN
 from bot.kernel.context import TimerCtx
 from bot.kernel.people import REMINDER_AT, zone
+from bot.kernel.rows import must_get
 from storage.models import Engagement, Person
 from storage.models.raid import RaidItem
 
@@ -63,10 +64,8 @@ async def on_review(tctx: TimerCtx) -> None:
         return
     if item.review_on is None or item.review_on.isoformat() != p.get("review_on"):
         return
-    owner = await tctx.session.get(Person, item.owner_id)
-    eng = await tctx.session.get(Engagement, item.engagement_id)
-    if owner is None or eng is None:
-        return
+    owner = await must_get(tctx.session, Person, item.owner_id)
+    eng = await must_get(tctx.session, Engagement, item.engagement_id)
     await tctx.core.outbox.dm(tctx.session, owner, reminder_card(eng, item), engagement_id=eng.id)
 
 

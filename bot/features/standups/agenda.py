@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.kernel.rows import must_get
 from bot.kernel.text import day_text, truncate
 from bot.kernel.text import person as mention
 from storage.models import Engagement, Person
@@ -36,10 +37,9 @@ async def lines(session: AsyncSession, engagement: Engagement, now: datetime, ki
         latest[e.blocker_of_id or e.id] = e
     out = []
     for root_id, e in latest.items():
-        root = e if root_id == e.id else await session.get(StandupEntry, root_id)
-        since = (root or e).day
-        who = await session.get(Person, e.person_id)
-        name = mention(e.person_id, who.display_name if who else f"person {e.person_id}")
+        root = e if root_id == e.id else await must_get(session, StandupEntry, root_id)
+        who = await must_get(session, Person, e.person_id)
+        since, name = root.day, mention(who.id, who.display_name)
         out.append(
             (since, root_id, f"{name} since {day_text(since)}: {truncate(' '.join((e.blocker or '').split()), 100)}")
         )

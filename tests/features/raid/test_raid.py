@@ -169,3 +169,12 @@ async def test_an_owner_who_changes_zone_is_reminded_at_their_new_morning(core, 
     await run(core, people["carol"], "/cadence tz Pacific/Auckland")
     [timer] = await timers(core)  # the 4 Jan one, past in Auckland, is not planned again
     assert timer.due_at.astimezone(UTC) == datetime(2027, 1, 7, 21, 0, tzinfo=UTC)  # 10:00 NZDT on 8 Jan
+
+
+async def test_a_review_date_of_today_after_the_owners_morning_is_reminded_at_once(core, people):
+    # Mon 4 Jan 08:00 UTC is 13:30 in Kolkata: Victor's morning has passed.
+    await run(core, people["alice"], "/raid add risk Keys late owner @victor review today")
+    [timer] = await timers(core)
+    assert timer.due_at.astimezone(UTC) == datetime(2027, 1, 4, 8, 0, tzinfo=UTC)
+    await core.drain()
+    assert dms_to(core, "victor", "Review today: ACME-R-1 risk")
