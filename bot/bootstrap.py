@@ -15,6 +15,7 @@ from bot.features.engagement import commands as engagement
 from bot.features.engagement import linking, zone_ask
 from bot.features.meetings import commands as meetings
 from bot.features.milestones import commands as milestones
+from bot.features.raid import commands as raid
 from bot.features.reports import commands as reports
 from bot.features.standups import commands as standups
 from bot.kernel import contract, delivery_failures, notices
@@ -38,6 +39,7 @@ FEATURES = (
     milestones,
     meetings,
     decisions,
+    raid,
     reports,
 )
 

@@ -12,7 +12,7 @@ change requests their round's policy). Every step is posted in the home channel 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -73,6 +73,42 @@ def _warranty(eng: Engagement) -> str:
     return f"{months} months from the project acceptance; until {eng.warranty_end.isoformat()}"
 
 
+def _amount_text(value: Any) -> str:
+    """`8`, `7.5`, `1,000`: an amount as typed, without trailing zeros."""
+    try:
+        amount = Decimal(str(value)).normalize()
+    except ArithmeticError:
+        return str(value)
+    return f"{amount:,f}"
+
+
+def minor_threshold_text(minor: Mapping[str, Any]) -> str:
+    """ "under 8 h, no cost" / "under 8 h, cost under 500": what makes a change request a minor change."""
+    cost = minor.get("cost") or 0
+    try:
+        costless = Decimal(str(cost)) <= 0
+    except ArithmeticError:
+        costless = True
+    cost_text = "no cost" if costless else f"cost under {_amount_text(cost)}"
+    return f"under {_amount_text(minor.get('hours', 0))} h, {cost_text}"
+
+
+def minor_rule_text(minor: Mapping[str, Any]) -> str:
+    """ "one approver of each side" (rule any), "every approver of each side" (all), "2 approvers of each side"."""
+    rule = minor.get("rule", "any")
+    if rule == "all":
+        return "every approver of each side"
+    if rule == "n_of_m":
+        n = minor.get("n") or 1
+        return f"{n} approver{'' if n == 1 else 's'} of each side"
+    return "one approver of each side"
+
+
+def _minor(eng: Engagement) -> str:
+    minor = feature_settings(eng, "cr")["minor"]
+    return f"{minor_threshold_text(minor)}: {minor_rule_text(minor)} decides"
+
+
 def declare_terms(registry: Registry) -> None:
     """Every contract term, in the order `/cadence contract` lists them. Terms kept in engagement columns name
     each column's default (written when an engagement is created, `bot.kernel.engagements.new_engagement`);
@@ -119,6 +155,8 @@ def declare_terms(registry: Registry) -> None:
         lambda e: "yes" if feature_settings(e, "cr")["both_sides_required"] else "no",
         setting=("cr", "both_sides_required"),
     )
+    # Decided by the minor rule instead of each side's own (bot/features/change_requests/policy.py: Minor).
+    term("cr.minor", "Minor change", _minor, setting=("cr", "minor"))
 
 
 def _column_value(name: str, raw: Any) -> Any:

@@ -9,6 +9,7 @@ from storage.models import (  # noqa: F401
     demos,
     meetings,
     milestones,
+    raid,
     slack,
     slack_inbox,
     standups,

@@ -11,6 +11,7 @@ from bot.features.change_requests.money import fmt, fmt_hours
 from bot.features.change_requests.policy import Group, Policy
 from bot.features.change_requests.queries import View, view
 from bot.features.change_requests.states import State, label
+from bot.kernel.contract import minor_rule_text, minor_threshold_text
 from bot.kernel.messages import Button, Card, Field
 from bot.kernel.text import day_text, plural, truncate, when
 from storage.models import AuditEntry, Engagement
@@ -77,6 +78,24 @@ def approvals_section(v: View) -> Card | None:
         lines.append(f"⚠️ {problem}")
     title = "Approvals" + (f" (round {v.cr.round})" if v.cr.round > 1 else "")
     return Card(title=title, text="\n".join(lines))
+
+
+def minor_section(v: View) -> Card | None:
+    """Which rule decides: the minor-change rule when the estimate is under the round's threshold, or a word
+    that it no longer is after a revised estimate."""
+    minor = v.policy.minor
+    if minor is None or v.cr.assessed_at is None:
+        return None
+    threshold = minor_threshold_text(minor.to_dict())
+    if v.policy.minor_applied:
+        return Card(text=f"Minor change ({threshold}): {minor_rule_text(minor.to_dict())} decides.", tone="info")
+    if v.was_minor:
+        return Card(
+            text=f"No longer a minor change: the revised estimate is not {threshold}, so each side's own approval "
+            "rule applies again.",
+            tone="warning",
+        )
+    return None
 
 
 def contingency_field(v: View) -> Field:
@@ -154,6 +173,9 @@ def build(v: View) -> Card:
                     tone="danger",
                 )
             )
+    minor = minor_section(v)
+    if minor is not None:
+        sections.append(minor)
     approvals = approvals_section(v)
     if approvals is not None:
         sections.append(approvals)
@@ -265,12 +287,22 @@ def policy_card(engagement: Engagement, pol: Policy, holders: list[tuple[Group, 
             short=False,
         )
     )
+    if pol.minor is not None:
+        m = pol.minor.to_dict()
+        fields.append(
+            Field(
+                "Minor changes (a contract term)",
+                f"{minor_threshold_text(m)}: {minor_rule_text(m)} decides, instead of each side's own rule",
+                short=False,
+            )
+        )
     return Card(
         title=f"{engagement.key} approval policy",
         fields=fields,
         footer=(
             "The requester never counts as an approver of their own request. Change with `/cr policy client any`, "
-            "`/cr policy vendor 2of3`, `/cr policy both off`, `/cr policy client roles client_sponsor client_pm`."
+            "`/cr policy vendor 2of3`, `/cr policy both off`, `/cr policy client roles client_sponsor client_pm`, "
+            "`/cr policy minor hours 8 | cost 500 | rule any | off` (the other side approves a contract term)."
         ),
     )
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.features.change_requests import agenda as cr_agenda
 from bot.features.change_requests import export, forms, queries, service, timers
 from bot.features.change_requests import report as cr_report
 from bot.features.change_requests.cards import (
@@ -38,7 +40,7 @@ from bot.kernel.registry import Registry
 from bot.kernel.rows import get_or_refuse
 from bot.kernel.text import MAX_TEXT, MAX_TITLE, clean, plural, truncate, when
 from bot.shared.dates import parse_date
-from bot.shared.numbers import NumberError, currency_code, whole_number
+from bot.shared.numbers import NumberError, currency_code, parse_number, whole_number
 from storage.models import Engagement, Person
 from storage.models.change_requests import ChangeRequest
 from storage.models.defects import Defect
@@ -450,6 +452,8 @@ async def cmd_policy(ctx: Ctx) -> Reply:
     roles = ctx.roles
     s = queries.settings(eng)
     groups = {k: dict(v) for k, v in s["groups"].items()}
+    if side == "minor":
+        return await _minor_policy(ctx, eng, rest)
     if side == "both":
         service.require_both_sides_owner(roles)
         if not rest or rest[0] not in ("on", "off", "yes", "no", "true", "false"):
@@ -486,6 +490,39 @@ async def cmd_policy(ctx: Ctx) -> Reply:
         )
     await service.change_policy(ctx, eng, changes=changes, what=what)
     return Reply(private=[await _policy_card(ctx, eng)])
+
+
+MINOR_USAGE = (
+    "Usage: `/cr policy minor hours 8`, `… minor cost 500` (0: no cost), `… minor rule any|all|2of3`, `… minor off`."
+)
+
+
+async def _minor_policy(ctx: Ctx, eng: Engagement, words: list[str]) -> Reply:
+    """/cr policy minor hours 8 | cost 500 | rule any | off — propose a change of the minor-change term."""
+    if not words:
+        return Reply(private=[await _policy_card(ctx, eng)])
+    minor = dict(queries.settings(eng)["minor"])
+    what, value = words[0], " ".join(words[1:])
+    try:
+        if what == "off":
+            minor["hours"] = "0"  # nothing is under 0 hours: every request follows each side's own rule
+        elif what in ("hours", "cost") and value:
+            limit = Decimal(1000) if what == "hours" else Decimal(10) ** 9
+            label = "The hours threshold" if what == "hours" else "The cost threshold"
+            amount = parse_number(value.removesuffix("h").strip(), what=label, maximum=limit, example="8")
+            minor[what] = str(amount.normalize())
+        elif what == "rule" and value:
+            rule, n = parse_rule(value)
+            minor["rule"] = rule
+            minor.pop("n", None)
+            if n is not None:
+                minor["n"] = n
+        else:
+            raise UserError(MINOR_USAGE)
+    except (NumberError, PolicyError) as exc:
+        raise UserError(f"{exc} Nothing was changed.") from None
+    said = await service.set_minor(ctx, eng, minor)
+    return Reply(private=[Card(text=said, tone="good")])
 
 
 # -- settings ---------------------------------------------------------------------------------------
@@ -622,7 +659,7 @@ def register(registry: Registry) -> None:
         "cr",
         "policy",
         cmd_policy,
-        usage="/cr policy [client any | vendor 2of3 | both off]",
+        usage="/cr policy [client any | vendor 2of3 | both off | minor hours 8]",
         summary="show or change who must approve",
     )
     add(
@@ -656,6 +693,7 @@ def register(registry: Registry) -> None:
     registry.add_hook("absence_changed", on_person_changed)
     registry.add_home_section(home_section)
     registry.add_intake(forms.NEW, forms.intake)
+    registry.add_agenda_section("change_requests", order=10, title=cr_agenda.TITLE, lines=cr_agenda.lines)
     registry.add_report_section(
         "change_requests",
         order=20,

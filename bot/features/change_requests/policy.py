@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from bot.features.change_requests.settings import DEFAULTS
@@ -13,9 +14,9 @@ from bot.features.change_requests.settings import DEFAULTS
 RULES = ("all", "any", "n_of_m")
 SIDES = ("client", "vendor")
 
-# The approver groups and whether both sides approve, from the feature's settings defaults (settings.py; the latter
-# is a contract term, bot/kernel/contract.py).
-DEFAULT_POLICY: dict[str, Any] = {k: DEFAULTS[k] for k in ("groups", "both_sides_required")}
+# The approver groups, whether both sides approve and the minor-change rule, from the feature's settings defaults
+# (settings.py; the latter two are contract terms, bot/kernel/contract.py).
+DEFAULT_POLICY: dict[str, Any] = {k: DEFAULTS[k] for k in ("groups", "both_sides_required", "minor")}
 
 
 class PolicyError(ValueError):
@@ -54,10 +55,72 @@ class Group:
         return out
 
 
+def _amount(value: Any, what: str) -> Decimal:
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        raise PolicyError(f"The minor-change {what} “{value}” is not a number.") from None
+    if not amount.is_finite() or amount < 0:
+        raise PolicyError(f"The minor-change {what} must be 0 or more.")
+    return amount
+
+
+@dataclass(frozen=True)
+class Minor:
+    """The contract's minor-change term (`cr.minor`): an estimate strictly under `hours`, with no cost (`cost` 0)
+    or a cost below `cost`, is decided by `rule` (with `n` for n_of_m) on each side instead of that side's rule."""
+
+    hours: Decimal
+    cost: Decimal
+    rule: str = "any"
+    n: int | None = None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Minor:
+        rule = data.get("rule", "any")
+        if rule not in RULES:
+            raise PolicyError(f"Unknown minor-change rule {rule!r}.")
+        n = data.get("n")
+        if rule == "n_of_m" and (not isinstance(n, int) or n < 1):
+            raise PolicyError("The minor-change rule needs a number of approvals (1 or more).")
+        return cls(
+            hours=_amount(data.get("hours", 0), "hours threshold"),
+            cost=_amount(data.get("cost", 0), "cost threshold"),
+            rule=rule,
+            n=n if rule == "n_of_m" else None,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"hours": str(self.hours), "cost": str(self.cost), "rule": self.rule}
+        if self.rule == "n_of_m":
+            out["n"] = self.n
+        return out
+
+    def applies(self, effort_hours: Decimal | None, cost: Decimal | None) -> bool:
+        """Whether an estimate is a minor change: hours known and strictly under the threshold; the cost none or
+        zero, or below the cost threshold when there is one."""
+        if effort_hours is None or Decimal(effort_hours) >= self.hours:
+            return False
+        spent = Decimal(cost) if cost is not None else Decimal(0)
+        return spent <= 0 or (self.cost > 0 and spent < self.cost)
+
+
 @dataclass(frozen=True)
 class Policy:
     groups: tuple[Group, ...]
     both_sides_required: bool = DEFAULT_POLICY["both_sides_required"]
+    # The minor-change term the round was started under (None: a round started before the term existed).
+    minor: Minor | None = None
+    # This policy is the minor rule in force for one estimate (`for_estimate`), not each side's own rule.
+    minor_applied: bool = False
+
+    def for_estimate(self, effort_hours: Decimal | None, cost: Decimal | None) -> Policy:
+        """The rule that decides a request with this estimate: each side's own, or the minor-change rule on every
+        side when the estimate is under the minor threshold."""
+        if self.minor is None or not self.minor.applies(effort_hours, cost):
+            return self
+        groups = tuple(replace(g, rule=self.minor.rule, n=self.minor.n) for g in self.groups)
+        return replace(self, groups=groups, minor_applied=True)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> Policy:
@@ -74,13 +137,23 @@ class Policy:
             groups.append(
                 Group(name=name, roles=tuple(g.get("roles", ())), rule=rule, n=n if rule == "n_of_m" else None)
             )
+        minor = data.get("minor")
         return cls(
             groups=tuple(groups),
             both_sides_required=bool(data.get("both_sides_required", DEFAULT_POLICY["both_sides_required"])),
+            minor=Minor.from_dict(minor) if minor else None,
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"groups": {g.name: g.to_dict() for g in self.groups}, "both_sides_required": self.both_sides_required}
+        """The policy as a round keeps it: each side's own rule (never the minor rule applied to one estimate,
+        which is worked out again from the estimate in force) and the minor-change term."""
+        out: dict[str, Any] = {
+            "groups": {g.name: g.to_dict() for g in self.groups},
+            "both_sides_required": self.both_sides_required,
+        }
+        if self.minor is not None:
+            out["minor"] = self.minor.to_dict()
+        return out
 
     def group(self, name: str) -> Group:
         for g in self.groups:

@@ -42,12 +42,17 @@ def settings(engagement: Engagement) -> dict[str, Any]:
 
 def current_policy(engagement: Engagement) -> Policy:
     s = settings(engagement)
-    return Policy.from_dict({"groups": s["groups"], "both_sides_required": s["both_sides_required"]})
+    return Policy.from_dict(
+        {"groups": s["groups"], "both_sides_required": s["both_sides_required"], "minor": s["minor"]}
+    )
 
 
 def policy_of(cr: ChangeRequest, engagement: Engagement) -> Policy:
-    """The policy of the request's current round (copied in when the round started)."""
-    return Policy.from_dict(cr.policy) if cr.policy else current_policy(engagement)
+    """The rule that decides the request now: its current round's policy (copied in when the round started, so
+    the terms in force then stay with it), as the minor-change rule when its estimate in force is under that
+    round's minor threshold."""
+    base = Policy.from_dict(cr.policy) if cr.policy else current_policy(engagement)
+    return base.for_estimate(cr.effort_hours, cr.cost) if cr.assessed_at is not None else base
 
 
 # -- one request ------------------------------------------------------------------------------------
@@ -181,6 +186,8 @@ class View:
     away: dict[int, str] = field(default_factory=dict)  # approver id → why away today
     defect: str | None = None  # ACME-D-4: the out-of-warranty defect this request was converted from
     milestone: str | None = None  # ACME-M-2: the milestone an approved schedule impact moves
+    # A revised estimate took the request over its round's minor threshold: the card says the normal rule is back.
+    was_minor: bool = False
 
     def who(self, pid: int | None) -> str:
         if pid is None:
@@ -214,6 +221,10 @@ async def view(session: AsyncSession, cr: ChangeRequest, engagement: Engagement,
             reason = away_reason(p, local_date(p, now)) if p else None
             if reason:
                 away[pid] = reason
+    was_minor = False
+    if cr.state == State.PENDING_APPROVAL and pol.minor is not None and not pol.minor_applied:
+        steps = await audit.history(session, entity_type=ENTITY, entity_id=cr.id)
+        was_minor = any(e.action == "minor_no_longer" for e in steps)
     # A committed request's own cost is already in the committed sum.
     cont = await contingency(session, engagement)
     return View(
@@ -226,6 +237,7 @@ async def view(session: AsyncSession, cr: ChangeRequest, engagement: Engagement,
         contingency=cont,
         currency=settings(engagement).get("currency") or "",
         away=away,
+        was_minor=was_minor,
         **await links(session, cr, engagement),
     )
 

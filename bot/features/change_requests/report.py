@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.features.change_requests import export
 from bot.features.change_requests.cards import ref
-from bot.features.change_requests.queries import contingency, settings
+from bot.features.change_requests.queries import contingency, policy_of, settings
 from bot.features.change_requests.states import State, label
 from bot.kernel.messages import Card, Field
 from bot.kernel.registry import Period
@@ -44,6 +44,7 @@ class ChangeRequestFigures:
     contingency_left: Decimal | None
     currency: str
     waiting: list[WaitingApproval] = field(default_factory=list)
+    minor_approved: int = 0  # of `approved`: decided by the minor-change rule
 
 
 async def report_figures(
@@ -65,13 +66,14 @@ async def report_figures(
         and cr.pending_since is not None
         and period.end - cr.pending_since > APPROVAL_WAIT
     ]
-    approved = sum(
-        1
+    approved_now = [
+        cr
         for cr in crs
         if cr.decided_at is not None
         and period.start <= cr.decided_at < period.end
         and cr.state in (State.APPROVED, State.SCHEDULED, State.DELIVERED)
-    )
+    ]
+    approved = len(approved_now)
     return ChangeRequestFigures(
         by_state=by_state,
         filed=sum(1 for cr in crs if period.start <= cr.created_at < period.end),
@@ -81,6 +83,7 @@ async def report_figures(
         contingency_left=cont.remaining,
         currency=settings(engagement).get("currency") or "",
         waiting=waiting,
+        minor_approved=sum(1 for cr in approved_now if policy_of(cr, engagement).minor_applied),
     )
 
 
@@ -96,7 +99,10 @@ def report_card(c: ChangeRequestFigures, period: Period) -> Card:
     fields = [
         Field("By state", states, short=False),
         Field(f"Filed (last {period.name})", str(c.filed)),
-        Field(f"Approved (last {period.name})", str(c.approved)),
+        Field(
+            f"Approved (last {period.name})",
+            f"{c.approved} ({c.minor_approved} minor)" if c.minor_approved else str(c.approved),
+        ),
         Field("Approved cost", _money(c.approved_cost, c.currency)),
     ]
     if c.contingency_fund is None or c.contingency_left is None:

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.features.change_requests import timers
 from bot.features.change_requests.cards import card, ref, ref_key
 from bot.features.change_requests.money import fmt
-from bot.features.change_requests.policy import PolicyError, Tally, seat_holders
+from bot.features.change_requests.policy import Minor, PolicyError, Tally, seat_holders
 from bot.features.change_requests.queries import (
     ENTITY,
     contingency,
@@ -356,6 +356,7 @@ async def assess(
         diff = _diff(cr, estimate)
         if not diff:
             return f"The estimate of {r} is unchanged."
+        was_minor = policy_of(cr, engagement).minor_applied
         for k, v in estimate.items():
             setattr(cr, k, v)
         cr.assessed_by_id, cr.assessed_at, cr.updated_at = actor.id, now, now
@@ -368,7 +369,9 @@ async def assess(
             now=now,
             data={"changes": diff, "round": cr.round},
         )
-        msg = f"Estimate of {r} revised."
+        msg = f"Estimate of {r} revised." + await _minor_changed(
+            session, cr=cr, engagement=engagement, actor=actor, now=now, was_minor=was_minor
+        )
         if await reset_if_approved(
             session, core, cr=cr, engagement=engagement, actor=actor, now=now, why="estimate revised"
         ):
@@ -411,7 +414,7 @@ async def start_approval(
         action="request_approval",
         actor=None,
         now=now,
-        data={"policy": cr.policy, "round": cr.round},
+        data={"policy": cr.policy, "round": cr.round, "minor": policy_of(cr, engagement).minor_applied},
     )
     return await ask_approvers(session, core, cr=cr, engagement=engagement, now=now, again=False)
 
@@ -496,6 +499,21 @@ async def ask_approvers(
                 await core.outbox.dm(session, delegate, c, ref_key=ref_key(cr), engagement_id=engagement.id)
     await timers.schedule_round(session, core, cr=cr, engagement=engagement, approvers=holders, now=now)
     return t
+
+
+async def _minor_changed(
+    session: AsyncSession, *, cr: ChangeRequest, engagement: Engagement, actor: Person, now: datetime, was_minor: bool
+) -> str:
+    """A revised estimate crossed the round's minor threshold: recorded, and what to add to the answer."""
+    pol = policy_of(cr, engagement)
+    if pol.minor is None or pol.minor_applied == was_minor:
+        return ""
+    threshold = contract.minor_threshold_text(pol.minor.to_dict())
+    if pol.minor_applied:
+        await note(session, cr=cr, engagement=engagement, action="minor_now", actor=actor, now=now)
+        return f" It is now a minor change ({threshold}): {contract.minor_rule_text(pol.minor.to_dict())} decides."
+    await note(session, cr=cr, engagement=engagement, action="minor_no_longer", actor=actor, now=now)
+    return f" It is no longer a minor change (not {threshold}): each side's own approval rule applies again."
 
 
 # -- decisions --------------------------------------------------------------------------------------
@@ -719,7 +737,7 @@ async def finish(
         now=now,
         comment=comment if action == "reject" or actor is None else None,
         on_behalf_of=on_behalf_of,
-        data={"round": cr.round, "cost": _plain(cr.cost)},
+        data={"round": cr.round, "cost": _plain(cr.cost), "minor": policy_of(cr, engagement).minor_applied},
     )
     cr.decided_at = now
     if action == "reject":
@@ -1047,6 +1065,22 @@ async def set_both_sides(ctx: Ctx, engagement: Engagement, both: bool) -> str:
         term="cr.both_sides",
         new_text="yes" if both else "no",
         settings={"cr": {"both_sides_required": both}},
+    )
+
+
+async def set_minor(ctx: Ctx, engagement: Engagement, minor: dict[str, Any]) -> str:
+    """The minor-change threshold or rule: a contract term, agreed by both sides (bot/kernel/contract.py);
+    requests already waiting keep the term of their round."""
+    try:
+        Minor.from_dict(minor)
+    except PolicyError as exc:
+        raise UserError(str(exc)) from None
+    return await contract.amend(
+        ctx,
+        engagement,
+        term="cr.minor",
+        new_text=f"{contract.minor_threshold_text(minor)}: {contract.minor_rule_text(minor)} decides",
+        settings={"cr": {"minor": minor}},
     )
 
 

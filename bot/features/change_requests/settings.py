@@ -17,6 +17,10 @@ DEFAULTS: dict[str, Any] = {
         "vendor": {"roles": ["vendor_pm"], "rule": "any"},
     },
     "both_sides_required": True,  # a contract term (bot/kernel/contract.py)
+    # Minor changes (a contract term, `cr.minor`): a request whose estimate is under `hours` (strictly) and whose
+    # cost is zero — or below `cost` when it is above zero — is decided by `rule` on each side instead of that
+    # side's own rule. Amounts as text: exact decimals, never floats.
+    "minor": {"hours": "8", "cost": "0", "rule": "any"},
     "reminder_time": f"{REMINDER_AT:%H:%M}",  # approver's local time, on their work days
     "escalate_after_workdays": 3,  # in the engagement's home calendar
     "contingency_warn_pct": 80,

@@ -136,8 +136,8 @@ async def on_remind(tctx: TimerCtx) -> None:
     if person.id not in t.approvers():
         return  # no longer an approver of this request
     decided = {d.approver_id for d in await queries.round_decisions(session, cr)}
-    if person.id in decided:
-        return
+    if person.id in decided or person.id not in t.waiting_for():
+        return  # decided, or their side's quorum is met without them (`any`, a minor change): nothing to ask
     r = ref(engagement, cr)
     since = f"waiting since {when(cr.pending_since)}" if cr.pending_since else "waiting"
     today = local_date(person, now)

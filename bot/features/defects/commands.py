@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.features.change_requests import forms as cr_forms
+from bot.features.defects import agenda as defect_agenda
 from bot.features.defects import cards, export, forms, queries, report, service, timers
 from bot.features.defects import states as st
 from bot.features.defects.severity import SEVERITIES, label, parse_severity, split_severity
@@ -547,6 +548,7 @@ def register(registry: Registry) -> None:
     registry.add_timer(timers.KIND, timers.on_timer)
     registry.add_home_section(home_section)
     registry.add_intake("defect.new", forms.intake)
+    registry.add_agenda_section("defects", order=20, title=defect_agenda.TITLE, lines=defect_agenda.lines)
     registry.add_report_section(
         "defects",
         order=30,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
+from bot.features.milestones import agenda as milestone_agenda
 from bot.features.milestones import forms, queries, service
 from bot.features.milestones import report as milestone_report
 from bot.features.milestones import timers as handlers
@@ -496,6 +497,7 @@ def register(registry: Registry) -> None:
     registry.add_timer(WARRANTY_REVIEW, handlers.on_warranty_review)
     registry.add_timer(CHANGE_REMIND, handlers.on_change_remind)
     registry.add_timer(ITEM_OVERDUE, handlers.on_item_overdue)
+    registry.add_agenda_section("milestones", order=50, title=milestone_agenda.TITLE, lines=milestone_agenda.lines)
     registry.add_report_section(
         "milestones",
         order=60,

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.features.standups import agenda as standup_agenda
 from bot.features.standups import blockers, cards, queries, service, timers
 from bot.features.standups import report as standup_report
 from bot.features.standups.report import PERIODS, build_report
@@ -387,6 +388,7 @@ def register(registry: Registry) -> None:
     registry.add_dm_listener(on_dm)
     registry.add_hook("person_tz_changed", _tz_changed)
     registry.add_hook("absence_changed", _absence_changed)
+    registry.add_agenda_section("standups", order=30, title=standup_agenda.TITLE, lines=standup_agenda.lines)
     registry.add_hook("membership_changed", _membership_changed)
     registry.add_hook("engagement_created", _engagement_changed)
     registry.add_hook("engagement_settings_changed", _engagement_changed)

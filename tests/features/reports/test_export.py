@@ -62,6 +62,8 @@ async def test_export_report_on_demand_and_home_on_the_seeded_week(sqlite_core, 
         "demo_outcomes.csv",
         "milestone_rounds.csv",
         "milestones.csv",
+        "raid.csv",
+        "raid_history.csv",
         "rectification_items.csv",
         "standup_answers.csv",
     ]
@@ -139,7 +141,8 @@ async def test_report_and_export_without_some_features(db_url, clock, tmp_path):
     for feature in FEATURES:
         if feature not in (change_requests, defects):
             feature.register(registry)
-    assert [s.name for s in registry.report_sections] == ["standups", "court", "demos", "milestones", "decisions"]
+    names = ["standups", "court", "demos", "milestones", "decisions", "raid"]
+    assert [s.name for s in registry.report_sections] == names
     core = await create_core(db_url, clock=clock, registry=registry, migrate=False, sqlite_synchronous="NORMAL")
     core.messengers["console"] = ConsoleMessenger(files_dir=tmp_path)
     try:
@@ -162,6 +165,7 @@ async def test_report_and_export_without_some_features(db_url, clock, tmp_path):
             "Demos",
             "Milestones",
             "Decisions and action items",
+            "RAID log",
         ]
         files = unzip(latest_dm(core, "alice"))
         assert sorted(files) == [
@@ -172,6 +176,8 @@ async def test_report_and_export_without_some_features(db_url, clock, tmp_path):
             "demo_outcomes.csv",
             "milestone_rounds.csv",
             "milestones.csv",
+            "raid.csv",
+            "raid_history.csv",
             "rectification_items.csv",
             "standup_answers.csv",
         ]

@@ -111,6 +111,7 @@ async def test_weekly_report_posted_with_its_chart(sqlite_core, tmp_path):
         "Demos",
         "Milestones",
         "Decisions and action items",
+        "RAID log",
     ]
     assert "ACME-CR-2 has waited 6 days" in card.sections[0].text
     # Whose court each item was in: CR-2 has waited 6 days for the approvers (the client's court).
