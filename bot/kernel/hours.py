@@ -16,10 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.kernel import sides
 from bot.kernel.errors import UserError
-from bot.kernel.messages import Field
+from bot.kernel.messages import Button, Card, Field
 from bot.kernel.people import WORKING_HOURS, away_reason, is_workday, zone
 from bot.kernel.rows import must_get
 from bot.kernel.text import clean, when
+from bot.kernel.zones import zone_or_utc
 from storage.models import Engagement, Person
 
 DAY_MINUTES = 24 * 60
@@ -277,6 +278,49 @@ def warning_fields(check: SlotCheck) -> list[Field]:
             )
         )
     return fields
+
+
+OUT_OF_HOURS = (
+    "It falls outside someone's working hours or on their day off (below): confirm as is, or use the suggested time."
+)
+
+
+def use_label(start: datetime, zone_name: str) -> str:
+    """The button that confirms at the suggested start: 'Use Thu 7 Jan 10:30 America/New_York' (a button label
+    cannot show each reader their own time: it is the time in the zone the organizer wrote)."""
+    local = start.astimezone(zone_or_utc(zone_name))
+    return f"Use {local:%a} {local.day} {local:%b %H:%M} {zone_name}"
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """What a confirm-before-saving card offers (a demo's, a meeting's): the Confirm action and its draft value,
+    the Cancel action, and the same draft moved to the check's suggestion (value, start, zone), if any."""
+
+    confirm_action: str
+    value: str
+    cancel_action: str
+    suggested: tuple[str, datetime, str] | None = None
+
+
+def confirmation_card(title: str, text: str, fields: list[Field], offer: Confirmation, check: SlotCheck) -> Card:
+    """The one confirmation card of everything people are invited to: as asked when everyone is inside their
+    working hours; else in the warning tone, naming who is outside and why, with a second button that confirms
+    at the suggested start (the organizer may still confirm as is)."""
+    warning = warning_fields(check)
+    buttons = [Button("Confirm", offer.confirm_action, offer.value, "primary")]
+    if warning and offer.suggested is not None:
+        value, start, zone_name = offer.suggested
+        buttons.append(Button(use_label(start, zone_name), offer.confirm_action, value, "default"))
+    buttons.append(Button("Cancel", offer.cancel_action, "", "default"))
+    return Card(
+        title=title,
+        text=f"{text} {OUT_OF_HOURS}" if warning else text,
+        fields=[*fields, *warning],
+        buttons=buttons,
+        tone="warning" if warning else "info",
+        footer="Nothing is saved until you confirm.",
+    )
 
 
 # -- both sides' overlap on one day -----------------------------------------------------------------------

@@ -100,3 +100,10 @@ def describe(rule: str) -> str:
 def with_weekday(rule: str, weekday: int) -> str:
     """The same rule on another weekday (a series moved to a new day); a monthly rule keeps its ordinal."""
     return re.sub(r"BYDAY=(-?\d)?[A-Z]{2}", lambda m: f"BYDAY={m.group(1) or ''}{RRULE_DAYS[weekday]}", rule)
+
+
+def moved_to(start: datetime, zone: str, rule: str | None) -> tuple[str, str | None]:
+    """A planned start and its rule moved to `start` (a working-hours suggestion): the ISO start in `zone`, and
+    the rule on the new weekday, so a series keeps its rhythm."""
+    local = start.astimezone(zone_of(zone))
+    return local.isoformat(), with_weekday(rule, local.weekday()) if rule else None

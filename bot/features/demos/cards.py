@@ -18,12 +18,9 @@ OUTCOME_LABELS = {
     "not_accepted": "Not accepted",
 }
 NEEDS_REMARKS = {"accepted_with_remarks": "Remarks", "not_accepted": "Reasons"}
+
+
 # A confirmation whose time is outside someone's working hours (bot/kernel/hours.py) says so before it is saved.
-OUT_OF_HOURS = (
-    "It falls outside someone's working hours or on their day off (below): confirm as is, or use the suggested time."
-)
-
-
 def demo_ref(engagement: Engagement, demo: Demo) -> str:
     return f"{engagement.key}-DEMO-{demo.number}"
 
@@ -50,13 +47,6 @@ def fmt_in(instant: datetime, zone: str, *, year: bool = True, offset: bool = Fa
     if offset:
         text += f" ({offset_label(local)})"
     return text
-
-
-def use_label(start: datetime, zone: str) -> str:
-    """The button that confirms a draft at the suggested start: 'Use Thu 7 Jan 10:30 America/New_York' (a button
-    label cannot show each reader their own time: it is the time in the demo's zone)."""
-    local = start.astimezone(zone_of(zone))
-    return f"Use {local:%a} {local.day} {local:%b %H:%M} {zone}"
 
 
 def duration_label(minutes: int) -> str:

@@ -17,7 +17,7 @@ from bot.features.milestones.queries import ref as milestone_ref
 from bot.kernel import hours
 from bot.kernel.context import Ctx
 from bot.kernel.errors import UserError
-from bot.kernel.messages import Button, Card, Field, Form, Input, Reply
+from bot.kernel.messages import Card, Field, Form, Input, Reply
 from bot.kernel.registry import Registry
 from bot.kernel.text import MAX_TEXT, MAX_TITLE, InputTooLong, clean, plural, truncate, when
 from bot.shared.numbers import NumberError, parse_number
@@ -105,39 +105,18 @@ def understood_fields(ctx: Ctx, engagement: Engagement, u: Understood) -> list[F
     return fields
 
 
-def confirm_card(
-    title: str, text: str, fields: list[Field], draft: service.Draft, check: hours.SlotCheck | None = None
-) -> Card:
-    """The confirmation. `check`: the slot against everyone's working hours; when it is outside someone's, the
-    card says who and why and offers the suggested start as a second confirmation (the organizer may still
-    confirm as is)."""
-    warning = hours.warning_fields(check) if check is not None else []
-    if not warning:
-        return Card(
-            title=title,
-            text=text,
-            fields=fields,
-            buttons=[
-                Button("Confirm", "demo.confirm", draft.to_value(), "primary"),
-                Button("Cancel", "demo.discard", "", "default"),
-            ],
-            footer="Nothing is saved until you confirm.",
-        )
-    assert check is not None  # warning fields come only from a check
-    buttons = [Button("Confirm", "demo.confirm", draft.to_value(), "primary")]
+def confirm_card(title: str, text: str, fields: list[Field], draft: service.Draft, check: hours.SlotCheck) -> Card:
+    """The confirmation (bot/kernel/hours.py: confirmation_card): when the slot is outside someone's working
+    hours it says who and why and offers the suggested start as a second Confirm (a series keeps its rhythm on
+    the suggested weekday); the organizer may still confirm as is."""
     suggested = service.at_suggestion(draft, check)
-    if suggested is not None:
-        label = cards.use_label(suggested.start_at, suggested.tz)
-        buttons.append(Button(label, "demo.confirm", suggested.to_value(), "default"))
-    buttons.append(Button("Cancel", "demo.discard", "", "default"))
-    return Card(
-        title=title,
-        text=text + " " + cards.OUT_OF_HOURS,
-        fields=[*fields, *warning],
-        buttons=buttons,
-        tone="warning",
-        footer="Nothing is saved until you confirm.",
+    offer = hours.Confirmation(
+        "demo.confirm",
+        draft.to_value(),
+        "demo.discard",
+        (suggested.to_value(), suggested.start_at, suggested.tz) if suggested is not None else None,
     )
+    return hours.confirmation_card(title, text, fields, offer, check)
 
 
 async def _schedule_reply(

@@ -35,7 +35,7 @@ from bot.kernel.people import (
 from bot.kernel.rows import MissingRow, get_or_refuse
 from bot.kernel.text import MAX_TEXT, MAX_TITLE, clean, truncate, when
 from bot.shared import ical
-from bot.shared.recurrence import next_occurrence, validate_rule, with_weekday
+from bot.shared.recurrence import moved_to, next_occurrence, validate_rule
 from bot.shared.when import zone_of
 from storage.models import Engagement, Person
 from storage.models.demos import Demo, DemoAgendaItem, DemoOccurrence, DemoOutcome
@@ -124,9 +124,8 @@ def at_suggestion(draft: Draft, check: hours.SlotCheck) -> Draft | None:
     suggested weekday), or None when there is no suggestion."""
     if check.suggestion is None:
         return None
-    start = check.suggestion.astimezone(zone_of(draft.tz))
-    rule = with_weekday(draft.rrule, start.weekday()) if draft.rrule else None
-    return replace(draft, start=start.isoformat(), rrule=rule)
+    start, rule = moved_to(check.suggestion, draft.tz, draft.rrule)
+    return replace(draft, start=start, rrule=rule)
 
 
 def new_draft_key() -> str:

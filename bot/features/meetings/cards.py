@@ -79,19 +79,6 @@ def confirm_fields(
     return fields
 
 
-def confirm_card(title: str, text: str, fields: list[Field], value: str) -> Card:
-    return Card(
-        title=title,
-        text=text,
-        fields=fields,
-        buttons=[
-            Button("Confirm", "meeting.confirm", value, "primary"),
-            Button("Cancel", "meeting.discard", "", "default"),
-        ],
-        footer="Nothing is saved until you confirm.",
-    )
-
-
 def schedule_text(meeting: Meeting, start: datetime) -> str:
     """'Tue 5 Jan 2027 15:00 America/New_York (UTC−05:00), every month on the first Tuesday'."""
     text = fmt_in(start, meeting.tz, offset=True)

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.features.meetings import cards, forms, queries, service, timers
 from bot.features.meetings import settings as meeting_settings
 from bot.features.meetings.settings import DEFAULT_KIND, KINDS, MAX_DURATION, MAX_LEAD, settings
+from bot.kernel import hours
 from bot.kernel.context import Ctx
 from bot.kernel.errors import UserError
 from bot.kernel.messages import Card, Field, Reply
@@ -93,8 +94,10 @@ async def _confirmation(
     u: Understood,
     notes: list[str],
 ) -> Reply:
-    """The one confirmation card of `/meeting schedule`, `/meeting new` and `/meeting move`: its fields come from
-    cards.confirm_fields (where the out-of-hours warning joins them after the merge)."""
+    """The one confirmation card of `/meeting schedule`, `/meeting new` and `/meeting move`: its fields from
+    cards.confirm_fields, and when the slot is outside someone's working hours, who and why with the suggested
+    start as a second Confirm (bot/kernel/hours.py)."""
+    duration = int(draft.duration or settings(engagement)["duration_minutes"])
     fields = cards.confirm_fields(
         engagement=engagement,
         kind=draft.kind,
@@ -102,12 +105,19 @@ async def _confirmation(
         start=u.start,
         zone=u.zone,
         rrule=draft.rrule,
-        duration=int(draft.duration or settings(engagement)["duration_minutes"]),
+        duration=duration,
         zones=await queries.member_zones(ctx.session, engagement),
         notes=notes,
     )
-    # After the merge: fields += the out-of-hours warning (bot/kernel/hours.py: check_slot(...), warning_fields(...)).
-    return Reply(private=[cards.confirm_card(heading, text, fields, draft.to_value())])
+    check = await hours.check_slot(ctx.session, engagement, u.start, duration, now=ctx.now)
+    suggested = service.at_suggestion(draft, check)
+    offer = hours.Confirmation(
+        "meeting.confirm",
+        draft.to_value(),
+        "meeting.discard",
+        (suggested.to_value(), suggested.start_at, suggested.tz) if suggested is not None else None,
+    )
+    return Reply(private=[hours.confirmation_card(heading, text, fields, offer, check)])
 
 
 async def _schedule_reply(

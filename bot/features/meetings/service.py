@@ -9,7 +9,7 @@ import json
 import logging
 import uuid
 from collections.abc import Awaitable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.features.meetings import cards, queries
 from bot.features.meetings.settings import FEATURE, KINDS, MAX_DURATION, settings
-from bot.kernel import audit
+from bot.kernel import audit, hours
 from bot.kernel.engagements import update_feature_settings
 from bot.kernel.errors import UserError
 from bot.kernel.messages import Card
@@ -29,7 +29,7 @@ from bot.kernel.rows import MissingRow
 from bot.kernel.sides import ALL_ADMINS
 from bot.kernel.text import MAX_TEXT, MAX_TITLE, clean
 from bot.shared import ical
-from bot.shared.recurrence import next_occurrence, validate_rule
+from bot.shared.recurrence import moved_to, next_occurrence, validate_rule
 from bot.shared.when import zone_of
 from storage.models import Engagement, Person
 from storage.models.meetings import Meeting, MeetingAgendaItem, MeetingOccurrence
@@ -91,6 +91,15 @@ class Draft:
         except (ValueError, TypeError, KeyError, AttributeError, UserError) as exc:
             raise UserError("That confirmation is not valid any more. Nothing was changed; please ask again.") from exc
         return draft
+
+
+def at_suggestion(draft: Draft, check: hours.SlotCheck) -> Draft | None:
+    """The same draft at the start suggested by a working-hours check (a series keeps its rhythm on the
+    suggested weekday), or None when there is no suggestion."""
+    if check.suggestion is None:
+        return None
+    start, rule = moved_to(check.suggestion, draft.tz, draft.rrule)
+    return replace(draft, start=start, rrule=rule)
 
 
 def new_draft_key() -> str:
