@@ -17,7 +17,7 @@ import calendar
 import difflib
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,6 +25,7 @@ import dateparser
 from dateparser.search import search_dates
 
 from bot.kernel.errors import UserError
+from bot.kernel.text import day_text
 
 RANGE_SPLIT = re.compile(r"\s+(?:to|until|till|through|-|–)\s+", re.IGNORECASE)
 
@@ -320,6 +321,25 @@ def parse_date(text: str, *, now: datetime, tz: ZoneInfo, prefer: str = "future"
     if parsed is None:
         raise UserError(f"I couldn't read “{raw}” as a date. Try `dec 24` or `2027-01-10`.")
     return parsed.date()
+
+
+# A date someone plans for further ahead than this is a typo more often than a plan.
+YEARS_AHEAD = 5
+_YEARS = {1: "a year", 2: "two years", 5: "five years"}
+
+
+def read_day_ahead(phrase: str, *, now: datetime, tz: ZoneInfo, years: int = YEARS_AHEAD) -> tuple[date, str]:
+    """A date someone plans for (a due date, a review date) in plain language, read in their zone: (the date,
+    how it was read: '“fri” read as Fri 8 Jan 2027 in your zone, Asia/Kolkata'). Today is fine; a past date, or
+    one more than `years` ahead, is refused saying how it was read."""
+    phrase = " ".join((phrase or "").split())
+    day = parse_date(phrase, now=now, tz=tz)
+    today = now.astimezone(tz).date()
+    if day < today:
+        raise UserError(f"“{phrase}” reads as {day_text(day)}, which is past (today is {day_text(today)} in {tz.key}).")
+    if day - today > timedelta(days=years * 366):
+        raise UserError(f"“{phrase}” reads as {day_text(day)}, more than {_YEARS.get(years, f'{years} years')} ahead.")
+    return day, f"“{phrase}” read as {day_text(day)} in your zone, {tz.key}"
 
 
 def _has_year(text: str) -> bool:

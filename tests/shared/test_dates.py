@@ -3,14 +3,14 @@ impossible or not-understood date is refused naming the part, with nothing saved
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 
 from bot.kernel.errors import UserError
-from bot.shared.dates import parse_range, split_date_text
+from bot.shared.dates import parse_range, read_day_ahead, split_date_text
 from storage.models.demos import Demo
 from tests.features.change_requests.support import get, pending_cr, said, steps
 from tests.helpers import click, make_engagement, reply_text, run, sent
@@ -162,3 +162,16 @@ async def test_a_wrong_cr_schedule_date_can_be_corrected(core):
     # Both dates stay in the record.
     moves = [e.data.get("scheduled_for") for e in await steps(core, cr.id) if e.action == "schedule"]
     assert moves == ["2027-03-01", "2027-03-08"]
+
+
+def test_a_planned_date_is_read_in_the_speakers_zone_and_past_or_far_dates_are_refused():
+    # 23:00 UTC on Sun 3 Jan 2027 is already Monday 4 Jan in Kathmandu (+5:45): "today" is the speaker's.
+    now = datetime(2027, 1, 3, 23, 0, tzinfo=UTC)
+    kathmandu = ZoneInfo("Asia/Kathmandu")
+    day, read = read_day_ahead("today", now=now, tz=kathmandu)
+    assert day == date(2027, 1, 4) and read == "“today” read as Mon 4 Jan 2027 in your zone, Asia/Kathmandu"
+    with pytest.raises(UserError, match="which is past"):
+        read_day_ahead("2027-01-03", now=now, tz=kathmandu)
+    with pytest.raises(UserError, match="more than two years ahead"):
+        read_day_ahead("2030-01-10", now=now, tz=kathmandu, years=2)
+    assert read_day_ahead("2030-01-10", now=now, tz=kathmandu)[0] == date(2030, 1, 10)  # within five

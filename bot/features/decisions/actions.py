@@ -5,7 +5,7 @@ timers planned) and marking it done (the owner, the creator, or an admin of eith
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -18,7 +18,7 @@ from bot.kernel import audit, sides
 from bot.kernel.errors import UserError
 from bot.kernel.people import membership_of
 from bot.kernel.text import day_text, when
-from bot.shared.dates import parse_date
+from bot.shared.dates import read_day_ahead
 from storage.models import Engagement, Person
 from storage.models.decisions import ActionItem
 from storage.results import rowcount
@@ -27,8 +27,8 @@ if TYPE_CHECKING:
     from bot.kernel.dispatcher import Cadence
 
 ENTITY = "action_item"
-# A due date further ahead than this is a typo more often than a plan.
-MAX_AHEAD = timedelta(days=2 * 366)
+# An action item is for the next weeks: a due date further ahead than this is a typo more often than a plan.
+MAX_YEARS_AHEAD = 2
 
 
 @dataclass(frozen=True)
@@ -38,18 +38,11 @@ class Due:
 
 
 def read_due(phrase: str, *, now: datetime, tz: ZoneInfo) -> Due:
-    """A due date typed in plain language (bot/shared/dates.py, like milestones' `due`), read in the speaker's
-    zone; a past date, or one years ahead, is refused with how it was read."""
-    phrase = " ".join((phrase or "").split())
-    if not phrase:
+    """A due date typed in plain language (bot/shared/dates.py: read_day_ahead, like milestones' `due`), read in
+    the speaker's zone; a past date, or one years ahead, is refused with how it was read."""
+    if not " ".join((phrase or "").split()):
         raise UserError("When is it due? e.g. `by fri` or `by 2027-03-01`.")
-    day = parse_date(phrase, now=now, tz=tz)
-    today = now.astimezone(tz).date()
-    if day < today:
-        raise UserError(f"“{phrase}” reads as {day_text(day)}, which is past (today is {day_text(today)} in {tz.key}).")
-    if day - today > MAX_AHEAD:
-        raise UserError(f"“{phrase}” reads as {day_text(day)}, more than two years ahead.")
-    return Due(day, f"“{phrase}” read as {day_text(day)} in your zone, {tz.key}")
+    return Due(*read_day_ahead(phrase, now=now, tz=tz, years=MAX_YEARS_AHEAD))
 
 
 async def check_owner(session: AsyncSession, eng: Engagement, owner: Person, *, client_only: bool = False) -> None:

@@ -4,7 +4,7 @@ Rules live in service.py; nothing here trusts a button value or form state beyon
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date
 
 from bot.features.milestones import agenda as milestone_agenda
 from bot.features.milestones import forms, queries, service
@@ -29,14 +29,12 @@ from bot.kernel.errors import UserError
 from bot.kernel.messages import Card, Field, Reply
 from bot.kernel.registry import CommandHandler, Registry
 from bot.kernel.text import MAX_TEXT, MAX_TITLE, clean, day_text, truncate
-from bot.shared.dates import parse_date, split_date_text
+from bot.shared.dates import read_day_ahead, split_date_text
 from storage.models import Engagement
 from storage.models.milestones import Milestone, MilestoneChange, RectificationItem
 
 DUE_RE = re.compile(r"(?:^|\s+)due\s+(?:on\s+|by\s+)?", re.IGNORECASE)
 FINAL_RE = re.compile(r"[\s,;]+(?:\(?final\)?)\s*$", re.IGNORECASE)
-# A due date further ahead than this is a typo more often than a plan.
-MAX_AHEAD = timedelta(days=5 * 366)
 
 
 # -- helpers ----------------------------------------------------------------------------------------
@@ -64,18 +62,9 @@ def _due(ctx: Ctx, phrase: str) -> tuple[date, str]:
     if not phrase:
         raise UserError("When is it due? e.g. `due march 1` or `due 2027-03-01`.")
     try:
-        day = parse_date(phrase, now=ctx.now, tz=ctx.tz)
+        return read_day_ahead(phrase, now=ctx.now, tz=ctx.tz)
     except UserError as exc:  # a command has no form field to pin it on: a plain refusal
         raise UserError(f"{exc} Nothing was changed.") from None
-    today = ctx.now.astimezone(ctx.tz).date()
-    if day < today:
-        raise UserError(
-            f"“{phrase}” reads as {day_text(day)}, which is past (today is {day_text(today)} in {ctx.tz.key}). "
-            "Nothing was changed."
-        )
-    if day - today > MAX_AHEAD:
-        raise UserError(f"“{phrase}” reads as {day_text(day)}, more than five years ahead. Nothing was changed.")
-    return day, f"“{phrase}” read as {day_text(day)} in your zone, {ctx.tz.key}"
 
 
 async def _by_value(ctx: Ctx, value: str) -> tuple[Milestone, Engagement, int | None]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from bot.features.raid import agenda, queries, service
 from bot.features.raid import report as raid_report
@@ -19,7 +19,7 @@ from bot.kernel.errors import UserError
 from bot.kernel.messages import Reply
 from bot.kernel.registry import Registry
 from bot.kernel.text import MAX_TEXT, clean, day_text
-from bot.shared.dates import parse_date
+from bot.shared.dates import read_day_ahead
 from storage.models import Person
 
 ADD_USAGE = "/raid add risk|assumption|issue|dependency <text> owner @name [review <date>] [red|amber|green]"
@@ -29,8 +29,6 @@ KIND_WORDS |= {"dependencies": "dependency", "dep": "dependency"}
 OWNER_RE = re.compile(r"(?:^|\s)owner\s+", re.IGNORECASE)
 NOTE_RE = re.compile(r"(?:^|\s)note\s+", re.IGNORECASE)
 CLOSE_WORDS = ("closed", "close")
-# A review date further ahead than this is a typo more often than a plan.
-MAX_AHEAD = timedelta(days=5 * 366)
 
 
 @dataclass
@@ -81,18 +79,9 @@ def _review(ctx: Ctx, phrase: str) -> tuple[date, str]:
     refused, today is fine."""
     phrase = clean(phrase, limit=100, what="The review date", multiline=False)
     try:
-        day = parse_date(phrase, now=ctx.now, tz=ctx.tz)
+        return read_day_ahead(phrase, now=ctx.now, tz=ctx.tz)
     except UserError as exc:  # a command has no form field to pin it on: a plain refusal
         raise UserError(f"{exc} Nothing was changed.") from None
-    today = ctx.now.astimezone(ctx.tz).date()
-    if day < today:
-        raise UserError(
-            f"“{phrase}” reads as {day_text(day)}, which is past (today is {day_text(today)} in {ctx.tz.key}). "
-            "Nothing was changed."
-        )
-    if day - today > MAX_AHEAD:
-        raise UserError(f"“{phrase}” reads as {day_text(day)}, more than five years ahead. Nothing was changed.")
-    return day, f"“{phrase}” read as {day_text(day)} in your zone, {ctx.tz.key}"
 
 
 async def _owner(ctx: Ctx, token: str) -> Person:
