@@ -18,10 +18,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.kernel import announce, audit, sides
+from bot.kernel import announce, audit, engagements, sides
 from bot.kernel.context import Ctx, TimerCtx
 from bot.kernel.engagements import feature_settings, update_feature_settings
 from bot.kernel.errors import UserError
@@ -279,12 +279,7 @@ async def amend(
     if old_text == new_text:
         raise UserError(f"{terms[term].label} is already {new_text}. Nothing changed.")
     payload = {"columns": _jsonable(columns or {}), "settings": settings or {}}
-    number = (
-        await ctx.session.scalar(
-            select(func.coalesce(func.max(ContractChange.number), 0)).where(ContractChange.engagement_id == eng.id)
-        )
-        or 0
-    ) + 1
+    number = await engagements.next_number(ctx.session, eng.id, ContractChange.number, ContractChange.engagement_id)
     other = sides.other(side)
     waiting = bool(await sides.admins_of(ctx.session, eng, other))
     change = ContractChange(

@@ -8,8 +8,9 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from bot.kernel.errors import UserError
 from bot.kernel.registry import Registry, declared
@@ -180,3 +181,26 @@ def validate_key(key: str) -> str:
     if not KEY_RE.match(key):
         raise UserError("An engagement key is 2–10 letters or digits starting with a letter, e.g. `ACME`.")
     return key
+
+
+async def lock(session: AsyncSession, engagement_id: int) -> None:
+    """Lock the engagement's row until the transaction ends (a no-op on SQLite, where writers take turns). Lock
+    order everywhere: the engagement, then its items. FOR NO KEY UPDATE, not FOR UPDATE: a transaction that
+    already inserted a row referencing the engagement (a timer, an audit entry: the foreign key takes KEY SHARE)
+    must not deadlock with another that did the same — two KEY SHARE holders both asking for FOR UPDATE was 20
+    first-time approvers' deadlock (issue 17)."""
+    await session.execute(select(Engagement.id).where(Engagement.id == engagement_id).with_for_update(key_share=True))
+
+
+async def next_number(
+    session: AsyncSession,
+    engagement_id: int,
+    number: InstrumentedAttribute[int],
+    engagement_column: InstrumentedAttribute[int],
+) -> int:
+    """The next per-engagement number of a kind of item (ACME-CR-7, ACME-DEC-2, ACME-R-4): the engagement's row is
+    locked first, so two items filed at once on two replicas never take the same number (the loser would hit the
+    unique constraint and what it was told would be lost)."""
+    await lock(session, engagement_id)
+    top = await session.scalar(select(func.max(number)).where(engagement_column == engagement_id))
+    return int(top or 0) + 1

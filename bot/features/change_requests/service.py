@@ -11,7 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -43,7 +43,7 @@ from bot.features.change_requests.states import (
     role_allows,
 )
 from bot.features.milestones import service as milestones
-from bot.kernel import announce, audit, contract, sides
+from bot.kernel import announce, audit, contract, engagements, sides
 from bot.kernel.engagements import update_feature_settings
 from bot.kernel.errors import UserError
 from bot.kernel.messages import Button, Card
@@ -63,12 +63,8 @@ if TYPE_CHECKING:
 
 
 async def lock_engagement(session: AsyncSession, engagement_id: int) -> None:
-    """Lock the engagement's row until the transaction ends (a no-op on SQLite, where writers queue).
-    Lock order everywhere: engagement, then request. FOR NO KEY UPDATE, not FOR UPDATE: a transaction that
-    already inserted a row referencing the engagement (a timer, an audit entry: the foreign key takes KEY
-    SHARE) must not deadlock with another that did the same — two KEY SHARE holders both asking for FOR
-    UPDATE was 20 first-time approvers' deadlock (issue 17)."""
-    await session.execute(select(Engagement.id).where(Engagement.id == engagement_id).with_for_update(key_share=True))
+    """Lock order everywhere: engagement, then request (bot/kernel/engagements.py: lock)."""
+    await engagements.lock(session, engagement_id)
 
 
 async def refresh_card(
@@ -199,12 +195,7 @@ async def create(
     defect_id: int | None = None,
 ) -> ChangeRequest:
     """File a new request (state submitted), post its card in the home channel, tell the vendor PM."""
-    # Numbers are per engagement: lock the engagement row so two filings never take the same one.
-    await lock_engagement(session, engagement.id)
-    number = (
-        await session.scalar(select(func.max(ChangeRequest.number)).where(ChangeRequest.engagement_id == engagement.id))
-        or 0
-    ) + 1
+    number = await engagements.next_number(session, engagement.id, ChangeRequest.number, ChangeRequest.engagement_id)
     cr = ChangeRequest(
         engagement_id=engagement.id,
         number=number,

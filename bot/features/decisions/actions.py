@@ -13,8 +13,8 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.features.decisions import posting, timers
-from bot.features.decisions.queries import action_key, action_ref, home_today, next_action_number
-from bot.kernel import audit, sides
+from bot.features.decisions.queries import action_key, action_ref, home_today
+from bot.kernel import audit, engagements, sides
 from bot.kernel.errors import UserError
 from bot.kernel.people import membership_of
 from bot.kernel.text import day_text, when
@@ -72,7 +72,7 @@ async def create(
     card it goes into (a meeting's minutes, posted by the caller)."""
     item = ActionItem(
         engagement_id=eng.id,
-        number=await next_action_number(session, eng),
+        number=await engagements.next_number(session, eng.id, ActionItem.number, ActionItem.engagement_id),
         text=text,
         owner_id=owner.id,
         created_by_id=actor.id,

@@ -121,20 +121,6 @@ async def load_action(session: AsyncSession, item_id: int, *, lock: bool = False
     return await session.scalar(q)
 
 
-async def next_decision_number(session: AsyncSession, engagement: Engagement) -> int:
-    top = await session.scalar(
-        select(func.coalesce(func.max(Decision.number), 0)).where(Decision.engagement_id == engagement.id)
-    )
-    return int(top or 0) + 1
-
-
-async def next_action_number(session: AsyncSession, engagement: Engagement) -> int:
-    top = await session.scalar(
-        select(func.coalesce(func.max(ActionItem.number), 0)).where(ActionItem.engagement_id == engagement.id)
-    )
-    return int(top or 0) + 1
-
-
 async def decisions_of(
     session: AsyncSession, engagement: Engagement, *, disputed: bool = False, limit: int | None = None
 ) -> list[Decision]:

@@ -20,10 +20,9 @@ from bot.features.decisions.queries import (
     dispute_closes,
     last_open_day,
     minutes_key,
-    next_decision_number,
 )
 from bot.features.decisions.settings import dispute_days
-from bot.kernel import audit, sides
+from bot.kernel import audit, engagements, sides
 from bot.kernel.errors import UserError
 from bot.kernel.messages import Card
 from bot.kernel.text import day_text, truncate
@@ -54,7 +53,7 @@ async def record(
     names the card it goes into (a meeting's minutes, posted by the caller)."""
     d = Decision(
         engagement_id=eng.id,
-        number=await next_decision_number(session, eng),
+        number=await engagements.next_number(session, eng.id, Decision.number, Decision.engagement_id),
         text=text,
         decided_by_id=actor.id,
         decided_at=now,

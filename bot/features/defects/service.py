@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.features.defects import pause_notices, timers
@@ -29,7 +28,7 @@ from bot.features.defects.queries import (
     warranty_until,
 )
 from bot.features.defects.severity import SEVERITIES, label
-from bot.kernel import audit, contract
+from bot.kernel import audit, contract, engagements
 from bot.kernel.errors import UserError
 from storage.models import Engagement, Person
 from storage.models.defects import Defect, DefectPause
@@ -112,15 +111,6 @@ def check_severity_change(defect: Defect, person: Person, roles: set[str]) -> No
 # --------------------------------------------------------------------------- writing
 
 
-async def _next_number(session: AsyncSession, engagement: Engagement) -> int:
-    # Lock the engagement row so two filings at once cannot take the same number. NO KEY UPDATE (key_share):
-    # it does not wait on the KEY SHARE locks of rows referencing the engagement, so it cannot deadlock
-    # with a transaction that inserted one (bot/features/change_requests/service.py: lock_engagement).
-    await session.execute(select(Engagement.id).where(Engagement.id == engagement.id).with_for_update(key_share=True))
-    current = await session.scalar(select(func.max(Defect.number)).where(Defect.engagement_id == engagement.id))
-    return (current or 0) + 1
-
-
 async def file(
     session: AsyncSession,
     core: Cadence,
@@ -140,7 +130,7 @@ async def file(
     policy = engagement_policy(engagement)
     defect = Defect(
         engagement_id=engagement.id,
-        number=await _next_number(session, engagement),
+        number=await engagements.next_number(session, engagement.id, Defect.number, Defect.engagement_id),
         title=title,
         severity=severity,
         state=st.OPEN,

@@ -101,13 +101,6 @@ async def all_of(session: AsyncSession, engagement: Engagement) -> list[Mileston
     )
 
 
-async def next_number(session: AsyncSession, engagement: Engagement) -> int:
-    top = await session.scalar(
-        select(func.coalesce(func.max(Milestone.number), 0)).where(Milestone.engagement_id == engagement.id)
-    )
-    return int(top or 0) + 1
-
-
 async def final_of(session: AsyncSession, engagement: Engagement) -> Milestone | None:
     return await session.scalar(
         select(Milestone).where(Milestone.engagement_id == engagement.id, Milestone.final.is_(True)).limit(1)

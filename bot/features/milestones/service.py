@@ -35,7 +35,6 @@ from bot.features.milestones.queries import (
     item_ref,
     items,
     load,
-    next_number,
     pending_change,
     people,
     readiness,
@@ -44,7 +43,7 @@ from bot.features.milestones.queries import (
 )
 from bot.features.milestones.settings import FEATURE, WARRANTY_MONTHS, settings, warranty_months
 from bot.features.milestones.window import acceptance_window, warranty_end
-from bot.kernel import audit, contract, sides
+from bot.kernel import audit, contract, engagements, sides
 from bot.kernel.context import Ctx
 from bot.kernel.errors import UserError
 from bot.kernel.messages import Card
@@ -154,7 +153,7 @@ async def add(
             )
     m = Milestone(
         engagement_id=eng.id,
-        number=await next_number(session, eng),
+        number=await engagements.next_number(session, eng.id, Milestone.number, Milestone.engagement_id),
         title=title,
         due_date=due,
         final=final,

@@ -54,11 +54,6 @@ async def find(session: AsyncSession, engagement: Engagement, token: str, *, loc
     return item
 
 
-async def next_number(session: AsyncSession, engagement: Engagement) -> int:
-    numbers = await session.scalars(select(RaidItem.number).where(RaidItem.engagement_id == engagement.id))
-    return max(numbers, default=0) + 1
-
-
 def reading_order(items: list[RaidItem], today: date) -> list[RaidItem]:
     """Reds first, then items past their review date, then the rest; by number within each."""
     return sorted(items, key=lambda i: (i.status != "red", not past_review(i, today), i.number))

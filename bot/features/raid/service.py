@@ -8,13 +8,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.features.raid import timers
 from bot.features.raid.cards import red_notice
-from bot.features.raid.queries import CLOSED, ENTITY, OPEN, home_today, next_number, people, ref
-from bot.kernel import audit, sides
+from bot.features.raid.queries import CLOSED, ENTITY, OPEN, home_today, people, ref
+from bot.kernel import audit, engagements, sides
 from bot.kernel.errors import UserError
 from bot.kernel.people import membership_of
 from bot.kernel.rows import must_get
@@ -35,11 +34,6 @@ async def require_seated(session: AsyncSession, eng: Engagement, person: Person)
         )
 
 
-async def _lock(session: AsyncSession, eng: Engagement) -> None:
-    # Numbers are per engagement: two items added at once never take the same one (a no-op on SQLite).
-    await session.execute(select(Engagement.id).where(Engagement.id == eng.id).with_for_update(key_share=True))
-
-
 async def add(
     session: AsyncSession,
     core: Cadence,
@@ -54,10 +48,9 @@ async def add(
     now: datetime,
 ) -> RaidItem:
     await require_seated(session, eng, owner)
-    await _lock(session, eng)
     item = RaidItem(
         engagement_id=eng.id,
-        number=await next_number(session, eng),
+        number=await engagements.next_number(session, eng.id, RaidItem.number, RaidItem.engagement_id),
         kind=kind,
         text=text,
         status=status,

@@ -9,7 +9,10 @@ import struct
 from datetime import timedelta
 from decimal import Decimal
 
+from sqlalchemy import select
+
 from bot.features.reports import figures
+from storage.models import Timer
 from tests.features.reports.support import REPORT_AT, at, engagement, seed
 from tests.helpers import sent
 
@@ -144,3 +147,22 @@ async def test_weekly_report_posted_with_its_chart(sqlite_core, tmp_path):
 
         pending = list(await s.scalars(select(Timer).where(Timer.kind == "report.weekly", Timer.status == "pending")))
     assert [(t.key, t.due_at) for t in pending] == [("report.weekly:1:2027-W03", at(2027, 1, 18, 9, 0))]
+
+
+async def test_weeks_missed_while_down_give_one_report_of_the_latest_week(sqlite_core, tmp_path):
+    """Cadence was down (or its clock jumped) for five weeks: one report goes out, for the latest week that
+    ended, not five stale ones; the next is planned a week after it."""
+    core = sqlite_core
+    core.messengers["console"].files_dir = tmp_path
+    await seed(core)
+    before = len(reports_posted(core))
+    core.clock.set(REPORT_AT + timedelta(weeks=5, hours=3))
+    await core.drain()
+    posted = reports_posted(core)[before:]
+    assert len(posted) == 1
+    latest = REPORT_AT + timedelta(weeks=5)  # Mon 15 Feb 2027 09:00 London: the fifth Monday after
+    # The week it covers ends at that Monday's report time (a time token: each reader sees their own).
+    assert f"time:{int(latest.timestamp())}|date" in posted[0].card.text
+    async with core.session_factory() as s:
+        pending = list(await s.scalars(select(Timer).where(Timer.kind == "report.weekly", Timer.status == "pending")))
+    assert [t.due_at for t in pending] == [latest + timedelta(weeks=1)]
