@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.kernel import sides
 from bot.kernel.errors import UserError
 from bot.kernel.messages import Button, Card, Field
-from bot.kernel.people import WORKING_HOURS, away_reason, is_workday, zone
+from bot.kernel.people import UNKNOWN_ZONE, WORKING_HOURS, away_reason, is_workday, zone
 from bot.kernel.rows import must_get
 from bot.kernel.text import clean, when
 from bot.kernel.zones import zone_or_utc
@@ -160,6 +160,14 @@ class SlotCheck:
     outside: tuple[Outside, ...]
     suggestion: datetime | None
     suggestion_fits_all: bool
+    # Invitees whose zone is not known (another company's member whose profile withholds it): their hours
+    # cannot be checked, so they are named instead of being judged on UTC.
+    unknown: tuple[Person, ...] = ()
+
+
+def zone_known(person: Person) -> bool:
+    """False for someone whose platform withholds their zone and who has not set one (`/cadence tz`)."""
+    return person.tz_source != UNKNOWN_ZONE
 
 
 def local_text(person: Person, instant: datetime) -> str:
@@ -249,10 +257,21 @@ async def check_slot(
     session: AsyncSession, engagement: Engagement, start: datetime, minutes: int, *, now: datetime
 ) -> SlotCheck:
     """Check [start, start+minutes) against every seated member's working hours (both sides)."""
-    people = await invitees(session, engagement)
+    everyone = await invitees(session, engagement)
+    people = [p for p in everyone if zone_known(p)]
     outside = tuple(o for p in people if (o := outside_of(p, start, minutes)) is not None)
     suggestion, fits = suggest(people, start, minutes, now=now) if outside else (None, True)
-    return SlotCheck(start=start, minutes=minutes, outside=outside, suggestion=suggestion, suggestion_fits_all=fits)
+    unknown = tuple(p for p in everyone if not zone_known(p))
+    return SlotCheck(start, minutes, outside, suggestion, fits, unknown)
+
+
+def unknown_fields(people: Sequence[Person], *, left_out: str = "not checked") -> list[Field]:
+    """Who could not be checked (a slot) or counted (an overlap) because their zone is unknown, and how that
+    changes."""
+    if not people:
+        return []
+    names = ", ".join(p.display_name for p in people)
+    return [Field("Zone unknown", f"{names}: {left_out} (`/cadence tz <zone>` sets theirs).", short=False)]
 
 
 def warning_fields(check: SlotCheck) -> list[Field]:
@@ -316,7 +335,7 @@ def confirmation_card(title: str, text: str, fields: list[Field], offer: Confirm
     return Card(
         title=title,
         text=f"{text} {OUT_OF_HOURS}" if warning else text,
-        fields=[*fields, *warning],
+        fields=[*fields, *warning, *unknown_fields(check.unknown)],
         buttons=buttons,
         tone="warning" if warning else "info",
         footer="Nothing is saved until you confirm.",
@@ -445,10 +464,12 @@ def overlap(people_by_side: Mapping[str, Sequence[Person]], day: date, tz: tzinf
 
 
 async def sides_of(session: AsyncSession, engagement: Engagement) -> dict[str, tuple[Person, ...]]:
-    """The engagement's seated members by side ("client", "vendor")."""
-    out: dict[str, list[Person]] = {side: [] for side in sides.SIDES}
+    """The engagement's seated members by side ("client", "vendor"), each side's people with a known zone first,
+    and under "unknown" those whose zone is not known (they cannot be counted in an overlap)."""
+    out: dict[str, list[Person]] = {side: [] for side in (*sides.SIDES, "unknown")}
     for m in await sides.seated(session, engagement):
         side = sides.side_of(m.roles)
-        if side is not None and all(p.id != m.person_id for p in out[side]):
-            out[side].append(await must_get(session, Person, m.person_id))
+        if side is not None and all(p.id != m.person_id for ps in out.values() for p in ps):
+            person = await must_get(session, Person, m.person_id)
+            out[side if zone_known(person) else "unknown"].append(person)
     return {side: tuple(people) for side, people in out.items()}

@@ -346,8 +346,11 @@ async def overlap(ctx: Ctx) -> Reply:
         raise UserError("Usage: `/cadence overlap` (today, your date) or `/cadence overlap tomorrow`.")
     tz = zone(ctx.person)
     day = ctx.now.astimezone(tz).date() + timedelta(days=1 if arg == "tomorrow" else 0)
-    found = hours.overlap(await hours.sides_of(ctx.session, eng), day, tz)
-    return Reply(private=[overlap_card(found, tz.key)])
+    by_side = dict(await hours.sides_of(ctx.session, eng))
+    unknown = by_side.pop("unknown", ())
+    card = overlap_card(hours.overlap(by_side, day, tz), tz.key)
+    card.fields.extend(hours.unknown_fields(unknown, left_out="not counted"))
+    return Reply(private=[card])
 
 
 async def whoami(ctx: Ctx) -> Reply:

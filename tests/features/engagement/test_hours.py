@@ -144,3 +144,24 @@ async def test_overlap_counts_everyone_seated_on_both_sides(core):
     assert "No overlap" in said
     for name in ("Alice", "Carol", "Victor", "Lena", "Dev", "Quinn"):
         assert name in said
+
+
+async def test_someone_whose_zone_is_unknown_is_named_not_counted(core):
+    """Another company's member whose profile withholds the zone (tz_source "unknown", UTC until they set one)
+    is not counted at the hours of whatever zone is stored for her (Tokyo here, where counting her would leave no
+    overlap at all): New York and Berlin still overlap, and she is named."""
+    people = await make_engagement(
+        core,
+        members={
+            "carol": ("America/New_York", ["client_pm"]),
+            "priya": ("Asia/Tokyo", ["client_member"]),
+            "lena": ("Europe/Berlin", ["vendor_pm"]),
+        },
+    )
+    async with core.session_factory() as s, s.begin():
+        ident = await s.scalar(select(Identity).where(Identity.user_id == "priya"))
+        person = await s.get(Person, ident.person_id)
+        person.tz_source = "unknown"
+    said = seen_by(await run(core, people["carol"], "/cadence overlap"), "America/New_York")
+    assert "Both sides are at work 09:00–12:00" in said, said
+    assert "Zone unknown: Priya: not counted" in said
