@@ -43,6 +43,10 @@ class EventSeriesColumns:
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
+    if TYPE_CHECKING:
+        # The declarative base's constructor takes the columns as keywords (for code that builds either job's rows).
+        def __init__(self, **columns: Any) -> None: ...
+
 
 class EventOccurrenceColumns:
     """One occurrence of a series (or the one-off's only one). Only the next one of a series is materialised;
@@ -59,6 +63,9 @@ class EventOccurrenceColumns:
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     if TYPE_CHECKING:
+        # The declarative base's constructor takes the columns as keywords (for code that builds either job's rows).
+        def __init__(self, **columns: Any) -> None: ...
+
         # Each job's foreign key to its series (`demo_id`, `meeting_id`), mapped again under this name by a
         # synonym in the job's model; declared here for the type checker only (an annotation at run time would
         # map a column of that name).
