@@ -186,8 +186,7 @@ async def create(
         title=draft.title or s["default_title"],
         duration=int(draft.duration or s["duration_minutes"]),
         now=now,
-        created_by_id=person.id,
-        milestone_id=milestone.id if milestone else None,
+        columns={"created_by_id": person.id, "milestone_id": milestone.id if milestone else None},
     )
     if demo is None:  # a concurrent Confirm of the same draft saved it: find that one
         return await create(session, core, engagement=engagement, person=person, draft=draft, now=now)

@@ -37,7 +37,7 @@ async def save_numbered(
     title: str,
     duration: int,
     now: datetime,
-    **columns: Any,
+    columns: dict[str, Any],
 ) -> S | None:
     """Save a confirmed draft as the engagement's next number (`columns`: the job's own). None when a
     concurrent Confirm of the same draft saved it first: the caller looks again and finds that one."""

@@ -3,8 +3,9 @@ the after-meeting request and the App Home card. No database here."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
+from bot.features.events.cards import duration_label, fmt_in, lead_label, zone_lines
 from bot.features.meetings.queries import meeting_ref
 from bot.features.meetings.settings import KINDS
 from bot.kernel.messages import Button, Card, Field
@@ -17,30 +18,6 @@ from storage.models.meetings import Meeting, MeetingOccurrence
 KIND_LABELS = {"sync": "Sync", "review": "Monthly review", "kickoff": "Kick-off", "other": "Other"}
 # The decisions feature owns this action and its form; the meetings feature only offers the button.
 MINUTES_ACTION = "decision.minutes"
-
-
-def offset_label(dt: datetime) -> str:
-    minutes = int((dt.utcoffset() or timedelta(0)).total_seconds() // 60)
-    h, m = divmod(abs(minutes), 60)
-    return f"UTC{'+' if minutes >= 0 else '−'}{h:02d}:{m:02d}"
-
-
-def fmt_in(instant: datetime, zone: str, *, offset: bool = False) -> str:
-    """'Tue 5 Jan 2027 15:00 America/New_York' (the wall time in `zone`)."""
-    local = instant.astimezone(zone_of(zone))
-    text = f"{local:%a} {local.day} {local:%b %Y} {local:%H:%M} {zone}"
-    return text + (f" ({offset_label(local)})" if offset else "")
-
-
-def duration_label(minutes: int) -> str:
-    h, m = divmod(minutes, 60)
-    if h and m:
-        return f"{h} h {m} min"
-    return f"{h} h" if h else f"{m} min"
-
-
-def zone_lines(start: datetime, zones: list[str], *, home: str) -> str:
-    return "\n".join(fmt_in(start, z) + (" (engagement)" if z == home else "") for z in zones)
 
 
 def repeats_text(rrule: str, start: datetime, zone: str) -> str:
@@ -79,12 +56,6 @@ def confirm_fields(
     return fields
 
 
-def schedule_text(meeting: Meeting, start: datetime) -> str:
-    """'Tue 5 Jan 2027 15:00 America/New_York (UTC−05:00), every month on the first Tuesday'."""
-    text = fmt_in(start, meeting.tz, offset=True)
-    return text + (f", {describe(meeting.rrule)}" if meeting.rrule else "")
-
-
 def announcement(
     *,
     engagement: Engagement,
@@ -113,14 +84,6 @@ def announcement(
         tone=tone,
         footer="Add the attached invite to your calendar. `/meeting agenda add <text>` puts a point on the agenda.",
     )
-
-
-def lead_label(minutes: int) -> str:
-    if minutes % 1440 == 0:
-        return "tomorrow" if minutes == 1440 else f"in {minutes // 1440} days"
-    if minutes % 60 == 0:
-        return "in 1 hour" if minutes == 60 else f"in {minutes // 60} hours"
-    return f"in {minutes} minutes"
 
 
 def reminder_ref(occ: MeetingOccurrence, minutes: int) -> str:
