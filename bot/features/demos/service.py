@@ -22,8 +22,15 @@ from bot.features.events.drafts import new_draft_key as new_draft_key
 from bot.features.events.occurrences import add_occurrence, drop_timers, move_occurrence
 from bot.features.events.occurrences import replan_upcoming as replan_event
 from bot.features.events.queries import drafted, member_zones, scheduled_occurrences, upcoming_occurrence
+from bot.features.events.service import (
+    announce,
+    check_move,
+    live_series,
+    occurrence_to_move,
+    record,
+    save_numbered,
+)
 from bot.features.events.service import cancel as cancel_event
-from bot.features.events.service import check_move, invite, live_series, occurrence_to_move, save_numbered
 from bot.features.milestones import queries as milestone_queries
 from bot.features.milestones import service as milestone_service
 from bot.features.milestones.forms import MAX_REASON, MAX_REASONS, reason_lines
@@ -191,15 +198,15 @@ async def create(
     if demo is None:  # a concurrent Confirm of the same draft saved it: find that one
         return await create(session, core, engagement=engagement, person=person, draft=draft, now=now)
     occ = await add_occurrence(session, core, DEMOS, plan_timers, engagement, demo, start, now)
-    await audit.record(
+    await record(
         session,
-        now=now,
-        engagement_id=engagement.id,
-        entity_type="demo",
-        entity_id=demo.id,
+        DEMOS,
+        engagement=engagement,
+        person=person,
+        series=demo,
         action="scheduled",
         to_state="scheduled",
-        actor=person,
+        now=now,
         data={
             "number": demo.number,
             "title": demo.title,
@@ -220,8 +227,7 @@ async def create(
         text=f"Scheduled by {person.display_name}: {schedule_text(demo, start)}.",
         milestone=milestone_label(engagement, milestone),
     )
-    card.attachments.append(await invite(session, DEMOS, engagement, demo, now, title="Calendar invite"))
-    await core.outbox.post_home(session, engagement, card, ref_key=f"demo:{demo.id}:announce")
+    await announce(session, core, DEMOS, engagement, demo, card, now, invite_title="Calendar invite", key="announce")
     return demo, occ, True
 
 
@@ -254,14 +260,14 @@ async def move(
         occ = await _add_replacing(session, core, engagement, demo, start, now)
     demo.sequence += 1
     demo.updated_at = now
-    await audit.record(
+    await record(
         session,
-        now=now,
-        engagement_id=engagement.id,
-        entity_type="demo",
-        entity_id=demo.id,
+        DEMOS,
+        engagement=engagement,
+        person=person,
+        series=demo,
         action="moved",
-        actor=person,
+        now=now,
         data={
             "occurrence": draft.occ,
             "from": old_text,
@@ -291,8 +297,8 @@ async def move(
         one_occurrence=draft.occ is not None and bool(demo.rrule),
         milestone=milestone_label(engagement, await milestone_of(session, engagement, demo.milestone_id)),
     )
-    card.attachments.append(await invite(session, DEMOS, engagement, demo, now, title="Updated invite"))
-    await core.outbox.post_home(session, engagement, card, ref_key=f"demo:{demo.id}:moved:{demo.sequence}")
+    moved = f"moved:{demo.sequence}"
+    await announce(session, core, DEMOS, engagement, demo, card, now, invite_title="Updated invite", key=moved)
     return demo, occ
 
 

@@ -84,6 +84,53 @@ async def invite(
     return ical.attachment(ics, filename=kind.ics_filename(engagement, series), title=title)
 
 
+async def record(
+    session: AsyncSession,
+    kind: EventKind[S, Occ],
+    *,
+    engagement: Engagement,
+    person: Person,
+    series: S,
+    action: str,
+    now: datetime,
+    data: dict[str, Any],
+    from_state: str | None = None,
+    to_state: str | None = None,
+) -> None:
+    """An event's change in the audit log (its entity type: the kind's name)."""
+    await audit.record(
+        session,
+        now=now,
+        engagement_id=engagement.id,
+        entity_type=kind.name,
+        entity_id=series.id,
+        action=action,
+        from_state=from_state,
+        to_state=to_state,
+        actor=person,
+        data=data,
+    )
+
+
+async def announce(
+    session: AsyncSession,
+    core: Cadence,
+    kind: EventKind[S, Occ],
+    engagement: Engagement,
+    series: S,
+    card: Card,
+    now: datetime,
+    *,
+    invite_title: str,
+    key: str,
+) -> None:
+    """Post `card` in the home channel with the invite as it now stands attached; `key`: the message's key
+    after the event's (`announce`, `moved:3`)."""
+    await session.flush()
+    card.attachments.append(await invite(session, kind, engagement, series, now, title=invite_title))
+    await core.outbox.post_home(session, engagement, card, ref_key=f"{kind.name}:{series.id}:{key}")
+
+
 async def live_series(
     session: AsyncSession, kind: EventKind[S, Occ], engagement: Engagement, series_id: int | None
 ) -> S:
@@ -171,17 +218,17 @@ async def cancel(
             f"the series continues {fmt_in(nxt.starts_at, series.tz)}." if nxt else no_later
         )
     series.updated_at = now
-    await audit.record(
+    await record(
         session,
-        now=now,
-        engagement_id=engagement.id,
-        entity_type=kind.name,
-        entity_id=series.id,
+        kind,
+        engagement=engagement,
+        person=person,
+        series=series,
         action="cancelled" if whole else "occurrence_cancelled",
+        now=now,
+        data={"occurrence": None if whole or upcoming is None else upcoming.id, "sequence": series.sequence},
         from_state="scheduled",
         to_state="cancelled" if whole else "scheduled",
-        actor=person,
-        data={"occurrence": None if whole or upcoming is None else upcoming.id, "sequence": series.sequence},
     )
     card = Card(
         title=f"{kind.name.capitalize()} cancelled: {series.title}",

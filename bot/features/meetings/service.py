@@ -21,8 +21,15 @@ from bot.features.events.drafts import new_draft_key as new_draft_key
 from bot.features.events.occurrences import add_occurrence, move_occurrence
 from bot.features.events.occurrences import replan_upcoming as replan_event
 from bot.features.events.queries import drafted, member_zones
+from bot.features.events.service import (
+    announce,
+    check_move,
+    live_series,
+    occurrence_to_move,
+    record,
+    save_numbered,
+)
 from bot.features.events.service import cancel as cancel_event
-from bot.features.events.service import check_move, invite, live_series, occurrence_to_move, save_numbered
 from bot.features.meetings import cards, queries
 from bot.features.meetings.queries import MEETINGS, meeting_ref
 from bot.features.meetings.settings import FEATURE, KINDS, MAX_DURATION, settings
@@ -157,15 +164,15 @@ async def create(
     if meeting is None:  # a concurrent Confirm of the same draft saved it: find that one
         return await create(session, core, engagement=engagement, person=person, draft=draft, now=now)
     occ = await add_occurrence(session, core, MEETINGS, plan_timers, engagement, meeting, start, now)
-    await audit.record(
+    await record(
         session,
-        now=now,
-        engagement_id=engagement.id,
-        entity_type="meeting",
-        entity_id=meeting.id,
+        MEETINGS,
+        engagement=engagement,
+        person=person,
+        series=meeting,
         action="scheduled",
         to_state="scheduled",
-        actor=person,
+        now=now,
         data={
             "number": meeting.number,
             "kind": meeting.kind,
@@ -183,8 +190,9 @@ async def create(
         title=f"Meeting scheduled: {meeting.title}",
         text=f"Scheduled by {person.display_name}: {schedule_text(meeting, start)}.",
     )
-    card.attachments = [await invite(session, MEETINGS, engagement, meeting, now, title="Calendar invite")]
-    await core.outbox.post_home(session, engagement, card, ref_key=f"meeting:{meeting.id}:announce")
+    await announce(
+        session, core, MEETINGS, engagement, meeting, card, now, invite_title="Calendar invite", key="announce"
+    )
     return meeting, occ, True
 
 
@@ -210,14 +218,14 @@ async def move(
     occ.agenda_posted_at = None  # the agenda is built again before the new time
     meeting.sequence += 1
     meeting.updated_at = now
-    await audit.record(
+    await record(
         session,
-        now=now,
-        engagement_id=engagement.id,
-        entity_type="meeting",
-        entity_id=meeting.id,
+        MEETINGS,
+        engagement=engagement,
+        person=person,
+        series=meeting,
         action="moved",
-        actor=person,
+        now=now,
         data={"occurrence": occ.id, "from": old_text, "to": start.isoformat(), "sequence": meeting.sequence},
     )
     card = cards.announcement(
@@ -231,9 +239,8 @@ async def move(
         tone="warning",
         one_occurrence=bool(meeting.rrule),
     )
-    await session.flush()
-    card.attachments = [await invite(session, MEETINGS, engagement, meeting, now, title="Updated invite")]
-    await core.outbox.post_home(session, engagement, card, ref_key=f"meeting:{meeting.id}:moved:{meeting.sequence}")
+    moved = f"moved:{meeting.sequence}"
+    await announce(session, core, MEETINGS, engagement, meeting, card, now, invite_title="Updated invite", key=moved)
     return meeting, occ
 
 
