@@ -19,7 +19,7 @@ from bot.features.events.cards import fmt_in, schedule_text
 from bot.features.events.drafts import EventDraft
 from bot.features.events.drafts import at_suggestion as at_suggestion  # the commands' and tests' name for it
 from bot.features.events.drafts import new_draft_key as new_draft_key
-from bot.features.events.occurrences import add_occurrence, drop_timers, move_occurrence
+from bot.features.events.occurrences import add_occurrence, drop_timers, move_occurrence, plan_reminders, plan_timer
 from bot.features.events.occurrences import replan_upcoming as replan_event
 from bot.features.events.queries import drafted, member_zones, scheduled_occurrences, upcoming_occurrence
 from bot.features.events.service import (
@@ -27,15 +27,19 @@ from bot.features.events.service import (
     check_move,
     live_series,
     occurrence_to_move,
+    open_series,
     record,
     save_numbered,
 )
 from bot.features.events.service import cancel as cancel_event
+from bot.features.events.service import (
+    change_settings as change_event_settings,
+)
 from bot.features.milestones import queries as milestone_queries
 from bot.features.milestones import service as milestone_service
 from bot.features.milestones.forms import MAX_REASON, MAX_REASONS, reason_lines
 from bot.kernel import audit
-from bot.kernel.engagements import feature_settings, update_feature_settings
+from bot.kernel.engagements import feature_settings
 from bot.kernel.errors import UserError
 from bot.kernel.messages import Card
 from bot.kernel.people import (
@@ -114,30 +118,14 @@ async def plan_timers(
 ) -> None:
     """Reminders, the agenda request and the outcome request of one occurrence (past ones skipped)."""
     s = settings(engagement)
-    prefix = DEMOS.version_prefix(occ)
-    payload = {"occ": occ.id, "v": occ.version}
-    for minutes in s["reminder_minutes"]:
-        due = occ.starts_at - timedelta(minutes=minutes)
-        if due > now:
-            await core.timers.schedule(
-                session,
-                kind=REMIND,
-                due_at=due,
-                key=f"{prefix}remind:{minutes}",
-                payload={**payload, "minutes": minutes},
-                engagement_id=engagement.id,
-            )
+    await plan_reminders(session, core, DEMOS, engagement, occ, now, timer=REMIND, offsets=s["reminder_minutes"])
     # Ask for the agenda the day before; a demo planned at short notice is asked at once, if there
     # is still time for answers to reach the last reminder.
     last = min(s["reminder_minutes"] or DEFAULTS["reminder_minutes"])
     agenda_due = max(occ.starts_at - timedelta(hours=s["agenda_hours_before"]), now)
     if agenda_due < occ.starts_at - timedelta(minutes=last + 15):
-        await core.timers.schedule(
-            session, kind=AGENDA, due_at=agenda_due, key=f"{prefix}agenda", payload=payload, engagement_id=engagement.id
-        )
-    await core.timers.schedule(
-        session, kind=ENDED, due_at=occ.ends_at, key=f"{prefix}ended", payload=payload, engagement_id=engagement.id
-    )
+        await plan_timer(session, core, DEMOS, engagement, occ, timer=AGENDA, name="agenda", due=agenda_due)
+    await plan_timer(session, core, DEMOS, engagement, occ, timer=ENDED, name="ended", due=occ.ends_at)
 
 
 async def replan_upcoming(session: AsyncSession, core: Cadence, engagement: Engagement, now: datetime) -> int:
@@ -197,15 +185,14 @@ async def create(
     )
     if demo is None:  # a concurrent Confirm of the same draft saved it: find that one
         return await create(session, core, engagement=engagement, person=person, draft=draft, now=now)
-    occ = await add_occurrence(session, core, DEMOS, plan_timers, engagement, demo, start, now)
-    await record(
+    occ = await open_series(
         session,
+        core,
         DEMOS,
+        plan_timers,
         engagement=engagement,
         person=person,
         series=demo,
-        action="scheduled",
-        to_state="scheduled",
         now=now,
         data={
             "number": demo.number,
@@ -474,18 +461,7 @@ async def change_settings(
     now: datetime,
 ) -> None:
     """Save checked setting changes; the timers follow (engagement_settings_changed) and the audit log has it."""
-    update_feature_settings(engagement, "demo", changes)
-    await core.emit(session, "engagement_settings_changed", engagement=engagement, feature="demo")
-    await audit.record(
-        session,
-        now=now,
-        engagement_id=engagement.id,
-        entity_type="engagement",
-        entity_id=engagement.id,
-        action="demo_settings_changed",
-        actor=person,
-        data=changes,
-    )
+    await change_event_settings(session, core, "demo", engagement=engagement, person=person, changes=changes, now=now)
 
 
 # -- the acceptance record: the client side records the outcome; one per occurrence, never edited ----------

@@ -24,6 +24,49 @@ if TYPE_CHECKING:
 LATE = timedelta(minutes=5)  # later than this, a timer's post says it is late
 
 
+async def plan_reminders(
+    session: AsyncSession,
+    core: Cadence,
+    kind: EventKind[S, Occ],
+    engagement: Engagement,
+    occ: Occ,
+    now: datetime,
+    *,
+    timer: str,
+    offsets: list[int],
+) -> None:
+    """A reminder (timer kind `timer`) each of `offsets` minutes before the occurrence; those already past are
+    skipped. Keyed by the occurrence's version, so a move plans them again."""
+    for minutes in offsets:
+        due = occ.starts_at - timedelta(minutes=minutes)
+        if due > now:
+            await core.timers.schedule(
+                session,
+                kind=timer,
+                due_at=due,
+                key=f"{kind.version_prefix(occ)}remind:{minutes}",
+                payload={"occ": occ.id, "v": occ.version, "minutes": minutes},
+                engagement_id=engagement.id,
+            )
+
+
+async def plan_timer(
+    session: AsyncSession,
+    core: Cadence,
+    kind: EventKind[S, Occ],
+    engagement: Engagement,
+    occ: Occ,
+    *,
+    timer: str,
+    name: str,
+    due: datetime,
+) -> None:
+    """One more timer of the occurrence (its agenda, its end: `name`), keyed by its version."""
+    payload = {"occ": occ.id, "v": occ.version}
+    key = f"{kind.version_prefix(occ)}{name}"
+    await core.timers.schedule(session, kind=timer, due_at=due, key=key, payload=payload, engagement_id=engagement.id)
+
+
 async def drop_timers(session: AsyncSession, core: Cadence, kind: EventKind[S, Occ], occ: Occ) -> None:
     await core.timers.cancel_prefix(session, kind.timer_prefix(occ))
 

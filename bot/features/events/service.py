@@ -16,9 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.features.events.cards import fmt_in
 from bot.features.events.drafts import EventDraft
 from bot.features.events.kinds import EventKind, Occ, PlanTimers, S
-from bot.features.events.occurrences import drop_timers, materialise_next
+from bot.features.events.occurrences import add_occurrence, drop_timers, materialise_next
 from bot.features.events.queries import ics_event, scheduled_occurrences, upcoming_occurrence
 from bot.kernel import audit
+from bot.kernel.engagements import update_feature_settings
 from bot.kernel.errors import UserError
 from bot.kernel.messages import Attachment, Card
 from bot.shared import ical
@@ -74,6 +75,34 @@ async def save_numbered(
                 return None
     # Three collisions in a row.
     raise UserError(f"Several {kind.plural} were being scheduled at once; nothing was saved. Please confirm again.")
+
+
+async def open_series(
+    session: AsyncSession,
+    core: Cadence,
+    kind: EventKind[S, Occ],
+    plan: PlanTimers[Occ],
+    *,
+    engagement: Engagement,
+    person: Person,
+    series: S,
+    now: datetime,
+    data: dict[str, Any],
+) -> Occ:
+    """A saved event's first occurrence (with its timers) and its audit entry (`data`: what was scheduled)."""
+    occ = await add_occurrence(session, core, kind, plan, engagement, series, series.start_at, now)
+    await record(
+        session,
+        kind,
+        engagement=engagement,
+        person=person,
+        series=series,
+        action="scheduled",
+        to_state="scheduled",
+        now=now,
+        data=data,
+    )
+    return occ
 
 
 async def invite(
@@ -239,3 +268,29 @@ async def cancel(
     )
     await core.outbox.post_home(session, engagement, card, ref_key=f"{kind.name}:{series.id}:cancel:{series.sequence}")
     return summary, nxt
+
+
+async def change_settings(
+    session: AsyncSession,
+    core: Cadence,
+    feature: str,
+    *,
+    engagement: Engagement,
+    person: Person,
+    changes: dict[str, Any],
+    now: datetime,
+) -> None:
+    """Save a job's checked setting changes; the timers follow (engagement_settings_changed, which re-plans the
+    upcoming occurrences) and the audit log has it."""
+    update_feature_settings(engagement, feature, changes)
+    await core.emit(session, "engagement_settings_changed", engagement=engagement, feature=feature)
+    await audit.record(
+        session,
+        now=now,
+        engagement_id=engagement.id,
+        entity_type="engagement",
+        entity_id=engagement.id,
+        action=f"{feature}_settings_changed",
+        actor=person,
+        data=changes,
+    )

@@ -18,7 +18,7 @@ from bot.features.events.cards import fmt_in, schedule_text
 from bot.features.events.drafts import EventDraft
 from bot.features.events.drafts import at_suggestion as at_suggestion  # the commands' and tests' name for it
 from bot.features.events.drafts import new_draft_key as new_draft_key
-from bot.features.events.occurrences import add_occurrence, move_occurrence
+from bot.features.events.occurrences import move_occurrence, plan_reminders, plan_timer
 from bot.features.events.occurrences import replan_upcoming as replan_event
 from bot.features.events.queries import drafted, member_zones
 from bot.features.events.service import (
@@ -26,15 +26,18 @@ from bot.features.events.service import (
     check_move,
     live_series,
     occurrence_to_move,
+    open_series,
     record,
     save_numbered,
 )
 from bot.features.events.service import cancel as cancel_event
+from bot.features.events.service import (
+    change_settings as change_event_settings,
+)
 from bot.features.meetings import cards, queries
 from bot.features.meetings.queries import MEETINGS, meeting_ref
 from bot.features.meetings.settings import FEATURE, KINDS, MAX_DURATION, settings
 from bot.kernel import audit
-from bot.kernel.engagements import update_feature_settings
 from bot.kernel.errors import UserError
 from bot.kernel.messages import Card
 from bot.kernel.people import role_label
@@ -104,26 +107,10 @@ async def plan_timers(
     """Reminders, the agenda and the end of one occurrence (reminders already past are skipped; an agenda whose
     time has passed before the meeting starts is posted at once)."""
     s = settings(engagement)
-    prefix = MEETINGS.version_prefix(occ)
-    payload = {"occ": occ.id, "v": occ.version}
-    for minutes in s["reminder_minutes"]:
-        due = occ.starts_at - timedelta(minutes=minutes)
-        if due > now:
-            await core.timers.schedule(
-                session,
-                kind=REMIND,
-                due_at=due,
-                key=f"{prefix}remind:{minutes}",
-                payload={**payload, "minutes": minutes},
-                engagement_id=engagement.id,
-            )
+    await plan_reminders(session, core, MEETINGS, engagement, occ, now, timer=REMIND, offsets=s["reminder_minutes"])
     agenda_due = max(occ.starts_at - timedelta(minutes=s["agenda_lead_minutes"]), now)
-    await core.timers.schedule(
-        session, kind=AGENDA, due_at=agenda_due, key=f"{prefix}agenda", payload=payload, engagement_id=engagement.id
-    )
-    await core.timers.schedule(
-        session, kind=ENDED, due_at=occ.ends_at, key=f"{prefix}ended", payload=payload, engagement_id=engagement.id
-    )
+    await plan_timer(session, core, MEETINGS, engagement, occ, timer=AGENDA, name="agenda", due=agenda_due)
+    await plan_timer(session, core, MEETINGS, engagement, occ, timer=ENDED, name="ended", due=occ.ends_at)
 
 
 async def replan_upcoming(session: AsyncSession, core: Cadence, engagement: Engagement, now: datetime) -> None:
@@ -163,15 +150,14 @@ async def create(
     )
     if meeting is None:  # a concurrent Confirm of the same draft saved it: find that one
         return await create(session, core, engagement=engagement, person=person, draft=draft, now=now)
-    occ = await add_occurrence(session, core, MEETINGS, plan_timers, engagement, meeting, start, now)
-    await record(
+    occ = await open_series(
         session,
+        core,
         MEETINGS,
+        plan_timers,
         engagement=engagement,
         person=person,
         series=meeting,
-        action="scheduled",
-        to_state="scheduled",
         now=now,
         data={
             "number": meeting.number,
@@ -420,15 +406,4 @@ async def change_settings(
     now: datetime,
 ) -> None:
     """Save checked setting changes; the timers follow (engagement_settings_changed) and the audit log has it."""
-    update_feature_settings(engagement, FEATURE, changes)
-    await core.emit(session, "engagement_settings_changed", engagement=engagement, feature=FEATURE)
-    await audit.record(
-        session,
-        now=now,
-        engagement_id=engagement.id,
-        entity_type="engagement",
-        entity_id=engagement.id,
-        action="meeting_settings_changed",
-        actor=person,
-        data=changes,
-    )
+    await change_event_settings(session, core, FEATURE, engagement=engagement, person=person, changes=changes, now=now)
