@@ -15,8 +15,15 @@ from bot.features.demos import report as demo_report
 from bot.features.demos import settings as demo_settings
 from bot.features.demos.cards import DEMOS
 from bot.features.events.cards import duration_label, fmt_in, schedule_text
-from bot.features.events.commands import confirmation_card, member, moved, on_discard, scheduled
-from bot.features.events.drafts import check_engagement
+from bot.features.events.commands import (
+    confirmation_card,
+    confirmed,
+    member,
+    moved,
+    on_discard,
+    replan_on_settings_change,
+    scheduled,
+)
 from bot.features.events.queries import upcoming_occurrence
 from bot.features.events.service import live_series
 from bot.features.milestones.queries import ref as milestone_ref
@@ -261,9 +268,7 @@ async def on_new_form(ctx: Ctx, values: dict[str, str], state: dict) -> Reply:
 
 
 async def on_confirm(ctx: Ctx, value: str) -> Reply:
-    engagement = member(ctx)
-    draft = service.Draft.from_value(value)
-    check_engagement(draft, engagement)
+    engagement, draft = confirmed(ctx, service.Draft, value)
     if draft.op == "new":
         demo, occ, created = await service.create(
             ctx.session, ctx.core, engagement=engagement, person=ctx.person, draft=draft, now=ctx.now
@@ -615,13 +620,6 @@ async def settings_cmd(ctx: Ctx) -> Reply:
     return Reply(private=[_settings_card(engagement)])
 
 
-async def _on_settings_changed(
-    session: AsyncSession, core: Cadence, engagement: Engagement, feature: str | None = None, **_: object
-) -> None:
-    if feature == "demo":
-        await service.replan_upcoming(session, core, engagement, core.clock.now())
-
-
 async def _on_engagement_created(session: AsyncSession, core: Cadence, engagement: Engagement, **_: object) -> None:
     await service.ensure_stale_timer(session, core, engagement, core.clock.now())
 
@@ -699,7 +697,9 @@ def register(registry: Registry) -> None:
     registry.add_timer(service.OUTCOME_REMIND, timers.outcome_remind)
     registry.add_home_section(home_section)
     registry.add_hook("engagement_created", _on_engagement_created)
-    registry.add_hook("engagement_settings_changed", _on_settings_changed)
+    registry.add_hook(
+        "engagement_settings_changed", replan_on_settings_change(demo_settings.FEATURE, service.replan_upcoming)
+    )
     registry.add_report_section(
         "demos",
         order=50,

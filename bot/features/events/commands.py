@@ -3,15 +3,27 @@ Discard buttons, and the answers to Confirm and Discard."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.features.events.cards import schedule_text
-from bot.features.events.drafts import EventDraft, at_suggestion
+from bot.features.events.drafts import D, EventDraft, at_suggestion, check_engagement
 from bot.features.events.kinds import EventKind, Occ, S
 from bot.kernel import hours
 from bot.kernel.context import Ctx
 from bot.kernel.errors import UserError
 from bot.kernel.messages import Card, Field, Reply
+from bot.kernel.registry import Hook
 from bot.kernel.text import when
 from storage.models import Engagement
+
+if TYPE_CHECKING:
+    from bot.kernel.dispatcher import Cadence
+
+Replan = Callable[[AsyncSession, "Cadence", Engagement, datetime], Awaitable[object]]
 
 
 def member(ctx: Ctx) -> Engagement:
@@ -20,6 +32,14 @@ def member(ctx: Ctx) -> Engagement:
     if ctx.membership is None:
         raise UserError(f"Only members of {engagement.key} can do that; ask a PM to add you with `/cadence role`.")
     return engagement
+
+
+def confirmed(ctx: Ctx, draft_type: type[D], value: str) -> tuple[Engagement, D]:
+    """The engagement and the draft behind a Confirm button, re-checked (a client can tamper with the value)."""
+    engagement = member(ctx)
+    draft = draft_type.from_value(value)
+    check_engagement(draft, engagement)
+    return engagement, draft
 
 
 def confirmation_card(
@@ -71,3 +91,17 @@ def moved(kind: EventKind[S, Occ], engagement: Engagement, series: S, occ: Occ, 
 
 async def on_discard(ctx: Ctx, value: str) -> Reply:
     return Reply(update=Card(text="Not saved. Nothing was changed.", tone="info"))
+
+
+def replan_on_settings_change(owner: str, replan: Replan) -> Hook:
+    """The `engagement_settings_changed` hook of a job: when its settings (`owner`, the job's settings name)
+    change, the pending timers of its upcoming occurrences are planned again (`replan`: the job's
+    service.replan_upcoming)."""
+
+    async def hook(
+        session: AsyncSession, core: Cadence, engagement: Engagement, feature: str | None = None, **_: object
+    ) -> None:
+        if feature == owner:
+            await replan(session, core, engagement, core.clock.now())
+
+    return hook

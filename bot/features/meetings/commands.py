@@ -12,8 +12,15 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.features.events.cards import duration_label, fmt_in
-from bot.features.events.commands import confirmation_card, member, moved, on_discard, scheduled
-from bot.features.events.drafts import check_engagement
+from bot.features.events.commands import (
+    confirmation_card,
+    confirmed,
+    member,
+    moved,
+    on_discard,
+    replan_on_settings_change,
+    scheduled,
+)
 from bot.features.events.queries import member_zones, upcoming_occurrence
 from bot.features.meetings import cards, forms, queries, service, timers
 from bot.features.meetings import settings as meeting_settings
@@ -200,9 +207,7 @@ async def on_new_form(ctx: Ctx, values: dict[str, str], state: dict) -> Reply:
 
 
 async def on_confirm(ctx: Ctx, value: str) -> Reply:
-    engagement = member(ctx)
-    draft = service.Draft.from_value(value)
-    check_engagement(draft, engagement)
+    engagement, draft = confirmed(ctx, service.Draft, value)
     if draft.op == "new":
         meeting, occ, created = await service.create(
             ctx.session, ctx.core, engagement=engagement, person=ctx.person, draft=draft, now=ctx.now
@@ -407,13 +412,6 @@ async def settings_cmd(ctx: Ctx) -> Reply:
     return Reply(private=[_settings_card(engagement)])
 
 
-async def _on_settings_changed(
-    session: AsyncSession, core: Cadence, engagement: Engagement, feature: str | None = None, **_: object
-) -> None:
-    if feature == meeting_settings.FEATURE:
-        await service.replan_upcoming(session, core, engagement, core.clock.now())
-
-
 async def home_section(session: AsyncSession, core: Cadence, person: Person) -> list[Card]:
     """A person's home (Slack App Home): their engagements' meetings in the next two weeks."""
     rows = await queries.home_meetings(session, person, core.clock.now())
@@ -471,4 +469,6 @@ def register(registry: Registry) -> None:
     registry.add_timer(service.AGENDA, timers.agenda)
     registry.add_timer(service.ENDED, timers.ended)
     registry.add_home_section(home_section)
-    registry.add_hook("engagement_settings_changed", _on_settings_changed)
+    registry.add_hook(
+        "engagement_settings_changed", replan_on_settings_change(meeting_settings.FEATURE, service.replan_upcoming)
+    )
