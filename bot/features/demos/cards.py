@@ -3,7 +3,8 @@ the outcome request and result, the acceptance record, the App Home card). No da
 
 from __future__ import annotations
 
-from bot.features.events.cards import duration_label, lead_label, zone_lines
+from bot.features.events.cards import announcement as event_announcement
+from bot.features.events.cards import lead_label, zone_lines
 from bot.features.events.kinds import EventKind
 from bot.kernel.messages import Button, Card, Field
 from bot.kernel.text import when
@@ -56,30 +57,28 @@ def announcement(
 ) -> Card:
     """`one_occurrence`: only `occ` moved; the series keeps its day and time (shown from the series' start).
     `milestone`: the milestone the demo shows ("ACME-M-1 · Go-live")."""
-    fields = [
+    head = [
         Field("Demo", f"{demo_ref(engagement, demo)} · {demo.title}", short=False),
         *([Field("Milestone", milestone, short=False)] if milestone else []),
-        Field("When (your time)", when(occ.starts_at), short=False),
-        Field("Duration", duration_label(demo.duration_minutes)),
     ]
+    repeats = None
     if demo.rrule:
         local = (demo.start_at if one_occurrence else occ.starts_at).astimezone(zone_of(demo.tz))
         repeats = f"{describe(demo.rrule)} at {local:%H:%M} {demo.tz}"
         if one_occurrence:
             repeats = f"Unchanged: {repeats}. Only this occurrence moves."
-        fields.append(Field("Repeats", repeats, short=False))
-    fields.append(Field("Time zones", zone_lines(occ.starts_at, zones, home=engagement.home_tz), short=False))
-    return Card(
+    return event_announcement(
+        demo,
+        occ,
+        head=head,
+        repeats=repeats,
+        zones=zones,
+        home=engagement.home_tz,
         title=title,
         text=text,
-        fields=fields,
         tone=tone,
         footer="Add the attached invite to your calendar. `/demo list` shows what is planned.",
     )
-
-
-def remind_ref(occ: DemoOccurrence, minutes: int) -> str:
-    return f"demo:occ:{occ.id}:v{occ.version}:remind:{minutes}"
 
 
 def reminder_card(

@@ -14,6 +14,7 @@ from bot.features.demos import cards, queries, service, timers
 from bot.features.demos import report as demo_report
 from bot.features.demos import settings as demo_settings
 from bot.features.demos.cards import DEMOS
+from bot.features.events import service as events
 from bot.features.events.cards import duration_label, fmt_in, schedule_text
 from bot.features.events.commands import (
     confirmation_card,
@@ -25,7 +26,6 @@ from bot.features.events.commands import (
     scheduled,
 )
 from bot.features.events.queries import upcoming_occurrence
-from bot.features.events.service import live_series
 from bot.features.milestones.queries import ref as milestone_ref
 from bot.kernel import hours
 from bot.kernel.context import Ctx
@@ -274,7 +274,7 @@ async def on_confirm(ctx: Ctx, value: str) -> Reply:
             ctx.session, ctx.core, engagement=engagement, person=ctx.person, draft=draft, now=ctx.now
         )
         return scheduled(DEMOS, engagement, demo, occ, created, "reminders will follow.")
-    existing = await live_series(ctx.session, DEMOS, engagement, draft.demo)
+    existing = await events.live_series(ctx.session, DEMOS, engagement, draft.demo)
     _may_manage(ctx, existing)
     demo, occ = await service.move(
         ctx.session, ctx.core, engagement=engagement, person=ctx.person, draft=draft, now=ctx.now

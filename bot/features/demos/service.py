@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.features.demos import cards, queries
 from bot.features.demos.cards import DEMOS
 from bot.features.demos.settings import DEFAULTS, FEATURE, STALE_CHECK_SLOT
+from bot.features.events import service as events
 from bot.features.events.cards import fmt_in, schedule_text
 from bot.features.events.drafts import EventDraft
 from bot.features.events.drafts import at_suggestion as at_suggestion  # the commands' and tests' name for it
@@ -22,19 +23,6 @@ from bot.features.events.drafts import new_draft_key as new_draft_key
 from bot.features.events.occurrences import add_occurrence, drop_timers, move_occurrence, plan_reminders, plan_timer
 from bot.features.events.occurrences import replan_upcoming as replan_event
 from bot.features.events.queries import drafted, member_zones, scheduled_occurrences, upcoming_occurrence
-from bot.features.events.service import (
-    announce,
-    check_move,
-    live_series,
-    occurrence_to_move,
-    open_series,
-    record,
-    save_numbered,
-)
-from bot.features.events.service import cancel as cancel_event
-from bot.features.events.service import (
-    change_settings as change_event_settings,
-)
 from bot.features.milestones import queries as milestone_queries
 from bot.features.milestones import service as milestone_service
 from bot.features.milestones.forms import MAX_REASON, MAX_REASONS, reason_lines
@@ -173,7 +161,7 @@ async def create(
         raise UserError("That time has passed since I asked; nothing was saved. Please schedule it again.")
     milestone = await milestone_of(session, engagement, draft.milestone)
     s = settings(engagement)
-    demo = await save_numbered(
+    demo = await events.save_numbered(
         session,
         DEMOS,
         engagement,
@@ -185,7 +173,7 @@ async def create(
     )
     if demo is None:  # a concurrent Confirm of the same draft saved it: find that one
         return await create(session, core, engagement=engagement, person=person, draft=draft, now=now)
-    occ = await open_series(
+    occ = await events.open_series(
         session,
         core,
         DEMOS,
@@ -214,7 +202,9 @@ async def create(
         text=f"Scheduled by {person.display_name}: {schedule_text(demo, start)}.",
         milestone=milestone_label(engagement, milestone),
     )
-    await announce(session, core, DEMOS, engagement, demo, card, now, invite_title="Calendar invite", key="announce")
+    await events.announce(
+        session, core, DEMOS, engagement, demo, card, now, invite_title="Calendar invite", key="announce"
+    )
     return demo, occ, True
 
 
@@ -222,11 +212,11 @@ async def move(
     session: AsyncSession, core: Cadence, *, engagement: Engagement, person: Person, draft: Draft, now: datetime
 ) -> tuple[Demo, DemoOccurrence]:
     """Apply a confirmed move: one occurrence (draft.occ) or the whole series (draft.occ None)."""
-    demo = await live_series(session, DEMOS, engagement, draft.demo)
-    start = check_move(DEMOS, engagement, demo, draft, now)
+    demo = await events.live_series(session, DEMOS, engagement, draft.demo)
+    start = events.check_move(DEMOS, engagement, demo, draft, now)
     old_text = None
     if draft.occ is not None:
-        occ = await occurrence_to_move(session, DEMOS, demo, draft.occ, now)
+        occ = await events.occurrence_to_move(session, DEMOS, demo, draft.occ, now)
         old_text = await move_occurrence(
             session, core, DEMOS, plan_timers, engagement, demo, occ, start=start, tz=draft.tz, now=now
         )
@@ -247,7 +237,7 @@ async def move(
         occ = await _add_replacing(session, core, engagement, demo, start, now)
     demo.sequence += 1
     demo.updated_at = now
-    await record(
+    await events.record(
         session,
         DEMOS,
         engagement=engagement,
@@ -285,7 +275,7 @@ async def move(
         milestone=milestone_label(engagement, await milestone_of(session, engagement, demo.milestone_id)),
     )
     moved = f"moved:{demo.sequence}"
-    await announce(session, core, DEMOS, engagement, demo, card, now, invite_title="Updated invite", key=moved)
+    await events.announce(session, core, DEMOS, engagement, demo, card, now, invite_title="Updated invite", key=moved)
     return demo, occ
 
 
@@ -318,7 +308,7 @@ async def cancel(
     now: datetime,
 ) -> tuple[str, DemoOccurrence | None]:
     """Cancel the next occurrence (a series continues) or the whole demo. Returns (summary, next occ)."""
-    return await cancel_event(
+    return await events.cancel(
         session,
         core,
         DEMOS,
@@ -407,7 +397,7 @@ async def refresh_last_reminder(
         return False
     await session.flush()
     card = await reminder_card(session, engagement, demo, occ, last)
-    await core.outbox.update(session, cards.remind_ref(occ, last), card)
+    await core.outbox.update(session, DEMOS.reminder_ref(occ, last), card)
     return True
 
 
@@ -461,7 +451,7 @@ async def change_settings(
     now: datetime,
 ) -> None:
     """Save checked setting changes; the timers follow (engagement_settings_changed) and the audit log has it."""
-    await change_event_settings(session, core, "demo", engagement=engagement, person=person, changes=changes, now=now)
+    await events.change_settings(session, core, "demo", engagement=engagement, person=person, changes=changes, now=now)
 
 
 # -- the acceptance record: the client side records the outcome; one per occurrence, never edited ----------

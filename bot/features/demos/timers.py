@@ -11,7 +11,7 @@ from sqlalchemy import select
 from bot.features.demos import cards, queries, service
 from bot.features.demos.cards import DEMOS
 from bot.features.demos.settings import DEFAULTS
-from bot.features.events.occurrences import continue_series, late_minutes
+from bot.features.events.occurrences import continue_series, due_reminder, late_minutes
 from bot.features.events.occurrences import live as live_occurrence
 from bot.kernel.context import TimerCtx
 from bot.kernel.engagements import feature_settings
@@ -23,16 +23,12 @@ from storage.models.demos import Demo, DemoOccurrence, DemoOutcome
 
 
 async def remind(tctx: TimerCtx) -> None:
-    live = await live_occurrence(tctx, DEMOS)
-    if live is None:
+    due = await due_reminder(tctx, DEMOS, DEFAULTS["reminder_minutes"])
+    if due is None:
         return
-    engagement, demo, occ = live
-    if tctx.now >= occ.starts_at:
-        return  # Cadence was down past the start: a reminder now would only confuse.
-    # Every reminder carries its offset; one planned without it was the last default reminder.
-    minutes = int(tctx.payload.get("minutes") or min(DEFAULTS["reminder_minutes"]))
+    engagement, demo, occ, minutes = due
     card = await service.reminder_card(tctx.session, engagement, demo, occ, minutes, late_minutes=late_minutes(tctx))
-    await tctx.core.outbox.post_home(tctx.session, engagement, card, ref_key=cards.remind_ref(occ, minutes))
+    await tctx.core.outbox.post_home(tctx.session, engagement, card, ref_key=DEMOS.reminder_ref(occ, minutes))
 
 
 async def ask_agenda(tctx: TimerCtx) -> None:

@@ -1,13 +1,15 @@
 """How calendar events read, the same in demos and meetings: a time in a zone, a length, the zones of an
-engagement's members, how long before it starts, the schedule line. No database here."""
+engagement's members, how long before it starts, the schedule line, the announcement. No database here."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from bot.kernel.messages import Card, Field
+from bot.kernel.text import when
 from bot.shared.recurrence import describe
 from bot.shared.when import zone_of
-from storage.models.events import EventSeriesColumns
+from storage.models.events import EventOccurrenceColumns, EventSeriesColumns
 
 
 def offset_label(dt: datetime) -> str:
@@ -50,3 +52,30 @@ def schedule_text(series: EventSeriesColumns, start: datetime) -> str:
     """'Thu 7 Jan 2027 15:00 America/New_York (UTC−05:00), every 2 weeks on Thursday'."""
     text = fmt_in(start, series.tz, offset=True)
     return text + (f", {describe(series.rrule)}" if series.rrule else "")
+
+
+def announcement(
+    series: EventSeriesColumns,
+    occ: EventOccurrenceColumns,
+    *,
+    head: list[Field],
+    repeats: str | None,
+    zones: list[str],
+    home: str,
+    title: str,
+    text: str,
+    tone: str,
+    footer: str,
+) -> Card:
+    """An event's announcement (scheduled, moved): `head`, the fields that name it; then when it is in each
+    reader's own time, how long, `repeats` (a series' rhythm), and the time in every member's zone (`home`, the
+    engagement's, marked)."""
+    fields = [
+        *head,
+        Field("When (your time)", when(occ.starts_at), short=False),
+        Field("Duration", duration_label(series.duration_minutes)),
+    ]
+    if repeats:
+        fields.append(Field("Repeats", repeats, short=False))
+    fields.append(Field("Time zones", zone_lines(occ.starts_at, zones, home=home), short=False))
+    return Card(title=title, text=text, fields=fields, tone=tone, footer=footer)

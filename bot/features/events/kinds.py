@@ -40,6 +40,10 @@ class EventKind(Generic[S, Occ]):
         """Every timer of an occurrence, whatever its version (dropped when it is cancelled or moved)."""
         return f"{self.name}:{occ.id}:"
 
+    def reminder_ref(self, occ: Occ, minutes: int) -> str:
+        """The message key of the reminder `minutes` before the occurrence (edited when the agenda grows)."""
+        return f"{self.name}:occ:{occ.id}:v{occ.version}:remind:{minutes}"
+
     def version_prefix(self, occ: Occ) -> str:
         """The timers planned for the occurrence's current time (re-planned when settings change)."""
         return f"{self.timer_prefix(occ)}v{occ.version}:"

@@ -202,6 +202,21 @@ async def live(tctx: TimerCtx, kind: EventKind[S, Occ]) -> tuple[Engagement, S, 
     return await must_get(tctx.session, Engagement, occ.engagement_id), series, occ
 
 
+async def due_reminder(
+    tctx: TimerCtx, kind: EventKind[S, Occ], default_offsets: list[int]
+) -> tuple[Engagement, S, Occ, int] | None:
+    """What a reminder timer is for: the live occurrence and how many minutes before it the reminder is; None
+    when it is not live or has started (Cadence was down past the start: a reminder now would only confuse)."""
+    found = await live(tctx, kind)
+    if found is None:
+        return None
+    engagement, series, occ = found
+    if tctx.now >= occ.starts_at:
+        return None
+    # Every reminder carries its offset; one planned without it was the last default reminder.
+    return engagement, series, occ, int(tctx.payload.get("minutes") or min(default_offsets))
+
+
 def late_minutes(tctx: TimerCtx) -> int:
     """How late a timer fires (Cadence was down), when it is late enough to say so; else 0."""
     return int(tctx.lateness.total_seconds() // 60) if tctx.lateness > LATE else 0

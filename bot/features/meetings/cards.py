@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.features.events.cards import announcement as event_announcement
 from bot.features.events.cards import duration_label, fmt_in, lead_label, zone_lines
 from bot.features.meetings.queries import meeting_ref
 from bot.features.meetings.settings import KINDS
@@ -68,26 +69,26 @@ def announcement(
     one_occurrence: bool = False,
 ) -> Card:
     """`one_occurrence`: only `occ` moved; the series keeps its rhythm."""
-    fields = [
-        Field("Meeting", f"{meeting_ref(engagement, meeting)} · {meeting.title} ({KIND_LABELS[meeting.kind]})", False),
-        Field("When (your time)", when(occ.starts_at), short=False),
-        Field("Duration", duration_label(meeting.duration_minutes)),
-    ]
+    repeats = None
     if meeting.rrule:
         repeats = repeats_text(meeting.rrule, meeting.start_at if one_occurrence else occ.starts_at, meeting.tz)
-        fields.append(Field("Repeats", f"Unchanged: {repeats}." if one_occurrence else repeats, short=False))
-    fields.append(Field("Time zones", zone_lines(occ.starts_at, zones, home=engagement.home_tz or "UTC"), False))
-    return Card(
+        repeats = f"Unchanged: {repeats}." if one_occurrence else repeats
+    return event_announcement(
+        meeting,
+        occ,
+        head=[
+            Field(
+                "Meeting", f"{meeting_ref(engagement, meeting)} · {meeting.title} ({KIND_LABELS[meeting.kind]})", False
+            )
+        ],
+        repeats=repeats,
+        zones=zones,
+        home=engagement.home_tz or "UTC",
         title=title,
         text=text,
-        fields=fields,
         tone=tone,
         footer="Add the attached invite to your calendar. `/meeting agenda add <text>` puts a point on the agenda.",
     )
-
-
-def reminder_ref(occ: MeetingOccurrence, minutes: int) -> str:
-    return f"meeting:occ:{occ.id}:v{occ.version}:remind:{minutes}"
 
 
 def agenda_ref(occ: MeetingOccurrence) -> str:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.features.events import service as events
 from bot.features.events.cards import fmt_in, schedule_text
 from bot.features.events.drafts import EventDraft
 from bot.features.events.drafts import at_suggestion as at_suggestion  # the commands' and tests' name for it
@@ -21,19 +22,6 @@ from bot.features.events.drafts import new_draft_key as new_draft_key
 from bot.features.events.occurrences import move_occurrence, plan_reminders, plan_timer
 from bot.features.events.occurrences import replan_upcoming as replan_event
 from bot.features.events.queries import drafted, member_zones
-from bot.features.events.service import (
-    announce,
-    check_move,
-    live_series,
-    occurrence_to_move,
-    open_series,
-    record,
-    save_numbered,
-)
-from bot.features.events.service import cancel as cancel_event
-from bot.features.events.service import (
-    change_settings as change_event_settings,
-)
 from bot.features.meetings import cards, queries
 from bot.features.meetings.queries import MEETINGS, meeting_ref
 from bot.features.meetings.settings import FEATURE, KINDS, MAX_DURATION, settings
@@ -138,7 +126,7 @@ async def create(
     start = draft.start_at
     if start <= now:
         raise UserError("That time has passed since I asked; nothing was saved. Please schedule it again.")
-    meeting = await save_numbered(
+    meeting = await events.save_numbered(
         session,
         MEETINGS,
         engagement,
@@ -150,7 +138,7 @@ async def create(
     )
     if meeting is None:  # a concurrent Confirm of the same draft saved it: find that one
         return await create(session, core, engagement=engagement, person=person, draft=draft, now=now)
-    occ = await open_series(
+    occ = await events.open_series(
         session,
         core,
         MEETINGS,
@@ -176,7 +164,7 @@ async def create(
         title=f"Meeting scheduled: {meeting.title}",
         text=f"Scheduled by {person.display_name}: {schedule_text(meeting, start)}.",
     )
-    await announce(
+    await events.announce(
         session, core, MEETINGS, engagement, meeting, card, now, invite_title="Calendar invite", key="announce"
     )
     return meeting, occ, True
@@ -194,17 +182,17 @@ async def move(
 ) -> tuple[Meeting, MeetingOccurrence]:
     """Apply a confirmed move of the next occurrence (or the one-off): its reminders, agenda and end follow; the
     invite's SEQUENCE is bumped."""
-    meeting = await live_series(session, MEETINGS, engagement, draft.meeting)
+    meeting = await events.live_series(session, MEETINGS, engagement, draft.meeting)
     await check_may_manage(session, person, roles, meeting, "move")
-    start = check_move(MEETINGS, engagement, meeting, draft, now)
-    occ = await occurrence_to_move(session, MEETINGS, meeting, draft.occ, now)
+    start = events.check_move(MEETINGS, engagement, meeting, draft, now)
+    occ = await events.occurrence_to_move(session, MEETINGS, meeting, draft.occ, now)
     old_text = await move_occurrence(
         session, core, MEETINGS, plan_timers, engagement, meeting, occ, start=start, tz=draft.tz, now=now
     )
     occ.agenda_posted_at = None  # the agenda is built again before the new time
     meeting.sequence += 1
     meeting.updated_at = now
-    await record(
+    await events.record(
         session,
         MEETINGS,
         engagement=engagement,
@@ -226,7 +214,9 @@ async def move(
         one_occurrence=bool(meeting.rrule),
     )
     moved = f"moved:{meeting.sequence}"
-    await announce(session, core, MEETINGS, engagement, meeting, card, now, invite_title="Updated invite", key=moved)
+    await events.announce(
+        session, core, MEETINGS, engagement, meeting, card, now, invite_title="Updated invite", key=moved
+    )
     return meeting, occ
 
 
@@ -244,7 +234,7 @@ async def cancel(
     """Cancel the next occurrence (a series continues) or the whole meeting; returns what to tell the person."""
     await check_may_manage(session, person, roles, meeting, "cancel")
     ref = meeting_ref(engagement, meeting)
-    summary, _ = await cancel_event(
+    summary, _ = await events.cancel(
         session,
         core,
         MEETINGS,
@@ -406,4 +396,4 @@ async def change_settings(
     now: datetime,
 ) -> None:
     """Save checked setting changes; the timers follow (engagement_settings_changed) and the audit log has it."""
-    await change_event_settings(session, core, FEATURE, engagement=engagement, person=person, changes=changes, now=now)
+    await events.change_settings(session, core, FEATURE, engagement=engagement, person=person, changes=changes, now=now)

@@ -4,7 +4,7 @@ cancelled or moved one never fires."""
 
 from __future__ import annotations
 
-from bot.features.events.occurrences import continue_series, late_minutes
+from bot.features.events.occurrences import continue_series, due_reminder, late_minutes
 from bot.features.events.occurrences import live as live_occurrence
 from bot.features.events.queries import member_zones
 from bot.features.meetings import cards, service
@@ -16,13 +16,10 @@ from storage.models.meetings import MeetingOccurrence
 
 
 async def remind(tctx: TimerCtx) -> None:
-    live = await live_occurrence(tctx, MEETINGS)
-    if live is None:
+    due = await due_reminder(tctx, MEETINGS, DEFAULTS["reminder_minutes"])
+    if due is None:
         return
-    engagement, meeting, occ = live
-    if tctx.now >= occ.starts_at:
-        return  # Cadence was down past the start: a reminder now would only confuse.
-    minutes = int(tctx.payload.get("minutes") or min(DEFAULTS["reminder_minutes"]))
+    engagement, meeting, occ, minutes = due
     card = cards.reminder_card(
         engagement,
         meeting,
@@ -31,7 +28,7 @@ async def remind(tctx: TimerCtx) -> None:
         zones=await member_zones(tctx.session, engagement),
         late_minutes=late_minutes(tctx),
     )
-    await tctx.core.outbox.post_home(tctx.session, engagement, card, ref_key=cards.reminder_ref(occ, minutes))
+    await tctx.core.outbox.post_home(tctx.session, engagement, card, ref_key=MEETINGS.reminder_ref(occ, minutes))
 
 
 async def agenda(tctx: TimerCtx) -> None:
