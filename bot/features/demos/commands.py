@@ -14,17 +14,9 @@ from bot.features.demos import cards, queries, service, timers
 from bot.features.demos import report as demo_report
 from bot.features.demos import settings as demo_settings
 from bot.features.demos.cards import DEMOS
-from bot.features.events import service as events
-from bot.features.events.cards import duration_label, fmt_in, schedule_text
-from bot.features.events.commands import (
-    confirmation_card,
-    confirmed,
-    member,
-    moved,
-    on_discard,
-    replan_on_settings_change,
-    scheduled,
-)
+from bot.features.events import commands as events
+from bot.features.events import service as event_rules
+from bot.features.events.cards import duration_label, fmt_in, rhythm, schedule_text
 from bot.features.events.queries import upcoming_occurrence
 from bot.features.milestones.queries import ref as milestone_ref
 from bot.kernel import hours
@@ -156,7 +148,7 @@ async def _schedule_reply(
     )
     check = await hours.check_slot(ctx.session, engagement, u.start, duration, now=ctx.now)
     title_line = f"Schedule this demo? ({fmt_local(u.start)} {u.zone})"
-    return Reply(private=[confirmation_card(DEMOS, title_line, text, fields, draft, check)])
+    return Reply(private=[events.confirmation_card(DEMOS, title_line, text, fields, draft, check)])
 
 
 def new_form(engagement: Engagement, *, when_text: str = "", title: str = "", milestone: str = "") -> Form:
@@ -193,7 +185,7 @@ def new_form(engagement: Engagement, *, when_text: str = "", title: str = "", mi
 
 # -- commands -------------------------------------------------------------------------------------------
 async def schedule(ctx: Ctx) -> Reply:
-    engagement = member(ctx)
+    engagement = events.member(ctx)
     if not ctx.args.strip():
         return Reply(form=new_form(engagement))
     args, token = split_milestone(ctx.args)
@@ -205,7 +197,7 @@ async def schedule(ctx: Ctx) -> Reply:
 
 
 async def new(ctx: Ctx) -> Reply:
-    engagement = member(ctx)
+    engagement = events.member(ctx)
     args, token = split_milestone(ctx.args)
     milestone = await service.find_milestone(ctx.session, engagement, token)
     when_text, title = split_when_title(args) if args.strip() else ("", None)
@@ -216,7 +208,7 @@ async def new(ctx: Ctx) -> Reply:
 async def on_redemo(ctx: Ctx, value: str) -> Reply:
     """ "Schedule the re-demo" under a "not accepted" outcome: the demo form, pre-filled with the same
     milestone."""
-    engagement = member(ctx)
+    engagement = events.member(ctx)
     try:
         demo = await ctx.session.get(Demo, int(value))
     except ValueError:
@@ -231,7 +223,7 @@ async def on_redemo(ctx: Ctx, value: str) -> Reply:
 
 
 async def on_new_form(ctx: Ctx, values: dict[str, str], state: dict) -> Reply:
-    engagement = member(ctx)
+    engagement = events.member(ctx)
     errors: dict[str, str] = {}
     duration = None
     raw_duration = (values.get("duration") or "").strip()
@@ -268,30 +260,25 @@ async def on_new_form(ctx: Ctx, values: dict[str, str], state: dict) -> Reply:
 
 
 async def on_confirm(ctx: Ctx, value: str) -> Reply:
-    engagement, draft = confirmed(ctx, service.Draft, value)
+    engagement, draft = events.confirmed(ctx, service.Draft, value)
     if draft.op == "new":
         demo, occ, created = await service.create(
             ctx.session, ctx.core, engagement=engagement, person=ctx.person, draft=draft, now=ctx.now
         )
-        return scheduled(DEMOS, engagement, demo, occ, created, "reminders will follow.")
-    existing = await events.live_series(ctx.session, DEMOS, engagement, draft.demo)
+        return events.scheduled(DEMOS, engagement, demo, occ, created, "reminders will follow.")
+    existing = await event_rules.live_series(ctx.session, DEMOS, engagement, draft.demo)
     _may_manage(ctx, existing)
     demo, occ = await service.move(
         ctx.session, ctx.core, engagement=engagement, person=ctx.person, draft=draft, now=ctx.now
     )
-    return moved(DEMOS, engagement, demo, occ, schedule_text(demo, occ.starts_at))
+    return events.moved(DEMOS, engagement, demo, occ, schedule_text(demo, occ.starts_at))
 
 
 def _demo_line(engagement: Engagement, demo: Demo, occ: DemoOccurrence | None) -> str:
     ref = f"{cards.demo_ref(engagement, demo)} · {demo.title}"
     if occ is None:
         return f"{ref} — nothing upcoming"
-    text = f"{ref} — {when(occ.starts_at)} ({fmt_in(occ.starts_at, demo.tz)})"
-    if demo.rrule:
-        text += f", {describe(demo.rrule)}"
-    if occ.starts_at != occ.original_start:
-        text += " (moved)"
-    return text
+    return f"{ref} — {when(occ.starts_at)} ({fmt_in(occ.starts_at, demo.tz)})" + rhythm(demo, occ)
 
 
 async def list_(ctx: Ctx) -> Reply:
@@ -312,7 +299,7 @@ async def list_(ctx: Ctx) -> Reply:
 
 
 async def cancel(ctx: Ctx) -> Reply:
-    engagement = member(ctx)
+    engagement = events.member(ctx)
     parts = ctx.args.split()
     if not parts or len(parts) > 2 or (len(parts) == 2 and parts[1].lower() not in ("all", "series")):
         raise UserError("Usage: `/demo cancel <id>` (the next occurrence) or `/demo cancel <id> all` (the series).")
@@ -325,7 +312,7 @@ async def cancel(ctx: Ctx) -> Reply:
 
 
 async def move(ctx: Ctx) -> Reply:
-    engagement = member(ctx)
+    engagement = events.member(ctx)
     ref, _, rest = ctx.args.strip().partition(" ")
     whole = False
     head, _, tail = rest.strip().partition(" ")
@@ -376,7 +363,7 @@ async def move(ctx: Ctx) -> Reply:
     check = await hours.check_slot(ctx.session, engagement, u.start, demo.duration_minutes, now=ctx.now)
     return Reply(
         private=[
-            confirmation_card(
+            events.confirmation_card(
                 DEMOS,
                 f"Move {cards.demo_ref(engagement, demo)}?",
                 f"This moves {what}. Confirm to save it and send the updated invite.",
@@ -683,7 +670,7 @@ def register(registry: Registry) -> None:
         summary="reminder offsets, agenda request, default duration and title, weekly check",
     )
     registry.add_action("demo.confirm", on_confirm)
-    registry.add_action("demo.discard", on_discard)
+    registry.add_action("demo.discard", events.on_discard)
     registry.add_action("demo.agenda_open", on_agenda_open)
     registry.add_action("demo.outcome", on_outcome_click)
     registry.add_action("demo.redemo", on_redemo)
@@ -698,7 +685,7 @@ def register(registry: Registry) -> None:
     registry.add_home_section(home_section)
     registry.add_hook("engagement_created", _on_engagement_created)
     registry.add_hook(
-        "engagement_settings_changed", replan_on_settings_change(demo_settings.FEATURE, service.replan_upcoming)
+        "engagement_settings_changed", events.replan_on_settings_change(demo_settings.FEATURE, service.replan_upcoming)
     )
     registry.add_report_section(
         "demos",

@@ -54,6 +54,12 @@ def schedule_text(series: EventSeriesColumns, start: datetime) -> str:
     return text + (f", {describe(series.rrule)}" if series.rrule else "")
 
 
+def rhythm(series: EventSeriesColumns, occ: EventOccurrenceColumns) -> str:
+    """What a list line adds after the next time: the series' rhythm, and whether that occurrence was moved."""
+    text = f", {describe(series.rrule)}" if series.rrule else ""
+    return text + (" (moved)" if occ.starts_at != occ.original_start else "")
+
+
 def announcement(
     series: EventSeriesColumns,
     occ: EventOccurrenceColumns,

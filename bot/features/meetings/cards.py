@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.features.events.cards import announcement as event_announcement
-from bot.features.events.cards import duration_label, fmt_in, lead_label, zone_lines
+from bot.features.events.cards import duration_label, fmt_in, lead_label, rhythm, zone_lines
 from bot.features.meetings.queries import meeting_ref
 from bot.features.meetings.settings import KINDS
 from bot.kernel.messages import Button, Card, Field
@@ -157,12 +157,7 @@ def minutes_request(engagement: Engagement, meeting: Meeting, occ: MeetingOccurr
 
 
 def meeting_line(engagement: Engagement, meeting: Meeting, occ: MeetingOccurrence) -> str:
-    text = f"{meeting_ref(engagement, meeting)} · {meeting.title} — next {when(occ.starts_at)}"
-    if meeting.rrule:
-        text += f", {describe(meeting.rrule)}"
-    if occ.starts_at != occ.original_start:
-        text += " (moved)"
-    return text
+    return f"{meeting_ref(engagement, meeting)} · {meeting.title} — next {when(occ.starts_at)}" + rhythm(meeting, occ)
 
 
 def so_far(agenda: Card, meeting: Meeting, lead_minutes: int) -> Card:

@@ -11,16 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.features.events import commands as events
 from bot.features.events.cards import duration_label, fmt_in
-from bot.features.events.commands import (
-    confirmation_card,
-    confirmed,
-    member,
-    moved,
-    on_discard,
-    replan_on_settings_change,
-    scheduled,
-)
 from bot.features.events.queries import member_zones, upcoming_occurrence
 from bot.features.meetings import cards, forms, queries, service, timers
 from bot.features.meetings import settings as meeting_settings
@@ -115,7 +107,7 @@ async def _confirmation(
         notes=notes,
     )
     check = await hours.check_slot(ctx.session, engagement, u.start, duration, now=ctx.now)
-    return Reply(private=[confirmation_card(MEETINGS, heading, text, fields, draft, check)])
+    return Reply(private=[events.confirmation_card(MEETINGS, heading, text, fields, draft, check)])
 
 
 async def _schedule_reply(
@@ -152,7 +144,7 @@ async def _schedule_reply(
 
 # -- commands -------------------------------------------------------------------------------------------
 async def schedule(ctx: Ctx) -> Reply:
-    engagement = member(ctx)
+    engagement = events.member(ctx)
     if not ctx.args.strip():
         return Reply(form=forms.new_form(duration=settings(engagement)["duration_minutes"]))
     kind, rest = split_kind(ctx.args)
@@ -163,7 +155,7 @@ async def schedule(ctx: Ctx) -> Reply:
 
 
 async def new(ctx: Ctx) -> Reply:
-    engagement = member(ctx)
+    engagement = events.member(ctx)
     kind, rest = split_kind(ctx.args)
     when_text, title = split_when_title(rest) if rest else ("", None)
     return Reply(
@@ -174,7 +166,7 @@ async def new(ctx: Ctx) -> Reply:
 
 
 async def on_new_form(ctx: Ctx, values: dict[str, str], state: dict) -> Reply:
-    engagement = member(ctx)
+    engagement = events.member(ctx)
     errors: dict[str, str] = {}
     kind = (values.get("kind") or DEFAULT_KIND).strip().lower()
     if kind not in KINDS:
@@ -207,16 +199,16 @@ async def on_new_form(ctx: Ctx, values: dict[str, str], state: dict) -> Reply:
 
 
 async def on_confirm(ctx: Ctx, value: str) -> Reply:
-    engagement, draft = confirmed(ctx, service.Draft, value)
+    engagement, draft = events.confirmed(ctx, service.Draft, value)
     if draft.op == "new":
         meeting, occ, created = await service.create(
             ctx.session, ctx.core, engagement=engagement, person=ctx.person, draft=draft, now=ctx.now
         )
-        return scheduled(MEETINGS, engagement, meeting, occ, created, "reminders and the agenda will follow.")
+        return events.scheduled(MEETINGS, engagement, meeting, occ, created, "reminders and the agenda will follow.")
     meeting, occ = await service.move(
         ctx.session, ctx.core, engagement=engagement, person=ctx.person, roles=ctx.roles, draft=draft, now=ctx.now
     )
-    return moved(MEETINGS, engagement, meeting, occ, fmt_in(occ.starts_at, meeting.tz, offset=True))
+    return events.moved(MEETINGS, engagement, meeting, occ, fmt_in(occ.starts_at, meeting.tz, offset=True))
 
 
 async def list_(ctx: Ctx) -> Reply:
@@ -236,7 +228,7 @@ async def list_(ctx: Ctx) -> Reply:
 
 
 async def cancel(ctx: Ctx) -> Reply:
-    engagement = member(ctx)
+    engagement = events.member(ctx)
     parts = ctx.args.split()
     if not parts or len(parts) > 2 or (len(parts) == 2 and parts[1].lower() != "next"):
         raise UserError(
@@ -258,7 +250,7 @@ async def cancel(ctx: Ctx) -> Reply:
 
 
 async def move(ctx: Ctx) -> Reply:
-    engagement = member(ctx)
+    engagement = events.member(ctx)
     ref, _, rest = ctx.args.strip().partition(" ")
     if not ref or not rest.strip():
         raise UserError("Usage: `/meeting move <id> <when>` (moves the next occurrence, or the one-off).")
@@ -317,7 +309,7 @@ async def _agenda_target(ctx: Ctx, engagement: Engagement, ref: str | None) -> t
 async def agenda(ctx: Ctx) -> Reply:
     """`/meeting agenda [<id>]` shows the points added so far; `/meeting agenda add [<id>] <text>` adds one (any
     member of either side) to the next meeting (or the one named)."""
-    engagement = member(ctx)
+    engagement = events.member(ctx)
     head, _, rest = ctx.args.strip().partition(" ")
     if head.lower() != "add":
         if rest.strip():
@@ -379,7 +371,7 @@ def _settings_card(engagement: Engagement) -> Card:
 
 
 async def settings_cmd(ctx: Ctx) -> Reply:
-    engagement = member(ctx)
+    engagement = events.member(ctx)
     name, _, rest = ctx.args.strip().partition(" ")
     if not name:
         return Reply(private=[_settings_card(engagement)])
@@ -463,12 +455,13 @@ def register(registry: Registry) -> None:
         summary="reminder lead times, when the agenda is posted, the default duration",
     )
     registry.add_action("meeting.confirm", on_confirm)
-    registry.add_action("meeting.discard", on_discard)
+    registry.add_action("meeting.discard", events.on_discard)
     registry.add_form(forms.NEW, on_new_form)
     registry.add_timer(service.REMIND, timers.remind)
     registry.add_timer(service.AGENDA, timers.agenda)
     registry.add_timer(service.ENDED, timers.ended)
     registry.add_home_section(home_section)
     registry.add_hook(
-        "engagement_settings_changed", replan_on_settings_change(meeting_settings.FEATURE, service.replan_upcoming)
+        "engagement_settings_changed",
+        events.replan_on_settings_change(meeting_settings.FEATURE, service.replan_upcoming),
     )
