@@ -17,6 +17,7 @@ from bot.features.demos.cards import DEMOS
 from bot.features.events import commands as events
 from bot.features.events import service as event_rules
 from bot.features.events.cards import duration_label, fmt_in, rhythm, schedule_text
+from bot.features.events.drafts import new_draft_key
 from bot.features.events.queries import upcoming_occurrence
 from bot.features.milestones.queries import ref as milestone_ref
 from bot.kernel import hours
@@ -129,7 +130,7 @@ async def _schedule_reply(
         rrule=u.rrule,
         title=title,
         duration=duration,
-        key=service.new_draft_key(),
+        key=new_draft_key(),
         eng=engagement.id,
         milestone=milestone.id if milestone else None,
     )
@@ -601,8 +602,14 @@ async def settings_cmd(ctx: Ctx) -> Reply:
         changes = {"stale_check": rest.lower() == "on"}
     else:
         raise UserError("Settings: `reminders`, `agenda`, `duration`, `title`, `stale`. `/demo settings` shows them.")
-    await service.change_settings(
-        ctx.session, ctx.core, engagement=engagement, person=ctx.person, changes=changes, now=ctx.now
+    await event_rules.change_settings(
+        ctx.session,
+        ctx.core,
+        demo_settings.FEATURE,
+        engagement=engagement,
+        person=ctx.person,
+        changes=changes,
+        now=ctx.now,
     )
     return Reply(private=[_settings_card(engagement)])
 

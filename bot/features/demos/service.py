@@ -18,8 +18,7 @@ from bot.features.demos.settings import DEFAULTS, FEATURE, STALE_CHECK_SLOT
 from bot.features.events import service as events
 from bot.features.events.cards import fmt_in, schedule_text
 from bot.features.events.drafts import EventDraft
-from bot.features.events.drafts import at_suggestion as at_suggestion  # the commands' and tests' name for it
-from bot.features.events.drafts import new_draft_key as new_draft_key
+from bot.features.events.drafts import at_suggestion as at_suggestion  # where test_out_of_hours finds it
 from bot.features.events.occurrences import add_occurrence, drop_timers, move_occurrence, plan_reminders, plan_timer
 from bot.features.events.occurrences import replan_upcoming as replan_event
 from bot.features.events.queries import drafted, member_zones, scheduled_occurrences, upcoming_occurrence
@@ -438,20 +437,6 @@ async def save_agenda(
         item.text, item.updated_at = text, now
     refreshed = await refresh_last_reminder(session, core, engagement, demo, occ)
     return engagement, demo, text, refreshed
-
-
-# -- settings --------------------------------------------------------------------------------------------
-async def change_settings(
-    session: AsyncSession,
-    core: Cadence,
-    *,
-    engagement: Engagement,
-    person: Person,
-    changes: dict[str, Any],
-    now: datetime,
-) -> None:
-    """Save checked setting changes; the timers follow (engagement_settings_changed) and the audit log has it."""
-    await events.change_settings(session, core, "demo", engagement=engagement, person=person, changes=changes, now=now)
 
 
 # -- the acceptance record: the client side records the outcome; one per occurrence, never edited ----------

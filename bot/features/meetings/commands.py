@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.features.events import commands as events
+from bot.features.events import service as event_rules
 from bot.features.events.cards import duration_label, fmt_in
+from bot.features.events.drafts import new_draft_key
 from bot.features.events.queries import member_zones, upcoming_occurrence
 from bot.features.meetings import cards, forms, queries, service, timers
 from bot.features.meetings import settings as meeting_settings
@@ -130,7 +132,7 @@ async def _schedule_reply(
         rrule=u.rrule,
         title=title,
         duration=duration or settings(engagement)["duration_minutes"],
-        key=service.new_draft_key(),
+        key=new_draft_key(),
         eng=engagement.id,
     )
     zone_words = "" if u.explicit_zone else f" (in your zone, {ctx.person.tz or 'UTC'})"
@@ -398,8 +400,14 @@ async def settings_cmd(ctx: Ctx) -> Reply:
         changes = {"duration_minutes": minutes}
     else:
         raise UserError("Settings: `reminders`, `agenda`, `duration`. `/meeting settings` shows them.")
-    await service.change_settings(
-        ctx.session, ctx.core, engagement=engagement, person=ctx.person, changes=changes, now=ctx.now
+    await event_rules.change_settings(
+        ctx.session,
+        ctx.core,
+        meeting_settings.FEATURE,
+        engagement=engagement,
+        person=ctx.person,
+        changes=changes,
+        now=ctx.now,
     )
     return Reply(private=[_settings_card(engagement)])
 

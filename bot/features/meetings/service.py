@@ -9,7 +9,7 @@ import logging
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,14 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.features.events import service as events
 from bot.features.events.cards import fmt_in, schedule_text
 from bot.features.events.drafts import EventDraft
-from bot.features.events.drafts import at_suggestion as at_suggestion  # the commands' and tests' name for it
-from bot.features.events.drafts import new_draft_key as new_draft_key
 from bot.features.events.occurrences import move_occurrence, plan_reminders, plan_timer
 from bot.features.events.occurrences import replan_upcoming as replan_event
 from bot.features.events.queries import drafted, member_zones
 from bot.features.meetings import cards, queries
 from bot.features.meetings.queries import MEETINGS, meeting_ref
-from bot.features.meetings.settings import FEATURE, KINDS, MAX_DURATION, settings
+from bot.features.meetings.settings import KINDS, MAX_DURATION, settings
 from bot.kernel import audit
 from bot.kernel.errors import UserError
 from bot.kernel.messages import Card
@@ -383,17 +381,3 @@ async def add_agenda_item(
     card = await build_agenda(session, core.registry, engagement, meeting, occ, now)
     await core.outbox.update(session, cards.agenda_ref(occ), card)
     return text, True
-
-
-# -- settings ----------------------------------------------------------------------------------------------
-async def change_settings(
-    session: AsyncSession,
-    core: Cadence,
-    *,
-    engagement: Engagement,
-    person: Person,
-    changes: dict[str, Any],
-    now: datetime,
-) -> None:
-    """Save checked setting changes; the timers follow (engagement_settings_changed) and the audit log has it."""
-    await events.change_settings(session, core, FEATURE, engagement=engagement, person=person, changes=changes, now=now)
