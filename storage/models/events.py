@@ -2,7 +2,7 @@
 series (`EventSeriesColumns`) and its materialised occurrences (`EventOccurrenceColumns`). Each job's table keeps
 its own name, its own columns next to these, and the foreign key to its series (mapped again as `series_id`, so
 that the shared rules in bot/features/events/ query either job's rows the same way). Mixins only: the schema is
-the migrations' (0007_demos, 0020_meetings), unchanged."""
+the migrations' (0003_demos, 0018_demo_milestone, 0020_meetings), unchanged."""
 
 from __future__ import annotations
 
