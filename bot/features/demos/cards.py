@@ -3,8 +3,9 @@ the outcome request and result, the acceptance record, the App Home card). No da
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
+from bot.features.events.cards import announcement as event_announcement
+from bot.features.events.cards import lead_label, zone_lines
+from bot.features.events.kinds import EventKind
 from bot.kernel.messages import Button, Card, Field
 from bot.kernel.text import when
 from bot.shared.recurrence import describe
@@ -20,56 +21,18 @@ OUTCOME_LABELS = {
 NEEDS_REMARKS = {"accepted_with_remarks": "Remarks", "not_accepted": "Reasons"}
 
 
-# A confirmation whose time is outside someone's working hours (bot/kernel/hours.py) says so before it is saved.
+DEMOS: EventKind[Demo, DemoOccurrence] = EventKind(
+    Demo,
+    DemoOccurrence,
+    name="demo",
+    plural="demos",
+    ref_word="DEMO",
+    invite_note="Reminders, agenda and the outcome are in the engagement's home channel.",
+)
+
+
 def demo_ref(engagement: Engagement, demo: Demo) -> str:
-    return f"{engagement.key}-DEMO-{demo.number}"
-
-
-def ics_filename(engagement: Engagement, demo: Demo) -> str:
-    return f"{demo_ref(engagement, demo).lower()}.ics"
-
-
-def offset_label(dt: datetime) -> str:
-    off = dt.utcoffset() or timedelta(0)
-    minutes = int(off.total_seconds() // 60)
-    sign = "+" if minutes >= 0 else "−"
-    h, m = divmod(abs(minutes), 60)
-    return f"UTC{sign}{h:02d}:{m:02d}"
-
-
-def fmt_in(instant: datetime, zone: str, *, year: bool = True, offset: bool = False) -> str:
-    """'Thu 7 Jan 2027 15:00 America/New_York' (the wall time in `zone`)."""
-    local = instant.astimezone(zone_of(zone))
-    if year:
-        text = f"{local:%a} {local.day} {local:%b %Y} {local:%H:%M} {zone}"
-    else:
-        text = f"{local:%a} {local.day} {local:%b} {local:%H:%M} {zone}"
-    if offset:
-        text += f" ({offset_label(local)})"
-    return text
-
-
-def duration_label(minutes: int) -> str:
-    h, m = divmod(minutes, 60)
-    if h and m:
-        return f"{h} h {m} min"
-    return f"{h} h" if h else f"{m} min"
-
-
-def zone_lines(start: datetime, zones: list[str], *, home: str) -> str:
-    lines = []
-    for z in zones:
-        label = fmt_in(start, z)
-        lines.append(label + (" (engagement)" if z == home else ""))
-    return "\n".join(lines)
-
-
-def schedule_text(demo: Demo, start: datetime) -> str:
-    """'Thu 7 Jan 2027 15:00 America/New_York, every 2 weeks on Thursday'."""
-    text = fmt_in(start, demo.tz, offset=True)
-    if demo.rrule:
-        text += f", {describe(demo.rrule)}"
-    return text
+    return DEMOS.ref(engagement, demo)
 
 
 def outcome_buttons(occ: DemoOccurrence) -> list[Button]:
@@ -94,40 +57,28 @@ def announcement(
 ) -> Card:
     """`one_occurrence`: only `occ` moved; the series keeps its day and time (shown from the series' start).
     `milestone`: the milestone the demo shows ("ACME-M-1 · Go-live")."""
-    fields = [
+    head = [
         Field("Demo", f"{demo_ref(engagement, demo)} · {demo.title}", short=False),
         *([Field("Milestone", milestone, short=False)] if milestone else []),
-        Field("When (your time)", when(occ.starts_at), short=False),
-        Field("Duration", duration_label(demo.duration_minutes)),
     ]
+    repeats = None
     if demo.rrule:
         local = (demo.start_at if one_occurrence else occ.starts_at).astimezone(zone_of(demo.tz))
         repeats = f"{describe(demo.rrule)} at {local:%H:%M} {demo.tz}"
         if one_occurrence:
             repeats = f"Unchanged: {repeats}. Only this occurrence moves."
-        fields.append(Field("Repeats", repeats, short=False))
-    fields.append(Field("Time zones", zone_lines(occ.starts_at, zones, home=engagement.home_tz), short=False))
-    return Card(
+    return event_announcement(
+        demo,
+        occ,
+        head=head,
+        repeats=repeats,
+        zones=zones,
+        home=engagement.home_tz,
         title=title,
         text=text,
-        fields=fields,
         tone=tone,
         footer="Add the attached invite to your calendar. `/demo list` shows what is planned.",
     )
-
-
-def lead_label(minutes: int) -> str:
-    if minutes % 1440 == 0:
-        days = minutes // 1440
-        return "tomorrow" if days == 1 else f"in {days} days"
-    if minutes % 60 == 0:
-        hours = minutes // 60
-        return "in 1 hour" if hours == 1 else f"in {hours} hours"
-    return f"in {minutes} minutes"
-
-
-def remind_ref(occ: DemoOccurrence, minutes: int) -> str:
-    return f"demo:occ:{occ.id}:v{occ.version}:remind:{minutes}"
 
 
 def reminder_card(

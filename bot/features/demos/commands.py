@@ -13,6 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.features.demos import cards, queries, service, timers
 from bot.features.demos import report as demo_report
 from bot.features.demos import settings as demo_settings
+from bot.features.demos.cards import DEMOS
+from bot.features.events import commands as events
+from bot.features.events import service as event_rules
+from bot.features.events.cards import duration_label, fmt_in, rhythm, schedule_text
+from bot.features.events.drafts import new_draft_key
+from bot.features.events.queries import upcoming_occurrence
 from bot.features.milestones.queries import ref as milestone_ref
 from bot.kernel import hours
 from bot.kernel.context import Ctx
@@ -48,13 +54,6 @@ EXAMPLES = (
 
 
 # -- helpers --------------------------------------------------------------------------------------------
-def _member(ctx: Ctx) -> Engagement:
-    engagement = ctx.require_engagement()
-    if ctx.membership is None:
-        raise UserError(f"Only members of {engagement.key} can do that; ask a PM to add you with `/cadence role`.")
-    return engagement
-
-
 def _may_manage(ctx: Ctx, demo: Demo) -> None:
     if demo.created_by_id == ctx.person.id or ctx.roles.intersection(MANAGERS):
         return
@@ -86,9 +85,9 @@ def _title(text: str | None, engagement: Engagement) -> str:
 def understood_fields(ctx: Ctx, engagement: Engagement, u: Understood) -> list[Field]:
     """How the time was read: in the demo's zone, the speaker's, and the engagement's."""
     start = u.start
-    fields = [Field("When", cards.fmt_in(start, u.zone, offset=True), short=False)]
-    fields.append(Field("Your time", cards.fmt_in(start, ctx.person.tz or "UTC", offset=True), short=False))
-    fields.append(Field("Engagement time", cards.fmt_in(start, engagement.home_tz or "UTC", offset=True), short=False))
+    fields = [Field("When", fmt_in(start, u.zone, offset=True), short=False)]
+    fields.append(Field("Your time", fmt_in(start, ctx.person.tz or "UTC", offset=True), short=False))
+    fields.append(Field("Engagement time", fmt_in(start, engagement.home_tz or "UTC", offset=True), short=False))
     if u.rrule:
         nxt = list(occurrences(u.rrule, start, u.zone, limit=4))[1:]
         following = ", ".join(f"{o:%a} {o.day} {o:%b} {o:%H:%M}" for o in nxt)
@@ -103,20 +102,6 @@ def understood_fields(ctx: Ctx, engagement: Engagement, u: Understood) -> list[F
     if u.note:
         fields.append(Field("Note", u.note, short=False))
     return fields
-
-
-def confirm_card(title: str, text: str, fields: list[Field], draft: service.Draft, check: hours.SlotCheck) -> Card:
-    """The confirmation (bot/kernel/hours.py: confirmation_card): when the slot is outside someone's working
-    hours it says who and why and offers the suggested start as a second Confirm (a series keeps its rhythm on
-    the suggested weekday); the organizer may still confirm as is."""
-    suggested = service.at_suggestion(draft, check)
-    offer = hours.Confirmation(
-        "demo.confirm",
-        draft.to_value(),
-        "demo.discard",
-        (suggested.to_value(), suggested.start_at, suggested.tz) if suggested is not None else None,
-    )
-    return hours.confirmation_card(title, text, fields, offer, check)
 
 
 async def _schedule_reply(
@@ -145,7 +130,7 @@ async def _schedule_reply(
         rrule=u.rrule,
         title=title,
         duration=duration,
-        key=service.new_draft_key(),
+        key=new_draft_key(),
         eng=engagement.id,
         milestone=milestone.id if milestone else None,
     )
@@ -154,7 +139,7 @@ async def _schedule_reply(
         Field("Title", title, short=False),
         *([Field("Milestone", label, short=False)] if label else []),
         *understood_fields(ctx, engagement, u),
-        Field("Duration", cards.duration_label(duration)),
+        Field("Duration", duration_label(duration)),
     ]
     text = (
         f"Here is how I read “{clean(u.text, limit=200, multiline=False)}”"
@@ -164,7 +149,7 @@ async def _schedule_reply(
     )
     check = await hours.check_slot(ctx.session, engagement, u.start, duration, now=ctx.now)
     title_line = f"Schedule this demo? ({fmt_local(u.start)} {u.zone})"
-    return Reply(private=[confirm_card(title_line, text, fields, draft, check)])
+    return Reply(private=[events.confirmation_card(DEMOS, title_line, text, fields, draft, check)])
 
 
 def new_form(engagement: Engagement, *, when_text: str = "", title: str = "", milestone: str = "") -> Form:
@@ -201,7 +186,7 @@ def new_form(engagement: Engagement, *, when_text: str = "", title: str = "", mi
 
 # -- commands -------------------------------------------------------------------------------------------
 async def schedule(ctx: Ctx) -> Reply:
-    engagement = _member(ctx)
+    engagement = events.member(ctx)
     if not ctx.args.strip():
         return Reply(form=new_form(engagement))
     args, token = split_milestone(ctx.args)
@@ -213,7 +198,7 @@ async def schedule(ctx: Ctx) -> Reply:
 
 
 async def new(ctx: Ctx) -> Reply:
-    engagement = _member(ctx)
+    engagement = events.member(ctx)
     args, token = split_milestone(ctx.args)
     milestone = await service.find_milestone(ctx.session, engagement, token)
     when_text, title = split_when_title(args) if args.strip() else ("", None)
@@ -224,7 +209,7 @@ async def new(ctx: Ctx) -> Reply:
 async def on_redemo(ctx: Ctx, value: str) -> Reply:
     """ "Schedule the re-demo" under a "not accepted" outcome: the demo form, pre-filled with the same
     milestone."""
-    engagement = _member(ctx)
+    engagement = events.member(ctx)
     try:
         demo = await ctx.session.get(Demo, int(value))
     except ValueError:
@@ -239,7 +224,7 @@ async def on_redemo(ctx: Ctx, value: str) -> Reply:
 
 
 async def on_new_form(ctx: Ctx, values: dict[str, str], state: dict) -> Reply:
-    engagement = _member(ctx)
+    engagement = events.member(ctx)
     errors: dict[str, str] = {}
     duration = None
     raw_duration = (values.get("duration") or "").strip()
@@ -276,58 +261,25 @@ async def on_new_form(ctx: Ctx, values: dict[str, str], state: dict) -> Reply:
 
 
 async def on_confirm(ctx: Ctx, value: str) -> Reply:
-    engagement = _member(ctx)
-    draft = service.Draft.from_value(value)
-    if draft.eng is not None and draft.eng != engagement.id:
-        raise UserError("That confirmation belongs to another engagement; nothing was changed.")
+    engagement, draft = events.confirmed(ctx, service.Draft, value)
     if draft.op == "new":
         demo, occ, created = await service.create(
             ctx.session, ctx.core, engagement=engagement, person=ctx.person, draft=draft, now=ctx.now
         )
-        ref = cards.demo_ref(engagement, demo)
-        if not created:
-            return Reply(
-                update=Card(title="Already scheduled", text=f"{ref} · {demo.title} was saved already.", tone="info")
-            )
-        return Reply(
-            update=Card(
-                title=f"Scheduled {ref}: {demo.title}",
-                text=f"{cards.schedule_text(demo, occ.starts_at)} — {when(occ.starts_at)} your time. "
-                "Announced in the home channel with a calendar invite; reminders will follow.",
-                tone="good",
-            )
-        )
-    existing = await ctx.session.get(Demo, draft.demo)
-    if existing is None or existing.engagement_id != engagement.id:
-        raise UserError("That demo no longer exists here. Nothing was changed.")
+        return events.scheduled(DEMOS, engagement, demo, occ, created, "reminders will follow.")
+    existing = await event_rules.live_series(ctx.session, DEMOS, engagement, draft.demo)
     _may_manage(ctx, existing)
     demo, occ = await service.move(
         ctx.session, ctx.core, engagement=engagement, person=ctx.person, draft=draft, now=ctx.now
     )
-    return Reply(
-        update=Card(
-            title=f"Moved {cards.demo_ref(engagement, demo)}",
-            text=f"Now {cards.schedule_text(demo, occ.starts_at)} — {when(occ.starts_at)} your time. "
-            "The updated invite is in the home channel.",
-            tone="good",
-        )
-    )
-
-
-async def on_discard(ctx: Ctx, value: str) -> Reply:
-    return Reply(update=Card(text="Not saved. Nothing was changed.", tone="info"))
+    return events.moved(DEMOS, engagement, demo, occ, schedule_text(demo, occ.starts_at))
 
 
 def _demo_line(engagement: Engagement, demo: Demo, occ: DemoOccurrence | None) -> str:
     ref = f"{cards.demo_ref(engagement, demo)} · {demo.title}"
     if occ is None:
         return f"{ref} — nothing upcoming"
-    text = f"{ref} — {when(occ.starts_at)} ({cards.fmt_in(occ.starts_at, demo.tz)})"
-    if demo.rrule:
-        text += f", {describe(demo.rrule)}"
-    if occ.starts_at != occ.original_start:
-        text += " (moved)"
-    return text
+    return f"{ref} — {when(occ.starts_at)} ({fmt_in(occ.starts_at, demo.tz)})" + rhythm(demo, occ)
 
 
 async def list_(ctx: Ctx) -> Reply:
@@ -348,7 +300,7 @@ async def list_(ctx: Ctx) -> Reply:
 
 
 async def cancel(ctx: Ctx) -> Reply:
-    engagement = _member(ctx)
+    engagement = events.member(ctx)
     parts = ctx.args.split()
     if not parts or len(parts) > 2 or (len(parts) == 2 and parts[1].lower() not in ("all", "series")):
         raise UserError("Usage: `/demo cancel <id>` (the next occurrence) or `/demo cancel <id> all` (the series).")
@@ -361,7 +313,7 @@ async def cancel(ctx: Ctx) -> Reply:
 
 
 async def move(ctx: Ctx) -> Reply:
-    engagement = _member(ctx)
+    engagement = events.member(ctx)
     ref, _, rest = ctx.args.strip().partition(" ")
     whole = False
     head, _, tail = rest.strip().partition(" ")
@@ -386,7 +338,7 @@ async def move(ctx: Ctx) -> Reply:
             with_weekday(demo.rrule, u.start.astimezone(zone_of(u.zone)).weekday()) if demo.rrule else None
         )
     if not (u.rrule or whole):
-        occ = await queries.upcoming_occurrence(ctx.session, demo, ctx.now)
+        occ = await upcoming_occurrence(ctx.session, DEMOS, demo, ctx.now)
         if occ is None:
             raise UserError(f"{cards.demo_ref(engagement, demo)} has no upcoming occurrence to move.")
         occ_id = occ.id
@@ -412,7 +364,8 @@ async def move(ctx: Ctx) -> Reply:
     check = await hours.check_slot(ctx.session, engagement, u.start, demo.duration_minutes, now=ctx.now)
     return Reply(
         private=[
-            confirm_card(
+            events.confirmation_card(
+                DEMOS,
                 f"Move {cards.demo_ref(engagement, demo)}?",
                 f"This moves {what}. Confirm to save it and send the updated invite.",
                 fields,
@@ -445,7 +398,7 @@ async def agenda(ctx: Ctx) -> Reply:
     if not ref or not text.strip():
         raise UserError("Usage: `/demo agenda <id> <what you will show>`.")
     demo = await queries.get_demo(ctx.session, engagement, ref)
-    occ = await queries.upcoming_occurrence(ctx.session, demo, ctx.now)
+    occ = await upcoming_occurrence(ctx.session, DEMOS, demo, ctx.now)
     if occ is None:
         raise UserError(f"{cards.demo_ref(engagement, demo)} has no upcoming occurrence.")
     return await _save_agenda(ctx, occ, text)
@@ -590,7 +543,7 @@ def _minutes(token: str) -> int:
 
 def _before(minutes: int) -> str:
     days, rest = divmod(minutes, 1440)
-    parts = ([plural(days, "day")] if days else []) + ([cards.duration_label(rest)] if rest else [])
+    parts = ([plural(days, "day")] if days else []) + ([duration_label(rest)] if rest else [])
     return " ".join(parts) + " before"
 
 
@@ -601,7 +554,7 @@ def _settings_card(engagement: Engagement) -> Card:
         fields=[
             Field("reminders", ", ".join(_before(m) for m in s["reminder_minutes"]) or "none"),
             Field("agenda", f"asked {s['agenda_hours_before']} h before"),
-            Field("duration", cards.duration_label(s["duration_minutes"])),
+            Field("duration", duration_label(s["duration_minutes"])),
             Field("title", s["default_title"]),
             Field("stale", "on" if s["stale_check"] else "off"),
         ],
@@ -649,17 +602,16 @@ async def settings_cmd(ctx: Ctx) -> Reply:
         changes = {"stale_check": rest.lower() == "on"}
     else:
         raise UserError("Settings: `reminders`, `agenda`, `duration`, `title`, `stale`. `/demo settings` shows them.")
-    await service.change_settings(
-        ctx.session, ctx.core, engagement=engagement, person=ctx.person, changes=changes, now=ctx.now
+    await event_rules.change_settings(
+        ctx.session,
+        ctx.core,
+        demo_settings.FEATURE,
+        engagement=engagement,
+        person=ctx.person,
+        changes=changes,
+        now=ctx.now,
     )
     return Reply(private=[_settings_card(engagement)])
-
-
-async def _on_settings_changed(
-    session: AsyncSession, core: Cadence, engagement: Engagement, feature: str | None = None, **_: object
-) -> None:
-    if feature == "demo":
-        await service.replan_upcoming(session, core, engagement, core.clock.now())
 
 
 async def _on_engagement_created(session: AsyncSession, core: Cadence, engagement: Engagement, **_: object) -> None:
@@ -725,7 +677,7 @@ def register(registry: Registry) -> None:
         summary="reminder offsets, agenda request, default duration and title, weekly check",
     )
     registry.add_action("demo.confirm", on_confirm)
-    registry.add_action("demo.discard", on_discard)
+    registry.add_action("demo.discard", events.on_discard)
     registry.add_action("demo.agenda_open", on_agenda_open)
     registry.add_action("demo.outcome", on_outcome_click)
     registry.add_action("demo.redemo", on_redemo)
@@ -739,7 +691,9 @@ def register(registry: Registry) -> None:
     registry.add_timer(service.OUTCOME_REMIND, timers.outcome_remind)
     registry.add_home_section(home_section)
     registry.add_hook("engagement_created", _on_engagement_created)
-    registry.add_hook("engagement_settings_changed", _on_settings_changed)
+    registry.add_hook(
+        "engagement_settings_changed", events.replan_on_settings_change(demo_settings.FEATURE, service.replan_upcoming)
+    )
     registry.add_report_section(
         "demos",
         order=50,

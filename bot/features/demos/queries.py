@@ -3,74 +3,25 @@ stands, and the stale-demo flag other features read (the weekly report). Nothing
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.features.demos import cards
-from bot.kernel.errors import UserError
+from bot.features.demos.cards import DEMOS
+from bot.features.events.queries import get_by_ref, ics_event
 from bot.kernel.people import CLIENT_ROLES, VENDOR_ROLES
 from bot.kernel.rows import must_get
-from bot.kernel.text import clean, truncate
 from bot.shared import ical
 from bot.shared.when import zone_of
 from storage.models import Engagement, Membership, Person
 from storage.models.demos import Demo, DemoAgendaItem, DemoOccurrence, DemoOutcome
 
 
-async def member_zones(session: AsyncSession, engagement: Engagement) -> list[str]:
-    """The engagement's home zone first, then each distinct zone of its members."""
-    zones = [engagement.home_tz or "UTC"]
-    rows = await session.scalars(
-        select(Person.tz)
-        .join(Membership, Membership.person_id == Person.id)
-        .where(Membership.engagement_id == engagement.id)
-        .order_by(Membership.id)
-    )
-    for tz in rows:
-        if tz and tz not in zones:
-            zones.append(tz)
-    return zones
-
-
 async def get_demo(session: AsyncSession, engagement: Engagement, ref: str) -> Demo:
     """`3`, `#3` or `ACME-DEMO-3` → the demo; UserError otherwise."""
-    text = (ref or "").strip()
-    m = re.fullmatch(r"(?:#|(?P<key>[A-Za-z][A-Za-z0-9]*)-DEMO-)?(?P<n>\d{1,9})", text, re.I)
-    if not m:
-        raise UserError(
-            f"“{truncate(clean(text, multiline=False), 40)}” is not a demo id; use the number from "
-            f"`/demo list`, e.g. `3` or `{engagement.key}-DEMO-3`."
-        )
-    if m.group("key") and m.group("key").upper() != engagement.key:
-        raise UserError(f"That demo belongs to {m.group('key').upper()}, not {engagement.key}.")
-    demo = await session.scalar(
-        select(Demo).where(Demo.engagement_id == engagement.id, Demo.number == int(m.group("n")))
-    )
-    if demo is None:
-        raise UserError(f"There is no demo {engagement.key}-DEMO-{m.group('n')}. `/demo list` shows them.")
-    return demo
-
-
-async def upcoming_occurrence(session: AsyncSession, demo: Demo, now: datetime) -> DemoOccurrence | None:
-    return await session.scalar(
-        select(DemoOccurrence)
-        .where(DemoOccurrence.demo_id == demo.id, DemoOccurrence.status == "scheduled", DemoOccurrence.starts_at > now)
-        .order_by(DemoOccurrence.starts_at)
-        .limit(1)
-    )
-
-
-async def scheduled_occurrences(session: AsyncSession, demo: Demo) -> list[DemoOccurrence]:
-    return list(
-        await session.scalars(
-            select(DemoOccurrence)
-            .where(DemoOccurrence.demo_id == demo.id, DemoOccurrence.status == "scheduled")
-            .order_by(DemoOccurrence.starts_at)
-        )
-    )
+    hint = f"use the number from `/demo list`, e.g. `3` or `{engagement.key}-DEMO-3`."
+    return await get_by_ref(session, DEMOS, engagement, ref, hint=hint)
 
 
 async def agenda_lines(session: AsyncSession, occ: DemoOccurrence) -> list[str]:
@@ -83,31 +34,6 @@ async def agenda_lines(session: AsyncSession, occ: DemoOccurrence) -> list[str]:
     return [f"• {person.display_name}: {item.text}" for item, person in rows]
 
 
-async def ics_demo(session: AsyncSession, engagement: Engagement, demo: Demo) -> ical.IcsDemo:
-    overrides = [
-        ical.Override(o.original_start, o.starts_at, o.ends_at)
-        for o in await session.scalars(
-            select(DemoOccurrence).where(DemoOccurrence.demo_id == demo.id, DemoOccurrence.status != "cancelled")
-        )
-        if o.starts_at != o.original_start
-    ]
-    return ical.IcsDemo(
-        uid=demo.uid,
-        sequence=demo.sequence,
-        title=f"{demo.title} ({engagement.name})",
-        description=(
-            f"{cards.demo_ref(engagement, demo)} — {engagement.name}. Reminders, agenda and the outcome "
-            "are in the engagement's home channel."
-        ),
-        start=demo.start_at,
-        duration=timedelta(minutes=demo.duration_minutes),
-        zone=demo.tz,
-        rrule=demo.rrule,
-        exdates=[datetime.fromisoformat(x) for x in demo.exdates or []],
-        overrides=overrides,
-    )
-
-
 async def invite_for_uid(session: AsyncSession, uid: str, now: datetime) -> tuple[str, bytes] | None:
     """(filename, current .ics) of the demo with this UID — for a link where files cannot be sent
     (Teams): the UID is random, so it works as the link's secret. None if unknown."""
@@ -115,9 +41,9 @@ async def invite_for_uid(session: AsyncSession, uid: str, now: datetime) -> tupl
     if demo is None:
         return None
     engagement = await must_get(session, Engagement, demo.engagement_id)
-    event = await ics_demo(session, engagement, demo)
+    event = await ics_event(session, DEMOS, engagement, demo)
     ics = ical.cancel(event, now) if demo.status == "cancelled" else ical.request(event, now)
-    return cards.ics_filename(engagement, demo), ics
+    return DEMOS.ics_filename(engagement, demo), ics
 
 
 async def last_demo_start(session: AsyncSession, engagement: Engagement, now: datetime) -> datetime | None:

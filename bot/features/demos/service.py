@@ -4,23 +4,29 @@ Callers pass the session (a transaction is open) and the injected `now`; look-up
 
 from __future__ import annotations
 
-import json
-import uuid
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.features.demos import cards, queries
+from bot.features.demos.cards import DEMOS
 from bot.features.demos.settings import DEFAULTS, FEATURE, STALE_CHECK_SLOT
+from bot.features.events import service as events
+from bot.features.events.cards import fmt_in, schedule_text
+from bot.features.events.drafts import EventDraft
+from bot.features.events.drafts import at_suggestion as at_suggestion  # where test_out_of_hours finds it
+from bot.features.events.occurrences import add_occurrence, drop_timers, move_occurrence, plan_reminders, plan_timer
+from bot.features.events.occurrences import replan_upcoming as replan_event
+from bot.features.events.queries import drafted, member_zones, scheduled_occurrences, upcoming_occurrence
 from bot.features.milestones import queries as milestone_queries
 from bot.features.milestones import service as milestone_service
 from bot.features.milestones.forms import MAX_REASON, MAX_REASONS, reason_lines
-from bot.kernel import audit, hours
-from bot.kernel.engagements import feature_settings, update_feature_settings
+from bot.kernel import audit
+from bot.kernel.engagements import feature_settings
 from bot.kernel.errors import UserError
 from bot.kernel.messages import Card
 from bot.kernel.people import (
@@ -33,9 +39,7 @@ from bot.kernel.people import (
     role_label,
 )
 from bot.kernel.rows import MissingRow, get_or_refuse
-from bot.kernel.text import MAX_TEXT, MAX_TITLE, clean, truncate, when
-from bot.shared import ical
-from bot.shared.recurrence import moved_to, next_occurrence, validate_rule
+from bot.kernel.text import MAX_TEXT, clean, truncate, when
 from bot.shared.when import zone_of
 from storage.models import Engagement, Person
 from storage.models.demos import Demo, DemoAgendaItem, DemoOccurrence, DemoOutcome
@@ -74,7 +78,9 @@ def settings(engagement: Engagement) -> dict[str, Any]:
 
 # -- drafts: what a Confirm button carries ----------------------------------------------------------
 @dataclass
-class Draft:
+class Draft(EventDraft):
+    max_duration = MAX_DURATION
+
     op: str  # "new" | "move"
     start: str  # ISO, aware
     tz: str
@@ -88,140 +94,30 @@ class Draft:
     eng: int | None = None  # the engagement it was made in
     milestone: int | None = None  # new: the milestone the demo shows (its id)
 
-    def to_value(self) -> str:
-        return json.dumps({k: v for k, v in asdict(self).items() if v is not None}, separators=(",", ":"))
-
-    @property
-    def start_at(self) -> datetime:
-        return datetime.fromisoformat(self.start).astimezone(UTC)
-
-    @classmethod
-    def from_value(cls, value: str) -> Draft:
-        """Parse and re-check a button value (a client can tamper with it)."""
-        try:
-            data = json.loads(value)
-            draft = cls(**{k: data[k] for k in data if k in cls.__dataclass_fields__})
-            if draft.op not in ("new", "move"):
-                raise ValueError("op")
-            if datetime.fromisoformat(draft.start).tzinfo is None:  # start_at would read it in the server zone
-                raise ValueError("naive")
-            zone_of(draft.tz)
-            if draft.rrule is not None:
-                validate_rule(draft.rrule)
-            if draft.duration is not None and not 5 <= int(draft.duration) <= MAX_DURATION:
-                raise ValueError("duration")
-            if draft.title is not None:
-                draft.title = clean(draft.title, limit=MAX_TITLE, what="The title", multiline=False)
-            if draft.milestone is not None:
-                draft.milestone = int(draft.milestone)
-        except (ValueError, TypeError, KeyError, UserError) as exc:
-            raise UserError("That confirmation is not valid any more. Nothing was changed; please ask again.") from exc
-        return draft
-
-
-def at_suggestion(draft: Draft, check: hours.SlotCheck) -> Draft | None:
-    """The same draft at the start suggested by a working-hours check (a series keeps its rhythm on the
-    suggested weekday), or None when there is no suggestion."""
-    if check.suggestion is None:
-        return None
-    start, rule = moved_to(check.suggestion, draft.tz, draft.rrule)
-    return replace(draft, start=start, rrule=rule)
-
-
-def new_draft_key() -> str:
-    return uuid.uuid4().hex
+    def check(self) -> None:
+        if self.milestone is not None:
+            self.milestone = int(self.milestone)
 
 
 # -- occurrences and their timers ------------------------------------------------------------------
-def _prefix(occ: DemoOccurrence) -> str:
-    return f"demo:{occ.id}:"
-
-
 async def plan_timers(
     session: AsyncSession, core: Cadence, engagement: Engagement, occ: DemoOccurrence, now: datetime
 ) -> None:
     """Reminders, the agenda request and the outcome request of one occurrence (past ones skipped)."""
     s = settings(engagement)
-    prefix = f"{_prefix(occ)}v{occ.version}:"
-    payload = {"occ": occ.id, "v": occ.version}
-    for minutes in s["reminder_minutes"]:
-        due = occ.starts_at - timedelta(minutes=minutes)
-        if due > now:
-            await core.timers.schedule(
-                session,
-                kind=REMIND,
-                due_at=due,
-                key=f"{prefix}remind:{minutes}",
-                payload={**payload, "minutes": minutes},
-                engagement_id=engagement.id,
-            )
+    await plan_reminders(session, core, DEMOS, engagement, occ, now, timer=REMIND, offsets=s["reminder_minutes"])
     # Ask for the agenda the day before; a demo planned at short notice is asked at once, if there
     # is still time for answers to reach the last reminder.
     last = min(s["reminder_minutes"] or DEFAULTS["reminder_minutes"])
     agenda_due = max(occ.starts_at - timedelta(hours=s["agenda_hours_before"]), now)
     if agenda_due < occ.starts_at - timedelta(minutes=last + 15):
-        await core.timers.schedule(
-            session, kind=AGENDA, due_at=agenda_due, key=f"{prefix}agenda", payload=payload, engagement_id=engagement.id
-        )
-    await core.timers.schedule(
-        session, kind=ENDED, due_at=occ.ends_at, key=f"{prefix}ended", payload=payload, engagement_id=engagement.id
-    )
+        await plan_timer(session, core, DEMOS, engagement, occ, timer=AGENDA, name="agenda", due=agenda_due)
+    await plan_timer(session, core, DEMOS, engagement, occ, timer=ENDED, name="ended", due=occ.ends_at)
 
 
 async def replan_upcoming(session: AsyncSession, core: Cadence, engagement: Engagement, now: datetime) -> int:
     """Settings changed: re-plan the pending timers of every upcoming occurrence (fired ones stay fired)."""
-    upcoming = list(
-        await session.scalars(
-            select(DemoOccurrence).where(
-                DemoOccurrence.engagement_id == engagement.id,
-                DemoOccurrence.status == "scheduled",
-                DemoOccurrence.starts_at > now,
-            )
-        )
-    )
-    for occ in upcoming:
-        await core.timers.cancel_prefix(session, f"{_prefix(occ)}v{occ.version}:")
-        await plan_timers(session, core, engagement, occ, now)
-    return len(upcoming)
-
-
-async def drop_timers(session: AsyncSession, core: Cadence, occ: DemoOccurrence) -> None:
-    await core.timers.cancel_prefix(session, _prefix(occ))
-
-
-async def add_occurrence(
-    session: AsyncSession, core: Cadence, engagement: Engagement, demo: Demo, start: datetime, now: datetime
-) -> DemoOccurrence:
-    start = start.astimezone(UTC)
-    occ = DemoOccurrence(
-        demo_id=demo.id,
-        engagement_id=engagement.id,
-        original_start=start,
-        starts_at=start,
-        ends_at=start + timedelta(minutes=demo.duration_minutes),
-        status="scheduled",
-        version=0,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(occ)
-    await session.flush()
-    await plan_timers(session, core, engagement, occ, now)
-    return occ
-
-
-async def materialise_next(
-    session: AsyncSession, core: Cadence, engagement: Engagement, demo: Demo, *, after: datetime, now: datetime
-) -> DemoOccurrence | None:
-    """For a series: the next occurrence after `after` that has no row yet (and is not excluded)."""
-    if not demo.rrule or demo.status != "scheduled":
-        return None
-    taken = list(await session.scalars(select(DemoOccurrence.original_start).where(DemoOccurrence.demo_id == demo.id)))
-    excluded = [datetime.fromisoformat(x) for x in demo.exdates or []] + taken
-    nxt = next_occurrence(demo.rrule, demo.start_at, demo.tz, max(after, now), exclude=excluded)
-    if nxt is None:
-        return None
-    return await add_occurrence(session, core, engagement, demo, nxt, now)
+    return await replan_event(session, core, DEMOS, plan_timers, engagement, now)
 
 
 # -- the milestone a demo shows ---------------------------------------------------------------------
@@ -251,67 +147,42 @@ async def create(
 ) -> tuple[Demo, DemoOccurrence, bool]:
     """Save a confirmed draft; returns (demo, first occurrence, created). A second Confirm of the
     same draft finds the first demo instead of making a duplicate."""
-    if draft.key:
-        existing = await session.scalar(select(Demo).where(Demo.draft_key == draft.key))
-        if existing is not None and existing.engagement_id != engagement.id:
-            raise UserError("That confirmation is not valid here. Nothing was changed.")
-        if existing is not None:
-            occ = await queries.upcoming_occurrence(session, existing, now) or await session.scalar(
-                select(DemoOccurrence).where(DemoOccurrence.demo_id == existing.id).order_by(DemoOccurrence.id)
-            )
-            if occ is None:  # a demo is created with its first occurrence
-                raise MissingRow(f"demo {existing.id} has no occurrence")
-            return existing, occ, False
+    existing = await drafted(session, DEMOS, engagement, draft.key) if draft.key else None
+    if existing is not None:
+        occ = await upcoming_occurrence(session, DEMOS, existing, now) or await session.scalar(
+            select(DemoOccurrence).where(DemoOccurrence.demo_id == existing.id).order_by(DemoOccurrence.id)
+        )
+        if occ is None:  # a demo is created with its first occurrence
+            raise MissingRow(f"demo {existing.id} has no occurrence")
+        return existing, occ, False
     start = draft.start_at
     if start <= now:
         raise UserError("That time has passed since I asked; nothing was saved. Please schedule it again.")
     milestone = await milestone_of(session, engagement, draft.milestone)
     s = settings(engagement)
-    for _ in range(3):
-        number = (
-            await session.scalar(select(func.max(Demo.number)).where(Demo.engagement_id == engagement.id)) or 0
-        ) + 1
-        demo = Demo(
-            engagement_id=engagement.id,
-            number=number,
-            title=draft.title or s["default_title"],
-            tz=draft.tz,
-            start_at=start,
-            duration_minutes=int(draft.duration or s["duration_minutes"]),
-            rrule=draft.rrule,
-            status="scheduled",
-            uid=f"{uuid.uuid4()}@cadence",
-            sequence=0,
-            exdates=[],
-            draft_key=draft.key,
-            created_by_id=person.id,
-            milestone_id=milestone.id if milestone else None,
-            created_at=now,
-            updated_at=now,
-        )
-        try:
-            async with session.begin_nested():
-                session.add(demo)
-                await session.flush()
-            break
-        except IntegrityError:
-            # A concurrent Confirm of the same draft (draft_key), or another demo took the number.
-            if draft.key and await session.scalar(select(Demo.id).where(Demo.draft_key == draft.key)):
-                return await create(session, core, engagement=engagement, person=person, draft=draft, now=now)
-    else:  # three collisions in a row
-        raise UserError("Several demos were being scheduled at once; nothing was saved. Please confirm again.")
-    occ = await add_occurrence(session, core, engagement, demo, start, now)
-    await audit.record(
+    demo = await events.save_numbered(
         session,
+        DEMOS,
+        engagement,
+        draft,
+        title=draft.title or s["default_title"],
+        duration=int(draft.duration or s["duration_minutes"]),
         now=now,
-        engagement_id=engagement.id,
-        entity_type="demo",
-        entity_id=demo.id,
-        action="scheduled",
-        to_state="scheduled",
-        actor=person,
+        columns={"created_by_id": person.id, "milestone_id": milestone.id if milestone else None},
+    )
+    if demo is None:  # a concurrent Confirm of the same draft saved it: find that one
+        return await create(session, core, engagement=engagement, person=person, draft=draft, now=now)
+    occ = await events.open_series(
+        session,
+        core,
+        DEMOS,
+        plan_timers,
+        engagement=engagement,
+        person=person,
+        series=demo,
+        now=now,
         data={
-            "number": number,
+            "number": demo.number,
             "title": demo.title,
             "start": start.isoformat(),
             "tz": demo.tz,
@@ -320,21 +191,19 @@ async def create(
         },
     )
     await ensure_stale_timer(session, core, engagement, now)
-    zones = await queries.member_zones(session, engagement)
+    zones = await member_zones(session, engagement)
     card = cards.announcement(
         engagement=engagement,
         demo=demo,
         occ=occ,
         zones=zones,
         title=f"Demo scheduled: {demo.title}",
-        text=f"Scheduled by {person.display_name}: {cards.schedule_text(demo, start)}.",
+        text=f"Scheduled by {person.display_name}: {schedule_text(demo, start)}.",
         milestone=milestone_label(engagement, milestone),
     )
-    ics = ical.request(await queries.ics_demo(session, engagement, demo), now)
-    card.attachments.append(
-        ical.attachment(ics, filename=cards.ics_filename(engagement, demo), title="Calendar invite")
+    await events.announce(
+        session, core, DEMOS, engagement, demo, card, now, invite_title="Calendar invite", key="announce"
     )
-    await core.outbox.post_home(session, engagement, card, ref_key=f"demo:{demo.id}:announce")
     return demo, occ, True
 
 
@@ -342,42 +211,21 @@ async def move(
     session: AsyncSession, core: Cadence, *, engagement: Engagement, person: Person, draft: Draft, now: datetime
 ) -> tuple[Demo, DemoOccurrence]:
     """Apply a confirmed move: one occurrence (draft.occ) or the whole series (draft.occ None)."""
-    demo = await session.get(Demo, draft.demo)
-    if demo is None or demo.engagement_id != engagement.id:
-        raise UserError("That demo no longer exists here. Nothing was changed.")
-    if demo.status != "scheduled":
-        raise UserError(f"{cards.demo_ref(engagement, demo)} is {demo.status}; nothing was changed.")
-    if draft.seq is not None and draft.seq != demo.sequence:
-        raise UserError(
-            f"{cards.demo_ref(engagement, demo)} changed since I asked. Nothing was changed; "
-            "please run `/demo move` again."
-        )
-    start = draft.start_at
-    if start <= now:
-        raise UserError("That time has passed since I asked; nothing was changed.")
+    demo = await events.live_series(session, DEMOS, engagement, draft.demo)
+    start = events.check_move(DEMOS, engagement, demo, draft, now)
     old_text = None
     if draft.occ is not None:
-        occ = await session.get(DemoOccurrence, draft.occ)
-        if occ is None or occ.demo_id != demo.id or occ.status != "scheduled" or occ.starts_at <= now:
-            raise UserError("That occurrence is no longer upcoming. Nothing was changed.")
-        old_text = cards.fmt_in(occ.starts_at, demo.tz, offset=True)
-        await drop_timers(session, core, occ)
-        occ.starts_at = start
-        occ.ends_at = start + timedelta(minutes=demo.duration_minutes)
-        occ.version += 1
-        occ.updated_at = now
-        if not demo.rrule:
-            demo.start_at = start
-            demo.tz = draft.tz
-            occ.original_start = start
-        await plan_timers(session, core, engagement, occ, now)
+        occ = await events.occurrence_to_move(session, DEMOS, demo, draft.occ, now)
+        old_text = await move_occurrence(
+            session, core, DEMOS, plan_timers, engagement, demo, occ, start=start, tz=draft.tz, now=now
+        )
     else:
         # The series is re-planned from the new first date; upcoming occurrences are replaced.
-        upcoming = [o for o in await queries.scheduled_occurrences(session, demo) if o.starts_at > now]
+        upcoming = [o for o in await scheduled_occurrences(session, DEMOS, demo) if o.starts_at > now]
         if upcoming:
-            old_text = cards.fmt_in(upcoming[0].starts_at, demo.tz, offset=True)
+            old_text = fmt_in(upcoming[0].starts_at, demo.tz, offset=True)
         for o in upcoming:
-            await drop_timers(session, core, o)
+            await drop_timers(session, core, DEMOS, o)
             o.status = "replaced"
             o.updated_at = now
         demo.start_at = start
@@ -388,14 +236,14 @@ async def move(
         occ = await _add_replacing(session, core, engagement, demo, start, now)
     demo.sequence += 1
     demo.updated_at = now
-    await audit.record(
+    await events.record(
         session,
-        now=now,
-        engagement_id=engagement.id,
-        entity_type="demo",
-        entity_id=demo.id,
+        DEMOS,
+        engagement=engagement,
+        person=person,
+        series=demo,
         action="moved",
-        actor=person,
+        now=now,
         data={
             "occurrence": draft.occ,
             "from": old_text,
@@ -405,11 +253,11 @@ async def move(
             "sequence": demo.sequence,
         },
     )
-    zones = await queries.member_zones(session, engagement)
+    zones = await member_zones(session, engagement)
     if draft.occ is None:
-        now_text = f"The series now runs: {cards.schedule_text(demo, occ.starts_at)}"
+        now_text = f"The series now runs: {schedule_text(demo, occ.starts_at)}"
     else:
-        now_text = f"This occurrence is now: {cards.fmt_in(occ.starts_at, demo.tz, offset=True)}"
+        now_text = f"This occurrence is now: {fmt_in(occ.starts_at, demo.tz, offset=True)}"
     card = cards.announcement(
         engagement=engagement,
         demo=demo,
@@ -425,9 +273,8 @@ async def move(
         one_occurrence=draft.occ is not None and bool(demo.rrule),
         milestone=milestone_label(engagement, await milestone_of(session, engagement, demo.milestone_id)),
     )
-    ics = ical.request(await queries.ics_demo(session, engagement, demo), now)
-    card.attachments.append(ical.attachment(ics, filename=cards.ics_filename(engagement, demo), title="Updated invite"))
-    await core.outbox.post_home(session, engagement, card, ref_key=f"demo:{demo.id}:moved:{demo.sequence}")
+    moved = f"moved:{demo.sequence}"
+    await events.announce(session, core, DEMOS, engagement, demo, card, now, invite_title="Updated invite", key=moved)
     return demo, occ
 
 
@@ -440,7 +287,7 @@ async def _add_replacing(
         select(DemoOccurrence).where(DemoOccurrence.demo_id == demo.id, DemoOccurrence.original_start == start)
     )
     if row is None:
-        return await add_occurrence(session, core, engagement, demo, start, now)
+        return await add_occurrence(session, core, DEMOS, plan_timers, engagement, demo, start, now)
     row.status, row.starts_at = "scheduled", start
     row.ends_at = start + timedelta(minutes=demo.duration_minutes)
     row.version += 1
@@ -460,68 +307,20 @@ async def cancel(
     now: datetime,
 ) -> tuple[str, DemoOccurrence | None]:
     """Cancel the next occurrence (a series continues) or the whole demo. Returns (summary, next occ)."""
-    if demo.status != "scheduled":
-        raise UserError(f"{cards.demo_ref(engagement, demo)} is already {demo.status}.")
-    ref = cards.demo_ref(engagement, demo)
-    upcoming = await queries.upcoming_occurrence(session, demo, now)
-    if not demo.rrule:
-        whole = True
-    if not whole and upcoming is None:
-        raise UserError(
-            f"{ref} has no upcoming occurrence to cancel; `/demo cancel {demo.number} all` ends the series."
-        )
-    nxt = None
-    ics_event = await queries.ics_demo(session, engagement, demo)
-    if whole:
-        for o in await queries.scheduled_occurrences(session, demo):
-            if o.starts_at > now:
-                await drop_timers(session, core, o)
-                o.status = "cancelled"
-                o.updated_at = now
-        demo.status = "cancelled"
-        demo.cancelled_at = now
-        demo.sequence += 1
-        ics_event.sequence = demo.sequence
-        ics = ical.cancel(ics_event, now)
-        summary = f"{ref} ({demo.title}) is cancelled" + (" — the whole series" if demo.rrule else "") + "."
-    else:
-        assert upcoming is not None  # refused above: a single occurrence needs one to cancel
-        await drop_timers(session, core, upcoming)
-        upcoming.status = "cancelled"
-        upcoming.updated_at = now
-        demo.exdates = [*(demo.exdates or []), upcoming.original_start.isoformat()]
-        demo.sequence += 1
-        ics_event.sequence = demo.sequence
-        ics = ical.cancel(ics_event, now, ical.Override(upcoming.original_start, upcoming.starts_at, upcoming.ends_at))
-        await session.flush()
-        nxt = await materialise_next(session, core, engagement, demo, after=upcoming.original_start, now=now)
-        summary = f"{ref} ({demo.title}) on {cards.fmt_in(upcoming.starts_at, demo.tz)} is cancelled; " + (
-            f"the series continues {cards.fmt_in(nxt.starts_at, demo.tz)}."
-            if nxt
-            else "there are no later occurrences."
-        )
-    demo.updated_at = now
-    await audit.record(
+    return await events.cancel(
         session,
+        core,
+        DEMOS,
+        plan_timers,
+        engagement=engagement,
+        person=person,
+        series=demo,
+        whole=whole,
         now=now,
-        engagement_id=engagement.id,
-        entity_type="demo",
-        entity_id=demo.id,
-        action="cancelled" if whole else "occurrence_cancelled",
-        from_state="scheduled",
-        to_state="cancelled" if whole else "scheduled",
-        actor=person,
-        data={"occurrence": None if whole or upcoming is None else upcoming.id, "sequence": demo.sequence},
+        refusal=f"{cards.demo_ref(engagement, demo)} has no upcoming occurrence to cancel; "
+        f"`/demo cancel {demo.number} all` ends the series.",
+        no_later="there are no later occurrences.",
     )
-    card = Card(
-        title=f"Demo cancelled: {demo.title}",
-        text=f"{summary} (by {person.display_name})",
-        tone="warning",
-        footer="The attached cancellation removes it from your calendar.",
-    )
-    card.attachments.append(ical.attachment(ics, filename=cards.ics_filename(engagement, demo), title="Cancellation"))
-    await core.outbox.post_home(session, engagement, card, ref_key=f"demo:{demo.id}:cancel:{demo.sequence}")
-    return summary, nxt
 
 
 # -- the stale-demo check ------------------------------------------------------------------------------
@@ -573,7 +372,7 @@ async def reminder_card(
 ) -> Card:
     """The reminder `minutes` before `occ`, with the zones and the agenda as they stand."""
     offsets = settings(engagement)["reminder_minutes"]
-    zones = await queries.member_zones(session, engagement)
+    zones = await member_zones(session, engagement)
     agenda = await queries.agenda_lines(session, occ)
     return cards.reminder_card(
         engagement, demo, occ, minutes, offsets=offsets, zones=zones, agenda=agenda, late_minutes=late_minutes
@@ -597,7 +396,7 @@ async def refresh_last_reminder(
         return False
     await session.flush()
     card = await reminder_card(session, engagement, demo, occ, last)
-    await core.outbox.update(session, cards.remind_ref(occ, last), card)
+    await core.outbox.update(session, DEMOS.reminder_ref(occ, last), card)
     return True
 
 
@@ -638,31 +437,6 @@ async def save_agenda(
         item.text, item.updated_at = text, now
     refreshed = await refresh_last_reminder(session, core, engagement, demo, occ)
     return engagement, demo, text, refreshed
-
-
-# -- settings --------------------------------------------------------------------------------------------
-async def change_settings(
-    session: AsyncSession,
-    core: Cadence,
-    *,
-    engagement: Engagement,
-    person: Person,
-    changes: dict[str, Any],
-    now: datetime,
-) -> None:
-    """Save checked setting changes; the timers follow (engagement_settings_changed) and the audit log has it."""
-    update_feature_settings(engagement, "demo", changes)
-    await core.emit(session, "engagement_settings_changed", engagement=engagement, feature="demo")
-    await audit.record(
-        session,
-        now=now,
-        engagement_id=engagement.id,
-        entity_type="engagement",
-        entity_id=engagement.id,
-        action="demo_settings_changed",
-        actor=person,
-        data=changes,
-    )
 
 
 # -- the acceptance record: the client side records the outcome; one per occurrence, never edited ----------
@@ -763,7 +537,7 @@ async def record_outcome(
     made: list[str] = []
     if milestone is not None and outcome == "not_accepted" and remarks:
         made = await _rectify(session, core, engagement, demo, milestone, remarks, person, now)
-    await core.timers.cancel_prefix(session, f"{_prefix(occ)}outcome_remind:")
+    await core.timers.cancel_prefix(session, f"{DEMOS.timer_prefix(occ)}outcome_remind:")
     card = cards.result_card(
         engagement, demo, occ, row, person, milestone=milestone_label(engagement, milestone), items=made
     )
@@ -807,7 +581,7 @@ async def _rectify(
 
 # -- an outcome never recorded: the client's deciders reminded the next morning, once --------------------
 def outcome_remind_key(occ: DemoOccurrence, person_id: int) -> str:
-    return f"{_prefix(occ)}outcome_remind:{person_id}"
+    return f"{DEMOS.timer_prefix(occ)}outcome_remind:{person_id}"
 
 
 async def plan_outcome_reminders(

@@ -9,53 +9,30 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.features.demos import cards, queries, service
+from bot.features.demos.cards import DEMOS
 from bot.features.demos.settings import DEFAULTS
+from bot.features.events.occurrences import continue_series, due_reminder, late_minutes
+from bot.features.events.occurrences import live as live_occurrence
 from bot.kernel.context import TimerCtx
 from bot.kernel.engagements import feature_settings
 from bot.kernel.messages import Button, Card
 from bot.kernel.people import VENDOR_ROLES, members_with_roles, membership_of
-from bot.kernel.rows import must_get
 from bot.kernel.text import when
 from storage.models import Engagement, Person
 from storage.models.demos import Demo, DemoOccurrence, DemoOutcome
 
 
-async def _live(tctx: TimerCtx) -> tuple[Engagement, Demo, DemoOccurrence] | None:
-    """The occurrence a timer is for, if it is still scheduled as the timer knew it."""
-    payload = tctx.payload
-    occ = await tctx.session.get(DemoOccurrence, payload.get("occ"))
-    if occ is None or occ.status != "scheduled" or occ.version != payload.get("v"):
-        return None
-    demo = await tctx.session.get(Demo, occ.demo_id)
-    if demo is None or demo.status != "scheduled":
-        return None
-    engagement = await must_get(tctx.session, Engagement, occ.engagement_id)
-    return engagement, demo, occ
-
-
 async def remind(tctx: TimerCtx) -> None:
-    live = await _live(tctx)
-    if live is None:
+    due = await due_reminder(tctx, DEMOS, DEFAULTS["reminder_minutes"])
+    if due is None:
         return
-    engagement, demo, occ = live
-    if tctx.now >= occ.starts_at:
-        return  # Cadence was down past the start: a reminder now would only confuse.
-    # Every reminder carries its offset; one planned without it was the last default reminder.
-    minutes = int(tctx.payload.get("minutes") or min(DEFAULTS["reminder_minutes"]))
-    late = tctx.lateness > timedelta(minutes=5)
-    card = await service.reminder_card(
-        tctx.session,
-        engagement,
-        demo,
-        occ,
-        minutes,
-        late_minutes=int(tctx.lateness.total_seconds() // 60) if late else 0,
-    )
-    await tctx.core.outbox.post_home(tctx.session, engagement, card, ref_key=cards.remind_ref(occ, minutes))
+    engagement, demo, occ, minutes = due
+    card = await service.reminder_card(tctx.session, engagement, demo, occ, minutes, late_minutes=late_minutes(tctx))
+    await tctx.core.outbox.post_home(tctx.session, engagement, card, ref_key=DEMOS.reminder_ref(occ, minutes))
 
 
 async def ask_agenda(tctx: TimerCtx) -> None:
-    live = await _live(tctx)
+    live = await live_occurrence(tctx, DEMOS)
     if live is None:
         return
     engagement, demo, occ = live
@@ -76,7 +53,7 @@ async def ask_agenda(tctx: TimerCtx) -> None:
 
 
 async def ended(tctx: TimerCtx) -> None:
-    live = await _live(tctx)
+    live = await live_occurrence(tctx, DEMOS)
     if live is None:
         return
     engagement, demo, occ = live
@@ -92,15 +69,7 @@ async def ended(tctx: TimerCtx) -> None:
         ref_key=f"demo:occ:{occ.id}:outcome",
     )
     await service.plan_outcome_reminders(tctx.session, tctx.core, engagement, occ, tctx.now)
-    if demo.rrule:
-        nxt = await service.materialise_next(
-            tctx.session, tctx.core, engagement, demo, after=occ.original_start, now=tctx.now
-        )
-        if nxt is None:
-            demo.status = "ended"
-    else:
-        demo.status = "ended"
-    demo.updated_at = tctx.now
+    await continue_series(tctx.session, tctx.core, DEMOS, service.plan_timers, engagement, demo, occ, tctx.now)
 
 
 async def outcome_remind(tctx: TimerCtx) -> None:

@@ -3,8 +3,10 @@ the after-meeting request and the App Home card. No database here."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
+from bot.features.events.cards import announcement as event_announcement
+from bot.features.events.cards import duration_label, fmt_in, lead_label, rhythm, zone_lines
 from bot.features.meetings.queries import meeting_ref
 from bot.features.meetings.settings import KINDS
 from bot.kernel.messages import Button, Card, Field
@@ -17,30 +19,6 @@ from storage.models.meetings import Meeting, MeetingOccurrence
 KIND_LABELS = {"sync": "Sync", "review": "Monthly review", "kickoff": "Kick-off", "other": "Other"}
 # The decisions feature owns this action and its form; the meetings feature only offers the button.
 MINUTES_ACTION = "decision.minutes"
-
-
-def offset_label(dt: datetime) -> str:
-    minutes = int((dt.utcoffset() or timedelta(0)).total_seconds() // 60)
-    h, m = divmod(abs(minutes), 60)
-    return f"UTC{'+' if minutes >= 0 else '−'}{h:02d}:{m:02d}"
-
-
-def fmt_in(instant: datetime, zone: str, *, offset: bool = False) -> str:
-    """'Tue 5 Jan 2027 15:00 America/New_York' (the wall time in `zone`)."""
-    local = instant.astimezone(zone_of(zone))
-    text = f"{local:%a} {local.day} {local:%b %Y} {local:%H:%M} {zone}"
-    return text + (f" ({offset_label(local)})" if offset else "")
-
-
-def duration_label(minutes: int) -> str:
-    h, m = divmod(minutes, 60)
-    if h and m:
-        return f"{h} h {m} min"
-    return f"{h} h" if h else f"{m} min"
-
-
-def zone_lines(start: datetime, zones: list[str], *, home: str) -> str:
-    return "\n".join(fmt_in(start, z) + (" (engagement)" if z == home else "") for z in zones)
 
 
 def repeats_text(rrule: str, start: datetime, zone: str) -> str:
@@ -79,12 +57,6 @@ def confirm_fields(
     return fields
 
 
-def schedule_text(meeting: Meeting, start: datetime) -> str:
-    """'Tue 5 Jan 2027 15:00 America/New_York (UTC−05:00), every month on the first Tuesday'."""
-    text = fmt_in(start, meeting.tz, offset=True)
-    return text + (f", {describe(meeting.rrule)}" if meeting.rrule else "")
-
-
 def announcement(
     *,
     engagement: Engagement,
@@ -97,34 +69,26 @@ def announcement(
     one_occurrence: bool = False,
 ) -> Card:
     """`one_occurrence`: only `occ` moved; the series keeps its rhythm."""
-    fields = [
-        Field("Meeting", f"{meeting_ref(engagement, meeting)} · {meeting.title} ({KIND_LABELS[meeting.kind]})", False),
-        Field("When (your time)", when(occ.starts_at), short=False),
-        Field("Duration", duration_label(meeting.duration_minutes)),
-    ]
+    repeats = None
     if meeting.rrule:
         repeats = repeats_text(meeting.rrule, meeting.start_at if one_occurrence else occ.starts_at, meeting.tz)
-        fields.append(Field("Repeats", f"Unchanged: {repeats}." if one_occurrence else repeats, short=False))
-    fields.append(Field("Time zones", zone_lines(occ.starts_at, zones, home=engagement.home_tz or "UTC"), False))
-    return Card(
+        repeats = f"Unchanged: {repeats}." if one_occurrence else repeats
+    return event_announcement(
+        meeting,
+        occ,
+        head=[
+            Field(
+                "Meeting", f"{meeting_ref(engagement, meeting)} · {meeting.title} ({KIND_LABELS[meeting.kind]})", False
+            )
+        ],
+        repeats=repeats,
+        zones=zones,
+        home=engagement.home_tz or "UTC",
         title=title,
         text=text,
-        fields=fields,
         tone=tone,
         footer="Add the attached invite to your calendar. `/meeting agenda add <text>` puts a point on the agenda.",
     )
-
-
-def lead_label(minutes: int) -> str:
-    if minutes % 1440 == 0:
-        return "tomorrow" if minutes == 1440 else f"in {minutes // 1440} days"
-    if minutes % 60 == 0:
-        return "in 1 hour" if minutes == 60 else f"in {minutes // 60} hours"
-    return f"in {minutes} minutes"
-
-
-def reminder_ref(occ: MeetingOccurrence, minutes: int) -> str:
-    return f"meeting:occ:{occ.id}:v{occ.version}:remind:{minutes}"
 
 
 def agenda_ref(occ: MeetingOccurrence) -> str:
@@ -193,12 +157,7 @@ def minutes_request(engagement: Engagement, meeting: Meeting, occ: MeetingOccurr
 
 
 def meeting_line(engagement: Engagement, meeting: Meeting, occ: MeetingOccurrence) -> str:
-    text = f"{meeting_ref(engagement, meeting)} · {meeting.title} — next {when(occ.starts_at)}"
-    if meeting.rrule:
-        text += f", {describe(meeting.rrule)}"
-    if occ.starts_at != occ.original_start:
-        text += " (moved)"
-    return text
+    return f"{meeting_ref(engagement, meeting)} · {meeting.title} — next {when(occ.starts_at)}" + rhythm(meeting, occ)
 
 
 def so_far(agenda: Card, meeting: Meeting, lead_minutes: int) -> Card:

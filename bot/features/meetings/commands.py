@@ -11,8 +11,14 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.features.events import commands as events
+from bot.features.events import service as event_rules
+from bot.features.events.cards import duration_label, fmt_in
+from bot.features.events.drafts import new_draft_key
+from bot.features.events.queries import member_zones, upcoming_occurrence
 from bot.features.meetings import cards, forms, queries, service, timers
 from bot.features.meetings import settings as meeting_settings
+from bot.features.meetings.queries import MEETINGS
 from bot.features.meetings.settings import DEFAULT_KIND, KINDS, MAX_DURATION, MAX_LEAD, settings
 from bot.kernel import hours
 from bot.kernel.context import Ctx
@@ -42,13 +48,6 @@ _BARE_WEEKDAY_RE = re.compile(
     r"\d{1,2}(?::\d{2})?\s*(?:am|pm)?(?:\s+[^\d]*)?$",
     re.I,
 )
-
-
-def _member(ctx: Ctx) -> Engagement:
-    engagement = ctx.require_engagement()
-    if ctx.membership is None:
-        raise UserError(f"Only members of {engagement.key} can do that; ask a PM to add you with `/cadence role`.")
-    return engagement
 
 
 def split_kind(args: str) -> tuple[str, str]:
@@ -106,18 +105,11 @@ async def _confirmation(
         zone=u.zone,
         rrule=draft.rrule,
         duration=duration,
-        zones=await queries.member_zones(ctx.session, engagement),
+        zones=await member_zones(ctx.session, engagement),
         notes=notes,
     )
     check = await hours.check_slot(ctx.session, engagement, u.start, duration, now=ctx.now)
-    suggested = service.at_suggestion(draft, check)
-    offer = hours.Confirmation(
-        "meeting.confirm",
-        draft.to_value(),
-        "meeting.discard",
-        (suggested.to_value(), suggested.start_at, suggested.tz) if suggested is not None else None,
-    )
-    return Reply(private=[hours.confirmation_card(heading, text, fields, offer, check)])
+    return Reply(private=[events.confirmation_card(MEETINGS, heading, text, fields, draft, check)])
 
 
 async def _schedule_reply(
@@ -140,7 +132,7 @@ async def _schedule_reply(
         rrule=u.rrule,
         title=title,
         duration=duration or settings(engagement)["duration_minutes"],
-        key=service.new_draft_key(),
+        key=new_draft_key(),
         eng=engagement.id,
     )
     zone_words = "" if u.explicit_zone else f" (in your zone, {ctx.person.tz or 'UTC'})"
@@ -154,7 +146,7 @@ async def _schedule_reply(
 
 # -- commands -------------------------------------------------------------------------------------------
 async def schedule(ctx: Ctx) -> Reply:
-    engagement = _member(ctx)
+    engagement = events.member(ctx)
     if not ctx.args.strip():
         return Reply(form=forms.new_form(duration=settings(engagement)["duration_minutes"]))
     kind, rest = split_kind(ctx.args)
@@ -165,7 +157,7 @@ async def schedule(ctx: Ctx) -> Reply:
 
 
 async def new(ctx: Ctx) -> Reply:
-    engagement = _member(ctx)
+    engagement = events.member(ctx)
     kind, rest = split_kind(ctx.args)
     when_text, title = split_when_title(rest) if rest else ("", None)
     return Reply(
@@ -176,7 +168,7 @@ async def new(ctx: Ctx) -> Reply:
 
 
 async def on_new_form(ctx: Ctx, values: dict[str, str], state: dict) -> Reply:
-    engagement = _member(ctx)
+    engagement = events.member(ctx)
     errors: dict[str, str] = {}
     kind = (values.get("kind") or DEFAULT_KIND).strip().lower()
     if kind not in KINDS:
@@ -209,42 +201,16 @@ async def on_new_form(ctx: Ctx, values: dict[str, str], state: dict) -> Reply:
 
 
 async def on_confirm(ctx: Ctx, value: str) -> Reply:
-    engagement = _member(ctx)
-    draft = service.Draft.from_value(value)
-    if draft.eng is not None and draft.eng != engagement.id:
-        raise UserError("That confirmation belongs to another engagement; nothing was changed.")
+    engagement, draft = events.confirmed(ctx, service.Draft, value)
     if draft.op == "new":
         meeting, occ, created = await service.create(
             ctx.session, ctx.core, engagement=engagement, person=ctx.person, draft=draft, now=ctx.now
         )
-        ref = queries.meeting_ref(engagement, meeting)
-        if not created:
-            return Reply(
-                update=Card(title="Already scheduled", text=f"{ref} · {meeting.title} was saved already.", tone="info")
-            )
-        return Reply(
-            update=Card(
-                title=f"Scheduled {ref}: {meeting.title}",
-                text=f"{cards.schedule_text(meeting, occ.starts_at)} — {when(occ.starts_at)} your time. Announced in "
-                "the home channel with a calendar invite; reminders and the agenda will follow.",
-                tone="good",
-            )
-        )
+        return events.scheduled(MEETINGS, engagement, meeting, occ, created, "reminders and the agenda will follow.")
     meeting, occ = await service.move(
         ctx.session, ctx.core, engagement=engagement, person=ctx.person, roles=ctx.roles, draft=draft, now=ctx.now
     )
-    return Reply(
-        update=Card(
-            title=f"Moved {queries.meeting_ref(engagement, meeting)}",
-            text=f"Now {cards.fmt_in(occ.starts_at, meeting.tz, offset=True)} — {when(occ.starts_at)} your time. "
-            "The updated invite is in the home channel.",
-            tone="good",
-        )
-    )
-
-
-async def on_discard(ctx: Ctx, value: str) -> Reply:
-    return Reply(update=Card(text="Not saved. Nothing was changed.", tone="info"))
+    return events.moved(MEETINGS, engagement, meeting, occ, fmt_in(occ.starts_at, meeting.tz, offset=True))
 
 
 async def list_(ctx: Ctx) -> Reply:
@@ -264,7 +230,7 @@ async def list_(ctx: Ctx) -> Reply:
 
 
 async def cancel(ctx: Ctx) -> Reply:
-    engagement = _member(ctx)
+    engagement = events.member(ctx)
     parts = ctx.args.split()
     if not parts or len(parts) > 2 or (len(parts) == 2 and parts[1].lower() != "next"):
         raise UserError(
@@ -286,7 +252,7 @@ async def cancel(ctx: Ctx) -> Reply:
 
 
 async def move(ctx: Ctx) -> Reply:
-    engagement = _member(ctx)
+    engagement = events.member(ctx)
     ref, _, rest = ctx.args.strip().partition(" ")
     if not ref or not rest.strip():
         raise UserError("Usage: `/meeting move <id> <when>` (moves the next occurrence, or the one-off).")
@@ -294,7 +260,7 @@ async def move(ctx: Ctx) -> Reply:
     await service.check_may_manage(ctx.session, ctx.person, ctx.roles, meeting, "move")
     if meeting.status != "scheduled":
         raise UserError(f"{queries.meeting_ref(engagement, meeting)} is {meeting.status}; nothing to move.")
-    occ = await queries.upcoming_occurrence(ctx.session, meeting, ctx.now)
+    occ = await upcoming_occurrence(ctx.session, MEETINGS, meeting, ctx.now)
     if occ is None:
         raise UserError(f"{queries.meeting_ref(engagement, meeting)} has no upcoming occurrence to move.")
     u, _, notes = read_when(ctx, "other", rest, find_title=False)
@@ -321,7 +287,7 @@ async def move(ctx: Ctx) -> Reply:
         ctx,
         engagement,
         heading=f"Move {queries.meeting_ref(engagement, meeting)}?",
-        text=f"This moves {what} from {cards.fmt_in(occ.starts_at, meeting.tz, offset=True)}. Its reminders and "
+        text=f"This moves {what} from {fmt_in(occ.starts_at, meeting.tz, offset=True)}. Its reminders and "
         "agenda follow. Confirm to save it and send the updated invite.",
         draft=draft,
         u=u,
@@ -332,7 +298,7 @@ async def move(ctx: Ctx) -> Reply:
 async def _agenda_target(ctx: Ctx, engagement: Engagement, ref: str | None) -> tuple[Meeting, MeetingOccurrence]:
     if ref:
         meeting = await queries.get_meeting(ctx.session, engagement, ref)
-        occ = await queries.upcoming_occurrence(ctx.session, meeting, ctx.now)
+        occ = await upcoming_occurrence(ctx.session, MEETINGS, meeting, ctx.now)
         if occ is None or meeting.status != "scheduled":
             raise UserError(f"{queries.meeting_ref(engagement, meeting)} has no upcoming occurrence.")
         return meeting, occ
@@ -345,7 +311,7 @@ async def _agenda_target(ctx: Ctx, engagement: Engagement, ref: str | None) -> t
 async def agenda(ctx: Ctx) -> Reply:
     """`/meeting agenda [<id>]` shows the points added so far; `/meeting agenda add [<id>] <text>` adds one (any
     member of either side) to the next meeting (or the one named)."""
-    engagement = _member(ctx)
+    engagement = events.member(ctx)
     head, _, rest = ctx.args.strip().partition(" ")
     if head.lower() != "add":
         if rest.strip():
@@ -394,22 +360,20 @@ def _minutes(token: str) -> int:
 
 def _settings_card(engagement: Engagement) -> Card:
     s = settings(engagement)
-    before = ", ".join(
-        plural(m // 1440, "day") if m % 1440 == 0 else cards.duration_label(m) for m in s["reminder_minutes"]
-    )
+    before = ", ".join(plural(m // 1440, "day") if m % 1440 == 0 else duration_label(m) for m in s["reminder_minutes"])
     return Card(
         title=f"{engagement.key} meeting settings",
         fields=[
             Field("reminders", f"{before} before" if before else "none"),
-            Field("agenda", f"posted {cards.duration_label(s['agenda_lead_minutes'])} before"),
-            Field("duration", cards.duration_label(s["duration_minutes"])),
+            Field("agenda", f"posted {duration_label(s['agenda_lead_minutes'])} before"),
+            Field("duration", duration_label(s["duration_minutes"])),
         ],
         footer="Change one: `/meeting settings reminders 24h,15m` · `agenda 60` · `duration 45` (minutes).",
     )
 
 
 async def settings_cmd(ctx: Ctx) -> Reply:
-    engagement = _member(ctx)
+    engagement = events.member(ctx)
     name, _, rest = ctx.args.strip().partition(" ")
     if not name:
         return Reply(private=[_settings_card(engagement)])
@@ -436,17 +400,16 @@ async def settings_cmd(ctx: Ctx) -> Reply:
         changes = {"duration_minutes": minutes}
     else:
         raise UserError("Settings: `reminders`, `agenda`, `duration`. `/meeting settings` shows them.")
-    await service.change_settings(
-        ctx.session, ctx.core, engagement=engagement, person=ctx.person, changes=changes, now=ctx.now
+    await event_rules.change_settings(
+        ctx.session,
+        ctx.core,
+        meeting_settings.FEATURE,
+        engagement=engagement,
+        person=ctx.person,
+        changes=changes,
+        now=ctx.now,
     )
     return Reply(private=[_settings_card(engagement)])
-
-
-async def _on_settings_changed(
-    session: AsyncSession, core: Cadence, engagement: Engagement, feature: str | None = None, **_: object
-) -> None:
-    if feature == meeting_settings.FEATURE:
-        await service.replan_upcoming(session, core, engagement, core.clock.now())
 
 
 async def home_section(session: AsyncSession, core: Cadence, person: Person) -> list[Card]:
@@ -500,10 +463,13 @@ def register(registry: Registry) -> None:
         summary="reminder lead times, when the agenda is posted, the default duration",
     )
     registry.add_action("meeting.confirm", on_confirm)
-    registry.add_action("meeting.discard", on_discard)
+    registry.add_action("meeting.discard", events.on_discard)
     registry.add_form(forms.NEW, on_new_form)
     registry.add_timer(service.REMIND, timers.remind)
     registry.add_timer(service.AGENDA, timers.agenda)
     registry.add_timer(service.ENDED, timers.ended)
     registry.add_home_section(home_section)
-    registry.add_hook("engagement_settings_changed", _on_settings_changed)
+    registry.add_hook(
+        "engagement_settings_changed",
+        events.replan_on_settings_change(meeting_settings.FEATURE, service.replan_upcoming),
+    )

@@ -8,9 +8,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.kernel.errors import UserError
-from bot.kernel.text import clean, truncate
-from bot.shared import ical
+from bot.features.events.kinds import EventKind
+from bot.features.events.queries import get_by_ref
 from storage.models import Engagement, Membership, Person
 from storage.models.meetings import Meeting, MeetingAgendaItem, MeetingOccurrence
 
@@ -18,8 +17,18 @@ from storage.models.meetings import Meeting, MeetingAgendaItem, MeetingOccurrenc
 JUST_ENDED = timedelta(hours=2)
 
 
+MEETINGS: EventKind[Meeting, MeetingOccurrence] = EventKind(
+    Meeting,
+    MeetingOccurrence,
+    name="meeting",
+    plural="meetings",
+    ref_word="MTG",
+    invite_note="The agenda is posted in the engagement's home channel before each meeting.",
+)
+
+
 def meeting_ref(engagement: Engagement, meeting: Meeting) -> str:
-    return f"{engagement.key}-MTG-{meeting.number}"
+    return MEETINGS.ref(engagement, meeting)
 
 
 async def just_ended(
@@ -55,7 +64,6 @@ async def occurrence(
     return (meeting, occ) if meeting is not None else None
 
 
-_REF_RE = re.compile(r"(?:#|(?P<key>[A-Za-z][A-Za-z0-9]*)-MTG-)?(?P<n>\d{1,9})", re.I)
 # An id written before an agenda item (`/meeting agenda add ACME-MTG-2 …`): only the explicit forms, so that
 # "3 open questions" stays text.
 EXPLICIT_REF_RE = re.compile(r"^(?:#\d{1,9}|[A-Za-z][A-Za-z0-9]*-MTG-\d{1,9})$", re.I)
@@ -63,45 +71,8 @@ EXPLICIT_REF_RE = re.compile(r"^(?:#\d{1,9}|[A-Za-z][A-Za-z0-9]*-MTG-\d{1,9})$",
 
 async def get_meeting(session: AsyncSession, engagement: Engagement, ref: str) -> Meeting:
     """`2`, `#2` or `ACME-MTG-2` → the meeting of `engagement`; UserError otherwise."""
-    text = (ref or "").strip()
-    m = _REF_RE.fullmatch(text)
-    if not m:
-        raise UserError(
-            f"“{truncate(clean(text, multiline=False), 40)}” is not a meeting id; use the one from "
-            f"`/meeting list`, e.g. `{engagement.key}-MTG-2`."
-        )
-    if m.group("key") and m.group("key").upper() != engagement.key:
-        raise UserError(f"That meeting belongs to {m.group('key').upper()}, not {engagement.key}.")
-    meeting = await session.scalar(
-        select(Meeting).where(Meeting.engagement_id == engagement.id, Meeting.number == int(m.group("n")))
-    )
-    if meeting is None:
-        raise UserError(f"There is no meeting {engagement.key}-MTG-{m.group('n')}. `/meeting list` shows them.")
-    return meeting
-
-
-async def upcoming_occurrence(session: AsyncSession, meeting: Meeting, now: datetime) -> MeetingOccurrence | None:
-    """The meeting's next occurrence that has not started."""
-    return await session.scalar(
-        select(MeetingOccurrence)
-        .where(
-            MeetingOccurrence.meeting_id == meeting.id,
-            MeetingOccurrence.status == "scheduled",
-            MeetingOccurrence.starts_at > now,
-        )
-        .order_by(MeetingOccurrence.starts_at)
-        .limit(1)
-    )
-
-
-async def scheduled_occurrences(session: AsyncSession, meeting: Meeting) -> list[MeetingOccurrence]:
-    return list(
-        await session.scalars(
-            select(MeetingOccurrence)
-            .where(MeetingOccurrence.meeting_id == meeting.id, MeetingOccurrence.status == "scheduled")
-            .order_by(MeetingOccurrence.starts_at)
-        )
-    )
+    hint = f"use the one from `/meeting list`, e.g. `{engagement.key}-MTG-2`."
+    return await get_by_ref(session, MEETINGS, engagement, ref, hint=hint)
 
 
 async def upcoming(
@@ -158,53 +129,6 @@ async def agenda_items(session: AsyncSession, occ: MeetingOccurrence) -> list[tu
         .order_by(MeetingAgendaItem.created_at, MeetingAgendaItem.id)
     )
     return [(item, who) for item, who in rows]
-
-
-async def member_zones(session: AsyncSession, engagement: Engagement) -> list[str]:
-    """The engagement's home zone first, then each distinct zone of its members."""
-    zones = [engagement.home_tz or "UTC"]
-    rows = await session.scalars(
-        select(Person.tz)
-        .join(Membership, Membership.person_id == Person.id)
-        .where(Membership.engagement_id == engagement.id)
-        .order_by(Membership.id)
-    )
-    for tz in rows:
-        if tz and tz not in zones:
-            zones.append(tz)
-    return zones
-
-
-def ics_filename(engagement: Engagement, meeting: Meeting) -> str:
-    return f"{meeting_ref(engagement, meeting).lower()}.ics"
-
-
-async def ics_meeting(session: AsyncSession, engagement: Engagement, meeting: Meeting) -> ical.IcsDemo:
-    """The meeting as its invite stands: the series rule, cancelled occurrences (EXDATE), moved ones."""
-    overrides = [
-        ical.Override(o.original_start, o.starts_at, o.ends_at)
-        for o in await session.scalars(
-            select(MeetingOccurrence).where(
-                MeetingOccurrence.meeting_id == meeting.id, MeetingOccurrence.status != "cancelled"
-            )
-        )
-        if o.starts_at != o.original_start
-    ]
-    return ical.IcsDemo(
-        uid=meeting.uid,
-        sequence=meeting.sequence,
-        title=f"{meeting.title} ({engagement.name})",
-        description=(
-            f"{meeting_ref(engagement, meeting)} — {engagement.name}. The agenda is posted in the engagement's home "
-            "channel before each meeting."
-        ),
-        start=meeting.start_at,
-        duration=timedelta(minutes=meeting.duration_minutes),
-        zone=meeting.tz,
-        rrule=meeting.rrule,
-        exdates=[datetime.fromisoformat(x) for x in meeting.exdates or []],
-        overrides=overrides,
-    )
 
 
 HOME_WINDOW = timedelta(days=14)
