@@ -112,6 +112,19 @@ def reminder_card(
     )
 
 
+# An agenda is read in a few minutes before a call: each job's section shows its first lines (each job puts the
+# most pressing first: overdue before due, breached before at risk) and says how many more there are, instead of a
+# message of hundreds of lines (bench/agenda.py: 712 on a busy engagement) that no one reads and Slack cuts.
+SECTION_LINES = 12
+POINTS = 25
+
+
+def _capped(lines: list[str], limit: int) -> list[str]:
+    if len(lines) <= limit:
+        return lines
+    return [*lines[:limit], f"… and {len(lines) - limit} more"]
+
+
 def agenda_card(
     engagement: Engagement,
     meeting: Meeting,
@@ -126,11 +139,14 @@ def agenda_card(
     """The agenda as it stands: each feature's non-empty section (`sections`: (title, lines)), what members added
     (`items`: (text, who)), and for a monthly review the month's figures (`figures`, the report sections' cards
     for `month`)."""
-    parts = [Card(title=title, text="\n".join(f"• {line}" for line in lines)) for title, lines in sections if lines]
+    parts = [
+        Card(title=title, text="\n".join(f"• {line}" for line in _capped(lines, SECTION_LINES)))
+        for title, lines in sections
+        if lines
+    ]
     if items:
-        parts.append(
-            Card(title="Added by members", text="\n".join(f"• {text} — added by {who}" for text, who in items))
-        )
+        points = _capped([f"{text} — added by {who}" for text, who in items], POINTS)
+        parts.append(Card(title="Added by members", text="\n".join(f"• {line}" for line in points)))
     empty = not parts
     if figures:
         # One heading, no text of its own: Slack takes 50 blocks a message, and the report's sections need them.

@@ -174,3 +174,21 @@ async def test_agenda_needs_a_meeting_and_text(core):
     # "3 open questions" is text, not an id.
     r = await run(core, people["dev"], "/meeting agenda add 3 open questions")
     assert "“3 open questions”" in reply_text(r)
+
+
+async def test_a_long_section_shows_its_first_lines_and_how_many_more(core):
+    """A busy engagement's agenda stays readable: each section's first 12 lines (its job puts the most pressing
+    first), then how many more there are."""
+    people = await make_engagement(core)
+
+    async def many(session, engagement, now, kind):
+        return [f"ACME-D-{n} at risk" for n in range(1, 31)]
+
+    core.registry.add_agenda_section("many", order=20, title="Defects at risk or breached", lines=many)
+    await schedule(core, people["victor"], SYNC)
+    core.clock.set(AGENDA_AT)
+    await core.drain()
+    [agenda] = agendas(core)
+    text = flat(agenda.card)
+    assert "ACME-D-12 at risk" in text and "ACME-D-13 at risk" not in text
+    assert "… and 18 more" in text
