@@ -48,6 +48,15 @@ def is_admin(roles: Iterable[str], side: Side | None = None) -> bool:
     return bool(wanted.intersection(roles))
 
 
+async def speaks_for(session: AsyncSession, engagement: Engagement, roles: Iterable[str], person_id: int) -> bool:
+    """Whether someone holding `roles` is an admin of the side `person_id` is seated on: an admin acts for their
+    own side's people (closes their action item, updates the risk they own), never for the other company's."""
+    for m in await seated(session, engagement):
+        if m.person_id == person_id:
+            return is_admin(roles, side_of(m.roles))
+    return False
+
+
 async def seated(session: AsyncSession, engagement: Engagement) -> list[Membership]:
     """Memberships that hold at least one role (a membership without one is not a seat)."""
     return [m for m in await memberships(session, engagement) if m.roles]

@@ -1,6 +1,6 @@
 """Action items' rules: who may own one (a seated member; from a standup blocker, a member of the client side),
 which due dates are accepted (today or later, read in the speaker's zone), creating one (audited, posted, its
-timers planned) and marking it done (the owner, the creator, or an admin of either side; its timers dropped)."""
+timers planned) and marking it done (the owner, the creator, or an admin of the owner's side; its timers dropped)."""
 
 from __future__ import annotations
 
@@ -121,11 +121,14 @@ async def mark_done(
     roles: set[str],
     now: datetime,
 ) -> str:
-    """Done, by the owner, the creator or an admin of either side; exactly once (a conditional update)."""
+    """Done, by the owner, the creator or an admin of the owner's side (the other company's admin cannot close
+    someone else's item alone); exactly once (a conditional update)."""
     r = action_ref(eng, item)
-    if actor.id not in (item.owner_id, item.created_by_id) and not sides.is_admin(roles):
+    if actor.id not in (item.owner_id, item.created_by_id) and not await sides.speaks_for(
+        session, eng, roles, item.owner_id
+    ):
         raise UserError(
-            f"Only {r}'s owner, whoever recorded it, or an admin of either side can mark it done. Nothing changed."
+            f"Only {r}'s owner, whoever recorded it, or an admin of the owner's side can mark it done. Nothing changed."
         )
     won = await session.execute(
         update(ActionItem)

@@ -99,9 +99,12 @@ class Update:
     note: str | None = None
 
 
-def may_update(item: RaidItem, actor: Person, roles: set[str]) -> bool:
-    """The owner, whoever raised it, or an admin of either side."""
-    return actor.id in (item.owner_id, item.created_by_id) or sides.is_admin(roles)
+async def may_update(session: AsyncSession, eng: Engagement, item: RaidItem, actor: Person, roles: set[str]) -> bool:
+    """The owner, whoever raised it, or an admin of the owner's side (the other company's admin cannot turn
+    someone else's red risk green alone)."""
+    if actor.id in (item.owner_id, item.created_by_id):
+        return True
+    return await sides.speaks_for(session, eng, roles, item.owner_id)
 
 
 def _plain(value: Any) -> Any:
@@ -122,12 +125,13 @@ async def update(
     """Apply `change`; returns what changed ({field: [old, new]}). Refused (UserError, nothing changed) unless
     `actor` may update the item, when it is closed, or when nothing would change."""
     r = ref(eng, item)
-    if not may_update(item, actor, roles):
-        raise UserError(
-            f"Only the owner of {r}, whoever raised it, or an admin of either side can update it. Nothing was changed."
-        )
-    if item.state == CLOSED:
+    if item.state == CLOSED:  # said to anyone: a closed item is history
         raise UserError(f"{r} is closed; add a new item instead. Nothing was changed.")
+    if not await may_update(session, eng, item, actor, roles):
+        raise UserError(
+            f"Only the owner of {r}, whoever raised it, or an admin of the owner's side can update it. "
+            "Nothing was changed."
+        )
     if change.owner is not None:
         await require_seated(session, eng, change.owner)
     wanted: dict[str, Any] = {}

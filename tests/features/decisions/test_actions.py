@@ -76,10 +76,12 @@ async def test_done_drops_the_timers_and_lists(core):
     assert "ACME-A-1" in said(r) and "ACME-A-2" not in said(r)
     r = await run(core, alice, "/action list")
     assert said(r).index("ACME-A-2") < said(r).index("ACME-A-1")  # earliest due first
-    # The creator (not the owner) and an admin of the other side may mark done.
+    # The creator (not the owner) may mark done; an admin of the other company may not close Victor's item alone.
     r = await run(core, victor, "/action done A-1")
     assert "Marked ACME-A-1 done." in said(r)
     r = await run(core, alice, "/action done 2")
+    assert "an admin of the owner's side" in said(r)
+    r = await run(core, victor, "/action done 2")
     assert "Marked ACME-A-2 done." in said(r)
     assert await timers(core, "action.") == []
     r = await run(core, alice, "/action list")

@@ -93,14 +93,17 @@ async def test_updates_are_kept_as_history_and_audited_and_only_the_right_people
     await run(core, dev, "/raid add risk Keys late owner @carol review jan 8")
     refused = said(await run(core, quinn, "/raid update ACME-R-1 red"))
     assert "Only the owner of ACME-R-1, whoever raised it, or an admin" in refused
-    # The owner, the one who raised it, and an admin of either side may.
+    # The owner, the one who raised it, and an admin of the owner's side may.
     assert "amber → red" in said(await run(core, carol, "/raid update R-1 red"))
     r = await run(core, dev, "/raid update 1 review jan 12 owner @quinn note handed to QA")
     assert "review Tue 12 Jan 2027 (“jan 12” read as Tue 12 Jan 2027 in your zone, Asia/Kathmandu)" in said(r)
     assert "owner Quinn" in said(r)
     assert "green" in said(await run(core, lena, "/raid update ACME-R-1 green"))
     assert "already reads like that" in said(await run(core, lena, "/raid update ACME-R-1 green"))
-    assert "closed" in said(await run(core, people["alice"], "/raid update ACME-R-1 closed note done"))
+    # Quinn (vendor) owns it now: the client's sponsor cannot close the vendor's item alone; the vendor PM can.
+    refused = said(await run(core, people["alice"], "/raid update ACME-R-1 closed note done"))
+    assert "an admin of the owner's side" in refused and "Nothing was changed" in refused
+    assert "closed" in said(await run(core, lena, "/raid update ACME-R-1 closed note done"))
     assert "is closed" in said(await run(core, carol, "/raid update ACME-R-1 red"))
     changes = [c.changes for c in await history(core)]
     assert changes[0] == {"status": ["amber", "red"]}
@@ -155,7 +158,7 @@ async def test_a_new_review_date_replaces_the_reminder_and_closing_drops_it(core
     await run(core, carol, "/raid update ACME-R-1 owner @victor")
     [timer] = await timers(core)
     assert timer.due_at.astimezone(UTC) == datetime(2027, 1, 11, 4, 30, tzinfo=UTC)  # Victor's morning in Kolkata
-    await run(core, carol, "/raid update ACME-R-1 closed")
+    await run(core, people["victor"], "/raid update ACME-R-1 closed")  # its owner now
     assert await timers(core) == []
     await advance(core, days=3)
     assert not [d for d in sent(core) if "Review today" in d.text]

@@ -34,7 +34,8 @@ async def _seed(core):
     await run(core, dev, "/raid add risk Go-live slips owner @victor red")
     await run(core, dev, "/raid add dependency Sandbox keys from Acme owner @carol review jan 6")
     await run(core, dev, "/raid add assumption Users on Chrome owner @carol green")
-    await run(core, dev, "/raid add issue =HYPERLINK(1) owner @dev")
+    # Raised by Carol (client) for the vendor's developer: as whoever raised it, she may close it.
+    await run(core, carol, "/raid add issue =HYPERLINK(1) owner @dev")
     await run(core, carol, "/raid update ACME-R-4 closed note fixed")
     return people
 

@@ -53,8 +53,11 @@ async def test_raid_log_on_slack(slack):
 
     await slack.command("victor", "/raid list")
     assert "ACME-R-1" in slack.last_private("victor") and "Sandbox keys from Acme" in slack.last_private("victor")
-    await slack.command("victor", "/raid update ACME-R-1 amber")  # an admin of either side may
-    assert "red → amber" in slack.last_private("victor")
+    # The vendor's PM cannot turn the client's red dependency amber alone; its owner can.
+    await slack.command("victor", "/raid update ACME-R-1 amber")
+    assert "an admin of the owner's side" in slack.last_private("victor")
+    await slack.command("carol", "/raid update ACME-R-1 amber")
+    assert "red → amber" in slack.last_private("carol")
 
     slack.user("quinn", tz="America/St_Johns")
     await slack.command("quinn", "/cadence whoami")
