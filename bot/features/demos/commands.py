@@ -602,16 +602,17 @@ async def settings_cmd(ctx: Ctx) -> Reply:
         changes = {"stale_check": rest.lower() == "on"}
     else:
         raise UserError("Settings: `reminders`, `agenda`, `duration`, `title`, `stale`. `/demo settings` shows them.")
-    await event_rules.change_settings(
+    card = await event_rules.change_settings(
         ctx.session,
         ctx.core,
         demo_settings.FEATURE,
         engagement=engagement,
         person=ctx.person,
         changes=changes,
+        shown=_settings_card,
         now=ctx.now,
     )
-    return Reply(private=[_settings_card(engagement)])
+    return Reply(private=[card])
 
 
 async def _on_engagement_created(session: AsyncSession, core: Cadence, engagement: Engagement, **_: object) -> None:

@@ -6,6 +6,7 @@ else it records, its cards)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -278,12 +279,24 @@ async def change_settings(
     engagement: Engagement,
     person: Person,
     changes: dict[str, Any],
+    shown: Callable[[Engagement], Card],
     now: datetime,
-) -> None:
+) -> Card:
     """Save a job's checked setting changes; the timers follow (engagement_settings_changed, which re-plans the
-    upcoming occurrences) and the audit log has it."""
+    upcoming occurrences). Both sides' reminders and agendas follow them, so the change is said in the home
+    channel (`shown`: the job's settings card, as they now stand) and the audit log has it. Returns that card."""
     update_feature_settings(engagement, feature, changes)
     await core.emit(session, "engagement_settings_changed", engagement=engagement, feature=feature)
+    card = shown(engagement)
+    await core.outbox.post_home(
+        session,
+        engagement,
+        Card(
+            title=f"{card.title}: changed by {person.display_name}",
+            fields=card.fields,
+            footer=card.footer,
+        ),
+    )
     await audit.record(
         session,
         now=now,
@@ -294,3 +307,4 @@ async def change_settings(
         actor=person,
         data=changes,
     )
+    return card

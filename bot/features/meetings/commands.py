@@ -400,16 +400,17 @@ async def settings_cmd(ctx: Ctx) -> Reply:
         changes = {"duration_minutes": minutes}
     else:
         raise UserError("Settings: `reminders`, `agenda`, `duration`. `/meeting settings` shows them.")
-    await event_rules.change_settings(
+    card = await event_rules.change_settings(
         ctx.session,
         ctx.core,
         meeting_settings.FEATURE,
         engagement=engagement,
         person=ctx.person,
         changes=changes,
+        shown=_settings_card,
         now=ctx.now,
     )
-    return Reply(private=[_settings_card(engagement)])
+    return Reply(private=[card])
 
 
 async def home_section(session: AsyncSession, core: Cadence, person: Person) -> list[Card]:

@@ -288,6 +288,8 @@ async def test_settings_change_replans_reminders(core):
     assert "Only client sponsor" in reply_text(r)
     r = await run(core, people["carol"], "/demo settings reminders 2h,15m")
     assert "2 h before, 15 min before" in reply_text(r)
+    await core.drain()
+    assert [d for d in sent(core) if d.op == "post" and "demo settings: changed by Carol" in d.card.title]
     await advance(core, hours=35)  # Tue 19:00 UTC: 1 h before — no longer a reminder time
     assert not posts(core, "Demo tomorrow") and not posts(core, "Demo in 1 hour")
     assert len(posts(core, "Demo in 2 hours: Demo A")) == 1

@@ -200,6 +200,10 @@ async def test_settings_shown_changed_by_admins_only_and_followed(core):
     async with core.session_factory() as s:
         audit = await s.scalar(select(AuditEntry).where(AuditEntry.action == "meeting_settings_changed"))
         assert audit.data == {"agenda_lead_minutes": 120}
+    # Both sides' agendas follow it, so it is said in the home channel, by whom.
+    await core.drain()
+    said = [d for d in sent(core) if d.op == "post" and "meeting settings: changed by Victor" in d.card.title]
+    assert len(said) == 1 and any(f.value == "posted 2 h before" for f in said[0].card.fields)
 
 
 async def test_app_home_lists_the_next_two_weeks(core):
