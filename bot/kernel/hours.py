@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from itertools import pairwise
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.kernel import sides
 from bot.kernel.errors import UserError
 from bot.kernel.messages import Button, Card, Field
 from bot.kernel.people import UNKNOWN_ZONE, WORKING_HOURS, away_reason, is_workday, zone
-from bot.kernel.rows import must_get
 from bot.kernel.text import clean, when
 from bot.kernel.zones import zone_or_utc
 from storage.models import Engagement, Person
@@ -246,11 +246,15 @@ def suggest(people: Sequence[Person], start: datetime, minutes: int, *, now: dat
 
 async def invitees(session: AsyncSession, engagement: Engagement) -> list[Person]:
     """Who a meeting or demo of the engagement invites: its seated members, both sides."""
-    people: dict[int, Person] = {}
-    for m in await sides.seated(session, engagement):
-        # By id, not `m.person`: a membership loaded for the actor has that relationship left unloaded.
-        people.setdefault(m.person_id, await must_get(session, Person, m.person_id))
-    return list(people.values())
+    return list((await _seated_people(session, engagement)).values())
+
+
+async def _seated_people(session: AsyncSession, engagement: Engagement) -> dict[int, Person]:
+    """The seated members' people by id, in seating order, in one query (with their absences, which the checks
+    read). By id, not `m.person`: a membership loaded for the actor has that relationship left unloaded."""
+    ids = list(dict.fromkeys(m.person_id for m in await sides.seated(session, engagement)))
+    found = {p.id: p for p in await session.scalars(select(Person).where(Person.id.in_(ids)))} if ids else {}
+    return {pid: found[pid] for pid in ids if pid in found}
 
 
 async def check_slot(
@@ -467,9 +471,10 @@ async def sides_of(session: AsyncSession, engagement: Engagement) -> dict[str, t
     """The engagement's seated members by side ("client", "vendor"), each side's people with a known zone first,
     and under "unknown" those whose zone is not known (they cannot be counted in an overlap)."""
     out: dict[str, list[Person]] = {side: [] for side in (*sides.SIDES, "unknown")}
+    people = await _seated_people(session, engagement)
     for m in await sides.seated(session, engagement):
         side = sides.side_of(m.roles)
-        if side is not None and all(p.id != m.person_id for ps in out.values() for p in ps):
-            person = await must_get(session, Person, m.person_id)
+        person = people.get(m.person_id)
+        if side is not None and person is not None and all(p.id != person.id for ps in out.values() for p in ps):
             out[side if zone_known(person) else "unknown"].append(person)
     return {side: tuple(people) for side, people in out.items()}
