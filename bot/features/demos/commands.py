@@ -4,7 +4,6 @@ service (rules) or queries (look-ups), and answer with neutral cards."""
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -530,17 +529,6 @@ async def history(ctx: Ctx) -> Reply:
 SETTINGS_ADMINS = ("client_sponsor", "client_pm", "vendor_pm")
 
 
-def _minutes(token: str) -> int:
-    """'24h', '1h30', '90m', '2d', '60' (minutes) → minutes."""
-    m = re.fullmatch(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)(?:m|min)?)?", token.strip().lower())
-    if not m or not any(m.groups()):
-        raise UserError(
-            f"“{clean(token, limit=20, multiline=False)}” is not a duration; write `24h`, `1h`, `90m` or `2d`."
-        )
-    d, h, mins = (int(x or 0) for x in m.groups())
-    return d * 1440 + h * 60 + mins
-
-
 def _before(minutes: int) -> str:
     days, rest = divmod(minutes, 1440)
     parts = ([plural(days, "day")] if days else []) + ([duration_label(rest)] if rest else [])
@@ -571,12 +559,7 @@ async def settings_cmd(ctx: Ctx) -> Reply:
     ctx.require_role(*SETTINGS_ADMINS)
     name, rest = name.lower(), rest.strip()
     if name in ("reminders", "reminder"):
-        tokens = [t for t in rest.replace(",", " ").split() if t]
-        if not tokens:
-            raise UserError("Usage: `/demo settings reminders 24h,1h` (or `none`).")
-        values = [] if tokens == ["none"] else sorted({_minutes(t) for t in tokens}, reverse=True)
-        if any(not 1 <= v <= 14 * 1440 for v in values) or len(values) > 5:
-            raise UserError("Up to five reminders, each between 1 minute and 14 days before the demo.")
+        values = events.reminder_minutes(rest, what="demo", usage="/demo settings reminders 24h,1h")
         changes: dict[str, Any] = {"reminder_minutes": values}
     elif name == "agenda":
         try:
@@ -587,7 +570,7 @@ async def settings_cmd(ctx: Ctx) -> Reply:
             raise UserError("Ask for the agenda 1 to 168 hours before the demo.")
         changes = {"agenda_hours_before": hours}
     elif name == "duration":
-        minutes = _minutes(rest or "x")
+        minutes = events.length_minutes(rest or "x")
         if not 5 <= minutes <= service.MAX_DURATION:
             raise UserError(f"A demo lasts 5 to {service.MAX_DURATION} minutes.")
         changes = {"duration_minutes": minutes}

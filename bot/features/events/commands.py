@@ -3,6 +3,7 @@ Discard buttons, and the answers to Confirm and Discard."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -17,7 +18,7 @@ from bot.kernel.context import Ctx
 from bot.kernel.errors import UserError
 from bot.kernel.messages import Card, Field, Reply
 from bot.kernel.registry import Hook
-from bot.kernel.text import when
+from bot.kernel.text import clean, when
 from storage.models import Engagement
 
 if TYPE_CHECKING:
@@ -105,3 +106,32 @@ def replan_on_settings_change(owner: str, replan: Replan) -> Hook:
             await replan(session, core, engagement, core.clock.now())
 
     return hook
+
+
+# A length of time in a settings command: '24h', '15m', '1h30', '2d', '60' (minutes).
+_LENGTH_RE = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)(?:m|min)?)?")
+MAX_REMINDERS = 5
+MAX_LEAD = 14 * 1440  # minutes: a reminder or an agenda up to two weeks before
+
+
+def length_minutes(token: str) -> int:
+    """'24h', '15m', '1h30', '2d', '60' (minutes) → minutes; refused clearly otherwise."""
+    m = _LENGTH_RE.fullmatch(token.strip().lower())
+    if not m or not any(m.groups()):
+        raise UserError(
+            f"“{clean(token, limit=20, multiline=False)}” is not a length of time; write `24h`, `15m`, `90` or `2d`."
+        )
+    d, h, mins = (int(x or 0) for x in m.groups())
+    return d * 1440 + h * 60 + mins
+
+
+def reminder_minutes(text: str, *, what: str, usage: str) -> list[int]:
+    """`/… settings reminders 24h,15m` (or `none`): the reminders' lead times, longest first; up to five, each
+    between 1 minute and 14 days before the `what` (demo, meeting)."""
+    tokens = [t for t in text.replace(",", " ").split() if t]
+    if not tokens:
+        raise UserError(f"Usage: `{usage}` (or `none`).")
+    values = [] if tokens == ["none"] else sorted({length_minutes(t) for t in tokens}, reverse=True)
+    if len(values) > MAX_REMINDERS or any(not 1 <= v <= MAX_LEAD for v in values):
+        raise UserError(f"Up to five reminders, each between 1 minute and 14 days before the {what}.")
+    return values

@@ -19,7 +19,7 @@ from bot.features.events.queries import member_zones, upcoming_occurrence
 from bot.features.meetings import cards, forms, queries, service, timers
 from bot.features.meetings import settings as meeting_settings
 from bot.features.meetings.queries import MEETINGS
-from bot.features.meetings.settings import DEFAULT_KIND, KINDS, MAX_DURATION, MAX_LEAD, settings
+from bot.features.meetings.settings import DEFAULT_KIND, KINDS, MAX_DURATION, settings
 from bot.kernel import hours
 from bot.kernel.context import Ctx
 from bot.kernel.errors import UserError
@@ -344,18 +344,6 @@ async def agenda(ctx: Ctx) -> Reply:
 
 
 SETTINGS_ADMINS = ("client_sponsor", "client_pm", "vendor_pm")
-_DURATION_RE = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)(?:m|min)?)?")
-
-
-def _minutes(token: str) -> int:
-    """'24h', '15m', '1h30', '2d', '60' (minutes) → minutes."""
-    m = _DURATION_RE.fullmatch(token.strip().lower())
-    if not m or not any(m.groups()):
-        raise UserError(
-            f"“{clean(token, limit=20, multiline=False)}” is not a length of time; write `24h`, `15m`, `90` or `2d`."
-        )
-    d, h, mins = (int(x or 0) for x in m.groups())
-    return d * 1440 + h * 60 + mins
 
 
 def _settings_card(engagement: Engagement) -> Card:
@@ -381,20 +369,15 @@ async def settings_cmd(ctx: Ctx) -> Reply:
     name, rest = name.lower(), rest.strip()
     changes: dict[str, Any]
     if name in ("reminders", "reminder"):
-        tokens = [t for t in rest.replace(",", " ").split() if t]
-        if not tokens:
-            raise UserError("Usage: `/meeting settings reminders 24h,15m` (or `none`).")
-        values = [] if tokens == ["none"] else sorted({_minutes(t) for t in tokens}, reverse=True)
-        if len(values) > 5 or any(not 1 <= v <= MAX_LEAD for v in values):
-            raise UserError("Up to five reminders, each between 1 minute and 14 days before the meeting.")
+        values = events.reminder_minutes(rest, what="meeting", usage="/meeting settings reminders 24h,15m")
         changes = {"reminder_minutes": values}
     elif name == "agenda":
-        minutes = _minutes(rest or "x")
-        if not 1 <= minutes <= MAX_LEAD:
+        minutes = events.length_minutes(rest or "x")
+        if not 1 <= minutes <= events.MAX_LEAD:
             raise UserError("Post the agenda 1 minute to 14 days before the meeting (e.g. `agenda 60`).")
         changes = {"agenda_lead_minutes": minutes}
     elif name == "duration":
-        minutes = _minutes(rest or "x")
+        minutes = events.length_minutes(rest or "x")
         if not 5 <= minutes <= MAX_DURATION:
             raise UserError(f"A meeting lasts 5 to {MAX_DURATION} minutes.")
         changes = {"duration_minutes": minutes}

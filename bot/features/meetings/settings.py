@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.features.events.commands import MAX_LEAD
 from bot.kernel.engagements import feature_settings
 from storage.models import Engagement
 
@@ -20,7 +21,6 @@ DEFAULTS: dict[str, Any] = {
 KINDS: dict[str, str] = {"sync": "Weekly sync", "review": "Monthly review", "kickoff": "Kick-off", "other": "Meeting"}
 DEFAULT_KIND = "sync"
 MAX_DURATION = 8 * 60
-MAX_LEAD = 14 * 24 * 60
 
 
 def settings(engagement: Engagement) -> dict[str, Any]:
