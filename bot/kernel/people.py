@@ -97,6 +97,14 @@ async def load_absences(session: AsyncSession, person: Person) -> list[Absence]:
     return list(rows)
 
 
+async def by_id(session: AsyncSession, ids: Iterable[int | None]) -> dict[int, Person]:
+    """The people with these ids (None and unknown ids skipped), in one query: names for cards, lists, exports."""
+    wanted = {i for i in ids if i}
+    if not wanted:
+        return {}
+    return {p.id: p for p in await session.scalars(select(Person).where(Person.id.in_(wanted)))}
+
+
 async def memberships(session: AsyncSession, engagement: Engagement) -> list[Membership]:
     rows = await session.scalars(
         select(Membership).where(Membership.engagement_id == engagement.id).order_by(Membership.id)

@@ -20,7 +20,7 @@ from bot.features.change_requests.states import COMMITTED, OPEN, State
 from bot.kernel import audit
 from bot.kernel.engagements import feature_settings
 from bot.kernel.errors import UserError
-from bot.kernel.people import away_reason, local_date, membership_of, memberships
+from bot.kernel.people import away_reason, by_id, local_date, membership_of, memberships
 from bot.kernel.rows import get_or_refuse, must_get
 from bot.kernel.text import person as mention
 from storage.models import AuditEntry, Engagement, Person
@@ -126,13 +126,8 @@ async def tally_of(session: AsyncSession, cr: ChangeRequest, engagement: Engagem
     return tally(policy_of(cr, engagement), await member_roles(session, engagement), cr.requester_id, decisions)
 
 
-async def people(session: AsyncSession, ids: set[int]) -> dict[int, Person]:
-    out = {}
-    for pid in ids:
-        p = await session.get(Person, pid)
-        if p is not None:
-            out[pid] = p
-    return out
+# Names of the people on this job's cards and exports: the kernel's one look-up.
+people = by_id
 
 
 async def history(session: AsyncSession, cr: ChangeRequest) -> list[AuditEntry]:

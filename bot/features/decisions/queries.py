@@ -17,7 +17,7 @@ from bot.features.meetings.queries import just_ended, meeting_ref
 from bot.features.milestones import queries as milestones
 from bot.features.milestones.queries import calendar_of
 from bot.kernel.errors import UserError
-from bot.kernel.people import CLIENT_ROLES, memberships
+from bot.kernel.people import CLIENT_ROLES, by_id, memberships
 from bot.kernel.sides import ALL_ADMINS
 from storage.models import Engagement, Identity, Person
 from storage.models.decisions import ActionItem, Decision
@@ -165,11 +165,8 @@ async def on_card(session: AsyncSession, card_ref: str) -> tuple[list[Decision],
     return ds, items
 
 
-async def people(session: AsyncSession, ids: set[int | None]) -> dict[int, Person]:
-    wanted = {i for i in ids if i}
-    if not wanted:
-        return {}
-    return {p.id: p for p in await session.scalars(select(Person).where(Person.id.in_(wanted)))}
+# Names of the people on this job's cards and exports: the kernel's one look-up.
+people = by_id
 
 
 # -- what a decision links to -----------------------------------------------------------------------

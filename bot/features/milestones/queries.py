@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.features.milestones.window import ClientCalendar
 from bot.kernel.errors import UserError
-from storage.models import Engagement, Person
+from bot.kernel.people import by_id
+from storage.models import Engagement
 from storage.models.defects import Defect
 from storage.models.milestones import (
     Milestone,
@@ -137,11 +138,8 @@ async def pending_change(session: AsyncSession, milestone: Milestone) -> Milesto
     )
 
 
-async def people(session: AsyncSession, ids: set[int | None]) -> dict[int, Person]:
-    wanted = {i for i in ids if i}
-    if not wanted:
-        return {}
-    return {p.id: p for p in await session.scalars(select(Person).where(Person.id.in_(wanted)))}
+# Names of the people on this job's cards and exports: the kernel's one look-up.
+people = by_id
 
 
 async def acceptance(session: AsyncSession, engagement: Engagement) -> ProjectAcceptance | None:

@@ -5,7 +5,6 @@ changes a row."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -13,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.kernel.errors import UserError
+from bot.kernel.people import by_id
 from bot.kernel.zones import zone_or_utc
 from storage.models import Engagement, Person
 from storage.models.raid import RaidChange, RaidItem
@@ -92,11 +92,8 @@ async def changes(session: AsyncSession, item: RaidItem) -> list[RaidChange]:
     return list(rows)
 
 
-async def people(session: AsyncSession, ids: Iterable[int | None]) -> dict[int, Person]:
-    wanted = {i for i in ids if i}
-    if not wanted:
-        return {}
-    return {p.id: p for p in await session.scalars(select(Person).where(Person.id.in_(wanted)))}
+# Names of the people on this job's cards and exports: the kernel's one look-up.
+people = by_id
 
 
 @dataclass(frozen=True)
